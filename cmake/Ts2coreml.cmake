@@ -1,0 +1,39 @@
+# Build helpers shared by every folder.
+include(GoogleTest)
+
+# ts2coreml_add_plugin(NAME SOURCES ...): a lowering plugin, built like a third-party one: a MODULE
+# library against the SDK only, hidden visibility, one exported entry.
+function(ts2coreml_add_plugin name)
+  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ts2coreml::sdk)
+  set_target_properties(${name} PROPERTIES
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY ${TS2COREML_PLUGIN_OUTPUT_DIR})
+  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  add_dependencies(ts2coreml_plugins ${name})
+endfunction()
+
+# ts2coreml_add_test(NAME SOURCES ... LIBS ... [FIXTURES fixture...] [LABELS ...] [TIMEOUT s]):
+# a GoogleTest executable whose tests CTest lists one by one.
+function(ts2coreml_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;FIXTURES;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 600)
+  endif()
+  set(props TIMEOUT ${ARG_TIMEOUT})
+  if(ARG_FIXTURES)
+    list(APPEND props FIXTURES_REQUIRED "${ARG_FIXTURES}")
+  endif()
+  if(ARG_LABELS)
+    list(APPEND props LABELS "${ARG_LABELS}")
+  endif()
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
+    DISCOVERY_TIMEOUT 60
+    PROPERTIES ${props})
+endfunction()

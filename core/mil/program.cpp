@@ -1,0 +1,205 @@
+#include "core/mil/program.h"
+
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/mil/fp16.h"
+
+namespace ts2coreml::mil {
+
+std::string_view DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kBool:
+      return "bool";
+    case DType::kString:
+      return "string";
+    case DType::kFloat16:
+      return "fp16";
+    case DType::kFloat32:
+      return "fp32";
+    case DType::kInt32:
+      return "int32";
+    case DType::kInvalid:
+      break;
+  }
+  return "invalid";
+}
+
+size_t DTypeSize(DType dtype) {
+  switch (dtype) {
+    case DType::kBool:
+      return 1;
+    case DType::kFloat16:
+      return 2;
+    case DType::kFloat32:
+    case DType::kInt32:
+      return 4;
+    case DType::kString:
+    case DType::kInvalid:
+      break;
+  }
+  return 0;
+}
+
+bool IsFloat(DType dtype) { return dtype == DType::kFloat16 || dtype == DType::kFloat32; }
+
+int64_t TensorType::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string TensorType::ToString() const {
+  return absl::StrCat(DTypeName(dtype), "[", absl::StrJoin(shape, ","), "]");
+}
+
+namespace {
+int64_t Numel(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+template <typename T>
+ConstValue RawConst(DType dtype, std::vector<int64_t> shape, const T* data) {
+  ConstValue v;
+  const size_t n = static_cast<size_t>(Numel(shape));
+  v.type = {dtype, std::move(shape)};
+  v.bytes.resize(n * sizeof(T));
+  if (n > 0) std::memcpy(v.bytes.data(), data, n * sizeof(T));
+  return v;
+}
+}  // namespace
+
+ConstValue ConstValue::Float32(std::vector<int64_t> shape, const float* data) {
+  return RawConst(DType::kFloat32, std::move(shape), data);
+}
+
+ConstValue ConstValue::Float16(std::vector<int64_t> shape, const float* data) {
+  const size_t n = static_cast<size_t>(Numel(shape));
+  std::vector<uint16_t> halves(n);
+  for (size_t i = 0; i < n; ++i) halves[i] = FloatToHalf(data[i]);
+  return RawConst(DType::kFloat16, std::move(shape), halves.data());
+}
+
+ConstValue ConstValue::Int32(std::vector<int64_t> shape, const int32_t* data) {
+  return RawConst(DType::kInt32, std::move(shape), data);
+}
+
+ConstValue ConstValue::Bool(std::vector<int64_t> shape, const bool* data) {
+  const size_t n = static_cast<size_t>(Numel(shape));
+  std::vector<uint8_t> bytes(n);
+  for (size_t i = 0; i < n; ++i) bytes[i] = data[i] ? 1 : 0;
+  return RawConst(DType::kBool, std::move(shape), bytes.data());
+}
+
+ConstValue ConstValue::String(std::string value) {
+  ConstValue v;
+  v.type = {DType::kString, {}};
+  v.strings.push_back(std::move(value));
+  return v;
+}
+
+std::string SanitizeName(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 1);
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out.insert(out.begin(), '_');
+  return out;
+}
+
+std::string Function::UniqueName(std::string_view hint) {
+  std::string base = SanitizeName(hint);
+  auto [it, inserted] = used_names_.try_emplace(base, 0);
+  if (inserted) return base;
+  // Append the smallest free numeric suffix; deterministic for a given sequence of requests.
+  while (true) {
+    std::string candidate = absl::StrCat(base, "_", ++it->second);
+    if (used_names_.try_emplace(candidate, 0).second) return candidate;
+  }
+}
+
+VarId Function::NewVar(std::string_view hint, TensorType type, int producer) {
+  vars_.push_back({UniqueName(hint), std::move(type), producer});
+  return static_cast<VarId>(vars_.size());
+}
+
+VarId Function::AddInput(std::string_view name, TensorType type) {
+  VarId id = NewVar(name, std::move(type), -1);
+  inputs_.push_back(id);
+  return id;
+}
+
+VarId Function::AddConst(std::string_view name_hint, ConstValue value) {
+  Operation op;
+  op.type = "const";
+  const int index = static_cast<int>(ops_.size());
+  VarId out = NewVar(name_hint, value.type, index);
+  op.name = vars_[static_cast<size_t>(out - 1)].name;
+  op.outputs.push_back(out);
+  op.value = std::move(value);
+  ops_.push_back(std::move(op));
+  return out;
+}
+
+absl::StatusOr<std::vector<VarId>> Function::AddOp(std::string_view type,
+                                                   std::string_view name_hint,
+                                                   std::vector<OpInput> inputs,
+                                                   std::vector<TensorType> output_types) {
+  if (type.empty()) return absl::InvalidArgumentError("MIL op with an empty type");
+  for (const OpInput& in : inputs) {
+    if (in.vars.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("MIL op '", type, "': input '", in.name, "' binds no var"));
+    }
+    for (VarId v : in.vars) {
+      if (!IsValid(v)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("MIL op '", type, "': input '", in.name, "' names undefined var ", v));
+      }
+    }
+  }
+  Operation op;
+  op.type = std::string(type);
+  op.name = UniqueName(absl::StrCat(name_hint, "_op"));
+  const int index = static_cast<int>(ops_.size());
+  for (size_t i = 0; i < output_types.size(); ++i) {
+    std::string hint = output_types.size() == 1 ? std::string(name_hint)
+                                                : absl::StrCat(name_hint, "_", i);
+    op.outputs.push_back(NewVar(hint, std::move(output_types[i]), index));
+  }
+  op.inputs = std::move(inputs);
+  std::vector<VarId> outs = op.outputs;
+  ops_.push_back(std::move(op));
+  return outs;
+}
+
+absl::Status Function::AddOutput(VarId var) {
+  if (!IsValid(var)) return absl::InvalidArgumentError(absl::StrCat("undefined output var ", var));
+  outputs_.push_back(var);
+  return absl::OkStatus();
+}
+
+absl::Status Function::RenameVar(VarId var, std::string_view name) {
+  if (!IsValid(var)) return absl::InvalidArgumentError(absl::StrCat("undefined var ", var));
+  Var& v = vars_[static_cast<size_t>(var - 1)];
+  const std::string wanted = SanitizeName(name);
+  if (v.name == wanted) return absl::OkStatus();
+  if (used_names_.count(wanted) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("name '", wanted, "' is already used"));
+  }
+  used_names_.emplace(wanted, 0);
+  v.name = wanted;
+  if (v.producer >= 0 && ops_[static_cast<size_t>(v.producer)].type == "const") {
+    ops_[static_cast<size_t>(v.producer)].name = wanted;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ts2coreml::mil

@@ -1,0 +1,158 @@
+/// The in-memory MIL program the converter builds before serializing it.
+///
+/// A `Function` owns vars and operations in the order they were added, which is a valid SSA
+/// (topological) order by construction: an op can only name vars that already exist. Constants are
+/// `const` ops whose value is stored in its final dtype (an FP16 weight is held as FP16 bytes).
+///
+///   mil::Function f("CoreML6");
+///   mil::VarId x = f.AddInput("x", {mil::DType::kFloat32, {1, 3}});
+///   auto y = f.AddOp("relu", "y", {{"x", {x}}}, {{mil::DType::kFloat32, {1, 3}}});
+///   f.AddOutput((*y)[0]);
+#ifndef TS2COREML_CORE_MIL_PROGRAM_H_
+#define TS2COREML_CORE_MIL_PROGRAM_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ts2coreml::mil {
+
+/// MIL data types; the values equal MILSpec.DataType (and t2c_dtype).
+enum class DType : int32_t {
+  kInvalid = 0,
+  kBool = 1,
+  kString = 2,
+  kFloat16 = 10,
+  kFloat32 = 11,
+  kInt32 = 23,
+};
+
+/// "fp16", "fp32", "int32", "bool", "string" (the names MIL's cast op uses).
+std::string_view DTypeName(DType dtype);
+/// Bytes per element; 0 for strings.
+size_t DTypeSize(DType dtype);
+bool IsFloat(DType dtype);
+
+/// A static tensor type; scalars have an empty shape.
+struct TensorType {
+  DType dtype = DType::kInvalid;
+  std::vector<int64_t> shape;
+
+  int64_t numel() const;
+  /// "fp16[1,3,224,224]".
+  std::string ToString() const;
+  friend bool operator==(const TensorType& a, const TensorType& b) {
+    return a.dtype == b.dtype && a.shape == b.shape;
+  }
+  friend bool operator!=(const TensorType& a, const TensorType& b) { return !(a == b); }
+};
+
+/// A constant's value, stored in its own dtype as raw little-endian bytes (or strings).
+struct ConstValue {
+  TensorType type;
+  std::vector<uint8_t> bytes;        ///< numel * DTypeSize(dtype) bytes, for non-string dtypes
+  std::vector<std::string> strings;  ///< for DType::kString
+
+  static ConstValue Float32(std::vector<int64_t> shape, const float* data);
+  /// Rounds each value to the nearest FP16 (round-to-nearest-even).
+  static ConstValue Float16(std::vector<int64_t> shape, const float* data);
+  static ConstValue Int32(std::vector<int64_t> shape, const int32_t* data);
+  static ConstValue Bool(std::vector<int64_t> shape, const bool* data);
+  static ConstValue String(std::string value);
+};
+
+/// 1-based index of a var in its function; 0 means none.
+using VarId = int32_t;
+
+struct Var {
+  std::string name;
+  TensorType type;
+  /// Index of the producing op in `Function::ops()`, or -1 for a function input.
+  int producer = -1;
+};
+
+/// One named op input: a single var, or several for tuple parameters (concat's `values`).
+struct OpInput {
+  std::string name;
+  std::vector<VarId> vars;
+};
+
+struct Operation {
+  std::string type;
+  std::string name;
+  std::vector<OpInput> inputs;
+  std::vector<VarId> outputs;
+  /// Set for `const` ops only: the `val` attribute.
+  std::optional<ConstValue> value;
+};
+
+/// Makes `name` a valid MIL identifier (`[A-Za-z_][A-Za-z0-9_]*`), the same way every time.
+std::string SanitizeName(std::string_view name);
+
+/// One MIL function with a single block.
+class Function {
+ public:
+  explicit Function(std::string opset) : opset_(std::move(opset)) {}
+
+  const std::string& opset() const { return opset_; }
+
+  /// Adds a function input. Its name is sanitized and made unique.
+  VarId AddInput(std::string_view name, TensorType type);
+  /// Adds a `const` op producing one var named after `name_hint`.
+  VarId AddConst(std::string_view name_hint, ConstValue value);
+  /// Adds an op. Every input var must exist; names are made unique. Returns the output vars.
+  absl::StatusOr<std::vector<VarId>> AddOp(std::string_view type, std::string_view name_hint,
+                                           std::vector<OpInput> inputs,
+                                           std::vector<TensorType> output_types);
+  /// Appends a block output. Fails for an unknown var.
+  absl::Status AddOutput(VarId var);
+  /// Renames a var (used to give model outputs their names); fails when the name is taken.
+  absl::Status RenameVar(VarId var, std::string_view name);
+
+  bool IsValid(VarId id) const { return id >= 1 && id <= static_cast<VarId>(vars_.size()); }
+  const Var& var(VarId id) const { return vars_.at(static_cast<size_t>(id - 1)); }
+  const std::vector<Var>& vars() const { return vars_; }
+  const std::vector<VarId>& inputs() const { return inputs_; }
+  const std::vector<Operation>& ops() const { return ops_; }
+  const std::vector<VarId>& outputs() const { return outputs_; }
+
+ private:
+  std::string UniqueName(std::string_view hint);
+  VarId NewVar(std::string_view hint, TensorType type, int producer);
+
+  std::string opset_;
+  std::vector<Var> vars_;
+  std::vector<VarId> inputs_;
+  std::vector<Operation> ops_;
+  std::vector<VarId> outputs_;
+  std::map<std::string, int, std::less<>> used_names_;
+};
+
+/// A model input or output as ModelDescription states it.
+struct FeatureSpec {
+  std::string name;
+  DType dtype = DType::kFloat32;
+  std::vector<int64_t> shape;
+};
+
+/// Everything written into an .mlpackage.
+struct ModelSpec {
+  int32_t specification_version = 7;
+  std::vector<FeatureSpec> inputs;
+  std::vector<FeatureSpec> outputs;
+  std::string short_description;
+  std::string version_string;
+  std::string author;
+  /// Stored in Metadata.userDefined.
+  std::map<std::string, std::string> user_defined;
+};
+
+}  // namespace ts2coreml::mil
+
+#endif  // TS2COREML_CORE_MIL_PROGRAM_H_

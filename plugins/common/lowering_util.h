@@ -1,0 +1,73 @@
+/// Small helpers shared by the built-in lowerings: reading parameter lists, formatting messages.
+#ifndef TS2COREML_PLUGINS_COMMON_LOWERING_UTIL_H_
+#define TS2COREML_PLUGINS_COMMON_LOWERING_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ts2coreml/sdk.h"
+
+namespace ts2coreml::plugins {
+
+/// Formats an int list as "[1, 2, 3]" for messages.
+inline std::string FormatInts(const std::vector<int64_t>& values) {
+  std::string s = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) s += ", ";
+    s += std::to_string(values[i]);
+  }
+  return s + "]";
+}
+
+/// Formats a number for messages without trailing zeros ("0.5", "6").
+inline std::string FormatNumber(double v) {
+  std::string s = std::to_string(v);
+  if (s.find('.') != std::string::npos) {
+    while (!s.empty() && s.back() == '0') s.pop_back();
+    if (!s.empty() && s.back() == '.') s.pop_back();
+  }
+  return s;
+}
+
+/// Reads a per-spatial-dimension int list (kernel sizes, strides, ...) of `n` entries. PyTorch
+/// repeats a single value for every dimension; an empty list gives `empty_default` when it is set.
+inline sdk::Expected<std::vector<int64_t>> ReadSpatialInts(
+    const sdk::NodeView& ctx, uint32_t input, size_t n, const std::string& op,
+    const std::string& what, const std::vector<int64_t>* empty_default = nullptr) {
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> v, ctx.Ints(input));
+  if (v.empty() && empty_default != nullptr) return *empty_default;
+  if (v.size() == 1 && n > 1) v.assign(n, v[0]);
+  if (v.size() != n) {
+    return ctx.Error(op + ": " + what + " " + FormatInts(v) + " must have 1 or " +
+                     std::to_string(n) + " entries for " + std::to_string(n) +
+                     " spatial dimension(s)");
+  }
+  return v;
+}
+
+/// Reads an axis argument and normalizes it against `rank`, failing with a message naming `op`.
+inline sdk::Expected<int64_t> ReadAxis(const sdk::NodeView& ctx, uint32_t input, int64_t rank,
+                                       const std::string& op) {
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ctx.Int(input));
+  // PyTorch accepts dim 0 and -1 on scalars as if they had rank 1.
+  int64_t effective_rank = rank == 0 ? 1 : rank;
+  int64_t a = sdk::NormalizeAxis(axis, effective_rank);
+  if (a < 0) {
+    return ctx.Error(op + ": dim " + std::to_string(axis) + " is out of range for rank " +
+                     std::to_string(rank));
+  }
+  return a;
+}
+
+/// True when every value is `v`.
+inline bool AllEqual(const std::vector<int64_t>& values, int64_t v) {
+  for (int64_t x : values) {
+    if (x != v) return false;
+  }
+  return true;
+}
+
+}  // namespace ts2coreml::plugins
+
+#endif  // TS2COREML_PLUGINS_COMMON_LOWERING_UTIL_H_

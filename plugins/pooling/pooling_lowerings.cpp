@@ -1,0 +1,297 @@
+/// Built-in lowerings of pooling. Output sizes follow PyTorch (common/conv_math.h); where MIL's
+/// ceil_mode rule would give another size, or the average would divide by another count, the
+/// lowering refuses rather than lowering wrongly.
+#include "pooling/pooling_lowerings.h"
+
+#include <string>
+#include <vector>
+
+#include "common/conv_math.h"
+#include "common/lowering_util.h"
+#include "ts2coreml/sdk.h"
+
+namespace ts2coreml::plugins {
+namespace {
+
+using sdk::Expected;
+using sdk::InferContext;
+using sdk::LowerContext;
+using sdk::NodeView;
+using sdk::Status;
+using sdk::TensorType;
+using sdk::Var;
+
+/// The number of spatial dimensions named by the op ("aten::max_pool2d" -> 2).
+size_t SpatialDims(const std::string& kind) {
+  for (size_t n = 1; n <= 3; ++n) {
+    if (kind.find(std::to_string(n) + "d") != std::string::npos) return n;
+  }
+  return 2;
+}
+
+/// Where a pooling schema keeps each argument (-1: absent).
+struct PoolSchema {
+  bool is_max;
+  int dilation;
+  int ceil_mode;
+  int count_include_pad;
+  int divisor_override;
+};
+constexpr PoolSchema kMaxPoolSchema = {true, 4, 5, -1, -1};
+constexpr PoolSchema kAvgPoolSchema = {false, -1, 4, 5, 6};
+
+/// One pooling node resolved against its input shape.
+struct PoolParams {
+  std::string op;
+  size_t n = 0;
+  bool batched = true;
+  std::vector<int64_t> in, kernel, stride, pad, dilation;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+  std::vector<int64_t> out_shape;            ///< as the node outputs it (possibly unbatched)
+  std::vector<int64_t> floor_out, ceil_out;  ///< spatial sizes without / with ceil mode
+};
+
+Expected<PoolParams> ReadPool(const NodeView& ctx, const PoolSchema& schema) {
+  PoolParams p;
+  p.op = ctx.kind();
+  p.n = SpatialDims(p.op);
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  const int64_t rank = x.rank();
+  if (rank != static_cast<int64_t>(p.n) + 2 && rank != static_cast<int64_t>(p.n) + 1) {
+    return ctx.Error(p.op + ": input rank " + std::to_string(rank) + " is not supported for " +
+                     std::to_string(p.n) + " spatial dimension(s)");
+  }
+  p.batched = rank == static_cast<int64_t>(p.n) + 2;
+  p.in.assign(x.shape.end() - p.n, x.shape.end());
+  TS2COREML_ASSIGN_OR_RETURN(p.kernel, ReadSpatialInts(ctx, 1, p.n, p.op, "kernel_size"));
+  TS2COREML_ASSIGN_OR_RETURN(p.stride, ReadSpatialInts(ctx, 2, p.n, p.op, "stride", &p.kernel));
+  TS2COREML_ASSIGN_OR_RETURN(p.pad, ReadSpatialInts(ctx, 3, p.n, p.op, "padding"));
+  p.dilation.assign(p.n, 1);
+  if (schema.dilation >= 0) {
+    TS2COREML_ASSIGN_OR_RETURN(p.dilation,
+                               ReadSpatialInts(ctx, schema.dilation, p.n, p.op, "dilation"));
+  }
+  if (static_cast<int>(ctx.num_inputs()) > schema.ceil_mode) {
+    TS2COREML_ASSIGN_OR_RETURN(p.ceil_mode, ctx.Bool(schema.ceil_mode));
+  }
+  if (schema.count_include_pad >= 0 &&
+      static_cast<int>(ctx.num_inputs()) > schema.count_include_pad) {
+    TS2COREML_ASSIGN_OR_RETURN(p.count_include_pad, ctx.Bool(schema.count_include_pad));
+  }
+  for (size_t i = 0; i < p.n; ++i) {
+    if (p.kernel[i] < 1 || p.stride[i] < 1 || p.dilation[i] < 1 || p.pad[i] < 0) {
+      return ctx.Error(p.op + ": kernel_size " + FormatInts(p.kernel) + ", stride " +
+                       FormatInts(p.stride) + ", dilation " + FormatInts(p.dilation) +
+                       " must be positive and padding " + FormatInts(p.pad) + " non-negative");
+    }
+    if (p.pad[i] * 2 > DilatedKernel(p.kernel[i], p.dilation[i])) {
+      return ctx.Error(p.op + ": padding " + FormatInts(p.pad) +
+                       " must be at most half of the kernel size " + FormatInts(p.kernel));
+    }
+    p.floor_out.push_back(
+        PoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], p.dilation[i], false));
+    p.ceil_out.push_back(
+        PoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], p.dilation[i], true));
+    if (p.floor_out[i] < 1) {
+      return ctx.Error(p.op + ": output size along spatial dim " + std::to_string(i) +
+                       " is not positive (input " + FormatInts(p.in) + ", kernel " +
+                       FormatInts(p.kernel) + ")");
+    }
+  }
+  p.out_shape.assign(x.shape.begin(), x.shape.end() - p.n);
+  const auto& spatial = p.ceil_mode ? p.ceil_out : p.floor_out;
+  p.out_shape.insert(p.out_shape.end(), spatial.begin(), spatial.end());
+  return p;
+}
+
+Status InferPool(InferContext& ctx, const PoolSchema& schema) {
+  TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, schema));
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, p.out_shape));
+}
+
+/// Emits `mil_op` with `args` on x made batched (expand_dims/squeeze around it when unbatched).
+Status EmitBatched(LowerContext& ctx, bool batched, const char* mil_op, Var x,
+                   std::vector<sdk::Arg> args) {
+  if (batched) {
+    args.insert(args.begin(), {"x", x});
+    return ctx.EmitOutput(mil_op, args);
+  }
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({0}));
+  xt.shape.insert(xt.shape.begin(), 1);
+  TS2COREML_ASSIGN_OR_RETURN(Var bx, ctx.Emit1("expand_dims", {{"x", x}, {"axes", axes}}, xt));
+  args.insert(args.begin(), {"x", bx});
+  out.shape.insert(out.shape.begin(), 1);
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1(mil_op, args, out));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes2, ctx.ConstInts({0}));
+  return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes2}});
+}
+
+Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
+  TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, schema));
+  if (!AllEqual(p.dilation, 1)) {
+    return ctx.Error(p.op + ": dilation " + FormatInts(p.dilation) +
+                     " is not supported by MIL max_pool (only 1)");
+  }
+  if (schema.divisor_override >= 0 &&
+      static_cast<int>(ctx.num_inputs()) > schema.divisor_override &&
+      !ctx.IsNone(schema.divisor_override)) {
+    return ctx.Error(p.op + ": divisor_override is not supported by MIL avg_pool");
+  }
+  // Ceil mode matters only where it adds a window; elsewhere emit ceil_mode=false.
+  const bool ceil = p.ceil_mode && p.ceil_out != p.floor_out;
+  bool exclude_padding = !p.count_include_pad;
+  if (ceil) {
+    if (p.n > 2) {
+      return ctx.Error(p.op +
+                       ": ceil_mode=True adds a window here, and MIL supports ceil_mode "
+                       "only for 1D and 2D pooling");
+    }
+    for (size_t i = 0; i < p.n; ++i) {
+      if (MilPoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], true) != p.ceil_out[i]) {
+        return ctx.Error(p.op + ": ceil_mode=True with input " + FormatInts(p.in) + ", kernel " +
+                         FormatInts(p.kernel) + ", stride " + FormatInts(p.stride) + ", padding " +
+                         FormatInts(p.pad) + " gives another output size in MIL than in PyTorch");
+      }
+    }
+    if (!schema.is_max && p.count_include_pad) {
+      if (!AllEqual(p.pad, 0)) {
+        return ctx.Error(p.op + ": ceil_mode=True with count_include_pad=True and padding " +
+                         FormatInts(p.pad) +
+                         " divides the overhanging window differently in "
+                         "MIL; not supported");
+      }
+      // Without padding PyTorch divides the overhanging window by its valid elements.
+      exclude_padding = true;
+    }
+  }
+  std::vector<int64_t> pad;
+  for (int64_t v : p.pad) {
+    pad.push_back(v);
+    pad.push_back(v);
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var kernel_sizes, ctx.ConstInts(p.kernel));
+  TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(p.stride));
+  TS2COREML_ASSIGN_OR_RETURN(Var pad_type, ctx.ConstString("custom"));
+  TS2COREML_ASSIGN_OR_RETURN(Var pad_var, ctx.ConstInts(pad));
+  TS2COREML_ASSIGN_OR_RETURN(Var ceil_mode, ctx.ConstBool(ceil));
+  std::vector<sdk::Arg> args = {{"kernel_sizes", kernel_sizes},
+                                {"strides", strides},
+                                {"pad_type", pad_type},
+                                {"pad", pad_var}};
+  if (!schema.is_max) {
+    TS2COREML_ASSIGN_OR_RETURN(Var exclude, ctx.ConstBool(exclude_padding));
+    args.push_back({"exclude_padding_from_average", exclude});
+  }
+  args.push_back({"ceil_mode", ceil_mode});
+  return EmitBatched(ctx, p.batched, schema.is_max ? "max_pool" : "avg_pool", x, args);
+}
+
+Status InferMaxPool(InferContext& ctx) { return InferPool(ctx, kMaxPoolSchema); }
+Status LowerMaxPool(LowerContext& ctx) { return LowerPool(ctx, kMaxPoolSchema); }
+Status InferAvgPool(InferContext& ctx) { return InferPool(ctx, kAvgPoolSchema); }
+Status LowerAvgPool(LowerContext& ctx) { return LowerPool(ctx, kAvgPoolSchema); }
+
+/// adaptive_avg_pool{1,2}d(self, output_size): the input with its spatial dims replaced.
+Expected<std::vector<int64_t>> AdaptiveOutputSize(const NodeView& ctx, TensorType* x) {
+  const std::string op = ctx.kind();
+  const size_t n = SpatialDims(op);
+  TS2COREML_ASSIGN_OR_RETURN(*x, ctx.InputType(0));
+  if (x->rank() != static_cast<int64_t>(n) + 1 && x->rank() != static_cast<int64_t>(n) + 2) {
+    return ctx.Error(op + ": input rank " + std::to_string(x->rank()) + " is not supported");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size,
+                             ReadSpatialInts(ctx, 1, n, op, "output_size"));
+  for (int64_t s : size) {
+    if (s < 1) return ctx.Error(op + ": output_size " + FormatInts(size) + " must be positive");
+  }
+  return size;
+}
+
+Status InferAdaptiveAvgPool(InferContext& ctx) {
+  TensorType x;
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, AdaptiveOutputSize(ctx, &x));
+  std::vector<int64_t> shape(x.shape.begin(), x.shape.end() - size.size());
+  shape.insert(shape.end(), size.begin(), size.end());
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, shape));
+}
+
+/// Global pooling -> reduce_mean; evenly dividing sizes -> avg_pool; otherwise refused.
+Status LowerAdaptiveAvgPool(LowerContext& ctx) {
+  const std::string op = ctx.kind();
+  TensorType xt;
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, AdaptiveOutputSize(ctx, &xt));
+  const size_t n = size.size();
+  std::vector<int64_t> in(xt.shape.end() - n, xt.shape.end());
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  if (AllEqual(size, 1)) {
+    std::vector<int64_t> axes;
+    for (size_t i = 0; i < n; ++i) axes.push_back(-static_cast<int64_t>(n - i));
+    TS2COREML_ASSIGN_OR_RETURN(Var axes_var, ctx.ConstInts(axes));
+    TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(true));
+    return ctx.EmitOutput("reduce_mean", {{"x", x}, {"axes", axes_var}, {"keep_dims", keep}});
+  }
+  std::vector<int64_t> kernel;
+  for (size_t i = 0; i < n; ++i) {
+    if (in[i] % size[i] != 0) {
+      return ctx.Error(op + ": input size " + FormatInts(in) + " is not divisible by output_size " +
+                       FormatInts(size) + "; MIL has no adaptive pooling with uneven windows");
+    }
+    kernel.push_back(in[i] / size[i]);
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var kernel_sizes, ctx.ConstInts(kernel));
+  TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(kernel));
+  TS2COREML_ASSIGN_OR_RETURN(Var pad_type, ctx.ConstString("valid"));
+  TS2COREML_ASSIGN_OR_RETURN(Var exclude, ctx.ConstBool(true));
+  TS2COREML_ASSIGN_OR_RETURN(Var ceil_mode, ctx.ConstBool(false));
+  return EmitBatched(ctx, xt.rank() == static_cast<int64_t>(n) + 2, "avg_pool", x,
+                     {{"kernel_sizes", kernel_sizes},
+                      {"strides", strides},
+                      {"pad_type", pad_type},
+                      {"exclude_padding_from_average", exclude},
+                      {"ceil_mode", ceil_mode}});
+}
+
+constexpr const char* kMaxPoolOps[] = {"aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d"};
+constexpr t2c_input_decl kMaxPoolInputs[] = {
+    sdk::Tensor("self"),  sdk::Host("kernel_size"), sdk::Host("stride"),
+    sdk::Host("padding"), sdk::Host("dilation"),    sdk::Host("ceil_mode"),
+};
+// avg_pool1d has no divisor_override; it is declared optional.
+constexpr const char* kAvgPoolOps[] = {"aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d"};
+constexpr t2c_input_decl kAvgPoolInputs[] = {
+    sdk::Tensor("self"),
+    sdk::Host("kernel_size"),
+    sdk::Host("stride"),
+    sdk::Host("padding"),
+    sdk::Host("ceil_mode"),
+    sdk::Host("count_include_pad"),
+    sdk::Host("divisor_override", T2C_INPUT_OPTIONAL),
+};
+constexpr const char* kAdaptiveAvgPoolOps[] = {"aten::adaptive_avg_pool1d",
+                                               "aten::adaptive_avg_pool2d"};
+constexpr t2c_input_decl kAdaptiveAvgPoolInputs[] = {sdk::Tensor("self"), sdk::Host("output_size")};
+
+constexpr t2c_lowering_decl kLowerings[] = {
+    sdk::Lowering("max_pool", kMaxPoolOps, kMaxPoolInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferMaxPool>, sdk::LowerFn<LowerMaxPool>),
+    sdk::Lowering("avg_pool", kAvgPoolOps, kAvgPoolInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAvgPool>, sdk::LowerFn<LowerAvgPool>),
+    sdk::Lowering("adaptive_avg_pool", kAdaptiveAvgPoolOps, kAdaptiveAvgPoolInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferAdaptiveAvgPool>,
+                  sdk::LowerFn<LowerAdaptiveAvgPool>),
+};
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION,     sizeof(t2c_plugin_info),
+    "ts2coreml.pooling", "0.1.0",
+    kLowerings,          static_cast<uint32_t>(sizeof(kLowerings) / sizeof(kLowerings[0]))};
+
+}  // namespace
+
+const t2c_plugin_info* PoolingPluginInfo() { return &kInfo; }
+
+}  // namespace ts2coreml::plugins

@@ -1,1 +1,158 @@
+/// Tests of the activation family: op mapping, constant parameters in the compute dtype, hardtanh's
+/// relu6/clip choice, softmax's FP16 policy and refusals.
+#include "activation/activation_lowerings.h"
+
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sdk/testing/fake_host.h"
+
+namespace ts2coreml::plugins {
+namespace {
+
+namespace t = sdk::testing;
+using Shape = std::vector<int64_t>;
+using Ops = std::vector<std::string>;
+
+const t2c_lowering_decl& Decl(const std::string& op) {
+  const t2c_lowering_decl* d = t::FindDecl(ActivationPluginInfo(), op);
+  EXPECT_NE(d, nullptr) << op;
+  return *d;
+}
+
+TEST(ActivationTest, UnaryOpsMapOneToOne) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"aten::relu", "relu"}, {"aten::relu6", "relu6"}, {"aten::sigmoid", "sigmoid"},
+      {"aten::tanh", "tanh"}, {"aten::silu", "silu"}};
+  for (const auto& [op, mil] : cases) {
+    t::FakeNode n(op);
+    n.Add(t::Value::Tensor({2, 3, 4})).Precision(T2C_DTYPE_FP16);
+    ASSERT_TRUE(n.Lower(Decl(op))) << op << ": " << n.error();
+    EXPECT_EQ(n.op_types(), Ops{mil});
+    EXPECT_EQ(n.OutputOp()->ArgNames(), std::vector<std::string>{"x"});
+    EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP16, {2, 3, 4}));
+    EXPECT_EQ(Decl(op).infer_rule, T2C_INFER_SAME_AS_INPUT0);
+  }
+}
+
+t::FakeNode Hardtanh(double lo, double hi) {
+  t::FakeNode n("aten::hardtanh");
+  n.Add(t::Value::Tensor({1, 8})).Add(t::Value::Float(lo)).Add(t::Value::Float(hi));
+  return n;
+}
+
+TEST(ActivationTest, HardtanhZeroSixIsRelu6) {
+  t::FakeNode n = Hardtanh(0, 6);
+  ASSERT_TRUE(n.Lower(Decl("aten::hardtanh"))) << n.error();
+  EXPECT_EQ(n.op_types(), Ops{"relu6"});
+}
+
+TEST(ActivationTest, HardtanhOtherRangesClip) {
+  for (auto [lo, hi] : std::vector<std::pair<double, double>>{{-1, 1}, {0, 5}, {-2.5, 6}}) {
+    t::FakeNode n = Hardtanh(lo, hi);
+    n.Precision(T2C_DTYPE_FP16);
+    ASSERT_TRUE(n.Lower(Decl("aten::hardtanh"))) << n.error();
+    const t::FakeOp* clip = n.OutputOp();
+    ASSERT_EQ(clip->type, "clip");
+    EXPECT_EQ(n.ArgScalar(*clip, "alpha"), lo);
+    EXPECT_EQ(n.ArgScalar(*clip, "beta"), hi);
+    EXPECT_EQ(n.ArgType(*clip, "alpha"), sdk::TensorType(T2C_DTYPE_FP16, {}));
+    EXPECT_EQ(n.ArgType(*clip, "beta"), sdk::TensorType(T2C_DTYPE_FP16, {}));
+  }
+}
+
+TEST(ActivationTest, HardtanhWithIntBoundsReadsThemAsFloats) {
+  t::FakeNode n("aten::hardtanh");
+  n.Add(t::Value::Tensor({4})).Add(t::Value::Int(0)).Add(t::Value::Int(6));
+  ASSERT_TRUE(n.Lower(Decl("aten::hardtanh"))) << n.error();
+  EXPECT_EQ(n.op_types(), Ops{"relu6"});
+}
+
+TEST(ActivationTest, HardsigmoidIsSigmoidHard) {
+  t::FakeNode n("aten::hardsigmoid");
+  n.Add(t::Value::Tensor({1, 16, 1, 1}));
+  ASSERT_TRUE(n.Lower(Decl("aten::hardsigmoid"))) << n.error();
+  const t::FakeOp* op = n.OutputOp();
+  ASSERT_EQ(op->type, "sigmoid_hard");
+  EXPECT_FLOAT_EQ(n.ArgScalar(*op, "alpha"), 1.0f / 6.0f);
+  EXPECT_FLOAT_EQ(n.ArgScalar(*op, "beta"), 0.5f);
+}
+
+TEST(ActivationTest, HardswishIsXTimesSigmoidHard) {
+  t::FakeNode n("aten::hardswish");
+  n.Add(t::Value::Tensor({1, 16, 7, 7})).Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::hardswish"))) << n.error();
+  EXPECT_EQ(n.op_types(), (Ops{"sigmoid_hard", "mul"}));
+  const t::FakeOp* mul = n.OutputOp();
+  const t::FakeOp* gate = n.FindOp("sigmoid_hard");
+  EXPECT_EQ(n.ArgInputIndex(*mul, "x"), 0);
+  EXPECT_EQ(n.ArgVar(*mul, "y"), gate->outputs[0]);
+  EXPECT_EQ(n.ArgVar(*gate, "x"), n.ArgVar(*mul, "x"));
+  EXPECT_EQ(n.ArgType(*gate, "alpha").dtype, T2C_DTYPE_FP16);
+}
+
+TEST(ActivationTest, GeluModes) {
+  for (auto [approx, mode] : std::vector<std::pair<std::string, std::string>>{
+           {"none", "EXACT"}, {"tanh", "TANH_APPROXIMATION"}}) {
+    t::FakeNode n("aten::gelu");
+    n.Add(t::Value::Tensor({2, 5})).Add(t::Value::String(approx));
+    ASSERT_TRUE(n.Lower(Decl("aten::gelu"))) << n.error();
+    EXPECT_EQ(n.ArgString(*n.OutputOp(), "mode"), mode);
+  }
+  t::FakeNode bad("aten::gelu");
+  bad.Add(t::Value::Tensor({2, 5})).Add(t::Value::String("sigmoid"));
+  EXPECT_FALSE(bad.Lower(Decl("aten::gelu")));
+  EXPECT_NE(bad.error().find("gelu: approximate='sigmoid' is not supported"), std::string::npos);
+}
+
+TEST(ActivationTest, LeakyRelu) {
+  t::FakeNode n("aten::leaky_relu");
+  n.Add(t::Value::Tensor({2, 5})).Add(t::Value::Float(0.125));
+  ASSERT_TRUE(n.Lower(Decl("aten::leaky_relu"))) << n.error();
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "alpha"), 0.125);
+}
+
+TEST(ActivationTest, SoftmaxNeedsFp32Compute) {
+  EXPECT_EQ(Decl("aten::softmax.int").fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE);
+  EXPECT_EQ(Decl("aten::log_softmax.int").fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE);
+  t::FakeNode n("aten::softmax.int");
+  n.Add(t::Value::Tensor({2, 10})).Add(t::Value::Int(-1)).Add(t::Value::None());
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::softmax.int"))) << n.error();
+  EXPECT_EQ(n.compute_dtype(), T2C_DTYPE_FP32);
+  const t::FakeOp* op = n.OutputOp();
+  ASSERT_EQ(op->type, "softmax");
+  EXPECT_EQ(n.ArgScalar(*op, "axis"), 1);
+  EXPECT_EQ(n.ArgType(*op, "x").dtype, T2C_DTYPE_FP32);
+}
+
+TEST(ActivationTest, SoftmaxDtypeArgument) {
+  t::FakeNode ok("aten::softmax.int");
+  ok.Add(t::Value::Tensor({3})).Add(t::Value::Int(0)).Add(t::Value::Int(6));  // torch.float
+  EXPECT_TRUE(ok.Lower(Decl("aten::softmax.int"))) << ok.error();
+  t::FakeNode bad("aten::softmax.int");
+  bad.Add(t::Value::Tensor({3})).Add(t::Value::Int(0)).Add(t::Value::Int(4));  // torch.int64
+  EXPECT_FALSE(bad.Infer(Decl("aten::softmax.int")));
+  EXPECT_NE(bad.error().find("dtype (ScalarType 4) is not supported"), std::string::npos)
+      << bad.error();
+  t::FakeNode axis("aten::softmax.int");
+  axis.Add(t::Value::Tensor({3, 4})).Add(t::Value::Int(2)).Add(t::Value::None());
+  EXPECT_FALSE(axis.Infer(Decl("aten::softmax.int")));
+  EXPECT_NE(axis.error().find("dim 2 is out of range for rank 2"), std::string::npos);
+}
+
+TEST(ActivationTest, LogSoftmaxSubtractsLogSumExp) {
+  t::FakeNode n("aten::log_softmax.int");
+  n.Add(t::Value::Tensor({2, 7, 3})).Add(t::Value::Int(1)).Add(t::Value::None());
+  ASSERT_TRUE(n.Lower(Decl("aten::log_softmax.int"))) << n.error();
+  EXPECT_EQ(n.op_types(), (Ops{"reduce_log_sum_exp", "sub"}));
+  const t::FakeOp* lse = n.FindOp("reduce_log_sum_exp");
+  EXPECT_EQ(n.ArgInts(*lse, "axes"), (Shape{1}));
+  EXPECT_EQ(n.ArgScalar(*lse, "keep_dims"), 1);
+  EXPECT_EQ(lse->output_types[0].shape, (Shape{2, 1, 3}));
+}
+
+}  // namespace
+}  // namespace ts2coreml::plugins

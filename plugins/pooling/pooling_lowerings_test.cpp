@@ -1,1 +1,191 @@
+/// Tests of the pooling family: PyTorch output sizes (ceil_mode included), the emitted MIL params,
+/// adaptive pooling strategies and refusals.
+#include "pooling/pooling_lowerings.h"
+
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "sdk/testing/fake_host.h"
+
+namespace ts2coreml::plugins {
+namespace {
+
+namespace t = sdk::testing;
+using Shape = std::vector<int64_t>;
+
+const t2c_lowering_decl& Decl(const std::string& op) {
+  const t2c_lowering_decl* d = t::FindDecl(PoolingPluginInfo(), op);
+  EXPECT_NE(d, nullptr) << op;
+  return *d;
+}
+
+t::FakeNode MaxPool2d(Shape x, Shape k, Shape s, Shape p, Shape d, bool ceil) {
+  t::FakeNode n("aten::max_pool2d");
+  n.Add(t::Value::Tensor(x)).Add(t::Value::Ints(k)).Add(t::Value::Ints(s));
+  n.Add(t::Value::Ints(p)).Add(t::Value::Ints(d)).Add(t::Value::Bool(ceil));
+  return n;
+}
+
+struct PoolCase {
+  Shape x, k, s, p;
+  bool ceil;
+  Shape expected;  // hand-computed with ATen's pooling_output_shape
+  bool mil_ceil;   // ceil_mode emitted (only where it adds a window)
+};
+
+TEST(PoolingTest, MaxPoolShapesFollowPyTorch) {
+  const std::vector<PoolCase> cases = {
+      {{1, 64, 112, 112}, {3, 3}, {2, 2}, {1, 1}, false, {1, 64, 56, 56}, false},  // ResNet
+      {{1, 4, 8, 8}, {2, 2}, {}, {0, 0}, false, {1, 4, 4, 4}, false},             // stride = kernel
+      {{1, 4, 7, 7}, {2, 2}, {2, 2}, {0, 0}, false, {1, 4, 3, 3}, false},
+      {{1, 4, 7, 7}, {2, 2}, {2, 2}, {0, 0}, true, {1, 4, 4, 4}, true},
+      {{1, 4, 6, 6}, {2, 2}, {2, 2}, {0, 0}, true, {1, 4, 3, 3}, false},  // ceil adds nothing
+      {{1, 4, 8, 9}, {3, 3}, {2, 2}, {1, 1}, true, {1, 4, 5, 5}, true},
+      {{1, 4, 10, 10}, {3}, {2}, {1}, false, {1, 4, 5, 5}, false},  // single values
+  };
+  for (const PoolCase& c : cases) {
+    t::FakeNode n = MaxPool2d(c.x, c.k, c.s, c.p, {1, 1}, c.ceil);
+    ASSERT_TRUE(n.Lower(Decl("aten::max_pool2d"))) << n.error();
+    EXPECT_EQ(n.inferred().shape, c.expected);
+    const t::FakeOp* op = n.OutputOp();
+    ASSERT_EQ(op->type, "max_pool");
+    EXPECT_EQ(op->ArgNames(), (std::vector<std::string>{"x", "kernel_sizes", "strides",
+                                                        "pad_type", "pad", "ceil_mode"}));
+    Shape k = c.k.size() == 1 ? Shape{c.k[0], c.k[0]} : c.k;
+    Shape s = c.s.empty() ? k : c.s.size() == 1 ? Shape{c.s[0], c.s[0]} : c.s;
+    Shape p = c.p.size() == 1 ? Shape{c.p[0], c.p[0]} : c.p;
+    EXPECT_EQ(n.ArgInts(*op, "kernel_sizes"), k);
+    EXPECT_EQ(n.ArgInts(*op, "strides"), s);
+    EXPECT_EQ(n.ArgString(*op, "pad_type"), "custom");
+    EXPECT_EQ(n.ArgInts(*op, "pad"), (Shape{p[0], p[0], p[1], p[1]}));
+    EXPECT_EQ(n.ArgScalar(*op, "ceil_mode"), c.mil_ceil ? 1 : 0);
+  }
+}
+
+TEST(PoolingTest, CeilModeWindowDroppedByPyTorchIsNotEmitted) {
+  // in 5, k 1, s 3, p 0: the ceil window would start at 6 >= 5, PyTorch drops it while MIL (no
+  // padding) would keep it; the size equals floor mode's, so ceil_mode=false is emitted.
+  t::FakeNode n = MaxPool2d({1, 1, 5, 5}, {1, 1}, {3, 3}, {0, 0}, {1, 1}, true);
+  ASSERT_TRUE(n.Lower(Decl("aten::max_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 1, 2, 2}));
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "ceil_mode"), 0);
+}
+
+TEST(PoolingTest, CeilMode3dIsRefusedWhereItAddsAWindow) {
+  t::FakeNode n("aten::max_pool3d");
+  n.Add(t::Value::Tensor({1, 2, 5, 5, 5})).Add(t::Value::Ints({2})).Add(t::Value::Ints({2}));
+  n.Add(t::Value::Ints({0})).Add(t::Value::Ints({1})).Add(t::Value::Bool(true));
+  ASSERT_TRUE(n.Infer(Decl("aten::max_pool3d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 2, 3, 3, 3}));
+  EXPECT_FALSE(n.Lower(Decl("aten::max_pool3d")));
+  EXPECT_NE(n.error().find("ceil_mode only for 1D and 2D"), std::string::npos) << n.error();
+}
+
+TEST(PoolingTest, DilationIsRefused) {
+  t::FakeNode n = MaxPool2d({1, 4, 9, 9}, {3, 3}, {1, 1}, {0, 0}, {2, 2}, false);
+  ASSERT_TRUE(n.Infer(Decl("aten::max_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 5, 5}));
+  EXPECT_FALSE(n.Lower(Decl("aten::max_pool2d")));
+  EXPECT_NE(n.error().find("max_pool2d: dilation [2, 2] is not supported by MIL max_pool"),
+            std::string::npos)
+      << n.error();
+}
+
+TEST(PoolingTest, MaxPool1d) {
+  t::FakeNode n("aten::max_pool1d");
+  n.Add(t::Value::Tensor({2, 3, 11})).Add(t::Value::Ints({3})).Add(t::Value::Ints({2}));
+  n.Add(t::Value::Ints({1})).Add(t::Value::Ints({1})).Add(t::Value::Bool(false));
+  ASSERT_TRUE(n.Lower(Decl("aten::max_pool1d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{2, 3, 6}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "pad"), (Shape{1, 1}));
+}
+
+t::FakeNode AvgPool2d(Shape x, Shape k, Shape s, Shape p, bool ceil, bool count_include_pad,
+                      t::Value divisor = t::Value::None()) {
+  t::FakeNode n("aten::avg_pool2d");
+  n.Add(t::Value::Tensor(x)).Add(t::Value::Ints(k)).Add(t::Value::Ints(s));
+  n.Add(t::Value::Ints(p)).Add(t::Value::Bool(ceil)).Add(t::Value::Bool(count_include_pad));
+  n.Add(divisor);
+  return n;
+}
+
+TEST(PoolingTest, AvgPoolExcludePadding) {
+  for (bool include : {true, false}) {
+    t::FakeNode n = AvgPool2d({1, 2, 8, 8}, {3, 3}, {2, 2}, {1, 1}, false, include);
+    ASSERT_TRUE(n.Lower(Decl("aten::avg_pool2d"))) << n.error();
+    EXPECT_EQ(n.inferred().shape, (Shape{1, 2, 4, 4}));
+    const t::FakeOp* op = n.OutputOp();
+    ASSERT_EQ(op->type, "avg_pool");
+    EXPECT_EQ(n.ArgScalar(*op, "exclude_padding_from_average"), include ? 0 : 1);
+  }
+}
+
+TEST(PoolingTest, AvgPoolRefusals) {
+  t::FakeNode divisor =
+      AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {0, 0}, false, true, t::Value::Int(3));
+  EXPECT_FALSE(divisor.Lower(Decl("aten::avg_pool2d")));
+  EXPECT_NE(divisor.error().find("divisor_override is not supported"), std::string::npos);
+  // Overhanging ceil window with count_include_pad and padding: PyTorch's divisor differs.
+  t::FakeNode ceil = AvgPool2d({1, 2, 8, 8}, {3, 3}, {2, 2}, {1, 1}, true, true);
+  ASSERT_TRUE(ceil.Infer(Decl("aten::avg_pool2d")));
+  EXPECT_EQ(ceil.inferred().shape, (Shape{1, 2, 5, 5}));
+  EXPECT_FALSE(ceil.Lower(Decl("aten::avg_pool2d")));
+  EXPECT_NE(ceil.error().find("count_include_pad=True"), std::string::npos) << ceil.error();
+}
+
+TEST(PoolingTest, AvgPoolCeilWithoutPaddingExcludesOverhang) {
+  t::FakeNode n = AvgPool2d({1, 2, 7, 7}, {2, 2}, {2, 2}, {0, 0}, true, true);
+  ASSERT_TRUE(n.Lower(Decl("aten::avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 2, 4, 4}));
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "exclude_padding_from_average"), 1);
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "ceil_mode"), 1);
+}
+
+t::FakeNode Adaptive(Shape x, Shape size) {
+  t::FakeNode n("aten::adaptive_avg_pool2d");
+  n.Add(t::Value::Tensor(x)).Add(t::Value::Ints(size));
+  return n;
+}
+
+TEST(PoolingTest, AdaptiveGlobalIsReduceMean) {
+  t::FakeNode n = Adaptive({1, 960, 7, 7}, {1, 1});
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 960, 1, 1}));
+  const t::FakeOp* op = n.OutputOp();
+  ASSERT_EQ(op->type, "reduce_mean");
+  EXPECT_EQ(n.ArgInts(*op, "axes"), (Shape{-2, -1}));
+  EXPECT_EQ(n.ArgScalar(*op, "keep_dims"), 1);
+}
+
+TEST(PoolingTest, AdaptiveDivisibleIsAvgPool) {
+  t::FakeNode n = Adaptive({1, 8, 12, 8}, {3, 2});
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 8, 3, 2}));
+  const t::FakeOp* op = n.OutputOp();
+  ASSERT_EQ(op->type, "avg_pool");
+  EXPECT_EQ(n.ArgInts(*op, "kernel_sizes"), (Shape{4, 4}));
+  EXPECT_EQ(n.ArgInts(*op, "strides"), (Shape{4, 4}));
+  EXPECT_EQ(n.ArgString(*op, "pad_type"), "valid");
+  EXPECT_EQ(n.ArgScalar(*op, "exclude_padding_from_average"), 1);
+}
+
+TEST(PoolingTest, AdaptiveUnevenIsRefused) {
+  t::FakeNode n = Adaptive({1, 8, 7, 7}, {3, 3});
+  ASSERT_TRUE(n.Infer(Decl("aten::adaptive_avg_pool2d")));
+  EXPECT_FALSE(n.Lower(Decl("aten::adaptive_avg_pool2d")));
+  EXPECT_NE(n.error().find("input size [7, 7] is not divisible by output_size [3, 3]"),
+            std::string::npos)
+      << n.error();
+}
+
+TEST(PoolingTest, AdaptiveUnbatched) {
+  t::FakeNode n = Adaptive({8, 4, 4}, {2, 2});
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{8, 2, 2}));
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"expand_dims", "avg_pool", "squeeze"}));
+}
+
+}  // namespace
+}  // namespace ts2coreml::plugins

@@ -23,9 +23,11 @@ const t2c_lowering_decl& Decl(const std::string& op) {
 }
 
 TEST(ActivationTest, UnaryOpsMapOneToOne) {
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"aten::relu", "relu"}, {"aten::relu6", "relu6"}, {"aten::sigmoid", "sigmoid"},
-      {"aten::tanh", "tanh"}, {"aten::silu", "silu"}};
+  const std::vector<std::pair<std::string, std::string>> cases = {{"aten::relu", "relu"},
+                                                                  {"aten::relu6", "relu6"},
+                                                                  {"aten::sigmoid", "sigmoid"},
+                                                                  {"aten::tanh", "tanh"},
+                                                                  {"aten::silu", "silu"}};
   for (const auto& [op, mil] : cases) {
     t::FakeNode n(op);
     n.Add(t::Value::Tensor({2, 3, 4})).Precision(T2C_DTYPE_FP16);

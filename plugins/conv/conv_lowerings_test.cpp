@@ -50,7 +50,7 @@ TEST(ConvTest, OutputShapesFollowPyTorch) {
       {{2, 8, 10, 11}, {4, 8, 3, 2}, {3, 2}, {0, 1}, {2, 1}, 1, {2, 4, 2, 6}},
       {{1, 8, 9, 9}, {8, 2, 3, 3}, {1, 1}, {2, 2}, {2, 2}, 4, {1, 8, 9, 9}},
       {{1, 4, 5, 5}, {6, 4, 1, 1}, {2, 2}, {0, 0}, {1, 1}, 1, {1, 6, 3, 3}},
-      {{1, 4, 17}, {5, 4, 4}, {3}, {1}, {1}, 1, {1, 5, 6}},                       // 1d
+      {{1, 4, 17}, {5, 4, 4}, {3}, {1}, {1}, 1, {1, 5, 6}},  // 1d
       {{1, 2, 6, 7, 8}, {3, 2, 3, 3, 3}, {1, 2, 3}, {1, 1, 1}, {1, 1, 1}, 1, {1, 3, 6, 4, 3}},
   };
   for (const ConvCase& c : cases) {
@@ -62,9 +62,9 @@ TEST(ConvTest, OutputShapesFollowPyTorch) {
     const t::FakeOp* conv = n.OutputOp();
     ASSERT_NE(conv, nullptr);
     EXPECT_EQ(conv->type, "conv");
-    EXPECT_EQ(conv->ArgNames(), (std::vector<std::string>{"x", "weight", "bias", "strides",
-                                                           "pad_type", "pad", "dilations",
-                                                           "groups"}));
+    EXPECT_EQ(conv->ArgNames(),
+              (std::vector<std::string>{"x", "weight", "bias", "strides", "pad_type", "pad",
+                                        "dilations", "groups"}));
     EXPECT_EQ(n.ArgInts(*conv, "strides"), c.stride);
     EXPECT_EQ(n.ArgString(*conv, "pad_type"), "custom");
     Shape pad;
@@ -80,8 +80,8 @@ TEST(ConvTest, OutputShapesFollowPyTorch) {
 }
 
 TEST(ConvTest, Fp16WeightsFollowComputeDtype) {
-  t::FakeNode n = Convolution({1, 3, 8, 8}, {4, 3, 3, 3}, true, {1, 1}, {1, 1}, {1, 1}, false,
-                              {0, 0}, 1);
+  t::FakeNode n =
+      Convolution({1, 3, 8, 8}, {4, 3, 3, 3}, true, {1, 1}, {1, 1}, {1, 1}, false, {0, 0}, 1);
   n.Precision(T2C_DTYPE_FP16);
   ASSERT_TRUE(n.Lower(Decl("aten::_convolution"))) << n.error();
   const t::FakeOp* conv = n.OutputOp();
@@ -92,8 +92,8 @@ TEST(ConvTest, Fp16WeightsFollowComputeDtype) {
 }
 
 TEST(ConvTest, NoBiasLeavesBiasUnbound) {
-  t::FakeNode n = Convolution({1, 3, 8, 8}, {4, 3, 3, 3}, false, {1, 1}, {0, 0}, {1, 1}, false,
-                              {0, 0}, 1);
+  t::FakeNode n =
+      Convolution({1, 3, 8, 8}, {4, 3, 3, 3}, false, {1, 1}, {0, 0}, {1, 1}, false, {0, 0}, 1);
   ASSERT_TRUE(n.Lower(Decl("aten::_convolution"))) << n.error();
   EXPECT_FALSE(n.OutputOp()->Has("bias"));
   EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 6, 6}));
@@ -145,23 +145,20 @@ struct TransposeCase {
   Shape x, w;
   Shape stride, pad, dilation, output_padding;
   int64_t groups;
-  Shape expected;     // (in-1)s - 2p + d(k-1) + op + 1
-  Shape mil_pad;      // [p, p - op] per dim
+  Shape expected;  // (in-1)s - 2p + d(k-1) + op + 1
+  Shape mil_pad;   // [p, p - op] per dim
 };
 
 TEST(ConvTest, TransposedOutputShapesAndPadding) {
   const std::vector<TransposeCase> cases = {
-      {{1, 8, 5, 5}, {8, 4, 3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, {1, 4, 10, 10},
-       {1, 0, 1, 0}},
-      {{1, 8, 5, 5}, {8, 4, 3, 3}, {2, 2}, {1, 1}, {1, 1}, {0, 0}, 1, {1, 4, 9, 9},
-       {1, 1, 1, 1}},
+      {{1, 8, 5, 5}, {8, 4, 3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, 1, {1, 4, 10, 10}, {1, 0, 1, 0}},
+      {{1, 8, 5, 5}, {8, 4, 3, 3}, {2, 2}, {1, 1}, {1, 1}, {0, 0}, 1, {1, 4, 9, 9}, {1, 1, 1, 1}},
       {{1, 4, 7}, {4, 3, 4}, {3}, {2}, {1}, {2}, 2, {1, 6, 20}, {2, 0}},
-      {{2, 6, 4, 3}, {6, 2, 3, 2}, {1, 2}, {0, 1}, {2, 1}, {0, 1}, 3, {2, 6, 8, 5},
-       {0, 0, 1, 0}},
+      {{2, 6, 4, 3}, {6, 2, 3, 2}, {1, 2}, {0, 1}, {2, 1}, {0, 1}, 3, {2, 6, 8, 5}, {0, 0, 1, 0}},
   };
   for (const TransposeCase& c : cases) {
-    t::FakeNode n = Convolution(c.x, c.w, true, c.stride, c.pad, c.dilation, true,
-                                c.output_padding, c.groups);
+    t::FakeNode n =
+        Convolution(c.x, c.w, true, c.stride, c.pad, c.dilation, true, c.output_padding, c.groups);
     ASSERT_TRUE(n.Lower(Decl("aten::_convolution"))) << n.error();
     EXPECT_EQ(n.inferred().shape, c.expected);
     const t::FakeOp* op = n.OutputOp();
@@ -185,8 +182,8 @@ TEST(ConvTest, ConvTranspose2dSchema) {
 }
 
 TEST(ConvTest, OutputPaddingBeyondPaddingIsRefused) {
-  t::FakeNode n = Convolution({1, 8, 5, 5}, {8, 4, 3, 3}, true, {2, 2}, {0, 0}, {1, 1}, true,
-                              {1, 1}, 1);
+  t::FakeNode n =
+      Convolution({1, 8, 5, 5}, {8, 4, 3, 3}, true, {2, 2}, {0, 0}, {1, 1}, true, {1, 1}, 1);
   EXPECT_TRUE(n.Infer(Decl("aten::_convolution"))) << n.error();
   EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 12, 12}));
   EXPECT_FALSE(n.Lower(Decl("aten::_convolution")));
@@ -205,8 +202,8 @@ TEST(ConvTest, RuntimeWeightWithDilationIsRefused) {
 }
 
 TEST(ConvTest, ChannelMismatchIsRefused) {
-  t::FakeNode n = Convolution({1, 6, 8, 8}, {4, 4, 3, 3}, false, {1, 1}, {0, 0}, {1, 1}, false,
-                              {0, 0}, 2);
+  t::FakeNode n =
+      Convolution({1, 6, 8, 8}, {4, 4, 3, 3}, false, {1, 1}, {0, 0}, {1, 1}, false, {0, 0}, 2);
   EXPECT_FALSE(n.Infer(Decl("aten::_convolution")));
   EXPECT_NE(n.error().find("input has 6 channels"), std::string::npos) << n.error();
 }

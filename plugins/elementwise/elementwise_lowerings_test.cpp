@@ -123,8 +123,8 @@ sdk::Status EmitsCast(sdk::LowerContext& ctx) {
 }
 sdk::Status WrongOutputType(sdk::LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(sdk::Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(
-      sdk::Var y, ctx.Emit1("relu", {{"x", x}}, sdk::TensorType(T2C_DTYPE_FP32, {9})));
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var y,
+                             ctx.Emit1("relu", {{"x", x}}, sdk::TensorType(T2C_DTYPE_FP32, {9})));
   return ctx.SetOutput(0, y);
 }
 sdk::Status UnknownVar(sdk::LowerContext& ctx) {

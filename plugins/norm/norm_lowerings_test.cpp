@@ -50,8 +50,8 @@ TEST(NormTest, BatchNormFp16WithFp32Params) {
   ASSERT_TRUE(n.Lower(Decl("aten::batch_norm"))) << n.error();
   const t::FakeOp* bn = n.OutputOp();
   ASSERT_EQ(bn->type, "batch_norm");
-  EXPECT_EQ(bn->ArgNames(), (std::vector<std::string>{"x", "mean", "variance", "gamma", "beta",
-                                                      "epsilon"}));
+  EXPECT_EQ(bn->ArgNames(),
+            (std::vector<std::string>{"x", "mean", "variance", "gamma", "beta", "epsilon"}));
   EXPECT_EQ(n.ArgType(*bn, "x").dtype, T2C_DTYPE_FP16);
   for (const char* p : {"mean", "variance", "gamma", "beta", "epsilon"}) {
     EXPECT_EQ(n.ArgType(*bn, p).dtype, T2C_DTYPE_FP32) << p;

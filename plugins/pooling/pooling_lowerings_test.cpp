@@ -38,7 +38,7 @@ struct PoolCase {
 TEST(PoolingTest, MaxPoolShapesFollowPyTorch) {
   const std::vector<PoolCase> cases = {
       {{1, 64, 112, 112}, {3, 3}, {2, 2}, {1, 1}, false, {1, 64, 56, 56}, false},  // ResNet
-      {{1, 4, 8, 8}, {2, 2}, {}, {0, 0}, false, {1, 4, 4, 4}, false},             // stride = kernel
+      {{1, 4, 8, 8}, {2, 2}, {}, {0, 0}, false, {1, 4, 4, 4}, false},  // stride = kernel
       {{1, 4, 7, 7}, {2, 2}, {2, 2}, {0, 0}, false, {1, 4, 3, 3}, false},
       {{1, 4, 7, 7}, {2, 2}, {2, 2}, {0, 0}, true, {1, 4, 4, 4}, true},
       {{1, 4, 6, 6}, {2, 2}, {2, 2}, {0, 0}, true, {1, 4, 3, 3}, false},  // ceil adds nothing
@@ -51,8 +51,8 @@ TEST(PoolingTest, MaxPoolShapesFollowPyTorch) {
     EXPECT_EQ(n.inferred().shape, c.expected);
     const t::FakeOp* op = n.OutputOp();
     ASSERT_EQ(op->type, "max_pool");
-    EXPECT_EQ(op->ArgNames(), (std::vector<std::string>{"x", "kernel_sizes", "strides",
-                                                        "pad_type", "pad", "ceil_mode"}));
+    EXPECT_EQ(op->ArgNames(), (std::vector<std::string>{"x", "kernel_sizes", "strides", "pad_type",
+                                                        "pad", "ceil_mode"}));
     Shape k = c.k.size() == 1 ? Shape{c.k[0], c.k[0]} : c.k;
     Shape s = c.s.empty() ? k : c.s.size() == 1 ? Shape{c.s[0], c.s[0]} : c.s;
     Shape p = c.p.size() == 1 ? Shape{c.p[0], c.p[0]} : c.p;

@@ -1,0 +1,283 @@
+/// Validation and copying of a plugin's declarations.
+#include "registry/declaration_reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace ts2coreml::registry {
+namespace {
+
+constexpr size_t kMaxNameLength = 256;
+constexpr size_t kMaxSchemaLength = 4096;
+constexpr uint32_t kKnownLoweringFlags = T2C_LOWERING_PASSTHROUGH;
+constexpr uint32_t kKnownInputFlags = T2C_INPUT_OPTIONAL;
+
+bool IsIdentifierChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool IsIdentifier(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsIdentifierChar);
+}
+
+/// Printable ASCII only, so that every message built from it stays on one line.
+bool IsPrintable(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+/// Reads a C string declared by the plugin: `what` names it in errors. Null is an error unless
+/// `allow_null`, in which case it reads as "".
+absl::StatusOr<std::string> ReadText(const char* text, absl::string_view what, size_t max_length,
+                                     bool allow_null, bool allow_empty) {
+  if (text == nullptr) {
+    if (allow_null) return std::string();
+    return absl::InvalidArgumentError(absl::StrCat(what, " is null"));
+  }
+  const size_t length = strnlen(text, max_length + 1);
+  if (length > max_length) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is longer than ", max_length, " characters"));
+  }
+  std::string copy(text, length);
+  if (copy.empty() && !allow_empty)
+    return absl::InvalidArgumentError(absl::StrCat(what, " is empty"));
+  if (!IsPrintable(copy)) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " contains non-printable characters"));
+  }
+  return copy;
+}
+
+bool RoleTakesDtypes(t2c_input_role role) {
+  return role == T2C_ROLE_TENSOR || role == T2C_ROLE_PARAM || role == T2C_ROLE_TENSOR_LIST;
+}
+
+absl::StatusOr<InputDecl> ReadInput(const t2c_input_decl& decl, uint32_t index) {
+  InputDecl input;
+  absl::StatusOr<std::string> name =
+      ReadText(decl.name, absl::StrCat("the name of input #", index), kMaxNameLength,
+               /*allow_null=*/true, /*allow_empty=*/true);
+  if (!name.ok()) return name.status();
+  input.name = *std::move(name);
+  const std::string label = input.name.empty() ? absl::StrCat("input #", index)
+                                               : absl::StrCat("input '", input.name, "'");
+
+  if (decl.role < T2C_ROLE_TENSOR || decl.role > T2C_ROLE_IGNORED) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " has unknown role ", decl.role,
+                                                   " (known: 0..", T2C_ROLE_IGNORED, ")"));
+  }
+  input.role = static_cast<t2c_input_role>(decl.role);
+  if ((decl.dtypes & ~kKnownDtypeBits) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, " has dtype bits outside ", DtypeMaskToString(kKnownDtypeBits), ": ",
+                     DtypeMaskToString(decl.dtypes & ~kKnownDtypeBits)));
+  }
+  if (RoleTakesDtypes(input.role) && decl.dtypes == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " has role ",
+                                                   std::string(InputRoleName(input.role)),
+                                                   " but accepts no dtype (mask 0)"));
+  }
+  input.dtypes = decl.dtypes;
+  if ((decl.flags & ~kKnownInputFlags) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " has unknown flag bits 0x",
+                                                   absl::Hex(decl.flags & ~kKnownInputFlags)));
+  }
+  input.flags = decl.flags;
+  return input;
+}
+
+/// Validates one lowering; errors name the field but not the lowering (the caller adds it).
+absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
+  if (decl.num_ops == 0) return absl::InvalidArgumentError("declares no ops");
+  if (decl.ops == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("declares ", decl.num_ops, " ops but ops is null"));
+  }
+  for (uint32_t k = 0; k < decl.num_ops; ++k) {
+    absl::StatusOr<std::string> op = ReadText(decl.ops[k], absl::StrCat("op #", k), kMaxNameLength,
+                                              /*allow_null=*/false, /*allow_empty=*/false);
+    if (!op.ok()) return op.status();
+    if (absl::Status valid = ValidateOpName(*op); !valid.ok()) return valid;
+    if (std::find(out.ops.begin(), out.ops.end(), *op) == out.ops.end()) {
+      out.ops.push_back(*std::move(op));
+    }
+  }
+  out.priority = decl.priority;
+
+  if (decl.fp16_policy < T2C_FP16_NATIVE || decl.fp16_policy > T2C_FP16_FP32_PARAMS) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown fp16_policy ", decl.fp16_policy,
+                                                   " (known: 0..", T2C_FP16_FP32_PARAMS, ")"));
+  }
+  out.fp16_policy = static_cast<t2c_fp16_policy>(decl.fp16_policy);
+
+  if (decl.num_inputs > 0 && decl.inputs == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("declares ", decl.num_inputs, " inputs but inputs is null"));
+  }
+  out.inputs.reserve(decl.num_inputs);
+  for (uint32_t i = 0; i < decl.num_inputs; ++i) {
+    absl::StatusOr<InputDecl> input = ReadInput(decl.inputs[i], i);
+    if (!input.ok()) return input.status();
+    out.inputs.push_back(*std::move(input));
+  }
+
+  if (decl.infer_rule < T2C_INFER_CUSTOM || decl.infer_rule > T2C_INFER_BROADCAST) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown infer_rule ", decl.infer_rule,
+                                                   " (known: 0..", T2C_INFER_BROADCAST, ")"));
+  }
+  out.infer_rule = static_cast<t2c_infer_rule>(decl.infer_rule);
+
+  if ((decl.flags & ~kKnownLoweringFlags) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown flag bits 0x", absl::Hex(decl.flags & ~kKnownLoweringFlags)));
+  }
+  out.flags = decl.flags;
+  const bool passthrough = (decl.flags & T2C_LOWERING_PASSTHROUGH) != 0;
+  if (out.infer_rule == T2C_INFER_CUSTOM && decl.infer == nullptr && !passthrough) {
+    return absl::InvalidArgumentError(
+        "infer_rule is custom but the infer callback is null; set infer or use a standard rule");
+  }
+  if (decl.lower == nullptr && !passthrough) {
+    return absl::InvalidArgumentError(
+        "the lower callback is null; set lower or flag the lowering T2C_LOWERING_PASSTHROUGH");
+  }
+  out.infer = decl.infer;
+  out.lower = decl.lower;
+  out.user_data = decl.user_data;
+
+  if (decl.num_schemas > 0 && decl.schemas == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("declares ", decl.num_schemas, " schemas but schemas is null"));
+  }
+  for (uint32_t k = 0; k < decl.num_schemas; ++k) {
+    absl::StatusOr<std::string> schema =
+        ReadText(decl.schemas[k], absl::StrCat("schema #", k), kMaxSchemaLength,
+                 /*allow_null=*/false, /*allow_empty=*/false);
+    if (!schema.ok()) return schema.status();
+    if (schema->find("::") == std::string::npos || schema->find('(') == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "schema '", *schema, "' is not a full schema like 'ns::name(Tensor x) -> Tensor'"));
+    }
+    out.schemas.push_back(*std::move(schema));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Lowering> ReadLowering(const t2c_lowering_decl& decl, uint32_t index) {
+  Lowering lowering;
+  absl::StatusOr<std::string> name = ReadText(decl.name, "name", kMaxNameLength,
+                                              /*allow_null=*/false, /*allow_empty=*/false);
+  if (!name.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("lowering #", index, ": ", name.status().message()));
+  }
+  lowering.name = *std::move(name);
+  if (absl::Status body = ReadLoweringBody(decl, lowering); !body.ok()) {
+    return absl::Status(body.code(), absl::StrCat("lowering '", lowering.name, "' (#", index,
+                                                  "): ", body.message()));
+  }
+  return lowering;
+}
+
+std::string RebuildHint() { return "rebuild the plugin against the ts2coreml SDK"; }
+
+}  // namespace
+
+absl::Status ValidateOpName(std::string_view op) {
+  const size_t sep = op.find("::");
+  const auto invalid = [op]() {
+    return absl::InvalidArgumentError(
+        absl::StrCat("op '", absl::string_view(op.data(), op.size()),
+                     "' is not a qualified op name; write 'ns::name' or 'ns::name.overload'"));
+  };
+  if (sep == std::string_view::npos) return invalid();
+  const std::string_view ns = op.substr(0, sep);
+  std::string_view rest = op.substr(sep + 2);
+  std::string_view overload;
+  if (const size_t dot = rest.find('.'); dot != std::string_view::npos) {
+    overload = rest.substr(dot + 1);
+    rest = rest.substr(0, dot);
+    if (!IsIdentifier(overload)) return invalid();
+  }
+  if (!IsIdentifier(ns) || !IsIdentifier(rest)) return invalid();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PluginDeclarations> ReadPluginDeclarations(const t2c_plugin_info* info) {
+  if (info == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(T2C_ENTRY_SYMBOL, " returned null"));
+  }
+  // abi_version and struct_size sit at offsets 0 and 4 in every layout: read them first, alone.
+  uint32_t header[2];
+  std::memcpy(header, info, sizeof(header));
+  const uint32_t abi_version = header[0];
+  const uint32_t info_size = header[1];
+  if (abi_version == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("plugin declares ABI version 0, which is invalid; ", RebuildHint()));
+  }
+  if (abi_version > T2C_ABI_VERSION) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plugin ABI ", abi_version, " is newer than this ts2coreml (ABI ", T2C_ABI_VERSION,
+        "); rebuild the plugin against this ts2coreml's SDK or upgrade ts2coreml"));
+  }
+  if (info_size < T2C_PLUGIN_INFO_MIN_SIZE || info_size > kMaxPluginStructSize) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("t2c_plugin_info.struct_size is ", info_size, " bytes, expected at least ",
+                     T2C_PLUGIN_INFO_MIN_SIZE, " (the first published layout) and at most ",
+                     kMaxPluginStructSize, "; ", RebuildHint()));
+  }
+  t2c_plugin_info plugin;
+  std::memcpy(&plugin, info, sizeof(plugin));
+
+  PluginDeclarations out;
+  out.abi_version = abi_version;
+  absl::StatusOr<std::string> name = ReadText(plugin.name, "plugin name", kMaxNameLength,
+                                              /*allow_null=*/false, /*allow_empty=*/false);
+  if (!name.ok()) return name.status();
+  out.name = *std::move(name);
+  absl::StatusOr<std::string> version = ReadText(plugin.version, "plugin version", kMaxNameLength,
+                                                 /*allow_null=*/true, /*allow_empty=*/true);
+  if (!version.ok()) return version.status();
+  out.version = *std::move(version);
+
+  if (plugin.num_lowerings == 0) return out;
+  if (plugin.lowerings == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("plugin declares ", plugin.num_lowerings, " lowerings but lowerings is null"));
+  }
+  // The array stride is the plugin's own t2c_lowering_decl size, read from the first element.
+  const auto* base = reinterpret_cast<const unsigned char*>(plugin.lowerings);
+  uint32_t stride = 0;
+  std::memcpy(&stride, base, sizeof(stride));
+  if (stride < T2C_LOWERING_DECL_MIN_SIZE || stride > kMaxPluginStructSize) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("t2c_lowering_decl.struct_size is ", stride, " bytes, expected at least ",
+                     T2C_LOWERING_DECL_MIN_SIZE, " (the first published layout) and at most ",
+                     kMaxPluginStructSize, "; ", RebuildHint()));
+  }
+  if (stride % alignof(t2c_lowering_decl) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "t2c_lowering_decl.struct_size ", stride, " is not a multiple of ",
+        alignof(t2c_lowering_decl), " and cannot be an array stride; ", RebuildHint()));
+  }
+  out.lowerings.reserve(plugin.num_lowerings);
+  for (uint32_t i = 0; i < plugin.num_lowerings; ++i) {
+    t2c_lowering_decl decl;
+    std::memcpy(&decl, base + static_cast<size_t>(i) * stride, sizeof(decl));
+    if (decl.struct_size != stride) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "lowering #", i, " has struct_size ", decl.struct_size, " but lowering #0 has ", stride,
+          "; every entry of the array must share one layout"));
+    }
+    absl::StatusOr<Lowering> lowering = ReadLowering(decl, i);
+    if (!lowering.ok()) return lowering.status();
+    out.lowerings.push_back(*std::move(lowering));
+  }
+  return out;
+}
+
+}  // namespace ts2coreml::registry

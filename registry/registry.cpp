@@ -1,0 +1,365 @@
+/// Plugin loading, validation and op lookup.
+#include "registry/registry.h"
+
+#include <dlfcn.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <boost/dll/shared_library_load_mode.hpp>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "registry/declaration_reader.h"
+#include "registry/plugin_security.h"
+
+namespace ts2coreml::registry {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// Immediate binding, so a plugin with unresolved symbols fails at load rather than mid-conversion;
+/// local, so plugins cannot see (or clash with) each other's symbols.
+constexpr boost::dll::load_mode::type kLoadMode =
+    boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
+
+/// The text of the last dlopen/dlsym failure without a leading "<path>: " (our reason has it).
+std::string LastDlError(const fs::path& path, const std::string& fallback) {
+  const char* raw = ::dlerror();
+  if (raw == nullptr || *raw == '\0') return fallback;
+  std::string text = raw;
+  const std::string prefix = path.string() + ": ";
+  if (absl::StartsWith(text, prefix)) text.erase(0, prefix.size());
+  return text;
+}
+
+/// Our API takes std::string_view; this abseil build has its own absl::string_view.
+absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+/// "'relu' from plugin 'builtin' (/p/builtin.so)".
+std::string Describe(const Lowering& lowering) {
+  return absl::StrCat("'", lowering.name, "' from plugin '", lowering.plugin->name, "' (",
+                      lowering.plugin->path.string(), ")");
+}
+
+/// Splits "ns::name.overload" into name and overload (overload empty for "ns::name").
+std::pair<std::string_view, std::string_view> SplitOp(std::string_view op) {
+  const size_t sep = op.find("::");
+  const size_t dot = op.find('.', sep == std::string_view::npos ? 0 : sep + 2);
+  if (dot == std::string_view::npos) return {op, std::string_view()};
+  return {op.substr(0, dot), op.substr(dot + 1)};
+}
+
+/// "aten::relu_" -> "aten::relu". Empty when `name` is not an in-place variant ("aten::__and__" is
+/// not: dunder names end in "__").
+std::string_view FunctionalName(std::string_view name) {
+  const absl::string_view n = AsAbsl(name);
+  if (!absl::EndsWith(n, "_") || absl::EndsWith(n, "__")) return {};
+  const size_t sep = name.find("::");
+  const std::string_view functional = name.substr(0, name.size() - 1);
+  if (sep == std::string_view::npos || functional.size() <= sep + 2) return {};
+  return functional;
+}
+
+}  // namespace
+
+Registry::Registry(LoadOptions options) : options_(options), trusted_uid_(::geteuid()) {}
+Registry::~Registry() = default;
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+
+Registry Registry::Load(const std::vector<fs::path>& dirs, const LoadOptions& options) {
+  Registry registry(options);
+  for (const fs::path& dir : dirs) {
+    // Problems are recorded in warnings() and refused(); loading goes on.
+    registry.LoadDirectory(dir).IgnoreError();
+  }
+  return registry;
+}
+
+absl::Status Registry::LoadDirectory(const fs::path& dir) {
+  const auto warn = [this](absl::Status status) {
+    warnings_.emplace_back(status.message());
+    return status;
+  };
+  try {
+    std::error_code ec;
+    const fs::path absolute = fs::absolute(dir, ec);
+    if (ec || dir.empty()) {
+      return warn(absl::NotFoundError(absl::StrCat("plugin directory '", dir.string(),
+                                                   "' cannot be resolved; check the path")));
+    }
+    const fs::file_status status = fs::status(absolute, ec);
+    if (!fs::exists(status)) {
+      return warn(absl::NotFoundError(
+          absl::StrCat("plugin directory ", absolute.string(), " does not exist; check the path")));
+    }
+    if (!fs::is_directory(status)) {
+      return warn(absl::FailedPreconditionError(absl::StrCat(
+          "plugin directory ", absolute.string(), " is not a directory; pass a directory")));
+    }
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(absolute, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::path& path = it->path();
+      if (!absl::EndsWith(path.filename().string(), ".so")) continue;
+      std::error_code type_ec;
+      // Symlinks count: a broken one is refused by LoadFile; directories named *.so are skipped.
+      if (it->is_directory(type_ec)) continue;
+      files.push_back(path);
+    }
+    if (ec) {
+      return warn(absl::FailedPreconditionError(
+          absl::StrCat("cannot list plugin directory ", absolute.string(), ": ", ec.message())));
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) LoadFile(file).IgnoreError();  // recorded in refused()
+    return absl::OkStatus();
+  } catch (const std::exception& e) {
+    return warn(absl::InternalError(
+        absl::StrCat("cannot list plugin directory ", dir.string(), ": ", e.what())));
+  }
+}
+
+absl::Status Registry::Refuse(const fs::path& path, absl::StatusCode code,
+                              absl::string_view problem) {
+  std::string reason = absl::StrCat(path.string(), ": ", problem);
+  refused_.push_back({path, reason});
+  std::error_code ec;
+  fs::path canonical = fs::canonical(path, ec);
+  refused_canonical_.push_back(ec ? path : canonical);
+  return absl::Status(code, reason);
+}
+
+absl::Status Registry::LoadFile(const fs::path& file) {
+  fs::path path = file;
+  try {
+    std::error_code ec;
+    path = fs::absolute(file, ec).lexically_normal();
+    if (ec) path = file;
+    return LoadResolvedFile(path);
+  } catch (const boost::system::system_error& e) {
+    return Refuse(path, absl::StatusCode::kInternal, absl::StrCat("cannot load: ", e.what()));
+  } catch (const std::exception& e) {
+    return Refuse(path, absl::StatusCode::kInternal, absl::StrCat("cannot load: ", e.what()));
+  } catch (...) {
+    return Refuse(path, absl::StatusCode::kInternal, "cannot load: unknown exception");
+  }
+}
+
+absl::Status Registry::LoadResolvedFile(const fs::path& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return Refuse(path, absl::StatusCode::kNotFound,
+                  absl::StrCat("cannot read the plugin file: ", std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Refuse(path, absl::StatusCode::kInvalidArgument,
+                  "not a regular file; pass a plugin library (.so)");
+  }
+  for (const auto& [dev, ino] : plugin_files_) {
+    if (dev == st.st_dev && ino == st.st_ino) return absl::OkStatus();  // loaded already
+  }
+  std::error_code ec;
+  const fs::path canonical = fs::canonical(path, ec);
+  if (ec) {
+    return Refuse(path, absl::StatusCode::kNotFound,
+                  absl::StrCat("cannot resolve the plugin path: ", ec.message()));
+  }
+  for (size_t i = 0; i < refused_.size(); ++i) {
+    if (refused_canonical_[i] == canonical) {
+      // Found again (directory listed twice, or a symlink): report it once.
+      return absl::FailedPreconditionError(refused_[i].reason);
+    }
+  }
+
+  if (!options_.allow_insecure) {
+    if (absl::Status s = CheckPluginPermissions(path, trusted_uid_); !s.ok()) {
+      return Refuse(path, s.code(), s.message());
+    }
+  }
+
+  auto library = std::make_shared<boost::dll::shared_library>();
+  ::dlerror();  // clear any stale error so that the one we report is ours
+  boost::dll::fs::error_code load_ec;
+  library->load(boost::dll::fs::path(canonical.string()), load_ec, kLoadMode);
+  if (load_ec || !library->is_loaded()) {
+    return Refuse(
+        path, absl::StatusCode::kFailedPrecondition,
+        absl::StrCat("not a loadable plugin library: ", LastDlError(canonical, load_ec.message())));
+  }
+  if (!library->has(T2C_ENTRY_SYMBOL)) {
+    return Refuse(path, absl::StatusCode::kFailedPrecondition,
+                  absl::StrCat("does not export ", T2C_ENTRY_SYMBOL,
+                               "; is it a ts2coreml plugin? Plugins define it with "
+                               "TS2COREML_PLUGIN(...) from ts2coreml/sdk.h"));
+  }
+  const t2c_entry_fn entry = &library->get<const t2c_plugin_info*()>(T2C_ENTRY_SYMBOL);
+  const t2c_plugin_info* info = nullptr;
+  try {
+    info = entry();
+  } catch (...) {
+    return Refuse(path, absl::StatusCode::kFailedPrecondition,
+                  absl::StrCat(T2C_ENTRY_SYMBOL, " threw an exception; plugins must not throw"));
+  }
+  absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(info);
+  if (!decls.ok()) return Refuse(path, decls.status().code(), decls.status().message());
+
+  for (const PluginInfo& other : plugins_) {
+    if (other.name == decls->name) {
+      return Refuse(path, absl::StatusCode::kAlreadyExists,
+                    absl::StrCat("plugin name '", decls->name, "' is already taken by ",
+                                 other.path.string(), "; remove one of the two files"));
+    }
+  }
+
+  const size_t plugin_index = plugins_.size();
+  plugins_.push_back({decls->name, decls->version, canonical, decls->abi_version});
+  plugin_files_.emplace_back(st.st_dev, st.st_ino);
+  libraries_.push_back(std::move(library));
+  for (Lowering& lowering : decls->lowerings) {
+    lowering.plugin_index = plugin_index;
+    lowerings_.push_back(std::move(lowering));
+  }
+  // plugins_ may have reallocated: point every lowering at its plugin again.
+  for (Lowering& lowering : lowerings_) lowering.plugin = &plugins_[lowering.plugin_index];
+  RebuildIndex();
+  return absl::OkStatus();
+}
+
+void Registry::RebuildIndex() {
+  // Claims per op, each lowering once, in load order.
+  std::map<std::string, std::vector<const Lowering*>> claims;
+  for (const Lowering& lowering : lowerings_) {
+    for (const std::string& op : lowering.ops) {
+      std::vector<const Lowering*>& list = claims[op];
+      if (list.empty() || list.back() != &lowering) list.push_back(&lowering);
+    }
+  }
+  struct Candidate {
+    const Lowering* lowering;
+    bool exact;
+  };
+  index_.clear();
+  conflicts_.clear();
+  for (const auto& [op, direct] : claims) {
+    const auto [name, overload] = SplitOp(op);
+    const bool exact = !overload.empty();
+    std::vector<Candidate> candidates;
+    for (const Lowering* l : direct) candidates.push_back({l, exact});
+    if (exact) {
+      // An exact op is also claimed by every lowering of the bare name.
+      if (auto it = claims.find(std::string(name)); it != claims.end()) {
+        for (const Lowering* l : it->second) candidates.push_back({l, false});
+      }
+    }
+    // Priority first, then specificity; load order among equals (stable sort).
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [](const Candidate& a, const Candidate& b) {
+                       if (a.lowering->priority != b.lowering->priority) {
+                         return a.lowering->priority > b.lowering->priority;
+                       }
+                       return a.exact && !b.exact;
+                     });
+    Resolution resolution;
+    resolution.winner = candidates[0].lowering;
+    if (candidates.size() > 1) {
+      const Candidate& a = candidates[0];
+      const Candidate& b = candidates[1];
+      if (a.lowering != b.lowering && a.lowering->priority == b.lowering->priority &&
+          a.exact == b.exact) {
+        resolution.winner = nullptr;
+        resolution.conflict = conflicts_.size();
+        conflicts_.push_back(
+            {op, a.lowering, b.lowering,
+             absl::StrCat("conflicting lowerings for ", op, ": ", Describe(*a.lowering), " and ",
+                          Describe(*b.lowering), " both claim it with priority ",
+                          a.lowering->priority,
+                          "; change the priority of one of them (or remove a plugin)")});
+      }
+    }
+    index_.emplace(op, resolution);
+  }
+}
+
+const Registry::Resolution* Registry::Lookup(std::string_view name,
+                                             std::string_view overload) const {
+  if (!overload.empty()) {
+    if (auto it = index_.find(absl::StrCat(AsAbsl(name), ".", AsAbsl(overload)));
+        it != index_.end()) {
+      return &it->second;
+    }
+  }
+  if (auto it = index_.find(AsAbsl(name)); it != index_.end()) return &it->second;
+  return nullptr;
+}
+
+absl::StatusOr<const Lowering*> Registry::Find(std::string_view qualified_name,
+                                               std::string_view overload) const {
+  const Resolution* resolution = Lookup(qualified_name, overload);
+  if (resolution == nullptr) {
+    if (std::string_view functional = FunctionalName(qualified_name); !functional.empty()) {
+      resolution = Lookup(functional, overload);
+    }
+  }
+  if (resolution == nullptr) {
+    return absl::NotFoundError(
+        overload.empty()
+            ? absl::StrCat("no lowering for ", AsAbsl(qualified_name))
+            : absl::StrCat("no lowering for ", AsAbsl(qualified_name), ".", AsAbsl(overload)));
+  }
+  if (resolution->conflict.has_value()) {
+    return absl::FailedPreconditionError(conflicts_[*resolution->conflict].message);
+  }
+  return resolution->winner;
+}
+
+absl::StatusOr<const Lowering*> Registry::Find(std::string_view op) const {
+  const auto [name, overload] = SplitOp(op);
+  return Find(name, overload);
+}
+
+std::vector<const Lowering*> Registry::lowerings() const {
+  std::vector<const Lowering*> out;
+  out.reserve(lowerings_.size());
+  for (const Lowering& lowering : lowerings_) out.push_back(&lowering);
+  return out;
+}
+
+std::vector<std::string> Registry::ClaimedOps() const {
+  std::vector<std::string> ops;
+  ops.reserve(index_.size());
+  for (const auto& [op, resolution] : index_) ops.push_back(op);
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
+std::vector<std::string> Registry::PassthroughOps() const {
+  std::vector<std::string> ops;
+  for (const auto& [op, resolution] : index_) {
+    if (resolution.winner != nullptr && resolution.winner->passthrough()) ops.push_back(op);
+  }
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
+std::vector<std::string> Registry::CustomSchemas() const {
+  std::vector<std::string> schemas;
+  for (const Lowering& lowering : lowerings_) {
+    for (const std::string& schema : lowering.schemas) {
+      if (std::find(schemas.begin(), schemas.end(), schema) == schemas.end()) {
+        schemas.push_back(schema);
+      }
+    }
+  }
+  return schemas;
+}
+
+}  // namespace ts2coreml::registry

@@ -66,7 +66,9 @@ struct Conflict {
 
 /// Loaded plugins and their lowerings. Movable, not copyable. Owns the loaded libraries: every
 /// `Lowering*`, callback and `user_data` it hands out stays valid until the Registry is destroyed
-/// (also across moves and later LoadFile/LoadDirectory calls).
+/// (also across moves and later LoadFile/LoadDirectory calls, which keep `Lowering::plugin`
+/// current; references into `plugins()` itself may move when a later call adds a plugin).
+/// Const methods may be called from several threads at once; loading is not thread-safe.
 class Registry {
  public:
   /// An empty registry; add plugins with LoadDirectory and LoadFile.

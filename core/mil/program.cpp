@@ -52,7 +52,7 @@ int64_t TensorType::numel() const {
 }
 
 std::string TensorType::ToString() const {
-  return absl::StrCat(DTypeName(dtype), "[", absl::StrJoin(shape, ","), "]");
+  return absl::StrCat(std::string(DTypeName(dtype)), "[", absl::StrJoin(shape, ","), "]");
 }
 
 namespace {
@@ -156,22 +156,22 @@ absl::StatusOr<std::vector<VarId>> Function::AddOp(std::string_view type,
   for (const OpInput& in : inputs) {
     if (in.vars.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("MIL op '", type, "': input '", in.name, "' binds no var"));
+          absl::StrCat("MIL op '", std::string(type), "': input '", in.name, "' binds no var"));
     }
     for (VarId v : in.vars) {
       if (!IsValid(v)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("MIL op '", type, "': input '", in.name, "' names undefined var ", v));
+        return absl::InvalidArgumentError(absl::StrCat("MIL op '", std::string(type), "': input '",
+                                                       in.name, "' names undefined var ", v));
       }
     }
   }
   Operation op;
   op.type = std::string(type);
-  op.name = UniqueName(absl::StrCat(name_hint, "_op"));
+  op.name = UniqueName(absl::StrCat(std::string(name_hint), "_op"));
   const int index = static_cast<int>(ops_.size());
   for (size_t i = 0; i < output_types.size(); ++i) {
     std::string hint = output_types.size() == 1 ? std::string(name_hint)
-                                                : absl::StrCat(name_hint, "_", i);
+                                                : absl::StrCat(std::string(name_hint), "_", i);
     op.outputs.push_back(NewVar(hint, std::move(output_types[i]), index));
   }
   op.inputs = std::move(inputs);

@@ -1,0 +1,96 @@
+#include "core/mil/fp16.h"
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "gtest/gtest.h"
+
+namespace ts2coreml::mil {
+namespace {
+
+TEST(MilFp16Test, ExactValues) {
+  EXPECT_EQ(FloatToHalf(0.0f), 0x0000);
+  EXPECT_EQ(FloatToHalf(-0.0f), 0x8000);
+  EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
+  EXPECT_EQ(FloatToHalf(-2.0f), 0xc000);
+  EXPECT_EQ(FloatToHalf(0.5f), 0x3800);
+  EXPECT_EQ(FloatToHalf(0.333251953125f), 0x3555);
+  EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);
+  EXPECT_EQ(FloatToHalf(kFp16MinNormal), 0x0400);
+  EXPECT_EQ(HalfToFloat(0x3c00), 1.0f);
+  EXPECT_EQ(HalfToFloat(0x7bff), 65504.0f);
+  EXPECT_EQ(HalfToFloat(0xc000), -2.0f);
+  EXPECT_EQ(HalfToFloat(0x0400), kFp16MinNormal);
+}
+
+TEST(MilFp16Test, RoundsToNearestTiesToEven) {
+  const float ulp = std::ldexp(1.0f, -10);  // FP16 spacing just above 1
+  // Exactly halfway between 1 (even mantissa) and 1 + ulp: stays at 1.
+  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2), 0x3c00);
+  // Halfway between 1 + ulp (odd) and 1 + 2 ulp (even): goes up to the even one.
+  EXPECT_EQ(FloatToHalf(1.0f + 3 * ulp / 2), 0x3c02);
+  // Just above a tie rounds up, just below rounds down.
+  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2 + std::ldexp(1.0f, -20)), 0x3c01);
+  EXPECT_EQ(FloatToHalf(1.0f + ulp / 2 - std::ldexp(1.0f, -20)), 0x3c00);
+  // A carry out of the mantissa bumps the exponent: 2 - ulp/4 rounds to 2.
+  EXPECT_EQ(FloatToHalf(2.0f - ulp / 4), 0x4000);
+}
+
+TEST(MilFp16Test, Subnormals) {
+  const float tiny = std::ldexp(1.0f, -24);  // smallest FP16 subnormal
+  EXPECT_EQ(FloatToHalf(tiny), 0x0001);
+  EXPECT_EQ(HalfToFloat(0x0001), tiny);
+  EXPECT_EQ(HalfToFloat(0x03ff), 1023 * tiny);
+  EXPECT_EQ(FloatToHalf(1023 * tiny), 0x03ff);
+  EXPECT_EQ(FloatToHalf(tiny / 2), 0x0000);      // tie between 0 and 1: even is 0
+  EXPECT_EQ(FloatToHalf(tiny * 1.5f), 0x0002);   // tie between 1 and 2: even is 2
+  EXPECT_EQ(FloatToHalf(tiny * 2.5f), 0x0002);   // tie between 2 and 3: even is 2
+  EXPECT_EQ(FloatToHalf(tiny * 0.75f), 0x0001);  // above the tie
+  EXPECT_EQ(FloatToHalf(-tiny), 0x8001);
+  EXPECT_EQ(FloatToHalf(1e-5f), 0x00a8);  // 1e-5 / 2^-24 = 167.77 -> 168
+  EXPECT_EQ(FloatToHalf(1e-12f), 0x0000);
+  EXPECT_EQ(FloatToHalf(std::numeric_limits<float>::denorm_min()), 0x0000);
+  // The largest subnormal rounds up into the smallest normal.
+  EXPECT_EQ(FloatToHalf(1023.75f * tiny), 0x0400);
+}
+
+TEST(MilFp16Test, OverflowAndSpecials) {
+  EXPECT_EQ(FloatToHalf(65519.0f), 0x7bff);  // below the halfway point to 65536
+  EXPECT_EQ(FloatToHalf(65520.0f), 0x7c00);  // the tie rounds to even: infinity
+  EXPECT_EQ(FloatToHalf(1e6f), 0x7c00);
+  EXPECT_EQ(FloatToHalf(-1e6f), 0xfc00);
+  EXPECT_EQ(FloatToHalf(std::numeric_limits<float>::infinity()), 0x7c00);
+  EXPECT_EQ(FloatToHalf(-std::numeric_limits<float>::infinity()), 0xfc00);
+  const uint16_t nan = FloatToHalf(std::numeric_limits<float>::quiet_NaN());
+  EXPECT_EQ(nan & 0x7c00, 0x7c00);
+  EXPECT_NE(nan & 0x03ff, 0);
+  EXPECT_TRUE(std::isnan(HalfToFloat(nan)));
+  EXPECT_TRUE(std::isinf(HalfToFloat(0x7c00)));
+}
+
+TEST(MilFp16Test, EveryHalfRoundTripsThroughFloat) {
+  for (uint32_t h = 0; h <= 0xffff; ++h) {
+    const float f = HalfToFloat(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(FloatToHalf(f), h) << "bits 0x" << std::hex << h;
+  }
+}
+
+TEST(MilFp16Test, Classify) {
+  EXPECT_EQ(ClassifyFp16(0.0f), Fp16Fit::kExact);
+  EXPECT_EQ(ClassifyFp16(1.0f), Fp16Fit::kExact);
+  EXPECT_EQ(ClassifyFp16(0.1f), Fp16Fit::kExact);  // ordinary rounding only
+  EXPECT_EQ(ClassifyFp16(65504.0f), Fp16Fit::kExact);
+  EXPECT_EQ(ClassifyFp16(-65504.0f), Fp16Fit::kExact);
+  EXPECT_EQ(ClassifyFp16(kFp16MinNormal), Fp16Fit::kExact);
+  EXPECT_EQ(ClassifyFp16(1e-5f), Fp16Fit::kSubnormal);
+  EXPECT_EQ(ClassifyFp16(-1e-5f), Fp16Fit::kSubnormal);
+  EXPECT_EQ(ClassifyFp16(1e-12f), Fp16Fit::kZero);
+  EXPECT_EQ(ClassifyFp16(70000.0f), Fp16Fit::kOverflow);
+  EXPECT_EQ(ClassifyFp16(-1e30f), Fp16Fit::kOverflow);
+  EXPECT_EQ(ClassifyFp16(std::numeric_limits<float>::infinity()), Fp16Fit::kExact);
+}
+
+}  // namespace
+}  // namespace ts2coreml::mil

@@ -1,0 +1,924 @@
+#include "core/mil/package_reader.h"
+
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "core/mil/fp16.h"
+#include "core/mil/package_writer.h"
+#include "core/mil/weight_blob.h"
+
+namespace ts2coreml::mil {
+namespace {
+
+namespace fs = std::filesystem;
+namespace spec_pb = CoreML::Specification;
+namespace mil_pb = CoreML::Specification::MILSpec;
+
+// ---------------------------------------------------------------------------------------------
+// A small JSON reader: enough for Manifest.json (objects, arrays, strings, numbers, literals).
+
+struct Json {
+  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
+  Kind kind = Kind::kNull;
+  bool boolean = false;
+  double number = 0;
+  std::string string;
+  std::vector<Json> array;
+  std::vector<std::pair<std::string, Json>> object;
+
+  const Json* Find(absl::string_view key) const {
+    for (const auto& [k, v] : object) {
+      if (k == key) return &v;
+    }
+    return nullptr;
+  }
+};
+
+class JsonParser {
+ public:
+  explicit JsonParser(absl::string_view text) : text_(text) {}
+
+  absl::StatusOr<Json> ParseDocument() {
+    Json value;
+    if (absl::Status s = ParseValue(&value, 0); !s.ok()) return s;
+    SkipSpace();
+    if (pos_ != text_.size()) return Error("trailing characters after the JSON value");
+    return value;
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+
+  absl::Status Error(absl::string_view what) const {
+    return absl::DataLossError(absl::StrCat("invalid JSON at byte ", pos_, ": ", what));
+  }
+  void SkipSpace() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
+                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+  bool Consume(absl::string_view token) {
+    if (text_.substr(pos_, token.size()) != token) return false;
+    pos_ += token.size();
+    return true;
+  }
+
+  absl::Status ParseValue(Json* out, int depth) {
+    if (depth > kMaxDepth) return Error("nested too deeply");
+    SkipSpace();
+    if (pos_ >= text_.size()) return Error("unexpected end of input");
+    const char c = text_[pos_];
+    if (c == '{') return ParseObject(out, depth);
+    if (c == '[') return ParseArray(out, depth);
+    if (c == '"') {
+      out->kind = Json::Kind::kString;
+      return ParseString(&out->string);
+    }
+    if (Consume("true")) {
+      out->kind = Json::Kind::kBool;
+      out->boolean = true;
+      return absl::OkStatus();
+    }
+    if (Consume("false")) {
+      out->kind = Json::Kind::kBool;
+      return absl::OkStatus();
+    }
+    if (Consume("null")) {
+      out->kind = Json::Kind::kNull;
+      return absl::OkStatus();
+    }
+    if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
+    return Error(absl::StrCat("unexpected character '", std::string(1, c), "'"));
+  }
+
+  absl::Status ParseNumber(Json* out) {
+    const size_t start = pos_;
+    if (text_[pos_] == '-') ++pos_;
+    auto digits = [&] {
+      const size_t from = pos_;
+      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
+      return pos_ > from;
+    };
+    if (!digits()) return Error("malformed number");
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      if (!digits()) return Error("malformed number");
+    }
+    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      ++pos_;
+      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
+      if (!digits()) return Error("malformed number");
+    }
+    std::istringstream in(std::string(text_.substr(start, pos_ - start)));
+    in.imbue(std::locale::classic());
+    in >> out->number;
+    out->kind = Json::Kind::kNumber;
+    return absl::OkStatus();
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  }
+
+  absl::Status ParseHex4(uint32_t* out) {
+    if (pos_ + 4 > text_.size()) return Error("truncated \\u escape");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = text_[pos_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v |= static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        v |= static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return Error("bad hex digit in \\u escape");
+      }
+    }
+    *out = v;
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseString(std::string* out) {
+    ++pos_;  // opening quote
+    out->clear();
+    while (true) {
+      if (pos_ >= text_.size()) return Error("unterminated string");
+      const char c = text_[pos_++];
+      if (c == '"') return absl::OkStatus();
+      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in string");
+      if (c != '\\') {
+        out->push_back(c);
+        continue;
+      }
+      if (pos_ >= text_.size()) return Error("unterminated escape");
+      const char e = text_[pos_++];
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out->push_back(e);
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (absl::Status s = ParseHex4(&cp); !s.ok()) return s;
+          if (cp >= 0xd800 && cp < 0xdc00) {
+            uint32_t low = 0;
+            if (!Consume("\\u")) return Error("unpaired surrogate");
+            if (absl::Status s = ParseHex4(&low); !s.ok()) return s;
+            if (low < 0xdc00 || low >= 0xe000) return Error("unpaired surrogate");
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          } else if (cp >= 0xdc00 && cp < 0xe000) {
+            return Error("unpaired surrogate");
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Error(absl::StrCat("unknown escape \\", std::string(1, e)));
+      }
+    }
+  }
+
+  absl::Status ParseArray(Json* out, int depth) {
+    ++pos_;
+    out->kind = Json::Kind::kArray;
+    SkipSpace();
+    if (Consume("]")) return absl::OkStatus();
+    while (true) {
+      Json item;
+      if (absl::Status s = ParseValue(&item, depth + 1); !s.ok()) return s;
+      out->array.push_back(std::move(item));
+      SkipSpace();
+      if (Consume("]")) return absl::OkStatus();
+      if (!Consume(",")) return Error("expected ',' or ']' in array");
+    }
+  }
+
+  absl::Status ParseObject(Json* out, int depth) {
+    ++pos_;
+    out->kind = Json::Kind::kObject;
+    SkipSpace();
+    if (Consume("}")) return absl::OkStatus();
+    while (true) {
+      SkipSpace();
+      if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a string key");
+      std::string key;
+      if (absl::Status s = ParseString(&key); !s.ok()) return s;
+      if (out->Find(key) != nullptr) return Error(absl::StrCat("duplicate key \"", key, "\""));
+      SkipSpace();
+      if (!Consume(":")) return Error("expected ':' after an object key");
+      Json value;
+      if (absl::Status s = ParseValue(&value, depth + 1); !s.ok()) return s;
+      out->object.emplace_back(std::move(key), std::move(value));
+      SkipSpace();
+      if (Consume("}")) return absl::OkStatus();
+      if (!Consume(",")) return Error("expected ',' or '}' in object");
+    }
+  }
+
+  absl::string_view text_;
+  size_t pos_ = 0;
+};
+
+absl::StatusOr<std::string> ReadWholeFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path.string(), "'"));
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read '", path.string(), "'"));
+  return std::move(buffer).str();
+}
+
+// A manifest path must stay inside Data/: relative, without "..".
+bool IsSafeRelativePath(const std::string& p) {
+  const fs::path path(p);
+  if (p.empty() || path.is_absolute()) return false;
+  for (const fs::path& part : path) {
+    if (part == "..") return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Type helpers.
+
+size_t ElementSize(mil_pb::DataType t) {
+  switch (t) {
+    case mil_pb::BOOL:
+    case mil_pb::INT8:
+    case mil_pb::UINT8:
+      return 1;
+    case mil_pb::FLOAT16:
+    case mil_pb::BFLOAT16:
+    case mil_pb::INT16:
+    case mil_pb::UINT16:
+      return 2;
+    case mil_pb::FLOAT32:
+    case mil_pb::INT32:
+      return 4;
+    case mil_pb::FLOAT64:
+    case mil_pb::INT64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+std::string DataTypeName(int t) {
+  const std::string& name = mil_pb::DataType_Name(static_cast<mil_pb::DataType>(t));
+  return name.empty() ? absl::StrCat("DataType(", t, ")") : name;
+}
+
+// The blob-record code a const of this MIL type must carry.
+std::optional<uint32_t> BlobCodeFor(mil_pb::DataType t) {
+  switch (t) {
+    case mil_pb::FLOAT16:
+      return static_cast<uint32_t>(BlobDataType::kFloat16);
+    case mil_pb::FLOAT32:
+      return static_cast<uint32_t>(BlobDataType::kFloat32);
+    case mil_pb::UINT8:
+      return static_cast<uint32_t>(BlobDataType::kUInt8);
+    case mil_pb::INT8:
+      return static_cast<uint32_t>(BlobDataType::kInt8);
+    case mil_pb::INT32:
+      return static_cast<uint32_t>(BlobDataType::kInt32);
+    default:
+      return std::nullopt;
+  }
+}
+
+// Element count of a tensor type; nullopt when a dimension is unknown.
+std::optional<uint64_t> StaticNumel(const mil_pb::TensorType& t) {
+  uint64_t n = 1;
+  for (const mil_pb::Dimension& d : t.dimensions()) {
+    if (!d.has_constant()) return std::nullopt;
+    n *= d.constant().size();
+  }
+  return n;
+}
+
+std::string TypeString(const mil_pb::TensorType& t) {
+  std::string s = absl::StrCat(DataTypeName(t.datatype()), "[");
+  for (int i = 0; i < t.dimensions_size(); ++i) {
+    if (i > 0) s += ",";
+    const mil_pb::Dimension& d = t.dimensions(i);
+    absl::StrAppend(&s, d.has_constant() ? absl::StrCat(d.constant().size()) : std::string("?"));
+  }
+  return s + "]";
+}
+
+bool SameTensorType(const mil_pb::TensorType& a, const mil_pb::TensorType& b) {
+  if (a.datatype() != b.datatype() || a.rank() != b.rank() ||
+      a.dimensions_size() != b.dimensions_size()) {
+    return false;
+  }
+  for (int i = 0; i < a.dimensions_size(); ++i) {
+    const mil_pb::Dimension& da = a.dimensions(i);
+    const mil_pb::Dimension& db = b.dimensions(i);
+    if (da.has_constant() != db.has_constant()) return false;
+    if (da.has_constant() && da.constant().size() != db.constant().size()) return false;
+  }
+  return true;
+}
+
+std::optional<mil_pb::DataType> MilTypeForArray(int array_dtype) {
+  switch (array_dtype) {
+    case spec_pb::ArrayFeatureType::FLOAT16:
+      return mil_pb::FLOAT16;
+    case spec_pb::ArrayFeatureType::FLOAT32:
+      return mil_pb::FLOAT32;
+    case spec_pb::ArrayFeatureType::DOUBLE:
+      return mil_pb::FLOAT64;
+    case spec_pb::ArrayFeatureType::INT32:
+      return mil_pb::INT32;
+    default:
+      return std::nullopt;
+  }
+}
+
+absl::Status Invalid(std::string message) {
+  return absl::FailedPreconditionError(std::move(message));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation.
+
+class Validator {
+ public:
+  explicit Validator(const Package& package) : package_(package) {}
+
+  absl::Status Run() {
+    const spec_pb::Model& model = package_.model;
+    if (model.specificationversion() < 6) {
+      return Invalid(absl::StrCat("specification version ", model.specificationversion(),
+                                  " is below 6, the first with ML Programs"));
+    }
+    if (!model.has_mlprogram()) return Invalid("the model has no mlProgram (field 502)");
+    const mil_pb::Program& program = model.mlprogram();
+    if (program.version() != 1) {
+      return Invalid(absl::StrCat("program version is ", program.version(), ", expected 1"));
+    }
+    auto fn_it = program.functions().find("main");
+    if (fn_it == program.functions().end()) return Invalid("the program has no function 'main'");
+    const mil_pb::Function& fn = fn_it->second;
+    if (fn.opset().empty()) return Invalid("function 'main' has no opset");
+    auto block_it = fn.block_specializations().find(fn.opset());
+    if (block_it == fn.block_specializations().end()) {
+      return Invalid(absl::StrCat("function 'main' has no block for its opset '", fn.opset(), "'"));
+    }
+    Scope scope;
+    for (const mil_pb::NamedValueType& in : fn.inputs()) {
+      if (absl::Status s = DefineVar(in, "function input", &scope); !s.ok()) return s;
+    }
+    if (absl::Status s = ValidateBlock(block_it->second, scope, "main"); !s.ok()) return s;
+    return ValidateDescription(fn, block_it->second);
+  }
+
+ private:
+  using Scope = std::map<std::string, const mil_pb::ValueType*>;
+
+  absl::Status DefineVar(const mil_pb::NamedValueType& v, absl::string_view what, Scope* scope) {
+    if (!IsValidMilIdentifier(v.name())) {
+      return Invalid(absl::StrCat(what, " var '", v.name(), "' is not a valid MIL identifier"));
+    }
+    if (!all_vars_.insert(v.name()).second) {
+      return Invalid(absl::StrCat(what, " var '", v.name(), "' is defined more than once"));
+    }
+    if (!v.has_type() || !v.type().has_tensortype()) {
+      return Invalid(absl::StrCat(what, " var '", v.name(), "' has no tensor type"));
+    }
+    (*scope)[v.name()] = &v.type();
+    return absl::OkStatus();
+  }
+
+  absl::Status ValidateBlock(const mil_pb::Block& block, Scope scope, absl::string_view where) {
+    for (const mil_pb::NamedValueType& in : block.inputs()) {
+      if (absl::Status s = DefineVar(in, "block input", &scope); !s.ok()) return s;
+    }
+    // Who defines what in this block, to tell "used before its definition" from "undefined".
+    std::map<std::string, int> defined_at;
+    for (int i = 0; i < block.operations_size(); ++i) {
+      for (const mil_pb::NamedValueType& out : block.operations(i).outputs()) {
+        defined_at.emplace(out.name(), i);
+      }
+    }
+    for (int i = 0; i < block.operations_size(); ++i) {
+      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, &scope); !s.ok()) {
+        return s;
+      }
+    }
+    for (const std::string& out : block.outputs()) {
+      if (scope.count(out) == 0) {
+        return Invalid(absl::StrCat("block '", where, "' output '", out, "' is not defined"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ValidateOp(const mil_pb::Operation& op, int index,
+                          const std::map<std::string, int>& defined_at, Scope* scope) {
+    std::string label = absl::StrCat("op #", index, " (", op.type(), ")");
+    if (op.type().empty()) return Invalid(absl::StrCat(label, " has no type"));
+    auto name_it = op.attributes().find("name");
+    if (name_it == op.attributes().end() || !name_it->second.has_immediatevalue() ||
+        !name_it->second.immediatevalue().tensor().has_strings() ||
+        name_it->second.immediatevalue().tensor().strings().values_size() != 1) {
+      return Invalid(absl::StrCat(label, " has no string attribute 'name'"));
+    }
+    const std::string& name = name_it->second.immediatevalue().tensor().strings().values(0);
+    label = absl::StrCat("op '", name, "' (", op.type(), ")");
+    if (!IsValidMilIdentifier(name)) {
+      return Invalid(absl::StrCat(label, ": the name is not a valid MIL identifier"));
+    }
+    if (!all_ops_.insert(name).second) {
+      return Invalid(absl::StrCat(label, ": another op has the same name"));
+    }
+    for (const auto& [param, arg] : op.inputs()) {
+      if (arg.arguments_size() == 0) {
+        return Invalid(absl::StrCat(label, " input '", param, "' has no bindings"));
+      }
+      for (const mil_pb::Argument::Binding& b : arg.arguments()) {
+        if (b.has_value()) continue;
+        if (b.name().empty()) {
+          return Invalid(absl::StrCat(label, " input '", param, "' has an empty binding"));
+        }
+        if (scope->count(b.name()) != 0) continue;
+        auto later = defined_at.find(b.name());
+        if (later != defined_at.end() && later->second >= index) {
+          return Invalid(absl::StrCat(label, " input '", param, "' uses var '", b.name(),
+                                      "' before op #", later->second,
+                                      " defines it: operations are not in SSA order"));
+        }
+        return Invalid(absl::StrCat(label, " input '", param, "' names var '", b.name(),
+                                    "', which is not defined"));
+      }
+    }
+    for (int i = 0; i < op.blocks_size(); ++i) {
+      if (absl::Status s = ValidateBlock(op.blocks(i), *scope, absl::StrCat(name, ".", i));
+          !s.ok()) {
+        return s;
+      }
+    }
+    for (const mil_pb::NamedValueType& out : op.outputs()) {
+      if (absl::Status s = DefineVar(out, absl::StrCat(label, " output"), scope); !s.ok()) {
+        return s;
+      }
+    }
+    if (op.type() == "const") return ValidateConst(op, label);
+    return absl::OkStatus();
+  }
+
+  absl::Status ValidateConst(const mil_pb::Operation& op, const std::string& label) {
+    if (!op.inputs().empty()) return Invalid(absl::StrCat(label, " is a const with inputs"));
+    if (op.outputs_size() != 1) {
+      return Invalid(absl::StrCat(label, " is a const with ", op.outputs_size(), " outputs"));
+    }
+    auto val_it = op.attributes().find("val");
+    if (val_it == op.attributes().end()) {
+      return Invalid(absl::StrCat(label, " has no attribute 'val'"));
+    }
+    const mil_pb::Value& val = val_it->second;
+    if (!val.has_type() || !val.type().has_tensortype()) {
+      return Invalid(absl::StrCat(label, " 'val' has no tensor type"));
+    }
+    const mil_pb::TensorType& vt = val.type().tensortype();
+    const mil_pb::TensorType& ot = op.outputs(0).type().tensortype();
+    if (!SameTensorType(vt, ot)) {
+      return Invalid(
+          absl::StrCat(label, " 'val' is ", TypeString(vt), " but its output is ", TypeString(ot)));
+    }
+    if (vt.rank() != vt.dimensions_size()) {
+      return Invalid(absl::StrCat(label, " 'val' has rank ", vt.rank(), " but ",
+                                  vt.dimensions_size(), " dimensions"));
+    }
+    const std::optional<uint64_t> numel = StaticNumel(vt);
+    if (!numel) return Invalid(absl::StrCat(label, " 'val' has an unknown dimension"));
+    const mil_pb::DataType dtype = vt.datatype();
+    if (val.has_immediatevalue()) return ValidateImmediate(val, dtype, *numel, label);
+    if (val.has_blobfilevalue()) return ValidateBlob(val.blobfilevalue(), dtype, *numel, label);
+    return Invalid(absl::StrCat(label, " 'val' holds neither an immediate nor a blob value"));
+  }
+
+  absl::Status ValidateImmediate(const mil_pb::Value& val, mil_pb::DataType dtype, uint64_t numel,
+                                 const std::string& label) {
+    if (!val.immediatevalue().has_tensor()) {
+      return Invalid(absl::StrCat(label, " 'val' is not an immediate tensor"));
+    }
+    const mil_pb::TensorValue& t = val.immediatevalue().tensor();
+    uint64_t count = 0;
+    bool type_ok = false;
+    switch (t.value_case()) {
+      case mil_pb::TensorValue::kFloats:
+        count = static_cast<uint64_t>(t.floats().values_size());
+        type_ok = dtype == mil_pb::FLOAT32;
+        break;
+      case mil_pb::TensorValue::kInts:
+        count = static_cast<uint64_t>(t.ints().values_size());
+        type_ok = dtype == mil_pb::INT32 || dtype == mil_pb::INT16 || dtype == mil_pb::UINT16 ||
+                  dtype == mil_pb::INT8 || dtype == mil_pb::UINT8;
+        break;
+      case mil_pb::TensorValue::kBools:
+        count = static_cast<uint64_t>(t.bools().values_size());
+        type_ok = dtype == mil_pb::BOOL;
+        break;
+      case mil_pb::TensorValue::kStrings:
+        count = static_cast<uint64_t>(t.strings().values_size());
+        type_ok = dtype == mil_pb::STRING;
+        break;
+      case mil_pb::TensorValue::kLongInts:
+        count = static_cast<uint64_t>(t.longints().values_size());
+        type_ok = dtype == mil_pb::INT64;
+        break;
+      case mil_pb::TensorValue::kDoubles:
+        count = static_cast<uint64_t>(t.doubles().values_size());
+        type_ok = dtype == mil_pb::FLOAT64;
+        break;
+      case mil_pb::TensorValue::kBytes: {
+        const size_t elem = ElementSize(dtype);
+        type_ok = elem > 0 && t.bytes().values().size() % elem == 0;
+        count = elem > 0 ? t.bytes().values().size() / elem : 0;
+        break;
+      }
+      case mil_pb::TensorValue::VALUE_NOT_SET:
+        return Invalid(absl::StrCat(label, " 'val' holds no elements"));
+    }
+    if (!type_ok) {
+      return Invalid(absl::StrCat(label, " 'val' of type ", DataTypeName(dtype),
+                                  " stores its elements in the wrong field"));
+    }
+    if (count != numel) {
+      return Invalid(
+          absl::StrCat(label, " 'val' holds ", count, " elements, its type needs ", numel));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ValidateBlob(const mil_pb::Value::BlobFileValue& blob, mil_pb::DataType dtype,
+                            uint64_t numel, const std::string& label) {
+    if (blob.filename() != kWeightFileName) {
+      return Invalid(absl::StrCat(label, " refers to blob file '", blob.filename(), "', expected '",
+                                  kWeightFileName, "'"));
+    }
+    if (!weights_) {
+      absl::StatusOr<WeightBlobReader> r = WeightBlobReader::Open(package_.weights_path);
+      if (!r.ok()) return Invalid(absl::StrCat(label, ": ", r.status().message()));
+      weights_ = std::make_unique<WeightBlobReader>(std::move(*r));
+    }
+    absl::StatusOr<BlobRef> ref = weights_->Read(blob.offset());
+    if (!ref.ok()) return Invalid(absl::StrCat(label, ": ", ref.status().message()));
+    const std::optional<uint32_t> code = BlobCodeFor(dtype);
+    if (!code) {
+      return Invalid(absl::StrCat(label, " has type ", DataTypeName(dtype),
+                                  ", which cannot be stored in a blob file"));
+    }
+    if (ref->dtype_code != *code) {
+      return Invalid(absl::StrCat(label, " is ", DataTypeName(dtype), " but its blob at offset ",
+                                  blob.offset(), " holds ", BlobDataTypeName(ref->dtype_code)));
+    }
+    const uint64_t expected = numel * ElementSize(dtype);
+    if (ref->size != expected) {
+      return Invalid(absl::StrCat(label, " needs ", expected, " bytes but its blob at offset ",
+                                  blob.offset(), " holds ", ref->size));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckFeatureType(const spec_pb::FeatureDescription& f,
+                                const mil_pb::ValueType& var_type, absl::string_view kind) {
+    if (!f.type().has_multiarraytype()) {
+      return Invalid(absl::StrCat("model ", kind, " '", f.name(), "' is not a multi-array"));
+    }
+    const spec_pb::ArrayFeatureType& array = f.type().multiarraytype();
+    const mil_pb::TensorType& t = var_type.tensortype();
+    const std::optional<mil_pb::DataType> dtype = MilTypeForArray(array.datatype());
+    if (!dtype || *dtype != t.datatype()) {
+      return Invalid(absl::StrCat("model ", kind, " '", f.name(), "' has array type ",
+                                  array.datatype(), " but the program's var is ", TypeString(t)));
+    }
+    if (array.shape_size() > 0) {
+      bool same = array.shape_size() == t.dimensions_size();
+      for (int i = 0; same && i < array.shape_size(); ++i) {
+        const mil_pb::Dimension& d = t.dimensions(i);
+        same = !d.has_constant() || static_cast<int64_t>(d.constant().size()) == array.shape(i);
+      }
+      if (!same) {
+        return Invalid(absl::StrCat("model ", kind, " '", f.name(),
+                                    "' has a shape that differs from the program's var ",
+                                    TypeString(t)));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ValidateDescription(const mil_pb::Function& fn, const mil_pb::Block& block) {
+    const spec_pb::ModelDescription& desc = package_.model.description();
+    std::map<std::string, const mil_pb::ValueType*> inputs;
+    for (const mil_pb::NamedValueType& in : fn.inputs()) inputs[in.name()] = &in.type();
+    if (desc.input_size() != fn.inputs_size()) {
+      return Invalid(absl::StrCat("the description has ", desc.input_size(),
+                                  " inputs but function 'main' has ", fn.inputs_size()));
+    }
+    std::set<std::string> seen;
+    for (const spec_pb::FeatureDescription& f : desc.input()) {
+      auto it = inputs.find(f.name());
+      if (it == inputs.end()) {
+        return Invalid(absl::StrCat("model input '", f.name(), "' is not an input of 'main'"));
+      }
+      if (!seen.insert(f.name()).second) {
+        return Invalid(absl::StrCat("model input '", f.name(), "' is listed twice"));
+      }
+      if (absl::Status s = CheckFeatureType(f, *it->second, "input"); !s.ok()) return s;
+    }
+    // Output types come from the ops producing the block outputs.
+    std::map<std::string, const mil_pb::ValueType*> produced;
+    for (const auto& [name, type] : inputs) produced[name] = type;
+    for (const mil_pb::Operation& op : block.operations()) {
+      for (const mil_pb::NamedValueType& out : op.outputs()) produced[out.name()] = &out.type();
+    }
+    if (desc.output_size() != block.outputs_size()) {
+      return Invalid(absl::StrCat("the description has ", desc.output_size(),
+                                  " outputs but the main block has ", block.outputs_size()));
+    }
+    std::set<std::string> block_outputs(block.outputs().begin(), block.outputs().end());
+    if (block_outputs.size() != static_cast<size_t>(block.outputs_size())) {
+      return Invalid("the main block lists an output twice");
+    }
+    seen.clear();
+    for (const spec_pb::FeatureDescription& f : desc.output()) {
+      if (block_outputs.count(f.name()) == 0) {
+        return Invalid(absl::StrCat("model output '", f.name(), "' is not an output of 'main'"));
+      }
+      if (!seen.insert(f.name()).second) {
+        return Invalid(absl::StrCat("model output '", f.name(), "' is listed twice"));
+      }
+      if (absl::Status s = CheckFeatureType(f, *produced.at(f.name()), "output"); !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const Package& package_;
+  std::set<std::string> all_vars_;
+  std::set<std::string> all_ops_;
+  std::unique_ptr<WeightBlobReader> weights_;
+};
+
+void CountOps(const mil_pb::Block& block, std::map<std::string, int>* histogram) {
+  for (const mil_pb::Operation& op : block.operations()) {
+    ++(*histogram)[op.type()];
+    for (const mil_pb::Block& nested : op.blocks()) CountOps(nested, histogram);
+  }
+}
+
+}  // namespace
+
+bool IsValidMilIdentifier(std::string_view name) {
+  if (name.empty()) return false;
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (!alpha(name[0])) return false;
+  for (char c : name.substr(1)) {
+    if (!alpha(c) && !(c >= '0' && c <= '9') && c != '@') return false;
+  }
+  return true;
+}
+
+absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return absl::NotFoundError(absl::StrCat("package '", dir.string(), "' is not a folder"));
+  }
+  Package p;
+  p.root = dir;
+  const fs::path manifest_path = dir / "Manifest.json";
+  absl::StatusOr<std::string> manifest = ReadWholeFile(manifest_path);
+  if (!manifest.ok()) return manifest.status();
+  p.manifest_json = std::move(*manifest);
+  absl::StatusOr<Json> json = JsonParser(p.manifest_json).ParseDocument();
+  auto bad = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("'", manifest_path.string(), "': ", what));
+  };
+  if (!json.ok()) return bad(json.status().message());
+  if (json->kind != Json::Kind::kObject) return bad("the top level is not an object");
+  const Json* version = json->Find("fileFormatVersion");
+  if (version == nullptr || version->kind != Json::Kind::kString) {
+    return bad("missing string \"fileFormatVersion\"");
+  }
+  const Json* entries = json->Find("itemInfoEntries");
+  if (entries == nullptr || entries->kind != Json::Kind::kObject) {
+    return bad("missing object \"itemInfoEntries\"");
+  }
+  const Json* root_id = json->Find("rootModelIdentifier");
+  if (root_id == nullptr || root_id->kind != Json::Kind::kString) {
+    return bad("missing string \"rootModelIdentifier\"");
+  }
+  p.root_model_identifier = root_id->string;
+  for (const auto& [id, entry] : entries->object) {
+    if (entry.kind != Json::Kind::kObject)
+      return bad(absl::StrCat("item '", id, "' is not an object"));
+    for (const char* key : {"author", "description", "name", "path"}) {
+      const Json* v = entry.Find(key);
+      if (v == nullptr || v->kind != Json::Kind::kString) {
+        return bad(absl::StrCat("item '", id, "' lacks string \"", key, "\""));
+      }
+    }
+    if (!IsSafeRelativePath(entry.Find("path")->string)) {
+      return bad(absl::StrCat("item '", id, "' has path '", entry.Find("path")->string,
+                              "', which leaves the package"));
+    }
+  }
+  const Json* root_entry = entries->Find(p.root_model_identifier);
+  if (root_entry == nullptr) {
+    return bad(absl::StrCat("rootModelIdentifier '", p.root_model_identifier,
+                            "' has no entry in itemInfoEntries"));
+  }
+  p.model_path = dir / "Data" / root_entry->Find("path")->string;
+  p.weights_path = p.model_path.parent_path() / "weights" / "weight.bin";
+  absl::StatusOr<std::string> model_bytes = ReadWholeFile(p.model_path);
+  if (!model_bytes.ok()) return model_bytes.status();
+  if (!p.model.ParseFromString(*model_bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("'", p.model_path.string(), "' is not a valid Core ML model protobuf"));
+  }
+  return p;
+}
+
+absl::Status ValidatePackage(const Package& package) { return Validator(package).Run(); }
+
+absl::StatusOr<const mil_pb::Block*> MainBlock(const Package& package) {
+  if (!package.model.has_mlprogram()) return Invalid("the model has no mlProgram");
+  const auto& functions = package.model.mlprogram().functions();
+  auto fn = functions.find("main");
+  if (fn == functions.end()) return Invalid("the program has no function 'main'");
+  auto block = fn->second.block_specializations().find(fn->second.opset());
+  if (block == fn->second.block_specializations().end()) {
+    return Invalid(
+        absl::StrCat("function 'main' has no block for opset '", fn->second.opset(), "'"));
+  }
+  return &block->second;
+}
+
+absl::StatusOr<std::map<std::string, int>> OpTypeHistogram(const Package& package) {
+  absl::StatusOr<const mil_pb::Block*> block = MainBlock(package);
+  if (!block.ok()) return block.status();
+  std::map<std::string, int> histogram;
+  CountOps(**block, &histogram);
+  return histogram;
+}
+
+absl::StatusOr<const mil_pb::Operation*> FindProducer(const Package& package,
+                                                      std::string_view var_name) {
+  absl::StatusOr<const mil_pb::Block*> block = MainBlock(package);
+  if (!block.ok()) return block.status();
+  for (const mil_pb::Operation& op : (*block)->operations()) {
+    for (const mil_pb::NamedValueType& out : op.outputs()) {
+      if (out.name() == var_name) return &op;
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no op of the main block produces '", std::string(var_name), "'"));
+}
+
+absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
+                                                   const mil_pb::Value& value) {
+  if (!value.has_type() || !value.type().has_tensortype()) {
+    return absl::InvalidArgumentError("the value has no tensor type");
+  }
+  const mil_pb::TensorType& type = value.type().tensortype();
+  const std::optional<uint64_t> numel = StaticNumel(type);
+  if (!numel) return absl::InvalidArgumentError("the value has an unknown dimension");
+  const mil_pb::DataType dtype = type.datatype();
+  std::vector<float> out;
+  auto from_bytes = [&](const absl::string_view bytes) -> absl::Status {
+    const size_t elem = ElementSize(dtype);
+    if (elem == 0 || bytes.size() != *numel * elem) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("value of type ", TypeString(type), " has ", bytes.size(), " data bytes"));
+    }
+    out.resize(static_cast<size_t>(*numel));
+    for (size_t i = 0; i < out.size(); ++i) {
+      const char* p = bytes.data() + i * elem;
+      switch (dtype) {
+        case mil_pb::FLOAT16: {
+          uint16_t h;
+          std::memcpy(&h, p, sizeof h);
+          out[i] = HalfToFloat(h);
+          break;
+        }
+        case mil_pb::FLOAT32:
+          std::memcpy(&out[i], p, sizeof(float));
+          break;
+        case mil_pb::INT32: {
+          int32_t v;
+          std::memcpy(&v, p, sizeof v);
+          out[i] = static_cast<float>(v);
+          break;
+        }
+        case mil_pb::BOOL:
+          out[i] = *p != 0 ? 1.0f : 0.0f;
+          break;
+        default:
+          return absl::UnimplementedError(
+              absl::StrCat("cannot read ", DataTypeName(dtype), " values as floats"));
+      }
+    }
+    return absl::OkStatus();
+  };
+
+  if (value.has_blobfilevalue()) {
+    if (value.blobfilevalue().filename() != kWeightFileName) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unsupported blob file '", value.blobfilevalue().filename(), "'"));
+    }
+    absl::StatusOr<WeightBlobReader> reader = WeightBlobReader::Open(package.weights_path);
+    if (!reader.ok()) return reader.status();
+    absl::StatusOr<BlobRef> ref = reader->Read(value.blobfilevalue().offset());
+    if (!ref.ok()) return ref.status();
+    if (BlobCodeFor(dtype) != ref->dtype_code) {
+      return absl::DataLossError(absl::StrCat("blob at offset ", ref->record_offset, " holds ",
+                                              BlobDataTypeName(ref->dtype_code), ", expected ",
+                                              DataTypeName(dtype)));
+    }
+    absl::StatusOr<std::vector<uint8_t>> data = reader->ReadData(*ref);
+    if (!data.ok()) return data.status();
+    if (absl::Status s = from_bytes(
+            absl::string_view(reinterpret_cast<const char*>(data->data()), data->size()));
+        !s.ok()) {
+      return s;
+    }
+    return out;
+  }
+  if (!value.has_immediatevalue() || !value.immediatevalue().has_tensor()) {
+    return absl::InvalidArgumentError("the value is neither an immediate tensor nor a blob");
+  }
+  const mil_pb::TensorValue& t = value.immediatevalue().tensor();
+  switch (t.value_case()) {
+    case mil_pb::TensorValue::kFloats:
+      out.assign(t.floats().values().begin(), t.floats().values().end());
+      break;
+    case mil_pb::TensorValue::kInts:
+      for (int32_t v : t.ints().values()) out.push_back(static_cast<float>(v));
+      break;
+    case mil_pb::TensorValue::kBools:
+      for (bool v : t.bools().values()) out.push_back(v ? 1.0f : 0.0f);
+      break;
+    case mil_pb::TensorValue::kLongInts:
+      for (int64_t v : t.longints().values()) out.push_back(static_cast<float>(v));
+      break;
+    case mil_pb::TensorValue::kDoubles:
+      for (double v : t.doubles().values()) out.push_back(static_cast<float>(v));
+      break;
+    case mil_pb::TensorValue::kBytes:
+      if (absl::Status s = from_bytes(t.bytes().values()); !s.ok()) return s;
+      break;
+    default:
+      return absl::UnimplementedError("cannot read this immediate value as floats");
+  }
+  if (out.size() != *numel) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value of type ", TypeString(type), " holds ", out.size(), " elements"));
+  }
+  return out;
+}
+
+}  // namespace ts2coreml::mil

@@ -1,0 +1,575 @@
+#include "core/mil/package_writer.h"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "core/mil/package_reader.h"
+#include "core/mil/proto/mil.pb.h"
+#include "core/mil/proto/model.pb.h"
+#include "core/mil/weight_blob.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace ts2coreml::mil {
+namespace {
+
+namespace fs = std::filesystem;
+namespace spec_pb = CoreML::Specification;
+namespace mil_pb = CoreML::Specification::MILSpec;
+
+constexpr char kModelItemPath[] = "com.apple.CoreML/model.mlmodel";
+constexpr char kWeightsItemPath[] = "com.apple.CoreML/weights";
+
+// FNV-1a, 128 bits: a stable, dependency-free content hash (identifiers, not security).
+class Fnv128 {
+ public:
+  void Update(const void* data, size_t bytes) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < bytes; ++i) {
+      state_ ^= p[i];
+      state_ *= kPrime;
+    }
+  }
+  void Update(absl::string_view s) { Update(s.data(), s.size()); }
+  unsigned __int128 digest() const { return state_; }
+  std::string HexDigest() const {
+    return absl::StrFormat("%016x%016x", static_cast<uint64_t>(state_ >> 64),
+                           static_cast<uint64_t>(state_));
+  }
+
+ private:
+  static constexpr unsigned __int128 kPrime =
+      (static_cast<unsigned __int128>(0x0000000001000000ull) << 64) | 0x000000000000013Bull;
+  unsigned __int128 state_ =
+      (static_cast<unsigned __int128>(0x6c62272e07bb0142ull) << 64) | 0x62b821756295c58dull;
+};
+
+absl::Status FsError(absl::string_view what, const fs::path& path, const std::error_code& ec) {
+  return absl::InternalError(absl::StrCat(what, " '", path.string(), "': ", ec.message()));
+}
+
+absl::Status WriteFile(const fs::path& path, absl::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot create '", path.string(), "'"));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write '", path.string(), "'"));
+  return absl::OkStatus();
+}
+
+std::string JsonString(absl::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
+        } else {
+          out.push_back(c);  // UTF-8 passes through unchanged
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+struct ManifestItem {
+  std::string author, description, name, path;
+};
+
+// Manifest.json with sorted keys and 4-space indentation, the way Core ML tools lay it out.
+std::string ManifestJson(const std::string& root_id,
+                         const std::map<std::string, ManifestItem>& items) {
+  std::string j = "{\n";
+  absl::StrAppend(&j, "    \"fileFormatVersion\": \"1.0.0\",\n");
+  absl::StrAppend(&j, "    \"itemInfoEntries\": {\n");
+  size_t i = 0;
+  for (const auto& [id, item] : items) {
+    absl::StrAppend(&j, "        ", JsonString(id), ": {\n");
+    absl::StrAppend(&j, "            \"author\": ", JsonString(item.author), ",\n");
+    absl::StrAppend(&j, "            \"description\": ", JsonString(item.description), ",\n");
+    absl::StrAppend(&j, "            \"name\": ", JsonString(item.name), ",\n");
+    absl::StrAppend(&j, "            \"path\": ", JsonString(item.path), "\n");
+    absl::StrAppend(&j, "        }", ++i < items.size() ? "," : "", "\n");
+  }
+  absl::StrAppend(&j, "    },\n");
+  absl::StrAppend(&j, "    \"rootModelIdentifier\": ", JsonString(root_id), "\n");
+  absl::StrAppend(&j, "}\n");
+  return j;
+}
+
+mil_pb::DataType ToProto(DType dtype) { return static_cast<mil_pb::DataType>(dtype); }
+
+void SetTensorType(const TensorType& t, mil_pb::ValueType* out) {
+  mil_pb::TensorType* tt = out->mutable_tensortype();
+  tt->set_datatype(ToProto(t.dtype));
+  tt->set_rank(static_cast<int64_t>(t.shape.size()));
+  for (int64_t d : t.shape) {
+    mil_pb::Dimension* dim = tt->add_dimensions();
+    if (d >= 0) {
+      dim->mutable_constant()->set_size(static_cast<uint64_t>(d));
+    } else {
+      dim->mutable_unknown()->set_variadic(false);
+    }
+  }
+}
+
+mil_pb::Value StringValue(absl::string_view s) {
+  mil_pb::Value v;
+  SetTensorType({DType::kString, {}}, v.mutable_type());
+  v.mutable_immediatevalue()->mutable_tensor()->mutable_strings()->add_values(std::string(s));
+  return v;
+}
+
+void SetNamedValueType(const Var& var, mil_pb::NamedValueType* out) {
+  out->set_name(var.name);
+  SetTensorType(var.type, out->mutable_type());
+}
+
+// Builds the proto program while streaming large constants into the weight file.
+class ProgramBuilder {
+ public:
+  ProgramBuilder(const Function& fn, WeightBlobWriter* weights, WriteStats* stats)
+      : fn_(fn), weights_(weights), stats_(stats) {}
+
+  absl::Status Build(mil_pb::Program* program) {
+    program->set_version(1);
+    mil_pb::Function& f = (*program->mutable_functions())["main"];
+    f.set_opset(fn_.opset());
+    for (VarId id : fn_.inputs()) SetNamedValueType(fn_.var(id), f.add_inputs());
+    mil_pb::Block& block = (*f.mutable_block_specializations())[fn_.opset()];
+    for (const Operation& op : fn_.ops()) {
+      if (absl::Status s = AddOp(op, block.add_operations()); !s.ok()) return s;
+    }
+    for (VarId id : fn_.outputs()) block.add_outputs(fn_.var(id).name);
+    stats_->num_ops = static_cast<int>(fn_.ops().size());
+    return absl::OkStatus();
+  }
+
+  const Fnv128& weights_hash() const { return weights_hash_; }
+
+ private:
+  absl::Status AddOp(const Operation& op, mil_pb::Operation* out) {
+    out->set_type(op.type);
+    (*out->mutable_attributes())["name"] = StringValue(op.name);
+    for (const OpInput& in : op.inputs) {
+      if (out->inputs().count(in.name) != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("op '", op.name, "' binds input '", in.name, "' twice"));
+      }
+      mil_pb::Argument& arg = (*out->mutable_inputs())[in.name];
+      for (VarId v : in.vars) {
+        if (!fn_.IsValid(v)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("op '", op.name, "' input '", in.name, "' names undefined var ", v));
+        }
+        arg.add_arguments()->set_name(fn_.var(v).name);
+      }
+    }
+    for (VarId v : op.outputs) SetNamedValueType(fn_.var(v), out->add_outputs());
+    if (op.type != "const") {
+      if (op.value.has_value()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("op '", op.name, "' of type '", op.type, "' carries a constant value"));
+      }
+      return absl::OkStatus();
+    }
+    if (!op.value.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat("const op '", op.name, "' has no value"));
+    }
+    if (op.outputs.size() != 1 || !op.inputs.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("const op '", op.name, "' must have no inputs and exactly one output"));
+    }
+    const TensorType& declared = fn_.var(op.outputs[0]).type;
+    if (declared != op.value->type) {
+      return absl::InvalidArgumentError(absl::StrCat("const op '", op.name, "' declares ",
+                                                     declared.ToString(), " but its value is ",
+                                                     op.value->type.ToString()));
+    }
+    return SetConstValue(op.name, *op.value, &(*out->mutable_attributes())["val"]);
+  }
+
+  absl::Status SetConstValue(const std::string& name, const ConstValue& c, mil_pb::Value* out) {
+    SetTensorType(c.type, out->mutable_type());
+    const DType dtype = c.type.dtype;
+    const int64_t numel = c.type.numel();
+    if (numel < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("const '", name, "' has an unknown shape ", c.type.ToString()));
+    }
+    const size_t n = static_cast<size_t>(numel);
+    if (dtype == DType::kString) {
+      if (c.strings.size() != n) {
+        return absl::InvalidArgumentError(absl::StrCat("const '", name, "' of type ",
+                                                       c.type.ToString(), " holds ",
+                                                       c.strings.size(), " strings"));
+      }
+      auto* values = out->mutable_immediatevalue()->mutable_tensor()->mutable_strings();
+      for (const std::string& s : c.strings) {
+        values->add_values(s);
+        stats_->immediate_bytes_by_dtype[dtype] += s.size();
+      }
+      return absl::OkStatus();
+    }
+    if (DTypeSize(dtype) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("const '", name, "' has invalid dtype"));
+    }
+    if (c.bytes.size() != n * DTypeSize(dtype)) {
+      return absl::InvalidArgumentError(absl::StrCat("const '", name, "' of type ",
+                                                     c.type.ToString(), " holds ", c.bytes.size(),
+                                                     " bytes, expected ", n * DTypeSize(dtype)));
+    }
+    if (IsFloat(dtype) && numel >= kMinBlobElements) {
+      absl::StatusOr<uint64_t> offset = weights_->Append(dtype, c.bytes.data(), c.bytes.size());
+      if (!offset.ok()) {
+        return absl::Status(offset.status().code(),
+                            absl::StrCat("const '", name, "': ", offset.status().message()));
+      }
+      weights_hash_.Update(c.bytes.data(), c.bytes.size());
+      mil_pb::Value::BlobFileValue* blob = out->mutable_blobfilevalue();
+      blob->set_filename(std::string(kWeightFileName));
+      blob->set_offset(*offset);
+      stats_->weight_bytes_by_dtype[dtype] += c.bytes.size();
+      ++stats_->num_blobs;
+      return absl::OkStatus();
+    }
+    mil_pb::TensorValue* tensor = out->mutable_immediatevalue()->mutable_tensor();
+    switch (dtype) {
+      case DType::kFloat32: {
+        auto* values = tensor->mutable_floats()->mutable_values();
+        values->Resize(static_cast<int>(n), 0.0f);
+        if (n > 0) std::memcpy(values->mutable_data(), c.bytes.data(), c.bytes.size());
+        break;
+      }
+      case DType::kFloat16:
+        tensor->mutable_bytes()->set_values(c.bytes.data(), c.bytes.size());
+        break;
+      case DType::kInt32: {
+        auto* values = tensor->mutable_ints()->mutable_values();
+        values->Resize(static_cast<int>(n), 0);
+        if (n > 0) std::memcpy(values->mutable_data(), c.bytes.data(), c.bytes.size());
+        break;
+      }
+      case DType::kBool: {
+        auto* values = tensor->mutable_bools()->mutable_values();
+        for (uint8_t b : c.bytes) values->Add(b != 0);
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError(absl::StrCat("const '", name, "' has unsupported dtype ",
+                                                       std::string(DTypeName(dtype))));
+    }
+    stats_->immediate_bytes_by_dtype[dtype] += c.bytes.size();
+    return absl::OkStatus();
+  }
+
+  const Function& fn_;
+  WeightBlobWriter* weights_;
+  WriteStats* stats_;
+  Fnv128 weights_hash_;
+};
+
+absl::StatusOr<spec_pb::ArrayFeatureType::ArrayDataType> ToArrayDataType(const FeatureSpec& f,
+                                                                         int32_t spec_version) {
+  switch (f.dtype) {
+    case DType::kFloat32:
+      return spec_pb::ArrayFeatureType::FLOAT32;
+    case DType::kFloat16:
+      if (spec_version < 7) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("feature '", f.name,
+                         "' is fp16, which needs specification version >= 7 "
+                         "(iOS16); this model has ",
+                         spec_version));
+      }
+      return spec_pb::ArrayFeatureType::FLOAT16;
+    case DType::kInt32:
+      return spec_pb::ArrayFeatureType::INT32;
+    default:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("feature '", f.name, "' has dtype ", std::string(DTypeName(f.dtype)),
+                   "; model inputs/outputs must be fp32, fp16 or int32"));
+}
+
+absl::Status AddFeatures(const std::vector<FeatureSpec>& features, int32_t spec_version,
+                         google::protobuf::RepeatedPtrField<spec_pb::FeatureDescription>* out) {
+  for (const FeatureSpec& f : features) {
+    absl::StatusOr<spec_pb::ArrayFeatureType::ArrayDataType> dtype =
+        ToArrayDataType(f, spec_version);
+    if (!dtype.ok()) return dtype.status();
+    spec_pb::FeatureDescription* d = out->Add();
+    d->set_name(f.name);
+    spec_pb::ArrayFeatureType* array = d->mutable_type()->mutable_multiarraytype();
+    for (int64_t dim : f.shape) {
+      if (dim < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "feature '", f.name, "' has a dynamic dimension; flexible shapes are not supported"));
+      }
+      array->add_shape(dim);
+    }
+    array->set_datatype(*dtype);
+  }
+  return absl::OkStatus();
+}
+
+// The description's features must name exactly the function's inputs (or outputs), same dtypes.
+absl::Status CheckFeatures(absl::string_view kind, const std::vector<FeatureSpec>& features,
+                           const Function& fn, const std::vector<VarId>& vars) {
+  std::map<std::string, const Var*> by_name;
+  for (VarId id : vars) by_name[fn.var(id).name] = &fn.var(id);
+  std::vector<std::string> names;
+  for (const auto& entry : by_name) names.push_back(entry.first);
+  if (features.size() != vars.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the model description has ", features.size(), " ", kind, "s but the function has ",
+        vars.size(), " (", absl::StrJoin(names, ", "), ")"));
+  }
+  std::set<std::string> seen;
+  for (const FeatureSpec& f : features) {
+    auto it = by_name.find(f.name);
+    if (it == by_name.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("model ", kind, " '", f.name,
+                                                     "' is not a function ", kind, " (",
+                                                     absl::StrJoin(names, ", "), ")"));
+    }
+    if (!seen.insert(f.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model ", kind, " '", f.name, "' is listed twice"));
+    }
+    if (it->second->type.dtype != f.dtype) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model ", kind, " '", f.name, "' is ", std::string(DTypeName(f.dtype)),
+                       " but the function's var is ", it->second->type.ToString()));
+    }
+    if (!f.shape.empty() && f.shape != it->second->type.shape) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("model ", kind, " '", f.name, "' has shape [", absl::StrJoin(f.shape, ","),
+                       "] but the function's var is ", it->second->type.ToString()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SerializeDeterministic(const spec_pb::Model& model) {
+  const size_t size = model.ByteSizeLong();
+  if (size > static_cast<size_t>(INT32_MAX)) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("model.mlmodel would be ", size, " bytes, over protobuf's 2 GiB limit"));
+  }
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    if (!model.SerializeToCodedStream(&coded) || coded.HadError()) {
+      return absl::InternalError("cannot serialize the model protobuf");
+    }
+  }
+  return bytes;
+}
+
+absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main,
+                                     const fs::path& dir) {
+  if (spec.specification_version < 6) {
+    return absl::InvalidArgumentError(absl::StrCat("specification version ",
+                                                   spec.specification_version,
+                                                   " is too old: ML Programs need >= 6"));
+  }
+  if (main.outputs().empty()) return absl::InvalidArgumentError("the function has no outputs");
+  if (absl::Status s = CheckFeatures("input", spec.inputs, main, main.inputs()); !s.ok()) return s;
+  if (absl::Status s = CheckFeatures("output", spec.outputs, main, main.outputs()); !s.ok()) {
+    return s;
+  }
+
+  const fs::path data_dir = dir / "Data" / "com.apple.CoreML";
+  const fs::path weights_dir = data_dir / "weights";
+  std::error_code ec;
+  fs::create_directories(weights_dir, ec);
+  if (ec) return FsError("cannot create", weights_dir, ec);
+
+  WriteStats stats;
+  spec_pb::Model model;
+  model.set_specificationversion(spec.specification_version);
+  spec_pb::ModelDescription* desc = model.mutable_description();
+  if (absl::Status s = AddFeatures(spec.inputs, spec.specification_version, desc->mutable_input());
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s =
+          AddFeatures(spec.outputs, spec.specification_version, desc->mutable_output());
+      !s.ok()) {
+    return s;
+  }
+  spec_pb::Metadata* meta = desc->mutable_metadata();
+  meta->set_shortdescription(spec.short_description);
+  meta->set_versionstring(spec.version_string);
+  meta->set_author(spec.author);
+  for (const auto& [key, value] : spec.user_defined) (*meta->mutable_userdefined())[key] = value;
+
+  WeightBlobWriter weights;
+  if (absl::Status s = weights.Open(weights_dir / "weight.bin"); !s.ok()) return s;
+  ProgramBuilder builder(main, &weights, &stats);
+  if (absl::Status s = builder.Build(model.mutable_mlprogram()); !s.ok()) return s;
+  if (absl::Status s = weights.Finish(); !s.ok()) return s;
+  stats.weight_file_bytes = weights.size();
+
+  absl::StatusOr<std::string> bytes = SerializeDeterministic(model);
+  if (!bytes.ok()) return bytes.status();
+  if (absl::Status s = WriteFile(data_dir / "model.mlmodel", *bytes); !s.ok()) return s;
+
+  // Identifiers derive from everything written, so equal content gives equal manifests.
+  Fnv128 content;
+  content.Update(*bytes);
+  content.Update(builder.weights_hash().HexDigest());
+  const std::string digest = content.HexDigest();
+  const std::string model_id = ContentUuid(absl::StrCat(kModelItemPath, "\n", digest));
+  const std::string weights_id = ContentUuid(absl::StrCat(kWeightsItemPath, "\n", digest));
+  std::map<std::string, ManifestItem> items;
+  items[model_id] = {"com.apple.CoreML", "CoreML Model Specification", "model.mlmodel",
+                     std::string(kModelItemPath)};
+  items[weights_id] = {"com.apple.CoreML", "CoreML Model Weights", "weights",
+                       std::string(kWeightsItemPath)};
+  if (absl::Status s = WriteFile(dir / "Manifest.json", ManifestJson(model_id, items)); !s.ok()) {
+    return s;
+  }
+  return stats;
+}
+
+void RemoveQuietly(const fs::path& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+}
+
+}  // namespace
+
+std::string ContentUuid(std::string_view content) {
+  Fnv128 h;
+  h.Update(content.data(), content.size());
+  uint8_t b[16];
+  const unsigned __int128 d = h.digest();
+  for (int i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(d >> (8 * (15 - i)));
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x80);  // version 8: custom (RFC 9562)
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return absl::StrFormat("%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",
+                         b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+                         b[12], b[13], b[14], b[15]);
+}
+
+absl::StatusOr<WriteStats> WritePackageDir(const ModelSpec& spec, const Function& main,
+                                           const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(dir, ec))) {
+    return absl::AlreadyExistsError(absl::StrCat("'", dir.string(), "' already exists"));
+  }
+  if (!fs::create_directory(dir, ec) || ec) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot create '", dir.string(), "': ", ec ? ec.message() : "it appeared concurrently"));
+  }
+  absl::StatusOr<WriteStats> stats = WriteInto(spec, main, dir);
+  if (!stats.ok()) RemoveQuietly(dir);
+  return stats;
+}
+
+absl::StatusOr<WriteStats> WritePackageAtomically(const ModelSpec& spec, const Function& main,
+                                                  const fs::path& out, bool force) {
+  std::error_code ec;
+  fs::path target = out;
+  if (!target.has_filename()) target = target.parent_path();  // "Net.mlpackage/"
+  if (target.empty() || target.filename() == "." || target.filename() == "..") {
+    return absl::InvalidArgumentError(absl::StrCat("'", out.string(), "' is not a package path"));
+  }
+  fs::path parent = target.parent_path();
+  if (parent.empty()) parent = ".";
+  if (!fs::is_directory(parent, ec)) {
+    return absl::NotFoundError(absl::StrCat("the output folder '", parent.string(),
+                                            "' (parent of '", target.string(),
+                                            "') does not exist or is not a folder"));
+  }
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("the output folder '", parent.string(), "' is not writable"));
+  }
+  const bool existed = fs::exists(fs::symlink_status(target, ec));
+  if (existed && !force) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("'", target.string(), "' already exists; use --force to replace it"));
+  }
+
+  const std::string name = target.filename().string();
+  const std::string pid = std::to_string(::getpid());
+  const fs::path temp = parent / absl::StrCat(".", name, ".tmp-", pid);
+  RemoveQuietly(temp);  // a leftover of an earlier crashed run with the same pid
+  absl::StatusOr<WriteStats> stats = WritePackageDir(spec, main, temp);
+  if (!stats.ok()) return stats;  // WritePackageDir removed `temp`
+
+  // Read the result back and check it before it replaces anything.
+  absl::StatusOr<Package> package = ReadPackage(temp);
+  absl::Status valid = package.ok() ? ValidatePackage(*package) : package.status();
+  if (!valid.ok()) {
+    RemoveQuietly(temp);
+    return absl::InternalError(
+        absl::StrCat("the written package failed validation: ", valid.message()));
+  }
+
+  if (!existed) {
+    fs::rename(temp, target, ec);
+    if (ec) {
+      RemoveQuietly(temp);
+      return FsError(absl::StrCat("cannot move the new package into place at"), target, ec);
+    }
+    return stats;
+  }
+  const fs::path old = parent / absl::StrCat(".", name, ".old-", pid);
+  RemoveQuietly(old);
+  fs::rename(target, old, ec);
+  if (ec) {
+    RemoveQuietly(temp);
+    return FsError("cannot move the existing output aside:", target, ec);
+  }
+  fs::rename(temp, target, ec);
+  if (ec) {
+    std::error_code restore_ec;
+    fs::rename(old, target, restore_ec);
+    RemoveQuietly(temp);
+    return FsError("cannot move the new package into place at", target, ec);
+  }
+  RemoveQuietly(old);  // the new output is in place; a leftover old copy is harmless
+  return stats;
+}
+
+}  // namespace ts2coreml::mil

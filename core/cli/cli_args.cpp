@@ -1,0 +1,158 @@
+#include "core/cli/cli_args.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/base/errors.h"
+
+namespace ts2coreml::core {
+
+std::string UsageText() {
+  return R"(usage: ts2coreml COMMAND [options]
+
+commands:
+  convert MODEL.pt -o OUT.mlpackage --input NAME:SHAPE [...]
+      Converts a TorchScript model to a Core ML ML Program package.
+      --input NAME:SHAPE     a forward() argument and its shape, e.g. x:1x3x224x224 (one per input)
+      --output NAME          name of the next model output (repeatable; default: dict keys, else
+                             output_N)
+      --precision fp16|fp32  compute precision (default fp16)
+      --target ios15|ios16|ios17   deployment target (default ios16)
+      --io-dtype fp32|fp16   dtype of model inputs and outputs (default fp32; fp16 needs ios16+)
+      --force                replace an existing output
+  help                       this text
+  version                    the version
+
+options for every command:
+  --plugin-dir DIR           load plugins from DIR too (repeatable; also TS2COREML_PLUGIN_PATH)
+  --allow-insecure-plugins   load plugins that are group/world-writable or owned by another user
+  --quiet                    print errors only
+
+exit codes: docs/cli.md (0 ok, 2 usage, 3 unsupported ops, 4 model, 5 input spec, 6 plugin,
+7 output, 8 package, 9 conversion, 10 internal)
+)";
+}
+
+absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
+  auto bad = [&](absl::string_view why) {
+    return Error(ErrorClass::kInputSpec,
+                 absl::StrCat("--input '", text, "': ", why,
+                              "; expected NAME:SHAPE such as x:1x3x224x224"));
+  };
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return bad("no ':' between name and shape");
+  InputSpec spec;
+  spec.name = std::string(text.substr(0, colon));
+  if (spec.name.empty()) return bad("empty name");
+  const absl::string_view shape = text.substr(colon + 1);
+  if (shape.empty()) return bad("empty shape");
+  for (absl::string_view dim : absl::StrSplit(shape, 'x')) {
+    int64_t d = 0;
+    if (!absl::SimpleAtoi(dim, &d)) return bad(absl::StrCat("'", dim, "' is not a number"));
+    if (d <= 0) return bad(absl::StrCat("dimension ", d, " is not positive"));
+    spec.shape.push_back(d);
+  }
+  if (spec.shape.size() > 5) return bad("Core ML inputs have rank 5 at most");
+  return spec;
+}
+
+absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& args) {
+  ParsedCommand cmd;
+  if (args.empty()) return Error(ErrorClass::kUsage, "no command given; see 'ts2coreml help'");
+  cmd.command = args[0];
+  if (cmd.command == "--help" || cmd.command == "-h") cmd.command = "help";
+  if (cmd.command == "--version") cmd.command = "version";
+  if (cmd.command != "convert" && cmd.command != "help" && cmd.command != "version") {
+    return Error(ErrorClass::kUsage,
+                 absl::StrCat("unknown command '", cmd.command, "'; see 'ts2coreml help'"));
+  }
+  std::vector<std::string> positional;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) -> absl::Status {
+      if (i + 1 >= args.size()) {
+        return Error(ErrorClass::kUsage, absl::StrCat(a, " needs a value"));
+      }
+      *out = args[++i];
+      return absl::OkStatus();
+    };
+    std::string v;
+    if (a == "-o" || a == "--output-path") {
+      if (auto s = value(&v); !s.ok()) return s;
+      cmd.convert.output = v;
+    } else if (a == "--input") {
+      if (auto s = value(&v); !s.ok()) return s;
+      absl::StatusOr<InputSpec> spec = ParseInputSpec(v);
+      if (!spec.ok()) return spec.status();
+      cmd.convert.inputs.push_back(*std::move(spec));
+    } else if (a == "--output") {
+      if (auto s = value(&v); !s.ok()) return s;
+      cmd.convert.output_names.push_back(v);
+    } else if (a == "--precision") {
+      if (auto s = value(&v); !s.ok()) return s;
+      if (v == "fp16") {
+        cmd.convert.precision.precision = Precision::kFp16;
+      } else if (v == "fp32") {
+        cmd.convert.precision.precision = Precision::kFp32;
+      } else {
+        return Error(ErrorClass::kUsage, absl::StrCat("--precision ", v, ": use fp16 or fp32"));
+      }
+    } else if (a == "--target") {
+      if (auto s = value(&v); !s.ok()) return s;
+      if (v == "ios15") {
+        cmd.convert.precision.target = Target::kIos15;
+      } else if (v == "ios16") {
+        cmd.convert.precision.target = Target::kIos16;
+      } else if (v == "ios17") {
+        cmd.convert.precision.target = Target::kIos17;
+      } else {
+        return Error(ErrorClass::kUsage,
+                     absl::StrCat("--target ", v, ": use ios15, ios16 or ios17"));
+      }
+    } else if (a == "--io-dtype") {
+      if (auto s = value(&v); !s.ok()) return s;
+      if (v == "fp16") {
+        cmd.convert.precision.io_dtype = mil::DType::kFloat16;
+      } else if (v == "fp32") {
+        cmd.convert.precision.io_dtype = mil::DType::kFloat32;
+      } else {
+        return Error(ErrorClass::kUsage, absl::StrCat("--io-dtype ", v, ": use fp32 or fp16"));
+      }
+    } else if (a == "--force") {
+      cmd.convert.force = true;
+    } else if (a == "--plugin-dir") {
+      if (auto s = value(&v); !s.ok()) return s;
+      cmd.common.plugin_dirs.emplace_back(v);
+    } else if (a == "--allow-insecure-plugins") {
+      cmd.common.allow_insecure_plugins = true;
+    } else if (a == "--quiet" || a == "-q") {
+      cmd.common.quiet = true;
+    } else if (a == "--help" || a == "-h") {
+      cmd.command = "help";
+    } else if (!a.empty() && a[0] == '-') {
+      return Error(ErrorClass::kUsage, absl::StrCat("unknown option ", a, "; see 'ts2coreml help'"));
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (cmd.command != "convert") return cmd;
+  if (positional.size() != 1) {
+    return Error(ErrorClass::kUsage,
+                 positional.empty() ? "convert needs a model file: ts2coreml convert MODEL.pt -o "
+                                      "OUT.mlpackage --input x:1x3x224x224"
+                                    : absl::StrCat("convert takes one model file, got ",
+                                                   positional.size()));
+  }
+  cmd.convert.model = positional[0];
+  if (cmd.convert.output.empty()) {
+    return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
+  }
+  if (cmd.convert.inputs.empty()) {
+    return Error(ErrorClass::kInputSpec,
+                 "convert needs --input NAME:SHAPE for every forward() argument (TorchScript "
+                 "files carry no shapes), e.g. --input x:1x3x224x224");
+  }
+  return cmd;
+}
+
+}  // namespace ts2coreml::core

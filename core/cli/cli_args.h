@@ -1,0 +1,39 @@
+/// Command-line parsing for the ts2coreml CLI, kept apart from main() so it is unit-tested.
+#ifndef TS2COREML_CORE_CLI_CLI_ARGS_H_
+#define TS2COREML_CORE_CLI_CLI_ARGS_H_
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "core/convert/converter.h"
+
+namespace ts2coreml::core {
+
+/// Options every command shares.
+struct CommonFlags {
+  std::vector<std::filesystem::path> plugin_dirs;
+  bool allow_insecure_plugins = false;
+  bool quiet = false;
+};
+
+struct ParsedCommand {
+  std::string command;  ///< "convert", "help", "version"
+  CommonFlags common;
+  ConvertOptions convert;
+};
+
+/// Parses `NAME:SHAPE` ("x:1x3x224x224"). Errors are class kInputSpec.
+absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text);
+
+/// Parses argv (without the program name). Errors are class kUsage or kInputSpec.
+absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& args);
+
+/// The usage text.
+std::string UsageText();
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_CLI_CLI_ARGS_H_

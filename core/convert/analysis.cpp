@@ -1,0 +1,329 @@
+#include "core/convert/analysis.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/errors.h"
+#include "core/convert/constant_evaluator.h"
+#include "core/convert/lowering_context.h"
+
+namespace ts2coreml::core {
+
+absl::string_view NodeDecisionName(NodeDecision d) {
+  switch (d) {
+    case NodeDecision::kLowered:
+      return "lowered";
+    case NodeDecision::kFolded:
+      return "folded";
+    case NodeDecision::kUnsupported:
+      return "unsupported";
+    case NodeDecision::kError:
+      return "error";
+    case NodeDecision::kSkipped:
+      return "skipped";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string Where(const Node& n) {
+  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
+}
+
+std::string PluginName(const registry::Lowering& l) {
+  return l.plugin ? absl::StrCat(l.plugin->name, "/", l.name) : l.name;
+}
+
+/// Numpy broadcasting of shapes; false when incompatible.
+bool Broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+               std::vector<int64_t>* out) {
+  const size_t rank = std::max(a.size(), b.size());
+  out->assign(rank, 1);
+  for (size_t k = 0; k < rank; ++k) {
+    const int64_t da = k < rank - a.size() ? 1 : a[k - (rank - a.size())];
+    const int64_t db = k < rank - b.size() ? 1 : b[k - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) return false;
+    (*out)[k] = da == 1 ? db : da;
+  }
+  return true;
+}
+
+/// Applies a declared infer rule. Numbers count as rank-0 tensors of their class.
+absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lowering& l,
+                            std::vector<std::optional<mil::TensorType>>& out) {
+  if (out.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("infer rule ", std::string(registry::InferRuleName(l.infer_rule)), " needs one output, ",
+                     "the node has ", out.size()));
+  }
+  auto type_of = [&](size_t i) -> std::optional<mil::TensorType> {
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    if (v.kind == ValueKind::kTensor && v.typed) return mil::TensorType{NominalDType(v.type_class), v.shape};
+    if (v.kind == ValueKind::kFloat) return mil::TensorType{mil::DType::kFloat32, {}};
+    if (v.kind == ValueKind::kInt) return mil::TensorType{mil::DType::kInt32, {}};
+    if (v.kind == ValueKind::kBool) return mil::TensorType{mil::DType::kBool, {}};
+    return std::nullopt;
+  };
+  if (l.infer_rule == T2C_INFER_SAME_AS_INPUT0) {
+    auto t = n.inputs.empty() ? std::nullopt : type_of(0);
+    if (!t) return absl::InvalidArgumentError("input 0 is not a typed tensor");
+    out[0] = *t;
+    return absl::OkStatus();
+  }
+  // Broadcast over tensor-role inputs; the result is float if any input is, else int, unless
+  // every input is bool.
+  std::vector<int64_t> shape;
+  bool any = false, any_float = false, all_bool = true;
+  for (size_t i = 0; i < n.inputs.size() && i < l.inputs.size(); ++i) {
+    if (l.inputs[i].role != T2C_ROLE_TENSOR) continue;
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    if (v.kind == ValueKind::kNone) continue;
+    auto t = type_of(i);
+    if (!t) return absl::InvalidArgumentError(absl::StrCat("input ", i, " is not a tensor"));
+    std::vector<int64_t> next;
+    if (!Broadcast(shape, t->shape, &next)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "shapes [", absl::StrJoin(shape, ","), "] and [", absl::StrJoin(t->shape, ","),
+          "] do not broadcast"));
+    }
+    shape = std::move(next);
+    any = true;
+    any_float |= t->dtype == mil::DType::kFloat32;
+    all_bool &= t->dtype == mil::DType::kBool;
+  }
+  if (!any) return absl::InvalidArgumentError("no tensor inputs to broadcast");
+  out[0] = mil::TensorType{any_float   ? mil::DType::kFloat32
+                           : all_bool ? mil::DType::kBool
+                                      : mil::DType::kInt32,
+                           shape};
+  return absl::OkStatus();
+}
+
+/// Checks the node's inputs against the declaration before any plugin code runs.
+std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering& l) {
+  if (n.inputs.size() > l.inputs.size()) {
+    return absl::StrCat("the node has ", n.inputs.size(), " inputs but lowering ",
+                        PluginName(l), " declares ", l.inputs.size(),
+                        " (a schema it does not know?)");
+  }
+  if (n.inputs.size() < l.inputs.size()) {
+    for (size_t i = n.inputs.size(); i < l.inputs.size(); ++i) {
+      if (!l.inputs[i].optional()) {
+        return absl::StrCat("the node has ", n.inputs.size(), " inputs but lowering ",
+                            PluginName(l), " requires input '", l.inputs[i].name, "'");
+      }
+    }
+  }
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const registry::InputDecl& d = l.inputs[i];
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    const std::string what = absl::StrCat("input ", i, d.name.empty() ? "" : " '" + d.name + "'");
+    if (v.kind == ValueKind::kNone) {
+      if (d.role != T2C_ROLE_IGNORED && !d.optional()) {
+        return absl::StrCat(what, " is None, which ", PluginName(l), " does not accept");
+      }
+      continue;
+    }
+    switch (d.role) {
+      case T2C_ROLE_HOST:
+        if (!v.is_const) {
+          return absl::StrCat(what, " must be known at conversion time, but '", v.name,
+                              "' is computed at run time");
+        }
+        break;
+      case T2C_ROLE_TENSOR:
+      case T2C_ROLE_PARAM:
+        if (v.kind == ValueKind::kTensor) {
+          if (!v.typed) return absl::StrCat(what, " has no known type");
+        } else if (!(v.is_const && (v.kind == ValueKind::kInt || v.kind == ValueKind::kFloat ||
+                                    v.kind == ValueKind::kBool))) {
+          return absl::StrCat(what, " is ", ValueKindName(v.kind), ", not a tensor");
+        }
+        break;
+      case T2C_ROLE_TENSOR_LIST:
+        if (v.kind != ValueKind::kTensorList) {
+          return absl::StrCat(what, " is ", ValueKindName(v.kind), ", not a tensor list");
+        }
+        for (ValueId e : v.elements) {
+          if (!g.value(g.Resolve(e)).typed) return absl::StrCat(what, " has an untyped element");
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return "";
+}
+
+/// True when some input comes from a node that could not be analyzed.
+bool HasPoisonedInput(const Graph& g, const Node& n, const std::set<ValueId>& poisoned) {
+  for (ValueId id : n.inputs) {
+    const ValueId r = g.Resolve(id);
+    if (poisoned.count(r)) return true;
+    for (ValueId e : g.value(r).elements) {
+      if (poisoned.count(g.Resolve(e))) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Analysis Analyze(Graph& g, const registry::Registry& registry) {
+  Analysis a;
+  a.nodes.resize(g.nodes().size());
+  std::set<ValueId> poisoned;
+  auto poison = [&](const Node& n) {
+    for (ValueId o : n.outputs) poisoned.insert(o);
+  };
+  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
+    const Node& n = g.nodes()[static_cast<size_t>(idx)];
+    NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
+    const bool blocked = HasPoisonedInput(g, n, poisoned);
+
+    // 1. The core's own evaluators (prim:: plumbing, shape arithmetic).
+    if (!blocked) {
+      absl::StatusOr<EvalResult> r = EvaluateNode(g, idx);
+      if (!r.ok()) {
+        na.decision = NodeDecision::kError;
+        na.reason = std::string(r.status().message());
+        a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
+        poison(n);
+        continue;
+      }
+      if (*r == EvalResult::kFolded) {
+        na.decision = NodeDecision::kFolded;
+        continue;
+      }
+    } else if (IsCoreOp(n)) {
+      na.decision = NodeDecision::kSkipped;
+      na.reason = "an input comes from a node that could not be converted";
+      poison(n);
+      continue;
+    }
+
+    // 2. Dispatch to a lowering, even when blocked: every unsupported op is reported at once.
+    absl::StatusOr<const registry::Lowering*> found = registry.Find(n.kind, n.overload);
+    if (!found.ok()) {
+      const bool missing = absl::IsNotFound(found.status());
+      na.decision = missing ? NodeDecision::kUnsupported : NodeDecision::kError;
+      na.reason = missing ? absl::StrCat("no lowering for ", n.QualifiedKind(),
+                                         " in the loaded plugins")
+                          : std::string(found.status().message());
+      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin});
+      poison(n);
+      continue;
+    }
+    const registry::Lowering& l = **found;
+    na.lowering = &l;
+    if (blocked) {
+      na.decision = NodeDecision::kSkipped;
+      na.reason = "an input comes from a node that could not be converted";
+      poison(n);
+      continue;
+    }
+    if (l.passthrough()) {
+      // Removed during canonicalization unless its input was not a tensor; alias it.
+      if (!n.inputs.empty() && n.outputs.size() == 1) {
+        g.value(n.outputs[0]).alias = g.Resolve(n.inputs[0]);
+        na.decision = NodeDecision::kFolded;
+        continue;
+      }
+    }
+    if (std::string bad = CheckInputs(g, n, l); !bad.empty()) {
+      na.decision = NodeDecision::kError;
+      na.reason = absl::StrCat(Where(n), ": ", bad);
+      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
+      poison(n);
+      continue;
+    }
+
+    // 3. Output types from the declared rule or the lowering's infer callback.
+    t2c_context ctx;
+    ctx.phase = t2c_context::Phase::kInfer;
+    ctx.graph = &g;
+    ctx.node_index = idx;
+    ctx.lowering = &l;
+    ctx.kind = n.QualifiedKind();
+    ctx.inferred.resize(n.outputs.size());
+    absl::Status st;
+    if (l.infer_rule == T2C_INFER_CUSTOM) {
+      t2c_status rc = T2C_ERROR;
+      try {
+        rc = l.infer(HostApi(), &ctx, l.user_data);
+      } catch (...) {
+        ctx.Fail("infer threw an exception across the plugin ABI");
+      }
+      if (rc != T2C_OK) st = absl::InvalidArgumentError(ctx.ErrorMessage());
+    } else {
+      st = ApplyInferRule(g, n, l, ctx.inferred);
+    }
+    if (st.ok()) {
+      for (size_t k = 0; k < n.outputs.size(); ++k) {
+        if (!ctx.inferred[k]) {
+          st = absl::InvalidArgumentError(absl::StrCat("infer set no type for output ", k));
+          break;
+        }
+      }
+    }
+    na.warnings = ctx.warnings;
+    if (!st.ok()) {
+      na.decision = NodeDecision::kError;
+      na.reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
+      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kPlugin});
+      poison(n);
+      continue;
+    }
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      Value& out = g.value(n.outputs[k]);
+      out.kind = ValueKind::kTensor;
+      out.typed = true;
+      out.type_class = ClassOf(ctx.inferred[k]->dtype);
+      out.shape = ctx.inferred[k]->shape;
+    }
+    na.decision = NodeDecision::kLowered;
+    na.matched = n.QualifiedKind();
+  }
+  // Outputs must be typed tensors.
+  for (const GraphOutput& o : g.outputs()) {
+    const Value& v = g.value(g.Resolve(o.value));
+    if (!v.typed && !poisoned.count(g.Resolve(o.value))) {
+      a.problems.push_back({-1, NodeDecision::kError, "output", "",
+                            absl::StrCat("model output '", o.name, "' has no known type"),
+                            ErrorClass::kConversion});
+    }
+  }
+  return a;
+}
+
+absl::Status AnalysisStatus(const Analysis& a) {
+  if (a.problems.empty()) return absl::OkStatus();
+  std::vector<std::string> unsupported;
+  std::set<std::string> seen;
+  const Problem* first_error = nullptr;
+  for (const Problem& p : a.problems) {
+    if (p.decision == NodeDecision::kUnsupported) {
+      if (seen.insert(p.kind).second) {
+        unsupported.push_back(p.source.empty() ? p.kind : absl::StrCat(p.kind, " (", p.source, ")"));
+      }
+    } else if (!first_error) {
+      first_error = &p;
+    }
+  }
+  if (first_error) {
+    std::string extra = unsupported.empty()
+                            ? ""
+                            : absl::StrCat("; also unsupported: ", absl::StrJoin(unsupported, ", "));
+    return Error(first_error->error_class, absl::StrCat(first_error->message, extra));
+  }
+  return Error(ErrorClass::kUnsupportedOps,
+               absl::StrCat(unsupported.size(), " unsupported op", unsupported.size() == 1 ? "" : "s",
+                            ": ", absl::StrJoin(unsupported, ", "),
+                            "; add a plugin that lowers them (--plugin-dir) or check that the "
+                            "built-in plugins were found"));
+}
+
+}  // namespace ts2coreml::core

@@ -1,0 +1,332 @@
+#include "core/convert/constant_evaluator.h"
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errors.h"
+
+namespace ts2coreml::core {
+namespace {
+
+const std::set<std::string>& CoreOps() {
+  static const auto* ops = new std::set<std::string>{
+      "prim::ListConstruct", "prim::ListUnpack",  "prim::TupleConstruct", "prim::TupleUnpack",
+      "prim::NumToTensor",   "aten::Int",         "aten::Float",          "aten::ScalarImplicit",
+      "aten::size",          "aten::dim",         "aten::len",            "aten::__getitem__",
+      "prim::device",        "prim::dtype",       "aten::numel",          "prim::TupleIndex",
+      "aten::IntImplicit",   "aten::FloatImplicit", "prim::min",          "prim::max",
+  };
+  return *ops;
+}
+
+std::string Where(const Node& n) {
+  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
+}
+
+absl::Status NotStatic(const Node& n, const std::string& why) {
+  return Error(ErrorClass::kConversion,
+               absl::StrCat(Where(n), ": ", why,
+                            "; only shapes known at conversion time are supported"));
+}
+
+bool IsNumber(const Value& v) {
+  return v.is_const && (v.kind == ValueKind::kInt || v.kind == ValueKind::kFloat ||
+                        v.kind == ValueKind::kBool);
+}
+
+double AsDouble(const Value& v) {
+  if (v.kind == ValueKind::kInt) return static_cast<double>(v.i);
+  if (v.kind == ValueKind::kBool) return v.b ? 1.0 : 0.0;
+  return v.f;
+}
+
+void SetInt(Value& v, int64_t x) {
+  v.is_const = true;
+  v.kind = ValueKind::kInt;
+  v.i = x;
+}
+void SetFloat(Value& v, double x) {
+  v.is_const = true;
+  v.kind = ValueKind::kFloat;
+  v.f = x;
+}
+void SetBool(Value& v, bool x) {
+  v.is_const = true;
+  v.kind = ValueKind::kBool;
+  v.b = x;
+}
+
+/// A 0-d constant tensor holding a number (prim::NumToTensor).
+void SetScalarTensor(Value& v, const Value& number) {
+  auto t = std::make_shared<ConstTensor>();
+  if (number.kind == ValueKind::kFloat) {
+    auto data = std::make_shared<double>(number.f);
+    t->storage = ConstTensor::Storage::kFloat64;
+    t->data = data.get();
+    t->owner = data;
+  } else {
+    auto data = std::make_shared<int64_t>(number.kind == ValueKind::kBool ? number.b : number.i);
+    t->storage = ConstTensor::Storage::kInt64;
+    t->data = data.get();
+    t->owner = data;
+  }
+  v.is_const = true;
+  v.kind = ValueKind::kTensor;
+  v.typed = true;
+  v.type_class = t->type_class();
+  v.shape = {};
+  v.tensor = std::move(t);
+}
+
+/// Scalar arithmetic and comparisons on constant numbers (aten::add.int, aten::floordiv, ...).
+absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
+  if (n.outputs.size() != 1) return EvalResult::kNotHandled;
+  const ValueKind out_kind = g.value(n.outputs[0]).kind;
+  if (out_kind != ValueKind::kInt && out_kind != ValueKind::kFloat &&
+      out_kind != ValueKind::kBool) {
+    return EvalResult::kNotHandled;
+  }
+  std::vector<const Value*> in;
+  for (ValueId id : n.inputs) {
+    const Value& v = g.value(g.Resolve(id));
+    if (!IsNumber(v)) return EvalResult::kNotHandled;
+    in.push_back(&v);
+  }
+  const std::string& k = n.kind;
+  const bool all_int = std::all_of(in.begin(), in.end(), [](const Value* v) {
+    return v->kind == ValueKind::kInt || v->kind == ValueKind::kBool;
+  });
+  Value& out = g.value(n.outputs[0]);
+  auto result = [&](double x) {
+    if (out_kind == ValueKind::kInt) {
+      SetInt(out, static_cast<int64_t>(x));
+    } else if (out_kind == ValueKind::kBool) {
+      SetBool(out, x != 0);
+    } else {
+      SetFloat(out, x);
+    }
+    return EvalResult::kFolded;
+  };
+  if (in.size() == 1) {
+    const double a = AsDouble(*in[0]);
+    if (k == "aten::neg") return result(-a);
+    if (k == "aten::floor") return result(std::floor(a));
+    if (k == "aten::ceil") return result(std::ceil(a));
+    if (k == "aten::Int" || k == "aten::Float" || k == "aten::Bool") return result(a);
+    if (k == "aten::__not__") return result(a == 0 ? 1 : 0);
+    if (k == "aten::sqrt") return result(std::sqrt(a));
+    return EvalResult::kNotHandled;
+  }
+  if (in.size() != 2) return EvalResult::kNotHandled;
+  if (all_int && in[0]->kind == ValueKind::kInt && in[1]->kind == ValueKind::kInt) {
+    const int64_t a = in[0]->i;
+    const int64_t b = in[1]->i;
+    if ((k == "aten::floordiv" || k == "aten::remainder" || k == "aten::__mod__") && b == 0) {
+      return NotStatic(n, "integer division by zero");
+    }
+    if (k == "aten::add") return result(static_cast<double>(a + b));
+    if (k == "aten::sub") return result(static_cast<double>(a - b));
+    if (k == "aten::mul") return result(static_cast<double>(a * b));
+    if (k == "aten::floordiv") {
+      int64_t q = a / b;
+      if ((a % b != 0) && ((a < 0) != (b < 0))) --q;  // Python floors
+      return result(static_cast<double>(q));
+    }
+    if (k == "aten::remainder" || k == "aten::__mod__") {
+      int64_t r = a % b;
+      if (r != 0 && ((r < 0) != (b < 0))) r += b;
+      return result(static_cast<double>(r));
+    }
+    if (k == "prim::min") return result(static_cast<double>(std::min(a, b)));
+    if (k == "prim::max") return result(static_cast<double>(std::max(a, b)));
+  }
+  const double a = AsDouble(*in[0]);
+  const double b = AsDouble(*in[1]);
+  if (k == "aten::add") return result(a + b);
+  if (k == "aten::sub") return result(a - b);
+  if (k == "aten::mul") return result(a * b);
+  if (k == "aten::div") return result(a / b);
+  if (k == "aten::floordiv") return result(std::floor(a / b));
+  if (k == "aten::pow") return result(std::pow(a, b));
+  if (k == "aten::eq") return result(a == b);
+  if (k == "aten::ne") return result(a != b);
+  if (k == "aten::lt") return result(a < b);
+  if (k == "aten::le") return result(a <= b);
+  if (k == "aten::gt") return result(a > b);
+  if (k == "aten::ge") return result(a >= b);
+  if (k == "prim::min") return result(std::min(a, b));
+  if (k == "prim::max") return result(std::max(a, b));
+  return EvalResult::kNotHandled;
+}
+
+absl::StatusOr<EvalResult> EvaluateListConstruct(Graph& g, const Node& n) {
+  Value& out = g.value(n.outputs[0]);
+  std::vector<const Value*> in;
+  for (ValueId id : n.inputs) in.push_back(&g.value(g.Resolve(id)));
+  if (out.kind == ValueKind::kTensorList || out.kind == ValueKind::kOther ||
+      n.kind == "prim::TupleConstruct") {
+    // Elements stay values of their own; the list is only a grouping (cat, stack, outputs).
+    for (ValueId id : n.inputs) out.elements.push_back(g.Resolve(id));
+    if (out.kind == ValueKind::kOther && n.kind == "prim::ListConstruct") {
+      out.kind = ValueKind::kTensorList;
+    }
+    return EvalResult::kFolded;
+  }
+  for (const Value* v : in) {
+    if (!v->is_const) {
+      return NotStatic(n, absl::StrCat("list element '", v->name, "' is computed at run time"));
+    }
+  }
+  out.is_const = true;
+  for (const Value* v : in) {
+    switch (out.kind) {
+      case ValueKind::kIntList:
+        out.ints.push_back(v->kind == ValueKind::kFloat ? static_cast<int64_t>(v->f) : v->i);
+        break;
+      case ValueKind::kFloatList:
+        out.floats.push_back(AsDouble(*v));
+        break;
+      case ValueKind::kBoolList:
+        out.bools.push_back(v->b);
+        break;
+      default:
+        return NotStatic(n, "list of unsupported element type");
+    }
+  }
+  return EvalResult::kFolded;
+}
+
+absl::StatusOr<EvalResult> EvaluateUnpack(Graph& g, const Node& n) {
+  const Value& list = g.value(g.Resolve(n.inputs.at(0)));
+  if (!list.elements.empty() || list.kind == ValueKind::kTensorList) {
+    if (list.elements.size() != n.outputs.size()) {
+      return NotStatic(n, absl::StrCat("unpacks ", n.outputs.size(), " values from a list of ",
+                                       list.elements.size()));
+    }
+    for (size_t k = 0; k < n.outputs.size(); ++k) g.value(n.outputs[k]).alias = list.elements[k];
+    return EvalResult::kFolded;
+  }
+  if (list.is_const && list.kind == ValueKind::kIntList && list.ints.size() == n.outputs.size()) {
+    for (size_t k = 0; k < n.outputs.size(); ++k) SetInt(g.value(n.outputs[k]), list.ints[k]);
+    return EvalResult::kFolded;
+  }
+  return NotStatic(n, "unpacks a list that is not known at conversion time");
+}
+
+}  // namespace
+
+bool IsCoreOp(const Node& node) { return CoreOps().count(node.kind) != 0; }
+
+absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
+  const Node& n = g.nodes().at(static_cast<size_t>(index));
+  const std::string& k = n.kind;
+  if (k == "prim::ListConstruct" || k == "prim::TupleConstruct") {
+    return EvaluateListConstruct(g, n);
+  }
+  if (k == "prim::ListUnpack" || k == "prim::TupleUnpack") return EvaluateUnpack(g, n);
+  if (k == "aten::size" || k == "aten::dim" || k == "aten::numel") {
+    const Value& t = g.value(g.Resolve(n.inputs.at(0)));
+    if (!t.typed) return NotStatic(n, absl::StrCat("the shape of '", t.name, "' is unknown"));
+    Value& out = g.value(n.outputs[0]);
+    const int64_t rank = static_cast<int64_t>(t.shape.size());
+    if (k == "aten::dim") {
+      SetInt(out, rank);
+    } else if (k == "aten::numel") {
+      int64_t numel = 1;
+      for (int64_t d : t.shape) numel *= d;
+      SetInt(out, numel);
+    } else if (n.inputs.size() == 1) {
+      out.is_const = true;
+      out.kind = ValueKind::kIntList;
+      out.ints = t.shape;
+    } else {
+      const Value& dim = g.value(g.Resolve(n.inputs[1]));
+      if (!dim.is_const) return NotStatic(n, "the dimension is computed at run time");
+      const int64_t d = dim.i < 0 ? dim.i + rank : dim.i;
+      if (d < 0 || d >= rank) {
+        return Error(ErrorClass::kConversion,
+                     absl::StrCat(Where(n), ": dimension ", dim.i, " out of range for rank ",
+                                  rank));
+      }
+      SetInt(out, t.shape[static_cast<size_t>(d)]);
+    }
+    return EvalResult::kFolded;
+  }
+  if (k == "aten::len") {
+    const Value& l = g.value(g.Resolve(n.inputs.at(0)));
+    if (l.kind == ValueKind::kTensorList) {
+      SetInt(g.value(n.outputs[0]), static_cast<int64_t>(l.elements.size()));
+    } else if (l.is_const && l.kind == ValueKind::kIntList) {
+      SetInt(g.value(n.outputs[0]), static_cast<int64_t>(l.ints.size()));
+    } else {
+      return NotStatic(n, "length of a list not known at conversion time");
+    }
+    return EvalResult::kFolded;
+  }
+  if (k == "aten::__getitem__" || k == "prim::TupleIndex") {
+    const Value& l = g.value(g.Resolve(n.inputs.at(0)));
+    const Value& idx = g.value(g.Resolve(n.inputs.at(1)));
+    if (!idx.is_const) return NotStatic(n, "the index is computed at run time");
+    const int64_t size = static_cast<int64_t>(l.kind == ValueKind::kIntList ? l.ints.size()
+                                                                            : l.elements.size());
+    const int64_t i = idx.i < 0 ? idx.i + size : idx.i;
+    if (i < 0 || i >= size) return NotStatic(n, absl::StrCat("index ", idx.i, " out of range"));
+    if (l.is_const && l.kind == ValueKind::kIntList) {
+      SetInt(g.value(n.outputs[0]), l.ints[static_cast<size_t>(i)]);
+    } else {
+      g.value(n.outputs[0]).alias = l.elements.at(static_cast<size_t>(i));
+    }
+    return EvalResult::kFolded;
+  }
+  if (k == "prim::NumToTensor") {
+    const Value& num = g.value(g.Resolve(n.inputs.at(0)));
+    if (!IsNumber(num)) return NotStatic(n, "the number is computed at run time");
+    SetScalarTensor(g.value(n.outputs[0]), num);
+    return EvalResult::kFolded;
+  }
+  if (k == "aten::Int" || k == "aten::Float" || k == "aten::ScalarImplicit" ||
+      k == "aten::IntImplicit" || k == "aten::FloatImplicit") {
+    const Value& in = g.value(g.Resolve(n.inputs.at(0)));
+    Value& out = g.value(n.outputs[0]);
+    double x = 0;
+    if (IsNumber(in)) {
+      x = AsDouble(in);
+    } else if (in.is_const && in.tensor && in.tensor->numel() == 1) {
+      x = in.tensor->At(0);
+    } else {
+      return NotStatic(n, absl::StrCat("'", in.name, "' is computed at run time"));
+    }
+    const bool to_int = k == "aten::Int" || k == "aten::IntImplicit" ||
+                        (k == "aten::ScalarImplicit" &&
+                         (in.kind == ValueKind::kInt ||
+                          (in.tensor && in.tensor->type_class() == TypeClass::kInt)));
+    if (to_int) {
+      SetInt(out, static_cast<int64_t>(x));
+    } else {
+      SetFloat(out, x);
+    }
+    return EvalResult::kFolded;
+  }
+  if (k == "prim::device" || k == "prim::dtype") {
+    Value& out = g.value(n.outputs[0]);
+    out.is_const = true;
+    return EvalResult::kFolded;
+  }
+  if (k == "prim::min" || k == "prim::max") {
+    const Value& l = g.value(g.Resolve(n.inputs.at(0)));
+    if (n.inputs.size() == 1 && l.is_const && l.kind == ValueKind::kIntList && !l.ints.empty()) {
+      SetInt(g.value(n.outputs[0]), k == "prim::min"
+                                        ? *std::min_element(l.ints.begin(), l.ints.end())
+                                        : *std::max_element(l.ints.begin(), l.ints.end()));
+      return EvalResult::kFolded;
+    }
+  }
+  absl::StatusOr<EvalResult> r = EvaluateScalarOp(g, n);
+  if (!r.ok() || *r == EvalResult::kFolded || !IsCoreOp(n)) return r;
+  return NotStatic(n, "its inputs are not known at conversion time");
+}
+
+}  // namespace ts2coreml::core

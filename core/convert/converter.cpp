@@ -1,0 +1,212 @@
+#include "core/convert/converter.h"
+
+#include <chrono>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/base/errors.h"
+#include "core/torch/canonicalize.h"
+#include "core/torch/graph_importer.h"
+#include "core/torch/torchscript_loader.h"
+
+namespace ts2coreml::core {
+namespace {
+
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(std::vector<PhaseTime>& phases) : phases_(phases) {}
+  void Done(std::string name) {
+    const auto now = std::chrono::steady_clock::now();
+    phases_.push_back({std::move(name), std::chrono::duration<double>(now - start_).count()});
+    start_ = now;
+  }
+
+ private:
+  std::vector<PhaseTime>& phases_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+std::map<std::string, int> KindHistogram(const torch::jit::Graph& g) {
+  std::map<std::string, int> kinds;
+  for (const torch::jit::Node* n : g.nodes()) {
+    if (n->kind() != c10::prim::Constant) ++kinds[n->kind().toQualString()];
+  }
+  return kinds;
+}
+
+}  // namespace
+
+absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
+                                         const registry::Registry& registry) {
+  ConversionReport report;
+  report.model = options.model;
+  report.output = options.output;
+  report.precision = options.precision;
+  PhaseTimer timer(report.phases);
+
+  // Refuse an existing output before spending time on the model.
+  std::error_code ec;
+  if (!options.force && std::filesystem::exists(std::filesystem::symlink_status(options.output, ec))) {
+    return Error(ErrorClass::kOutput,
+                 absl::StrCat(options.output.string(),
+                              " already exists; pass --force to replace it"));
+  }
+
+  // load
+  if (absl::Status s = RegisterCustomSchemas(registry.CustomSchemas()); !s.ok()) return s;
+  absl::StatusOr<torch::jit::Module> module = LoadTorchScript(options.model);
+  if (!module.ok()) return module.status();
+  timer.Done("load");
+
+  // canonicalize
+  CanonicalizeOptions canon_options;
+  for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
+  absl::StatusOr<CanonicalModel> canonical = Canonicalize(*module, canon_options);
+  if (!canonical.ok()) {
+    return Error(ClassOf(canonical.status()),
+                 absl::StrCat(options.model.string(), ": ", canonical.status().message()));
+  }
+  report.passes_changed = canonical->changed_by;
+  report.kinds_canonical = KindHistogram(*canonical->graph);
+  try {
+    report.kinds_loaded = KindHistogram(*module->get_method("forward").graph());
+  } catch (const std::exception&) {
+    // Only for the summary; a module whose graph cannot be read was rejected above.
+  }
+  absl::StatusOr<Graph> graph = ImportGraph(*canonical, options.inputs, options.output_names);
+  if (!graph.ok()) return graph.status();
+  timer.Done("canonicalize");
+
+  // lower: analysis (dispatch + types), precision planning, MIL emission
+  Analysis analysis = Analyze(*graph, registry);
+  for (const NodeAnalysis& na : analysis.nodes) {
+    ++report.decisions[std::string(NodeDecisionName(na.decision))];
+    for (const std::string& w : na.warnings) report.warnings.push_back(w);
+  }
+  if (absl::Status s = AnalysisStatus(analysis); !s.ok()) return s;
+  timer.Done("analyze");
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(*graph, analysis, options.precision);
+  if (!plan.ok()) return plan.status();
+  for (const std::string& w : plan->warnings) report.warnings.push_back(w);
+  for (size_t i = 0; i < plan->nodes.size(); ++i) {
+    const NodePlan& np = plan->nodes[i];
+    if (np.planned && np.compute == mil::DType::kFloat32 &&
+        options.precision.precision == Precision::kFp16) {
+      const std::string why = np.detail.empty() ? std::string(PrecisionReasonName(np.reason))
+                                                : np.detail;
+      ++report.fp32_nodes[{graph->nodes()[i].QualifiedKind(), why}];
+    }
+  }
+  timer.Done("plan_precision");
+  absl::StatusOr<LoweredProgram> lowered = LowerGraph(*graph, analysis, *plan);
+  if (!lowered.ok()) return lowered.status();
+  for (const std::string& w : lowered->warnings) report.warnings.push_back(w);
+  report.casts = lowered->casts;
+  report.inputs = lowered->inputs;
+  report.outputs = lowered->outputs;
+  std::map<std::pair<std::string, mil::DType>, int> ops;
+  for (const mil::Operation& op : lowered->main.ops()) {
+    if (op.type == "const") continue;
+    const mil::DType d = op.outputs.empty() ? mil::DType::kInvalid
+                                            : lowered->main.var(op.outputs[0]).type.dtype;
+    ++ops[{op.type, d}];
+  }
+  for (const auto& [key, count] : ops) report.ops.push_back({key.first, key.second, count});
+  timer.Done("lower");
+
+  // write
+  mil::ModelSpec spec;
+  spec.specification_version = SpecificationVersion(options.precision.target);
+  spec.inputs = lowered->inputs;
+  spec.outputs = lowered->outputs;
+  spec.short_description = absl::StrCat("Converted from ", options.model.filename().string(),
+                                        " by ts2coreml");
+  spec.author = "ts2coreml";
+  spec.user_defined["com.github.ts2coreml.precision"] =
+      options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";
+  spec.user_defined["com.github.ts2coreml.target"] = std::string(TargetName(options.precision.target));
+  absl::StatusOr<mil::WriteStats> stats =
+      mil::WritePackageAtomically(spec, lowered->main, options.output, options.force);
+  if (!stats.ok()) {
+    const ErrorClass c = ClassOf(stats.status());
+    return Error(c == ErrorClass::kInternal ? ErrorClass::kOutput : c, stats.status().message());
+  }
+  report.write = *stats;
+  timer.Done("write");
+  return report;
+}
+
+std::string FormatSummary(const ConversionReport& r) {
+  std::string out;
+  const bool fp16 = r.precision.precision == Precision::kFp16;
+  absl::StrAppendFormat(&out, "ts2coreml: %s -> %s\n", r.model.string(), r.output.string());
+  absl::StrAppendFormat(&out, "  ML Program, %s (specification %d, opset %s), precision %s\n",
+                        TargetName(r.precision.target), SpecificationVersion(r.precision.target),
+                        Opset(r.precision.target), fp16 ? "fp16" : "fp32");
+  auto features = [](const std::vector<mil::FeatureSpec>& fs) {
+    std::vector<std::string> parts;
+    for (const auto& f : fs) {
+      parts.push_back(absl::StrCat(f.name, " ", mil::TensorType{f.dtype, f.shape}.ToString()));
+    }
+    return absl::StrJoin(parts, ", ");
+  };
+  absl::StrAppendFormat(&out, "  inputs:  %s\n  outputs: %s\n", features(r.inputs),
+                        features(r.outputs));
+
+  // What canonicalization removed or folded.
+  std::vector<std::string> removed;
+  for (const auto& [kind, count] : r.kinds_loaded) {
+    auto it = r.kinds_canonical.find(kind);
+    const int left = it == r.kinds_canonical.end() ? 0 : it->second;
+    if (left < count) removed.push_back(absl::StrCat(count - left, " ", kind));
+  }
+  absl::StrAppendFormat(&out, "  canonicalize: passes [%s]; removed %s\n",
+                        absl::StrJoin(r.passes_changed, ", "),
+                        removed.empty() ? "nothing" : absl::StrJoin(removed, ", "));
+  std::vector<std::string> decisions;
+  for (const auto& [d, count] : r.decisions) decisions.push_back(absl::StrCat(count, " ", d));
+  absl::StrAppendFormat(&out, "  TorchScript nodes: %s\n", absl::StrJoin(decisions, ", "));
+
+  int total = 0, fp16_ops = 0, fp32_ops = 0;
+  for (const OpCount& c : r.ops) {
+    total += c.count;
+    if (c.dtype == mil::DType::kFloat16) fp16_ops += c.count;
+    if (c.dtype == mil::DType::kFloat32) fp32_ops += c.count;
+  }
+  absl::StrAppendFormat(&out, "  MIL ops (%d, consts not counted; %d fp16, %d fp32):\n", total,
+                        fp16_ops, fp32_ops);
+  for (const OpCount& c : r.ops) {
+    absl::StrAppendFormat(&out, "    %-16s %-6s %5d\n", c.type, std::string(mil::DTypeName(c.dtype)), c.count);
+  }
+  if (!r.fp32_nodes.empty()) {
+    absl::StrAppend(&out, "  kept fp32:\n");
+    for (const auto& [key, count] : r.fp32_nodes) {
+      absl::StrAppendFormat(&out, "    %d x %s: %s\n", count, key.first, key.second);
+    }
+  }
+  absl::StrAppendFormat(&out, "  casts inserted (%d):\n", r.casts.size());
+  for (const EmittedCast& c : r.casts) {
+    absl::StrAppendFormat(&out, "    %s: %s -> %s  (%s)\n", c.var, std::string(mil::DTypeName(c.from)),
+                          std::string(mil::DTypeName(c.to)), c.reason);
+  }
+  std::vector<std::string> bytes;
+  for (const auto& [dtype, n] : r.write.weight_bytes_by_dtype) {
+    bytes.push_back(absl::StrFormat("%s %.2f MB", std::string(mil::DTypeName(dtype)), n / 1e6));
+  }
+  absl::StrAppendFormat(&out, "  weights: %s in %d blobs; weight.bin %.2f MB\n",
+                        bytes.empty() ? "none" : absl::StrJoin(bytes, ", "), r.write.num_blobs,
+                        r.write.weight_file_bytes / 1e6);
+  for (const std::string& w : r.warnings) absl::StrAppendFormat(&out, "  warning: %s\n", w);
+  std::vector<std::string> times;
+  double sum = 0;
+  for (const PhaseTime& p : r.phases) {
+    times.push_back(absl::StrFormat("%s %.3fs", p.name, p.seconds));
+    sum += p.seconds;
+  }
+  absl::StrAppendFormat(&out, "  time: %s; total %.3fs\n", absl::StrJoin(times, ", "), sum);
+  return out;
+}
+
+}  // namespace ts2coreml::core

@@ -1,0 +1,77 @@
+/// The conversion pipeline: TorchScript file in, .mlpackage out, with a report of every decision.
+///
+/// Phases, in order: load (LibTorch), canonicalize (freeze + pass list), import (into core::Graph),
+/// analyze (dispatch + type inference), plan precision, lower (MIL + casts), write (package).
+/// Each phase is timed; nothing is written unless every phase before `write` succeeded.
+#ifndef TS2COREML_CORE_CONVERT_CONVERTER_H_
+#define TS2COREML_CORE_CONVERT_CONVERTER_H_
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/convert/analysis.h"
+#include "core/convert/precision_plan.h"
+#include "core/convert/program_emitter.h"
+#include "core/mil/package_writer.h"
+#include "registry/registry.h"
+
+namespace ts2coreml::core {
+
+struct ConvertOptions {
+  std::filesystem::path model;
+  std::filesystem::path output;
+  std::vector<InputSpec> inputs;
+  std::vector<std::string> output_names;
+  PrecisionOptions precision;
+  bool force = false;
+};
+
+struct PhaseTime {
+  std::string name;
+  double seconds = 0;
+};
+
+/// One row of the MIL op table: how many ops of a type compute in a dtype.
+struct OpCount {
+  std::string type;
+  mil::DType dtype = mil::DType::kInvalid;
+  int count = 0;
+};
+
+/// Everything the summary shows, also the data behind `--json` reports.
+struct ConversionReport {
+  std::filesystem::path model;
+  std::filesystem::path output;
+  PrecisionOptions precision;
+  std::vector<mil::FeatureSpec> inputs;
+  std::vector<mil::FeatureSpec> outputs;
+  /// TorchScript node kinds before and after canonicalization.
+  std::map<std::string, int> kinds_loaded;
+  std::map<std::string, int> kinds_canonical;
+  std::vector<std::string> passes_changed;
+  /// Decisions over graph nodes: decision name -> count.
+  std::map<std::string, int> decisions;
+  /// Nodes that compute in FP32 under fp16, with their reason: (kind, reason) -> count.
+  std::map<std::pair<std::string, std::string>, int> fp32_nodes;
+  std::vector<OpCount> ops;  ///< MIL ops without consts, by type then dtype
+  std::vector<EmittedCast> casts;
+  std::vector<std::string> warnings;
+  mil::WriteStats write;
+  std::vector<PhaseTime> phases;
+};
+
+/// Converts a model. `registry` provides the lowerings (its passthrough ops and custom schemas
+/// are used while loading and canonicalizing).
+absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
+                                         const registry::Registry& registry);
+
+/// The human-readable conversion summary.
+std::string FormatSummary(const ConversionReport& report);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_CONVERT_CONVERTER_H_

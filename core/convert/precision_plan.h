@@ -1,0 +1,93 @@
+/// Precision planning: the core picks every value's dtype and every cast, before any MIL exists.
+///
+/// Each lowered node gets a compute dtype from the requested precision and the lowering's
+/// declared FP16 policy, with the reason as an enum. Inputs get the dtype the lowering declared
+/// for their role; where a runtime value's dtype differs, a cast is planned (one per value and
+/// dtype, however many users). Constants are never cast: they are stored in the dtype they are
+/// needed in. Lowerings never see a dtype they did not declare.
+#ifndef TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
+#define TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "core/convert/analysis.h"
+#include "core/ir/graph.h"
+#include "core/mil/program.h"
+
+namespace ts2coreml::core {
+
+enum class Precision { kFp16, kFp32 };
+/// Deployment targets and what they imply.
+enum class Target { kIos15, kIos16, kIos17 };
+absl::string_view TargetName(Target t);           ///< "ios16"
+int32_t SpecificationVersion(Target t);          ///< 6, 7, 8
+absl::string_view Opset(Target t);                ///< "CoreML5", "CoreML6", "CoreML7"
+
+struct PrecisionOptions {
+  Precision precision = Precision::kFp16;
+  Target target = Target::kIos16;
+  /// dtype of model inputs and outputs (FP32 default; FP16 needs iOS16+).
+  mil::DType io_dtype = mil::DType::kFloat32;
+};
+
+/// Why a node computes in the dtype it does.
+enum class PrecisionReason {
+  kRequestedFp16,      ///< --precision fp16, nothing against it
+  kRequestedFp32,      ///< --precision fp32
+  kLoweringNeedsFp32,  ///< the lowering declares T2C_FP16_NEEDS_FP32_COMPUTE
+  kConstantOutOfRange, ///< a constant input exceeds the FP16 range
+  kInputNoFp16,        ///< a lowering input does not accept FP16
+  kNotFloat,           ///< integer or bool computation
+};
+absl::string_view PrecisionReasonName(PrecisionReason r);
+
+struct NodePlan {
+  bool planned = false;  ///< only lowered nodes are planned
+  mil::DType compute = mil::DType::kInvalid;
+  PrecisionReason reason = PrecisionReason::kNotFloat;
+  std::string detail;  ///< e.g. which constant is out of range
+  /// dtype of T2C_ROLE_PARAM inputs.
+  mil::DType param = mil::DType::kInvalid;
+  std::string param_detail;
+  /// Planned dtype of each node input (kInvalid for host/ignored/None inputs). For tensor lists,
+  /// the dtype of every element.
+  std::vector<mil::DType> inputs;
+  /// Planned dtype of each tensor output.
+  std::vector<mil::DType> outputs;
+};
+
+/// One cast the core inserts.
+struct PlannedCast {
+  ValueId value = kNoValue;
+  mil::DType from = mil::DType::kInvalid;
+  mil::DType to = mil::DType::kInvalid;
+  int consumer = -1;  ///< first node needing it; -1 for a model output
+  std::string reason;
+};
+
+struct PrecisionPlan {
+  PrecisionOptions options;
+  std::vector<NodePlan> nodes;
+  std::vector<PlannedCast> casts;
+  std::vector<std::string> warnings;
+  /// dtype each runtime tensor value is produced in (graph inputs and node outputs).
+  std::map<ValueId, mil::DType> produced;
+
+  /// The planned cast of `value` to `to`, or null.
+  const PlannedCast* FindCast(ValueId value, mil::DType to) const;
+};
+
+/// Plans `graph` after analysis. Errors (class kConversion) for impossible requests, such as
+/// --io-dtype fp16 below iOS16.
+absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& graph, const Analysis& analysis,
+                                            const PrecisionOptions& options);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_

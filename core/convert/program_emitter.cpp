@@ -1,0 +1,260 @@
+#include "core/convert/program_emitter.h"
+
+#include <limits>
+#include <memory>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errors.h"
+#include "core/convert/lowering_context.h"
+
+namespace ts2coreml::core {
+namespace {
+
+std::string Where(const Node& n) {
+  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
+}
+
+std::string PluginName(const registry::Lowering& l) {
+  return l.plugin ? absl::StrCat("plugin ", l.plugin->name, " (lowering ", l.name, ")")
+                  : absl::StrCat("lowering ", l.name);
+}
+
+}  // namespace
+
+std::string ProgramEmitter::HintFor(int index) const {
+  if (index < 0) return "v";
+  const Node& n = graph_.nodes().at(static_cast<size_t>(index));
+  return n.outputs.empty() ? "v" : graph_.value(n.outputs[0]).name;
+}
+
+void ProgramEmitter::Bind(ValueId value, mil::VarId var) {
+  vars_[value][out_.main.var(var).type.dtype] = var;
+}
+
+mil::VarId ProgramEmitter::AddConst(std::string_view hint, mil::ConstValue value) {
+  return out_.main.AddConst(hint, std::move(value));
+}
+
+absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddOp(
+    std::string_view type, std::string_view hint, std::vector<mil::OpInput> inputs,
+    std::vector<mil::TensorType> outputs) {
+  return out_.main.AddOp(type, hint, std::move(inputs), std::move(outputs));
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, mil::DType dtype) {
+  auto& cache = vars_[id];
+  if (auto it = cache.find(dtype); it != cache.end()) return it->second;
+  mil::ConstValue c;
+  std::vector<int64_t> shape;
+  std::vector<double> numbers;
+  if (v.kind == ValueKind::kTensor && v.tensor) {
+    const ConstTensor& t = *v.tensor;
+    shape = t.shape;
+    if (mil::IsFloat(dtype) && t.storage == ConstTensor::Storage::kFloat32) {
+      // The common case: stream FP32 weights straight into their stored dtype.
+      const float* data = static_cast<const float*>(t.data);
+      c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data)
+                                        : mil::ConstValue::Float32(shape, data);
+    } else if (mil::IsFloat(dtype)) {
+      std::vector<float> data = t.ToFloats();
+      c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data.data())
+                                        : mil::ConstValue::Float32(shape, data.data());
+    } else {
+      const int64_t n = t.numel();
+      numbers.resize(static_cast<size_t>(n));
+      for (int64_t k = 0; k < n; ++k) numbers[static_cast<size_t>(k)] = t.At(k);
+    }
+  } else if (v.is_const && (v.kind == ValueKind::kInt || v.kind == ValueKind::kFloat ||
+                            v.kind == ValueKind::kBool)) {
+    numbers.push_back(v.kind == ValueKind::kInt    ? static_cast<double>(v.i)
+                      : v.kind == ValueKind::kBool ? (v.b ? 1.0 : 0.0)
+                                                   : v.f);
+    if (mil::IsFloat(dtype)) {
+      const float f = static_cast<float>(numbers[0]);
+      c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16({}, &f)
+                                        : mil::ConstValue::Float32({}, &f);
+      numbers.clear();
+    }
+  } else {
+    return Error(ErrorClass::kInternal,
+                 absl::StrCat("value '", v.name, "' cannot be materialized as a constant"));
+  }
+  if (c.type.dtype == mil::DType::kInvalid) {
+    if (dtype == mil::DType::kInt32) {
+      std::vector<int32_t> ints;
+      for (double x : numbers) {
+        if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+          return Error(ErrorClass::kConversion,
+                       absl::StrCat("constant '", v.name, "' holds ", x,
+                                    ", which does not fit in int32"));
+        }
+        ints.push_back(static_cast<int32_t>(x));
+      }
+      c = mil::ConstValue::Int32(shape, ints.data());
+    } else if (dtype == mil::DType::kBool) {
+      std::unique_ptr<bool[]> bools(new bool[std::max<size_t>(numbers.size(), 1)]);
+      for (size_t k = 0; k < numbers.size(); ++k) bools[k] = numbers[k] != 0;
+      c = mil::ConstValue::Bool(shape, bools.get());
+    } else {
+      return Error(ErrorClass::kInternal,
+                   absl::StrCat("constant '", v.name, "' requested as ", std::string(mil::DTypeName(dtype))));
+    }
+  }
+  const mil::VarId var = out_.main.AddConst(v.name, std::move(c));
+  cache[dtype] = var;
+  return var;
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtype, int consumer) {
+  const ValueId r = graph_.Resolve(value);
+  const Value& v = graph_.value(r);
+  if (v.is_const) return ConstFor(v, r, dtype);
+  auto& cache = vars_[r];
+  if (auto it = cache.find(dtype); it != cache.end()) return it->second;
+  auto produced = plan_.produced.find(r);
+  if (produced == plan_.produced.end() || cache.count(produced->second) == 0) {
+    return Error(ErrorClass::kInternal,
+                 absl::StrCat("value '", v.name, "' is used before it is computed"));
+  }
+  // Casts are inserted here, and only where the precision plan put them.
+  const PlannedCast* cast = plan_.FindCast(r, dtype);
+  if (cast == nullptr) {
+    return Error(ErrorClass::kInternal,
+                 absl::StrCat("value '", v.name, "' is ", std::string(mil::DTypeName(produced->second)),
+                              " but ", std::string(mil::DTypeName(dtype)),
+                              " was asked for without a planned cast (node ", consumer, ")"));
+  }
+  const mil::VarId from = cache[produced->second];
+  const mil::VarId dtype_name =
+      out_.main.AddConst(absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype)), "_dtype"),
+                         mil::ConstValue::String(std::string(mil::DTypeName(dtype))));
+  absl::StatusOr<std::vector<mil::VarId>> outs = out_.main.AddOp(
+      "cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
+      {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
+  if (!outs.ok()) return outs.status();
+  out_.casts.push_back({out_.main.var((*outs)[0]).name, cast->from, cast->to, cast->reason});
+  cache[dtype] = (*outs)[0];
+  return (*outs)[0];
+}
+
+absl::Status ProgramEmitter::EmitInputs() {
+  for (const GraphOutput& o : graph_.outputs()) out_.main.ReserveName(o.name);
+  for (ValueId in : graph_.inputs()) {
+    const Value& v = graph_.value(in);
+    const mil::DType dtype = plan_.produced.at(in);
+    const mil::VarId var = out_.main.AddInput(v.name, {dtype, v.shape});
+    Bind(in, var);
+    out_.inputs.push_back({out_.main.var(var).name, dtype, v.shape});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
+  if (na.decision != NodeDecision::kLowered) return absl::OkStatus();
+  const Node& n = graph_.nodes().at(static_cast<size_t>(index));
+  const registry::Lowering& l = *na.lowering;
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
+  const size_t first_op = out_.main.ops().size();
+
+  t2c_context ctx;
+  ctx.phase = t2c_context::Phase::kLower;
+  ctx.graph = &graph_;
+  ctx.node_index = index;
+  ctx.lowering = &l;
+  ctx.kind = n.QualifiedKind();
+  ctx.plan = &np;
+  ctx.emitter = this;
+  ctx.bound.assign(n.outputs.size(), 0);
+  t2c_status rc = T2C_ERROR;
+  if (l.lower == nullptr) {
+    ctx.Fail("the lowering has no lower callback");
+  } else {
+    try {
+      rc = l.lower(HostApi(), &ctx, l.user_data);
+    } catch (...) {
+      ctx.Fail("lower threw an exception across the plugin ABI");
+      rc = T2C_ERROR;
+    }
+  }
+  for (const std::string& w : ctx.warnings) {
+    out_.warnings.push_back(absl::StrCat(Where(n), ": ", w));
+  }
+  if (rc != T2C_OK) {
+    return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l), " failed: ",
+                                                   ctx.ErrorMessage()));
+  }
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    const Value& out = graph_.value(n.outputs[k]);
+    if (ctx.bound[k] == 0) {
+      return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
+                                                     " bound no var to output ", k));
+    }
+    const mil::TensorType& got = out_.main.var(ctx.bound[k]).type;
+    const mil::TensorType want{np.outputs.at(k), out.shape};
+    if (got != want) {
+      return Error(ErrorClass::kPlugin,
+                   absl::StrCat(Where(n), ": ", PluginName(l), " emitted MIL that breaks its "
+                                "declaration: output ", k, " is ", got.ToString(),
+                                " but the planned type is ", want.ToString()));
+    }
+    // A lowering may return a var it did not create (an identity); bind it all the same.
+    vars_[n.outputs[k]][got.dtype] = ctx.bound[k];
+  }
+  out_.op_origin.resize(first_op, -1);
+  for (size_t k = first_op; k < out_.main.ops().size(); ++k) {
+    out_.op_origin.push_back(out_.main.ops()[k].type == "cast" ? -1 : index);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::EmitOutputs() {
+  std::set<mil::VarId> used;
+  for (const GraphOutput& o : graph_.outputs()) {
+    const ValueId r = graph_.Resolve(o.value);
+    const Value& v = graph_.value(r);
+    const mil::DType need = v.type_class == TypeClass::kFloat ? plan_.options.io_dtype
+                            : v.type_class == TypeClass::kInt ? mil::DType::kInt32
+                                                              : mil::DType::kBool;
+    absl::StatusOr<mil::VarId> var = VarFor(r, need, -1);
+    if (!var.ok()) return var.status();
+    mil::VarId out = *var;
+    const mil::Var& mv = out_.main.var(out);
+    const bool is_input = mv.producer < 0;
+    const bool is_const = !is_input && out_.main.ops()[static_cast<size_t>(mv.producer)].type ==
+                                           "const";
+    if (is_input || is_const || used.count(out) != 0) {
+      absl::StatusOr<std::vector<mil::VarId>> id =
+          out_.main.AddOp("identity", o.name, {{"x", {out}}}, {mv.type});
+      if (!id.ok()) return id.status();
+      out = (*id)[0];
+    }
+    used.insert(out);
+    if (absl::Status s = out_.main.RenameVar(out, o.name); !s.ok()) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("output name '", o.name, "': ", s.message()));
+    }
+    if (absl::Status s = out_.main.AddOutput(out); !s.ok()) return s;
+    const mil::Var& final_var = out_.main.var(out);
+    out_.outputs.push_back({final_var.name, final_var.type.dtype, final_var.type.shape});
+  }
+  out_.op_origin.resize(out_.main.ops().size(), -1);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
+                                          const PrecisionPlan& plan) {
+  LoweredProgram out{mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}};
+  ProgramEmitter emitter(graph, plan, out);
+  if (absl::Status s = emitter.EmitInputs(); !s.ok()) return s;
+  for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {
+    if (absl::Status s = emitter.EmitNode(i, analysis.nodes.at(static_cast<size_t>(i)));
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (absl::Status s = emitter.EmitOutputs(); !s.ok()) return s;
+  return out;
+}
+
+}  // namespace ts2coreml::core

@@ -1,0 +1,84 @@
+/// Lowering: builds the MIL program from the analyzed, planned graph. Casts are inserted here.
+///
+/// Walks the graph in order and calls each lowering's `lower`. Inputs reach a lowering in the
+/// dtype the precision plan chose: a runtime value is cast (once per dtype, from the plan), a
+/// constant is materialized directly in the needed dtype (an FP16 weight is stored as FP16). After
+/// each lowering the outputs are checked against the planned types. Model outputs are cast to the
+/// I/O dtype and renamed.
+#ifndef TS2COREML_CORE_CONVERT_PROGRAM_EMITTER_H_
+#define TS2COREML_CORE_CONVERT_PROGRAM_EMITTER_H_
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "core/convert/analysis.h"
+#include "core/convert/precision_plan.h"
+#include "core/ir/graph.h"
+#include "core/mil/program.h"
+
+namespace ts2coreml::core {
+
+/// One inserted cast, as it ended up in the program.
+struct EmittedCast {
+  std::string var;  ///< the cast's output var
+  mil::DType from = mil::DType::kInvalid;
+  mil::DType to = mil::DType::kInvalid;
+  std::string reason;
+};
+
+/// What lowering produced.
+struct LoweredProgram {
+  mil::Function main;
+  std::vector<mil::FeatureSpec> inputs;
+  std::vector<mil::FeatureSpec> outputs;
+  std::vector<EmittedCast> casts;
+  std::vector<std::string> warnings;
+  /// For each MIL op index: the graph node that emitted it (-1 for casts and I/O plumbing).
+  std::vector<int> op_origin;
+};
+
+/// Builds the program. Errors name the node, the plugin and the source line.
+absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
+                                          const PrecisionPlan& plan);
+
+/// The emitter behind LowerGraph, used by the host API during `lower` callbacks.
+class ProgramEmitter {
+ public:
+  ProgramEmitter(Graph& graph, const PrecisionPlan& plan, LoweredProgram& out)
+      : graph_(graph), plan_(plan), out_(out) {}
+
+  /// `value` as a var of dtype `dtype`: the produced var, a planned cast, or a constant.
+  absl::StatusOr<mil::VarId> VarFor(ValueId value, mil::DType dtype, int consumer);
+  /// A constant made by a lowering.
+  mil::VarId AddConst(std::string_view hint, mil::ConstValue value);
+  /// An op emitted by a lowering (never a cast).
+  absl::StatusOr<std::vector<mil::VarId>> AddOp(std::string_view type, std::string_view hint,
+                                                std::vector<mil::OpInput> inputs,
+                                                std::vector<mil::TensorType> outputs);
+  /// Binds a runtime value to the var that holds it.
+  void Bind(ValueId value, mil::VarId var);
+  const mil::Function& function() const { return out_.main; }
+  /// Name hint for vars emitted by node `index`.
+  std::string HintFor(int index) const;
+
+  absl::Status EmitInputs();
+  absl::Status EmitNode(int index, const NodeAnalysis& analysis);
+  absl::Status EmitOutputs();
+
+ private:
+  absl::StatusOr<mil::VarId> ConstFor(const Value& v, ValueId id, mil::DType dtype);
+
+  Graph& graph_;
+  const PrecisionPlan& plan_;
+  LoweredProgram& out_;
+  /// value -> (dtype -> var)
+  std::map<ValueId, std::map<mil::DType, mil::VarId>> vars_;
+};
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_CONVERT_PROGRAM_EMITTER_H_

@@ -1,0 +1,177 @@
+#include "core/torch/canonicalize.h"
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errors.h"
+#include "ATen/ATen.h"
+#include "torch/csrc/jit/ir/constants.h"
+#include "torch/csrc/jit/passes/constant_propagation.h"
+#include "torch/csrc/jit/passes/dead_code_elimination.h"
+#include "torch/csrc/jit/passes/freeze_module.h"
+#include "torch/csrc/jit/passes/inliner.h"
+
+namespace ts2coreml::core {
+namespace {
+
+std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+/// Constant input i of a node as a tensor, if it is one.
+c10::optional<at::Tensor> ConstTensorInput(torch::jit::Node* node, size_t i) {
+  auto iv = torch::jit::toIValue(node->input(i));
+  if (!iv || !iv->isTensor()) return c10::nullopt;
+  return iv->toTensor();
+}
+
+c10::optional<c10::IValue> ConstInput(torch::jit::Node* node, size_t i) {
+  return torch::jit::toIValue(node->input(i));
+}
+
+bool IsConvolution(torch::jit::Node* n) {
+  const std::string kind = n->kind().toQualString();
+  if (kind == "aten::_convolution" || kind == "aten::convolution") {
+    auto transposed = ConstInput(n, 6);
+    return transposed && transposed->isBool() && !transposed->toBool();
+  }
+  return kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d";
+}
+
+}  // namespace
+
+bool RemovePassthroughOps(torch::jit::Graph& graph, const std::set<std::string>& ops) {
+  bool changed = false;
+  for (auto it = graph.nodes().begin(); it != graph.nodes().end();) {
+    torch::jit::Node* n = *it;
+    ++it;
+    std::string kind = n->kind().toQualString();
+    bool match = ops.count(kind) != 0;
+    const bool dunder = kind.size() > 2 && kind.compare(kind.size() - 2, 2, "__") == 0;
+    if (!match && !dunder && !kind.empty() && kind.back() == '_') {
+      match = ops.count(kind.substr(0, kind.size() - 1)) != 0;
+    }
+    if (!match || n->outputs().size() != 1 || n->inputs().empty()) continue;
+    if (!n->input(0)->type()->isSubtypeOf(*c10::TensorType::get()) ||
+        !n->output()->type()->isSubtypeOf(*c10::TensorType::get())) {
+      continue;
+    }
+    n->output()->replaceAllUsesWith(n->input(0));
+    n->destroy();
+    changed = true;
+  }
+  return changed;
+}
+
+absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph) {
+  bool changed = false;
+  for (auto it = graph.nodes().begin(); it != graph.nodes().end();) {
+    torch::jit::Node* bn = *it;
+    ++it;
+    if (std::string(bn->kind().toQualString()) != "aten::batch_norm") continue;
+    torch::jit::Node* conv = bn->input(0)->node();
+    if (!IsConvolution(conv) || conv->output()->uses().size() != 1) continue;
+    auto training = ConstInput(bn, 5);
+    auto eps_iv = ConstInput(bn, 7);
+    auto mean = ConstTensorInput(bn, 3);
+    auto var = ConstTensorInput(bn, 4);
+    auto weight = ConstTensorInput(conv, 1);
+    if (!training || !training->isBool() || training->toBool() || !eps_iv || !eps_iv->isDouble() ||
+        !mean || !var || !weight) {
+      continue;
+    }
+    const bool has_gamma = !bn->input(1)->type()->cast<c10::NoneType>();
+    const bool has_beta = !bn->input(2)->type()->cast<c10::NoneType>();
+    const bool has_bias = !conv->input(2)->type()->cast<c10::NoneType>();
+    auto gamma = has_gamma ? ConstTensorInput(bn, 1) : c10::nullopt;
+    auto beta = has_beta ? ConstTensorInput(bn, 2) : c10::nullopt;
+    auto bias = has_bias ? ConstTensorInput(conv, 2) : c10::nullopt;
+    if ((has_gamma && !gamma) || (has_beta && !beta) || (has_bias && !bias)) continue;
+
+    try {
+      // All arithmetic in FP32, whatever the model's dtype (half models included).
+      const auto f32 = [](const at::Tensor& t) { return t.to(at::kFloat).contiguous(); };
+      at::Tensor w = f32(*weight);
+      const int64_t out_channels = w.size(0);
+      at::Tensor g = gamma ? f32(*gamma) : at::ones({out_channels});
+      at::Tensor b = beta ? f32(*beta) : at::zeros({out_channels});
+      at::Tensor cb = bias ? f32(*bias) : at::zeros({out_channels});
+      at::Tensor scale = g / at::sqrt(f32(*var) + eps_iv->toDouble());
+      std::vector<int64_t> view_shape(static_cast<size_t>(w.dim()), 1);
+      view_shape[0] = out_channels;
+      at::Tensor new_w = (w * scale.reshape(view_shape)).contiguous();
+      at::Tensor new_b = ((cb - f32(*mean)) * scale + b).contiguous();
+
+      torch::jit::WithInsertPoint guard(conv);
+      torch::jit::Value* wv = graph.insertConstant(new_w);
+      torch::jit::Value* bv = graph.insertConstant(new_b);
+      wv->setDebugName(conv->input(1)->debugName() + ".folded");
+      bv->setDebugName(conv->input(1)->debugName() + ".folded_bias");
+      conv->replaceInput(1, wv);
+      conv->replaceInput(2, bv);
+      bn->output()->replaceAllUsesWith(conv->output());
+      bn->destroy();
+      changed = true;
+    } catch (const std::exception& e) {
+      return Error(ErrorClass::kModel, absl::StrCat("folding batch_norm into convolution failed: ",
+                                                    FirstLine(e.what())));
+    }
+  }
+  return changed;
+}
+
+std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& options) {
+  std::set<std::string> passthrough = options.passthrough_ops;
+  return {
+      {"inline",
+       [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         torch::jit::Inline(*g);
+         return true;
+       }},
+      {"remove-passthrough-ops",
+       [passthrough](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         return RemovePassthroughOps(*g, passthrough);
+       }},
+      {"fold-constant-scalars",
+       [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         // Only ops producing immutable values (ints, floats, lists of them): never tensors, so
+         // no weights are recomputed by LibTorch in the model's dtype.
+         return torch::jit::ConstantPropagationImmutableTypes(g);
+       }},
+      {"fold-conv-batch-norm",
+       [](std::shared_ptr<torch::jit::Graph>& g) { return FoldConvBatchNorm(*g); }},
+      {"eliminate-dead-code",
+       [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         torch::jit::EliminateDeadCode(g);
+         return true;
+       }},
+  };
+}
+
+absl::StatusOr<CanonicalModel> Canonicalize(const torch::jit::Module& module,
+                                            const CanonicalizeOptions& options) {
+  CanonicalModel out;
+  try {
+    torch::jit::Module eval = module;  // shares the loaded module, which the caller owns
+    eval.eval();
+    out.frozen = torch::jit::freeze_module(eval);  // a frozen copy; no numeric optimizations
+    torch::jit::Method forward = out.frozen.get_method("forward");
+    out.graph = forward.graph()->copy();
+    const c10::FunctionSchema& schema = forward.function().getSchema();
+    for (size_t i = 1; i < schema.arguments().size(); ++i) {
+      out.input_names.push_back(schema.arguments()[i].name());
+    }
+  } catch (const std::exception& e) {
+    return Error(ErrorClass::kModel,
+                 absl::StrCat("cannot freeze the model: ", FirstLine(e.what())));
+  }
+  for (const TorchPass& pass : CanonicalizationPipeline(options)) {
+    try {
+      absl::StatusOr<bool> changed = pass.run(out.graph);
+      if (!changed.ok()) return changed.status();
+      if (*changed) out.changed_by.emplace_back(pass.name);
+    } catch (const std::exception& e) {
+      return Error(ErrorClass::kModel, absl::StrCat("canonicalization pass ", pass.name,
+                                                    " failed: ", FirstLine(e.what())));
+    }
+  }
+  return out;
+}
+
+}  // namespace ts2coreml::core

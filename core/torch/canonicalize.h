@@ -1,0 +1,63 @@
+/// Canonicalization: a frozen, inlined TorchScript graph in the form lowering expects.
+///
+/// One explicit, ordered pass list (CanonicalizationPipeline) runs after freezing. Freezing uses
+/// LibTorch's freeze_module only, never its numeric optimizations: those fold batch_norm into conv
+/// in the model's dtype and throw on half models ("rsqrt_cpu" not implemented for 'Half'). Our own
+/// FoldConvBatchNorm pass folds in FP32 instead.
+#ifndef TS2COREML_CORE_TORCH_CANONICALIZE_H_
+#define TS2COREML_CORE_TORCH_CANONICALIZE_H_
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/statusor.h"
+#include "torch/csrc/jit/api/module.h"
+#include "torch/csrc/jit/ir/ir.h"
+
+namespace ts2coreml::core {
+
+struct CanonicalizeOptions {
+  /// Ops that are identities in inference (declared T2C_LOWERING_PASSTHROUGH by plugins).
+  std::set<std::string> passthrough_ops;
+};
+
+/// One graph pass: returns whether it changed the graph.
+struct TorchPass {
+  absl::string_view name;
+  std::function<absl::StatusOr<bool>(std::shared_ptr<torch::jit::Graph>&)> run;
+};
+
+/// The ordered pass list run after freezing.
+std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& options);
+
+/// What canonicalization produced.
+struct CanonicalModel {
+  torch::jit::Module frozen;  ///< keeps constant tensors alive
+  std::shared_ptr<torch::jit::Graph> graph;
+  /// forward() argument names, without self.
+  std::vector<std::string> input_names;
+  /// Names of passes that changed the graph, in order (for the summary).
+  std::vector<std::string> changed_by;
+};
+
+/// Freezes `module` and runs the pipeline. Errors are class kModel.
+absl::StatusOr<CanonicalModel> Canonicalize(const torch::jit::Module& module,
+                                            const CanonicalizeOptions& options);
+
+/// Removes nodes whose kind (or in-place variant's functional kind) is a passthrough op,
+/// rewiring their users to input 0.
+bool RemovePassthroughOps(torch::jit::Graph& graph, const std::set<std::string>& ops);
+
+/// Folds batch_norm into the convolution feeding it, computing in FP32 whatever the model's
+/// dtype. Only when the conv output has no other user, all parameters are constants, the conv is
+/// not transposed and batch_norm is in inference mode.
+absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_TORCH_CANONICALIZE_H_

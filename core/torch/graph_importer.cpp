@@ -1,0 +1,327 @@
+#include "core/torch/graph_importer.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/errors.h"
+#include "torch/csrc/jit/ir/constants.h"
+
+namespace ts2coreml::core {
+namespace {
+
+std::string SourceOf(const torch::jit::Node* n) {
+  auto flc = n->sourceRange().file_line_col();
+  if (!flc) return "";
+  return absl::StrCat(std::get<0>(*flc), ":", std::get<1>(*flc));
+}
+
+/// The module path of a node from its inlined call stack ("features.3.block.0").
+std::string ScopeOf(const torch::jit::Node* n) {
+  auto cs = n->callstack();
+  if (!cs) return "";
+  std::vector<std::string> parts;
+  for (const auto& entry : (*cs)->vec()) {
+    const auto& info = std::get<2>(entry);
+    if (!info) continue;
+    std::string name = info->instance_name();
+    if (name.empty() || name == "self" || name == "__module") continue;
+    parts.push_back(name);
+  }
+  return absl::StrJoin(parts, ".");
+}
+
+std::string Where(const torch::jit::Node* n) {
+  std::string src = SourceOf(n);
+  return src.empty() ? std::string(n->kind().toQualString())
+                     : absl::StrCat(n->kind().toQualString(), " at ", src);
+}
+
+ValueKind KindOfType(const c10::TypePtr& type) {
+  using c10::TypeKind;
+  switch (type->kind()) {
+    case TypeKind::TensorType:
+      return ValueKind::kTensor;
+    case TypeKind::IntType:
+      return ValueKind::kInt;
+    case TypeKind::FloatType:
+    case TypeKind::NumberType:
+      return ValueKind::kFloat;
+    case TypeKind::BoolType:
+      return ValueKind::kBool;
+    case TypeKind::NoneType:
+      return ValueKind::kNone;
+    case TypeKind::StringType:
+      return ValueKind::kString;
+    case TypeKind::OptionalType:
+      return KindOfType(type->expectRef<c10::OptionalType>().getElementType());
+    case TypeKind::ListType: {
+      const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
+      switch (elem->kind()) {
+        case TypeKind::IntType:
+          return ValueKind::kIntList;
+        case TypeKind::FloatType:
+          return ValueKind::kFloatList;
+        case TypeKind::BoolType:
+          return ValueKind::kBoolList;
+        case TypeKind::TensorType:
+          return ValueKind::kTensorList;
+        default:
+          return ValueKind::kOther;
+      }
+    }
+    default:
+      return ValueKind::kOther;
+  }
+}
+
+absl::StatusOr<std::shared_ptr<const ConstTensor>> ImportTensor(const at::Tensor& tensor,
+                                                                const std::string& name) {
+  auto t = std::make_shared<ConstTensor>();
+  switch (tensor.scalar_type()) {
+    case at::kFloat:
+      t->storage = ConstTensor::Storage::kFloat32;
+      break;
+    case at::kHalf:
+      t->storage = ConstTensor::Storage::kFloat16;
+      break;
+    case at::kDouble:
+      t->storage = ConstTensor::Storage::kFloat64;
+      break;
+    case at::kLong:
+      t->storage = ConstTensor::Storage::kInt64;
+      break;
+    case at::kInt:
+      t->storage = ConstTensor::Storage::kInt32;
+      break;
+    case at::kBool:
+      t->storage = ConstTensor::Storage::kBool;
+      break;
+    default:
+      return Error(ErrorClass::kModel,
+                   absl::StrCat("constant '", name, "' has dtype ",
+                                c10::toString(tensor.scalar_type()),
+                                ", which ts2coreml does not convert"));
+  }
+  // Keep LibTorch's storage alive and point at it; contiguous() copies only when needed.
+  auto owned = std::make_shared<at::Tensor>(tensor.contiguous());
+  t->shape = owned->sizes().vec();
+  t->data = owned->data_ptr();
+  t->owner = owned;
+  return std::shared_ptr<const ConstTensor>(std::move(t));
+}
+
+class Importer {
+ public:
+  Importer(const CanonicalModel& model, Graph& graph) : model_(model), graph_(graph) {}
+
+  absl::Status ImportInputs(const std::vector<InputSpec>& specs) {
+    std::map<std::string, const InputSpec*> by_name;
+    for (const InputSpec& s : specs) {
+      if (!by_name.emplace(s.name, &s).second) {
+        return Error(ErrorClass::kInputSpec, absl::StrCat("--input ", s.name, " given twice"));
+      }
+    }
+    const auto& ts_inputs = model_.graph->inputs();
+    std::vector<std::string> missing;
+    for (size_t i = 1; i < ts_inputs.size(); ++i) {
+      const std::string& name = model_.input_names.at(i - 1);
+      torch::jit::Value* v = ts_inputs[i];
+      if (v->type()->kind() != c10::TypeKind::TensorType) {
+        return Error(ErrorClass::kInputSpec,
+                     absl::StrCat("forward() argument '", name, "' has type ",
+                                  v->type()->repr_str(),
+                                  "; only tensor inputs can become Core ML inputs"));
+      }
+      auto it = by_name.find(name);
+      if (it == by_name.end()) {
+        missing.push_back(name);
+        continue;
+      }
+      values_[v] = graph_.AddInput(name, TypeClass::kFloat, it->second->shape);
+      by_name.erase(it);
+    }
+    if (!by_name.empty()) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("--input ", by_name.begin()->first,
+                                " names no forward() argument; the model's inputs are: ",
+                                absl::StrJoin(model_.input_names, ", ")));
+    }
+    if (!missing.empty()) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("missing --input for ", absl::StrJoin(missing, ", "),
+                                " (TorchScript files carry no shapes; give e.g. --input ",
+                                missing[0], ":1x3x224x224)"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ImportNodes() {
+    for (torch::jit::Node* n : model_.graph->nodes()) {
+      const std::string kind = n->kind().toQualString();
+      if (!n->blocks().empty()) {
+        return Error(ErrorClass::kModel,
+                     absl::StrCat("control flow (", Where(n),
+                                  ") is not supported; trace the model with torch.jit.trace, or "
+                                  "script it without data-dependent branches and loops"));
+      }
+      if (kind == "prim::GetAttr" || kind == "prim::CallMethod" || kind == "prim::CallFunction") {
+        return Error(ErrorClass::kModel,
+                     absl::StrCat(Where(n), " remained after freezing; the module could not be "
+                                            "fully frozen (mutable attributes or interfaces?)"));
+      }
+      if (kind == "prim::Constant") {
+        absl::Status s = ImportConstant(n);
+        if (!s.ok()) return s;
+        continue;
+      }
+      std::vector<ValueId> inputs;
+      for (torch::jit::Value* in : n->inputs()) {
+        auto it = values_.find(in);
+        if (it == values_.end()) {
+          return Error(ErrorClass::kInternal,
+                       absl::StrCat(Where(n), ": input %", in->debugName(), " was not imported"));
+        }
+        inputs.push_back(it->second);
+      }
+      std::string overload;
+      if (const c10::FunctionSchema* schema = n->maybeSchema()) overload = schema->overload_name();
+      Node& node = graph_.AddNode(kind, overload, std::move(inputs),
+                                  static_cast<int>(n->outputs().size()));
+      node.source = SourceOf(n);
+      node.scope = ScopeOf(n);
+      for (size_t k = 0; k < n->outputs().size(); ++k) {
+        torch::jit::Value* out = n->output(k);
+        Value& v = graph_.value(node.outputs[k]);
+        v.name = out->debugName();
+        v.kind = KindOfType(out->type());
+        values_[out] = node.outputs[k];
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ImportOutputs(const std::vector<std::string>& names) {
+    std::vector<GraphOutput> outs;
+    absl::Status s = Flatten(model_.graph->outputs().at(0), "", outs);
+    if (!s.ok()) return s;
+    if (!names.empty()) {
+      if (names.size() != outs.size()) {
+        return Error(ErrorClass::kInputSpec,
+                     absl::StrCat(names.size(), " --output names given, but the model returns ",
+                                  outs.size(), " tensors"));
+      }
+      for (size_t i = 0; i < outs.size(); ++i) outs[i].name = names[i];
+    }
+    for (size_t i = 0; i < outs.size(); ++i) {
+      if (outs[i].name.empty()) outs[i].name = absl::StrCat("output_", i);
+      graph_.AddOutput(outs[i].name, outs[i].value);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::Status Flatten(torch::jit::Value* v, const std::string& name,
+                       std::vector<GraphOutput>& outs) {
+    torch::jit::Node* n = v->node();
+    const std::string kind = n->kind().toQualString();
+    if (kind == "prim::TupleConstruct" || kind == "prim::ListConstruct") {
+      for (torch::jit::Value* in : n->inputs()) {
+        absl::Status s = Flatten(in, "", outs);
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }
+    if (kind == "prim::DictConstruct") {
+      for (size_t i = 0; i + 1 < n->inputs().size(); i += 2) {
+        auto key = torch::jit::toIValue(n->input(i));
+        if (!key || !key->isString()) {
+          return Error(ErrorClass::kModel, "the model returns a dict whose keys are not strings");
+        }
+        absl::Status s = Flatten(n->input(i + 1), key->toStringRef(), outs);
+        if (!s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }
+    if (v->type()->kind() != c10::TypeKind::TensorType) {
+      return Error(ErrorClass::kModel, absl::StrCat("the model returns a value of type ",
+                                                    v->type()->repr_str(),
+                                                    "; only tensors can be Core ML outputs"));
+    }
+    auto it = values_.find(v);
+    if (it == values_.end()) {
+      return Error(ErrorClass::kInternal, absl::StrCat("output %", v->debugName(), " unknown"));
+    }
+    outs.push_back({name, it->second});
+    return absl::OkStatus();
+  }
+
+  absl::Status ImportConstant(torch::jit::Node* n) {
+    torch::jit::Value* out = n->output();
+    auto iv = torch::jit::toIValue(out);
+    Value v;
+    v.name = out->debugName();
+    v.is_const = true;
+    if (!iv || iv->isNone()) {
+      v.kind = ValueKind::kNone;
+    } else if (iv->isTensor()) {
+      auto t = ImportTensor(iv->toTensor(), v.name);
+      if (!t.ok()) return t.status();
+      values_[out] = graph_.AddConstTensor(v.name, *std::move(t));
+      return absl::OkStatus();
+    } else if (iv->isInt()) {
+      v.kind = ValueKind::kInt;
+      v.i = iv->toInt();
+    } else if (iv->isDouble()) {
+      v.kind = ValueKind::kFloat;
+      v.f = iv->toDouble();
+    } else if (iv->isBool()) {
+      v.kind = ValueKind::kBool;
+      v.b = iv->toBool();
+    } else if (iv->isString()) {
+      v.kind = ValueKind::kString;
+      v.s = iv->toStringRef();
+    } else if (iv->isIntList()) {
+      v.kind = ValueKind::kIntList;
+      v.ints = iv->toIntVector();
+    } else if (iv->isDoubleList()) {
+      v.kind = ValueKind::kFloatList;
+      v.floats = iv->toDoubleVector();
+    } else if (iv->isBoolList()) {
+      v.kind = ValueKind::kBoolList;
+      for (bool b : iv->toBoolList()) v.bools.push_back(b);
+    } else {
+      // Devices, dtypes as ints are ints already; anything else is opaque but constant.
+      v.kind = ValueKind::kOther;
+      v.s = iv->tagKind();
+    }
+    values_[out] = graph_.AddValue(std::move(v));
+    return absl::OkStatus();
+  }
+
+  const CanonicalModel& model_;
+  Graph& graph_;
+  std::map<const torch::jit::Value*, ValueId> values_;
+};
+
+}  // namespace
+
+absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
+                                  const std::vector<InputSpec>& inputs,
+                                  const std::vector<std::string>& output_names) {
+  Graph graph;
+  Importer importer(model, graph);
+  try {
+    absl::Status s = importer.ImportInputs(inputs);
+    if (s.ok()) s = importer.ImportNodes();
+    if (s.ok()) s = importer.ImportOutputs(output_names);
+    if (!s.ok()) return s;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    return Error(ErrorClass::kModel, absl::StrCat("cannot import the graph: ",
+                                                  msg.substr(0, msg.find('\n'))));
+  }
+  return graph;
+}
+
+}  // namespace ts2coreml::core

@@ -1,0 +1,26 @@
+/// Imports a canonicalized TorchScript graph into the converter's own graph (core/ir/graph.h).
+///
+/// Constants become host values; constant tensors keep pointing at LibTorch's storage (no copy).
+/// Graph inputs get the shapes the user gave with --input; outputs get their names from
+/// --output, else from the keys of a returned dict, else output_N.
+#ifndef TS2COREML_CORE_TORCH_GRAPH_IMPORTER_H_
+#define TS2COREML_CORE_TORCH_GRAPH_IMPORTER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/ir/graph.h"
+#include "core/torch/canonicalize.h"
+
+namespace ts2coreml::core {
+
+/// Imports `model`. Errors name the argument, node or constant at fault: kInputSpec for inputs
+/// and output names that do not fit the model, kModel for constructs the converter cannot take.
+absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
+                                  const std::vector<InputSpec>& inputs,
+                                  const std::vector<std::string>& output_names);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_TORCH_GRAPH_IMPORTER_H_

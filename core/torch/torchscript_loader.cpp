@@ -1,0 +1,110 @@
+#include "core/torch/torchscript_loader.h"
+
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/base/errors.h"
+#include "torch/csrc/jit/runtime/custom_operator.h"
+#include "torch/csrc/jit/runtime/operator.h"
+#include "torch/csrc/jit/serialization/import.h"
+
+namespace ts2coreml::core {
+namespace {
+
+/// The first line of an exception message: LibTorch appends C++ stack traces.
+std::string FirstLine(const std::string& text) {
+  std::string line = std::string(text.substr(0, text.find('\n')));
+  return line.empty() ? "unknown error" : line;
+}
+
+/// Explains a failure of torch::jit::load; unknown ops get a hint.
+absl::Status LoadError(const std::string& path, const std::string& message) {
+  if (message.find("nknown builtin op") != std::string::npos) {
+    return Error(ErrorClass::kModel,
+                 absl::StrCat(path, ": ", message,
+                              " (saved by a newer PyTorch, or a custom op: a plugin can declare "
+                              "the op's schema)"));
+  }
+  return Error(ErrorClass::kModel, absl::StrCat(path, ": cannot load TorchScript: ", message));
+}
+
+}  // namespace
+
+absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
+  static std::mutex mu;
+  static std::set<std::string> registered;
+  // Registrations live for the process, like the plugins that declared them.
+  static std::vector<std::unique_ptr<torch::jit::RegisterOperators>> keep_alive;
+  std::lock_guard<std::mutex> lock(mu);
+  for (const std::string& schema_text : schemas) {
+    if (registered.count(schema_text) != 0) continue;
+    try {
+      c10::FunctionSchema schema = torch::jit::parseSchema(schema_text);
+      const std::string name = schema.name();
+      bool known = false;
+      for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name))) {
+        if (op->schema().overload_name() == schema.overload_name()) known = true;
+      }
+      if (!known) {
+        std::vector<c10::optional<torch::jit::Operator>> ops;
+        ops.emplace_back(torch::jit::Operator(
+            schema_text,
+            torch::jit::Operation([name](torch::jit::Stack&) {
+              throw std::runtime_error(name + " has no kernel in ts2coreml (conversion only)");
+            }),
+            c10::AliasAnalysisKind::FROM_SCHEMA));
+        keep_alive.push_back(std::make_unique<torch::jit::RegisterOperators>(std::move(ops)));
+      }
+      registered.insert(schema_text);
+    } catch (const std::exception& e) {
+      return Error(ErrorClass::kPlugin, absl::StrCat("cannot register schema '", schema_text,
+                                                     "': ", FirstLine(e.what())));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& path) {
+  const std::string p = path.string();
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    return Error(ErrorClass::kModel, absl::StrCat(p, ": no such file"));
+  }
+  if (std::filesystem::is_directory(status)) {
+    return Error(ErrorClass::kModel,
+                 absl::StrCat(p, ": is a directory; give the .pt file saved by torch.jit.save"));
+  }
+  {
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) return Error(ErrorClass::kModel, absl::StrCat(p, ": cannot be opened for reading"));
+    char magic[4] = {0, 0, 0, 0};
+    probe.read(magic, 4);
+    if (probe.gcount() == 0) return Error(ErrorClass::kModel, absl::StrCat(p, ": file is empty"));
+    if (probe.gcount() < 4 || magic[0] != 'P' || magic[1] != 'K') {
+      return Error(ErrorClass::kModel,
+                   absl::StrCat(p, ": not a TorchScript archive (expected a zip file written by "
+                                   "torch.jit.save)"));
+    }
+  }
+  try {
+    torch::jit::Module module = torch::jit::load(p, c10::Device(c10::kCPU));
+    if (!module.find_method("forward")) {
+      return Error(ErrorClass::kModel, absl::StrCat(p, ": the module has no forward() method"));
+    }
+    return module;
+  } catch (const c10::Error& e) {
+    return LoadError(p, FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return LoadError(p, FirstLine(e.what()));
+  } catch (...) {
+    return Error(ErrorClass::kModel, absl::StrCat(p, ": cannot load TorchScript: unknown error"));
+  }
+}
+
+}  // namespace ts2coreml::core

@@ -1,0 +1,24 @@
+/// Loads a TorchScript file with LibTorch, turning every failure into a one-line error.
+#ifndef TS2COREML_CORE_TORCH_TORCHSCRIPT_LOADER_H_
+#define TS2COREML_CORE_TORCH_TORCHSCRIPT_LOADER_H_
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "torch/csrc/jit/api/module.h"
+
+namespace ts2coreml::core {
+
+/// Registers operator schemas declared by plugins ("mylib::fancy_gelu(Tensor x) -> Tensor") so
+/// LibTorch can load models that call them. Already known schemas are skipped; registering the
+/// same schema twice is harmless. The registered ops have no kernel: calling them throws.
+absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas);
+
+/// Loads `path` on the CPU. Errors (class kModel) name the file and say what is wrong with it.
+absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& path);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_TORCH_TORCHSCRIPT_LOADER_H_

@@ -106,8 +106,8 @@ std::string SanitizeName(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 1);
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     out.push_back(ok ? c : '_');
   }
   if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out.insert(out.begin(), '_');
@@ -115,13 +115,22 @@ std::string SanitizeName(std::string_view name) {
 }
 
 std::string Function::UniqueName(std::string_view hint) {
-  std::string base = SanitizeName(hint);
-  auto [it, inserted] = used_names_.try_emplace(base, 0);
-  if (inserted) return base;
+  const std::string base = SanitizeName(hint);
+  auto free = [&](const std::string& name) {
+    return reserved_.count(name) == 0 && used_names_.count(name) == 0;
+  };
+  if (free(base)) {
+    used_names_.emplace(base, 0);
+    return base;
+  }
   // Append the smallest free numeric suffix; deterministic for a given sequence of requests.
+  int& counter = suffix_counters_[base];
   while (true) {
-    std::string candidate = absl::StrCat(base, "_", ++it->second);
-    if (used_names_.try_emplace(candidate, 0).second) return candidate;
+    std::string candidate = absl::StrCat(base, "_", ++counter);
+    if (free(candidate)) {
+      used_names_.emplace(candidate, 0);
+      return candidate;
+    }
   }
 }
 
@@ -186,6 +195,8 @@ absl::Status Function::AddOutput(VarId var) {
   return absl::OkStatus();
 }
 
+void Function::ReserveName(std::string_view name) { reserved_.insert(SanitizeName(name)); }
+
 absl::Status Function::RenameVar(VarId var, std::string_view name) {
   if (!IsValid(var)) return absl::InvalidArgumentError(absl::StrCat("undefined var ", var));
   Var& v = vars_[static_cast<size_t>(var - 1)];
@@ -195,6 +206,7 @@ absl::Status Function::RenameVar(VarId var, std::string_view name) {
     return absl::AlreadyExistsError(absl::StrCat("name '", wanted, "' is already used"));
   }
   used_names_.emplace(wanted, 0);
+  reserved_.erase(wanted);
   v.name = wanted;
   if (v.producer >= 0 && ops_[static_cast<size_t>(v.producer)].type == "const") {
     ops_[static_cast<size_t>(v.producer)].name = wanted;

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -112,6 +113,8 @@ class Function {
                                            std::vector<TensorType> output_types);
   /// Appends a block output. Fails for an unknown var.
   absl::Status AddOutput(VarId var);
+  /// Reserves a name so that no var created later takes it; RenameVar may then claim it.
+  void ReserveName(std::string_view name);
   /// Renames a var (used to give model outputs their names); fails when the name is taken.
   absl::Status RenameVar(VarId var, std::string_view name);
 
@@ -132,6 +135,8 @@ class Function {
   std::vector<Operation> ops_;
   std::vector<VarId> outputs_;
   std::map<std::string, int, std::less<>> used_names_;
+  std::set<std::string, std::less<>> reserved_;
+  std::map<std::string, int, std::less<>> suffix_counters_;
 };
 
 /// A model input or output as ModelDescription states it.

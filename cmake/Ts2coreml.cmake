@@ -1,5 +1,6 @@
 # Build helpers shared by every folder.
 include(GoogleTest)
+set(TS2COREML_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/..)
 
 # ts2coreml_add_plugin(NAME SOURCES ...): a lowering plugin, built like a third-party one: a MODULE
 # library against the SDK only, hidden visibility, one exported entry.
@@ -11,7 +12,11 @@ function(ts2coreml_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${TS2COREML_PLUGIN_OUTPUT_DIR})
-  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  # Only the entry is exported: hidden visibility alone leaves weak libstdc++ template symbols.
+  target_link_options(${name} PRIVATE -Wl,--no-undefined
+    -Wl,--version-script=${TS2COREML_SOURCE_ROOT}/cmake/plugin_exports.map)
+  set_property(TARGET ${name} APPEND PROPERTY
+    LINK_DEPENDS ${TS2COREML_SOURCE_ROOT}/cmake/plugin_exports.map)
   add_dependencies(ts2coreml_plugins ${name})
 endfunction()
 
@@ -32,7 +37,9 @@ function(ts2coreml_add_test name)
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
   endif()
+  # Tests are named "<executable>.<Suite>.<Test>", so `ctest -R <folder>` selects a folder's tests.
   gtest_discover_tests(${name}
+    TEST_PREFIX "${name}."
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}
     DISCOVERY_TIMEOUT 60
     PROPERTIES ${props})

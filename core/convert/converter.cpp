@@ -36,6 +36,12 @@ std::map<std::string, int> KindHistogram(const torch::jit::Graph& g) {
   return kinds;
 }
 
+std::string HumanBytes(uint64_t n) {
+  if (n >= 1000000) return absl::StrFormat("%.2f MB", n / 1e6);
+  if (n >= 1000) return absl::StrFormat("%.1f kB", n / 1e3);
+  return absl::StrCat(n, " B");
+}
+
 }  // namespace
 
 absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
@@ -193,11 +199,11 @@ std::string FormatSummary(const ConversionReport& r) {
   }
   std::vector<std::string> bytes;
   for (const auto& [dtype, n] : r.write.weight_bytes_by_dtype) {
-    bytes.push_back(absl::StrFormat("%s %.2f MB", std::string(mil::DTypeName(dtype)), n / 1e6));
+    bytes.push_back(absl::StrFormat("%s %s", std::string(mil::DTypeName(dtype)), HumanBytes(n)));
   }
-  absl::StrAppendFormat(&out, "  weights: %s in %d blobs; weight.bin %.2f MB\n",
+  absl::StrAppendFormat(&out, "  weights: %s in %d blobs; weight.bin %s\n",
                         bytes.empty() ? "none" : absl::StrJoin(bytes, ", "), r.write.num_blobs,
-                        r.write.weight_file_bytes / 1e6);
+                        HumanBytes(r.write.weight_file_bytes));
   for (const std::string& w : r.warnings) absl::StrAppendFormat(&out, "  warning: %s\n", w);
   std::vector<std::string> times;
   double sum = 0;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "core/base/errors.h"
 #include "core/convert/lowering_context.h"
 #include "core/mil/fp16.h"
@@ -178,6 +179,8 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
   const mil::DType float_dtype = fp16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
   for (ValueId in : g.inputs()) plan.produced[in] = options.io_dtype;
   std::set<std::pair<ValueId, mil::DType>> cast_seen;
+  // Constants stored in fp16 that lose nonzero values to zero: (name, count), one warning.
+  std::vector<std::pair<std::string, int64_t>> flushed;
 
   auto add_cast = [&](ValueId value, mil::DType to, int consumer, std::string reason) {
     const ValueId r = g.Resolve(value);
@@ -275,9 +278,7 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
               Where(n), d.name, v.f,
               mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)))));
         } else if (zeros) {
-          plan.warnings.push_back(absl::StrFormat(
-              "%s: %d nonzero values of constant '%s' round to zero in fp16", Where(n), zeros,
-              v.name));
+          flushed.push_back({v.name, zeros});
         }
       }
     }
@@ -319,6 +320,18 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
         add_cast(rv, np.inputs[i], idx, std::move(why));
       }
     }
+  }
+
+  if (!flushed.empty()) {
+    std::vector<std::string> names;
+    for (size_t k = 0; k < flushed.size() && k < 3; ++k) {
+      names.push_back(absl::StrCat("'", flushed[k].first, "' (", flushed[k].second, ")"));
+    }
+    if (flushed.size() > 3) names.push_back(absl::StrCat("and ", flushed.size() - 3, " more"));
+    plan.warnings.push_back(absl::StrCat(flushed.size(), " constant",
+                                         flushed.size() == 1 ? " has" : "s have",
+                                         " nonzero values that round to zero in fp16: ",
+                                         absl::StrJoin(names, ", ")));
   }
 
   // 5. Model outputs in the I/O dtype.

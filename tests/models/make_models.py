@@ -9,6 +9,7 @@ re-drawn from N(0, 0.02), then eval(). Raw random-init torchvision models shrink
 
 Usage: make_models.py OUT_DIR [NAME ...]   (no names: every model)
 """
+import json
 import os
 import sys
 
@@ -82,6 +83,13 @@ def make(name, out_dir):
     tmp = path + ".tmp"
     traced.save(tmp)
     os.replace(tmp, path)
+    # Facts the tests check the package against, measured on the eager model.
+    facts = {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "input_shape": list(shape),
+    }
+    with open(os.path.join(out_dir, name + ".json"), "w") as f:
+        json.dump(facts, f, indent=1, sort_keys=True)
     return path
 
 

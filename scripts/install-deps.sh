@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs ts2coreml's build and test dependencies from Debian 12 packages (run as root).
+# Safe to rerun: does nothing when everything is installed.
+set -euo pipefail
+
+PACKAGES=(
+  cmake ninja-build g++ make
+  libtorch-dev libopenblas0-pthread
+  libprotobuf-dev protobuf-compiler
+  libboost-dev libboost-filesystem-dev
+  libabsl-dev libgtest-dev libgmock-dev
+  python3-torch python3-torchvision
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: missing packages (${missing[*]}); run as root" >&2
+  exit 1
+fi
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

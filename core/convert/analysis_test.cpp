@@ -1,0 +1,333 @@
+/// Tests of analysis with the real built-in plugins: dispatch by kind and overload, inferred
+/// shapes and classes, folding, and unsupported ops reported all at once with their sources.
+#include "core/convert/analysis.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/base/errors.h"
+#include "core/convert/test_util.h"
+
+namespace ts2coreml::core {
+namespace {
+
+using Shape = std::vector<int64_t>;
+
+std::string Problems(const Analysis& a) {
+  std::string s;
+  for (const Problem& p : a.problems) s += p.kind + ": " + p.message + "\n";
+  return s;
+}
+
+void ExpectTensor(const Graph& g, ValueId id, TypeClass c, const Shape& shape) {
+  const Value& v = g.value(g.Resolve(id));
+  EXPECT_EQ(v.kind, ValueKind::kTensor) << v.name;
+  EXPECT_TRUE(v.typed) << v.name;
+  EXPECT_EQ(v.type_class, c) << v.name;
+  EXPECT_EQ(v.shape, shape) << v.name;
+}
+
+TEST(AnalysisTest, ConvReluAddSoftmaxInferShapes) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId conv = test::AddConv(g, x, /*out_channels=*/4);
+  const ValueId relu = test::AddRelu(g, conv);
+  const ValueId add =
+      g.AddNode("aten::add", "Tensor", {relu, conv, g.AddConstInt(1)}, 1).outputs[0];
+  const ValueId sm = test::AddSoftmax(g, add, /*dim=*/1);
+  g.AddOutput("probs", sm);
+
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  EXPECT_TRUE(AnalysisStatus(a).ok());
+  ASSERT_EQ(a.nodes.size(), 4u);
+  for (const NodeAnalysis& na : a.nodes) {
+    EXPECT_EQ(na.decision, NodeDecision::kLowered);
+    EXPECT_NE(na.lowering, nullptr);
+  }
+  EXPECT_EQ(a.nodes[0].matched, "aten::_convolution");
+  EXPECT_EQ(a.nodes[0].lowering->name, "_convolution");
+  EXPECT_EQ(a.nodes[2].matched, "aten::add.Tensor");
+  EXPECT_EQ(a.nodes[2].lowering->name, "add");
+  EXPECT_EQ(a.nodes[3].matched, "aten::softmax.int");
+  EXPECT_EQ(a.nodes[3].lowering->fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE);
+  ExpectTensor(g, conv, TypeClass::kFloat, {1, 4, 8, 8});
+  ExpectTensor(g, relu, TypeClass::kFloat, {1, 4, 8, 8});
+  ExpectTensor(g, add, TypeClass::kFloat, {1, 4, 8, 8});
+  ExpectTensor(g, sm, TypeClass::kFloat, {1, 4, 8, 8});
+}
+
+TEST(AnalysisTest, StridedConvWithoutPaddingShrinks) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3, 9, 9});
+  const ValueId w = g.AddConstTensor("w", test::Ramp({5, 3, 3, 3}));
+  const ValueId y =
+      g.AddNode("aten::_convolution", "",
+                {x, w, g.AddConstNone(), g.AddConstInts({2, 2}), g.AddConstInts({0, 0}),
+                 g.AddConstInts({1, 1}), g.AddConstBool(false), g.AddConstInts({0, 0}),
+                 g.AddConstInt(1), g.AddConstBool(false), g.AddConstBool(false),
+                 g.AddConstBool(true), g.AddConstBool(true)},
+                1)
+          .outputs[0];
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ExpectTensor(g, y, TypeClass::kFloat, {2, 5, 4, 4});  // (9 - 3) / 2 + 1
+}
+
+TEST(AnalysisTest, BroadcastAddOfTensorAndScalarConstant) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 1, 5});
+  const ValueId y = g.AddInput("y", TypeClass::kFloat, {3, 1});
+  const ValueId s = g.AddNode("aten::add", "Tensor", {x, y, g.AddConstInt(1)}, 1).outputs[0];
+  const ValueId t =
+      g.AddNode("aten::add", "Scalar", {s, g.AddConstFloat(0.5), g.AddConstInt(1)}, 1).outputs[0];
+  g.AddOutput("t", t);
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ExpectTensor(g, s, TypeClass::kFloat, {2, 3, 5});
+  ExpectTensor(g, t, TypeClass::kFloat, {2, 3, 5});
+  EXPECT_EQ(a.nodes[1].matched, "aten::add.Scalar");
+}
+
+TEST(AnalysisTest, IncompatibleBroadcastIsAnErrorNamingTheNode) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId y = g.AddInput("y", TypeClass::kFloat, {4});
+  Node& n = g.AddNode("aten::add", "Tensor", {x, y, g.AddConstInt(1)}, 1);
+  n.source = "m.py:3";
+  g.AddOutput("z", n.outputs[0]);
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.problems.size(), 1u) << Problems(a);
+  EXPECT_EQ(a.problems[0].decision, NodeDecision::kError);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kError);
+  EXPECT_NE(a.problems[0].message.find("aten::add.Tensor at m.py:3"), std::string::npos)
+      << a.problems[0].message;
+  EXPECT_NE(a.problems[0].message.find("broadcast"), std::string::npos) << a.problems[0].message;
+  // The untyped output is not reported a second time.
+  EXPECT_EQ(ClassOf(AnalysisStatus(a)), ErrorClass::kPlugin);
+}
+
+TEST(AnalysisTest, BatchNormKeepsShape) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+  const ValueId y = test::AddBatchNorm(g, x, 6, 1e-5);
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kLowered);
+  EXPECT_EQ(a.nodes[0].lowering->fp16_policy, T2C_FP16_FP32_PARAMS);
+  ExpectTensor(g, y, TypeClass::kFloat, {1, 6, 4, 4});
+}
+
+TEST(AnalysisTest, CatOfListConstruct) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId a = g.AddInput("a", TypeClass::kFloat, {1, 2, 5});
+  const ValueId b = g.AddInput("b", TypeClass::kFloat, {1, 3, 5});
+  const ValueId ra = test::AddRelu(g, a);
+  const ValueId list = g.AddNode("prim::ListConstruct", "", {ra, b}, 1).outputs[0];
+  const ValueId cat = g.AddNode("aten::cat", "", {list, g.AddConstInt(1)}, 1).outputs[0];
+  g.AddOutput("c", cat);
+  Analysis an = Analyze(g, reg);
+  ASSERT_TRUE(an.ok()) << Problems(an);
+  EXPECT_EQ(an.nodes[1].decision, NodeDecision::kFolded);
+  EXPECT_EQ(g.value(list).kind, ValueKind::kTensorList);
+  EXPECT_EQ(g.value(list).elements, (std::vector<ValueId>{ra, b}));
+  EXPECT_EQ(an.nodes[2].decision, NodeDecision::kLowered);
+  ExpectTensor(g, cat, TypeClass::kFloat, {1, 5, 5});
+}
+
+TEST(AnalysisTest, ShapeArithmeticIsFoldedBeforeReshape) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3, 4});
+  Node& size = g.AddNode("aten::size", "int", {x, g.AddConstInt(0)}, 1);
+  const ValueId n0 = size.outputs[0];
+  g.value(n0).kind = ValueKind::kInt;
+  Node& shape = g.AddNode("prim::ListConstruct", "", {n0, g.AddConstInt(-1)}, 1);
+  const ValueId shape_v = shape.outputs[0];
+  g.value(shape_v).kind = ValueKind::kIntList;
+  const ValueId y = g.AddNode("aten::reshape", "", {x, shape_v}, 1).outputs[0];
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kFolded);
+  EXPECT_EQ(a.nodes[1].decision, NodeDecision::kFolded);
+  EXPECT_EQ(g.value(shape_v).ints, (Shape{2, -1}));
+  EXPECT_EQ(a.nodes[2].decision, NodeDecision::kLowered);
+  ExpectTensor(g, y, TypeClass::kFloat, {2, 12});
+}
+
+TEST(AnalysisTest, InPlaceReluResolvesToRelu) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 7});
+  const ValueId y = g.AddNode("aten::relu_", "", {x}, 1).outputs[0];
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kLowered);
+  ASSERT_NE(a.nodes[0].lowering, nullptr);
+  EXPECT_EQ(a.nodes[0].lowering->name, "relu");
+  absl::StatusOr<const registry::Lowering*> relu = reg.Find("aten::relu", "");
+  ASSERT_TRUE(relu.ok()) << relu.status();
+  EXPECT_EQ(a.nodes[0].lowering, *relu);
+  ExpectTensor(g, y, TypeClass::kFloat, {1, 7});
+}
+
+TEST(AnalysisTest, PassthroughIsFoldedToAnAlias) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {3});
+  const ValueId r = test::AddRelu(g, x);
+  const ValueId d =
+      g.AddNode("aten::dropout", "", {r, g.AddConstFloat(0.5), g.AddConstBool(false)}, 1)
+          .outputs[0];
+  g.AddOutput("y", d);
+  Analysis a = Analyze(g, reg);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  EXPECT_EQ(a.nodes[1].decision, NodeDecision::kFolded);
+  EXPECT_EQ(g.Resolve(d), r);
+}
+
+TEST(AnalysisTest, AllUnsupportedOpsAreReportedWithSources) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 4});
+  Node& foo = g.AddNode("mylib::foo", "", {x}, 1);
+  foo.source = "model.py:10";
+  const ValueId foo_out = foo.outputs[0];
+  // Downstream of foo: skipped, not reported.
+  const ValueId relu = test::AddRelu(g, foo_out);
+  Node& nonexistent = g.AddNode("aten::nonexistent_op", "", {x}, 1);
+  nonexistent.source = "model.py:11";
+  const ValueId ne_out = nonexistent.outputs[0];
+  // Also downstream of an unsupported node, through an independent supported branch.
+  const ValueId add = g.AddNode("aten::add", "Tensor", {x, ne_out, g.AddConstInt(1)}, 1).outputs[0];
+  Node& bar = g.AddNode("other::bar", "baz", {x}, 1);
+  bar.source = "model.py:12";
+  const ValueId bar_out = bar.outputs[0];
+  // A core op downstream of an unsupported node is skipped too.
+  Node& size = g.AddNode("aten::size", "int", {bar_out, g.AddConstInt(0)}, 1);
+  g.value(size.outputs[0]).kind = ValueKind::kInt;
+  // An unrelated supported node still works.
+  const ValueId ok = test::AddRelu(g, x);
+  g.AddOutput("a", relu);
+  g.AddOutput("b", add);
+  g.AddOutput("c", ok);
+
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.nodes.size(), 7u);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kUnsupported);
+  EXPECT_EQ(a.nodes[1].decision, NodeDecision::kSkipped);
+  EXPECT_EQ(a.nodes[2].decision, NodeDecision::kUnsupported);
+  EXPECT_EQ(a.nodes[3].decision, NodeDecision::kSkipped);
+  EXPECT_EQ(a.nodes[4].decision, NodeDecision::kUnsupported);
+  EXPECT_EQ(a.nodes[5].decision, NodeDecision::kSkipped);
+  EXPECT_EQ(a.nodes[6].decision, NodeDecision::kLowered);
+
+  ASSERT_EQ(a.problems.size(), 3u) << Problems(a);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"mylib::foo", "model.py:10"},
+      {"aten::nonexistent_op", "model.py:11"},
+      {"other::bar.baz", "model.py:12"}};
+  for (size_t k = 0; k < want.size(); ++k) {
+    EXPECT_EQ(a.problems[k].decision, NodeDecision::kUnsupported);
+    EXPECT_EQ(a.problems[k].kind, want[k].first);
+    EXPECT_EQ(a.problems[k].source, want[k].second);
+    EXPECT_EQ(a.problems[k].error_class, ErrorClass::kUnsupportedOps);
+  }
+
+  absl::Status st = AnalysisStatus(a);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(ClassOf(st), ErrorClass::kUnsupportedOps);
+  const std::string msg(st.message());
+  EXPECT_NE(msg.find("3 unsupported ops"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("mylib::foo (model.py:10)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("aten::nonexistent_op (model.py:11)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("other::bar.baz (model.py:12)"), std::string::npos) << msg;
+}
+
+TEST(AnalysisTest, RepeatedUnsupportedOpIsListedOnceInTheStatus) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1});
+  g.AddNode("mylib::foo", "", {x}, 1);
+  g.AddNode("mylib::foo", "", {x}, 1);
+  Analysis a = Analyze(g, reg);
+  EXPECT_EQ(a.problems.size(), 2u);
+  absl::Status st = AnalysisStatus(a);
+  EXPECT_EQ(ClassOf(st), ErrorClass::kUnsupportedOps);
+  EXPECT_NE(st.message().find("1 unsupported op:"), std::string::npos) << st;
+}
+
+TEST(AnalysisTest, RuntimeValueForHostInputIsAClearError) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId dim = g.AddInput("dim", TypeClass::kInt, {});  // a runtime tensor
+  Node& sm = g.AddNode("aten::softmax", "int", {x, dim, g.AddConstNone()}, 1);
+  sm.source = "m.py:5";
+  const ValueId y = sm.outputs[0];
+  const ValueId r = test::AddRelu(g, y);
+  g.AddOutput("y", r);
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.problems.size(), 1u) << Problems(a);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kError);
+  EXPECT_EQ(a.nodes[1].decision, NodeDecision::kSkipped);
+  const std::string& msg = a.problems[0].message;
+  EXPECT_NE(msg.find("aten::softmax.int at m.py:5"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'dim'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("known at conversion time"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("run time"), std::string::npos) << msg;
+  absl::Status st = AnalysisStatus(a);
+  EXPECT_EQ(ClassOf(st), ErrorClass::kConversion);
+}
+
+TEST(AnalysisTest, ErrorAndUnsupportedTogetherReportTheErrorAndListTheOps) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId dim = g.AddInput("dim", TypeClass::kInt, {});
+  g.AddNode("aten::softmax", "int", {x, dim, g.AddConstNone()}, 1);
+  g.AddNode("mylib::foo", "", {x}, 1).source = "m.py:9";
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.problems.size(), 2u) << Problems(a);
+  absl::Status st = AnalysisStatus(a);
+  EXPECT_EQ(ClassOf(st), ErrorClass::kConversion);
+  EXPECT_NE(st.message().find("also unsupported: mylib::foo (m.py:9)"), std::string::npos) << st;
+}
+
+TEST(AnalysisTest, MissingRequiredInputIsReported) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  g.AddNode("aten::softmax", "int", {x}, 1);  // dim missing
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.problems.size(), 1u) << Problems(a);
+  EXPECT_NE(a.problems[0].message.find("'dim'"), std::string::npos) << a.problems[0].message;
+}
+
+TEST(AnalysisTest, UntypedModelOutputIsReported) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  Value v;
+  v.name = "loose";
+  v.kind = ValueKind::kTensor;
+  const ValueId loose = g.AddValue(v);
+  g.AddOutput("out", loose);
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.problems.size(), 1u);
+  EXPECT_NE(a.problems[0].message.find("'out'"), std::string::npos) << a.problems[0].message;
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

@@ -1,0 +1,333 @@
+/// Tests of precision planning: where the core puts casts, and why; which dtype each node
+/// computes and stores its parameters in under each precision and target.
+#include "core/convert/precision_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "core/base/errors.h"
+#include "core/convert/analysis.h"
+#include "core/convert/test_util.h"
+
+namespace ts2coreml::core {
+namespace {
+
+using mil::DType;
+
+std::string Casts(const PrecisionPlan& p) {
+  std::string s;
+  for (const PlannedCast& c : p.casts) {
+    s += std::to_string(c.value) + " " + std::string(mil::DTypeName(c.from)) + "->" +
+         std::string(mil::DTypeName(c.to)) + ": " + c.reason + "\n";
+  }
+  return s;
+}
+
+/// Analyzes `g` with the built-in plugins (expecting no problems) and plans it.
+absl::StatusOr<PrecisionPlan> Plan(Graph& g, const PrecisionOptions& options) {
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  EXPECT_TRUE(a.ok()) << AnalysisStatus(a);
+  return PlanPrecision(g, a, options);
+}
+
+PrecisionOptions Options(Precision p, Target t, DType io = DType::kFloat32) {
+  PrecisionOptions o;
+  o.precision = p;
+  o.target = t;
+  o.io_dtype = io;
+  return o;
+}
+
+/// x (fp32 model input) -> conv -> softmax -> "probs".
+struct ConvSoftmax {
+  Graph g;
+  ValueId x, conv, sm;
+  ConvSoftmax() {
+    x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+    conv = test::AddConv(g, x, 4);
+    sm = test::AddSoftmax(g, conv);
+    g.AddOutput("probs", sm);
+  }
+};
+
+TEST(PrecisionPlanTest, DefaultsAreFp16Ios16Fp32Io) {
+  PrecisionOptions o;
+  EXPECT_EQ(o.precision, Precision::kFp16);
+  EXPECT_EQ(o.target, Target::kIos16);
+  EXPECT_EQ(o.io_dtype, DType::kFloat32);
+  EXPECT_EQ(TargetName(Target::kIos17), "ios17");
+  EXPECT_EQ(SpecificationVersion(Target::kIos15), 6);
+  EXPECT_EQ(SpecificationVersion(Target::kIos16), 7);
+  EXPECT_EQ(SpecificationVersion(Target::kIos17), 8);
+  EXPECT_EQ(Opset(Target::kIos16), "CoreML6");
+}
+
+TEST(PrecisionPlanTest, ConvSoftmaxFp16HasExactlyTwoCasts) {
+  ConvSoftmax m;
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->casts.size(), 2u) << Casts(*plan);
+
+  // The model input, fp32 -> fp16, for the conv.
+  const PlannedCast* in = plan->FindCast(m.x, DType::kFloat16);
+  ASSERT_NE(in, nullptr) << Casts(*plan);
+  EXPECT_EQ(in->from, DType::kFloat32);
+  EXPECT_EQ(in->consumer, 0);
+  EXPECT_NE(in->reason.find("model input 'x'"), std::string::npos) << in->reason;
+
+  // The conv output, fp16 -> fp32, for the softmax that needs fp32.
+  const PlannedCast* mid = plan->FindCast(m.conv, DType::kFloat32);
+  ASSERT_NE(mid, nullptr) << Casts(*plan);
+  EXPECT_EQ(mid->from, DType::kFloat16);
+  EXPECT_EQ(mid->consumer, 1);
+  EXPECT_NE(mid->reason.find("needs_fp32_compute"), std::string::npos) << mid->reason;
+  EXPECT_NE(mid->reason.find("softmax"), std::string::npos) << mid->reason;
+
+  // Nothing at the output: the softmax already produces fp32.
+  EXPECT_EQ(plan->FindCast(m.sm, DType::kFloat32), nullptr);
+  EXPECT_EQ(plan->FindCast(m.sm, DType::kFloat16), nullptr);
+
+  const NodePlan& conv = plan->nodes[0];
+  EXPECT_TRUE(conv.planned);
+  EXPECT_EQ(conv.compute, DType::kFloat16);
+  EXPECT_EQ(conv.reason, PrecisionReason::kRequestedFp16);
+  EXPECT_EQ(conv.outputs, std::vector<DType>{DType::kFloat16});
+  ASSERT_EQ(conv.inputs.size(), 13u);
+  EXPECT_EQ(conv.inputs[0], DType::kFloat16);   // input
+  EXPECT_EQ(conv.inputs[1], DType::kFloat16);   // weight, stored fp16
+  EXPECT_EQ(conv.inputs[2], DType::kFloat16);   // bias
+  EXPECT_EQ(conv.inputs[3], DType::kInvalid);   // stride: host
+  EXPECT_EQ(conv.inputs[12], DType::kInvalid);  // allow_tf32: ignored
+
+  const NodePlan& sm = plan->nodes[1];
+  EXPECT_EQ(sm.compute, DType::kFloat32);
+  EXPECT_EQ(sm.reason, PrecisionReason::kLoweringNeedsFp32);
+  EXPECT_NE(sm.detail.find("needs_fp32_compute"), std::string::npos) << sm.detail;
+  EXPECT_EQ(sm.outputs, std::vector<DType>{DType::kFloat32});
+
+  EXPECT_EQ(plan->produced.at(m.x), DType::kFloat32);
+  EXPECT_EQ(plan->produced.at(m.conv), DType::kFloat16);
+  EXPECT_EQ(plan->produced.at(m.sm), DType::kFloat32);
+  EXPECT_TRUE(plan->warnings.empty());
+}
+
+TEST(PrecisionPlanTest, Fp32PrecisionHasNoCasts) {
+  ConvSoftmax m;
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp32, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->casts.empty()) << Casts(*plan);
+  EXPECT_EQ(plan->nodes[0].compute, DType::kFloat32);
+  EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kRequestedFp32);
+  EXPECT_EQ(plan->nodes[0].inputs[1], DType::kFloat32);
+  EXPECT_EQ(plan->nodes[1].compute, DType::kFloat32);
+  EXPECT_EQ(plan->nodes[1].reason, PrecisionReason::kRequestedFp32);
+}
+
+TEST(PrecisionPlanTest, Fp16OutputIsCastToFp32Io) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId y = test::AddRelu(g, test::AddConv(g, x, 4));
+  g.AddOutput("y", y);
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->casts.size(), 2u) << Casts(*plan);
+  const PlannedCast* out = plan->FindCast(y, DType::kFloat32);
+  ASSERT_NE(out, nullptr) << Casts(*plan);
+  EXPECT_EQ(out->from, DType::kFloat16);
+  EXPECT_EQ(out->consumer, -1);
+  EXPECT_NE(out->reason.find("model output 'y'"), std::string::npos) << out->reason;
+}
+
+TEST(PrecisionPlanTest, ValueConsumedByTwoFp32NodesIsCastOnce) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId conv = test::AddConv(g, x, 4);
+  const ValueId a = test::AddSoftmax(g, conv, 1);
+  const ValueId b =
+      g.AddNode("aten::log_softmax", "int", {conv, g.AddConstInt(-1), g.AddConstNone()}, 1)
+          .outputs[0];
+  g.AddOutput("a", a);
+  g.AddOutput("b", b);
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  int casts_of_conv = 0;
+  for (const PlannedCast& c : plan->casts) casts_of_conv += c.value == conv;
+  EXPECT_EQ(casts_of_conv, 1) << Casts(*plan);
+  const PlannedCast* c = plan->FindCast(conv, DType::kFloat32);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->consumer, 1);  // the first consumer
+  EXPECT_EQ(plan->nodes[2].compute, DType::kFloat32);
+  EXPECT_EQ(plan->casts.size(), 2u) << Casts(*plan);  // plus the model input
+}
+
+TEST(PrecisionPlanTest, ValueConsumedByTwoFp16NodesIsNotCastTwice) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId a = test::AddConv(g, x, 4, 3, "w1");
+  const ValueId b = test::AddConv(g, x, 2, 3, "w2");
+  const ValueId cat_in = g.AddNode("prim::ListConstruct", "", {a, b}, 1).outputs[0];
+  const ValueId cat = g.AddNode("aten::cat", "", {cat_in, g.AddConstInt(1)}, 1).outputs[0];
+  g.AddOutput("y", cat);
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  // x -> fp16 once (two convs), cat output -> fp32 once. The cat's list elements are fp16 already.
+  ASSERT_EQ(plan->casts.size(), 2u) << Casts(*plan);
+  EXPECT_NE(plan->FindCast(x, DType::kFloat16), nullptr);
+  EXPECT_NE(plan->FindCast(cat, DType::kFloat32), nullptr);
+  const NodePlan& cat_plan = plan->nodes[3];
+  EXPECT_EQ(cat_plan.inputs[0], DType::kFloat16);
+}
+
+TEST(PrecisionPlanTest, ConstantBeyondFp16RangeKeepsTheNodeFp32) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 4});
+  const ValueId r = test::AddRelu(g, x);
+  const ValueId big = g.AddConstTensor("big", MakeFloatTensor({4}, {1.0f, -70000.0f, 2.0f, 3.0f}));
+  const ValueId y = g.AddNode("aten::add", "Tensor", {r, big, g.AddConstInt(1)}, 1).outputs[0];
+  g.AddOutput("y", y);
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& add = plan->nodes[1];
+  EXPECT_EQ(add.compute, DType::kFloat32);
+  EXPECT_EQ(add.reason, PrecisionReason::kConstantOutOfRange);
+  EXPECT_NE(add.detail.find("'big'"), std::string::npos) << add.detail;
+  EXPECT_NE(add.detail.find("70000"), std::string::npos) << add.detail;
+  EXPECT_EQ(add.inputs[1], DType::kFloat32);  // the constant is stored fp32
+  EXPECT_EQ(add.outputs, std::vector<DType>{DType::kFloat32});
+  EXPECT_EQ(plan->nodes[0].compute, DType::kFloat16);  // the relu is unaffected
+  // x -> fp16 for the relu, relu out -> fp32 for the add; the add's output is already fp32.
+  ASSERT_EQ(plan->casts.size(), 2u) << Casts(*plan);
+  const PlannedCast* c = plan->FindCast(r, DType::kFloat32);
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c->reason.find("65504"), std::string::npos) << c->reason;
+  EXPECT_EQ(PrecisionReasonName(add.reason), "constant_out_of_fp16_range");
+}
+
+TEST(PrecisionPlanTest, ConstantWithinFp16RangeStaysFp16) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 2});
+  const ValueId big = g.AddConstTensor("ok", MakeFloatTensor({2}, {65504.0f, -1.0f}));
+  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {x, big, g.AddConstInt(1)}, 1).outputs[0]);
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->nodes[0].compute, DType::kFloat16);
+  EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kRequestedFp16);
+}
+
+TEST(PrecisionPlanTest, BatchNormParamsFp32OnIos17) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+  g.AddOutput("y", test::AddBatchNorm(g, x, 6, 1e-5));
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos17));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& bn = plan->nodes[0];
+  EXPECT_EQ(bn.compute, DType::kFloat16);
+  EXPECT_EQ(bn.param, DType::kFloat32);
+  EXPECT_NE(bn.param_detail.find("iOS17"), std::string::npos) << bn.param_detail;
+  ASSERT_EQ(bn.inputs.size(), 9u);
+  EXPECT_EQ(bn.inputs[0], DType::kFloat16);
+  for (size_t i : {1, 2, 3, 4, 7}) EXPECT_EQ(bn.inputs[i], DType::kFloat32) << i;
+  for (size_t i : {5, 6, 8}) EXPECT_EQ(bn.inputs[i], DType::kInvalid) << i;
+  EXPECT_TRUE(plan->warnings.empty()) << plan->warnings.front();
+}
+
+TEST(PrecisionPlanTest, BatchNormParamsFp16OnIos16WarnAboutTinyEps) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+  g.AddOutput("y", test::AddBatchNorm(g, x, 6, 1e-5));
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& bn = plan->nodes[0];
+  EXPECT_EQ(bn.compute, DType::kFloat16);
+  EXPECT_EQ(bn.param, DType::kFloat16);
+  EXPECT_NE(bn.param_detail.find("ios16"), std::string::npos) << bn.param_detail;
+  for (size_t i : {1, 2, 3, 4, 7}) EXPECT_EQ(bn.inputs[i], DType::kFloat16) << i;
+  ASSERT_EQ(plan->warnings.size(), 1u);
+  const std::string& w = plan->warnings[0];
+  EXPECT_NE(w.find("eps"), std::string::npos) << w;
+  EXPECT_NE(w.find("1e-05"), std::string::npos) << w;
+  EXPECT_NE(w.find("aten::batch_norm"), std::string::npos) << w;
+  EXPECT_NE(w.find("ios17"), std::string::npos) << w;
+}
+
+TEST(PrecisionPlanTest, BatchNormWithFp16NormalEpsDoesNotWarn) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+  g.AddOutput("y", test::AddBatchNorm(g, x, 6, 1e-3));
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->nodes[0].param, DType::kFloat16);
+  EXPECT_TRUE(plan->warnings.empty()) << plan->warnings.front();
+}
+
+TEST(PrecisionPlanTest, WeightsFlushedToZeroInFp16AreWarnedAbout) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 2});
+  const ValueId tiny = g.AddConstTensor("tiny", MakeFloatTensor({2}, {1e-9f, 1.0f}));
+  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {x, tiny, g.AddConstInt(1)}, 1).outputs[0]);
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->warnings.size(), 1u);
+  EXPECT_NE(plan->warnings[0].find("'tiny'"), std::string::npos) << plan->warnings[0];
+  EXPECT_NE(plan->warnings[0].find("zero"), std::string::npos) << plan->warnings[0];
+}
+
+TEST(PrecisionPlanTest, Fp16IoBelowIos16IsAnError) {
+  ConvSoftmax m;
+  absl::StatusOr<PrecisionPlan> plan =
+      Plan(m.g, Options(Precision::kFp16, Target::kIos15, DType::kFloat16));
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("ios16"), std::string::npos) << plan.status();
+  // A bad combination of command-line flags: exit code 2 (usage).
+  EXPECT_EQ(ClassOf(plan.status()), ErrorClass::kUsage);
+  // fp16 I/O is fine from iOS16 on.
+  EXPECT_TRUE(Plan(m.g, Options(Precision::kFp16, Target::kIos16, DType::kFloat16)).ok());
+}
+
+TEST(PrecisionPlanTest, NonFloatIoDtypeIsAnError) {
+  ConvSoftmax m;
+  EXPECT_FALSE(Plan(m.g, Options(Precision::kFp16, Target::kIos16, DType::kInt32)).ok());
+}
+
+TEST(PrecisionPlanTest, Fp16IoWithFp16PrecisionNeedsNoIoCasts) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId y = test::AddRelu(g, test::AddConv(g, x, 4));
+  g.AddOutput("y", y);
+  absl::StatusOr<PrecisionPlan> plan =
+      Plan(g, Options(Precision::kFp16, Target::kIos16, DType::kFloat16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->casts.empty()) << Casts(*plan);
+  EXPECT_EQ(plan->produced.at(x), DType::kFloat16);
+  EXPECT_EQ(plan->produced.at(y), DType::kFloat16);
+}
+
+TEST(PrecisionPlanTest, Fp16IoWithSoftmaxCastsBackAtTheOutput) {
+  ConvSoftmax m;
+  absl::StatusOr<PrecisionPlan> plan =
+      Plan(m.g, Options(Precision::kFp16, Target::kIos16, DType::kFloat16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  ASSERT_EQ(plan->casts.size(), 2u) << Casts(*plan);
+  EXPECT_EQ(plan->FindCast(m.x, DType::kFloat16), nullptr);
+  EXPECT_NE(plan->FindCast(m.conv, DType::kFloat32), nullptr);
+  const PlannedCast* out = plan->FindCast(m.sm, DType::kFloat16);
+  ASSERT_NE(out, nullptr) << Casts(*plan);
+  EXPECT_EQ(out->consumer, -1);
+}
+
+TEST(PrecisionPlanTest, UnloweredNodesAreNotPlanned) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  Node& size = g.AddNode("aten::size", "int", {x, g.AddConstInt(1)}, 1);
+  g.value(size.outputs[0]).kind = ValueKind::kInt;
+  g.AddOutput("y", test::AddRelu(g, x));
+  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_FALSE(plan->nodes[0].planned);
+  EXPECT_TRUE(plan->nodes[1].planned);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

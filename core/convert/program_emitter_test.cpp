@@ -1,0 +1,462 @@
+/// Tests of MIL emission: the casts in the program are exactly the planned ones, constants are
+/// stored in their planned dtype, outputs are renamed, and a lowering that breaks its declaration
+/// is refused with its plugin named.
+#include "core/convert/program_emitter.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/base/errors.h"
+#include "core/convert/analysis.h"
+#include "core/convert/precision_plan.h"
+#include "core/convert/test_util.h"
+
+namespace ts2coreml::core {
+namespace {
+
+using mil::DType;
+
+PrecisionOptions Options(Precision p, Target t, DType io = DType::kFloat32) {
+  PrecisionOptions o;
+  o.precision = p;
+  o.target = t;
+  o.io_dtype = io;
+  return o;
+}
+
+struct Lowered {
+  Analysis analysis;
+  PrecisionPlan plan;
+  LoweredProgram program;
+};
+
+/// Analyze + plan + lower with the built-in plugins; every phase must succeed.
+Lowered Lower(Graph& g, const PrecisionOptions& options) {
+  Lowered out{Analyze(g, test::BuiltinRegistry()), {}, {mil::Function(""), {}, {}, {}, {}, {}}};
+  EXPECT_TRUE(out.analysis.ok()) << AnalysisStatus(out.analysis);
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(g, out.analysis, options);
+  EXPECT_TRUE(plan.ok()) << plan.status();
+  if (!plan.ok()) return out;
+  out.plan = *std::move(plan);
+  absl::StatusOr<LoweredProgram> program = LowerGraph(g, out.analysis, out.plan);
+  EXPECT_TRUE(program.ok()) << program.status();
+  if (program.ok()) out.program = *std::move(program);
+  return out;
+}
+
+std::vector<const mil::Operation*> OpsOfType(const mil::Function& f, const std::string& type) {
+  std::vector<const mil::Operation*> ops;
+  for (const mil::Operation& op : f.ops()) {
+    if (op.type == type) ops.push_back(&op);
+  }
+  return ops;
+}
+
+/// The single var of `op`'s input `name` (0 when absent).
+mil::VarId Arg(const mil::Operation& op, const std::string& name) {
+  for (const mil::OpInput& in : op.inputs) {
+    if (in.name == name && in.vars.size() == 1) return in.vars[0];
+  }
+  return 0;
+}
+
+/// The op producing `var`, or null for a function input.
+const mil::Operation* Producer(const mil::Function& f, mil::VarId var) {
+  const int p = f.var(var).producer;
+  return p < 0 ? nullptr : &f.ops()[static_cast<size_t>(p)];
+}
+
+/// Checks that the program's cast ops are exactly the plan's: same count, same (from, to) pairs,
+/// and that no cast reads a constant.
+void ExpectCastsMatchPlan(const Lowered& l) {
+  const mil::Function& f = l.program.main;
+  std::vector<std::pair<DType, DType>> emitted, planned;
+  for (const mil::Operation* op : OpsOfType(f, "cast")) {
+    const mil::VarId x = Arg(*op, "x");
+    ASSERT_NE(x, 0);
+    const mil::Operation* src = Producer(f, x);
+    EXPECT_TRUE(src == nullptr || src->type != "const") << "cast " << op->name << " reads a const";
+    ASSERT_EQ(op->outputs.size(), 1u);
+    emitted.push_back({f.var(x).type.dtype, f.var(op->outputs[0]).type.dtype});
+    // The dtype operand names the target dtype.
+    const mil::Operation* dtype_op = Producer(f, Arg(*op, "dtype"));
+    ASSERT_NE(dtype_op, nullptr);
+    ASSERT_TRUE(dtype_op->value.has_value());
+    EXPECT_EQ(dtype_op->value->strings,
+              std::vector<std::string>{std::string(mil::DTypeName(emitted.back().second))});
+  }
+  for (const PlannedCast& c : l.plan.casts) planned.push_back({c.from, c.to});
+  std::sort(emitted.begin(), emitted.end());
+  std::sort(planned.begin(), planned.end());
+  EXPECT_EQ(emitted, planned);
+  ASSERT_EQ(l.program.casts.size(), l.plan.casts.size());
+  for (const EmittedCast& c : l.program.casts) {
+    const PlannedCast* p = nullptr;
+    for (const PlannedCast& pc : l.plan.casts) {
+      if (pc.reason == c.reason && pc.from == c.from && pc.to == c.to) p = &pc;
+    }
+    EXPECT_NE(p, nullptr) << "emitted cast " << c.var << " (" << c.reason << ") is not planned";
+  }
+}
+
+/// x (fp32 model input) -> conv -> softmax -> "probs".
+struct ConvSoftmax {
+  Graph g;
+  ValueId x, conv, sm;
+  ConvSoftmax() {
+    x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+    conv = test::AddConv(g, x, 4);
+    sm = test::AddSoftmax(g, conv);
+    g.AddOutput("probs", sm);
+  }
+};
+
+TEST(ProgramEmitterTest, ConvSoftmaxFp16CastsMatchThePlan) {
+  ConvSoftmax m;
+  Lowered l = Lower(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  const mil::Function& f = l.program.main;
+  EXPECT_EQ(f.opset(), "CoreML6");
+  ASSERT_EQ(l.plan.casts.size(), 2u);
+  EXPECT_EQ(OpsOfType(f, "cast").size(), 2u);
+  ExpectCastsMatchPlan(l);
+
+  // The conv reads x through the fp16 cast, and its weight and bias straight from fp16 consts.
+  const std::vector<const mil::Operation*> convs = OpsOfType(f, "conv");
+  ASSERT_EQ(convs.size(), 1u);
+  const mil::Operation& conv = *convs[0];
+  const mil::Operation* x_src = Producer(f, Arg(conv, "x"));
+  ASSERT_NE(x_src, nullptr);
+  EXPECT_EQ(x_src->type, "cast");
+  EXPECT_EQ(f.var(Arg(conv, "x")).type.dtype, DType::kFloat16);
+  for (const char* name : {"weight", "bias"}) {
+    const mil::VarId v = Arg(conv, name);
+    ASSERT_NE(v, 0) << name;
+    const mil::Operation* src = Producer(f, v);
+    ASSERT_NE(src, nullptr) << name;
+    EXPECT_EQ(src->type, "const") << name;
+    EXPECT_EQ(f.var(v).type.dtype, DType::kFloat16) << name;
+    ASSERT_TRUE(src->value.has_value());
+    EXPECT_EQ(src->value->type.dtype, DType::kFloat16) << name;
+  }
+  EXPECT_EQ(f.var(Arg(conv, "weight")).type.shape, (std::vector<int64_t>{4, 3, 3, 3}));
+  EXPECT_EQ(f.var(Arg(conv, "weight")).name, "conv_weight");
+  EXPECT_EQ(f.var(Arg(conv, "weight")).type.numel() * 2,
+            static_cast<int64_t>(Producer(f, Arg(conv, "weight"))->value->bytes.size()));
+  // Op outputs in their planned dtypes.
+  ASSERT_EQ(conv.outputs.size(), 1u);
+  EXPECT_EQ(f.var(conv.outputs[0]).type, (mil::TensorType{DType::kFloat16, {1, 4, 8, 8}}));
+  const std::vector<const mil::Operation*> sms = OpsOfType(f, "softmax");
+  ASSERT_EQ(sms.size(), 1u);
+  const mil::VarId sm_in = Arg(*sms[0], "x");
+  EXPECT_EQ(f.var(sm_in).type.dtype, DType::kFloat32);
+  EXPECT_EQ(Producer(f, sm_in)->type, "cast");
+  EXPECT_EQ(f.var(sms[0]->outputs[0]).type, (mil::TensorType{DType::kFloat32, {1, 4, 8, 8}}));
+
+  // The softmax output is the model output, renamed, without a cast after it.
+  ASSERT_EQ(f.outputs().size(), 1u);
+  EXPECT_EQ(f.outputs()[0], sms[0]->outputs[0]);
+  EXPECT_EQ(f.var(f.outputs()[0]).name, "probs");
+  ASSERT_EQ(l.program.outputs.size(), 1u);
+  EXPECT_EQ(l.program.outputs[0].name, "probs");
+  EXPECT_EQ(l.program.outputs[0].dtype, DType::kFloat32);
+  EXPECT_EQ(l.program.outputs[0].shape, (std::vector<int64_t>{1, 4, 8, 8}));
+  ASSERT_EQ(l.program.inputs.size(), 1u);
+  EXPECT_EQ(l.program.inputs[0].name, "x");
+  EXPECT_EQ(l.program.inputs[0].dtype, DType::kFloat32);
+
+  // op_origin: conv and softmax ops come from their nodes; casts and consts of casts from none.
+  ASSERT_EQ(l.program.op_origin.size(), f.ops().size());
+  for (size_t k = 0; k < f.ops().size(); ++k) {
+    if (f.ops()[k].type == "cast") EXPECT_EQ(l.program.op_origin[k], -1);
+    if (f.ops()[k].type == "conv") EXPECT_EQ(l.program.op_origin[k], 0);
+    if (f.ops()[k].type == "softmax") EXPECT_EQ(l.program.op_origin[k], 1);
+  }
+}
+
+TEST(ProgramEmitterTest, Fp32PrecisionHasNoCastsAndFp32Weights) {
+  ConvSoftmax m;
+  Lowered l = Lower(m.g, Options(Precision::kFp32, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  const mil::Function& f = l.program.main;
+  EXPECT_TRUE(OpsOfType(f, "cast").empty());
+  EXPECT_TRUE(l.program.casts.empty());
+  const mil::Operation& conv = *OpsOfType(f, "conv").at(0);
+  EXPECT_EQ(f.var(Arg(conv, "weight")).type.dtype, DType::kFloat32);
+  EXPECT_EQ(f.var(conv.outputs[0]).type.dtype, DType::kFloat32);
+  EXPECT_EQ(Producer(f, Arg(conv, "x")), nullptr);  // the model input itself
+}
+
+TEST(ProgramEmitterTest, SharedFp32ConsumerCastIsEmittedOnce) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId conv = test::AddConv(g, x, 4);
+  g.AddOutput("a", test::AddSoftmax(g, conv, 1));
+  g.AddOutput("b",
+              g.AddNode("aten::log_softmax", "int", {conv, g.AddConstInt(-1), g.AddConstNone()}, 1)
+                  .outputs[0]);
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  EXPECT_EQ(OpsOfType(l.program.main, "cast").size(), 2u);
+  ExpectCastsMatchPlan(l);
+  std::vector<std::string> names;
+  for (mil::VarId v : l.program.main.outputs()) names.push_back(l.program.main.var(v).name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ProgramEmitterTest, OutputCastIsRenamedToTheOutputName) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  const ValueId y = test::AddRelu(g, test::AddConv(g, x, 4));
+  g.AddOutput("y", y);
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  const mil::Function& f = l.program.main;
+  ExpectCastsMatchPlan(l);
+  ASSERT_EQ(f.outputs().size(), 1u);
+  const mil::Var& out = f.var(f.outputs()[0]);
+  EXPECT_EQ(out.name, "y");
+  EXPECT_EQ(out.type, (mil::TensorType{DType::kFloat32, {1, 4, 8, 8}}));
+  ASSERT_GE(out.producer, 0);
+  EXPECT_EQ(f.ops()[static_cast<size_t>(out.producer)].type, "cast");
+  const mil::Operation& relu = *OpsOfType(f, "relu").at(0);
+  EXPECT_EQ(f.var(relu.outputs[0]).type.dtype, DType::kFloat16);
+}
+
+TEST(ProgramEmitterTest, Fp16IoHasNoCasts) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+  g.AddOutput("y", test::AddRelu(g, test::AddConv(g, x, 4)));
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16, DType::kFloat16));
+  ASSERT_FALSE(HasFailure());
+  EXPECT_TRUE(OpsOfType(l.program.main, "cast").empty());
+  EXPECT_EQ(l.program.inputs.at(0).dtype, DType::kFloat16);
+  EXPECT_EQ(l.program.outputs.at(0).dtype, DType::kFloat16);
+}
+
+TEST(ProgramEmitterTest, InputThatIsAnOutputGetsAnIdentity) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 4});
+  const ValueId r = test::AddRelu(g, x);
+  g.AddOutput("y", r);
+  g.AddOutput("x_copy", x);
+  g.AddOutput("y_again", r);
+  Lowered l = Lower(g, Options(Precision::kFp32, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  const mil::Function& f = l.program.main;
+  ASSERT_EQ(f.outputs().size(), 3u);
+  std::vector<std::string> names;
+  for (mil::VarId v : f.outputs()) names.push_back(f.var(v).name);
+  EXPECT_EQ(names, (std::vector<std::string>{"y", "x_copy", "y_again"}));
+  // The input keeps its name; the output that is the input comes out of an identity.
+  EXPECT_EQ(f.var(f.inputs().at(0)).name, "x");
+  const mil::Operation* copy = Producer(f, f.outputs()[1]);
+  ASSERT_NE(copy, nullptr);
+  EXPECT_EQ(copy->type, "identity");
+  EXPECT_EQ(Arg(*copy, "x"), f.inputs()[0]);
+  // The same var as a second output goes through an identity too.
+  const mil::Operation* again = Producer(f, f.outputs()[2]);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->type, "identity");
+  EXPECT_EQ(Arg(*again, "x"), f.outputs()[0]);
+  EXPECT_EQ(OpsOfType(f, "identity").size(), 2u);
+}
+
+TEST(ProgramEmitterTest, BatchNormParamsStoredInPlannedDtype) {
+  for (Target t : {Target::kIos16, Target::kIos17}) {
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+    g.AddOutput("y", test::AddBatchNorm(g, x, 6, 1e-3));
+    Lowered l = Lower(g, Options(Precision::kFp16, t));
+    ASSERT_FALSE(HasFailure());
+    const mil::Function& f = l.program.main;
+    ExpectCastsMatchPlan(l);
+    const DType want = t == Target::kIos17 ? DType::kFloat32 : DType::kFloat16;
+    EXPECT_EQ(l.plan.nodes[0].param, want);
+    const mil::Operation& bn = *OpsOfType(f, "batch_norm").at(0);
+    EXPECT_EQ(f.var(Arg(bn, "x")).type.dtype, DType::kFloat16);
+    for (const char* name : {"mean", "variance", "gamma", "beta", "epsilon"}) {
+      const mil::VarId v = Arg(bn, name);
+      ASSERT_NE(v, 0) << name;
+      EXPECT_EQ(f.var(v).type.dtype, want) << name << " on " << TargetName(t);
+      ASSERT_NE(Producer(f, v), nullptr) << name;
+      EXPECT_EQ(Producer(f, v)->type, "const") << name;
+    }
+    EXPECT_EQ(f.var(bn.outputs[0]).type.dtype, DType::kFloat16);
+  }
+}
+
+TEST(ProgramEmitterTest, ConstantOutOfRangeIsStoredFp32AndNotCast) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 4});
+  const ValueId r = test::AddRelu(g, x);
+  const ValueId big = g.AddConstTensor("big", MakeFloatTensor({4}, {1.0f, -70000.0f, 2.0f, 3.0f}));
+  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {r, big, g.AddConstInt(1)}, 1).outputs[0]);
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  const mil::Function& f = l.program.main;
+  ExpectCastsMatchPlan(l);
+  const mil::Operation& add = *OpsOfType(f, "add").at(0);
+  const mil::VarId y = Arg(add, "y");
+  ASSERT_NE(y, 0);
+  EXPECT_EQ(f.var(y).type.dtype, DType::kFloat32);
+  EXPECT_EQ(Producer(f, y)->type, "const");
+  EXPECT_EQ(f.var(add.outputs[0]).type.dtype, DType::kFloat32);
+}
+
+// --- A hand-made lowering, to check what the emitter does with a misbehaving plugin. ---
+
+/// Emits relu with `user_data` as the output dtype, or fails/misbehaves per the mode.
+enum class Mode { kPlanned, kWrongDtype, kWrongShape, kFail, kEmitCast, kBindNothing };
+
+t2c_status TestLower(const t2c_host_api* api, t2c_context* ctx, void* user_data) {
+  const Mode mode = *static_cast<const Mode*>(user_data);
+  if (mode == Mode::kFail) {
+    api->fail(ctx, "the test lowering gives up");
+    return T2C_ERROR;
+  }
+  if (mode == Mode::kBindNothing) return T2C_OK;
+  t2c_var x = 0;
+  if (api->input_var(ctx, 0, &x) != T2C_OK) return T2C_ERROR;
+  t2c_tensor_type t{};
+  if (api->output_type(ctx, 0, &t) != T2C_OK) return T2C_ERROR;
+  if (mode == Mode::kWrongDtype) t.dtype = T2C_DTYPE_FP32;
+  if (mode == Mode::kWrongShape) t.dims[t.rank - 1] += 1;
+  const t2c_named_arg arg{"x", &x, 1};
+  t2c_var y = 0;
+  if (api->emit(ctx, mode == Mode::kEmitCast ? "cast" : "relu", &arg, 1, &t, 1, &y) != T2C_OK) {
+    return T2C_ERROR;
+  }
+  return api->set_output(ctx, 0, y);
+}
+
+/// One node "test::op" lowered by a hand-made lowering of plugin "test.plugin".
+class HandMadeLoweringTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    plugin_.name = "test.plugin";
+    lowering_.name = "test_relu";
+    lowering_.plugin = &plugin_;
+    lowering_.ops = {"test::op"};
+    lowering_.inputs = {registry::InputDecl{"self", T2C_ROLE_TENSOR, T2C_MASK_FLOAT, 0}};
+    lowering_.infer_rule = T2C_INFER_SAME_AS_INPUT0;
+    lowering_.lower = &TestLower;
+    lowering_.user_data = &mode_;
+
+    x_ = g_.AddInput("x", TypeClass::kFloat, {1, 4});
+    Node& n = g_.AddNode("test::op", "", {x_}, 1);
+    n.source = "t.py:1";
+    Value& out = g_.value(n.outputs[0]);
+    out.kind = ValueKind::kTensor;
+    out.typed = true;
+    out.type_class = TypeClass::kFloat;
+    out.shape = {1, 4};
+    g_.AddOutput("y", n.outputs[0]);
+
+    NodeAnalysis na;
+    na.decision = NodeDecision::kLowered;
+    na.lowering = &lowering_;
+    na.matched = "test::op";
+    analysis_.nodes.push_back(na);
+  }
+
+  absl::StatusOr<LoweredProgram> Run(Mode mode) {
+    mode_ = mode;
+    absl::StatusOr<PrecisionPlan> plan =
+        PlanPrecision(g_, analysis_, Options(Precision::kFp16, Target::kIos16));
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    if (!plan.ok()) return plan.status();
+    plan_ = *std::move(plan);
+    return LowerGraph(g_, analysis_, plan_);
+  }
+
+  registry::PluginInfo plugin_;
+  registry::Lowering lowering_;
+  Mode mode_ = Mode::kPlanned;
+  Graph g_;
+  ValueId x_ = kNoValue;
+  Analysis analysis_;
+  PrecisionPlan plan_;
+};
+
+TEST_F(HandMadeLoweringTest, PlannedTypesAreAccepted) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kPlanned);
+  ASSERT_TRUE(p.ok()) << p.status();
+  // x -> fp16 for the node, its fp16 output -> fp32 for the model output.
+  EXPECT_EQ(plan_.casts.size(), 2u);
+  EXPECT_EQ(OpsOfType(p->main, "cast").size(), 2u);
+  const mil::Operation& relu = *OpsOfType(p->main, "relu").at(0);
+  EXPECT_EQ(p->main.var(Arg(relu, "x")).type.dtype, DType::kFloat16);
+  EXPECT_EQ(p->main.var(relu.outputs[0]).type.dtype, DType::kFloat16);
+  EXPECT_EQ(p->main.var(p->main.outputs().at(0)).name, "y");
+}
+
+TEST_F(HandMadeLoweringTest, WrongOutputDtypeIsRefusedNamingThePlugin) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kWrongDtype);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kPlugin);
+  const std::string msg(p.status().message());
+  EXPECT_NE(msg.find("test::op at t.py:1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("test.plugin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("test_relu"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fp32[1,4]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("fp16[1,4]"), std::string::npos) << msg;
+}
+
+TEST_F(HandMadeLoweringTest, WrongOutputShapeIsRefused) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kWrongShape);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kPlugin);
+  EXPECT_NE(p.status().message().find("fp16[1,5]"), std::string::npos) << p.status();
+}
+
+TEST_F(HandMadeLoweringTest, FailureMessageNamesPluginAndReason) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kFail);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kPlugin);
+  const std::string msg(p.status().message());
+  EXPECT_NE(msg.find("test.plugin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("the test lowering gives up"), std::string::npos) << msg;
+}
+
+TEST_F(HandMadeLoweringTest, EmittingACastIsRefused) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kEmitCast);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("never emit 'cast'"), std::string::npos) << p.status();
+}
+
+TEST_F(HandMadeLoweringTest, UnboundOutputIsRefused) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kBindNothing);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kPlugin);
+  EXPECT_NE(p.status().message().find("bound no var to output 0"), std::string::npos) << p.status();
+}
+
+TEST_F(HandMadeLoweringTest, AskingForAnUnplannedDtypeIsAnInternalError) {
+  mode_ = Mode::kPlanned;
+  absl::StatusOr<PrecisionPlan> plan =
+      PlanPrecision(g_, analysis_, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok());
+  LoweredProgram out{mil::Function("CoreML6"), {}, {}, {}, {}, {}};
+  ProgramEmitter emitter(g_, *plan, out);
+  ASSERT_TRUE(emitter.EmitInputs().ok());
+  // x is fp32; fp16 is planned, int32 is not.
+  EXPECT_TRUE(emitter.VarFor(x_, DType::kFloat16, 0).ok());
+  absl::StatusOr<mil::VarId> bad = emitter.VarFor(x_, DType::kInt32, 0);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(ClassOf(bad.status()), ErrorClass::kInternal);
+  EXPECT_NE(bad.status().message().find("without a planned cast"), std::string::npos)
+      << bad.status();
+  // Asking twice for the planned dtype reuses the one cast.
+  const size_t ops = out.main.ops().size();
+  EXPECT_TRUE(emitter.VarFor(x_, DType::kFloat16, 0).ok());
+  EXPECT_EQ(out.main.ops().size(), ops);
+  EXPECT_EQ(out.casts.size(), 1u);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

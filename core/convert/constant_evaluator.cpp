@@ -127,21 +127,27 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
     if ((k == "aten::floordiv" || k == "aten::remainder" || k == "aten::__mod__") && b == 0) {
       return NotStatic(n, "integer division by zero");
     }
-    if (k == "aten::add") return result(static_cast<double>(a + b));
-    if (k == "aten::sub") return result(static_cast<double>(a - b));
-    if (k == "aten::mul") return result(static_cast<double>(a * b));
+    // Exact integer results (no round trip through double).
+    auto int_result = [&](int64_t x) {
+      if (out_kind != ValueKind::kInt) return result(static_cast<double>(x));
+      SetInt(out, x);
+      return EvalResult::kFolded;
+    };
+    if (k == "aten::add") return int_result(a + b);
+    if (k == "aten::sub") return int_result(a - b);
+    if (k == "aten::mul") return int_result(a * b);
     if (k == "aten::floordiv") {
       int64_t q = a / b;
       if ((a % b != 0) && ((a < 0) != (b < 0))) --q;  // Python floors
-      return result(static_cast<double>(q));
+      return int_result(q);
     }
     if (k == "aten::remainder" || k == "aten::__mod__") {
       int64_t r = a % b;
       if (r != 0 && ((r < 0) != (b < 0))) r += b;
-      return result(static_cast<double>(r));
+      return int_result(r);
     }
-    if (k == "prim::min") return result(static_cast<double>(std::min(a, b)));
-    if (k == "prim::max") return result(static_cast<double>(std::max(a, b)));
+    if (k == "prim::min") return int_result(std::min(a, b));
+    if (k == "prim::max") return int_result(std::max(a, b));
   }
   const double a = AsDouble(*in[0]);
   const double b = AsDouble(*in[1]);

@@ -83,7 +83,7 @@ struct PrecisionPlan {
   const PlannedCast* FindCast(ValueId value, mil::DType to) const;
 };
 
-/// Plans `graph` after analysis. Errors (class kConversion) for impossible requests, such as
+/// Plans `graph` after analysis. Errors (class kUsage) for impossible requests, such as
 /// --io-dtype fp16 below iOS16.
 absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& graph, const Analysis& analysis,
                                             const PrecisionOptions& options);

@@ -139,7 +139,23 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
 }
 
 absl::Status ProgramEmitter::EmitInputs() {
-  for (const GraphOutput& o : graph_.outputs()) out_.main.ReserveName(o.name);
+  // Core ML feature names must be distinct after sanitizing.
+  std::set<std::string> output_names;
+  for (const GraphOutput& o : graph_.outputs()) {
+    if (!output_names.insert(mil::SanitizeName(o.name)).second) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("two model outputs are named '", mil::SanitizeName(o.name),
+                                "'; give distinct names with --output"));
+    }
+    out_.main.ReserveName(o.name);
+  }
+  for (ValueId in : graph_.inputs()) {
+    if (output_names.count(mil::SanitizeName(graph_.value(in).name)) != 0) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("output name '", mil::SanitizeName(graph_.value(in).name),
+                                "' is also an input name; give another with --output"));
+    }
+  }
   for (ValueId in : graph_.inputs()) {
     const Value& v = graph_.value(in);
     const mil::DType dtype = plan_.produced.at(in);

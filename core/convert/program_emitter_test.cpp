@@ -3,6 +3,7 @@
 /// is refused with its plugin named.
 #include "core/convert/program_emitter.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -456,6 +457,49 @@ TEST_F(HandMadeLoweringTest, AskingForAnUnplannedDtypeIsAnInternalError) {
   EXPECT_TRUE(emitter.VarFor(x_, DType::kFloat16, 0).ok());
   EXPECT_EQ(out.main.ops().size(), ops);
   EXPECT_EQ(out.casts.size(), 1u);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core
+
+namespace ts2coreml::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+/// x -> conv -> softmax, the output named `output_name`.
+struct ConvSoftmaxNamed {
+  Graph g;
+  ValueId x, conv, sm;
+  explicit ConvSoftmaxNamed(const std::string& output_name) {
+    x = g.AddInput("x", TypeClass::kFloat, {1, 3, 8, 8});
+    conv = test::AddConv(g, x, 4);
+    sm = test::AddSoftmax(g, conv);
+    g.AddOutput(output_name, sm);
+  }
+};
+
+TEST(ProgramEmitterNamesTest, OutputNamedLikeAnInputIsAnInputSpecError) {
+  ConvSoftmaxNamed m("x");
+  Analysis a = Analyze(m.g, test::BuiltinRegistry());
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(m.g, a, PrecisionOptions{});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  absl::StatusOr<LoweredProgram> p = LowerGraph(m.g, a, *plan);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kInputSpec);
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("'x' is also an input name"));
+}
+
+TEST(ProgramEmitterNamesTest, TwoOutputsWithOneSanitizedNameAreAnInputSpecError) {
+  ConvSoftmaxNamed m("a.b");
+  m.g.AddOutput("a_b", m.conv);
+  Analysis a = Analyze(m.g, test::BuiltinRegistry());
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(m.g, a, PrecisionOptions{});
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  absl::StatusOr<LoweredProgram> p = LowerGraph(m.g, a, *plan);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kInputSpec);
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("two model outputs are named 'a_b'"));
 }
 
 }  // namespace

@@ -1,0 +1,126 @@
+// Canonicalization on modules built in C++: conv+batch_norm folding is numerically right and
+// done in FP32 (also for half weights), passthrough ops disappear, the pass list is ordered.
+#include "core/torch/canonicalize.h"
+
+#include <torch/script.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ts2coreml::core {
+namespace {
+
+using ::testing::ElementsAre;
+
+/// conv(3->4, 3x3, bias) -> batch_norm(eps) -> dropout -> relu, with calibrated-looking stats.
+torch::jit::Module ConvBnModule(at::ScalarType dtype, bool conv_bias) {
+  torch::manual_seed(0);
+  torch::jit::Module m("M");
+  m.register_parameter("w", torch::randn({4, 3, 3, 3}).to(dtype), false);
+  if (conv_bias) m.register_parameter("b", torch::randn({4}).to(dtype), false);
+  m.register_parameter("gamma", (torch::rand({4}) + 0.5).to(dtype), false);
+  m.register_parameter("beta", torch::randn({4}).to(dtype), false);
+  m.register_buffer("mean", torch::randn({4}).to(dtype));
+  m.register_buffer("var", (torch::rand({4}) + 0.1).to(dtype));
+  m.define(std::string(R"(
+def forward(self, x):
+    y = torch._convolution(x, self.w, )") +
+           (conv_bias ? "self.b" : "None") + R"(, [1, 1], [1, 1], [1, 1], False, [0, 0], 1,
+                           False, False, True, True)
+    y = torch.batch_norm(y, self.gamma, self.beta, self.mean, self.var, False, 0.1, 1e-3, True)
+    y = torch.dropout(y, 0.2, False)
+    return torch.relu(y)
+)");
+  m.eval();
+  return m;
+}
+
+std::vector<std::string> Kinds(const torch::jit::Graph& g) {
+  std::vector<std::string> kinds;
+  for (const torch::jit::Node* n : g.nodes()) {
+    if (n->kind() != c10::prim::Constant) kinds.emplace_back(n->kind().toQualString());
+  }
+  return kinds;
+}
+
+at::Tensor RunGraph(const CanonicalModel& c, const at::Tensor& x) {
+  torch::jit::GraphFunction fn("canonical", c.graph->copy(), nullptr);
+  // The frozen graph keeps its (unused) self input.
+  return fn({c.frozen._ivalue(), x}).toTensor();
+}
+
+CanonicalizeOptions DropoutIsPassthrough() {
+  CanonicalizeOptions o;
+  o.passthrough_ops = {"aten::dropout"};
+  return o;
+}
+
+TEST(CanonicalizeTest, FoldsBatchNormIntoConvWithTheSameNumbers) {
+  for (bool bias : {true, false}) {
+    torch::jit::Module m = ConvBnModule(at::kFloat, bias);
+    absl::StatusOr<CanonicalModel> c = Canonicalize(m, DropoutIsPassthrough());
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_THAT(Kinds(*c->graph), ElementsAre("aten::_convolution", "aten::relu"));
+    EXPECT_THAT(c->input_names, ElementsAre("x"));
+    const at::Tensor x = torch::randn({2, 3, 8, 8});
+    const at::Tensor want = m.forward({x}).toTensor();
+    const at::Tensor got = RunGraph(*c, x);
+    EXPECT_TRUE(torch::allclose(got, want, /*rtol=*/1e-5, /*atol=*/1e-5))
+        << (got - want).abs().max().item<float>();
+  }
+}
+
+TEST(CanonicalizeTest, HalfModelFoldsInFp32WithoutLibTorchHalfKernels) {
+  torch::jit::Module half = ConvBnModule(at::kHalf, true);
+  absl::StatusOr<CanonicalModel> c = Canonicalize(half, DropoutIsPassthrough());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(Kinds(*c->graph), ElementsAre("aten::_convolution", "aten::relu"));
+  // The folded weight is FP32 and equals folding the widened half parameters.
+  torch::jit::Node* conv = nullptr;
+  for (torch::jit::Node* n : c->graph->nodes()) {
+    if (n->kind().toQualString() == std::string("aten::_convolution")) conv = n;
+  }
+  ASSERT_NE(conv, nullptr);
+  const at::Tensor w = torch::jit::toIValue(conv->input(1))->toTensor();
+  const at::Tensor b = torch::jit::toIValue(conv->input(2))->toTensor();
+  EXPECT_EQ(w.scalar_type(), at::kFloat);
+  auto attr = [&](const char* name) { return half.attr(name).toTensor().to(at::kFloat); };
+  const at::Tensor scale = attr("gamma") / torch::sqrt(attr("var") + 1e-3);
+  EXPECT_TRUE(torch::allclose(w, attr("w") * scale.reshape({4, 1, 1, 1})));
+  EXPECT_TRUE(torch::allclose(b, (attr("b") - attr("mean")) * scale + attr("beta")));
+}
+
+TEST(CanonicalizeTest, BatchNormWhoseConvHasAnotherUserIsNotFolded) {
+  torch::jit::Module m("M");
+  m.register_parameter("w", torch::randn({4, 3, 1, 1}), false);
+  m.register_buffer("mean", torch::zeros({4}));
+  m.register_buffer("var", torch::ones({4}));
+  m.define(R"(
+def forward(self, x):
+    y = torch.conv2d(x, self.w)
+    z = torch.batch_norm(y, None, None, self.mean, self.var, False, 0.1, 1e-5, True)
+    return y + z
+)");
+  m.eval();
+  absl::StatusOr<CanonicalModel> c = Canonicalize(m, {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(Kinds(*c->graph), ElementsAre("aten::conv2d", "aten::batch_norm", "aten::add"));
+}
+
+TEST(CanonicalizeTest, PassthroughOpsAreRemovedOnlyWhenDeclared) {
+  torch::jit::Module m = ConvBnModule(at::kFloat, true);
+  absl::StatusOr<CanonicalModel> without = Canonicalize(m, {});
+  ASSERT_TRUE(without.ok());
+  EXPECT_THAT(Kinds(*without->graph),
+              ElementsAre("aten::_convolution", "aten::dropout", "aten::relu"));
+}
+
+TEST(CanonicalizeTest, PipelineIsAnExplicitOrderedList) {
+  std::vector<std::string> names;
+  for (const TorchPass& p : CanonicalizationPipeline({})) names.emplace_back(p.name);
+  EXPECT_THAT(names, ElementsAre("inline", "remove-passthrough-ops", "fold-constant-scalars",
+                                 "fold-conv-batch-norm", "eliminate-dead-code"));
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

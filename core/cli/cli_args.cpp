@@ -1,5 +1,7 @@
 #include "core/cli/cli_args.h"
 
+#include <iostream>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -7,11 +9,8 @@
 
 namespace ts2coreml::core {
 
-std::string UsageText() {
-  return R"(usage: ts2coreml COMMAND [options]
-
-commands:
-  convert MODEL.pt -o OUT.mlpackage --input NAME:SHAPE [...]
+std::string ConvertUsage() {
+  return R"(  convert MODEL.pt -o OUT.mlpackage --input NAME:SHAPE [...]
       Converts a TorchScript model to a Core ML ML Program package.
       --input NAME:SHAPE     a forward() argument and its shape, e.g. x:1x3x224x224 (one per input)
       --output NAME          name of the next model output (repeatable; default: dict keys, else
@@ -20,16 +19,6 @@ commands:
       --target ios15|ios16|ios17   deployment target (default ios16)
       --io-dtype fp32|fp16   dtype of model inputs and outputs (default fp32; fp16 needs ios16+)
       --force                replace an existing output
-  help                       this text
-  version                    the version
-
-options for every command:
-  --plugin-dir DIR           load plugins from DIR too (repeatable; also TS2COREML_PLUGIN_PATH)
-  --allow-insecure-plugins   load plugins that are group/world-writable or owned by another user
-  --quiet                    print errors only
-
-exit codes: docs/cli.md (0 ok, 2 usage, 3 unsupported ops, 4 model, 5 input spec, 6 plugin,
-7 output, 8 package, 9 conversion, 10 internal)
 )";
 }
 
@@ -120,13 +109,8 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
       }
     } else if (a == "--force") {
       cmd.convert.force = true;
-    } else if (a == "--plugin-dir") {
-      if (auto s = value(&v); !s.ok()) return s;
-      cmd.common.plugin_dirs.emplace_back(v);
-    } else if (a == "--allow-insecure-plugins") {
-      cmd.common.allow_insecure_plugins = true;
-    } else if (a == "--quiet" || a == "-q") {
-      cmd.common.quiet = true;
+    } else if (absl::Status error; ParseCommonFlag(args, &i, &cmd.common, &error)) {
+      if (!error.ok()) return error;
     } else if (a == "--help" || a == "-h") {
       cmd.command = "help";
     } else if (!a.empty() && a[0] == '-') {
@@ -153,6 +137,26 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
                  "files carry no shapes), e.g. --input x:1x3x224x224");
   }
   return cmd;
+}
+
+}  // namespace ts2coreml::core
+
+namespace ts2coreml::core {
+
+int RunConvert(const std::vector<std::string>& args) {
+  std::vector<std::string> full = {"convert"};
+  full.insert(full.end(), args.begin(), args.end());
+  absl::StatusOr<ParsedCommand> cmd = ParseCommandLine(full);
+  if (!cmd.ok()) return ReportError(cmd.status());
+  if (cmd->command == "help") {
+    std::cout << "usage: ts2coreml\n" << ConvertUsage();
+    return 0;
+  }
+  registry::Registry reg = LoadPlugins(cmd->common);
+  absl::StatusOr<ConversionReport> report = Convert(cmd->convert, reg);
+  if (!report.ok()) return ReportError(report.status());
+  if (!cmd->common.quiet) std::cout << FormatSummary(*report);
+  return 0;
 }
 
 }  // namespace ts2coreml::core

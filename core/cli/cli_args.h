@@ -1,4 +1,4 @@
-/// Command-line parsing for the ts2coreml CLI, kept apart from main() so it is unit-tested.
+/// Command-line parsing of `ts2coreml convert`, kept apart from main() so it is unit-tested.
 #ifndef TS2COREML_CORE_CLI_CLI_ARGS_H_
 #define TS2COREML_CORE_CLI_CLI_ARGS_H_
 
@@ -8,16 +8,10 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "core/cli/cli_common.h"
 #include "core/convert/converter.h"
 
 namespace ts2coreml::core {
-
-/// Options every command shares.
-struct CommonFlags {
-  std::vector<std::filesystem::path> plugin_dirs;
-  bool allow_insecure_plugins = false;
-  bool quiet = false;
-};
 
 struct ParsedCommand {
   std::string command;  ///< "convert", "help", "version"
@@ -31,8 +25,11 @@ absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text);
 /// Parses argv (without the program name). Errors are class kUsage or kInputSpec.
 absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& args);
 
-/// The usage text.
-std::string UsageText();
+/// The usage text of convert.
+std::string ConvertUsage();
+
+/// Runs `ts2coreml convert` (args after the command name); returns the exit code.
+int RunConvert(const std::vector<std::string>& args);
 
 }  // namespace ts2coreml::core
 

@@ -169,7 +169,7 @@ TEST(ParseCommandLineTest, HelpAndVersion) {
   absl::StatusOr<ParsedCommand> v = ParseCommandLine({"--version"});
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->command, "version");
-  EXPECT_NE(UsageText().find("--io-dtype"), std::string::npos);
+  EXPECT_NE(ConvertUsage().find("--io-dtype"), std::string::npos);
 }
 
 }  // namespace

@@ -1,56 +1,69 @@
 /// ts2coreml: converts TorchScript models to Core ML ML Programs.
-#include <cstdlib>
+///
+/// main() only dispatches: each command is a `int RunX(args)` in its own file, listed in
+/// Commands() below.
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/cli/cli_args.h"
-#include "core/convert/converter.h"
-#include "registry/plugin_dirs.h"
-#include "registry/registry.h"
+#include "core/cli/cli_common.h"
+#include "ts2coreml/plugin_abi.h"
 
 namespace ts2coreml::core {
 namespace {
 
-int Fail(const absl::Status& status) {
-  std::cerr << "ts2coreml: error: " << status.message() << "\n";
-  return static_cast<int>(ClassOf(status));
+struct Command {
+  const char* name;
+  int (*run)(const std::vector<std::string>& args);
+  std::string (*usage)();
+};
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"convert", RunConvert, ConvertUsage},
+  };
+  return commands;
 }
 
-registry::Registry LoadPlugins(const CommonFlags& flags) {
-  absl::StatusOr<std::filesystem::path> exe = registry::ExecutablePath();
-  std::vector<std::filesystem::path> dirs = registry::DefaultPluginDirs(
-      exe.ok() ? *exe : std::filesystem::path(), flags.plugin_dirs,
-      std::getenv(registry::kPluginPathEnvVar));
-  registry::LoadOptions options;
-  options.allow_insecure = flags.allow_insecure_plugins;
-  registry::Registry reg = registry::Registry::Load(dirs, options);
-  for (const registry::RefusedPlugin& r : reg.refused()) {
-    std::cerr << "ts2coreml: warning: plugin refused: " << r.reason << "\n";
-  }
-  for (const std::string& w : reg.warnings()) {
-    std::cerr << "ts2coreml: warning: " << w << "\n";
-  }
-  return reg;
+std::string Usage() {
+  std::string out = "usage: ts2coreml COMMAND [options]\n\ncommands:\n";
+  for (const Command& c : Commands()) out += c.usage();
+  out += R"(  help                       this text
+  version                    the version and plugin ABI
+
+options for every command that loads plugins:
+  --plugin-dir DIR           load plugins from DIR too (repeatable; also TS2COREML_PLUGIN_PATH)
+  --allow-insecure-plugins   load plugins that are group/world-writable or owned by another user
+  --quiet                    print errors only
+
+exit codes (docs/cli.md): 0 ok, 1 check failed, 2 usage, 3 unsupported ops, 4 model,
+5 input spec, 6 plugin, 7 output, 8 package, 9 conversion, 10 internal
+)";
+  return out;
 }
 
 int Run(const std::vector<std::string>& args) {
-  absl::StatusOr<ParsedCommand> cmd = ParseCommandLine(args);
-  if (!cmd.ok()) return Fail(cmd.status());
-  if (cmd->command == "help") {
-    std::cout << UsageText();
+  if (args.empty()) {
+    std::cerr << Usage();
+    return static_cast<int>(ErrorClass::kUsage);
+  }
+  const std::string& name = args[0];
+  if (name == "help" || name == "--help" || name == "-h") {
+    std::cout << Usage();
     return 0;
   }
-  if (cmd->command == "version") {
+  if (name == "version" || name == "--version") {
     std::cout << "ts2coreml " << TS2COREML_VERSION << " (plugin ABI " << T2C_ABI_VERSION << ")\n";
     return 0;
   }
-  registry::Registry reg = LoadPlugins(cmd->common);
-  absl::StatusOr<ConversionReport> report = Convert(cmd->convert, reg);
-  if (!report.ok()) return Fail(report.status());
-  if (!cmd->common.quiet) std::cout << FormatSummary(*report);
-  return 0;
+  for (const Command& c : Commands()) {
+    if (name == c.name) return c.run(std::vector<std::string>(args.begin() + 1, args.end()));
+  }
+  return ReportError(Error(ErrorClass::kUsage,
+                           absl::StrCat("unknown command '", name, "'; see 'ts2coreml help'")));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
+#include "core/base/json.h"
 #include "core/torch/canonicalize.h"
 #include "core/torch/graph_importer.h"
 #include "core/torch/torchscript_loader.h"
@@ -40,6 +41,19 @@ std::string HumanBytes(uint64_t n) {
   if (n >= 1000000) return absl::StrFormat("%.2f MB", n / 1e6);
   if (n >= 1000) return absl::StrFormat("%.1f kB", n / 1e3);
   return absl::StrCat(n, " B");
+}
+
+/// {"mil var": {"value": torch value, "op": kind, "source": location}, ...}
+std::string SourceMapJson(const LoweredProgram& p) {
+  json::Writer w;
+  w.BeginObject();
+  for (const SourceMapEntry& e : p.source_map) {
+    w.Key(p.main.var(e.var).name).BeginObject();
+    w.Key("value").String(e.value).Key("op").String(e.kind).Key("source").String(e.source);
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Finish();
 }
 
 }  // namespace
@@ -130,9 +144,10 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   spec.short_description = absl::StrCat("Converted from ", options.model.filename().string(),
                                         " by ts2coreml");
   spec.author = "ts2coreml";
-  spec.user_defined["com.github.ts2coreml.precision"] =
+  spec.user_defined[kPrecisionKey] =
       options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";
-  spec.user_defined["com.github.ts2coreml.target"] = std::string(TargetName(options.precision.target));
+  spec.user_defined[kTargetKey] = std::string(TargetName(options.precision.target));
+  spec.user_defined[kSourceMapKey] = SourceMapJson(*lowered);
   absl::StatusOr<mil::WriteStats> stats =
       mil::WritePackageAtomically(spec, lowered->main, options.output, options.force);
   if (!stats.ok()) {

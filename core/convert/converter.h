@@ -21,6 +21,11 @@
 
 namespace ts2coreml::core {
 
+/// Metadata (Metadata.userDefined) keys ts2coreml writes.
+inline constexpr char kSourceMapKey[] = "com.github.ts2coreml.source_map";
+inline constexpr char kPrecisionKey[] = "com.github.ts2coreml.precision";
+inline constexpr char kTargetKey[] = "com.github.ts2coreml.target";
+
 struct ConvertOptions {
   std::filesystem::path model;
   std::filesystem::path output;

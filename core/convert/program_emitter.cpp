@@ -216,6 +216,7 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
     }
     // A lowering may return a var it did not create (an identity); bind it all the same.
     vars_[n.outputs[k]][got.dtype] = ctx.bound[k];
+    out_.source_map.push_back({ctx.bound[k], out.name, n.QualifiedKind(), n.source});
   }
   out_.op_origin.resize(first_op, -1);
   for (size_t k = first_op; k < out_.main.ops().size(); ++k) {
@@ -260,7 +261,8 @@ absl::Status ProgramEmitter::EmitOutputs() {
 
 absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
                                           const PrecisionPlan& plan) {
-  LoweredProgram out{mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}};
+  LoweredProgram out{mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {},
+                     {}};
   ProgramEmitter emitter(graph, plan, out);
   if (absl::Status s = emitter.EmitInputs(); !s.ok()) return s;
   for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {

@@ -30,6 +30,14 @@ struct EmittedCast {
   std::string reason;
 };
 
+/// Where a MIL var comes from: the TorchScript value it holds (for verify --localize).
+struct SourceMapEntry {
+  mil::VarId var = 0;
+  std::string value;   ///< TorchScript debug name
+  std::string kind;    ///< qualified op kind of the node producing it
+  std::string source;  ///< TorchScript source location
+};
+
 /// What lowering produced.
 struct LoweredProgram {
   mil::Function main;
@@ -39,6 +47,8 @@ struct LoweredProgram {
   std::vector<std::string> warnings;
   /// For each MIL op index: the graph node that emitted it (-1 for casts and I/O plumbing).
   std::vector<int> op_origin;
+  /// The var bound to each lowered node output, in graph order.
+  std::vector<SourceMapEntry> source_map;
 };
 
 /// Builds the program. Errors name the node, the plugin and the source line.

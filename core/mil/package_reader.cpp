@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/json.h"
 #include "absl/strings/string_view.h"
 #include "core/mil/fp16.h"
 #include "core/mil/package_writer.h"
@@ -22,243 +23,6 @@ namespace fs = std::filesystem;
 namespace spec_pb = CoreML::Specification;
 namespace mil_pb = CoreML::Specification::MILSpec;
 
-// ---------------------------------------------------------------------------------------------
-// A small JSON reader: enough for Manifest.json (objects, arrays, strings, numbers, literals).
-
-struct Json {
-  enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
-  Kind kind = Kind::kNull;
-  bool boolean = false;
-  double number = 0;
-  std::string string;
-  std::vector<Json> array;
-  std::vector<std::pair<std::string, Json>> object;
-
-  const Json* Find(absl::string_view key) const {
-    for (const auto& [k, v] : object) {
-      if (k == key) return &v;
-    }
-    return nullptr;
-  }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(absl::string_view text) : text_(text) {}
-
-  absl::StatusOr<Json> ParseDocument() {
-    Json value;
-    if (absl::Status s = ParseValue(&value, 0); !s.ok()) return s;
-    SkipSpace();
-    if (pos_ != text_.size()) return Error("trailing characters after the JSON value");
-    return value;
-  }
-
- private:
-  static constexpr int kMaxDepth = 64;
-
-  absl::Status Error(absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat("invalid JSON at byte ", pos_, ": ", what));
-  }
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-  bool Consume(absl::string_view token) {
-    if (text_.substr(pos_, token.size()) != token) return false;
-    pos_ += token.size();
-    return true;
-  }
-
-  absl::Status ParseValue(Json* out, int depth) {
-    if (depth > kMaxDepth) return Error("nested too deeply");
-    SkipSpace();
-    if (pos_ >= text_.size()) return Error("unexpected end of input");
-    const char c = text_[pos_];
-    if (c == '{') return ParseObject(out, depth);
-    if (c == '[') return ParseArray(out, depth);
-    if (c == '"') {
-      out->kind = Json::Kind::kString;
-      return ParseString(&out->string);
-    }
-    if (Consume("true")) {
-      out->kind = Json::Kind::kBool;
-      out->boolean = true;
-      return absl::OkStatus();
-    }
-    if (Consume("false")) {
-      out->kind = Json::Kind::kBool;
-      return absl::OkStatus();
-    }
-    if (Consume("null")) {
-      out->kind = Json::Kind::kNull;
-      return absl::OkStatus();
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
-    return Error(absl::StrCat("unexpected character '", std::string(1, c), "'"));
-  }
-
-  absl::Status ParseNumber(Json* out) {
-    const size_t start = pos_;
-    if (text_[pos_] == '-') ++pos_;
-    auto digits = [&] {
-      const size_t from = pos_;
-      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-      return pos_ > from;
-    };
-    if (!digits()) return Error("malformed number");
-    if (pos_ < text_.size() && text_[pos_] == '.') {
-      ++pos_;
-      if (!digits()) return Error("malformed number");
-    }
-    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-      if (!digits()) return Error("malformed number");
-    }
-    std::istringstream in(std::string(text_.substr(start, pos_ - start)));
-    in.imbue(std::locale::classic());
-    in >> out->number;
-    out->kind = Json::Kind::kNumber;
-    return absl::OkStatus();
-  }
-
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
-  }
-
-  absl::Status ParseHex4(uint32_t* out) {
-    if (pos_ + 4 > text_.size()) return Error("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return Error("bad hex digit in \\u escape");
-      }
-    }
-    *out = v;
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseString(std::string* out) {
-    ++pos_;  // opening quote
-    out->clear();
-    while (true) {
-      if (pos_ >= text_.size()) return Error("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return absl::OkStatus();
-      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in string");
-      if (c != '\\') {
-        out->push_back(c);
-        continue;
-      }
-      if (pos_ >= text_.size()) return Error("unterminated escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(e);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          if (absl::Status s = ParseHex4(&cp); !s.ok()) return s;
-          if (cp >= 0xd800 && cp < 0xdc00) {
-            uint32_t low = 0;
-            if (!Consume("\\u")) return Error("unpaired surrogate");
-            if (absl::Status s = ParseHex4(&low); !s.ok()) return s;
-            if (low < 0xdc00 || low >= 0xe000) return Error("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          } else if (cp >= 0xdc00 && cp < 0xe000) {
-            return Error("unpaired surrogate");
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          return Error(absl::StrCat("unknown escape \\", std::string(1, e)));
-      }
-    }
-  }
-
-  absl::Status ParseArray(Json* out, int depth) {
-    ++pos_;
-    out->kind = Json::Kind::kArray;
-    SkipSpace();
-    if (Consume("]")) return absl::OkStatus();
-    while (true) {
-      Json item;
-      if (absl::Status s = ParseValue(&item, depth + 1); !s.ok()) return s;
-      out->array.push_back(std::move(item));
-      SkipSpace();
-      if (Consume("]")) return absl::OkStatus();
-      if (!Consume(",")) return Error("expected ',' or ']' in array");
-    }
-  }
-
-  absl::Status ParseObject(Json* out, int depth) {
-    ++pos_;
-    out->kind = Json::Kind::kObject;
-    SkipSpace();
-    if (Consume("}")) return absl::OkStatus();
-    while (true) {
-      SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a string key");
-      std::string key;
-      if (absl::Status s = ParseString(&key); !s.ok()) return s;
-      if (out->Find(key) != nullptr) return Error(absl::StrCat("duplicate key \"", key, "\""));
-      SkipSpace();
-      if (!Consume(":")) return Error("expected ':' after an object key");
-      Json value;
-      if (absl::Status s = ParseValue(&value, depth + 1); !s.ok()) return s;
-      out->object.emplace_back(std::move(key), std::move(value));
-      SkipSpace();
-      if (Consume("}")) return absl::OkStatus();
-      if (!Consume(",")) return Error("expected ',' or '}' in object");
-    }
-  }
-
-  absl::string_view text_;
-  size_t pos_ = 0;
-};
 
 absl::StatusOr<std::string> ReadWholeFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -734,31 +498,31 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   absl::StatusOr<std::string> manifest = ReadWholeFile(manifest_path);
   if (!manifest.ok()) return manifest.status();
   p.manifest_json = std::move(*manifest);
-  absl::StatusOr<Json> json = JsonParser(p.manifest_json).ParseDocument();
+  absl::StatusOr<json::Value> json = json::Parse(p.manifest_json);
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("'", manifest_path.string(), "': ", what));
   };
   if (!json.ok()) return bad(json.status().message());
-  if (json->kind != Json::Kind::kObject) return bad("the top level is not an object");
-  const Json* version = json->Find("fileFormatVersion");
-  if (version == nullptr || version->kind != Json::Kind::kString) {
+  if (json->kind != json::Value::Kind::kObject) return bad("the top level is not an object");
+  const json::Value* version = json->Find("fileFormatVersion");
+  if (version == nullptr || version->kind != json::Value::Kind::kString) {
     return bad("missing string \"fileFormatVersion\"");
   }
-  const Json* entries = json->Find("itemInfoEntries");
-  if (entries == nullptr || entries->kind != Json::Kind::kObject) {
+  const json::Value* entries = json->Find("itemInfoEntries");
+  if (entries == nullptr || entries->kind != json::Value::Kind::kObject) {
     return bad("missing object \"itemInfoEntries\"");
   }
-  const Json* root_id = json->Find("rootModelIdentifier");
-  if (root_id == nullptr || root_id->kind != Json::Kind::kString) {
+  const json::Value* root_id = json->Find("rootModelIdentifier");
+  if (root_id == nullptr || root_id->kind != json::Value::Kind::kString) {
     return bad("missing string \"rootModelIdentifier\"");
   }
   p.root_model_identifier = root_id->string;
   for (const auto& [id, entry] : entries->object) {
-    if (entry.kind != Json::Kind::kObject)
+    if (entry.kind != json::Value::Kind::kObject)
       return bad(absl::StrCat("item '", id, "' is not an object"));
     for (const char* key : {"author", "description", "name", "path"}) {
-      const Json* v = entry.Find(key);
-      if (v == nullptr || v->kind != Json::Kind::kString) {
+      const json::Value* v = entry.Find(key);
+      if (v == nullptr || v->kind != json::Value::Kind::kString) {
         return bad(absl::StrCat("item '", id, "' lacks string \"", key, "\""));
       }
     }
@@ -767,7 +531,7 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
                               "', which leaves the package"));
     }
   }
-  const Json* root_entry = entries->Find(p.root_model_identifier);
+  const json::Value* root_entry = entries->Find(p.root_model_identifier);
   if (root_entry == nullptr) {
     return bad(absl::StrCat("rootModelIdentifier '", p.root_model_identifier,
                             "' has no entry in itemInfoEntries"));

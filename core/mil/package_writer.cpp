@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/json.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -68,42 +69,6 @@ absl::Status WriteFile(const fs::path& path, absl::string_view bytes) {
   return absl::OkStatus();
 }
 
-std::string JsonString(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);  // UTF-8 passes through unchanged
-        }
-    }
-  }
-  out += "\"";
-  return out;
-}
 
 struct ManifestItem {
   std::string author, description, name, path;
@@ -117,15 +82,15 @@ std::string ManifestJson(const std::string& root_id,
   absl::StrAppend(&j, "    \"itemInfoEntries\": {\n");
   size_t i = 0;
   for (const auto& [id, item] : items) {
-    absl::StrAppend(&j, "        ", JsonString(id), ": {\n");
-    absl::StrAppend(&j, "            \"author\": ", JsonString(item.author), ",\n");
-    absl::StrAppend(&j, "            \"description\": ", JsonString(item.description), ",\n");
-    absl::StrAppend(&j, "            \"name\": ", JsonString(item.name), ",\n");
-    absl::StrAppend(&j, "            \"path\": ", JsonString(item.path), "\n");
+    absl::StrAppend(&j, "        ", json::Quote(id), ": {\n");
+    absl::StrAppend(&j, "            \"author\": ", json::Quote(item.author), ",\n");
+    absl::StrAppend(&j, "            \"description\": ", json::Quote(item.description), ",\n");
+    absl::StrAppend(&j, "            \"name\": ", json::Quote(item.name), ",\n");
+    absl::StrAppend(&j, "            \"path\": ", json::Quote(item.path), "\n");
     absl::StrAppend(&j, "        }", ++i < items.size() ? "," : "", "\n");
   }
   absl::StrAppend(&j, "    },\n");
-  absl::StrAppend(&j, "    \"rootModelIdentifier\": ", JsonString(root_id), "\n");
+  absl::StrAppend(&j, "    \"rootModelIdentifier\": ", json::Quote(root_id), "\n");
   absl::StrAppend(&j, "}\n");
   return j;
 }

@@ -18,6 +18,7 @@ function(ts2coreml_add_plugin name)
   set_property(TARGET ${name} APPEND PROPERTY
     LINK_DEPENDS ${TS2COREML_SOURCE_ROOT}/cmake/plugin_exports.map)
   add_dependencies(ts2coreml_plugins ${name})
+  install(TARGETS ${name} LIBRARY DESTINATION ${TS2COREML_PLUGIN_DIR_NAME})
 endfunction()
 
 # ts2coreml_add_test(NAME SOURCES ... LIBS ... [FIXTURES fixture...] [LABELS ...] [TIMEOUT s]):

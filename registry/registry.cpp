@@ -234,71 +234,151 @@ absl::Status Registry::LoadResolvedFile(const fs::path& path) {
   return absl::OkStatus();
 }
 
+std::string_view CandidateOutcomeName(CandidateOutcome outcome) {
+  switch (outcome) {
+    case CandidateOutcome::kWinner:
+      return "winner";
+    case CandidateOutcome::kConflict:
+      return "conflict";
+    case CandidateOutcome::kLowerPriority:
+      return "lower_priority";
+    case CandidateOutcome::kLessSpecific:
+      return "less_specific";
+  }
+  return "unknown";
+}
+
+std::vector<Candidate> Registry::RankCandidates(const std::string& op) const {
+  const auto [name, overload] = SplitOp(op);
+  const bool exact = !overload.empty();
+  std::vector<Candidate> candidates;
+  if (auto it = claims_.find(op); it != claims_.end()) {
+    for (const Lowering* l : it->second) candidates.push_back({l, op, exact});
+  }
+  if (exact) {
+    // An exact op is also claimed by every lowering of the bare name.
+    if (auto it = claims_.find(std::string(name)); it != claims_.end()) {
+      for (const Lowering* l : it->second) candidates.push_back({l, std::string(name), false});
+    }
+  }
+  // Priority first, then specificity; load order among equals (stable sort).
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate& a, const Candidate& b) {
+                     if (a.lowering->priority != b.lowering->priority) {
+                       return a.lowering->priority > b.lowering->priority;
+                     }
+                     return a.exact && !b.exact;
+                   });
+  // A lowering claiming both the overload and the bare name counts once, by its better claim.
+  std::vector<Candidate> unique;
+  for (Candidate& c : candidates) {
+    const bool seen = std::any_of(unique.begin(), unique.end(),
+                                  [&](const Candidate& u) { return u.lowering == c.lowering; });
+    if (!seen) unique.push_back(std::move(c));
+  }
+  if (unique.empty()) return unique;
+  const Candidate& top = unique[0];
+  const auto ties = [&top](const Candidate& c) {
+    return c.lowering->priority == top.lowering->priority && c.exact == top.exact;
+  };
+  const bool conflict = unique.size() > 1 && ties(unique[1]);
+  const std::string top_text = Describe(*top.lowering);
+  for (size_t i = 0; i < unique.size(); ++i) {
+    Candidate& c = unique[i];
+    if (ties(c)) {
+      if (conflict) {
+        c.outcome = CandidateOutcome::kConflict;
+        c.reason = absl::StrCat("ties with another lowering at priority ", c.lowering->priority,
+                                c.exact ? " (both claim the overload)" : " (both claim the name)");
+      } else {
+        c.outcome = CandidateOutcome::kWinner;
+        c.reason = unique.size() == 1
+                       ? "the only lowering claiming it"
+                       : absl::StrCat("highest priority (", c.lowering->priority, ")");
+      }
+    } else if (c.lowering->priority < top.lowering->priority) {
+      c.outcome = CandidateOutcome::kLowerPriority;
+      c.reason = absl::StrCat("priority ", c.lowering->priority, " is below priority ",
+                              top.lowering->priority, " of ", top_text);
+    } else {
+      c.outcome = CandidateOutcome::kLessSpecific;
+      c.reason =
+          absl::StrCat("claims the name ", c.claim, ", and ", top_text, " claims the overload ",
+                       top.claim, " at the same priority ", c.lowering->priority);
+    }
+  }
+  return unique;
+}
+
 void Registry::RebuildIndex() {
   // Claims per op, each lowering once, in load order.
-  std::map<std::string, std::vector<const Lowering*>> claims;
+  claims_.clear();
   for (const Lowering& lowering : lowerings_) {
     for (const std::string& op : lowering.ops) {
-      std::vector<const Lowering*>& list = claims[op];
+      std::vector<const Lowering*>& list = claims_[op];
       if (list.empty() || list.back() != &lowering) list.push_back(&lowering);
     }
   }
-  struct Candidate {
-    const Lowering* lowering;
-    bool exact;
-  };
   index_.clear();
   conflicts_.clear();
-  for (const auto& [op, direct] : claims) {
-    const auto [name, overload] = SplitOp(op);
-    const bool exact = !overload.empty();
-    std::vector<Candidate> candidates;
-    for (const Lowering* l : direct) candidates.push_back({l, exact});
-    if (exact) {
-      // An exact op is also claimed by every lowering of the bare name.
-      if (auto it = claims.find(std::string(name)); it != claims.end()) {
-        for (const Lowering* l : it->second) candidates.push_back({l, false});
-      }
-    }
-    // Priority first, then specificity; load order among equals (stable sort).
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Candidate& a, const Candidate& b) {
-                       if (a.lowering->priority != b.lowering->priority) {
-                         return a.lowering->priority > b.lowering->priority;
-                       }
-                       return a.exact && !b.exact;
-                     });
+  for (const auto& [op, direct] : claims_) {
+    const std::vector<Candidate> candidates = RankCandidates(op);
     Resolution resolution;
     resolution.winner = candidates[0].lowering;
-    if (candidates.size() > 1) {
-      const Candidate& a = candidates[0];
-      const Candidate& b = candidates[1];
-      if (a.lowering != b.lowering && a.lowering->priority == b.lowering->priority &&
-          a.exact == b.exact) {
-        resolution.winner = nullptr;
-        resolution.conflict = conflicts_.size();
-        conflicts_.push_back(
-            {op, a.lowering, b.lowering,
-             absl::StrCat("conflicting lowerings for ", op, ": ", Describe(*a.lowering), " and ",
-                          Describe(*b.lowering), " both claim it with priority ",
-                          a.lowering->priority,
-                          "; change the priority of one of them (or remove a plugin)")});
-      }
+    if (candidates[0].outcome == CandidateOutcome::kConflict) {
+      const Lowering* a = candidates[0].lowering;
+      const Lowering* b = candidates[1].lowering;
+      resolution.winner = nullptr;
+      resolution.conflict = conflicts_.size();
+      conflicts_.push_back(
+          {op, a, b,
+           absl::StrCat("conflicting lowerings for ", op, ": ", Describe(*a), " and ", Describe(*b),
+                        " both claim it with priority ", a->priority,
+                        "; change the priority of one of them (or remove a plugin)")});
     }
     index_.emplace(op, resolution);
   }
 }
 
-const Registry::Resolution* Registry::Lookup(std::string_view name,
-                                             std::string_view overload) const {
+const std::string* Registry::LookupKey(std::string_view name, std::string_view overload) const {
   if (!overload.empty()) {
     if (auto it = index_.find(absl::StrCat(AsAbsl(name), ".", AsAbsl(overload)));
         it != index_.end()) {
-      return &it->second;
+      return &it->first;
     }
   }
-  if (auto it = index_.find(AsAbsl(name)); it != index_.end()) return &it->second;
+  if (auto it = index_.find(AsAbsl(name)); it != index_.end()) return &it->first;
   return nullptr;
+}
+
+const Registry::Resolution* Registry::Lookup(std::string_view name,
+                                             std::string_view overload) const {
+  const std::string* key = LookupKey(name, overload);
+  return key == nullptr ? nullptr : &index_.find(*key)->second;
+}
+
+absl::StatusOr<OpResolution> Registry::Explain(std::string_view op) const {
+  const auto [name, overload] = SplitOp(op);
+  OpResolution out;
+  out.query = std::string(op);
+  const std::string* key = LookupKey(name, overload);
+  if (key == nullptr) {
+    if (std::string_view functional = FunctionalName(name); !functional.empty()) {
+      key = LookupKey(functional, overload);
+      out.in_place_fallback = key != nullptr;
+    }
+  }
+  if (key == nullptr) {
+    // The same message as Find.
+    absl::StatusOr<const Lowering*> found = Find(name, overload);
+    return found.ok() ? absl::InternalError("Explain and Find disagree") : found.status();
+  }
+  out.claimed_op = *key;
+  const Resolution& resolution = index_.find(*key)->second;
+  out.winner = resolution.winner;
+  if (resolution.conflict.has_value()) out.conflict = conflicts_[*resolution.conflict].message;
+  out.candidates = RankCandidates(*key);
+  return out;
 }
 
 absl::StatusOr<const Lowering*> Registry::Find(std::string_view qualified_name,

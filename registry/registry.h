@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,40 @@ struct Conflict {
   const Lowering* second = nullptr;  ///< the one loaded later
   /// One line naming both lowerings, their plugins and files, and the fix.
   std::string message;
+};
+
+/// How one candidate lowering for an op fared in Find's choice.
+enum class CandidateOutcome {
+  kWinner,         ///< the lowering Find returns
+  kConflict,       ///< ties with another candidate in priority and specificity: none wins
+  kLowerPriority,  ///< a candidate with a higher priority wins
+  kLessSpecific,   ///< equal priority, but the winner claims the exact overload, this one the name
+};
+
+/// "winner", "conflict", "lower_priority", "less_specific" (stable: used in --json output).
+std::string_view CandidateOutcomeName(CandidateOutcome outcome);
+
+/// One lowering that claims an op, and why it did or did not win.
+struct Candidate {
+  const Lowering* lowering = nullptr;
+  /// How it claims the op: the exact overload ("aten::add.Tensor") or the bare name ("aten::add").
+  std::string claim;
+  bool exact = false;  ///< `claim` names the overload
+  CandidateOutcome outcome = CandidateOutcome::kWinner;
+  /// One line: "priority 0 is below priority 10 of 'fast_relu' from plugin 'x'".
+  std::string reason;
+};
+
+/// Everything Find decides for one op, for reports (`ts2coreml registry show OP`).
+struct OpResolution {
+  std::string query;       ///< the op asked about ("aten::relu_.out" or "aten::add")
+  std::string claimed_op;  ///< the claimed op that answered (after overload and in-place fallback)
+  /// The query is an in-place variant ("aten::relu_") that nothing claims, so the functional op
+  /// ("aten::relu") answers.
+  bool in_place_fallback = false;
+  const Lowering* winner = nullptr;   ///< null when the best candidates conflict
+  std::string conflict;               ///< the conflict message; empty when there is a winner
+  std::vector<Candidate> candidates;  ///< every lowering claiming it, once each, best first
 };
 
 /// Loaded plugins and their lowerings. Movable, not copyable. Owns the loaded libraries: every
@@ -104,6 +139,10 @@ class Registry {
   /// Like Find(name, overload) for a full op name "ns::name" or "ns::name.overload".
   absl::StatusOr<const Lowering*> Find(std::string_view op) const;
 
+  /// What Find(op) decides and why: every candidate with its outcome. NotFound like Find when
+  /// nothing claims the op; a conflict is not an error here (see `OpResolution::conflict`).
+  absl::StatusOr<OpResolution> Explain(std::string_view op) const;
+
   /// Every lowering, in load order (directories in order, files by name, declarations in order).
   std::vector<const Lowering*> lowerings() const;
   /// Loaded plugins, in load order; `Lowering::plugin_index` indexes this.
@@ -134,7 +173,11 @@ class Registry {
                       absl::string_view problem);
   absl::Status LoadResolvedFile(const std::filesystem::path& path);
   void RebuildIndex();
+  /// The key of index_ that answers (name, overload), or null; in-place fallback not included.
+  const std::string* LookupKey(std::string_view name, std::string_view overload) const;
   const Resolution* Lookup(std::string_view name, std::string_view overload) const;
+  /// The candidates for claimed op `op`, ranked and each given its outcome (see Explain).
+  std::vector<Candidate> RankCandidates(const std::string& op) const;
 
   LoadOptions options_;
   uid_t trusted_uid_;
@@ -148,6 +191,8 @@ class Registry {
   std::vector<std::string> warnings_;
   std::vector<Conflict> conflicts_;
   absl::flat_hash_map<std::string, Resolution> index_;
+  /// Lowerings claiming each op, each lowering once, in load order (pointers into lowerings_).
+  std::map<std::string, std::vector<const Lowering*>> claims_;
 };
 
 }  // namespace ts2coreml::registry

@@ -299,6 +299,57 @@ TEST_F(RegistryTest, EqualClaimsConflictAndNameBothPlugins) {
   EXPECT_EQ(conflict.message, found.status().message());
 }
 
+TEST_F(RegistryTest, ExplainGivesEveryCandidateAndWhyItLost) {
+  Registry registry = LoadCopies({TEST_PLUGIN_GOOD, TEST_PLUGIN_OVERRIDE});
+  // aten::add.Scalar: add_high (bare, 5) beats add_scalar (exact, 0) and add (bare, 0).
+  absl::StatusOr<OpResolution> add = registry.Explain("aten::add.Scalar");
+  ASSERT_TRUE(add.ok()) << add.status();
+  EXPECT_EQ(add->claimed_op, "aten::add.Scalar");
+  EXPECT_FALSE(add->in_place_fallback);
+  ASSERT_NE(add->winner, nullptr);
+  EXPECT_EQ(add->winner->name, "add_high");
+  EXPECT_TRUE(add->conflict.empty());
+  ASSERT_EQ(add->candidates.size(), 3u);
+  EXPECT_EQ(add->candidates[0].lowering->name, "add_high");
+  EXPECT_EQ(add->candidates[0].outcome, CandidateOutcome::kWinner);
+  EXPECT_EQ(add->candidates[0].claim, "aten::add");
+  EXPECT_EQ(add->candidates[1].lowering->name, "add_scalar");
+  EXPECT_EQ(add->candidates[1].outcome, CandidateOutcome::kLowerPriority);
+  EXPECT_TRUE(add->candidates[1].exact);
+  EXPECT_THAT(add->candidates[1].reason,
+              HasSubstr("priority 0 is below priority 5 of 'add_high' from plugin"));
+  EXPECT_EQ(add->candidates[2].lowering->name, "add");
+  EXPECT_EQ(CandidateOutcomeName(add->candidates[2].outcome), "lower_priority");
+
+  // Without the override: exact beats bare at equal priority.
+  Registry good = LoadCopies({TEST_PLUGIN_GOOD});
+  absl::StatusOr<OpResolution> scalar = good.Explain("aten::add.Scalar");
+  ASSERT_TRUE(scalar.ok()) << scalar.status();
+  ASSERT_EQ(scalar->candidates.size(), 2u);
+  EXPECT_EQ(scalar->candidates[0].lowering->name, "add_scalar");
+  EXPECT_EQ(scalar->candidates[1].outcome, CandidateOutcome::kLessSpecific);
+  EXPECT_THAT(scalar->candidates[1].reason, HasSubstr("claims the overload aten::add.Scalar"));
+
+  // An overload nobody names exactly is answered by the bare claim; in-place falls back.
+  absl::StatusOr<OpResolution> relu = registry.Explain("aten::relu_");
+  ASSERT_TRUE(relu.ok()) << relu.status();
+  EXPECT_TRUE(relu->in_place_fallback);
+  EXPECT_EQ(relu->claimed_op, "aten::relu");
+  EXPECT_EQ(relu->winner, *registry.Find("aten::relu_"));
+  EXPECT_EQ(registry.Explain("aten::foo").status().message(), "no lowering for aten::foo");
+}
+
+TEST_F(RegistryTest, ExplainReportsConflictsWithBothCandidates) {
+  Registry registry = LoadCopies({TEST_PLUGIN_CONFLICT_A, TEST_PLUGIN_CONFLICT_B});
+  absl::StatusOr<OpResolution> sigmoid = registry.Explain("aten::sigmoid");
+  ASSERT_TRUE(sigmoid.ok()) << sigmoid.status();
+  EXPECT_EQ(sigmoid->winner, nullptr);
+  EXPECT_EQ(sigmoid->conflict, registry.conflicts()[0].message);
+  ASSERT_EQ(sigmoid->candidates.size(), 2u);
+  EXPECT_EQ(sigmoid->candidates[0].outcome, CandidateOutcome::kConflict);
+  EXPECT_EQ(sigmoid->candidates[1].outcome, CandidateOutcome::kConflict);
+}
+
 TEST_F(RegistryTest, TooNewAbiIsRefused) {
   EXPECT_THAT(RefusalOf(TEST_PLUGIN_TOO_NEW_ABI),
               HasSubstr("plugin ABI 7 is newer than this ts2coreml (ABI 1); rebuild the plugin "

@@ -10,6 +10,7 @@
 #include "core/base/errors.h"
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
+#include "core/cli/registry_command.h"
 #include "ts2coreml/plugin_abi.h"
 
 namespace ts2coreml::core {
@@ -24,6 +25,7 @@ struct Command {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"convert", RunConvert, ConvertUsage},
+      {"registry", RunRegistry, RegistryUsage},
   };
   return commands;
 }

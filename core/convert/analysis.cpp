@@ -170,11 +170,22 @@ bool HasPoisonedInput(const Graph& g, const Node& n, const std::set<ValueId>& po
   return false;
 }
 
+/// How many readers each value has: node inputs and model outputs.
+std::vector<int> CountUses(const Graph& g) {
+  std::vector<int> uses(g.values().size(), 0);
+  for (const Node& n : g.nodes()) {
+    for (ValueId in : n.inputs) ++uses[static_cast<size_t>(in)];
+  }
+  for (const GraphOutput& o : g.outputs()) ++uses[static_cast<size_t>(o.value)];
+  return uses;
+}
+
 }  // namespace
 
 Analysis Analyze(Graph& g, const registry::Registry& registry) {
   Analysis a;
   a.nodes.resize(g.nodes().size());
+  const std::vector<int> uses = CountUses(g);
   std::set<ValueId> poisoned;
   auto poison = [&](const Node& n) {
     for (ValueId o : n.outputs) poisoned.insert(o);
@@ -249,6 +260,8 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     ctx.lowering = &l;
     ctx.kind = n.QualifiedKind();
     ctx.inferred.resize(n.outputs.size());
+    ctx.inferred_lists.resize(n.outputs.size());
+    ctx.uses = &uses;
     absl::Status st;
     if (l.infer_rule == T2C_INFER_CUSTOM) {
       t2c_status rc = T2C_ERROR;
@@ -263,7 +276,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     }
     if (st.ok()) {
       for (size_t k = 0; k < n.outputs.size(); ++k) {
-        if (!ctx.inferred[k]) {
+        if (!ctx.inferred[k] && !ctx.inferred_lists[k]) {
           st = absl::InvalidArgumentError(absl::StrCat("infer set no type for output ", k));
           break;
         }
@@ -278,7 +291,26 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
       continue;
     }
     for (size_t k = 0; k < n.outputs.size(); ++k) {
-      Value& out = g.value(n.outputs[k]);
+      const ValueId out_id = n.outputs[k];
+      if (ctx.inferred_lists[k]) {
+        // A Tensor[] output: one fresh value per element, read through ListUnpack aliases.
+        std::vector<ValueId> elements;
+        for (size_t e = 0; e < ctx.inferred_lists[k]->size(); ++e) {
+          Value ev;
+          ev.name = absl::StrCat(g.value(out_id).name, "_", e);
+          ev.kind = ValueKind::kTensor;
+          ev.producer = idx;
+          ev.typed = true;
+          ev.type_class = ClassOf((*ctx.inferred_lists[k])[e].dtype);
+          ev.shape = (*ctx.inferred_lists[k])[e].shape;
+          elements.push_back(g.AddValue(std::move(ev)));
+        }
+        Value& out = g.value(out_id);
+        out.kind = ValueKind::kTensorList;
+        out.elements = std::move(elements);
+        continue;
+      }
+      Value& out = g.value(out_id);
       out.kind = ValueKind::kTensor;
       out.typed = true;
       out.type_class = ClassOf(ctx.inferred[k]->dtype);

@@ -515,6 +515,85 @@ t2c_status SetOutput(Ctx* ctx, uint32_t i, t2c_var var) {
   });
 }
 
+t2c_status SetOutputListTypes(Ctx* ctx, uint32_t i, const t2c_tensor_type* types, uint32_t n) {
+  return Guard(ctx, "set_output_list_types", [&] {
+    if (!WantPhase(ctx, Phase::kInfer, "set_output_list_types")) return T2C_ERROR;
+    if (i >= ctx->inferred_lists.size()) {
+      return Bad(ctx, absl::StrCat("set_output_list_types: the node has no output ", i));
+    }
+    if (n > 0 && types == nullptr) return Bad(ctx, "set_output_list_types: null types");
+    std::vector<mil::TensorType> list;
+    for (uint32_t k = 0; k < n; ++k) {
+      const mil::DType d = ToMil(types[k].dtype);
+      if (d == mil::DType::kInvalid || d == mil::DType::kString || types[k].rank < 0 ||
+          types[k].rank > T2C_MAX_RANK) {
+        return Bad(ctx, absl::StrCat("set_output_list_types: element ", k, " has an invalid type"));
+      }
+      mil::TensorType t{d, std::vector<int64_t>(types[k].dims, types[k].dims + types[k].rank)};
+      for (int64_t dim : t.shape) {
+        if (dim < 0) return Bad(ctx, absl::StrCat("set_output_list_types: negative dimension"));
+      }
+      list.push_back(std::move(t));
+    }
+    ctx->inferred_lists[i] = std::move(list);
+    return T2C_OK;
+  });
+}
+
+/// The element values of list output i (made by analysis), or null.
+const std::vector<ValueId>* ListElements(Ctx* ctx, uint32_t i) {
+  const auto& outs = ctx->node().outputs;
+  if (i >= outs.size()) return nullptr;
+  const Value& v = ctx->graph->value(outs[i]);
+  return v.kind == ValueKind::kTensorList ? &v.elements : nullptr;
+}
+
+t2c_status OutputListType(Ctx* ctx, uint32_t i, uint32_t k, t2c_tensor_type* out) {
+  return Guard(ctx, "output_list_type", [&] {
+    if (!WantPhase(ctx, Phase::kLower, "output_list_type")) return T2C_ERROR;
+    const std::vector<ValueId>* elements = ListElements(ctx, i);
+    if (!elements || k >= elements->size() || i >= ctx->plan->outputs.size()) {
+      return Bad(ctx, absl::StrCat("output_list_type: output ", i, " has no element ", k));
+    }
+    const Value& e = ctx->graph->value((*elements)[k]);
+    if (!FillType({ctx->plan->outputs[i], e.shape}, out)) return Bad(ctx, "rank too large");
+    return T2C_OK;
+  });
+}
+
+t2c_status SetOutputList(Ctx* ctx, uint32_t i, const t2c_var* vars, uint32_t n) {
+  return Guard(ctx, "set_output_list", [&] {
+    if (!WantPhase(ctx, Phase::kLower, "set_output_list")) return T2C_ERROR;
+    const std::vector<ValueId>* elements = ListElements(ctx, i);
+    if (!elements || i >= ctx->bound_lists.size()) {
+      return Bad(ctx, absl::StrCat("set_output_list: output ", i, " is not a tensor list"));
+    }
+    if (n != elements->size() || (n > 0 && vars == nullptr)) {
+      return Bad(ctx, absl::StrCat("set_output_list: output ", i, " has ", elements->size(),
+                                   " elements, ", n, " vars given"));
+    }
+    std::vector<mil::VarId> bound(vars, vars + n);
+    for (mil::VarId v : bound) {
+      if (!ctx->emitter->function().IsValid(v)) {
+        return Bad(ctx, absl::StrCat("set_output_list: undefined var ", v));
+      }
+    }
+    ctx->bound_lists[i] = std::move(bound);
+    return T2C_OK;
+  });
+}
+
+int32_t OutputIsUsed(Ctx* ctx, uint32_t i) {
+  const auto& outs = ctx->node().outputs;
+  if (i >= outs.size() || ctx->uses == nullptr) return 1;
+  const ValueId id = outs[i];
+  if ((*ctx->uses)[static_cast<size_t>(id)] > 0) return 1;
+  for (ValueId e : ctx->graph->value(id).elements) {
+    if ((*ctx->uses)[static_cast<size_t>(e)] > 0) return 1;
+  }
+  return 0;
+}
+
 void FailFn(Ctx* ctx, const char* message) {
   try {
     ctx->Fail(message ? message : "failed without a message");
@@ -563,6 +642,10 @@ const t2c_host_api* HostApi() {
       SetOutput,
       FailFn,
       WarnFn,
+      SetOutputListTypes,
+      OutputListType,
+      SetOutputList,
+      OutputIsUsed,
   };
   return &api;
 }

@@ -30,13 +30,18 @@ struct t2c_context {
   const ts2coreml::registry::Lowering* lowering = nullptr;
   std::string kind;  ///< the qualified kind the registry matched
 
-  // Infer: output types (float outputs reported in the nominal FP32).
+  // Infer: output types (float outputs reported in the nominal FP32); for Tensor[] outputs the
+  // element types instead.
   std::vector<std::optional<ts2coreml::mil::TensorType>> inferred;
+  std::vector<std::optional<std::vector<ts2coreml::mil::TensorType>>> inferred_lists;
+  /// How many readers each graph value has (for output_is_used).
+  const std::vector<int>* uses = nullptr;
 
   // Lower.
   const ts2coreml::core::NodePlan* plan = nullptr;
   ts2coreml::core::ProgramEmitter* emitter = nullptr;
   std::vector<ts2coreml::mil::VarId> bound;
+  std::vector<std::vector<ts2coreml::mil::VarId>> bound_lists;
 
   // Diagnostics.
   std::vector<std::string> errors;

@@ -104,6 +104,15 @@ TypeClass InputClass(const Graph& g, ValueId id) {
   }
 }
 
+/// Class of a node output: a tensor's, or the first element's of a Tensor[] output.
+TypeClass OutputClass(const Graph& g, ValueId o) {
+  const Value& v = g.value(o);
+  if (v.kind == ValueKind::kTensorList && !v.elements.empty()) {
+    return g.value(v.elements[0]).type_class;
+  }
+  return v.type_class;
+}
+
 bool IsTensorRole(int32_t role) {
   return role == T2C_ROLE_TENSOR || role == T2C_ROLE_PARAM || role == T2C_ROLE_TENSOR_LIST;
 }
@@ -202,7 +211,7 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
     bool is_float = false;
     bool any_int = false;
     for (ValueId o : n.outputs) {
-      const TypeClass c = g.value(o).type_class;
+      const TypeClass c = OutputClass(g, o);
       is_float |= c == TypeClass::kFloat;
       any_int |= c == TypeClass::kInt;
     }
@@ -283,12 +292,13 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
       }
     }
     for (ValueId o : n.outputs) {
-      const TypeClass c = g.value(o).type_class;
+      const TypeClass c = OutputClass(g, o);
       const mil::DType d = c == TypeClass::kFloat ? np.compute
                            : c == TypeClass::kInt ? mil::DType::kInt32
                                                   : mil::DType::kBool;
       np.outputs.push_back(d);
       plan.produced[o] = d;
+      for (ValueId e : g.value(o).elements) plan.produced[e] = d;
     }
 
     // 4. Casts of runtime inputs to what the lowering declared.

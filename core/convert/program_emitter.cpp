@@ -182,6 +182,7 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   ctx.plan = &np;
   ctx.emitter = this;
   ctx.bound.assign(n.outputs.size(), 0);
+  ctx.bound_lists.assign(n.outputs.size(), {});
   t2c_status rc = T2C_ERROR;
   if (l.lower == nullptr) {
     ctx.Fail("the lowering has no lower callback");
@@ -202,6 +203,28 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   }
   for (size_t k = 0; k < n.outputs.size(); ++k) {
     const Value& out = graph_.value(n.outputs[k]);
+    if (out.kind == ValueKind::kTensorList) {
+      if (ctx.bound_lists[k].size() != out.elements.size()) {
+        return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
+                                                       " bound no list to output ", k));
+      }
+      for (size_t e = 0; e < out.elements.size(); ++e) {
+        const Value& ev = graph_.value(out.elements[e]);
+        const mil::VarId var = ctx.bound_lists[k][e];
+        const mil::TensorType& got = out_.main.var(var).type;
+        const mil::TensorType want{np.outputs.at(k), ev.shape};
+        if (got != want) {
+          return Error(ErrorClass::kPlugin,
+                       absl::StrCat(Where(n), ": ", PluginName(l), " emitted MIL that breaks its "
+                                    "declaration: element ", e, " of output ", k, " is ",
+                                    got.ToString(), " but the planned type is ",
+                                    want.ToString()));
+        }
+        vars_[out.elements[e]][got.dtype] = var;
+        out_.source_map.push_back({var, ev.name, n.QualifiedKind(), n.source});
+      }
+      continue;
+    }
     if (ctx.bound[k] == 0) {
       return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
                                                      " bound no var to output ", k));

@@ -193,6 +193,11 @@ class FakeNode {
   }
   /// The user's --precision; the node's compute and param dtypes follow from the lowering's policy
   /// (FP32 params only when `fp32_params_allowed`, i.e. iOS17+).
+  /// Marks output i as read by nothing (output_is_used answers 0).
+  FakeNode& UnusedOutput(uint32_t i) {
+    unused_outputs_.insert(i);
+    return *this;
+  }
   FakeNode& Precision(t2c_dtype precision, bool fp32_params_allowed = false) {
     precision_ = precision;
     fp32_params_allowed_ = fp32_params_allowed;
@@ -872,6 +877,19 @@ class FakeNode {
     n->outputs_[i] = var;
     return T2C_OK;
   }
+  static t2c_status SetOutputListTypes(t2c_context* c, uint32_t, const t2c_tensor_type*,
+                                       uint32_t) {
+    return Self(c)->Err("set_output_list_types: list outputs are not modelled by the fake host");
+  }
+  static t2c_status OutputListType(t2c_context* c, uint32_t, uint32_t, t2c_tensor_type*) {
+    return Self(c)->Err("output_list_type: list outputs are not modelled by the fake host");
+  }
+  static t2c_status SetOutputList(t2c_context* c, uint32_t, const t2c_var*, uint32_t) {
+    return Self(c)->Err("set_output_list: list outputs are not modelled by the fake host");
+  }
+  static int32_t OutputIsUsed(t2c_context* c, uint32_t i) {
+    return Self(c)->unused_outputs_.count(i) != 0 ? 0 : 1;
+  }
   static void FailFn(t2c_context* c, const char* message) { Self(c)->Fail(message); }
   static void WarnFn(t2c_context* c, const char* message) { Self(c)->warnings_.push_back(message); }
 
@@ -912,6 +930,10 @@ class FakeNode {
     a.set_output = &SetOutput;
     a.fail = &FailFn;
     a.warn = &WarnFn;
+    a.set_output_list_types = &SetOutputListTypes;
+    a.output_list_type = &OutputListType;
+    a.set_output_list = &SetOutputList;
+    a.output_is_used = &OutputIsUsed;
     return a;
   }
 
@@ -940,6 +962,7 @@ class FakeNode {
   std::map<uint32_t, t2c_var> input_vars_;
   std::map<uint32_t, std::vector<t2c_var>> list_vars_;
   std::map<uint32_t, std::vector<int64_t>> int_cache_;
+  std::set<uint32_t> unused_outputs_;
 };
 
 }  // namespace ts2coreml::sdk::testing

@@ -201,6 +201,18 @@ typedef struct t2c_host_api {
   void (*fail)(t2c_context* ctx, const char* message);
   /// A warning shown in the conversion summary.
   void (*warn)(t2c_context* ctx, const char* message);
+
+  /* --- appended in ABI 1 for ops returning Tensor[] (chunk, split, unbind) and unused outputs */
+  /// Infer: output i is a list of `n` tensors of these types.
+  t2c_status (*set_output_list_types)(t2c_context* ctx, uint32_t i, const t2c_tensor_type* types,
+                                      uint32_t n);
+  /// Lower: the planned type of element k of list output i.
+  t2c_status (*output_list_type)(t2c_context* ctx, uint32_t i, uint32_t k, t2c_tensor_type* out);
+  /// Lower: binds list output i to `n` vars.
+  t2c_status (*set_output_list)(t2c_context* ctx, uint32_t i, const t2c_var* vars, uint32_t n);
+  /// Both: 1 when output i of the node is read by anything (another node or a model output).
+  /// An unused output still needs a type and a var; a lowering may bind any var of that type.
+  int32_t (*output_is_used)(t2c_context* ctx, uint32_t i);
 } t2c_host_api;
 
 /// Callback signatures. `user_data` is the declaration's own pointer.

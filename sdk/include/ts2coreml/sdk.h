@@ -18,6 +18,7 @@
 #ifndef TS2COREML_SDK_H_
 #define TS2COREML_SDK_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
@@ -148,6 +149,11 @@ class NodeView {
     return static_cast<t2c_value_kind>(api_->input_kind(ctx_, i));
   }
   bool IsNone(uint32_t i) const { return input_kind(i) == T2C_KIND_NONE; }
+  /// Whether output i is read by anything (false for an ignored second output, e.g. indices).
+  bool OutputIsUsed(uint32_t i) const {
+    return !HasHostFunction(offsetof(t2c_host_api, output_is_used)) ||
+           api_->output_is_used(ctx_, i) != 0;
+  }
   bool IsConst(uint32_t i) const { return api_->input_is_const(ctx_, i) != 0; }
 
   Expected<TensorType> InputType(uint32_t i) const {
@@ -192,6 +198,11 @@ class NodeView {
     return TensorType(t);
   }
 
+  /// True when the core's host table has the function at `offset` (it may predate it).
+  bool HasHostFunction(size_t offset) const {
+    return api_->struct_size >= offset + sizeof(void (*)());
+  }
+
   /// A Status carrying a message; also records it with the core.
   Status Error(const std::string& message) const {
     api_->fail(ctx_, message.c_str());
@@ -217,6 +228,21 @@ class InferContext : public NodeView {
     t2c_tensor_type t{};
     if (!type.ToAbi(&t)) return Error("output rank exceeds T2C_MAX_RANK");
     if (api_->set_output_type(ctx_, i, &t) != T2C_OK) return Failed("output " + std::to_string(i));
+    return Status::Ok();
+  }
+  /// Output i is a Tensor[] (chunk, split, unbind) with these element types.
+  Status SetOutputListTypes(uint32_t i, const std::vector<TensorType>& types) {
+    if (!HasHostFunction(offsetof(t2c_host_api, set_output_list_types))) {
+      return Error("this ts2coreml does not support list outputs");
+    }
+    std::vector<t2c_tensor_type> abi(types.size());
+    for (size_t k = 0; k < types.size(); ++k) {
+      if (!types[k].ToAbi(&abi[k])) return Error("output rank exceeds T2C_MAX_RANK");
+    }
+    if (api_->set_output_list_types(ctx_, i, abi.data(), static_cast<uint32_t>(abi.size())) !=
+        T2C_OK) {
+      return Failed("output " + std::to_string(i));
+    }
     return Status::Ok();
   }
 };
@@ -333,6 +359,29 @@ class LowerContext : public NodeView {
   }
   Status SetOutput(uint32_t i, Var v) {
     if (api_->set_output(ctx_, i, v.id) != T2C_OK) return Failed("output " + std::to_string(i));
+    return Status::Ok();
+  }
+  /// The planned type of element k of list output i.
+  Expected<TensorType> OutputListType(uint32_t i, uint32_t k) const {
+    if (!HasHostFunction(offsetof(t2c_host_api, output_list_type))) {
+      return Error("this ts2coreml does not support list outputs");
+    }
+    t2c_tensor_type t{};
+    if (api_->output_list_type(ctx_, i, k, &t) != T2C_OK) {
+      return Failed("element " + std::to_string(k) + " of output " + std::to_string(i));
+    }
+    return TensorType(t);
+  }
+  /// Binds list output i to vars, one per element.
+  Status SetOutputList(uint32_t i, const std::vector<Var>& vars) {
+    if (!HasHostFunction(offsetof(t2c_host_api, set_output_list))) {
+      return Error("this ts2coreml does not support list outputs");
+    }
+    std::vector<t2c_var> ids;
+    for (const Var& v : vars) ids.push_back(v.id);
+    if (api_->set_output_list(ctx_, i, ids.data(), static_cast<uint32_t>(ids.size())) != T2C_OK) {
+      return Failed("output " + std::to_string(i));
+    }
     return Status::Ok();
   }
 };

@@ -1,0 +1,469 @@
+/// Built-in lowerings of matrix products. Every product becomes MIL matmul (batch dimensions
+/// broadcast as in numpy); rank-1 operands are reshaped to rank 2 first and the result reshaped
+/// back, so the MIL op never sees PyTorch's 1-D promotion rules. einsum is planned on the host
+/// into reduce_sum, transpose, reshape and one batched matmul per pair of operands.
+#include "matmul/matmul_lowerings.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/broadcast.h"
+#include "common/lowering_util.h"
+#include "matmul/mil_emit.h"
+#include "ts2coreml/sdk.h"
+
+namespace ts2coreml::plugins {
+namespace {
+
+using sdk::Expected;
+using sdk::InferContext;
+using sdk::LowerContext;
+using sdk::NodeView;
+using sdk::Status;
+using sdk::TensorType;
+using sdk::Var;
+
+/// The dtype of a product of `a` and `b`: FP32 for floats, INT32 for ints; mixed is an error.
+Expected<t2c_dtype> ProductDtype(const NodeView& ctx, const TensorType& a, const TensorType& b) {
+  if (a.is_float() != b.is_float()) {
+    return ctx.Error(ctx.kind() +
+                     ": operands have different dtypes (one float, one integer); "
+                     "PyTorch refuses this too");
+  }
+  return a.is_float() ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32;
+}
+
+/// torch.matmul's result shape for operands of rank >= 1.
+Expected<std::vector<int64_t>> MatmulResultShape(const NodeView& ctx, const std::vector<int64_t>& a,
+                                                 const std::vector<int64_t>& b) {
+  const std::string op = ctx.kind();
+  if (a.empty() || b.empty()) {
+    return ctx.Error(op + ": both operands need at least one dimension (got " + FormatInts(a) +
+                     " and " + FormatInts(b) + ")");
+  }
+  std::vector<int64_t> x = a.size() == 1 ? std::vector<int64_t>{1, a[0]} : a;
+  std::vector<int64_t> y = b.size() == 1 ? std::vector<int64_t>{b[0], 1} : b;
+  std::vector<int64_t> out;
+  if (!MatmulShape(x, y, false, false, &out)) {
+    return ctx.Error(op + ": shapes " + FormatInts(a) + " and " + FormatInts(b) +
+                     " cannot be multiplied (inner dimensions or batch dimensions differ)");
+  }
+  // Remove the dimensions 1-D promotion added.
+  if (b.size() == 1) out.erase(out.end() - 1);
+  if (a.size() == 1) out.erase(out.end() - (b.size() == 1 ? 1 : 2));
+  return out;
+}
+
+/// Emits torch.matmul(a, b) with the output type `out`.
+Expected<Var> EmitTorchMatmul(const LowerContext& ctx, Var a, Var b, const TensorType& out) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType ta, ctx.TypeOf(a));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType tb, ctx.TypeOf(b));
+  if (ta.rank() == 1) {
+    TS2COREML_ASSIGN_OR_RETURN(a, EmitReshape(ctx, a, {1, ta.shape[0]}));
+  }
+  if (tb.rank() == 1) {
+    TS2COREML_ASSIGN_OR_RETURN(b, EmitReshape(ctx, b, {tb.shape[0], 1}));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitMatmul(ctx, a, b, false, false));
+  return EmitReshape(ctx, y, out.shape);
+}
+
+// --- matmul, mm, bmm ----------------------------------------------------------------------------
+
+/// Checks the operand ranks the op requires (0 = any rank >= 1).
+Status CheckRanks(const NodeView& ctx, const TensorType& a, const TensorType& b, int64_t rank) {
+  if (rank == 0) return Status::Ok();
+  if (a.rank() != rank || b.rank() != rank) {
+    return ctx.Error(ctx.kind() + ": expects two rank-" + std::to_string(rank) + " operands, got " +
+                     FormatInts(a.shape) + " and " + FormatInts(b.shape));
+  }
+  if (rank == 3 && a.shape[0] != b.shape[0]) {
+    return ctx.Error(ctx.kind() + ": batch sizes differ (" + FormatInts(a.shape) + " and " +
+                     FormatInts(b.shape) + "); bmm does not broadcast");
+  }
+  return Status::Ok();
+}
+
+template <int64_t kRank>
+Status InferProduct(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(1));
+  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, kRank));
+  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
+  return ctx.SetOutputType(0, TensorType(dtype, shape));
+}
+
+Status LowerProduct(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitTorchMatmul(ctx, a, b, out));
+  return ctx.SetOutput(0, y);
+}
+
+// --- addmm, baddbmm: beta * self + alpha * (mat1 @ mat2) ----------------------------------------
+
+template <int64_t kRank>
+Status InferAddProduct(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType self, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(2));
+  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, kRank));
+  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
+  std::vector<int64_t> broadcast;
+  if (!BroadcastShapes(self.shape, shape, &broadcast) || broadcast != shape) {
+    return ctx.Error(ctx.kind() + ": self " + FormatInts(self.shape) +
+                     " does not broadcast to the product's shape " + FormatInts(shape));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(3));
+  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(4));
+  if (dtype == T2C_DTYPE_INT32 &&
+      (beta != static_cast<int64_t>(beta) || alpha != static_cast<int64_t>(alpha))) {
+    return ctx.Error(ctx.kind() + ": integer operands need integral beta and alpha");
+  }
+  return ctx.SetOutputType(0, TensorType(dtype, shape));
+}
+
+Status LowerAddProduct(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(3));
+  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(4));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(2));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitTorchMatmul(ctx, a, b, out));
+  if (alpha != 1.0) {
+    TS2COREML_ASSIGN_OR_RETURN(Var alpha_var, ScalarLike(ctx, out.dtype, alpha));
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitBinary(ctx, "mul", y, alpha_var));
+  }
+  // PyTorch ignores self when beta is 0 (NaN and inf in it do not propagate).
+  if (beta != 0.0) {
+    TS2COREML_ASSIGN_OR_RETURN(Var self, ctx.Input(0));
+    if (beta != 1.0) {
+      TS2COREML_ASSIGN_OR_RETURN(Var beta_var, ScalarLike(ctx, out.dtype, beta));
+      TS2COREML_ASSIGN_OR_RETURN(self, EmitBinary(ctx, "mul", self, beta_var));
+    }
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitBinary(ctx, "add", self, y));
+  }
+  if (y.id == 0) return ctx.Error(ctx.kind() + ": internal error, no result");
+  return ctx.SetOutput(0, y);
+}
+
+// --- einsum --------------------------------------------------------------------------------------
+
+/// Subscript labels: 'A'..'Z' are 0..25, 'a'..'z' are 26..51 (ASCII order, as PyTorch sorts the
+/// implicit output); ellipsis dimensions are 52 + their right-aligned position.
+constexpr int kEllipsisBase = 52;
+using Labels = std::vector<int>;
+
+/// A parsed einsum equation resolved against operand shapes.
+struct EinsumPlan {
+  std::vector<Labels> terms;
+  Labels output;
+  std::map<int, int64_t> sizes;
+};
+
+std::string LabelName(int label) {
+  if (label >= kEllipsisBase) return "...(" + std::to_string(label - kEllipsisBase) + ")";
+  return std::string(1, static_cast<char>(label < 26 ? 'A' + label : 'a' + (label - 26)));
+}
+
+/// Parses one side of the equation into labels and whether it holds an ellipsis.
+Expected<Labels> ParseTerm(const NodeView& ctx, const std::string& term, int64_t rank,
+                           int64_t ellipsis_rank, bool* has_ellipsis) {
+  Labels explicit_labels;
+  int ellipsis_at = -1;
+  for (size_t i = 0; i < term.size(); ++i) {
+    const char c = term[i];
+    if (c == '.') {
+      if (term.compare(i, 3, "...") != 0 || ellipsis_at >= 0) {
+        return ctx.Error("einsum: malformed ellipsis in subscripts '" + term + "'");
+      }
+      ellipsis_at = static_cast<int>(explicit_labels.size());
+      i += 2;
+    } else if (c >= 'A' && c <= 'Z') {
+      explicit_labels.push_back(c - 'A');
+    } else if (c >= 'a' && c <= 'z') {
+      explicit_labels.push_back(26 + (c - 'a'));
+    } else {
+      return ctx.Error(std::string("einsum: invalid subscript '") + c + "' in '" + term + "'");
+    }
+  }
+  *has_ellipsis = ellipsis_at >= 0;
+  // An operand's ellipsis covers its remaining dimensions; the output's covers them all.
+  const int64_t covered =
+      rank < 0 ? ellipsis_rank : rank - static_cast<int64_t>(explicit_labels.size());
+  if (rank >= 0 && (covered < 0 || (ellipsis_at < 0 && covered != 0))) {
+    return ctx.Error("einsum: subscripts '" + term + "' do not match an operand of rank " +
+                     std::to_string(rank));
+  }
+  if (ellipsis_at < 0) return explicit_labels;
+  Labels labels(explicit_labels.begin(), explicit_labels.begin() + ellipsis_at);
+  for (int64_t j = 0; j < covered; ++j) {
+    labels.push_back(kEllipsisBase + static_cast<int>(ellipsis_rank - covered + j));
+  }
+  labels.insert(labels.end(), explicit_labels.begin() + ellipsis_at, explicit_labels.end());
+  return labels;
+}
+
+Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorType>& operands) {
+  TS2COREML_ASSIGN_OR_RETURN(std::string equation, ctx.String(0));
+  std::string eq;
+  for (char c : equation) {
+    if (c != ' ') eq += c;
+  }
+  const size_t arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    const size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (terms.size() != operands.size()) {
+    return ctx.Error("einsum: equation '" + equation + "' has " + std::to_string(terms.size()) +
+                     " operand subscripts but " + std::to_string(operands.size()) +
+                     " tensors were given");
+  }
+  if (operands.empty()) return ctx.Error("einsum: no operands");
+  // The ellipsis covers the most dimensions any operand gives it.
+  int64_t ellipsis_rank = 0;
+  for (size_t k = 0; k < terms.size(); ++k) {
+    int64_t letters = 0;
+    for (char c : terms[k]) letters += c != '.' ? 1 : 0;
+    if (terms[k].find("...") != std::string::npos) {
+      ellipsis_rank = std::max(ellipsis_rank, operands[k].rank() - letters);
+    }
+  }
+  EinsumPlan plan;
+  std::map<int, int> counts;
+  for (size_t k = 0; k < terms.size(); ++k) {
+    bool has_ellipsis = false;
+    TS2COREML_ASSIGN_OR_RETURN(
+        Labels labels, ParseTerm(ctx, terms[k], operands[k].rank(), ellipsis_rank, &has_ellipsis));
+    for (size_t d = 0; d < labels.size(); ++d) {
+      const int l = labels[d];
+      if (std::count(labels.begin(), labels.end(), l) > 1) {
+        return ctx.Error("einsum: subscript '" + LabelName(l) + "' repeats in operand " +
+                         std::to_string(k) + " of '" + equation +
+                         "'; diagonals (repeated subscripts) are not supported");
+      }
+      const int64_t size = operands[k].shape[d];
+      auto it = plan.sizes.find(l);
+      if (it != plan.sizes.end() && it->second != size) {
+        return ctx.Error("einsum: subscript '" + LabelName(l) + "' has sizes " +
+                         std::to_string(it->second) + " and " + std::to_string(size) + " in '" +
+                         equation + "'; broadcasting a subscript is not supported");
+      }
+      plan.sizes[l] = size;
+      ++counts[l];
+    }
+    plan.terms.push_back(std::move(labels));
+  }
+  if (arrow != std::string::npos) {
+    bool has_ellipsis = false;
+    TS2COREML_ASSIGN_OR_RETURN(
+        plan.output, ParseTerm(ctx, eq.substr(arrow + 2), -1, ellipsis_rank, &has_ellipsis));
+    for (int l : plan.output) {
+      if (std::count(plan.output.begin(), plan.output.end(), l) > 1 || plan.sizes.count(l) == 0) {
+        return ctx.Error("einsum: output subscript '" + LabelName(l) + "' of '" + equation +
+                         "' repeats or appears in no operand");
+      }
+    }
+  } else {
+    // Implicit output: the ellipsis dimensions, then the subscripts used once, sorted.
+    for (int64_t j = 0; j < ellipsis_rank; ++j) plan.output.push_back(kEllipsisBase + int(j));
+    for (const auto& [label, count] : counts) {
+      if (label < kEllipsisBase && count == 1) plan.output.push_back(label);
+    }
+  }
+  return plan;
+}
+
+std::vector<TensorType> EinsumOperandTypes(const NodeView& ctx, uint32_t n) {
+  std::vector<TensorType> types;
+  for (uint32_t k = 0; k < n; ++k) {
+    auto t = ctx.ListType(1, k);
+    types.push_back(t.ok() ? t.value() : TensorType());
+  }
+  return types;
+}
+
+Status InferEinsum(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(1));
+  const std::vector<TensorType> operands = EinsumOperandTypes(ctx, n);
+  TS2COREML_ASSIGN_OR_RETURN(EinsumPlan plan, PlanEinsum(ctx, operands));
+  std::vector<int64_t> shape;
+  for (int l : plan.output) shape.push_back(plan.sizes[l]);
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, shape));
+}
+
+/// A var and the subscript of each of its dimensions.
+struct Labeled {
+  Var var;
+  Labels labels;
+};
+
+bool Contains(const Labels& labels, int l) {
+  return std::find(labels.begin(), labels.end(), l) != labels.end();
+}
+
+/// Sums the dimensions of `x` whose labels are not in `keep`.
+Expected<Labeled> SumOut(const LowerContext& ctx, Labeled x, const Labels& keep) {
+  std::vector<int64_t> axes;
+  Labels rest;
+  for (size_t d = 0; d < x.labels.size(); ++d) {
+    if (Contains(keep, x.labels[d])) {
+      rest.push_back(x.labels[d]);
+    } else {
+      axes.push_back(static_cast<int64_t>(d));
+    }
+  }
+  if (axes.empty()) return x;
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReduce(ctx, "reduce_sum", x.var, axes, false));
+  return Labeled{y, rest};
+}
+
+/// The permutation taking `from` to `to` (both hold the same labels).
+std::vector<int64_t> Permutation(const Labels& from, const Labels& to) {
+  std::vector<int64_t> perm;
+  for (int l : to) {
+    perm.push_back(std::find(from.begin(), from.end(), l) - from.begin());
+  }
+  return perm;
+}
+
+Labels Concat(std::initializer_list<const Labels*> parts) {
+  Labels r;
+  for (const Labels* p : parts) r.insert(r.end(), p->begin(), p->end());
+  return r;
+}
+
+/// Arranges `x` as [batch, rows, cols] (or [batch, cols, rows] with `*transposed` when that is how
+/// its dimensions already lie) and flattens each group to one dimension.
+Expected<Var> AsMatrix(const LowerContext& ctx, const Labeled& x, const Labels& batch,
+                       const Labels& rows, const Labels& cols, const std::map<int, int64_t>& sizes,
+                       bool* transposed) {
+  const Labels straight = Concat({&batch, &rows, &cols});
+  const Labels swapped = Concat({&batch, &cols, &rows});
+  Var v = x.var;
+  *transposed = false;
+  if (x.labels == swapped && x.labels != straight) {
+    *transposed = true;
+  } else if (x.labels != straight) {
+    TS2COREML_ASSIGN_OR_RETURN(v, EmitTranspose(ctx, v, Permutation(x.labels, straight)));
+  }
+  auto product = [&](const Labels& ls) {
+    int64_t p = 1;
+    for (int l : ls) p *= sizes.at(l);
+    return p;
+  };
+  std::vector<int64_t> shape;
+  if (!batch.empty()) shape.push_back(product(batch));
+  shape.push_back(product(*transposed ? cols : rows));
+  shape.push_back(product(*transposed ? rows : cols));
+  return EmitReshape(ctx, v, shape);
+}
+
+/// Contracts two operands into one whose labels are [batch, left-only, right-only], keeping only
+/// the labels in `keep` (the output's and those of operands still to come).
+Expected<Labeled> Contract(const LowerContext& ctx, Labeled a, Labeled b, const Labels& keep,
+                           const std::map<int, int64_t>& sizes) {
+  TS2COREML_ASSIGN_OR_RETURN(a, SumOut(ctx, a, Concat({&keep, &b.labels})));
+  TS2COREML_ASSIGN_OR_RETURN(b, SumOut(ctx, b, Concat({&keep, &a.labels})));
+  Labels batch, contracted, left, right;
+  for (int l : a.labels) {
+    if (!Contains(b.labels, l)) {
+      left.push_back(l);
+    } else if (Contains(keep, l)) {
+      batch.push_back(l);
+    } else {
+      contracted.push_back(l);
+    }
+  }
+  for (int l : b.labels) {
+    if (!Contains(a.labels, l)) right.push_back(l);
+  }
+  bool ta = false, tb = false;
+  TS2COREML_ASSIGN_OR_RETURN(Var x, AsMatrix(ctx, a, batch, left, contracted, sizes, &ta));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, AsMatrix(ctx, b, batch, contracted, right, sizes, &tb));
+  TS2COREML_ASSIGN_OR_RETURN(Var z, EmitMatmul(ctx, x, y, ta, tb));
+  Labeled result{z, Concat({&batch, &left, &right})};
+  std::vector<int64_t> shape;
+  for (int l : result.labels) shape.push_back(sizes.at(l));
+  TS2COREML_ASSIGN_OR_RETURN(result.var, EmitReshape(ctx, z, shape));
+  return result;
+}
+
+Status LowerEinsum(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(1));
+  const std::vector<TensorType> operands = EinsumOperandTypes(ctx, n);
+  TS2COREML_ASSIGN_OR_RETURN(EinsumPlan plan, PlanEinsum(ctx, operands));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> vars, ctx.InputList(1));
+  // Contract left to right, as PyTorch does without an explicit path.
+  Labeled acc{vars[0], plan.terms[0]};
+  for (size_t k = 1; k < vars.size(); ++k) {
+    Labels keep = plan.output;
+    for (size_t j = k + 1; j < vars.size(); ++j) {
+      keep.insert(keep.end(), plan.terms[j].begin(), plan.terms[j].end());
+    }
+    TS2COREML_ASSIGN_OR_RETURN(
+        acc, Contract(ctx, acc, Labeled{vars[k], plan.terms[k]}, keep, plan.sizes));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(acc, SumOut(ctx, acc, plan.output));
+  TS2COREML_ASSIGN_OR_RETURN(Var y,
+                             EmitTranspose(ctx, acc.var, Permutation(acc.labels, plan.output)));
+  if (y.id == vars[0].id) {
+    // A pure relabelling ("ij->ij"): the output still needs its own op.
+    TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+    TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("identity", {{"x", y}}, out));
+  }
+  return ctx.SetOutput(0, y);
+}
+
+// --- declarations --------------------------------------------------------------------------------
+
+constexpr const char* kMatmulOps[] = {"aten::matmul"};
+constexpr const char* kMmOps[] = {"aten::mm"};
+constexpr const char* kBmmOps[] = {"aten::bmm"};
+constexpr t2c_input_decl kProductInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+                                             sdk::Tensor("other", T2C_MASK_FLOAT_INT)};
+constexpr const char* kAddmmOps[] = {"aten::addmm"};
+constexpr const char* kBaddbmmOps[] = {"aten::baddbmm"};
+constexpr t2c_input_decl kAddProductInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT), sdk::Tensor("mat1", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("mat2", T2C_MASK_FLOAT_INT), sdk::Host("beta"), sdk::Host("alpha")};
+constexpr const char* kEinsumOps[] = {"aten::einsum"};
+constexpr t2c_input_decl kEinsumInputs[] = {sdk::Host("equation"), sdk::TensorList("tensors"),
+                                            sdk::Ignored("path")};
+
+constexpr t2c_lowering_decl kLowerings[] = {
+    sdk::Lowering("matmul", kMatmulOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferProduct<0>>, sdk::LowerFn<LowerProduct>),
+    sdk::Lowering("mm", kMmOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferProduct<2>>, sdk::LowerFn<LowerProduct>),
+    sdk::Lowering("bmm", kBmmOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferProduct<3>>, sdk::LowerFn<LowerProduct>),
+    sdk::Lowering("addmm", kAddmmOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAddProduct<2>>, sdk::LowerFn<LowerAddProduct>),
+    sdk::Lowering("baddbmm", kBaddbmmOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAddProduct<3>>, sdk::LowerFn<LowerAddProduct>),
+    sdk::Lowering("einsum", kEinsumOps, kEinsumInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferEinsum>, sdk::LowerFn<LowerEinsum>),
+};
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION,    sizeof(t2c_plugin_info),
+    "ts2coreml.matmul", "0.1.0",
+    kLowerings,         static_cast<uint32_t>(sizeof(kLowerings) / sizeof(kLowerings[0]))};
+
+}  // namespace
+
+const t2c_plugin_info* MatmulPluginInfo() { return &kInfo; }
+
+}  // namespace ts2coreml::plugins

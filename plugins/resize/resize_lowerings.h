@@ -1,0 +1,35 @@
+/// Built-in lowerings of 2-D resizing: aten::upsample_bilinear2d and aten::upsample_nearest2d
+/// (both overloads: `.vec` from F.interpolate, and the explicit output_size/scales form).
+/// The source coordinates PyTorch samples are computed on the host and compared with those of
+/// each MIL resize mode; the first mode that samples the same points is emitted, and when none
+/// does the resize becomes an exact constant-matrix product (bilinear) or gather (nearest).
+#ifndef TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_
+#define TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ts2coreml/plugin_abi.h"
+
+namespace ts2coreml::plugins {
+
+/// The resize family's plugin info (constant data; no lowering code runs to build it).
+const t2c_plugin_info* ResizePluginInfo();
+
+/// PyTorch's bilinear source coordinate of each output index along one axis (ATen's
+/// area_pixel_compute_source_index in float, clamped to [0, in - 1] as its kernels do).
+/// `scale` is the user's scale factor for that axis when one was given.
+std::vector<double> TorchBilinearGrid(int64_t in, int64_t out, bool align_corners,
+                                      std::optional<double> scale);
+
+/// PyTorch's nearest source index of each output index along one axis (ATen's nearest_idx).
+std::vector<int64_t> TorchNearestIndices(int64_t in, int64_t out, std::optional<double> scale);
+
+/// The source coordinates MIL resize_bilinear samples with `sampling_mode`, per Apple's op
+/// definition; empty when the mode is undefined for these sizes.
+std::vector<double> MilResizeBilinearGrid(const char* sampling_mode, int64_t in, int64_t out);
+
+}  // namespace ts2coreml::plugins
+
+#endif  // TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_

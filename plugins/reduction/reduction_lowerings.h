@@ -1,4 +1,5 @@
-/// Built-in lowerings of reductions: aten::mean.dim, sum.dim_IntList, amax.
+/// Built-in lowerings of reductions: aten::mean(.dim), sum(.dim_IntList), amax, amin, max.dim,
+/// min.dim (values), var and std.
 #ifndef TS2COREML_PLUGINS_REDUCTION_REDUCTION_LOWERINGS_H_
 #define TS2COREML_PLUGINS_REDUCTION_REDUCTION_LOWERINGS_H_
 

@@ -1,6 +1,6 @@
 /// Built-in lowerings of normalizations. batch_norm keeps its statistics in the param dtype (FP32
-/// on iOS17+ under FP16) through T2C_FP16_FP32_PARAMS; layer_norm computes in FP32 because its
-/// variance overflows FP16 easily.
+/// on iOS17+ under FP16) through T2C_FP16_FP32_PARAMS; layer_norm, group_norm and instance_norm
+/// compute in FP32 because their variance overflows FP16 easily.
 #include "norm/norm_lowerings.h"
 
 #include <algorithm>
@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "matmul/mil_emit.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
 namespace {
 
 using sdk::Expected;
+using sdk::InferContext;
 using sdk::LowerContext;
 using sdk::Status;
 using sdk::TensorType;
@@ -108,6 +110,116 @@ Status LowerLayerNorm(LowerContext& ctx) {
       {{"x", x}, {"axes", axes_var}, {"gamma", gamma}, {"beta", beta}, {"epsilon", epsilon}});
 }
 
+/// Multiplies by `weight` and adds `bias` (inputs, each optional, of shape [C]) along axis 1 of
+/// `x`, as ATen applies the affine part of group_norm and instance_norm.
+Expected<Var> EmitChannelAffine(LowerContext& ctx, Var x, uint32_t weight, uint32_t bias) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  std::vector<int64_t> per_channel(static_cast<size_t>(t.rank() - 1), 1);
+  per_channel[0] = t.shape[1];
+  for (uint32_t i : {weight, bias}) {
+    if (ctx.IsNone(i)) continue;
+    TS2COREML_ASSIGN_OR_RETURN(TensorType pt, ctx.InputType(i));
+    if (pt.shape != std::vector<int64_t>{t.shape[1]}) {
+      return ctx.Error(ctx.kind() + ": " + (i == weight ? "weight " : "bias ") +
+                       FormatInts(pt.shape) + " does not match " + std::to_string(t.shape[1]) +
+                       " channels");
+    }
+    TS2COREML_ASSIGN_OR_RETURN(Var p, ctx.Input(i));
+    TS2COREML_ASSIGN_OR_RETURN(p, EmitReshape(ctx, p, per_channel));
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitBinary(ctx, i == weight ? "mul" : "add", x, p));
+  }
+  return x;
+}
+
+/// layer_norm without gamma and beta over `axes` of `x`: (x - mean) / sqrt(var + eps), the
+/// biased variance, as ATen's group and instance norms compute it.
+Expected<Var> EmitNormalize(LowerContext& ctx, Var x, const std::vector<int64_t>& axes,
+                            uint32_t eps_input) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(eps_input));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes_var, ctx.ConstInts(axes));
+  TS2COREML_ASSIGN_OR_RETURN(Var eps_var, ctx.ConstFloat(t.dtype, static_cast<float>(eps)));
+  return ctx.Emit1("layer_norm", {{"x", x}, {"axes", axes_var}, {"epsilon", eps_var}}, t);
+}
+
+/// aten::group_norm(input [N, C, *], num_groups, weight?, bias?, eps, cudnn_enabled): statistics
+/// over each group of C / num_groups channels and all spatial positions, then a per-channel
+/// affine. Lowered as reshape to [N, G, rest], layer_norm over the last axis, reshape back.
+Status InferGroupNorm(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t groups, ctx.Int(1));
+  if (x.rank() < 2) {
+    return ctx.Error("group_norm: input " + FormatInts(x.shape) + " needs [N, C, *]");
+  }
+  if (groups <= 0 || x.shape[1] % groups != 0) {
+    return ctx.Error("group_norm: " + std::to_string(x.shape[1]) +
+                     " channels are not divisible into " + std::to_string(groups) + " groups");
+  }
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, x.shape));
+}
+
+Status LowerGroupNorm(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t groups, ctx.Int(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  const int64_t rest = out.numel() / (out.shape[0] * groups);
+  TS2COREML_ASSIGN_OR_RETURN(Var g, EmitReshape(ctx, x, {out.shape[0], groups, rest}));
+  TS2COREML_ASSIGN_OR_RETURN(g, EmitNormalize(ctx, g, {2}, 4));
+  TS2COREML_ASSIGN_OR_RETURN(g, EmitReshape(ctx, g, out.shape));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitChannelAffine(ctx, g, 2, 3));
+  return ctx.SetOutput(0, y);
+}
+
+/// aten::instance_norm(input, weight?, bias?, running_mean?, running_var?, use_input_stats,
+/// momentum, eps, cudnn_enabled). With use_input_stats: statistics per sample and channel over
+/// the spatial dimensions (layer_norm over axes 2..) and a per-channel affine. Without: the
+/// running statistics, which is batch_norm in inference.
+Status LowerInstanceNorm(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(bool use_input_stats, ctx.Bool(5));
+  if (out.rank() < 3) {
+    return ctx.Error("instance_norm: input " + FormatInts(out.shape) +
+                     " needs [N, C, spatial...] (rank 3 or more)");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  if (use_input_stats) {
+    std::vector<int64_t> axes;
+    for (int64_t i = 2; i < out.rank(); ++i) axes.push_back(i);
+    TS2COREML_ASSIGN_OR_RETURN(Var n, EmitNormalize(ctx, x, axes, 7));
+    TS2COREML_ASSIGN_OR_RETURN(Var y, EmitChannelAffine(ctx, n, 1, 2));
+    return ctx.SetOutput(0, y);
+  }
+  if (ctx.IsNone(3) || ctx.IsNone(4)) {
+    return ctx.Error(
+        "instance_norm: use_input_stats=False needs running_mean and running_var "
+        "(track_running_stats=True)");
+  }
+  if (out.rank() > 5) {
+    return ctx.Error("instance_norm: rank " + std::to_string(out.rank()) +
+                     " with running statistics is not supported (MIL batch_norm takes 3 to 5)");
+  }
+  for (uint32_t i : {1u, 2u, 3u, 4u}) {
+    if (!ctx.IsNone(i) && !ctx.IsConst(i)) {
+      return ctx.Error("instance_norm: input " + std::to_string(i) +
+                       " is a runtime value; MIL batch_norm needs constant statistics");
+    }
+  }
+  const int64_t channels = out.shape[1];
+  TS2COREML_ASSIGN_OR_RETURN(Var mean, ctx.Input(3));
+  TS2COREML_ASSIGN_OR_RETURN(Var variance, ctx.Input(4));
+  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ParamOrFill(ctx, 1, {channels}, 1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var beta, ParamOrFill(ctx, 2, {channels}, 0.0f));
+  TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(7));
+  TS2COREML_ASSIGN_OR_RETURN(Var epsilon,
+                             ctx.ConstFloat(ctx.param_dtype(), static_cast<float>(eps)));
+  return ctx.EmitOutput("batch_norm", {{"x", x},
+                                       {"mean", mean},
+                                       {"variance", variance},
+                                       {"gamma", gamma},
+                                       {"beta", beta},
+                                       {"epsilon", epsilon}});
+}
+
 constexpr const char* kBatchNormOps[] = {"aten::batch_norm"};
 constexpr t2c_input_decl kBatchNormInputs[] = {
     sdk::Tensor("input"),
@@ -130,11 +242,35 @@ constexpr t2c_input_decl kLayerNormInputs[] = {
     sdk::Ignored("cudnn_enable"),
 };
 
+constexpr const char* kGroupNormOps[] = {"aten::group_norm"};
+constexpr t2c_input_decl kGroupNormInputs[] = {
+    sdk::Tensor("input"),        sdk::Host("num_groups"), sdk::OptionalTensor("weight"),
+    sdk::OptionalTensor("bias"), sdk::Host("eps"),        sdk::Ignored("cudnn_enabled"),
+};
+constexpr const char* kInstanceNormOps[] = {"aten::instance_norm"};
+constexpr t2c_input_decl kInstanceNormInputs[] = {
+    sdk::Tensor("input"),
+    sdk::OptionalTensor("weight"),
+    sdk::OptionalTensor("bias"),
+    sdk::OptionalTensor("running_mean"),
+    sdk::OptionalTensor("running_var"),
+    sdk::Host("use_input_stats"),
+    sdk::Ignored("momentum"),
+    sdk::Host("eps"),
+    sdk::Ignored("cudnn_enabled"),
+};
+
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("batch_norm", kBatchNormOps, kBatchNormInputs, T2C_FP16_FP32_PARAMS,
                   T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerBatchNorm>),
     sdk::Lowering("layer_norm", kLayerNormOps, kLayerNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLayerNorm>),
+    // Like layer_norm, the group and instance statistics overflow or lose precision in FP16.
+    sdk::Lowering("group_norm", kGroupNormOps, kGroupNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferGroupNorm>, sdk::LowerFn<LowerGroupNorm>),
+    sdk::Lowering("instance_norm", kInstanceNormOps, kInstanceNormInputs,
+                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_SAME_AS_INPUT0, nullptr,
+                  sdk::LowerFn<LowerInstanceNorm>),
 };
 
 constexpr t2c_plugin_info kInfo = {

@@ -1,5 +1,5 @@
-/// Built-in lowerings of batch normalization (aten::batch_norm) and layer normalization
-/// (aten::layer_norm).
+/// Built-in lowerings of normalizations: aten::batch_norm, layer_norm, group_norm and
+/// instance_norm.
 #ifndef TS2COREML_PLUGINS_NORM_NORM_LOWERINGS_H_
 #define TS2COREML_PLUGINS_NORM_NORM_LOWERINGS_H_
 

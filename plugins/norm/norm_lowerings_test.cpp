@@ -106,5 +106,94 @@ TEST(NormTest, LayerNormOverTrailingDims) {
   EXPECT_EQ(n.ArgInputIndex(*ln, "beta"), 3);
 }
 
+t::FakeNode GroupNorm(Shape x, int64_t groups, bool affine) {
+  t::FakeNode n("aten::group_norm");
+  n.Add(t::Value::Tensor(x)).Add(t::Value::Int(groups));
+  n.Add(affine ? t::Value::ConstTensor({x[1]}) : t::Value::None());
+  n.Add(affine ? t::Value::ConstTensor({x[1]}) : t::Value::None());
+  n.Add(t::Value::Float(1e-5)).Add(t::Value::Bool(true));
+  return n;
+}
+
+TEST(NormTest, GroupNormSweep) {
+  for (Shape x : {Shape{2, 8, 4, 4}, Shape{1, 6, 5}, Shape{3, 12}, Shape{1, 4, 2, 3, 2}}) {
+    for (int64_t groups : {1, 2, 4}) {
+      if (x[1] % groups != 0) continue;
+      for (bool affine : {false, true}) {
+        SCOPED_TRACE(t::TypeString(sdk::TensorType(T2C_DTYPE_FP32, x)) + " groups " +
+                     std::to_string(groups) + (affine ? " affine" : ""));
+        t::FakeNode n = GroupNorm(x, groups, affine);
+        n.Precision(T2C_DTYPE_FP16);
+        ASSERT_TRUE(n.Lower(Decl("aten::group_norm"))) << n.error();
+        EXPECT_EQ(n.compute_dtype(), T2C_DTYPE_FP32);
+        EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, x));
+        int64_t numel = 1;
+        for (int64_t d : x) numel *= d;
+        const t::FakeOp* ln = n.FindOp("layer_norm");
+        ASSERT_NE(ln, nullptr);
+        EXPECT_EQ(n.ArgType(*ln, "x").shape, (Shape{x[0], groups, numel / (x[0] * groups)}));
+        EXPECT_EQ(n.ArgInts(*ln, "axes"), (Shape{2}));
+        EXPECT_FALSE(ln->Has("gamma"));
+        EXPECT_FLOAT_EQ(n.ArgScalar(*ln, "epsilon"), 1e-5f);
+        std::vector<std::string> ops = {"reshape", "layer_norm", "reshape"};
+        // The [C] parameters are reshaped to [C, 1, ...] unless the input is [N, C].
+        if (affine && x.size() > 2) ops.insert(ops.end(), {"reshape", "mul", "reshape", "add"});
+        if (affine && x.size() == 2) ops.insert(ops.end(), {"mul", "add"});
+        EXPECT_EQ(n.op_types(), ops);
+        if (affine) {
+          Shape per_channel(x.size() - 1, 1);
+          per_channel[0] = x[1];
+          EXPECT_EQ(n.FindOp("mul")->output_types[0].shape, x);
+          if (x.size() > 2) EXPECT_EQ(n.ArgInts(*n.FindOp("reshape", 2), "shape"), per_channel);
+        }
+      }
+    }
+  }
+  t::FakeNode bad = GroupNorm({1, 6, 4, 4}, 4, false);
+  EXPECT_FALSE(bad.Infer(Decl("aten::group_norm")));
+  EXPECT_NE(bad.error().find("not divisible into 4 groups"), std::string::npos) << bad.error();
+}
+
+t::FakeNode InstanceNorm(Shape x, bool affine, bool stats, bool use_input_stats) {
+  t::FakeNode n("aten::instance_norm");
+  n.Add(t::Value::Tensor(x));
+  for (bool present : {affine, affine, stats, stats}) {
+    n.Add(present ? t::Value::ConstTensor({x[1]}) : t::Value::None());
+  }
+  n.Add(t::Value::Bool(use_input_stats)).Add(t::Value::Float(0.1)).Add(t::Value::Float(1e-5));
+  n.Add(t::Value::Bool(false));
+  return n;
+}
+
+TEST(NormTest, InstanceNormSweep) {
+  for (Shape x : {Shape{2, 3, 7}, Shape{1, 4, 5, 5}, Shape{1, 2, 3, 4, 5}}) {
+    for (bool affine : {false, true}) {
+      SCOPED_TRACE(t::TypeString(sdk::TensorType(T2C_DTYPE_FP32, x)) + (affine ? " affine" : ""));
+      t::FakeNode n = InstanceNorm(x, affine, false, true);
+      n.Precision(T2C_DTYPE_FP16);
+      ASSERT_TRUE(n.Lower(Decl("aten::instance_norm"))) << n.error();
+      EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, x));
+      Shape axes;
+      for (size_t i = 2; i < x.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+      EXPECT_EQ(n.ArgInts(*n.FindOp("layer_norm"), "axes"), axes);
+      EXPECT_EQ(n.ArgInputIndex(*n.FindOp("layer_norm"), "x"), 0);
+      EXPECT_EQ(n.op_types().size(), affine ? 5u : 1u);
+    }
+  }
+  // Running statistics: batch_norm in inference.
+  t::FakeNode running = InstanceNorm({1, 4, 5, 5}, true, true, false);
+  ASSERT_TRUE(running.Lower(Decl("aten::instance_norm"))) << running.error();
+  const t::FakeOp* bn = running.OutputOp();
+  ASSERT_EQ(bn->type, "batch_norm");
+  EXPECT_EQ(running.ArgInputIndex(*bn, "mean"), 3);
+  EXPECT_EQ(running.ArgInputIndex(*bn, "variance"), 4);
+  t::FakeNode missing = InstanceNorm({1, 4, 5, 5}, true, false, false);
+  EXPECT_FALSE(missing.Lower(Decl("aten::instance_norm")));
+  EXPECT_NE(missing.error().find("running_mean"), std::string::npos) << missing.error();
+  t::FakeNode rank2 = InstanceNorm({4, 5}, false, false, true);
+  EXPECT_FALSE(rank2.Lower(Decl("aten::instance_norm")));
+  EXPECT_NE(rank2.error().find("rank 3 or more"), std::string::npos) << rank2.error();
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -49,6 +51,50 @@ absl::StatusOr<std::string> ReadText(const char* text, absl::string_view what, s
     return absl::InvalidArgumentError(absl::StrCat(what, " contains non-printable characters"));
   }
   return copy;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+/// Checks the shape of a full schema, "ns::name[.overload](args) -> returns", and that it names an
+/// op the lowering claims (so a typo cannot register an op nobody lowers). Parsing proper is
+/// LibTorch's, when the core registers the schema.
+absl::Status ValidateSchema(const std::string& schema, const std::vector<std::string>& ops) {
+  const auto invalid = [&schema](absl::string_view problem) {
+    return absl::InvalidArgumentError(absl::StrCat("schema '", schema, "' ", problem));
+  };
+  const size_t open = schema.find('(');
+  const std::string_view name = open == std::string::npos
+                                    ? std::string_view()
+                                    : Trim(std::string_view(schema).substr(0, open));
+  if (open == std::string::npos || !ValidateOpName(name).ok()) {
+    return invalid("is not a full schema like 'ns::name(Tensor x) -> Tensor'");
+  }
+  int depth = 0;
+  size_t close = std::string::npos;
+  for (size_t i = open; i < schema.size() && close == std::string::npos; ++i) {
+    if (schema[i] == '(') ++depth;
+    if (schema[i] == ')' && --depth == 0) close = i;
+  }
+  if (close == std::string::npos) return invalid("has unbalanced parentheses");
+  const std::string_view returns = Trim(std::string_view(schema).substr(close + 1));
+  if (returns.substr(0, 2) != "->" || Trim(returns.substr(2)).empty()) {
+    return invalid("has no return type; write 'ns::name(Tensor x) -> Tensor'");
+  }
+  const std::string_view bare = name.substr(0, name.find('.', name.find("::") + 2));
+  const bool claimed = std::any_of(ops.begin(), ops.end(),
+                                   [&](const std::string& op) { return op == name || op == bare; });
+  if (!claimed) {
+    std::string claims;
+    for (const std::string& op : ops) absl::StrAppend(&claims, claims.empty() ? "" : ", ", op);
+    return invalid(absl::StrCat("declares ", absl::string_view(name.data(), name.size()),
+                                ", which the lowering does not claim (it claims ", claims,
+                                "); fix the schema's name or claim the op"));
+  }
+  return absl::OkStatus();
 }
 
 bool RoleTakesDtypes(t2c_input_role role) {
@@ -157,10 +203,7 @@ absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
         ReadText(decl.schemas[k], absl::StrCat("schema #", k), kMaxSchemaLength,
                  /*allow_null=*/false, /*allow_empty=*/false);
     if (!schema.ok()) return schema.status();
-    if (schema->find("::") == std::string::npos || schema->find('(') == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "schema '", *schema, "' is not a full schema like 'ns::name(Tensor x) -> Tensor'"));
-    }
+    if (absl::Status valid = ValidateSchema(*schema, out.ops); !valid.ok()) return valid;
     out.schemas.push_back(*std::move(schema));
   }
   return absl::OkStatus();

@@ -47,7 +47,7 @@ class DeclarationReaderTest : public ::testing::Test {
   std::string plugin_name_ = "test_plugin";
   std::string lowering_name_ = "relu";
   const char* ops_[3] = {"aten::relu", "aten::relu.out", "aten::relu"};
-  const char* schemas_[1] = {"testns::op(Tensor x) -> Tensor"};
+  const char* schemas_[1] = {"aten::relu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)"};
   t2c_input_decl inputs_[2];
   int user_data_ = 7;
   t2c_lowering_decl decl_;
@@ -81,7 +81,8 @@ TEST_F(DeclarationReaderTest, CopiesEveryField) {
   EXPECT_EQ(l.lower, &Lower);
   EXPECT_EQ(l.user_data, &user_data_);
   EXPECT_FALSE(l.passthrough());
-  EXPECT_THAT(l.schemas, ElementsAre("testns::op(Tensor x) -> Tensor"));
+  EXPECT_THAT(l.schemas,
+              ElementsAre("aten::relu.out(Tensor self, *, Tensor(a!) out) -> Tensor(a!)"));
   EXPECT_EQ(l.plugin, nullptr);
 }
 
@@ -143,7 +144,10 @@ TEST_F(DeclarationReaderTest, LargerFutureLayoutsUseTheirOwnStride) {
   const char* ops_a[] = {"aten::a"};
   const char* ops_b[] = {"aten::b"};
   Future future[2] = {{decl_, {~0ull, ~0ull, ~0ull}}, {decl_, {~0ull, ~0ull, ~0ull}}};
-  for (Future& f : future) f.v1.struct_size = sizeof(Future);
+  for (Future& f : future) {
+    f.v1.struct_size = sizeof(Future);
+    f.v1.num_schemas = 0;  // the schema names aten::relu.out, which these do not claim
+  }
   future[0].v1.name = "first";
   future[0].v1.ops = ops_a;
   future[0].v1.num_ops = 1;
@@ -200,6 +204,9 @@ TEST_F(DeclarationReaderTest, InvalidDeclarationsAreRefusedWithReason) {
   static const char* kUnqualified[] = {"relu"};
   static const char* kNullSchema[] = {nullptr};
   static const char* kBadSchema[] = {"not a schema"};
+  static const char* kUnbalancedSchema[] = {"aten::relu(Tensor x -> Tensor"};
+  static const char* kNoReturnSchema[] = {"aten::relu(Tensor x)"};
+  static const char* kUnclaimedSchema[] = {"mylib::fancy_gleu(Tensor x) -> Tensor"};
   const std::vector<InvalidCase> cases = {
       {"null plugin name", [](auto& i, auto&, auto*) { i.name = nullptr; }, "plugin name is null"},
       {"empty plugin name", [](auto& i, auto&, auto*) { i.name = ""; }, "plugin name is empty"},
@@ -269,6 +276,14 @@ TEST_F(DeclarationReaderTest, InvalidDeclarationsAreRefusedWithReason) {
       {"null schema", [](auto&, auto& d, auto*) { d.schemas = kNullSchema; }, "schema #0 is null"},
       {"not a schema", [](auto&, auto& d, auto*) { d.schemas = kBadSchema; },
        "schema 'not a schema' is not a full schema"},
+      {"unbalanced schema", [](auto&, auto& d, auto*) { d.schemas = kUnbalancedSchema; },
+       "schema 'aten::relu(Tensor x -> Tensor' has unbalanced parentheses"},
+      {"schema without return", [](auto&, auto& d, auto*) { d.schemas = kNoReturnSchema; },
+       "schema 'aten::relu(Tensor x)' has no return type"},
+      {"schema of an unclaimed op", [](auto&, auto& d, auto*) { d.schemas = kUnclaimedSchema; },
+       "schema 'mylib::fancy_gleu(Tensor x) -> Tensor' declares mylib::fancy_gleu, which the "
+       "lowering does not claim (it claims aten::relu, aten::relu.out); fix the schema's name or "
+       "claim the op"},
   };
   for (const InvalidCase& c : cases) {
     SCOPED_TRACE(c.what);

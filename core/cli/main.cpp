@@ -11,6 +11,7 @@
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
 #include "core/cli/registry_command.h"
+#include "core/cli/verify_command.h"
 #include "ts2coreml/plugin_abi.h"
 
 namespace ts2coreml::core {
@@ -26,6 +27,7 @@ const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"convert", RunConvert, ConvertUsage},
       {"registry", RunRegistry, RegistryUsage},
+      {"verify", RunVerify, VerifyUsage},
   };
   return commands;
 }

@@ -1,0 +1,327 @@
+#include "core/interp/interpreter.h"
+
+#include <c10/util/Exception.h>
+
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/errors.h"
+#include "core/interp/op_table.h"
+#include "core/mil/fp16.h"
+
+namespace ts2coreml::interp {
+namespace {
+
+using core::Error;
+using core::ErrorClass;
+
+std::vector<int64_t> ShapeOf(const milspec::TensorType& t) {
+  std::vector<int64_t> shape;
+  for (const milspec::Dimension& d : t.dimensions()) {
+    shape.push_back(d.has_constant() ? static_cast<int64_t>(d.constant().size()) : -1);
+  }
+  return shape;
+}
+
+std::string TypeString(milspec::DataType dtype, at::IntArrayRef shape) {
+  return absl::StrCat(DataTypeName(dtype), "[", absl::StrJoin(shape, ","), "]");
+}
+
+std::string DeclaredString(const milspec::TensorType& t) {
+  std::vector<std::string> dims;
+  for (int64_t d : ShapeOf(t)) dims.push_back(d < 0 ? "?" : absl::StrCat(d));
+  return absl::StrCat(DataTypeName(t.datatype()), "[", absl::StrJoin(dims, ","), "]");
+}
+
+std::string OpName(const milspec::Operation& op) {
+  auto it = op.attributes().find("name");
+  if (it != op.attributes().end() && it->second.has_immediatevalue() &&
+      it->second.immediatevalue().tensor().has_strings() &&
+      it->second.immediatevalue().tensor().strings().values_size() == 1) {
+    return it->second.immediatevalue().tensor().strings().values(0);
+  }
+  return op.outputs_size() > 0 ? op.outputs(0).name() : std::string("?");
+}
+
+at::Tensor FromFloats(const std::vector<float>& values, const std::vector<int64_t>& shape) {
+  return at::from_blob(const_cast<float*>(values.data()), shape, at::kFloat).clone();
+}
+
+}  // namespace
+
+absl::StatusOr<Value> ValueFromProto(const mil::Package& package, const milspec::Value& value) {
+  if (!value.has_type() || !value.type().has_tensortype()) {
+    return absl::InvalidArgumentError("a value that is not a tensor");
+  }
+  const milspec::TensorType& type = value.type().tensortype();
+  Value v;
+  v.dtype = type.datatype();
+  std::vector<int64_t> shape = ShapeOf(type);
+  int64_t numel = 1;
+  for (int64_t d : shape) {
+    if (d < 0) return absl::InvalidArgumentError("a constant with an unknown dimension");
+    numel *= d;
+  }
+  if (value.has_blobfilevalue()) {
+    absl::StatusOr<std::vector<float>> floats = mil::ReadConstFloats(package, value);
+    if (!floats.ok()) return floats.status();
+    v.tensor = FromFloats(*floats, shape).to(StorageType(v.dtype));
+    return v;
+  }
+  if (!value.has_immediatevalue() || !value.immediatevalue().has_tensor()) {
+    return absl::InvalidArgumentError("a value that is neither immediate nor in a blob file");
+  }
+  const milspec::TensorValue& tv = value.immediatevalue().tensor();
+  std::vector<float> f;
+  std::vector<int64_t> ints;
+  bool is_int = false;
+  if (tv.has_floats()) {
+    f.assign(tv.floats().values().begin(), tv.floats().values().end());
+  } else if (tv.has_doubles()) {
+    f.assign(tv.doubles().values().begin(), tv.doubles().values().end());
+  } else if (tv.has_ints()) {
+    ints.assign(tv.ints().values().begin(), tv.ints().values().end());
+    is_int = true;
+  } else if (tv.has_longints()) {
+    ints.assign(tv.longints().values().begin(), tv.longints().values().end());
+    is_int = true;
+  } else if (tv.has_bools()) {
+    for (bool b : tv.bools().values()) ints.push_back(b ? 1 : 0);
+    is_int = true;
+  } else if (tv.has_strings()) {
+    v.strings.assign(tv.strings().values().begin(), tv.strings().values().end());
+    if (static_cast<int64_t>(v.strings.size()) != numel) {
+      return absl::InvalidArgumentError(absl::StrCat("a string constant of ", numel,
+                                                     " elements holds ", v.strings.size()));
+    }
+    return v;
+  } else if (tv.has_bytes()) {
+    const std::string& b = tv.bytes().values();
+    if (v.dtype == milspec::FLOAT16) {
+      for (size_t i = 0; i + 1 < b.size(); i += 2) {
+        uint16_t h;
+        std::memcpy(&h, b.data() + i, 2);
+        f.push_back(mil::HalfToFloat(h));
+      }
+    } else if (v.dtype == milspec::INT8) {
+      for (char c : b) ints.push_back(static_cast<int8_t>(c));
+      is_int = true;
+    } else if (v.dtype == milspec::UINT8 || v.dtype == milspec::BOOL) {
+      for (char c : b) ints.push_back(static_cast<uint8_t>(c));
+      is_int = true;
+    } else {
+      return absl::UnimplementedError(
+          absl::StrCat("raw bytes of dtype ", DataTypeName(v.dtype), " are not supported"));
+    }
+  }
+  const int64_t count = is_int ? static_cast<int64_t>(ints.size()) : static_cast<int64_t>(f.size());
+  if (count != numel) {
+    return absl::InvalidArgumentError(absl::StrCat("a constant of type ",
+                                                   DeclaredString(type), " holds ", count,
+                                                   " elements"));
+  }
+  at::Tensor t = is_int ? at::tensor(ints, at::kLong).reshape(shape) : FromFloats(f, shape);
+  v.tensor = t.to(StorageType(v.dtype));
+  if (v.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
+  return v;
+}
+
+absl::StatusOr<Interpreter> Interpreter::Load(const std::filesystem::path& package_dir) {
+  absl::StatusOr<mil::Package> package = mil::ReadPackage(package_dir);
+  if (!package.ok()) {
+    return Error(ErrorClass::kPackage,
+                 absl::StrCat(package_dir.string(), ": ", package.status().message()));
+  }
+  return FromPackage(*std::move(package));
+}
+
+absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
+  const std::string where = package.root.string();
+  if (absl::Status s = mil::ValidatePackage(package); !s.ok()) {
+    return Error(ErrorClass::kPackage, absl::StrCat(where, ": ", s.message()));
+  }
+  Interpreter interp;
+  interp.package_ = std::make_shared<const mil::Package>(std::move(package));
+  const mil::Package& pkg = *interp.package_;
+  absl::StatusOr<const milspec::Block*> block = mil::MainBlock(pkg);
+  if (!block.ok()) return Error(ErrorClass::kPackage, absl::StrCat(where, ": ", block.status().message()));
+  interp.block_ = *block;
+  for (const auto& [k, v] : pkg.model.description().metadata().userdefined()) {
+    interp.metadata_[k] = v;
+  }
+  const milspec::Function& main = pkg.model.mlprogram().functions().at("main");
+  std::map<std::string, const milspec::TensorType*> types;
+  for (const milspec::NamedValueType& in : main.inputs()) {
+    const milspec::TensorType& t = in.type().tensortype();
+    interp.inputs_.push_back({in.name(), t.datatype(), ShapeOf(t)});
+    types[in.name()] = &t;
+  }
+  // Every op type must be known before anything runs: report all unknown ones at once.
+  std::set<std::string> unknown;
+  const OpTable& table = BuiltinOps();
+  auto consts = std::make_shared<std::map<std::string, Value>>();
+  for (const milspec::Operation& op : interp.block_->operations()) {
+    for (const milspec::NamedValueType& out : op.outputs()) {
+      types[out.name()] = &out.type().tensortype();
+    }
+    if (op.blocks_size() > 0) {
+      return Error(ErrorClass::kPackage,
+                   absl::StrCat(where, ": op '", OpName(op), "' (", op.type(),
+                                ") has nested blocks; the interpreter does not run control flow"));
+    }
+    if (op.type() == "const") {
+      auto val = op.attributes().find("val");
+      if (val == op.attributes().end() || op.outputs_size() != 1) {
+        return Error(ErrorClass::kPackage,
+                     absl::StrCat(where, ": const '", OpName(op), "' has no 'val' or not one output"));
+      }
+      absl::StatusOr<Value> v = ValueFromProto(pkg, val->second);
+      if (!v.ok()) {
+        return Error(ErrorClass::kPackage, absl::StrCat(where, ": const '", OpName(op),
+                                                        "': ", v.status().message()));
+      }
+      (*consts)[op.outputs(0).name()] = *std::move(v);
+      continue;
+    }
+    if (table.Find(op.type()) == nullptr) unknown.insert(op.type());
+  }
+  if (!unknown.empty()) {
+    return Error(ErrorClass::kPackage,
+                 absl::StrCat(where, ": the interpreter does not implement MIL op",
+                              unknown.size() > 1 ? "s " : " ", absl::StrJoin(unknown, ", "),
+                              "; add it to core/interp (see docs/verify.md)"));
+  }
+  for (const std::string& name : interp.block_->outputs()) {
+    auto it = types.find(name);
+    if (it == types.end()) {
+      return Error(ErrorClass::kPackage, absl::StrCat(where, ": block output '", name, "' is undefined"));
+    }
+    interp.outputs_.push_back({name, it->second->datatype(), ShapeOf(*it->second)});
+  }
+  interp.consts_ = std::move(consts);
+  return interp;
+}
+
+absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tensor>& inputs,
+                                           const RunOptions& options) const {
+  at::NoGradGuard no_grad;
+  std::map<std::string, Value> env;
+  for (const Feature& in : inputs_) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end()) {
+      return Error(ErrorClass::kInputSpec, absl::StrCat("no value given for input '", in.name, "'"));
+    }
+    const at::Tensor& t = it->second;
+    bool shape_ok = static_cast<int64_t>(in.shape.size()) == t.dim();
+    for (size_t d = 0; shape_ok && d < in.shape.size(); ++d) {
+      shape_ok = in.shape[d] < 0 || in.shape[d] == t.size(static_cast<int64_t>(d));
+    }
+    if (!shape_ok) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("input '", in.name, "' has shape [", absl::StrJoin(t.sizes(), ","),
+                                "], the package expects ", TypeString(in.dtype, in.shape)));
+    }
+    Value v;
+    v.dtype = in.dtype;
+    v.tensor = t.to(StorageType(in.dtype)).contiguous();
+    if (in.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
+    env[in.name] = std::move(v);
+  }
+  auto lookup = [&](const std::string& name) -> const Value* {
+    if (auto it = env.find(name); it != env.end()) return &it->second;
+    if (auto it = consts_->find(name); it != consts_->end()) return &it->second;
+    return nullptr;
+  };
+  std::vector<Value> inline_values;  // keeps inline arguments alive during one op
+  const OpTable& table = BuiltinOps();
+  for (const milspec::Operation& op : block_->operations()) {
+    if (op.type() == "const") continue;
+    const std::string name = OpName(op);
+    auto fail = [&](ErrorClass c, absl::string_view message) {
+      return Error(c, absl::StrCat("op '", name, "' (", op.type(), "): ", std::string(message)));
+    };
+    std::map<std::string, std::vector<const Value*>> bound;
+    inline_values.clear();
+    inline_values.reserve(64);
+    for (const auto& [arg_name, arg] : op.inputs()) {
+      std::vector<const Value*>& slot = bound[arg_name];
+      for (const milspec::Argument::Binding& b : arg.arguments()) {
+        if (b.has_value()) {
+          absl::StatusOr<Value> v = ValueFromProto(*package_, b.value());
+          if (!v.ok()) return fail(ErrorClass::kPackage, v.status().message());
+          if (inline_values.size() == inline_values.capacity()) {
+            return fail(ErrorClass::kPackage, "too many inline arguments");
+          }
+          inline_values.push_back(*std::move(v));
+          slot.push_back(&inline_values.back());
+        } else {
+          const Value* v = lookup(b.name());
+          if (v == nullptr) {
+            return fail(ErrorClass::kPackage,
+                        absl::StrCat("input '", arg_name, "' names undefined var '", b.name(), "'"));
+          }
+          slot.push_back(v);
+        }
+      }
+    }
+    OpContext ctx(op, std::move(bound));
+    try {
+      table.Find(op.type())(ctx);
+    } catch (const OpError& e) {
+      return fail(ErrorClass::kPackage, e.what());
+    } catch (const c10::Error& e) {
+      return fail(ErrorClass::kPackage, e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      return fail(ErrorClass::kPackage, e.what());
+    }
+    for (int i = 0; i < op.outputs_size(); ++i) {
+      const milspec::NamedValueType& decl = op.outputs(i);
+      auto it = ctx.outputs().find(i);
+      if (it == ctx.outputs().end()) {
+        return fail(ErrorClass::kPackage, absl::StrCat("output ", i, " ('", decl.name(),
+                                                       "') was not produced"));
+      }
+      Value v = std::move(it->second);
+      const milspec::TensorType& want = decl.type().tensortype();
+      // Integer types narrower than int32 are held as int32; accept them as declared.
+      const bool dtype_ok = v.dtype == want.datatype() ||
+                            (IsIntType(v.dtype) && IsIntType(want.datatype()));
+      bool shape_ok = true;
+      if (!v.is_string()) {
+        const std::vector<int64_t> shape = ShapeOf(want);
+        shape_ok = static_cast<int64_t>(shape.size()) == v.tensor.dim();
+        for (size_t d = 0; shape_ok && d < shape.size(); ++d) {
+          shape_ok = shape[d] < 0 || shape[d] == v.tensor.size(static_cast<int64_t>(d));
+        }
+      }
+      if (!dtype_ok || !shape_ok) {
+        return fail(ErrorClass::kCheckFailed,
+                    absl::StrCat("output '", decl.name(), "' is ",
+                                 v.is_string() ? DataTypeName(v.dtype)
+                                               : TypeString(v.dtype, v.tensor.sizes()),
+                                 " but the package declares ", DeclaredString(want)));
+      }
+      v.dtype = want.datatype();
+      if (v.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
+      env[decl.name()] = std::move(v);
+    }
+  }
+  RunResult result;
+  for (const Feature& out : outputs_) {
+    const Value* v = lookup(out.name);
+    if (v == nullptr || v->is_string()) {
+      return Error(ErrorClass::kPackage, absl::StrCat("block output '", out.name, "' has no tensor value"));
+    }
+    result.outputs[out.name] = v->tensor;
+  }
+  if (options.keep_intermediates) {
+    result.values = std::move(env);
+    for (const auto& [k, v] : *consts_) result.values.emplace(k, v);
+  }
+  return result;
+}
+
+}  // namespace ts2coreml::interp

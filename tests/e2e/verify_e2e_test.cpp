@@ -1,0 +1,341 @@
+// End to end: `ts2coreml verify` on the test models converted by the CLI, in fp32 and fp16, and
+// on packages broken on purpose (a corrupted conv weight, a changed conv padding), which verify
+// must fail and `--localize` must pin on the broken op.
+//
+// To verify another model, add its name to VerifiedModels() (make_models.py must make it; the
+// input shape comes from the model's .json facts).
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/json.h"
+#include "core/mil/package_reader.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/cli_runner.h"
+
+namespace ts2coreml {
+namespace {
+
+namespace fs = std::filesystem;
+namespace milspec = CoreML::Specification::MILSpec;
+using ::testing::HasSubstr;
+using testing::CliResult;
+using testing::RunProgram;
+using testing::TempDir;
+
+struct VerifiedModel {
+  std::string name;
+  /// Cosine the fp16 package must reach: 0.999 unless FP16 itself cannot (docs/verify.md lists
+  /// each exception with its measured figure; never below 0.995).
+  double fp16_min_cosine = 0.999;
+};
+
+void PrintTo(const VerifiedModel& m, std::ostream* os) { *os << m.name; }
+
+std::vector<VerifiedModel> VerifiedModels() {
+  return {{"mobilenet_v3_large"}, {"mobilenet_v2"}, {"resnet18"}, {"mobilenet_v3_large_half"},
+          {"bn_after_concat"}};
+}
+
+std::string ReadText(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// "1x3x224x224" from the model's facts (make_models.py).
+std::string InputShape(const std::string& model) {
+  absl::StatusOr<json::Value> facts =
+      json::Parse(ReadText(fs::path(TS2COREML_TEST_MODELS_DIR) / (model + ".json")));
+  std::vector<int64_t> dims;
+  if (facts.ok()) {
+    if (const json::Value* s = facts->Find("input_shape")) {
+      for (const json::Value& d : s->array) dims.push_back(static_cast<int64_t>(d.number));
+    }
+  }
+  return absl::StrJoin(dims, "x");
+}
+
+fs::path ModelPath(const std::string& model) {
+  return fs::path(TS2COREML_TEST_MODELS_DIR) / (model + ".pt");
+}
+
+/// Packages converted once per test binary, shared by the tests that read them.
+class Packages {
+ public:
+  static Packages& Get() {
+    static Packages* p = new Packages;
+    return *p;
+  }
+  /// The package of `model` in `precision`; converts it on first use. Empty on failure.
+  fs::path Of(const std::string& model, const std::string& precision, std::string* log) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string key = model + "." + precision;
+    auto it = done_.find(key);
+    if (it != done_.end()) return it->second;
+    const fs::path out = dir_ / (key + ".mlpackage");
+    CliResult r = RunProgram(TS2COREML_CLI, {"convert", ModelPath(model).string(), "-o",
+                                             out.string(), "--input", "x:" + InputShape(model),
+                                             "--precision", precision, "--quiet"});
+    *log = r.output;
+    if (r.exit_code != 0) return {};
+    done_[key] = out;
+    return out;
+  }
+
+ private:
+  TempDir dir_;
+  std::mutex mu_;
+  std::map<std::string, fs::path> done_;
+};
+
+struct Verified {
+  CliResult cli;
+  json::Value report;
+};
+
+Verified Verify(const std::string& model, const fs::path& pkg, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"verify", ModelPath(model).string(), pkg.string(), "--json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  Verified v;
+  v.cli = RunProgram(TS2COREML_CLI, args);
+  // stdout holds the JSON report, stderr (interleaved) at most one error line after it.
+  const std::string& out = v.cli.output;
+  const size_t begin = out.find('{');
+  const size_t end = out.rfind('}');
+  if (begin != std::string::npos && end != std::string::npos) {
+    absl::StatusOr<json::Value> j = json::Parse(out.substr(begin, end - begin + 1));
+    if (j.ok()) v.report = *j;
+  }
+  return v;
+}
+
+double Number(const json::Value& v, const char* key) {
+  const json::Value* f = v.Find(key);
+  return f != nullptr && f->kind == json::Value::Kind::kNumber ? f->number : -1;
+}
+
+class VerifyModelTest
+    : public ::testing::TestWithParam<std::tuple<VerifiedModel, std::string>> {};
+
+TEST_P(VerifyModelTest, PackageMatchesLibTorch) {
+  const auto& [model, precision] = GetParam();
+  std::string log;
+  const fs::path pkg = Packages::Get().Of(model.name, precision, &log);
+  ASSERT_FALSE(pkg.empty()) << log;
+  const double min_cosine = precision == "fp16" ? model.fp16_min_cosine : 0.99999;
+  Verified v = Verify(model.name, pkg,
+                      {"--runs", "2", "--min-cosine", absl::StrCat(min_cosine)});
+  ASSERT_EQ(v.cli.exit_code, 0) << v.cli.output;
+  EXPECT_EQ(v.report.Find("precision") ? v.report.Find("precision")->string : "", precision);
+  const json::Value* outputs = v.report.Find("outputs");
+  ASSERT_NE(outputs, nullptr) << v.cli.output;
+  ASSERT_FALSE(outputs->array.empty());
+  for (const json::Value& o : outputs->array) {
+    EXPECT_GE(Number(o, "cosine"), min_cosine) << v.cli.output;
+    EXPECT_GE(Number(o, "max_abs_error"), 0);
+    // Verify compares real numbers: an fp16 package is never bit-identical to LibTorch.
+    if (precision == "fp16") EXPECT_GT(Number(o, "max_abs_error"), 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, VerifyModelTest,
+    ::testing::Combine(::testing::ValuesIn(VerifiedModels()), ::testing::Values("fp32", "fp16")),
+    [](const auto& info) {
+      return std::get<0>(info.param).name + "_" + std::get<1>(info.param);
+    });
+
+// ---- broken packages ---------------------------------------------------------------------------
+
+/// Copies `pkg` to `dir`/broken.mlpackage.
+fs::path CopyPackage(const fs::path& pkg, const TempDir& dir) {
+  const fs::path out = dir / "broken.mlpackage";
+  fs::copy(pkg, out, fs::copy_options::recursive);
+  return out;
+}
+
+struct ConvInfo {
+  std::string output;              ///< the conv's output var
+  const milspec::Operation* weight = nullptr;  ///< the const op of its weight
+  const milspec::Operation* pad = nullptr;     ///< the const op of its pad
+};
+
+/// The conv ops of the main block, in order.
+std::vector<ConvInfo> Convs(const mil::Package& pkg) {
+  std::map<std::string, const milspec::Operation*> consts;
+  std::vector<ConvInfo> convs;
+  absl::StatusOr<const milspec::Block*> block = mil::MainBlock(pkg);
+  if (!block.ok()) return convs;
+  for (const milspec::Operation& op : (*block)->operations()) {
+    if (op.type() == "const") consts[op.outputs(0).name()] = &op;
+    if (op.type() != "conv") continue;
+    ConvInfo c;
+    c.output = op.outputs(0).name();
+    auto input = [&](const char* name) -> const milspec::Operation* {
+      auto it = op.inputs().find(name);
+      if (it == op.inputs().end() || it->second.arguments_size() != 1) return nullptr;
+      auto k = consts.find(it->second.arguments(0).name());
+      return k == consts.end() ? nullptr : k->second;
+    };
+    c.weight = input("weight");
+    c.pad = input("pad");
+    convs.push_back(c);
+  }
+  return convs;
+}
+
+/// Overwrites the first 64 elements of the conv weight's blob data in weight.bin with 4.0.
+::testing::AssertionResult CorruptWeights(const fs::path& pkg_dir, int conv_index,
+                                          std::string* conv_output) {
+  absl::StatusOr<mil::Package> pkg = mil::ReadPackage(pkg_dir);
+  if (!pkg.ok()) return ::testing::AssertionFailure() << pkg.status();
+  std::vector<ConvInfo> convs = Convs(*pkg);
+  if (conv_index >= static_cast<int>(convs.size()) || convs[conv_index].weight == nullptr) {
+    return ::testing::AssertionFailure() << "no conv " << conv_index << " with a const weight";
+  }
+  const milspec::Value& val = convs[conv_index].weight->attributes().at("val");
+  if (!val.has_blobfilevalue()) return ::testing::AssertionFailure() << "weight not in weight.bin";
+  const bool fp16 = val.type().tensortype().datatype() == milspec::FLOAT16;
+  std::fstream f(pkg->weights_path, std::ios::in | std::ios::out | std::ios::binary);
+  uint64_t data_offset = 0;
+  f.seekg(static_cast<std::streamoff>(val.blobfilevalue().offset() + 16));
+  f.read(reinterpret_cast<char*>(&data_offset), 8);
+  f.seekp(static_cast<std::streamoff>(data_offset));
+  for (int i = 0; i < 64; ++i) {
+    if (fp16) {
+      const uint16_t four = 0x4400;  // 4.0 in binary16
+      f.write(reinterpret_cast<const char*>(&four), 2);
+    } else {
+      const float four = 4.0f;
+      f.write(reinterpret_cast<const char*>(&four), 4);
+    }
+  }
+  if (!f) return ::testing::AssertionFailure() << "cannot rewrite " << pkg->weights_path;
+  *conv_output = convs[conv_index].output;
+  return ::testing::AssertionSuccess();
+}
+
+std::string FirstJumpVar(const Verified& v) {
+  const json::Value* loc = v.report.Find("localize");
+  if (loc == nullptr) return "<no localize report>";
+  const json::Value* jump = loc->Find("first_jump");
+  if (jump == nullptr || jump->kind != json::Value::Kind::kObject) return "<no jump>";
+  const json::Value* var = jump->Find("var");
+  return var ? var->string : "<no var>";
+}
+
+class CorruptedWeightsTest
+    : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
+
+TEST_P(CorruptedWeightsTest, VerifyFailsAndLocalizeNamesTheConv) {
+  const auto& [precision, conv_index] = GetParam();
+  std::string log;
+  const fs::path pkg = Packages::Get().Of("mobilenet_v2", precision, &log);
+  ASSERT_FALSE(pkg.empty()) << log;
+  TempDir dir;
+  const fs::path broken = CopyPackage(pkg, dir);
+  std::string conv;
+  ASSERT_TRUE(CorruptWeights(broken, conv_index, &conv));
+  Verified v = Verify("mobilenet_v2", broken, {"--localize"});
+  EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
+  EXPECT_THAT(v.cli.output, HasSubstr("differs from LibTorch"));
+  EXPECT_EQ(FirstJumpVar(v), conv) << v.cli.output.substr(0, 4000);
+  // The report names the TorchScript op and its source line.
+  const json::Value* jump = v.report.Find("localize") ? v.report.Find("localize")->Find("first_jump")
+                                                      : nullptr;
+  ASSERT_NE(jump, nullptr);
+  EXPECT_EQ(jump->Find("torch_op") ? jump->Find("torch_op")->string : "", "aten::_convolution");
+  EXPECT_FALSE(jump->Find("source") == nullptr || jump->Find("source")->string.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(FirstAndMiddleConv, CorruptedWeightsTest,
+                         ::testing::Combine(::testing::Values("fp32", "fp16"),
+                                            ::testing::Values(0, 20)),
+                         [](const auto& info) {
+                           return absl::StrCat(std::get<0>(info.param), "_conv",
+                                               std::get<1>(info.param));
+                         });
+
+TEST(VerifyBrokenPackageTest, ChangedConvPaddingFails) {
+  std::string log;
+  const fs::path pkg = Packages::Get().Of("mobilenet_v2", "fp32", &log);
+  ASSERT_FALSE(pkg.empty()) << log;
+  TempDir dir;
+  const fs::path broken = CopyPackage(pkg, dir);
+  absl::StatusOr<mil::Package> p = mil::ReadPackage(broken);
+  ASSERT_TRUE(p.ok()) << p.status();
+  // The first conv with pad [1, 1, 1, 1] gets [0, 2, 0, 2]: same output shape, shifted window.
+  std::string changed;
+  milspec::Block* block = &(*p->model.mutable_mlprogram()->mutable_functions())["main"]
+                               .mutable_block_specializations()
+                               ->begin()
+                               ->second;
+  std::vector<ConvInfo> convs = Convs(*p);
+  for (const ConvInfo& c : convs) {
+    if (c.pad == nullptr) continue;
+    const auto& ints = c.pad->attributes().at("val").immediatevalue().tensor().ints().values();
+    if (ints.size() == 4 && ints[0] == 1 && ints[1] == 1 && ints[2] == 1 && ints[3] == 1) {
+      changed = c.pad->outputs(0).name();
+      break;
+    }
+  }
+  ASSERT_FALSE(changed.empty()) << "no conv with pad [1, 1, 1, 1]";
+  for (milspec::Operation& op : *block->mutable_operations()) {
+    if (op.type() != "const" || op.outputs(0).name() != changed) continue;
+    auto* ints = (*op.mutable_attributes())["val"]
+                     .mutable_immediatevalue()
+                     ->mutable_tensor()
+                     ->mutable_ints()
+                     ->mutable_values();
+    ints->Set(0, 0);
+    ints->Set(1, 2);
+    ints->Set(2, 0);
+    ints->Set(3, 2);
+  }
+  std::string bytes;
+  ASSERT_TRUE(p->model.SerializeToString(&bytes));
+  std::ofstream(p->model_path, std::ios::binary | std::ios::trunc) << bytes;
+  Verified v = Verify("mobilenet_v2", broken);
+  EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
+  EXPECT_THAT(v.cli.output, HasSubstr("differs from LibTorch"));
+}
+
+TEST(VerifyCliTest, InputsFromNpyAndUsageErrors) {
+  std::string log;
+  const fs::path pkg = Packages::Get().Of("bn_after_concat", "fp32", &log);
+  ASSERT_FALSE(pkg.empty()) << log;
+  TempDir dir;
+  // A float64 .npy of zeros written by hand: header padded to 64 bytes.
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 32, 32), }";
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string npy("\x93NUMPY\x01\x00", 8);
+  npy += static_cast<char>(header.size());
+  npy += '\0';
+  npy += header + std::string(3 * 32 * 32 * 8, '\0');
+  std::ofstream(dir / "x.npy", std::ios::binary) << npy;
+  Verified v = Verify("bn_after_concat", pkg, {"--input", "x=" + (dir / "x.npy").string()});
+  EXPECT_EQ(v.cli.exit_code, 0) << v.cli.output;
+  EXPECT_EQ(Number(v.report, "runs"), 1);
+
+  CliResult wrong = RunProgram(TS2COREML_CLI, {"verify", ModelPath("bn_after_concat").string(),
+                                               pkg.string(), "--input", "y=" + (dir / "x.npy").string()});
+  EXPECT_EQ(wrong.exit_code, 5) << wrong.output;
+  CliResult usage = RunProgram(TS2COREML_CLI, {"verify", pkg.string()});
+  EXPECT_EQ(usage.exit_code, 2) << usage.output;
+  CliResult not_pkg = RunProgram(TS2COREML_CLI, {"verify", ModelPath("bn_after_concat").string(),
+                                                 (dir / "x.npy").string()});
+  EXPECT_EQ(not_pkg.exit_code, 8) << not_pkg.output;
+}
+
+}  // namespace
+}  // namespace ts2coreml

@@ -310,6 +310,7 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
   struct Mapped {
     std::string var;
     const json::Value* entry;
+    torch::jit::Value* value;
   };
   std::vector<Mapped> mapped;
   for (const auto& [var, entry] : map->object) {
@@ -317,21 +318,33 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
     if (value == nullptr) continue;
     auto v = by_name.find(value->string);
     if (v == by_name.end() || v->second->type()->kind() != c10::TypeKind::TensorType) continue;
-    graph->registerOutput(v->second);
-    mapped.push_back({var, &entry});
+    mapped.push_back({var, &entry, v->second});
   }
+  // A method returns one value: the original outputs and every mapped value, as one tuple. Each
+  // mapped value is cloned right where it is produced: later in-place ops (relu_, hardtanh_)
+  // would otherwise change the tensor returned.
+  std::vector<torch::jit::Value*> returned(graph->outputs().begin(), graph->outputs().end());
+  for (const Mapped& m : mapped) {
+    torch::jit::WithInsertPoint after(m.value->node()->next());
+    returned.push_back(graph->insert(c10::aten::clone, {m.value}));
+  }
+  torch::jit::Node* tuple = graph->insertNode(graph->createTuple(returned));
+  while (!graph->outputs().empty()) graph->eraseOutput(0);
+  graph->registerOutput(tuple->output());
   torch::jit::GraphFunction fn("localize", graph, nullptr);
   torch::jit::Stack stack;
   stack.emplace_back(canonical->frozen._ivalue());
   for (const std::string& name : canonical->input_names) stack.emplace_back(inputs.at(name));
   (void)ts_inputs;
   fn.run(stack);
-  if (stack.size() != base_outputs + mapped.size()) {
+  if (stack.size() != 1 || !stack[0].isTuple() ||
+      stack[0].toTupleRef().elements().size() != base_outputs + mapped.size()) {
     return Error(ErrorClass::kInternal, "the instrumented TorchScript graph returned too few values");
   }
+  const auto& elements = stack[0].toTupleRef().elements();
   std::map<std::string, std::pair<at::Tensor, const json::Value*>> reference;
   for (size_t i = 0; i < mapped.size(); ++i) {
-    const c10::IValue& v = stack[base_outputs + i];
+    const c10::IValue& v = elements[base_outputs + i];
     if (v.isTensor()) reference[mapped[i].var] = {v.toTensor(), mapped[i].entry};
   }
   std::map<std::string, at::Tensor> pkg_inputs;

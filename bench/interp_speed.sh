@@ -15,7 +15,7 @@ models=("$@")
 if [ ${#models[@]} -eq 0 ]; then
   models=(mobilenet_v3_large mobilenet_v2 resnet18 bn_after_concat)
 fi
-cli="$build/core/ts2coreml"
+cli="$build/bin/ts2coreml"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "| model | precision | LibTorch forward (ms) | interpreter (ms) | ratio |"

@@ -10,8 +10,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/base/json.h"
 #include "absl/strings/string_view.h"
+#include "core/base/json.h"
 #include "core/mil/fp16.h"
 #include "core/mil/package_writer.h"
 #include "core/mil/weight_blob.h"
@@ -22,7 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace spec_pb = CoreML::Specification;
 namespace mil_pb = CoreML::Specification::MILSpec;
-
 
 absl::StatusOr<std::string> ReadWholeFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -91,12 +90,19 @@ std::optional<uint32_t> BlobCodeFor(mil_pb::DataType t) {
   }
 }
 
-// Element count of a tensor type; nullopt when a dimension is unknown.
+// More elements than any tensor can hold: byte counts of larger ones overflow 64 bits, so the
+// reader refuses them instead of comparing wrapped sizes (found by fuzz/package_fuzzer.cpp).
+constexpr uint64_t kMaxElements = uint64_t{1} << 48;
+
+// Element count of a tensor type; nullopt when a dimension is unknown. Saturates at
+// kMaxElements + 1 on overflow.
 std::optional<uint64_t> StaticNumel(const mil_pb::TensorType& t) {
   uint64_t n = 1;
   for (const mil_pb::Dimension& d : t.dimensions()) {
     if (!d.has_constant()) return std::nullopt;
-    n *= d.constant().size();
+    if (__builtin_mul_overflow(n, d.constant().size(), &n) || n > kMaxElements) {
+      n = kMaxElements + 1;
+    }
   }
   return n;
 }
@@ -297,6 +303,10 @@ class Validator {
     }
     const std::optional<uint64_t> numel = StaticNumel(vt);
     if (!numel) return Invalid(absl::StrCat(label, " 'val' has an unknown dimension"));
+    if (*numel > kMaxElements) {
+      return Invalid(
+          absl::StrCat(label, " 'val' of type ", TypeString(vt), " has more than 2^48 elements"));
+    }
     const mil_pb::DataType dtype = vt.datatype();
     if (val.has_immediatevalue()) return ValidateImmediate(val, dtype, *numel, label);
     if (val.has_blobfilevalue()) return ValidateBlob(val.blobfilevalue(), dtype, *numel, label);
@@ -591,6 +601,10 @@ absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
   const mil_pb::TensorType& type = value.type().tensortype();
   const std::optional<uint64_t> numel = StaticNumel(type);
   if (!numel) return absl::InvalidArgumentError("the value has an unknown dimension");
+  if (*numel > kMaxElements) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the value of type ", TypeString(type), " has more than 2^48 elements"));
+  }
   const mil_pb::DataType dtype = type.datatype();
   std::vector<float> out;
   auto from_bytes = [&](const absl::string_view bytes) -> absl::Status {

@@ -16,19 +16,46 @@
 namespace ts2coreml::core {
 namespace {
 
-/// The first line of an exception message: LibTorch appends C++ stack traces.
+/// The first non-empty line of an exception message (LibTorch appends C++ stack traces, and
+/// some messages, such as the unknown-op one, start with a blank line), without the
+/// "[enforce fail at file.cc:123] . " prefix of c10 checks.
 std::string FirstLine(const std::string& text) {
-  std::string line = std::string(text.substr(0, text.find('\n')));
+  size_t begin = 0;
+  std::string line;
+  while (begin < text.size() && line.empty()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    line = text.substr(begin, end - begin);
+    if (line.find_first_not_of(" \t\r") == std::string::npos) line.clear();
+    begin = end + 1;
+  }
+  if (line.rfind("[enforce fail at ", 0) == 0) {
+    const size_t close = line.find("] ");
+    if (close != std::string::npos) {
+      line = line.substr(close + 2);
+      if (line.rfind(". ", 0) == 0) line = line.substr(2);
+    }
+  }
+  const size_t first = line.find_first_not_of(" \t");
+  line = first == std::string::npos ? std::string() : line.substr(first);
   return line.empty() ? "unknown error" : line;
 }
 
-/// Explains a failure of torch::jit::load; unknown ops get a hint.
+/// Explains a failure of torch::jit::load; unknown ops and newer file formats get a hint.
 absl::Status LoadError(const std::string& path, const std::string& message) {
   if (message.find("nknown builtin op") != std::string::npos) {
     return Error(ErrorClass::kModel,
                  absl::StrCat(path, ": ", message,
-                              " (saved by a newer PyTorch, or a custom op: a plugin can declare "
-                              "the op's schema)"));
+                              " (saved by a newer PyTorch than LibTorch 1.13 knows, or a custom "
+                              "op: a plugin can declare the op's schema)"));
+  }
+  if (message.find("maximum supported version") != std::string::npos) {
+    // LibTorch goes on to suggest upgrading PyTorch, which is not what a converter user can do.
+    const std::string what = message.substr(0, message.find(" The version of your PyTorch"));
+    return Error(ErrorClass::kModel,
+                 absl::StrCat(path, ": ", what,
+                              " (saved by a newer PyTorch than LibTorch 1.13 reads; save the model "
+                              "again with PyTorch 1.13)"));
   }
   return Error(ErrorClass::kModel, absl::StrCat(path, ": cannot load TorchScript: ", message));
 }

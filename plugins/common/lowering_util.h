@@ -60,6 +60,21 @@ inline sdk::Expected<int64_t> ReadAxis(const sdk::NodeView& ctx, uint32_t input,
   return a;
 }
 
+/// The type of an operand that may be a tensor or a number (a number is the rank-0 tensor the core
+/// makes of it: INT32, FP32 or BOOL). Use in `infer` for TENSOR-role inputs that accept numbers.
+inline sdk::Expected<sdk::TensorType> OperandType(const sdk::NodeView& ctx, uint32_t input) {
+  switch (ctx.input_kind(input)) {
+    case T2C_KIND_INT:
+      return sdk::TensorType(T2C_DTYPE_INT32, {});
+    case T2C_KIND_FLOAT:
+      return sdk::TensorType(T2C_DTYPE_FP32, {});
+    case T2C_KIND_BOOL:
+      return sdk::TensorType(T2C_DTYPE_BOOL, {});
+    default:
+      return ctx.InputType(input);
+  }
+}
+
 /// True when every value is `v`.
 inline bool AllEqual(const std::vector<int64_t>& values, int64_t v) {
   for (int64_t x : values) {

@@ -76,8 +76,8 @@ Status LowerMul(LowerContext& ctx) {
 
 /// The broadcast type of inputs 0 and 1 (numbers are rank 0), float when `force_float`.
 Status InferBinary(InferContext& ctx, bool force_float) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, 0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, OperandType(ctx, 1));
   std::vector<int64_t> shape;
   if (!BroadcastShapes(a.shape, b.shape, &shape)) {
     return ctx.Error(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
@@ -111,6 +111,169 @@ Status LowerDiv(LowerContext& ctx) {
   return ctx.EmitOutput(mode.empty() ? "real_div" : "floor_div", {{"x", x}, {"y", y}});
 }
 
+/// floor_divide(self, other): floor rounding (ATen 1.13+); integer operands stay integer.
+Status InferFloorDivide(InferContext& ctx) { return InferBinary(ctx, /*force_float=*/false); }
+
+Status LowerFloorDivide(LowerContext& ctx) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "floor_divide", &x, &y, &out));
+  return ctx.EmitOutput("floor_div", {{"x", x}, {"y", y}});
+}
+
+/// remainder(self, other): Python modulo, the sign of the divisor, as MIL mod (numpy mod).
+Status LowerRemainder(LowerContext& ctx) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "remainder", &x, &y, &out));
+  return ctx.EmitOutput("mod", {{"x", x}, {"y", y}});
+}
+
+/// pow(self, exponent) for float results; MIL pow takes float operands of one dtype.
+Status LowerPow(LowerContext& ctx) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "pow", &x, &y, &out));
+  return ctx.EmitOutput("pow", {{"x", x}, {"y", y}});
+}
+
+Status InferFloatBinary(InferContext& ctx) { return InferBinary(ctx, /*force_float=*/true); }
+
+/// rsub(self, other, alpha) = other - alpha * self.
+Status LowerRsub(LowerContext& ctx) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "rsub", &x, &y, &out));
+  double alpha = 1.0;
+  if (ctx.num_inputs() > 2 && !ctx.IsNone(2)) {
+    TS2COREML_ASSIGN_OR_RETURN(alpha, ctx.Float(2));
+  }
+  if (alpha != 1.0) {
+    Var a;
+    if (out.is_float()) {
+      TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstFloat(out.dtype, static_cast<float>(alpha)));
+    } else {
+      if (alpha != std::floor(alpha)) {
+        return ctx.Error("rsub: alpha " + FormatNumber(alpha) +
+                         " must be integral for integer operands");
+      }
+      TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstInt(static_cast<int64_t>(alpha)));
+    }
+    TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+    TS2COREML_ASSIGN_OR_RETURN(x, ctx.Emit1("mul", {{"x", x}, {"y", a}}, xt));
+  }
+  return ctx.EmitOutput("sub", {{"x", y}, {"y", x}});
+}
+
+/// The MIL op of a comparison node ("aten::eq.Scalar" -> "equal").
+const char* ComparisonOp(const std::string& kind) {
+  const std::string base = kind.substr(0, kind.find('.'));
+  if (base == "aten::eq") return "equal";
+  if (base == "aten::ne") return "not_equal";
+  if (base == "aten::lt") return "less";
+  if (base == "aten::le") return "less_equal";
+  if (base == "aten::gt") return "greater";
+  return "greater_equal";
+}
+
+/// Whether a comparison's `other` is a host number (the .Scalar overloads).
+bool IsScalarComparison(const sdk::NodeView& ctx) {
+  const std::string k = ctx.kind();
+  return k.size() > 7 && k.compare(k.size() - 7, 7, ".Scalar") == 0;
+}
+
+/// Comparisons give a bool tensor of the broadcast shape. A number operand is read on the host
+/// and stored in the dtype of the tensor it is compared with, as ATen promotes it.
+Status InferComparison(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, 0));
+  TensorType b(a.dtype, {});
+  if (!IsScalarComparison(ctx)) {
+    TS2COREML_ASSIGN_OR_RETURN(b, OperandType(ctx, 1));
+  }
+  std::vector<int64_t> shape;
+  if (!BroadcastShapes(a.shape, b.shape, &shape)) {
+    return ctx.Error(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
+                     FormatInts(b.shape) + " do not broadcast");
+  }
+  if (a.dtype == T2C_DTYPE_BOOL || b.dtype == T2C_DTYPE_BOOL) {
+    return ctx.Error(ctx.kind() +
+                     ": comparing bool tensors is not supported (MIL compares "
+                     "numbers only)");
+  }
+  if (a.is_float() != b.is_float()) {
+    return ctx.Error(ctx.kind() +
+                     ": comparing a float with an integer tensor is not "
+                     "supported; cast one operand first");
+  }
+  if (IsScalarComparison(ctx) && !a.is_float()) {
+    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(1));
+    if (v != std::floor(v)) {
+      return ctx.Error(ctx.kind() +
+                       ": comparing an integer tensor with the non-integral "
+                       "number " +
+                       FormatNumber(v) + " is not supported");
+    }
+  }
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_BOOL, shape));
+}
+
+Status LowerComparison(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  Var y;
+  if (IsScalarComparison(ctx)) {
+    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(1));
+    if (xt.is_float()) {
+      TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstFloat(xt.dtype, static_cast<float>(v)));
+    } else {
+      TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstInt(static_cast<int64_t>(v)));
+    }
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(y, ctx.Input(1));
+    TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
+    if (xt.dtype != yt.dtype) {
+      return ctx.Error(ctx.kind() + ": operand dtypes " + std::to_string(xt.dtype) + " and " +
+                       std::to_string(yt.dtype) + " differ (the core must plan them alike)");
+    }
+  }
+  return ctx.EmitOutput(ComparisonOp(ctx.kind()), {{"x", x}, {"y", y}});
+}
+
+/// masked_fill(self, mask, value): self's shape (mask broadcasts to it).
+Status InferMaskedFill(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType mask, ctx.InputType(1));
+  std::vector<int64_t> shape;
+  if (!BroadcastShapes(x.shape, mask.shape, &shape) || shape != x.shape) {
+    return ctx.Error("masked_fill: mask " + FormatInts(mask.shape) +
+                     " does not broadcast to the input " + FormatInts(x.shape));
+  }
+  if (mask.dtype != T2C_DTYPE_BOOL) {
+    return ctx.Error("masked_fill: the mask must be a bool tensor");
+  }
+  if (ctx.kind() == "aten::masked_fill.Tensor") {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType v, OperandType(ctx, 2));
+    if (v.rank() != 0) {
+      return ctx.Error("masked_fill: value must be a 0-d tensor, got " + FormatInts(v.shape));
+    }
+  }
+  return ctx.SetOutputType(0, x);
+}
+
+/// select(cond=mask, a=value, b=self); the value is planned in self's dtype.
+Status LowerMaskedFill(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var mask, ctx.Input(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.Input(2));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType vt, ctx.TypeOf(value));
+  if (vt.dtype != out.dtype) {
+    return ctx.Error("masked_fill: value dtype " + std::to_string(vt.dtype) +
+                     " differs from the input dtype " + std::to_string(out.dtype));
+  }
+  return ctx.EmitOutput("select", {{"cond", mask}, {"a", value}, {"b", x}});
+}
+
 constexpr const char* kAddOps[] = {"aten::add.Tensor", "aten::add.Scalar"};
 constexpr const char* kSubOps[] = {"aten::sub.Tensor", "aten::sub.Scalar"};
 constexpr t2c_input_decl kAddSubInputs[] = {
@@ -136,6 +299,39 @@ constexpr t2c_input_decl kDivModeInputs[] = {
     sdk::Host("rounding_mode", T2C_INPUT_OPTIONAL),
 };
 
+constexpr const char* kFloorDivideOps[] = {"aten::floor_divide", "aten::floor_divide.Scalar"};
+constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar"};
+constexpr t2c_input_decl kIntFloatBinaryInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+};
+constexpr const char* kPowOps[] = {"aten::pow.Tensor_Scalar", "aten::pow.Tensor_Tensor",
+                                   "aten::pow.Scalar"};
+constexpr t2c_input_decl kPowInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT),
+    sdk::Tensor("exponent", T2C_MASK_FLOAT),
+};
+constexpr const char* kRsubOps[] = {"aten::rsub.Tensor", "aten::rsub.Scalar"};
+constexpr const char* kComparisonOps[] = {"aten::eq.Tensor", "aten::ne.Tensor", "aten::lt.Tensor",
+                                          "aten::le.Tensor", "aten::gt.Tensor", "aten::ge.Tensor"};
+constexpr t2c_input_decl kComparisonInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+};
+constexpr const char* kComparisonScalarOps[] = {"aten::eq.Scalar", "aten::ne.Scalar",
+                                                "aten::lt.Scalar", "aten::le.Scalar",
+                                                "aten::gt.Scalar", "aten::ge.Scalar"};
+constexpr t2c_input_decl kComparisonScalarInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Host("other"),
+};
+constexpr const char* kMaskedFillOps[] = {"aten::masked_fill.Scalar", "aten::masked_fill.Tensor"};
+constexpr t2c_input_decl kMaskedFillInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("mask", T2C_DTYPE_BIT(T2C_DTYPE_BOOL)),
+    sdk::Tensor("value", T2C_MASK_FLOAT_INT),
+};
+
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("add", kAddOps, kAddSubInputs, T2C_FP16_NATIVE, T2C_INFER_BROADCAST, nullptr,
                   sdk::LowerFn<LowerAdd>),
@@ -145,6 +341,21 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerMul>),
     sdk::Lowering("div", kDivOps, kDivInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferDiv>, sdk::LowerFn<LowerDiv>),
+    sdk::Lowering("floor_divide", kFloorDivideOps, kIntFloatBinaryInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferFloorDivide>, sdk::LowerFn<LowerFloorDivide>),
+    sdk::Lowering("remainder", kRemainderOps, kIntFloatBinaryInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferFloorDivide>, sdk::LowerFn<LowerRemainder>),
+    sdk::Lowering("pow", kPowOps, kPowInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferFloatBinary>, sdk::LowerFn<LowerPow>),
+    sdk::Lowering("rsub", kRsubOps, kAddSubInputs, T2C_FP16_NATIVE, T2C_INFER_BROADCAST, nullptr,
+                  sdk::LowerFn<LowerRsub>),
+    sdk::Lowering("comparison", kComparisonOps, kComparisonInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferComparison>, sdk::LowerFn<LowerComparison>),
+    sdk::Lowering("comparison_scalar", kComparisonScalarOps, kComparisonScalarInputs,
+                  T2C_FP16_NATIVE, T2C_INFER_CUSTOM, sdk::InferFn<InferComparison>,
+                  sdk::LowerFn<LowerComparison>),
+    sdk::Lowering("masked_fill", kMaskedFillOps, kMaskedFillInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferMaskedFill>, sdk::LowerFn<LowerMaskedFill>),
     sdk::Lowering("div_rounding", kDivModeOps, kDivModeInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferDiv>, sdk::LowerFn<LowerDiv>),
 };

@@ -170,5 +170,97 @@ TEST(FakeHostTest, ContractViolationsAreReported) {
   }
 }
 
+TEST(ElementwiseTest, FloorDivideRemainderPowRsub) {
+  struct Case {
+    std::string op;
+    t::Value a, b;
+    t2c_dtype out_dtype;
+    std::string mil;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"aten::floor_divide", t::Value::Tensor({2, 3}, T2C_DTYPE_INT32),
+            t::Value::Tensor({3}, T2C_DTYPE_INT32), T2C_DTYPE_INT32, "floor_div"},
+           {"aten::floor_divide.Scalar", t::Value::Tensor({2, 3}), t::Value::Int(2), T2C_DTYPE_FP32,
+            "floor_div"},
+           {"aten::remainder.Scalar", t::Value::Tensor({4}, T2C_DTYPE_INT32), t::Value::Int(7),
+            T2C_DTYPE_INT32, "mod"},
+           {"aten::remainder.Tensor", t::Value::Tensor({4}), t::Value::Tensor({1}), T2C_DTYPE_FP32,
+            "mod"},
+           {"aten::pow.Tensor_Scalar", t::Value::Tensor({2, 2}), t::Value::Float(-0.5),
+            T2C_DTYPE_FP32, "pow"},
+           {"aten::pow.Tensor_Scalar", t::Value::Tensor({2, 2}), t::Value::Int(2), T2C_DTYPE_FP32,
+            "pow"},
+       }) {
+    t::FakeNode n(c.op);
+    n.Add(c.a).Add(c.b);
+    ASSERT_TRUE(n.Lower(Decl(c.op))) << c.op << ": " << n.error();
+    EXPECT_EQ(n.inferred().dtype, c.out_dtype) << c.op;
+    const t::FakeOp* op = n.OutputOp();
+    ASSERT_NE(op, nullptr);
+    EXPECT_EQ(op->type, c.mil) << c.op;
+    EXPECT_EQ(n.ArgType(*op, "x").dtype, n.ArgType(*op, "y").dtype) << c.op;
+  }
+  // rsub(self, other, alpha) = other - alpha * self.
+  t::FakeNode r("aten::rsub.Scalar");
+  r.Add(t::Value::Tensor({2, 2})).Add(t::Value::Float(1.0)).Add(t::Value::Float(2.0));
+  ASSERT_TRUE(r.Lower(Decl("aten::rsub.Scalar"))) << r.error();
+  EXPECT_EQ(r.op_types(), (Ops{"mul", "sub"}));
+  const t::FakeOp* sub = r.OutputOp();
+  EXPECT_EQ(r.ArgScalar(*sub, "x"), 1.0);
+  EXPECT_EQ(r.Producer(r.ArgVar(*sub, "y")), &r.ops()[0]);
+  EXPECT_EQ(r.ArgScalar(r.ops()[0], "y"), 2.0);
+}
+
+TEST(ElementwiseTest, ComparisonsGiveBool) {
+  const std::vector<std::pair<std::string, std::string>> ops = {
+      {"aten::eq", "equal"},      {"aten::ne", "not_equal"}, {"aten::lt", "less"},
+      {"aten::le", "less_equal"}, {"aten::gt", "greater"},   {"aten::ge", "greater_equal"}};
+  for (const auto& [op, mil] : ops) {
+    t::FakeNode s(op + ".Scalar");
+    s.Add(t::Value::Tensor({64, 49, 49})).Add(t::Value::Int(0));
+    s.Precision(T2C_DTYPE_FP16);
+    ASSERT_TRUE(s.Lower(Decl(op + ".Scalar"))) << op << ": " << s.error();
+    EXPECT_EQ(s.inferred(), sdk::TensorType(T2C_DTYPE_BOOL, {64, 49, 49}));
+    EXPECT_EQ(s.OutputOp()->type, mil);
+    // The number is stored in the dtype of the tensor it is compared with.
+    EXPECT_EQ(s.ArgType(*s.OutputOp(), "y").dtype, T2C_DTYPE_FP16);
+    EXPECT_EQ(s.ArgScalar(*s.OutputOp(), "y"), 0.0);
+
+    t::FakeNode t2(op + ".Tensor");
+    t2.Add(t::Value::Tensor({3, 1}, T2C_DTYPE_INT32)).Add(t::Value::Tensor({4}, T2C_DTYPE_INT32));
+    ASSERT_TRUE(t2.Lower(Decl(op + ".Tensor"))) << op << ": " << t2.error();
+    EXPECT_EQ(t2.inferred(), sdk::TensorType(T2C_DTYPE_BOOL, {3, 4}));
+  }
+  t::FakeNode mixed("aten::eq.Tensor");
+  mixed.Add(t::Value::Tensor({3})).Add(t::Value::Tensor({3}, T2C_DTYPE_INT32));
+  EXPECT_FALSE(mixed.Infer(Decl("aten::eq.Tensor")));
+  t::FakeNode frac("aten::eq.Scalar");
+  frac.Add(t::Value::Tensor({3}, T2C_DTYPE_INT32)).Add(t::Value::Float(0.5));
+  EXPECT_FALSE(frac.Infer(Decl("aten::eq.Scalar")));
+  EXPECT_NE(frac.error().find("non-integral"), std::string::npos) << frac.error();
+}
+
+TEST(ElementwiseTest, MaskedFillIsSelect) {
+  t::FakeNode n("aten::masked_fill.Scalar");
+  n.Add(t::Value::Tensor({64, 49, 49}))
+      .Add(t::Value::Tensor({1, 49, 49}, T2C_DTYPE_BOOL))
+      .Add(t::Value::Float(-100.0));
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::masked_fill.Scalar"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{64, 49, 49}));
+  const t::FakeOp* op = n.OutputOp();
+  ASSERT_EQ(op->type, "select");
+  EXPECT_EQ(op->ArgNames(), (Ops{"cond", "a", "b"}));
+  EXPECT_EQ(n.ArgType(*op, "cond").dtype, T2C_DTYPE_BOOL);
+  EXPECT_EQ(n.ArgScalar(*op, "a"), -100.0);
+  EXPECT_EQ(n.ArgType(*op, "a").dtype, T2C_DTYPE_FP16);
+  EXPECT_EQ(n.ArgInputIndex(*op, "b"), 0);
+
+  t::FakeNode wide("aten::masked_fill.Scalar");
+  wide.Add(t::Value::Tensor({1, 49})).Add(t::Value::Tensor({4, 49}, T2C_DTYPE_BOOL));
+  wide.Add(t::Value::Float(0));
+  EXPECT_FALSE(wide.Infer(Decl("aten::masked_fill.Scalar")));
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

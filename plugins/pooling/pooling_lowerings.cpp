@@ -219,7 +219,46 @@ Status InferAdaptiveAvgPool(InferContext& ctx) {
   return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, shape));
 }
 
-/// Global pooling -> reduce_mean; evenly dividing sizes -> avg_pool; otherwise refused.
+/// ATen's adaptive pooling bin i of `out` over `in`: [floor(i * in / out), ceil((i + 1) * in /
+/// out)).
+std::pair<int64_t, int64_t> AdaptiveBin(int64_t i, int64_t in, int64_t out) {
+  return {(i * in) / out, ((i + 1) * in + out - 1) / out};
+}
+
+/// Uneven adaptive average pooling along one spatial axis, exactly as ATen bins it: per output
+/// bin, slice_by_index + reduce_mean (keep_dims), then one concat. A rectangle's average is the
+/// average over rows of the row averages, so the axes are pooled one after the other.
+Expected<Var> AdaptiveAxis(LowerContext& ctx, Var x, TensorType xt, int64_t axis, int64_t out) {
+  const int64_t in = xt.shape[axis];
+  std::vector<Var> bins;
+  TensorType bin_type = xt;
+  bin_type.shape[axis] = 1;
+  for (int64_t i = 0; i < out; ++i) {
+    auto [start, end] = AdaptiveBin(i, in, out);
+    std::vector<int64_t> begin(xt.rank(), 0), stop = xt.shape;
+    begin[axis] = start;
+    stop[axis] = end;
+    TensorType slice_type = xt;
+    slice_type.shape[axis] = end - start;
+    TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.ConstInts(begin));
+    TS2COREML_ASSIGN_OR_RETURN(Var e, ctx.ConstInts(stop));
+    TS2COREML_ASSIGN_OR_RETURN(
+        Var s, ctx.Emit1("slice_by_index", {{"x", x}, {"begin", b}, {"end", e}}, slice_type));
+    TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({axis}));
+    TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(true));
+    TS2COREML_ASSIGN_OR_RETURN(
+        Var m, ctx.Emit1("reduce_mean", {{"x", s}, {"axes", axes}, {"keep_dims", keep}}, bin_type));
+    bins.push_back(m);
+  }
+  xt.shape[axis] = out;
+  TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(axis));
+  TS2COREML_ASSIGN_OR_RETURN(Var interleave, ctx.ConstBool(false));
+  return ctx.Emit1("concat", {{"values", bins}, {"axis", axis_var}, {"interleave", interleave}},
+                   xt);
+}
+
+/// Global pooling -> reduce_mean; evenly dividing sizes -> avg_pool; otherwise ATen's uneven
+/// bins, one axis at a time (AdaptiveAxis).
 Status LowerAdaptiveAvgPool(LowerContext& ctx) {
   const std::string op = ctx.kind();
   TensorType xt;
@@ -227,6 +266,7 @@ Status LowerAdaptiveAvgPool(LowerContext& ctx) {
   const size_t n = size.size();
   std::vector<int64_t> in(xt.shape.end() - n, xt.shape.end());
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType planned_x, ctx.TypeOf(x));
   if (AllEqual(size, 1)) {
     std::vector<int64_t> axes;
     for (size_t i = 0; i < n; ++i) axes.push_back(-static_cast<int64_t>(n - i));
@@ -234,14 +274,22 @@ Status LowerAdaptiveAvgPool(LowerContext& ctx) {
     TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(true));
     return ctx.EmitOutput("reduce_mean", {{"x", x}, {"axes", axes_var}, {"keep_dims", keep}});
   }
-  std::vector<int64_t> kernel;
-  for (size_t i = 0; i < n; ++i) {
-    if (in[i] % size[i] != 0) {
-      return ctx.Error(op + ": input size " + FormatInts(in) + " is not divisible by output_size " +
-                       FormatInts(size) + "; MIL has no adaptive pooling with uneven windows");
+  bool even = true;
+  for (size_t i = 0; i < n; ++i) even &= in[i] % size[i] == 0;
+  if (!even) {
+    Var cur = x;
+    TensorType ct = planned_x;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t axis = ct.rank() - static_cast<int64_t>(n) + static_cast<int64_t>(i);
+      if (ct.shape[axis] == size[i]) continue;
+      TS2COREML_ASSIGN_OR_RETURN(cur, AdaptiveAxis(ctx, cur, ct, axis, size[i]));
+      ct.shape[axis] = size[i];
     }
-    kernel.push_back(in[i] / size[i]);
+    return ctx.SetOutput(0, cur);
   }
+  std::vector<int64_t> kernel;
+  for (size_t i = 0; i < n; ++i) kernel.push_back(in[i] / size[i]);
+  if (AllEqual(kernel, 1)) return ctx.EmitOutput("identity", {{"x", x}});
   TS2COREML_ASSIGN_OR_RETURN(Var kernel_sizes, ctx.ConstInts(kernel));
   TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(kernel));
   TS2COREML_ASSIGN_OR_RETURN(Var pad_type, ctx.ConstString("valid"));

@@ -171,13 +171,46 @@ TEST(PoolingTest, AdaptiveDivisibleIsAvgPool) {
   EXPECT_EQ(n.ArgScalar(*op, "exclude_padding_from_average"), 1);
 }
 
-TEST(PoolingTest, AdaptiveUnevenIsRefused) {
+TEST(PoolingTest, AdaptiveUnevenUsesAtenBins) {
+  // 7 -> 3: ATen's bins are [0, 3), [2, 5), [4, 7) (floor(i*7/3), ceil((i+1)*7/3)).
   t::FakeNode n = Adaptive({1, 8, 7, 7}, {3, 3});
-  ASSERT_TRUE(n.Infer(Decl("aten::adaptive_avg_pool2d")));
-  EXPECT_FALSE(n.Lower(Decl("aten::adaptive_avg_pool2d")));
-  EXPECT_NE(n.error().find("input size [7, 7] is not divisible by output_size [3, 3]"),
-            std::string::npos)
-      << n.error();
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 8, 3, 3}));
+  ASSERT_EQ(n.ops().size(), 14u);  // per axis: 3 x (slice_by_index, reduce_mean) + concat
+  const std::vector<std::pair<int64_t, int64_t>> bins = {{0, 3}, {2, 5}, {4, 7}};
+  for (int axis = 0; axis < 2; ++axis) {
+    for (int i = 0; i < 3; ++i) {
+      const t::FakeOp* slice = n.FindOp("slice_by_index", axis * 3 + i);
+      ASSERT_NE(slice, nullptr);
+      EXPECT_EQ(n.ArgInts(*slice, "begin")[2 + axis], bins[i].first);
+      EXPECT_EQ(n.ArgInts(*slice, "end")[2 + axis], bins[i].second);
+      const t::FakeOp* mean = n.FindOp("reduce_mean", axis * 3 + i);
+      EXPECT_EQ(n.ArgInts(*mean, "axes"), Shape{2 + axis});
+      EXPECT_EQ(n.ArgScalar(*mean, "keep_dims"), 1);
+    }
+    EXPECT_EQ(n.ArgScalar(*n.FindOp("concat", axis), "axis"), 2 + axis);
+  }
+  EXPECT_EQ(n.OutputOp()->type, "concat");
+  EXPECT_EQ(n.OutputOp()->output_types[0], sdk::TensorType(T2C_DTYPE_FP16, {1, 8, 3, 3}));
+}
+
+TEST(PoolingTest, AdaptiveUnevenOnOneAxisOnly) {
+  // 13 x 6 -> 6 x 6: only the first axis has uneven bins; the second is left as it is.
+  t::FakeNode n = Adaptive({1, 4, 13, 6}, {6, 6});
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 6, 6}));
+  EXPECT_EQ(n.ops().size(), 13u);
+  // Bin 5 of 13 -> 6: [floor(65/6), ceil(78/6)) = [10, 13).
+  const t::FakeOp* last = n.FindOp("slice_by_index", 5);
+  EXPECT_EQ(n.ArgInts(*last, "begin")[2], 10);
+  EXPECT_EQ(n.ArgInts(*last, "end")[2], 13);
+}
+
+TEST(PoolingTest, AdaptiveSameSizeIsIdentity) {
+  t::FakeNode n = Adaptive({1, 256, 6, 6}, {6, 6});
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.op_types(), std::vector<std::string>{"identity"});
 }
 
 TEST(PoolingTest, AdaptiveUnbatched) {

@@ -237,7 +237,7 @@ constexpr const char* kReshapeOps[] = {"aten::reshape", "aten::view"};
 constexpr t2c_input_decl kReshapeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("shape")};
 constexpr const char* kPermuteOps[] = {"aten::permute"};
 constexpr t2c_input_decl kPermuteInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dims")};
-constexpr const char* kTransposeOps[] = {"aten::transpose.int"};
+constexpr const char* kTransposeOps[] = {"aten::transpose.int", "aten::swapaxes", "aten::swapdims"};
 constexpr t2c_input_decl kTransposeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim0"),
                                                sdk::Host("dim1")};
 constexpr const char* kUnsqueezeOps[] = {"aten::unsqueeze"};

@@ -219,6 +219,7 @@ class FakeNode {
     Reset(decl);
     phase_ = Phase::kInfer;
     inferred_.assign(num_outputs_, std::nullopt);
+    inferred_lists_.assign(num_outputs_, std::nullopt);
     if (inputs_.size() > decl.num_inputs) {
       return Violation("node has " + std::to_string(inputs_.size()) + " inputs, decl declares " +
                        std::to_string(decl.num_inputs));
@@ -239,6 +240,15 @@ class FakeNode {
     phase_ = Phase::kNone;
     if (!ok) return false;
     for (uint32_t i = 0; i < num_outputs_; ++i) {
+      if (inferred_lists_[i]) {
+        for (const TensorType& t : *inferred_lists_[i]) {
+          if (t.dtype == T2C_DTYPE_FP16) {
+            return Violation("infer must report float outputs as FP32 (list output " +
+                             std::to_string(i) + ")");
+          }
+        }
+        continue;
+      }
       if (!inferred_[i]) return Violation("infer left output " + std::to_string(i) + " unset");
       if (inferred_[i]->dtype == T2C_DTYPE_FP16) {
         return Violation("infer must report float outputs as FP32 (output " + std::to_string(i) +
@@ -259,7 +269,9 @@ class FakeNode {
     phase_ = Phase::kNone;
     if (!CheckStatus(s, "lower")) return false;
     for (uint32_t i = 0; i < num_outputs_; ++i) {
-      if (outputs_[i] == 0) return Violation("lower left output " + std::to_string(i) + " unbound");
+      if (inferred_lists_[i] ? !output_lists_[i] : outputs_[i] == 0) {
+        return Violation("lower left output " + std::to_string(i) + " unbound");
+      }
     }
     return true;
   }
@@ -277,6 +289,23 @@ class FakeNode {
   /// Planned type of output i (after Lower).
   TensorType planned(uint32_t i = 0) const {
     return i < planned_.size() ? planned_[i] : TensorType();
+  }
+  /// Whether output i was inferred as a Tensor[] list.
+  bool is_list_output(uint32_t i = 0) const {
+    return i < inferred_lists_.size() && inferred_lists_[i].has_value();
+  }
+  /// Inferred element types of list output i (float class as FP32); empty when not a list.
+  std::vector<TensorType> inferred_list(uint32_t i = 0) const {
+    return is_list_output(i) ? *inferred_lists_[i] : std::vector<TensorType>();
+  }
+  /// Planned element types of list output i (after Lower).
+  std::vector<TensorType> planned_list(uint32_t i = 0) const {
+    return i < planned_lists_.size() ? planned_lists_[i] : std::vector<TensorType>();
+  }
+  /// The vars bound to list output i (empty when unbound).
+  std::vector<t2c_var> output_list(uint32_t i = 0) const {
+    return i < output_lists_.size() && output_lists_[i] ? *output_lists_[i]
+                                                        : std::vector<t2c_var>();
   }
   t2c_dtype compute_dtype() const { return compute_; }
   t2c_dtype param_dtype() const { return param_; }
@@ -365,7 +394,9 @@ class FakeNode {
     vars_.clear();
     next_var_ = 1;
     outputs_.assign(num_outputs_, 0);
+    output_lists_.assign(num_outputs_, std::nullopt);
     planned_.clear();
+    planned_lists_.assign(num_outputs_, {});
     input_vars_.clear();
     list_vars_.clear();
     inferred_done_ = false;
@@ -455,6 +486,9 @@ class FakeNode {
   t2c_dtype PlannedTensorDtype(t2c_dtype dtype, t2c_dtype_mask mask) const {
     bool float_node = false;
     for (const auto& t : inferred_) float_node |= t && t->is_float();
+    for (const auto& l : inferred_lists_) {
+      for (size_t k = 0; l && k < l->size(); ++k) float_node |= (*l)[k].is_float();
+    }
     if (dtype == T2C_DTYPE_FP16 || dtype == T2C_DTYPE_FP32) return compute_;
     if ((mask & T2C_DTYPE_BIT(dtype)) != 0 && !(float_node && (mask & T2C_MASK_FLOAT) != 0)) {
       return dtype;
@@ -472,8 +506,17 @@ class FakeNode {
     if (decl.fp16_policy == T2C_FP16_FP32_PARAMS && fp32_params_allowed_) param_ = T2C_DTYPE_FP32;
     if (param_override_) param_ = *param_override_;
     planned_.clear();
-    for (const auto& t : inferred_) {
-      TensorType p = *t;
+    planned_lists_.assign(num_outputs_, {});
+    for (uint32_t i = 0; i < num_outputs_; ++i) {
+      if (inferred_lists_[i]) {
+        for (TensorType p : *inferred_lists_[i]) {
+          if (p.is_float()) p.dtype = compute_;
+          planned_lists_[i].push_back(p);
+        }
+        planned_.push_back(TensorType());
+        continue;
+      }
+      TensorType p = *inferred_[i];
       if (p.is_float()) p.dtype = compute_;
       planned_.push_back(p);
     }
@@ -661,6 +704,10 @@ class FakeNode {
     FakeNode* n = Self(c);
     if (!n->InPhase(Phase::kInfer, "set_output_type")) return T2C_ERROR;
     if (i >= n->num_outputs_) return n->Err("set_output_type: output out of range");
+    if (n->inferred_lists_[i]) {
+      n->Violation("output " + std::to_string(i) + " set both as a list and as a tensor");
+      return T2C_ERROR;
+    }
     n->inferred_[i] = TensorType(*type);
     return T2C_OK;
   }
@@ -860,6 +907,10 @@ class FakeNode {
     FakeNode* n = Self(c);
     if (!n->InPhase(Phase::kLower, "set_output")) return T2C_ERROR;
     if (i >= n->num_outputs_) return n->Err("set_output: output out of range");
+    if (n->inferred_lists_[i]) {
+      n->Violation("set_output on list output " + std::to_string(i) + "; use set_output_list");
+      return T2C_ERROR;
+    }
     if (!n->HasVar(var)) {
       n->Violation("set_output with unknown var " + std::to_string(var));
       return T2C_ERROR;
@@ -877,15 +928,67 @@ class FakeNode {
     n->outputs_[i] = var;
     return T2C_OK;
   }
-  static t2c_status SetOutputListTypes(t2c_context* c, uint32_t, const t2c_tensor_type*,
-                                       uint32_t) {
-    return Self(c)->Err("set_output_list_types: list outputs are not modelled by the fake host");
+  static t2c_status SetOutputListTypes(t2c_context* c, uint32_t i, const t2c_tensor_type* types,
+                                       uint32_t count) {
+    FakeNode* n = Self(c);
+    if (!n->InPhase(Phase::kInfer, "set_output_list_types")) return T2C_ERROR;
+    if (i >= n->num_outputs_) return n->Err("set_output_list_types: output out of range");
+    if (count > 0 && types == nullptr) {
+      n->Violation("set_output_list_types with null types");
+      return T2C_ERROR;
+    }
+    if (n->inferred_[i]) {
+      n->Violation("output " + std::to_string(i) + " set both as a tensor and as a list");
+      return T2C_ERROR;
+    }
+    std::vector<TensorType> list;
+    for (uint32_t k = 0; k < count; ++k) list.emplace_back(types[k]);
+    n->inferred_lists_[i] = std::move(list);
+    return T2C_OK;
   }
-  static t2c_status OutputListType(t2c_context* c, uint32_t, uint32_t, t2c_tensor_type*) {
-    return Self(c)->Err("output_list_type: list outputs are not modelled by the fake host");
+  static t2c_status OutputListType(t2c_context* c, uint32_t i, uint32_t k, t2c_tensor_type* out) {
+    FakeNode* n = Self(c);
+    if (!n->InPhase(Phase::kLower, "output_list_type")) return T2C_ERROR;
+    if (i >= n->num_outputs_ || !n->inferred_lists_[i]) {
+      return n->Err("output_list_type: output " + std::to_string(i) + " is not a list");
+    }
+    if (k >= n->planned_lists_[i].size()) {
+      return n->Err("output_list_type: no element " + std::to_string(k) + " in output " +
+                    std::to_string(i));
+    }
+    n->planned_lists_[i][k].ToAbi(out);
+    return T2C_OK;
   }
-  static t2c_status SetOutputList(t2c_context* c, uint32_t, const t2c_var*, uint32_t) {
-    return Self(c)->Err("set_output_list: list outputs are not modelled by the fake host");
+  static t2c_status SetOutputList(t2c_context* c, uint32_t i, const t2c_var* vars, uint32_t count) {
+    FakeNode* n = Self(c);
+    if (!n->InPhase(Phase::kLower, "set_output_list")) return T2C_ERROR;
+    if (i >= n->num_outputs_ || !n->inferred_lists_[i]) {
+      return n->Err("set_output_list: output " + std::to_string(i) + " is not a list");
+    }
+    if (n->output_lists_[i]) {
+      n->Violation("list output " + std::to_string(i) + " bound twice");
+      return T2C_ERROR;
+    }
+    const std::vector<TensorType>& planned = n->planned_lists_[i];
+    if (count != planned.size()) {
+      n->Violation("list output " + std::to_string(i) + " bound to " + std::to_string(count) +
+                   " vars, planned " + std::to_string(planned.size()));
+      return T2C_ERROR;
+    }
+    for (uint32_t k = 0; k < count; ++k) {
+      if (!n->HasVar(vars[k])) {
+        n->Violation("set_output_list with unknown var " + std::to_string(vars[k]));
+        return T2C_ERROR;
+      }
+      const TensorType& t = n->vars_[vars[k]].type;
+      if (!(t == planned[k])) {
+        n->Violation("element " + std::to_string(k) + " of list output " + std::to_string(i) +
+                     " is " + TypeString(t) + " but planned " + TypeString(planned[k]));
+        return T2C_ERROR;
+      }
+    }
+    n->output_lists_[i] = std::vector<t2c_var>(vars, vars + count);
+    return T2C_OK;
   }
   static int32_t OutputIsUsed(t2c_context* c, uint32_t i) {
     return Self(c)->unused_outputs_.count(i) != 0 ? 0 : 1;
@@ -950,7 +1053,10 @@ class FakeNode {
   Phase phase_ = Phase::kNone;
   bool inferred_done_ = false;
   std::vector<std::optional<TensorType>> inferred_;
+  std::vector<std::optional<std::vector<TensorType>>> inferred_lists_;
   std::vector<TensorType> planned_;
+  std::vector<std::vector<TensorType>> planned_lists_;
+  std::vector<std::optional<std::vector<t2c_var>>> output_lists_;
   t2c_dtype compute_ = T2C_DTYPE_FP32;
   t2c_dtype param_ = T2C_DTYPE_FP32;
   std::string error_;

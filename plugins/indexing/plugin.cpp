@@ -1,0 +1,7 @@
+/// The exported entry of the indexing plugin library.
+#include "indexing/indexing_lowerings.h"
+
+extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry(
+    void) {
+  return ts2coreml::plugins::IndexingPluginInfo();
+}

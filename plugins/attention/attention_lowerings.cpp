@@ -232,7 +232,10 @@ enum MhaInput : uint32_t {
 
 Status InferMha(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kQuery, kKey, kEmbedDim, kNumHead));
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kValue, "value", {g.batch, g.source, g.embed}));
+  // ATen requires query, key and value of one shape ("expected `query`/`key`/`value` shapes to
+  // match").
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kKey, "key", {g.batch, g.target, g.embed}));
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kValue, "value", {g.batch, g.target, g.embed}));
   TS2COREML_RETURN_IF_ERROR(CheckProjections(ctx, g, kQkvWeight));
   TS2COREML_RETURN_IF_ERROR(RefuseMask(ctx, kMask));
   TS2COREML_ASSIGN_OR_RETURN(bool need_weights, ctx.Bool(kNeedWeights));

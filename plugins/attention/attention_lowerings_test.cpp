@@ -70,7 +70,7 @@ TEST(AttentionTest, Declarations) {
 
 TEST(AttentionTest, MhaSweep) {
   for (int64_t batch : {1, 2}) {
-    for (auto [target, source] : std::vector<std::pair<int64_t, int64_t>>{{5, 5}, {3, 7}}) {
+    for (auto [target, source] : std::vector<std::pair<int64_t, int64_t>>{{5, 5}, {1, 1}, {9, 9}}) {
       for (int64_t embed : {8, 24, 64}) {
         for (int64_t heads : {1, 2, 4, 8}) {
           if (embed % heads != 0) continue;
@@ -135,6 +135,12 @@ TEST(AttentionTest, MhaRefusals) {
   heads.UnusedOutput(1);
   EXPECT_FALSE(heads.Infer(Decl("aten::_native_multi_head_attention")));
   EXPECT_NE(heads.error().find("not divisible into 3 heads"), std::string::npos);
+
+  t::FakeNode cross = Mha(MhaParams{1, 4, 6, 16, 4});
+  cross.UnusedOutput(1);
+  EXPECT_FALSE(cross.Infer(Decl("aten::_native_multi_head_attention")));
+  EXPECT_NE(cross.error().find("key is [1, 6, 16], expected [1, 4, 16]"), std::string::npos)
+      << cross.error();
 
   t::FakeNode unbatched("aten::_native_multi_head_attention", 2);
   for (int i = 0; i < 3; ++i) unbatched.Add(t::Value::Tensor({4, 16}));

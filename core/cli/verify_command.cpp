@@ -177,8 +177,12 @@ void Worst(Metrics* acc, const Metrics& m, bool first) {
     *acc = m;
     return;
   }
-  auto worse_max = [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b); };
-  auto worse_min = [](double a, double b) { return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b); };
+  auto worse_max = [](double a, double b) {
+    return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
+  };
+  auto worse_min = [](double a, double b) {
+    return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+  };
   acc->max_abs = worse_max(acc->max_abs, m.max_abs);
   acc->max_rel = worse_max(acc->max_rel, m.max_rel);
   acc->cosine = worse_min(acc->cosine, m.cosine);
@@ -188,7 +192,8 @@ void Worst(Metrics* acc, const Metrics& m, bool first) {
 /// Why an output is out of tolerance, or "" when it is within.
 std::string Verdict(const Metrics& m, const Tolerance& t) {
   if (std::isnan(m.cosine)) return "non-finite values where LibTorch has finite ones";
-  if (!(m.cosine >= t.min_cosine)) return absl::StrFormat("cosine %.7f < %g", m.cosine, t.min_cosine);
+  if (!(m.cosine >= t.min_cosine))
+    return absl::StrFormat("cosine %.7f < %g", m.cosine, t.min_cosine);
   if (!(m.max_rel <= t.max_rel_error)) {
     return absl::StrFormat("max error relative to range %.3g > %g", m.max_rel, t.max_rel_error);
   }
@@ -202,7 +207,8 @@ std::string Verdict(const Metrics& m, const Tolerance& t) {
 }
 
 /// Flattens a TorchScript result into named tensors (dict entries keep their keys).
-absl::Status FlattenOutputs(const c10::IValue& v, std::vector<std::pair<std::string, at::Tensor>>* out) {
+absl::Status FlattenOutputs(const c10::IValue& v,
+                            std::vector<std::pair<std::string, at::Tensor>>* out) {
   if (v.isTensor()) {
     out->emplace_back("", v.toTensor());
   } else if (v.isTuple()) {
@@ -283,7 +289,6 @@ double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got) {
 
 absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
                                       const registry::Registry& reg, const Interpreter& interp,
-                                      const std::vector<std::string>& ts_inputs,
                                       const std::map<std::string, at::Tensor>& inputs, bool fp16) {
   Localization loc;
   loc.floor = fp16 ? kJumpFloorFp16 : kJumpFloorFp32;
@@ -335,11 +340,11 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
   torch::jit::Stack stack;
   stack.emplace_back(canonical->frozen._ivalue());
   for (const std::string& name : canonical->input_names) stack.emplace_back(inputs.at(name));
-  (void)ts_inputs;
   fn.run(stack);
   if (stack.size() != 1 || !stack[0].isTuple() ||
       stack[0].toTupleRef().elements().size() != base_outputs + mapped.size()) {
-    return Error(ErrorClass::kInternal, "the instrumented TorchScript graph returned too few values");
+    return Error(ErrorClass::kInternal,
+                 "the instrumented TorchScript graph returned too few values");
   }
   const auto& elements = stack[0].toTupleRef().elements();
   std::map<std::string, std::pair<at::Tensor, const json::Value*>> reference;
@@ -443,13 +448,20 @@ void JsonLocalization(json::Writer& w, const Localization& loc) {
   w.Key("compared").Int(loc.compared);
   auto value = [&](const LocalValue& v) {
     w.BeginObject()
-        .Key("var").String(v.var)
-        .Key("op_type").String(v.op_type)
-        .Key("torch_value").String(v.ts_value)
-        .Key("torch_op").String(v.ts_op)
-        .Key("source").String(v.source)
-        .Key("error").Double(v.error)
-        .Key("input_error").Double(v.input_error)
+        .Key("var")
+        .String(v.var)
+        .Key("op_type")
+        .String(v.op_type)
+        .Key("torch_value")
+        .String(v.ts_value)
+        .Key("torch_op")
+        .String(v.ts_op)
+        .Key("source")
+        .String(v.source)
+        .Key("error")
+        .Double(v.error)
+        .Key("input_error")
+        .Double(v.input_error)
         .EndObject();
   };
   w.Key("first_jump");
@@ -523,8 +535,8 @@ int RunVerify(const std::vector<std::string>& args) {
     } else {
       for (const milspec::Operation& op : interp->block().operations()) {
         for (const auto& o : op.outputs()) {
-          fp16 = fp16 || (op.type() != "const" &&
-                          o.type().tensortype().datatype() == milspec::FLOAT16);
+          fp16 = fp16 ||
+                 (op.type() != "const" && o.type().tensortype().datatype() == milspec::FLOAT16);
         }
       }
     }
@@ -542,18 +554,18 @@ int RunVerify(const std::vector<std::string>& args) {
     }
     const std::vector<interp::Feature>& features = interp->inputs();
     if (arg_names.size() != features.size()) {
-      return ReportError(Error(ErrorClass::kInputSpec,
-                               absl::StrCat(a.model.string(), ": forward() takes ",
-                                            arg_names.size(), " inputs, the package has ",
-                                            features.size())));
+      return ReportError(
+          Error(ErrorClass::kInputSpec,
+                absl::StrCat(a.model.string(), ": forward() takes ", arg_names.size(),
+                             " inputs, the package has ", features.size())));
     }
     std::set<std::string> feature_names;
     for (const auto& f : features) feature_names.insert(f.name);
     for (const auto& [name, path] : a.input_files) {
       if (!feature_names.count(name)) {
-        return ReportError(Error(ErrorClass::kInputSpec,
-                                 absl::StrCat("--input ", name, ": the package has no input '",
-                                              name, "'")));
+        return ReportError(
+            Error(ErrorClass::kInputSpec,
+                  absl::StrCat("--input ", name, ": the package has no input '", name, "'")));
       }
     }
     std::map<std::string, at::Tensor> fixed;
@@ -612,11 +624,11 @@ int RunVerify(const std::vector<std::string>& args) {
         const interp::Feature& out = interp->outputs()[i];
         const at::Tensor& g = got->outputs.at(out.name);
         if ((*refs)[i].sizes() != g.sizes()) {
-          return ReportError(Error(ErrorClass::kCheckFailed,
-                                   absl::StrCat(a.package.string(), ": output '", out.name,
-                                                "' has shape [", absl::StrJoin(g.sizes(), ","),
-                                                "], LibTorch gives [",
-                                                absl::StrJoin((*refs)[i].sizes(), ","), "]")));
+          return ReportError(
+              Error(ErrorClass::kCheckFailed,
+                    absl::StrCat(a.package.string(), ": output '", out.name, "' has shape [",
+                                 absl::StrJoin(g.sizes(), ","), "], LibTorch gives [",
+                                 absl::StrJoin((*refs)[i].sizes(), ","), "]")));
         }
         Worst(&worst[i], Compare((*refs)[i].to(at::kFloat), g), r == 0);
       }
@@ -640,7 +652,7 @@ int RunVerify(const std::vector<std::string>& args) {
       }
       std::map<std::string, at::Tensor> all = first_inputs;
       for (const auto& [k, v] : by_arg) all.emplace(k, v);
-      absl::StatusOr<Localization> l = Localize(*module, reg, *interp, arg_names, all, fp16);
+      absl::StatusOr<Localization> l = Localize(*module, reg, *interp, all, fp16);
       if (!l.ok()) return ReportError(l.status());
       loc = *std::move(l);
     }
@@ -652,11 +664,16 @@ int RunVerify(const std::vector<std::string>& args) {
       w.Key("model").String(a.model.string()).Key("package").String(a.package.string());
       w.Key("precision").String(precision).Key("half_model").Bool(half_model);
       w.Key("runs").Int(runs).Key("seed").Int(static_cast<int64_t>(a.seed));
-      w.Key("tolerance").BeginObject()
-          .Key("min_cosine").Double(tol.min_cosine)
-          .Key("max_rel_error").Double(tol.max_rel_error)
-          .Key("max_abs_error").Double(std::isinf(tol.max_abs_error) ? -1 : tol.max_abs_error)
-          .Key("min_top1").Double(tol.min_top1)
+      w.Key("tolerance")
+          .BeginObject()
+          .Key("min_cosine")
+          .Double(tol.min_cosine)
+          .Key("max_rel_error")
+          .Double(tol.max_rel_error)
+          .Key("max_abs_error")
+          .Double(std::isinf(tol.max_abs_error) ? -1 : tol.max_abs_error)
+          .Key("min_top1")
+          .Double(tol.min_top1)
           .EndObject();
       w.Key("outputs").BeginArray();
       for (size_t i = 0; i < worst.size(); ++i) {
@@ -675,33 +692,40 @@ int RunVerify(const std::vector<std::string>& args) {
       w.EndArray();
       w.Key("ok").Bool(ok);
       if (a.time) {
-        w.Key("time").BeginObject()
-            .Key("libtorch_seconds").Double(torch_seconds / timed)
-            .Key("interpreter_seconds").Double(interp_seconds / timed)
+        w.Key("time")
+            .BeginObject()
+            .Key("libtorch_seconds")
+            .Double(torch_seconds / timed)
+            .Key("interpreter_seconds")
+            .Double(interp_seconds / timed)
             .EndObject();
       }
       if (loc) JsonLocalization(w, *loc);
       w.EndObject();
       std::cout << w.Finish();
     } else {
-      std::cout << "ts2coreml verify: " << a.model.string() << (half_model ? " (half, upcast to fp32)" : "")
-                << " vs " << a.package.string() << "\n";
+      std::cout << "ts2coreml verify: " << a.model.string()
+                << (half_model ? " (half, upcast to fp32)" : "") << " vs " << a.package.string()
+                << "\n";
       std::cout << absl::StrFormat(
           "  precision %s; %d run%s from seed %d; tolerance: cosine >= %g, max error <= %g of "
           "the output's range%s\n",
           precision, runs, runs == 1 ? "" : "s", a.seed, tol.min_cosine, tol.max_rel_error,
-          std::isinf(tol.max_abs_error) ? "" : absl::StrFormat(", max abs error <= %g", tol.max_abs_error));
+          std::isinf(tol.max_abs_error)
+              ? ""
+              : absl::StrFormat(", max abs error <= %g", tol.max_abs_error));
       for (size_t i = 0; i < worst.size(); ++i) {
         const Metrics& m = worst[i];
-        std::cout << absl::StrFormat("  %s %s: max abs %.3g, max rel %.3g, cosine %.7f%s  %s\n",
-                                     interp->outputs()[i].name, ShapeString(interp->outputs()[i]),
-                                     m.max_abs, m.max_rel, m.cosine,
-                                     m.top1 >= 0 ? absl::StrFormat(", top-1 %.1f%%", 100 * m.top1) : "",
-                                     verdicts[i].empty() ? "ok" : "FAIL: " + verdicts[i]);
+        std::cout << absl::StrFormat(
+            "  %s %s: max abs %.3g, max rel %.3g, cosine %.7f%s  %s\n", interp->outputs()[i].name,
+            ShapeString(interp->outputs()[i]), m.max_abs, m.max_rel, m.cosine,
+            m.top1 >= 0 ? absl::StrFormat(", top-1 %.1f%%", 100 * m.top1) : "",
+            verdicts[i].empty() ? "ok" : "FAIL: " + verdicts[i]);
       }
       if (a.time) {
-        std::cout << absl::StrFormat("  time per run: LibTorch forward %.1f ms, interpreter %.1f ms\n",
-                                     1e3 * torch_seconds / timed, 1e3 * interp_seconds / timed);
+        std::cout << absl::StrFormat(
+            "  time per run: LibTorch forward %.1f ms, interpreter %.1f ms\n",
+            1e3 * torch_seconds / timed, 1e3 * interp_seconds / timed);
       }
       if (loc) PrintLocalization(*loc);
     }

@@ -94,8 +94,8 @@ absl::StatusOr<Value> ValueFromProto(const mil::Package& package, const milspec:
   } else if (tv.has_strings()) {
     v.strings.assign(tv.strings().values().begin(), tv.strings().values().end());
     if (static_cast<int64_t>(v.strings.size()) != numel) {
-      return absl::InvalidArgumentError(absl::StrCat("a string constant of ", numel,
-                                                     " elements holds ", v.strings.size()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("a string constant of ", numel, " elements holds ", v.strings.size()));
     }
     return v;
   } else if (tv.has_bytes()) {
@@ -119,9 +119,8 @@ absl::StatusOr<Value> ValueFromProto(const mil::Package& package, const milspec:
   }
   const int64_t count = is_int ? static_cast<int64_t>(ints.size()) : static_cast<int64_t>(f.size());
   if (count != numel) {
-    return absl::InvalidArgumentError(absl::StrCat("a constant of type ",
-                                                   DeclaredString(type), " holds ", count,
-                                                   " elements"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a constant of type ", DeclaredString(type), " holds ", count, " elements"));
   }
   at::Tensor t = is_int ? at::tensor(ints, at::kLong).reshape(shape) : FromFloats(f, shape);
   v.tensor = t.to(StorageType(v.dtype));
@@ -147,7 +146,8 @@ absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
   interp.package_ = std::make_shared<const mil::Package>(std::move(package));
   const mil::Package& pkg = *interp.package_;
   absl::StatusOr<const milspec::Block*> block = mil::MainBlock(pkg);
-  if (!block.ok()) return Error(ErrorClass::kPackage, absl::StrCat(where, ": ", block.status().message()));
+  if (!block.ok())
+    return Error(ErrorClass::kPackage, absl::StrCat(where, ": ", block.status().message()));
   interp.block_ = *block;
   for (const auto& [k, v] : pkg.model.description().metadata().userdefined()) {
     interp.metadata_[k] = v;
@@ -175,13 +175,13 @@ absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
     if (op.type() == "const") {
       auto val = op.attributes().find("val");
       if (val == op.attributes().end() || op.outputs_size() != 1) {
-        return Error(ErrorClass::kPackage,
-                     absl::StrCat(where, ": const '", OpName(op), "' has no 'val' or not one output"));
+        return Error(ErrorClass::kPackage, absl::StrCat(where, ": const '", OpName(op),
+                                                        "' has no 'val' or not one output"));
       }
       absl::StatusOr<Value> v = ValueFromProto(pkg, val->second);
       if (!v.ok()) {
-        return Error(ErrorClass::kPackage, absl::StrCat(where, ": const '", OpName(op),
-                                                        "': ", v.status().message()));
+        return Error(ErrorClass::kPackage,
+                     absl::StrCat(where, ": const '", OpName(op), "': ", v.status().message()));
       }
       (*consts)[op.outputs(0).name()] = *std::move(v);
       continue;
@@ -197,7 +197,8 @@ absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
   for (const std::string& name : interp.block_->outputs()) {
     auto it = types.find(name);
     if (it == types.end()) {
-      return Error(ErrorClass::kPackage, absl::StrCat(where, ": block output '", name, "' is undefined"));
+      return Error(ErrorClass::kPackage,
+                   absl::StrCat(where, ": block output '", name, "' is undefined"));
     }
     interp.outputs_.push_back({name, it->second->datatype(), ShapeOf(*it->second)});
   }
@@ -212,7 +213,8 @@ absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tenso
   for (const Feature& in : inputs_) {
     auto it = inputs.find(in.name);
     if (it == inputs.end()) {
-      return Error(ErrorClass::kInputSpec, absl::StrCat("no value given for input '", in.name, "'"));
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("no value given for input '", in.name, "'"));
     }
     const at::Tensor& t = it->second;
     bool shape_ok = static_cast<int64_t>(in.shape.size()) == t.dim();
@@ -260,8 +262,9 @@ absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tenso
         } else {
           const Value* v = lookup(b.name());
           if (v == nullptr) {
-            return fail(ErrorClass::kPackage,
-                        absl::StrCat("input '", arg_name, "' names undefined var '", b.name(), "'"));
+            return fail(
+                ErrorClass::kPackage,
+                absl::StrCat("input '", arg_name, "' names undefined var '", b.name(), "'"));
           }
           slot.push_back(v);
         }
@@ -281,14 +284,14 @@ absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tenso
       const milspec::NamedValueType& decl = op.outputs(i);
       auto it = ctx.outputs().find(i);
       if (it == ctx.outputs().end()) {
-        return fail(ErrorClass::kPackage, absl::StrCat("output ", i, " ('", decl.name(),
-                                                       "') was not produced"));
+        return fail(ErrorClass::kPackage,
+                    absl::StrCat("output ", i, " ('", decl.name(), "') was not produced"));
       }
       Value v = std::move(it->second);
       const milspec::TensorType& want = decl.type().tensortype();
       // Integer types narrower than int32 are held as int32; accept them as declared.
-      const bool dtype_ok = v.dtype == want.datatype() ||
-                            (IsIntType(v.dtype) && IsIntType(want.datatype()));
+      const bool dtype_ok =
+          v.dtype == want.datatype() || (IsIntType(v.dtype) && IsIntType(want.datatype()));
       bool shape_ok = true;
       if (!v.is_string()) {
         const std::vector<int64_t> shape = ShapeOf(want);
@@ -313,7 +316,8 @@ absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tenso
   for (const Feature& out : outputs_) {
     const Value* v = lookup(out.name);
     if (v == nullptr || v->is_string()) {
-      return Error(ErrorClass::kPackage, absl::StrCat("block output '", out.name, "' has no tensor value"));
+      return Error(ErrorClass::kPackage,
+                   absl::StrCat("block output '", out.name, "' has no tensor value"));
     }
     result.outputs[out.name] = v->tensor;
   }

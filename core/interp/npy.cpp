@@ -56,10 +56,14 @@ absl::StatusOr<NpyArray> ReadNpy(const std::filesystem::path& path) {
   }
   NpyArray a;
   const std::string descr = m[1];
-  if (descr == "<f2") a.dtype = NpyDtype::kFloat16;
-  else if (descr == "<f4") a.dtype = NpyDtype::kFloat32;
-  else if (descr == "<f8") a.dtype = NpyDtype::kFloat64;
-  else return bad("dtype '" + descr + "' is not supported; use float16, float32 or float64");
+  if (descr == "<f2")
+    a.dtype = NpyDtype::kFloat16;
+  else if (descr == "<f4")
+    a.dtype = NpyDtype::kFloat32;
+  else if (descr == "<f8")
+    a.dtype = NpyDtype::kFloat64;
+  else
+    return bad("dtype '" + descr + "' is not supported; use float16, float32 or float64");
   if (!std::regex_search(header, m, std::regex("'fortran_order'\\s*:\\s*(True|False)"))) {
     return bad("header has no fortran_order");
   }

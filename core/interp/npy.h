@@ -19,7 +19,7 @@ enum class NpyDtype { kFloat16, kFloat32, kFloat64 };
 
 struct NpyArray {
   std::vector<int64_t> shape;
-  std::vector<float> values;  ///< C order
+  std::vector<float> values;            ///< C order
   NpyDtype dtype = NpyDtype::kFloat32;  ///< as stored in the file
 };
 

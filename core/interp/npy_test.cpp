@@ -75,7 +75,8 @@ TEST(NpyTest, RefusesFortranOrderAndOtherDtypes) {
                               .message()),
               ::testing::HasSubstr("'<i8' is not supported"));
   EXPECT_FALSE(write("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 8).ok());
-  absl::StatusOr<NpyArray> scalar = write("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8);
+  absl::StatusOr<NpyArray> scalar =
+      write("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8);
   ASSERT_TRUE(scalar.ok()) << scalar.status();
   EXPECT_TRUE(scalar->shape.empty());
   EXPECT_EQ(scalar->values.size(), 1u);

@@ -8,19 +8,32 @@ namespace ts2coreml::interp {
 
 std::string DataTypeName(milspec::DataType dtype) {
   switch (dtype) {
-    case milspec::BOOL: return "bool";
-    case milspec::STRING: return "string";
-    case milspec::FLOAT16: return "fp16";
-    case milspec::FLOAT32: return "fp32";
-    case milspec::FLOAT64: return "fp64";
-    case milspec::BFLOAT16: return "bf16";
-    case milspec::INT8: return "int8";
-    case milspec::INT16: return "int16";
-    case milspec::INT32: return "int32";
-    case milspec::INT64: return "int64";
-    case milspec::UINT8: return "uint8";
-    case milspec::UINT16: return "uint16";
-    default: return absl::StrCat("dtype(", static_cast<int>(dtype), ")");
+    case milspec::BOOL:
+      return "bool";
+    case milspec::STRING:
+      return "string";
+    case milspec::FLOAT16:
+      return "fp16";
+    case milspec::FLOAT32:
+      return "fp32";
+    case milspec::FLOAT64:
+      return "fp64";
+    case milspec::BFLOAT16:
+      return "bf16";
+    case milspec::INT8:
+      return "int8";
+    case milspec::INT16:
+      return "int16";
+    case milspec::INT32:
+      return "int32";
+    case milspec::INT64:
+      return "int64";
+    case milspec::UINT8:
+      return "uint8";
+    case milspec::UINT16:
+      return "uint16";
+    default:
+      return absl::StrCat("dtype(", static_cast<int>(dtype), ")");
   }
 }
 
@@ -30,8 +43,8 @@ bool IsFloatType(milspec::DataType d) {
 }
 
 bool IsIntType(milspec::DataType d) {
-  return d == milspec::INT8 || d == milspec::INT16 || d == milspec::INT32 ||
-         d == milspec::INT64 || d == milspec::UINT8 || d == milspec::UINT16;
+  return d == milspec::INT8 || d == milspec::INT16 || d == milspec::INT32 || d == milspec::INT64 ||
+         d == milspec::UINT8 || d == milspec::UINT16;
 }
 
 at::ScalarType StorageType(milspec::DataType d) {
@@ -108,8 +121,7 @@ std::vector<int64_t> OpContext::Ints(absl::string_view name) const {
   return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }
 
-std::vector<int64_t> OpContext::Ints(absl::string_view name,
-                                     std::vector<int64_t> fallback) const {
+std::vector<int64_t> OpContext::Ints(absl::string_view name, std::vector<int64_t> fallback) const {
   return Has(name) ? Ints(name) : fallback;
 }
 

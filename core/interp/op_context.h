@@ -95,8 +95,7 @@ class OpContext {
   /// Sets output `i`. Its MIL dtype is `dtype` when given, else derived from the tensor: bool,
   /// int32, or for floats the dtype of the op's float inputs (input "x" first, then "values",
   /// then any other in name order; fp32 when there are none).
-  void SetOutput(int i, at::Tensor tensor,
-                 milspec::DataType dtype = milspec::UNUSED_TYPE);
+  void SetOutput(int i, at::Tensor tensor, milspec::DataType dtype = milspec::UNUSED_TYPE);
   /// Sets a string output.
   void SetStringOutput(int i, std::vector<std::string> strings);
 

@@ -55,7 +55,8 @@ ConvParams ReadParams(OpContext& c, const at::Tensor& x, const at::Tensor& w) {
   p.strides = c.Ints("strides", std::vector<int64_t>(n, 1));
   p.dilations = c.Ints("dilations", std::vector<int64_t>(n, 1));
   p.groups = c.Int("groups", 1);
-  if (static_cast<int64_t>(p.strides.size()) != n || static_cast<int64_t>(p.dilations.size()) != n) {
+  if (static_cast<int64_t>(p.strides.size()) != n ||
+      static_cast<int64_t>(p.dilations.size()) != n) {
     c.Fail("strides and dilations need one value per spatial dimension");
   }
   std::vector<int64_t> in;
@@ -93,9 +94,9 @@ void Conv(OpContext& c) {
   const ConvParams p = ReadParams(c, x, w);
   const at::Tensor xp = at::constant_pad_nd(x, AtenPad(p.pads), 0);
   const int64_t n = x.dim() - 2;
-  at::Tensor y = at::convolution(xp, w, /*bias=*/{}, p.strides, std::vector<int64_t>(n, 0),
-                                 p.dilations, /*transposed=*/false, std::vector<int64_t>(n, 0),
-                                 p.groups);
+  at::Tensor y =
+      at::convolution(xp, w, /*bias=*/{}, p.strides, std::vector<int64_t>(n, 0), p.dilations,
+                      /*transposed=*/false, std::vector<int64_t>(n, 0), p.groups);
   if (at::Tensor b = c.OptionalTensor("bias"); b.defined()) y = y + ChannelBias(b, y.dim());
   c.SetOutput(0, y);
 }
@@ -107,9 +108,9 @@ void ConvTranspose(OpContext& c) {
   const int64_t n = x.dim() - 2;
   // The full transposed convolution, then the window [pad_begin, pad_begin + out) of it (zeros
   // where that window reaches beyond the full result).
-  at::Tensor y = at::convolution(x, w, /*bias=*/{}, p.strides, std::vector<int64_t>(n, 0),
-                                 p.dilations, /*transposed=*/true, std::vector<int64_t>(n, 0),
-                                 p.groups);
+  at::Tensor y =
+      at::convolution(x, w, /*bias=*/{}, p.strides, std::vector<int64_t>(n, 0), p.dilations,
+                      /*transposed=*/true, std::vector<int64_t>(n, 0), p.groups);
   const std::string pad_type = c.String("pad_type", "valid");
   std::vector<int64_t> output_shape = c.Ints("output_shape", {});
   if (!output_shape.empty() && static_cast<int64_t>(output_shape.size()) != x.dim()) {

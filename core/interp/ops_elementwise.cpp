@@ -16,17 +16,28 @@ bool BothInt(OpContext& c) { return IsIntType(c.DType("x")) && IsIntType(c.DType
 void Cast(OpContext& c) {
   const std::string name = c.String("dtype");
   milspec::DataType to;
-  if (name == "fp16") to = milspec::FLOAT16;
-  else if (name == "fp32") to = milspec::FLOAT32;
-  else if (name == "fp64") to = milspec::FLOAT64;
-  else if (name == "int32") to = milspec::INT32;
-  else if (name == "int16") to = milspec::INT16;
-  else if (name == "int8") to = milspec::INT8;
-  else if (name == "uint8") to = milspec::UINT8;
-  else if (name == "uint16") to = milspec::UINT16;
-  else if (name == "int64") to = milspec::INT64;
-  else if (name == "bool") to = milspec::BOOL;
-  else c.Fail("unknown cast dtype '" + name + "'");
+  if (name == "fp16")
+    to = milspec::FLOAT16;
+  else if (name == "fp32")
+    to = milspec::FLOAT32;
+  else if (name == "fp64")
+    to = milspec::FLOAT64;
+  else if (name == "int32")
+    to = milspec::INT32;
+  else if (name == "int16")
+    to = milspec::INT16;
+  else if (name == "int8")
+    to = milspec::INT8;
+  else if (name == "uint8")
+    to = milspec::UINT8;
+  else if (name == "uint16")
+    to = milspec::UINT16;
+  else if (name == "int64")
+    to = milspec::INT64;
+  else if (name == "bool")
+    to = milspec::BOOL;
+  else
+    c.Fail("unknown cast dtype '" + name + "'");
   at::Tensor x = X(c);
   if (to == milspec::BOOL) {
     x = x != 0;
@@ -99,14 +110,11 @@ void RegisterElementwiseOps(OpTable& t) {
   t.Add("exp", [](OpContext& c) { c.SetOutput(0, at::exp(X(c))); });
   t.Add("exp2", [](OpContext& c) { c.SetOutput(0, at::exp2(X(c))); });
   t.Add("floor", [](OpContext& c) { c.SetOutput(0, at::floor(X(c))); });
-  t.Add("inverse", [](OpContext& c) {
-    c.SetOutput(0, 1.0 / (X(c) + c.Float("epsilon", 1e-4)));
-  });
+  t.Add("inverse", [](OpContext& c) { c.SetOutput(0, 1.0 / (X(c) + c.Float("epsilon", 1e-4))); });
   t.Add("log", [](OpContext& c) { c.SetOutput(0, at::log(X(c) + c.Float("epsilon", 1e-45))); });
   t.Add("round", [](OpContext& c) { c.SetOutput(0, at::round(X(c))); });
-  t.Add("rsqrt", [](OpContext& c) {
-    c.SetOutput(0, 1.0 / at::sqrt(X(c) + c.Float("epsilon", 1e-12)));
-  });
+  t.Add("rsqrt",
+        [](OpContext& c) { c.SetOutput(0, 1.0 / at::sqrt(X(c) + c.Float("epsilon", 1e-12))); });
   t.Add("sign", [](OpContext& c) { c.SetOutput(0, at::sign(X(c))); });
   t.Add("sin", [](OpContext& c) { c.SetOutput(0, at::sin(X(c))); });
   t.Add("sinh", [](OpContext& c) { c.SetOutput(0, at::sinh(X(c))); });

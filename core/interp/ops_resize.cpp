@@ -38,8 +38,8 @@ at::Tensor Nearest(const at::Tensor& x, int64_t axis, int64_t out) {
   const int64_t in = x.size(axis);
   std::vector<int64_t> idx;
   for (int64_t i = 0; i < out; ++i) {
-    idx.push_back(std::min<int64_t>(static_cast<int64_t>(std::floor(
-                                        static_cast<double>(i) * in / out)), in - 1));
+    idx.push_back(std::min<int64_t>(
+        static_cast<int64_t>(std::floor(static_cast<double>(i) * in / out)), in - 1));
   }
   return x.index_select(axis, at::tensor(idx, at::kLong));
 }
@@ -106,12 +106,18 @@ void ResizeBilinear(OpContext& c) {
   CheckRank(c, x);
   const std::string m = c.String("sampling_mode", "DEFAULT");
   Grid mode;
-  if (m == "STRICT_ALIGN_CORNERS") mode = Grid::kStrictAlignCorners;
-  else if (m == "ALIGN_CORNERS") mode = Grid::kAlignCorners;
-  else if (m == "UNALIGN_CORNERS") mode = Grid::kHalfPixel;
-  else if (m == "DEFAULT") mode = Grid::kDefault;
-  else if (m == "OFFSET_CORNERS") mode = Grid::kOffset;
-  else c.Fail("unknown sampling_mode '" + m + "'");
+  if (m == "STRICT_ALIGN_CORNERS")
+    mode = Grid::kStrictAlignCorners;
+  else if (m == "ALIGN_CORNERS")
+    mode = Grid::kAlignCorners;
+  else if (m == "UNALIGN_CORNERS")
+    mode = Grid::kHalfPixel;
+  else if (m == "DEFAULT")
+    mode = Grid::kDefault;
+  else if (m == "OFFSET_CORNERS")
+    mode = Grid::kOffset;
+  else
+    c.Fail("unknown sampling_mode '" + m + "'");
   c.SetOutput(0, Bilinear(x, c.Int("target_size_height", 1), c.Int("target_size_width", 1), mode));
 }
 

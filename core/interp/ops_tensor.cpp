@@ -18,7 +18,8 @@ void Reshape(OpContext& c) {
   const at::Tensor x = c.Tensor("x");
   std::vector<int64_t> shape = c.Ints("shape");
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 0 && static_cast<int64_t>(i) < x.dim()) shape[i] = x.size(static_cast<int64_t>(i));
+    if (shape[i] == 0 && static_cast<int64_t>(i) < x.dim())
+      shape[i] = x.size(static_cast<int64_t>(i));
   }
   c.SetOutput(0, x.reshape(shape));
 }
@@ -140,8 +141,8 @@ void SliceByIndex(OpContext& c) {
       x = x.narrow(i, b, 1);
       continue;
     }
-    x = x.index_select(i, Index(SliceIndices(x.size(i), begin[u], end[u], stride[u], bmask[u],
-                                             emask[u])));
+    x = x.index_select(
+        i, Index(SliceIndices(x.size(i), begin[u], end[u], stride[u], bmask[u], emask[u])));
   }
   for (int64_t i = r - 1; i >= 0; --i) {
     if (smask[static_cast<size_t>(i)]) x = x.squeeze(i);
@@ -239,14 +240,15 @@ void Fill(OpContext& c) {
 }
 
 void Range1d(OpContext& c) {
-  const bool ints = IsIntType(c.DType("start")) && IsIntType(c.DType("end")) &&
-                    IsIntType(c.DType("step"));
+  const bool ints =
+      IsIntType(c.DType("start")) && IsIntType(c.DType("end")) && IsIntType(c.DType("step"));
   if (ints) {
     c.SetOutput(0, at::arange(c.Int("start"), c.Int("end"), c.Int("step"), at::kLong));
   } else {
-    c.SetOutput(0, at::arange(c.Float("start"), c.Float("end"), c.Float("step"), at::kDouble)
-                       .to(at::kFloat),
-                c.DType("start"));
+    c.SetOutput(
+        0,
+        at::arange(c.Float("start"), c.Float("end"), c.Float("step"), at::kDouble).to(at::kFloat),
+        c.DType("start"));
   }
 }
 

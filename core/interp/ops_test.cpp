@@ -27,9 +27,9 @@ namespace ts2coreml::interp {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using mil::DType;
 using mil::VarId;
+using ::testing::HasSubstr;
 
 /// A tiny program under construction, written and run as a package.
 class Prog {
@@ -150,36 +150,44 @@ TEST(ConvTest, CustomPadIsBeginEndPerSpatialDimensionHeightFirst) {
   // pad = [top 1, bottom 0, left 0, right 2]; a 1x1 identity kernel shows where the zeros go.
   Prog p;
   VarId x = p.F32({1, 1, 3, 3}, Iota(9));
-  VarId y = p.Op("conv", {{"x", {x}}, {"weight", {p.F32({1, 1, 1, 1}, {1})}},
-                          {"pad_type", {p.Str("custom")}}, {"pad", {p.Ints({1, 0, 0, 2})}}},
+  VarId y = p.Op("conv",
+                 {{"x", {x}},
+                  {"weight", {p.F32({1, 1, 1, 1}, {1})}},
+                  {"pad_type", {p.Str("custom")}},
+                  {"pad", {p.Ints({1, 0, 0, 2})}}},
                  F32T({1, 1, 4, 5}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{0, 0, 0, 0, 0, 1, 2, 3, 0, 0,
-                                                            4, 5, 6, 0, 0, 7, 8, 9, 0, 0}));
+                                                          4, 5, 6, 0, 0, 7, 8, 9, 0, 0}));
 }
 
 TEST(ConvTest, ValidStridesAndDilations) {
   // x = 1..9 (3x3), 2x2 kernel of ones: window sums 1+2+4+5=12, 2+3+5+6=16, 24, 28.
   {
     Prog p;
-    VarId y = p.Op("conv", {{"x", {p.F32({1, 1, 3, 3}, Iota(9))}},
-                            {"weight", {p.F32({1, 1, 2, 2}, {1, 1, 1, 1})}},
-                            {"pad_type", {p.Str("valid")}}},
+    VarId y = p.Op("conv",
+                   {{"x", {p.F32({1, 1, 3, 3}, Iota(9))}},
+                    {"weight", {p.F32({1, 1, 2, 2}, {1, 1, 1, 1})}},
+                    {"pad_type", {p.Str("valid")}}},
                    F32T({1, 1, 2, 2}));
     EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{12, 16, 24, 28}));
   }
   {  // dilation 2: corners 1 + 3 + 7 + 9 = 20
     Prog p;
-    VarId y = p.Op("conv", {{"x", {p.F32({1, 1, 3, 3}, Iota(9))}},
-                            {"weight", {p.F32({1, 1, 2, 2}, {1, 1, 1, 1})}},
-                            {"pad_type", {p.Str("valid")}}, {"dilations", {p.Ints({2, 2})}}},
+    VarId y = p.Op("conv",
+                   {{"x", {p.F32({1, 1, 3, 3}, Iota(9))}},
+                    {"weight", {p.F32({1, 1, 2, 2}, {1, 1, 1, 1})}},
+                    {"pad_type", {p.Str("valid")}},
+                    {"dilations", {p.Ints({2, 2})}}},
                    F32T({1, 1, 1, 1}));
     EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{20}));
   }
   {  // stride 2 on a 1x5 row with kernel [1, 1]: 1+2, 3+4
     Prog p;
-    VarId y = p.Op("conv", {{"x", {p.F32({1, 1, 1, 5}, Iota(5))}},
-                            {"weight", {p.F32({1, 1, 1, 2}, {1, 1})}},
-                            {"pad_type", {p.Str("valid")}}, {"strides", {p.Ints({1, 2})}}},
+    VarId y = p.Op("conv",
+                   {{"x", {p.F32({1, 1, 1, 5}, Iota(5))}},
+                    {"weight", {p.F32({1, 1, 1, 2}, {1, 1})}},
+                    {"pad_type", {p.Str("valid")}},
+                    {"strides", {p.Ints({1, 2})}}},
                    F32T({1, 1, 1, 2}));
     EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{3, 7}));
   }
@@ -189,9 +197,10 @@ TEST(ConvTest, SamePutsTheOddPadAtTheEndAndSameLowerAtTheBeginning) {
   // x = 1..16 (4x4), 2x2 ones: total padding 1 per dimension.
   for (const char* type : {"same", "same_lower"}) {
     Prog p;
-    VarId y = p.Op("conv", {{"x", {p.F32({1, 1, 4, 4}, Iota(16))}},
-                            {"weight", {p.F32({1, 1, 2, 2}, {1, 1, 1, 1})}},
-                            {"pad_type", {p.Str(type)}}},
+    VarId y = p.Op("conv",
+                   {{"x", {p.F32({1, 1, 4, 4}, Iota(16))}},
+                    {"weight", {p.F32({1, 1, 2, 2}, {1, 1, 1, 1})}},
+                    {"pad_type", {p.Str(type)}}},
                    F32T({1, 1, 4, 4}));
     const std::vector<float> v = Values(p.Eval(y));
     ASSERT_EQ(v.size(), 16u);
@@ -211,10 +220,12 @@ TEST(ConvTest, SamePutsTheOddPadAtTheEndAndSameLowerAtTheBeginning) {
 TEST(ConvTest, GroupsAndBias) {
   // Two groups of one channel: [1, 2] * [3, 4] + [10, 20].
   Prog p;
-  VarId y = p.Op("conv", {{"x", {p.F32({1, 2, 1, 1}, {1, 2})}},
-                          {"weight", {p.F32({2, 1, 1, 1}, {3, 4})}},
-                          {"bias", {p.F32({2}, {10, 20})}}, {"groups", {p.Int(2)}},
-                          {"pad_type", {p.Str("valid")}}},
+  VarId y = p.Op("conv",
+                 {{"x", {p.F32({1, 2, 1, 1}, {1, 2})}},
+                  {"weight", {p.F32({2, 1, 1, 1}, {3, 4})}},
+                  {"bias", {p.F32({2}, {10, 20})}},
+                  {"groups", {p.Int(2)}},
+                  {"pad_type", {p.Str("valid")}}},
                  F32T({1, 2, 1, 1}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{13, 28}));
 }
@@ -245,12 +256,13 @@ TEST(ConvTransposeTest, PadCropsAndOutputShapeExtends) {
 TEST(PoolTest, MaxPoolCeilModeAddsAWindowButNotOneStartingInThePadding) {
   auto run = [](bool ceil, std::vector<int32_t> pad, int64_t len) {
     Prog p;
-    VarId y = p.Op("max_pool", {{"x", {p.F32({1, 1, 1, 5}, Iota(5))}},
-                                {"kernel_sizes", {p.Ints({1, 2})}},
-                                {"strides", {p.Ints({1, 2})}},
-                                {"pad_type", {p.Str("custom")}},
-                                {"pad", {p.Ints(pad)}},
-                                {"ceil_mode", {p.Bool(ceil)}}},
+    VarId y = p.Op("max_pool",
+                   {{"x", {p.F32({1, 1, 1, 5}, Iota(5))}},
+                    {"kernel_sizes", {p.Ints({1, 2})}},
+                    {"strides", {p.Ints({1, 2})}},
+                    {"pad_type", {p.Str("custom")}},
+                    {"pad", {p.Ints(pad)}},
+                    {"ceil_mode", {p.Bool(ceil)}}},
                    F32T({1, 1, 1, len}));
     return Values(p.Eval(y));
   };
@@ -267,13 +279,14 @@ TEST(PoolTest, AvgPoolPaddingCountsUnlessExcluded) {
   auto run = [](bool exclude, bool ceil, const char* pad_type, std::vector<int32_t> pad,
                 std::vector<int32_t> k, std::vector<int32_t> s, int64_t len) {
     Prog p;
-    VarId y = p.Op("avg_pool", {{"x", {p.F32({1, 1, 1, 5}, Iota(5))}},
-                                {"kernel_sizes", {p.Ints(k)}},
-                                {"strides", {p.Ints(s)}},
-                                {"pad_type", {p.Str(pad_type)}},
-                                {"pad", {p.Ints(pad)}},
-                                {"exclude_padding_from_average", {p.Bool(exclude)}},
-                                {"ceil_mode", {p.Bool(ceil)}}},
+    VarId y = p.Op("avg_pool",
+                   {{"x", {p.F32({1, 1, 1, 5}, Iota(5))}},
+                    {"kernel_sizes", {p.Ints(k)}},
+                    {"strides", {p.Ints(s)}},
+                    {"pad_type", {p.Str(pad_type)}},
+                    {"pad", {p.Ints(pad)}},
+                    {"exclude_padding_from_average", {p.Bool(exclude)}},
+                    {"ceil_mode", {p.Bool(ceil)}}},
                    F32T({1, 1, 1, len}));
     return Values(p.Eval(y));
   };
@@ -315,10 +328,11 @@ TEST(ResizeTest, UpsampleBilinearGridPoints) {
 TEST(ResizeTest, ResizeBilinearSamplingModes) {
   auto run = [](const char* mode, int32_t w) {
     Prog p;
-    VarId y = p.Op("resize_bilinear", {{"x", {p.F32({1, 1, 1, 2}, {0, 1})}},
-                                       {"target_size_height", {p.Int(1)}},
-                                       {"target_size_width", {p.Int(w)}},
-                                       {"sampling_mode", {p.Str(mode)}}},
+    VarId y = p.Op("resize_bilinear",
+                   {{"x", {p.F32({1, 1, 1, 2}, {0, 1})}},
+                    {"target_size_height", {p.Int(1)}},
+                    {"target_size_width", {p.Int(w)}},
+                    {"sampling_mode", {p.Str(mode)}}},
                    F32T({1, 1, 1, w}));
     return Values(p.Eval(y));
   };
@@ -335,17 +349,19 @@ TEST(ResizeTest, ResizeBilinearSamplingModes) {
 TEST(ResizeTest, NearestNeighbor) {
   {
     Prog p;
-    VarId y = p.Op("upsample_nearest_neighbor", {{"x", {p.F32({1, 1, 1, 2}, {1, 2})}},
-                                                 {"scale_factor_height", {p.Float(2)}},
-                                                 {"scale_factor_width", {p.Float(2)}}},
+    VarId y = p.Op("upsample_nearest_neighbor",
+                   {{"x", {p.F32({1, 1, 1, 2}, {1, 2})}},
+                    {"scale_factor_height", {p.Float(2)}},
+                    {"scale_factor_width", {p.Float(2)}}},
                    F32T({1, 1, 2, 4}));
     EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
   }
   {
     Prog p;
-    VarId y = p.Op("resize_nearest_neighbor", {{"x", {p.F32({1, 1, 1, 2}, {1, 2})}},
-                                               {"target_size_height", {p.Int(1)}},
-                                               {"target_size_width", {p.Int(3)}}},
+    VarId y = p.Op("resize_nearest_neighbor",
+                   {{"x", {p.F32({1, 1, 1, 2}, {1, 2})}},
+                    {"target_size_height", {p.Int(1)}},
+                    {"target_size_width", {p.Int(3)}}},
                    F32T({1, 1, 1, 3}));
     EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{1, 1, 2}));
   }
@@ -363,8 +379,8 @@ TEST(ActivationTest, GeluModes) {
   };
   for (const auto& [mode, values] : want) {
     Prog p;
-    VarId y = p.Op("gelu", {{"x", {p.F32({4}, {-1, 0, 1, 2})}}, {"mode", {p.Str(mode)}}},
-                   F32T({4}));
+    VarId y =
+        p.Op("gelu", {{"x", {p.F32({4}, {-1, 0, 1, 2})}}, {"mode", {p.Str(mode)}}}, F32T({4}));
     EXPECT_THAT(Values(p.Eval(y)), Near(values)) << mode;
   }
 }
@@ -380,24 +396,29 @@ TEST(ActivationTest, PiecewiseActivations) {
   };
   EXPECT_THAT(unary("relu6", {-1, 3, 7}, nullptr), Near(std::vector<double>{0, 3, 6}));
   // min(max(0.2x + 0.5, 0), 1)
-  EXPECT_THAT(unary("sigmoid_hard", {-3, 0, 1, 3},
-                    [](Prog& p) {
-                      return std::vector<mil::OpInput>{{"alpha", {p.Float(0.2f)}},
-                                                       {"beta", {p.Float(0.5f)}}};
-                    }),
-              Near(std::vector<double>{0, 0.5, 0.7, 1}));
+  EXPECT_THAT(
+      unary(
+          "sigmoid_hard", {-3, 0, 1, 3},
+          [](Prog& p) {
+            return std::vector<mil::OpInput>{{"alpha", {p.Float(0.2f)}}, {"beta", {p.Float(0.5f)}}};
+          }),
+      Near(std::vector<double>{0, 0.5, 0.7, 1}));
   EXPECT_THAT(unary("leaky_relu", {-2, 2},
-                    [](Prog& p) { return std::vector<mil::OpInput>{{"alpha", {p.Float(0.1f)}}}; }),
+                    [](Prog& p) {
+                      return std::vector<mil::OpInput>{{"alpha", {p.Float(0.1f)}}};
+                    }),
               Near(std::vector<double>{-0.2, 2}));
   EXPECT_THAT(unary("elu", {-1, 2},
-                    [](Prog& p) { return std::vector<mil::OpInput>{{"alpha", {p.Float(1)}}}; }),
-              Near(std::vector<double>{-0.6321205588285577, 2}));
-  EXPECT_THAT(unary("clip", {-1, 0.5, 3},
                     [](Prog& p) {
-                      return std::vector<mil::OpInput>{{"alpha", {p.Float(0)}},
-                                                       {"beta", {p.Float(1)}}};
+                      return std::vector<mil::OpInput>{{"alpha", {p.Float(1)}}};
                     }),
-              Near(std::vector<double>{0, 0.5, 1}));
+              Near(std::vector<double>{-0.6321205588285577, 2}));
+  EXPECT_THAT(
+      unary("clip", {-1, 0.5, 3},
+            [](Prog& p) {
+              return std::vector<mil::OpInput>{{"alpha", {p.Float(0)}}, {"beta", {p.Float(1)}}};
+            }),
+      Near(std::vector<double>{0, 0.5, 1}));
   EXPECT_THAT(unary("silu", {0}, nullptr), Near(std::vector<double>{0}));
 }
 
@@ -405,8 +426,8 @@ TEST(ActivationTest, SoftmaxAxis) {
   // x = [[0, 0], [ln 3, 0]]: along axis 0 column 0 is [1, 3] / 4; along -1 row 1 is [3, 1] / 4.
   for (int axis : {0, -1}) {
     Prog p;
-    VarId y = p.Op("softmax", {{"x", {p.F32({2, 2}, {0, 0, std::log(3.0f), 0})}},
-                               {"axis", {p.Int(axis)}}},
+    VarId y = p.Op("softmax",
+                   {{"x", {p.F32({2, 2}, {0, 0, std::log(3.0f), 0})}}, {"axis", {p.Int(axis)}}},
                    F32T({2, 2}));
     const std::vector<double> want = axis == 0 ? std::vector<double>{0.25, 0.5, 0.75, 0.5}
                                                : std::vector<double>{0.5, 0.5, 0.75, 0.25};
@@ -474,15 +495,16 @@ TEST(ElementwiseTest, Fp16ValuesAreRoundedAfterEveryOp) {
 TEST(ReduceTest, AxesAndKeepDims) {
   Prog p;
   VarId x = p.F32({2, 3}, Iota(6));
-  VarId s = p.Op("reduce_sum", {{"x", {x}}, {"axes", {p.Ints({1})}}, {"keep_dims", {p.Bool(false)}}},
-                 F32T({2}));
-  VarId k = p.Op("reduce_sum", {{"x", {x}}, {"axes", {p.Ints({-1})}}, {"keep_dims", {p.Bool(true)}}},
-                 F32T({2, 1}));
+  VarId s = p.Op("reduce_sum",
+                 {{"x", {x}}, {"axes", {p.Ints({1})}}, {"keep_dims", {p.Bool(false)}}}, F32T({2}));
+  VarId k =
+      p.Op("reduce_sum", {{"x", {x}}, {"axes", {p.Ints({-1})}}, {"keep_dims", {p.Bool(true)}}},
+           F32T({2, 1}));
   VarId m = p.Op("reduce_mean", {{"x", {x}}, {"axes", {p.Ints({0})}}}, F32T({3}));
   VarId all = p.Op("reduce_max", {{"x", {x}}}, F32T({}));
-  VarId lse = p.Op("reduce_log_sum_exp",
-                   {{"x", {p.F32({1, 2}, {0, std::log(3.0f)})}}, {"axes", {p.Ints({1})}}},
-                   F32T({1}));
+  VarId lse =
+      p.Op("reduce_log_sum_exp",
+           {{"x", {p.F32({1, 2}, {0, std::log(3.0f)})}}, {"axes", {p.Ints({1})}}}, F32T({1}));
   absl::StatusOr<RunResult> r = p.Run({s, k, m, all, lse});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Values(r->outputs.at(p.Name(s))), Near(std::vector<double>{6, 15}));
@@ -496,12 +518,13 @@ TEST(NormTest, BatchNormPerChannel) {
   // (x - mean) / sqrt(var + eps) * gamma + beta per channel (axis 1), eps 0:
   // c0: (1 - 0) / 2 * 1 + 0 = 0.5; c1: (2 - 1) / 0.5 * 2 + 10 = 14.
   Prog p;
-  VarId y = p.Op("batch_norm", {{"x", {p.F32({1, 2, 1, 1}, {1, 2})}},
-                                {"mean", {p.F32({2}, {0, 1})}},
-                                {"variance", {p.F32({2}, {4, 0.25f})}},
-                                {"gamma", {p.F32({2}, {1, 2})}},
-                                {"beta", {p.F32({2}, {0, 10})}},
-                                {"epsilon", {p.Float(0)}}},
+  VarId y = p.Op("batch_norm",
+                 {{"x", {p.F32({1, 2, 1, 1}, {1, 2})}},
+                  {"mean", {p.F32({2}, {0, 1})}},
+                  {"variance", {p.F32({2}, {4, 0.25f})}},
+                  {"gamma", {p.F32({2}, {1, 2})}},
+                  {"beta", {p.F32({2}, {0, 10})}},
+                  {"epsilon", {p.Float(0)}}},
                  F32T({1, 2, 1, 1}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{0.5, 14}));
 }
@@ -510,33 +533,35 @@ TEST(NormTest, LayerNormOverTheGivenAxesWithGammaShapedLikeThem) {
   // x = [[1, 3], [2, 2]], axes [0]: columns [1, 2] -> [-1, 1], [3, 2] -> [1, -1] (biased
   // variance 0.25); gamma [2, 3] and beta [0, 1] lie along axis 0.
   Prog p;
-  VarId y = p.Op("layer_norm", {{"x", {p.F32({2, 2}, {1, 3, 2, 2})}},
-                                {"axes", {p.Ints({0})}},
-                                {"gamma", {p.F32({2}, {2, 3})}},
-                                {"beta", {p.F32({2}, {0, 1})}},
-                                {"epsilon", {p.Float(0)}}},
+  VarId y = p.Op("layer_norm",
+                 {{"x", {p.F32({2, 2}, {1, 3, 2, 2})}},
+                  {"axes", {p.Ints({0})}},
+                  {"gamma", {p.F32({2}, {2, 3})}},
+                  {"beta", {p.F32({2}, {0, 1})}},
+                  {"epsilon", {p.Float(0)}}},
                  F32T({2, 2}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{-2, 2, 4, -2}));
   Prog q;
-  VarId z = q.Op("layer_norm", {{"x", {q.F32({1, 2}, {1, 3})}}, {"axes", {q.Ints({-1})}},
-                                {"epsilon", {q.Float(0)}}},
-                 F32T({1, 2}));
+  VarId z =
+      q.Op("layer_norm",
+           {{"x", {q.F32({1, 2}, {1, 3})}}, {"axes", {q.Ints({-1})}}, {"epsilon", {q.Float(0)}}},
+           F32T({1, 2}));
   EXPECT_THAT(Values(q.Eval(z)), Near(std::vector<double>{-1, 1}));
 }
 
 TEST(NormTest, InstanceNormOverSpatialDimensions) {
   Prog p;
-  VarId y = p.Op("instance_norm", {{"x", {p.F32({1, 1, 2, 1}, {1, 3})}},
-                                   {"epsilon", {p.Float(0)}}},
+  VarId y = p.Op("instance_norm", {{"x", {p.F32({1, 1, 2, 1}, {1, 3})}}, {"epsilon", {p.Float(0)}}},
                  F32T({1, 1, 2, 1}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{-1, 1}));
 }
 
 TEST(LinalgTest, LinearWeightIsOutByIn) {
   Prog p;
-  VarId y = p.Op("linear", {{"x", {p.F32({1, 2}, {1, 2})}},
-                            {"weight", {p.F32({3, 2}, {1, 0, 0, 1, 1, 1})}},
-                            {"bias", {p.F32({3}, {0, 0, 1})}}},
+  VarId y = p.Op("linear",
+                 {{"x", {p.F32({1, 2}, {1, 2})}},
+                  {"weight", {p.F32({3, 2}, {1, 0, 0, 1, 1, 1})}},
+                  {"bias", {p.F32({3}, {0, 0, 1})}}},
                  F32T({1, 3}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{1, 2, 4}));
 }
@@ -545,12 +570,14 @@ TEST(LinalgTest, MatmulTransposeFlags) {
   // x = y = [[1, 2, 3], [4, 5, 6]].
   Prog p;
   VarId x = p.F32({2, 3}, Iota(6));
-  VarId ty = p.Op("matmul", {{"x", {x}}, {"y", {x}}, {"transpose_x", {p.Bool(false)}},
-                             {"transpose_y", {p.Bool(true)}}},
-                  F32T({2, 2}));
-  VarId tx = p.Op("matmul", {{"x", {x}}, {"y", {x}}, {"transpose_x", {p.Bool(true)}},
-                             {"transpose_y", {p.Bool(false)}}},
-                  F32T({3, 3}));
+  VarId ty = p.Op(
+      "matmul",
+      {{"x", {x}}, {"y", {x}}, {"transpose_x", {p.Bool(false)}}, {"transpose_y", {p.Bool(true)}}},
+      F32T({2, 2}));
+  VarId tx = p.Op(
+      "matmul",
+      {{"x", {x}}, {"y", {x}}, {"transpose_x", {p.Bool(true)}}, {"transpose_y", {p.Bool(false)}}},
+      F32T({3, 3}));
   absl::StatusOr<RunResult> r = p.Run({ty, tx});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Values(r->outputs.at(p.Name(ty))), Near(std::vector<double>{14, 32, 32, 77}));
@@ -560,8 +587,9 @@ TEST(LinalgTest, MatmulTransposeFlags) {
 
 TEST(LinalgTest, Einsum) {
   Prog p;
-  VarId y = p.Op("einsum", {{"values", {p.F32({1, 2}, {1, 2}), p.F32({2, 1}, {3, 4})}},
-                            {"equation", {p.Str("ij,jk->ik")}}},
+  VarId y = p.Op("einsum",
+                 {{"values", {p.F32({1, 2}, {1, 2}), p.F32({2, 1}, {3, 4})}},
+                  {"equation", {p.Str("ij,jk->ik")}}},
                  F32T({1, 1}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{11}));
 }
@@ -574,11 +602,14 @@ TEST(TensorTest, SliceByIndexMasksNegativeStridesAndSqueeze) {
                 std::vector<bool> bm, std::vector<bool> em, std::vector<bool> sm,
                 std::vector<int64_t> shape) {
     Prog p;
-    VarId y = p.Op("slice_by_index", {{"x", {p.F32({3, 4}, Iota(12, 0))}},
-                                      {"begin", {p.Ints(b)}}, {"end", {p.Ints(e)}},
-                                      {"stride", {p.Ints(s)}}, {"begin_mask", {p.Bools(bm)}},
-                                      {"end_mask", {p.Bools(em)}},
-                                      {"squeeze_mask", {p.Bools(sm)}}},
+    VarId y = p.Op("slice_by_index",
+                   {{"x", {p.F32({3, 4}, Iota(12, 0))}},
+                    {"begin", {p.Ints(b)}},
+                    {"end", {p.Ints(e)}},
+                    {"stride", {p.Ints(s)}},
+                    {"begin_mask", {p.Bools(bm)}},
+                    {"end_mask", {p.Bools(em)}},
+                    {"squeeze_mask", {p.Bools(sm)}}},
                    F32T(shape));
     return p.Eval(y);
   };
@@ -590,34 +621,40 @@ TEST(TensorTest, SliceByIndexMasksNegativeStridesAndSqueeze) {
   EXPECT_THAT(Values(b), Near(std::vector<double>{9, 11}));
   EXPECT_EQ(Shape(b), (std::vector<int64_t>{2}));
   // negative begin/end count from the end: row -2 up to -1 is row 1.
-  at::Tensor c = run({-2, 0}, {-1, 4}, {1, 1}, {false, false}, {false, false}, {false, false},
-                     {1, 4});
+  at::Tensor c =
+      run({-2, 0}, {-1, 4}, {1, 1}, {false, false}, {false, false}, {false, false}, {1, 4});
   EXPECT_THAT(Values(c), Near(std::vector<double>{4, 5, 6, 7}));
 }
 
 TEST(TensorTest, SliceBySizeMinusOneMeansToTheEnd) {
   Prog p;
-  VarId y = p.Op("slice_by_size", {{"x", {p.F32({3, 4}, Iota(12, 0))}},
-                                   {"begin", {p.Ints({1, 2})}}, {"size", {p.Ints({-1, 1})}}},
+  VarId y = p.Op("slice_by_size",
+                 {{"x", {p.F32({3, 4}, Iota(12, 0))}},
+                  {"begin", {p.Ints({1, 2})}},
+                  {"size", {p.Ints({-1, 1})}}},
                  F32T({2, 1}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{6, 10}));
 }
 
 TEST(TensorTest, ConcatInterleaveAndSplit) {
   Prog p;
-  VarId c = p.Op("concat", {{"values", {p.F32({2}, {1, 2}), p.F32({1}, {3})}},
-                            {"axis", {p.Int(0)}}, {"interleave", {p.Bool(false)}}},
+  VarId c = p.Op("concat",
+                 {{"values", {p.F32({2}, {1, 2}), p.F32({1}, {3})}},
+                  {"axis", {p.Int(0)}},
+                  {"interleave", {p.Bool(false)}}},
                  F32T({3}));
-  VarId il = p.Op("concat", {{"values", {p.F32({1, 2}, {1, 2}), p.F32({1, 2}, {3, 4})}},
-                             {"axis", {p.Int(1)}}, {"interleave", {p.Bool(true)}}},
+  VarId il = p.Op("concat",
+                  {{"values", {p.F32({1, 2}, {1, 2}), p.F32({1, 2}, {3, 4})}},
+                   {"axis", {p.Int(1)}},
+                   {"interleave", {p.Bool(true)}}},
                   F32T({1, 4}));
-  std::vector<VarId> parts = p.OpN("split", {{"x", {p.F32({6}, Iota(6))}},
-                                             {"split_sizes", {p.Ints({1, 2, 3})}},
-                                             {"axis", {p.Int(0)}}},
-                                   {F32T({1}), F32T({2}), F32T({3})});
-  std::vector<VarId> halves = p.OpN("split", {{"x", {p.F32({6}, Iota(6))}},
-                                              {"num_splits", {p.Int(2)}}, {"axis", {p.Int(-1)}}},
-                                    {F32T({3}), F32T({3})});
+  std::vector<VarId> parts = p.OpN(
+      "split",
+      {{"x", {p.F32({6}, Iota(6))}}, {"split_sizes", {p.Ints({1, 2, 3})}}, {"axis", {p.Int(0)}}},
+      {F32T({1}), F32T({2}), F32T({3})});
+  std::vector<VarId> halves = p.OpN(
+      "split", {{"x", {p.F32({6}, Iota(6))}}, {"num_splits", {p.Int(2)}}, {"axis", {p.Int(-1)}}},
+      {F32T({3}), F32T({3})});
   absl::StatusOr<RunResult> r = p.Run({c, il, parts[2], halves[1]});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(Values(r->outputs.at(p.Name(c))), Near(std::vector<double>{1, 2, 3}));
@@ -629,8 +666,11 @@ TEST(TensorTest, ConcatInterleaveAndSplit) {
 TEST(TensorTest, PadModesAndOrder) {
   auto run = [](const char* mode) {
     Prog p;
-    VarId y = p.Op("pad", {{"x", {p.F32({3}, {1, 2, 3})}}, {"pad", {p.Ints({2, 1})}},
-                           {"mode", {p.Str(mode)}}, {"constant_val", {p.Float(9)}}},
+    VarId y = p.Op("pad",
+                   {{"x", {p.F32({3}, {1, 2, 3})}},
+                    {"pad", {p.Ints({2, 1})}},
+                    {"mode", {p.Str(mode)}},
+                    {"constant_val", {p.Float(9)}}},
                    F32T({6}));
     return Values(p.Eval(y));
   };
@@ -639,8 +679,11 @@ TEST(TensorTest, PadModesAndOrder) {
   EXPECT_THAT(run("replicate"), Near(std::vector<double>{1, 1, 1, 2, 3, 3}));
   // pad = [begin, end] per dimension, first dimension first: one row on top, one column right.
   Prog p;
-  VarId y = p.Op("pad", {{"x", {p.F32({2, 2}, {1, 2, 3, 4})}}, {"pad", {p.Ints({1, 0, 0, 1})}},
-                         {"mode", {p.Str("constant")}}, {"constant_val", {p.Float(0)}}},
+  VarId y = p.Op("pad",
+                 {{"x", {p.F32({2, 2}, {1, 2, 3, 4})}},
+                  {"pad", {p.Ints({1, 0, 0, 1})}},
+                  {"mode", {p.Str("constant")}},
+                  {"constant_val", {p.Float(0)}}},
                  F32T({3, 3}));
   EXPECT_THAT(Values(p.Eval(y)), Near(std::vector<double>{0, 0, 0, 1, 2, 0, 3, 4, 0}));
 }
@@ -652,8 +695,8 @@ TEST(TensorTest, ShapeOps) {
   VarId s = p.Op("squeeze", {{"x", {e}}, {"axes", {p.Ints({0})}}}, F32T({2, 3, 1}));
   VarId r = p.Op("reshape", {{"x", {s}}, {"shape", {p.Ints({0, -1})}}}, F32T({2, 3}));
   VarId t = p.Op("transpose", {{"x", {r}}, {"perm", {p.Ints({1, 0})}}}, F32T({3, 2}));
-  VarId tile = p.Op("tile", {{"x", {p.F32({1, 2}, {1, 2})}}, {"reps", {p.Ints({2, 1})}}},
-                    F32T({2, 2}));
+  VarId tile =
+      p.Op("tile", {{"x", {p.F32({1, 2}, {1, 2})}}, {"reps", {p.Ints({2, 1})}}}, F32T({2, 2}));
   VarId sh = p.Op("shape", {{"x", {e}}}, I32T({4}));
   absl::StatusOr<RunResult> res = p.Run({t, tile, sh});
   ASSERT_TRUE(res.ok()) << res.status();
@@ -664,17 +707,27 @@ TEST(TensorTest, ShapeOps) {
 
 TEST(TensorTest, GatherTopkCumsumBandPartRange) {
   Prog p;
-  VarId g = p.Op("gather", {{"x", {p.F32({3}, {10, 20, 30})}},
-                            {"indices", {p.I32({2, 2}, {2, 0, -1, 1})}}, {"axis", {p.Int(0)}}},
+  VarId g = p.Op("gather",
+                 {{"x", {p.F32({3}, {10, 20, 30})}},
+                  {"indices", {p.I32({2, 2}, {2, 0, -1, 1})}},
+                  {"axis", {p.Int(0)}}},
                  F32T({2, 2}));
-  std::vector<VarId> tk = p.OpN("topk", {{"x", {p.F32({3}, {3, 1, 2})}}, {"k", {p.Int(2)}},
-                                         {"axis", {p.Int(-1)}}, {"ascending", {p.Bool(false)}}},
+  std::vector<VarId> tk = p.OpN("topk",
+                                {{"x", {p.F32({3}, {3, 1, 2})}},
+                                 {"k", {p.Int(2)}},
+                                 {"axis", {p.Int(-1)}},
+                                 {"ascending", {p.Bool(false)}}},
                                 {F32T({2}), I32T({2})});
-  VarId cs = p.Op("cumsum", {{"x", {p.F32({3}, {1, 2, 3})}}, {"axis", {p.Int(0)}},
-                             {"exclusive", {p.Bool(true)}}, {"reverse", {p.Bool(true)}}},
+  VarId cs = p.Op("cumsum",
+                  {{"x", {p.F32({3}, {1, 2, 3})}},
+                   {"axis", {p.Int(0)}},
+                   {"exclusive", {p.Bool(true)}},
+                   {"reverse", {p.Bool(true)}}},
                   F32T({3}));
-  VarId bp = p.Op("band_part", {{"x", {p.F32({3, 3}, std::vector<float>(9, 1))}},
-                                {"lower", {p.Int(0)}}, {"upper", {p.Int(1)}}},
+  VarId bp = p.Op("band_part",
+                  {{"x", {p.F32({3, 3}, std::vector<float>(9, 1))}},
+                   {"lower", {p.Int(0)}},
+                   {"upper", {p.Int(1)}}},
                   F32T({3, 3}));
   VarId rg = p.Op("range_1d", {{"end", {p.Int(5)}}, {"start", {p.Int(0)}}, {"step", {p.Int(2)}}},
                   I32T({3}));
@@ -707,7 +760,8 @@ TEST(InterpreterTest, ADeclaredDtypeTheOpDoesNotProduceIsACheckFailure) {
   absl::StatusOr<RunResult> r = p.Run({y});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(core::ClassOf(r.status()), core::ErrorClass::kCheckFailed);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("is fp32[2] but the package declares fp16[2]"));
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("is fp32[2] but the package declares fp16[2]"));
 }
 
 TEST(InterpreterTest, AnUnknownOpIsAPackageErrorNamingIt) {
@@ -730,18 +784,80 @@ TEST(InterpreterTest, WrongInputShapeIsAnInputError) {
 
 TEST(InterpreterTest, EveryOpTheBuiltinPluginsEmitIsImplemented) {
   // The MIL ops the built-in lowerings emit today and the ones being added (issue 4).
-  for (const char* op :
-       {"add", "avg_pool", "band_part", "batch_norm", "cast", "clip", "concat", "conv",
-        "conv_transpose", "cumsum", "einsum", "elu", "equal", "erf", "exp", "expand_dims", "fill",
-        "floor_div", "gather", "gather_along_axis", "gelu", "greater", "greater_equal",
-        "identity", "instance_norm", "layer_norm", "leaky_relu", "less", "less_equal", "linear",
-        "log", "logical_and", "logical_not", "logical_or", "matmul", "max_pool", "maximum",
-        "minimum", "mod", "mul", "not_equal", "pad", "pow", "range_1d", "real_div",
-        "reduce_log_sum_exp", "reduce_max", "reduce_mean", "reduce_min", "reduce_sum", "relu",
-        "relu6", "reshape", "resize_bilinear", "rsqrt", "select", "shape", "sigmoid",
-        "sigmoid_hard", "silu", "slice_by_index", "slice_by_size", "softmax", "split", "sqrt",
-        "squeeze", "stack", "sub", "tanh", "tile", "topk", "transpose", "upsample_bilinear",
-        "upsample_nearest_neighbor"}) {
+  for (const char* op : {"add",
+                         "avg_pool",
+                         "band_part",
+                         "batch_norm",
+                         "cast",
+                         "clip",
+                         "concat",
+                         "conv",
+                         "conv_transpose",
+                         "cumsum",
+                         "einsum",
+                         "elu",
+                         "equal",
+                         "erf",
+                         "exp",
+                         "expand_dims",
+                         "fill",
+                         "floor_div",
+                         "gather",
+                         "gather_along_axis",
+                         "gelu",
+                         "greater",
+                         "greater_equal",
+                         "identity",
+                         "instance_norm",
+                         "layer_norm",
+                         "leaky_relu",
+                         "less",
+                         "less_equal",
+                         "linear",
+                         "log",
+                         "logical_and",
+                         "logical_not",
+                         "logical_or",
+                         "matmul",
+                         "max_pool",
+                         "maximum",
+                         "minimum",
+                         "mod",
+                         "mul",
+                         "not_equal",
+                         "pad",
+                         "pow",
+                         "range_1d",
+                         "real_div",
+                         "reduce_log_sum_exp",
+                         "reduce_max",
+                         "reduce_mean",
+                         "reduce_min",
+                         "reduce_sum",
+                         "relu",
+                         "relu6",
+                         "reshape",
+                         "resize_bilinear",
+                         "rsqrt",
+                         "select",
+                         "shape",
+                         "sigmoid",
+                         "sigmoid_hard",
+                         "silu",
+                         "slice_by_index",
+                         "slice_by_size",
+                         "softmax",
+                         "split",
+                         "sqrt",
+                         "squeeze",
+                         "stack",
+                         "sub",
+                         "tanh",
+                         "tile",
+                         "topk",
+                         "transpose",
+                         "upsample_bilinear",
+                         "upsample_nearest_neighbor"}) {
     EXPECT_NE(BuiltinOps().Find(op), nullptr) << op;
   }
 }

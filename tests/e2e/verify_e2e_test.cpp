@@ -25,8 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace milspec = CoreML::Specification::MILSpec;
-using ::testing::HasSubstr;
 using testing::CliResult;
+using ::testing::HasSubstr;
 using testing::RunProgram;
 using testing::TempDir;
 
@@ -40,7 +40,10 @@ struct VerifiedModel {
 void PrintTo(const VerifiedModel& m, std::ostream* os) { *os << m.name; }
 
 std::vector<VerifiedModel> VerifiedModels() {
-  return {{"mobilenet_v3_large"}, {"mobilenet_v2"}, {"resnet18"}, {"mobilenet_v3_large_half"},
+  return {{"mobilenet_v3_large"},
+          {"mobilenet_v2"},
+          {"resnet18"},
+          {"mobilenet_v3_large_half"},
           {"bn_after_concat"}};
 }
 
@@ -82,9 +85,9 @@ class Packages {
     auto it = done_.find(key);
     if (it != done_.end()) return it->second;
     const fs::path out = dir_ / (key + ".mlpackage");
-    CliResult r = RunProgram(TS2COREML_CLI, {"convert", ModelPath(model).string(), "-o",
-                                             out.string(), "--input", "x:" + InputShape(model),
-                                             "--precision", precision, "--quiet"});
+    CliResult r = RunProgram(TS2COREML_CLI,
+                             {"convert", ModelPath(model).string(), "-o", out.string(), "--input",
+                              "x:" + InputShape(model), "--precision", precision, "--quiet"});
     *log = r.output;
     if (r.exit_code != 0) return {};
     done_[key] = out;
@@ -102,7 +105,8 @@ struct Verified {
   json::Value report;
 };
 
-Verified Verify(const std::string& model, const fs::path& pkg, std::vector<std::string> extra = {}) {
+Verified Verify(const std::string& model, const fs::path& pkg,
+                std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"verify", ModelPath(model).string(), pkg.string(), "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
   Verified v;
@@ -123,8 +127,7 @@ double Number(const json::Value& v, const char* key) {
   return f != nullptr && f->kind == json::Value::Kind::kNumber ? f->number : -1;
 }
 
-class VerifyModelTest
-    : public ::testing::TestWithParam<std::tuple<VerifiedModel, std::string>> {};
+class VerifyModelTest : public ::testing::TestWithParam<std::tuple<VerifiedModel, std::string>> {};
 
 TEST_P(VerifyModelTest, PackageMatchesLibTorch) {
   const auto& [model, precision] = GetParam();
@@ -132,8 +135,7 @@ TEST_P(VerifyModelTest, PackageMatchesLibTorch) {
   const fs::path pkg = Packages::Get().Of(model.name, precision, &log);
   ASSERT_FALSE(pkg.empty()) << log;
   const double min_cosine = precision == "fp16" ? model.fp16_min_cosine : 0.99999;
-  Verified v = Verify(model.name, pkg,
-                      {"--runs", "2", "--min-cosine", absl::StrCat(min_cosine)});
+  Verified v = Verify(model.name, pkg, {"--runs", "2", "--min-cosine", absl::StrCat(min_cosine)});
   ASSERT_EQ(v.cli.exit_code, 0) << v.cli.output;
   EXPECT_EQ(v.report.Find("precision") ? v.report.Find("precision")->string : "", precision);
   const json::Value* outputs = v.report.Find("outputs");
@@ -147,12 +149,12 @@ TEST_P(VerifyModelTest, PackageMatchesLibTorch) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Models, VerifyModelTest,
-    ::testing::Combine(::testing::ValuesIn(VerifiedModels()), ::testing::Values("fp32", "fp16")),
-    [](const auto& info) {
-      return std::get<0>(info.param).name + "_" + std::get<1>(info.param);
-    });
+INSTANTIATE_TEST_SUITE_P(Models, VerifyModelTest,
+                         ::testing::Combine(::testing::ValuesIn(VerifiedModels()),
+                                            ::testing::Values("fp32", "fp16")),
+                         [](const auto& info) {
+                           return std::get<0>(info.param).name + "_" + std::get<1>(info.param);
+                         });
 
 // ---- broken packages ---------------------------------------------------------------------------
 
@@ -164,7 +166,7 @@ fs::path CopyPackage(const fs::path& pkg, const TempDir& dir) {
 }
 
 struct ConvInfo {
-  std::string output;              ///< the conv's output var
+  std::string output;                          ///< the conv's output var
   const milspec::Operation* weight = nullptr;  ///< the const op of its weight
   const milspec::Operation* pad = nullptr;     ///< the const op of its pad
 };
@@ -233,8 +235,7 @@ std::string FirstJumpVar(const Verified& v) {
   return var ? var->string : "<no var>";
 }
 
-class CorruptedWeightsTest
-    : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
+class CorruptedWeightsTest : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
 
 TEST_P(CorruptedWeightsTest, VerifyFailsAndLocalizeNamesTheConv) {
   const auto& [precision, conv_index] = GetParam();
@@ -250,8 +251,8 @@ TEST_P(CorruptedWeightsTest, VerifyFailsAndLocalizeNamesTheConv) {
   EXPECT_THAT(v.cli.output, HasSubstr("differs from LibTorch"));
   EXPECT_EQ(FirstJumpVar(v), conv) << v.cli.output.substr(0, 4000);
   // The report names the TorchScript op and its source line.
-  const json::Value* jump = v.report.Find("localize") ? v.report.Find("localize")->Find("first_jump")
-                                                      : nullptr;
+  const json::Value* jump =
+      v.report.Find("localize") ? v.report.Find("localize")->Find("first_jump") : nullptr;
   ASSERT_NE(jump, nullptr);
   EXPECT_EQ(jump->Find("torch_op") ? jump->Find("torch_op")->string : "", "aten::_convolution");
   EXPECT_FALSE(jump->Find("source") == nullptr || jump->Find("source")->string.empty());
@@ -327,13 +328,14 @@ TEST(VerifyCliTest, InputsFromNpyAndUsageErrors) {
   EXPECT_EQ(v.cli.exit_code, 0) << v.cli.output;
   EXPECT_EQ(Number(v.report, "runs"), 1);
 
-  CliResult wrong = RunProgram(TS2COREML_CLI, {"verify", ModelPath("bn_after_concat").string(),
-                                               pkg.string(), "--input", "y=" + (dir / "x.npy").string()});
+  CliResult wrong =
+      RunProgram(TS2COREML_CLI, {"verify", ModelPath("bn_after_concat").string(), pkg.string(),
+                                 "--input", "y=" + (dir / "x.npy").string()});
   EXPECT_EQ(wrong.exit_code, 5) << wrong.output;
   CliResult usage = RunProgram(TS2COREML_CLI, {"verify", pkg.string()});
   EXPECT_EQ(usage.exit_code, 2) << usage.output;
-  CliResult not_pkg = RunProgram(TS2COREML_CLI, {"verify", ModelPath("bn_after_concat").string(),
-                                                 (dir / "x.npy").string()});
+  CliResult not_pkg = RunProgram(
+      TS2COREML_CLI, {"verify", ModelPath("bn_after_concat").string(), (dir / "x.npy").string()});
   EXPECT_EQ(not_pkg.exit_code, 8) << not_pkg.output;
 }
 

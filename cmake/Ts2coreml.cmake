@@ -24,9 +24,10 @@ endfunction()
 # ts2coreml_add_test(NAME SOURCES ... LIBS ... [FIXTURES fixture...] [LABELS ...] [TIMEOUT s]):
 # a GoogleTest executable whose tests CTest lists one by one.
 function(ts2coreml_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;FIXTURES;LABELS" ${ARGN})
+  # FIXTURES names one fixture (CTest runs the setup of fixtures that fixture requires first).
+  cmake_parse_arguments(ARG "" "TIMEOUT;FIXTURES" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest GTest::gtest_main)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 600)

@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/base/errors.h"
+#include "core/convert/keep_fp32_rules.h"
+#include "core/report/coverage_report.h"
 
 namespace ts2coreml::core {
 
@@ -19,6 +21,17 @@ std::string ConvertUsage() {
       --target ios15|ios16|ios17   deployment target (default ios16)
       --io-dtype fp32|fp16   dtype of model inputs and outputs (default fp32; fp16 needs ios16+)
       --force                replace an existing output
+      --keep-fp32 RULE       keep matching ops in fp32 (repeatable): an op kind
+                             (aten::layer_norm), a module path (enc.layers.0) or re:REGEX
+      --fp16-all             run every op in fp16, overriding lowerings' own fp32 wishes
+)";
+}
+
+std::string CoverageUsage() {
+  return R"(  coverage MODEL.pt [--input NAME:SHAPE ...] [--precision ...] [--target ...] [--json]
+      Lists every op kind, the lowering that takes it, its planned compute dtype and why it is
+      not fp16, and every unsupported op at once; writes nothing. Takes convert's precision
+      options (--keep-fp32, --fp16-all, --io-dtype). Exit 0 when all is covered, 3 when not.
 )";
 }
 
@@ -51,7 +64,8 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
   cmd.command = args[0];
   if (cmd.command == "--help" || cmd.command == "-h") cmd.command = "help";
   if (cmd.command == "--version") cmd.command = "version";
-  if (cmd.command != "convert" && cmd.command != "help" && cmd.command != "version") {
+  if (cmd.command != "convert" && cmd.command != "coverage" && cmd.command != "help" &&
+      cmd.command != "version") {
     return Error(ErrorClass::kUsage,
                  absl::StrCat("unknown command '", cmd.command, "'; see 'ts2coreml help'"));
   }
@@ -66,7 +80,7 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
       return absl::OkStatus();
     };
     std::string v;
-    if (a == "-o" || a == "--output-path") {
+    if ((a == "-o" || a == "--output-path") && cmd.command == "convert") {
       if (auto s = value(&v); !s.ok()) return s;
       cmd.convert.output = v;
     } else if (a == "--input") {
@@ -107,8 +121,17 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
       } else {
         return Error(ErrorClass::kUsage, absl::StrCat("--io-dtype ", v, ": use fp32 or fp16"));
       }
-    } else if (a == "--force") {
+    } else if (a == "--force" && cmd.command == "convert") {
       cmd.convert.force = true;
+    } else if (a == "--keep-fp32") {
+      if (auto s = value(&v); !s.ok()) return s;
+      absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse(v);
+      if (!rule.ok()) return rule.status();
+      cmd.convert.precision.keep_fp32.push_back(*std::move(rule));
+    } else if (a == "--fp16-all") {
+      cmd.convert.precision.fp16_all = true;
+    } else if (a == "--json" && cmd.command == "coverage") {
+      cmd.json = true;
     } else if (absl::Status error; ParseCommonFlag(args, &i, &cmd.common, &error)) {
       if (!error.ok()) return error;
     } else if (a == "--help" || a == "-h") {
@@ -119,15 +142,16 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
       positional.push_back(a);
     }
   }
-  if (cmd.command != "convert") return cmd;
+  if (cmd.command != "convert" && cmd.command != "coverage") return cmd;
   if (positional.size() != 1) {
     return Error(ErrorClass::kUsage,
-                 positional.empty() ? "convert needs a model file: ts2coreml convert MODEL.pt -o "
-                                      "OUT.mlpackage --input x:1x3x224x224"
-                                    : absl::StrCat("convert takes one model file, got ",
-                                                   positional.size()));
+                 positional.empty()
+                     ? absl::StrCat(cmd.command, " needs a model file: ts2coreml ", cmd.command,
+                                    " MODEL.pt ...; see 'ts2coreml help'")
+                     : absl::StrCat(cmd.command, " takes one model file, got ", positional.size()));
   }
   cmd.convert.model = positional[0];
+  if (cmd.command == "coverage") return cmd;
   if (cmd.convert.output.empty()) {
     return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
   }
@@ -157,6 +181,26 @@ int RunConvert(const std::vector<std::string>& args) {
   if (!report.ok()) return ReportError(report.status());
   if (!cmd->common.quiet) std::cout << FormatSummary(*report);
   return 0;
+}
+
+}  // namespace ts2coreml::core
+
+namespace ts2coreml::core {
+
+int RunCoverage(const std::vector<std::string>& args) {
+  std::vector<std::string> full = {"coverage"};
+  full.insert(full.end(), args.begin(), args.end());
+  absl::StatusOr<ParsedCommand> cmd = ParseCommandLine(full);
+  if (!cmd.ok()) return ReportError(cmd.status());
+  if (cmd->command == "help") {
+    std::cout << "usage: ts2coreml\n" << CoverageUsage();
+    return 0;
+  }
+  registry::Registry reg = LoadPlugins(cmd->common);
+  absl::StatusOr<CoverageReport> report = Coverage(cmd->convert, reg);
+  if (!report.ok()) return ReportError(report.status());
+  std::cout << (cmd->json ? FormatCoverageJson(*report) : FormatCoverageText(*report));
+  return report->covered() ? 0 : static_cast<int>(ErrorClass::kUnsupportedOps);
 }
 
 }  // namespace ts2coreml::core

@@ -14,9 +14,11 @@
 namespace ts2coreml::core {
 
 struct ParsedCommand {
-  std::string command;  ///< "convert", "help", "version"
+  std::string command;  ///< "convert", "coverage", "help", "version"
   CommonFlags common;
+  /// The model, shapes and precision options (coverage uses all but the output fields).
   ConvertOptions convert;
+  bool json = false;  ///< --json (coverage)
 };
 
 /// Parses `NAME:SHAPE` ("x:1x3x224x224"). Errors are class kInputSpec.
@@ -28,8 +30,13 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
 /// The usage text of convert.
 std::string ConvertUsage();
 
+/// The usage text of coverage.
+std::string CoverageUsage();
+
 /// Runs `ts2coreml convert` (args after the command name); returns the exit code.
 int RunConvert(const std::vector<std::string>& args);
+/// Runs `ts2coreml coverage`; exit 0 when every op is covered, 3 when not.
+int RunCoverage(const std::vector<std::string>& args);
 
 }  // namespace ts2coreml::core
 

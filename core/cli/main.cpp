@@ -10,6 +10,7 @@
 #include "core/base/errors.h"
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
+#include "core/cli/inspect_command.h"
 #include "core/cli/registry_command.h"
 #include "core/cli/verify_command.h"
 #include "ts2coreml/plugin_abi.h"
@@ -26,6 +27,8 @@ struct Command {
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
       {"convert", RunConvert, ConvertUsage},
+      {"coverage", RunCoverage, CoverageUsage},
+      {"inspect", RunInspect, InspectUsage},
       {"registry", RunRegistry, RegistryUsage},
       {"verify", RunVerify, VerifyUsage},
   };

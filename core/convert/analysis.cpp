@@ -170,6 +170,14 @@ bool HasPoisonedInput(const Graph& g, const Node& n, const std::set<ValueId>& po
   return false;
 }
 
+/// Why a node downstream of a problem was not analyzed.
+std::string SkipReason(const Graph& g) {
+  for (ValueId in : g.inputs()) {
+    if (!g.value(in).typed) return "shapes unknown: give --input for every forward() argument";
+  }
+  return "an input comes from a node that could not be converted";
+}
+
 /// How many readers each value has: node inputs and model outputs.
 std::vector<int> CountUses(const Graph& g) {
   std::vector<int> uses(g.values().size(), 0);
@@ -190,6 +198,11 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
   auto poison = [&](const Node& n) {
     for (ValueId o : n.outputs) poisoned.insert(o);
   };
+  // Inputs without a shape (coverage without --input): everything they reach is looked up but
+  // not typed.
+  for (ValueId in : g.inputs()) {
+    if (!g.value(in).typed) poisoned.insert(in);
+  }
   for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
     const Node& n = g.nodes()[static_cast<size_t>(idx)];
     NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
@@ -211,7 +224,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
       }
     } else if (IsCoreOp(n)) {
       na.decision = NodeDecision::kSkipped;
-      na.reason = "an input comes from a node that could not be converted";
+      na.reason = SkipReason(g);
       poison(n);
       continue;
     }
@@ -232,7 +245,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     na.lowering = &l;
     if (blocked) {
       na.decision = NodeDecision::kSkipped;
-      na.reason = "an input comes from a node that could not be converted";
+      na.reason = SkipReason(g);
       poison(n);
       continue;
     }

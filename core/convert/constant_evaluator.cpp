@@ -18,6 +18,7 @@ const std::set<std::string>& CoreOps() {
       "aten::size",          "aten::dim",         "aten::len",            "aten::__getitem__",
       "prim::device",        "prim::dtype",       "aten::numel",          "prim::TupleIndex",
       "aten::IntImplicit",   "aten::FloatImplicit", "prim::min",          "prim::max",
+      "prim::DictConstruct",
   };
   return *ops;
 }
@@ -37,10 +38,23 @@ bool IsNumber(const Value& v) {
                         v.kind == ValueKind::kBool);
 }
 
+/// A one-element constant tensor (prim::NumToTensor of shape arithmetic, or a 0-d weight).
+bool IsScalarTensor(const Value& v) {
+  return v.is_const && v.kind == ValueKind::kTensor && v.tensor && v.tensor->numel() == 1 &&
+         v.tensor->shape.empty();
+}
+
 double AsDouble(const Value& v) {
   if (v.kind == ValueKind::kInt) return static_cast<double>(v.i);
   if (v.kind == ValueKind::kBool) return v.b ? 1.0 : 0.0;
+  if (v.kind == ValueKind::kTensor && v.tensor) return v.tensor->At(0);
   return v.f;
+}
+
+/// Whether a number or scalar tensor is of integer (or bool) class.
+bool IsIntLike(const Value& v) {
+  if (v.kind == ValueKind::kTensor) return v.tensor && v.tensor->type_class() != TypeClass::kFloat;
+  return v.kind == ValueKind::kInt || v.kind == ValueKind::kBool;
 }
 
 void SetInt(Value& v, int64_t x) {
@@ -81,27 +95,61 @@ void SetScalarTensor(Value& v, const Value& number) {
   v.tensor = std::move(t);
 }
 
-/// Scalar arithmetic and comparisons on constant numbers (aten::add.int, aten::floordiv, ...).
+/// Scalar arithmetic and comparisons on constant numbers (aten::add.int, aten::floordiv, ...),
+/// and the same ops on one-element constant tensors, which traced shape arithmetic produces
+/// (aten::floor_divide(prim::NumToTensor(size), 2)): those fold to one-element constants.
 absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   if (n.outputs.size() != 1) return EvalResult::kNotHandled;
   const ValueKind out_kind = g.value(n.outputs[0]).kind;
+  const bool tensor_out = out_kind == ValueKind::kTensor;
   if (out_kind != ValueKind::kInt && out_kind != ValueKind::kFloat &&
-      out_kind != ValueKind::kBool) {
+      out_kind != ValueKind::kBool && !tensor_out) {
     return EvalResult::kNotHandled;
   }
   std::vector<const Value*> in;
+  bool any_tensor = false;
   for (ValueId id : n.inputs) {
     const Value& v = g.value(g.Resolve(id));
-    if (!IsNumber(v)) return EvalResult::kNotHandled;
+    if (IsScalarTensor(v)) {
+      any_tensor = true;
+    } else if (!IsNumber(v)) {
+      return EvalResult::kNotHandled;
+    }
     in.push_back(&v);
   }
-  const std::string& k = n.kind;
-  const bool all_int = std::all_of(in.begin(), in.end(), [](const Value* v) {
-    return v->kind == ValueKind::kInt || v->kind == ValueKind::kBool;
-  });
+  // A tensor result only from scalar tensors (not, say, aten::zeros(int) -> tensor).
+  if (tensor_out && !any_tensor) return EvalResult::kNotHandled;
+  std::string k = n.kind == "aten::floor_divide"  ? "aten::floordiv"
+                  : n.kind == "aten::true_divide" ? "aten::div"
+                                                  : n.kind;
+  // add/sub/rsub(self, other, alpha): fold alpha into other.
+  double alpha = 1;
+  if (in.size() == 3 && (k == "aten::add" || k == "aten::sub" || k == "aten::rsub")) {
+    alpha = AsDouble(*in[2]);
+    in.pop_back();
+  }
+  if (k == "aten::rsub") {
+    std::swap(in[0], in[1]);
+    k = "aten::sub";
+  }
+  const bool all_int =
+      std::all_of(in.begin(), in.end(), [](const Value* v) { return IsIntLike(*v); }) &&
+      alpha == std::floor(alpha);
   Value& out = g.value(n.outputs[0]);
   auto result = [&](double x) {
-    if (out_kind == ValueKind::kInt) {
+    if (tensor_out) {
+      // Torch's promotion: int op int stays int, except true division.
+      Value number;
+      number.is_const = true;
+      if (all_int && k != "aten::div") {
+        number.kind = ValueKind::kInt;
+        number.i = static_cast<int64_t>(x);
+      } else {
+        number.kind = ValueKind::kFloat;
+        number.f = x;
+      }
+      SetScalarTensor(out, number);
+    } else if (out_kind == ValueKind::kInt) {
       SetInt(out, static_cast<int64_t>(x));
     } else if (out_kind == ValueKind::kBool) {
       SetBool(out, x != 0);
@@ -121,9 +169,9 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
     return EvalResult::kNotHandled;
   }
   if (in.size() != 2) return EvalResult::kNotHandled;
-  if (all_int && in[0]->kind == ValueKind::kInt && in[1]->kind == ValueKind::kInt) {
-    const int64_t a = in[0]->i;
-    const int64_t b = in[1]->i;
+  if (all_int) {
+    const int64_t a = static_cast<int64_t>(AsDouble(*in[0]));
+    const int64_t b = static_cast<int64_t>(AsDouble(*in[1])) * static_cast<int64_t>(alpha);
     if ((k == "aten::floordiv" || k == "aten::remainder" || k == "aten::__mod__") && b == 0) {
       return NotStatic(n, "integer division by zero");
     }
@@ -150,12 +198,13 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
     if (k == "prim::max") return int_result(std::max(a, b));
   }
   const double a = AsDouble(*in[0]);
-  const double b = AsDouble(*in[1]);
+  const double b = AsDouble(*in[1]) * alpha;
   if (k == "aten::add") return result(a + b);
   if (k == "aten::sub") return result(a - b);
   if (k == "aten::mul") return result(a * b);
   if (k == "aten::div") return result(a / b);
   if (k == "aten::floordiv") return result(std::floor(a / b));
+  if (k == "aten::remainder" || k == "aten::__mod__") return result(a - std::floor(a / b) * b);
   if (k == "aten::pow") return result(std::pow(a, b));
   if (k == "aten::eq") return result(a == b);
   if (k == "aten::ne") return result(a != b);
@@ -231,6 +280,13 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
   const std::string& k = n.kind;
   if (k == "prim::ListConstruct" || k == "prim::TupleConstruct") {
     return EvaluateListConstruct(g, n);
+  }
+  if (k == "prim::DictConstruct") {
+    // Only model outputs use dicts here (the importer names outputs by their keys): the dict's
+    // elements are its values.
+    Value& out = g.value(n.outputs[0]);
+    for (size_t i = 1; i < n.inputs.size(); i += 2) out.elements.push_back(g.Resolve(n.inputs[i]));
+    return EvalResult::kFolded;
   }
   if (k == "prim::ListUnpack" || k == "prim::TupleUnpack") return EvaluateUnpack(g, n);
   if (k == "aten::size" || k == "aten::dim" || k == "aten::numel") {

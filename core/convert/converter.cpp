@@ -56,24 +56,46 @@ std::string SourceMapJson(const LoweredProgram& p) {
   return w.Finish();
 }
 
+/// {"var": {"op", "reason", "source"}} for MIL ops that compute in FP32 under fp16.
+std::string Fp32OpsJson(const Graph& g, const PrecisionPlan& plan, const LoweredProgram& p) {
+  json::Writer w;
+  w.BeginObject();
+  if (plan.options.precision == Precision::kFp16) {
+    for (size_t k = 0; k < p.main.ops().size(); ++k) {
+      const mil::Operation& op = p.main.ops()[k];
+      const int node = k < p.op_origin.size() ? p.op_origin[k] : -1;
+      if (node < 0 || op.type == "const" || op.outputs.empty() ||
+          p.main.var(op.outputs[0]).type.dtype != mil::DType::kFloat32) {
+        continue;
+      }
+      const Node& n = g.nodes()[static_cast<size_t>(node)];
+      w.Key(p.main.var(op.outputs[0]).name).BeginObject();
+      w.Key("op").String(n.QualifiedKind());
+      w.Key("mil_op").String(op.type);
+      w.Key("reason").String(plan.nodes[static_cast<size_t>(node)].ReasonText());
+      w.Key("source").String(n.source);
+      w.EndObject();
+    }
+  }
+  w.EndObject();
+  return w.Finish();
+}
+
+/// {"cast output var": "reason"}.
+std::string CastsJson(const LoweredProgram& p) {
+  json::Writer w;
+  w.BeginObject();
+  for (const EmittedCast& c : p.casts) w.Key(c.var).String(c.reason);
+  w.EndObject();
+  return w.Finish();
+}
+
 }  // namespace
 
-absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
-                                         const registry::Registry& registry) {
-  ConversionReport report;
-  report.model = options.model;
-  report.output = options.output;
-  report.precision = options.precision;
-  PhaseTimer timer(report.phases);
-
-  // Refuse an existing output before spending time on the model.
-  std::error_code ec;
-  if (!options.force && std::filesystem::exists(std::filesystem::symlink_status(options.output, ec))) {
-    return Error(ErrorClass::kOutput,
-                 absl::StrCat(options.output.string(),
-                              " already exists; pass --force to replace it"));
-  }
-
+absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
+                                           const registry::Registry& registry,
+                                           bool allow_unshaped_inputs, ConversionReport* report) {
+  PhaseTimer timer(report->phases);
   // load
   if (absl::Status s = RegisterCustomSchemas(registry.CustomSchemas()); !s.ok()) return s;
   absl::StatusOr<torch::jit::Module> module = LoadTorchScript(options.model);
@@ -88,39 +110,66 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
     return Error(ClassOf(canonical.status()),
                  absl::StrCat(options.model.string(), ": ", canonical.status().message()));
   }
-  report.passes_changed = canonical->changed_by;
-  report.kinds_canonical = KindHistogram(*canonical->graph);
+  report->passes_changed = canonical->changed_by;
+  report->kinds_canonical = KindHistogram(*canonical->graph);
   try {
-    report.kinds_loaded = KindHistogram(*module->get_method("forward").graph());
+    report->kinds_loaded = KindHistogram(*module->get_method("forward").graph());
   } catch (const std::exception&) {
     // Only for the summary; a module whose graph cannot be read was rejected above.
   }
-  absl::StatusOr<Graph> graph = ImportGraph(*canonical, options.inputs, options.output_names);
+  absl::StatusOr<Graph> graph =
+      ImportGraph(*canonical, options.inputs, options.output_names, allow_unshaped_inputs);
   if (!graph.ok()) return graph.status();
   timer.Done("canonicalize");
 
-  // lower: analysis (dispatch + types), precision planning, MIL emission
-  Analysis analysis = Analyze(*graph, registry);
-  for (const NodeAnalysis& na : analysis.nodes) {
-    ++report.decisions[std::string(NodeDecisionName(na.decision))];
-    for (const std::string& w : na.warnings) report.warnings.push_back(w);
+  // analyze: dispatch + type inference
+  PreparedModel prepared{*std::move(graph), {}};
+  prepared.analysis = Analyze(prepared.graph, registry);
+  for (const NodeAnalysis& na : prepared.analysis.nodes) {
+    ++report->decisions[std::string(NodeDecisionName(na.decision))];
+    for (const std::string& w : na.warnings) report->warnings.push_back(w);
   }
-  if (absl::Status s = AnalysisStatus(analysis); !s.ok()) return s;
   timer.Done("analyze");
-  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(*graph, analysis, options.precision);
+  return prepared;
+}
+
+absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
+                                         const registry::Registry& registry) {
+  ConversionReport report;
+  report.model = options.model;
+  report.output = options.output;
+  report.precision = options.precision;
+
+  // Refuse an existing output before spending time on the model.
+  std::error_code ec;
+  if (!options.force &&
+      std::filesystem::exists(std::filesystem::symlink_status(options.output, ec))) {
+    return Error(ErrorClass::kOutput,
+                 absl::StrCat(options.output.string(),
+                              " already exists; pass --force to replace it"));
+  }
+
+  absl::StatusOr<PreparedModel> prepared =
+      PrepareModel(options, registry, /*allow_unshaped_inputs=*/false, &report);
+  if (!prepared.ok()) return prepared.status();
+  if (absl::Status s = AnalysisStatus(prepared->analysis); !s.ok()) return s;
+  Graph& graph = prepared->graph;
+  PhaseTimer timer(report.phases);
+
+  absl::StatusOr<PrecisionPlan> plan =
+      PlanPrecision(graph, prepared->analysis, options.precision);
   if (!plan.ok()) return plan.status();
   for (const std::string& w : plan->warnings) report.warnings.push_back(w);
   for (size_t i = 0; i < plan->nodes.size(); ++i) {
     const NodePlan& np = plan->nodes[i];
     if (np.planned && np.compute == mil::DType::kFloat32 &&
         options.precision.precision == Precision::kFp16) {
-      const std::string why = np.detail.empty() ? std::string(PrecisionReasonName(np.reason))
-                                                : np.detail;
-      ++report.fp32_nodes[{graph->nodes()[i].QualifiedKind(), why}];
+      ++report.fp32_nodes[{graph.nodes()[i].QualifiedKind(), np.ReasonText()}];
     }
   }
   timer.Done("plan_precision");
-  absl::StatusOr<LoweredProgram> lowered = LowerGraph(*graph, analysis, *plan);
+
+  absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph, prepared->analysis, *plan);
   if (!lowered.ok()) return lowered.status();
   for (const std::string& w : lowered->warnings) report.warnings.push_back(w);
   report.casts = lowered->casts;
@@ -148,6 +197,8 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
       options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";
   spec.user_defined[kTargetKey] = std::string(TargetName(options.precision.target));
   spec.user_defined[kSourceMapKey] = SourceMapJson(*lowered);
+  spec.user_defined[kFp32OpsKey] = Fp32OpsJson(graph, *plan, *lowered);
+  spec.user_defined[kCastsKey] = CastsJson(*lowered);
   absl::StatusOr<mil::WriteStats> stats =
       mil::WritePackageAtomically(spec, lowered->main, options.output, options.force);
   if (!stats.ok()) {
@@ -156,6 +207,21 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   }
   report.write = *stats;
   timer.Done("write");
+  return report;
+}
+
+absl::StatusOr<CoverageReport> Coverage(const ConvertOptions& options,
+                                        const registry::Registry& registry) {
+  ConversionReport scratch;
+  absl::StatusOr<PreparedModel> prepared =
+      PrepareModel(options, registry, /*allow_unshaped_inputs=*/true, &scratch);
+  if (!prepared.ok()) return prepared.status();
+  absl::StatusOr<PrecisionPlan> plan =
+      PlanPrecision(prepared->graph, prepared->analysis, options.precision);
+  if (!plan.ok()) return plan.status();
+  CoverageReport report =
+      BuildCoverageReport(prepared->graph, prepared->analysis, &*plan, registry);
+  report.model = options.model;
   return report;
 }
 
@@ -219,7 +285,14 @@ std::string FormatSummary(const ConversionReport& r) {
   absl::StrAppendFormat(&out, "  weights: %s in %d blobs; weight.bin %s\n",
                         bytes.empty() ? "none" : absl::StrJoin(bytes, ", "), r.write.num_blobs,
                         HumanBytes(r.write.weight_file_bytes));
-  for (const std::string& w : r.warnings) absl::StrAppendFormat(&out, "  warning: %s\n", w);
+  constexpr size_t kMaxWarnings = 8;
+  for (size_t k = 0; k < r.warnings.size() && k < kMaxWarnings; ++k) {
+    absl::StrAppendFormat(&out, "  warning: %s\n", r.warnings[k]);
+  }
+  if (r.warnings.size() > kMaxWarnings) {
+    absl::StrAppendFormat(&out, "  ... and %d more warnings (ts2coreml coverage --json lists all)\n",
+                          r.warnings.size() - kMaxWarnings);
+  }
   std::vector<std::string> times;
   double sum = 0;
   for (const PhaseTime& p : r.phases) {

@@ -13,18 +13,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/base/metadata_keys.h"
 #include "core/convert/analysis.h"
 #include "core/convert/precision_plan.h"
 #include "core/convert/program_emitter.h"
 #include "core/mil/package_writer.h"
+#include "core/report/coverage_report.h"
 #include "registry/registry.h"
 
 namespace ts2coreml::core {
-
-/// Metadata (Metadata.userDefined) keys ts2coreml writes.
-inline constexpr char kSourceMapKey[] = "com.github.ts2coreml.source_map";
-inline constexpr char kPrecisionKey[] = "com.github.ts2coreml.precision";
-inline constexpr char kTargetKey[] = "com.github.ts2coreml.target";
 
 struct ConvertOptions {
   std::filesystem::path model;
@@ -69,10 +66,30 @@ struct ConversionReport {
   std::vector<PhaseTime> phases;
 };
 
+/// A model loaded, canonicalized, imported and analyzed: what convert and coverage share.
+struct PreparedModel {
+  Graph graph;
+  Analysis analysis;
+};
+
+/// Runs load, canonicalize, import and analyze, recording canonicalization facts, analysis
+/// decisions and phase times in `report`. Analysis problems are not an error here (see
+/// AnalysisStatus). With `allow_unshaped_inputs`, forward() arguments without --input are
+/// imported untyped (coverage without shapes).
+absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
+                                           const registry::Registry& registry,
+                                           bool allow_unshaped_inputs, ConversionReport* report);
+
 /// Converts a model. `registry` provides the lowerings (its passthrough ops and custom schemas
 /// are used while loading and canonicalizing).
 absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
                                          const registry::Registry& registry);
+
+/// Loads, canonicalizes, analyzes and plans `options.model` without lowering or writing
+/// anything: the FP16 coverage report. Missing --input shapes are allowed (dtypes then follow the
+/// lowerings' policies). Unsupported ops are in the report, not an error.
+absl::StatusOr<CoverageReport> Coverage(const ConvertOptions& options,
+                                        const registry::Registry& registry);
 
 /// The human-readable conversion summary.
 std::string FormatSummary(const ConversionReport& report);

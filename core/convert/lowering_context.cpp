@@ -250,6 +250,32 @@ t2c_status InputInts(Ctx* ctx, uint32_t i, const int64_t** data, uint32_t* n) {
   });
 }
 
+t2c_status InputFloats(Ctx* ctx, uint32_t i, const double** data, uint32_t* n) {
+  return Guard(ctx, "input_floats", [&] {
+    const Value* v = ctx->input(i);
+    if (!v || !v->is_const) {
+      return Bad(ctx, absl::StrCat(InputName(ctx, i), " is not a constant float list"));
+    }
+    std::vector<double> floats;
+    if (v->kind == ValueKind::kFloatList) {
+      floats = v->floats;
+    } else if (v->kind == ValueKind::kIntList) {
+      floats.assign(v->ints.begin(), v->ints.end());
+    } else if (v->kind == ValueKind::kFloat) {
+      floats = {v->f};
+    } else if (v->kind == ValueKind::kInt) {
+      floats = {static_cast<double>(v->i)};
+    } else {
+      return Bad(ctx, absl::StrCat(InputName(ctx, i), " is ", ValueKindName(v->kind),
+                                   ", not a constant float list"));
+    }
+    ctx->float_lists.push_back(std::move(floats));
+    *data = ctx->float_lists.back().data();
+    *n = static_cast<uint32_t>(ctx->float_lists.back().size());
+    return T2C_OK;
+  });
+}
+
 t2c_status InputString(Ctx* ctx, uint32_t i, const char** out) {
   return Guard(ctx, "input_string", [&] {
     const Value* v = ctx->input(i);
@@ -646,6 +672,7 @@ const t2c_host_api* HostApi() {
       OutputListType,
       SetOutputList,
       OutputIsUsed,
+      InputFloats,
   };
   return &api;
 }

@@ -62,8 +62,14 @@ absl::string_view PrecisionReasonName(PrecisionReason r) {
       return "input_does_not_accept_fp16";
     case PrecisionReason::kNotFloat:
       return "not_float";
+    case PrecisionReason::kUserRule:
+      return "user_rule";
   }
   return "unknown";
+}
+
+std::string NodePlan::ReasonText() const {
+  return detail.empty() ? std::string(PrecisionReasonName(reason)) : detail;
 }
 
 const PlannedCast* PrecisionPlan::FindCast(ValueId value, mil::DType to) const {
@@ -127,28 +133,47 @@ std::optional<double> ConstFloatMagnitude(const Value& v) {
   return std::nullopt;
 }
 
-/// Counts the nonzero elements of a float constant that FP16 flushes to zero, and subnormals.
-void CountFp16Losses(const Value& v, int64_t* zeros, int64_t* subnormals) {
-  *zeros = 0;
-  *subnormals = 0;
+/// What storing a float constant in FP16 loses.
+struct Fp16Losses {
+  int64_t zeros = 0;       ///< nonzero values that become zero
+  int64_t subnormals = 0;  ///< values that keep only part of their precision
+  int64_t overflows = 0;   ///< finite values that become infinity
+};
+
+Fp16Losses CountFp16Losses(const Value& v) {
+  Fp16Losses l;
   auto visit = [&](float x) {
+    // Fast path: normal FP16 range (the common case for weights).
+    const float a = std::fabs(x);
+    if (a == 0.0f || (a >= mil::kFp16MinNormal && a <= mil::kFp16Max) || !std::isfinite(a)) {
+      return;
+    }
     switch (mil::ClassifyFp16(x)) {
       case mil::Fp16Fit::kZero:
-        ++*zeros;
+        ++l.zeros;
         break;
       case mil::Fp16Fit::kSubnormal:
-        ++*subnormals;
+        ++l.subnormals;
         break;
-      default:
+      case mil::Fp16Fit::kOverflow:
+        ++l.overflows;
+        break;
+      case mil::Fp16Fit::kExact:
         break;
     }
   };
   if (v.kind == ValueKind::kFloat) {
     visit(static_cast<float>(v.f));
-  } else if (v.tensor) {
+  } else if (v.tensor && v.tensor->storage == ConstTensor::Storage::kFloat32) {
+    const float* data = static_cast<const float*>(v.tensor->data);
+    const int64_t n = v.tensor->numel();
+    for (int64_t k = 0; k < n; ++k) visit(data[k]);
+  } else if (v.tensor && v.tensor->type_class() == TypeClass::kFloat &&
+             v.tensor->storage != ConstTensor::Storage::kFloat16) {
     const int64_t n = v.tensor->numel();
     for (int64_t k = 0; k < n; ++k) visit(static_cast<float>(v.tensor->At(k)));
   }
+  return l;
 }
 
 std::string Where(const Node& n) {
@@ -188,8 +213,6 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
   const mil::DType float_dtype = fp16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
   for (ValueId in : g.inputs()) plan.produced[in] = options.io_dtype;
   std::set<std::pair<ValueId, mil::DType>> cast_seen;
-  // Constants stored in fp16 that lose nonzero values to zero: (name, count), one warning.
-  std::vector<std::pair<std::string, int64_t>> flushed;
 
   auto add_cast = [&](ValueId value, mil::DType to, int consumer, std::string reason) {
     const ValueId r = g.Resolve(value);
@@ -227,11 +250,27 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
     } else {
       np.compute = float_dtype;
       np.reason = fp16 ? PrecisionReason::kRequestedFp16 : PrecisionReason::kRequestedFp32;
-      if (fp16 && l.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE) {
+      const KeepFp32Rule* rule = nullptr;
+      for (const KeepFp32Rule& r : options.keep_fp32) {
+        if (r.Matches(n)) {
+          rule = &r;
+          break;
+        }
+      }
+      if (fp16 && rule != nullptr) {
         np.compute = mil::DType::kFloat32;
-        np.reason = PrecisionReason::kLoweringNeedsFp32;
-        np.detail = absl::StrCat("lowering ", l.plugin ? l.plugin->name + "/" : "", l.name,
-                                 " declares needs_fp32_compute");
+        np.reason = PrecisionReason::kUserRule;
+        np.detail = absl::StrCat("--keep-fp32 ", rule->text());
+      } else if (fp16 && l.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE) {
+        const std::string lowering = absl::StrCat(l.plugin ? l.plugin->name + "/" : "", l.name);
+        if (options.fp16_all) {
+          np.detail = absl::StrCat("--fp16-all overrides lowering ", lowering,
+                                   "'s needs_fp32_compute");
+        } else {
+          np.compute = mil::DType::kFloat32;
+          np.reason = PrecisionReason::kLoweringNeedsFp32;
+          np.detail = absl::StrCat("lowering ", lowering, " declares needs_fp32_compute");
+        }
       }
       for (size_t i = 0; fp16 && np.compute == mil::DType::kFloat16 && i < n.inputs.size() &&
                          i < l.inputs.size();
@@ -278,16 +317,20 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
                                       mil::IsFloat(np.compute) ? np.compute : float_dtype,
                                       d.dtypes);
       if (np.inputs[i] == mil::DType::kFloat16 && v.is_const) {
-        int64_t zeros = 0, subnormals = 0;
-        CountFp16Losses(v, &zeros, &subnormals);
-        if (d.role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat && (zeros || subnormals)) {
+        Fp16Losses losses = CountFp16Losses(v);
+        if (d.role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat &&
+            (losses.zeros || losses.subnormals || losses.overflows)) {
           plan.warnings.push_back(absl::StrFormat(
               "%s: %s %g is not representable in fp16 (stored as %g); --target ios17 keeps it "
               "fp32",
               Where(n), d.name, v.f,
               mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)))));
-        } else if (zeros) {
-          flushed.push_back({v.name, zeros});
+        } else if (losses.zeros || losses.overflows) {
+          plan.warnings.push_back(absl::StrFormat(
+              "%s: constant '%s' has %d nonzero value%s that round%s to zero and %d that "
+              "round%s to infinity in fp16",
+              Where(n), v.name, losses.zeros, losses.zeros == 1 ? "" : "s",
+              losses.zeros == 1 ? "s" : "", losses.overflows, losses.overflows == 1 ? "s" : ""));
         }
       }
     }
@@ -330,18 +373,6 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
         add_cast(rv, np.inputs[i], idx, std::move(why));
       }
     }
-  }
-
-  if (!flushed.empty()) {
-    std::vector<std::string> names;
-    for (size_t k = 0; k < flushed.size() && k < 3; ++k) {
-      names.push_back(absl::StrCat("'", flushed[k].first, "' (", flushed[k].second, ")"));
-    }
-    if (flushed.size() > 3) names.push_back(absl::StrCat("and ", flushed.size() - 3, " more"));
-    plan.warnings.push_back(absl::StrCat(flushed.size(), " constant",
-                                         flushed.size() == 1 ? " has" : "s have",
-                                         " nonzero values that round to zero in fp16: ",
-                                         absl::StrJoin(names, ", ")));
   }
 
   // 5. Model outputs in the I/O dtype.

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
 #include "core/convert/analysis.h"
+#include "core/convert/keep_fp32_rules.h"
 #include "core/ir/graph.h"
 #include "core/mil/program.h"
 
@@ -34,6 +35,10 @@ struct PrecisionOptions {
   Target target = Target::kIos16;
   /// dtype of model inputs and outputs (FP32 default; FP16 needs iOS16+).
   mil::DType io_dtype = mil::DType::kFloat32;
+  /// --keep-fp32 rules: matching nodes compute in FP32 under fp16.
+  std::vector<KeepFp32Rule> keep_fp32;
+  /// --fp16-all: ignore lowerings' own wish for FP32 compute.
+  bool fp16_all = false;
 };
 
 /// Why a node computes in the dtype it does.
@@ -44,6 +49,7 @@ enum class PrecisionReason {
   kConstantOutOfRange, ///< a constant input exceeds the FP16 range
   kInputNoFp16,        ///< a lowering input does not accept FP16
   kNotFloat,           ///< integer or bool computation
+  kUserRule,           ///< a --keep-fp32 rule matched
 };
 absl::string_view PrecisionReasonName(PrecisionReason r);
 
@@ -60,6 +66,9 @@ struct NodePlan {
   std::vector<mil::DType> inputs;
   /// Planned dtype of each tensor output.
   std::vector<mil::DType> outputs;
+
+  /// Why the node computes in `compute`: the detail when there is one, else the reason's name.
+  std::string ReasonText() const;
 };
 
 /// One cast the core inserts.

@@ -92,6 +92,15 @@ double ConstTensor::At(int64_t i) const {
 double ConstTensor::MaxAbs() const {
   double m = 0;
   const int64_t n = numel();
+  if (storage == Storage::kFloat32) {
+    const float* p = static_cast<const float*>(data);
+    float fm = 0;
+    for (int64_t k = 0; k < n; ++k) {
+      if (!std::isfinite(p[k])) return std::numeric_limits<double>::infinity();
+      fm = std::max(fm, std::fabs(p[k]));
+    }
+    return fm;
+  }
   for (int64_t k = 0; k < n; ++k) {
     const double v = At(k);
     if (!std::isfinite(v)) return std::numeric_limits<double>::infinity();

@@ -1,17 +1,44 @@
 #include "core/torch/graph_importer.h"
 
 #include <map>
+#include <optional>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/base/errors.h"
 #include "torch/csrc/jit/ir/constants.h"
 
 namespace ts2coreml::core {
 namespace {
 
+/// The user's source line of a node. A traced model records the Python stack as the range's
+/// text, one "file(line): function" frame per line, innermost first: the first frame outside
+/// torch itself is the user's code (a torchvision model's file, the user's module). Scripted
+/// models point into their serialized code; the range that generated it is preferred.
 std::string SourceOf(const torch::jit::Node* n) {
-  auto flc = n->sourceRange().file_line_col();
+  static const std::regex kFrame(R"(^\s*(\S.*)\((\d+)\): \S+\s*$)");
+  auto from_stack = [](const torch::jit::SourceRange& range) -> std::string {
+    std::string fallback;
+    for (absl::string_view line : absl::StrSplit(range.str(), '\n')) {
+      std::smatch m;
+      const std::string l(line);
+      if (!std::regex_match(l, m, kFrame)) break;
+      const std::string where = absl::StrCat(m[1].str(), ":", m[2].str());
+      if (fallback.empty()) fallback = where;
+      if (m[1].str().find("/torch/") == std::string::npos) return where;
+    }
+    return fallback;
+  };
+  const torch::jit::SourceRange& range = n->sourceRange();
+  if (std::string where = from_stack(range); !where.empty()) return where;
+  std::optional<torch::jit::SourceRange> original;
+  if (auto o = range.findSourceRangeThatGenerated()) original = *o;
+  if (original) {
+    if (std::string where = from_stack(*original); !where.empty()) return where;
+  }
+  auto flc = (original ? *original : range).file_line_col();
   if (!flc) return "";
   return absl::StrCat(std::get<0>(*flc), ":", std::get<1>(*flc));
 }
@@ -115,7 +142,7 @@ class Importer {
  public:
   Importer(const CanonicalModel& model, Graph& graph) : model_(model), graph_(graph) {}
 
-  absl::Status ImportInputs(const std::vector<InputSpec>& specs) {
+  absl::Status ImportInputs(const std::vector<InputSpec>& specs, bool allow_unshaped) {
     std::map<std::string, const InputSpec*> by_name;
     for (const InputSpec& s : specs) {
       if (!by_name.emplace(s.name, &s).second) {
@@ -135,7 +162,13 @@ class Importer {
       }
       auto it = by_name.find(name);
       if (it == by_name.end()) {
-        missing.push_back(name);
+        if (allow_unshaped) {
+          const ValueId id = graph_.AddInput(name, TypeClass::kFloat, {});
+          graph_.value(id).typed = false;
+          values_[v] = id;
+        } else {
+          missing.push_back(name);
+        }
         continue;
       }
       values_[v] = graph_.AddInput(name, TypeClass::kFloat, it->second->shape);
@@ -308,11 +341,12 @@ class Importer {
 
 absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
                                   const std::vector<InputSpec>& inputs,
-                                  const std::vector<std::string>& output_names) {
+                                  const std::vector<std::string>& output_names,
+                                  bool allow_unshaped_inputs) {
   Graph graph;
   Importer importer(model, graph);
   try {
-    absl::Status s = importer.ImportInputs(inputs);
+    absl::Status s = importer.ImportInputs(inputs, allow_unshaped_inputs);
     if (s.ok()) s = importer.ImportNodes();
     if (s.ok()) s = importer.ImportOutputs(output_names);
     if (!s.ok()) return s;

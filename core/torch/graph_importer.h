@@ -17,9 +17,12 @@ namespace ts2coreml::core {
 
 /// Imports `model`. Errors name the argument, node or constant at fault: kInputSpec for inputs
 /// and output names that do not fit the model, kModel for constructs the converter cannot take.
+/// With `allow_unshaped_inputs`, a forward() argument without an --input spec becomes an untyped
+/// input (coverage without shapes) instead of an error.
 absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
                                   const std::vector<InputSpec>& inputs,
-                                  const std::vector<std::string>& output_names);
+                                  const std::vector<std::string>& output_names,
+                                  bool allow_unshaped_inputs = false);
 
 }  // namespace ts2coreml::core
 

@@ -993,6 +993,27 @@ class FakeNode {
   static int32_t OutputIsUsed(t2c_context* c, uint32_t i) {
     return Self(c)->unused_outputs_.count(i) != 0 ? 0 : 1;
   }
+  static t2c_status InputFloatsFn(t2c_context* c, uint32_t i, const double** data, uint32_t* n) {
+    FakeNode* f = Self(c);
+    if (i >= f->inputs_.size()) return f->Err("input_floats: input out of range");
+    const Value& v = f->inputs_[i];
+    std::vector<double> floats;
+    if (v.kind == T2C_KIND_FLOAT_LIST) {
+      floats = v.floats;
+    } else if (v.kind == T2C_KIND_INT_LIST) {
+      floats.assign(v.ints.begin(), v.ints.end());
+    } else if (v.kind == T2C_KIND_FLOAT) {
+      floats = {v.float_value};
+    } else if (v.kind == T2C_KIND_INT) {
+      floats = {static_cast<double>(v.int_value)};
+    } else {
+      return f->Err("input_floats: input " + std::to_string(i) + " is not a float list");
+    }
+    f->float_cache_[i] = std::move(floats);
+    *data = f->float_cache_[i].data();
+    *n = static_cast<uint32_t>(f->float_cache_[i].size());
+    return T2C_OK;
+  }
   static void FailFn(t2c_context* c, const char* message) { Self(c)->Fail(message); }
   static void WarnFn(t2c_context* c, const char* message) { Self(c)->warnings_.push_back(message); }
 
@@ -1037,6 +1058,7 @@ class FakeNode {
     a.output_list_type = &OutputListType;
     a.set_output_list = &SetOutputList;
     a.output_is_used = &OutputIsUsed;
+    a.input_floats = &InputFloatsFn;
     return a;
   }
 
@@ -1068,6 +1090,7 @@ class FakeNode {
   std::map<uint32_t, t2c_var> input_vars_;
   std::map<uint32_t, std::vector<t2c_var>> list_vars_;
   std::map<uint32_t, std::vector<int64_t>> int_cache_;
+  std::map<uint32_t, std::vector<double>> float_cache_;
   std::set<uint32_t> unused_outputs_;
 };
 

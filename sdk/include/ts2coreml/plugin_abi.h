@@ -213,6 +213,9 @@ typedef struct t2c_host_api {
   /// Both: 1 when output i of the node is read by anything (another node or a model output).
   /// An unused output still needs a type and a var; a lowering may bind any var of that type.
   int32_t (*output_is_used)(t2c_context* ctx, uint32_t i);
+  /// A float list (interpolate's scale_factors); ints and a single number are accepted too.
+  /// The pointer is valid during the callback.
+  t2c_status (*input_floats)(t2c_context* ctx, uint32_t i, const double** data, uint32_t* n);
 } t2c_host_api;
 
 /// Callback signatures. `user_data` is the declaration's own pointer.

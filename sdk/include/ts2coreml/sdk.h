@@ -182,6 +182,16 @@ class NodeView {
     if (api_->input_ints(ctx_, i, &data, &n) != T2C_OK) return Failed("input " + std::to_string(i));
     return std::vector<int64_t>(data, data + n);
   }
+  /// A float list (ints and a single number are accepted too).
+  Expected<std::vector<double>> Floats(uint32_t i) const {
+    if (!HasHostFunction(offsetof(t2c_host_api, input_floats))) {
+      return Error("this ts2coreml cannot read float lists");
+    }
+    const double* data = nullptr;
+    uint32_t n = 0;
+    if (api_->input_floats(ctx_, i, &data, &n) != T2C_OK) return Failed("input " + std::to_string(i));
+    return std::vector<double>(data, data + n);
+  }
   Expected<std::string> String(uint32_t i) const {
     const char* s = nullptr;
     if (api_->input_string(ctx_, i, &s) != T2C_OK) return Failed("input " + std::to_string(i));

@@ -1,0 +1,348 @@
+#include "core/report/package_inspection.h"
+
+#include <optional>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/base/errors.h"
+#include "core/base/json.h"
+#include "core/base/metadata_keys.h"
+#include "core/mil/package_reader.h"
+
+namespace ts2coreml::core {
+namespace {
+
+namespace milspec = CoreML::Specification::MILSpec;
+
+std::string DtypeName(milspec::DataType d) {
+  switch (d) {
+    case milspec::BOOL:
+      return "bool";
+    case milspec::STRING:
+      return "string";
+    case milspec::FLOAT16:
+      return "fp16";
+    case milspec::FLOAT32:
+      return "fp32";
+    case milspec::FLOAT64:
+      return "fp64";
+    case milspec::BFLOAT16:
+      return "bf16";
+    case milspec::INT8:
+      return "int8";
+    case milspec::INT16:
+      return "int16";
+    case milspec::INT32:
+      return "int32";
+    case milspec::INT64:
+      return "int64";
+    case milspec::UINT8:
+      return "uint8";
+    case milspec::UINT16:
+      return "uint16";
+    default:
+      return "unknown";
+  }
+}
+
+int DtypeBytes(milspec::DataType d) {
+  switch (d) {
+    case milspec::BOOL:
+    case milspec::INT8:
+    case milspec::UINT8:
+      return 1;
+    case milspec::FLOAT16:
+    case milspec::BFLOAT16:
+    case milspec::INT16:
+    case milspec::UINT16:
+      return 2;
+    case milspec::FLOAT32:
+    case milspec::INT32:
+      return 4;
+    case milspec::FLOAT64:
+    case milspec::INT64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+/// Xcode-style name of a dtype contributing to the precision label, or "".
+std::string LabelName(milspec::DataType d) {
+  switch (d) {
+    case milspec::FLOAT16:
+      return "Float16";
+    case milspec::FLOAT32:
+      return "Float32";
+    case milspec::INT32:
+      return "Int32";
+    case milspec::INT8:
+      return "Int8";
+    default:
+      return "";
+  }
+}
+
+std::string FeatureDtypeName(int array_data_type) {
+  switch (array_data_type) {
+    case 65568:
+      return "fp32";
+    case 65552:
+      return "fp16";
+    case 131104:
+      return "int32";
+    case 65600:
+      return "fp64";
+    default:
+      return "unknown";
+  }
+}
+
+std::vector<InspectedFeature> Features(
+    const google::protobuf::RepeatedPtrField<CoreML::Specification::FeatureDescription>& fs) {
+  std::vector<InspectedFeature> out;
+  for (const auto& f : fs) {
+    InspectedFeature i;
+    i.name = f.name();
+    i.dtype = FeatureDtypeName(f.type().multiarraytype().datatype());
+    for (int64_t d : f.type().multiarraytype().shape()) i.shape.push_back(d);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+/// A JSON object from metadata userDefined[key], or null.
+std::optional<json::Value> MetadataJson(const mil::Package& pkg, const std::string& key) {
+  const auto& ud = pkg.model.description().metadata().userdefined();
+  auto it = ud.find(key);
+  if (it == ud.end()) return std::nullopt;
+  absl::StatusOr<json::Value> v = json::Parse(it->second);
+  if (!v.ok() || v->kind != json::Value::Kind::kObject) return std::nullopt;
+  return *std::move(v);
+}
+
+std::string StringMember(const json::Value& obj, absl::string_view key) {
+  const json::Value* v = obj.Find(key);
+  return v && v->kind == json::Value::Kind::kString ? v->string : "";
+}
+
+}  // namespace
+
+absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& path) {
+  absl::StatusOr<mil::Package> pkg = mil::ReadPackage(path);
+  if (!pkg.ok()) {
+    return Error(ErrorClass::kPackage, absl::StrCat(path.string(), ": ", pkg.status().message()));
+  }
+  if (absl::Status s = mil::ValidatePackage(*pkg); !s.ok()) {
+    return Error(ErrorClass::kPackage, absl::StrCat(path.string(), ": ", s.message()));
+  }
+  absl::StatusOr<const milspec::Block*> block = mil::MainBlock(*pkg);
+  if (!block.ok()) {
+    return Error(ErrorClass::kPackage, absl::StrCat(path.string(), ": ", block.status().message()));
+  }
+  PackageInspection r;
+  r.path = path;
+  r.specification_version = pkg->model.specificationversion();
+  r.opset = pkg->model.mlprogram().functions().at("main").opset();
+  r.inputs = Features(pkg->model.description().input());
+  r.outputs = Features(pkg->model.description().output());
+  const std::optional<json::Value> fp32_reasons = MetadataJson(*pkg, kFp32OpsKey);
+  const std::optional<json::Value> cast_reasons = MetadataJson(*pkg, kCastsKey);
+  r.written_by_ts2coreml = pkg->model.description().metadata().userdefined().count(kPrecisionKey);
+
+  std::map<std::string, milspec::DataType> var_dtype;
+  for (const auto& in : pkg->model.mlprogram().functions().at("main").inputs()) {
+    var_dtype[in.name()] = in.type().tensortype().datatype();
+  }
+  std::map<std::string, std::set<std::string>> contributors;
+  for (const milspec::Operation& op : (*block)->operations()) {
+    const milspec::DataType out =
+        op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
+    for (const auto& o : op.outputs()) var_dtype[o.name()] = o.type().tensortype().datatype();
+    if (op.type() == "const") {
+      ++r.num_consts;
+      auto val = op.attributes().find("val");
+      if (val == op.attributes().end()) continue;
+      const auto& t = val->second.type().tensortype();
+      int64_t numel = 1;
+      for (const auto& d : t.dimensions()) numel *= static_cast<int64_t>(d.constant().size());
+      const uint64_t bytes = static_cast<uint64_t>(numel) * DtypeBytes(t.datatype());
+      if (bytes == 0) continue;  // strings
+      if (val->second.has_blobfilevalue()) {
+        r.blob_bytes[DtypeName(t.datatype())] += bytes;
+      } else {
+        r.immediate_bytes[DtypeName(t.datatype())] += bytes;
+      }
+      continue;
+    }
+    ++r.num_ops;
+    const std::string var = op.outputs_size() > 0 ? op.outputs(0).name() : "";
+    ++r.ops[op.type()][DtypeName(out)];
+    if (op.type() == "cast") {
+      InspectedCast c;
+      c.var = var;
+      auto x = op.inputs().find("x");
+      const milspec::DataType from =
+          x != op.inputs().end() && x->second.arguments_size() == 1 &&
+                  var_dtype.count(x->second.arguments(0).name())
+              ? var_dtype[x->second.arguments(0).name()]
+              : milspec::UNUSED_TYPE;
+      c.from = DtypeName(from);
+      c.to = DtypeName(out);
+      if (cast_reasons) {
+        if (const json::Value* why = cast_reasons->Find(var)) c.reason = why->string;
+      }
+      const bool f16_f32 = (from == milspec::FLOAT16 && out == milspec::FLOAT32) ||
+                           (from == milspec::FLOAT32 && out == milspec::FLOAT16);
+      if (f16_f32) ++r.transitions;
+      r.casts.push_back(std::move(c));
+      continue;
+    }
+    if (const std::string label = LabelName(out); !label.empty()) {
+      contributors[label].insert(op.type());
+    }
+    if (out == milspec::FLOAT32) {
+      InspectedFp32Op f;
+      f.var = var;
+      f.type = op.type();
+      if (fp32_reasons) {
+        if (const json::Value* rec = fp32_reasons->Find(var)) {
+          f.reason = StringMember(*rec, "reason");
+          f.torch_op = StringMember(*rec, "op");
+          f.source = StringMember(*rec, "source");
+        }
+      }
+      r.fp32_ops.push_back(std::move(f));
+    }
+  }
+  std::vector<std::string> labels;
+  for (const char* name : {"Float16", "Float32", "Int32", "Int8"}) {
+    auto it = contributors.find(name);
+    if (it == contributors.end()) continue;
+    labels.emplace_back(name);
+    r.label_contributors[name] = std::vector<std::string>(it->second.begin(), it->second.end());
+  }
+  r.precision_label = labels.empty()       ? "none"
+                      : labels.size() == 1 ? labels[0]
+                                           : absl::StrCat("Mixed (", absl::StrJoin(labels, ", "),
+                                                          ")");
+  return r;
+}
+
+std::string FormatInspectionText(const PackageInspection& r) {
+  std::string out;
+  absl::StrAppendFormat(&out, "ts2coreml inspect: %s\n", r.path.string());
+  absl::StrAppendFormat(&out, "  ML Program, specification %d, opset %s%s\n",
+                        r.specification_version, r.opset,
+                        r.written_by_ts2coreml ? ", written by ts2coreml" : "");
+  auto features = [](const std::vector<InspectedFeature>& fs) {
+    std::vector<std::string> parts;
+    for (const auto& f : fs) {
+      parts.push_back(absl::StrCat(f.name, " ", f.dtype, "[", absl::StrJoin(f.shape, ","), "]"));
+    }
+    return absl::StrJoin(parts, ", ");
+  };
+  absl::StrAppendFormat(&out, "  inputs:  %s\n  outputs: %s\n", features(r.inputs),
+                        features(r.outputs));
+  absl::StrAppendFormat(&out, "  precision: %s\n", r.precision_label);
+  for (const auto& [label, types] : r.label_contributors) {
+    absl::StrAppendFormat(&out, "    %s from: %s\n", label, absl::StrJoin(types, ", "));
+  }
+  absl::StrAppendFormat(&out, "  ops (%d, plus %d consts):\n", r.num_ops, r.num_consts);
+  for (const auto& [type, dtypes] : r.ops) {
+    for (const auto& [dtype, count] : dtypes) {
+      absl::StrAppendFormat(&out, "    %-22s %-6s %5d\n", type, dtype, count);
+    }
+  }
+  absl::StrAppendFormat(&out, "  fp16/fp32 transitions: %d\n", r.transitions);
+  for (const InspectedCast& c : r.casts) {
+    absl::StrAppendFormat(&out, "    cast %s: %s -> %s%s\n", c.var, c.from, c.to,
+                          c.reason.empty() ? "" : absl::StrCat("  (", c.reason, ")"));
+  }
+  absl::StrAppendFormat(&out, "  fp32 ops (%d):\n", r.fp32_ops.size());
+  for (const InspectedFp32Op& f : r.fp32_ops) {
+    std::string why = f.reason.empty() ? (r.written_by_ts2coreml ? "" : "(no reason recorded)")
+                                       : f.reason;
+    absl::StrAppendFormat(&out, "    %s %s%s%s: %s\n", f.type, f.var,
+                          f.torch_op.empty() ? "" : absl::StrCat(" from ", f.torch_op),
+                          f.source.empty() ? "" : absl::StrCat(" at ", f.source), why);
+  }
+  std::vector<std::string> bytes;
+  for (const auto& [dtype, n] : r.blob_bytes) {
+    bytes.push_back(absl::StrFormat("%s %d in weight.bin", dtype, n));
+  }
+  for (const auto& [dtype, n] : r.immediate_bytes) {
+    bytes.push_back(absl::StrFormat("%s %d inline", dtype, n));
+  }
+  absl::StrAppendFormat(&out, "  weight bytes: %s\n",
+                        bytes.empty() ? "none" : absl::StrJoin(bytes, ", "));
+  return out;
+}
+
+std::string FormatInspectionJson(const PackageInspection& r) {
+  json::Writer w;
+  auto features = [&](const std::vector<InspectedFeature>& fs) {
+    w.BeginArray();
+    for (const auto& f : fs) {
+      w.BeginObject().Key("name").String(f.name).Key("dtype").String(f.dtype).Key("shape");
+      w.BeginArray();
+      for (int64_t d : f.shape) w.Int(d);
+      w.EndArray().EndObject();
+    }
+    w.EndArray();
+  };
+  w.BeginObject();
+  w.Key("path").String(r.path.string());
+  w.Key("specification_version").Int(r.specification_version);
+  w.Key("opset").String(r.opset);
+  w.Key("written_by_ts2coreml").Bool(r.written_by_ts2coreml);
+  w.Key("inputs");
+  features(r.inputs);
+  w.Key("outputs");
+  features(r.outputs);
+  w.Key("precision_label").String(r.precision_label);
+  w.Key("label_contributors").BeginObject();
+  for (const auto& [label, types] : r.label_contributors) {
+    w.Key(label).BeginArray();
+    for (const std::string& t : types) w.String(t);
+    w.EndArray();
+  }
+  w.EndObject();
+  w.Key("num_ops").Int(r.num_ops);
+  w.Key("num_consts").Int(r.num_consts);
+  w.Key("ops").BeginObject();
+  for (const auto& [type, dtypes] : r.ops) {
+    w.Key(type).BeginObject();
+    for (const auto& [dtype, count] : dtypes) w.Key(dtype).Int(count);
+    w.EndObject();
+  }
+  w.EndObject();
+  w.Key("transitions").Int(r.transitions);
+  w.Key("casts").BeginArray();
+  for (const InspectedCast& c : r.casts) {
+    w.BeginObject().Key("var").String(c.var).Key("from").String(c.from).Key("to").String(c.to);
+    w.Key("reason").String(c.reason).EndObject();
+  }
+  w.EndArray();
+  w.Key("fp32_ops").BeginArray();
+  for (const InspectedFp32Op& f : r.fp32_ops) {
+    w.BeginObject().Key("var").String(f.var).Key("type").String(f.type);
+    w.Key("reason").String(f.reason).Key("torch_op").String(f.torch_op);
+    w.Key("source").String(f.source).EndObject();
+  }
+  w.EndArray();
+  w.Key("weight_bytes").BeginObject();
+  w.Key("blob").BeginObject();
+  for (const auto& [dtype, n] : r.blob_bytes) w.Key(dtype).Int(static_cast<int64_t>(n));
+  w.EndObject();
+  w.Key("immediate").BeginObject();
+  for (const auto& [dtype, n] : r.immediate_bytes) w.Key(dtype).Int(static_cast<int64_t>(n));
+  w.EndObject();
+  w.EndObject();
+  w.EndObject();
+  return w.Finish();
+}
+
+}  // namespace ts2coreml::core

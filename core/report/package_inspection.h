@@ -1,0 +1,77 @@
+/// Inspection of an ML Program package: what `ts2coreml inspect` prints.
+///
+/// Works on any package, ours or another tool's: op histogram by dtype, the precision label as
+/// Xcode shows it, every FP32 op, FP16/FP32 transitions, weight bytes by dtype. For packages
+/// ts2coreml wrote, the reason recorded for each FP32 op and cast at conversion time (metadata
+/// userDefined) is shown too.
+///
+/// The precision label: the dtypes that compute ops produce (every op but `const` and `cast`;
+/// bool results of comparisons are not counted), named Float16 / Float32 / Int32 in that order;
+/// one dtype gives its name ("Float16"), several give "Mixed (Float16, Float32, Int32)".
+#ifndef TS2COREML_CORE_REPORT_PACKAGE_INSPECTION_H_
+#define TS2COREML_CORE_REPORT_PACKAGE_INSPECTION_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace ts2coreml::core {
+
+struct InspectedFeature {
+  std::string name;
+  std::string dtype;
+  std::vector<int64_t> shape;
+};
+
+struct InspectedFp32Op {
+  std::string var;      ///< its output var
+  std::string type;     ///< MIL op type
+  std::string reason;   ///< recorded by ts2coreml; empty for other tools' packages
+  std::string torch_op; ///< the TorchScript op it came from, when recorded
+  std::string source;   ///< TorchScript source location, when recorded
+};
+
+struct InspectedCast {
+  std::string var;
+  std::string from;
+  std::string to;
+  std::string reason;  ///< recorded by ts2coreml, when known
+};
+
+struct PackageInspection {
+  std::filesystem::path path;
+  int32_t specification_version = 0;
+  std::string opset;
+  bool written_by_ts2coreml = false;
+  std::vector<InspectedFeature> inputs;
+  std::vector<InspectedFeature> outputs;
+  /// op type -> output dtype -> count (consts excluded).
+  std::map<std::string, std::map<std::string, int>> ops;
+  int num_ops = 0;     ///< without consts
+  int num_consts = 0;
+  std::string precision_label;
+  /// Label type ("Float16") -> op types that contribute it.
+  std::map<std::string, std::vector<std::string>> label_contributors;
+  std::vector<InspectedFp32Op> fp32_ops;
+  std::vector<InspectedCast> casts;
+  /// Casts between fp16 and fp32: each a likely break in Neural Engine execution.
+  int transitions = 0;
+  /// dtype -> constant bytes, in weight.bin and inline in the model.
+  std::map<std::string, uint64_t> blob_bytes;
+  std::map<std::string, uint64_t> immediate_bytes;
+};
+
+/// Reads and validates `path` and inspects it. Errors are class kPackage and name the problem.
+absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& path);
+
+std::string FormatInspectionText(const PackageInspection& inspection);
+/// JSON with the keys documented in docs/cli.md.
+std::string FormatInspectionJson(const PackageInspection& inspection);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_REPORT_PACKAGE_INSPECTION_H_

@@ -1,0 +1,81 @@
+#!/usr/bin/python3
+"""Makes the small models of the precision and coverage tests (issue: coverage, inspect and
+keep-FP32 rules). Fixed seeds, no downloads.
+
+  three_unsupported.pt  calls three ops no built-in plugin lowers (lgamma, erfinv, cumprod)
+  precision_rules.pt    named submodules for --keep-fp32 rules by kind, module path and regex:
+                        stem -> enc.layers.{0,1} (attn: Linear, mlp: Linear, norm: LayerNorm)
+                        -> head, with a softmax at the end
+
+Usage: make_precision_models.py OUT_DIR
+"""
+import os
+import sys
+
+import torch
+
+
+class ThreeUnsupported(torch.nn.Module):
+    def forward(self, x):
+        y = torch.lgamma(x * x + 1.0)
+        y = torch.erfinv(torch.tanh(y) * 0.5)
+        return torch.cumprod(y, dim=1)
+
+
+class Block(torch.nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.attn = torch.nn.Linear(d, d)
+        self.mlp = torch.nn.Linear(d, d)
+        self.norm = torch.nn.LayerNorm(d)
+
+    def forward(self, x):
+        x = x + torch.relu(self.attn(x))
+        return self.norm(x + self.mlp(x))
+
+
+class Encoder(torch.nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.layers = torch.nn.Sequential(Block(d), Block(d))
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class PrecisionRules(torch.nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.stem = torch.nn.Linear(d, d)
+        self.enc = Encoder(d)
+        self.head = torch.nn.Linear(d, 4)
+
+    def forward(self, x):
+        return torch.softmax(self.head(self.enc(self.stem(x))), dim=-1)
+
+
+MODELS = {
+    "three_unsupported": (ThreeUnsupported, (1, 8)),
+    "precision_rules": (PrecisionRules, (1, 6, 16)),
+}
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    os.makedirs(argv[1], exist_ok=True)
+    for name, (factory, shape) in MODELS.items():
+        torch.manual_seed(0)
+        model = factory().eval()
+        with torch.no_grad():
+            traced = torch.jit.trace(model, torch.randn(*shape))
+        path = os.path.join(argv[1], name + ".pt")
+        traced.save(path + ".tmp")
+        os.replace(path + ".tmp", path)
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -123,7 +123,8 @@ TEST_F(PluginE2eTest, CustomOpWithoutItsPluginIsAModelError) {
   // Nothing but the plugin declares t2ctest::scale_shift: without it LibTorch cannot load the file.
   RunResult r = Cli(ConvertArgs("scale_shift", Out("none"), {}));
   EXPECT_EQ(r.exit_code, 4) << r.output;
-  EXPECT_THAT(r.output, HasSubstr(Model("scale_shift").string()));
+  EXPECT_THAT(r.output, AllOf(HasSubstr(Model("scale_shift").string()),
+                              HasSubstr("Unknown builtin op: t2ctest::scale_shift")));
   EXPECT_FALSE(fs::exists(Out("none")));
 }
 
@@ -313,7 +314,8 @@ TEST_F(PluginE2eTest, EachBrokenPluginIsRefusedWithItsReasonAndOthersKeepWorking
     // A model needing the op only the refused plugin declares fails, and nothing is written.
     r = Cli(ConvertArgs("broken_op", Out(c.plugin + "_broken"), {plugins}));
     EXPECT_EQ(r.exit_code, 4) << r.output;
-    EXPECT_THAT(r.output, HasSubstr(warning));
+    EXPECT_THAT(r.output,
+                AllOf(HasSubstr(warning), HasSubstr("Unknown builtin op: t2ctest::broken")));
     EXPECT_FALSE(fs::exists(Out(c.plugin + "_broken")));
     // The registry reports it.
     r = Cli({"registry", "--json", "--plugin-dir", plugins.string()});

@@ -51,11 +51,16 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
   if (v.kind == ValueKind::kTensor && v.tensor) {
     const ConstTensor& t = *v.tensor;
     shape = t.shape;
-    if (mil::IsFloat(dtype) && t.storage == ConstTensor::Storage::kFloat32) {
-      // The common case: stream FP32 weights straight into their stored dtype.
-      const float* data = static_cast<const float*>(t.data);
-      c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data)
-                                        : mil::ConstValue::Float32(shape, data);
+    if (mil::IsFloat(dtype) && (t.storage == ConstTensor::Storage::kFloat32 ||
+                                t.storage == ConstTensor::Storage::kFloat16)) {
+      // The common case, weights: deferred, converted to their stored dtype while the package is
+      // written, so no second copy of the weights is held (v.tensor keeps LibTorch's storage).
+      mil::ConstSource source;
+      source.dtype = t.storage == ConstTensor::Storage::kFloat16 ? mil::DType::kFloat16
+                                                                 : mil::DType::kFloat32;
+      source.data = t.data;
+      source.owner = v.tensor;
+      c = mil::ConstValue::Deferred(dtype, shape, std::move(source));
     } else if (mil::IsFloat(dtype)) {
       std::vector<float> data = t.ToFloats();
       c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data.data())

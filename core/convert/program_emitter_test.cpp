@@ -147,7 +147,7 @@ TEST(ProgramEmitterTest, ConvSoftmaxFp16CastsMatchThePlan) {
   EXPECT_EQ(f.var(Arg(conv, "weight")).type.shape, (std::vector<int64_t>{4, 3, 3, 3}));
   EXPECT_EQ(f.var(Arg(conv, "weight")).name, "conv_weight");
   EXPECT_EQ(f.var(Arg(conv, "weight")).type.numel() * 2,
-            static_cast<int64_t>(Producer(f, Arg(conv, "weight"))->value->bytes.size()));
+            static_cast<int64_t>(Producer(f, Arg(conv, "weight"))->value->byte_size()));
   // Op outputs in their planned dtypes.
   ASSERT_EQ(conv.outputs.size(), 1u);
   EXPECT_EQ(f.var(conv.outputs[0]).type, (mil::TensorType{DType::kFloat16, {1, 4, 8, 8}}));

@@ -11,10 +11,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/base/json.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "core/base/json.h"
 #include "core/mil/package_reader.h"
 #include "core/mil/proto/mil.pb.h"
 #include "core/mil/proto/model.pb.h"
@@ -68,7 +68,6 @@ absl::Status WriteFile(const fs::path& path, absl::string_view bytes) {
   if (!out) return absl::InternalError(absl::StrCat("cannot write '", path.string(), "'"));
   return absl::OkStatus();
 }
-
 
 struct ManifestItem {
   std::string author, description, name, path;
@@ -212,52 +211,73 @@ class ProgramBuilder {
     if (DTypeSize(dtype) == 0) {
       return absl::InvalidArgumentError(absl::StrCat("const '", name, "' has invalid dtype"));
     }
-    if (c.bytes.size() != n * DTypeSize(dtype)) {
+    if (c.source.has_value() && !IsFloat(dtype)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("const '", name, "' of type ", c.type.ToString(), " cannot be deferred"));
+    }
+    if (c.byte_size() != n * DTypeSize(dtype)) {
       return absl::InvalidArgumentError(absl::StrCat("const '", name, "' of type ",
-                                                     c.type.ToString(), " holds ", c.bytes.size(),
+                                                     c.type.ToString(), " holds ", c.byte_size(),
                                                      " bytes, expected ", n * DTypeSize(dtype)));
     }
     if (IsFloat(dtype) && numel >= kMinBlobElements) {
-      absl::StatusOr<uint64_t> offset = weights_->Append(dtype, c.bytes.data(), c.bytes.size());
-      if (!offset.ok()) {
-        return absl::Status(offset.status().code(),
-                            absl::StrCat("const '", name, "': ", offset.status().message()));
+      // Streamed: a deferred constant is converted piece by piece straight into the file.
+      const size_t bytes = c.byte_size();
+      absl::StatusOr<uint64_t> offset = weights_->BeginBlob(dtype, bytes);
+      absl::Status s = offset.status();
+      if (s.ok()) {
+        s = c.Stream([this](const void* data, size_t size) {
+          weights_hash_.Update(data, size);
+          return weights_->WriteBlobData(data, size);
+        });
       }
-      weights_hash_.Update(c.bytes.data(), c.bytes.size());
+      if (s.ok()) s = weights_->EndBlob();
+      if (!s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("const '", name, "': ", s.message()));
+      }
       mil_pb::Value::BlobFileValue* blob = out->mutable_blobfilevalue();
       blob->set_filename(std::string(kWeightFileName));
       blob->set_offset(*offset);
-      stats_->weight_bytes_by_dtype[dtype] += c.bytes.size();
+      stats_->weight_bytes_by_dtype[dtype] += bytes;
       ++stats_->num_blobs;
       return absl::OkStatus();
+    }
+    // Small constants go inline; a deferred one is converted here (fewer than 10 elements, or
+    // not a float).
+    const std::vector<uint8_t> materialized =
+        c.source.has_value() ? c.Materialize() : std::vector<uint8_t>();
+    const std::vector<uint8_t>& data = c.source.has_value() ? materialized : c.bytes;
+    if (data.size() != n * DTypeSize(dtype)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("const '", name, "': its deferred elements cannot be converted"));
     }
     mil_pb::TensorValue* tensor = out->mutable_immediatevalue()->mutable_tensor();
     switch (dtype) {
       case DType::kFloat32: {
         auto* values = tensor->mutable_floats()->mutable_values();
         values->Resize(static_cast<int>(n), 0.0f);
-        if (n > 0) std::memcpy(values->mutable_data(), c.bytes.data(), c.bytes.size());
+        if (n > 0) std::memcpy(values->mutable_data(), data.data(), data.size());
         break;
       }
       case DType::kFloat16:
-        tensor->mutable_bytes()->set_values(c.bytes.data(), c.bytes.size());
+        tensor->mutable_bytes()->set_values(data.data(), data.size());
         break;
       case DType::kInt32: {
         auto* values = tensor->mutable_ints()->mutable_values();
         values->Resize(static_cast<int>(n), 0);
-        if (n > 0) std::memcpy(values->mutable_data(), c.bytes.data(), c.bytes.size());
+        if (n > 0) std::memcpy(values->mutable_data(), data.data(), data.size());
         break;
       }
       case DType::kBool: {
         auto* values = tensor->mutable_bools()->mutable_values();
-        for (uint8_t b : c.bytes) values->Add(b != 0);
+        for (uint8_t b : data) values->Add(b != 0);
         break;
       }
       default:
         return absl::InvalidArgumentError(absl::StrCat("const '", name, "' has unsupported dtype ",
                                                        std::string(DTypeName(dtype))));
     }
-    stats_->immediate_bytes_by_dtype[dtype] += c.bytes.size();
+    stats_->immediate_bytes_by_dtype[dtype] += data.size();
     return absl::OkStatus();
   }
 

@@ -1,5 +1,6 @@
 #include "core/mil/program.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/status/status.h"
@@ -93,6 +94,75 @@ ConstValue ConstValue::Bool(std::vector<int64_t> shape, const bool* data) {
   std::vector<uint8_t> bytes(n);
   for (size_t i = 0; i < n; ++i) bytes[i] = data[i] ? 1 : 0;
   return RawConst(DType::kBool, std::move(shape), bytes.data());
+}
+
+ConstValue ConstValue::Deferred(DType dtype, std::vector<int64_t> shape, ConstSource source) {
+  ConstValue v;
+  v.type = {dtype, std::move(shape)};
+  v.source = std::move(source);
+  return v;
+}
+
+size_t ConstValue::byte_size() const {
+  if (!source) return bytes.size();
+  const int64_t n = type.numel();
+  return n > 0 ? static_cast<size_t>(n) * DTypeSize(type.dtype) : 0;
+}
+
+absl::Status ConstValue::Stream(
+    const std::function<absl::Status(const void* data, size_t bytes)>& sink,
+    size_t max_elements) const {
+  if (!source) {
+    return bytes.empty() ? absl::OkStatus() : sink(bytes.data(), bytes.size());
+  }
+  const bool fp16_in = source->dtype == DType::kFloat16;
+  const bool fp16_out = type.dtype == DType::kFloat16;
+  if ((!fp16_in && source->dtype != DType::kFloat32) ||
+      (!fp16_out && type.dtype != DType::kFloat32)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a deferred constant converts between fp16 and fp32 only, not ",
+                     std::string(DTypeName(source->dtype)), " to ", type.ToString()));
+  }
+  const int64_t numel = type.numel();
+  if (numel < 0) return absl::InvalidArgumentError("deferred constant of unknown shape");
+  const size_t n = static_cast<size_t>(numel);
+  if (n > 0 && source->data == nullptr) return absl::InvalidArgumentError("deferred data is null");
+  if (fp16_in == fp16_out) {  // same dtype: the source bytes as they are
+    return n == 0 ? absl::OkStatus() : sink(source->data, n * DTypeSize(type.dtype));
+  }
+  max_elements = std::max<size_t>(max_elements, 1);
+  std::vector<uint8_t> piece(std::min(n, max_elements) * DTypeSize(type.dtype));
+  for (size_t begin = 0; begin < n; begin += max_elements) {
+    const size_t count = std::min(max_elements, n - begin);
+    if (fp16_out) {
+      const float* in = static_cast<const float*>(source->data) + begin;
+      for (size_t i = 0; i < count; ++i) {
+        const uint16_t h = FloatToHalf(in[i]);
+        std::memcpy(piece.data() + 2 * i, &h, 2);
+      }
+    } else {
+      const uint16_t* in = static_cast<const uint16_t*>(source->data) + begin;
+      for (size_t i = 0; i < count; ++i) {
+        const float f = HalfToFloat(in[i]);
+        std::memcpy(piece.data() + 4 * i, &f, 4);
+      }
+    }
+    if (absl::Status s = sink(piece.data(), count * DTypeSize(type.dtype)); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::vector<uint8_t> ConstValue::Materialize() const {
+  if (!source) return bytes;
+  std::vector<uint8_t> out;
+  out.reserve(byte_size());
+  absl::Status s = Stream([&out](const void* data, size_t n) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    out.insert(out.end(), p, p + n);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) out.clear();
+  return out;
 }
 
 ConstValue ConstValue::String(std::string value) {

@@ -12,7 +12,9 @@
 #define TS2COREML_CORE_MIL_PROGRAM_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace ts2coreml::mil {
@@ -54,11 +57,22 @@ struct TensorType {
   friend bool operator!=(const TensorType& a, const TensorType& b) { return !(a == b); }
 };
 
-/// A constant's value, stored in its own dtype as raw little-endian bytes (or strings).
+/// Float elements that a deferred constant is converted from when it is written.
+struct ConstSource {
+  DType dtype = DType::kFloat32;      ///< kFloat32 or kFloat16 elements at `data`
+  const void* data = nullptr;         ///< type.numel() contiguous elements
+  std::shared_ptr<const void> owner;  ///< keeps `data` alive (e.g. LibTorch's tensor)
+};
+
+/// A constant's value, stored in its own dtype as raw little-endian bytes (or strings), or
+/// deferred: a float constant whose elements stay in their source (the model's weights) and are
+/// converted piece by piece while the package is written, so that the converter never holds a
+/// second copy of the weights (docs/performance.md).
 struct ConstValue {
   TensorType type;
-  std::vector<uint8_t> bytes;        ///< numel * DTypeSize(dtype) bytes, for non-string dtypes
-  std::vector<std::string> strings;  ///< for DType::kString
+  std::vector<uint8_t> bytes;         ///< numel * DTypeSize(dtype) bytes, for non-string dtypes
+  std::vector<std::string> strings;   ///< for DType::kString
+  std::optional<ConstSource> source;  ///< set (and `bytes` empty) for deferred constants
 
   static ConstValue Float32(std::vector<int64_t> shape, const float* data);
   /// Rounds each value to the nearest FP16 (round-to-nearest-even).
@@ -66,6 +80,18 @@ struct ConstValue {
   static ConstValue Int32(std::vector<int64_t> shape, const int32_t* data);
   static ConstValue Bool(std::vector<int64_t> shape, const bool* data);
   static ConstValue String(std::string value);
+  /// A deferred fp16 or fp32 constant of `shape` converted from `source` (fp32 or fp16) when
+  /// written; FP16 rounding as in Float16().
+  static ConstValue Deferred(DType dtype, std::vector<int64_t> shape, ConstSource source);
+
+  /// Bytes of the elements in `type.dtype` (0 for strings), deferred or not.
+  size_t byte_size() const;
+  /// Passes the elements, in `type.dtype`, to `sink` in order, in pieces of at most
+  /// `max_elements` elements; stops at the first error `sink` returns.
+  absl::Status Stream(const std::function<absl::Status(const void* data, size_t bytes)>& sink,
+                      size_t max_elements = size_t{1} << 16) const;
+  /// All elements in `type.dtype` (a copy; converts a deferred constant).
+  std::vector<uint8_t> Materialize() const;
 };
 
 /// 1-based index of a var in its function; 0 means none.

@@ -1,6 +1,7 @@
 #include "core/mil/program.h"
 
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -103,6 +104,52 @@ TEST(MilProgramTest, ConstValues) {
   EXPECT_EQ(s.strings, std::vector<std::string>{"valid"});
   EXPECT_EQ(DTypeSize(DType::kFloat16), 2u);
   EXPECT_EQ(DTypeName(DType::kInt32), "int32");
+}
+
+TEST(MilProgramTest, DeferredConstsConvertWhenStreamed) {
+  // 70000 fp32 values: more than one piece of the default 65536 elements.
+  auto floats = std::make_shared<std::vector<float>>(70000);
+  for (size_t i = 0; i < floats->size(); ++i) (*floats)[i] = 0.001f * static_cast<float>(i) - 3.f;
+  ConstSource src;
+  src.dtype = DType::kFloat32;
+  src.data = floats->data();
+  src.owner = floats;
+  const ConstValue eager = ConstValue::Float16({70000}, floats->data());
+  const ConstValue deferred = ConstValue::Deferred(DType::kFloat16, {70000}, src);
+  EXPECT_TRUE(deferred.bytes.empty());  // nothing converted up front
+  EXPECT_EQ(deferred.byte_size(), eager.bytes.size());
+  EXPECT_EQ(deferred.Materialize(), eager.bytes);
+  int pieces = 0;
+  std::vector<uint8_t> streamed;
+  ASSERT_TRUE(deferred
+                  .Stream([&](const void* data, size_t n) {
+                    ++pieces;
+                    const auto* p = static_cast<const uint8_t*>(data);
+                    streamed.insert(streamed.end(), p, p + n);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(pieces, 2);
+  EXPECT_EQ(streamed, eager.bytes);
+  // fp16 source to fp32, and fp32 to fp32 (bytes as they are).
+  ConstSource half_src;
+  half_src.dtype = DType::kFloat16;
+  half_src.data = eager.bytes.data();
+  const ConstValue widened = ConstValue::Deferred(DType::kFloat32, {70000}, half_src);
+  const std::vector<uint8_t> wide = widened.Materialize();
+  ASSERT_EQ(wide.size(), 4u * 70000u);
+  float f = 0;
+  std::memcpy(&f, wide.data() + 4 * 12345, 4);
+  uint16_t h = 0;
+  std::memcpy(&h, eager.bytes.data() + 2 * 12345, 2);
+  EXPECT_EQ(f, HalfToFloat(h));
+  EXPECT_EQ(ConstValue::Deferred(DType::kFloat32, {70000}, src).Materialize(),
+            ConstValue::Float32({70000}, floats->data()).bytes);
+  // A sink error stops the stream; non-float dtypes cannot be deferred.
+  EXPECT_FALSE(deferred.Stream([](const void*, size_t) { return absl::DataLossError("x"); }).ok());
+  EXPECT_FALSE(ConstValue::Deferred(DType::kInt32, {3}, src)
+                   .Stream([](const void*, size_t) { return absl::OkStatus(); })
+                   .ok());
 }
 
 }  // namespace

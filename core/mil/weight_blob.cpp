@@ -102,6 +102,8 @@ absl::Status WeightBlobWriter::Open(const std::filesystem::path& path) {
   path_ = path;
   count_ = 0;
   size_ = 0;
+  in_blob_ = false;
+  blob_left_ = 0;
   uint8_t header[kBlobRecordSize] = {};
   PutU32(header + 0, 0);
   PutU32(header + 4, kBlobFileVersion);
@@ -109,10 +111,19 @@ absl::Status WeightBlobWriter::Open(const std::filesystem::path& path) {
 }
 
 absl::StatusOr<uint64_t> WeightBlobWriter::Append(DType dtype, const void* data, size_t bytes) {
+  if (bytes > 0 && data == nullptr) return absl::InvalidArgumentError("blob data is null");
+  absl::StatusOr<uint64_t> record_offset = BeginBlob(dtype, bytes);
+  if (!record_offset.ok()) return record_offset.status();
+  if (absl::Status s = WriteBlobData(data, bytes); !s.ok()) return s;
+  if (absl::Status s = EndBlob(); !s.ok()) return s;
+  return record_offset;
+}
+
+absl::StatusOr<uint64_t> WeightBlobWriter::BeginBlob(DType dtype, size_t bytes) {
   if (file_ == nullptr) return absl::FailedPreconditionError("weight file is not open");
+  if (in_blob_) return absl::FailedPreconditionError("the previous blob was not ended");
   absl::StatusOr<BlobDataType> code = BlobDataTypeFor(dtype);
   if (!code.ok()) return code.status();
-  if (bytes > 0 && data == nullptr) return absl::InvalidArgumentError("blob data is null");
   if (count_ == std::numeric_limits<uint32_t>::max()) {
     return absl::ResourceExhaustedError("too many blobs for one weight file");
   }
@@ -129,15 +140,39 @@ absl::StatusOr<uint64_t> WeightBlobWriter::Append(DType dtype, const void* data,
   PutU64(record + 8, bytes);
   PutU64(record + 16, record_offset + kBlobRecordSize);
   if (absl::Status s = WriteAll(record, sizeof record); !s.ok()) return s;
+  in_blob_ = true;
+  blob_left_ = bytes;
+  return record_offset;
+}
+
+absl::Status WeightBlobWriter::WriteBlobData(const void* data, size_t bytes) {
+  if (!in_blob_) return absl::FailedPreconditionError("no blob was begun");
+  if (bytes > blob_left_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("blob data overruns its record by ", bytes - blob_left_, " bytes"));
+  }
+  if (bytes > 0 && data == nullptr) return absl::InvalidArgumentError("blob data is null");
   if (absl::Status s = WriteAll(data, bytes); !s.ok()) return s;
+  blob_left_ -= bytes;
+  return absl::OkStatus();
+}
+
+absl::Status WeightBlobWriter::EndBlob() {
+  if (!in_blob_) return absl::FailedPreconditionError("no blob was begun");
+  if (blob_left_ != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("blob ended ", blob_left_, " bytes short of its record's size"));
+  }
   static constexpr uint8_t kZeros[kBlobAlignment] = {};
   if (absl::Status s = WriteAll(kZeros, AlignUp(size_) - size_); !s.ok()) return s;
+  in_blob_ = false;
   ++count_;
-  return record_offset;
+  return absl::OkStatus();
 }
 
 absl::Status WeightBlobWriter::Finish() {
   if (file_ == nullptr) return absl::FailedPreconditionError("weight file is not open");
+  if (in_blob_) return absl::FailedPreconditionError("the last blob was not ended");
   uint8_t count[4];
   PutU32(count, count_);
   if (!Seek(file_.get(), 0) || std::fwrite(count, 1, sizeof count, file_.get()) != sizeof count) {

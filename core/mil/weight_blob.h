@@ -72,6 +72,12 @@ class WeightBlobWriter {
   /// Appends one blob of `bytes` bytes of `dtype` elements. Returns the offset of its metadata
   /// record: the value a BlobFileValue.offset must hold.
   absl::StatusOr<uint64_t> Append(DType dtype, const void* data, size_t bytes);
+  /// Streaming form of Append: BeginBlob writes the record of a blob of `bytes` bytes and returns
+  /// its offset, WriteBlobData appends data (as many calls as needed), EndBlob checks that exactly
+  /// `bytes` bytes came and pads. No other call may come in between.
+  absl::StatusOr<uint64_t> BeginBlob(DType dtype, size_t bytes);
+  absl::Status WriteBlobData(const void* data, size_t bytes);
+  absl::Status EndBlob();
   /// Writes the blob count into the header and closes the file. Call once, after the last Append.
   absl::Status Finish();
 
@@ -87,6 +93,8 @@ class WeightBlobWriter {
   std::filesystem::path path_;
   uint32_t count_ = 0;
   uint64_t size_ = 0;
+  bool in_blob_ = false;
+  uint64_t blob_left_ = 0;  ///< data bytes the open blob still expects
 };
 
 /// One blob as its metadata record describes it, after validation.

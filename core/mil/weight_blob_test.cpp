@@ -264,5 +264,29 @@ TEST(MilWeightBlobTest, WriterRejectsMisuse) {
   EXPECT_FALSE(WeightBlobReader::Open(dir / "missing.bin").ok());
 }
 
+TEST(MilWeightBlobTest, StreamedBlobEqualsAppendedBlob) {
+  const fs::path dir = TestDir();
+  std::vector<uint16_t> halves(100);
+  std::iota(halves.begin(), halves.end(), 1);
+  WeightBlobWriter a, b;
+  ASSERT_TRUE(a.Open(dir / "a.bin").ok());
+  ASSERT_TRUE(b.Open(dir / "b.bin").ok());
+  ASSERT_TRUE(a.Append(DType::kFloat16, halves.data(), 200).ok());
+  absl::StatusOr<uint64_t> offset = b.BeginBlob(DType::kFloat16, 200);
+  ASSERT_TRUE(offset.ok());
+  EXPECT_EQ(*offset, 64u);
+  ASSERT_TRUE(b.WriteBlobData(halves.data(), 150).ok());
+  EXPECT_FALSE(b.EndBlob().ok());                         // 50 bytes short
+  EXPECT_FALSE(b.WriteBlobData(halves.data(), 51).ok());  // overruns the record
+  ASSERT_TRUE(b.WriteBlobData(reinterpret_cast<const uint8_t*>(halves.data()) + 150, 50).ok());
+  EXPECT_FALSE(b.Finish().ok());  // a blob is still open
+  ASSERT_TRUE(b.EndBlob().ok());
+  ASSERT_TRUE(a.Finish().ok());
+  ASSERT_TRUE(b.Finish().ok());
+  std::ifstream fa(dir / "a.bin", std::ios::binary), fb(dir / "b.bin", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(fa), {}),
+            std::string(std::istreambuf_iterator<char>(fb), {}));
+}
+
 }  // namespace
 }  // namespace ts2coreml::mil

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds the project with AddressSanitizer + UndefinedBehaviorSanitizer (gcc) in build-asan/ and
+# runs the test suite there, minus the heaviest model-zoo tests (see docs/performance.md,
+# "Sanitizers"). Fails on any test failure, skipped test, sanitizer report or leak; LibTorch's own
+# leaks are suppressed narrowly (tests/hardening/sanitizers/lsan.supp). Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build-asan
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
+  -DCMAKE_SHARED_LINKER_FLAGS="$san" -DCMAKE_MODULE_LINKER_FLAGS="$san" > /dev/null
+cmake --build "$build" -j "$(nproc)"
+
+# The test models are the same files as build/'s: reuse them (make_models.py keeps models made by
+# its own version; hard links, and it replaces files rather than writing into them).
+if [ -d build/test_models ] && [ ! -e "$build/test_models" ]; then
+  cp -al build/test_models "$build/test_models"
+fi
+
+supp="$PWD/tests/hardening/sanitizers"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp"
+# Not under the sanitizers: the model-zoo sweeps (every test model converted, interpreted and
+# compared; each is covered for memory errors by e2e_convert_test and the unit tests on the same
+# code paths) and the tests that only drive cmake/compilers.
+exclude='^(e2e_verify_test|e2e_precision_test|e2e_coverage_test|hardening_determinism_test|sdk_install_test)\.|^(fancy_gelu_test|make_precision_models)$'
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)" -E "$exclude" 2>&1 | tee "$log" \
+  || status=$?
+if grep -qE '\*\*\*Skipped|Not Run|[1-9][0-9]* tests? skipped' "$log"; then
+  echo "ci-sanitizers.sh: some tests were skipped or not run; every test must run" >&2
+  exit 1
+fi
+exit "$status"

@@ -97,9 +97,23 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
                                            bool allow_unshaped_inputs, ConversionReport* report) {
   PhaseTimer timer(report->phases);
   // load
-  if (absl::Status s = RegisterCustomSchemas(registry.CustomSchemas()); !s.ok()) return s;
+  // Each plugin's schemas on their own: a schema LibTorch rejects costs only its own op.
+  std::vector<std::string> schema_problems;
+  for (const registry::Lowering* l : registry.lowerings()) {
+    if (l->schemas.empty()) continue;
+    if (absl::Status s = RegisterCustomSchemas(l->schemas); !s.ok()) {
+      schema_problems.push_back(absl::StrCat("plugin ", l->plugin ? l->plugin->name : l->name, " (",
+                                             l->plugin ? l->plugin->path.string() : "?",
+                                             "): ", s.message(), "; its op stays unavailable"));
+    }
+  }
+  report->warnings.insert(report->warnings.end(), schema_problems.begin(), schema_problems.end());
   absl::StatusOr<torch::jit::Module> module = LoadTorchScript(options.model);
-  if (!module.ok()) return module.status();
+  if (!module.ok()) {
+    if (schema_problems.empty()) return module.status();
+    return Error(ClassOf(module.status()), absl::StrCat(module.status().message(), " (",
+                                                        absl::StrJoin(schema_problems, "; "), ")"));
+  }
   timer.Done("load");
 
   // canonicalize
@@ -144,9 +158,8 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   std::error_code ec;
   if (!options.force &&
       std::filesystem::exists(std::filesystem::symlink_status(options.output, ec))) {
-    return Error(ErrorClass::kOutput,
-                 absl::StrCat(options.output.string(),
-                              " already exists; pass --force to replace it"));
+    return Error(ErrorClass::kOutput, absl::StrCat(options.output.string(),
+                                                   " already exists; pass --force to replace it"));
   }
 
   absl::StatusOr<PreparedModel> prepared =
@@ -156,8 +169,7 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   Graph& graph = prepared->graph;
   PhaseTimer timer(report.phases);
 
-  absl::StatusOr<PrecisionPlan> plan =
-      PlanPrecision(graph, prepared->analysis, options.precision);
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(graph, prepared->analysis, options.precision);
   if (!plan.ok()) return plan.status();
   for (const std::string& w : plan->warnings) report.warnings.push_back(w);
   for (size_t i = 0; i < plan->nodes.size(); ++i) {
@@ -178,8 +190,8 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   std::map<std::pair<std::string, mil::DType>, int> ops;
   for (const mil::Operation& op : lowered->main.ops()) {
     if (op.type == "const") continue;
-    const mil::DType d = op.outputs.empty() ? mil::DType::kInvalid
-                                            : lowered->main.var(op.outputs[0]).type.dtype;
+    const mil::DType d =
+        op.outputs.empty() ? mil::DType::kInvalid : lowered->main.var(op.outputs[0]).type.dtype;
     ++ops[{op.type, d}];
   }
   for (const auto& [key, count] : ops) report.ops.push_back({key.first, key.second, count});
@@ -190,8 +202,8 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   spec.specification_version = SpecificationVersion(options.precision.target);
   spec.inputs = lowered->inputs;
   spec.outputs = lowered->outputs;
-  spec.short_description = absl::StrCat("Converted from ", options.model.filename().string(),
-                                        " by ts2coreml");
+  spec.short_description =
+      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml");
   spec.author = "ts2coreml";
   spec.user_defined[kPrecisionKey] =
       options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";
@@ -265,7 +277,8 @@ std::string FormatSummary(const ConversionReport& r) {
   absl::StrAppendFormat(&out, "  MIL ops (%d, consts not counted; %d fp16, %d fp32):\n", total,
                         fp16_ops, fp32_ops);
   for (const OpCount& c : r.ops) {
-    absl::StrAppendFormat(&out, "    %-16s %-6s %5d\n", c.type, std::string(mil::DTypeName(c.dtype)), c.count);
+    absl::StrAppendFormat(&out, "    %-16s %-6s %5d\n", c.type,
+                          std::string(mil::DTypeName(c.dtype)), c.count);
   }
   if (!r.fp32_nodes.empty()) {
     absl::StrAppend(&out, "  kept fp32:\n");
@@ -275,8 +288,9 @@ std::string FormatSummary(const ConversionReport& r) {
   }
   absl::StrAppendFormat(&out, "  casts inserted (%d):\n", r.casts.size());
   for (const EmittedCast& c : r.casts) {
-    absl::StrAppendFormat(&out, "    %s: %s -> %s  (%s)\n", c.var, std::string(mil::DTypeName(c.from)),
-                          std::string(mil::DTypeName(c.to)), c.reason);
+    absl::StrAppendFormat(&out, "    %s: %s -> %s  (%s)\n", c.var,
+                          std::string(mil::DTypeName(c.from)), std::string(mil::DTypeName(c.to)),
+                          c.reason);
   }
   std::vector<std::string> bytes;
   for (const auto& [dtype, n] : r.write.weight_bytes_by_dtype) {
@@ -290,7 +304,8 @@ std::string FormatSummary(const ConversionReport& r) {
     absl::StrAppendFormat(&out, "  warning: %s\n", r.warnings[k]);
   }
   if (r.warnings.size() > kMaxWarnings) {
-    absl::StrAppendFormat(&out, "  ... and %d more warnings (ts2coreml coverage --json lists all)\n",
+    absl::StrAppendFormat(&out,
+                          "  ... and %d more warnings (ts2coreml coverage --json lists all)\n",
                           r.warnings.size() - kMaxWarnings);
   }
   std::vector<std::string> times;

@@ -6,8 +6,12 @@
 #include <set>
 #include <system_error>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "core/base/errors.h"
 #include "torch/csrc/jit/runtime/custom_operator.h"
 #include "torch/csrc/jit/runtime/operator.h"
@@ -41,6 +45,22 @@ std::string FirstLine(const std::string& text) {
   return line.empty() ? "unknown error" : line;
 }
 
+/// A multi-line LibTorch message (parse errors add the source and a caret) on one line, without
+/// the C++ backtrace.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StartsWith(line, "Exception raised from")) break;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line == "~" || line.find_first_not_of("~^ ") == absl::string_view::npos) {
+      continue;
+    }
+    if (!out.empty()) out += " ";
+    absl::StrAppend(&out, line);
+  }
+  return out.size() > 400 ? out.substr(0, 400) + "..." : out;
+}
+
 /// Explains a failure of torch::jit::load; unknown ops and newer file formats get a hint.
 absl::Status LoadError(const std::string& path, const std::string& message) {
   if (message.find("nknown builtin op") != std::string::npos) {
@@ -68,6 +88,7 @@ absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
   // Registrations live for the process, like the plugins that declared them.
   static std::vector<std::unique_ptr<torch::jit::RegisterOperators>> keep_alive;
   std::lock_guard<std::mutex> lock(mu);
+  std::vector<std::string> failures;
   for (const std::string& schema_text : schemas) {
     if (registered.count(schema_text) != 0) continue;
     try {
@@ -80,8 +101,7 @@ absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
       if (!known) {
         std::vector<c10::optional<torch::jit::Operator>> ops;
         ops.emplace_back(torch::jit::Operator(
-            schema_text,
-            torch::jit::Operation([name](torch::jit::Stack&) {
+            schema_text, torch::jit::Operation([name](torch::jit::Stack&) {
               throw std::runtime_error(name + " has no kernel in ts2coreml (conversion only)");
             }),
             c10::AliasAnalysisKind::FROM_SCHEMA));
@@ -89,11 +109,12 @@ absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
       }
       registered.insert(schema_text);
     } catch (const std::exception& e) {
-      return Error(ErrorClass::kPlugin, absl::StrCat("cannot register schema '", schema_text,
-                                                     "': ", FirstLine(e.what())));
+      failures.push_back(absl::StrCat("'", schema_text, "': ", OneLine(e.what())));
     }
   }
-  return absl::OkStatus();
+  if (failures.empty()) return absl::OkStatus();
+  return Error(ErrorClass::kPlugin,
+               absl::StrCat("LibTorch rejected schema ", absl::StrJoin(failures, "; ")));
 }
 
 absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& path) {
@@ -115,8 +136,9 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
     if (probe.gcount() == 0) return Error(ErrorClass::kModel, absl::StrCat(p, ": file is empty"));
     if (probe.gcount() < 4 || magic[0] != 'P' || magic[1] != 'K') {
       return Error(ErrorClass::kModel,
-                   absl::StrCat(p, ": not a TorchScript archive (expected a zip file written by "
-                                   "torch.jit.save)"));
+                   absl::StrCat(p,
+                                ": not a TorchScript archive (expected a zip file written by "
+                                "torch.jit.save)"));
     }
   }
   try {

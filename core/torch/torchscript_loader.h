@@ -14,6 +14,8 @@ namespace ts2coreml::core {
 /// Registers operator schemas declared by plugins ("mylib::fancy_gelu(Tensor x) -> Tensor") so
 /// LibTorch can load models that call them. Already known schemas are skipped; registering the
 /// same schema twice is harmless. The registered ops have no kernel: calling them throws.
+/// Every schema is tried on its own: one that LibTorch rejects does not keep the others out; the
+/// error (class kPlugin) lists each rejected schema with LibTorch's reason.
 absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas);
 
 /// Loads `path` on the CPU. Errors (class kModel) name the file and say what is wrong with it.

@@ -1,0 +1,45 @@
+// Schema registration for plugin-declared ops: one bad schema does not keep the others out.
+#include "core/torch/torchscript_loader.h"
+
+#include <torch/script.h>
+
+#include "core/base/errors.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace ts2coreml::core {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+bool Registered(const char* name) {
+  return !torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(name)).empty();
+}
+
+TEST(RegisterCustomSchemasTest, ARejectedSchemaIsReportedAndTheOthersAreRegistered) {
+  absl::Status s = RegisterCustomSchemas({"t2cxtest::good(Tensor x) -> Tensor",
+                                          "t2cxtest::bad(Tensor x, Bogus y) -> Tensor",
+                                          "t2cxtest::good2(Tensor x, float a) -> Tensor"});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(ClassOf(s), ErrorClass::kPlugin);
+  const std::string msg(s.message());
+  EXPECT_THAT(msg, AllOf(HasSubstr("t2cxtest::bad"), HasSubstr("Bogus"), Not(HasSubstr("\n"))));
+  EXPECT_THAT(msg, Not(HasSubstr("good")));
+  EXPECT_TRUE(Registered("t2cxtest::good"));
+  EXPECT_TRUE(Registered("t2cxtest::good2"));
+  EXPECT_FALSE(Registered("t2cxtest::bad"));
+  // Registering again is harmless.
+  EXPECT_TRUE(RegisterCustomSchemas({"t2cxtest::good(Tensor x) -> Tensor"}).ok());
+}
+
+TEST(LoadTorchScriptTest, FilesThatAreNotTorchScriptAreModelErrorsNamingTheFile) {
+  absl::StatusOr<torch::jit::Module> m = LoadTorchScript("/nonexistent/model.pt");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(ClassOf(m.status()), ErrorClass::kModel);
+  EXPECT_THAT(std::string(m.status().message()), HasSubstr("/nonexistent/model.pt: no such file"));
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

@@ -87,20 +87,51 @@ Status InferBinary(InferContext& ctx, bool force_float) {
   return ctx.SetOutputType(0, TensorType(is_float ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, shape));
 }
 
-/// The rounding mode of div.*_mode (input 2), "" for None.
+/// The rounding mode of div.*_mode (input 2): "" for None, "floor" or "trunc".
 Expected<std::string> RoundingMode(const sdk::NodeView& ctx) {
   if (ctx.num_inputs() < 3 || ctx.IsNone(2)) return std::string();
   TS2COREML_ASSIGN_OR_RETURN(std::string mode, ctx.String(2));
-  if (mode != "floor") {
-    return ctx.Error("div: rounding_mode='" + mode + "' is not supported (only None or 'floor')");
+  if (mode != "floor" && mode != "trunc") {
+    return ctx.Error("div: rounding_mode='" + mode + "' is not one of None, 'floor', 'trunc'");
   }
   return mode;
 }
 
-/// True division always gives a float; floor division keeps integer operands integer.
+/// True division always gives a float; rounding division keeps integer operands integer.
 Status InferDiv(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::string mode, RoundingMode(ctx));
   return InferBinary(ctx, /*force_float=*/mode.empty());
+}
+
+/// Division rounded toward zero. Floats: q = x / y, then floor(q) where q >= 0 and ceil(q)
+/// elsewhere. Integers: the floor quotient, plus one where the remainder is non-zero and the
+/// operands' signs differ (floor and truncation differ exactly there).
+Status LowerTruncDiv(LowerContext& ctx, Var x, Var y, const TensorType& out) {
+  const TensorType cond(T2C_DTYPE_BOOL, out.shape);
+  if (out.is_float()) {
+    TS2COREML_ASSIGN_OR_RETURN(Var q, ctx.Emit1("real_div", {{"x", x}, {"y", y}}, out));
+    TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(out.dtype, 0.0f));
+    TS2COREML_ASSIGN_OR_RETURN(Var pos, ctx.Emit1("greater_equal", {{"x", q}, {"y", zero}}, cond));
+    TS2COREML_ASSIGN_OR_RETURN(Var down, ctx.Emit1("floor", {{"x", q}}, out));
+    TS2COREML_ASSIGN_OR_RETURN(Var up, ctx.Emit1("ceil", {{"x", q}}, out));
+    return ctx.EmitOutput("select", {{"cond", pos}, {"a", down}, {"b", up}});
+  }
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
+  TS2COREML_ASSIGN_OR_RETURN(Var q, ctx.Emit1("floor_div", {{"x", x}, {"y", y}}, out));
+  TS2COREML_ASSIGN_OR_RETURN(Var r, ctx.Emit1("mod", {{"x", x}, {"y", y}}, out));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstInt(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var inexact, ctx.Emit1("not_equal", {{"x", r}, {"y", zero}}, cond));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var xneg, ctx.Emit1("less", {{"x", x}, {"y", zero}}, TensorType(T2C_DTYPE_BOOL, xt.shape)));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var yneg, ctx.Emit1("less", {{"x", y}, {"y", zero}}, TensorType(T2C_DTYPE_BOOL, yt.shape)));
+  TS2COREML_ASSIGN_OR_RETURN(Var differ, ctx.Emit1("not_equal", {{"x", xneg}, {"y", yneg}}, cond));
+  TS2COREML_ASSIGN_OR_RETURN(Var fix,
+                             ctx.Emit1("logical_and", {{"x", inexact}, {"y", differ}}, cond));
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstInt(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var q1, ctx.Emit1("add", {{"x", q}, {"y", one}}, out));
+  return ctx.EmitOutput("select", {{"cond", fix}, {"a", q1}, {"b", q}});
 }
 
 Status LowerDiv(LowerContext& ctx) {
@@ -108,6 +139,7 @@ Status LowerDiv(LowerContext& ctx) {
   Var x, y;
   TensorType out;
   TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "div", &x, &y, &out));
+  if (mode == "trunc") return LowerTruncDiv(ctx, x, y, out);
   return ctx.EmitOutput(mode.empty() ? "real_div" : "floor_div", {{"x", x}, {"y", y}});
 }
 

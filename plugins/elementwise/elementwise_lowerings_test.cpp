@@ -108,10 +108,28 @@ TEST(ElementwiseTest, DivRoundingModes) {
   ASSERT_TRUE(floor.Lower(Decl("aten::div.Tensor_mode"))) << floor.error();
   EXPECT_EQ(floor.inferred().dtype, T2C_DTYPE_INT32);
   EXPECT_EQ(floor.OutputOp()->type, "floor_div");
+  // trunc on floats: select(q >= 0, floor(q), ceil(q)) with q = x / y.
   t::FakeNode trunc("aten::div.Tensor_mode");
   trunc.Add(t::Value::Tensor({2})).Add(t::Value::Tensor({2})).Add(t::Value::String("trunc"));
-  EXPECT_FALSE(trunc.Infer(Decl("aten::div.Tensor_mode")));
-  EXPECT_NE(trunc.error().find("rounding_mode='trunc' is not supported"), std::string::npos);
+  trunc.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(trunc.Lower(Decl("aten::div.Tensor_mode"))) << trunc.error();
+  EXPECT_EQ(trunc.op_types(), (Ops{"real_div", "greater_equal", "floor", "ceil", "select"}));
+  EXPECT_EQ(trunc.ArgType(*trunc.FindOp("greater_equal"), "y").dtype, T2C_DTYPE_FP16);
+  const t::FakeOp* sel = trunc.OutputOp();
+  EXPECT_EQ(trunc.Producer(trunc.ArgVar(*sel, "a"))->type, "floor");
+  EXPECT_EQ(trunc.Producer(trunc.ArgVar(*sel, "b"))->type, "ceil");
+  // trunc on ints: the floor quotient, +1 where the remainder is non-zero and signs differ.
+  t::FakeNode itrunc("aten::div.Scalar_mode");
+  itrunc.Add(t::Value::Tensor({3}, T2C_DTYPE_INT32)).Add(t::Value::Int(-2));
+  itrunc.Add(t::Value::String("trunc"));
+  ASSERT_TRUE(itrunc.Lower(Decl("aten::div.Scalar_mode"))) << itrunc.error();
+  EXPECT_EQ(itrunc.inferred().dtype, T2C_DTYPE_INT32);
+  EXPECT_EQ(itrunc.op_types(), (Ops{"floor_div", "mod", "not_equal", "less", "less", "not_equal",
+                                    "logical_and", "add", "select"}));
+  t::FakeNode bad("aten::div.Tensor_mode");
+  bad.Add(t::Value::Tensor({2})).Add(t::Value::Tensor({2})).Add(t::Value::String("round"));
+  EXPECT_FALSE(bad.Infer(Decl("aten::div.Tensor_mode")));
+  EXPECT_NE(bad.error().find("rounding_mode='round' is not one of"), std::string::npos);
 }
 
 // --- the fake host's own contract checks, exercised with hand-written lowerings -------------

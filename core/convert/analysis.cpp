@@ -56,12 +56,13 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
                             std::vector<std::optional<mil::TensorType>>& out) {
   if (out.size() != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("infer rule ", std::string(registry::InferRuleName(l.infer_rule)), " needs one output, ",
-                     "the node has ", out.size()));
+        absl::StrCat("infer rule ", std::string(registry::InferRuleName(l.infer_rule)),
+                     " needs one output, ", "the node has ", out.size()));
   }
   auto type_of = [&](size_t i) -> std::optional<mil::TensorType> {
     const Value& v = g.value(g.Resolve(n.inputs[i]));
-    if (v.kind == ValueKind::kTensor && v.typed) return mil::TensorType{NominalDType(v.type_class), v.shape};
+    if (v.kind == ValueKind::kTensor && v.typed)
+      return mil::TensorType{NominalDType(v.type_class), v.shape};
     if (v.kind == ValueKind::kFloat) return mil::TensorType{mil::DType::kFloat32, {}};
     if (v.kind == ValueKind::kInt) return mil::TensorType{mil::DType::kInt32, {}};
     if (v.kind == ValueKind::kBool) return mil::TensorType{mil::DType::kBool, {}};
@@ -85,9 +86,9 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
     if (!t) return absl::InvalidArgumentError(absl::StrCat("input ", i, " is not a tensor"));
     std::vector<int64_t> next;
     if (!Broadcast(shape, t->shape, &next)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "shapes [", absl::StrJoin(shape, ","), "] and [", absl::StrJoin(t->shape, ","),
-          "] do not broadcast"));
+      return absl::InvalidArgumentError(absl::StrCat("shapes [", absl::StrJoin(shape, ","),
+                                                     "] and [", absl::StrJoin(t->shape, ","),
+                                                     "] do not broadcast"));
     }
     shape = std::move(next);
     any = true;
@@ -95,7 +96,7 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
     all_bool &= t->dtype == mil::DType::kBool;
   }
   if (!any) return absl::InvalidArgumentError("no tensor inputs to broadcast");
-  out[0] = mil::TensorType{any_float   ? mil::DType::kFloat32
+  out[0] = mil::TensorType{any_float  ? mil::DType::kFloat32
                            : all_bool ? mil::DType::kBool
                                       : mil::DType::kInt32,
                            shape};
@@ -105,9 +106,8 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
 /// Checks the node's inputs against the declaration before any plugin code runs.
 std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering& l) {
   if (n.inputs.size() > l.inputs.size()) {
-    return absl::StrCat("the node has ", n.inputs.size(), " inputs but lowering ",
-                        PluginName(l), " declares ", l.inputs.size(),
-                        " (a schema it does not know?)");
+    return absl::StrCat("the node has ", n.inputs.size(), " inputs but lowering ", PluginName(l),
+                        " declares ", l.inputs.size(), " (a schema it does not know?)");
   }
   if (n.inputs.size() < l.inputs.size()) {
     for (size_t i = n.inputs.size(); i < l.inputs.size(); ++i) {
@@ -193,7 +193,8 @@ std::vector<int> CountUses(const Graph& g) {
 Analysis Analyze(Graph& g, const registry::Registry& registry) {
   Analysis a;
   a.nodes.resize(g.nodes().size());
-  const std::vector<int> uses = CountUses(g);
+  a.uses = CountUses(g);
+  const std::vector<int>& uses = a.uses;
   std::set<ValueId> poisoned;
   auto poison = [&](const Node& n) {
     for (ValueId o : n.outputs) poisoned.insert(o);
@@ -214,7 +215,8 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
       if (!r.ok()) {
         na.decision = NodeDecision::kError;
         na.reason = std::string(r.status().message());
-        a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
+        a.problems.push_back(
+            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
         poison(n);
         continue;
       }
@@ -234,10 +236,11 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     if (!found.ok()) {
       const bool missing = absl::IsNotFound(found.status());
       na.decision = missing ? NodeDecision::kUnsupported : NodeDecision::kError;
-      na.reason = missing ? absl::StrCat("no lowering for ", n.QualifiedKind(),
-                                         " in the loaded plugins")
-                          : std::string(found.status().message());
-      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin});
+      na.reason =
+          missing ? absl::StrCat("no lowering for ", n.QualifiedKind(), " in the loaded plugins")
+                  : std::string(found.status().message());
+      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason,
+                            missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin});
       poison(n);
       continue;
     }
@@ -260,7 +263,8 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     if (std::string bad = CheckInputs(g, n, l); !bad.empty()) {
       na.decision = NodeDecision::kError;
       na.reason = absl::StrCat(Where(n), ": ", bad);
-      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
+      a.problems.push_back(
+          {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
       poison(n);
       continue;
     }
@@ -299,7 +303,8 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     if (!st.ok()) {
       na.decision = NodeDecision::kError;
       na.reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
-      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kPlugin});
+      a.problems.push_back(
+          {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kPlugin});
       poison(n);
       continue;
     }
@@ -352,23 +357,25 @@ absl::Status AnalysisStatus(const Analysis& a) {
   for (const Problem& p : a.problems) {
     if (p.decision == NodeDecision::kUnsupported) {
       if (seen.insert(p.kind).second) {
-        unsupported.push_back(p.source.empty() ? p.kind : absl::StrCat(p.kind, " (", p.source, ")"));
+        unsupported.push_back(p.source.empty() ? p.kind
+                                               : absl::StrCat(p.kind, " (", p.source, ")"));
       }
     } else if (!first_error) {
       first_error = &p;
     }
   }
   if (first_error) {
-    std::string extra = unsupported.empty()
-                            ? ""
-                            : absl::StrCat("; also unsupported: ", absl::StrJoin(unsupported, ", "));
+    std::string extra = unsupported.empty() ? ""
+                                            : absl::StrCat("; also unsupported: ",
+                                                           absl::StrJoin(unsupported, ", "));
     return Error(first_error->error_class, absl::StrCat(first_error->message, extra));
   }
-  return Error(ErrorClass::kUnsupportedOps,
-               absl::StrCat(unsupported.size(), " unsupported op", unsupported.size() == 1 ? "" : "s",
-                            ": ", absl::StrJoin(unsupported, ", "),
-                            "; add a plugin that lowers them (--plugin-dir) or check that the "
-                            "built-in plugins were found"));
+  return Error(
+      ErrorClass::kUnsupportedOps,
+      absl::StrCat(unsupported.size(), " unsupported op", unsupported.size() == 1 ? "" : "s", ": ",
+                   absl::StrJoin(unsupported, ", "),
+                   "; add a plugin that lowers them (--plugin-dir) or check that the "
+                   "built-in plugins were found"));
 }
 
 }  // namespace ts2coreml::core

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/base/errors.h"
 #include "core/ir/graph.h"
 #include "registry/registry.h"
@@ -54,6 +54,8 @@ struct Analysis {
   std::vector<NodeAnalysis> nodes;  ///< one per graph node
   /// Unsupported ops and errors, in graph order (skipped nodes are not repeated here).
   std::vector<Problem> problems;
+  /// How many readers each graph value had when analysis started (output_is_used).
+  std::vector<int> uses;
   bool ok() const { return problems.empty(); }
 };
 

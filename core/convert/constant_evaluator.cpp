@@ -13,11 +13,26 @@ namespace {
 
 const std::set<std::string>& CoreOps() {
   static const auto* ops = new std::set<std::string>{
-      "prim::ListConstruct", "prim::ListUnpack",  "prim::TupleConstruct", "prim::TupleUnpack",
-      "prim::NumToTensor",   "aten::Int",         "aten::Float",          "aten::ScalarImplicit",
-      "aten::size",          "aten::dim",         "aten::len",            "aten::__getitem__",
-      "prim::device",        "prim::dtype",       "aten::numel",          "prim::TupleIndex",
-      "aten::IntImplicit",   "aten::FloatImplicit", "prim::min",          "prim::max",
+      "prim::ListConstruct",
+      "prim::ListUnpack",
+      "prim::TupleConstruct",
+      "prim::TupleUnpack",
+      "prim::NumToTensor",
+      "aten::Int",
+      "aten::Float",
+      "aten::ScalarImplicit",
+      "aten::size",
+      "aten::dim",
+      "aten::len",
+      "aten::__getitem__",
+      "prim::device",
+      "prim::dtype",
+      "aten::numel",
+      "prim::TupleIndex",
+      "aten::IntImplicit",
+      "aten::FloatImplicit",
+      "prim::min",
+      "prim::max",
       "prim::DictConstruct",
   };
   return *ops;
@@ -28,14 +43,14 @@ std::string Where(const Node& n) {
 }
 
 absl::Status NotStatic(const Node& n, const std::string& why) {
-  return Error(ErrorClass::kConversion,
-               absl::StrCat(Where(n), ": ", why,
-                            "; only shapes known at conversion time are supported"));
+  return Error(
+      ErrorClass::kConversion,
+      absl::StrCat(Where(n), ": ", why, "; only shapes known at conversion time are supported"));
 }
 
 bool IsNumber(const Value& v) {
-  return v.is_const && (v.kind == ValueKind::kInt || v.kind == ValueKind::kFloat ||
-                        v.kind == ValueKind::kBool);
+  return v.is_const &&
+         (v.kind == ValueKind::kInt || v.kind == ValueKind::kFloat || v.kind == ValueKind::kBool);
 }
 
 /// A one-element constant tensor (prim::NumToTensor of shape arithmetic, or a 0-d weight).
@@ -108,8 +123,17 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   }
   std::vector<const Value*> in;
   bool any_tensor = false;
-  for (ValueId id : n.inputs) {
-    const Value& v = g.value(g.Resolve(id));
+  // div(self, other, rounding_mode): the mode is a string (or None), not an operand.
+  std::string rounding;
+  size_t operands = n.inputs.size();
+  if (n.kind == "aten::div" && operands == 3) {
+    const Value& mode = g.value(g.Resolve(n.inputs[2]));
+    if (!mode.is_const) return EvalResult::kNotHandled;
+    if (mode.kind == ValueKind::kString) rounding = mode.s;
+    operands = 2;
+  }
+  for (size_t i = 0; i < operands; ++i) {
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
     if (IsScalarTensor(v)) {
       any_tensor = true;
     } else if (!IsNumber(v)) {
@@ -121,6 +145,8 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   if (tensor_out && !any_tensor) return EvalResult::kNotHandled;
   std::string k = n.kind == "aten::floor_divide"  ? "aten::floordiv"
                   : n.kind == "aten::true_divide" ? "aten::div"
+                  : rounding == "floor"           ? "aten::floordiv"
+                  : rounding == "trunc"           ? "aten::div_trunc"
                                                   : n.kind;
   // add/sub/rsub(self, other, alpha): fold alpha into other.
   double alpha = 1;
@@ -141,7 +167,7 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
       // Torch's promotion: int op int stays int, except true division.
       Value number;
       number.is_const = true;
-      if (all_int && k != "aten::div") {
+      if (all_int && k != "aten::div") {  // div_trunc and floordiv of ints stay int
         number.kind = ValueKind::kInt;
         number.i = static_cast<int64_t>(x);
       } else {
@@ -184,6 +210,10 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
     if (k == "aten::add") return int_result(a + b);
     if (k == "aten::sub") return int_result(a - b);
     if (k == "aten::mul") return int_result(a * b);
+    if (k == "aten::div_trunc") {
+      if (b == 0) return NotStatic(n, "integer division by zero");
+      return int_result(a / b);  // C++ truncates toward zero, like rounding_mode='trunc'
+    }
     if (k == "aten::floordiv") {
       int64_t q = a / b;
       if ((a % b != 0) && ((a < 0) != (b < 0))) --q;  // Python floors
@@ -203,6 +233,7 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   if (k == "aten::sub") return result(a - b);
   if (k == "aten::mul") return result(a * b);
   if (k == "aten::div") return result(a / b);
+  if (k == "aten::div_trunc") return result(std::trunc(a / b));
   if (k == "aten::floordiv") return result(std::floor(a / b));
   if (k == "aten::remainder" || k == "aten::__mod__") return result(a - std::floor(a / b) * b);
   if (k == "aten::pow") return result(std::pow(a, b));
@@ -309,9 +340,8 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
       if (!dim.is_const) return NotStatic(n, "the dimension is computed at run time");
       const int64_t d = dim.i < 0 ? dim.i + rank : dim.i;
       if (d < 0 || d >= rank) {
-        return Error(ErrorClass::kConversion,
-                     absl::StrCat(Where(n), ": dimension ", dim.i, " out of range for rank ",
-                                  rank));
+        return Error(ErrorClass::kConversion, absl::StrCat(Where(n), ": dimension ", dim.i,
+                                                           " out of range for rank ", rank));
       }
       SetInt(out, t.shape[static_cast<size_t>(d)]);
     }
@@ -332,8 +362,8 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
     const Value& l = g.value(g.Resolve(n.inputs.at(0)));
     const Value& idx = g.value(g.Resolve(n.inputs.at(1)));
     if (!idx.is_const) return NotStatic(n, "the index is computed at run time");
-    const int64_t size = static_cast<int64_t>(l.kind == ValueKind::kIntList ? l.ints.size()
-                                                                            : l.elements.size());
+    const int64_t size =
+        static_cast<int64_t>(l.kind == ValueKind::kIntList ? l.ints.size() : l.elements.size());
     const int64_t i = idx.i < 0 ? idx.i + size : idx.i;
     if (i < 0 || i >= size) return NotStatic(n, absl::StrCat("index ", idx.i, " out of range"));
     if (l.is_const && l.kind == ValueKind::kIntList) {
@@ -361,10 +391,10 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
     } else {
       return NotStatic(n, absl::StrCat("'", in.name, "' is computed at run time"));
     }
-    const bool to_int = k == "aten::Int" || k == "aten::IntImplicit" ||
-                        (k == "aten::ScalarImplicit" &&
-                         (in.kind == ValueKind::kInt ||
-                          (in.tensor && in.tensor->type_class() == TypeClass::kInt)));
+    const bool to_int =
+        k == "aten::Int" || k == "aten::IntImplicit" ||
+        (k == "aten::ScalarImplicit" &&
+         (in.kind == ValueKind::kInt || (in.tensor && in.tensor->type_class() == TypeClass::kInt)));
     if (to_int) {
       SetInt(out, static_cast<int64_t>(x));
     } else {

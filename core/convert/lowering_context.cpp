@@ -112,8 +112,8 @@ std::string InputName(Ctx* ctx, uint32_t i) {
 
 bool WantPhase(Ctx* ctx, Phase phase, const char* fn) {
   if (ctx->phase == phase) return true;
-  ctx->Fail(absl::StrCat(fn, " is only available during ",
-                         phase == Phase::kInfer ? "infer" : "lower"));
+  ctx->Fail(
+      absl::StrCat(fn, " is only available during ", phase == Phase::kInfer ? "infer" : "lower"));
   return false;
 }
 
@@ -148,6 +148,16 @@ t2c_status InputType(Ctx* ctx, uint32_t i, t2c_tensor_type* out) {
   return Guard(ctx, "input_type", [&] {
     const Value* v = ctx->input(i);
     if (!v) return Bad(ctx, absl::StrCat(InputName(ctx, i), " does not exist"));
+    // A number on a tensor input is a rank-0 tensor of its class (the ABI's promise).
+    if (v->is_const && (v->kind == ValueKind::kInt || v->kind == ValueKind::kFloat ||
+                        v->kind == ValueKind::kBool)) {
+      Value scalar;
+      scalar.type_class = v->kind == ValueKind::kFloat ? TypeClass::kFloat
+                          : v->kind == ValueKind::kInt ? TypeClass::kInt
+                                                       : TypeClass::kBool;
+      if (!FillType(SeenType(ctx, scalar, i), out)) return Bad(ctx, "rank exceeds T2C_MAX_RANK");
+      return T2C_OK;
+    }
     if (v->kind != ValueKind::kTensor || !v->typed) {
       return Bad(ctx, absl::StrCat(InputName(ctx, i), " is ", ValueKindName(v->kind),
                                    ", not a typed tensor"));
@@ -305,8 +315,8 @@ t2c_status InputListType(Ctx* ctx, uint32_t i, uint32_t k, t2c_tensor_type* out)
       return Bad(ctx, absl::StrCat(InputName(ctx, i), " has no tensor-list element ", k));
     }
     const Value& e = ctx->graph->value(ctx->graph->Resolve(v->elements[k]));
-    if (!e.typed) return Bad(ctx, absl::StrCat("element ", k, " of ", InputName(ctx, i),
-                                               " has no known type"));
+    if (!e.typed)
+      return Bad(ctx, absl::StrCat("element ", k, " of ", InputName(ctx, i), " has no known type"));
     if (!FillType(SeenType(ctx, e, i), out)) return Bad(ctx, "rank exceeds T2C_MAX_RANK");
     return T2C_OK;
   });
@@ -365,8 +375,8 @@ t2c_status InputVar(Ctx* ctx, uint32_t i, t2c_var* out) {
     if (!WantPhase(ctx, Phase::kLower, "input_var")) return T2C_ERROR;
     const auto& inputs = ctx->node().inputs;
     if (i >= inputs.size()) return Bad(ctx, absl::StrCat("input_var: no input ", i));
-    const mil::DType want = i < ctx->plan->inputs.size() ? ctx->plan->inputs[i]
-                                                         : mil::DType::kInvalid;
+    const mil::DType want =
+        i < ctx->plan->inputs.size() ? ctx->plan->inputs[i] : mil::DType::kInvalid;
     if (want == mil::DType::kInvalid) {
       return Bad(ctx, absl::StrCat(InputName(ctx, i),
                                    " is not a tensor input of this lowering (None, or declared "
@@ -386,8 +396,8 @@ t2c_status InputListVar(Ctx* ctx, uint32_t i, uint32_t k, t2c_var* out) {
     if (!v || v->kind != ValueKind::kTensorList || k >= v->elements.size()) {
       return Bad(ctx, absl::StrCat(InputName(ctx, i), " has no tensor-list element ", k));
     }
-    const mil::DType want = i < ctx->plan->inputs.size() ? ctx->plan->inputs[i]
-                                                         : mil::DType::kInvalid;
+    const mil::DType want =
+        i < ctx->plan->inputs.size() ? ctx->plan->inputs[i] : mil::DType::kInvalid;
     if (want == mil::DType::kInvalid) {
       return Bad(ctx, absl::StrCat(InputName(ctx, i), " is not a tensor-list input"));
     }
@@ -438,8 +448,7 @@ t2c_status ConstFloats(Ctx* ctx, int32_t dtype, const float* data, int32_t rank,
     if (numel > 0 && data == nullptr) return Bad(ctx, "const_floats: null data");
     mil::ConstValue v = d == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data)
                                                   : mil::ConstValue::Float32(shape, data);
-    *out = ctx->emitter->AddConst(ctx->emitter->HintFor(ctx->node_index) + "_const",
-                                  std::move(v));
+    *out = ctx->emitter->AddConst(ctx->emitter->HintFor(ctx->node_index) + "_const", std::move(v));
     return T2C_OK;
   });
 }
@@ -499,15 +508,16 @@ t2c_status Emit(Ctx* ctx, const char* op_type, const t2c_named_arg* args, uint32
     if (!op_type || !*op_type) return Bad(ctx, "emit: empty op type");
     const std::string type = op_type;
     if (type == "cast") {
-      return Bad(ctx, "emit: lowerings never emit 'cast'; declare input dtypes and let the core "
-                      "insert casts");
+      return Bad(ctx,
+                 "emit: lowerings never emit 'cast'; declare input dtypes and let the core "
+                 "insert casts");
     }
     if (type == "const") return Bad(ctx, "emit: use the const_* functions for constants");
     if (num_outputs == 0) return Bad(ctx, absl::StrCat("emit ", type, ": no outputs"));
     std::vector<mil::OpInput> inputs;
     for (uint32_t a = 0; a < num_args; ++a) {
-      if (!args[a].name || !*args[a].name) return Bad(ctx, absl::StrCat("emit ", type,
-                                                                        ": unnamed input"));
+      if (!args[a].name || !*args[a].name)
+        return Bad(ctx, absl::StrCat("emit ", type, ": unnamed input"));
       mil::OpInput in{args[a].name, {}};
       for (uint32_t k = 0; k < args[a].num_vars; ++k) in.vars.push_back(args[a].vars[k]);
       inputs.push_back(std::move(in));
@@ -521,8 +531,8 @@ t2c_status Emit(Ctx* ctx, const char* op_type, const t2c_named_arg* args, uint32
       }
       outs.push_back({d, std::vector<int64_t>(t.dims, t.dims + t.rank)});
     }
-    auto vars = ctx->emitter->AddOp(type, ctx->emitter->HintFor(ctx->node_index),
-                                    std::move(inputs), std::move(outs));
+    auto vars = ctx->emitter->AddOp(type, ctx->emitter->HintFor(ctx->node_index), std::move(inputs),
+                                    std::move(outs));
     if (!vars.ok()) return Bad(ctx, std::string(vars.status().message()));
     for (size_t o = 0; o < vars->size(); ++o) out_vars[o] = (*vars)[o];
     return T2C_OK;

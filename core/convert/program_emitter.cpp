@@ -56,8 +56,8 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
       // The common case, weights: deferred, converted to their stored dtype while the package is
       // written, so no second copy of the weights is held (v.tensor keeps LibTorch's storage).
       mil::ConstSource source;
-      source.dtype = t.storage == ConstTensor::Storage::kFloat16 ? mil::DType::kFloat16
-                                                                 : mil::DType::kFloat32;
+      source.dtype =
+          t.storage == ConstTensor::Storage::kFloat16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
       source.data = t.data;
       source.owner = v.tensor;
       c = mil::ConstValue::Deferred(dtype, shape, std::move(source));
@@ -90,9 +90,8 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
       std::vector<int32_t> ints;
       for (double x : numbers) {
         if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
-          return Error(ErrorClass::kConversion,
-                       absl::StrCat("constant '", v.name, "' holds ", x,
-                                    ", which does not fit in int32"));
+          return Error(ErrorClass::kConversion, absl::StrCat("constant '", v.name, "' holds ", x,
+                                                             ", which does not fit in int32"));
         }
         ints.push_back(static_cast<int32_t>(x));
       }
@@ -102,8 +101,8 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
       for (size_t k = 0; k < numbers.size(); ++k) bools[k] = numbers[k] != 0;
       c = mil::ConstValue::Bool(shape, bools.get());
     } else {
-      return Error(ErrorClass::kInternal,
-                   absl::StrCat("constant '", v.name, "' requested as ", std::string(mil::DTypeName(dtype))));
+      return Error(ErrorClass::kInternal, absl::StrCat("constant '", v.name, "' requested as ",
+                                                       std::string(mil::DTypeName(dtype))));
     }
   }
   const mil::VarId var = out_.main.AddConst(v.name, std::move(c));
@@ -125,18 +124,19 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
   // Casts are inserted here, and only where the precision plan put them.
   const PlannedCast* cast = plan_.FindCast(r, dtype);
   if (cast == nullptr) {
-    return Error(ErrorClass::kInternal,
-                 absl::StrCat("value '", v.name, "' is ", std::string(mil::DTypeName(produced->second)),
-                              " but ", std::string(mil::DTypeName(dtype)),
-                              " was asked for without a planned cast (node ", consumer, ")"));
+    return Error(
+        ErrorClass::kInternal,
+        absl::StrCat("value '", v.name, "' is ", std::string(mil::DTypeName(produced->second)),
+                     " but ", std::string(mil::DTypeName(dtype)),
+                     " was asked for without a planned cast (node ", consumer, ")"));
   }
   const mil::VarId from = cache[produced->second];
   const mil::VarId dtype_name =
       out_.main.AddConst(absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype)), "_dtype"),
                          mil::ConstValue::String(std::string(mil::DTypeName(dtype))));
-  absl::StatusOr<std::vector<mil::VarId>> outs = out_.main.AddOp(
-      "cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
-      {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
+  absl::StatusOr<std::vector<mil::VarId>> outs =
+      out_.main.AddOp("cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
+                      {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
   if (!outs.ok()) return outs.status();
   out_.casts.push_back({out_.main.var((*outs)[0]).name, cast->from, cast->to, cast->reason});
   cache[dtype] = (*outs)[0];
@@ -186,6 +186,7 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   ctx.kind = n.QualifiedKind();
   ctx.plan = &np;
   ctx.emitter = this;
+  ctx.uses = uses_;
   ctx.bound.assign(n.outputs.size(), 0);
   ctx.bound_lists.assign(n.outputs.size(), {});
   t2c_status rc = T2C_ERROR;
@@ -203,15 +204,15 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
     out_.warnings.push_back(absl::StrCat(Where(n), ": ", w));
   }
   if (rc != T2C_OK) {
-    return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l), " failed: ",
-                                                   ctx.ErrorMessage()));
+    return Error(ErrorClass::kPlugin,
+                 absl::StrCat(Where(n), ": ", PluginName(l), " failed: ", ctx.ErrorMessage()));
   }
   for (size_t k = 0; k < n.outputs.size(); ++k) {
     const Value& out = graph_.value(n.outputs[k]);
     if (out.kind == ValueKind::kTensorList) {
       if (ctx.bound_lists[k].size() != out.elements.size()) {
-        return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
-                                                       " bound no list to output ", k));
+        return Error(ErrorClass::kPlugin,
+                     absl::StrCat(Where(n), ": ", PluginName(l), " bound no list to output ", k));
       }
       for (size_t e = 0; e < out.elements.size(); ++e) {
         const Value& ev = graph_.value(out.elements[e]);
@@ -220,10 +221,11 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
         const mil::TensorType want{np.outputs.at(k), ev.shape};
         if (got != want) {
           return Error(ErrorClass::kPlugin,
-                       absl::StrCat(Where(n), ": ", PluginName(l), " emitted MIL that breaks its "
-                                    "declaration: element ", e, " of output ", k, " is ",
-                                    got.ToString(), " but the planned type is ",
-                                    want.ToString()));
+                       absl::StrCat(Where(n), ": ", PluginName(l),
+                                    " emitted MIL that breaks its "
+                                    "declaration: element ",
+                                    e, " of output ", k, " is ", got.ToString(),
+                                    " but the planned type is ", want.ToString()));
         }
         vars_[out.elements[e]][got.dtype] = var;
         out_.source_map.push_back({var, ev.name, n.QualifiedKind(), n.source});
@@ -231,16 +233,17 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
       continue;
     }
     if (ctx.bound[k] == 0) {
-      return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
-                                                     " bound no var to output ", k));
+      return Error(ErrorClass::kPlugin,
+                   absl::StrCat(Where(n), ": ", PluginName(l), " bound no var to output ", k));
     }
     const mil::TensorType& got = out_.main.var(ctx.bound[k]).type;
     const mil::TensorType want{np.outputs.at(k), out.shape};
     if (got != want) {
-      return Error(ErrorClass::kPlugin,
-                   absl::StrCat(Where(n), ": ", PluginName(l), " emitted MIL that breaks its "
-                                "declaration: output ", k, " is ", got.ToString(),
-                                " but the planned type is ", want.ToString()));
+      return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
+                                                     " emitted MIL that breaks its "
+                                                     "declaration: output ",
+                                                     k, " is ", got.ToString(),
+                                                     " but the planned type is ", want.ToString()));
     }
     // A lowering may return a var it did not create (an identity); bind it all the same.
     vars_[n.outputs[k]][got.dtype] = ctx.bound[k];
@@ -266,8 +269,8 @@ absl::Status ProgramEmitter::EmitOutputs() {
     mil::VarId out = *var;
     const mil::Var& mv = out_.main.var(out);
     const bool is_input = mv.producer < 0;
-    const bool is_const = !is_input && out_.main.ops()[static_cast<size_t>(mv.producer)].type ==
-                                           "const";
+    const bool is_const =
+        !is_input && out_.main.ops()[static_cast<size_t>(mv.producer)].type == "const";
     if (is_input || is_const || used.count(out) != 0) {
       absl::StatusOr<std::vector<mil::VarId>> id =
           out_.main.AddOp("identity", o.name, {{"x", {out}}}, {mv.type});
@@ -289,13 +292,12 @@ absl::Status ProgramEmitter::EmitOutputs() {
 
 absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
                                           const PrecisionPlan& plan) {
-  LoweredProgram out{mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {},
-                     {}};
-  ProgramEmitter emitter(graph, plan, out);
+  LoweredProgram out{
+      mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}, {}};
+  ProgramEmitter emitter(graph, plan, out, &analysis.uses);
   if (absl::Status s = emitter.EmitInputs(); !s.ok()) return s;
   for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {
-    if (absl::Status s = emitter.EmitNode(i, analysis.nodes.at(static_cast<size_t>(i)));
-        !s.ok()) {
+    if (absl::Status s = emitter.EmitNode(i, analysis.nodes.at(static_cast<size_t>(i))); !s.ok()) {
       return s;
     }
   }

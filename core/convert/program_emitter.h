@@ -13,8 +13,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/convert/analysis.h"
 #include "core/convert/precision_plan.h"
 #include "core/ir/graph.h"
@@ -58,8 +58,9 @@ absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis
 /// The emitter behind LowerGraph, used by the host API during `lower` callbacks.
 class ProgramEmitter {
  public:
-  ProgramEmitter(Graph& graph, const PrecisionPlan& plan, LoweredProgram& out)
-      : graph_(graph), plan_(plan), out_(out) {}
+  ProgramEmitter(Graph& graph, const PrecisionPlan& plan, LoweredProgram& out,
+                 const std::vector<int>* uses = nullptr)
+      : graph_(graph), plan_(plan), out_(out), uses_(uses) {}
 
   /// `value` as a var of dtype `dtype`: the produced var, a planned cast, or a constant.
   absl::StatusOr<mil::VarId> VarFor(ValueId value, mil::DType dtype, int consumer);
@@ -85,6 +86,7 @@ class ProgramEmitter {
   Graph& graph_;
   const PrecisionPlan& plan_;
   LoweredProgram& out_;
+  const std::vector<int>* uses_;  ///< readers per value, for output_is_used
   /// value -> (dtype -> var)
   std::map<ValueId, std::map<mil::DType, mil::VarId>> vars_;
 };

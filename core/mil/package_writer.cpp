@@ -43,6 +43,19 @@ class Fnv128 {
     }
   }
   void Update(absl::string_view s) { Update(s.data(), s.size()); }
+  /// FNV-1a over little-endian 64-bit words (the tail byte by byte): 8x fewer 128-bit multiplies
+  /// than Update, for the weights (hundreds of MB; docs/performance.md). Not the same digest.
+  void UpdateWords(const void* data, size_t bytes) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+      uint64_t word = 0;
+      for (int k = 0; k < 8; ++k) word |= static_cast<uint64_t>(p[i + k]) << (8 * k);
+      state_ ^= word;
+      state_ *= kPrime;
+    }
+    Update(p + i, bytes - i);
+  }
   unsigned __int128 digest() const { return state_; }
   std::string HexDigest() const {
     return absl::StrFormat("%016x%016x", static_cast<uint64_t>(state_ >> 64),
@@ -227,7 +240,7 @@ class ProgramBuilder {
       absl::Status s = offset.status();
       if (s.ok()) {
         s = c.Stream([this](const void* data, size_t size) {
-          weights_hash_.Update(data, size);
+          weights_hash_.UpdateWords(data, size);
           return weights_->WriteBlobData(data, size);
         });
       }

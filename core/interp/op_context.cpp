@@ -6,37 +6,6 @@
 
 namespace ts2coreml::interp {
 
-std::string DataTypeName(milspec::DataType dtype) {
-  switch (dtype) {
-    case milspec::BOOL:
-      return "bool";
-    case milspec::STRING:
-      return "string";
-    case milspec::FLOAT16:
-      return "fp16";
-    case milspec::FLOAT32:
-      return "fp32";
-    case milspec::FLOAT64:
-      return "fp64";
-    case milspec::BFLOAT16:
-      return "bf16";
-    case milspec::INT8:
-      return "int8";
-    case milspec::INT16:
-      return "int16";
-    case milspec::INT32:
-      return "int32";
-    case milspec::INT64:
-      return "int64";
-    case milspec::UINT8:
-      return "uint8";
-    case milspec::UINT16:
-      return "uint16";
-    default:
-      return absl::StrCat("dtype(", static_cast<int>(dtype), ")");
-  }
-}
-
 bool IsFloatType(milspec::DataType d) {
   return d == milspec::FLOAT16 || d == milspec::FLOAT32 || d == milspec::FLOAT64 ||
          d == milspec::BFLOAT16;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "core/mil/package_reader.h"
 #include "core/mil/proto/mil.pb.h"
 
 namespace ts2coreml::interp {
@@ -41,7 +42,7 @@ class OpError : public std::runtime_error {
 };
 
 /// "fp16", "fp32", "int32", ...
-std::string DataTypeName(milspec::DataType dtype);
+using mil::DataTypeName;
 bool IsFloatType(milspec::DataType dtype);
 bool IsIntType(milspec::DataType dtype);
 /// The storage scalar type of a MIL dtype (kFloat for every float type, kInt for integers).

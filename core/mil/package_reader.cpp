@@ -67,7 +67,7 @@ size_t ElementSize(mil_pb::DataType t) {
   }
 }
 
-std::string DataTypeName(int t) {
+std::string ProtoTypeName(int t) {
   const std::string& name = mil_pb::DataType_Name(static_cast<mil_pb::DataType>(t));
   return name.empty() ? absl::StrCat("DataType(", t, ")") : name;
 }
@@ -108,7 +108,7 @@ std::optional<uint64_t> StaticNumel(const mil_pb::TensorType& t) {
 }
 
 std::string TypeString(const mil_pb::TensorType& t) {
-  std::string s = absl::StrCat(DataTypeName(t.datatype()), "[");
+  std::string s = absl::StrCat(ProtoTypeName(t.datatype()), "[");
   for (int i = 0; i < t.dimensions_size(); ++i) {
     if (i > 0) s += ",";
     const mil_pb::Dimension& d = t.dimensions(i);
@@ -357,7 +357,7 @@ class Validator {
         return Invalid(absl::StrCat(label, " 'val' holds no elements"));
     }
     if (!type_ok) {
-      return Invalid(absl::StrCat(label, " 'val' of type ", DataTypeName(dtype),
+      return Invalid(absl::StrCat(label, " 'val' of type ", ProtoTypeName(dtype),
                                   " stores its elements in the wrong field"));
     }
     if (count != numel) {
@@ -382,11 +382,11 @@ class Validator {
     if (!ref.ok()) return Invalid(absl::StrCat(label, ": ", ref.status().message()));
     const std::optional<uint32_t> code = BlobCodeFor(dtype);
     if (!code) {
-      return Invalid(absl::StrCat(label, " has type ", DataTypeName(dtype),
+      return Invalid(absl::StrCat(label, " has type ", ProtoTypeName(dtype),
                                   ", which cannot be stored in a blob file"));
     }
     if (ref->dtype_code != *code) {
-      return Invalid(absl::StrCat(label, " is ", DataTypeName(dtype), " but its blob at offset ",
+      return Invalid(absl::StrCat(label, " is ", ProtoTypeName(dtype), " but its blob at offset ",
                                   blob.offset(), " holds ", BlobDataTypeName(ref->dtype_code)));
     }
     const uint64_t expected = numel * ElementSize(dtype);
@@ -486,6 +486,37 @@ void CountOps(const mil_pb::Block& block, std::map<std::string, int>* histogram)
 }
 
 }  // namespace
+
+std::string DataTypeName(CoreML::Specification::MILSpec::DataType dtype) {
+  switch (dtype) {
+    case CoreML::Specification::MILSpec::BOOL:
+      return "bool";
+    case CoreML::Specification::MILSpec::STRING:
+      return "string";
+    case CoreML::Specification::MILSpec::FLOAT16:
+      return "fp16";
+    case CoreML::Specification::MILSpec::FLOAT32:
+      return "fp32";
+    case CoreML::Specification::MILSpec::FLOAT64:
+      return "fp64";
+    case CoreML::Specification::MILSpec::BFLOAT16:
+      return "bf16";
+    case CoreML::Specification::MILSpec::INT8:
+      return "int8";
+    case CoreML::Specification::MILSpec::INT16:
+      return "int16";
+    case CoreML::Specification::MILSpec::INT32:
+      return "int32";
+    case CoreML::Specification::MILSpec::INT64:
+      return "int64";
+    case CoreML::Specification::MILSpec::UINT8:
+      return "uint8";
+    case CoreML::Specification::MILSpec::UINT16:
+      return "uint16";
+    default:
+      return absl::StrCat("dtype(", static_cast<int>(dtype), ")");
+  }
+}
 
 bool IsValidMilIdentifier(std::string_view name) {
   if (name.empty()) return false;
@@ -637,7 +668,7 @@ absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
           break;
         default:
           return absl::UnimplementedError(
-              absl::StrCat("cannot read ", DataTypeName(dtype), " values as floats"));
+              absl::StrCat("cannot read ", ProtoTypeName(dtype), " values as floats"));
       }
     }
     return absl::OkStatus();
@@ -655,7 +686,7 @@ absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
     if (BlobCodeFor(dtype) != ref->dtype_code) {
       return absl::DataLossError(absl::StrCat("blob at offset ", ref->record_offset, " holds ",
                                               BlobDataTypeName(ref->dtype_code), ", expected ",
-                                              DataTypeName(dtype)));
+                                              ProtoTypeName(dtype)));
     }
     absl::StatusOr<std::vector<uint8_t>> data = reader->ReadData(*ref);
     if (!data.ok()) return data.status();

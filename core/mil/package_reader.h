@@ -47,6 +47,9 @@ absl::StatusOr<Package> ReadPackage(const std::filesystem::path& dir);
 /// error names the op or var at fault.
 absl::Status ValidatePackage(const Package& package);
 
+/// "fp16", "fp32", "int32", ... for a MIL data type; "dtype(N)" for one without a name.
+std::string DataTypeName(CoreML::Specification::MILSpec::DataType dtype);
+
 /// Whether `name` matches `[A-Za-z_][A-Za-z0-9_@]*`.
 bool IsValidMilIdentifier(std::string_view name);
 

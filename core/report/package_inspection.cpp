@@ -16,36 +16,7 @@ namespace {
 
 namespace milspec = CoreML::Specification::MILSpec;
 
-std::string DtypeName(milspec::DataType d) {
-  switch (d) {
-    case milspec::BOOL:
-      return "bool";
-    case milspec::STRING:
-      return "string";
-    case milspec::FLOAT16:
-      return "fp16";
-    case milspec::FLOAT32:
-      return "fp32";
-    case milspec::FLOAT64:
-      return "fp64";
-    case milspec::BFLOAT16:
-      return "bf16";
-    case milspec::INT8:
-      return "int8";
-    case milspec::INT16:
-      return "int16";
-    case milspec::INT32:
-      return "int32";
-    case milspec::INT64:
-      return "int64";
-    case milspec::UINT8:
-      return "uint8";
-    case milspec::UINT16:
-      return "uint16";
-    default:
-      return "unknown";
-  }
-}
+std::string DtypeName(milspec::DataType d) { return mil::DataTypeName(d); }
 
 int DtypeBytes(milspec::DataType d) {
   switch (d) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -146,7 +147,20 @@ TEST(CliHardening, BrokenModelFiles) {
   for (const BadModel& c : cases) {
     SCOPED_TRACE(c.file);
     OutDir out;
-    CliResult r = Convert(Corpus(c.file), out.package(), "x:1x3x8x8");
+    CliResult r;
+    if (std::string(c.file) == "newer_format.pt") {
+      // LibTorch leaks miniz's reader state when its version check throws (see
+      // tests/hardening/sanitizers/lsan.supp). Under AddressSanitizer the suppression can only
+      // match with the slow unwinder (LibTorch has no frame pointers), which is too slow for the
+      // whole suite: this one run gets it. Without a sanitizer the variable does nothing.
+      const char* asan = std::getenv("ASAN_OPTIONS");
+      r = RunProgram("/usr/bin/env",
+                     {absl::StrCat("ASAN_OPTIONS=", asan ? asan : "", ":fast_unwind_on_malloc=0"),
+                      TS2COREML_CLI, "convert", Corpus(c.file).string(), "-o",
+                      out.package().string(), "--input", "x:1x3x8x8"});
+    } else {
+      r = Convert(Corpus(c.file), out.package(), "x:1x3x8x8");
+    }
     std::vector<std::string> fragments = c.fragments;
     fragments.push_back(Corpus(c.file).string());
     ExpectOneLineError(r, c.code, fragments);

@@ -126,11 +126,7 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   }
   report->passes_changed = canonical->changed_by;
   report->kinds_canonical = KindHistogram(*canonical->graph);
-  try {
-    report->kinds_loaded = KindHistogram(*module->get_method("forward").graph());
-  } catch (const std::exception&) {
-    // Only for the summary; a module whose graph cannot be read was rejected above.
-  }
+  report->kinds_loaded = canonical->kinds_before;
   absl::StatusOr<Graph> graph =
       ImportGraph(*canonical, options.inputs, options.output_names, allow_unshaped_inputs);
   if (!graph.ok()) return graph.status();

@@ -51,7 +51,7 @@ struct ConversionReport {
   PrecisionOptions precision;
   std::vector<mil::FeatureSpec> inputs;
   std::vector<mil::FeatureSpec> outputs;
-  /// TorchScript node kinds before and after canonicalization.
+  /// TorchScript node kinds of the frozen graph before and after the canonicalization passes.
   std::map<std::string, int> kinds_loaded;
   std::map<std::string, int> kinds_canonical;
   std::vector<std::string> passes_changed;

@@ -161,6 +161,11 @@ absl::StatusOr<CanonicalModel> Canonicalize(const torch::jit::Module& module,
     return Error(ErrorClass::kModel,
                  absl::StrCat("cannot freeze the model: ", FirstLine(e.what())));
   }
+  for (const torch::jit::Node* n : out.graph->nodes()) {
+    if (n->kind() != c10::prim::Constant && n->kind() != c10::prim::GetAttr) {
+      ++out.kinds_before[n->kind().toQualString()];
+    }
+  }
   for (const TorchPass& pass : CanonicalizationPipeline(options)) {
     try {
       absl::StatusOr<bool> changed = pass.run(out.graph);

@@ -8,6 +8,7 @@
 #define TS2COREML_CORE_TORCH_CANONICALIZE_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -43,6 +44,8 @@ struct CanonicalModel {
   std::vector<std::string> input_names;
   /// Names of passes that changed the graph, in order (for the summary).
   std::vector<std::string> changed_by;
+  /// Op kinds (constants and attribute reads left out) of the frozen graph before the passes.
+  std::map<std::string, int> kinds_before;
 };
 
 /// Freezes `module` and runs the pipeline. Errors are class kModel.

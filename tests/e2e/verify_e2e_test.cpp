@@ -69,6 +69,8 @@ std::vector<VerifiedModel> VerifiedModels() {
           {"mnasnet1_0"},
           {"alexnet"},
           {"vgg11"},
+          // FP16 itself: cosine 0.9914 (worst of seeds 0-2), below the 0.995 floor, though
+          // --localize blames no single op; fp32 only (docs/verify.md, "Known gap").
           {"fcn_resnet50", 0.999, -1, /*fp16=*/false},
           {"deeplabv3_mobilenet_v3_large"},
           {"lraspp_mobilenet_v3_large"},

@@ -86,9 +86,10 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
     if (!t) return absl::InvalidArgumentError(absl::StrCat("input ", i, " is not a tensor"));
     std::vector<int64_t> next;
     if (!Broadcast(shape, t->shape, &next)) {
-      return absl::InvalidArgumentError(absl::StrCat("shapes [", absl::StrJoin(shape, ","),
-                                                     "] and [", absl::StrJoin(t->shape, ","),
-                                                     "] do not broadcast"));
+      // OutOfRange marks inputs that do not fit the op (the caller blames the input shapes).
+      return absl::OutOfRangeError(absl::StrCat("shapes [", absl::StrJoin(shape, ","), "] and [",
+                                                absl::StrJoin(t->shape, ","),
+                                                "] do not broadcast"));
     }
     shape = std::move(next);
     any = true;
@@ -101,6 +102,17 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
                                       : mil::DType::kInt32,
                            shape};
   return absl::OkStatus();
+}
+
+/// The graph's input shapes as --input specs ("x:1x3x224x224, y:1x8").
+std::string InputShapesText(const Graph& g) {
+  std::vector<std::string> specs;
+  for (ValueId in : g.inputs()) {
+    const Value& v = g.value(in);
+    specs.push_back(v.typed ? absl::StrCat("--input ", v.name, ":", absl::StrJoin(v.shape, "x"))
+                            : absl::StrCat("--input ", v.name));
+  }
+  return absl::StrJoin(specs, " ");
 }
 
 /// Checks the node's inputs against the declaration before any plugin code runs.
@@ -280,6 +292,9 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     ctx.inferred_lists.resize(n.outputs.size());
     ctx.uses = &uses;
     absl::Status st;
+    // Inputs that do not fit the op (shapes that do not broadcast, channels that differ from the
+    // weight's) are the model's input shapes' fault, not the plugin's.
+    bool invalid_inputs = false;
     if (l.infer_rule == T2C_INFER_CUSTOM) {
       t2c_status rc = T2C_ERROR;
       try {
@@ -288,8 +303,10 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
         ctx.Fail("infer threw an exception across the plugin ABI");
       }
       if (rc != T2C_OK) st = absl::InvalidArgumentError(ctx.ErrorMessage());
+      invalid_inputs = rc == T2C_ERROR_INVALID_INPUTS;
     } else {
       st = ApplyInferRule(g, n, l, ctx.inferred);
+      invalid_inputs = absl::IsOutOfRange(st);
     }
     if (st.ok()) {
       for (size_t k = 0; k < n.outputs.size(); ++k) {
@@ -303,8 +320,12 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     if (!st.ok()) {
       na.decision = NodeDecision::kError;
       na.reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
-      a.problems.push_back(
-          {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kPlugin});
+      if (invalid_inputs) {
+        absl::StrAppend(&na.reason, "; the model does not accept the input shapes given (",
+                        InputShapesText(g), ")");
+      }
+      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason,
+                            invalid_inputs ? ErrorClass::kInputSpec : ErrorClass::kPlugin});
       poison(n);
       continue;
     }

@@ -110,8 +110,13 @@ TEST(AnalysisTest, IncompatibleBroadcastIsAnErrorNamingTheNode) {
   EXPECT_NE(a.problems[0].message.find("aten::add.Tensor at m.py:3"), std::string::npos)
       << a.problems[0].message;
   EXPECT_NE(a.problems[0].message.find("broadcast"), std::string::npos) << a.problems[0].message;
-  // The untyped output is not reported a second time.
-  EXPECT_EQ(ClassOf(AnalysisStatus(a)), ErrorClass::kPlugin);
+  // The untyped output is not reported a second time. Shapes that do not broadcast are the
+  // inputs' fault (the model's input shapes), not the plugin's.
+  EXPECT_EQ(ClassOf(AnalysisStatus(a)), ErrorClass::kInputSpec);
+  EXPECT_NE(a.problems[0].message.find("does not accept the input shapes given (--input x:2x3 "
+                                       "--input y:4)"),
+            std::string::npos)
+      << a.problems[0].message;
 }
 
 TEST(AnalysisTest, BatchNormKeepsShape) {

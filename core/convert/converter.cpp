@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -35,6 +36,13 @@ uint64_t PeakRssBytes() {
     }
   }
   return 0;
+}
+
+/// `status` with the model file named first (keeps its class), unless the message already does.
+absl::Status InModel(const std::filesystem::path& model, const absl::Status& status) {
+  const std::string path = model.string();
+  if (absl::StartsWith(status.message(), path)) return status;
+  return Error(ClassOf(status), absl::StrCat(path, ": ", status.message()));
 }
 
 class PhaseTimer {
@@ -155,7 +163,7 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   report->kinds_loaded = canonical->kinds_before;
   absl::StatusOr<Graph> graph =
       ImportGraph(*canonical, options.inputs, options.output_names, allow_unshaped_inputs);
-  if (!graph.ok()) return graph.status();
+  if (!graph.ok()) return InModel(options.model, graph.status());
   timer.Done("canonicalize");
 
   // analyze: dispatch + type inference
@@ -187,12 +195,14 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   absl::StatusOr<PreparedModel> prepared =
       PrepareModel(options, registry, /*allow_unshaped_inputs=*/false, &report);
   if (!prepared.ok()) return prepared.status();
-  if (absl::Status s = AnalysisStatus(prepared->analysis); !s.ok()) return s;
+  if (absl::Status s = AnalysisStatus(prepared->analysis); !s.ok()) {
+    return InModel(options.model, s);
+  }
   Graph& graph = prepared->graph;
   PhaseTimer timer(report.phases);
 
   absl::StatusOr<PrecisionPlan> plan = PlanPrecision(graph, prepared->analysis, options.precision);
-  if (!plan.ok()) return plan.status();
+  if (!plan.ok()) return InModel(options.model, plan.status());
   for (const std::string& w : plan->warnings) report.warnings.push_back(w);
   for (size_t i = 0; i < plan->nodes.size(); ++i) {
     const NodePlan& np = plan->nodes[i];
@@ -204,7 +214,7 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   timer.Done("plan_precision");
 
   absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph, prepared->analysis, *plan);
-  if (!lowered.ok()) return lowered.status();
+  if (!lowered.ok()) return InModel(options.model, lowered.status());
   for (const std::string& w : lowered->warnings) report.warnings.push_back(w);
   report.casts = lowered->casts;
   report.inputs = lowered->inputs;

@@ -62,7 +62,7 @@ Expected<ConvParams> ReadConv(const NodeView& ctx, const ConvSchema& schema) {
                      " is not supported; MIL convolutions have 1 to 3 spatial dimensions");
   }
   if (p.x.rank() != wrank && p.x.rank() != wrank - 1) {
-    return ctx.Error(p.op + ": input rank " + std::to_string(p.x.rank()) +
+    return ctx.InvalidInputs(p.op + ": input rank " + std::to_string(p.x.rank()) +
                      " does not match weight rank " + std::to_string(wrank));
   }
   p.batched = p.x.rank() == wrank;
@@ -148,9 +148,9 @@ Expected<ConvParams> ReadConv(const NodeView& ctx, const ConvSchema& schema) {
   } else {
     // Conv weight: [C_out, C_in / groups, *K].
     if (c_in != p.weight.shape[1] * p.groups) {
-      return ctx.Error(p.op + ": input has " + std::to_string(c_in) + " channels but weight " +
-                       "expects " + std::to_string(p.weight.shape[1]) + " x groups " +
-                       std::to_string(p.groups));
+      return ctx.InvalidInputs(
+          p.op + ": input has " + std::to_string(c_in) + " channels but weight " + "expects " +
+          std::to_string(p.weight.shape[1]) + " x groups " + std::to_string(p.groups));
     }
     c_out = p.weight.shape[0];
     if (c_out % p.groups != 0) {

@@ -206,6 +206,17 @@ TEST(ConvTest, ChannelMismatchIsRefused) {
       Convolution({1, 6, 8, 8}, {4, 4, 3, 3}, false, {1, 1}, {0, 0}, {1, 1}, false, {0, 0}, 2);
   EXPECT_FALSE(n.Infer(Decl("aten::_convolution")));
   EXPECT_NE(n.error().find("input has 6 channels"), std::string::npos) << n.error();
+  // The input does not fit the op: the core blames the input shapes, not the plugin.
+  EXPECT_EQ(n.last_status(), T2C_ERROR_INVALID_INPUTS);
+}
+
+TEST(ConvTest, UnsupportedParameterIsAPluginErrorNotAnInputError) {
+  t::FakeNode n("aten::conv2d.padding");
+  n.Add(t::Value::Tensor({1, 2, 9, 9})).Add(t::Value::ConstTensor({3, 2, 3, 3}));
+  n.Add(t::Value::None()).Add(t::Value::Ints({2, 2})).Add(t::Value::String("same"));
+  n.Add(t::Value::Ints({1, 1})).Add(t::Value::Int(1));
+  EXPECT_FALSE(n.Infer(Decl("aten::conv2d.padding")));
+  EXPECT_EQ(n.last_status(), T2C_ERROR);
 }
 
 TEST(ConvTest, UnbatchedInputIsBatchedAroundConv) {

@@ -80,8 +80,8 @@ Status InferBinary(InferContext& ctx, bool force_float) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType b, OperandType(ctx, 1));
   std::vector<int64_t> shape;
   if (!BroadcastShapes(a.shape, b.shape, &shape)) {
-    return ctx.Error(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
-                     FormatInts(b.shape) + " do not broadcast");
+    return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
+                             FormatInts(b.shape) + " do not broadcast");
   }
   bool is_float = force_float || a.is_float() || b.is_float();
   return ctx.SetOutputType(0, TensorType(is_float ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, shape));
@@ -224,8 +224,8 @@ Status InferComparison(InferContext& ctx) {
   }
   std::vector<int64_t> shape;
   if (!BroadcastShapes(a.shape, b.shape, &shape)) {
-    return ctx.Error(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
-                     FormatInts(b.shape) + " do not broadcast");
+    return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
+                             FormatInts(b.shape) + " do not broadcast");
   }
   if (a.dtype == T2C_DTYPE_BOOL || b.dtype == T2C_DTYPE_BOOL) {
     return ctx.Error(ctx.kind() +
@@ -277,8 +277,8 @@ Status InferMaskedFill(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType mask, ctx.InputType(1));
   std::vector<int64_t> shape;
   if (!BroadcastShapes(x.shape, mask.shape, &shape) || shape != x.shape) {
-    return ctx.Error("masked_fill: mask " + FormatInts(mask.shape) +
-                     " does not broadcast to the input " + FormatInts(x.shape));
+    return ctx.InvalidInputs("masked_fill: mask " + FormatInts(mask.shape) +
+                             " does not broadcast to the input " + FormatInts(x.shape));
   }
   if (mask.dtype != T2C_DTYPE_BOOL) {
     return ctx.Error("masked_fill: the mask must be a bool tensor");

@@ -27,14 +27,14 @@ Status InferLinear(InferContext& ctx) {
                      " is not supported (expected [out_features, in_features])");
   }
   if (x.shape.back() != w.shape[1]) {
-    return ctx.Error("linear: input features " + std::to_string(x.shape.back()) +
-                     " do not match weight " + FormatInts(w.shape));
+    return ctx.InvalidInputs("linear: input features " + std::to_string(x.shape.back()) +
+                             " do not match weight " + FormatInts(w.shape));
   }
   if (!ctx.IsNone(2)) {
     TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(2));
     if (!(b.rank() == 1 && b.shape[0] == w.shape[0]) && b.rank() != 0) {
-      return ctx.Error("linear: bias " + FormatInts(b.shape) + " does not match " +
-                       std::to_string(w.shape[0]) + " output features");
+      return ctx.InvalidInputs("linear: bias " + FormatInts(b.shape) + " does not match " +
+                               std::to_string(w.shape[0]) + " output features");
     }
   }
   TensorType out(T2C_DTYPE_FP32, x.shape);

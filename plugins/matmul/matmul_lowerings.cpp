@@ -48,8 +48,8 @@ Expected<std::vector<int64_t>> MatmulResultShape(const NodeView& ctx, const std:
   std::vector<int64_t> y = b.size() == 1 ? std::vector<int64_t>{b[0], 1} : b;
   std::vector<int64_t> out;
   if (!MatmulShape(x, y, false, false, &out)) {
-    return ctx.Error(op + ": shapes " + FormatInts(a) + " and " + FormatInts(b) +
-                     " cannot be multiplied (inner dimensions or batch dimensions differ)");
+    return ctx.InvalidInputs(op + ": shapes " + FormatInts(a) + " and " + FormatInts(b) +
+                             " cannot be multiplied (inner dimensions or batch dimensions differ)");
   }
   // Remove the dimensions 1-D promotion added.
   if (b.size() == 1) out.erase(out.end() - 1);
@@ -81,8 +81,8 @@ Status CheckRanks(const NodeView& ctx, const TensorType& a, const TensorType& b,
                      FormatInts(a.shape) + " and " + FormatInts(b.shape));
   }
   if (rank == 3 && a.shape[0] != b.shape[0]) {
-    return ctx.Error(ctx.kind() + ": batch sizes differ (" + FormatInts(a.shape) + " and " +
-                     FormatInts(b.shape) + "); bmm does not broadcast");
+    return ctx.InvalidInputs(ctx.kind() + ": batch sizes differ (" + FormatInts(a.shape) + " and " +
+                             FormatInts(b.shape) + "); bmm does not broadcast");
   }
   return Status::Ok();
 }
@@ -117,8 +117,8 @@ Status InferAddProduct(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
   std::vector<int64_t> broadcast;
   if (!BroadcastShapes(self.shape, shape, &broadcast) || broadcast != shape) {
-    return ctx.Error(ctx.kind() + ": self " + FormatInts(self.shape) +
-                     " does not broadcast to the product's shape " + FormatInts(shape));
+    return ctx.InvalidInputs(ctx.kind() + ": self " + FormatInts(self.shape) +
+                             " does not broadcast to the product's shape " + FormatInts(shape));
   }
   TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(3));
   TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(4));
@@ -256,9 +256,10 @@ Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorTyp
       const int64_t size = operands[k].shape[d];
       auto it = plan.sizes.find(l);
       if (it != plan.sizes.end() && it->second != size) {
-        return ctx.Error("einsum: subscript '" + LabelName(l) + "' has sizes " +
-                         std::to_string(it->second) + " and " + std::to_string(size) + " in '" +
-                         equation + "'; broadcasting a subscript is not supported");
+        return ctx.InvalidInputs("einsum: subscript '" + LabelName(l) + "' has sizes " +
+                                 std::to_string(it->second) + " and " + std::to_string(size) +
+                                 " in '" + equation +
+                                 "'; broadcasting a subscript is not supported");
       }
       plan.sizes[l] = size;
       ++counts[l];

@@ -71,13 +71,13 @@ Status InferReshape(InferContext& ctx) {
   }
   if (infer_at >= 0) {
     if (known == 0 || x.numel() % known != 0) {
-      return ctx.Error(ctx.kind() + ": shape " + FormatInts(shape) + " is invalid for input " +
-                       FormatInts(x.shape));
+      return ctx.InvalidInputs(ctx.kind() + ": shape " + FormatInts(shape) +
+                               " is invalid for input " + FormatInts(x.shape));
     }
     shape[infer_at] = x.numel() / known;
   } else if (known != x.numel()) {
-    return ctx.Error(ctx.kind() + ": shape " + FormatInts(shape) + " is invalid for input " +
-                     FormatInts(x.shape));
+    return ctx.InvalidInputs(ctx.kind() + ": shape " + FormatInts(shape) +
+                             " is invalid for input " + FormatInts(x.shape));
   }
   return SetReshaped(ctx, shape);
 }
@@ -201,14 +201,15 @@ Status InferCat(InferContext& ctx) {
   for (uint32_t k = 1; k < n; ++k) {
     TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.ListType(0, k));
     if (t.rank() != first.rank()) {
-      return ctx.Error("cat: tensor " + std::to_string(k) + " has rank " +
-                       std::to_string(t.rank()) + ", expected " + std::to_string(first.rank()));
+      return ctx.InvalidInputs("cat: tensor " + std::to_string(k) + " has rank " +
+                               std::to_string(t.rank()) + ", expected " +
+                               std::to_string(first.rank()));
     }
     for (int64_t d = 0; d < t.rank(); ++d) {
       if (d != axis && t.shape[d] != first.shape[d]) {
-        return ctx.Error("cat: tensor " + std::to_string(k) + " shape " + FormatInts(t.shape) +
-                         " does not match " + FormatInts(first.shape) + " outside dim " +
-                         std::to_string(axis));
+        return ctx.InvalidInputs("cat: tensor " + std::to_string(k) + " shape " +
+                                 FormatInts(t.shape) + " does not match " +
+                                 FormatInts(first.shape) + " outside dim " + std::to_string(axis));
       }
     }
     out.shape[axis] += t.shape[axis];

@@ -312,6 +312,8 @@ class FakeNode {
 
   /// Every failure message recorded, joined with "; ".
   const std::string& error() const { return error_; }
+  /// The status the last infer or lower callback returned (T2C_OK when none ran).
+  t2c_status last_status() const { return last_status_; }
   const std::vector<std::string>& warnings() const { return warnings_; }
 
   const std::vector<FakeOp>& ops() const { return ops_; }
@@ -412,6 +414,7 @@ class FakeNode {
     error_ += message;
   }
   bool CheckStatus(t2c_status s, const char* what) {
+    last_status_ = s;
     if (s == T2C_OK && !error_.empty()) {
       return Violation(std::string(what) + " returned T2C_OK after calling fail");
     }
@@ -1082,6 +1085,7 @@ class FakeNode {
   t2c_dtype compute_ = T2C_DTYPE_FP32;
   t2c_dtype param_ = T2C_DTYPE_FP32;
   std::string error_;
+  t2c_status last_status_ = T2C_OK;
   std::vector<std::string> warnings_;
   std::vector<FakeOp> ops_;
   std::map<t2c_var, FakeVar> vars_;

@@ -27,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kUsage = 2, kModel = 4, kInputSpec = 5, kPlugin = 6, kOutput = 7, kPackage = 8;
+constexpr int kUsage = 2, kModel = 4, kInputSpec = 5, kOutput = 7, kPackage = 8;
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
 
@@ -252,10 +252,15 @@ TEST(CliHardening, InputSpecsThatDoNotFitTheModel) {
       {{"--input", "x:1x3x8x8", "--input", "z:1x3x8x8"}, kInputSpec, {"--input z"}},
       // the same input twice
       {{"--input", "x:1x3x8x8", "--input", "x:1x3x8x8"}, kInputSpec, {"--input x", "twice"}},
-      // shapes the graph rejects: the op and its place are reported (exit code: see the report
-      // of issue 7; the lowering's infer callback refuses the shape, which is classed `plugin`)
-      {{"--input", "x:1x5x8x8"}, kPlugin, {"aten::_convolution at ", "5 channels"}},
-      {{"--input", "x:3x8"}, kPlugin, {"aten::_convolution at ", "rank 2"}},
+      // shapes the graph rejects: the model, the op and its place, and the shapes given are
+      // reported (the lowering's infer says T2C_ERROR_INVALID_INPUTS, so the input is blamed)
+      {{"--input", "x:1x5x8x8"},
+       kInputSpec,
+       {model.string() + ": aten::_convolution at ", "5 channels",
+        "does not accept the input shapes given (--input x:1x5x8x8)"}},
+      {{"--input", "x:3x8"},
+       kInputSpec,
+       {model.string() + ": aten::_convolution at ", "rank 2", "(--input x:3x8)"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(absl::StrJoin(c.args, " "));

@@ -332,11 +332,16 @@ def main(argv):
             os.remove(stamp_path)
     if todo:
         # Slowest first so the pool stays busy; a fresh process per model keeps memory bounded.
+        # concurrent.futures, not multiprocessing.Pool: a worker that dies (killed, out of memory
+        # or disk) breaks the pool with an error instead of leaving the parent waiting forever.
+        import concurrent.futures
         import multiprocessing
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(min(jobs, len(todo)), maxtasksperchild=1) as pool:
-            for path in pool.imap_unordered(_make_one, [(n, out_dir) for n in todo]):
-                print(path, flush=True)
+        with concurrent.futures.ProcessPoolExecutor(min(jobs, len(todo)), mp_context=ctx,
+                                                    max_tasks_per_child=1) as pool:
+            futures = [pool.submit(_make_one, (n, out_dir)) for n in todo]
+            for done in concurrent.futures.as_completed(futures):
+                print(done.result(), flush=True)
     if set(names) == set(MODELS) or stamp == script_hash():
         with open(stamp_path + ".tmp", "w") as f:
             f.write(script_hash() + "\n")

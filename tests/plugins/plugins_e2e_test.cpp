@@ -345,11 +345,12 @@ TEST_F(PluginE2eTest, EachBrokenLoweringFailsNamingPluginOpAndSourceLine) {
     const fs::path plugins = PluginDir(c.plugin, {c.plugin, "scale_shift"});
     RunResult r = Cli(ConvertArgs("broken_op", Out(c.plugin), {plugins}));
     EXPECT_EQ(r.exit_code, 6) << r.output;
-    // "t2ctest::broken at <make_custom_op_models.py>:45: plugin t2ctest.broken_throws (lowering
-    // broken) ...": the Python line calling the op.
+    // "<model>.pt: t2ctest::broken at <make_custom_op_models.py>:45: plugin t2ctest.broken_throws
+    // (lowering broken) ...": the model file and the Python line calling the op.
     EXPECT_THAT(
         r.output,
-        AllOf(HasSubstr(absl::StrCat("ts2coreml: error: t2ctest::broken at ",
+        AllOf(HasSubstr(absl::StrCat("ts2coreml: error: ", Model("broken_op").string(),
+                                     ": t2ctest::broken at ",
                                      SourceLineOf("torch.ops.t2ctest.broken(x)"), ": ")),
               HasSubstr(absl::StrCat("plugin t2ctest.broken_", c.plugin)), HasSubstr(c.reason)))
         << r.output;

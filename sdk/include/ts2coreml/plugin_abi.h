@@ -35,6 +35,11 @@ extern "C" {
 typedef int32_t t2c_status;
 #define T2C_OK 0
 #define T2C_ERROR 1
+/// Returned by `infer` when the node's inputs do not fit the op: shapes or types PyTorch itself
+/// would reject (channels that differ from the weight's, shapes that do not broadcast). The core
+/// then blames the model's input shapes (exit code 5, naming the --input given) rather than the
+/// plugin. Appended value: a core that predates it treats it as T2C_ERROR.
+#define T2C_ERROR_INVALID_INPUTS 2
 
 /// Data types. The values equal Core ML's MILSpec.DataType so no table is needed to translate them.
 typedef enum t2c_dtype {

@@ -41,11 +41,20 @@ class [[nodiscard]] Status {
     s.message_ = std::move(message);
     return s;
   }
+  /// The node's inputs do not fit the op (shapes or types PyTorch would reject): the core blames
+  /// the model's input shapes, not the plugin (T2C_ERROR_INVALID_INPUTS).
+  static Status InvalidInputs(std::string message) {
+    Status s = Error(std::move(message));
+    s.invalid_inputs_ = true;
+    return s;
+  }
   bool ok() const { return ok_; }
+  bool invalid_inputs() const { return invalid_inputs_; }
   const std::string& message() const { return message_; }
 
  private:
   bool ok_ = true;
+  bool invalid_inputs_ = false;
   std::string message_;
 };
 
@@ -53,7 +62,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Expected(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Expected(Status status) : status_(std::move(status)) {}  // NOLINT
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
@@ -70,10 +79,10 @@ class [[nodiscard]] Expected {
 #define TS2COREML_SDK_CONCAT(a, b) TS2COREML_SDK_CONCAT_INNER(a, b)
 
 /// Returns early from a function returning Status when `expr` is not ok.
-#define TS2COREML_RETURN_IF_ERROR(expr)                \
-  do {                                                 \
-    ::ts2coreml::sdk::Status _t2c_status = (expr);     \
-    if (!_t2c_status.ok()) return _t2c_status;         \
+#define TS2COREML_RETURN_IF_ERROR(expr)            \
+  do {                                             \
+    ::ts2coreml::sdk::Status _t2c_status = (expr); \
+    if (!_t2c_status.ok()) return _t2c_status;     \
   } while (0)
 
 #define TS2COREML_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
@@ -189,7 +198,8 @@ class NodeView {
     }
     const double* data = nullptr;
     uint32_t n = 0;
-    if (api_->input_floats(ctx_, i, &data, &n) != T2C_OK) return Failed("input " + std::to_string(i));
+    if (api_->input_floats(ctx_, i, &data, &n) != T2C_OK)
+      return Failed("input " + std::to_string(i));
     return std::vector<double>(data, data + n);
   }
   Expected<std::string> String(uint32_t i) const {
@@ -204,7 +214,8 @@ class NodeView {
   }
   Expected<TensorType> ListType(uint32_t i, uint32_t k) const {
     t2c_tensor_type t{};
-    if (api_->input_list_type(ctx_, i, k, &t) != T2C_OK) return Failed("input " + std::to_string(i));
+    if (api_->input_list_type(ctx_, i, k, &t) != T2C_OK)
+      return Failed("input " + std::to_string(i));
     return TensorType(t);
   }
 
@@ -217,6 +228,11 @@ class NodeView {
   Status Error(const std::string& message) const {
     api_->fail(ctx_, message.c_str());
     return Status::Error(message);
+  }
+  /// Like Error, for inputs that do not fit the op (Status::InvalidInputs).
+  Status InvalidInputs(const std::string& message) const {
+    api_->fail(ctx_, message.c_str());
+    return Status::InvalidInputs(message);
   }
   void Warn(const std::string& message) const { api_->warn(ctx_, message.c_str()); }
 
@@ -400,7 +416,7 @@ namespace internal {
 inline t2c_status Report(const t2c_host_api* api, t2c_context* ctx, const Status& s) {
   if (s.ok()) return T2C_OK;
   api->fail(ctx, s.message().c_str());
-  return T2C_ERROR;
+  return s.invalid_inputs() ? T2C_ERROR_INVALID_INPUTS : T2C_ERROR;
 }
 }  // namespace internal
 
@@ -458,8 +474,8 @@ template <size_t NOps, size_t NInputs>
 constexpr t2c_lowering_decl Lowering(const char* name, const char* const (&ops)[NOps],
                                      const t2c_input_decl (&inputs)[NInputs],
                                      t2c_fp16_policy policy, t2c_infer_rule rule,
-                                     t2c_infer_fn infer, t2c_lower_fn lower,
-                                     int32_t priority = 0, uint32_t flags = 0) {
+                                     t2c_infer_fn infer, t2c_lower_fn lower, int32_t priority = 0,
+                                     uint32_t flags = 0) {
   return {sizeof(t2c_lowering_decl),
           name,
           ops,
@@ -494,13 +510,14 @@ constexpr t2c_lowering_decl CustomOpLowering(const char* name, const char* const
 }  // namespace ts2coreml::sdk
 
 /// Defines the plugin's one exported entry, returning constant data built from `lowerings`.
-#define TS2COREML_PLUGIN(plugin_name, plugin_version, lowerings)                                  \
-  extern "C" __attribute__((visibility("default"))) const t2c_plugin_info*                       \
-  ts2coreml_plugin_entry(void) {                                                                  \
-    static constexpr t2c_plugin_info kInfo = {                                                    \
-        T2C_ABI_VERSION,      sizeof(t2c_plugin_info), plugin_name, plugin_version, lowerings,    \
-        static_cast<uint32_t>(sizeof(lowerings) / sizeof(lowerings[0]))};                         \
-    return &kInfo;                                                                                \
+#define TS2COREML_PLUGIN(plugin_name, plugin_version, lowerings)                                   \
+  extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry( \
+      void) {                                                                                      \
+    static constexpr t2c_plugin_info kInfo = {                                                     \
+        T2C_ABI_VERSION, sizeof(t2c_plugin_info),                                                  \
+        plugin_name,     plugin_version,                                                           \
+        lowerings,       static_cast<uint32_t>(sizeof(lowerings) / sizeof(lowerings[0]))};         \
+    return &kInfo;                                                                                 \
   }
 
 #endif  // TS2COREML_SDK_H_

@@ -369,19 +369,34 @@ def forward(self, x):
   return m;
 }
 
-TEST(AtenEvaluatorTest, ScriptedMaskConvertsAndMatchesLibTorch) {
-  torch::jit::Module module = ShiftedMaskModule();
+/// forward(x) writing into a clone of a parameter (as swin_v2 does with its qkv bias).
+torch::jit::Module ClonedBiasModule() {
+  torch::jit::Module m("ClonedBias");
+  m.register_parameter("bias", torch::arange(1, 7, at::kFloat), false);
+  m.define(R"(
+def forward(self, x):
+    b = self.bias.clone()
+    b[2:4] = 0.0
+    return x + b, x * self.bias
+)");
+  m.eval();
+  return m;
+}
+
+/// Converts `module` (one input x of `shape`) in fp32 and fp16 and compares the interpreted
+/// package with LibTorch.
+void ExpectConvertsLikeLibTorch(torch::jit::Module module, const Shape& shape) {
   const TempDir dir;
   const std::filesystem::path model = dir.path / "mask.pt";
   module.save(model.string());
-  at::Tensor x = torch::randn({1, 1, 4, 5});
+  at::Tensor x = torch::randn(shape);
   auto expected = module.forward({x}).toTuple()->elements();
   for (Precision precision : {Precision::kFp32, Precision::kFp16}) {
     ConvertOptions options;
     options.model = model;
     options.output =
         dir.path / (precision == Precision::kFp32 ? "fp32.mlpackage" : "fp16.mlpackage");
-    options.inputs = {{"x", {1, 1, 4, 5}}};
+    options.inputs = {{"x", shape}};
     options.precision.precision = precision;
     absl::StatusOr<ConversionReport> report = Convert(options, test::BuiltinRegistry());
     ASSERT_TRUE(report.ok()) << report.status();
@@ -399,6 +414,14 @@ TEST(AtenEvaluatorTest, ScriptedMaskConvertsAndMatchesLibTorch) {
           << "output_" << k << " differs: max error " << (got - want).abs().max().item<double>();
     }
   }
+}
+
+TEST(AtenEvaluatorTest, ScriptedMaskConvertsAndMatchesLibTorch) {
+  ExpectConvertsLikeLibTorch(ShiftedMaskModule(), {1, 1, 4, 5});
+}
+
+TEST(AtenEvaluatorTest, WriteIntoClonedParameterConvertsAndLeavesTheParameter) {
+  ExpectConvertsLikeLibTorch(ClonedBiasModule(), {2, 6});
 }
 
 }  // namespace

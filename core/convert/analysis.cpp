@@ -263,11 +263,9 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
   for (ValueId in : g.inputs()) run_time[static_cast<size_t>(in)] = 1;
   auto depends_on_input = [&](ValueId id) {
     const ValueId r = g.Resolve(id);
-    const Value& v = g.value(r);
-    if (v.is_const) return false;
-    bool any = static_cast<size_t>(r) >= run_time.size() || run_time[static_cast<size_t>(r)];
-    for (ValueId e : v.elements) any |= !g.value(g.Resolve(e)).is_const;
-    return any;
+    if (g.value(r).is_const) return false;
+    // Values made during analysis (elements of inferred tensor lists) are run-time values.
+    return static_cast<size_t>(r) >= run_time.size() || run_time[static_cast<size_t>(r)] != 0;
   };
   // In-place writes into host tensors: the newest version of each written value, keyed by its
   // first version, which later readers are renamed to.
@@ -322,7 +320,12 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
     std::string host_failure;
     if (!blocked && host != nullptr && ReadsOnlyConstants(g, n) && host->CanEvaluate(n)) {
       absl::StatusOr<HostEvaluator::Result> r = host->Evaluate(g, idx);
-      if (r.ok() && r->outputs.size() == n.outputs.size()) {
+      if (r.ok() && r->outputs.size() != n.outputs.size()) {
+        r = Error(ErrorClass::kInternal,
+                  absl::StrCat("the host evaluator gave ", r->outputs.size(), " values for ",
+                               n.outputs.size(), " outputs"));
+      }
+      if (r.ok()) {
         for (size_t k = 0; k < n.outputs.size(); ++k) SetHostValue(g, n.outputs[k], r->outputs[k]);
         for (const auto& [written, contents] : r->written) {
           Value version = g.value(written);
@@ -340,16 +343,15 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
         na.decision = NodeDecision::kFolded;
         continue;
       }
-      if (!r.ok() && !absl::IsUnimplemented(r.status())) {
+      if (!absl::IsUnimplemented(r.status())) {
         na.decision = NodeDecision::kError;
         na.reason = absl::StrCat(Where(n), ": ", r.status().message());
         a.problems.push_back(
-            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
+            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ClassOf(r.status())});
         poison(n);
         continue;
       }
-      host_failure = r.ok() ? "the evaluator gave a wrong number of outputs"
-                            : std::string(r.status().message());
+      host_failure = std::string(r.status().message());
     }
     if (!blocked) {
       // What host evaluation did not take must not write into or read an unwritten host tensor.

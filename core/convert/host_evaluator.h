@@ -61,8 +61,9 @@ class HostEvaluator {
   /// Runs node `index` of `graph`, whose inputs satisfy ReadsOnlyConstants. Fails with
   /// absl::StatusCode::kUnimplemented when the node cannot be evaluated here (no kernel, a dtype
   /// a ConstTensor cannot hold, a result over the size limit): analysis then treats the node as
-  /// usual (a lowering, or unsupported with this message). Any other error is the node's
-  /// conversion error (reading uninitialized memory, writing into a model constant).
+  /// usual (a lowering, or unsupported with this message). Any other error (core::Error, with
+  /// its class: kConversion for reading uninitialized memory or writing into a model constant)
+  /// is the node's error.
   virtual absl::StatusOr<Result> Evaluate(const Graph& graph, int index) = 0;
 
   /// From now on `version` names the host tensor `value` named: the new version of a value an

@@ -8,6 +8,7 @@
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/errors.h"
 #include "core/torch/graph_importer.h"
 #include "torch/csrc/jit/runtime/operator.h"
 
@@ -178,7 +179,8 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
           const bool viewed = alias != nullptr && !writes;
           if (writes) {
             if (auto b = s.borrowed.find(StorageOf(*t)); b != s.borrowed.end()) {
-              return absl::FailedPreconditionError(
+              return Error(
+                  ErrorClass::kConversion,
                   absl::StrCat("writes in place into model constant '", b->second,
                                "' (or a view of it); the model's own constants are not changed "
                                "at conversion time: clone() it before writing"));
@@ -188,10 +190,11 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
             }
             targets.push_back(*t);
           } else if (!viewed && s.uninitialized.count(StorageOf(*t)) != 0) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "reads '", v.name,
-                "', uninitialized memory (aten::empty, new_empty, empty_like) not fully written "
-                "before; write all of it first (fill_, zero_, copy_)"));
+            return Error(ErrorClass::kConversion,
+                         absl::StrCat("reads '", v.name,
+                                      "', uninitialized memory (aten::empty, new_empty, "
+                                      "empty_like) not fully written "
+                                      "before; write all of it first (fill_, zero_, copy_)"));
           }
           stack.emplace_back(*t);
           break;
@@ -272,7 +275,8 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
               absl::StatusOr<at::Tensor> t = s.TensorFor(g, e);
               if (!t.ok()) return t.status();
               if (s.uninitialized.count(StorageOf(*t)) != 0) {
-                return absl::FailedPreconditionError(
+                return Error(
+                    ErrorClass::kConversion,
                     absl::StrCat("reads '", ev.name, "', uninitialized memory not fully written"));
               }
               if (optional) {
@@ -304,10 +308,11 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
   } catch (const c10::Error& e) {
     const std::string what = FirstLine(e.what_without_backtrace());
     if (targets.empty()) return CannotEvaluate(what);
-    return absl::FailedPreconditionError(absl::StrCat("failed on the host: ", what));
+    return Error(ErrorClass::kConversion, absl::StrCat("failed on the host: ", what));
   } catch (const std::exception& e) {
     if (targets.empty()) return CannotEvaluate(FirstLine(e.what()));
-    return absl::FailedPreconditionError(absl::StrCat("failed on the host: ", FirstLine(e.what())));
+    return Error(ErrorClass::kConversion,
+                 absl::StrCat("failed on the host: ", FirstLine(e.what())));
   }
   if (OverwritesTarget(n) && targets.size() == 1 && CoversStorage(targets[0])) {
     s.uninitialized.erase(StorageOf(targets[0]));
@@ -365,7 +370,7 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
     }
     absl::StatusOr<Value> snapshot = s.Snapshot(t);
     if (!snapshot.ok()) {
-      return absl::FailedPreconditionError(std::string(snapshot.status().message()));
+      return Error(ErrorClass::kConversion, std::string(snapshot.status().message()));
     }
     result.written.emplace_back(id, *std::move(snapshot));
   }

@@ -287,6 +287,16 @@ double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got) {
   return err / std::max(peak, 1e-6);
 }
 
+/// A node's kind as the source map records it: "aten::add_.Tensor" (kind and overload name).
+std::string QualifiedKindOf(const torch::jit::Node* n) {
+  std::string kind = n->kind().toQualString();
+  if (const c10::FunctionSchema* schema = n->maybeSchema();
+      schema != nullptr && !schema->overload_name().empty()) {
+    absl::StrAppend(&kind, ".", schema->overload_name());
+  }
+  return kind;
+}
+
 absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
                                       const registry::Registry& reg, const Interpreter& interp,
                                       const std::map<std::string, at::Tensor>& inputs, bool fp16) {
@@ -306,7 +316,10 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
   for (const std::string& op : reg.PassthroughOps()) options.passthrough_ops.insert(op);
   absl::StatusOr<CanonicalModel> canonical = Canonicalize(module, options);
   if (!canonical.ok()) return canonical.status();
-  std::shared_ptr<torch::jit::Graph> graph = canonical->graph->copy();
+  // The source map names TorchScript values by debugName(). A value without a name is named by
+  // its unique number, which Graph::copy() renumbers: instrument the canonical graph itself (a
+  // copy private to this call), whose numbering is the converter's.
+  std::shared_ptr<torch::jit::Graph> graph = canonical->graph;
   std::map<std::string, torch::jit::Value*> by_name;
   for (torch::jit::Node* n : graph->nodes()) {
     for (torch::jit::Value* v : n->outputs()) by_name[v->debugName()] = v;
@@ -318,12 +331,32 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
     torch::jit::Value* value;
   };
   std::vector<Mapped> mapped;
+  int mismatched = 0;
+  std::string example;
   for (const auto& [var, entry] : map->object) {
     const json::Value* value = entry.Find("value");
     if (value == nullptr) continue;
     auto v = by_name.find(value->string);
     if (v == by_name.end() || v->second->type()->kind() != c10::TypeKind::TensorType) continue;
+    // A name must denote the same op here as in the package, or the values compared would be
+    // unrelated tensors.
+    const json::Value* op = entry.Find("op");
+    const std::string kind = QualifiedKindOf(v->second->node());
+    if (op != nullptr && op->string != kind) {
+      if (mismatched++ == 0) {
+        example = absl::StrCat("%", value->string, " is ", kind, " here, ", op->string,
+                               " in the package");
+      }
+      continue;
+    }
     mapped.push_back({var, &entry, v->second});
+  }
+  if (mismatched > 0) {
+    loc.note =
+        absl::StrCat("the model's canonical graph does not match the package's source map (",
+                     mismatched, " values differ; ", example,
+                     "); convert the package from this model with the same plugins to localize");
+    return loc;
   }
   // A method returns one value: the original outputs and every mapped value, as one tuple. Each
   // mapped value is cloned right where it is produced: later in-place ops (relu_, hardtanh_)

@@ -1,11 +1,16 @@
 #include "core/convert/converter.h"
 
 #include <chrono>
+#include <fstream>
 #include <set>
+#include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "core/base/errors.h"
 #include "core/base/json.h"
 #include "core/torch/aten_evaluator.h"
@@ -16,12 +21,30 @@
 namespace ts2coreml::core {
 namespace {
 
+/// The process's peak resident set size so far (Linux VmHWM), 0 when unknown.
+uint64_t PeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      uint64_t kb = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(
+                               absl::StripSuffix(absl::StripAsciiWhitespace(line.substr(6)), "kB")),
+                           &kb)) {
+        return kb * 1024;
+      }
+    }
+  }
+  return 0;
+}
+
 class PhaseTimer {
  public:
   explicit PhaseTimer(std::vector<PhaseTime>& phases) : phases_(phases) {}
   void Done(std::string name) {
     const auto now = std::chrono::steady_clock::now();
-    phases_.push_back({std::move(name), std::chrono::duration<double>(now - start_).count()});
+    phases_.push_back(
+        {std::move(name), std::chrono::duration<double>(now - start_).count(), PeakRssBytes()});
     start_ = now;
   }
 
@@ -120,7 +143,10 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   // canonicalize
   CanonicalizeOptions canon_options;
   for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
-  absl::StatusOr<CanonicalModel> canonical = Canonicalize(*module, canon_options);
+  // Handed over (torch::jit::Module has no move constructor: std::exchange drops our handle), so
+  // the frozen graph becomes the only owner of the weights and no second FP32 copy is held.
+  absl::StatusOr<CanonicalModel> canonical =
+      Canonicalize(std::exchange(*module, torch::jit::Module()), canon_options);
   if (!canonical.ok()) {
     return Error(ClassOf(canonical.status()),
                  absl::StrCat(options.model.string(), ": ", canonical.status().message()));
@@ -314,6 +340,13 @@ std::string FormatSummary(const ConversionReport& r) {
     sum += p.seconds;
   }
   absl::StrAppendFormat(&out, "  time: %s; total %.3fs\n", absl::StrJoin(times, ", "), sum);
+  std::vector<std::string> peaks;
+  for (const PhaseTime& p : r.phases) {
+    if (p.peak_rss_bytes) peaks.push_back(absl::StrCat(p.name, " ", HumanBytes(p.peak_rss_bytes)));
+  }
+  if (!peaks.empty()) {
+    absl::StrAppendFormat(&out, "  peak memory after: %s\n", absl::StrJoin(peaks, ", "));
+  }
   return out;
 }
 

@@ -35,6 +35,9 @@ struct ConvertOptions {
 struct PhaseTime {
   std::string name;
   double seconds = 0;
+  /// The process's peak resident set size (VmHWM) when the phase ended, in bytes; 0 where
+  /// /proc/self/status cannot be read. Shows which phase sets the peak.
+  uint64_t peak_rss_bytes = 0;
 };
 
 /// One row of the MIL op table: how many ops of a type compute in a dtype.

@@ -165,9 +165,11 @@ Fp16Losses CountFp16Losses(const Value& v) {
   if (v.kind == ValueKind::kFloat) {
     visit(static_cast<float>(v.f));
   } else if (v.tensor && v.tensor->storage == ConstTensor::Storage::kFloat32) {
-    const float* data = static_cast<const float*>(v.tensor->data);
-    const int64_t n = v.tensor->numel();
-    for (int64_t k = 0; k < n; ++k) visit(data[k]);
+    // The same cached pass as the range check (ConstTensor::Fp16Stats), not a second one.
+    const mil::Fp16Scan& stats = v.tensor->Fp16Stats();
+    l.zeros = stats.zeros;
+    l.subnormals = stats.subnormals;
+    l.overflows = stats.overflows;
   } else if (v.tensor && v.tensor->type_class() == TypeClass::kFloat &&
              v.tensor->storage != ConstTensor::Storage::kFloat16) {
     const int64_t n = v.tensor->numel();
@@ -189,8 +191,8 @@ mil::DType InputDtype(TypeClass cls, mil::DType compute, mil::DType float_dtype,
                          : cls == TypeClass::kInt ? mil::DType::kInt32
                                                   : mil::DType::kBool;
   if (Allows(mask, own)) return own;
-  for (mil::DType d : {float_dtype, mil::DType::kFloat32, mil::DType::kFloat16,
-                       mil::DType::kInt32, mil::DType::kBool}) {
+  for (mil::DType d : {float_dtype, mil::DType::kFloat32, mil::DType::kFloat16, mil::DType::kInt32,
+                       mil::DType::kBool}) {
     if (Allows(mask, d)) return d;
   }
   return mil::DType::kInvalid;
@@ -264,16 +266,16 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
       } else if (fp16 && l.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE) {
         const std::string lowering = absl::StrCat(l.plugin ? l.plugin->name + "/" : "", l.name);
         if (options.fp16_all) {
-          np.detail = absl::StrCat("--fp16-all overrides lowering ", lowering,
-                                   "'s needs_fp32_compute");
+          np.detail =
+              absl::StrCat("--fp16-all overrides lowering ", lowering, "'s needs_fp32_compute");
         } else {
           np.compute = mil::DType::kFloat32;
           np.reason = PrecisionReason::kLoweringNeedsFp32;
           np.detail = absl::StrCat("lowering ", lowering, " declares needs_fp32_compute");
         }
       }
-      for (size_t i = 0; fp16 && np.compute == mil::DType::kFloat16 && i < n.inputs.size() &&
-                         i < l.inputs.size();
+      for (size_t i = 0;
+           fp16 && np.compute == mil::DType::kFloat16 && i < n.inputs.size() && i < l.inputs.size();
            ++i) {
         if (!IsTensorRole(l.inputs[i].role)) continue;
         const Value& v = g.value(g.Resolve(n.inputs[i]));
@@ -281,8 +283,8 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
         if (mag && *mag > mil::kFp16Max) {
           np.compute = mil::DType::kFloat32;
           np.reason = PrecisionReason::kConstantOutOfRange;
-          np.detail = absl::StrFormat("constant '%s' reaches %g, beyond FP16's 65504", v.name,
-                                      *mag);
+          np.detail =
+              absl::StrFormat("constant '%s' reaches %g, beyond FP16's 65504", v.name, *mag);
         } else if (l.inputs[i].role == T2C_ROLE_TENSOR &&
                    InputClass(g, n.inputs[i]) == TypeClass::kFloat &&
                    !Allows(l.inputs[i].dtypes, mil::DType::kFloat16)) {
@@ -311,11 +313,11 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
       const registry::InputDecl& d = l.inputs[i];
       const Value& v = g.value(g.Resolve(n.inputs[i]));
       if (!IsTensorRole(d.role) || v.kind == ValueKind::kNone) continue;
-      np.inputs[i] = d.role == T2C_ROLE_PARAM
-                         ? np.param
-                         : InputDtype(InputClass(g, n.inputs[i]), np.compute,
-                                      mil::IsFloat(np.compute) ? np.compute : float_dtype,
-                                      d.dtypes);
+      np.inputs[i] =
+          d.role == T2C_ROLE_PARAM
+              ? np.param
+              : InputDtype(InputClass(g, n.inputs[i]), np.compute,
+                           mil::IsFloat(np.compute) ? np.compute : float_dtype, d.dtypes);
       if (np.inputs[i] == mil::DType::kFloat16 && v.is_const) {
         Fp16Losses losses = CountFp16Losses(v);
         if (d.role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat &&
@@ -323,8 +325,7 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
           plan.warnings.push_back(absl::StrFormat(
               "%s: %s %g is not representable in fp16 (stored as %g); --target ios17 keeps it "
               "fp32",
-              Where(n), d.name, v.f,
-              mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)))));
+              Where(n), d.name, v.f, mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)))));
         } else if (losses.zeros || losses.overflows) {
           plan.warnings.push_back(absl::StrFormat(
               "%s: constant '%s' has %d nonzero value%s that round%s to zero and %d that "
@@ -363,11 +364,14 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
                              std::string(mil::DTypeName(options.io_dtype)), "; ", n.QualifiedKind(),
                              " computes in ", std::string(mil::DTypeName(np.compute)));
         } else {
-          why = absl::StrCat(n.QualifiedKind(), " computes in ", std::string(mil::DTypeName(np.compute)));
+          why = absl::StrCat(n.QualifiedKind(), " computes in ",
+                             std::string(mil::DTypeName(np.compute)));
           if (np.reason != PrecisionReason::kRequestedFp16 &&
               np.reason != PrecisionReason::kRequestedFp32) {
-            absl::StrAppend(&why, " (", np.detail.empty() ? PrecisionReasonName(np.reason)
-                                                          : absl::string_view(np.detail), ")");
+            absl::StrAppend(
+                &why, " (",
+                np.detail.empty() ? PrecisionReasonName(np.reason) : absl::string_view(np.detail),
+                ")");
           }
         }
         add_cast(rv, np.inputs[i], idx, std::move(why));

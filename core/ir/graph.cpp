@@ -89,17 +89,23 @@ double ConstTensor::At(int64_t i) const {
   return 0;
 }
 
+const mil::Fp16Scan& ConstTensor::Fp16Stats() const {
+  if (!fp16_stats_) {
+    const int64_t n = numel();
+    fp16_stats_ = std::make_shared<const mil::Fp16Scan>(
+        storage == Storage::kFloat32 && n > 0
+            ? mil::ScanForFp16(static_cast<const float*>(data), static_cast<size_t>(n))
+            : mil::Fp16Scan{});
+  }
+  return *fp16_stats_;
+}
+
 double ConstTensor::MaxAbs() const {
   double m = 0;
   const int64_t n = numel();
   if (storage == Storage::kFloat32) {
-    const float* p = static_cast<const float*>(data);
-    float fm = 0;
-    for (int64_t k = 0; k < n; ++k) {
-      if (!std::isfinite(p[k])) return std::numeric_limits<double>::infinity();
-      fm = std::max(fm, std::fabs(p[k]));
-    }
-    return fm;
+    const mil::Fp16Scan& stats = Fp16Stats();
+    return stats.non_finite ? std::numeric_limits<double>::infinity() : stats.max_abs;
   }
   for (int64_t k = 0; k < n; ++k) {
     const double v = At(k);
@@ -125,9 +131,8 @@ std::vector<int64_t> ConstTensor::ToInts() const {
   const int64_t n = numel();
   std::vector<int64_t> out(static_cast<size_t>(n));
   for (int64_t k = 0; k < n; ++k) {
-    out[static_cast<size_t>(k)] = storage == Storage::kInt64
-                                      ? static_cast<const int64_t*>(data)[k]
-                                      : static_cast<int64_t>(At(k));
+    out[static_cast<size_t>(k)] = storage == Storage::kInt64 ? static_cast<const int64_t*>(data)[k]
+                                                             : static_cast<int64_t>(At(k));
   }
   return out;
 }

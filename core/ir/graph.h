@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "core/mil/fp16.h"
 #include "core/mil/program.h"
 
 namespace ts2coreml::core {
@@ -55,12 +56,20 @@ struct ConstTensor {
   const void* data = nullptr;  ///< contiguous, row-major
   std::shared_ptr<const void> owner;
 
+ private:
+  mutable std::shared_ptr<const mil::Fp16Scan> fp16_stats_;
+
+ public:
   int64_t numel() const;
   TypeClass type_class() const;
   /// Element i as a double (any storage).
   double At(int64_t i) const;
   /// Largest finite |x| over all elements (0 for an empty tensor); +inf when any is non-finite.
   double MaxAbs() const;
+  /// For kFloat32 storage: range and FP16 fit of the elements, scanned once and cached (the
+  /// planner asks for both for every weight; one pass serves both). Empty for other storages.
+  /// Not thread-safe.
+  const mil::Fp16Scan& Fp16Stats() const;
   /// All elements converted to float.
   std::vector<float> ToFloats() const;
   /// All elements as int64 (floats truncated).

@@ -2,6 +2,7 @@
 #ifndef TS2COREML_CORE_MIL_FP16_H_
 #define TS2COREML_CORE_MIL_FP16_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ts2coreml::mil {
@@ -15,6 +16,22 @@ inline constexpr float kFp16MinNormal = 6.103515625e-05f;
 uint16_t FloatToHalf(float value);
 /// Widens an FP16 bit pattern to float exactly.
 float HalfToFloat(uint16_t bits);
+
+/// FloatToHalf over `n` elements, bit-identical to it for every input (NaNs included) on every
+/// machine; uses the CPU's F16C conversion when it has one (8 elements per instruction), the
+/// scalar FloatToHalf otherwise. This is the weight writer's inner loop (docs/performance.md).
+void FloatsToHalves(const float* in, uint16_t* out, size_t n);
+
+/// What storing a float array in FP16 does to it, found in one pass (AVX2 when the CPU has it).
+/// The counts classify exactly as ClassifyFp16 would, element by element.
+struct Fp16Scan {
+  float max_abs = 0;        ///< largest |x| over the finite elements, 0 when none
+  bool non_finite = false;  ///< some element is infinite or NaN
+  int64_t zeros = 0;        ///< nonzero elements that round to zero (Fp16Fit::kZero)
+  int64_t subnormals = 0;   ///< elements that become FP16 subnormals (Fp16Fit::kSubnormal)
+  int64_t overflows = 0;    ///< finite elements that become infinity (Fp16Fit::kOverflow)
+};
+Fp16Scan ScanForFp16(const float* data, size_t n);
 
 /// How a float survives conversion to FP16.
 enum class Fp16Fit {

@@ -1,8 +1,11 @@
 #include "core/mil/fp16.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -90,6 +93,103 @@ TEST(MilFp16Test, Classify) {
   EXPECT_EQ(ClassifyFp16(70000.0f), Fp16Fit::kOverflow);
   EXPECT_EQ(ClassifyFp16(-1e30f), Fp16Fit::kOverflow);
   EXPECT_EQ(ClassifyFp16(std::numeric_limits<float>::infinity()), Fp16Fit::kExact);
+}
+
+/// Float bit patterns that exercise every exponent (normals, subnormals, zero, inf, NaN, both
+/// signs) with mantissas at and around every FP16 rounding tie, plus pseudo-random ones.
+std::vector<float> Patterns() {
+  std::vector<uint32_t> bits;
+  for (uint32_t sign = 0; sign < 2; ++sign) {
+    for (uint32_t exp = 0; exp < 256; ++exp) {
+      for (uint32_t high = 0; high < 1024; high += 7) {  // the mantissa bits FP16 keeps
+        for (uint32_t low : {0u, 1u, 0xfffu, 0x1000u, 0x1001u, 0x1fffu, 0x0800u}) {
+          bits.push_back(sign << 31 | exp << 23 | high << 13 | low);
+        }
+      }
+      bits.push_back(sign << 31 | exp << 23 | 0x7fffffu);
+    }
+  }
+  uint32_t state = 12345;              // xorshift: deterministic
+  for (int i = 0; i < 2000003; ++i) {  // odd count: exercises the non-vector tail
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    bits.push_back(state);
+  }
+  std::vector<float> out(bits.size());
+  std::memcpy(out.data(), bits.data(), bits.size() * sizeof(float));
+  return out;
+}
+
+TEST(MilFp16Test, BulkConversionIsBitIdenticalToScalar) {
+  const std::vector<float> in = Patterns();
+  std::vector<uint16_t> bulk(in.size());
+  FloatsToHalves(in.data(), bulk.data(), in.size());
+  int mismatches = 0;
+  for (size_t i = 0; i < in.size() && mismatches < 5; ++i) {
+    if (bulk[i] != FloatToHalf(in[i])) {
+      ++mismatches;
+      ADD_FAILURE() << "input bits 0x" << std::hex <<
+          [&] {
+            uint32_t b;
+            std::memcpy(&b, &in[i], 4);
+            return b;
+          }() << ": bulk 0x"
+                    << bulk[i] << ", scalar 0x" << FloatToHalf(in[i]);
+    }
+  }
+  // Every length below a vector and odd offsets (unaligned loads and stores).
+  for (size_t n = 0; n < 20; ++n) {
+    std::vector<uint16_t> part(n + 1, 0xabcd);
+    FloatsToHalves(in.data() + 3, part.data() + 1, n);
+    EXPECT_EQ(part[0], 0xabcd);
+    for (size_t k = 0; k < n; ++k) EXPECT_EQ(part[k + 1], FloatToHalf(in[3 + k])) << n << " " << k;
+  }
+}
+
+TEST(MilFp16Test, ScanForFp16AgreesWithClassifyElementByElement) {
+  const std::vector<float> all = Patterns();
+  for (size_t n :
+       {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{1000}, all.size()}) {
+    for (bool finite_only : {false, true}) {
+      std::vector<float> data;
+      for (size_t i = 0; i < all.size() && data.size() < n; ++i) {
+        if (!finite_only || std::isfinite(all[i])) data.push_back(all[i]);
+      }
+      Fp16Scan want;
+      for (float x : data) {
+        if (!std::isfinite(x)) {
+          want.non_finite = true;
+          continue;
+        }
+        want.max_abs = std::max(want.max_abs, std::fabs(x));
+        switch (ClassifyFp16(x)) {
+          case Fp16Fit::kZero:
+            ++want.zeros;
+            break;
+          case Fp16Fit::kSubnormal:
+            ++want.subnormals;
+            break;
+          case Fp16Fit::kOverflow:
+            ++want.overflows;
+            break;
+          case Fp16Fit::kExact:
+            break;
+        }
+      }
+      const Fp16Scan got = ScanForFp16(data.data(), data.size());
+      EXPECT_EQ(got.max_abs, want.max_abs) << n;
+      EXPECT_EQ(got.non_finite, want.non_finite) << n;
+      EXPECT_EQ(got.zeros, want.zeros) << n;
+      EXPECT_EQ(got.subnormals, want.subnormals) << n;
+      EXPECT_EQ(got.overflows, want.overflows) << n;
+      if (n == all.size()) {  // the patterns reach every class
+        EXPECT_GT(want.zeros, 0);
+        EXPECT_GT(want.subnormals, 0);
+        EXPECT_GT(want.overflows, 0);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -43,18 +43,10 @@ class Fnv128 {
     }
   }
   void Update(absl::string_view s) { Update(s.data(), s.size()); }
-  /// FNV-1a over little-endian 64-bit words (the tail byte by byte): 8x fewer 128-bit multiplies
-  /// than Update, for the weights (hundreds of MB; docs/performance.md). Not the same digest.
-  void UpdateWords(const void* data, size_t bytes) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    size_t i = 0;
-    for (; i + 8 <= bytes; i += 8) {
-      uint64_t word = 0;
-      for (int k = 0; k < 8; ++k) word |= static_cast<uint64_t>(p[i + k]) << (8 * k);
-      state_ ^= word;
-      state_ *= kPrime;
-    }
-    Update(p + i, bytes - i);
+  /// One FNV-1a step over a 64-bit word.
+  void UpdateWord(uint64_t word) {
+    state_ ^= word;
+    state_ *= kPrime;
   }
   unsigned __int128 digest() const { return state_; }
   std::string HexDigest() const {
@@ -67,6 +59,41 @@ class Fnv128 {
       (static_cast<unsigned __int128>(0x0000000001000000ull) << 64) | 0x000000000000013Bull;
   unsigned __int128 state_ =
       (static_cast<unsigned __int128>(0x6c62272e07bb0142ull) << 64) | 0x62b821756295c58dull;
+};
+
+/// The weights' digest: FNV-1a over little-endian 64-bit words dealt round-robin to four
+/// independent FNV-128 lanes (tails byte by byte into the next lane), the lanes then hashed
+/// together. Four chains of 128-bit multiplies run in parallel: the weights are hundreds of MB
+/// (docs/performance.md). Depends only on the sequence of Update calls.
+class WeightsHash {
+ public:
+  void Update(const void* data, size_t bytes) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    size_t i = 0;
+    for (; i + 32 <= bytes; i += 32) {
+      for (int k = 0; k < 4; ++k)
+        lanes_[(next_ + k) & 3].UpdateWord(LoadLittleEndian(p + i + 8 * k));
+    }
+    for (; i + 8 <= bytes; i += 8) lanes_[next_++ & 3].UpdateWord(LoadLittleEndian(p + i));
+    if (i < bytes) lanes_[next_++ & 3].Update(p + i, bytes - i);
+  }
+  std::string HexDigest() const {
+    Fnv128 all;
+    for (const Fnv128& lane : lanes_) {
+      const unsigned __int128 d = lane.digest();
+      all.Update(&d, sizeof d);
+    }
+    return all.HexDigest();
+  }
+
+ private:
+  static uint64_t LoadLittleEndian(const uint8_t* p) {
+    uint64_t word = 0;
+    for (int k = 0; k < 8; ++k) word |= static_cast<uint64_t>(p[k]) << (8 * k);
+    return word;
+  }
+  Fnv128 lanes_[4];
+  size_t next_ = 0;
 };
 
 absl::Status FsError(absl::string_view what, const fs::path& path, const std::error_code& ec) {
@@ -155,7 +182,7 @@ class ProgramBuilder {
     return absl::OkStatus();
   }
 
-  const Fnv128& weights_hash() const { return weights_hash_; }
+  const WeightsHash& weights_hash() const { return weights_hash_; }
 
  private:
   absl::Status AddOp(const Operation& op, mil_pb::Operation* out) {
@@ -240,7 +267,7 @@ class ProgramBuilder {
       absl::Status s = offset.status();
       if (s.ok()) {
         s = c.Stream([this](const void* data, size_t size) {
-          weights_hash_.UpdateWords(data, size);
+          weights_hash_.Update(data, size);
           return weights_->WriteBlobData(data, size);
         });
       }
@@ -297,7 +324,7 @@ class ProgramBuilder {
   const Function& fn_;
   WeightBlobWriter* weights_;
   WriteStats* stats_;
-  Fnv128 weights_hash_;
+  WeightsHash weights_hash_;
 };
 
 absl::StatusOr<spec_pb::ArrayFeatureType::ArrayDataType> ToArrayDataType(const FeatureSpec& f,

@@ -81,7 +81,7 @@ ConstValue ConstValue::Float32(std::vector<int64_t> shape, const float* data) {
 ConstValue ConstValue::Float16(std::vector<int64_t> shape, const float* data) {
   const size_t n = static_cast<size_t>(Numel(shape));
   std::vector<uint16_t> halves(n);
-  for (size_t i = 0; i < n; ++i) halves[i] = FloatToHalf(data[i]);
+  FloatsToHalves(data, halves.data(), n);
   return RawConst(DType::kFloat16, std::move(shape), halves.data());
 }
 
@@ -135,11 +135,8 @@ absl::Status ConstValue::Stream(
   for (size_t begin = 0; begin < n; begin += max_elements) {
     const size_t count = std::min(max_elements, n - begin);
     if (fp16_out) {
-      const float* in = static_cast<const float*>(source->data) + begin;
-      for (size_t i = 0; i < count; ++i) {
-        const uint16_t h = FloatToHalf(in[i]);
-        std::memcpy(piece.data() + 2 * i, &h, 2);
-      }
+      FloatsToHalves(static_cast<const float*>(source->data) + begin,
+                     reinterpret_cast<uint16_t*>(piece.data()), count);
     } else {
       const uint16_t* in = static_cast<const uint16_t*>(source->data) + begin;
       for (size_t i = 0; i < count; ++i) {

@@ -26,6 +26,17 @@ c10::optional<c10::IValue> ConstInput(torch::jit::Node* node, size_t i) {
   return torch::jit::toIValue(node->input(i));
 }
 
+/// Destroys each node of `nodes` that is an unused prim::Constant (duplicates allowed).
+void DestroyUnusedConstants(const std::vector<torch::jit::Node*>& nodes) {
+  std::set<torch::jit::Node*> seen;
+  for (torch::jit::Node* n : nodes) {
+    if (!seen.insert(n).second) continue;
+    if (n->kind() == c10::prim::Constant && n->outputs().size() == 1 && !n->output()->hasUses()) {
+      n->destroy();
+    }
+  }
+}
+
 bool IsConvolution(torch::jit::Node* n) {
   const std::string kind = n->kind().toQualString();
   if (kind == "aten::_convolution" || kind == "aten::convolution") {
@@ -117,10 +128,15 @@ absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph) {
       torch::jit::Value* bv = graph.insertConstant(new_b);
       wv->setDebugName(conv->input(1)->debugName() + ".folded");
       bv->setDebugName(conv->input(1)->debugName() + ".folded_bias");
+      std::vector<torch::jit::Node*> replaced = {conv->input(1)->node(), conv->input(2)->node()};
+      for (size_t i = 1; i < bn->inputs().size(); ++i) replaced.push_back(bn->input(i)->node());
       conv->replaceInput(1, wv);
       conv->replaceInput(2, bv);
       bn->output()->replaceAllUsesWith(conv->output());
       bn->destroy();
+      // Free the FP32 tensors this layer no longer needs now, not at dead-code elimination: the
+      // peak then holds one layer's old and new weights at a time, not the whole model's.
+      DestroyUnusedConstants(replaced);
       changed = true;
     } catch (const std::exception& e) {
       return Error(ErrorClass::kModel, absl::StrCat("folding batch_norm into convolution failed: ",
@@ -158,15 +174,20 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
   };
 }
 
-absl::StatusOr<CanonicalModel> Canonicalize(const torch::jit::Module& module,
+absl::StatusOr<CanonicalModel> Canonicalize(torch::jit::Module module,
                                             const CanonicalizeOptions& options) {
   CanonicalModel out;
   try {
-    torch::jit::Module eval = module;  // shares the loaded module, which the caller owns
-    eval.eval();
-    out.frozen = torch::jit::freeze_module(eval);  // a frozen copy; no numeric optimizations
+    module.eval();
+    // Shares the module's tensors (no copy); no numeric optimizations.
+    out.frozen = torch::jit::freeze_module(module);
+    // Drop this handle: when the caller moved its module in, the frozen graph's constants are now
+    // the only owners of the weights, so a constant replaced by a pass is freed with its node.
+    module = torch::jit::Module();
     torch::jit::Method forward = out.frozen.get_method("forward");
-    out.graph = forward.graph()->copy();
+    // The passes run on the frozen method's own graph, not a copy that would keep every replaced
+    // constant alive until the end (docs/performance.md, "Where memory goes").
+    out.graph = forward.graph();
     const c10::FunctionSchema& schema = forward.function().getSchema();
     for (size_t i = 1; i < schema.arguments().size(); ++i) {
       out.input_names.push_back(schema.arguments()[i].name());

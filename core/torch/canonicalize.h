@@ -48,8 +48,12 @@ struct CanonicalModel {
   std::map<std::string, int> kinds_before;
 };
 
-/// Freezes `module` and runs the pipeline. Errors are class kModel.
-absl::StatusOr<CanonicalModel> Canonicalize(const torch::jit::Module& module,
+/// Freezes `module` and runs the pipeline on the frozen forward graph itself. The frozen module
+/// shares the module's tensors; hand the module over (`std::exchange(m, torch::jit::Module())`:
+/// Module has no move constructor, so std::move copies the handle) so that weights a pass replaces
+/// (conv+BN folding) are freed as it goes instead of being held twice.
+/// Errors are class kModel.
+absl::StatusOr<CanonicalModel> Canonicalize(torch::jit::Module module,
                                             const CanonicalizeOptions& options);
 
 /// Removes nodes whose kind (or in-place variant's functional kind) is a passthrough op,

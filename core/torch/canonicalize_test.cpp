@@ -5,6 +5,7 @@
 #include <torch/script.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -90,6 +91,22 @@ TEST(CanonicalizeTest, HalfModelFoldsInFp32WithoutLibTorchHalfKernels) {
   const at::Tensor scale = attr("gamma") / torch::sqrt(attr("var") + 1e-3);
   EXPECT_TRUE(torch::allclose(w, attr("w") * scale.reshape({4, 1, 1, 1})));
   EXPECT_TRUE(torch::allclose(b, (attr("b") - attr("mean")) * scale + attr("beta")));
+}
+
+// Handing the module over leaves the folded graph as the only owner of the weights: the replaced
+// FP32 conv weight and batch_norm statistics are released during the pass, not held as a second
+// copy (peak memory, docs/performance.md).
+TEST(CanonicalizeTest, HandedOverModuleReleasesTheWeightsItFolds) {
+  torch::jit::Module m = ConvBnModule(at::kFloat, true);
+  const at::Tensor conv_weight = m.attr("w").toTensor();
+  const at::Tensor running_var = m.attr("var").toTensor();
+  ASSERT_GT(conv_weight.use_count(), 1);
+  absl::StatusOr<CanonicalModel> c =
+      Canonicalize(std::exchange(m, torch::jit::Module()), DropoutIsPassthrough());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(conv_weight.use_count(), 1) << "the old conv weight is still referenced";
+  EXPECT_EQ(running_var.use_count(), 1) << "the batch_norm statistics are still referenced";
+  EXPECT_EQ(conv_weight.storage().use_count(), 1);
 }
 
 TEST(CanonicalizeTest, BatchNormWhoseConvHasAnotherUserIsNotFolded) {

@@ -90,6 +90,43 @@ def bn_after_concat():
     return BnAfterConcat()
 
 
+def inplace_residual():
+    import torch
+
+    class Block(torch.nn.Module):
+        """A resnet basic block: in-place residual add_ and relu_ (their outputs are unnamed)."""
+
+        def __init__(self, c):
+            super().__init__()
+            self.conv1 = torch.nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn1 = torch.nn.BatchNorm2d(c)
+            self.conv2 = torch.nn.Conv2d(c, c, 3, padding=1, bias=False)
+            self.bn2 = torch.nn.BatchNorm2d(c)
+            self.relu = torch.nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += x
+            return self.relu(out)
+
+    class InplaceResidual(torch.nn.Module):
+        """Stem, four same-shape in-place residual blocks, 1x1 head: verify --localize must
+        compare each TorchScript value with the package's, not with another of the same shape."""
+
+        def __init__(self, c=8):
+            super().__init__()
+            self.stem = torch.nn.Sequential(torch.nn.Conv2d(3, c, 3, padding=1, bias=False),
+                                            torch.nn.BatchNorm2d(c), torch.nn.ReLU(inplace=True))
+            self.blocks = torch.nn.Sequential(*[Block(c) for _ in range(4)])
+            self.head = torch.nn.Conv2d(c, 4, 1)
+
+        def forward(self, x):
+            return self.head(self.blocks(self.stem(x)))
+
+    return InplaceResidual()
+
+
 def transformer_classifier():
     """nn.TransformerEncoder (d_model 128, 4 heads, 2 layers), mean over tokens, linear head."""
     import torch
@@ -171,6 +208,7 @@ MODELS = {
     "mobilenet_v3_large_half": Spec(torchvision_model("mobilenet_v3_large"), _224, "test",
                                     post="half"),
     "bn_after_concat": Spec(bn_after_concat, (1, 3, 32, 32), "test"),
+    "inplace_residual": Spec(inplace_residual, (1, 3, 32, 32), "test"),
 }
 
 

@@ -1,6 +1,7 @@
 #include "core/convert/analysis.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -200,9 +201,61 @@ std::vector<int> CountUses(const Graph& g) {
   return uses;
 }
 
+/// The first input of `n` that is computed at run time (shape-only inputs aside), described for
+/// a message; empty when there is none.
+std::string FirstRunTimeInput(const Graph& g, const Node& n) {
+  const std::vector<int> shape_only = ShapeOnlyInputs(n);
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (std::find(shape_only.begin(), shape_only.end(), static_cast<int>(i)) != shape_only.end()) {
+      continue;
+    }
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    bool run_time = v.kind != ValueKind::kNone && !v.is_const;
+    if (v.kind == ValueKind::kTensorList) {
+      run_time = false;
+      for (ValueId e : v.elements) {
+        const Value& ev = g.value(g.Resolve(e));
+        run_time |= ev.kind != ValueKind::kNone && !ev.is_const;
+      }
+    }
+    if (run_time) return absl::StrCat("input ", i, " ('", v.name, "') is computed at run time");
+  }
+  return "";
+}
+
+/// The first input of `n` (list elements included) that is a host tensor whose memory was never
+/// fully written (aten::new_empty, aten::empty_like), or kNoValue.
+ValueId UninitializedInput(const Graph& g, const Node& n) {
+  auto uninitialized = [&](ValueId id) {
+    const Value& v = g.value(g.Resolve(id));
+    return v.is_const && v.kind == ValueKind::kTensor && !v.tensor;
+  };
+  for (ValueId in : n.inputs) {
+    if (uninitialized(in)) return g.Resolve(in);
+    for (ValueId e : g.value(g.Resolve(in)).elements) {
+      if (uninitialized(e)) return g.Resolve(e);
+    }
+  }
+  return kNoValue;
+}
+
+/// Copies a host-evaluated result into graph value `id`, keeping its name and producer.
+void SetHostValue(Graph& g, ValueId id, const Value& result) {
+  Value& out = g.value(id);
+  out.kind = result.kind;
+  out.is_const = true;
+  out.i = result.i;
+  out.f = result.f;
+  out.b = result.b;
+  out.tensor = result.tensor;
+  out.typed = result.typed;
+  out.type_class = result.type_class;
+  out.shape = result.shape;
+}
+
 }  // namespace
 
-Analysis Analyze(Graph& g, const registry::Registry& registry) {
+Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* host) {
   Analysis a;
   a.nodes.resize(g.nodes().size());
   a.uses = CountUses(g);
@@ -216,10 +269,42 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
   for (ValueId in : g.inputs()) {
     if (!g.value(in).typed) poisoned.insert(in);
   }
+  // Whether a value may depend on the model's input data, known without shapes: it tells a node
+  // that would be folded on the host once shapes are known from an unsupported one.
+  std::vector<char> run_time(g.values().size(), 0);
+  for (ValueId in : g.inputs()) run_time[static_cast<size_t>(in)] = 1;
+  auto depends_on_input = [&](ValueId id) {
+    const ValueId r = g.Resolve(id);
+    if (g.value(r).is_const) return false;
+    // Values made during analysis (elements of inferred tensor lists) are run-time values.
+    return static_cast<size_t>(r) >= run_time.size() || run_time[static_cast<size_t>(r)] != 0;
+  };
+  // In-place writes into host tensors: the newest version of each written value, keyed by its
+  // first version, which later readers are renamed to.
+  std::map<ValueId, ValueId> newest;
+  std::map<ValueId, ValueId> first_version;
+  auto newest_of = [&](ValueId id) {
+    const ValueId r = g.Resolve(id);
+    auto f = first_version.find(r);
+    auto it = newest.find(f == first_version.end() ? r : f->second);
+    return it == newest.end() ? id : it->second;
+  };
   for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
-    const Node& n = g.nodes()[static_cast<size_t>(idx)];
+    Node& n = g.nodes()[static_cast<size_t>(idx)];
+    for (ValueId& in : n.inputs) in = newest_of(in);
     NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
     const bool blocked = HasPoisonedInput(g, n, poisoned);
+    bool reads_input = false;
+    {
+      const std::vector<int> shape_only = ShapeOnlyInputs(n);
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        if (std::find(shape_only.begin(), shape_only.end(), static_cast<int>(i)) ==
+            shape_only.end()) {
+          reads_input |= depends_on_input(n.inputs[i]);
+        }
+      }
+      for (ValueId o : n.outputs) run_time[static_cast<size_t>(o)] = reads_input;
+    }
 
     // 1. The core's own evaluators (prim:: plumbing, shape arithmetic).
     if (!blocked) {
@@ -243,14 +328,99 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
       continue;
     }
 
-    // 2. Dispatch to a lowering, even when blocked: every unsupported op is reported at once.
+    // 2. Input-independent ops (ReadsOnlyConstants) evaluated on the host, lowering or not.
+    std::string host_failure;
+    if (!blocked && host != nullptr && ReadsOnlyConstants(g, n) && host->CanEvaluate(n)) {
+      absl::StatusOr<HostEvaluator::Result> r = host->Evaluate(g, idx);
+      if (r.ok() && r->outputs.size() != n.outputs.size()) {
+        r = Error(ErrorClass::kInternal,
+                  absl::StrCat("the host evaluator gave ", r->outputs.size(), " values for ",
+                               n.outputs.size(), " outputs"));
+      }
+      if (r.ok()) {
+        for (size_t k = 0; k < n.outputs.size(); ++k) SetHostValue(g, n.outputs[k], r->outputs[k]);
+        for (const auto& [written, contents] : r->written) {
+          Value version = g.value(written);
+          const ValueId origin = first_version.count(written) ? first_version[written] : written;
+          const int count = static_cast<int>(first_version.size()) + 1;
+          version.name = absl::StrCat(g.value(origin).name, ".v", count);
+          version.producer = idx;
+          version.alias = kNoValue;
+          const ValueId id = g.AddValue(std::move(version));
+          SetHostValue(g, id, contents);
+          host->Rename(written, id);
+          first_version[id] = origin;
+          newest[origin] = id;
+        }
+        na.decision = NodeDecision::kFolded;
+        continue;
+      }
+      if (!absl::IsUnimplemented(r.status())) {
+        na.decision = NodeDecision::kError;
+        na.reason = absl::StrCat(Where(n), ": ", r.status().message());
+        a.problems.push_back(
+            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ClassOf(r.status())});
+        poison(n);
+        continue;
+      }
+      host_failure = std::string(r.status().message());
+    }
+    if (!blocked) {
+      // What host evaluation did not take must not write into or read an unwritten host tensor.
+      std::string refusal;
+      for (int i : n.mutated_inputs) {
+        const Value& target = g.value(g.Resolve(n.inputs.at(static_cast<size_t>(i))));
+        if (target.is_const && target.kind == ValueKind::kTensor) {
+          std::string why = host_failure.empty() ? FirstRunTimeInput(g, n) : host_failure;
+          if (why.empty()) why = "no host evaluator";
+          refusal = absl::StrCat("writes in place into '", target.name,
+                                 "', a tensor known at conversion time, but could not be "
+                                 "evaluated at conversion time (",
+                                 why,
+                                 "); ts2coreml converts in-place writes into such tensors "
+                                 "only when what they write is known at conversion time too");
+          break;
+        }
+      }
+      if (const ValueId u = UninitializedInput(g, n); refusal.empty() && u != kNoValue) {
+        refusal = absl::StrCat("reads '", g.value(u).name,
+                               "', uninitialized memory (aten::empty, new_empty, empty_like) not "
+                               "fully written before; write all of it first (fill_, zero_, copy_)");
+      }
+      if (!refusal.empty()) {
+        na.decision = NodeDecision::kError;
+        na.reason = absl::StrCat(Where(n), ": ", refusal);
+        a.problems.push_back(
+            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
+        poison(n);
+        continue;
+      }
+    }
+
+    // 3. Dispatch to a lowering, even when blocked: every unsupported op is reported at once.
     absl::StatusOr<const registry::Lowering*> found = registry.Find(n.kind, n.overload);
     if (!found.ok()) {
       const bool missing = absl::IsNotFound(found.status());
+      if (missing && blocked && !reads_input && host != nullptr && host->CanEvaluate(n)) {
+        // Reads no input data: it is evaluated on the host once its inputs are known.
+        na.decision = NodeDecision::kSkipped;
+        na.reason = SkipReason(g);
+        poison(n);
+        continue;
+      }
       na.decision = missing ? NodeDecision::kUnsupported : NodeDecision::kError;
       na.reason =
           missing ? absl::StrCat("no lowering for ", n.QualifiedKind(), " in the loaded plugins")
                   : std::string(found.status().message());
+      if (missing && !blocked && host != nullptr && host->CanEvaluate(n)) {
+        const std::string why = host_failure.empty() ? FirstRunTimeInput(g, n) : host_failure;
+        if (!why.empty()) {
+          absl::StrAppend(&na.reason,
+                          "; it is evaluated at conversion time only when it reads no "
+                          "run-time data, but ",
+                          why);
+        }
+      }
       a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason,
                             missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin});
       poison(n);
@@ -281,7 +451,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
       continue;
     }
 
-    // 3. Output types from the declared rule or the lowering's infer callback.
+    // 4. Output types from the declared rule or the lowering's infer callback.
     t2c_context ctx;
     ctx.phase = t2c_context::Phase::kInfer;
     ctx.graph = &g;
@@ -357,6 +527,17 @@ Analysis Analyze(Graph& g, const registry::Registry& registry) {
     }
     na.decision = NodeDecision::kLowered;
     na.matched = n.QualifiedKind();
+  }
+  for (GraphOutput& o : g.outputs()) {
+    o.value = newest_of(o.value);
+    const Value& v = g.value(g.Resolve(o.value));
+    if (v.is_const && v.kind == ValueKind::kTensor && !v.tensor) {
+      a.problems.push_back({-1, NodeDecision::kError, "output", "",
+                            absl::StrCat("model output '", o.name, "' is '", v.name,
+                                         "', uninitialized memory (aten::empty, new_empty, "
+                                         "empty_like) not fully written"),
+                            ErrorClass::kConversion});
+    }
   }
   // Outputs must be typed tensors.
   for (const GraphOutput& o : g.outputs()) {

@@ -1,10 +1,11 @@
 /// Analysis: dispatch every node to its lowering and propagate static types through the graph.
 ///
 /// Walks the imported graph once, in order. Core ops and shape arithmetic are folded on the host
-/// (constant_evaluator.h); every other node is matched to a lowering by schema name and overload
+/// (constant_evaluator.h), and so are input-independent ATen ops when a HostEvaluator is given
+/// (host_evaluator.h); every other node is matched to a lowering by schema name and overload
 /// and its output types come from the lowering's declared infer rule or infer callback. Nothing
-/// is run: custom ops have no kernel, and running costs more than converting. Every unsupported
-/// op is collected, so one run reports all of them.
+/// that reads input data is run: custom ops have no kernel, and running costs more than
+/// converting. Every unsupported op is collected, so one run reports all of them.
 #ifndef TS2COREML_CORE_CONVERT_ANALYSIS_H_
 #define TS2COREML_CORE_CONVERT_ANALYSIS_H_
 
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/base/errors.h"
+#include "core/convert/host_evaluator.h"
 #include "core/ir/graph.h"
 #include "registry/registry.h"
 
@@ -59,8 +61,11 @@ struct Analysis {
   bool ok() const { return problems.empty(); }
 };
 
-/// Analyzes `graph` in place (types and folded constants are written into its values).
-Analysis Analyze(Graph& graph, const registry::Registry& registry);
+/// Analyzes `graph` in place (types and folded constants are written into its values). With a
+/// `host` evaluator, nodes that read no run-time data (ReadsOnlyConstants) are evaluated on the
+/// host first and become constants, lowering or no lowering (host_evaluator.h); an in-place write
+/// into such a constant gives the written values new versions that later readers read.
+Analysis Analyze(Graph& graph, const registry::Registry& registry, HostEvaluator* host = nullptr);
 
 /// The first problem as a Status (class kUnsupportedOps when every problem is an unsupported op,
 /// else the class of the first error), with a one-line message listing all unsupported ops.

@@ -334,5 +334,119 @@ TEST(AnalysisTest, UntypedModelOutputIsReported) {
   EXPECT_NE(a.problems[0].message.find("'out'"), std::string::npos) << a.problems[0].message;
 }
 
+/// A constant float tensor value as a host evaluator returns it.
+Value HostTensor(std::shared_ptr<const ConstTensor> t) {
+  Value v;
+  v.kind = ValueKind::kTensor;
+  v.is_const = true;
+  v.typed = true;
+  v.type_class = TypeClass::kFloat;
+  v.shape = t->shape;
+  v.tensor = std::move(t);
+  return v;
+}
+
+/// A host evaluator for two test ops: test::make() gives [1, 1]; test::write_(t) writes [5, 5]
+/// into t in place (Result::written) and returns it.
+class FakeHost : public HostEvaluator {
+ public:
+  bool CanEvaluate(const Node& n) const override {
+    return n.kind == "test::make" || n.kind == "test::write_";
+  }
+  absl::StatusOr<Result> Evaluate(const Graph& g, int index) override {
+    const Node& n = g.nodes().at(static_cast<size_t>(index));
+    evaluated.push_back(n.kind);
+    Result r;
+    if (n.kind == "test::make") {
+      r.outputs.push_back(HostTensor(test::Filled({2}, 1)));
+    } else {
+      r.outputs.push_back(HostTensor(test::Filled({2}, 5)));
+      r.written.emplace_back(g.Resolve(n.inputs.at(0)), HostTensor(test::Filled({2}, 5)));
+    }
+    return r;
+  }
+  void Rename(ValueId value, ValueId version) override { renames.emplace_back(value, version); }
+
+  std::vector<std::string> evaluated;
+  std::vector<std::pair<ValueId, ValueId>> renames;
+};
+
+float FirstElement(const Graph& g, ValueId id) {
+  const Value& v = g.value(g.Resolve(id));
+  EXPECT_TRUE(v.is_const && v.tensor) << v.name;
+  return v.tensor ? static_cast<float>(v.tensor->At(0)) : -1;
+}
+
+TEST(AnalysisTest, HostWritesGiveLaterReadersANewVersion) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2});
+  const ValueId m = g.AddNode("test::make", "", {}, 1).outputs[0];
+  const ValueId one = g.AddConstInt(1);
+  const ValueId y0 = g.AddNode("aten::add", "Tensor", {x, m, one}, 1).outputs[0];
+  const int before_index = static_cast<int>(g.nodes().size()) - 1;
+  g.AddNode("test::write_", "", {m}, 1).mutated_inputs = {0};
+  const ValueId y1 = g.AddNode("aten::add", "Tensor", {x, m, one}, 1).outputs[0];
+  const int after_index = static_cast<int>(g.nodes().size()) - 1;
+  g.AddOutput("y0", y0);
+  g.AddOutput("y1", y1);
+  g.AddOutput("m", m);
+
+  FakeHost host;
+  Analysis a = Analyze(g, reg, &host);
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  EXPECT_EQ(host.evaluated, (std::vector<std::string>{"test::make", "test::write_"}));
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kFolded);
+  EXPECT_EQ(a.nodes[2].decision, NodeDecision::kFolded);
+  const ValueId read_before = g.nodes()[static_cast<size_t>(before_index)].inputs[1];
+  const ValueId read_after = g.nodes()[static_cast<size_t>(after_index)].inputs[1];
+  EXPECT_EQ(read_before, m);
+  EXPECT_EQ(FirstElement(g, read_before), 1) << "the reader before the write keeps the old value";
+  ASSERT_NE(read_after, m);
+  EXPECT_EQ(FirstElement(g, read_after), 5) << "the reader after the write sees the new value";
+  EXPECT_EQ(g.value(read_after).producer, 2) << "the version comes from the writing node";
+  EXPECT_EQ(host.renames, (std::vector<std::pair<ValueId, ValueId>>{{m, read_after}}));
+  EXPECT_EQ(g.outputs()[2].value, read_after) << "a model output reads the newest version";
+}
+
+TEST(AnalysisTest, RunTimeWriteIntoHostConstantIsRefused) {
+  // No host evaluator takes the write: a lowered write would leave readers of the constant
+  // with stale contents, so analysis refuses it.
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2});
+  const ValueId m = g.AddConstTensor("m", test::Filled({2}, 1));
+  Node& relu = g.AddNode("aten::relu_", "", {m}, 1);
+  relu.mutated_inputs = {0};
+  const ValueId y = g.AddNode("aten::add", "Tensor", {x, m, g.AddConstInt(1)}, 1).outputs[0];
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, reg);
+  ASSERT_EQ(a.nodes[0].decision, NodeDecision::kError) << Problems(a);
+  EXPECT_NE(a.nodes[0].reason.find("writes in place into 'm'"), std::string::npos)
+      << a.nodes[0].reason;
+}
+
+TEST(AnalysisTest, ReadsOnlyConstantsLooksPastShapeOnlyInputs) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId size = g.AddConstInts({4});
+  const ValueId none = g.AddConstNone();
+  const Node zeros = g.AddNode("aten::new_zeros", "", {x, size, none, none, none, none}, 1);
+  EXPECT_EQ(ShapeOnlyInputs(zeros), std::vector<int>{0});
+  EXPECT_TRUE(ReadsOnlyConstants(g, zeros)) << "new_zeros reads x's dtype only";
+  const ValueId one = g.AddConstInt(1);
+  const Node add = g.AddNode("aten::add", "Tensor", {x, one, one}, 1);
+  EXPECT_TRUE(ShapeOnlyInputs(add).empty());
+  EXPECT_FALSE(ReadsOnlyConstants(g, add)) << "add reads x's data";
+  const ValueId w = g.AddConstTensor("w", test::Filled({2}, 1));
+  EXPECT_TRUE(ReadsOnlyConstants(g, g.AddNode("aten::neg", "", {w}, 1)));
+  Value list;
+  list.kind = ValueKind::kTensorList;
+  list.elements = {w, x};
+  const ValueId l = g.AddValue(list);
+  EXPECT_FALSE(ReadsOnlyConstants(g, g.AddNode("aten::cat", "", {l}, 1)))
+      << "a list holding a run-time tensor";
+}
+
 }  // namespace
 }  // namespace ts2coreml::core

@@ -88,6 +88,28 @@ void SetBool(Value& v, bool x) {
   v.b = x;
 }
 
+/// c10::ScalarType codes, as TorchScript passes dtypes.
+int64_t ScalarTypeCode(ConstTensor::Storage s) {
+  switch (s) {
+    case ConstTensor::Storage::kFloat32:
+      return 6;
+    case ConstTensor::Storage::kFloat16:
+      return 5;
+    case ConstTensor::Storage::kFloat64:
+      return 7;
+    case ConstTensor::Storage::kInt64:
+      return 4;
+    case ConstTensor::Storage::kInt32:
+      return 3;
+    case ConstTensor::Storage::kBool:
+      return 11;
+  }
+  return 6;
+}
+int64_t ScalarTypeCode(TypeClass c) {
+  return c == TypeClass::kBool ? 11 : c == TypeClass::kInt ? 4 : 6;
+}
+
 /// A 0-d constant tensor holding a number (prim::NumToTensor).
 void SetScalarTensor(Value& v, const Value& number) {
   auto t = std::make_shared<ConstTensor>();
@@ -402,9 +424,20 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
     }
     return EvalResult::kFolded;
   }
-  if (k == "prim::device" || k == "prim::dtype") {
+  if (k == "prim::device") {
     Value& out = g.value(n.outputs[0]);
     out.is_const = true;
+    return EvalResult::kFolded;
+  }
+  if (k == "prim::dtype") {
+    // TorchScript passes dtypes as c10::ScalarType codes: a constant's own, else the nominal
+    // dtype of the tensor's class (run-time float tensors are float32 here).
+    const Value& t = g.value(g.Resolve(n.inputs.at(0)));
+    if (!t.typed && !t.tensor) {
+      return NotStatic(n, absl::StrCat("'", t.name, "' has no known type"));
+    }
+    SetInt(g.value(n.outputs[0]),
+           t.tensor ? ScalarTypeCode(t.tensor->storage) : ScalarTypeCode(t.type_class));
     return EvalResult::kFolded;
   }
   if (k == "prim::min" || k == "prim::max") {

@@ -49,6 +49,22 @@ bool CmpOp(const std::string& kind, int64_t a, int64_t b) {
   return v.b;
 }
 
+TEST(ConstantEvaluatorTest, DtypeIsTheScalarTypeCode) {
+  // Scripted models pass a tensor's dtype on (x.new_zeros(..., dtype=x.dtype), aten::tensor).
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId w = g.AddConstTensor("w", MakeFloatTensor({2}, {1, 2}));
+  EXPECT_EQ(g.value(Eval(g, "prim::dtype", "", {x}, ValueKind::kInt, EvalResult::kFolded)).i, 6)
+      << "float32";
+  EXPECT_EQ(g.value(Eval(g, "prim::dtype", "", {w}, ValueKind::kInt, EvalResult::kFolded)).i, 6);
+  const ValueId n = g.AddInput("n", TypeClass::kInt, {2});
+  EXPECT_EQ(g.value(Eval(g, "prim::dtype", "", {n}, ValueKind::kInt, EvalResult::kFolded)).i, 4)
+      << "int64";
+  const ValueId b = g.AddInput("b", TypeClass::kBool, {2});
+  EXPECT_EQ(g.value(Eval(g, "prim::dtype", "", {b}, ValueKind::kInt, EvalResult::kFolded)).i, 11)
+      << "bool";
+}
+
 TEST(ConstantEvaluatorTest, CoreOpsAreRecognized) {
   Graph g;
   EXPECT_TRUE(IsCoreOp(g.AddNode("prim::ListConstruct", "", {}, 1)));

@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "core/base/errors.h"
 #include "core/base/json.h"
+#include "core/torch/aten_evaluator.h"
 #include "core/torch/canonicalize.h"
 #include "core/torch/graph_importer.h"
 #include "core/torch/torchscript_loader.h"
@@ -168,7 +169,9 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
 
   // analyze: dispatch + type inference
   PreparedModel prepared{*std::move(graph), {}};
-  prepared.analysis = Analyze(prepared.graph, registry);
+  // Input-independent ops (swin_t's attention mask) are evaluated with ATen on the host.
+  AtenEvaluator host;
+  prepared.analysis = Analyze(prepared.graph, registry, &host);
   for (const NodeAnalysis& na : prepared.analysis.nodes) {
     ++report->decisions[std::string(NodeDecisionName(na.decision))];
     for (const std::string& w : na.warnings) report->warnings.push_back(w);

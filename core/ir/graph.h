@@ -113,6 +113,9 @@ struct Node {
   std::vector<ValueId> outputs;
   std::string source;  ///< "file.py:12" of the Python code that made it, when known
   std::string scope;   ///< module path as named_modules() prints it ("features.3.block"), if known
+  /// Inputs the op writes in place (schema `Tensor(a!)`, as in aten::fill_ or aten::copy_), set by
+  /// the importer from the op's schema.
+  std::vector<int> mutated_inputs;
 
   /// "aten::add.Tensor" or "aten::add".
   std::string QualifiedKind() const;

@@ -3,6 +3,7 @@
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "torch/csrc/jit/ir/alias_analysis.h"
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
 #include "torch/csrc/jit/passes/dead_code_elimination.h"
@@ -47,27 +48,40 @@ bool IsConvolution(torch::jit::Node* n) {
 
 }  // namespace
 
-bool RemovePassthroughOps(torch::jit::Graph& graph, const std::set<std::string>& ops) {
-  bool changed = false;
-  for (auto it = graph.nodes().begin(); it != graph.nodes().end();) {
-    torch::jit::Node* n = *it;
-    ++it;
+bool RemovePassthroughOps(const std::shared_ptr<torch::jit::Graph>& graph,
+                          const std::set<std::string>& ops) {
+  std::vector<torch::jit::Node*> removable;
+  std::unique_ptr<torch::jit::AliasDb> aliases;  // built on the first candidate
+  for (torch::jit::Node* n : graph->nodes()) {
     std::string kind = n->kind().toQualString();
     bool match = ops.count(kind) != 0;
     const bool dunder = kind.size() > 2 && kind.compare(kind.size() - 2, 2, "__") == 0;
-    if (!match && !dunder && !kind.empty() && kind.back() == '_') {
-      match = ops.count(kind.substr(0, kind.size() - 1)) != 0;
-    }
+    const bool in_place = !match && !dunder && !kind.empty() && kind.back() == '_';
+    if (in_place) match = ops.count(kind.substr(0, kind.size() - 1)) != 0;
     if (!match || n->outputs().size() != 1 || n->inputs().empty()) continue;
     if (!n->input(0)->type()->isSubtypeOf(*c10::TensorType::get()) ||
         !n->output()->type()->isSubtypeOf(*c10::TensorType::get())) {
       continue;
     }
+    // Removing y = x.clone() (or contiguous, detach) makes y an alias of x, which is wrong once
+    // either is written in place after it (y[0] = 0 must leave x alone): such nodes stay.
+    if (!in_place) {
+      if (!aliases) aliases = std::make_unique<torch::jit::AliasDb>(graph);
+      const torch::jit::ValueSet both = {n->input(0), n->output()};
+      bool written = false;
+      for (torch::jit::Node* later = n->next(); later != graph->return_node() && !written;
+           later = later->next()) {
+        written = aliases->writesToAlias(later, both);
+      }
+      if (written) continue;
+    }
+    removable.push_back(n);
+  }
+  for (torch::jit::Node* n : removable) {
     n->output()->replaceAllUsesWith(n->input(0));
     n->destroy();
-    changed = true;
   }
-  return changed;
+  return !removable.empty();
 }
 
 absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph) {
@@ -142,7 +156,7 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
        }},
       {"remove-passthrough-ops",
        [passthrough](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
-         return RemovePassthroughOps(*g, passthrough);
+         return RemovePassthroughOps(g, passthrough);
        }},
       {"fold-constant-scalars",
        [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {

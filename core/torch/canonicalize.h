@@ -57,8 +57,10 @@ absl::StatusOr<CanonicalModel> Canonicalize(torch::jit::Module module,
                                             const CanonicalizeOptions& options);
 
 /// Removes nodes whose kind (or in-place variant's functional kind) is a passthrough op,
-/// rewiring their users to input 0.
-bool RemovePassthroughOps(torch::jit::Graph& graph, const std::set<std::string>& ops);
+/// rewiring their users to input 0, except a functional one whose input or output is written in
+/// place after it (LibTorch's alias analysis): `y = x.clone(); y[0] = 0` keeps its clone.
+bool RemovePassthroughOps(const std::shared_ptr<torch::jit::Graph>& graph,
+                          const std::set<std::string>& ops);
 
 /// Folds batch_norm into the convolution feeding it, computing in FP32 whatever the model's
 /// dtype. Only when the conv output has no other user, all parameters are constants, the conv is

@@ -4,6 +4,7 @@
 
 #include <torch/script.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "gmock/gmock.h"
@@ -131,6 +132,28 @@ TEST(CanonicalizeTest, PassthroughOpsAreRemovedOnlyWhenDeclared) {
   ASSERT_TRUE(without.ok());
   EXPECT_THAT(Kinds(*without->graph),
               ElementsAre("aten::_convolution", "aten::dropout", "aten::relu"));
+}
+
+TEST(CanonicalizeTest, CloneWrittenInPlaceIsKept) {
+  // y's clone must stay: without it, y[0] = 0 would write into x, which z reads.
+  torch::jit::Module m("M");
+  m.define(R"(
+def forward(self, x):
+    y = x.clone()
+    y[0] = 0.0
+    z = x.clone()
+    return y + z + x
+)");
+  m.eval();
+  CanonicalizeOptions clone_is_passthrough;
+  clone_is_passthrough.passthrough_ops = {"aten::clone"};
+  absl::StatusOr<CanonicalModel> c = Canonicalize(m, clone_is_passthrough);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::vector<std::string> kinds = Kinds(*c->graph);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "aten::clone"), 1)
+      << "the written clone stays, the other goes";
+  const at::Tensor x = torch::randn({3, 2});
+  EXPECT_TRUE(torch::equal(RunGraph(*c, x), m.forward({x}).toTensor()));
 }
 
 TEST(CanonicalizeTest, PipelineIsAnExplicitOrderedList) {

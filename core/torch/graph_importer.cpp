@@ -102,42 +102,6 @@ ValueKind KindOfType(const c10::TypePtr& type) {
   }
 }
 
-absl::StatusOr<std::shared_ptr<const ConstTensor>> ImportTensor(const at::Tensor& tensor,
-                                                                const std::string& name) {
-  auto t = std::make_shared<ConstTensor>();
-  switch (tensor.scalar_type()) {
-    case at::kFloat:
-      t->storage = ConstTensor::Storage::kFloat32;
-      break;
-    case at::kHalf:
-      t->storage = ConstTensor::Storage::kFloat16;
-      break;
-    case at::kDouble:
-      t->storage = ConstTensor::Storage::kFloat64;
-      break;
-    case at::kLong:
-      t->storage = ConstTensor::Storage::kInt64;
-      break;
-    case at::kInt:
-      t->storage = ConstTensor::Storage::kInt32;
-      break;
-    case at::kBool:
-      t->storage = ConstTensor::Storage::kBool;
-      break;
-    default:
-      return Error(ErrorClass::kModel,
-                   absl::StrCat("constant '", name, "' has dtype ",
-                                c10::toString(tensor.scalar_type()),
-                                ", which ts2coreml does not convert"));
-  }
-  // Keep LibTorch's storage alive and point at it; contiguous() copies only when needed.
-  auto owned = std::make_shared<at::Tensor>(tensor.contiguous());
-  t->shape = owned->sizes().vec();
-  t->data = owned->data_ptr();
-  t->owner = owned;
-  return std::shared_ptr<const ConstTensor>(std::move(t));
-}
-
 class Importer {
  public:
   Importer(const CanonicalModel& model, Graph& graph) : model_(model), graph_(graph) {}
@@ -155,10 +119,10 @@ class Importer {
       const std::string& name = model_.input_names.at(i - 1);
       torch::jit::Value* v = ts_inputs[i];
       if (v->type()->kind() != c10::TypeKind::TensorType) {
-        return Error(ErrorClass::kInputSpec,
-                     absl::StrCat("forward() argument '", name, "' has type ",
-                                  v->type()->repr_str(),
-                                  "; only tensor inputs can become Core ML inputs"));
+        return Error(
+            ErrorClass::kInputSpec,
+            absl::StrCat("forward() argument '", name, "' has type ", v->type()->repr_str(),
+                         "; only tensor inputs can become Core ML inputs"));
       }
       auto it = by_name.find(name);
       if (it == by_name.end()) {
@@ -200,8 +164,9 @@ class Importer {
       }
       if (kind == "prim::GetAttr" || kind == "prim::CallMethod" || kind == "prim::CallFunction") {
         return Error(ErrorClass::kModel,
-                     absl::StrCat(Where(n), " remained after freezing; the module could not be "
-                                            "fully frozen (mutable attributes or interfaces?)"));
+                     absl::StrCat(Where(n),
+                                  " remained after freezing; the module could not be "
+                                  "fully frozen (mutable attributes or interfaces?)"));
       }
       if (kind == "prim::Constant") {
         absl::Status s = ImportConstant(n);
@@ -218,9 +183,17 @@ class Importer {
         inputs.push_back(it->second);
       }
       std::string overload;
-      if (const c10::FunctionSchema* schema = n->maybeSchema()) overload = schema->overload_name();
-      Node& node = graph_.AddNode(kind, overload, std::move(inputs),
-                                  static_cast<int>(n->outputs().size()));
+      std::vector<int> mutated;
+      if (const c10::FunctionSchema* schema = n->maybeSchema()) {
+        overload = schema->overload_name();
+        for (size_t i = 0; i < schema->arguments().size(); ++i) {
+          const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
+          if (alias != nullptr && alias->isWrite()) mutated.push_back(static_cast<int>(i));
+        }
+      }
+      Node& node =
+          graph_.AddNode(kind, overload, std::move(inputs), static_cast<int>(n->outputs().size()));
+      node.mutated_inputs = std::move(mutated);
       node.source = SourceOf(n);
       node.scope = ScopeOf(n);
       for (size_t k = 0; k < n->outputs().size(); ++k) {
@@ -277,9 +250,9 @@ class Importer {
       return absl::OkStatus();
     }
     if (v->type()->kind() != c10::TypeKind::TensorType) {
-      return Error(ErrorClass::kModel, absl::StrCat("the model returns a value of type ",
-                                                    v->type()->repr_str(),
-                                                    "; only tensors can be Core ML outputs"));
+      return Error(ErrorClass::kModel,
+                   absl::StrCat("the model returns a value of type ", v->type()->repr_str(),
+                                "; only tensors can be Core ML outputs"));
     }
     auto it = values_.find(v);
     if (it == values_.end()) {
@@ -339,8 +312,67 @@ class Importer {
 
 }  // namespace
 
-absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
-                                  const std::vector<InputSpec>& inputs,
+absl::StatusOr<std::shared_ptr<const ConstTensor>> ImportTensor(const at::Tensor& tensor,
+                                                                const std::string& name) {
+  auto t = std::make_shared<ConstTensor>();
+  switch (tensor.scalar_type()) {
+    case at::kFloat:
+      t->storage = ConstTensor::Storage::kFloat32;
+      break;
+    case at::kHalf:
+      t->storage = ConstTensor::Storage::kFloat16;
+      break;
+    case at::kDouble:
+      t->storage = ConstTensor::Storage::kFloat64;
+      break;
+    case at::kLong:
+      t->storage = ConstTensor::Storage::kInt64;
+      break;
+    case at::kInt:
+      t->storage = ConstTensor::Storage::kInt32;
+      break;
+    case at::kBool:
+      t->storage = ConstTensor::Storage::kBool;
+      break;
+    default:
+      return Error(ErrorClass::kModel, absl::StrCat("constant '", name, "' has dtype ",
+                                                    c10::toString(tensor.scalar_type()),
+                                                    ", which ts2coreml does not convert"));
+  }
+  // Keep LibTorch's storage alive and point at it; contiguous() copies only when needed.
+  auto owned = std::make_shared<at::Tensor>(tensor.contiguous());
+  t->shape = owned->sizes().vec();
+  t->data = owned->data_ptr();
+  t->owner = owned;
+  return std::shared_ptr<const ConstTensor>(std::move(t));
+}
+
+at::Tensor BorrowTensor(const ConstTensor& t) {
+  at::ScalarType type = at::kFloat;
+  switch (t.storage) {
+    case ConstTensor::Storage::kFloat32:
+      type = at::kFloat;
+      break;
+    case ConstTensor::Storage::kFloat16:
+      type = at::kHalf;
+      break;
+    case ConstTensor::Storage::kFloat64:
+      type = at::kDouble;
+      break;
+    case ConstTensor::Storage::kInt64:
+      type = at::kLong;
+      break;
+    case ConstTensor::Storage::kInt32:
+      type = at::kInt;
+      break;
+    case ConstTensor::Storage::kBool:
+      type = at::kBool;
+      break;
+  }
+  return at::from_blob(const_cast<void*>(t.data), t.shape, at::TensorOptions().dtype(type));
+}
+
+absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model, const std::vector<InputSpec>& inputs,
                                   const std::vector<std::string>& output_names,
                                   bool allow_unshaped_inputs) {
   Graph graph;
@@ -352,8 +384,8 @@ absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
     if (!s.ok()) return s;
   } catch (const std::exception& e) {
     std::string msg = e.what();
-    return Error(ErrorClass::kModel, absl::StrCat("cannot import the graph: ",
-                                                  msg.substr(0, msg.find('\n'))));
+    return Error(ErrorClass::kModel,
+                 absl::StrCat("cannot import the graph: ", msg.substr(0, msg.find('\n'))));
   }
   return graph;
 }

@@ -9,18 +9,27 @@
 #include <string>
 #include <vector>
 
+#include "ATen/ATen.h"
 #include "absl/status/statusor.h"
 #include "core/ir/graph.h"
 #include "core/torch/canonicalize.h"
 
 namespace ts2coreml::core {
 
+/// A ConstTensor sharing `tensor`'s storage (a contiguous copy when it is not contiguous), kept
+/// alive by the ConstTensor. Fails (kModel, naming `name`) for dtypes a ConstTensor cannot hold.
+absl::StatusOr<std::shared_ptr<const ConstTensor>> ImportTensor(const at::Tensor& tensor,
+                                                                const std::string& name);
+
+/// An ATen tensor over `t`'s data without a copy; the caller keeps `t` alive and never writes
+/// into it.
+at::Tensor BorrowTensor(const ConstTensor& t);
+
 /// Imports `model`. Errors name the argument, node or constant at fault: kInputSpec for inputs
 /// and output names that do not fit the model, kModel for constructs the converter cannot take.
 /// With `allow_unshaped_inputs`, a forward() argument without an --input spec becomes an untyped
 /// input (coverage without shapes) instead of an error.
-absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model,
-                                  const std::vector<InputSpec>& inputs,
+absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model, const std::vector<InputSpec>& inputs,
                                   const std::vector<std::string>& output_names,
                                   bool allow_unshaped_inputs = false);
 

@@ -122,14 +122,10 @@ TEST(CoverageListTest, ConfiguredListMatchesTheScript) {
 
 /// Models that do not convert yet, with the ops the CLI must name when refusing them (exit code
 /// 3). Each entry is a known gap, asserted precisely so that closing it fails this test until the
-/// entry is removed.
-/// swin_t: its shifted-window attention mask is built in place (aten::new_zeros, then
-/// aten::fill_ on slices) from shapes only; folding that input-independent subgraph needs the
-/// shapes of intermediate values, which only analysis knows (see docs/coverage.md).
+/// entry is removed. None at present: swin_t, the last one, converts since analysis folds its
+/// shifted-window attention mask (aten::new_zeros, then aten::fill_ on slices) on the host.
 const std::map<std::string, std::vector<std::string>>& KnownUnsupported() {
-  static const auto* known = new std::map<std::string, std::vector<std::string>>{
-      {"swin_t", {"aten::new_zeros", "aten::fill_.Tensor"}},
-  };
+  static const auto* known = new std::map<std::string, std::vector<std::string>>{};
   return *known;
 }
 

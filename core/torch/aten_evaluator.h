@@ -1,0 +1,46 @@
+/// The HostEvaluator on LibTorch: input-independent ATen ops run with ATen's own CPU kernels.
+///
+/// Tensors it makes stay alive with their aliasing (views share storage), so in-place writes
+/// through views behave as in PyTorch (core/convert/host_evaluator.h). It never writes into the
+/// model's constants: those are read without a copy, and a write into one is refused. Memory from
+/// aten::empty / new_empty / empty_like is tracked as uninitialized until one write covers all of
+/// it (fill_, zero_, copy_); reading it before that is refused. Ops tagged nondeterministic_seeded
+/// (rand, dropout, bernoulli, ...) and ops outside aten:: (custom ops have no kernel here) are
+/// never evaluated.
+///
+///   AtenEvaluator host;
+///   Analysis a = Analyze(graph, registry, &host);
+#ifndef TS2COREML_CORE_TORCH_ATEN_EVALUATOR_H_
+#define TS2COREML_CORE_TORCH_ATEN_EVALUATOR_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "core/convert/host_evaluator.h"
+
+namespace ts2coreml::core {
+
+class AtenEvaluator : public HostEvaluator {
+ public:
+  struct Options {
+    /// Results with more elements are not folded (kUnimplemented): the node is lowered instead.
+    int64_t max_elements = int64_t{1} << 24;
+  };
+
+  AtenEvaluator();
+  explicit AtenEvaluator(Options options);
+  ~AtenEvaluator() override;
+
+  bool CanEvaluate(const Node& node) const override;
+  absl::StatusOr<Result> Evaluate(const Graph& graph, int index) override;
+  void Rename(ValueId value, ValueId version) override;
+
+ private:
+  struct State;
+  Options options_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_TORCH_ATEN_EVALUATOR_H_

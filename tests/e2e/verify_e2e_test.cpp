@@ -4,6 +4,7 @@
 //
 // To verify another model, add its name to VerifiedModels() (make_models.py must make it; the
 // input shape comes from the model's .json facts).
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -37,9 +38,10 @@ struct VerifiedModel {
   double fp16_min_cosine = 0.999;
   /// Largest fp16 error relative to the output's range; negative keeps verify's default.
   double fp16_max_rel = -1;
-  /// False where the fp16 package misses even the 0.995 floor: a known gap, listed with its
-  /// measured figure in docs/verify.md, not a tolerance.
-  bool fp16 = true;
+  /// Extra `convert` flags of the fp16 conversion: the `--keep-fp32` rules a user would pass
+  /// where plain FP16 loses too much and `--localize` blames no single op (docs/verify.md lists
+  /// each with its measured figures). The package must still run mostly in fp16.
+  std::vector<std::string> fp16_convert_args = {};
 };
 
 void PrintTo(const VerifiedModel& m, std::ostream* os) { *os << m.name; }
@@ -70,9 +72,13 @@ std::vector<VerifiedModel> VerifiedModels() {
           {"mnasnet1_0"},
           {"alexnet"},
           {"vgg11"},
-          // FP16 itself: cosine 0.9914 (worst of seeds 0-2), below the 0.995 floor, though
-          // --localize blames no single op; fp32 only (docs/verify.md, "Known gap").
-          {"fcn_resnet50", 0.999, -1, /*fp16=*/false},
+          // Plain FP16 loses too much in the early backbone (cosine 0.9914, no op blamed: see
+          // Fcn16LocalizeTest); the stem and layer1 stay fp32 (docs/verify.md).
+          {"fcn_resnet50",
+           0.999,
+           -1,
+           {"--keep-fp32", "backbone.conv1", "--keep-fp32", "backbone.relu", "--keep-fp32",
+            "backbone.maxpool", "--keep-fp32", "backbone.layer1"}},
           {"deeplabv3_mobilenet_v3_large"},
           {"lraspp_mobilenet_v3_large"},
           {"transformer_encoder"},
@@ -115,16 +121,22 @@ class Packages {
     static Packages* p = new Packages;
     return *p;
   }
-  /// The package of `model` in `precision`; converts it on first use. Empty on failure.
-  fs::path Of(const std::string& model, const std::string& precision, std::string* log) {
+  /// The package of `model` in `precision`, converted with the extra `convert` flags `extra`;
+  /// converts it on first use. Empty on failure.
+  fs::path Of(const std::string& model, const std::string& precision, std::string* log,
+              const std::vector<std::string>& extra = {}) {
     std::lock_guard<std::mutex> lock(mu_);
-    const std::string key = model + "." + precision;
+    const std::string key = absl::StrCat(model, ".", precision, " ", absl::StrJoin(extra, " "));
     auto it = done_.find(key);
     if (it != done_.end()) return it->second;
-    const fs::path out = dir_ / (key + ".mlpackage");
-    CliResult r = RunProgram(TS2COREML_CLI,
-                             {"convert", ModelPath(model).string(), "-o", out.string(), "--input",
-                              InputSpec(model), "--precision", precision, "--quiet"});
+    // Flags may hold regexes: the directory is numbered, not named after them.
+    const fs::path out =
+        dir_ / absl::StrCat(model, ".", precision,
+                            extra.empty() ? "" : absl::StrCat(".", done_.size()), ".mlpackage");
+    std::vector<std::string> args = {"convert", ModelPath(model).string(), "-o", out.string()};
+    args.insert(args.end(), {"--input", InputSpec(model), "--precision", precision, "--quiet"});
+    args.insert(args.end(), extra.begin(), extra.end());
+    CliResult r = RunProgram(TS2COREML_CLI, args);
     *log = r.output;
     if (r.exit_code != 0) return {};
     done_[key] = out;
@@ -168,9 +180,31 @@ class VerifyModelTest : public ::testing::TestWithParam<std::tuple<VerifiedModel
 
 TEST_P(VerifyModelTest, PackageMatchesLibTorch) {
   const auto& [model, precision] = GetParam();
+  const std::vector<std::string> convert_args =
+      precision == "fp16" ? model.fp16_convert_args : std::vector<std::string>{};
   std::string log;
-  const fs::path pkg = Packages::Get().Of(model.name, precision, &log);
+  const fs::path pkg = Packages::Get().Of(model.name, precision, &log, convert_args);
   ASSERT_FALSE(pkg.empty()) << log;
+  if (!convert_args.empty()) {
+    // Rules that keep part of the model fp32 must leave most of its work in fp16: the share of
+    // estimated FLOPs `ts2coreml coverage` plans in fp16 with the same flags.
+    std::vector<std::string> args = {"coverage",    ModelPath(model.name).string(),
+                                     "--input",     InputSpec(model.name),
+                                     "--precision", precision,
+                                     "--json"};
+    args.insert(args.end(), convert_args.begin(), convert_args.end());
+    CliResult cov = RunProgram(TS2COREML_CLI, args);
+    ASSERT_EQ(cov.exit_code, 0) << cov.output;
+    const size_t begin = cov.output.find('{');
+    const size_t end = cov.output.rfind('}');
+    ASSERT_TRUE(begin != std::string::npos && end != std::string::npos) << cov.output;
+    absl::StatusOr<json::Value> j = json::Parse(cov.output.substr(begin, end - begin + 1));
+    ASSERT_TRUE(j.ok()) << j.status() << cov.output;
+    const json::Value* summary = j->Find("summary");
+    ASSERT_NE(summary, nullptr) << cov.output;
+    EXPECT_GE(Number(*summary, "fp16_flop_share"), 0.9) << absl::StrJoin(convert_args, " ");
+    EXPECT_LT(Number(*summary, "fp16_flop_share"), 1) << "the flags keep nothing fp32";
+  }
   const double min_cosine = precision == "fp16" ? model.fp16_min_cosine : 0.99999;
   std::vector<std::string> flags = {"--runs", "2", "--min-cosine", absl::StrCat(min_cosine)};
   if (precision == "fp16" && model.fp16_max_rel > 0) {
@@ -194,7 +228,7 @@ std::vector<std::tuple<VerifiedModel, std::string>> VerifiedCases() {
   std::vector<std::tuple<VerifiedModel, std::string>> cases;
   for (const VerifiedModel& m : VerifiedModels()) {
     cases.emplace_back(m, "fp32");
-    if (m.fp16) cases.emplace_back(m, "fp16");
+    cases.emplace_back(m, "fp16");
   }
   return cases;
 }
@@ -364,6 +398,46 @@ TEST_P(LocalizeIntactTest, InPlaceResidualBlamesNoOp) {
 
 INSTANTIATE_TEST_SUITE_P(Precisions, LocalizeIntactTest, ::testing::Values("fp32", "fp16"),
                          [](const auto& info) { return info.param; });
+
+/// The evidence behind fcn_resnet50's --keep-fp32 rules in VerifiedModels(): its plain fp16
+/// package loses accuracy through FP16 itself, not through a wrong lowering. Localization (forced
+/// by an unreachable cosine, so the test does not depend on how far below 0.999 plain fp16 falls)
+/// compares every lowered op and finds none whose error jumps: the error grows over many convs.
+TEST(Fcn16LocalizeTest, PlainFp16BlamesNoSingleOp) {
+  std::string log;
+  const fs::path pkg = Packages::Get().Of("fcn_resnet50", "fp16", &log);
+  ASSERT_FALSE(pkg.empty()) << log;
+  absl::StatusOr<mil::Package> p = mil::ReadPackage(pkg);
+  ASSERT_TRUE(p.ok()) << p.status();
+  absl::StatusOr<const milspec::Block*> block = mil::MainBlock(*p);
+  ASSERT_TRUE(block.ok()) << block.status();
+  int lowered = 0;
+  int fp32_ops = 0;
+  for (const milspec::Operation& op : (*block)->operations()) {
+    if (op.type() == "const" || op.type() == "cast") continue;
+    ++lowered;
+    if (op.outputs(0).type().tensortype().datatype() != milspec::FLOAT16) ++fp32_ops;
+  }
+  ASSERT_GT(lowered, 100);
+  ASSERT_EQ(fp32_ops, 0) << "plain fp16: every lowered op computes in fp16";
+  Verified v = Verify("fcn_resnet50", pkg, {"--localize", "--min-cosine", "2"});
+  EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
+  const json::Value* loc = v.report.Find("localize");
+  ASSERT_NE(loc, nullptr) << v.cli.output;
+  ASSERT_TRUE(loc->Find("available") && loc->Find("available")->boolean) << v.cli.output;
+  EXPECT_EQ(Number(*loc, "compared"), lowered) << v.cli.output;
+  EXPECT_EQ(Number(*loc, "floor"), 1e-2);
+  EXPECT_EQ(FirstJumpVar(v), "<no jump>") << v.cli.output.substr(0, 4000);
+  // The error does grow (else there would be nothing to keep in fp32): past the jump floor by
+  // the classifier, without any op multiplying its inputs' error by the jump factor.
+  const json::Value* values = loc->Find("values");
+  ASSERT_NE(values, nullptr);
+  double largest = 0;
+  for (const json::Value& value : values->array) {
+    largest = std::max(largest, Number(value, "error"));
+  }
+  EXPECT_GT(largest, 1e-2) << "plain fp16 now loses little: retire the --keep-fp32 rules";
+}
 
 TEST(VerifyBrokenPackageTest, ChangedConvPaddingFails) {
   std::string log;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -14,12 +15,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// A folder for this test process, removed when it exits.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "npy_test_XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 fs::path TempFile(const std::string& name) {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/npy_test_XXXXXX";
-    return std::string(mkdtemp(tmpl));
-  }();
-  return fs::path(dir) / name;
+  static const ScratchDir dir;
+  return dir.path() / name;
 }
 
 TEST(NpyTest, RoundTripsEachDtype) {

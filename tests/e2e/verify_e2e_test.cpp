@@ -118,8 +118,10 @@ fs::path ModelPath(const std::string& model) {
 class Packages {
  public:
   static Packages& Get() {
-    static Packages* p = new Packages;
-    return *p;
+    // An object, not a leaked pointer: its folder (hundreds of MB of packages) is removed when
+    // the test process exits.
+    static Packages p;
+    return p;
   }
   /// The package of `model` in `precision`, converted with the extra `convert` flags `extra`;
   /// converts it on first use. Empty on failure.

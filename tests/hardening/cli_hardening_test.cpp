@@ -50,8 +50,10 @@ std::string ReadFile(const fs::path& p) {
 // The CLI and its plugins copied into a folder every user can read, so that it can run as nobody
 // whatever the permissions of the build folder's parents (CI clones under /root, say).
 const fs::path& PublicCli() {
+  // Removed when the test process exits (a static object, not a leaked pointer).
+  static const TempDir public_dir;
   static const fs::path* cli = [] {
-    auto* dir = new TempDir();
+    const TempDir* dir = &public_dir;
     fs::permissions(dir->path(), fs::perms(0755));
     const fs::path build = fs::path(TS2COREML_CLI).parent_path().parent_path();
     fs::create_directories(dir->path() / "bin");

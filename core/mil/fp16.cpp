@@ -5,6 +5,7 @@
 #include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <immintrin.h>
 #define TS2COREML_X86 1
 #endif
@@ -189,7 +190,13 @@ __attribute__((target("avx2"))) Fp16Scan ScanAvx2(const float* data, size_t n) {
 }
 
 bool HasF16c() {
-  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  // "avx" also checks that the OS saves the YMM registers; F16C itself is read from CPUID (leaf
+  // 1, ECX bit 29) since clang 14's __builtin_cpu_supports does not know "f16c".
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 &&
+           (ecx & bit_F16C) != 0;
+  }();
   return has;
 }
 

@@ -319,6 +319,21 @@ std::string FirstJumpVar(const Verified& v) {
   return var ? var->string : "<no var>";
 }
 
+/// Checks a forced localization (`--localize --min-cosine 2`, so verify exits 1) that compared
+/// all `lowered` ops and found no op whose error jumps; returns the report's "localize" object,
+/// or null (after a failure) when localization is missing or unavailable.
+const json::Value* ExpectLocalizedWithoutJump(const Verified& v, int lowered) {
+  EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
+  const json::Value* loc = v.report.Find("localize");
+  if (loc == nullptr || !loc->Find("available") || !loc->Find("available")->boolean) {
+    ADD_FAILURE() << "localization missing or unavailable: " << v.cli.output.substr(0, 4000);
+    return nullptr;
+  }
+  EXPECT_EQ(Number(*loc, "compared"), lowered) << v.cli.output.substr(0, 4000);
+  EXPECT_EQ(FirstJumpVar(v), "<no jump>") << v.cli.output.substr(0, 4000);
+  return loc;
+}
+
 /// (model, precision, index of the conv whose weights are corrupted).
 class CorruptedWeightsTest
     : public ::testing::TestWithParam<std::tuple<std::string, std::string, int>> {};
@@ -383,12 +398,8 @@ TEST_P(LocalizeIntactTest, InPlaceResidualBlamesNoOp) {
   }
   ASSERT_EQ(lowered, 23);  // stem conv, relu; 4 x (conv, relu, conv, add, relu); head conv
   Verified v = Verify("inplace_residual", pkg, {"--localize", "--min-cosine", "2"});
-  EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
-  const json::Value* loc = v.report.Find("localize");
-  ASSERT_NE(loc, nullptr) << v.cli.output;
-  ASSERT_TRUE(loc->Find("available") && loc->Find("available")->boolean) << v.cli.output;
-  EXPECT_EQ(Number(*loc, "compared"), lowered) << v.cli.output;
-  EXPECT_EQ(FirstJumpVar(v), "<no jump>") << v.cli.output;
+  const json::Value* loc = ExpectLocalizedWithoutJump(v, lowered);
+  ASSERT_NE(loc, nullptr);
   const double floor = precision == "fp16" ? 1e-2 : 1e-4;
   const json::Value* values = loc->Find("values");
   ASSERT_NE(values, nullptr);
@@ -423,13 +434,9 @@ TEST(Fcn16LocalizeTest, PlainFp16BlamesNoSingleOp) {
   ASSERT_GT(lowered, 100);
   ASSERT_EQ(fp32_ops, 0) << "plain fp16: every lowered op computes in fp16";
   Verified v = Verify("fcn_resnet50", pkg, {"--localize", "--min-cosine", "2"});
-  EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
-  const json::Value* loc = v.report.Find("localize");
-  ASSERT_NE(loc, nullptr) << v.cli.output;
-  ASSERT_TRUE(loc->Find("available") && loc->Find("available")->boolean) << v.cli.output;
-  EXPECT_EQ(Number(*loc, "compared"), lowered) << v.cli.output;
+  const json::Value* loc = ExpectLocalizedWithoutJump(v, lowered);
+  ASSERT_NE(loc, nullptr);
   EXPECT_EQ(Number(*loc, "floor"), 1e-2);
-  EXPECT_EQ(FirstJumpVar(v), "<no jump>") << v.cli.output.substr(0, 4000);
   // The error does grow (else there would be nothing to keep in fp32): past the jump floor by
   // the classifier, without any op multiplying its inputs' error by the jump factor.
   const json::Value* values = loc->Find("values");

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs ts2coreml's build and test dependencies from Debian 12 packages (run as root).
+# Installs ts2coreml's build and test dependencies from Debian 12 packages (run as root), or,
+# given package names as arguments, exactly those (scripts/ci-deps.sh does).
 # Safe to rerun: does nothing when everything is installed.
 set -euo pipefail
 
-PACKAGES=(
+DEFAULT_PACKAGES=(
   cmake ninja-build g++ make
   libtorch-dev libopenblas0-pthread
   libprotobuf-dev protobuf-compiler
@@ -11,6 +12,11 @@ PACKAGES=(
   libabsl-dev libgtest-dev libgmock-dev
   python3-torch python3-torchvision
 )
+if [ "$#" -gt 0 ]; then
+  PACKAGES=("$@")
+else
+  PACKAGES=("${DEFAULT_PACKAGES[@]}")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

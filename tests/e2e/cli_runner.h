@@ -31,6 +31,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+/// The names of the entries directly in `dir`, sorted.
+std::vector<std::string> Entries(const std::filesystem::path& dir);
+
 /// Every file below `root` with its bytes, keyed by relative path.
 std::vector<std::pair<std::string, std::string>> ReadTree(const std::filesystem::path& root);
 

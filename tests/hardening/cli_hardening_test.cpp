@@ -33,15 +33,6 @@ constexpr gid_t kNogroup = 65534;
 
 fs::path Corpus(const std::string& name) { return fs::path(TS2COREML_HARDENING_CORPUS) / name; }
 
-std::vector<std::string> Entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});

@@ -55,15 +55,6 @@ std::vector<TestModel> ListModels(std::string* error) {
   return models;
 }
 
-std::vector<std::string> Entries(const fs::path& dir) {
-  std::vector<std::string> names;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    names.push_back(e.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 // Every file below `root`, relative, sorted.
 std::vector<std::string> Files(const fs::path& root) {
   std::vector<std::string> files;

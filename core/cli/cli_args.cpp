@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/base/errors.h"
+#include "core/base/process_exit.h"
 #include "core/convert/keep_fp32_rules.h"
 #include "core/report/coverage_report.h"
 
@@ -177,6 +178,8 @@ int RunConvert(const std::vector<std::string>& args) {
     return 0;
   }
   registry::Registry reg = LoadPlugins(cmd->common);
+  // main() ends the process right after without teardown: freeing the weights would be wasted.
+  cmd->convert.free_memory_on_return = !TeardownSkipped();
   absl::StatusOr<ConversionReport> report = Convert(cmd->convert, reg);
   if (!report.ok()) return ReportError(report.status());
   if (!cmd->common.quiet) std::cout << FormatSummary(*report);

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/base/process_exit.h"
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
 #include "core/cli/inspect_command.h"
@@ -79,7 +80,8 @@ int Run(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    return ts2coreml::core::Run(args);
+    // Every command has closed its files by now; skip the teardown (core/base/process_exit.h).
+    return ts2coreml::core::ExitWithoutTeardown(ts2coreml::core::Run(args));
   } catch (const std::exception& e) {
     std::cerr << "ts2coreml: internal error: " << e.what() << "\n";
   } catch (...) {

@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "core/base/errors.h"
 #include "core/base/json.h"
+#include "core/base/process_exit.h"
 #include "core/torch/aten_evaluator.h"
 #include "core/torch/canonicalize.h"
 #include "core/torch/graph_importer.h"
@@ -254,6 +255,10 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   }
   report.write = *stats;
   timer.Done("write");
+  if (!options.free_memory_on_return) {
+    KeepUntilExit(*std::move(prepared));
+    KeepUntilExit(*std::move(lowered));
+  }
   return report;
 }
 

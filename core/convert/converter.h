@@ -30,6 +30,10 @@ struct ConvertOptions {
   std::vector<std::string> output_names;
   PrecisionOptions precision;
   bool force = false;
+  /// When false, Convert does not free the model's weights, graph and program when it returns
+  /// but keeps them until the process ends (KeepUntilExit): for a CLI that exits right after and
+  /// skips teardown (core/base/process_exit.h). Library callers keep the default.
+  bool free_memory_on_return = true;
 };
 
 struct PhaseTime {

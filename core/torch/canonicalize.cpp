@@ -1,5 +1,9 @@
 #include "core/torch/canonicalize.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
@@ -24,6 +28,38 @@ c10::optional<at::Tensor> ConstTensorInput(torch::jit::Node* node, size_t i) {
 
 c10::optional<c10::IValue> ConstInput(torch::jit::Node* node, size_t i) {
   return torch::jit::toIValue(node->input(i));
+}
+
+/// A tensor's elements as FP32, in row-major order, converted without ATen kernels for the
+/// floating dtypes a model stores.
+std::vector<float> Floats(const at::Tensor& tensor) {
+  const at::Tensor t = tensor.is_contiguous() ? tensor : tensor.contiguous();
+  const size_t n = static_cast<size_t>(t.numel());
+  switch (t.scalar_type()) {
+    case at::kFloat: {
+      const float* p = t.data_ptr<float>();
+      return std::vector<float>(p, p + n);
+    }
+    case at::kHalf: {
+      const c10::Half* p = t.data_ptr<c10::Half>();
+      return std::vector<float>(p, p + n);
+    }
+    case at::kBFloat16: {
+      const c10::BFloat16* p = t.data_ptr<c10::BFloat16>();
+      return std::vector<float>(p, p + n);
+    }
+    case at::kDouble: {
+      const double* p = t.data_ptr<double>();
+      std::vector<float> out(n);
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(p[i]);
+      return out;
+    }
+    default: {
+      const at::Tensor f = t.to(at::kFloat).contiguous();
+      const float* p = f.data_ptr<float>();
+      return std::vector<float>(p, p + n);
+    }
+  }
 }
 
 /// Destroys each node of `nodes` that is an unused prim::Constant (duplicates allowed).
@@ -110,18 +146,45 @@ absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph) {
     if ((has_gamma && !gamma) || (has_beta && !beta) || (has_bias && !bias)) continue;
 
     try {
-      // All arithmetic in FP32, whatever the model's dtype (half models included).
-      const auto f32 = [](const at::Tensor& t) { return t.to(at::kFloat).contiguous(); };
-      at::Tensor w = f32(*weight);
-      const int64_t out_channels = w.size(0);
-      at::Tensor g = gamma ? f32(*gamma) : at::ones({out_channels});
-      at::Tensor b = beta ? f32(*beta) : at::zeros({out_channels});
-      at::Tensor cb = bias ? f32(*bias) : at::zeros({out_channels});
-      at::Tensor scale = g / at::sqrt(f32(*var) + eps_iv->toDouble());
-      std::vector<int64_t> view_shape(static_cast<size_t>(w.dim()), 1);
-      view_shape[0] = out_channels;
-      at::Tensor new_w = (w * scale.reshape(view_shape)).contiguous();
-      at::Tensor new_b = ((cb - f32(*mean)) * scale + b).contiguous();
+      // Plain loops in FP32 (whatever the model's dtype, half models included) rather than ATen
+      // ops: scaling a few vectors must not fault in LibTorch's kernel code (mul, div, sqrt,
+      // copy: about 4 MB of resident pages, more than a small model's FP16 weights).
+      const int64_t out_channels = weight->dim() > 0 ? weight->size(0) : 0;
+      std::vector<float> g = gamma ? Floats(*gamma) : std::vector<float>(out_channels, 1.0f);
+      std::vector<float> b = beta ? Floats(*beta) : std::vector<float>(out_channels, 0.0f);
+      std::vector<float> cb = bias ? Floats(*bias) : std::vector<float>(out_channels, 0.0f);
+      std::vector<float> m = Floats(*mean);
+      std::vector<float> v = Floats(*var);
+      const size_t n = static_cast<size_t>(out_channels);
+      if (n == 0 || g.size() != n || b.size() != n || cb.size() != n || m.size() != n ||
+          v.size() != n) {
+        continue;  // Not per-output-channel statistics: leave the batch_norm alone.
+      }
+      const float eps = static_cast<float>(eps_iv->toDouble());
+      std::vector<float> scale(n);
+      at::Tensor new_b = at::empty({out_channels}, at::kFloat);
+      float* bp = new_b.data_ptr<float>();
+      for (size_t c = 0; c < n; ++c) {
+        scale[c] = g[c] / std::sqrt(v[c] + eps);
+        bp[c] = (cb[c] - m[c]) * scale[c] + b[c];
+      }
+      // Scale the weights in place when nothing else can see them (an FP32 constant used by this
+      // conv alone, its storage not shared): no second copy of the layer's weights is allocated.
+      const bool sole_owner = weight->scalar_type() == at::kFloat && weight->is_contiguous() &&
+                              conv->input(1)->uses().size() == 1 &&
+                              weight->use_count() <= 2 /* the node's and ours */ &&
+                              weight->storage().use_count() == 1;
+      at::Tensor new_w = *weight;
+      if (!sole_owner) {
+        new_w = at::empty(weight->sizes(), at::kFloat);
+        std::vector<float> w = Floats(*weight);
+        std::copy(w.begin(), w.end(), new_w.data_ptr<float>());
+      }
+      float* wp = new_w.data_ptr<float>();
+      const size_t per_channel = static_cast<size_t>(new_w.numel()) / n;
+      for (size_t c = 0; c < n; ++c) {
+        for (size_t i = 0; i < per_channel; ++i) wp[c * per_channel + i] *= scale[c];
+      }
 
       torch::jit::WithInsertPoint guard(conv);
       torch::jit::Value* wv = graph.insertConstant(new_w);

@@ -109,6 +109,39 @@ TEST(CanonicalizeTest, HandedOverModuleReleasesTheWeightsItFolds) {
   EXPECT_EQ(conv_weight.storage().use_count(), 1);
 }
 
+// When the graph alone owns an FP32 conv weight, the fold scales it where it is (no second copy
+// of the layer is allocated) and the numbers are those of the unfolded module.
+TEST(CanonicalizeTest, SolelyOwnedWeightIsFoldedInPlace) {
+  for (bool bias : {true, false}) {
+    torch::jit::Module m = ConvBnModule(at::kFloat, bias);
+    const at::Tensor x = torch::randn({2, 3, 8, 8});
+    const at::Tensor want = m.forward({x}).toTensor();
+    const void* original = m.attr("w").toTensor().data_ptr();
+    absl::StatusOr<CanonicalModel> c =
+        Canonicalize(std::exchange(m, torch::jit::Module()), DropoutIsPassthrough());
+    ASSERT_TRUE(c.ok()) << c.status();
+    torch::jit::Node* conv = nullptr;
+    for (torch::jit::Node* n : c->graph->nodes()) {
+      if (n->kind().toQualString() == std::string("aten::_convolution")) conv = n;
+    }
+    ASSERT_NE(conv, nullptr);
+    EXPECT_EQ(torch::jit::toIValue(conv->input(1))->toTensor().data_ptr(), original);
+    const at::Tensor got = RunGraph(*c, x);
+    EXPECT_TRUE(torch::allclose(got, want, /*rtol=*/1e-5, /*atol=*/1e-5))
+        << (got - want).abs().max().item<float>();
+  }
+}
+
+// A weight someone else also holds (here: the caller's module) is never written: the fold makes a
+// new tensor and the caller's module computes what it did before.
+TEST(CanonicalizeTest, SharedWeightIsCopiedNotWritten) {
+  torch::jit::Module m = ConvBnModule(at::kFloat, true);
+  const at::Tensor before = m.attr("w").toTensor().clone();
+  absl::StatusOr<CanonicalModel> c = Canonicalize(m, DropoutIsPassthrough());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(torch::equal(m.attr("w").toTensor(), before));
+}
+
 TEST(CanonicalizeTest, BatchNormWhoseConvHasAnotherUserIsNotFolded) {
   torch::jit::Module m("M");
   m.register_parameter("w", torch::randn({4, 3, 1, 1}), false);

@@ -10,24 +10,24 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace ts2coreml::core {
 
 /// One class per kind of failure; the value is the exit code.
 enum class ErrorClass : int {
   kOk = 0,
-  kCheckFailed = 1,      ///< a check found the result wanting (verify out of tolerance)
-  kUsage = 2,            ///< bad command line
-  kUnsupportedOps = 3,   ///< the model needs ops no loaded plugin lowers
-  kModel = 4,            ///< the model file cannot be read or is not supported TorchScript
-  kInputSpec = 5,        ///< --input/--output specs do not fit the model
-  kPlugin = 6,           ///< plugin loading or a plugin's lowering failed
-  kOutput = 7,           ///< the output cannot be written
-  kPackage = 8,          ///< an .mlpackage given as input is malformed
-  kConversion = 9,       ///< the graph cannot be converted as asked (types, precision, target)
-  kInternal = 10,        ///< a bug in ts2coreml
+  kCheckFailed = 1,     ///< a check found the result wanting (verify out of tolerance)
+  kUsage = 2,           ///< bad command line
+  kUnsupportedOps = 3,  ///< the model needs ops no loaded plugin lowers
+  kModel = 4,           ///< the model file cannot be read or is not supported TorchScript
+  kInputSpec = 5,       ///< --input/--output specs do not fit the model
+  kPlugin = 6,          ///< plugin loading or a plugin's lowering failed
+  kOutput = 7,          ///< the output cannot be written
+  kPackage = 8,         ///< an .mlpackage given as input is malformed
+  kConversion = 9,      ///< the graph cannot be converted as asked (types, precision, target)
+  kInternal = 10,       ///< a bug in ts2coreml
 };
 
 /// A status of the given class (absl code chosen to match), carrying the class as payload.

@@ -38,9 +38,9 @@ std::string CoverageUsage() {
 
 absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   auto bad = [&](absl::string_view why) {
-    return Error(ErrorClass::kInputSpec,
-                 absl::StrCat("--input '", text, "': ", why,
-                              "; expected NAME:SHAPE such as x:1x3x224x224"));
+    return Error(
+        ErrorClass::kInputSpec,
+        absl::StrCat("--input '", text, "': ", why, "; expected NAME:SHAPE such as x:1x3x224x224"));
   };
   const size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("no ':' between name and shape");
@@ -138,7 +138,8 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
     } else if (a == "--help" || a == "-h") {
       cmd.command = "help";
     } else if (!a.empty() && a[0] == '-') {
-      return Error(ErrorClass::kUsage, absl::StrCat("unknown option ", a, "; see 'ts2coreml help'"));
+      return Error(ErrorClass::kUsage,
+                   absl::StrCat("unknown option ", a, "; see 'ts2coreml help'"));
     } else {
       positional.push_back(a);
     }

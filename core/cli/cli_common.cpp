@@ -33,9 +33,9 @@ bool ParseCommonFlag(const std::vector<std::string>& args, size_t* i, CommonFlag
 
 registry::Registry LoadPlugins(const CommonFlags& flags) {
   absl::StatusOr<std::filesystem::path> exe = registry::ExecutablePath();
-  std::vector<std::filesystem::path> dirs = registry::DefaultPluginDirs(
-      exe.ok() ? *exe : std::filesystem::path(), flags.plugin_dirs,
-      std::getenv(registry::kPluginPathEnvVar));
+  std::vector<std::filesystem::path> dirs =
+      registry::DefaultPluginDirs(exe.ok() ? *exe : std::filesystem::path(), flags.plugin_dirs,
+                                  std::getenv(registry::kPluginPathEnvVar));
   registry::LoadOptions options;
   options.allow_insecure = flags.allow_insecure_plugins;
   registry::Registry reg = registry::Registry::Load(dirs, options);

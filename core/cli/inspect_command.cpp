@@ -27,8 +27,8 @@ int RunInspect(const std::vector<std::string>& args) {
       std::cout << "usage: ts2coreml\n" << InspectUsage();
       return 0;
     } else if (!a.empty() && a[0] == '-') {
-      return ReportError(Error(ErrorClass::kUsage,
-                               absl::StrCat("unknown option ", a, "; see 'ts2coreml help'")));
+      return ReportError(
+          Error(ErrorClass::kUsage, absl::StrCat("unknown option ", a, "; see 'ts2coreml help'")));
     } else {
       positional.push_back(a);
     }

@@ -27,10 +27,8 @@ struct Command {
 
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
-      {"convert", RunConvert, ConvertUsage},
-      {"coverage", RunCoverage, CoverageUsage},
-      {"inspect", RunInspect, InspectUsage},
-      {"registry", RunRegistry, RegistryUsage},
+      {"convert", RunConvert, ConvertUsage}, {"coverage", RunCoverage, CoverageUsage},
+      {"inspect", RunInspect, InspectUsage}, {"registry", RunRegistry, RegistryUsage},
       {"verify", RunVerify, VerifyUsage},
   };
   return commands;

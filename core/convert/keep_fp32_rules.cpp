@@ -16,8 +16,8 @@ absl::StatusOr<KeepFp32Rule> KeepFp32Rule::Parse(absl::string_view text) {
     try {
       rule.regex_ = std::make_shared<const std::regex>(rule.pattern_, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      return Error(ErrorClass::kUsage, absl::StrCat("--keep-fp32 ", text, ": bad regex (",
-                                                    e.what(), ")"));
+      return Error(ErrorClass::kUsage,
+                   absl::StrCat("--keep-fp32 ", text, ": bad regex (", e.what(), ")"));
     }
     return rule;
   }

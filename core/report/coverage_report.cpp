@@ -27,8 +27,8 @@ std::string UnsupportedHint(const registry::Registry& registry) {
   if (!registry.refused().empty()) {
     std::vector<std::string> refused;
     for (const registry::RefusedPlugin& r : registry.refused()) refused.push_back(r.reason);
-    absl::StrAppend(&hint, "; refused plugin", refused.size() == 1 ? "" : "s", " (one may lower it): ",
-                    absl::StrJoin(refused, " | "));
+    absl::StrAppend(&hint, "; refused plugin", refused.size() == 1 ? "" : "s",
+                    " (one may lower it): ", absl::StrJoin(refused, " | "));
   } else {
     absl::StrAppend(&hint, "; write a plugin for it (docs/plugin-guide.md) and pass --plugin-dir");
   }
@@ -104,9 +104,8 @@ CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const Prec
       kc.fp16_policy = std::string(registry::Fp16PolicyName(na.lowering->fp16_policy));
     }
 
-    const NodePlan* np = plan && i < plan->nodes.size() && plan->nodes[i].planned
-                             ? &plan->nodes[i]
-                             : nullptr;
+    const NodePlan* np =
+        plan && i < plan->nodes.size() && plan->nodes[i].planned ? &plan->nodes[i] : nullptr;
     if (np) {
       nc.compute_dtype = DtypeName(np->compute);
       nc.reason = np->ReasonText();
@@ -124,9 +123,8 @@ CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const Prec
       }
     } else if (na.lowering && na.decision == NodeDecision::kSkipped) {
       // Shapes unknown: the dtype follows from the policy alone.
-      const bool wants_fp32 =
-          !fp16 || (na.lowering->fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE &&
-                    !r.precision.fp16_all);
+      const bool wants_fp32 = !fp16 || (na.lowering->fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE &&
+                                        !r.precision.fp16_all);
       nc.compute_dtype = wants_fp32 ? "fp32?" : "fp16?";
       ++kc.compute_dtypes[nc.compute_dtype];
       if (fp16 && wants_fp32) kc.reasons.insert("lowering declares needs_fp32_compute");
@@ -154,10 +152,11 @@ std::string FormatCoverageText(const CoverageReport& r) {
   const bool fp16 = r.precision.precision == Precision::kFp16;
   absl::StrAppendFormat(&out, "ts2coreml coverage: %s (precision %s, %s)%s\n", r.model.string(),
                         fp16 ? "fp16" : "fp32", std::string(TargetName(r.precision.target)),
-                        r.shapes_known ? "" : " -- shapes unknown: dtypes marked ? follow the "
-                                              "lowerings' policies; give --input for the plan");
-  absl::StrAppendFormat(&out, "  %-34s %5s  %-30s %-14s %s\n", "op", "count", "lowering",
-                        "compute", "why not fp16");
+                        r.shapes_known ? ""
+                                       : " -- shapes unknown: dtypes marked ? follow the "
+                                         "lowerings' policies; give --input for the plan");
+  absl::StrAppendFormat(&out, "  %-34s %5s  %-30s %-14s %s\n", "op", "count", "lowering", "compute",
+                        "why not fp16");
   for (const OpKindCoverage& k : r.ops) {
     std::vector<std::string> dtypes;
     for (const auto& [d, c] : k.compute_dtypes) dtypes.push_back(absl::StrCat(d, " x", c));
@@ -166,8 +165,8 @@ std::string FormatCoverageText(const CoverageReport& r) {
     if (!k.plugin_version.empty()) absl::StrAppend(&lowering, " ", k.plugin_version);
     std::string compute = absl::StrJoin(dtypes, ", ");
     if (compute.empty()) compute = k.decision == "folded" ? "host" : k.decision;
-    absl::StrAppendFormat(&out, "  %-34s %5d  %-30s %-14s %s\n", k.kind, k.count, lowering,
-                          compute, absl::StrJoin(k.reasons, "; "));
+    absl::StrAppendFormat(&out, "  %-34s %5d  %-30s %-14s %s\n", k.kind, k.count, lowering, compute,
+                          absl::StrJoin(k.reasons, "; "));
   }
   if (!r.unsupported.empty()) {
     absl::StrAppendFormat(&out, "  unsupported (%d):\n", r.unsupported.size());

@@ -43,8 +43,8 @@ struct NodeCoverage {
   std::string scope;
   std::string decision;
   std::string lowering;
-  std::string compute_dtype;  ///< empty when not planned
-  std::string reason;         ///< why that dtype, or why not lowered
+  std::string compute_dtype;         ///< empty when not planned
+  std::string reason;                ///< why that dtype, or why not lowered
   std::vector<std::string> outputs;  ///< TorchScript value names
   double flops = 0;                  ///< estimated, 0 when unknown
 };

@@ -155,11 +155,10 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       InspectedCast c;
       c.var = var;
       auto x = op.inputs().find("x");
-      const milspec::DataType from =
-          x != op.inputs().end() && x->second.arguments_size() == 1 &&
-                  var_dtype.count(x->second.arguments(0).name())
-              ? var_dtype[x->second.arguments(0).name()]
-              : milspec::UNUSED_TYPE;
+      const milspec::DataType from = x != op.inputs().end() && x->second.arguments_size() == 1 &&
+                                             var_dtype.count(x->second.arguments(0).name())
+                                         ? var_dtype[x->second.arguments(0).name()]
+                                         : milspec::UNUSED_TYPE;
       c.from = DtypeName(from);
       c.to = DtypeName(out);
       if (cast_reasons) {
@@ -195,10 +194,10 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
     labels.emplace_back(name);
     r.label_contributors[name] = std::vector<std::string>(it->second.begin(), it->second.end());
   }
-  r.precision_label = labels.empty()       ? "none"
-                      : labels.size() == 1 ? labels[0]
-                                           : absl::StrCat("Mixed (", absl::StrJoin(labels, ", "),
-                                                          ")");
+  r.precision_label = labels.empty() ? "none"
+                      : labels.size() == 1
+                          ? labels[0]
+                          : absl::StrCat("Mixed (", absl::StrJoin(labels, ", "), ")");
   return r;
 }
 
@@ -234,8 +233,8 @@ std::string FormatInspectionText(const PackageInspection& r) {
   }
   absl::StrAppendFormat(&out, "  fp32 ops (%d):\n", r.fp32_ops.size());
   for (const InspectedFp32Op& f : r.fp32_ops) {
-    std::string why = f.reason.empty() ? (r.written_by_ts2coreml ? "" : "(no reason recorded)")
-                                       : f.reason;
+    std::string why =
+        f.reason.empty() ? (r.written_by_ts2coreml ? "" : "(no reason recorded)") : f.reason;
     absl::StrAppendFormat(&out, "    %s %s%s%s: %s\n", f.type, f.var,
                           f.torch_op.empty() ? "" : absl::StrCat(" from ", f.torch_op),
                           f.source.empty() ? "" : absl::StrCat(" at ", f.source), why);

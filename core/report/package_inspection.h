@@ -28,11 +28,11 @@ struct InspectedFeature {
 };
 
 struct InspectedFp32Op {
-  std::string var;      ///< its output var
-  std::string type;     ///< MIL op type
-  std::string reason;   ///< recorded by ts2coreml; empty for other tools' packages
-  std::string torch_op; ///< the TorchScript op it came from, when recorded
-  std::string source;   ///< TorchScript source location, when recorded
+  std::string var;       ///< its output var
+  std::string type;      ///< MIL op type
+  std::string reason;    ///< recorded by ts2coreml; empty for other tools' packages
+  std::string torch_op;  ///< the TorchScript op it came from, when recorded
+  std::string source;    ///< TorchScript source location, when recorded
 };
 
 struct InspectedCast {
@@ -51,7 +51,7 @@ struct PackageInspection {
   std::vector<InspectedFeature> outputs;
   /// op type -> output dtype -> count (consts excluded).
   std::map<std::string, std::map<std::string, int>> ops;
-  int num_ops = 0;     ///< without consts
+  int num_ops = 0;  ///< without consts
   int num_consts = 0;
   std::string precision_label;
   /// Label type ("Float16") -> op types that contribute it.

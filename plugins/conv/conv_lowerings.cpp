@@ -63,7 +63,7 @@ Expected<ConvParams> ReadConv(const NodeView& ctx, const ConvSchema& schema) {
   }
   if (p.x.rank() != wrank && p.x.rank() != wrank - 1) {
     return ctx.InvalidInputs(p.op + ": input rank " + std::to_string(p.x.rank()) +
-                     " does not match weight rank " + std::to_string(wrank));
+                             " does not match weight rank " + std::to_string(wrank));
   }
   p.batched = p.x.rank() == wrank;
   p.spatial = static_cast<size_t>(wrank - 2);

@@ -19,9 +19,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace spec = CoreML::Specification;
 namespace milspec = CoreML::Specification::MILSpec;
+using testing::CliResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::CliResult;
 using testing::RunProgram;
 using testing::TempDir;
 
@@ -42,8 +42,8 @@ int64_t ParameterCount(const std::string& name) {
 
 CliResult Convert(const std::string& model, const fs::path& out,
                   std::vector<std::string> extra = {}, const std::string& shape = "1x3x224x224") {
-  std::vector<std::string> args = {"convert", ModelPath(model), "-o", out.string(), "--input",
-                                   "x:" + shape};
+  std::vector<std::string> args = {"convert",    ModelPath(model), "-o",
+                                   out.string(), "--input",        "x:" + shape};
   args.insert(args.end(), extra.begin(), extra.end());
   return RunProgram(TS2COREML_CLI, args);
 }
@@ -165,8 +165,8 @@ TEST_P(ConvertModelTest, PackageIsCompleteValidAndInThePlannedPrecision) {
     }
   }
   EXPECT_EQ(weights_checked, model.convs + model.linears);
-  EXPECT_EQ(fp32_ops, fp16 ? 1 : static_cast<int>(MainBlockOf(pkg).operations_size()) -
-                                     (*hist)["const"]);
+  EXPECT_EQ(fp32_ops,
+            fp16 ? 1 : static_cast<int>(MainBlockOf(pkg).operations_size()) - (*hist)["const"]);
 
   // weight.bin holds the parameters once, in the compute dtype, within 1%.
   const double expected = static_cast<double>(ParameterCount(model.name)) * (fp16 ? 2 : 4);
@@ -181,17 +181,15 @@ INSTANTIATE_TEST_SUITE_P(
                                          ModelCase{"mobilenet_v2", 52, 1},
                                          ModelCase{"resnet18", 20, 1}),
                        ::testing::Values("fp16", "fp32")),
-    [](const auto& info) {
-      return std::get<0>(info.param).name + "_" + std::get<1>(info.param);
-    });
+    [](const auto& info) { return std::get<0>(info.param).name + "_" + std::get<1>(info.param); });
 
 TEST(ConvertE2E, FieldNumbersMatchTheFormatIndependentlyOfOurProto) {
   TempDir dir;
   const fs::path out = dir / "m.mlpackage";
   ASSERT_EQ(Convert("mobilenet_v3_large", out).exit_code, 0);
   const std::string model_file = (out / "Data/com.apple.CoreML/model.mlmodel").string();
-  CliResult r = RunProgram("/bin/sh", {"-c", std::string(TS2COREML_PROTOC) +
-                                                 " --decode_raw < '" + model_file + "'"});
+  CliResult r = RunProgram(
+      "/bin/sh", {"-c", std::string(TS2COREML_PROTOC) + " --decode_raw < '" + model_file + "'"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string& raw = r.output;
   // Model.specificationVersion = 1 (iOS16 -> 7); Model.mlProgram = 502; Program.version = 1.
@@ -233,8 +231,8 @@ TEST(ConvertE2E, HalfModelConvertsInFp16WithoutDtypeErrors) {
   }
   EXPECT_EQ(convs, 62);
   // The same file converts in fp32 too: half weights are widened when written.
-  CliResult r32 = Convert("mobilenet_v3_large_half", dir / "half32.mlpackage",
-                          {"--precision", "fp32"});
+  CliResult r32 =
+      Convert("mobilenet_v3_large_half", dir / "half32.mlpackage", {"--precision", "fp32"});
   ASSERT_EQ(r32.exit_code, 0) << r32.output;
 }
 
@@ -289,10 +287,11 @@ TEST(ConvertE2E, WithoutThePluginFolderConversionListsTheMissingOps) {
   }
   EXPECT_FALSE(fs::exists(out));
   // Naming the real plugin folder brings them back.
-  CliResult again = RunProgram(
-      cli.string(), {"convert", ModelPath("resnet18"), "-o", out.string(), "--input",
-                     "x:1x3x224x224", "--plugin-dir",
-                     (fs::path(TS2COREML_CLI).parent_path() / "../lib/ts2coreml/plugins").string()});
+  CliResult again =
+      RunProgram(cli.string(),
+                 {"convert", ModelPath("resnet18"), "-o", out.string(), "--input", "x:1x3x224x224",
+                  "--plugin-dir",
+                  (fs::path(TS2COREML_CLI).parent_path() / "../lib/ts2coreml/plugins").string()});
   EXPECT_EQ(again.exit_code, 0) << again.output;
 }
 
@@ -349,8 +348,8 @@ TEST(ConvertE2E, SameInputGivesByteIdenticalPackages) {
 
 TEST(ConvertE2E, Fp16InputsAndOutputsNeedIos16) {
   TempDir dir;
-  CliResult r = Convert("resnet18", dir / "a.mlpackage", {"--io-dtype", "fp16", "--target",
-                                                           "ios15"});
+  CliResult r =
+      Convert("resnet18", dir / "a.mlpackage", {"--io-dtype", "fp16", "--target", "ios15"});
   EXPECT_EQ(r.exit_code, 2) << r.output;
   CliResult ok = Convert("resnet18", dir / "b.mlpackage", {"--io-dtype", "fp16"});
   ASSERT_EQ(ok.exit_code, 0) << ok.output;

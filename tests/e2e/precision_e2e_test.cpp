@@ -17,11 +17,11 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace milspec = CoreML::Specification::MILSpec;
-using ::testing::HasSubstr;
-using ::testing::UnorderedElementsAre;
 using testing::CliResult;
+using ::testing::HasSubstr;
 using testing::RunProgram;
 using testing::TempDir;
+using ::testing::UnorderedElementsAre;
 
 std::string PrecisionModel(const std::string& name) {
   return (fs::path(TS2COREML_PRECISION_MODELS_DIR) / (name + ".pt")).string();
@@ -68,8 +68,8 @@ struct Converted {
 Converted ConvertAndCover(const std::string& model, const std::string& input,
                           const std::vector<std::string>& flags, const fs::path& out) {
   Converted c;
-  std::vector<std::string> args = {"convert", model, "-o", out.string(), "--input", input,
-                                   "--force"};
+  std::vector<std::string> args = {"convert", model, "-o",     out.string(),
+                                   "--input", input, "--force"};
   args.insert(args.end(), flags.begin(), flags.end());
   c.convert = RunProgram(TS2COREML_CLI, args);
   std::vector<std::string> cov = {"coverage", model, "--input", input, "--json"};
@@ -147,8 +147,8 @@ TEST(CoverageE2E, ThreeUnsupportedOpsAreReportedAtOnceWithLocations) {
   EXPECT_EQ(std::set<std::string>(sources.begin(), sources.end()).size(), 3u);
   // The same model fails to convert with exit 3 listing all three, and writes nothing.
   TempDir dir;
-  CliResult conv = RunProgram(TS2COREML_CLI, {"convert", model, "-o", (dir / "m.mlpackage").string(),
-                                              "--input", "x:1x8"});
+  CliResult conv = RunProgram(
+      TS2COREML_CLI, {"convert", model, "-o", (dir / "m.mlpackage").string(), "--input", "x:1x8"});
   EXPECT_EQ(conv.exit_code, 3);
   for (const char* op : {"aten::lgamma", "aten::erfinv", "aten::cumprod"}) {
     EXPECT_THAT(conv.output, HasSubstr(op));
@@ -227,8 +227,8 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(InspectE2E, NamesTheRecordedReasonsOnOurPackages) {
   TempDir dir;
   const fs::path out = dir / "bn.mlpackage";
-  ASSERT_EQ(RunProgram(TS2COREML_CLI, {"convert", TestModel("bn_after_concat"), "-o",
-                                       out.string(), "--input", "x:1x3x32x32"})
+  ASSERT_EQ(RunProgram(TS2COREML_CLI, {"convert", TestModel("bn_after_concat"), "-o", out.string(),
+                                       "--input", "x:1x3x32x32"})
                 .exit_code,
             0);
   CliResult text = RunProgram(TS2COREML_CLI, {"inspect", out.string()});
@@ -254,14 +254,13 @@ TEST(InspectE2E, NamesTheRecordedReasonsOnOurPackages) {
 
   // An fp32 package is labelled Float32 and has no transitions.
   const fs::path out32 = dir / "bn32.mlpackage";
-  ASSERT_EQ(RunProgram(TS2COREML_CLI, {"convert", TestModel("bn_after_concat"), "-o",
-                                       out32.string(), "--input", "x:1x3x32x32", "--precision",
-                                       "fp32"})
-                .exit_code,
-            0);
-  const json::Value r32 = ParseJson(RunProgram(TS2COREML_CLI, {"inspect", out32.string(),
-                                                               "--json"})
-                                        .output);
+  ASSERT_EQ(
+      RunProgram(TS2COREML_CLI, {"convert", TestModel("bn_after_concat"), "-o", out32.string(),
+                                 "--input", "x:1x3x32x32", "--precision", "fp32"})
+          .exit_code,
+      0);
+  const json::Value r32 =
+      ParseJson(RunProgram(TS2COREML_CLI, {"inspect", out32.string(), "--json"}).output);
   EXPECT_EQ(Member(r32, "precision_label").string, "Float32");
   EXPECT_EQ(Member(r32, "transitions").number, 0);
 }

@@ -1,17 +1,19 @@
 /// ts2coreml plugin ABI: the C contract between the converter core and lowering plugins.
 ///
-/// A plugin is a shared library that exports exactly one symbol, `ts2coreml_plugin_entry`, a function
-/// that returns a pointer to a constant `t2c_plugin_info`. The registry reads `abi_version` and
-/// `struct_size` before touching anything else; a plugin whose ABI version is newer than the core, or
-/// whose structures are smaller than the first published layout, is refused. No plugin callback runs
-/// before that check succeeds, so plugins must not register anything from static initializers.
+/// A plugin is a shared library that exports exactly one symbol, `ts2coreml_plugin_entry`, a
+/// function that returns a pointer to a constant `t2c_plugin_info`. The registry reads
+/// `abi_version` and `struct_size` before touching anything else; a plugin whose ABI version is
+/// newer than the core, or whose structures are smaller than the first published layout, is
+/// refused. No plugin callback runs before that check succeeds, so plugins must not register
+/// anything from static initializers.
 ///
-/// Every structure starts with `struct_size` (or is reached through one that does) and new fields are
-/// only ever appended, so a plugin built against an older SDK keeps working with a newer core. Nothing
-/// throws across this boundary: callbacks return a `t2c_status` and report failures through
+/// Every structure starts with `struct_size` (or is reached through one that does) and new fields
+/// are only ever appended, so a plugin built against an older SDK keeps working with a newer core.
+/// Nothing throws across this boundary: callbacks return a `t2c_status` and report failures through
 /// `t2c_host_api::fail`.
 ///
-/// Plugin authors normally use the header-only C++ layer in `ts2coreml/sdk.h` instead of this header.
+/// Plugin authors normally use the header-only C++ layer in `ts2coreml/sdk.h` instead of this
+/// header.
 #ifndef TS2COREML_PLUGIN_ABI_H_
 #define TS2COREML_PLUGIN_ABI_H_
 
@@ -62,9 +64,11 @@ typedef uint32_t t2c_dtype_mask;
 typedef enum t2c_fp16_policy {
   /// Computes in FP16 like any other op.
   T2C_FP16_NATIVE = 0,
-  /// Loses accuracy or overflows in FP16 (softmax, exp, norms): the core runs it in FP32 between casts.
+  /// Loses accuracy or overflows in FP16 (softmax, exp, norms): the core runs it in FP32 between
+  /// casts.
   T2C_FP16_NEEDS_FP32_COMPUTE = 1,
-  /// Computes in FP16, but its T2C_ROLE_PARAM inputs (batch_norm statistics and epsilon, ...) are kept
+  /// Computes in FP16, but its T2C_ROLE_PARAM inputs (batch_norm statistics and epsilon, ...) are
+  /// kept
   /// FP32 where the deployment target allows parameters of another dtype than the input (iOS17+).
   T2C_FP16_FP32_PARAMS = 2,
 } t2c_fp16_policy;
@@ -74,7 +78,8 @@ typedef enum t2c_input_role {
   /// A tensor (runtime or constant) the lowering reads as a MIL var, in the dtype the core planned
   /// for it. Numbers are accepted too and become rank-0 constants.
   T2C_ROLE_TENSOR = 0,
-  /// Like T2C_ROLE_TENSOR, but an op parameter (weights, statistics, epsilon) whose dtype follows the
+  /// Like T2C_ROLE_TENSOR, but an op parameter (weights, statistics, epsilon) whose dtype follows
+  /// the
   /// lowering's FP16 policy rather than the compute dtype.
   T2C_ROLE_PARAM = 1,
   /// A compile-time value (int, float, bool, list, string, None) the lowering reads on the host.
@@ -190,8 +195,8 @@ typedef struct t2c_host_api {
   /// An INT32 constant. Values outside the int32 range are refused.
   t2c_status (*const_ints)(t2c_context* ctx, const int64_t* data, int32_t rank, const int64_t* dims,
                            t2c_var* out);
-  t2c_status (*const_bools)(t2c_context* ctx, const int32_t* data, int32_t rank, const int64_t* dims,
-                            t2c_var* out);
+  t2c_status (*const_bools)(t2c_context* ctx, const int32_t* data, int32_t rank,
+                            const int64_t* dims, t2c_var* out);
   t2c_status (*const_string)(t2c_context* ctx, const char* value, t2c_var* out);
   /// Appends a MIL op (`op_type` as in Core ML's opset, "conv", "add", ...). Casts are the core's
   /// job: a lowering never emits "cast". `out_vars` receives one var per output type.
@@ -229,10 +234,10 @@ typedef t2c_status (*t2c_lower_fn)(const t2c_host_api* api, t2c_context* ctx, vo
 
 /// What a lowering expects of input i.
 typedef struct t2c_input_decl {
-  const char* name;        /* the schema argument name, for reports */
-  int32_t role;            /* t2c_input_role */
-  t2c_dtype_mask dtypes;   /* accepted MIL dtypes for TENSOR/PARAM/TENSOR_LIST roles */
-  uint32_t flags;          /* T2C_INPUT_* */
+  const char* name;      /* the schema argument name, for reports */
+  int32_t role;          /* t2c_input_role */
+  t2c_dtype_mask dtypes; /* accepted MIL dtypes for TENSOR/PARAM/TENSOR_LIST roles */
+  uint32_t flags;        /* T2C_INPUT_* */
 } t2c_input_decl;
 
 /// One lowering: everything the registry and the precision planner read without running it.

@@ -326,11 +326,21 @@ std::string FormatSummary(const ConversionReport& r) {
       absl::StrAppendFormat(&out, "    %d x %s: %s\n", count, key.first, key.second);
     }
   }
+  // Casts of runtime values one by one; weight upcasts (one per weight) counted by reason.
+  std::map<std::string, int> upcasts;
+  for (const EmittedCast& c : r.casts) {
+    if (c.constant) ++upcasts[c.reason];
+  }
   absl::StrAppendFormat(&out, "  casts inserted (%d):\n", r.casts.size());
   for (const EmittedCast& c : r.casts) {
+    if (c.constant) continue;
     absl::StrAppendFormat(&out, "    %s: %s -> %s  (%s)\n", c.var,
                           std::string(mil::DTypeName(c.from)), std::string(mil::DTypeName(c.to)),
                           c.reason);
+  }
+  for (const auto& [reason, count] : upcasts) {
+    absl::StrAppendFormat(&out, "    %d weight%s fp16 -> fp32  (%s)\n", count,
+                          count == 1 ? "" : "s", reason);
   }
   std::vector<std::string> bytes;
   for (const auto& [dtype, n] : r.write.weight_bytes_by_dtype) {

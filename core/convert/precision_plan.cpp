@@ -9,6 +9,7 @@
 #include "core/base/errors.h"
 #include "core/convert/lowering_context.h"
 #include "core/mil/fp16.h"
+#include "core/mil/package_writer.h"
 
 namespace ts2coreml::core {
 
@@ -178,6 +179,20 @@ Fp16Losses CountFp16Losses(const Value& v) {
   return l;
 }
 
+/// Whether constant `v` can be stored FP16 for a node computing in FP32 (then cast up): a float
+/// tensor large enough to live in weight.bin whose every value FP16 holds (no overflow, nothing
+/// nonzero flushed to zero). Half weights always qualify: the cast up is exact.
+bool StoresAsFp16Weight(const Value& v) {
+  if (!v.is_const || v.kind != ValueKind::kTensor || !v.tensor ||
+      v.tensor->numel() < mil::kMinBlobElements) {
+    return false;
+  }
+  if (v.tensor->storage == ConstTensor::Storage::kFloat16) return true;
+  if (v.tensor->storage != ConstTensor::Storage::kFloat32) return false;
+  const Fp16Losses losses = CountFp16Losses(v);
+  return losses.zeros == 0 && losses.overflows == 0;
+}
+
 std::string Where(const Node& n) {
   return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
 }
@@ -318,6 +333,16 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
               ? np.param
               : InputDtype(InputClass(g, n.inputs[i]), np.compute,
                            mil::IsFloat(np.compute) ? np.compute : float_dtype, d.dtypes);
+      if (fp16 && np.reason == PrecisionReason::kLoweringNeedsFp32 &&
+          np.inputs[i] == mil::DType::kFloat32 && StoresAsFp16Weight(v)) {
+        const ValueId r = g.Resolve(n.inputs[i]);
+        if (cast_seen.insert({r, mil::DType::kFloat32}).second) {
+          plan.casts.push_back({r, mil::DType::kFloat16, mil::DType::kFloat32, idx,
+                                absl::StrCat("weight stored fp16; ", n.QualifiedKind(),
+                                             " computes in fp32 (", np.detail, ")"),
+                                /*constant=*/true});
+        }
+      }
       if (np.inputs[i] == mil::DType::kFloat16 && v.is_const) {
         Fp16Losses losses = CountFp16Losses(v);
         if (d.role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat &&

@@ -3,8 +3,12 @@
 /// Each lowered node gets a compute dtype from the requested precision and the lowering's
 /// declared FP16 policy, with the reason as an enum. Inputs get the dtype the lowering declared
 /// for their role; where a runtime value's dtype differs, a cast is planned (one per value and
-/// dtype, however many users). Constants are never cast: they are stored in the dtype they are
-/// needed in. Lowerings never see a dtype they did not declare.
+/// dtype, however many users). Constants are stored in the dtype they are needed in, with one
+/// exception under fp16: the weights of a node that computes in FP32 only because its lowering
+/// needs FP32 arithmetic (fused attention, layer_norm) are stored FP16 and cast up in the
+/// program, so an fp16 package holds FP16 weights (half the bytes) while the arithmetic stays
+/// FP32. Weights that FP16 cannot hold (values overflowing or flushing to zero), scalars and
+/// constants of --keep-fp32 nodes stay FP32. Lowerings never see a dtype they did not declare.
 #ifndef TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
 #define TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
 
@@ -14,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/convert/analysis.h"
 #include "core/convert/keep_fp32_rules.h"
 #include "core/ir/graph.h"
@@ -26,9 +30,9 @@ namespace ts2coreml::core {
 enum class Precision { kFp16, kFp32 };
 /// Deployment targets and what they imply.
 enum class Target { kIos15, kIos16, kIos17 };
-absl::string_view TargetName(Target t);           ///< "ios16"
-int32_t SpecificationVersion(Target t);          ///< 6, 7, 8
-absl::string_view Opset(Target t);                ///< "CoreML5", "CoreML6", "CoreML7"
+absl::string_view TargetName(Target t);  ///< "ios16"
+int32_t SpecificationVersion(Target t);  ///< 6, 7, 8
+absl::string_view Opset(Target t);       ///< "CoreML5", "CoreML6", "CoreML7"
 
 struct PrecisionOptions {
   Precision precision = Precision::kFp16;
@@ -43,13 +47,13 @@ struct PrecisionOptions {
 
 /// Why a node computes in the dtype it does.
 enum class PrecisionReason {
-  kRequestedFp16,      ///< --precision fp16, nothing against it
-  kRequestedFp32,      ///< --precision fp32
-  kLoweringNeedsFp32,  ///< the lowering declares T2C_FP16_NEEDS_FP32_COMPUTE
-  kConstantOutOfRange, ///< a constant input exceeds the FP16 range
-  kInputNoFp16,        ///< a lowering input does not accept FP16
-  kNotFloat,           ///< integer or bool computation
-  kUserRule,           ///< a --keep-fp32 rule matched
+  kRequestedFp16,       ///< --precision fp16, nothing against it
+  kRequestedFp32,       ///< --precision fp32
+  kLoweringNeedsFp32,   ///< the lowering declares T2C_FP16_NEEDS_FP32_COMPUTE
+  kConstantOutOfRange,  ///< a constant input exceeds the FP16 range
+  kInputNoFp16,         ///< a lowering input does not accept FP16
+  kNotFloat,            ///< integer or bool computation
+  kUserRule,            ///< a --keep-fp32 rule matched
 };
 absl::string_view PrecisionReasonName(PrecisionReason r);
 
@@ -78,6 +82,8 @@ struct PlannedCast {
   mil::DType to = mil::DType::kInvalid;
   int consumer = -1;  ///< first node needing it; -1 for a model output
   std::string reason;
+  /// A constant stored in `from` (FP16) and cast to `to` in the program: a weight upcast.
+  bool constant = false;
 };
 
 struct PrecisionPlan {

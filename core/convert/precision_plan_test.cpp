@@ -216,6 +216,78 @@ TEST(PrecisionPlanTest, ConstantWithinFp16RangeStaysFp16) {
   EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kRequestedFp16);
 }
 
+/// x [1, 3, C] -> aten::layer_norm over C with the given weight and bias.
+struct LayerNorm {
+  Graph g;
+  ValueId x, w, b, eps, y;
+  LayerNorm(std::shared_ptr<const ConstTensor> weight, std::shared_ptr<const ConstTensor> bias) {
+    const int64_t c = weight->numel();
+    x = g.AddInput("x", TypeClass::kFloat, {1, 3, c});
+    w = g.AddConstTensor("ln.weight", std::move(weight));
+    b = g.AddConstTensor("ln.bias", std::move(bias));
+    eps = g.AddConstFloat(1e-5);
+    y = g.AddNode("aten::layer_norm", "", {x, g.AddConstInts({c}), w, b, eps, g.AddConstBool(true)},
+                  1)
+            .outputs[0];
+    g.AddOutput("y", y);
+  }
+};
+
+TEST(PrecisionPlanTest, WeightsOfANodeNeedingFp32AreStoredFp16AndCastUp) {
+  LayerNorm m(test::Ramp({16}), test::Filled({16}, 0.25f));
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& ln = plan->nodes[0];
+  EXPECT_EQ(ln.compute, DType::kFloat32);
+  EXPECT_EQ(ln.reason, PrecisionReason::kLoweringNeedsFp32);
+  EXPECT_EQ(ln.inputs[2], DType::kFloat32);  // what the lowering sees
+  for (ValueId weight : {m.w, m.b}) {
+    const PlannedCast* c = plan->FindCast(weight, DType::kFloat32);
+    ASSERT_NE(c, nullptr) << Casts(*plan);
+    EXPECT_TRUE(c->constant);
+    EXPECT_EQ(c->from, DType::kFloat16);
+    EXPECT_EQ(c->consumer, 0);
+    EXPECT_NE(c->reason.find("weight stored fp16"), std::string::npos) << c->reason;
+    EXPECT_NE(c->reason.find("layer_norm"), std::string::npos) << c->reason;
+  }
+  // The scalar epsilon is an immediate: no reason to round it.
+  EXPECT_EQ(plan->FindCast(m.eps, DType::kFloat32), nullptr);
+  // Under fp32 nothing is stored fp16.
+  plan = Plan(m.g, Options(Precision::kFp32, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->casts.empty()) << Casts(*plan);
+}
+
+TEST(PrecisionPlanTest, WeightsFp16CannotHoldStayFp32) {
+  std::vector<float> tiny(16, 0.5f), huge(16, 0.5f);
+  tiny[3] = 1e-9f;     // flushes to zero in FP16
+  huge[5] = 70000.0f;  // overflows
+  LayerNorm m(MakeFloatTensor({16}, tiny), MakeFloatTensor({16}, huge));
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
+  EXPECT_EQ(plan->FindCast(m.b, DType::kFloat32), nullptr) << Casts(*plan);
+}
+
+TEST(PrecisionPlanTest, WeightsTooSmallForWeightBinStayFp32) {
+  LayerNorm m(test::Ramp({4}), test::Filled({4}, 0.25f));
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
+}
+
+TEST(PrecisionPlanTest, KeepFp32NodesKeepFp32Weights) {
+  LayerNorm m(test::Ramp({16}), test::Filled({16}, 0.25f));
+  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse("aten::layer_norm");
+  ASSERT_TRUE(rule.ok()) << rule.status();
+  o.keep_fp32.push_back(*rule);
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kUserRule);
+  EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
+}
+
 TEST(PrecisionPlanTest, BatchNormParamsFp32OnIos17) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});

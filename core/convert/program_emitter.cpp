@@ -113,9 +113,16 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
 absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtype, int consumer) {
   const ValueId r = graph_.Resolve(value);
   const Value& v = graph_.value(r);
-  if (v.is_const) return ConstFor(v, r, dtype);
   auto& cache = vars_[r];
   if (auto it = cache.find(dtype); it != cache.end()) return it->second;
+  if (v.is_const) {
+    // A weight the plan stores FP16 for an FP32 node: the FP16 constant, then its cast.
+    const PlannedCast* upcast = plan_.FindCast(r, dtype);
+    if (upcast == nullptr || !upcast->constant) return ConstFor(v, r, dtype);
+    absl::StatusOr<mil::VarId> stored = ConstFor(v, r, upcast->from);
+    if (!stored.ok()) return stored.status();
+    return EmitCast(v, r, *stored, *upcast);
+  }
   auto produced = plan_.produced.find(r);
   if (produced == plan_.produced.end() || cache.count(produced->second) == 0) {
     return Error(ErrorClass::kInternal,
@@ -130,7 +137,12 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
                      " but ", std::string(mil::DTypeName(dtype)),
                      " was asked for without a planned cast (node ", consumer, ")"));
   }
-  const mil::VarId from = cache[produced->second];
+  return EmitCast(v, r, cache[produced->second], *cast);
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::EmitCast(const Value& v, ValueId id, mil::VarId from,
+                                                    const PlannedCast& cast) {
+  const mil::DType dtype = cast.to;
   const mil::VarId dtype_name =
       out_.main.AddConst(absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype)), "_dtype"),
                          mil::ConstValue::String(std::string(mil::DTypeName(dtype))));
@@ -138,8 +150,9 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
       out_.main.AddOp("cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
                       {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
   if (!outs.ok()) return outs.status();
-  out_.casts.push_back({out_.main.var((*outs)[0]).name, cast->from, cast->to, cast->reason});
-  cache[dtype] = (*outs)[0];
+  out_.casts.push_back(
+      {out_.main.var((*outs)[0]).name, cast.from, cast.to, cast.reason, cast.constant});
+  vars_[id][dtype] = (*outs)[0];
   return (*outs)[0];
 }
 

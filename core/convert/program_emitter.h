@@ -28,6 +28,7 @@ struct EmittedCast {
   mil::DType from = mil::DType::kInvalid;
   mil::DType to = mil::DType::kInvalid;
   std::string reason;
+  bool constant = false;  ///< a weight stored FP16 and cast up (PlannedCast::constant)
 };
 
 /// Where a MIL var comes from: the TorchScript value it holds (for verify --localize).
@@ -82,6 +83,9 @@ class ProgramEmitter {
 
  private:
   absl::StatusOr<mil::VarId> ConstFor(const Value& v, ValueId id, mil::DType dtype);
+  /// Emits the planned `cast` of `from` (holding value `id`) and records it.
+  absl::StatusOr<mil::VarId> EmitCast(const Value& v, ValueId id, mil::VarId from,
+                                      const PlannedCast& cast);
 
   Graph& graph_;
   const PrecisionPlan& plan_;

@@ -80,7 +80,17 @@ void ExpectCastsMatchPlan(const Lowered& l) {
     const mil::VarId x = Arg(*op, "x");
     ASSERT_NE(x, 0);
     const mil::Operation* src = Producer(f, x);
-    EXPECT_TRUE(src == nullptr || src->type != "const") << "cast " << op->name << " reads a const";
+    // Only a weight upcast (planned as such) reads a const.
+    bool weight_upcast = false;
+    for (const EmittedCast& c : l.program.casts) {
+      if (c.var == f.var(op->outputs.at(0)).name) weight_upcast = c.constant;
+    }
+    EXPECT_TRUE(src == nullptr || src->type != "const" || weight_upcast)
+        << "cast " << op->name << " reads a const";
+    if (weight_upcast) {
+      ASSERT_NE(src, nullptr);
+      EXPECT_EQ(src->type, "const") << "weight upcast " << op->name;
+    }
     ASSERT_EQ(op->outputs.size(), 1u);
     emitted.push_back({f.var(x).type.dtype, f.var(op->outputs[0]).type.dtype});
     // The dtype operand names the target dtype.
@@ -307,6 +317,45 @@ TEST(ProgramEmitterTest, ConstantOutOfRangeIsStoredFp32AndNotCast) {
   EXPECT_EQ(f.var(y).type.dtype, DType::kFloat32);
   EXPECT_EQ(Producer(f, y)->type, "const");
   EXPECT_EQ(f.var(add.outputs[0]).type.dtype, DType::kFloat32);
+}
+
+// layer_norm computes in FP32 under fp16 (its lowering needs it), but its weights are stored FP16
+// and cast up in the program; the scalar epsilon stays an FP32 const.
+TEST(ProgramEmitterTest, Fp32NodeWeightsAreFp16ConstsCastUp) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 3, 16});
+  const ValueId w = g.AddConstTensor("ln.weight", test::Ramp({16}));
+  const ValueId b = g.AddConstTensor("ln.bias", test::Filled({16}, 0.25f));
+  g.AddOutput(
+      "y",
+      g.AddNode("aten::layer_norm", "",
+                {x, g.AddConstInts({16}), w, b, g.AddConstFloat(1e-5), g.AddConstBool(true)}, 1)
+          .outputs[0]);
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_FALSE(HasFailure());
+  const mil::Function& f = l.program.main;
+  ExpectCastsMatchPlan(l);
+  const mil::Operation& ln = *OpsOfType(f, "layer_norm").at(0);
+  for (const char* name : {"gamma", "beta"}) {
+    const mil::VarId v = Arg(ln, name);
+    ASSERT_NE(v, 0) << name;
+    EXPECT_EQ(f.var(v).type.dtype, DType::kFloat32) << name;
+    const mil::Operation* cast = Producer(f, v);
+    ASSERT_NE(cast, nullptr) << name;
+    EXPECT_EQ(cast->type, "cast") << name;
+    const mil::Operation* stored = Producer(f, Arg(*cast, "x"));
+    ASSERT_NE(stored, nullptr) << name;
+    EXPECT_EQ(stored->type, "const") << name;
+    EXPECT_EQ(f.var(Arg(*cast, "x")).type.dtype, DType::kFloat16) << name;
+    EXPECT_EQ(f.var(Arg(*cast, "x")).type.shape, std::vector<int64_t>{16}) << name;
+  }
+  const mil::VarId eps = Arg(ln, "epsilon");
+  ASSERT_NE(eps, 0);
+  EXPECT_EQ(Producer(f, eps)->type, "const");
+  EXPECT_EQ(f.var(eps).type.dtype, DType::kFloat32);
+  int upcasts = 0;
+  for (const EmittedCast& c : l.program.casts) upcasts += c.constant ? 1 : 0;
+  EXPECT_EQ(upcasts, 2);
 }
 
 // --- A hand-made lowering, to check what the emitter does with a misbehaving plugin. ---

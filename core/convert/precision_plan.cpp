@@ -1,5 +1,6 @@
 #include "core/convert/precision_plan.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -230,6 +231,8 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
   const mil::DType float_dtype = fp16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
   for (ValueId in : g.inputs()) plan.produced[in] = options.io_dtype;
   std::set<std::pair<ValueId, mil::DType>> cast_seen;
+  // Constants some FP32 user reads exactly (not through a weight upcast).
+  std::set<ValueId> exact_fp32;
 
   auto add_cast = [&](ValueId value, mil::DType to, int consumer, std::string reason) {
     const ValueId r = g.Resolve(value);
@@ -333,8 +336,11 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
               ? np.param
               : InputDtype(InputClass(g, n.inputs[i]), np.compute,
                            mil::IsFloat(np.compute) ? np.compute : float_dtype, d.dtypes);
-      if (fp16 && np.reason == PrecisionReason::kLoweringNeedsFp32 &&
-          np.inputs[i] == mil::DType::kFloat32 && StoresAsFp16Weight(v)) {
+      if (fp16 && np.inputs[i] == mil::DType::kFloat32 && v.is_const &&
+          (np.reason != PrecisionReason::kLoweringNeedsFp32 || !StoresAsFp16Weight(v))) {
+        exact_fp32.insert(g.Resolve(n.inputs[i]));  // e.g. a --keep-fp32 node's weight
+      } else if (fp16 && np.reason == PrecisionReason::kLoweringNeedsFp32 &&
+                 np.inputs[i] == mil::DType::kFloat32 && StoresAsFp16Weight(v)) {
         const ValueId r = g.Resolve(n.inputs[i]);
         if (cast_seen.insert({r, mil::DType::kFloat32}).second) {
           plan.casts.push_back({r, mil::DType::kFloat16, mil::DType::kFloat32, idx,
@@ -403,6 +409,13 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
       }
     }
   }
+
+  // A constant has one FP32 form: stored FP16 and cast up only when no FP32 user needs it exact.
+  plan.casts.erase(std::remove_if(plan.casts.begin(), plan.casts.end(),
+                                  [&](const PlannedCast& c) {
+                                    return c.constant && exact_fp32.count(c.value) != 0;
+                                  }),
+                   plan.casts.end());
 
   // 5. Model outputs in the I/O dtype.
   for (const GraphOutput& o : g.outputs()) {

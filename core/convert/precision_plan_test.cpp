@@ -288,6 +288,23 @@ TEST(PrecisionPlanTest, KeepFp32NodesKeepFp32Weights) {
   EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
 }
 
+// A weight shared by a node that may read it rounded (layer_norm) and one that must read it exact
+// (a --keep-fp32 add) is stored once, in FP32.
+TEST(PrecisionPlanTest, WeightAnExactFp32UserReadsIsNotUpcast) {
+  LayerNorm m(test::Ramp({16}), test::Filled({16}, 0.25f));
+  const ValueId sum =
+      m.g.AddNode("aten::add", "Tensor", {m.y, m.w, m.g.AddConstInt(1)}, 1).outputs[0];
+  m.g.AddOutput("sum", sum);
+  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse("aten::add");
+  ASSERT_TRUE(rule.ok()) << rule.status();
+  o.keep_fp32.push_back(*rule);
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
+  ASSERT_NE(plan->FindCast(m.b, DType::kFloat32), nullptr) << Casts(*plan);  // bias: not shared
+}
+
 TEST(PrecisionPlanTest, BatchNormParamsFp32OnIos17) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});

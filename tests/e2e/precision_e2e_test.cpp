@@ -103,7 +103,8 @@ json::Value Metadata(const mil::Package& pkg, const std::string& key) {
 
 /// The casts of a package: (input var, output dtype) for each, and whether any reads a cast.
 struct CastFacts {
-  int count = 0;
+  int count = 0;           ///< casts of runtime values
+  int weight_upcasts = 0;  ///< casts of constants (weights stored fp16 for an fp32 op)
   std::set<std::pair<std::string, std::string>> pairs;
   bool cast_of_cast = false;
 };
@@ -112,11 +113,12 @@ CastFacts Casts(const mil::Package& pkg) {
   CastFacts f;
   absl::StatusOr<const milspec::Block*> block = mil::MainBlock(pkg);
   if (!block.ok()) return f;
-  std::set<std::string> cast_outputs;
+  std::set<std::string> cast_outputs, const_outputs;
   for (const milspec::Operation& op : (*block)->operations()) {
+    if (op.type() == "const") const_outputs.insert(op.outputs(0).name());
     if (op.type() != "cast") continue;
-    ++f.count;
     const std::string x = op.inputs().at("x").arguments(0).name();
+    ++(const_outputs.count(x) != 0 ? f.weight_upcasts : f.count);
     f.cast_of_cast |= cast_outputs.count(x) != 0;
     f.pairs.insert({x, DtypeName(op.outputs(0).type().tensortype().datatype())});
     cast_outputs.insert(op.outputs(0).name());
@@ -276,7 +278,8 @@ TEST(InspectE2E, MalformedPackageIsAPackageError) {
 struct RuleCase {
   std::string name;
   std::vector<std::string> flags;
-  int casts;  ///< derived by hand from the model's graph (see make_precision_models.py)
+  int casts;           ///< derived by hand from the model's graph (see make_precision_models.py)
+  int weight_upcasts;  ///< weights stored fp16 for an op computing in fp32
   /// (TorchScript op, reason fragment) of every MIL op computing in fp32.
   std::multiset<std::pair<std::string, std::string>> fp32;
 };
@@ -293,7 +296,9 @@ TEST_P(KeepFp32RuleTest, ProducesTheExpectedFp32OpsAndCastsAndNothingMore) {
   ASSERT_EQ(r.convert.exit_code, 0) << r.convert.output;
   const CastFacts casts = Casts(r.package);
   EXPECT_EQ(casts.count, c.casts) << r.convert.output;
-  EXPECT_EQ(casts.pairs.size(), static_cast<size_t>(casts.count)) << "a value cast twice";
+  EXPECT_EQ(casts.weight_upcasts, c.weight_upcasts) << r.convert.output;
+  EXPECT_EQ(casts.pairs.size(), static_cast<size_t>(casts.count + casts.weight_upcasts))
+      << "a value cast twice";
   EXPECT_FALSE(casts.cast_of_cast) << "a cast reads a cast";
   std::multiset<std::pair<std::string, std::string>> fp32;
   const json::Value recorded = Metadata(r.package, "com.github.ts2coreml.fp32_ops");
@@ -318,19 +323,24 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         // x->fp16, into each layer_norm, out of each layer_norm (one cast shared by its two
         // users), into the softmax; the softmax's fp32 output is the fp32 model output.
-        RuleCase{"none", {}, 6, {kLnPolicy, kLnPolicy, kSoftmaxPolicy}},
+        // Weight upcasts: the layer_norms' gamma and beta, each one constant shared by both
+        // blocks (TorchScript pools equal constants), stored fp16.
+        RuleCase{"none", {}, 6, 2, {kLnPolicy, kLnPolicy, kSoftmaxPolicy}},
         // Every linear fp32: x needs no cast; each block casts its input for the residual add,
         // the attn output for relu, the add for mlp, mlp's output for the add, the add for
         // layer_norm: 5 per block.
         RuleCase{"by_kind",
                  {"--keep-fp32", "aten::linear"},
                  10,
+                 2,
                  {kLnPolicy, kLnPolicy, kSoftmaxPolicy, kLinearRule, kLinearRule, kLinearRule,
                   kLinearRule, kLinearRule, kLinearRule}},
-        // Block 0 entirely fp32: one cast into it, one out of it; block 1 as before.
+        // Block 0 entirely fp32: one cast into it, one out of it; block 1 as before. Block 0's
+        // layer_norm reads the shared gamma and beta exact (--keep-fp32): no weight upcasts.
         RuleCase{"by_module_path",
                  {"--keep-fp32", "enc.layers.0"},
                  6,
+                 0,
                  {{"aten::linear", "--keep-fp32"},
                   {"aten::linear", "--keep-fp32"},
                   {"aten::relu", "--keep-fp32"},
@@ -343,9 +353,10 @@ INSTANTIATE_TEST_SUITE_P(
         RuleCase{"by_regex",
                  {"--keep-fp32", "re:.*attn.*"},
                  9,
+                 2,
                  {kLnPolicy, kLnPolicy, kSoftmaxPolicy, kLinearRule, kLinearRule}},
         // --fp16-all overrides the lowerings' wishes: only the I/O casts remain.
-        RuleCase{"fp16_all", {"--fp16-all"}, 2, {}}),
+        RuleCase{"fp16_all", {"--fp16-all"}, 2, 0, {}}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

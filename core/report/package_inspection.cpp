@@ -128,12 +128,14 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
     var_dtype[in.name()] = in.type().tensortype().datatype();
   }
   std::map<std::string, std::set<std::string>> contributors;
+  std::set<std::string> const_vars;
   for (const milspec::Operation& op : (*block)->operations()) {
     const milspec::DataType out =
         op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
     for (const auto& o : op.outputs()) var_dtype[o.name()] = o.type().tensortype().datatype();
     if (op.type() == "const") {
       ++r.num_consts;
+      if (op.outputs_size() > 0) const_vars.insert(op.outputs(0).name());
       auto val = op.attributes().find("val");
       if (val == op.attributes().end()) continue;
       const auto& t = val->second.type().tensortype();
@@ -164,9 +166,11 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       if (cast_reasons) {
         if (const json::Value* why = cast_reasons->Find(var)) c.reason = why->string;
       }
+      c.of_constant = x != op.inputs().end() && x->second.arguments_size() == 1 &&
+                      const_vars.count(x->second.arguments(0).name()) != 0;
       const bool f16_f32 = (from == milspec::FLOAT16 && out == milspec::FLOAT32) ||
                            (from == milspec::FLOAT32 && out == milspec::FLOAT16);
-      if (f16_f32) ++r.transitions;
+      if (f16_f32 && !c.of_constant) ++r.transitions;
       r.casts.push_back(std::move(c));
       continue;
     }
@@ -228,7 +232,8 @@ std::string FormatInspectionText(const PackageInspection& r) {
   }
   absl::StrAppendFormat(&out, "  fp16/fp32 transitions: %d\n", r.transitions);
   for (const InspectedCast& c : r.casts) {
-    absl::StrAppendFormat(&out, "    cast %s: %s -> %s%s\n", c.var, c.from, c.to,
+    absl::StrAppendFormat(&out, "    cast %s%s: %s -> %s%s\n", c.of_constant ? "of weight " : "",
+                          c.var, c.from, c.to,
                           c.reason.empty() ? "" : absl::StrCat("  (", c.reason, ")"));
   }
   absl::StrAppendFormat(&out, "  fp32 ops (%d):\n", r.fp32_ops.size());
@@ -293,7 +298,7 @@ std::string FormatInspectionJson(const PackageInspection& r) {
   w.Key("casts").BeginArray();
   for (const InspectedCast& c : r.casts) {
     w.BeginObject().Key("var").String(c.var).Key("from").String(c.from).Key("to").String(c.to);
-    w.Key("reason").String(c.reason).EndObject();
+    w.Key("reason").String(c.reason).Key("of_constant").Bool(c.of_constant).EndObject();
   }
   w.EndArray();
   w.Key("fp32_ops").BeginArray();

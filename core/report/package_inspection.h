@@ -40,6 +40,9 @@ struct InspectedCast {
   std::string from;
   std::string to;
   std::string reason;  ///< recorded by ts2coreml, when known
+  /// Reads a const: a weight stored fp16 for an fp32 op, folded by Core ML when the model is
+  /// compiled, so not a transition.
+  bool of_constant = false;
 };
 
 struct PackageInspection {
@@ -58,7 +61,8 @@ struct PackageInspection {
   std::map<std::string, std::vector<std::string>> label_contributors;
   std::vector<InspectedFp32Op> fp32_ops;
   std::vector<InspectedCast> casts;
-  /// Casts between fp16 and fp32: each a likely break in Neural Engine execution.
+  /// Casts of runtime values between fp16 and fp32: each a likely break in Neural Engine
+  /// execution. Casts of constants are not counted.
   int transitions = 0;
   /// dtype -> constant bytes, in weight.bin and inline in the model.
   std::map<std::string, uint64_t> blob_bytes;

@@ -267,6 +267,35 @@ TEST(InspectE2E, NamesTheRecordedReasonsOnOurPackages) {
   EXPECT_EQ(Member(r32, "transitions").number, 0);
 }
 
+// The fused encoder layer computes in fp32 (its lowering needs it) but its weights are stored
+// fp16: weight.bin holds no fp32 bytes, and inspect reports the weights' casts as casts of
+// constants, not as fp16/fp32 transitions.
+TEST(InspectE2E, WeightUpcastsAreCastsOfConstantsNotTransitions) {
+  TempDir dir;
+  const fs::path out = dir / "enc.mlpackage";
+  CliResult c = RunProgram(TS2COREML_CLI, {"convert", TestModel("transformer_encoder_fused"), "-o",
+                                           out.string(), "--input", "x:1x32x128"});
+  ASSERT_EQ(c.exit_code, 0) << c.output;
+  EXPECT_THAT(c.output, HasSubstr("weights fp16 -> fp32  (weight stored fp16; "
+                                  "aten::_transformer_encoder_layer_fwd computes in fp32"));
+  CliResult js = RunProgram(TS2COREML_CLI, {"inspect", out.string(), "--json"});
+  ASSERT_EQ(js.exit_code, 0) << js.output;
+  const json::Value r = ParseJson(js.output);
+  int of_constant = 0, runtime = 0;
+  for (const json::Value& cast : Member(r, "casts").array) {
+    (Member(cast, "of_constant").boolean ? of_constant : runtime) += 1;
+    if (Member(cast, "of_constant").boolean) {
+      EXPECT_EQ(Member(cast, "from").string, "fp16");
+      EXPECT_EQ(Member(cast, "to").string, "fp32");
+    }
+  }
+  EXPECT_GT(of_constant, 0);
+  EXPECT_EQ(Member(r, "transitions").number, runtime);
+  const json::Value& blob = Member(Member(r, "weight_bytes"), "blob");
+  EXPECT_GT(Member(blob, "fp16").number, 0);
+  EXPECT_EQ(blob.Find("fp32"), nullptr) << "fp32 weights in weight.bin";
+}
+
 TEST(InspectE2E, MalformedPackageIsAPackageError) {
   TempDir dir;
   fs::create_directories(dir / "bad.mlpackage");

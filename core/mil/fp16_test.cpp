@@ -192,5 +192,24 @@ TEST(MilFp16Test, ScanForFp16AgreesWithClassifyElementByElement) {
   }
 }
 
+// Large arrays are scanned in two halves on two threads: what either half finds is in the result.
+TEST(MilFp16Test, ScanOfALargeArrayCombinesBothHalves) {
+  const size_t n = (size_t{1} << 22) + 3;
+  for (size_t where : {size_t{0}, n / 2 - 1, n / 2, n - 1}) {
+    std::vector<float> data(n, 0.5f);
+    data[where] = 70000.0f;            // overflows
+    data[(where + 1) % n] = 1e-30f;    // flushes to zero
+    data[(where + 2) % n] = 1e-6f;     // subnormal
+    data[(where + 3) % n] = -3.0e38f;  // the largest magnitude
+    data[(where + 4) % n] = std::nanf("");
+    const Fp16Scan got = ScanForFp16(data.data(), data.size());
+    EXPECT_EQ(got.overflows, 2) << where;  // 70000 and -3e38
+    EXPECT_EQ(got.zeros, 1) << where;
+    EXPECT_EQ(got.subnormals, 1) << where;
+    EXPECT_EQ(got.max_abs, 3.0e38f) << where;
+    EXPECT_TRUE(got.non_finite) << where;
+  }
+}
+
 }  // namespace
 }  // namespace ts2coreml::mil

@@ -70,10 +70,20 @@ class WeightsHash {
   void Update(const void* data, size_t bytes) {
     const auto* p = static_cast<const uint8_t*>(data);
     size_t i = 0;
+    // The four lanes in locals (registers), not indexed memory: each word is a load, not eight
+    // byte loads and a store per step.
+    Fnv128 a = lanes_[next_ & 3], b = lanes_[(next_ + 1) & 3], c = lanes_[(next_ + 2) & 3],
+           d = lanes_[(next_ + 3) & 3];
     for (; i + 32 <= bytes; i += 32) {
-      for (int k = 0; k < 4; ++k)
-        lanes_[(next_ + k) & 3].UpdateWord(LoadLittleEndian(p + i + 8 * k));
+      a.UpdateWord(LoadLittleEndian(p + i));
+      b.UpdateWord(LoadLittleEndian(p + i + 8));
+      c.UpdateWord(LoadLittleEndian(p + i + 16));
+      d.UpdateWord(LoadLittleEndian(p + i + 24));
     }
+    lanes_[next_ & 3] = a;
+    lanes_[(next_ + 1) & 3] = b;
+    lanes_[(next_ + 2) & 3] = c;
+    lanes_[(next_ + 3) & 3] = d;
     for (; i + 8 <= bytes; i += 8) lanes_[next_++ & 3].UpdateWord(LoadLittleEndian(p + i));
     if (i < bytes) lanes_[next_++ & 3].Update(p + i, bytes - i);
   }
@@ -88,8 +98,11 @@ class WeightsHash {
 
  private:
   static uint64_t LoadLittleEndian(const uint8_t* p) {
-    uint64_t word = 0;
-    for (int k = 0; k < 8; ++k) word |= static_cast<uint64_t>(p[k]) << (8 * k);
+    uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    word = __builtin_bswap64(word);
+#endif
     return word;
   }
   Fnv128 lanes_[4];

@@ -181,8 +181,12 @@ Fp16Losses CountFp16Losses(const Value& v) {
 }
 
 /// Whether constant `v` can be stored FP16 for a node computing in FP32 (then cast up): a float
-/// tensor large enough to live in weight.bin whose every value FP16 holds (no overflow, nothing
-/// nonzero flushed to zero). Half weights always qualify: the cast up is exact.
+/// tensor large enough to live in weight.bin that FP16 holds to its own rounding: nothing
+/// overflows, and its largest magnitude is an FP16 normal. A value flushed to zero is then below
+/// 2^-25 while the largest is at least 2^-14: an error within the FP16 rounding of the largest
+/// (random initializations put a few such values in any large weight). A tensor whose values are
+/// all below 2^-14 (and not all zero) would lose its relative precision and stays FP32. Half
+/// weights always qualify: the cast up is exact.
 bool StoresAsFp16Weight(const Value& v) {
   if (!v.is_const || v.kind != ValueKind::kTensor || !v.tensor ||
       v.tensor->numel() < mil::kMinBlobElements) {
@@ -190,8 +194,9 @@ bool StoresAsFp16Weight(const Value& v) {
   }
   if (v.tensor->storage == ConstTensor::Storage::kFloat16) return true;
   if (v.tensor->storage != ConstTensor::Storage::kFloat32) return false;
-  const Fp16Losses losses = CountFp16Losses(v);
-  return losses.zeros == 0 && losses.overflows == 0;
+  const mil::Fp16Scan& stats = v.tensor->Fp16Stats();
+  return stats.overflows == 0 && !stats.non_finite &&
+         (stats.max_abs == 0 || stats.max_abs >= mil::kFp16MinNormal);
 }
 
 std::string Where(const Node& n) {

@@ -259,14 +259,26 @@ TEST(PrecisionPlanTest, WeightsOfANodeNeedingFp32AreStoredFp16AndCastUp) {
 }
 
 TEST(PrecisionPlanTest, WeightsFp16CannotHoldStayFp32) {
-  std::vector<float> tiny(16, 0.5f), huge(16, 0.5f);
-  tiny[3] = 1e-9f;     // flushes to zero in FP16
+  std::vector<float> subnormal(16, 1e-6f), huge(16, 0.5f);
   huge[5] = 70000.0f;  // overflows
-  LayerNorm m(MakeFloatTensor({16}, tiny), MakeFloatTensor({16}, huge));
+  LayerNorm m(MakeFloatTensor({16}, subnormal), MakeFloatTensor({16}, huge));
   absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
   ASSERT_TRUE(plan.ok()) << plan.status();
+  // Every value below FP16's smallest normal: the tensor would keep ~4 significant bits.
   EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
   EXPECT_EQ(plan->FindCast(m.b, DType::kFloat32), nullptr) << Casts(*plan);
+}
+
+// One value flushed to zero in a weight of normal magnitude is an error below the FP16 rounding
+// of its largest element: the weight is still stored FP16. So is an all-zero bias (exact).
+TEST(PrecisionPlanTest, AFewValuesFlushedToZeroDoNotKeepAWeightFp32) {
+  std::vector<float> w(16, 0.5f);
+  w[3] = 1e-9f;
+  LayerNorm m(MakeFloatTensor({16}, w), test::Filled({16}, 0.0f));
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_NE(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
+  EXPECT_NE(plan->FindCast(m.b, DType::kFloat32), nullptr) << Casts(*plan);
 }
 
 TEST(PrecisionPlanTest, WeightsTooSmallForWeightBinStayFp32) {

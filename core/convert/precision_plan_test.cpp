@@ -233,6 +233,15 @@ struct LayerNorm {
   }
 };
 
+/// fp16 on iOS16 with one --keep-fp32 rule.
+PrecisionOptions Fp16Keeping(absl::string_view rule_text) {
+  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse(rule_text);
+  EXPECT_TRUE(rule.ok()) << rule.status();
+  if (rule.ok()) o.keep_fp32.push_back(*rule);
+  return o;
+}
+
 TEST(PrecisionPlanTest, WeightsOfANodeNeedingFp32AreStoredFp16AndCastUp) {
   LayerNorm m(test::Ramp({16}), test::Filled({16}, 0.25f));
   absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
@@ -290,11 +299,7 @@ TEST(PrecisionPlanTest, WeightsTooSmallForWeightBinStayFp32) {
 
 TEST(PrecisionPlanTest, KeepFp32NodesKeepFp32Weights) {
   LayerNorm m(test::Ramp({16}), test::Filled({16}, 0.25f));
-  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
-  absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse("aten::layer_norm");
-  ASSERT_TRUE(rule.ok()) << rule.status();
-  o.keep_fp32.push_back(*rule);
-  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, o);
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Fp16Keeping("aten::layer_norm"));
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kUserRule);
   EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
@@ -307,11 +312,7 @@ TEST(PrecisionPlanTest, WeightAnExactFp32UserReadsIsNotUpcast) {
   const ValueId sum =
       m.g.AddNode("aten::add", "Tensor", {m.y, m.w, m.g.AddConstInt(1)}, 1).outputs[0];
   m.g.AddOutput("sum", sum);
-  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
-  absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse("aten::add");
-  ASSERT_TRUE(rule.ok()) << rule.status();
-  o.keep_fp32.push_back(*rule);
-  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, o);
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, Fp16Keeping("aten::add"));
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_EQ(plan->FindCast(m.w, DType::kFloat32), nullptr) << Casts(*plan);
   ASSERT_NE(plan->FindCast(m.b, DType::kFloat32), nullptr) << Casts(*plan);  // bias: not shared

@@ -1,6 +1,7 @@
 #include "core/convert/analysis.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -251,6 +252,87 @@ void SetHostValue(Graph& g, ValueId id, const Value& result) {
   out.typed = result.typed;
   out.type_class = result.type_class;
   out.shape = result.shape;
+}
+
+/// Refuses in-place writes into run-time tensors that someone reads afterwards through the old
+/// value. Lowerings are functional: an in-place op's result is a new tensor, so a reader of the
+/// written tensor (or of a view of it taken before the write) would see the old contents. Reading
+/// the op's result (what tracing records: `x = x.relu_()`) is fine.
+void CheckRunTimeWrites(const Graph& g, Analysis& a) {
+  // The storage each value shares: views and in-place results share their input's.
+  std::vector<ValueId> root(g.values().size());
+  for (size_t v = 0; v < root.size(); ++v) root[v] = static_cast<ValueId>(v);
+  auto root_of = [&](ValueId id) { return root[static_cast<size_t>(g.Resolve(id))]; };
+  for (const Node& n : g.nodes()) {
+    for (size_t k = 0; k < n.output_aliases.size() && k < n.outputs.size(); ++k) {
+      const int i = n.output_aliases[k];
+      if (i < 0 || static_cast<size_t>(i) >= n.inputs.size()) continue;
+      const ValueId shared = root_of(n.inputs[static_cast<size_t>(i)]);
+      const ValueId out = g.Resolve(n.outputs[k]);
+      root[static_cast<size_t>(out)] = shared;
+      for (ValueId e : g.value(out).elements) root[static_cast<size_t>(g.Resolve(e))] = shared;
+    }
+  }
+  for (int w = 0; w < static_cast<int>(g.nodes().size()); ++w) {
+    const Node& writer = g.nodes()[static_cast<size_t>(w)];
+    if (a.nodes[static_cast<size_t>(w)].decision != NodeDecision::kLowered) continue;
+    for (int i : writer.mutated_inputs) {
+      const ValueId target = g.Resolve(writer.inputs.at(static_cast<size_t>(i)));
+      if (g.value(target).is_const) continue;
+      const ValueId storage = root_of(target);
+      // A value older than the write that shares the written storage, other than its result.
+      auto stale = [&](ValueId id) {
+        const ValueId r = g.Resolve(id);
+        if (root_of(r) != storage || g.value(r).is_const) return false;
+        for (ValueId o : writer.outputs) {
+          if (g.Resolve(o) == r) return false;
+        }
+        return g.value(r).producer < w;
+      };
+      std::string reader;
+      ValueId read = kNoValue;
+      for (size_t m = static_cast<size_t>(w) + 1; m < g.nodes().size() && reader.empty(); ++m) {
+        if (a.nodes[m].decision != NodeDecision::kLowered) continue;
+        for (ValueId in : g.nodes()[m].inputs) {
+          std::vector<ValueId> read_values = {in};
+          const Value& iv = g.value(g.Resolve(in));
+          read_values.insert(read_values.end(), iv.elements.begin(), iv.elements.end());
+          for (ValueId r : read_values) {
+            if (stale(r)) {
+              reader = Where(g.nodes()[m]);
+              read = g.Resolve(r);
+              break;
+            }
+          }
+          if (!reader.empty()) break;
+        }
+      }
+      for (size_t k = 0; k < g.outputs().size() && reader.empty(); ++k) {
+        if (stale(g.outputs()[k].value)) {
+          reader = absl::StrCat("model output '", g.outputs()[k].name, "'");
+          read = g.Resolve(g.outputs()[k].value);
+        }
+      }
+      if (reader.empty()) continue;
+      NodeAnalysis& na = a.nodes[static_cast<size_t>(w)];
+      na.decision = NodeDecision::kError;
+      na.reason = absl::StrCat(
+          Where(writer), ": writes in place into '", g.value(target).name, "', and ", reader,
+          " then reads '", g.value(read).name,
+          "' as it was before the write; ts2coreml lowers in-place ops on run-time tensors as "
+          "functional ones, so that read would see the old values: use the op's result instead "
+          "(x = x.relu_(), or y = torch.relu(x) and read y), or trace the model");
+      a.problems.push_back({w, na.decision, writer.QualifiedKind(), writer.source, na.reason,
+                            ErrorClass::kConversion});
+      break;
+    }
+  }
+  // Back in graph order; problems of no node (model outputs) last.
+  auto order = [](const Problem& p) {
+    return p.node < 0 ? std::numeric_limits<int>::max() : p.node;
+  };
+  std::stable_sort(a.problems.begin(), a.problems.end(),
+                   [&](const Problem& x, const Problem& y) { return order(x) < order(y); });
 }
 
 }  // namespace
@@ -539,6 +621,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
                             ErrorClass::kConversion});
     }
   }
+  CheckRunTimeWrites(g, a);
   // Outputs must be typed tensors.
   for (const GraphOutput& o : g.outputs()) {
     const Value& v = g.value(g.Resolve(o.value));

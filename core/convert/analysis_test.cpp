@@ -426,6 +426,85 @@ TEST(AnalysisTest, RunTimeWriteIntoHostConstantIsRefused) {
       << a.nodes[0].reason;
 }
 
+/// x (run-time) -> relu_(x) as the importer marks it: writes input 0, its result aliases it.
+ValueId AddReluInPlace(Graph& g, ValueId x) {
+  Node& relu = g.AddNode("aten::relu_", "", {x}, 1);
+  relu.mutated_inputs = {0};
+  relu.output_aliases = {0};
+  relu.source = "model.py:7";
+  return relu.outputs[0];
+}
+
+// What tracing records: later readers read the in-place op's result. Lowered functionally, that
+// is exact.
+TEST(AnalysisTest, RunTimeWriteReadThroughItsResultIsLowered) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId r = AddReluInPlace(g, x);
+  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {r, r, g.AddConstInt(1)}, 1).outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  EXPECT_TRUE(a.ok()) << Problems(a);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kLowered);
+}
+
+// What scripting records: `x.relu_(); return x + 1` reads x itself afterwards. Lowered
+// functionally the add would see x before the relu: refused, naming the writer and the reader.
+TEST(AnalysisTest, RunTimeWriteReadThroughTheOldValueIsRefused) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  AddReluInPlace(g, x);
+  Node& add = g.AddNode("aten::add", "Tensor", {x, g.AddConstInt(1), g.AddConstInt(1)}, 1);
+  add.source = "model.py:8";
+  g.AddOutput("y", add.outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_EQ(a.nodes[0].decision, NodeDecision::kError) << Problems(a);
+  const std::string& why = a.nodes[0].reason;
+  EXPECT_NE(why.find("aten::relu_ at model.py:7: writes in place into 'x'"), std::string::npos)
+      << why;
+  EXPECT_NE(why.find("aten::add.Tensor at model.py:8 then reads 'x'"), std::string::npos) << why;
+  ASSERT_EQ(a.problems.size(), 1u) << Problems(a);
+  EXPECT_EQ(a.problems[0].error_class, ErrorClass::kConversion);
+}
+
+// A view taken before the write shares the written memory: reading it afterwards is refused
+// too, and so is returning the written tensor itself.
+TEST(AnalysisTest, ViewTakenBeforeARunTimeWriteIsStale) {
+  {
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+    Node& view = g.AddNode("aten::view", "", {x, g.AddConstInts({6})}, 1);
+    view.output_aliases = {0};
+    const ValueId v = view.outputs[0];
+    const ValueId r = AddReluInPlace(g, x);
+    g.AddOutput("r", r);
+    g.AddOutput("v", g.AddNode("aten::sigmoid", "", {v}, 1).outputs[0]);
+    Analysis a = Analyze(g, test::BuiltinRegistry());
+    ASSERT_EQ(a.nodes[1].decision, NodeDecision::kError) << Problems(a);
+    EXPECT_NE(a.nodes[1].reason.find("aten::sigmoid then reads"), std::string::npos)
+        << a.nodes[1].reason;
+  }
+  {
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+    AddReluInPlace(g, x);
+    g.AddOutput("y", x);
+    Analysis a = Analyze(g, test::BuiltinRegistry());
+    ASSERT_EQ(a.nodes[0].decision, NodeDecision::kError) << Problems(a);
+    EXPECT_NE(a.nodes[0].reason.find("model output 'y' then reads 'x'"), std::string::npos)
+        << a.nodes[0].reason;
+  }
+  {  // A view of the result, taken after the write, is the new value: fine.
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+    const ValueId r = AddReluInPlace(g, x);
+    Node& view = g.AddNode("aten::view", "", {r, g.AddConstInts({6})}, 1);
+    view.output_aliases = {0};
+    g.AddOutput("v", view.outputs[0]);
+    Analysis a = Analyze(g, test::BuiltinRegistry());
+    EXPECT_TRUE(a.ok()) << Problems(a);
+  }
+}
+
 TEST(AnalysisTest, ReadsOnlyConstantsLooksPastShapeOnlyInputs) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});

@@ -116,6 +116,10 @@ struct Node {
   /// Inputs the op writes in place (schema `Tensor(a!)`, as in aten::fill_ or aten::copy_), set by
   /// the importer from the op's schema.
   std::vector<int> mutated_inputs;
+  /// Per output, the input whose memory it shares (schema `Tensor(a)` or `Tensor(a!)` on both:
+  /// views such as aten::view or aten::select, and an in-place op's result), or -1. Set by the
+  /// importer; empty means no output aliases an input.
+  std::vector<int> output_aliases;
 
   /// "aten::add.Tensor" or "aten::add".
   std::string QualifiedKind() const;

@@ -3,6 +3,8 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <set>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -41,6 +43,41 @@ std::string SourceOf(const torch::jit::Node* n) {
   auto flc = (original ? *original : range).file_line_col();
   if (!flc) return "";
   return absl::StrCat(std::get<0>(*flc), ":", std::get<1>(*flc));
+}
+
+/// The alias sets an argument's annotation names (`Tensor(a)`, `Tensor(a -> *)`, `Tensor(a)[]`),
+/// the wildcard excluded.
+void AliasSets(const c10::AliasInfo* info, std::set<c10::Symbol>& out) {
+  if (info == nullptr) return;
+  for (const std::unordered_set<c10::Symbol>* sets : {&info->beforeSets(), &info->afterSets()}) {
+    for (const c10::Symbol& s : *sets) {
+      if (s != c10::AliasInfo::wildcardSet()) out.insert(s);
+    }
+  }
+  for (const c10::AliasInfo& contained : info->containedTypes()) AliasSets(&contained, out);
+}
+
+/// Per return of `schema`, the first argument sharing an alias set with it, or -1.
+std::vector<int> OutputAliases(const c10::FunctionSchema& schema) {
+  std::vector<int> out(schema.returns().size(), -1);
+  bool any = false;
+  for (size_t k = 0; k < schema.returns().size(); ++k) {
+    std::set<c10::Symbol> ret;
+    AliasSets(schema.returns()[k].alias_info(), ret);
+    for (size_t i = 0; i < schema.arguments().size() && out[k] < 0 && !ret.empty(); ++i) {
+      std::set<c10::Symbol> arg;
+      AliasSets(schema.arguments()[i].alias_info(), arg);
+      for (const c10::Symbol& s : arg) {
+        if (ret.count(s) != 0) {
+          out[k] = static_cast<int>(i);
+          any = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!any) out.clear();
+  return out;
 }
 
 /// The module path of a node from its inlined call stack ("features.3.block.0").
@@ -184,16 +221,19 @@ class Importer {
       }
       std::string overload;
       std::vector<int> mutated;
+      std::vector<int> output_aliases;
       if (const c10::FunctionSchema* schema = n->maybeSchema()) {
         overload = schema->overload_name();
         for (size_t i = 0; i < schema->arguments().size(); ++i) {
           const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
           if (alias != nullptr && alias->isWrite()) mutated.push_back(static_cast<int>(i));
         }
+        output_aliases = OutputAliases(*schema);
       }
       Node& node =
           graph_.AddNode(kind, overload, std::move(inputs), static_cast<int>(n->outputs().size()));
       node.mutated_inputs = std::move(mutated);
+      node.output_aliases = std::move(output_aliases);
       node.source = SourceOf(n);
       node.scope = ScopeOf(n);
       for (size_t k = 0; k < n->outputs().size(); ++k) {

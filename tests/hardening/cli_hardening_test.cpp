@@ -27,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kUsage = 2, kModel = 4, kInputSpec = 5, kOutput = 7, kPackage = 8;
+constexpr int kUsage = 2, kModel = 4, kInputSpec = 5, kOutput = 7, kPackage = 8, kConversion = 9;
 constexpr uid_t kNobody = 65534;
 constexpr gid_t kNogroup = 65534;
 
@@ -188,6 +188,16 @@ TEST(CliHardening, UnsupportedModels) {
     ExpectOneLineError(r, kModel, fragments);
     EXPECT_TRUE(Entries(out.dir.path()).empty());
   }
+}
+
+// A scripted `x.relu_(); return x + 1` reads x after the in-place write; lowered functionally the
+// add would read the old x, so the conversion is refused, naming the write and the read.
+TEST(CliHardening, ReadAfterInPlaceWriteOfARunTimeTensor) {
+  OutDir out;
+  CliResult r = Convert(Corpus("inplace_then_read.pt"), out.package(), "x:1x3x8x8");
+  ExpectOneLineError(r, kConversion,
+                     {"aten::relu_", "writes in place into 'x'", "then reads 'x'", "trace"});
+  EXPECT_TRUE(Entries(out.dir.path()).empty());
 }
 
 TEST(CliHardening, NonFloatInputs) {

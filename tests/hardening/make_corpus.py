@@ -22,6 +22,7 @@ few seconds with Debian's torch and no downloads. Files (OUT_DIR/NAME):
   int64_input.pt           an embedding lookup traced with an int64 index tensor
   int_arg.pt               a scripted forward(x: Tensor, n: int) (a non-tensor input)
   list_arg.pt              a scripted forward(xs: List[Tensor]) (a non-tensor input)
+  inplace_then_read.pt     a scripted `x.relu_(); return x + 1`: reads x after writing it in place
 
 Usage: make_corpus.py OUT_DIR
 """
@@ -73,6 +74,12 @@ class Embed(torch.nn.Module):
 class IntArg(torch.nn.Module):
     def forward(self, x: torch.Tensor, n: int):
         return x * float(n)
+
+
+class InplaceThenRead(torch.nn.Module):
+    def forward(self, x):
+        x.relu_()
+        return x + 1
 
 
 class ListArg(torch.nn.Module):
@@ -162,6 +169,7 @@ def main(argv):
     save_bytes(os.path.join(out, "int64_input.pt"), buf.getvalue())
     save_bytes(os.path.join(out, "int_arg.pt"), scripted_bytes(IntArg()))
     save_bytes(os.path.join(out, "list_arg.pt"), scripted_bytes(ListArg()))
+    save_bytes(os.path.join(out, "inplace_then_read.pt"), scripted_bytes(InplaceThenRead()))
     return 0
 
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "core/mil/package_writer.h"
 #include "core/mil/program.h"
+#include "core/mil/test_dir.h"
 #include "gtest/gtest.h"
 
 namespace ts2coreml::mil {
@@ -21,38 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace mil_pb = CoreML::Specification::MILSpec;
 
-// Folders made by TestDir(); removed at the end unless a test failed (kept for inspection).
-std::vector<fs::path>& CreatedDirs() {
-  static auto* dirs = new std::vector<fs::path>;
-  return *dirs;
-}
+fs::path TestDir() { return test::TestDir("mil_reader_"); }
 
-class RemoveTestDirs : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (::testing::UnitTest::GetInstance()->Failed()) return;
-    std::error_code ec;
-    for (const fs::path& dir : CreatedDirs()) fs::remove_all(dir, ec);
-  }
-};
-::testing::Environment* const kRemoveTestDirs =
-    ::testing::AddGlobalTestEnvironment(new RemoveTestDirs);
-
-// A fresh, empty folder for the running test.
-fs::path TestDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 (std::string("mil_reader_") + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  CreatedDirs().push_back(dir);
-  return dir;
-}
-
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using test::ReadText;
 
 void WriteText(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;

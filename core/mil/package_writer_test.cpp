@@ -20,6 +20,7 @@
 #include "core/mil/package_reader.h"
 #include "core/mil/proto/mil.pb.h"
 #include "core/mil/proto/model.pb.h"
+#include "core/mil/test_dir.h"
 #include "core/mil/weight_blob.h"
 #include "gtest/gtest.h"
 
@@ -29,38 +30,9 @@ namespace {
 namespace fs = std::filesystem;
 namespace mil_pb = CoreML::Specification::MILSpec;
 
-// Folders made by TestDir(); removed at the end unless a test failed (kept for inspection).
-std::vector<fs::path>& CreatedDirs() {
-  static auto* dirs = new std::vector<fs::path>;
-  return *dirs;
-}
+fs::path TestDir() { return test::TestDir("mil_writer_"); }
 
-class RemoveTestDirs : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (::testing::UnitTest::GetInstance()->Failed()) return;
-    std::error_code ec;
-    for (const fs::path& dir : CreatedDirs()) fs::remove_all(dir, ec);
-  }
-};
-::testing::Environment* const kRemoveTestDirs =
-    ::testing::AddGlobalTestEnvironment(new RemoveTestDirs);
-
-// A fresh, empty folder for the running test.
-fs::path TestDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 (std::string("mil_writer_") + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  CreatedDirs().push_back(dir);
-  return dir;
-}
-
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using test::ReadText;
 
 // x: fp32[1,3] -> linear(weight fp32[4,3] in the blob file, bias fp16[4] immediate) -> y
 //   -> concat(values=(y, y), axis int32) -> z: fp32[1,8]; plus an fp16 blob and small consts.

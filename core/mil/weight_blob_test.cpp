@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/mil/test_dir.h"
 #include "gtest/gtest.h"
 
 namespace ts2coreml::mil {
@@ -19,33 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Folders made by TestDir(); removed at the end unless a test failed (kept for inspection).
-std::vector<fs::path>& CreatedDirs() {
-  static auto* dirs = new std::vector<fs::path>;
-  return *dirs;
-}
-
-class RemoveTestDirs : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (::testing::UnitTest::GetInstance()->Failed()) return;
-    std::error_code ec;
-    for (const fs::path& dir : CreatedDirs()) fs::remove_all(dir, ec);
-  }
-};
-::testing::Environment* const kRemoveTestDirs =
-    ::testing::AddGlobalTestEnvironment(new RemoveTestDirs);
-
-// A fresh, empty folder for the running test.
-fs::path TestDir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 (std::string("mil_blob_") + info->name() + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  CreatedDirs().push_back(dir);
-  return dir;
-}
+fs::path TestDir() { return test::TestDir("mil_blob_"); }
 
 std::vector<uint8_t> ReadBytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -273,10 +273,7 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerInstanceNorm>),
 };
 
-constexpr t2c_plugin_info kInfo = {
-    T2C_ABI_VERSION,  sizeof(t2c_plugin_info),
-    "ts2coreml.norm", "0.1.0",
-    kLowerings,       static_cast<uint32_t>(sizeof(kLowerings) / sizeof(kLowerings[0]))};
+constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.norm", "0.1.0", kLowerings);
 
 }  // namespace
 

@@ -333,10 +333,7 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerAdaptiveAvgPool>),
 };
 
-constexpr t2c_plugin_info kInfo = {
-    T2C_ABI_VERSION,     sizeof(t2c_plugin_info),
-    "ts2coreml.pooling", "0.1.0",
-    kLowerings,          static_cast<uint32_t>(sizeof(kLowerings) / sizeof(kLowerings[0]))};
+constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.pooling", "0.1.0", kLowerings);
 
 }  // namespace
 

@@ -507,16 +507,22 @@ constexpr t2c_lowering_decl CustomOpLowering(const char* name, const char* const
   return d;
 }
 
+/// The plugin's description: its name, version and lowerings, at this SDK's ABI version.
+template <size_t NLowerings>
+constexpr t2c_plugin_info PluginInfo(const char* name, const char* version,
+                                     const t2c_lowering_decl (&lowerings)[NLowerings]) {
+  return {T2C_ABI_VERSION, sizeof(t2c_plugin_info),          name, version,
+          lowerings,       static_cast<uint32_t>(NLowerings)};
+}
+
 }  // namespace ts2coreml::sdk
 
 /// Defines the plugin's one exported entry, returning constant data built from `lowerings`.
 #define TS2COREML_PLUGIN(plugin_name, plugin_version, lowerings)                                   \
   extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry( \
       void) {                                                                                      \
-    static constexpr t2c_plugin_info kInfo = {                                                     \
-        T2C_ABI_VERSION, sizeof(t2c_plugin_info),                                                  \
-        plugin_name,     plugin_version,                                                           \
-        lowerings,       static_cast<uint32_t>(sizeof(lowerings) / sizeof(lowerings[0]))};         \
+    static constexpr t2c_plugin_info kInfo =                                                       \
+        ts2coreml::sdk::PluginInfo(plugin_name, plugin_version, lowerings);                        \
     return &kInfo;                                                                                 \
   }
 

@@ -375,6 +375,13 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
     Node& n = g.nodes()[static_cast<size_t>(idx)];
     for (ValueId& in : n.inputs) in = newest_of(in);
     NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
+    // Records the node's problem (error or unsupported op) and blocks what depends on it.
+    auto refuse = [&](NodeDecision decision, std::string reason, ErrorClass error_class) {
+      na.decision = decision;
+      na.reason = std::move(reason);
+      a.problems.push_back({idx, decision, n.QualifiedKind(), n.source, na.reason, error_class});
+      poison(n);
+    };
     const bool blocked = HasPoisonedInput(g, n, poisoned);
     bool reads_input = false;
     {
@@ -392,11 +399,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
     if (!blocked) {
       absl::StatusOr<EvalResult> r = EvaluateNode(g, idx);
       if (!r.ok()) {
-        na.decision = NodeDecision::kError;
-        na.reason = std::string(r.status().message());
-        a.problems.push_back(
-            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
-        poison(n);
+        refuse(NodeDecision::kError, std::string(r.status().message()), ErrorClass::kConversion);
         continue;
       }
       if (*r == EvalResult::kFolded) {
@@ -438,11 +441,8 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
         continue;
       }
       if (!absl::IsUnimplemented(r.status())) {
-        na.decision = NodeDecision::kError;
-        na.reason = absl::StrCat(Where(n), ": ", r.status().message());
-        a.problems.push_back(
-            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ClassOf(r.status())});
-        poison(n);
+        refuse(NodeDecision::kError, absl::StrCat(Where(n), ": ", r.status().message()),
+               ClassOf(r.status()));
         continue;
       }
       host_failure = std::string(r.status().message());
@@ -470,11 +470,8 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
                                "fully written before; write all of it first (fill_, zero_, copy_)");
       }
       if (!refusal.empty()) {
-        na.decision = NodeDecision::kError;
-        na.reason = absl::StrCat(Where(n), ": ", refusal);
-        a.problems.push_back(
-            {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
-        poison(n);
+        refuse(NodeDecision::kError, absl::StrCat(Where(n), ": ", refusal),
+               ErrorClass::kConversion);
         continue;
       }
     }
@@ -490,22 +487,20 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
         poison(n);
         continue;
       }
-      na.decision = missing ? NodeDecision::kUnsupported : NodeDecision::kError;
-      na.reason =
+      std::string reason =
           missing ? absl::StrCat("no lowering for ", n.QualifiedKind(), " in the loaded plugins")
                   : std::string(found.status().message());
       if (missing && !blocked && host != nullptr && host->CanEvaluate(n)) {
         const std::string why = host_failure.empty() ? FirstRunTimeInput(g, n) : host_failure;
         if (!why.empty()) {
-          absl::StrAppend(&na.reason,
+          absl::StrAppend(&reason,
                           "; it is evaluated at conversion time only when it reads no "
                           "run-time data, but ",
                           why);
         }
       }
-      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason,
-                            missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin});
-      poison(n);
+      refuse(missing ? NodeDecision::kUnsupported : NodeDecision::kError, std::move(reason),
+             missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin);
       continue;
     }
     const registry::Lowering& l = **found;
@@ -525,11 +520,7 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
       }
     }
     if (std::string bad = CheckInputs(g, n, l); !bad.empty()) {
-      na.decision = NodeDecision::kError;
-      na.reason = absl::StrCat(Where(n), ": ", bad);
-      a.problems.push_back(
-          {idx, na.decision, n.QualifiedKind(), n.source, na.reason, ErrorClass::kConversion});
-      poison(n);
+      refuse(NodeDecision::kError, absl::StrCat(Where(n), ": ", bad), ErrorClass::kConversion);
       continue;
     }
 
@@ -570,15 +561,13 @@ Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* ho
     }
     na.warnings = ctx.warnings;
     if (!st.ok()) {
-      na.decision = NodeDecision::kError;
-      na.reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
+      std::string reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
       if (invalid_inputs) {
-        absl::StrAppend(&na.reason, "; the model does not accept the input shapes given (",
+        absl::StrAppend(&reason, "; the model does not accept the input shapes given (",
                         InputShapesText(g), ")");
       }
-      a.problems.push_back({idx, na.decision, n.QualifiedKind(), n.source, na.reason,
-                            invalid_inputs ? ErrorClass::kInputSpec : ErrorClass::kPlugin});
-      poison(n);
+      refuse(NodeDecision::kError, std::move(reason),
+             invalid_inputs ? ErrorClass::kInputSpec : ErrorClass::kPlugin);
       continue;
     }
     for (size_t k = 0; k < n.outputs.size(); ++k) {

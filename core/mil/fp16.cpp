@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -238,7 +239,12 @@ Fp16Scan ScanForFp16(const float* data, size_t n) {
   if (n < kSplitElements || std::thread::hardware_concurrency() < 2) return ScanOneThread(data, n);
   const size_t half = n / 2;
   Fp16Scan second;
-  std::thread worker([&] { second = ScanOneThread(data + half, n - half); });
+  std::thread worker;
+  try {
+    worker = std::thread([&] { second = ScanOneThread(data + half, n - half); });
+  } catch (const std::system_error&) {  // no thread to be had: one pass
+    return ScanOneThread(data, n);
+  }
   Fp16Scan scan = ScanOneThread(data, half);
   worker.join();
   scan.max_abs = std::max(scan.max_abs, second.max_abs);

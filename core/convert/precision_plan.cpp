@@ -341,13 +341,11 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
               ? np.param
               : InputDtype(InputClass(g, n.inputs[i]), np.compute,
                            mil::IsFloat(np.compute) ? np.compute : float_dtype, d.dtypes);
-      if (fp16 && np.inputs[i] == mil::DType::kFloat32 && v.is_const &&
-          (np.reason != PrecisionReason::kLoweringNeedsFp32 || !StoresAsFp16Weight(v))) {
-        exact_fp32.insert(g.Resolve(n.inputs[i]));  // e.g. a --keep-fp32 node's weight
-      } else if (fp16 && np.reason == PrecisionReason::kLoweringNeedsFp32 &&
-                 np.inputs[i] == mil::DType::kFloat32 && StoresAsFp16Weight(v)) {
+      if (fp16 && np.inputs[i] == mil::DType::kFloat32 && v.is_const) {
         const ValueId r = g.Resolve(n.inputs[i]);
-        if (cast_seen.insert({r, mil::DType::kFloat32}).second) {
+        if (np.reason != PrecisionReason::kLoweringNeedsFp32 || !StoresAsFp16Weight(v)) {
+          exact_fp32.insert(r);  // e.g. a --keep-fp32 node's weight
+        } else if (cast_seen.insert({r, mil::DType::kFloat32}).second) {
           plan.casts.push_back({r, mil::DType::kFloat16, mil::DType::kFloat32, idx,
                                 absl::StrCat("weight stored fp16; ", n.QualifiedKind(),
                                              " computes in fp32 (", np.detail, ")"),

@@ -7,8 +7,9 @@
 /// exception under fp16: the weights of a node that computes in FP32 only because its lowering
 /// needs FP32 arithmetic (fused attention, layer_norm) are stored FP16 and cast up in the
 /// program, so an fp16 package holds FP16 weights (half the bytes) while the arithmetic stays
-/// FP32. Weights that FP16 cannot hold (values overflowing or flushing to zero), scalars and
-/// constants of --keep-fp32 nodes stay FP32. Lowerings never see a dtype they did not declare.
+/// FP32. Weights that FP16 cannot hold (a value that overflows, or every value below FP16's
+/// smallest normal), scalars and constants of --keep-fp32 nodes stay FP32. Lowerings never see a
+/// dtype they did not declare.
 #ifndef TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
 #define TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
 

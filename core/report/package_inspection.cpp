@@ -157,17 +157,17 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       InspectedCast c;
       c.var = var;
       auto x = op.inputs().find("x");
-      const milspec::DataType from = x != op.inputs().end() && x->second.arguments_size() == 1 &&
-                                             var_dtype.count(x->second.arguments(0).name())
-                                         ? var_dtype[x->second.arguments(0).name()]
-                                         : milspec::UNUSED_TYPE;
+      const std::string* x_var = x != op.inputs().end() && x->second.arguments_size() == 1
+                                     ? &x->second.arguments(0).name()
+                                     : nullptr;
+      const milspec::DataType from =
+          x_var && var_dtype.count(*x_var) ? var_dtype[*x_var] : milspec::UNUSED_TYPE;
       c.from = DtypeName(from);
       c.to = DtypeName(out);
       if (cast_reasons) {
         if (const json::Value* why = cast_reasons->Find(var)) c.reason = why->string;
       }
-      c.of_constant = x != op.inputs().end() && x->second.arguments_size() == 1 &&
-                      const_vars.count(x->second.arguments(0).name()) != 0;
+      c.of_constant = x_var && const_vars.count(*x_var) != 0;
       const bool f16_f32 = (from == milspec::FLOAT16 && out == milspec::FLOAT32) ||
                            (from == milspec::FLOAT32 && out == milspec::FLOAT16);
       if (f16_f32 && !c.of_constant) ++r.transitions;

@@ -30,36 +30,36 @@ c10::optional<c10::IValue> ConstInput(torch::jit::Node* node, size_t i) {
   return torch::jit::toIValue(node->input(i));
 }
 
-/// A tensor's elements as FP32, in row-major order, converted without ATen kernels for the
-/// floating dtypes a model stores.
-std::vector<float> Floats(const at::Tensor& tensor) {
+/// Writes a tensor's elements as FP32, in row-major order, into `out` (numel floats), converted
+/// without ATen kernels for the floating dtypes a model stores.
+void CopyAsFloats(const at::Tensor& tensor, float* out) {
   const at::Tensor t = tensor.is_contiguous() ? tensor : tensor.contiguous();
-  const size_t n = static_cast<size_t>(t.numel());
+  const int64_t n = t.numel();
   switch (t.scalar_type()) {
-    case at::kFloat: {
-      const float* p = t.data_ptr<float>();
-      return std::vector<float>(p, p + n);
-    }
-    case at::kHalf: {
-      const c10::Half* p = t.data_ptr<c10::Half>();
-      return std::vector<float>(p, p + n);
-    }
-    case at::kBFloat16: {
-      const c10::BFloat16* p = t.data_ptr<c10::BFloat16>();
-      return std::vector<float>(p, p + n);
-    }
-    case at::kDouble: {
-      const double* p = t.data_ptr<double>();
-      std::vector<float> out(n);
-      for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(p[i]);
-      return out;
-    }
+    case at::kFloat:
+      std::copy_n(t.data_ptr<float>(), n, out);
+      return;
+    case at::kHalf:
+      std::copy_n(t.data_ptr<c10::Half>(), n, out);
+      return;
+    case at::kBFloat16:
+      std::copy_n(t.data_ptr<c10::BFloat16>(), n, out);
+      return;
+    case at::kDouble:
+      std::copy_n(t.data_ptr<double>(), n, out);
+      return;
     default: {
       const at::Tensor f = t.to(at::kFloat).contiguous();
-      const float* p = f.data_ptr<float>();
-      return std::vector<float>(p, p + n);
+      std::copy_n(f.data_ptr<float>(), n, out);
     }
   }
+}
+
+/// A tensor's elements as FP32 (CopyAsFloats).
+std::vector<float> Floats(const at::Tensor& tensor) {
+  std::vector<float> out(static_cast<size_t>(tensor.numel()));
+  CopyAsFloats(tensor, out.data());
+  return out;
 }
 
 /// Destroys each node of `nodes` that is an unused prim::Constant (duplicates allowed).
@@ -177,8 +177,7 @@ absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph) {
       at::Tensor new_w = *weight;
       if (!sole_owner) {
         new_w = at::empty(weight->sizes(), at::kFloat);
-        std::vector<float> w = Floats(*weight);
-        std::copy(w.begin(), w.end(), new_w.data_ptr<float>());
+        CopyAsFloats(*weight, new_w.data_ptr<float>());
       }
       float* wp = new_w.data_ptr<float>();
       const size_t per_channel = static_cast<size_t>(new_w.numel()) / n;

@@ -280,14 +280,10 @@ void CheckRunTimeWrites(const Graph& g, Analysis& a) {
       const ValueId target = g.Resolve(writer.inputs.at(static_cast<size_t>(i)));
       if (g.value(target).is_const) continue;
       const ValueId storage = root_of(target);
-      // A value older than the write that shares the written storage, other than its result.
+      // A value older than the write (so not its result) that shares the written storage.
       auto stale = [&](ValueId id) {
         const ValueId r = g.Resolve(id);
-        if (root_of(r) != storage || g.value(r).is_const) return false;
-        for (ValueId o : writer.outputs) {
-          if (g.Resolve(o) == r) return false;
-        }
-        return g.value(r).producer < w;
+        return root_of(r) == storage && !g.value(r).is_const && g.value(r).producer < w;
       };
       std::string reader;
       ValueId read = kNoValue;

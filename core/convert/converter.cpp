@@ -156,10 +156,7 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   // the frozen graph becomes the only owner of the weights and no second FP32 copy is held.
   absl::StatusOr<CanonicalModel> canonical =
       Canonicalize(std::exchange(*module, torch::jit::Module()), canon_options);
-  if (!canonical.ok()) {
-    return Error(ClassOf(canonical.status()),
-                 absl::StrCat(options.model.string(), ": ", canonical.status().message()));
-  }
+  if (!canonical.ok()) return InModel(options.model, canonical.status());
   report->passes_changed = canonical->changed_by;
   report->kinds_canonical = KindHistogram(*canonical->graph);
   report->kinds_loaded = canonical->kinds_before;

@@ -156,20 +156,24 @@ struct Verified {
   json::Value report;
 };
 
+/// The JSON object a `--json` command printed: its stdout holds the object, stderr (interleaved)
+/// at most one error line after it.
+absl::StatusOr<json::Value> JsonIn(const std::string& out) {
+  const size_t begin = out.find('{');
+  const size_t end = out.rfind('}');
+  if (begin == std::string::npos || end == std::string::npos) {
+    return absl::NotFoundError("no JSON object in the output");
+  }
+  return json::Parse(out.substr(begin, end - begin + 1));
+}
+
 Verified Verify(const std::string& model, const fs::path& pkg,
                 std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"verify", ModelPath(model).string(), pkg.string(), "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
   Verified v;
   v.cli = RunProgram(TS2COREML_CLI, args);
-  // stdout holds the JSON report, stderr (interleaved) at most one error line after it.
-  const std::string& out = v.cli.output;
-  const size_t begin = out.find('{');
-  const size_t end = out.rfind('}');
-  if (begin != std::string::npos && end != std::string::npos) {
-    absl::StatusOr<json::Value> j = json::Parse(out.substr(begin, end - begin + 1));
-    if (j.ok()) v.report = *j;
-  }
+  if (absl::StatusOr<json::Value> j = JsonIn(v.cli.output); j.ok()) v.report = *j;
   return v;
 }
 
@@ -197,10 +201,7 @@ TEST_P(VerifyModelTest, PackageMatchesLibTorch) {
     args.insert(args.end(), convert_args.begin(), convert_args.end());
     CliResult cov = RunProgram(TS2COREML_CLI, args);
     ASSERT_EQ(cov.exit_code, 0) << cov.output;
-    const size_t begin = cov.output.find('{');
-    const size_t end = cov.output.rfind('}');
-    ASSERT_TRUE(begin != std::string::npos && end != std::string::npos) << cov.output;
-    absl::StatusOr<json::Value> j = json::Parse(cov.output.substr(begin, end - begin + 1));
+    absl::StatusOr<json::Value> j = JsonIn(cov.output);
     ASSERT_TRUE(j.ok()) << j.status() << cov.output;
     const json::Value* summary = j->Find("summary");
     ASSERT_NE(summary, nullptr) << cov.output;

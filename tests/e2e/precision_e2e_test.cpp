@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace milspec = CoreML::Specification::MILSpec;
 using testing::CliResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::RunProgram;
 using testing::TempDir;
 using ::testing::UnorderedElementsAre;
@@ -165,6 +166,9 @@ TEST(CoverageE2E, CoverageWithoutShapesStillFindsLoweringsAndGaps) {
   EXPECT_THAT(r.output, HasSubstr("aten::lgamma"));
   CliResult ok = RunProgram(TS2COREML_CLI, {"coverage", TestModel("resnet18")});
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  // Without shapes there is no plan: the fp16 share is unknown, not "0 of 0".
+  EXPECT_THAT(ok.output, HasSubstr("fp16: share unknown without --input shapes"));
+  EXPECT_THAT(ok.output, Not(HasSubstr("0 of 0")));
 }
 
 struct PlanCase {

@@ -1,5 +1,7 @@
 #include "core/base/json.h"
 
+#include <utf8cpp/utf8.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -239,7 +241,9 @@ const Value* Value::Find(absl::string_view key) const {
 
 absl::StatusOr<Value> Parse(absl::string_view text) { return Parser(text).ParseDocument(); }
 
-std::string Quote(absl::string_view s) {
+std::string Quote(absl::string_view text) {
+  // JSON text is UTF-8: bytes that are not (a file name in another encoding) become U+FFFD.
+  const std::string s = utf8::replace_invalid(std::string_view(text.data(), text.size()));
   std::string out = "\"";
   for (char c : s) {
     switch (c) {

@@ -49,13 +49,18 @@ absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   if (spec.name.empty()) return bad("empty name");
   const absl::string_view shape = text.substr(colon + 1);
   if (shape.empty()) return bad("empty shape");
+  int64_t numel = 1;
   for (absl::string_view dim : absl::StrSplit(shape, 'x')) {
     int64_t d = 0;
     if (!absl::SimpleAtoi(dim, &d)) return bad(absl::StrCat("'", dim, "' is not a number"));
     if (d <= 0) return bad(absl::StrCat("dimension ", d, " is not positive"));
+    if (spec.shape.size() == 5) return bad("Core ML inputs have rank 5 at most");
+    if (__builtin_mul_overflow(numel, d, &numel) || numel > kMaxInputElements) {
+      return bad(absl::StrCat("the shape has more than ", kMaxInputElements,
+                              " elements, the most an input may have"));
+    }
     spec.shape.push_back(d);
   }
-  if (spec.shape.size() > 5) return bad("Core ML inputs have rank 5 at most");
   return spec;
 }
 

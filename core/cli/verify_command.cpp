@@ -260,6 +260,36 @@ std::string ShapeString(const interp::Feature& f) {
   return absl::StrCat(interp::DataTypeName(f.dtype), "[", absl::StrJoin(f.shape, ","), "]");
 }
 
+/// The values of `--input name=path` for the package input `f`: a .npy of exactly f's shape (a
+/// 0-d array only for a rank-0 input). Errors are class kInputSpec and name the input and file.
+absl::StatusOr<at::Tensor> ReadInputNpy(const std::string& name, const fs::path& path,
+                                        const interp::Feature& f) {
+  interp::NpyReadLimits limits;
+  uint64_t numel = 1;
+  bool known = true;
+  for (int64_t d : f.shape) {
+    known = known && d >= 0 && !__builtin_mul_overflow(numel, static_cast<uint64_t>(d), &numel);
+  }
+  if (known) limits.max_elements = numel;
+  absl::StatusOr<interp::NpyArray> npy = interp::ReadNpy(path, limits);
+  const std::string what = absl::StrCat("--input ", name, ": ");
+  if (!npy.ok()) {
+    return Error(ErrorClass::kInputSpec,
+                 absl::StrCat(what, npy.status().message(), "; the input is ", ShapeString(f)));
+  }
+  bool fits = npy->shape.size() == f.shape.size();
+  for (size_t i = 0; fits && i < f.shape.size(); ++i) {
+    fits = f.shape[i] < 0 || f.shape[i] == npy->shape[i];
+  }
+  if (!fits) {
+    return Error(ErrorClass::kInputSpec,
+                 absl::StrCat(what, path.string(), ": the array has shape ",
+                              interp::NpyShapeString(npy->shape), " but input '", name, "' is ",
+                              ShapeString(f), "; save an array of the input's shape"));
+  }
+  return at::tensor(npy->values).reshape(npy->shape);
+}
+
 /// One value compared during localization.
 struct LocalValue {
   std::string var;
@@ -603,9 +633,11 @@ int RunVerify(const std::vector<std::string>& args) {
     }
     std::map<std::string, at::Tensor> fixed;
     for (const auto& [name, path] : a.input_files) {
-      absl::StatusOr<interp::NpyArray> npy = interp::ReadNpy(path);
-      if (!npy.ok()) return ReportError(Error(ErrorClass::kInputSpec, npy.status().message()));
-      fixed[name] = at::tensor(npy->values).reshape(npy->shape);
+      const auto f = std::find_if(features.begin(), features.end(),
+                                  [&](const interp::Feature& x) { return x.name == name; });
+      absl::StatusOr<at::Tensor> t = ReadInputNpy(name, path, *f);
+      if (!t.ok()) return ReportError(t.status());
+      fixed[name] = *std::move(t);
     }
     const int runs = fixed.size() == features.size() ? 1 : a.runs;
 
@@ -644,7 +676,10 @@ int RunVerify(const std::vector<std::string>& args) {
       auto t1 = std::chrono::steady_clock::now();
       absl::StatusOr<interp::RunResult> got = interp->Run(inputs);
       auto t2 = std::chrono::steady_clock::now();
-      if (!got.ok()) return ReportError(got.status());
+      if (!got.ok()) {
+        return ReportError(Error(ClassOf(got.status()),
+                                 absl::StrCat(a.package.string(), ": ", got.status().message())));
+      }
       if (r > 0 || runs == 1) {  // the first of several runs is a warm-up (JIT profiling)
         torch_seconds += Seconds(t1 - t0);
         interp_seconds += Seconds(t2 - t1);

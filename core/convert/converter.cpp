@@ -1,5 +1,7 @@
 #include "core/convert/converter.h"
 
+#include <utf8cpp/utf8.h>
+
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -238,8 +240,9 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   spec.specification_version = SpecificationVersion(options.precision.target);
   spec.inputs = lowered->inputs;
   spec.outputs = lowered->outputs;
-  spec.short_description =
-      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml");
+  // Protobuf strings must be UTF-8; a file name in another encoding gets U+FFFD for its bytes.
+  spec.short_description = utf8::replace_invalid(
+      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml"));
   spec.author = "ts2coreml";
   spec.user_defined[kPrecisionKey] =
       options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -12,9 +13,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "core/base/json.h"
+#include "core/base/safe_file.h"
 #include "core/mil/fp16.h"
 #include "core/mil/package_writer.h"
 #include "core/mil/weight_blob.h"
+#include "google/protobuf/stubs/logging.h"
 
 namespace ts2coreml::mil {
 namespace {
@@ -23,13 +26,69 @@ namespace fs = std::filesystem;
 namespace spec_pb = CoreML::Specification;
 namespace mil_pb = CoreML::Specification::MILSpec;
 
-absl::StatusOr<std::string> ReadWholeFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path.string(), "'"));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read '", path.string(), "'"));
-  return std::move(buffer).str();
+// Caps on what the reader loads into memory: a manifest lists a few items; protobuf cannot
+// parse a message of 2 GiB or more.
+constexpr uint64_t kMaxManifestBytes = uint64_t{1} << 20;
+constexpr uint64_t kMaxModelBytes = (uint64_t{1} << 31) - 1;
+
+// `path` (inside the package `root`) as its path relative to root, or an error when it is not
+// inside.
+absl::StatusOr<fs::path> InPackage(const fs::path& root, const fs::path& path) {
+  const fs::path relative = path.lexically_relative(root);
+  if (relative.empty() || *relative.begin() == "..") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path.string(), "' is not inside the package"));
+  }
+  return relative;
+}
+
+// Reads a regular file inside the package without following links, up to `max_bytes`.
+absl::StatusOr<std::string> ReadWholeFile(const fs::path& root, const fs::path& path,
+                                          uint64_t max_bytes) {
+  absl::StatusOr<fs::path> relative = InPackage(root, path);
+  if (!relative.ok()) return relative.status();
+  return core::ReadRegularFileBeneath(root, *relative, max_bytes);
+}
+
+// The package's weight file, opened inside the package without following links.
+absl::StatusOr<WeightBlobReader> OpenWeights(const Package& package) {
+  absl::StatusOr<fs::path> relative = InPackage(package.root, package.weights_path);
+  absl::StatusOr<core::RegularFile> file =
+      relative.ok() ? core::RegularFile::OpenBeneath(package.root, *relative) : relative.status();
+  if (!file.ok()) {
+    return absl::Status(file.status().code(),
+                        absl::StrCat("cannot open weight file: ", file.status().message()));
+  }
+  return WeightBlobReader::FromFile(*std::move(file));
+}
+
+// Protobuf tells why a parse failed (a string field that is not UTF-8, say) only through its log
+// handler, which prints to stderr. ParseModel captures the first message for its one-line error.
+std::mutex parse_log_mutex;
+std::string* parse_log = nullptr;  // guarded by parse_log_mutex
+
+void CaptureParseLog(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+  if (parse_log != nullptr && parse_log->empty()) parse_log->assign(message);
+}
+
+absl::Status ParseModel(const std::string& bytes, const fs::path& path, spec_pb::Model* model) {
+  std::string log;
+  bool parsed = false;
+  {
+    std::lock_guard<std::mutex> lock(parse_log_mutex);
+    parse_log = &log;
+    google::protobuf::LogHandler* previous = google::protobuf::SetLogHandler(&CaptureParseLog);
+    parsed = model->ParseFromString(bytes);
+    google::protobuf::SetLogHandler(previous);
+    parse_log = nullptr;
+  }
+  if (parsed) return absl::OkStatus();
+  // "String field 'X' contains invalid UTF-8 data when parsing a protocol buffer. Use ..."
+  const size_t cut = log.find(" when parsing");
+  const std::string why = log.substr(0, cut == std::string::npos ? log.find('.') : cut);
+  return absl::DataLossError(absl::StrCat("'", path.string(),
+                                          "' is not a valid Core ML model protobuf",
+                                          why.empty() ? "" : absl::StrCat(" (", why, ")")));
 }
 
 // A manifest path must stay inside Data/: relative, without "..".
@@ -374,7 +433,7 @@ class Validator {
                                   kWeightFileName, "'"));
     }
     if (!weights_) {
-      absl::StatusOr<WeightBlobReader> r = WeightBlobReader::Open(package_.weights_path);
+      absl::StatusOr<WeightBlobReader> r = OpenWeights(package_);
       if (!r.ok()) return Invalid(absl::StrCat(label, ": ", r.status().message()));
       weights_ = std::make_unique<WeightBlobReader>(std::move(*r));
     }
@@ -536,7 +595,7 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   Package p;
   p.root = dir;
   const fs::path manifest_path = dir / "Manifest.json";
-  absl::StatusOr<std::string> manifest = ReadWholeFile(manifest_path);
+  absl::StatusOr<std::string> manifest = ReadWholeFile(dir, manifest_path, kMaxManifestBytes);
   if (!manifest.ok()) return manifest.status();
   p.manifest_json = std::move(*manifest);
   absl::StatusOr<json::Value> json = json::Parse(p.manifest_json);
@@ -579,12 +638,9 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   }
   p.model_path = dir / "Data" / root_entry->Find("path")->string;
   p.weights_path = p.model_path.parent_path() / "weights" / "weight.bin";
-  absl::StatusOr<std::string> model_bytes = ReadWholeFile(p.model_path);
+  absl::StatusOr<std::string> model_bytes = ReadWholeFile(dir, p.model_path, kMaxModelBytes);
   if (!model_bytes.ok()) return model_bytes.status();
-  if (!p.model.ParseFromString(*model_bytes)) {
-    return absl::DataLossError(
-        absl::StrCat("'", p.model_path.string(), "' is not a valid Core ML model protobuf"));
-  }
+  if (absl::Status s = ParseModel(*model_bytes, p.model_path, &p.model); !s.ok()) return s;
   return p;
 }
 
@@ -679,7 +735,7 @@ absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
       return absl::InvalidArgumentError(
           absl::StrCat("unsupported blob file '", value.blobfilevalue().filename(), "'"));
     }
-    absl::StatusOr<WeightBlobReader> reader = WeightBlobReader::Open(package.weights_path);
+    absl::StatusOr<WeightBlobReader> reader = OpenWeights(package);
     if (!reader.ok()) return reader.status();
     absl::StatusOr<BlobRef> ref = reader->Read(value.blobfilevalue().offset());
     if (!ref.ok()) return ref.status();

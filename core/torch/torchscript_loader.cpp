@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/base/errors.h"
+#include "core/base/safe_file.h"
 #include "torch/csrc/jit/runtime/custom_operator.h"
 #include "torch/csrc/jit/runtime/operator.h"
 #include "torch/csrc/jit/serialization/import.h"
@@ -127,6 +128,10 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
   if (std::filesystem::is_directory(status)) {
     return Error(ErrorClass::kModel,
                  absl::StrCat(p, ": is a directory; give the .pt file saved by torch.jit.save"));
+  }
+  if (absl::StatusOr<RegularFile> file = RegularFile::Open(path); !file.ok()) {
+    return Error(ErrorClass::kModel, absl::StrCat(file.status().message(),
+                                                  "; give the .pt file saved by torch.jit.save"));
   }
   {
     std::ifstream probe(path, std::ios::binary);

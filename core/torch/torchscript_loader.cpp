@@ -13,12 +13,17 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/base/errors.h"
+#include "core/model/archive_precheck.h"
+#include "core/torch/tensor_storage_check.h"
 #include "torch/csrc/jit/runtime/custom_operator.h"
 #include "torch/csrc/jit/runtime/operator.h"
 #include "torch/csrc/jit/serialization/import.h"
 
 namespace ts2coreml::core {
 namespace {
+
+constexpr absl::string_view kDamagedHint =
+    "; the file is damaged or was not written by torch.jit.save: save the model again";
 
 /// The first non-empty line of an exception message (LibTorch appends C++ stack traces, and
 /// some messages, such as the unknown-op one, start with a blank line), without the
@@ -78,6 +83,21 @@ absl::Status LoadError(const std::string& path, const std::string& message) {
                               "again with PyTorch 1.13)"));
   }
   return Error(ErrorClass::kModel, absl::StrCat(path, ": cannot load TorchScript: ", message));
+}
+
+/// A pre-check's problem as the one-line model error: the file, the problem, what to do.
+absl::Status InModel(const std::string& path, const absl::Status& problem) {
+  return Error(ErrorClass::kModel, absl::StrCat(path, ": ", problem.message(), kDamagedHint));
+}
+
+/// The archive, pickle and code checks (core/model/archive_precheck.h) on the file.
+absl::Status PrecheckArchive(const std::filesystem::path& path) {
+  absl::StatusOr<std::unique_ptr<FileSource>> source = FileSource::Open(path);
+  if (!source.ok()) {
+    return Error(ErrorClass::kModel, absl::StrCat(path.string(), ": ", source.status().message()));
+  }
+  absl::StatusOr<ArchiveSummary> summary = PrecheckTorchScriptArchive(**source);
+  return summary.ok() ? absl::OkStatus() : InModel(path.string(), summary.status());
 }
 
 }  // namespace
@@ -141,8 +161,12 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
                                 "torch.jit.save)"));
     }
   }
+  absl::Status checked = PrecheckArchive(path);
+  if (!checked.ok()) return checked;
   try {
     torch::jit::Module module = torch::jit::load(p, c10::Device(c10::kCPU));
+    checked = CheckModuleTensors(module);
+    if (!checked.ok()) return InModel(p, checked);
     if (!module.find_method("forward")) {
       return Error(ErrorClass::kModel, absl::StrCat(p, ": the module has no forward() method"));
     }

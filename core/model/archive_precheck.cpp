@@ -69,12 +69,10 @@ absl::Status Prechecker::CheckEntry(const ZipEntry& e) {
   const bool code = !prefix_.empty() && absl::StartsWith(e.name, absl::StrCat(prefix_, "code/")) &&
                     absl::EndsWith(e.name, ".py");
   summary_.bytes_verified += e.uncompressed_size;
-  if (!pickle && !code) {
-    absl::Status s = VerifyZipEntry(source_, e);
-    return s.ok() ? s : InEntry(e, s);
-  }
+  // The zip reader's messages name the entry already.
+  if (!pickle && !code) return VerifyZipEntry(source_, e);
   absl::StatusOr<std::string> text = ReadZipEntry(source_, e, limits_.max_text_bytes);
-  if (!text.ok()) return InEntry(e, text.status());
+  if (!text.ok()) return text.status();
   if (pickle) return CheckPickleEntry(e, *text);
   ++summary_.code_files;
   absl::Status s = CheckTorchScriptCode(*text, limits_.code);

@@ -81,6 +81,8 @@ struct Value {
 
 constexpr uint32_t kOpaque = 0xFFFFFFFF;  ///< a tuple whose children are not kept
 constexpr uint32_t kMaxKeptTuple = 64;    ///< tensor sizes and strides fit
+/// A tensor may have more elements than its storage (zero strides) only up to this many.
+constexpr uint64_t kMaxRepeatedElements = uint64_t{1} << 24;
 
 /// The element size of `torch.<name>`, or 0 for a name that is not a storage type.
 int StorageItemSize(absl::string_view name) {
@@ -349,6 +351,7 @@ absl::Status Walker::CheckTensorArgs(const Value& args) const {
   if (offset->num < 0)
     return Fail(absl::StrCat("a tensor has the negative storage offset ", offset->num));
   uint64_t last = static_cast<uint64_t>(offset->num);
+  uint64_t numel = 1;
   bool empty = false;
   for (uint32_t i = 0; i < sizes->b - sizes->a; ++i) {
     const Value& size = arena_[sizes->a + i];
@@ -358,15 +361,22 @@ absl::Status Walker::CheckTensorArgs(const Value& args) const {
     }
     uint64_t reach = 0;
     if (size.num == 0) empty = true;
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(size.num), &numel))
+      numel = ~uint64_t{0};
     if (size.num > 0 && (__builtin_mul_overflow(static_cast<uint64_t>(size.num - 1),
                                                 static_cast<uint64_t>(stride.num), &reach) ||
                          __builtin_add_overflow(last, reach, &last))) {
       return Fail("a tensor's sizes and strides overflow 64 bits");
     }
   }
-  if (!empty && last >= static_cast<uint64_t>(storage->num)) {
+  if (empty) return absl::OkStatus();
+  if (last >= static_cast<uint64_t>(storage->num)) {
     return Fail(absl::StrCat("a tensor reaches element ", last, " of a storage of ", storage->num,
                              " elements"));
+  }
+  if (numel > static_cast<uint64_t>(storage->num) && numel > kMaxRepeatedElements) {
+    return Fail(absl::StrCat("a tensor of ", numel, " elements repeats the ", storage->num,
+                             " elements of its storage (zero strides) beyond 2^24 elements"));
   }
   return absl::OkStatus();
 }

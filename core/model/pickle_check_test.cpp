@@ -147,6 +147,8 @@ TEST(PickleCheckTest, ChecksEveryTensorAgainstItsStorage) {
               HasSubstr("overflow"));
   // A zero stride over a big size reaches only element 0; an empty tensor reaches nothing.
   EXPECT_TRUE(CheckPickle(kHead + Tensor(6, 0, {1000000, 6}, {0, 1}) + ".", Record24).ok());
+  EXPECT_THAT(Refusal(kHead + Tensor(6, 0, {int64_t{1} << 31, 6}, {0, 1}) + "."),
+              HasSubstr("a tensor of 12884901888 elements repeats the 6 elements"));
   EXPECT_TRUE(CheckPickle(kHead + Tensor(6, 100, {0, 3}, {3, 1}) + ".", Record24).ok());
 }
 

@@ -16,6 +16,9 @@
 namespace ts2coreml::core {
 namespace {
 
+/// A tensor may have more elements than its storage (zero strides) only up to this many.
+constexpr uint64_t kMaxRepeatedElements = uint64_t{1} << 24;
+
 /// "Float [4, 3, 3, 3], offset 0, strides [27, 9, 3, 1]".
 std::string Geometry(const at::Tensor& t) {
   return absl::StrCat(c10::toString(t.scalar_type()), " [", absl::StrJoin(t.sizes(), ", "),
@@ -148,6 +151,11 @@ absl::Status CheckTensorInStorage(const at::Tensor& t, const std::string& name) 
     return Refuse(name, t, "reaches beyond 2^64 bytes");
   }
   const c10::Storage& storage = t.storage();
+  const uint64_t numel = static_cast<uint64_t>(t.numel());
+  if (numel > storage.nbytes() / static_cast<uint64_t>(t.element_size()) &&
+      numel > kMaxRepeatedElements) {
+    return Refuse(name, t, "repeats its storage's elements (zero strides) beyond 2^24 elements");
+  }
   if (need > storage.nbytes()) {
     return Refuse(
         name, t,

@@ -39,6 +39,8 @@ TEST(TensorStorageCheckTest, AcceptsWhatTorchBuilds) {
   at::Tensor base = torch::arange(24, torch::kFloat).reshape({4, 6});
   EXPECT_TRUE(CheckTensorInStorage(base.slice(1, 2, 5).t(), "v").ok());
   EXPECT_TRUE(CheckTensorInStorage(torch::ones({1}).expand({1000000}), "e").ok());
+  EXPECT_THAT(Refusal(CheckTensorInStorage(torch::ones({1}).expand({int64_t{1} << 31}), "big")),
+              HasSubstr("repeats its storage's elements (zero strides) beyond 2^24"));
   EXPECT_TRUE(CheckTensorInStorage(torch::ones({0, 3}), "z").ok());
 }
 

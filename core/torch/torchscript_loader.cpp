@@ -69,18 +69,20 @@ std::string OneLine(const std::string& text) {
 /// Explains a failure of torch::jit::load; unknown ops and newer file formats get a hint.
 absl::Status LoadError(const std::string& path, const std::string& message) {
   if (message.find("nknown builtin op") != std::string::npos) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(path, ": ", message,
-                              " (saved by a newer PyTorch than LibTorch 1.13 knows, or a custom "
-                              "op: a plugin can declare the op's schema)"));
+    return Error(
+        ErrorClass::kModel,
+        absl::StrCat(
+            path, ": ", message,
+            " (saved by a newer PyTorch than LibTorch 1.13 knows, or a custom op: a plugin can declare the op's schema)"));
   }
   if (message.find("maximum supported version") != std::string::npos) {
     // LibTorch goes on to suggest upgrading PyTorch, which is not what a converter user can do.
     const std::string what = message.substr(0, message.find(" The version of your PyTorch"));
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(path, ": ", what,
-                              " (saved by a newer PyTorch than LibTorch 1.13 reads; save the model "
-                              "again with PyTorch 1.13)"));
+    return Error(
+        ErrorClass::kModel,
+        absl::StrCat(
+            path, ": ", what,
+            " (saved by a newer PyTorch than LibTorch 1.13 reads; save the model again with PyTorch 1.13)"));
   }
   return Error(ErrorClass::kModel, absl::StrCat(path, ": cannot load TorchScript: ", message));
 }
@@ -155,10 +157,10 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
     probe.read(magic, 4);
     if (probe.gcount() == 0) return Error(ErrorClass::kModel, absl::StrCat(p, ": file is empty"));
     if (probe.gcount() < 4 || magic[0] != 'P' || magic[1] != 'K') {
-      return Error(ErrorClass::kModel,
-                   absl::StrCat(p,
-                                ": not a TorchScript archive (expected a zip file written by "
-                                "torch.jit.save)"));
+      return Error(
+          ErrorClass::kModel,
+          absl::StrCat(
+              p, ": not a TorchScript archive (expected a zip file written by torch.jit.save)"));
     }
   }
   absl::Status checked = PrecheckArchive(path);

@@ -29,7 +29,7 @@ namespace ts2coreml::core {
 /// plus a few containers, and every value costs LibTorch far more memory than it costs the walk.
 struct PickleLimits {
   uint32_t max_nesting = 1000;      ///< containers inside containers, and open MARKs
-  uint64_t max_values = 4000000;    ///< values on the stack, in the memo and in kept tuples
+  uint64_t max_values = 2000000;    ///< values on the stack, in the memo and in kept tuples
   uint32_t max_global_name = 1024;  ///< bytes of a GLOBAL's module or class name
 };
 

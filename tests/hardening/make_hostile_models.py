@@ -23,6 +23,7 @@ expects exit 4 with one line naming the file. Files (OUT_DIR/NAME.pt):
   pickle_nested_tuples      data.pkl: 1,000,000 nested TUPLE1
   pickle_marks              data.pkl: 100,000 MARKs
   pickle_memo_far           data.pkl: LONG_BINPUT 0xFFFFFFF0
+  pickle_many_values        data.pkl: 3,000,000 NONEs on the stack
   pickle_self_list          data.pkl: a list appended into itself through the memo
   constants_bad             constants.pkl: TUPLE3 over one item
   debug_pkl_bad             the code's .debug_pkl: REDUCE on an empty stack
@@ -230,6 +231,8 @@ def pickle_variants(good):
                                                b"\x80\x02N" + b"\x85" * 1000000 + b"."),
         "pickle_marks": replace_member(good, "/data.pkl", b"\x80\x02" + b"(" * 100000 + b"N."),
         "pickle_memo_far": replace_member(good, "/data.pkl", b"\x80\x02Nr\xf0\xff\xff\xff."),
+        "pickle_many_values": replace_member(good, "/data.pkl",
+                                             b"\x80\x02" + b"N" * 3000000 + b"."),
         "pickle_self_list": replace_member(good, "/data.pkl", self_list),
         "constants_bad": replace_member(good, "/constants.pkl", b"\x80\x02K\x01\x87."),
         "debug_pkl_bad": replace_member(good, top_code(good) + ".debug_pkl", b"\x80\x02R."),

@@ -53,6 +53,7 @@ const Case kCases[] = {
     {"pickle_nested_tuples", "containers nest more than 1000 deep"},
     {"pickle_marks", "more than 1000 MARKs open"},
     {"pickle_memo_far", "memo index 4294967280 skips ahead"},
+    {"pickle_many_values", "more than 2000000 values held at once"},
     {"pickle_self_list", "fills a container after it was memoized"},
     {"constants_bad", "'archive/constants.pkl': at byte 4: TUPLE3"},
     {"debug_pkl_bad", ".debug_pkl': at byte 2: REDUCE needs 2 values"},

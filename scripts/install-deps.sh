@@ -12,6 +12,7 @@ DEFAULT_PACKAGES=(
   libabsl-dev libgtest-dev libgmock-dev
   python3-torch python3-torchvision
   libutfcpp-dev
+  zlib1g-dev
 )
 if [ "$#" -gt 0 ]; then
   PACKAGES=("$@")

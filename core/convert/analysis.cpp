@@ -361,7 +361,8 @@ ValueId StaleRead(const Graph& g, const Analysis& a, int w, ValueId storage,
   return kNoValue;
 }
 
-/// Refuses writer node `w`, whose write into `target` `reader` does not see through `read`.
+/// Refuses writer node `w`: after its write into `target`, `reader` still reads `read`, an older
+/// value on the same storage, which a functional lowering leaves with the old contents.
 void RefuseStaleRead(const Graph& g, int w, ValueId target, const std::string& reader, ValueId read,
                      Analysis& a) {
   const Node& writer = g.nodes()[static_cast<size_t>(w)];

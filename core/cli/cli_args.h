@@ -39,8 +39,6 @@ std::string ConvertUsage();
 /// The usage text of coverage.
 std::string CoverageUsage();
 
-/// Runs `ts2coreml convert` (args after the command name); returns the exit code.
-int RunConvert(const std::vector<std::string>& args);
 /// Runs `ts2coreml coverage`; exit 0 when every op is covered, 3 when not.
 int RunCoverage(const std::vector<std::string>& args);
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -180,7 +181,7 @@ class Validator {
     for (const mil_pb::NamedValueType& in : fn.inputs()) {
       if (absl::Status s = DefineVar(in, "function input", &scope); !s.ok()) return s;
     }
-    if (absl::Status s = ValidateBlock(block_it->second, scope, "main"); !s.ok()) return s;
+    if (absl::Status s = ValidateBlock(block_it->second, &scope, "main"); !s.ok()) return s;
     return ValidateDescription(fn, block_it->second);
   }
 
@@ -198,12 +199,25 @@ class Validator {
       return Invalid(absl::StrCat(what, " var '", v.name(), "' has no tensor type"));
     }
     (*scope)[v.name()] = &v.type();
+    defined_.push_back(v.name());
     return absl::OkStatus();
   }
 
-  absl::Status ValidateBlock(const mil_pb::Block& block, Scope scope, absl::string_view where) {
+  /// Validates `block` with the vars of its enclosing blocks in `scope`; what the block defines
+  /// is in scope for its own ops and removed again on return (var names are unique program-wide,
+  /// so nothing is shadowed), which keeps nested blocks linear instead of copying the scope.
+  absl::Status ValidateBlock(const mil_pb::Block& block, Scope* scope, absl::string_view where) {
+    const size_t mark = defined_.size();
+    absl::Status status = ValidateBlockBody(block, scope, where);
+    for (size_t i = mark; i < defined_.size(); ++i) scope->erase(defined_[i]);
+    defined_.resize(mark);
+    return status;
+  }
+
+  absl::Status ValidateBlockBody(const mil_pb::Block& block, Scope* scope,
+                                 absl::string_view where) {
     for (const mil_pb::NamedValueType& in : block.inputs()) {
-      if (absl::Status s = DefineVar(in, "block input", &scope); !s.ok()) return s;
+      if (absl::Status s = DefineVar(in, "block input", scope); !s.ok()) return s;
     }
     // Who defines what in this block, to tell "used before its definition" from "undefined".
     std::map<std::string, int> defined_at;
@@ -213,12 +227,12 @@ class Validator {
       }
     }
     for (int i = 0; i < block.operations_size(); ++i) {
-      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, &scope); !s.ok()) {
+      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, scope); !s.ok()) {
         return s;
       }
     }
     for (const std::string& out : block.outputs()) {
-      if (scope.count(out) == 0) {
+      if (scope->count(out) == 0) {
         return Invalid(absl::StrCat("block '", where, "' output '", out, "' is not defined"));
       }
     }
@@ -264,7 +278,7 @@ class Validator {
       }
     }
     for (int i = 0; i < op.blocks_size(); ++i) {
-      if (absl::Status s = ValidateBlock(op.blocks(i), *scope, absl::StrCat(name, ".", i));
+      if (absl::Status s = ValidateBlock(op.blocks(i), scope, absl::StrCat(name, ".", i));
           !s.ok()) {
         return s;
       }
@@ -475,6 +489,8 @@ class Validator {
   const Package& package_;
   std::set<std::string> all_vars_;
   std::set<std::string> all_ops_;
+  /// Vars defined so far by the blocks being validated, innermost block last.
+  std::vector<std::string> defined_;
   std::unique_ptr<WeightBlobReader> weights_;
 };
 

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "registry/declaration_reader.h"
+#include "registry/op_names.h"
 #include "registry/plugin_security.h"
 
 namespace ts2coreml::registry {
@@ -48,25 +49,6 @@ absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data()
 std::string Describe(const Lowering& lowering) {
   return absl::StrCat("'", lowering.name, "' from plugin '", lowering.plugin->name, "' (",
                       lowering.plugin->path.string(), ")");
-}
-
-/// Splits "ns::name.overload" into name and overload (overload empty for "ns::name").
-std::pair<std::string_view, std::string_view> SplitOp(std::string_view op) {
-  const size_t sep = op.find("::");
-  const size_t dot = op.find('.', sep == std::string_view::npos ? 0 : sep + 2);
-  if (dot == std::string_view::npos) return {op, std::string_view()};
-  return {op.substr(0, dot), op.substr(dot + 1)};
-}
-
-/// "aten::relu_" -> "aten::relu". Empty when `name` is not an in-place variant ("aten::__and__" is
-/// not: dunder names end in "__").
-std::string_view FunctionalName(std::string_view name) {
-  const absl::string_view n = AsAbsl(name);
-  if (!absl::EndsWith(n, "_") || absl::EndsWith(n, "__")) return {};
-  const size_t sep = name.find("::");
-  const std::string_view functional = name.substr(0, name.size() - 1);
-  if (sep == std::string_view::npos || functional.size() <= sep + 2) return {};
-  return functional;
 }
 
 }  // namespace

@@ -171,6 +171,9 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   // Input-independent ops (swin_t's attention mask) are evaluated with ATen on the host.
   AtenEvaluator host;
   prepared.analysis = Analyze(prepared.graph, registry, &host);
+  if (absl::Status s = CheckRulesMatch(prepared.graph, options.precision.keep_fp32); !s.ok()) {
+    return InModel(options.model, s);
+  }
   for (const NodeAnalysis& na : prepared.analysis.nodes) {
     ++report->decisions[std::string(NodeDecisionName(na.decision))];
     for (const std::string& w : na.warnings) report->warnings.push_back(w);

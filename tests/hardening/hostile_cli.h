@@ -1,6 +1,6 @@
-/// Runs the ts2coreml CLI on hostile input under the limits the hardening tests hold it to: a
-/// wall-clock limit (the process group is killed after it), peak RSS measured with wait4, and
-/// optionally a file-size limit (RLIMIT_FSIZE) for the child.
+/// The ts2coreml CLI on hostile input, through RunHostile/Refused (hostile_run.h): a kill timer,
+/// peak RSS, one error line. Adds what the output and scale cases need: a file-size limit for the
+/// child and the success check under the same limits.
 ///
 ///   HostileResult r = RunCliHostile({"inspect", pkg.string()}, /*model_bytes=*/0);
 ///   ExpectRefusedNaming(r, /*exit_code=*/8, (pkg / "Manifest.json").string());
@@ -11,35 +11,27 @@
 #include <string>
 #include <vector>
 
+#include "tests/hardening/hostile_run.h"
+
 namespace ts2coreml::testing {
 
-/// Wall-clock limit of one hostile run.
-inline constexpr double kHostileSeconds = 10.0;
-/// Peak RSS allowed beyond the model's own size (checked only without sanitizers).
-inline constexpr int64_t kHostileExtraBytes = int64_t{300} << 20;
+using hardening::UnderSanitizers;
 
-struct HostileResult {
-  int exit_code = -1;
-  std::string output;  ///< stdout and stderr, interleaved
-  double seconds = 0;
-  bool timed_out = false;
-  int64_t peak_rss_bytes = 0;
-  int64_t model_bytes = 0;
+struct HostileResult : plugin_test::RunResult {
+  std::uint64_t model_bytes = 0;  ///< the size of the model the run read
 };
 
-/// True in an AddressSanitizer build (scripts/ci-sanitizers.sh).
-bool UnderSanitizers();
+/// Runs TS2COREML_CLI with `args` under RunHostile; `model_bytes` is the size of the model it
+/// reads (the memory allowance starts there); `fsize_blocks` > 0 sets `ulimit -f` (512-byte
+/// blocks) for the child.
+HostileResult RunCliHostile(const std::vector<std::string>& args, std::uint64_t model_bytes,
+                            int fsize_blocks = 0);
 
-/// Runs TS2COREML_CLI with `args`; `model_bytes` is the size of the model it reads (the memory
-/// allowance starts there); `fsize_limit` > 0 sets RLIMIT_FSIZE in the child.
-HostileResult RunCliHostile(const std::vector<std::string>& args, int64_t model_bytes,
-                            int64_t fsize_limit = 0);
-
-/// Exit 0 within the limits.
+/// Exit 0, not killed and, in a plain build, within the time and memory limits.
 void ExpectSucceeded(const HostileResult& r);
 
-/// The documented `exit_code`, exactly one line `ts2coreml: error: ...` containing `must_name`,
-/// within the limits.
+/// hardening::Refused: the documented `exit_code`, exactly one `ts2coreml: error:` line naming
+/// `must_name`, within the limits.
 void ExpectRefusedNaming(const HostileResult& r, int exit_code, const std::string& must_name);
 
 }  // namespace ts2coreml::testing

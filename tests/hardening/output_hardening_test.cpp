@@ -58,7 +58,7 @@ struct Workspace {
   TempDir dir;
   fs::path model = dir / "m.pt";
   Workspace() { fs::copy_file(Corpus("good.pt"), model); }
-  int64_t model_bytes() const { return static_cast<int64_t>(fs::file_size(model)); }
+  std::uint64_t model_bytes() const { return fs::file_size(model); }
 };
 
 /// Runs a convert that must be refused with `code` naming `must_name`, and checks that the
@@ -183,7 +183,7 @@ TEST(OutputHardening, FileSizeLimitIsAnErrorNotASignal) {
     const Tree before = Snapshot(w.dir.path());
     // RLIMIT_FSIZE of 1 KiB: the first larger write gets SIGXFSZ (EFBIG once ignored).
     HostileResult r =
-        RunCliHostile(ConvertArgs(w.model, target, force), w.model_bytes(), /*fsize_limit=*/1024);
+        RunCliHostile(ConvertArgs(w.model, target, force), w.model_bytes(), /*fsize_blocks=*/2);
     ExpectRefusedNaming(r, kOutput, target.filename().string());
     EXPECT_EQ(Snapshot(w.dir.path()), before);
   }

@@ -13,6 +13,7 @@ DEFAULT_PACKAGES=(
   python3-torch python3-torchvision
   libutfcpp-dev
   zlib1g-dev
+  nlohmann-json3-dev
 )
 if [ "$#" -gt 0 ]; then
   PACKAGES=("$@")

@@ -17,6 +17,7 @@
 #include "core/base/errors.h"
 #include "core/base/json.h"
 #include "core/base/process_exit.h"
+#include "core/mil/output_target.h"
 #include "core/torch/aten_evaluator.h"
 #include "core/torch/canonicalize.h"
 #include "core/torch/graph_importer.h"
@@ -190,12 +191,11 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   report.output = options.output;
   report.precision = options.precision;
 
-  // Refuse an existing output before spending time on the model.
-  std::error_code ec;
-  if (!options.force &&
-      std::filesystem::exists(std::filesystem::symlink_status(options.output, ec))) {
-    return Error(ErrorClass::kOutput, absl::StrCat(options.output.string(),
-                                                   " already exists; pass --force to replace it"));
+  // Refuse a bad output path before spending time on the model.
+  if (absl::Status s = mil::CheckOutputTarget(options.output, options.force, {options.model});
+      !s.ok()) {
+    const bool usage = s.code() == absl::StatusCode::kInvalidArgument;
+    return Error(usage ? ErrorClass::kUsage : ErrorClass::kOutput, s.message());
   }
 
   absl::StatusOr<PreparedModel> prepared =

@@ -7,7 +7,10 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +21,7 @@
 #include "core/mil/package_writer.h"
 #include "core/mil/weight_blob.h"
 #include "google/protobuf/stubs/logging.h"
+#include "nlohmann/json.hpp"
 
 namespace ts2coreml::mil {
 namespace {
@@ -239,7 +243,7 @@ class Validator {
     for (const mil_pb::NamedValueType& in : fn.inputs()) {
       if (absl::Status s = DefineVar(in, "function input", &scope); !s.ok()) return s;
     }
-    if (absl::Status s = ValidateBlock(block_it->second, scope, "main"); !s.ok()) return s;
+    if (absl::Status s = ValidateBlock(block_it->second, &scope, "main"); !s.ok()) return s;
     return ValidateDescription(fn, block_it->second);
   }
 
@@ -257,12 +261,25 @@ class Validator {
       return Invalid(absl::StrCat(what, " var '", v.name(), "' has no tensor type"));
     }
     (*scope)[v.name()] = &v.type();
+    defined_.push_back(v.name());
     return absl::OkStatus();
   }
 
-  absl::Status ValidateBlock(const mil_pb::Block& block, Scope scope, absl::string_view where) {
+  /// Validates `block` with the vars of its enclosing blocks in `scope`; what the block defines
+  /// is in scope for its own ops and removed again on return (var names are unique program-wide,
+  /// so nothing is shadowed), which keeps nested blocks linear instead of copying the scope.
+  absl::Status ValidateBlock(const mil_pb::Block& block, Scope* scope, absl::string_view where) {
+    const size_t mark = defined_.size();
+    absl::Status status = ValidateBlockBody(block, scope, where);
+    for (size_t i = mark; i < defined_.size(); ++i) scope->erase(defined_[i]);
+    defined_.resize(mark);
+    return status;
+  }
+
+  absl::Status ValidateBlockBody(const mil_pb::Block& block, Scope* scope,
+                                 absl::string_view where) {
     for (const mil_pb::NamedValueType& in : block.inputs()) {
-      if (absl::Status s = DefineVar(in, "block input", &scope); !s.ok()) return s;
+      if (absl::Status s = DefineVar(in, "block input", scope); !s.ok()) return s;
     }
     // Who defines what in this block, to tell "used before its definition" from "undefined".
     std::map<std::string, int> defined_at;
@@ -272,12 +289,12 @@ class Validator {
       }
     }
     for (int i = 0; i < block.operations_size(); ++i) {
-      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, &scope); !s.ok()) {
+      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, scope); !s.ok()) {
         return s;
       }
     }
     for (const std::string& out : block.outputs()) {
-      if (scope.count(out) == 0) {
+      if (scope->count(out) == 0) {
         return Invalid(absl::StrCat("block '", where, "' output '", out, "' is not defined"));
       }
     }
@@ -323,7 +340,7 @@ class Validator {
       }
     }
     for (int i = 0; i < op.blocks_size(); ++i) {
-      if (absl::Status s = ValidateBlock(op.blocks(i), *scope, absl::StrCat(name, ".", i));
+      if (absl::Status s = ValidateBlock(op.blocks(i), scope, absl::StrCat(name, ".", i));
           !s.ok()) {
         return s;
       }
@@ -534,6 +551,8 @@ class Validator {
   const Package& package_;
   std::set<std::string> all_vars_;
   std::set<std::string> all_ops_;
+  /// Vars defined so far by the blocks being validated, innermost block last.
+  std::vector<std::string> defined_;
   std::unique_ptr<WeightBlobReader> weights_;
 };
 
@@ -587,6 +606,160 @@ bool IsValidMilIdentifier(std::string_view name) {
   return true;
 }
 
+namespace {
+
+/// Reads Manifest.json with nlohmann-json's SAX parser, without building a tree: items are
+/// checked as they end and only each item's path is kept (a manifest of many items costs little
+/// more memory than its text). Duplicate keys are refused with one hash set per open object.
+class ManifestReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  /// The root item's path; the first problem otherwise (item problems after top-level ones).
+  absl::StatusOr<std::string> Finish(std::string* root_id) {
+    if (!error_.empty()) return absl::DataLossError(error_);
+    if (!has_version_) return absl::DataLossError("missing string \"fileFormatVersion\"");
+    if (!has_entries_) return absl::DataLossError("missing object \"itemInfoEntries\"");
+    if (!has_root_) return absl::DataLossError("missing string \"rootModelIdentifier\"");
+    if (!item_error_.empty()) return absl::DataLossError(item_error_);
+    auto it = paths_.find(root_id_);
+    if (it == paths_.end()) {
+      return absl::DataLossError(
+          absl::StrCat("rootModelIdentifier '", root_id_, "' has no entry in itemInfoEntries"));
+    }
+    *root_id = root_id_;
+    return it->second;
+  }
+
+  bool null() override { return Scalar(nullptr); }
+  bool boolean(bool) override { return Scalar(nullptr); }
+  bool number_integer(number_integer_t) override { return Scalar(nullptr); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar(nullptr); }
+  bool number_float(number_float_t, const string_t&) override { return Scalar(nullptr); }
+  bool string(string_t& v) override { return Scalar(&v); }
+  bool binary(binary_t&) override { return Scalar(nullptr); }
+  bool start_object(std::size_t) override {
+    if (keys_.empty()) {
+      keys_.emplace_back();
+      return true;
+    }
+    if (keys_.size() == 1 && key_ == "itemInfoEntries") has_entries_ = true;
+    if (keys_.size() == 2 && in_entries_) StartItem();
+    if (keys_.size() == 1) in_entries_ = key_ == "itemInfoEntries";
+    return Open();
+  }
+  bool end_object() override {
+    if (keys_.size() == 3 && in_entries_) EndItem();
+    if (keys_.size() == 2) in_entries_ = false;
+    keys_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (keys_.empty()) return Fail("the top level is not an object");
+    NotAString();
+    return Open();
+  }
+  bool end_array() override {
+    keys_.pop_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second)
+      return Fail(absl::StrCat("invalid JSON: duplicate key \"", k, "\""));
+    key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    const size_t colon = what.find(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    return Fail(absl::StrCat("invalid JSON at byte ", position, ": ", what));
+  }
+
+ private:
+  static constexpr size_t kMaxDepth = 64;
+  static constexpr const char* kFields[4] = {"author", "description", "name", "path"};
+
+  bool Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+  }
+  bool Open() {
+    if (keys_.size() >= kMaxDepth) return Fail("invalid JSON: nested too deeply");
+    keys_.emplace_back();
+    return true;
+  }
+  void StartItem() {
+    item_id_ = key_;
+    item_fields_ = 0;
+    item_path_.clear();
+  }
+  void EndItem() {
+    for (int i = 0; i < 4; ++i) {
+      if ((item_fields_ & (1 << i)) == 0) {
+        return ItemError(absl::StrCat("item '", item_id_, "' lacks string \"", kFields[i], "\""));
+      }
+    }
+    if (!IsSafeRelativePath(item_path_)) {
+      return ItemError(absl::StrCat("item '", item_id_, "' has path '", item_path_,
+                                    "', which leaves the package"));
+    }
+    paths_[item_id_] = std::move(item_path_);
+  }
+  void ItemError(std::string message) {
+    if (item_error_.empty()) item_error_ = std::move(message);
+  }
+  /// A value that is not a string where one may be expected.
+  void NotAString() {
+    if (keys_.size() == 2 && in_entries_) {
+      ItemError(absl::StrCat("item '", key_, "' is not an object"));
+    }
+  }
+  bool Scalar(string_t* s) {
+    if (keys_.empty()) return Fail("the top level is not an object");
+    if (keys_.size() == 1) {
+      if (key_ == "fileFormatVersion") has_version_ = s != nullptr;
+      if (key_ == "rootModelIdentifier" && s != nullptr) {
+        has_root_ = true;
+        root_id_ = *s;
+      }
+      if (key_ == "itemInfoEntries") has_entries_ = false;
+    }
+    if (s == nullptr) NotAString();
+    if (keys_.size() == 3 && in_entries_ && s != nullptr) {
+      for (int i = 0; i < 4; ++i) {
+        if (key_ != kFields[i]) continue;
+        item_fields_ |= 1 << i;
+        if (i == 3) item_path_ = *s;
+      }
+    }
+    return true;
+  }
+
+  /// The keys seen in each open container (empty sets for arrays), outermost first.
+  std::vector<std::unordered_set<std::string>> keys_;
+  std::string key_;
+  bool in_entries_ = false;
+  bool has_version_ = false, has_entries_ = false, has_root_ = false;
+  std::string root_id_;
+  std::string item_id_, item_path_;
+  int item_fields_ = 0;
+  std::unordered_map<std::string, std::string> paths_;
+  std::string error_, item_error_;
+};
+
+/// The root item's path in a Manifest.json, its identifier in `root_id`.
+absl::StatusOr<std::string> ReadManifest(absl::string_view text, std::string* root_id) {
+  ManifestReader reader;
+  try {
+    nlohmann::json::sax_parse(text.begin(), text.end(), &reader);
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("invalid JSON: ", e.what()));
+  }
+  return reader.Finish(root_id);
+}
+
+}  // namespace
+
 absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -598,45 +771,12 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   absl::StatusOr<std::string> manifest = ReadWholeFile(dir, manifest_path, kMaxManifestBytes);
   if (!manifest.ok()) return manifest.status();
   p.manifest_json = std::move(*manifest);
-  absl::StatusOr<json::Value> json = json::Parse(p.manifest_json);
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("'", manifest_path.string(), "': ", what));
   };
-  if (!json.ok()) return bad(json.status().message());
-  if (json->kind != json::Value::Kind::kObject) return bad("the top level is not an object");
-  const json::Value* version = json->Find("fileFormatVersion");
-  if (version == nullptr || version->kind != json::Value::Kind::kString) {
-    return bad("missing string \"fileFormatVersion\"");
-  }
-  const json::Value* entries = json->Find("itemInfoEntries");
-  if (entries == nullptr || entries->kind != json::Value::Kind::kObject) {
-    return bad("missing object \"itemInfoEntries\"");
-  }
-  const json::Value* root_id = json->Find("rootModelIdentifier");
-  if (root_id == nullptr || root_id->kind != json::Value::Kind::kString) {
-    return bad("missing string \"rootModelIdentifier\"");
-  }
-  p.root_model_identifier = root_id->string;
-  for (const auto& [id, entry] : entries->object) {
-    if (entry.kind != json::Value::Kind::kObject)
-      return bad(absl::StrCat("item '", id, "' is not an object"));
-    for (const char* key : {"author", "description", "name", "path"}) {
-      const json::Value* v = entry.Find(key);
-      if (v == nullptr || v->kind != json::Value::Kind::kString) {
-        return bad(absl::StrCat("item '", id, "' lacks string \"", key, "\""));
-      }
-    }
-    if (!IsSafeRelativePath(entry.Find("path")->string)) {
-      return bad(absl::StrCat("item '", id, "' has path '", entry.Find("path")->string,
-                              "', which leaves the package"));
-    }
-  }
-  const json::Value* root_entry = entries->Find(p.root_model_identifier);
-  if (root_entry == nullptr) {
-    return bad(absl::StrCat("rootModelIdentifier '", p.root_model_identifier,
-                            "' has no entry in itemInfoEntries"));
-  }
-  p.model_path = dir / "Data" / root_entry->Find("path")->string;
+  absl::StatusOr<std::string> root_path = ReadManifest(p.manifest_json, &p.root_model_identifier);
+  if (!root_path.ok()) return bad(root_path.status().message());
+  p.model_path = dir / "Data" / *root_path;
   p.weights_path = p.model_path.parent_path() / "weights" / "weight.bin";
   absl::StatusOr<std::string> model_bytes = ReadWholeFile(dir, p.model_path, kMaxModelBytes);
   if (!model_bytes.ok()) return model_bytes.status();

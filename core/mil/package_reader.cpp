@@ -15,7 +15,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "core/base/json.h"
 #include "core/base/safe_file.h"
 #include "core/mil/fp16.h"
 #include "core/mil/package_writer.h"

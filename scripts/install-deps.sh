@@ -11,6 +11,7 @@ DEFAULT_PACKAGES=(
   libboost-dev libboost-filesystem-dev
   libabsl-dev libgtest-dev libgmock-dev
   python3-torch python3-torchvision
+  libelf-dev
 )
 if [ "$#" -gt 0 ]; then
   PACKAGES=("$@")

@@ -3,9 +3,13 @@
 // t2c_host_api in the live plugin_abi.h, as a later SDK would. A plugin built against the frozen
 // first layout (tests/plugins/abi_v1) must still load and lower, and so must a plugin built with
 // today's SDK (the live header without the field).
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,6 +59,32 @@ struct GrownDecl {
   t2c_lowering_decl decl;
 };
 
+/// `size` bytes copied to the very end of a readable page followed by an inaccessible one, so that
+/// reading one byte past them faults.
+class GuardedBytes {
+ public:
+  GuardedBytes(const void* data, size_t size)
+      : page_(static_cast<size_t>(::sysconf(_SC_PAGESIZE))) {
+    void* map =
+        ::mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (map == MAP_FAILED) throw std::runtime_error("mmap failed");
+    base_ = static_cast<unsigned char*>(map);
+    if (::mprotect(base_ + page_, page_, PROT_NONE) != 0)
+      throw std::runtime_error("mprotect failed");
+    bytes_ = base_ + page_ - size;
+    std::memcpy(bytes_, data, size);
+  }
+  ~GuardedBytes() { ::munmap(base_, 2 * page_); }
+  GuardedBytes(const GuardedBytes&) = delete;
+  GuardedBytes& operator=(const GuardedBytes&) = delete;
+  const void* get() const { return bytes_; }
+
+ private:
+  size_t page_;
+  unsigned char* base_ = nullptr;
+  unsigned char* bytes_ = nullptr;
+};
+
 TEST(AbiGrowthTest, TheLiveLayoutHasReallyGrown) {
   EXPECT_EQ(sizeof(t2c_plugin_info), T2C_PLUGIN_INFO_MIN_SIZE + 8);
   EXPECT_EQ(sizeof(t2c_lowering_decl), T2C_LOWERING_DECL_MIN_SIZE + 8);
@@ -97,8 +127,8 @@ TEST(AbiGrowthTest, TodaysSdkPluginLoadsOnTheGrownLayout) {
 }
 
 TEST(AbiGrowthTest, FirstLayoutStructsAreReadOnlyAsFarAsTheyGo) {
-  // The declarations in heap blocks of exactly the first layout's sizes: reading a grown struct's
-  // worth of bytes would run past them, which AddressSanitizer reports in the sanitizer build.
+  // Each declaration ends exactly where a page that cannot be read begins: reading a grown
+  // struct's worth of bytes from a first-layout one would fault.
   static const char* const kOps[] = {"aten::relu"};
   static const t2c_input_decl kInputs[] = {{"self", T2C_ROLE_TENSOR, T2C_MASK_FLOAT, 0}};
   t2c_lowering_decl decl;
@@ -112,14 +142,8 @@ TEST(AbiGrowthTest, FirstLayoutStructsAreReadOnlyAsFarAsTheyGo) {
   decl.inputs = kInputs;
   decl.num_inputs = 1;
   decl.infer_rule = T2C_INFER_SAME_AS_INPUT0;
-  decl.infer = nullptr;
   decl.lower = [](const t2c_host_api*, t2c_context*, void*) -> t2c_status { return T2C_OK; };
-  decl.user_data = nullptr;
-  decl.flags = 0;
-  decl.schemas = nullptr;
-  decl.num_schemas = 0;
-  auto decl_block = std::make_unique<unsigned char[]>(T2C_LOWERING_DECL_MIN_SIZE);
-  std::memcpy(decl_block.get(), &decl, T2C_LOWERING_DECL_MIN_SIZE);
+  const GuardedBytes decl_bytes(&decl, T2C_LOWERING_DECL_MIN_SIZE);
 
   t2c_plugin_info info;
   std::memset(&info, 0, sizeof(info));
@@ -127,13 +151,12 @@ TEST(AbiGrowthTest, FirstLayoutStructsAreReadOnlyAsFarAsTheyGo) {
   info.struct_size = T2C_PLUGIN_INFO_MIN_SIZE;
   info.name = "v1_in_memory";
   info.version = "1";
-  info.lowerings = reinterpret_cast<const t2c_lowering_decl*>(decl_block.get());
+  info.lowerings = static_cast<const t2c_lowering_decl*>(decl_bytes.get());
   info.num_lowerings = 1;
-  auto info_block = std::make_unique<unsigned char[]>(T2C_PLUGIN_INFO_MIN_SIZE);
-  std::memcpy(info_block.get(), &info, T2C_PLUGIN_INFO_MIN_SIZE);
+  const GuardedBytes info_bytes(&info, T2C_PLUGIN_INFO_MIN_SIZE);
 
   absl::StatusOr<PluginDeclarations> read =
-      ReadPluginDeclarations(reinterpret_cast<const t2c_plugin_info*>(info_block.get()));
+      ReadPluginDeclarations(static_cast<const t2c_plugin_info*>(info_bytes.get()));
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->name, "v1_in_memory");
   ASSERT_EQ(read->lowerings.size(), 1u);

@@ -33,12 +33,14 @@ bool ParseCommonFlag(const std::vector<std::string>& args, size_t* i, CommonFlag
 
 registry::Registry LoadPlugins(const CommonFlags& flags) {
   absl::StatusOr<std::filesystem::path> exe = registry::ExecutablePath();
+  std::vector<std::string> path_warnings;
   std::vector<std::filesystem::path> dirs =
       registry::DefaultPluginDirs(exe.ok() ? *exe : std::filesystem::path(), flags.plugin_dirs,
-                                  std::getenv(registry::kPluginPathEnvVar));
+                                  std::getenv(registry::kPluginPathEnvVar), &path_warnings);
   registry::LoadOptions options;
   options.allow_insecure = flags.allow_insecure_plugins;
   registry::Registry reg = registry::Registry::Load(dirs, options);
+  for (std::string& w : path_warnings) reg.AddWarning(std::move(w));
   if (!flags.quiet) {
     for (const registry::RefusedPlugin& r : reg.refused()) {
       std::cerr << "ts2coreml: warning: plugin refused: " << r.reason << "\n";

@@ -783,7 +783,7 @@ TEST(InterpreterTest, WrongInputShapeIsAnInputError) {
 }
 
 TEST(InterpreterTest, EveryOpTheBuiltinPluginsEmitIsImplemented) {
-  // The MIL ops the built-in lowerings emit today and the ones being added (issue 4).
+  // The MIL ops the built-in lowerings emit today and the ones the op families need.
   for (const char* op : {"add",
                          "avg_pool",
                          "band_part",

@@ -155,17 +155,22 @@ TEST_F(PluginHardeningTest, TruncatedPluginIsRefusedBeforeLoading) {
 }
 
 TEST_F(PluginHardeningTest, RootOwnedFolderInsideAnotherUsersFolderIsRefused) {
-  // Whoever owns an ancestor folder can swap the plugin folder below it between the check and the
-  // load, so root must not load from there.
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a folder to another user";
+  // Whoever owns or may write an ancestor folder can swap the plugin folder below it between the
+  // check and the load. As root: the ancestor belongs to nobody. Otherwise (no file can be given
+  // away): the ancestor is group-writable.
   const fs::path theirs = scratch_.Subdir("theirs");
-  const fs::path ours = scratch_.Subdir("theirs/root_owned");
+  const fs::path ours = scratch_.Subdir("theirs/plugins");
   const fs::path plugin = CopyInto(TS2COREML_SCALE_SHIFT_PLUGIN, ours);
-  ASSERT_EQ(::chown(theirs.c_str(), plugin_test::kNobodyUid, plugin_test::kNobodyGid), 0);
+  std::string problem;
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(theirs.c_str(), plugin_test::kNobodyUid, plugin_test::kNobodyGid), 0);
+    problem = " is owned by uid 65534, neither root nor the current user (uid 0); fix permissions";
+  } else {
+    fs::permissions(theirs, fs::perms(0775));
+    problem = " is group-writable; fix permissions";
+  }
   ExpectRefusedUnloaded(Convert(ours, "theirs"), plugin, "theirs",
-                        absl::StrCat(theirs.string(),
-                                     " is owned by uid 65534, neither root nor "
-                                     "the current user (uid 0); fix permissions"));
+                        absl::StrCat(theirs.string(), problem));
   // The user may still choose to load it.
   RunResult r = Convert(ours, "theirs_allowed", /*allow=*/true);
   EXPECT_EQ(r.exit_code, 0) << r.output;

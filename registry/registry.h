@@ -130,7 +130,10 @@ class Registry {
   /// Loads one plugin library (any file name). A relative path is taken against the current
   /// directory. On failure the file is also recorded in `refused()` (once) and the status message
   /// is the refusal reason. Loading a file that is already loaded (same inode, e.g. through a
-  /// symlink or a directory listed twice) is OK and does nothing.
+  /// symlink or a directory listed twice) is OK and does nothing. The file is opened once and
+  /// checked (OpenPluginFile), its entry and header are read from the file (ReadPluginFileFacts,
+  /// ValidatePluginHeader), and only a file that passes is loaded, through its descriptor, and its
+  /// entry called.
   absl::Status LoadFile(const std::filesystem::path& path);
 
   /// The lowering for a node whose schema is `qualified_name` ("aten::add") with `overload`

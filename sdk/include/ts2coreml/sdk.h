@@ -525,11 +525,16 @@ constexpr t2c_plugin_header PluginHeader() {
 
 }  // namespace ts2coreml::sdk
 
+/// Defines the exported constant header the registry reads before loading the library. Use it
+/// beside a hand-written `ts2coreml_plugin_entry`; TS2COREML_PLUGIN includes it.
+#define TS2COREML_PLUGIN_HEADER()                         \
+  extern "C" __attribute__((visibility("default"), used)) \
+  const t2c_plugin_header ts2coreml_plugin_header = ts2coreml::sdk::PluginHeader();
+
 /// Defines the plugin's two exported symbols: the constant header the registry reads before loading
 /// the library, and the entry returning constant data built from `lowerings`.
 #define TS2COREML_PLUGIN(plugin_name, plugin_version, lowerings)                                   \
-  extern "C" __attribute__((visibility("default"), used))                                          \
-  const t2c_plugin_header ts2coreml_plugin_header = ts2coreml::sdk::PluginHeader();                \
+  TS2COREML_PLUGIN_HEADER()                                                                        \
   extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry( \
       void) {                                                                                      \
     static constexpr t2c_plugin_info kInfo =                                                       \

@@ -14,6 +14,7 @@ DEFAULT_PACKAGES=(
   libutfcpp-dev
   zlib1g-dev
   nlohmann-json3-dev
+  libelf-dev
 )
 if [ "$#" -gt 0 ]; then
   PACKAGES=("$@")

@@ -53,12 +53,14 @@ std::string MissingPluginsWarning(const registry::Registry& reg,
 
 registry::Registry LoadPlugins(const CommonFlags& flags) {
   absl::StatusOr<std::filesystem::path> exe = registry::ExecutablePath();
+  std::vector<std::string> path_warnings;
   std::vector<std::filesystem::path> dirs =
       registry::DefaultPluginDirs(exe.ok() ? *exe : std::filesystem::path(), flags.plugin_dirs,
-                                  std::getenv(registry::kPluginPathEnvVar));
+                                  std::getenv(registry::kPluginPathEnvVar), &path_warnings);
   registry::LoadOptions options;
   options.allow_insecure = flags.allow_insecure_plugins;
   registry::Registry reg = registry::Registry::Load(dirs, options);
+  for (std::string& w : path_warnings) reg.AddWarning(std::move(w));
   // Said even under --quiet, and first: every op would otherwise be reported unsupported.
   if (std::string missing = MissingPluginsWarning(reg, exe); !missing.empty()) {
     std::cerr << "ts2coreml: warning: " << missing << "\n";

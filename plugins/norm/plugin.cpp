@@ -1,5 +1,8 @@
 /// The exported entry of the norm plugin library.
 #include "norm/norm_lowerings.h"
+#include "ts2coreml/sdk.h"
+
+TS2COREML_PLUGIN_HEADER()
 
 extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry(
     void) {

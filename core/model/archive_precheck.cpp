@@ -1,5 +1,6 @@
 #include "core/model/archive_precheck.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -32,6 +33,8 @@ class Prechecker {
   absl::StatusOr<ArchiveSummary> Run();
 
  private:
+  /// A torch.save checkpoint (data.pkl without constants.pkl or code/) is not TorchScript.
+  absl::Status CheckIsTorchScript() const;
   absl::Status CheckEntry(const ZipEntry& e);
   absl::Status CheckPickleEntry(const ZipEntry& e, const std::string& text);
   std::optional<uint64_t> RecordSize(const std::string& name) const {
@@ -79,7 +82,21 @@ absl::Status Prechecker::CheckEntry(const ZipEntry& e) {
   return s.ok() ? s : InEntry(e, s);
 }
 
+absl::Status Prechecker::CheckIsTorchScript() const {
+  const bool has_data = by_name_.count(absl::StrCat(prefix_, "data.pkl")) > 0;
+  const bool has_constants = by_name_.count(absl::StrCat(prefix_, "constants.pkl")) > 0;
+  const std::string code = absl::StrCat(prefix_, "code/");
+  const bool has_code = std::any_of(entries_.begin(), entries_.end(), [&code](const ZipEntry& e) {
+    return absl::StartsWith(e.name, code);
+  });
+  if (!has_data || has_constants || has_code) return absl::OkStatus();
+  return Error(
+      ErrorClass::kModel,
+      "is a torch.save checkpoint (a state_dict or a pickled nn.Module), not TorchScript; load it in Python and save TorchScript with torch.jit.trace(model.eval(), example).save(\"model.pt\")");
+}
+
 absl::StatusOr<ArchiveSummary> Prechecker::Run() {
+  if (absl::Status s = CheckIsTorchScript(); !s.ok()) return s;
   summary_.entries = entries_.size();
   for (const ZipEntry& e : entries_) {
     absl::Status s = CheckEntry(e);

@@ -95,5 +95,13 @@ TEST(ArchivePrecheckTest, ChecksTheContainerFirst) {
   EXPECT_FALSE(PrecheckTorchScriptArchive(MemorySource(zip.substr(0, zip.size() / 2))).ok());
 }
 
+TEST(ArchivePrecheckTest, ACheckpointWithoutCodeOrConstantsIsNamedAsOne) {
+  // What torch.save writes: data.pkl and its records, no code/ and no constants.pkl.
+  const std::string message = Refusal(
+      {{"m/version", "3\n"}, {"m/data.pkl", DataPickle(6)}, {"m/data/0", std::string(24, '\x3f')}});
+  EXPECT_THAT(message, AllOf(HasSubstr("is a torch.save checkpoint"),
+                             HasSubstr("torch.jit.trace(model.eval(), example).save(")));
+}
+
 }  // namespace
 }  // namespace ts2coreml::core

@@ -161,6 +161,15 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
     char magic[4] = {0, 0, 0, 0};
     probe.read(magic, 4);
     if (probe.gcount() == 0) return Error(ErrorClass::kModel, absl::StrCat(p, ": file is empty"));
+    // torch.save before PyTorch 1.6 (or with _use_new_zipfile_serialization=False) writes a
+    // plain pickle stream: protocol 2 starts with PROTO 0x80, 0x02.
+    if (probe.gcount() >= 2 && magic[0] == '\x80' && magic[1] == '\x02') {
+      return Error(
+          ErrorClass::kModel,
+          absl::StrCat(
+              p,
+              ": is a torch.save checkpoint in the legacy pickle format (a state_dict or a pickled nn.Module), not TorchScript; load it in Python and save TorchScript with torch.jit.trace(model.eval(), example).save(\"model.pt\")"));
+    }
     if (probe.gcount() < 4 || magic[0] != 'P' || magic[1] != 'K') {
       return Error(
           ErrorClass::kModel,

@@ -13,6 +13,8 @@ few seconds with Debian's torch and no downloads. Files (OUT_DIR/NAME):
   random_pk.pt             "PK\\x03\\x04" followed by random bytes
   not_torchscript.zip      a valid zip holding a text file
   pickle_only.pt           a zip holding only data.pkl (an eager torch.save of a state dict)
+  checkpoint_module.pt     torch.save of a whole nn.Module (pickled, not TorchScript)
+  checkpoint_legacy.pt     torch.save of a state dict in the pre-1.6 plain pickle format
   dir.pt/                  a directory
   control_flow_if.pt       torch.jit.script with a data-dependent `if` (prim::If)
   control_flow_loop.pt     torch.jit.script with a `for` over a runtime size (prim::Loop)
@@ -142,6 +144,12 @@ def main(argv):
     pbuf = io.BytesIO()
     torch.save(ConvRelu().state_dict(), pbuf)  # a zip with data.pkl but no code/
     save_bytes(os.path.join(out, "pickle_only.pt"), pbuf.getvalue())
+    mbuf = io.BytesIO()
+    torch.save(ConvRelu(), mbuf)  # a pickled nn.Module, not TorchScript
+    save_bytes(os.path.join(out, "checkpoint_module.pt"), mbuf.getvalue())
+    lbuf = io.BytesIO()
+    torch.save(ConvRelu().state_dict(), lbuf, _use_new_zipfile_serialization=False)
+    save_bytes(os.path.join(out, "checkpoint_legacy.pt"), lbuf.getvalue())
 
     os.makedirs(os.path.join(out, "dir.pt"), exist_ok=True)
 

@@ -3,6 +3,7 @@
 // main block holds 20,000 vars and an op with 20,000 nested blocks, and a 20,000-node TorchScript
 // chain (bench/make_chain.py, made at test time). Each run must end within the time limit with
 // success or a documented exit code and one error line naming the file.
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -14,6 +15,7 @@
 #include "core/mil/proto/model.pb.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cli_runner.h"
+#include "tests/plugins/plugin_test_util.h"
 #include "tests/hardening/hostile_cli.h"
 #include "tests/hardening/package_corruptions.h"
 
@@ -129,15 +131,21 @@ TEST(ScaleHardening, ManyNestedBlocksValidateInLinearTime) {
   ExpectSucceeded(r);
 }
 
-TEST(ScaleHardening, LongChainConvertsInLinearTime) {
+// Its speed against LibTorch's own load+freeze is measured by bench/run (docs/performance.md);
+// here only that it converts, with a kill timer well below what the quadratic phases took (over
+// 60 s) and well above a loaded machine's conversion (about 8 s with both cores busy).
+TEST(ScaleHardening, LongChainConverts) {
   const fs::path model = fs::path(TS2COREML_CHAIN_MODELS) / "chain_20000.pt";
   ASSERT_TRUE(fs::exists(model)) << model;
   TempDir dir;
   const fs::path out = dir / "chain.mlpackage";
-  HostileResult r =
-      RunCliHostile({"convert", model.string(), "-o", out.string(), "--input", "x:1x8", "--quiet"},
-                    fs::file_size(model));
-  ExpectSucceeded(r);
+  plugin_test::RunOptions options;
+  options.timeout = std::chrono::seconds(UnderSanitizers() ? 900 : 45);
+  const plugin_test::RunResult r = plugin_test::RunCommand(
+      TS2COREML_CLI, {"convert", model.string(), "-o", out.string(), "--input", "x:1x8", "--quiet"},
+      options);
+  ASSERT_FALSE(r.timed_out) << "killed after " << r.seconds << " s";
+  ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(fs::exists(out / "Manifest.json"));
 }
 

@@ -1,5 +1,6 @@
 #include "core/convert/program_emitter.h"
 
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <set>
@@ -42,6 +43,16 @@ mil::VarId ProgramEmitter::AddConst(std::string_view hint, mil::ConstValue value
   return out_.main.AddConst(hint, std::move(value));
 }
 
+std::vector<std::string> ProgramEmitter::Check(std::string_view type,
+                                               const std::vector<mil::OpInput>& inputs,
+                                               const std::vector<mil::TensorType>& outputs) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> problems = mil::CheckNewOp(out_.main, type, inputs, outputs);
+  out_.validate_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return problems;
+}
+
 absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddOp(
     std::string_view type, std::string_view hint, std::vector<mil::OpInput> inputs,
     std::vector<mil::TensorType> outputs) {
@@ -52,7 +63,7 @@ absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddOp(
       if (!out_.main.IsValid(v)) return out_.main.AddOp(type, hint, std::move(inputs), {});
     }
   }
-  std::vector<std::string> problems = mil::CheckNewOp(out_.main, type, inputs, outputs);
+  std::vector<std::string> problems = Check(type, inputs, outputs);
   if (!problems.empty()) {
     if (violation_.empty()) violation_ = problems[0];
     return Error(ErrorClass::kPlugin, absl::StrCat("emitted ", problems[0]));
@@ -63,7 +74,7 @@ absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddOp(
 absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddCoreOp(
     std::string_view type, std::string_view hint, std::vector<mil::OpInput> inputs,
     std::vector<mil::TensorType> outputs) {
-  std::vector<std::string> problems = mil::CheckNewOp(out_.main, type, inputs, outputs);
+  std::vector<std::string> problems = Check(type, inputs, outputs);
   if (!problems.empty()) {
     return Error(ErrorClass::kInternal,
                  absl::StrCat("ts2coreml emitted ", problems[0],
@@ -344,7 +355,7 @@ absl::Status ProgramEmitter::EmitOutputs() {
 absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
                                           const PrecisionPlan& plan) {
   LoweredProgram out{
-      mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}, {}};
+      mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}, {}, 0};
   ProgramEmitter emitter(graph, plan, out, &analysis.uses);
   if (absl::Status s = emitter.EmitInputs(); !s.ok()) return s;
   for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {

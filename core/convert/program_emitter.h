@@ -50,6 +50,8 @@ struct LoweredProgram {
   std::vector<int> op_origin;
   /// The var bound to each lowered node output, in graph order.
   std::vector<SourceMapEntry> source_map;
+  /// Time spent checking emitted ops against Core ML's opset (part of lowering).
+  double validate_seconds = 0;
 };
 
 /// Builds the program. Errors name the node, the plugin and the source line.
@@ -88,6 +90,9 @@ class ProgramEmitter {
   absl::StatusOr<std::vector<mil::VarId>> AddCoreOp(std::string_view type, std::string_view hint,
                                                     std::vector<mil::OpInput> inputs,
                                                     std::vector<mil::TensorType> outputs);
+  /// CheckNewOp, timed into LoweredProgram::validate_seconds.
+  std::vector<std::string> Check(std::string_view type, const std::vector<mil::OpInput>& inputs,
+                                 const std::vector<mil::TensorType>& outputs);
   absl::StatusOr<mil::VarId> ConstFor(const Value& v, ValueId id, mil::DType dtype);
   /// Emits the planned `cast` of `from` (holding value `id`) and records it.
   absl::StatusOr<mil::VarId> EmitCast(const Value& v, ValueId id, mil::VarId from,

@@ -147,12 +147,14 @@ inline Types One(int32_t dtype, Shape shape) {
   return std::vector<TypeView>{TypeView{dtype, std::move(shape)}};
 }
 
-/// reduce_* (`axes`, all axes when absent) and reduce_arg* (`axis`, flattened when absent).
+/// reduce_* (`axes`, all axes when absent) and reduce_arg* (`axis`, -1 when absent).
 inline Types InferReduce(const OpView& op, const ArgView& x, bool arg) {
   Shape in = x.type.shape, out;
-  std::vector<bool> reduced(in.size(), FindArg(op, arg ? "axis" : "axes") == nullptr);
-  if (!reduced.empty() && !reduced[0]) {
-    auto axes = Ints(op, arg ? "axis" : "axes");
+  const bool all = !arg && FindArg(op, "axes") == nullptr;
+  std::vector<bool> reduced(in.size(), all);
+  if (!all) {
+    auto axes = arg && FindArg(op, "axis") == nullptr ? std::vector<int64_t>{-1}
+                                                      : Ints(op, arg ? "axis" : "axes");
     if (!axes) return std::nullopt;
     for (int64_t a : *axes) {
       if (!NormAxis(&a, in.size())) return std::nullopt;
@@ -198,9 +200,10 @@ inline Types InferPool(const OpView& op, const ArgView& x) {
   const size_t n = x.type.shape.size();
   auto k = Ints(op, "kernel_sizes");
   auto ceil_mode = Scalar(op, "ceil_mode", 0);
-  if (n < 3 || !k || k->size() != n - 2 || !ceil_mode) return std::nullopt;
+  // ceil_mode's last-window rule is not inferred: no check rather than a false alarm.
+  if (n < 3 || !k || k->size() != n - 2 || !ceil_mode || *ceil_mode != 0) return std::nullopt;
   Shape in(x.type.shape.begin() + 2, x.type.shape.end());
-  auto spatial = Spatial(op, in, *k, *ceil_mode != 0);
+  auto spatial = Spatial(op, in, *k, false);
   if (!spatial) return std::nullopt;
   Shape out{x.type.shape[0], x.type.shape[1]};
   out.insert(out.end(), spatial->begin(), spatial->end());

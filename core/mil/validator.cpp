@@ -21,6 +21,18 @@ bool IsConstProducer(std::string_view type) {
   return type == "const" || type.substr(0, 9) == "constexpr";
 }
 
+/// A `cast` of a constant (a weight stored fp16 for an op computing in fp32) is known at compile
+/// time, and Core ML folds it when the model is compiled: it counts as a const.
+bool IsCastOfConst(const Function& f, const Operation& op) {
+  if (op.type != "cast") return false;
+  for (const OpInput& in : op.inputs) {
+    if (in.name != "x" || in.vars.size() != 1 || !f.IsValid(in.vars[0])) continue;
+    const int producer = f.var(in.vars[0]).producer;
+    return producer >= 0 && IsConstProducer(f.ops()[static_cast<size_t>(producer)].type);
+  }
+  return false;
+}
+
 /// The small int or bool values of a const, read from its little-endian bytes.
 std::optional<std::vector<int64_t>> SmallInts(const ConstValue& c) {
   if (c.source || c.type.numel() > kMaxValues) return std::nullopt;
@@ -45,7 +57,7 @@ opset::ArgView ArgOfVar(const Function& f, VarId id) {
   a.type = {static_cast<int32_t>(v.type.dtype), v.type.shape};
   if (v.producer < 0) return a;
   const Operation& op = f.ops()[static_cast<size_t>(v.producer)];
-  a.is_const = IsConstProducer(op.type);
+  a.is_const = IsConstProducer(op.type) || IsCastOfConst(f, op);
   if (op.value) {
     a.ints = SmallInts(*op.value);
     if (op.value->type.dtype == DType::kString && op.value->strings.size() == 1) {
@@ -176,7 +188,14 @@ void CheckOneOp(const mil_pb::Operation& op, int ios, VarTable* vars,
     problems->push_back({name, op.type(), std::move(p)});
   }
   for (const mil_pb::Block& nested : op.blocks()) CheckBlock(nested, ios, *vars, problems);
-  const bool is_const = IsConstProducer(op.type());
+  const opset::ArgView* cast_of = nullptr;
+  if (op.type() == "cast") {
+    for (const opset::InputView& in : view.inputs) {
+      if (in.name == "x" && in.vars.size() == 1) cast_of = &in.vars[0];
+    }
+  }
+  // As for a Function: a cast of a const is folded by Core ML, so it is a const.
+  const bool is_const = IsConstProducer(op.type()) || (cast_of != nullptr && cast_of->is_const);
   for (int k = 0; k < op.outputs_size(); ++k) {
     opset::ArgView a;
     a.type = view.outputs[static_cast<size_t>(k)];

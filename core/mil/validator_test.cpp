@@ -143,6 +143,26 @@ TEST_F(NewOpTest, WrongDtypeRankConstAndMissingInputsAreReported) {
   EXPECT_EQ(p[0], "transpose without its required input 'perm'");
 }
 
+TEST_F(NewOpTest, CastOfAConstCountsAsAConst) {
+  // A weight stored fp16 for an op computing in fp32 is cast up; Core ML folds the cast.
+  const float g[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+  const VarId stored = f_.AddConst("g", ConstValue::Float16({8}, g));
+  const VarId gamma = (*f_.AddOp("cast", "g32", {{"x", {stored}}, {"dtype", {Str("fp32")}}},
+                                 {{DType::kFloat32, {8}}}))[0];
+  const VarId x32 = f_.AddInput("x32", {DType::kFloat32, {2, 8}});
+  EXPECT_TRUE(Check("layer_norm", {{"x", {x32}}, {"axes", {Ints({-1})}}, {"gamma", {gamma}}},
+                    {{DType::kFloat32, {2, 8}}})
+                  .empty());
+  const VarId runtime = (*f_.AddOp("relu", "r", {{"x", {x32}}}, {{DType::kFloat32, {2, 8}}}))[0];
+  const VarId not_const = (*f_.AddOp("reduce_mean", "m", {{"x", {runtime}}, {"axes", {Ints({0})}}},
+                                     {{DType::kFloat32, {8}}}))[0];
+  const std::vector<std::string> p =
+      Check("layer_norm", {{"x", {x32}}, {"axes", {Ints({-1})}}, {"gamma", {not_const}}},
+            {{DType::kFloat32, {2, 8}}});
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0], "layer_norm with input 'gamma' not a constant (it must be a const)");
+}
+
 /// A program in the conventions coremltools writes.
 class ProgramBuilder {
  public:
@@ -264,7 +284,7 @@ TEST(CheckProgramTest, HandBuiltInvalidProgramReportsEveryProblem) {
             "int32})");
   EXPECT_EQ((*problems)[1].message, "rsqr, which is not an op of Core ML's opset");
   EXPECT_EQ((*problems)[2].message, "relu reading 'nowhere', which no earlier op defines");
-  EXPECT_EQ((*problems)[3].message, "relu without its required input 'x'");
+  EXPECT_EQ((*problems)[3].message, "relu with input 'x' bound to 0 vars (it takes one)");
   EXPECT_EQ((*problems)[4].message,
             "scaled_dot_product_attention, which needs target ios18 or later (the target is "
             "ios16)");

@@ -344,8 +344,8 @@ TEST(InspectE2E, CheckPassesOurPackagesAndListsEveryProblemOfABadOne) {
   CliResult text = RunProgram(TS2COREML_CLI, {"inspect", bad.string(), "--check"});
   EXPECT_EQ(text.exit_code, 1) << text.output;
   EXPECT_THAT(text.output,
-              AllOf(HasSubstr("op 'm' is mul with input 'y' of dtype fp32 where 'x' is fp16"),
-                    HasSubstr("op 'r' is rsqr, which is not an op of Core ML's opset"),
+              AllOf(HasSubstr("op 'm_op' is mul with input 'y' of dtype fp32 where 'x' is fp16"),
+                    HasSubstr("op 'r_op' is rsqr, which is not an op of Core ML's opset"),
                     HasSubstr("invalid: 2 problem(s)")));
   CliResult js = RunProgram(TS2COREML_CLI, {"inspect", bad.string(), "--check", "--json"});
   EXPECT_EQ(js.exit_code, 1) << js.output;

@@ -223,6 +223,7 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   if (!lowered.ok()) return InModel(options.model, lowered.status());
   for (const std::string& w : lowered->warnings) report.warnings.push_back(w);
   report.casts = lowered->casts;
+  report.validate_seconds = lowered->validate_seconds;
   report.inputs = lowered->inputs;
   report.outputs = lowered->outputs;
   std::map<std::pair<std::string, mil::DType>, int> ops;
@@ -367,7 +368,8 @@ std::string FormatSummary(const ConversionReport& r) {
     times.push_back(absl::StrFormat("%s %.3fs", p.name, p.seconds));
     sum += p.seconds;
   }
-  absl::StrAppendFormat(&out, "  time: %s; total %.3fs\n", absl::StrJoin(times, ", "), sum);
+  absl::StrAppendFormat(&out, "  time: %s; total %.3fs; opset validation %.3fs (in lower)\n",
+                        absl::StrJoin(times, ", "), sum, r.validate_seconds);
   std::vector<std::string> peaks;
   for (const PhaseTime& p : r.phases) {
     if (p.peak_rss_bytes) peaks.push_back(absl::StrCat(p.name, " ", HumanBytes(p.peak_rss_bytes)));

@@ -71,6 +71,8 @@ struct ConversionReport {
   std::vector<std::string> warnings;
   mil::WriteStats write;
   std::vector<PhaseTime> phases;
+  /// Of the lower phase: checking each emitted op against Core ML's opset.
+  double validate_seconds = 0;
 };
 
 /// A model loaded, canonicalized, imported and analyzed: what convert and coverage share.

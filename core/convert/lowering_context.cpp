@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/convert/program_emitter.h"
+#include "core/mil/validator.h"
 
 using ts2coreml::core::Graph;
 using ts2coreml::core::TypeClass;
@@ -644,6 +645,11 @@ void WarnFn(Ctx* ctx, const char* message) {
   }
 }
 
+int32_t DeploymentTarget(Ctx* ctx) {
+  if (ctx == nullptr || ctx->phase != Phase::kLower || ctx->emitter == nullptr) return 0;
+  return mil::IosOf(ctx->emitter->function());
+}
+
 }  // namespace
 
 const t2c_host_api* HostApi() {
@@ -683,6 +689,7 @@ const t2c_host_api* HostApi() {
       SetOutputList,
       OutputIsUsed,
       InputFloats,
+      DeploymentTarget,
   };
   return &api;
 }

@@ -1,5 +1,6 @@
 #include "core/convert/program_emitter.h"
 
+#include <chrono>
 #include <limits>
 #include <memory>
 #include <set>
@@ -7,12 +8,18 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/convert/lowering_context.h"
+#include "core/mil/validator.h"
 
 namespace ts2coreml::core {
 namespace {
 
 std::string Where(const Node& n) {
   return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
+}
+
+/// "ts2coreml.norm/layer_norm": who emitted an op.
+std::string LoweringPath(const registry::Lowering& l) {
+  return l.plugin ? absl::StrCat(l.plugin->name, "/", l.name) : l.name;
 }
 
 std::string PluginName(const registry::Lowering& l) {
@@ -36,9 +43,43 @@ mil::VarId ProgramEmitter::AddConst(std::string_view hint, mil::ConstValue value
   return out_.main.AddConst(hint, std::move(value));
 }
 
+std::vector<std::string> ProgramEmitter::Check(std::string_view type,
+                                               const std::vector<mil::OpInput>& inputs,
+                                               const std::vector<mil::TensorType>& outputs) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> problems = mil::CheckNewOp(out_.main, type, inputs, outputs);
+  out_.validate_seconds +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return problems;
+}
+
 absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddOp(
     std::string_view type, std::string_view hint, std::vector<mil::OpInput> inputs,
     std::vector<mil::TensorType> outputs) {
+  // Every op a lowering emits is checked against Core ML's opset before it joins the program
+  // (an input naming no var is Function::AddOp's to report).
+  for (const mil::OpInput& in : inputs) {
+    for (mil::VarId v : in.vars) {
+      if (!out_.main.IsValid(v)) return out_.main.AddOp(type, hint, std::move(inputs), {});
+    }
+  }
+  std::vector<std::string> problems = Check(type, inputs, outputs);
+  if (!problems.empty()) {
+    if (violation_.empty()) violation_ = problems[0];
+    return Error(ErrorClass::kPlugin, absl::StrCat("emitted ", problems[0]));
+  }
+  return out_.main.AddOp(type, hint, std::move(inputs), std::move(outputs));
+}
+
+absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddCoreOp(
+    std::string_view type, std::string_view hint, std::vector<mil::OpInput> inputs,
+    std::vector<mil::TensorType> outputs) {
+  std::vector<std::string> problems = Check(type, inputs, outputs);
+  if (!problems.empty()) {
+    return Error(ErrorClass::kInternal,
+                 absl::StrCat("ts2coreml emitted ", problems[0],
+                              "; this is a bug in ts2coreml, please report it"));
+  }
   return out_.main.AddOp(type, hint, std::move(inputs), std::move(outputs));
 }
 
@@ -147,8 +188,8 @@ absl::StatusOr<mil::VarId> ProgramEmitter::EmitCast(const Value& v, ValueId id, 
       out_.main.AddConst(absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype)), "_dtype"),
                          mil::ConstValue::String(std::string(mil::DTypeName(dtype))));
   absl::StatusOr<std::vector<mil::VarId>> outs =
-      out_.main.AddOp("cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
-                      {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
+      AddCoreOp("cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
+                {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
   if (!outs.ok()) return outs.status();
   out_.casts.push_back(
       {out_.main.var((*outs)[0]).name, cast.from, cast.to, cast.reason, cast.constant});
@@ -203,6 +244,7 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   ctx.bound.assign(n.outputs.size(), 0);
   ctx.bound_lists.assign(n.outputs.size(), {});
   t2c_status rc = T2C_ERROR;
+  violation_.clear();
   if (l.lower == nullptr) {
     ctx.Fail("the lowering has no lower callback");
   } else {
@@ -215,6 +257,13 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   }
   for (const std::string& w : ctx.warnings) {
     out_.warnings.push_back(absl::StrCat(Where(n), ": ", w));
+  }
+  if (!violation_.empty()) {
+    // Whatever the lowering did with the refused emit, the MIL it tried to write is invalid.
+    return Error(ErrorClass::kPlugin,
+                 absl::StrCat(Where(n), ": ", l.plugin ? "plugin " : "lowering ", LoweringPath(l),
+                              " emitted ", violation_,
+                              "; fix the lowering (Core ML's ops and inputs: docs/mil-ops.md)"));
   }
   if (rc != T2C_OK) {
     return Error(ErrorClass::kPlugin,
@@ -286,7 +335,7 @@ absl::Status ProgramEmitter::EmitOutputs() {
         !is_input && out_.main.ops()[static_cast<size_t>(mv.producer)].type == "const";
     if (is_input || is_const || used.count(out) != 0) {
       absl::StatusOr<std::vector<mil::VarId>> id =
-          out_.main.AddOp("identity", o.name, {{"x", {out}}}, {mv.type});
+          AddCoreOp("identity", o.name, {{"x", {out}}}, {mv.type});
       if (!id.ok()) return id.status();
       out = (*id)[0];
     }
@@ -306,7 +355,7 @@ absl::Status ProgramEmitter::EmitOutputs() {
 absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
                                           const PrecisionPlan& plan) {
   LoweredProgram out{
-      mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}, {}};
+      mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}, {}, 0};
   ProgramEmitter emitter(graph, plan, out, &analysis.uses);
   if (absl::Status s = emitter.EmitInputs(); !s.ok()) return s;
   for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {

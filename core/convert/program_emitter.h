@@ -50,6 +50,8 @@ struct LoweredProgram {
   std::vector<int> op_origin;
   /// The var bound to each lowered node output, in graph order.
   std::vector<SourceMapEntry> source_map;
+  /// Time spent checking emitted ops against Core ML's opset (part of lowering).
+  double validate_seconds = 0;
 };
 
 /// Builds the program. Errors name the node, the plugin and the source line.
@@ -67,7 +69,8 @@ class ProgramEmitter {
   absl::StatusOr<mil::VarId> VarFor(ValueId value, mil::DType dtype, int consumer);
   /// A constant made by a lowering.
   mil::VarId AddConst(std::string_view hint, mil::ConstValue value);
-  /// An op emitted by a lowering (never a cast).
+  /// An op emitted by a lowering (never a cast), checked against Core ML's opset first: a
+  /// violation fails with class kPlugin and is remembered for EmitNode's report.
   absl::StatusOr<std::vector<mil::VarId>> AddOp(std::string_view type, std::string_view hint,
                                                 std::vector<mil::OpInput> inputs,
                                                 std::vector<mil::TensorType> outputs);
@@ -82,6 +85,14 @@ class ProgramEmitter {
   absl::Status EmitOutputs();
 
  private:
+  /// An op the core itself emits (casts, output identities), checked like AddOp; a violation is
+  /// a bug in ts2coreml (class kInternal).
+  absl::StatusOr<std::vector<mil::VarId>> AddCoreOp(std::string_view type, std::string_view hint,
+                                                    std::vector<mil::OpInput> inputs,
+                                                    std::vector<mil::TensorType> outputs);
+  /// CheckNewOp, timed into LoweredProgram::validate_seconds.
+  std::vector<std::string> Check(std::string_view type, const std::vector<mil::OpInput>& inputs,
+                                 const std::vector<mil::TensorType>& outputs);
   absl::StatusOr<mil::VarId> ConstFor(const Value& v, ValueId id, mil::DType dtype);
   /// Emits the planned `cast` of `from` (holding value `id`) and records it.
   absl::StatusOr<mil::VarId> EmitCast(const Value& v, ValueId id, mil::VarId from,
@@ -93,6 +104,8 @@ class ProgramEmitter {
   const std::vector<int>* uses_;  ///< readers per value, for output_is_used
   /// value -> (dtype -> var)
   std::map<ValueId, std::map<mil::DType, mil::VarId>> vars_;
+  /// The first opset violation of the lowering running now (empty when none).
+  std::string violation_;
 };
 
 }  // namespace ts2coreml::core

@@ -361,7 +361,17 @@ TEST(ProgramEmitterTest, Fp32NodeWeightsAreFp16ConstsCastUp) {
 // --- A hand-made lowering, to check what the emitter does with a misbehaving plugin. ---
 
 /// Emits relu with `user_data` as the output dtype, or fails/misbehaves per the mode.
-enum class Mode { kPlanned, kWrongDtype, kWrongShape, kFail, kEmitCast, kBindNothing };
+enum class Mode {
+  kPlanned,
+  kWrongDtype,
+  kWrongShape,
+  kFail,
+  kEmitCast,
+  kBindNothing,
+  kUnknownInput,  ///< relu with an input relu does not have
+  kTooNewOp,      ///< iOS17's resize on an iOS16 target
+  kAskTarget,     ///< fails unless deployment_target answers 16, else as kPlanned
+};
 
 t2c_status TestLower(const t2c_host_api* api, t2c_context* ctx, void* user_data) {
   const Mode mode = *static_cast<const Mode*>(user_data);
@@ -370,17 +380,21 @@ t2c_status TestLower(const t2c_host_api* api, t2c_context* ctx, void* user_data)
     return T2C_ERROR;
   }
   if (mode == Mode::kBindNothing) return T2C_OK;
+  if (mode == Mode::kAskTarget && api->deployment_target(ctx) != 16) {
+    api->fail(ctx, "deployment_target is not 16");
+    return T2C_ERROR;
+  }
   t2c_var x = 0;
   if (api->input_var(ctx, 0, &x) != T2C_OK) return T2C_ERROR;
   t2c_tensor_type t{};
   if (api->output_type(ctx, 0, &t) != T2C_OK) return T2C_ERROR;
   if (mode == Mode::kWrongDtype) t.dtype = T2C_DTYPE_FP32;
   if (mode == Mode::kWrongShape) t.dims[t.rank - 1] += 1;
-  const t2c_named_arg arg{"x", &x, 1};
+  const t2c_named_arg args[] = {{"x", &x, 1}, {"alpha", &x, 1}};
+  const uint32_t num_args = mode == Mode::kUnknownInput ? 2 : 1;
+  const char* type = mode == Mode::kEmitCast ? "cast" : mode == Mode::kTooNewOp ? "resize" : "relu";
   t2c_var y = 0;
-  if (api->emit(ctx, mode == Mode::kEmitCast ? "cast" : "relu", &arg, 1, &t, 1, &y) != T2C_OK) {
-    return T2C_ERROR;
-  }
+  if (api->emit(ctx, type, args, num_args, &t, 1, &y) != T2C_OK) return T2C_ERROR;
   return api->set_output(ctx, 0, y);
 }
 
@@ -471,6 +485,26 @@ TEST_F(HandMadeLoweringTest, FailureMessageNamesPluginAndReason) {
   const std::string msg(p.status().message());
   EXPECT_NE(msg.find("test.plugin"), std::string::npos) << msg;
   EXPECT_NE(msg.find("the test lowering gives up"), std::string::npos) << msg;
+}
+
+TEST_F(HandMadeLoweringTest, OpsOutsideTheOpsetAreRefusedNamingPluginLoweringAndInput) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kUnknownInput);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kPlugin);
+  EXPECT_THAT(std::string(p.status().message()),
+              ::testing::HasSubstr("test::op at t.py:1: plugin test.plugin/test_relu emitted relu "
+                                   "with unknown input 'alpha' (inputs: x)"));
+  p = Run(Mode::kTooNewOp);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(ClassOf(p.status()), ErrorClass::kPlugin);
+  EXPECT_THAT(std::string(p.status().message()),
+              ::testing::HasSubstr("emitted resize, which needs target ios17 or later (the target "
+                                   "is ios16)"));
+}
+
+TEST_F(HandMadeLoweringTest, DeploymentTargetIsTheTargetsIosVersion) {
+  absl::StatusOr<LoweredProgram> p = Run(Mode::kAskTarget);
+  ASSERT_TRUE(p.ok()) << p.status();
 }
 
 TEST_F(HandMadeLoweringTest, EmittingACastIsRefused) {

@@ -11,6 +11,7 @@
 #include "core/base/errors.h"
 #include "core/interp/op_table.h"
 #include "core/mil/fp16.h"
+#include "ts2coreml/mil_opset.h"
 
 namespace ts2coreml::interp {
 namespace {
@@ -149,6 +150,9 @@ absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
   if (!block.ok())
     return Error(ErrorClass::kPackage, absl::StrCat(where, ": ", block.status().message()));
   interp.block_ = *block;
+  // An opset the table does not know is checked against the newest one.
+  const int ios = opset::IosForOpset(pkg.model.mlprogram().functions().at("main").opset());
+  interp.ios_ = ios != 0 ? ios : 18;
   for (const auto& [k, v] : pkg.model.description().metadata().userdefined()) {
     interp.metadata_[k] = v;
   }
@@ -272,6 +276,7 @@ absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tenso
     }
     OpContext ctx(op, std::move(bound));
     try {
+      ctx.RefuseUnknownInputs(ios_);
       table.Find(op.type())(ctx);
     } catch (const OpError& e) {
       return fail(ErrorClass::kPackage, e.what());

@@ -73,6 +73,7 @@ class Interpreter {
 
   std::shared_ptr<const mil::Package> package_;
   const milspec::Block* block_ = nullptr;
+  int ios_ = 18;  ///< the iOS version of the program's opset, for RefuseUnknownInputs
   std::vector<Feature> inputs_;
   std::vector<Feature> outputs_;
   std::map<std::string, std::string> metadata_;

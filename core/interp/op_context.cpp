@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "ts2coreml/mil_opset.h"
 
 namespace ts2coreml::interp {
 
@@ -35,6 +36,16 @@ int64_t NormalizeAxis(int64_t axis, int64_t rank) {
 OpContext::OpContext(const milspec::Operation& op,
                      std::map<std::string, std::vector<const Value*>> inputs)
     : op_(op), inputs_(std::move(inputs)) {}
+
+void OpContext::RefuseUnknownInputs(int ios) const {
+  const opset::OpSpec* spec = opset::Opset::Get().Find(type(), ios);
+  if (spec == nullptr) return;
+  for (const auto& [name, values] : inputs_) {
+    if (spec->FindInput(name) == nullptr) {
+      Fail(absl::StrCat("unknown input '", name, "' (inputs: ", spec->InputNames(), ")"));
+    }
+  }
+}
 
 bool OpContext::Has(absl::string_view name) const {
   auto it = inputs_.find(std::string(name));

@@ -60,6 +60,11 @@ class OpContext {
   const milspec::Operation& op() const { return op_; }
   const std::string& type() const { return op_.type(); }
 
+  /// Fails (OpError) when an input is bound that the op does not have in Core ML's opset of iOS
+  /// `ios` (ts2coreml/mil_opset.h): a misspelled parameter would otherwise be ignored and its
+  /// default used. Ops the table does not know are left to the op table.
+  void RefuseUnknownInputs(int ios) const;
+
   /// Whether input `name` is bound.
   bool Has(absl::string_view name) const;
   /// The single value bound to `name`; Fail() when missing or a tuple.

@@ -24,6 +24,7 @@
 #include "core/mil/program.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ts2coreml/mil_opset.h"
 
 namespace ts2coreml::interp {
 namespace {
@@ -611,6 +612,17 @@ TEST(ReduceTest, AxesAndKeepDims) {
   EXPECT_THAT(Values(r->outputs.at(p.Name(lse))), Near(std::vector<double>{std::log(4.0)}));
 }
 
+TEST(ReduceTest, UnknownInputIsRefusedNotIgnored) {
+  // `axis` for reduce_mean's `axes`: ignoring it would reduce every axis.
+  Prog p;
+  VarId x = p.F32({2, 3}, Iota(6));
+  VarId m = p.Op("reduce_mean", {{"x", {x}}, {"axis", {p.Ints({0})}}}, F32T({3}));
+  absl::StatusOr<RunResult> r = p.Run({m});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("unknown input 'axis' (inputs: x, axes, keep_dims)"));
+}
+
 TEST(NormTest, BatchNormPerChannel) {
   // (x - mean) / sqrt(var + eps) * gamma + beta per channel (axis 1), eps 0:
   // c0: (1 - 0) / 2 * 1 + 0 = 0.5; c1: (2 - 1) / 0.5 * 2 + 10 = 14.
@@ -956,6 +968,8 @@ TEST(InterpreterTest, EveryOpTheBuiltinPluginsEmitIsImplemented) {
                          "upsample_bilinear",
                          "upsample_nearest_neighbor"}) {
     EXPECT_NE(BuiltinOps().Find(op), nullptr) << op;
+    // ... and every one is an op of Core ML's opset table, as of iOS15.
+    EXPECT_NE(opset::Opset::Get().Find(op, 15), nullptr) << op;
   }
 }
 

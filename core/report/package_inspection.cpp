@@ -10,6 +10,7 @@
 #include "core/base/json.h"
 #include "core/base/metadata_keys.h"
 #include "core/mil/package_reader.h"
+#include "core/mil/validator.h"
 
 namespace ts2coreml::core {
 namespace {
@@ -100,6 +101,60 @@ std::string StringMember(const json::Value& obj, absl::string_view key) {
 }
 
 }  // namespace
+
+absl::StatusOr<PackageCheck> CheckPackage(const std::filesystem::path& path) {
+  absl::StatusOr<mil::Package> pkg = mil::ReadPackage(path);
+  if (!pkg.ok()) {
+    return Error(ErrorClass::kPackage, absl::StrCat(path.string(), ": ", pkg.status().message()));
+  }
+  PackageCheck r;
+  r.path = path;
+  if (absl::Status s = mil::ValidatePackage(*pkg); !s.ok()) {
+    r.problems.push_back({"package", "", std::string(s.message())});
+  }
+  absl::StatusOr<std::vector<mil::OpProblem>> problems = mil::CheckProgram(*pkg);
+  if (!problems.ok()) return problems.status();
+  r.opset = pkg->model.mlprogram().functions().at("main").opset();
+  absl::StatusOr<std::map<std::string, int>> histogram = mil::OpTypeHistogram(*pkg);
+  if (histogram.ok()) {
+    for (const auto& [type, n] : *histogram) r.num_ops += n;
+  }
+  r.problems.insert(r.problems.end(), problems->begin(), problems->end());
+  return r;
+}
+
+std::string FormatCheckText(const PackageCheck& check) {
+  std::string out;
+  for (const mil::OpProblem& p : check.problems) {
+    if (p.type.empty()) {
+      absl::StrAppend(&out, check.path.string(), ": ", p.message, "\n");
+    } else {
+      absl::StrAppend(&out, check.path.string(), ": op '", p.op, "' is ", p.message, "\n");
+    }
+  }
+  if (check.problems.empty()) {
+    absl::StrAppend(&out, check.path.string(), ": valid: ", check.num_ops, " ops fit ", check.opset,
+                    "\n");
+  } else {
+    absl::StrAppend(&out, check.path.string(), ": invalid: ", check.problems.size(),
+                    " problem(s) in ", check.num_ops, " ops against ", check.opset, "\n");
+  }
+  return out;
+}
+
+std::string FormatCheckJson(const PackageCheck& check) {
+  std::string out =
+      absl::StrCat("{\"path\": ", json::Quote(check.path.string()),
+                   ", \"opset\": ", json::Quote(check.opset), ", \"num_ops\": ", check.num_ops,
+                   ", \"valid\": ", check.problems.empty() ? "true" : "false", ", \"problems\": [");
+  for (size_t i = 0; i < check.problems.size(); ++i) {
+    const mil::OpProblem& p = check.problems[i];
+    absl::StrAppend(&out, i ? ", " : "", "{\"op\": ", json::Quote(p.op),
+                    ", \"type\": ", json::Quote(p.type), ", \"message\": ", json::Quote(p.message),
+                    "}");
+  }
+  return out + "]}\n";
+}
 
 absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& path) {
   absl::StatusOr<mil::Package> pkg = mil::ReadPackage(path);

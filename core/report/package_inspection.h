@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/mil/validator.h"
 
 namespace ts2coreml::core {
 
@@ -71,6 +72,25 @@ struct PackageInspection {
 
 /// Reads and validates `path` and inspects it. Errors are class kPackage and name the problem.
 absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& path);
+
+/// What `inspect --check` found: every op of a package against Core ML's opset for the package's
+/// own opset (CoreML5..CoreML8), every problem at once.
+struct PackageCheck {
+  std::filesystem::path path;
+  std::string opset;
+  int num_ops = 0;  ///< ops checked, consts and nested blocks included
+  /// A structural problem (ValidatePackage) first, op "package"; then the ops' in program order.
+  std::vector<mil::OpProblem> problems;
+};
+
+/// Reads `path` and checks every op. Errors (class kPackage) only for a package that cannot be
+/// read: no manifest or model, no main function, an opset outside CoreML5..CoreML8.
+absl::StatusOr<PackageCheck> CheckPackage(const std::filesystem::path& path);
+
+/// One line per problem ("PKG: op 'm' (mul): mul with input 'y' ..."), then a summary line.
+std::string FormatCheckText(const PackageCheck& check);
+/// {"path", "opset", "num_ops", "valid": bool, "problems": [{"op", "type", "message"}]}.
+std::string FormatCheckJson(const PackageCheck& check);
 
 std::string FormatInspectionText(const PackageInspection& inspection);
 /// JSON with the keys documented in docs/cli.md.

@@ -126,7 +126,9 @@ Status LowerTruncDiv(LowerContext& ctx, Var x, Var y, const TensorType& out) {
       Var xneg, ctx.Emit1("less", {{"x", x}, {"y", zero}}, TensorType(T2C_DTYPE_BOOL, xt.shape)));
   TS2COREML_ASSIGN_OR_RETURN(
       Var yneg, ctx.Emit1("less", {{"x", y}, {"y", zero}}, TensorType(T2C_DTYPE_BOOL, yt.shape)));
-  TS2COREML_ASSIGN_OR_RETURN(Var differ, ctx.Emit1("not_equal", {{"x", xneg}, {"y", yneg}}, cond));
+  // Bools differ: logical_xor (Core ML's not_equal takes no bools).
+  TS2COREML_ASSIGN_OR_RETURN(Var differ,
+                             ctx.Emit1("logical_xor", {{"x", xneg}, {"y", yneg}}, cond));
   TS2COREML_ASSIGN_OR_RETURN(Var fix,
                              ctx.Emit1("logical_and", {{"x", inexact}, {"y", differ}}, cond));
   TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstInt(1));

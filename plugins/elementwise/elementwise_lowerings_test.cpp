@@ -124,7 +124,7 @@ TEST(ElementwiseTest, DivRoundingModes) {
   itrunc.Add(t::Value::String("trunc"));
   ASSERT_TRUE(itrunc.Lower(Decl("aten::div.Scalar_mode"))) << itrunc.error();
   EXPECT_EQ(itrunc.inferred().dtype, T2C_DTYPE_INT32);
-  EXPECT_EQ(itrunc.op_types(), (Ops{"floor_div", "mod", "not_equal", "less", "less", "not_equal",
+  EXPECT_EQ(itrunc.op_types(), (Ops{"floor_div", "mod", "not_equal", "less", "less", "logical_xor",
                                     "logical_and", "add", "select"}));
   t::FakeNode bad("aten::div.Tensor_mode");
   bad.Add(t::Value::Tensor({2})).Add(t::Value::Tensor({2})).Add(t::Value::String("round"));
@@ -140,9 +140,11 @@ sdk::Status EmitsCast(sdk::LowerContext& ctx) {
   return ctx.EmitOutput("cast", {{"x", x}, {"dtype", d}});
 }
 sdk::Status WrongOutputType(sdk::LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(sdk::Var x, ctx.Input(0));
+  // A valid relu (of an fp32[9] constant), bound to an output planned fp16[4].
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var c,
+                             ctx.ConstFloats(T2C_DTYPE_FP32, std::vector<float>(9, 1.0f), {9}));
   TS2COREML_ASSIGN_OR_RETURN(sdk::Var y,
-                             ctx.Emit1("relu", {{"x", x}}, sdk::TensorType(T2C_DTYPE_FP32, {9})));
+                             ctx.Emit1("relu", {{"x", c}}, sdk::TensorType(T2C_DTYPE_FP32, {9})));
   return ctx.SetOutput(0, y);
 }
 sdk::Status UnknownVar(sdk::LowerContext& ctx) {

@@ -4,7 +4,8 @@
 /// kind, inputs and planned precision), runs a lowering declaration's type inference and lowering,
 /// and inspects what the lowering emitted. The fake enforces the contract the real core enforces:
 /// no "cast" or "const" ops, only known var ids, host reads only on T2C_ROLE_HOST inputs, infer
-/// callbacks return FP32 for float outputs, and every output is bound to a var of its planned type.
+/// callbacks return FP32 for float outputs, every output is bound to a var of its planned type, and
+/// every emitted op passes the same opset check as in the core (ts2coreml/mil_validate.h).
 ///
 ///   namespace t = ts2coreml::sdk::testing;
 ///   t::FakeNode node("aten::relu");
@@ -25,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "ts2coreml/mil_validate.h"
 #include "ts2coreml/plugin_abi.h"
 #include "ts2coreml/sdk.h"
 
@@ -203,6 +205,13 @@ class FakeNode {
     fp32_params_allowed_ = fp32_params_allowed;
     return *this;
   }
+  /// The deployment target as an iOS major version (15..18) that emitted ops are checked against
+  /// and `deployment_target` answers. Default: 17 when FP32 params are allowed, else 16.
+  FakeNode& Target(int32_t ios) {
+    target_ = ios;
+    return *this;
+  }
+  int32_t target() const { return target_ != 0 ? target_ : (fp32_params_allowed_ ? 17 : 16); }
   /// Overrides the planned compute dtype.
   FakeNode& ComputeDtype(t2c_dtype dtype) {
     compute_override_ = dtype;
@@ -885,6 +894,13 @@ class FakeNode {
       n->Violation(type + ": an op without outputs");
       return T2C_ERROR;
     }
+    for (uint32_t k = 0; k < num_outputs; ++k) op.output_types.emplace_back(out_types[k]);
+    std::vector<std::string> problems = opset::CheckOp(n->ViewOf(op), n->target());
+    if (!problems.empty()) {
+      n->Violation("emitted " + problems[0]);
+      return T2C_ERROR;
+    }
+    op.output_types.clear();
     int op_index = static_cast<int>(n->ops_.size());
     for (uint32_t k = 0; k < num_outputs; ++k) {
       TensorType t(out_types[k]);
@@ -905,6 +921,44 @@ class FakeNode {
     }
     n->ops_.push_back(std::move(op));
     return T2C_OK;
+  }
+  /// A var as the opset check reads it: node inputs that are numbers or weights are constants,
+  /// as the core materializes them.
+  opset::ArgView ArgOf(t2c_var id) const {
+    const FakeVar& v = var(id);
+    opset::ArgView a;
+    a.type = {static_cast<int32_t>(v.type.dtype), v.type.shape};
+    if (v.origin == VarOrigin::kConst) {
+      a.is_const = true;
+      if (v.type.dtype == T2C_DTYPE_STRING) a.str = v.str;
+      if ((v.type.dtype == T2C_DTYPE_INT32 || v.type.dtype == T2C_DTYPE_BOOL) &&
+          v.values.size() <= 64) {
+        a.ints = std::vector<int64_t>(v.values.begin(), v.values.end());
+      }
+    } else if (v.origin == VarOrigin::kInput && v.list_index < 0 && v.input_index >= 0 &&
+               static_cast<size_t>(v.input_index) < inputs_.size()) {
+      const Value& in = inputs_[static_cast<size_t>(v.input_index)];
+      a.is_const = in.kind == T2C_KIND_TENSOR ? in.is_const : in.kind != T2C_KIND_NONE;
+      if (in.kind == T2C_KIND_INT || in.kind == T2C_KIND_BOOL) a.ints = {in.int_value};
+    }
+    return a;
+  }
+  opset::OpView ViewOf(const FakeOp& op) const {
+    opset::OpView view;
+    view.type = op.type;
+    for (const auto& arg : op.args) {
+      opset::InputView in{arg.first, {}};
+      for (t2c_var v : arg.second) in.vars.push_back(ArgOf(v));
+      view.inputs.push_back(std::move(in));
+    }
+    for (const TensorType& t : op.output_types) {
+      view.outputs.push_back({static_cast<int32_t>(t.dtype), t.shape});
+    }
+    return view;
+  }
+  static int32_t DeploymentTarget(t2c_context* c) {
+    FakeNode* n = Self(c);
+    return n->phase_ == Phase::kLower ? n->target() : 0;
   }
   static t2c_status SetOutput(t2c_context* c, uint32_t i, t2c_var var) {
     FakeNode* n = Self(c);
@@ -1062,6 +1116,7 @@ class FakeNode {
     a.set_output_list = &SetOutputList;
     a.output_is_used = &OutputIsUsed;
     a.input_floats = &InputFloatsFn;
+    a.deployment_target = &DeploymentTarget;
     return a;
   }
 
@@ -1070,6 +1125,7 @@ class FakeNode {
   std::vector<Value> inputs_;
   t2c_dtype precision_ = T2C_DTYPE_FP32;
   bool fp32_params_allowed_ = false;
+  int32_t target_ = 0;
   std::optional<t2c_dtype> compute_override_;
   std::optional<t2c_dtype> param_override_;
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/mil/package_reader.h"
+#include "core/mil/validator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cli_runner.h"
@@ -54,6 +55,12 @@ mil::Package Read(const fs::path& path) {
   if (!pkg.ok()) return {};
   absl::Status valid = mil::ValidatePackage(*pkg);
   EXPECT_TRUE(valid.ok()) << valid;
+  // Every op fits Core ML's opset for the package's own opset (what `inspect --check` reports).
+  absl::StatusOr<std::vector<mil::OpProblem>> problems = mil::CheckProgram(*pkg);
+  EXPECT_TRUE(problems.ok()) << problems.status();
+  if (problems.ok()) {
+    for (const mil::OpProblem& p : *problems) ADD_FAILURE() << p.op << " is " << p.message;
+  }
   return *std::move(pkg);
 }
 

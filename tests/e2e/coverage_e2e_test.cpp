@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/mil/package_reader.h"
+#include "core/mil/validator.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cli_runner.h"
 
@@ -155,6 +156,14 @@ TEST_P(CoverageTest, ConvertsAndReadsBack) {
   ASSERT_TRUE(pkg.ok()) << pkg.status();
   absl::Status valid = mil::ValidatePackage(*pkg);
   ASSERT_TRUE(valid.ok()) << valid;
+  {
+    // Every op fits Core ML's opset for the package's own opset (what `inspect --check` reports).
+    absl::StatusOr<std::vector<mil::OpProblem>> problems = mil::CheckProgram(*pkg);
+    EXPECT_TRUE(problems.ok()) << problems.status();
+    if (problems.ok()) {
+      for (const mil::OpProblem& p : *problems) ADD_FAILURE() << p.op << " is " << p.message;
+    }
+  }
   EXPECT_EQ(pkg->model.specificationversion(), 7) << "ios16 is specification 7";
 
   // Interface: one input with the given name and shape, the outputs named as the model returns

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/json.h"
 #include "core/mil/package_reader.h"
+#include "core/mil/package_writer.h"
+#include "core/mil/validator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cli_runner.h"
@@ -80,7 +82,15 @@ Converted ConvertAndCover(const std::string& model, const std::string& input,
   c.coverage_json = ParseJson(c.coverage.output);
   absl::StatusOr<mil::Package> pkg = mil::ReadPackage(out);
   EXPECT_TRUE(pkg.ok()) << pkg.status() << c.convert.output;
-  if (pkg.ok()) c.package = *std::move(pkg);
+  if (pkg.ok()) {
+    // Every op fits Core ML's opset for the package's own opset (what `inspect --check` reports).
+    absl::StatusOr<std::vector<mil::OpProblem>> problems = mil::CheckProgram(*pkg);
+    EXPECT_TRUE(problems.ok()) << problems.status();
+    if (problems.ok()) {
+      for (const mil::OpProblem& p : *problems) ADD_FAILURE() << p.op << " is " << p.message;
+    }
+    c.package = *std::move(pkg);
+  }
   return c;
 }
 
@@ -306,6 +316,52 @@ TEST(InspectE2E, MalformedPackageIsAPackageError) {
   CliResult r = RunProgram(TS2COREML_CLI, {"inspect", (dir / "bad.mlpackage").string()});
   EXPECT_EQ(r.exit_code, 8) << r.output;
   EXPECT_THAT(r.output, HasSubstr("bad.mlpackage"));
+}
+
+TEST(InspectE2E, CheckPassesOurPackagesAndListsEveryProblemOfABadOne) {
+  TempDir dir;
+  // A package of ours: valid against its own opset, at every target.
+  for (const char* target : {"ios15", "ios16", "ios17"}) {
+    const fs::path out = dir / (std::string(target) + ".mlpackage");
+    CliResult conv =
+        RunProgram(TS2COREML_CLI, {"convert", TestModel("bn_after_concat"), "-o", out.string(),
+                                   "--input", "x:1x3x32x32", "--target", target, "--quiet"});
+    ASSERT_EQ(conv.exit_code, 0) << conv.output;
+    CliResult r = RunProgram(TS2COREML_CLI, {"inspect", out.string(), "--check"});
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(": valid: "));
+  }
+  // A hand-built invalid program (the writer does not check ops): every problem, exit 1.
+  mil::Function f("CoreML6");
+  const mil::VarId x = f.AddInput("x", {mil::DType::kFloat16, {1, 4}});
+  const float two = 2;
+  const mil::VarId k = f.AddConst("k", mil::ConstValue::Float32({}, &two));
+  const mil::VarId m =
+      (*f.AddOp("mul", "m", {{"x", {x}}, {"y", {k}}}, {{mil::DType::kFloat16, {1, 4}}}))[0];
+  const mil::VarId r = (*f.AddOp("rsqr", "r", {{"x", {m}}}, {{mil::DType::kFloat16, {1, 4}}}))[0];
+  ASSERT_TRUE(f.AddOutput(r).ok());
+  mil::ModelSpec spec;
+  spec.inputs = {{"x", mil::DType::kFloat16, {1, 4}}};
+  spec.outputs = {{f.var(r).name, mil::DType::kFloat16, {1, 4}}};
+  const fs::path bad = dir / "bad_ops.mlpackage";
+  ASSERT_TRUE(mil::WritePackageDir(spec, f, bad).ok());
+  CliResult text = RunProgram(TS2COREML_CLI, {"inspect", bad.string(), "--check"});
+  EXPECT_EQ(text.exit_code, 1) << text.output;
+  EXPECT_THAT(text.output,
+              AllOf(HasSubstr("op 'm_op' is mul with input 'y' of dtype fp32 where 'x' is fp16"),
+                    HasSubstr("op 'r_op' is rsqr, which is not an op of Core ML's opset"),
+                    HasSubstr("invalid: 2 problem(s)")));
+  CliResult js = RunProgram(TS2COREML_CLI, {"inspect", bad.string(), "--check", "--json"});
+  EXPECT_EQ(js.exit_code, 1) << js.output;
+  const json::Value doc = ParseJson(js.output);
+  EXPECT_FALSE(Member(doc, "valid").boolean);
+  EXPECT_EQ(Member(doc, "opset").string, "CoreML6");
+  EXPECT_EQ(Member(doc, "problems").array.size(), 2u);
+  // Unreadable: exit 8.
+  fs::create_directories(dir / "empty.mlpackage");
+  CliResult none =
+      RunProgram(TS2COREML_CLI, {"inspect", (dir / "empty.mlpackage").string(), "--check"});
+  EXPECT_EQ(none.exit_code, 8) << none.output;
 }
 
 struct RuleCase {

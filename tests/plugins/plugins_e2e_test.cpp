@@ -3,6 +3,7 @@
 // converter down. Test plugins are copied into private folders (tests/plugins/CMakeLists.txt).
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -365,12 +366,11 @@ TEST_F(PluginE2eTest, EachBrokenLoweringFailsNamingPluginOpAndSourceLine) {
   const std::vector<RefusedCase> cases = {
       {"reports_error", "failed: t2ctest: this lowering always reports an error"},
       {"throws", "failed: lower threw an exception across the plugin ABI"},
+      // The opset check sees a wrong output type as the op is emitted, before it is bound.
       {"wrong_dtype",
-       "emitted MIL that breaks its declaration: output 0 is fp32[1,8] but the "
-       "planned type is fp16[1,8]"},
+       "emitted sigmoid declaring output 0 as fp32[1,8] where the table infers fp16[1,8]"},
       {"wrong_rank",
-       "emitted MIL that breaks its declaration: output 0 is fp16[8] but the "
-       "planned type is fp16[1,8]"},
+       "emitted sigmoid declaring output 0 as fp16[8] where the table infers fp16[1,8]"},
       {"undefined_var", "input 'x' names undefined var 424242"},
   };
   for (const RefusedCase& c : cases) {
@@ -393,6 +393,37 @@ TEST_F(PluginE2eTest, EachBrokenLoweringFailsNamingPluginOpAndSourceLine) {
     EXPECT_EQ(r.exit_code, 0) << r.output;
     r = Cli(ConvertArgs("plain", Out(c.plugin + "_plain"), {plugins}));
     EXPECT_EQ(r.exit_code, 0) << r.output;
+  }
+}
+
+TEST_F(PluginE2eTest, EachInvalidMilFailsNamingPluginAndInputAtFault) {
+  // tests/plugins/broken/bad_mil_plugin.cpp: MIL Core ML would refuse, caught as it is emitted.
+  const std::vector<RefusedCase> cases = {
+      {"bad_mil_wrong_shape",
+       "emitted relu declaring output 0 as fp16[8] where the table infers fp16[1,8]"},
+      {"bad_mil_misspelled",
+       "emitted reduce_mean with unknown input 'axis' (inputs: x, axes, keep_dims)"},
+      {"bad_mil_unknown_op", "emitted rsqr, which is not an op of Core ML's opset"},
+      {"bad_mil_mixed_dtypes",
+       "emitted mul with input 'y' of dtype fp32 where 'x' is fp16 (x and y share T in {fp16, "
+       "fp32, int32})"},
+      {"bad_mil_float_for_int",
+       "emitted split with input 'num_splits' of dtype fp32 (accepts int32)"},
+  };
+  for (const RefusedCase& c : cases) {
+    SCOPED_TRACE(c.plugin);
+    const fs::path plugins = PluginDir(c.plugin, {c.plugin, "scale_shift"});
+    RunResult r = Cli(ConvertArgs("broken_op", Out(c.plugin), {plugins}));
+    EXPECT_EQ(r.exit_code, 6) << r.output;
+    EXPECT_THAT(r.output,
+                AllOf(HasSubstr(absl::StrCat("ts2coreml: error: ", Model("broken_op").string(),
+                                             ": t2ctest::broken at ",
+                                             SourceLineOf("torch.ops.t2ctest.broken(x)"), ": ")),
+                      HasSubstr(absl::StrCat("plugin t2ctest.", c.plugin, "/bad_mil ", c.reason)),
+                      HasSubstr("docs/mil-ops.md")))
+        << r.output;
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(fs::exists(Out(c.plugin)));
   }
 }
 

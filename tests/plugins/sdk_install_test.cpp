@@ -29,6 +29,7 @@ TEST(SdkInstallTest, ExamplePluginBuildsAgainstTheInstalledSdkAndConverts) {
                            {"--install", TS2COREML_BUILD_DIR, "--prefix", prefix.string()});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* file : {"include/ts2coreml/plugin_abi.h", "include/ts2coreml/sdk.h",
+                           "include/ts2coreml/mil_opset.h", "include/ts2coreml/mil_validate.h",
                            "include/ts2coreml/testing/fake_host.h",
                            "lib/cmake/ts2coreml_sdk/ts2coreml_sdkConfig.cmake",
                            "lib/cmake/ts2coreml_sdk/ts2coreml_sdkConfigVersion.cmake",

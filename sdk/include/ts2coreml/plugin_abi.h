@@ -243,6 +243,11 @@ typedef struct t2c_host_api {
   /// A float list (interpolate's scale_factors); ints and a single number are accepted too.
   /// The pointer is valid during the callback.
   t2c_status (*input_floats)(t2c_context* ctx, uint32_t i, const double** data, uint32_t* n);
+
+  /* --- appended: the deployment target, so that a lowering can choose an op per target ------ */
+  /// Lower: the iOS major version the program targets (15 = iOS15/CoreML5 ... 18 = iOS18/CoreML8);
+  /// ops newer than it are refused (docs/mil-ops.md lists each op's first version). 0 in infer.
+  int32_t (*deployment_target)(t2c_context* ctx);
 #ifdef T2C_TEST_APPENDED_FIELD
   /* Only in the ABI growth test build: stands for a host function appended by a later SDK. */
   t2c_status (*test_appended_function)(t2c_context* ctx);

@@ -1,7 +1,0 @@
-/// The exported entry of the attention plugin library.
-#include "attention/attention_lowerings.h"
-
-extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry(
-    void) {
-  return ts2coreml::plugins::AttentionPluginInfo();
-}

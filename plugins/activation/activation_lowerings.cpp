@@ -150,31 +150,40 @@ Status InferSoftmaxLike(InferContext& ctx) {
   return ctx.SetOutputType(0, x);
 }
 
+/// What softmax and log_softmax lower from: the input, its planned type and the normalized axis.
+struct SoftmaxOperands {
+  Var x;
+  TensorType out;
+  int64_t axis = 0;
+};
+
+Expected<SoftmaxOperands> ReadSoftmax(LowerContext& ctx, const std::string& op) {
+  TS2COREML_RETURN_IF_ERROR(CheckSoftmaxDtype(ctx, op));
+  SoftmaxOperands s;
+  TS2COREML_ASSIGN_OR_RETURN(s.out, ctx.OutputType(0));
+  if (s.out.rank() == 0) return ctx.Error(op + ": rank-0 input is not supported");
+  TS2COREML_ASSIGN_OR_RETURN(s.axis, ReadAxis(ctx, kSoftmaxDim, s.out.rank(), op));
+  TS2COREML_ASSIGN_OR_RETURN(s.x, ctx.Input(kSoftmaxSelf));
+  return s;
+}
+
 Status LowerSoftmax(LowerContext& ctx) {
-  TS2COREML_RETURN_IF_ERROR(CheckSoftmaxDtype(ctx, "softmax"));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  if (out.rank() == 0) return ctx.Error("softmax: rank-0 input is not supported");
-  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kSoftmaxDim, out.rank(), "softmax"));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSoftmaxSelf));
-  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.ConstInt(axis));
-  return ctx.EmitOutput("softmax", {{"x", x}, {"axis", a}});
+  TS2COREML_ASSIGN_OR_RETURN(SoftmaxOperands s, ReadSoftmax(ctx, "softmax"));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.ConstInt(s.axis));
+  return ctx.EmitOutput("softmax", {{"x", s.x}, {"axis", a}});
 }
 
 /// log_softmax(x) = x - reduce_log_sum_exp(x, axis, keep_dims=true), stable in FP32.
 Status LowerLogSoftmax(LowerContext& ctx) {
-  TS2COREML_RETURN_IF_ERROR(CheckSoftmaxDtype(ctx, "log_softmax"));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  if (out.rank() == 0) return ctx.Error("log_softmax: rank-0 input is not supported");
-  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kSoftmaxDim, out.rank(), "log_softmax"));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSoftmaxSelf));
-  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({axis}));
+  TS2COREML_ASSIGN_OR_RETURN(SoftmaxOperands s, ReadSoftmax(ctx, "log_softmax"));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({s.axis}));
   TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(true));
-  TensorType reduced = out;
-  reduced.shape[axis] = 1;
+  TensorType reduced = s.out;
+  reduced.shape[s.axis] = 1;
   TS2COREML_ASSIGN_OR_RETURN(
       Var lse,
-      ctx.Emit1("reduce_log_sum_exp", {{"x", x}, {"axes", axes}, {"keep_dims", keep}}, reduced));
-  return ctx.EmitOutput("sub", {{"x", x}, {"y", lse}});
+      ctx.Emit1("reduce_log_sum_exp", {{"x", s.x}, {"axes", axes}, {"keep_dims", keep}}, reduced));
+  return ctx.EmitOutput("sub", {{"x", s.x}, {"y", lse}});
 }
 
 constexpr const char* kReluOps[] = {"aten::relu"};

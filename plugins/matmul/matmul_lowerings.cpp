@@ -92,14 +92,21 @@ constexpr t2c_input_decl kProductInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_
 constexpr uint32_t kProductSelf = sdk::InputIndex(kProductInputs, "self");
 constexpr uint32_t kProductOther = sdk::InputIndex(kProductInputs, "other");
 
+/// The type of the product of `a` and `b` (operands of rank `rank`, 0 = any rank >= 1).
+Expected<TensorType> ProductType(const NodeView& ctx, const TensorType& a, const TensorType& b,
+                                 int64_t rank) {
+  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, rank));
+  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
+  return TensorType(dtype, shape);
+}
+
 template <int64_t kRank>
 Status InferProduct(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kProductSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kProductOther));
-  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, kRank));
-  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
-  return ctx.SetOutputType(0, TensorType(dtype, shape));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ProductType(ctx, a, b, kRank));
+  return ctx.SetOutputType(0, out);
 }
 
 Status LowerProduct(LowerContext& ctx) {
@@ -126,21 +133,19 @@ Status InferAddProduct(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType self, ctx.InputType(kAddProductSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kAddProductMat1));
   TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kAddProductMat2));
-  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, kRank));
-  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ProductType(ctx, a, b, kRank));
   std::vector<int64_t> broadcast;
-  if (!sdk::BroadcastShapes(self.shape, shape, &broadcast) || broadcast != shape) {
+  if (!sdk::BroadcastShapes(self.shape, out.shape, &broadcast) || broadcast != out.shape) {
     return ctx.InvalidInputs(ctx.kind() + ": self " + FormatInts(self.shape) +
-                             " does not broadcast to the product's shape " + FormatInts(shape));
+                             " does not broadcast to the product's shape " + FormatInts(out.shape));
   }
   TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(kAddProductBeta));
   TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(kAddProductAlpha));
-  if (dtype == T2C_DTYPE_INT32 &&
+  if (out.dtype == T2C_DTYPE_INT32 &&
       (beta != static_cast<int64_t>(beta) || alpha != static_cast<int64_t>(alpha))) {
     return ctx.Error(ctx.kind() + ": integer operands need integral beta and alpha");
   }
-  return ctx.SetOutputType(0, TensorType(dtype, shape));
+  return ctx.SetOutputType(0, out);
 }
 
 Status LowerAddProduct(LowerContext& ctx) {

@@ -55,11 +55,13 @@ Status CheckConstantStats(const LowerContext& ctx, const StatsInputs& in, const 
   return Status::Ok();
 }
 
-/// MIL batch_norm's mean, variance, gamma and beta over `channels`; a missing gamma is ones and a
-/// missing beta zeros.
+/// MIL batch_norm's mean, variance, gamma and beta.
 struct Stats {
   Var mean, variance, gamma, beta;
 };
+
+/// Reads the statistics and affine parameters over `channels`; a missing gamma is ones and a
+/// missing beta zeros.
 Expected<Stats> ReadStats(LowerContext& ctx, const StatsInputs& in, int64_t channels) {
   Stats s;
   TS2COREML_ASSIGN_OR_RETURN(s.mean, ctx.Input(in.running_mean));

@@ -11,13 +11,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// TorchScript ScalarType codes that a softmax `dtype` argument may name (all float).
 constexpr int64_t kScalarTypeHalf = 5;
 constexpr int64_t kScalarTypeFloat = 6;

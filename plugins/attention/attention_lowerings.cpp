@@ -37,14 +37,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// Checks that tensor input `i` has `shape`.
 Status ExpectShape(const NodeView& ctx, uint32_t i, const std::string& name,
                    const std::vector<int64_t>& shape) {

@@ -14,14 +14,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// Where a schema keeps each convolution argument, by name from its input table (-1: absent).
 struct ConvSchema {
   uint32_t input;

@@ -14,13 +14,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// Where a binary op keeps its two operands.
 struct BinaryInputs {
   uint32_t self, other;

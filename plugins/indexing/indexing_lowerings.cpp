@@ -16,14 +16,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 std::string DimText(int64_t dim) { return "dim " + std::to_string(dim); }
 
 /// A resolved slice along one dim: [start, end) with step, as ATen clamps it.

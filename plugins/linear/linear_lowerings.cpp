@@ -11,12 +11,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr t2c_input_decl kLinearInputs[] = {sdk::Tensor("input"), sdk::Tensor("weight"),
                                             sdk::OptionalTensor("bias")};
 constexpr uint32_t kLinearInput = sdk::InputIndex(kLinearInputs, "input");

@@ -18,14 +18,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// The dtype of a product of `a` and `b`: FP32 for floats, INT32 for ints; mixed is an error.
 Expected<t2c_dtype> ProductDtype(const NodeView& ctx, const TensorType& a, const TensorType& b) {
   if (a.is_float() != b.is_float()) {

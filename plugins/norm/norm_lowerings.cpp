@@ -14,13 +14,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// Input `i` as a var, or a constant filled with `fill` of `shape` in the param dtype when None.
 Expected<Var> ParamOrFill(LowerContext& ctx, uint32_t i, const std::vector<int64_t>& shape,
                           float fill) {

@@ -13,14 +13,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// The number of spatial dimensions named by the op ("aten::max_pool2d" -> 2).
 size_t SpatialDims(const std::string& kind) {
   for (size_t n = 1; n <= 3; ++n) {

@@ -14,14 +14,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr int64_t kScalarTypeHalf = 5;
 constexpr int64_t kScalarTypeFloat = 6;
 constexpr int64_t kScalarTypeDouble = 7;

@@ -104,14 +104,6 @@ std::vector<double> MilResizeBilinearGrid(const char* sampling_mode, int64_t in,
 
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// Modes in the order tried; the one named after the node's align_corners goes first so that
 /// degenerate cases (an input size of 1, where every mode samples 0) read naturally.
 constexpr const char* kSamplingModes[] = {"STRICT_ALIGN_CORNERS", "UNALIGN_CORNERS",

@@ -12,14 +12,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr t2c_dtype_mask kAny = T2C_MASK_ANY;
 
 /// Output 0 is input `self` with `shape`, in that input's dtype class.

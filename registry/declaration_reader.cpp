@@ -227,6 +227,97 @@ absl::StatusOr<Lowering> ReadLowering(const t2c_lowering_decl& decl, uint32_t in
 
 std::string RebuildHint() { return "rebuild the plugin against the ts2coreml SDK"; }
 
+/// `sizeof(T)` bytes of `data`, of which the plugin wrote `size`: min(size, sizeof(T)) are copied
+/// and the rest are zero, so a field appended after the plugin's layout reads as zero and a field
+/// appended after this core's layout is ignored.
+template <typename T>
+T CopyPrefix(const void* data, uint32_t size) {
+  T out;
+  std::memset(&out, 0, sizeof(out));
+  std::memcpy(&out, data, std::min<size_t>(size, sizeof(out)));
+  return out;
+}
+
+absl::Status CheckAbiVersion(uint32_t abi_version) {
+  if (abi_version == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("plugin declares ABI version 0, which is invalid; ", RebuildHint()));
+  }
+  if (abi_version > T2C_ABI_VERSION) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "plugin ABI ", abi_version, " is newer than this ts2coreml (ABI ", T2C_ABI_VERSION,
+        "); rebuild the plugin against this ts2coreml's SDK or upgrade ts2coreml"));
+  }
+  return absl::OkStatus();
+}
+
+/// `<what>.struct_size` between the first published layout's `min_size` and kMaxPluginStructSize.
+absl::Status CheckStructSize(absl::string_view what, uint32_t size, uint32_t min_size) {
+  if (size < min_size || size > kMaxPluginStructSize) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ".struct_size is ", size, " bytes, expected at least ", min_size,
+        " (the first published layout) and at most ", kMaxPluginStructSize, "; ", RebuildHint()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckInfoSize(uint32_t size) {
+  return CheckStructSize("t2c_plugin_info", size, T2C_PLUGIN_INFO_MIN_SIZE);
+}
+
+/// A lowering declaration size: also an array stride, so a multiple of the struct's alignment.
+absl::Status CheckDeclSize(uint32_t size) {
+  if (absl::Status s = CheckStructSize("t2c_lowering_decl", size, T2C_LOWERING_DECL_MIN_SIZE);
+      !s.ok()) {
+    return s;
+  }
+  if (size % alignof(t2c_lowering_decl) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "t2c_lowering_decl.struct_size ", size, " is not a multiple of ",
+        alignof(t2c_lowering_decl), " and cannot be an array stride; ", RebuildHint()));
+  }
+  return absl::OkStatus();
+}
+
+/// The entry's data says `entry` where the file's header said `header`.
+absl::Status Disagreement(absl::string_view entry, absl::string_view header) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      T2C_ENTRY_SYMBOL, " returned ", entry, " but ", T2C_HEADER_SYMBOL, " declares ", header,
+      "; the header and the entry must come from one SDK build, ", RebuildHint()));
+}
+
+/// The lowering array, stepped through with the plugin's own t2c_lowering_decl size (read from
+/// the first element; with a header, it must be the header's).
+absl::StatusOr<std::vector<Lowering>> ReadLowerings(const t2c_lowering_decl* lowerings,
+                                                    uint32_t count,
+                                                    const t2c_plugin_header* header) {
+  const auto* base = reinterpret_cast<const unsigned char*>(lowerings);
+  uint32_t stride = 0;
+  std::memcpy(&stride, base, sizeof(stride));
+  if (header != nullptr && stride != header->lowering_decl_size) {
+    return Disagreement(absl::StrCat("t2c_lowering_decl.struct_size ", stride),
+                        absl::StrCat("lowering_decl_size ", header->lowering_decl_size));
+  }
+  if (absl::Status s = CheckDeclSize(stride); !s.ok()) return s;
+  std::vector<Lowering> out;
+  out.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const unsigned char* element = base + static_cast<size_t>(i) * stride;
+    uint32_t size = 0;
+    std::memcpy(&size, element, sizeof(size));
+    if (size != stride) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("lowering #", i, " has struct_size ", size, " but lowering #0 has ", stride,
+                       "; every entry of the array must share one layout"));
+    }
+    absl::StatusOr<Lowering> lowering =
+        ReadLowering(CopyPrefix<t2c_lowering_decl>(element, stride), i);
+    if (!lowering.ok()) return lowering.status();
+    out.push_back(*std::move(lowering));
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::Status ValidateOpName(std::string_view op) {
@@ -249,32 +340,38 @@ absl::Status ValidateOpName(std::string_view op) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<PluginDeclarations> ReadPluginDeclarations(const t2c_plugin_info* info) {
+absl::Status ValidatePluginHeader(const t2c_plugin_header& header) {
+  if (header.header_size < T2C_PLUGIN_HEADER_MIN_SIZE) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        T2C_HEADER_SYMBOL, " declares header_size ", header.header_size,
+        ", below the first published layout (", T2C_PLUGIN_HEADER_MIN_SIZE, "); ", RebuildHint()));
+  }
+  if (absl::Status s = CheckAbiVersion(header.abi_version); !s.ok()) return s;
+  if (absl::Status s = CheckInfoSize(header.plugin_info_size); !s.ok()) return s;
+  if (absl::Status s = CheckDeclSize(header.lowering_decl_size); !s.ok()) return s;
+  return CheckStructSize("t2c_host_api", header.host_api_size, T2C_HOST_API_MIN_SIZE);
+}
+
+absl::StatusOr<PluginDeclarations> ReadPluginDeclarations(const t2c_plugin_info* info,
+                                                          const t2c_plugin_header* header) {
   if (info == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(T2C_ENTRY_SYMBOL, " returned null"));
   }
   // abi_version and struct_size sit at offsets 0 and 4 in every layout: read them first, alone.
-  uint32_t header[2];
-  std::memcpy(header, info, sizeof(header));
-  const uint32_t abi_version = header[0];
-  const uint32_t info_size = header[1];
-  if (abi_version == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("plugin declares ABI version 0, which is invalid; ", RebuildHint()));
+  uint32_t abi_and_size[2];
+  std::memcpy(abi_and_size, info, sizeof(abi_and_size));
+  const uint32_t abi_version = abi_and_size[0];
+  const uint32_t info_size = abi_and_size[1];
+  if (header != nullptr &&
+      (abi_version != header->abi_version || info_size != header->plugin_info_size)) {
+    return Disagreement(
+        absl::StrCat("t2c_plugin_info has ABI ", abi_version, " and struct_size ", info_size),
+        absl::StrCat("ABI ", header->abi_version, " and plugin_info_size ",
+                     header->plugin_info_size));
   }
-  if (abi_version > T2C_ABI_VERSION) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "plugin ABI ", abi_version, " is newer than this ts2coreml (ABI ", T2C_ABI_VERSION,
-        "); rebuild the plugin against this ts2coreml's SDK or upgrade ts2coreml"));
-  }
-  if (info_size < T2C_PLUGIN_INFO_MIN_SIZE || info_size > kMaxPluginStructSize) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("t2c_plugin_info.struct_size is ", info_size, " bytes, expected at least ",
-                     T2C_PLUGIN_INFO_MIN_SIZE, " (the first published layout) and at most ",
-                     kMaxPluginStructSize, "; ", RebuildHint()));
-  }
-  t2c_plugin_info plugin;
-  std::memcpy(&plugin, info, sizeof(plugin));
+  if (absl::Status s = CheckAbiVersion(abi_version); !s.ok()) return s;
+  if (absl::Status s = CheckInfoSize(info_size); !s.ok()) return s;
+  const t2c_plugin_info plugin = CopyPrefix<t2c_plugin_info>(info, info_size);
 
   PluginDeclarations out;
   out.abi_version = abi_version;
@@ -292,34 +389,10 @@ absl::StatusOr<PluginDeclarations> ReadPluginDeclarations(const t2c_plugin_info*
     return absl::InvalidArgumentError(
         absl::StrCat("plugin declares ", plugin.num_lowerings, " lowerings but lowerings is null"));
   }
-  // The array stride is the plugin's own t2c_lowering_decl size, read from the first element.
-  const auto* base = reinterpret_cast<const unsigned char*>(plugin.lowerings);
-  uint32_t stride = 0;
-  std::memcpy(&stride, base, sizeof(stride));
-  if (stride < T2C_LOWERING_DECL_MIN_SIZE || stride > kMaxPluginStructSize) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("t2c_lowering_decl.struct_size is ", stride, " bytes, expected at least ",
-                     T2C_LOWERING_DECL_MIN_SIZE, " (the first published layout) and at most ",
-                     kMaxPluginStructSize, "; ", RebuildHint()));
-  }
-  if (stride % alignof(t2c_lowering_decl) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "t2c_lowering_decl.struct_size ", stride, " is not a multiple of ",
-        alignof(t2c_lowering_decl), " and cannot be an array stride; ", RebuildHint()));
-  }
-  out.lowerings.reserve(plugin.num_lowerings);
-  for (uint32_t i = 0; i < plugin.num_lowerings; ++i) {
-    t2c_lowering_decl decl;
-    std::memcpy(&decl, base + static_cast<size_t>(i) * stride, sizeof(decl));
-    if (decl.struct_size != stride) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "lowering #", i, " has struct_size ", decl.struct_size, " but lowering #0 has ", stride,
-          "; every entry of the array must share one layout"));
-    }
-    absl::StatusOr<Lowering> lowering = ReadLowering(decl, i);
-    if (!lowering.ok()) return lowering.status();
-    out.lowerings.push_back(*std::move(lowering));
-  }
+  absl::StatusOr<std::vector<Lowering>> lowerings =
+      ReadLowerings(plugin.lowerings, plugin.num_lowerings, header);
+  if (!lowerings.ok()) return lowerings.status();
+  out.lowerings = *std::move(lowerings);
   return out;
 }
 

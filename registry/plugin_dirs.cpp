@@ -2,6 +2,7 @@
 #include "registry/plugin_dirs.h"
 
 #include <algorithm>
+#include <string>
 #include <string_view>
 #include <system_error>
 
@@ -33,7 +34,8 @@ void Add(const fs::path& dir, std::vector<fs::path>& out) {
 
 std::vector<fs::path> DefaultPluginDirs(const fs::path& executable,
                                         const std::vector<fs::path>& user_dirs,
-                                        const char* env_plugin_path) {
+                                        const char* env_plugin_path,
+                                        std::vector<std::string>* warnings) {
   std::vector<fs::path> dirs;
   if (!executable.empty()) {
     Add(Normalize(executable).parent_path() / kBuiltinPluginDirFromExe, dirs);
@@ -43,7 +45,17 @@ std::vector<fs::path> DefaultPluginDirs(const fs::path& executable,
     while (true) {
       const size_t colon = rest.find(':');
       const std::string_view entry = rest.substr(0, colon);
-      if (!entry.empty()) Add(fs::path(std::string(entry)), dirs);
+      const fs::path dir{std::string(entry)};
+      if (!dir.empty() && dir.is_relative()) {
+        // Whoever chooses the current directory would choose the plugins.
+        if (warnings != nullptr) {
+          warnings->push_back(
+              absl::StrCat(kPluginPathEnvVar, " entry '", dir.string(),
+                           "' is relative and is ignored; use an absolute path or --plugin-dir"));
+        }
+      } else {
+        Add(dir, dirs);
+      }
       if (colon == std::string_view::npos) break;
       rest.remove_prefix(colon + 1);
     }

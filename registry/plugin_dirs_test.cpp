@@ -15,10 +15,25 @@ using ::testing::ElementsAre;
 TEST(PluginDirsTest, OrderIsBuiltinThenEnvironmentThenFlags) {
   const fs::path cwd = fs::current_path();
   std::vector<fs::path> dirs =
-      DefaultPluginDirs("/opt/t2c/bin/ts2coreml", {"/flag/one", "rel"}, "/env/a::/env/b/:env_rel:");
-  EXPECT_THAT(dirs,
-              ElementsAre(fs::path("/opt/t2c/lib/ts2coreml/plugins"), fs::path("/env/a"),
-                          fs::path("/env/b"), cwd / "env_rel", fs::path("/flag/one"), cwd / "rel"));
+      DefaultPluginDirs("/opt/t2c/bin/ts2coreml", {"/flag/one", "rel"}, "/env/a::/env/b/:/env/c:");
+  EXPECT_THAT(dirs, ElementsAre(fs::path("/opt/t2c/lib/ts2coreml/plugins"), fs::path("/env/a"),
+                                fs::path("/env/b"), fs::path("/env/c"), fs::path("/flag/one"),
+                                cwd / "rel"));
+}
+
+TEST(PluginDirsTest, RelativeEnvironmentEntriesAreSkippedWithAWarning) {
+  std::vector<std::string> warnings;
+  std::vector<fs::path> dirs =
+      DefaultPluginDirs({}, {}, "/env/a:env_rel:./plugins:..:/env/b", &warnings);
+  EXPECT_THAT(dirs, ElementsAre(fs::path("/env/a"), fs::path("/env/b")));
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_EQ(warnings[0],
+            "TS2COREML_PLUGIN_PATH entry 'env_rel' is relative and is ignored; use an absolute "
+            "path or --plugin-dir");
+  EXPECT_THAT(warnings[1], ::testing::HasSubstr("entry './plugins' is relative"));
+  EXPECT_THAT(warnings[2], ::testing::HasSubstr("entry '..' is relative"));
+  // Without a warnings vector they are skipped all the same.
+  EXPECT_THAT(DefaultPluginDirs({}, {}, "env_rel"), ::testing::IsEmpty());
 }
 
 TEST(PluginDirsTest, EmptyEntriesNeverMeanTheCurrentDirectory) {

@@ -19,6 +19,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "registry/declaration_reader.h"
+#include "registry/op_names.h"
+#include "registry/plugin_header_reader.h"
 #include "registry/plugin_security.h"
 
 namespace ts2coreml::registry {
@@ -32,11 +34,11 @@ constexpr boost::dll::load_mode::type kLoadMode =
     boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
 
 /// The text of the last dlopen/dlsym failure without a leading "<path>: " (our reason has it).
-std::string LastDlError(const fs::path& path, const std::string& fallback) {
+std::string LastDlError(const std::string& path, const std::string& fallback) {
   const char* raw = ::dlerror();
   if (raw == nullptr || *raw == '\0') return fallback;
   std::string text = raw;
-  const std::string prefix = path.string() + ": ";
+  const std::string prefix = path + ": ";
   if (absl::StartsWith(text, prefix)) text.erase(0, prefix.size());
   return text;
 }
@@ -48,25 +50,6 @@ absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data()
 std::string Describe(const Lowering& lowering) {
   return absl::StrCat("'", lowering.name, "' from plugin '", lowering.plugin->name, "' (",
                       lowering.plugin->path.string(), ")");
-}
-
-/// Splits "ns::name.overload" into name and overload (overload empty for "ns::name").
-std::pair<std::string_view, std::string_view> SplitOp(std::string_view op) {
-  const size_t sep = op.find("::");
-  const size_t dot = op.find('.', sep == std::string_view::npos ? 0 : sep + 2);
-  if (dot == std::string_view::npos) return {op, std::string_view()};
-  return {op.substr(0, dot), op.substr(dot + 1)};
-}
-
-/// "aten::relu_" -> "aten::relu". Empty when `name` is not an in-place variant ("aten::__and__" is
-/// not: dunder names end in "__").
-std::string_view FunctionalName(std::string_view name) {
-  const absl::string_view n = AsAbsl(name);
-  if (!absl::EndsWith(n, "_") || absl::EndsWith(n, "__")) return {};
-  const size_t sep = name.find("::");
-  const std::string_view functional = name.substr(0, name.size() - 1);
-  if (sep == std::string_view::npos || functional.size() <= sep + 2) return {};
-  return functional;
 }
 
 }  // namespace
@@ -164,9 +147,7 @@ absl::Status Registry::LoadResolvedFile(const fs::path& path) {
     return Refuse(path, absl::StatusCode::kInvalidArgument,
                   "not a regular file; pass a plugin library (.so)");
   }
-  for (const auto& [dev, ino] : plugin_files_) {
-    if (dev == st.st_dev && ino == st.st_ino) return absl::OkStatus();  // loaded already
-  }
+  if (IsLoaded(st)) return absl::OkStatus();
   std::error_code ec;
   const fs::path canonical = fs::canonical(path, ec);
   if (ec) {
@@ -179,21 +160,40 @@ absl::Status Registry::LoadResolvedFile(const fs::path& path) {
       return absl::FailedPreconditionError(refused_[i].reason);
     }
   }
-
-  if (!options_.allow_insecure) {
-    if (absl::Status s = CheckPluginPermissions(path, trusted_uid_); !s.ok()) {
+  // From here on only the open descriptor is used: what is checked is what gets loaded.
+  absl::StatusOr<PluginFile> file = OpenPluginFile(path, trusted_uid_, !options_.allow_insecure);
+  if (!file.ok()) return Refuse(path, file.status().code(), file.status().message());
+  if (IsLoaded(file->st)) return absl::OkStatus();
+  absl::StatusOr<PluginFileFacts> facts = ReadPluginFileFacts(file->fd.get());
+  if (!facts.ok()) return Refuse(path, facts.status().code(), facts.status().message());
+  if (facts->header.has_value()) {
+    if (absl::Status s = ValidatePluginHeader(*facts->header); !s.ok()) {
       return Refuse(path, s.code(), s.message());
     }
   }
+  return LoadAcceptedFile(path, *file, facts->header ? &*facts->header : nullptr);
+}
 
+bool Registry::IsLoaded(const struct stat& st) const {
+  for (const auto& [dev, ino] : plugin_files_) {
+    if (dev == st.st_dev && ino == st.st_ino) return true;
+  }
+  return false;
+}
+
+absl::Status Registry::LoadAcceptedFile(const fs::path& path, const PluginFile& file,
+                                        const t2c_plugin_header* header) {
+  absl::StatusOr<ScopedFd> load_fd = FreshDescriptor(file.fd.get());
+  if (!load_fd.ok()) return Refuse(path, load_fd.status().code(), load_fd.status().message());
   auto library = std::make_shared<boost::dll::shared_library>();
   ::dlerror();  // clear any stale error so that the one we report is ours
   boost::dll::fs::error_code load_ec;
-  library->load(boost::dll::fs::path(canonical.string()), load_ec, kLoadMode);
+  const std::string proc_path = ProcFdPath(load_fd->get());
+  library->load(boost::dll::fs::path(proc_path), load_ec, kLoadMode);
   if (load_ec || !library->is_loaded()) {
     return Refuse(
         path, absl::StatusCode::kFailedPrecondition,
-        absl::StrCat("not a loadable plugin library: ", LastDlError(canonical, load_ec.message())));
+        absl::StrCat("not a loadable plugin library: ", LastDlError(proc_path, load_ec.message())));
   }
   if (!library->has(T2C_ENTRY_SYMBOL)) {
     return Refuse(path, absl::StatusCode::kFailedPrecondition,
@@ -209,7 +209,7 @@ absl::Status Registry::LoadResolvedFile(const fs::path& path) {
     return Refuse(path, absl::StatusCode::kFailedPrecondition,
                   absl::StrCat(T2C_ENTRY_SYMBOL, " threw an exception; plugins must not throw"));
   }
-  absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(info);
+  absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(info, header);
   if (!decls.ok()) return Refuse(path, decls.status().code(), decls.status().message());
 
   for (const PluginInfo& other : plugins_) {
@@ -221,8 +221,8 @@ absl::Status Registry::LoadResolvedFile(const fs::path& path) {
   }
 
   const size_t plugin_index = plugins_.size();
-  plugins_.push_back({decls->name, decls->version, canonical, decls->abi_version});
-  plugin_files_.emplace_back(st.st_dev, st.st_ino);
+  plugins_.push_back({decls->name, decls->version, file.canonical, decls->abi_version});
+  plugin_files_.emplace_back(file.st.st_dev, file.st.st_ino);
   libraries_.push_back(std::move(library));
   for (Lowering& lowering : decls->lowerings) {
     lowering.plugin_index = plugin_index;

@@ -19,6 +19,7 @@
 #ifndef TS2COREML_REGISTRY_REGISTRY_H_
 #define TS2COREML_REGISTRY_REGISTRY_H_
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -38,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "registry/lowering.h"
+#include "registry/plugin_security.h"
 #include "ts2coreml/plugin_abi.h"
 
 namespace ts2coreml::registry {
@@ -128,7 +130,10 @@ class Registry {
   /// Loads one plugin library (any file name). A relative path is taken against the current
   /// directory. On failure the file is also recorded in `refused()` (once) and the status message
   /// is the refusal reason. Loading a file that is already loaded (same inode, e.g. through a
-  /// symlink or a directory listed twice) is OK and does nothing.
+  /// symlink or a directory listed twice) is OK and does nothing. The file is opened once and
+  /// checked (OpenPluginFile), its entry and header are read from the file (ReadPluginFileFacts,
+  /// ValidatePluginHeader), and only a file that passes is loaded, through its descriptor, and its
+  /// entry called.
   absl::Status LoadFile(const std::filesystem::path& path);
 
   /// The lowering for a node whose schema is `qualified_name` ("aten::add") with `overload`
@@ -151,6 +156,8 @@ class Registry {
   const std::vector<RefusedPlugin>& refused() const { return refused_; }
   /// Directory-level problems (a plugin directory that does not exist), one line each.
   const std::vector<std::string>& warnings() const { return warnings_; }
+  /// Adds a search-path problem found before loading (a skipped TS2COREML_PLUGIN_PATH entry).
+  void AddWarning(std::string warning) { warnings_.push_back(std::move(warning)); }
   /// Claims that tie, sorted by op; Find fails for these ops. For reports and `plugins --check`.
   const std::vector<Conflict>& conflicts() const { return conflicts_; }
 
@@ -172,6 +179,12 @@ class Registry {
   absl::Status Refuse(const std::filesystem::path& path, absl::StatusCode code,
                       absl::string_view problem);
   absl::Status LoadResolvedFile(const std::filesystem::path& path);
+  /// Whether the file with this stat is a loaded plugin already.
+  bool IsLoaded(const struct stat& st) const;
+  /// Loads `file`, whose path, permissions and header (null: it has none) were accepted, through
+  /// its descriptor; then reads and validates the entry's declarations.
+  absl::Status LoadAcceptedFile(const std::filesystem::path& path, const PluginFile& file,
+                                const t2c_plugin_header* header);
   void RebuildIndex();
   /// The key of index_ that answers (name, overload), or null; in-place fallback not included.
   const std::string* LookupKey(std::string_view name, std::string_view overload) const;

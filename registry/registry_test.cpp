@@ -1,5 +1,6 @@
 #include "registry/registry.h"
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -544,6 +545,91 @@ TEST_F(RegistryTest, PluginOwnedBySomeoneElseIsRefusedUnlessAllowed) {
   options.allow_insecure = true;
   Registry lax(options);
   EXPECT_TRUE(lax.LoadFile(plugin).ok());
+}
+
+/// Sets T2C_TEST_MARKER_DIR to a fresh folder for the test plugins' constructors (raw_plugin.cpp)
+/// while it lives.
+class ConstructorMarkers {
+ public:
+  explicit ConstructorMarkers(const TempDir& dir) : dir_(dir.Subdir("markers")) {
+    ::setenv("T2C_TEST_MARKER_DIR", dir_.c_str(), 1);
+  }
+  ~ConstructorMarkers() { ::unsetenv("T2C_TEST_MARKER_DIR"); }
+  /// Whether the constructor of the raw_plugin.cpp case `name` has run.
+  bool Ran(const std::string& name) const { return fs::exists(dir_ / name); }
+
+ private:
+  fs::path dir_;
+};
+
+struct HeaderCase {
+  const char* plugin;
+  const char* name;  ///< the raw_plugin.cpp case, which names its marker file
+  const char* reason;
+};
+
+TEST_F(RegistryTest, HeaderRefusalsRunNoPluginCode) {
+  ConstructorMarkers markers(dir_);
+  const HeaderCase cases[] = {
+      {TEST_PLUGIN_HEADER_TOO_NEW_ABI, "header_too_new_abi",
+       "plugin ABI 99 is newer than this ts2coreml (ABI 1); rebuild the plugin"},
+      {TEST_PLUGIN_HEADER_ABI_ZERO, "header_abi_zero",
+       "plugin declares ABI version 0, which is invalid"},
+      {TEST_PLUGIN_HEADER_TINY_INFO, "header_tiny_info",
+       "t2c_plugin_info.struct_size is 4 bytes, expected at least 40 (the first published "
+       "layout)"},
+      {TEST_PLUGIN_HEADER_SMALL_HOST_API, "header_small_host_api",
+       "t2c_host_api.struct_size is 16 bytes, expected at least 272"},
+      {TEST_PLUGIN_HEADER_BAD_MAGIC, "header_bad_magic",
+       "ts2coreml_plugin_header has magic 0x464c457f, expected 0x48433254; rebuild the plugin"},
+      {TEST_PLUGIN_HEADER_NO_ENTRY, "header_no_entry",
+       "does not export ts2coreml_plugin_entry; is it a ts2coreml plugin?"},
+      {TEST_PLUGIN_HEADER_NULL_ENTRY, "header_null_entry",
+       "does not export ts2coreml_plugin_entry (it is declared but not defined, so it would be "
+       "null)"},
+      // Without a header too: the entry is looked up in the file.
+      {TEST_PLUGIN_NO_ENTRY, "no_entry", "does not export ts2coreml_plugin_entry"},
+  };
+  for (const HeaderCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_THAT(RefusalOf(c.plugin), HasSubstr(c.reason));
+    EXPECT_FALSE(markers.Ran(c.name)) << "the refused plugin's constructor ran";
+  }
+}
+
+TEST_F(RegistryTest, ConstructorMarkersShowWhatWasLoaded) {
+  ConstructorMarkers markers(dir_);
+  // A plugin with a valid header is loaded, so its constructor runs.
+  Registry registry = LoadCopies({TEST_PLUGIN_HEADER_GOOD});
+  EXPECT_THAT(PluginNames(registry), ElementsAre("test_header_good"));
+  EXPECT_TRUE(markers.Ran("header_good"));
+  // An entry whose data disagrees with the header can only be found out by loading.
+  EXPECT_THAT(RefusalOf(TEST_PLUGIN_HEADER_MISMATCH),
+              HasSubstr("ts2coreml_plugin_entry returned t2c_plugin_info has ABI 1 and "
+                        "struct_size 40 but ts2coreml_plugin_header declares ABI 1 and "
+                        "plugin_info_size 48; the header and the entry must come from one SDK "
+                        "build"));
+  EXPECT_TRUE(markers.Ran("header_mismatch"));
+  // A plugin without a header (an SDK before it) is loaded as before, then refused.
+  EXPECT_THAT(RefusalOf(TEST_PLUGIN_TOO_NEW_ABI), HasSubstr("plugin ABI 7 is newer"));
+  EXPECT_TRUE(markers.Ran("too_new_abi"));
+}
+
+TEST_F(RegistryTest, TheCheckedDescriptorIsWhatGetsLoaded) {
+  // After OpenPluginFile has checked a file, swapping another library in under its name does not
+  // change what loading through the descriptor's /proc path runs.
+  const fs::path plugin = dir_.CopyIn(TEST_PLUGIN_GOOD, "p.so");
+  absl::StatusOr<PluginFile> opened = OpenPluginFile(plugin, ::geteuid(), true);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  fs::rename(dir_.CopyIn(TEST_PLUGIN_OVERRIDE, "other.so"), plugin);
+  absl::StatusOr<ScopedFd> load_fd = FreshDescriptor(opened->fd.get());
+  ASSERT_TRUE(load_fd.ok()) << load_fd.status();
+  void* handle = ::dlopen(ProcFdPath(load_fd->get()).c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(handle, nullptr) << ::dlerror();
+  const auto entry = reinterpret_cast<t2c_entry_fn>(::dlsym(handle, T2C_ENTRY_SYMBOL));
+  ASSERT_NE(entry, nullptr);
+  EXPECT_STREQ(entry()->name, "test_good");
+  ::dlclose(handle);
 }
 
 TEST_F(RegistryTest, CurrentDirectoryIsNeverSearchedImplicitly) {

@@ -11,6 +11,10 @@ DEFAULT_PACKAGES=(
   libboost-dev libboost-filesystem-dev
   libabsl-dev libgtest-dev libgmock-dev
   python3-torch python3-torchvision
+  libutfcpp-dev
+  zlib1g-dev
+  nlohmann-json3-dev
+  libelf-dev
 )
 if [ "$#" -gt 0 ]; then
   PACKAGES=("$@")

@@ -1,232 +1,125 @@
 #include "core/base/json.h"
 
 #include <cmath>
-#include <cstdio>
+#include <string>
+#include <unordered_set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
 
 namespace ts2coreml::json {
 namespace {
 
-class Parser {
- public:
-  explicit Parser(absl::string_view text) : text_(text) {}
+using Nlohmann = nlohmann::json;
+using OrderedNlohmann = nlohmann::ordered_json;
 
-  absl::StatusOr<Value> ParseDocument() {
+/// Builds a Value tree from nlohmann's SAX events. Keys are checked against a hash set per open
+/// object, so duplicate detection costs linear time in the document.
+class ValueBuilder : public nlohmann::json_sax<Nlohmann> {
+ public:
+  static constexpr size_t kMaxDepth = 64;
+
+  Value& root() { return root_; }
+  const std::string& error() const { return error_; }
+
+  bool null() override { return Put(Value{}); }
+  bool boolean(bool v) override {
     Value value;
-    if (absl::Status s = ParseValue(&value, 0); !s.ok()) return s;
-    SkipSpace();
-    if (pos_ != text_.size()) return Error("trailing characters after the JSON value");
-    return value;
+    value.kind = Value::Kind::kBool;
+    value.boolean = v;
+    return Put(std::move(value));
+  }
+  bool number_integer(number_integer_t v) override { return Number(static_cast<double>(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return Number(static_cast<double>(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return Number(v); }
+  bool string(string_t& v) override {
+    Value value;
+    value.kind = Value::Kind::kString;
+    value.string = std::move(v);
+    return Put(std::move(value));
+  }
+  bool binary(binary_t&) override { return Fail("binary values are not JSON"); }
+  bool start_object(std::size_t) override { return Open(Value::Kind::kObject); }
+  bool key(string_t& k) override {
+    if (!open_.back().keys.insert(k).second) {
+      return Fail(absl::StrCat("duplicate key \"", k, "\""));
+    }
+    pending_key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(Value::Kind::kArray); }
+  bool end_array() override { return Close(); }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    // nlohmann's text: "[json.exception.parse_error.101] parse error at line 1, column 4: ...".
+    const size_t colon = what.find(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    error_ = absl::StrCat("invalid JSON at byte ", position, ": ", what);
+    return false;
   }
 
  private:
-  static constexpr int kMaxDepth = 64;
+  struct OpenContainer {
+    Value* value;
+    std::unordered_set<std::string> keys;
+  };
 
-  absl::Status Error(absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat("invalid JSON at byte ", pos_, ": ", what));
+  bool Fail(absl::string_view what) {
+    error_ = absl::StrCat("invalid JSON: ", what);
+    return false;
   }
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      ++pos_;
+  bool Number(double v) {
+    Value value;
+    value.kind = Value::Kind::kNumber;
+    value.number = v;
+    return Put(std::move(value));
+  }
+  /// Stores `v` where the next value goes; returns it.
+  Value* Place(Value v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+      return &root_;
     }
+    Value* parent = open_.back().value;
+    if (parent->kind == Value::Kind::kArray) {
+      parent->array.push_back(std::move(v));
+      return &parent->array.back();
+    }
+    parent->object.emplace_back(std::move(pending_key_), std::move(v));
+    return &parent->object.back().second;
   }
-  bool Consume(absl::string_view token) {
-    if (text_.substr(pos_, token.size()) != token) return false;
-    pos_ += token.size();
+  bool Put(Value v) {
+    Place(std::move(v));
+    return true;
+  }
+  bool Open(Value::Kind kind) {
+    if (open_.size() >= kMaxDepth) return Fail("nested too deeply");
+    Value v;
+    v.kind = kind;
+    open_.push_back({Place(std::move(v)), {}});
+    return true;
+  }
+  bool Close() {
+    open_.pop_back();
     return true;
   }
 
-  absl::Status ParseValue(Value* out, int depth) {
-    if (depth > kMaxDepth) return Error("nested too deeply");
-    SkipSpace();
-    if (pos_ >= text_.size()) return Error("unexpected end of input");
-    const char c = text_[pos_];
-    if (c == '{') return ParseObject(out, depth);
-    if (c == '[') return ParseArray(out, depth);
-    if (c == '"') {
-      out->kind = Value::Kind::kString;
-      return ParseString(&out->string);
-    }
-    if (Consume("true")) {
-      out->kind = Value::Kind::kBool;
-      out->boolean = true;
-      return absl::OkStatus();
-    }
-    if (Consume("false")) {
-      out->kind = Value::Kind::kBool;
-      return absl::OkStatus();
-    }
-    if (Consume("null")) {
-      out->kind = Value::Kind::kNull;
-      return absl::OkStatus();
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) return ParseNumber(out);
-    return Error(absl::StrCat("unexpected character '", std::string(1, c), "'"));
-  }
-
-  absl::Status ParseNumber(Value* out) {
-    const size_t start = pos_;
-    if (text_[pos_] == '-') ++pos_;
-    auto digits = [&] {
-      const size_t from = pos_;
-      while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') ++pos_;
-      return pos_ > from;
-    };
-    if (!digits()) return Error("malformed number");
-    if (pos_ < text_.size() && text_[pos_] == '.') {
-      ++pos_;
-      if (!digits()) return Error("malformed number");
-    }
-    if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < text_.size() && (text_[pos_] == '+' || text_[pos_] == '-')) ++pos_;
-      if (!digits()) return Error("malformed number");
-    }
-    std::istringstream in(std::string(text_.substr(start, pos_ - start)));
-    in.imbue(std::locale::classic());
-    in >> out->number;
-    out->kind = Value::Kind::kNumber;
-    return absl::OkStatus();
-  }
-
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
-  }
-
-  absl::Status ParseHex4(uint32_t* out) {
-    if (pos_ + 4 > text_.size()) return Error("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = text_[pos_++];
-      v <<= 4;
-      if (c >= '0' && c <= '9') {
-        v |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return Error("bad hex digit in \\u escape");
-      }
-    }
-    *out = v;
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseString(std::string* out) {
-    ++pos_;  // opening quote
-    out->clear();
-    while (true) {
-      if (pos_ >= text_.size()) return Error("unterminated string");
-      const char c = text_[pos_++];
-      if (c == '"') return absl::OkStatus();
-      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in string");
-      if (c != '\\') {
-        out->push_back(c);
-        continue;
-      }
-      if (pos_ >= text_.size()) return Error("unterminated escape");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-          out->push_back(e);
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          if (absl::Status s = ParseHex4(&cp); !s.ok()) return s;
-          if (cp >= 0xd800 && cp < 0xdc00) {
-            uint32_t low = 0;
-            if (!Consume("\\u")) return Error("unpaired surrogate");
-            if (absl::Status s = ParseHex4(&low); !s.ok()) return s;
-            if (low < 0xdc00 || low >= 0xe000) return Error("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
-          } else if (cp >= 0xdc00 && cp < 0xe000) {
-            return Error("unpaired surrogate");
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          return Error(absl::StrCat("unknown escape \\", std::string(1, e)));
-      }
-    }
-  }
-
-  absl::Status ParseArray(Value* out, int depth) {
-    ++pos_;
-    out->kind = Value::Kind::kArray;
-    SkipSpace();
-    if (Consume("]")) return absl::OkStatus();
-    while (true) {
-      Value item;
-      if (absl::Status s = ParseValue(&item, depth + 1); !s.ok()) return s;
-      out->array.push_back(std::move(item));
-      SkipSpace();
-      if (Consume("]")) return absl::OkStatus();
-      if (!Consume(",")) return Error("expected ',' or ']' in array");
-    }
-  }
-
-  absl::Status ParseObject(Value* out, int depth) {
-    ++pos_;
-    out->kind = Value::Kind::kObject;
-    SkipSpace();
-    if (Consume("}")) return absl::OkStatus();
-    while (true) {
-      SkipSpace();
-      if (pos_ >= text_.size() || text_[pos_] != '"') return Error("expected a string key");
-      std::string key;
-      if (absl::Status s = ParseString(&key); !s.ok()) return s;
-      if (out->Find(key) != nullptr) return Error(absl::StrCat("duplicate key \"", key, "\""));
-      SkipSpace();
-      if (!Consume(":")) return Error("expected ':' after an object key");
-      Value value;
-      if (absl::Status s = ParseValue(&value, depth + 1); !s.ok()) return s;
-      out->object.emplace_back(std::move(key), std::move(value));
-      SkipSpace();
-      if (Consume("}")) return absl::OkStatus();
-      if (!Consume(",")) return Error("expected ',' or '}' in object");
-    }
-  }
-
-  absl::string_view text_;
-  size_t pos_ = 0;
+  Value root_;
+  /// The containers being filled, innermost last. A container only grows while it is innermost,
+  /// so the pointers stay valid.
+  std::vector<OpenContainer> open_;
+  std::string pending_key_;
+  std::string error_;
 };
+
+/// `v` as nlohmann dumps it: invalid UTF-8 becomes U+FFFD instead of throwing.
+template <typename J>
+std::string Dump(const J& v, int indent) {
+  return v.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::detail::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -237,118 +130,92 @@ const Value* Value::Find(absl::string_view key) const {
   return nullptr;
 }
 
-absl::StatusOr<Value> Parse(absl::string_view text) { return Parser(text).ParseDocument(); }
+absl::StatusOr<Value> Parse(absl::string_view text) {
+  ValueBuilder builder;
+  bool ok = false;
+  try {
+    ok = Nlohmann::sax_parse(text.begin(), text.end(), &builder);
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("invalid JSON: ", e.what()));
+  }
+  if (!ok) return absl::DataLossError(builder.error());
+  return std::move(builder.root());
+}
 
-std::string Quote(absl::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += absl::StrFormat("\\u%04x", static_cast<unsigned char>(c));
-        } else {
-          out.push_back(c);  // UTF-8 passes through unchanged
-        }
+std::string Quote(absl::string_view s) { return Dump(Nlohmann(std::string(s)), -1); }
+
+/// The document a Writer builds, and the containers still open in it (innermost last).
+struct WriterDocument {
+  OrderedNlohmann root;
+  std::vector<OrderedNlohmann*> open;
+  std::string key;
+
+  /// Adds `value` as the next array element or as the member named by the last Key().
+  void Put(OrderedNlohmann value) {
+    OrderedNlohmann* placed = nullptr;
+    if (open.empty()) {
+      root = std::move(value);
+      placed = &root;
+    } else if (open.back()->is_array()) {
+      open.back()->push_back(std::move(value));
+      placed = &open.back()->back();
+    } else {
+      // Appended without ordered_map's per-key search, which would make wide objects quadratic.
+      auto& members = open.back()->get_ref<OrderedNlohmann::object_t&>();
+      static_cast<OrderedNlohmann::object_t::Container&>(members).emplace_back(std::move(key),
+                                                                               std::move(value));
+      placed = &members.back().second;
     }
+    if (placed->is_structured()) open.push_back(placed);
   }
-  out += "\"";
-  return out;
-}
+};
 
-void Writer::BeforeValue() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (!has_members_.empty()) {
-    if (has_members_.back()) out_ += ",";
-    has_members_.back() = true;
-    out_ += "\n" + std::string(2 * has_members_.size(), ' ');
-  }
-}
-
-void Writer::Close(char bracket) {
-  const bool had = has_members_.back();
-  has_members_.pop_back();
-  if (had) out_ += "\n" + std::string(2 * has_members_.size(), ' ');
-  out_ += bracket;
-}
+Writer::Writer() : doc_(std::make_unique<WriterDocument>()) {}
+Writer::~Writer() = default;
+Writer::Writer(Writer&&) noexcept = default;
+Writer& Writer::operator=(Writer&&) noexcept = default;
 
 Writer& Writer::BeginObject() {
-  BeforeValue();
-  out_ += "{";
-  has_members_.push_back(false);
+  doc_->Put(OrderedNlohmann::object());
   return *this;
 }
 Writer& Writer::EndObject() {
-  Close('}');
+  doc_->open.pop_back();
   return *this;
 }
 Writer& Writer::BeginArray() {
-  BeforeValue();
-  out_ += "[";
-  has_members_.push_back(false);
+  doc_->Put(OrderedNlohmann::array());
   return *this;
 }
 Writer& Writer::EndArray() {
-  Close(']');
+  doc_->open.pop_back();
   return *this;
 }
 Writer& Writer::Key(absl::string_view key) {
-  BeforeValue();
-  out_ += Quote(key) + ": ";
-  after_key_ = true;
+  doc_->key = std::string(key);
   return *this;
 }
 Writer& Writer::String(absl::string_view s) {
-  BeforeValue();
-  out_ += Quote(s);
+  doc_->Put(std::string(s));
   return *this;
 }
 Writer& Writer::Int(int64_t v) {
-  BeforeValue();
-  absl::StrAppend(&out_, v);
+  doc_->Put(v);
   return *this;
 }
 Writer& Writer::Double(double v) {
-  BeforeValue();
-  if (std::isfinite(v)) {
-    absl::StrAppend(&out_, absl::StrFormat("%.17g", v));
-  } else {
-    out_ += "null";
-  }
+  doc_->Put(std::isfinite(v) ? OrderedNlohmann(v) : OrderedNlohmann());
   return *this;
 }
 Writer& Writer::Bool(bool v) {
-  BeforeValue();
-  out_ += v ? "true" : "false";
+  doc_->Put(v);
   return *this;
 }
 Writer& Writer::Null() {
-  BeforeValue();
-  out_ += "null";
+  doc_->Put(nullptr);
   return *this;
 }
+
+std::string Writer::Finish() const { return Dump(doc_->root, 2) + "\n"; }
 
 }  // namespace ts2coreml::json

@@ -1,5 +1,6 @@
-/// A small JSON reader and writer, enough for Core ML manifests, package metadata and the CLI's
-/// --json output (objects keep their key order; numbers are doubles).
+/// JSON for Core ML manifests, package metadata and the CLI's --json output, on nlohmann-json:
+/// a parsed tree that keeps key order (numbers are doubles) and refuses duplicate keys, and a
+/// writer whose output is stable for stable input.
 ///
 ///   json::Writer w;
 ///   w.BeginObject().Key("ops").Int(3).EndObject();
@@ -8,6 +9,7 @@
 #define TS2COREML_CORE_BASE_JSON_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,16 +33,25 @@ struct Value {
   const Value* Find(absl::string_view key) const;
 };
 
-/// Parses one JSON document. Errors (DataLoss) give the byte offset.
+/// Parses one JSON document in time linear in its size. Errors (DataLoss) give the byte offset;
+/// a key given twice in one object and nesting deeper than 64 levels are errors too.
 absl::StatusOr<Value> Parse(absl::string_view text);
 
-/// `s` as a quoted JSON string.
+/// `s` as a quoted JSON string (invalid UTF-8 becomes U+FFFD).
 std::string Quote(absl::string_view s);
 
+struct WriterDocument;
+
 /// Writes indented JSON (two spaces) in the order values are given: stable output for stable
-/// input. Misuse (a value without a key inside an object) is a programming error.
+/// input. Non-finite doubles are written as null. Misuse (a value without a key inside an
+/// object, unbalanced Begin/End) is a programming error.
 class Writer {
  public:
+  Writer();
+  ~Writer();
+  Writer(Writer&&) noexcept;
+  Writer& operator=(Writer&&) noexcept;
+
   Writer& BeginObject();
   Writer& EndObject();
   Writer& BeginArray();
@@ -52,16 +63,10 @@ class Writer {
   Writer& Bool(bool v);
   Writer& Null();
   /// The document, with a trailing newline.
-  std::string Finish() const { return out_ + "\n"; }
+  std::string Finish() const;
 
  private:
-  void BeforeValue();
-  void Close(char bracket);
-
-  std::string out_;
-  /// One entry per open container: whether it has members yet.
-  std::vector<bool> has_members_;
-  bool after_key_ = false;
+  std::unique_ptr<WriterDocument> doc_;
 };
 
 }  // namespace ts2coreml::json

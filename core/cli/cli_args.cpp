@@ -49,13 +49,18 @@ absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   if (spec.name.empty()) return bad("empty name");
   const absl::string_view shape = text.substr(colon + 1);
   if (shape.empty()) return bad("empty shape");
+  int64_t numel = 1;
   for (absl::string_view dim : absl::StrSplit(shape, 'x')) {
     int64_t d = 0;
     if (!absl::SimpleAtoi(dim, &d)) return bad(absl::StrCat("'", dim, "' is not a number"));
     if (d <= 0) return bad(absl::StrCat("dimension ", d, " is not positive"));
+    if (spec.shape.size() == 5) return bad("Core ML inputs have rank 5 at most");
+    if (__builtin_mul_overflow(numel, d, &numel) || numel > kMaxInputElements) {
+      return bad(absl::StrCat("the shape has more than ", kMaxInputElements,
+                              " elements, the most an input may have"));
+    }
     spec.shape.push_back(d);
   }
-  if (spec.shape.size() > 5) return bad("Core ML inputs have rank 5 at most");
   return spec;
 }
 
@@ -163,28 +168,6 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
                  "files carry no shapes), e.g. --input x:1x3x224x224");
   }
   return cmd;
-}
-
-}  // namespace ts2coreml::core
-
-namespace ts2coreml::core {
-
-int RunConvert(const std::vector<std::string>& args) {
-  std::vector<std::string> full = {"convert"};
-  full.insert(full.end(), args.begin(), args.end());
-  absl::StatusOr<ParsedCommand> cmd = ParseCommandLine(full);
-  if (!cmd.ok()) return ReportError(cmd.status());
-  if (cmd->command == "help") {
-    std::cout << "usage: ts2coreml\n" << ConvertUsage();
-    return 0;
-  }
-  registry::Registry reg = LoadPlugins(cmd->common);
-  // main() ends the process right after without teardown: freeing the weights would be wasted.
-  cmd->convert.free_memory_on_return = !TeardownSkipped();
-  absl::StatusOr<ConversionReport> report = Convert(cmd->convert, reg);
-  if (!report.ok()) return ReportError(report.status());
-  if (!cmd->common.quiet) std::cout << FormatSummary(*report);
-  return 0;
 }
 
 }  // namespace ts2coreml::core

@@ -2,6 +2,7 @@
 #ifndef TS2COREML_CORE_CLI_CLI_ARGS_H_
 #define TS2COREML_CORE_CLI_CLI_ARGS_H_
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -21,7 +22,12 @@ struct ParsedCommand {
   bool json = false;  ///< --json (coverage)
 };
 
-/// Parses `NAME:SHAPE` ("x:1x3x224x224"). Errors are class kInputSpec.
+/// The most elements an input may have: 2^31 - 1, so that element counts and byte sizes of
+/// every input fit the 32-bit and 64-bit arithmetic downstream.
+inline constexpr int64_t kMaxInputElements = (int64_t{1} << 31) - 1;
+
+/// Parses `NAME:SHAPE` ("x:1x3x224x224"): at most rank 5 and kMaxInputElements elements, each
+/// dimension positive. Errors are class kInputSpec.
 absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text);
 
 /// Parses argv (without the program name). Errors are class kUsage or kInputSpec.
@@ -33,8 +39,6 @@ std::string ConvertUsage();
 /// The usage text of coverage.
 std::string CoverageUsage();
 
-/// Runs `ts2coreml convert` (args after the command name); returns the exit code.
-int RunConvert(const std::vector<std::string>& args);
 /// Runs `ts2coreml coverage`; exit 0 when every op is covered, 3 when not.
 int RunCoverage(const std::vector<std::string>& args);
 

@@ -42,6 +42,9 @@ TEST(ParseInputSpecTest, BadSpecsAreInputSpecErrors) {
       {"x:-1", "dimension -1 is not positive"},
       {"x:1x", "'' is not a number"},
       {"x:1x2x3x4x5x6", "rank 5"},
+      {"x:1x3x9223372036854775807x1", "more than 2147483647 elements"},
+      {"x:4294967296x4294967296", "more than 2147483647 elements"},
+      {"x:65536x32768", "more than 2147483647 elements"},
   };
   for (const auto& [text, why] : cases) {
     absl::StatusOr<InputSpec> s = ParseInputSpec(text);
@@ -52,6 +55,13 @@ TEST(ParseInputSpecTest, BadSpecsAreInputSpecErrors) {
     EXPECT_NE(msg.find(why), std::string::npos) << text << ": " << msg;
     EXPECT_NE(msg.find("NAME:SHAPE"), std::string::npos) << msg;
   }
+}
+
+TEST(ParseInputSpecTest, TheLargestShapeIsAccepted) {
+  absl::StatusOr<InputSpec> s = ParseInputSpec("x:2147483647");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->shape, std::vector<int64_t>{kMaxInputElements});
+  EXPECT_TRUE(ParseInputSpec("x:1x32768x65535").ok());
 }
 
 TEST(ParseCommandLineTest, ConvertWithDefaults) {

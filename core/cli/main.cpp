@@ -11,6 +11,7 @@
 #include "core/base/process_exit.h"
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
+#include "core/cli/convert_command.h"
 #include "core/cli/inspect_command.h"
 #include "core/cli/registry_command.h"
 #include "core/cli/verify_command.h"

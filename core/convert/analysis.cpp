@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
+#include "core/convert/analysis_steps.h"
 #include "core/convert/constant_evaluator.h"
 #include "core/convert/lowering_context.h"
 #include "ts2coreml/broadcast.h"
@@ -94,7 +95,8 @@ std::string InputShapesText(const Graph& g) {
   return absl::StrJoin(specs, " ");
 }
 
-/// Checks the node's inputs against the declaration before any plugin code runs.
+}  // namespace
+
 std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering& l) {
   if (n.inputs.size() > l.inputs.size()) {
     return absl::StrCat("the node has ", n.inputs.size(), " inputs but lowering ", PluginName(l),
@@ -148,6 +150,8 @@ std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering&
   }
   return "";
 }
+
+namespace {
 
 /// True when some input comes from a node that could not be analyzed.
 bool HasPoisonedInput(const Graph& g, const Node& n, const std::set<ValueId>& poisoned) {
@@ -231,12 +235,403 @@ void SetHostValue(Graph& g, ValueId id, const Value& result) {
   out.shape = result.shape;
 }
 
-/// Refuses in-place writes into run-time tensors that someone reads afterwards through the old
-/// value. Lowerings are functional: an in-place op's result is a new tensor, so a reader of the
-/// written tensor (or of a view of it taken before the write) would see the old contents. Reading
-/// the op's result (what tracing records: `x = x.relu_()`) is fine.
-void CheckRunTimeWrites(const Graph& g, Analysis& a) {
-  // The storage each value shares: views and in-place results share their input's.
+/// The reason a node without a lowering is reported with; when the host could evaluate its op,
+/// also what kept it from being folded.
+std::string MissingLoweringReason(const AnalysisWalk& w, const Node& n, const NodeStep& s) {
+  std::string reason =
+      absl::StrCat("no lowering for ", n.QualifiedKind(), " in the loaded plugins");
+  if (!s.blocked && w.host != nullptr && w.host->CanEvaluate(n)) {
+    const std::string why = s.host_failure.empty() ? FirstRunTimeInput(w.g, n) : s.host_failure;
+    if (!why.empty()) {
+      absl::StrAppend(
+          &reason, "; it is evaluated at conversion time only when it reads no run-time data, but ",
+          why);
+    }
+  }
+  return reason;
+}
+
+/// Decides a node the registry has no lowering for: unsupported (or a registry error), or
+/// skipped when it reads no input data and the host folds it once its inputs are known.
+void RefuseWithoutLowering(AnalysisWalk& w, const NodeStep& s, const absl::Status& status) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  if (!absl::IsNotFound(status)) {
+    w.Refuse(s.idx, NodeDecision::kError, std::string(status.message()), ErrorClass::kPlugin);
+    return;
+  }
+  if (s.blocked && !s.reads_input && w.host != nullptr && w.host->CanEvaluate(n)) {
+    w.Skip(s.idx);
+    return;
+  }
+  w.Refuse(s.idx, NodeDecision::kUnsupported, MissingLoweringReason(w, n, s),
+           ErrorClass::kUnsupportedOps);
+}
+
+/// Stores a host evaluation's results: the node's outputs become constants, and every host tensor
+/// it wrote gets a new version, under which the evaluator knows it from now on.
+void StoreHostResult(AnalysisWalk& w, int idx, const HostEvaluator::Result& r) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(idx)];
+  for (size_t k = 0; k < n.outputs.size(); ++k) SetHostValue(w.g, n.outputs[k], r.outputs[k]);
+  for (const auto& [written, contents] : r.written) {
+    const ValueId id = w.versions.Add(w.g, written, contents, idx);
+    w.host->Rename(written, id);
+  }
+}
+
+/// Runs lowering `l`'s infer callback, or applies its declared rule, into `ctx`; then checks
+/// that every output got a type. `*invalid_inputs` tells inputs that do not fit the op (shapes
+/// that do not broadcast, channels that differ from the weight's): the model's input shapes'
+/// fault, not the plugin's.
+absl::Status RunInfer(const Graph& g, const Node& n, const registry::Lowering& l, t2c_context* ctx,
+                      bool* invalid_inputs) {
+  absl::Status st;
+  if (l.infer_rule == T2C_INFER_CUSTOM) {
+    t2c_status rc = T2C_ERROR;
+    try {
+      rc = l.infer(HostApi(), ctx, l.user_data);
+    } catch (...) {
+      ctx->Fail("infer threw an exception across the plugin ABI");
+    }
+    if (rc != T2C_OK) st = absl::InvalidArgumentError(ctx->ErrorMessage());
+    *invalid_inputs = rc == T2C_ERROR_INVALID_INPUTS;
+  } else {
+    st = ApplyInferRule(g, n, l, ctx->inferred);
+    *invalid_inputs = absl::IsOutOfRange(st);
+  }
+  if (!st.ok()) return st;
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    if (!ctx->inferred[k] && !ctx->inferred_lists[k]) {
+      return absl::InvalidArgumentError(absl::StrCat("infer set no type for output ", k));
+    }
+  }
+  return absl::OkStatus();
+}
+
+/// The first value read after node `w` that is older than the write, not a constant, and shares
+/// `storage` (StorageRoots), by a lowered node or a model output; `*reader` describes who reads
+/// it. kNoValue when there is none.
+ValueId StaleRead(const Graph& g, const Analysis& a, int w, ValueId storage,
+                  const std::vector<ValueId>& root, std::string* reader) {
+  auto stale = [&](ValueId id) {
+    const ValueId r = g.Resolve(id);
+    return root[static_cast<size_t>(r)] == storage && !g.value(r).is_const &&
+           g.value(r).producer < w;
+  };
+  for (size_t m = static_cast<size_t>(w) + 1; m < g.nodes().size(); ++m) {
+    if (a.nodes[m].decision != NodeDecision::kLowered) continue;
+    for (ValueId in : g.nodes()[m].inputs) {
+      std::vector<ValueId> read_values = {in};
+      const Value& iv = g.value(g.Resolve(in));
+      read_values.insert(read_values.end(), iv.elements.begin(), iv.elements.end());
+      for (ValueId r : read_values) {
+        if (!stale(r)) continue;
+        *reader = Where(g.nodes()[m]);
+        return g.Resolve(r);
+      }
+    }
+  }
+  for (const GraphOutput& o : g.outputs()) {
+    if (!stale(o.value)) continue;
+    *reader = absl::StrCat("model output '", o.name, "'");
+    return g.Resolve(o.value);
+  }
+  return kNoValue;
+}
+
+/// Refuses writer node `w`: after its write into `target`, `reader` still reads `read`, an older
+/// value on the same storage, which a functional lowering leaves with the old contents.
+void RefuseStaleRead(const Graph& g, int w, ValueId target, const std::string& reader, ValueId read,
+                     Analysis& a) {
+  const Node& writer = g.nodes()[static_cast<size_t>(w)];
+  NodeAnalysis& na = a.nodes[static_cast<size_t>(w)];
+  na.decision = NodeDecision::kError;
+  na.reason = absl::StrCat(
+      Where(writer), ": writes in place into '", g.value(target).name, "', and ", reader,
+      " then reads '", g.value(read).name,
+      "' as it was before the write; ts2coreml lowers in-place ops on run-time tensors as functional ones, so that read would see the old values: use the op's result instead (x = x.relu_(), or y = torch.relu(x) and read y), or trace the model");
+  a.problems.push_back(
+      {w, na.decision, writer.QualifiedKind(), writer.source, na.reason, ErrorClass::kConversion});
+}
+
+/// Puts problems back in graph order; problems of no node (model outputs) last.
+void SortProblemsByNode(std::vector<Problem>& problems) {
+  auto order = [](const Problem& p) {
+    return p.node < 0 ? std::numeric_limits<int>::max() : p.node;
+  };
+  std::stable_sort(problems.begin(), problems.end(),
+                   [&](const Problem& x, const Problem& y) { return order(x) < order(y); });
+}
+
+}  // namespace
+
+RunTimeValues::RunTimeValues(const Graph& g) : run_time_(g.values().size(), 0) {
+  for (ValueId in : g.inputs()) run_time_[static_cast<size_t>(in)] = 1;
+}
+
+bool RunTimeValues::Contains(const Graph& g, ValueId id) const {
+  const ValueId r = g.Resolve(id);
+  if (g.value(r).is_const) return false;
+  // Values made during analysis (elements of inferred tensor lists) are run-time values.
+  return static_cast<size_t>(r) >= run_time_.size() || run_time_[static_cast<size_t>(r)] != 0;
+}
+
+bool RunTimeValues::MarkNode(const Graph& g, const Node& n) {
+  const std::vector<int> shape_only = ShapeOnlyInputs(n);
+  bool reads = false;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (std::find(shape_only.begin(), shape_only.end(), static_cast<int>(i)) == shape_only.end()) {
+      reads |= Contains(g, n.inputs[i]);
+    }
+  }
+  for (ValueId o : n.outputs) {
+    if (static_cast<size_t>(o) < run_time_.size()) run_time_[static_cast<size_t>(o)] = reads;
+  }
+  return reads;
+}
+
+ValueId ValueVersions::Newest(const Graph& g, ValueId id) const {
+  const ValueId r = g.Resolve(id);
+  auto f = first_version_.find(r);
+  auto it = newest_.find(f == first_version_.end() ? r : f->second);
+  return it == newest_.end() ? id : it->second;
+}
+
+ValueId ValueVersions::Add(Graph& g, ValueId written, const Value& contents, int producer) {
+  Value version = g.value(written);
+  auto f = first_version_.find(written);
+  const ValueId origin = f == first_version_.end() ? written : f->second;
+  version.name = absl::StrCat(g.value(origin).name, ".v", first_version_.size() + 1);
+  version.producer = producer;
+  version.alias = kNoValue;
+  const ValueId id = g.AddValue(std::move(version));
+  SetHostValue(g, id, contents);
+  first_version_[id] = origin;
+  newest_[origin] = id;
+  return id;
+}
+
+AnalysisWalk::AnalysisWalk(Graph& graph, const registry::Registry& reg, HostEvaluator* h)
+    : g(graph), registry(reg), host(h), run_time(graph) {
+  a.nodes.resize(g.nodes().size());
+  a.uses = CountUses(g);
+  // Inputs without a shape (coverage without --input): everything they reach is looked up but
+  // not typed.
+  for (ValueId in : g.inputs()) {
+    if (!g.value(in).typed) poisoned.insert(in);
+  }
+}
+
+void AnalysisWalk::Refuse(int idx, NodeDecision decision, std::string reason,
+                          ErrorClass error_class) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
+  na.decision = decision;
+  na.reason = std::move(reason);
+  a.problems.push_back({idx, decision, n.QualifiedKind(), n.source, na.reason, error_class});
+  for (ValueId o : n.outputs) poisoned.insert(o);
+}
+
+void AnalysisWalk::Skip(int idx) {
+  NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
+  na.decision = NodeDecision::kSkipped;
+  na.reason = SkipReason(g);
+  for (ValueId o : g.nodes()[static_cast<size_t>(idx)].outputs) poisoned.insert(o);
+}
+
+bool AnalysisWalk::Blocked(const Node& n) const { return HasPoisonedInput(g, n, poisoned); }
+
+bool FoldWithCore(AnalysisWalk& w, const NodeStep& s) {
+  if (s.blocked) {
+    if (!IsCoreOp(w.g.nodes()[static_cast<size_t>(s.idx)])) return false;
+    w.Skip(s.idx);
+    return true;
+  }
+  absl::StatusOr<EvalResult> r = EvaluateNode(w.g, s.idx);
+  if (!r.ok()) {
+    w.Refuse(s.idx, NodeDecision::kError, std::string(r.status().message()),
+             ErrorClass::kConversion);
+    return true;
+  }
+  if (*r != EvalResult::kFolded) return false;
+  w.a.nodes[static_cast<size_t>(s.idx)].decision = NodeDecision::kFolded;
+  return true;
+}
+
+bool FoldOnHost(AnalysisWalk& w, NodeStep* s) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s->idx)];
+  if (s->blocked || w.host == nullptr || !ReadsOnlyConstants(w.g, n) || !w.host->CanEvaluate(n)) {
+    return false;
+  }
+  absl::StatusOr<HostEvaluator::Result> r = w.host->Evaluate(w.g, s->idx);
+  if (r.ok() && r->outputs.size() != n.outputs.size()) {
+    r = Error(ErrorClass::kInternal, absl::StrCat("the host evaluator gave ", r->outputs.size(),
+                                                  " values for ", n.outputs.size(), " outputs"));
+  }
+  if (r.ok()) {
+    StoreHostResult(w, s->idx, *r);
+    w.a.nodes[static_cast<size_t>(s->idx)].decision = NodeDecision::kFolded;
+    return true;
+  }
+  if (!absl::IsUnimplemented(r.status())) {
+    w.Refuse(s->idx, NodeDecision::kError, absl::StrCat(Where(n), ": ", r.status().message()),
+             ClassOf(r.status()));
+    return true;
+  }
+  s->host_failure = std::string(r.status().message());
+  return false;
+}
+
+std::string HostTensorMisuse(const Graph& g, const Node& n, const std::string& host_failure) {
+  for (int i : n.mutated_inputs) {
+    const Value& target = g.value(g.Resolve(n.inputs.at(static_cast<size_t>(i))));
+    if (!target.is_const || target.kind != ValueKind::kTensor) continue;
+    std::string why = host_failure.empty() ? FirstRunTimeInput(g, n) : host_failure;
+    if (why.empty()) why = "no host evaluator";
+    return absl::StrCat(
+        "writes in place into '", target.name,
+        "', a tensor known at conversion time, but could not be evaluated at conversion time (",
+        why,
+        "); ts2coreml converts in-place writes into such tensors only when what they write is known at conversion time too");
+  }
+  if (const ValueId u = UninitializedInput(g, n); u != kNoValue) {
+    return absl::StrCat(
+        "reads '", g.value(u).name,
+        "', uninitialized memory (aten::empty, new_empty, empty_like) not fully written before; write all of it first (fill_, zero_, copy_)");
+  }
+  return "";
+}
+
+bool RefuseHostTensorMisuse(AnalysisWalk& w, const NodeStep& s) {
+  if (s.blocked) return false;
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  const std::string refusal = HostTensorMisuse(w.g, n, s.host_failure);
+  if (refusal.empty()) return false;
+  w.Refuse(s.idx, NodeDecision::kError, absl::StrCat(Where(n), ": ", refusal),
+           ErrorClass::kConversion);
+  return true;
+}
+
+const registry::Lowering* FindLowering(AnalysisWalk& w, const NodeStep& s) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  // Looked up even when blocked: every unsupported op is reported at once.
+  absl::StatusOr<const registry::Lowering*> found = w.registry.Find(n.kind, n.overload);
+  if (!found.ok()) {
+    RefuseWithoutLowering(w, s, found.status());
+    return nullptr;
+  }
+  w.a.nodes[static_cast<size_t>(s.idx)].lowering = *found;
+  if (s.blocked) {
+    w.Skip(s.idx);
+    return nullptr;
+  }
+  return *found;
+}
+
+bool FoldPassthrough(AnalysisWalk& w, const NodeStep& s, const registry::Lowering& l) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  if (!l.passthrough() || n.inputs.empty() || n.outputs.size() != 1) return false;
+  w.g.value(n.outputs[0]).alias = w.g.Resolve(n.inputs[0]);
+  w.a.nodes[static_cast<size_t>(s.idx)].decision = NodeDecision::kFolded;
+  return true;
+}
+
+bool RefuseBadInputs(AnalysisWalk& w, const NodeStep& s, const registry::Lowering& l) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  const std::string bad = CheckInputs(w.g, n, l);
+  if (bad.empty()) return false;
+  w.Refuse(s.idx, NodeDecision::kError, absl::StrCat(Where(n), ": ", bad), ErrorClass::kConversion);
+  return true;
+}
+
+void InferOutputTypes(AnalysisWalk& w, const NodeStep& s, const registry::Lowering& l) {
+  Graph& g = w.g;
+  const Node& n = g.nodes()[static_cast<size_t>(s.idx)];
+  t2c_context ctx;
+  ctx.phase = t2c_context::Phase::kInfer;
+  ctx.graph = &g;
+  ctx.node_index = s.idx;
+  ctx.lowering = &l;
+  ctx.kind = n.QualifiedKind();
+  ctx.inferred.resize(n.outputs.size());
+  ctx.inferred_lists.resize(n.outputs.size());
+  ctx.uses = &w.a.uses;
+  bool invalid_inputs = false;
+  const absl::Status st = RunInfer(g, n, l, &ctx, &invalid_inputs);
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(s.idx)];
+  na.warnings = ctx.warnings;
+  if (!st.ok()) {
+    std::string reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
+    if (invalid_inputs) {
+      absl::StrAppend(&reason, "; the model does not accept the input shapes given (",
+                      InputShapesText(g), ")");
+    }
+    w.Refuse(s.idx, NodeDecision::kError, std::move(reason),
+             invalid_inputs ? ErrorClass::kInputSpec : ErrorClass::kPlugin);
+    return;
+  }
+  StoreInferredTypes(g, s.idx, ctx.inferred, ctx.inferred_lists);
+  na.decision = NodeDecision::kLowered;
+  na.matched = n.QualifiedKind();
+}
+
+void StoreInferredTypes(Graph& g, int idx,
+                        const std::vector<std::optional<mil::TensorType>>& inferred,
+                        const std::vector<std::optional<std::vector<mil::TensorType>>>& lists) {
+  const std::vector<ValueId> outputs = g.nodes()[static_cast<size_t>(idx)].outputs;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    if (k < lists.size() && lists[k]) {
+      // A Tensor[] output: one fresh value per element, read through ListUnpack aliases.
+      std::vector<ValueId> elements;
+      for (size_t e = 0; e < lists[k]->size(); ++e) {
+        Value ev;
+        ev.name = absl::StrCat(g.value(outputs[k]).name, "_", e);
+        ev.kind = ValueKind::kTensor;
+        ev.producer = idx;
+        ev.typed = true;
+        ev.type_class = ClassOf((*lists[k])[e].dtype);
+        ev.shape = (*lists[k])[e].shape;
+        elements.push_back(g.AddValue(std::move(ev)));
+      }
+      Value& out = g.value(outputs[k]);
+      out.kind = ValueKind::kTensorList;
+      out.elements = std::move(elements);
+      continue;
+    }
+    Value& out = g.value(outputs[k]);
+    out.kind = ValueKind::kTensor;
+    out.typed = true;
+    out.type_class = ClassOf(inferred[k]->dtype);
+    out.shape = inferred[k]->shape;
+  }
+}
+
+void AnalyzeNode(AnalysisWalk& w, int idx) {
+  Node& n = w.g.nodes()[static_cast<size_t>(idx)];
+  for (ValueId& in : n.inputs) in = w.versions.Newest(w.g, in);
+  NodeStep s;
+  s.idx = idx;
+  s.blocked = w.Blocked(n);
+  s.reads_input = w.run_time.MarkNode(w.g, n);
+  if (FoldWithCore(w, s) || FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s)) return;
+  const registry::Lowering* l = FindLowering(w, s);
+  if (l == nullptr || FoldPassthrough(w, s, *l) || RefuseBadInputs(w, s, *l)) return;
+  InferOutputTypes(w, s, *l);
+}
+
+void CheckUninitializedOutputs(AnalysisWalk& w) {
+  for (GraphOutput& o : w.g.outputs()) {
+    o.value = w.versions.Newest(w.g, o.value);
+    const Value& v = w.g.value(w.g.Resolve(o.value));
+    if (!v.is_const || v.kind != ValueKind::kTensor || v.tensor) continue;
+    std::string message = absl::StrCat("model output '", o.name, "' is '", v.name);
+    absl::StrAppend(
+        &message, "', uninitialized memory (aten::empty, new_empty, empty_like) not fully written");
+    w.a.problems.push_back(
+        {-1, NodeDecision::kError, "output", "", std::move(message), ErrorClass::kConversion});
+  }
+}
+
+std::vector<ValueId> StorageRoots(const Graph& g) {
   std::vector<ValueId> root(g.values().size());
   for (size_t v = 0; v < root.size(); ++v) root[v] = static_cast<ValueId>(v);
   auto root_of = [&](ValueId id) { return root[static_cast<size_t>(g.Resolve(id))]; };
@@ -250,350 +645,47 @@ void CheckRunTimeWrites(const Graph& g, Analysis& a) {
       for (ValueId e : g.value(out).elements) root[static_cast<size_t>(g.Resolve(e))] = shared;
     }
   }
+  return root;
+}
+
+/// Lowerings are functional: an in-place op's result is a new tensor, so a reader of the written
+/// tensor (or of a view of it taken before the write) would see the old contents. Reading the
+/// op's result (what tracing records: `x = x.relu_()`) is fine.
+void CheckRunTimeWrites(const Graph& g, Analysis& a) {
+  const std::vector<ValueId> root = StorageRoots(g);
   for (int w = 0; w < static_cast<int>(g.nodes().size()); ++w) {
     const Node& writer = g.nodes()[static_cast<size_t>(w)];
     if (a.nodes[static_cast<size_t>(w)].decision != NodeDecision::kLowered) continue;
     for (int i : writer.mutated_inputs) {
       const ValueId target = g.Resolve(writer.inputs.at(static_cast<size_t>(i)));
       if (g.value(target).is_const) continue;
-      const ValueId storage = root_of(target);
-      // A value older than the write (so not its result) that shares the written storage.
-      auto stale = [&](ValueId id) {
-        const ValueId r = g.Resolve(id);
-        return root_of(r) == storage && !g.value(r).is_const && g.value(r).producer < w;
-      };
       std::string reader;
-      ValueId read = kNoValue;
-      for (size_t m = static_cast<size_t>(w) + 1; m < g.nodes().size() && reader.empty(); ++m) {
-        if (a.nodes[m].decision != NodeDecision::kLowered) continue;
-        for (ValueId in : g.nodes()[m].inputs) {
-          std::vector<ValueId> read_values = {in};
-          const Value& iv = g.value(g.Resolve(in));
-          read_values.insert(read_values.end(), iv.elements.begin(), iv.elements.end());
-          for (ValueId r : read_values) {
-            if (stale(r)) {
-              reader = Where(g.nodes()[m]);
-              read = g.Resolve(r);
-              break;
-            }
-          }
-          if (!reader.empty()) break;
-        }
-      }
-      for (size_t k = 0; k < g.outputs().size() && reader.empty(); ++k) {
-        if (stale(g.outputs()[k].value)) {
-          reader = absl::StrCat("model output '", g.outputs()[k].name, "'");
-          read = g.Resolve(g.outputs()[k].value);
-        }
-      }
-      if (reader.empty()) continue;
-      NodeAnalysis& na = a.nodes[static_cast<size_t>(w)];
-      na.decision = NodeDecision::kError;
-      na.reason = absl::StrCat(
-          Where(writer), ": writes in place into '", g.value(target).name, "', and ", reader,
-          " then reads '", g.value(read).name,
-          "' as it was before the write; ts2coreml lowers in-place ops on run-time tensors as "
-          "functional ones, so that read would see the old values: use the op's result instead "
-          "(x = x.relu_(), or y = torch.relu(x) and read y), or trace the model");
-      a.problems.push_back({w, na.decision, writer.QualifiedKind(), writer.source, na.reason,
-                            ErrorClass::kConversion});
+      const ValueId read = StaleRead(g, a, w, root[static_cast<size_t>(target)], root, &reader);
+      if (read == kNoValue) continue;
+      RefuseStaleRead(g, w, target, reader, read, a);
       break;
     }
   }
-  // Back in graph order; problems of no node (model outputs) last.
-  auto order = [](const Problem& p) {
-    return p.node < 0 ? std::numeric_limits<int>::max() : p.node;
-  };
-  std::stable_sort(a.problems.begin(), a.problems.end(),
-                   [&](const Problem& x, const Problem& y) { return order(x) < order(y); });
+  SortProblemsByNode(a.problems);
 }
 
-}  // namespace
-
-Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* host) {
-  Analysis a;
-  a.nodes.resize(g.nodes().size());
-  a.uses = CountUses(g);
-  const std::vector<int>& uses = a.uses;
-  std::set<ValueId> poisoned;
-  auto poison = [&](const Node& n) {
-    for (ValueId o : n.outputs) poisoned.insert(o);
-  };
-  // Inputs without a shape (coverage without --input): everything they reach is looked up but
-  // not typed.
-  for (ValueId in : g.inputs()) {
-    if (!g.value(in).typed) poisoned.insert(in);
-  }
-  // Whether a value may depend on the model's input data, known without shapes: it tells a node
-  // that would be folded on the host once shapes are known from an unsupported one.
-  std::vector<char> run_time(g.values().size(), 0);
-  for (ValueId in : g.inputs()) run_time[static_cast<size_t>(in)] = 1;
-  auto depends_on_input = [&](ValueId id) {
-    const ValueId r = g.Resolve(id);
-    if (g.value(r).is_const) return false;
-    // Values made during analysis (elements of inferred tensor lists) are run-time values.
-    return static_cast<size_t>(r) >= run_time.size() || run_time[static_cast<size_t>(r)] != 0;
-  };
-  // In-place writes into host tensors: the newest version of each written value, keyed by its
-  // first version, which later readers are renamed to.
-  std::map<ValueId, ValueId> newest;
-  std::map<ValueId, ValueId> first_version;
-  auto newest_of = [&](ValueId id) {
-    const ValueId r = g.Resolve(id);
-    auto f = first_version.find(r);
-    auto it = newest.find(f == first_version.end() ? r : f->second);
-    return it == newest.end() ? id : it->second;
-  };
-  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
-    Node& n = g.nodes()[static_cast<size_t>(idx)];
-    for (ValueId& in : n.inputs) in = newest_of(in);
-    NodeAnalysis& na = a.nodes[static_cast<size_t>(idx)];
-    // Records the node's problem (error or unsupported op) and blocks what depends on it.
-    auto refuse = [&](NodeDecision decision, std::string reason, ErrorClass error_class) {
-      na.decision = decision;
-      na.reason = std::move(reason);
-      a.problems.push_back({idx, decision, n.QualifiedKind(), n.source, na.reason, error_class});
-      poison(n);
-    };
-    const bool blocked = HasPoisonedInput(g, n, poisoned);
-    bool reads_input = false;
-    {
-      const std::vector<int> shape_only = ShapeOnlyInputs(n);
-      for (size_t i = 0; i < n.inputs.size(); ++i) {
-        if (std::find(shape_only.begin(), shape_only.end(), static_cast<int>(i)) ==
-            shape_only.end()) {
-          reads_input |= depends_on_input(n.inputs[i]);
-        }
-      }
-      for (ValueId o : n.outputs) run_time[static_cast<size_t>(o)] = reads_input;
-    }
-
-    // 1. The core's own evaluators (prim:: plumbing, shape arithmetic).
-    if (!blocked) {
-      absl::StatusOr<EvalResult> r = EvaluateNode(g, idx);
-      if (!r.ok()) {
-        refuse(NodeDecision::kError, std::string(r.status().message()), ErrorClass::kConversion);
-        continue;
-      }
-      if (*r == EvalResult::kFolded) {
-        na.decision = NodeDecision::kFolded;
-        continue;
-      }
-    } else if (IsCoreOp(n)) {
-      na.decision = NodeDecision::kSkipped;
-      na.reason = SkipReason(g);
-      poison(n);
-      continue;
-    }
-
-    // 2. Input-independent ops (ReadsOnlyConstants) evaluated on the host, lowering or not.
-    std::string host_failure;
-    if (!blocked && host != nullptr && ReadsOnlyConstants(g, n) && host->CanEvaluate(n)) {
-      absl::StatusOr<HostEvaluator::Result> r = host->Evaluate(g, idx);
-      if (r.ok() && r->outputs.size() != n.outputs.size()) {
-        r = Error(ErrorClass::kInternal,
-                  absl::StrCat("the host evaluator gave ", r->outputs.size(), " values for ",
-                               n.outputs.size(), " outputs"));
-      }
-      if (r.ok()) {
-        for (size_t k = 0; k < n.outputs.size(); ++k) SetHostValue(g, n.outputs[k], r->outputs[k]);
-        for (const auto& [written, contents] : r->written) {
-          Value version = g.value(written);
-          const ValueId origin = first_version.count(written) ? first_version[written] : written;
-          const int count = static_cast<int>(first_version.size()) + 1;
-          version.name = absl::StrCat(g.value(origin).name, ".v", count);
-          version.producer = idx;
-          version.alias = kNoValue;
-          const ValueId id = g.AddValue(std::move(version));
-          SetHostValue(g, id, contents);
-          host->Rename(written, id);
-          first_version[id] = origin;
-          newest[origin] = id;
-        }
-        na.decision = NodeDecision::kFolded;
-        continue;
-      }
-      if (!absl::IsUnimplemented(r.status())) {
-        refuse(NodeDecision::kError, absl::StrCat(Where(n), ": ", r.status().message()),
-               ClassOf(r.status()));
-        continue;
-      }
-      host_failure = std::string(r.status().message());
-    }
-    if (!blocked) {
-      // What host evaluation did not take must not write into or read an unwritten host tensor.
-      std::string refusal;
-      for (int i : n.mutated_inputs) {
-        const Value& target = g.value(g.Resolve(n.inputs.at(static_cast<size_t>(i))));
-        if (target.is_const && target.kind == ValueKind::kTensor) {
-          std::string why = host_failure.empty() ? FirstRunTimeInput(g, n) : host_failure;
-          if (why.empty()) why = "no host evaluator";
-          refusal = absl::StrCat("writes in place into '", target.name,
-                                 "', a tensor known at conversion time, but could not be "
-                                 "evaluated at conversion time (",
-                                 why,
-                                 "); ts2coreml converts in-place writes into such tensors "
-                                 "only when what they write is known at conversion time too");
-          break;
-        }
-      }
-      if (const ValueId u = UninitializedInput(g, n); refusal.empty() && u != kNoValue) {
-        refusal = absl::StrCat("reads '", g.value(u).name,
-                               "', uninitialized memory (aten::empty, new_empty, empty_like) not "
-                               "fully written before; write all of it first (fill_, zero_, copy_)");
-      }
-      if (!refusal.empty()) {
-        refuse(NodeDecision::kError, absl::StrCat(Where(n), ": ", refusal),
-               ErrorClass::kConversion);
-        continue;
-      }
-    }
-
-    // 3. Dispatch to a lowering, even when blocked: every unsupported op is reported at once.
-    absl::StatusOr<const registry::Lowering*> found = registry.Find(n.kind, n.overload);
-    if (!found.ok()) {
-      const bool missing = absl::IsNotFound(found.status());
-      if (missing && blocked && !reads_input && host != nullptr && host->CanEvaluate(n)) {
-        // Reads no input data: it is evaluated on the host once its inputs are known.
-        na.decision = NodeDecision::kSkipped;
-        na.reason = SkipReason(g);
-        poison(n);
-        continue;
-      }
-      std::string reason =
-          missing ? absl::StrCat("no lowering for ", n.QualifiedKind(), " in the loaded plugins")
-                  : std::string(found.status().message());
-      if (missing && !blocked && host != nullptr && host->CanEvaluate(n)) {
-        const std::string why = host_failure.empty() ? FirstRunTimeInput(g, n) : host_failure;
-        if (!why.empty()) {
-          absl::StrAppend(&reason,
-                          "; it is evaluated at conversion time only when it reads no "
-                          "run-time data, but ",
-                          why);
-        }
-      }
-      refuse(missing ? NodeDecision::kUnsupported : NodeDecision::kError, std::move(reason),
-             missing ? ErrorClass::kUnsupportedOps : ErrorClass::kPlugin);
-      continue;
-    }
-    const registry::Lowering& l = **found;
-    na.lowering = &l;
-    if (blocked) {
-      na.decision = NodeDecision::kSkipped;
-      na.reason = SkipReason(g);
-      poison(n);
-      continue;
-    }
-    if (l.passthrough()) {
-      // Removed during canonicalization unless its input was not a tensor; alias it.
-      if (!n.inputs.empty() && n.outputs.size() == 1) {
-        g.value(n.outputs[0]).alias = g.Resolve(n.inputs[0]);
-        na.decision = NodeDecision::kFolded;
-        continue;
-      }
-    }
-    if (std::string bad = CheckInputs(g, n, l); !bad.empty()) {
-      refuse(NodeDecision::kError, absl::StrCat(Where(n), ": ", bad), ErrorClass::kConversion);
-      continue;
-    }
-
-    // 4. Output types from the declared rule or the lowering's infer callback.
-    t2c_context ctx;
-    ctx.phase = t2c_context::Phase::kInfer;
-    ctx.graph = &g;
-    ctx.node_index = idx;
-    ctx.lowering = &l;
-    ctx.kind = n.QualifiedKind();
-    ctx.inferred.resize(n.outputs.size());
-    ctx.inferred_lists.resize(n.outputs.size());
-    ctx.uses = &uses;
-    absl::Status st;
-    // Inputs that do not fit the op (shapes that do not broadcast, channels that differ from the
-    // weight's) are the model's input shapes' fault, not the plugin's.
-    bool invalid_inputs = false;
-    if (l.infer_rule == T2C_INFER_CUSTOM) {
-      t2c_status rc = T2C_ERROR;
-      try {
-        rc = l.infer(HostApi(), &ctx, l.user_data);
-      } catch (...) {
-        ctx.Fail("infer threw an exception across the plugin ABI");
-      }
-      if (rc != T2C_OK) st = absl::InvalidArgumentError(ctx.ErrorMessage());
-      invalid_inputs = rc == T2C_ERROR_INVALID_INPUTS;
-    } else {
-      st = ApplyInferRule(g, n, l, ctx.inferred);
-      invalid_inputs = absl::IsOutOfRange(st);
-    }
-    if (st.ok()) {
-      for (size_t k = 0; k < n.outputs.size(); ++k) {
-        if (!ctx.inferred[k] && !ctx.inferred_lists[k]) {
-          st = absl::InvalidArgumentError(absl::StrCat("infer set no type for output ", k));
-          break;
-        }
-      }
-    }
-    na.warnings = ctx.warnings;
-    if (!st.ok()) {
-      std::string reason = absl::StrCat(Where(n), ": lowering ", PluginName(l), ": ", st.message());
-      if (invalid_inputs) {
-        absl::StrAppend(&reason, "; the model does not accept the input shapes given (",
-                        InputShapesText(g), ")");
-      }
-      refuse(NodeDecision::kError, std::move(reason),
-             invalid_inputs ? ErrorClass::kInputSpec : ErrorClass::kPlugin);
-      continue;
-    }
-    for (size_t k = 0; k < n.outputs.size(); ++k) {
-      const ValueId out_id = n.outputs[k];
-      if (ctx.inferred_lists[k]) {
-        // A Tensor[] output: one fresh value per element, read through ListUnpack aliases.
-        std::vector<ValueId> elements;
-        for (size_t e = 0; e < ctx.inferred_lists[k]->size(); ++e) {
-          Value ev;
-          ev.name = absl::StrCat(g.value(out_id).name, "_", e);
-          ev.kind = ValueKind::kTensor;
-          ev.producer = idx;
-          ev.typed = true;
-          ev.type_class = ClassOf((*ctx.inferred_lists[k])[e].dtype);
-          ev.shape = (*ctx.inferred_lists[k])[e].shape;
-          elements.push_back(g.AddValue(std::move(ev)));
-        }
-        Value& out = g.value(out_id);
-        out.kind = ValueKind::kTensorList;
-        out.elements = std::move(elements);
-        continue;
-      }
-      Value& out = g.value(out_id);
-      out.kind = ValueKind::kTensor;
-      out.typed = true;
-      out.type_class = ClassOf(ctx.inferred[k]->dtype);
-      out.shape = ctx.inferred[k]->shape;
-    }
-    na.decision = NodeDecision::kLowered;
-    na.matched = n.QualifiedKind();
-  }
-  for (GraphOutput& o : g.outputs()) {
-    o.value = newest_of(o.value);
-    const Value& v = g.value(g.Resolve(o.value));
-    if (v.is_const && v.kind == ValueKind::kTensor && !v.tensor) {
-      a.problems.push_back({-1, NodeDecision::kError, "output", "",
-                            absl::StrCat("model output '", o.name, "' is '", v.name,
-                                         "', uninitialized memory (aten::empty, new_empty, "
-                                         "empty_like) not fully written"),
-                            ErrorClass::kConversion});
-    }
-  }
-  CheckRunTimeWrites(g, a);
-  // Outputs must be typed tensors.
-  for (const GraphOutput& o : g.outputs()) {
-    const Value& v = g.value(g.Resolve(o.value));
-    if (!v.typed && !poisoned.count(g.Resolve(o.value))) {
-      a.problems.push_back({-1, NodeDecision::kError, "output", "",
+void CheckOutputsTyped(AnalysisWalk& w) {
+  for (const GraphOutput& o : w.g.outputs()) {
+    const Value& v = w.g.value(w.g.Resolve(o.value));
+    if (v.typed || w.poisoned.count(w.g.Resolve(o.value))) continue;
+    w.a.problems.push_back({-1, NodeDecision::kError, "output", "",
                             absl::StrCat("model output '", o.name, "' has no known type"),
                             ErrorClass::kConversion});
-    }
   }
-  return a;
+}
+
+Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* host) {
+  AnalysisWalk w(g, registry, host);
+  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) AnalyzeNode(w, idx);
+  CheckUninitializedOutputs(w);
+  CheckRunTimeWrites(g, w.a);
+  CheckOutputsTyped(w);
+  return std::move(w.a);
 }
 
 absl::Status AnalysisStatus(const Analysis& a) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/base/errors.h"
+#include "core/convert/analysis_steps.h"
 #include "core/convert/test_util.h"
 
 namespace ts2coreml::core {
@@ -525,6 +526,193 @@ TEST(AnalysisTest, ReadsOnlyConstantsLooksPastShapeOnlyInputs) {
   const ValueId l = g.AddValue(list);
   EXPECT_FALSE(ReadsOnlyConstants(g, g.AddNode("aten::cat", "", {l}, 1)))
       << "a list holding a run-time tensor";
+}
+
+// The steps of analysis one by one (analysis_steps.h).
+
+TEST(AnalysisStepsTest, RunTimeValuesLookPastShapeOnlyInputs) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId none = g.AddConstNone();
+  const Node zeros =
+      g.AddNode("aten::new_zeros", "", {x, g.AddConstInts({4}), none, none, none, none}, 1);
+  const Node relu_x = g.AddNode("aten::relu", "", {x}, 1);
+  const Node relu_zeros = g.AddNode("aten::relu", "", {zeros.outputs[0]}, 1);
+  RunTimeValues run_time(g);
+  EXPECT_TRUE(run_time.Contains(g, x));
+  EXPECT_FALSE(run_time.Contains(g, none));
+  EXPECT_FALSE(run_time.MarkNode(g, zeros)) << "new_zeros reads x's dtype only";
+  EXPECT_FALSE(run_time.Contains(g, zeros.outputs[0]));
+  EXPECT_TRUE(run_time.MarkNode(g, relu_x));
+  EXPECT_TRUE(run_time.Contains(g, relu_x.outputs[0]));
+  EXPECT_FALSE(run_time.MarkNode(g, relu_zeros));
+  Value made;  // made during analysis: an inferred list's element
+  made.kind = ValueKind::kTensor;
+  EXPECT_TRUE(run_time.Contains(g, g.AddValue(made)));
+}
+
+TEST(AnalysisStepsTest, ValueVersionsAreNamedAfterTheFirstAndReadByLaterReaders) {
+  Graph g;
+  const ValueId mask = g.AddConstTensor("mask", test::Filled({2}, 0));
+  ValueVersions versions;
+  EXPECT_EQ(versions.Newest(g, mask), mask);
+  const ValueId v1 = versions.Add(g, mask, HostTensor(test::Filled({2}, 1)), 3);
+  EXPECT_EQ(g.value(v1).name, "mask.v1");
+  EXPECT_EQ(g.value(v1).producer, 3);
+  EXPECT_TRUE(g.value(v1).is_const);
+  EXPECT_FLOAT_EQ(FirstElement(g, v1), 1);
+  EXPECT_FLOAT_EQ(FirstElement(g, mask), 0) << "the first version keeps its contents";
+  EXPECT_EQ(versions.Newest(g, mask), v1);
+  const ValueId v2 = versions.Add(g, v1, HostTensor(test::Filled({2}, 2)), 4);
+  EXPECT_EQ(g.value(v2).name, "mask.v2");
+  EXPECT_EQ(versions.Newest(g, mask), v2);
+  EXPECT_EQ(versions.Newest(g, v1), v2);
+}
+
+TEST(AnalysisStepsTest, HostTensorMisuseNamesTheTensorAndWhy) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2});
+  const ValueId mask = g.AddConstTensor("mask", test::Filled({2}, 0));
+  Node& add = g.AddNode("aten::add_", "Tensor", {mask, x, g.AddConstInt(1)}, 1);
+  add.mutated_inputs = {0};
+  EXPECT_EQ(HostTensorMisuse(g, add, ""),
+            "writes in place into 'mask', a tensor known at conversion time, but could not be "
+            "evaluated at conversion time (input 1 ('x') is computed at run time); ts2coreml "
+            "converts in-place writes into such tensors only when what they write is known at "
+            "conversion time too");
+  EXPECT_NE(HostTensorMisuse(g, add, "its result is too big").find("(its result is too big)"),
+            std::string::npos);
+  Value buf = HostTensor(test::Filled({2}, 0));
+  buf.name = "buf";
+  buf.tensor = nullptr;  // never fully written
+  const Node relu = g.AddNode("aten::relu", "", {g.AddValue(buf)}, 1);
+  EXPECT_EQ(HostTensorMisuse(g, relu, ""),
+            "reads 'buf', uninitialized memory (aten::empty, new_empty, empty_like) not fully "
+            "written before; write all of it first (fill_, zero_, copy_)");
+  EXPECT_EQ(HostTensorMisuse(g, g.AddNode("aten::relu", "", {x}, 1), ""), "");
+}
+
+TEST(AnalysisStepsTest, CheckInputsComparesWithTheDeclaration) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  absl::StatusOr<const registry::Lowering*> relu = reg.Find("aten::relu", "");
+  ASSERT_TRUE(relu.ok()) << relu.status();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2});
+  EXPECT_EQ(CheckInputs(g, g.AddNode("aten::relu", "", {x}, 1), **relu), "");
+  const std::string extra = CheckInputs(g, g.AddNode("aten::relu", "", {x, x}, 1), **relu);
+  EXPECT_NE(extra.find("the node has 2 inputs but lowering"), std::string::npos) << extra;
+  const std::string none =
+      CheckInputs(g, g.AddNode("aten::relu", "", {g.AddConstNone()}, 1), **relu);
+  EXPECT_NE(none.find("is None"), std::string::npos) << none;
+}
+
+TEST(AnalysisStepsTest, StoreInferredTypesGivesListElementsFreshValues) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 6});
+  const Node& split = g.AddNode("aten::split", "Tensor", {x}, 1);
+  const ValueId out = split.outputs[0];
+  std::vector<std::optional<mil::TensorType>> inferred(1);
+  std::vector<std::optional<std::vector<mil::TensorType>>> lists(1);
+  lists[0] =
+      std::vector<mil::TensorType>{{mil::DType::kFloat32, {2, 3}}, {mil::DType::kInt32, {2, 3}}};
+  StoreInferredTypes(g, 0, inferred, lists);
+  const Value& list = g.value(out);
+  EXPECT_EQ(list.kind, ValueKind::kTensorList);
+  ASSERT_EQ(list.elements.size(), 2u);
+  EXPECT_EQ(g.value(list.elements[0]).name, list.name + "_0");
+  ExpectTensor(g, list.elements[0], TypeClass::kFloat, {2, 3});
+  ExpectTensor(g, list.elements[1], TypeClass::kInt, {2, 3});
+  EXPECT_EQ(g.value(list.elements[1]).producer, 0);
+
+  const ValueId y = g.AddNode("aten::relu", "", {x}, 1).outputs[0];
+  inferred[0] = mil::TensorType{mil::DType::kFloat32, {2, 6}};
+  StoreInferredTypes(g, 1, inferred, {std::nullopt});
+  ExpectTensor(g, y, TypeClass::kFloat, {2, 6});
+}
+
+TEST(AnalysisStepsTest, StorageRootsFollowOutputAliases) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  Node& view = g.AddNode("aten::view", "", {x, g.AddConstInts({6})}, 1);
+  view.output_aliases = {0};
+  const ValueId v = view.outputs[0];
+  Node& relu = g.AddNode("aten::relu_", "", {v}, 1);
+  relu.output_aliases = {0};
+  const ValueId r = relu.outputs[0];
+  const ValueId fresh = g.AddNode("aten::relu", "", {x}, 1).outputs[0];
+  const std::vector<ValueId> root = StorageRoots(g);
+  EXPECT_EQ(root[static_cast<size_t>(v)], x);
+  EXPECT_EQ(root[static_cast<size_t>(r)], x);
+  EXPECT_EQ(root[static_cast<size_t>(fresh)], fresh);
+}
+
+TEST(AnalysisStepsTest, FindLoweringReportsUnsupportedAndSkipsBlockedNodes) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2});
+  const ValueId y = g.AddNode("test::frobnicate", "", {x}, 1).outputs[0];
+  g.AddNode("aten::relu", "", {y}, 1);
+  AnalysisWalk w(g, test::BuiltinRegistry(), nullptr);
+  NodeStep s;
+  s.idx = 0;
+  EXPECT_EQ(FindLowering(w, s), nullptr);
+  EXPECT_EQ(w.a.nodes[0].decision, NodeDecision::kUnsupported);
+  ASSERT_EQ(w.a.problems.size(), 1u);
+  EXPECT_EQ(w.a.problems[0].message, "no lowering for test::frobnicate in the loaded plugins");
+  EXPECT_EQ(w.a.problems[0].error_class, ErrorClass::kUnsupportedOps);
+
+  NodeStep relu;
+  relu.idx = 1;
+  relu.blocked = w.Blocked(g.nodes()[1]);
+  EXPECT_TRUE(relu.blocked);
+  EXPECT_EQ(FindLowering(w, relu), nullptr);
+  EXPECT_EQ(w.a.nodes[1].decision, NodeDecision::kSkipped);
+  EXPECT_NE(w.a.nodes[1].lowering, nullptr) << "the lowering is found even when skipped";
+  EXPECT_EQ(w.a.problems.size(), 1u) << "a skipped node is not a problem of its own";
+}
+
+TEST(AnalysisStepsTest, InferOutputTypesLowersOrBlamesTheInputShapes) {
+  Graph g;
+  const ValueId a = g.AddInput("a", TypeClass::kFloat, {2, 3});
+  const ValueId b = g.AddInput("b", TypeClass::kFloat, {4});
+  const ValueId sum = g.AddNode("aten::add", "Tensor", {a, a, g.AddConstInt(1)}, 1).outputs[0];
+  g.AddNode("aten::add", "Tensor", {a, b, g.AddConstInt(1)}, 1);
+  AnalysisWalk w(g, test::BuiltinRegistry(), nullptr);
+  for (int idx : {0, 1}) {
+    NodeStep s;
+    s.idx = idx;
+    const registry::Lowering* l = FindLowering(w, s);
+    ASSERT_NE(l, nullptr);
+    InferOutputTypes(w, s, *l);
+  }
+  EXPECT_EQ(w.a.nodes[0].decision, NodeDecision::kLowered);
+  EXPECT_EQ(w.a.nodes[0].matched, "aten::add.Tensor");
+  ExpectTensor(g, sum, TypeClass::kFloat, {2, 3});
+  EXPECT_EQ(w.a.nodes[1].decision, NodeDecision::kError);
+  ASSERT_EQ(w.a.problems.size(), 1u);
+  EXPECT_EQ(w.a.problems[0].error_class, ErrorClass::kInputSpec);
+  EXPECT_NE(w.a.problems[0].message.find("(--input a:2x3 --input b:4)"), std::string::npos)
+      << w.a.problems[0].message;
+}
+
+TEST(AnalysisStepsTest, OutputChecksNameTheOutput) {
+  Graph g;
+  Value loose;
+  loose.name = "loose";
+  loose.kind = ValueKind::kTensor;
+  g.AddOutput("out", g.AddValue(loose));
+  Value buf = HostTensor(test::Filled({2}, 0));
+  buf.name = "buf";
+  buf.tensor = nullptr;
+  g.AddOutput("empty", g.AddValue(buf));
+  AnalysisWalk w(g, test::BuiltinRegistry(), nullptr);
+  CheckUninitializedOutputs(w);
+  ASSERT_EQ(w.a.problems.size(), 1u);
+  EXPECT_EQ(w.a.problems[0].message,
+            "model output 'empty' is 'buf', uninitialized memory (aten::empty, new_empty, "
+            "empty_like) not fully written");
+  CheckOutputsTyped(w);
+  ASSERT_EQ(w.a.problems.size(), 2u);
+  EXPECT_EQ(w.a.problems[1].message, "model output 'out' has no known type");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "core/convert/converter.h"
 
+#include <utf8cpp/utf8.h>
+
 #include <chrono>
 #include <fstream>
 #include <set>
@@ -15,6 +17,7 @@
 #include "core/base/errors.h"
 #include "core/base/json.h"
 #include "core/base/process_exit.h"
+#include "core/mil/output_target.h"
 #include "core/torch/aten_evaluator.h"
 #include "core/torch/canonicalize.h"
 #include "core/torch/graph_importer.h"
@@ -170,6 +173,9 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   // Input-independent ops (swin_t's attention mask) are evaluated with ATen on the host.
   AtenEvaluator host;
   prepared.analysis = Analyze(prepared.graph, registry, &host);
+  if (absl::Status s = CheckRulesMatch(prepared.graph, options.precision.keep_fp32); !s.ok()) {
+    return InModel(options.model, s);
+  }
   for (const NodeAnalysis& na : prepared.analysis.nodes) {
     ++report->decisions[std::string(NodeDecisionName(na.decision))];
     for (const std::string& w : na.warnings) report->warnings.push_back(w);
@@ -185,12 +191,11 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   report.output = options.output;
   report.precision = options.precision;
 
-  // Refuse an existing output before spending time on the model.
-  std::error_code ec;
-  if (!options.force &&
-      std::filesystem::exists(std::filesystem::symlink_status(options.output, ec))) {
-    return Error(ErrorClass::kOutput, absl::StrCat(options.output.string(),
-                                                   " already exists; pass --force to replace it"));
+  // Refuse a bad output path before spending time on the model.
+  if (absl::Status s = mil::CheckOutputTarget(options.output, options.force, {options.model});
+      !s.ok()) {
+    const bool usage = s.code() == absl::StatusCode::kInvalidArgument;
+    return Error(usage ? ErrorClass::kUsage : ErrorClass::kOutput, s.message());
   }
 
   absl::StatusOr<PreparedModel> prepared =
@@ -235,8 +240,9 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   spec.specification_version = SpecificationVersion(options.precision.target);
   spec.inputs = lowered->inputs;
   spec.outputs = lowered->outputs;
-  spec.short_description =
-      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml");
+  // Protobuf strings must be UTF-8; a file name in another encoding gets U+FFFD for its bytes.
+  spec.short_description = utf8::replace_invalid(
+      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml"));
   spec.author = "ts2coreml";
   spec.user_defined[kPrecisionKey] =
       options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";

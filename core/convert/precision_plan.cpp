@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
 #include "core/convert/lowering_context.h"
+#include "core/convert/precision_plan_steps.h"
 #include "core/mil/fp16.h"
 #include "core/mil/package_writer.h"
 
@@ -180,25 +181,6 @@ Fp16Losses CountFp16Losses(const Value& v) {
   return l;
 }
 
-/// Whether constant `v` can be stored FP16 for a node computing in FP32 (then cast up): a float
-/// tensor large enough to live in weight.bin that FP16 holds to its own rounding: nothing
-/// overflows, and its largest magnitude is an FP16 normal. A value flushed to zero is then below
-/// 2^-25 while the largest is at least 2^-14: an error within the FP16 rounding of the largest
-/// (random initializations put a few such values in any large weight). A tensor whose values are
-/// all below 2^-14 (and not all zero) would lose its relative precision and stays FP32. Half
-/// weights always qualify: the cast up is exact.
-bool StoresAsFp16Weight(const Value& v) {
-  if (!v.is_const || v.kind != ValueKind::kTensor || !v.tensor ||
-      v.tensor->numel() < mil::kMinBlobElements) {
-    return false;
-  }
-  if (v.tensor->storage == ConstTensor::Storage::kFloat16) return true;
-  if (v.tensor->storage != ConstTensor::Storage::kFloat32) return false;
-  const mil::Fp16Scan& stats = v.tensor->Fp16Stats();
-  return stats.overflows == 0 && !stats.non_finite &&
-         (stats.max_abs == 0 || stats.max_abs >= mil::kFp16MinNormal);
-}
-
 std::string Where(const Node& n) {
   return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
 }
@@ -219,218 +201,322 @@ mil::DType InputDtype(TypeClass cls, mil::DType compute, mil::DType float_dtype,
   return mil::DType::kInvalid;
 }
 
+/// The float dtype of the requested precision.
+mil::DType RequestedFloat(const PrecisionOptions& options) {
+  return options.precision == Precision::kFp16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
+}
+
+/// The dtype a value of class `c` is produced in when floats are `float_dtype`.
+mil::DType DtypeOfClass(TypeClass c, mil::DType float_dtype) {
+  return c == TypeClass::kFloat ? float_dtype
+         : c == TypeClass::kInt ? mil::DType::kInt32
+                                : mil::DType::kBool;
+}
+
+/// The first --keep-fp32 rule matching `n`, or null.
+const KeepFp32Rule* MatchingRule(const std::vector<KeepFp32Rule>& rules, const Node& n) {
+  for (const KeepFp32Rule& r : rules) {
+    if (r.Matches(n)) return &r;
+  }
+  return nullptr;
+}
+
+/// Why run-time value `rv` is cast for node `n` (computing as `np` says).
+std::string InputCastReason(const Graph& g, const Node& n, ValueId rv, const NodePlan& np,
+                            const PrecisionOptions& options) {
+  const std::string compute(mil::DTypeName(np.compute));
+  if (g.value(rv).producer < 0) {
+    return absl::StrCat("model input '", g.value(rv).name, "' is ",
+                        std::string(mil::DTypeName(options.io_dtype)), "; ", n.QualifiedKind(),
+                        " computes in ", compute);
+  }
+  std::string why = absl::StrCat(n.QualifiedKind(), " computes in ", compute);
+  if (np.reason != PrecisionReason::kRequestedFp16 &&
+      np.reason != PrecisionReason::kRequestedFp32) {
+    absl::StrAppend(
+        &why, " (",
+        np.detail.empty() ? PrecisionReasonName(np.reason) : absl::string_view(np.detail), ")");
+  }
+  return why;
+}
+
+/// The run-time values node input `id` stands for: itself, or a list's run-time elements.
+std::vector<ValueId> RuntimeValuesOf(const Graph& g, ValueId id) {
+  const Value& v = g.value(g.Resolve(id));
+  std::vector<ValueId> runtime;
+  if (v.kind == ValueKind::kTensorList) {
+    runtime = v.elements;
+  } else if (!v.is_const) {
+    runtime.push_back(id);
+  }
+  std::vector<ValueId> resolved;
+  for (ValueId r : runtime) {
+    if (!g.value(g.Resolve(r)).is_const) resolved.push_back(g.Resolve(r));
+  }
+  return resolved;
+}
+
+/// Plans every step of lowered node `idx` in order (precision_plan_steps.h).
+void PlanNode(const Graph& g, int idx, const registry::Lowering& l, CastBook& casts,
+              PrecisionPlan& plan) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
+  np.planned = true;
+  ChooseComputeDtype(g, n, l, plan.options, &np);
+  ChooseParamDtype(l, plan.options, &np);
+  ChooseInputDtypes(g, n, l, plan.options, &np);
+  PlanWeightUpcasts(g, idx, np, plan.options, &casts);
+  WarnFp16Losses(g, n, l, np, &plan.warnings);
+  ChooseOutputDtypes(g, n, &np, &plan.produced);
+  PlanInputCasts(g, idx, np, plan.options, &casts);
+}
+
 }  // namespace
 
-absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& analysis,
-                                            const PrecisionOptions& options) {
+void CastBook::CastRuntime(ValueId value, mil::DType to, int consumer, std::string reason) {
+  const ValueId r = graph_.Resolve(value);
+  auto it = plan_->produced.find(r);
+  if (it == plan_->produced.end() || it->second == to) return;
+  if (!seen_.insert({r, to}).second) return;
+  plan_->casts.push_back({r, it->second, to, consumer, std::move(reason)});
+}
+
+void CastBook::UpcastWeight(ValueId value, int consumer, std::string reason) {
+  if (!seen_.insert({value, mil::DType::kFloat32}).second) return;
+  plan_->casts.push_back({value, mil::DType::kFloat16, mil::DType::kFloat32, consumer,
+                          std::move(reason), /*constant=*/true});
+}
+
+void CastBook::ReadExactFp32(ValueId value) { exact_fp32_.insert(value); }
+
+void CastBook::DropUpcastsOfExactConstants() {
+  std::vector<PlannedCast>& casts = plan_->casts;
+  casts.erase(std::remove_if(casts.begin(), casts.end(),
+                             [&](const PlannedCast& c) {
+                               return c.constant && exact_fp32_.count(c.value) != 0;
+                             }),
+              casts.end());
+}
+
+/// Whether constant `v` can be stored FP16 for a node computing in FP32 (then cast up): a float
+/// tensor large enough to live in weight.bin that FP16 holds to its own rounding: nothing
+/// overflows, and its largest magnitude is an FP16 normal. A value flushed to zero is then below
+/// 2^-25 while the largest is at least 2^-14: an error within the FP16 rounding of the largest
+/// (random initializations put a few such values in any large weight). A tensor whose values are
+/// all below 2^-14 (and not all zero) would lose its relative precision and stays FP32. Half
+/// weights always qualify: the cast up is exact.
+bool StoresAsFp16Weight(const Value& v) {
+  if (!v.is_const || v.kind != ValueKind::kTensor || !v.tensor ||
+      v.tensor->numel() < mil::kMinBlobElements) {
+    return false;
+  }
+  if (v.tensor->storage == ConstTensor::Storage::kFloat16) return true;
+  if (v.tensor->storage != ConstTensor::Storage::kFloat32) return false;
+  const mil::Fp16Scan& stats = v.tensor->Fp16Stats();
+  return stats.overflows == 0 && !stats.non_finite &&
+         (stats.max_abs == 0 || stats.max_abs >= mil::kFp16MinNormal);
+}
+
+absl::Status CheckPrecisionOptions(const PrecisionOptions& options) {
   if (options.io_dtype == mil::DType::kFloat16 && options.target == Target::kIos15) {
     return Error(ErrorClass::kUsage, "--io-dtype fp16 needs --target ios16 or later");
   }
   if (!mil::IsFloat(options.io_dtype)) {
     return Error(ErrorClass::kUsage, "--io-dtype must be fp16 or fp32");
   }
-  PrecisionPlan plan;
-  plan.options = options;
-  plan.nodes.resize(g.nodes().size());
-  const bool fp16 = options.precision == Precision::kFp16;
-  const mil::DType float_dtype = fp16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
-  for (ValueId in : g.inputs()) plan.produced[in] = options.io_dtype;
-  std::set<std::pair<ValueId, mil::DType>> cast_seen;
-  // Constants some FP32 user reads exactly (not through a weight upcast).
-  std::set<ValueId> exact_fp32;
+  return absl::OkStatus();
+}
 
-  auto add_cast = [&](ValueId value, mil::DType to, int consumer, std::string reason) {
-    const ValueId r = g.Resolve(value);
-    auto it = plan.produced.find(r);
-    if (it == plan.produced.end() || it->second == to) return;
-    if (!cast_seen.insert({r, to}).second) return;
-    plan.casts.push_back({r, it->second, to, consumer, std::move(reason)});
-  };
-
-  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
-    const NodeAnalysis& na = analysis.nodes[static_cast<size_t>(idx)];
-    if (na.decision != NodeDecision::kLowered || !na.lowering) continue;
-    const Node& n = g.nodes()[static_cast<size_t>(idx)];
-    const registry::Lowering& l = *na.lowering;
-    NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
-    np.planned = true;
-
-    // 1. Compute dtype and its reason.
-    bool is_float = false;
-    bool any_int = false;
-    for (ValueId o : n.outputs) {
-      const TypeClass c = OutputClass(g, o);
-      is_float |= c == TypeClass::kFloat;
-      any_int |= c == TypeClass::kInt;
-    }
-    for (size_t i = 0; i < n.inputs.size() && i < l.inputs.size(); ++i) {
-      if (IsTensorRole(l.inputs[i].role) && InputClass(g, n.inputs[i]) == TypeClass::kFloat &&
-          g.value(g.Resolve(n.inputs[i])).kind != ValueKind::kFloat) {
-        is_float = true;
-      }
-    }
-    if (!is_float) {
-      np.compute = any_int ? mil::DType::kInt32 : mil::DType::kBool;
-      np.reason = PrecisionReason::kNotFloat;
-    } else {
-      np.compute = float_dtype;
-      np.reason = fp16 ? PrecisionReason::kRequestedFp16 : PrecisionReason::kRequestedFp32;
-      const KeepFp32Rule* rule = nullptr;
-      for (const KeepFp32Rule& r : options.keep_fp32) {
-        if (r.Matches(n)) {
-          rule = &r;
-          break;
-        }
-      }
-      if (fp16 && rule != nullptr) {
-        np.compute = mil::DType::kFloat32;
-        np.reason = PrecisionReason::kUserRule;
-        np.detail = absl::StrCat("--keep-fp32 ", rule->text());
-      } else if (fp16 && l.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE) {
-        const std::string lowering = absl::StrCat(l.plugin ? l.plugin->name + "/" : "", l.name);
-        if (options.fp16_all) {
-          np.detail =
-              absl::StrCat("--fp16-all overrides lowering ", lowering, "'s needs_fp32_compute");
-        } else {
-          np.compute = mil::DType::kFloat32;
-          np.reason = PrecisionReason::kLoweringNeedsFp32;
-          np.detail = absl::StrCat("lowering ", lowering, " declares needs_fp32_compute");
-        }
-      }
-      for (size_t i = 0;
-           fp16 && np.compute == mil::DType::kFloat16 && i < n.inputs.size() && i < l.inputs.size();
-           ++i) {
-        if (!IsTensorRole(l.inputs[i].role)) continue;
-        const Value& v = g.value(g.Resolve(n.inputs[i]));
-        std::optional<double> mag = ConstFloatMagnitude(v);
-        if (mag && *mag > mil::kFp16Max) {
-          np.compute = mil::DType::kFloat32;
-          np.reason = PrecisionReason::kConstantOutOfRange;
-          np.detail =
-              absl::StrFormat("constant '%s' reaches %g, beyond FP16's 65504", v.name, *mag);
-        } else if (l.inputs[i].role == T2C_ROLE_TENSOR &&
-                   InputClass(g, n.inputs[i]) == TypeClass::kFloat &&
-                   !Allows(l.inputs[i].dtypes, mil::DType::kFloat16)) {
-          np.compute = mil::DType::kFloat32;
-          np.reason = PrecisionReason::kInputNoFp16;
-          np.detail = absl::StrCat("input '", l.inputs[i].name, "' does not accept fp16");
-        }
-      }
-    }
-
-    // 2. Parameter dtype (T2C_FP16_FP32_PARAMS).
-    np.param = mil::IsFloat(np.compute) ? np.compute : float_dtype;
-    if (np.compute == mil::DType::kFloat16 && l.fp16_policy == T2C_FP16_FP32_PARAMS) {
-      if (options.target >= Target::kIos17) {
-        np.param = mil::DType::kFloat32;
-        np.param_detail = "parameters kept fp32 (iOS17+ allows them beside fp16 input)";
-      } else {
-        np.param_detail = absl::StrCat("parameters stored fp16: ", TargetName(options.target),
-                                       " needs them in the input's dtype");
-      }
-    }
-
-    // 3. Input and output dtypes.
-    np.inputs.assign(n.inputs.size(), mil::DType::kInvalid);
-    for (size_t i = 0; i < n.inputs.size() && i < l.inputs.size(); ++i) {
-      const registry::InputDecl& d = l.inputs[i];
-      const Value& v = g.value(g.Resolve(n.inputs[i]));
-      if (!IsTensorRole(d.role) || v.kind == ValueKind::kNone) continue;
-      np.inputs[i] =
-          d.role == T2C_ROLE_PARAM
-              ? np.param
-              : InputDtype(InputClass(g, n.inputs[i]), np.compute,
-                           mil::IsFloat(np.compute) ? np.compute : float_dtype, d.dtypes);
-      if (fp16 && np.inputs[i] == mil::DType::kFloat32 && v.is_const) {
-        const ValueId r = g.Resolve(n.inputs[i]);
-        if (np.reason != PrecisionReason::kLoweringNeedsFp32 || !StoresAsFp16Weight(v)) {
-          exact_fp32.insert(r);  // e.g. a --keep-fp32 node's weight
-        } else if (cast_seen.insert({r, mil::DType::kFloat32}).second) {
-          plan.casts.push_back({r, mil::DType::kFloat16, mil::DType::kFloat32, idx,
-                                absl::StrCat("weight stored fp16; ", n.QualifiedKind(),
-                                             " computes in fp32 (", np.detail, ")"),
-                                /*constant=*/true});
-        }
-      }
-      if (np.inputs[i] == mil::DType::kFloat16 && v.is_const) {
-        Fp16Losses losses = CountFp16Losses(v);
-        if (d.role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat &&
-            (losses.zeros || losses.subnormals || losses.overflows)) {
-          plan.warnings.push_back(absl::StrFormat(
-              "%s: %s %g is not representable in fp16 (stored as %g); --target ios17 keeps it "
-              "fp32",
-              Where(n), d.name, v.f, mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)))));
-        } else if (losses.zeros || losses.overflows) {
-          plan.warnings.push_back(absl::StrFormat(
-              "%s: constant '%s' has %d nonzero value%s that round%s to zero and %d that "
-              "round%s to infinity in fp16",
-              Where(n), v.name, losses.zeros, losses.zeros == 1 ? "" : "s",
-              losses.zeros == 1 ? "s" : "", losses.overflows, losses.overflows == 1 ? "s" : ""));
-        }
-      }
-    }
-    for (ValueId o : n.outputs) {
-      const TypeClass c = OutputClass(g, o);
-      const mil::DType d = c == TypeClass::kFloat ? np.compute
-                           : c == TypeClass::kInt ? mil::DType::kInt32
-                                                  : mil::DType::kBool;
-      np.outputs.push_back(d);
-      plan.produced[o] = d;
-      for (ValueId e : g.value(o).elements) plan.produced[e] = d;
-    }
-
-    // 4. Casts of runtime inputs to what the lowering declared.
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      if (np.inputs[i] == mil::DType::kInvalid) continue;
-      const Value& v = g.value(g.Resolve(n.inputs[i]));
-      std::vector<ValueId> runtime;
-      if (v.kind == ValueKind::kTensorList) {
-        runtime = v.elements;
-      } else if (!v.is_const) {
-        runtime.push_back(n.inputs[i]);
-      }
-      for (ValueId r : runtime) {
-        const ValueId rv = g.Resolve(r);
-        if (g.value(rv).is_const) continue;
-        std::string why;
-        if (g.value(rv).producer < 0) {
-          why = absl::StrCat("model input '", g.value(rv).name, "' is ",
-                             std::string(mil::DTypeName(options.io_dtype)), "; ", n.QualifiedKind(),
-                             " computes in ", std::string(mil::DTypeName(np.compute)));
-        } else {
-          why = absl::StrCat(n.QualifiedKind(), " computes in ",
-                             std::string(mil::DTypeName(np.compute)));
-          if (np.reason != PrecisionReason::kRequestedFp16 &&
-              np.reason != PrecisionReason::kRequestedFp32) {
-            absl::StrAppend(
-                &why, " (",
-                np.detail.empty() ? PrecisionReasonName(np.reason) : absl::string_view(np.detail),
-                ")");
-          }
-        }
-        add_cast(rv, np.inputs[i], idx, std::move(why));
-      }
+bool ComputesInFloat(const Graph& g, const Node& n, const registry::Lowering& l, bool* any_int) {
+  bool is_float = false;
+  *any_int = false;
+  for (ValueId o : n.outputs) {
+    const TypeClass c = OutputClass(g, o);
+    is_float |= c == TypeClass::kFloat;
+    *any_int |= c == TypeClass::kInt;
+  }
+  for (size_t i = 0; i < n.inputs.size() && i < l.inputs.size(); ++i) {
+    if (IsTensorRole(l.inputs[i].role) && InputClass(g, n.inputs[i]) == TypeClass::kFloat &&
+        g.value(g.Resolve(n.inputs[i])).kind != ValueKind::kFloat) {
+      is_float = true;
     }
   }
+  return is_float;
+}
 
-  // A constant has one FP32 form: stored FP16 and cast up only when no FP32 user needs it exact.
-  plan.casts.erase(std::remove_if(plan.casts.begin(), plan.casts.end(),
-                                  [&](const PlannedCast& c) {
-                                    return c.constant && exact_fp32.count(c.value) != 0;
-                                  }),
-                   plan.casts.end());
+void ApplyFp32Requests(const Node& n, const registry::Lowering& l, const PrecisionOptions& options,
+                       NodePlan* np) {
+  if (options.precision != Precision::kFp16) return;
+  if (const KeepFp32Rule* rule = MatchingRule(options.keep_fp32, n); rule != nullptr) {
+    np->compute = mil::DType::kFloat32;
+    np->reason = PrecisionReason::kUserRule;
+    np->detail = absl::StrCat("--keep-fp32 ", rule->text());
+    return;
+  }
+  if (l.fp16_policy != T2C_FP16_NEEDS_FP32_COMPUTE) return;
+  const std::string lowering = absl::StrCat(l.plugin ? l.plugin->name + "/" : "", l.name);
+  if (options.fp16_all) {
+    np->detail = absl::StrCat("--fp16-all overrides lowering ", lowering, "'s needs_fp32_compute");
+    return;
+  }
+  np->compute = mil::DType::kFloat32;
+  np->reason = PrecisionReason::kLoweringNeedsFp32;
+  np->detail = absl::StrCat("lowering ", lowering, " declares needs_fp32_compute");
+}
 
-  // 5. Model outputs in the I/O dtype.
+void ApplyFp16InputLimits(const Graph& g, const Node& n, const registry::Lowering& l,
+                          NodePlan* np) {
+  for (size_t i = 0;
+       np->compute == mil::DType::kFloat16 && i < n.inputs.size() && i < l.inputs.size(); ++i) {
+    if (!IsTensorRole(l.inputs[i].role)) continue;
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    std::optional<double> mag = ConstFloatMagnitude(v);
+    if (mag && *mag > mil::kFp16Max) {
+      np->compute = mil::DType::kFloat32;
+      np->reason = PrecisionReason::kConstantOutOfRange;
+      np->detail = absl::StrFormat("constant '%s' reaches %g, beyond FP16's 65504", v.name, *mag);
+    } else if (l.inputs[i].role == T2C_ROLE_TENSOR &&
+               InputClass(g, n.inputs[i]) == TypeClass::kFloat &&
+               !Allows(l.inputs[i].dtypes, mil::DType::kFloat16)) {
+      np->compute = mil::DType::kFloat32;
+      np->reason = PrecisionReason::kInputNoFp16;
+      np->detail = absl::StrCat("input '", l.inputs[i].name, "' does not accept fp16");
+    }
+  }
+}
+
+void ChooseComputeDtype(const Graph& g, const Node& n, const registry::Lowering& l,
+                        const PrecisionOptions& options, NodePlan* np) {
+  bool any_int = false;
+  if (!ComputesInFloat(g, n, l, &any_int)) {
+    np->compute = any_int ? mil::DType::kInt32 : mil::DType::kBool;
+    np->reason = PrecisionReason::kNotFloat;
+    return;
+  }
+  const bool fp16 = options.precision == Precision::kFp16;
+  np->compute = RequestedFloat(options);
+  np->reason = fp16 ? PrecisionReason::kRequestedFp16 : PrecisionReason::kRequestedFp32;
+  if (!fp16) return;
+  ApplyFp32Requests(n, l, options, np);
+  ApplyFp16InputLimits(g, n, l, np);
+}
+
+void ChooseParamDtype(const registry::Lowering& l, const PrecisionOptions& options, NodePlan* np) {
+  np->param = mil::IsFloat(np->compute) ? np->compute : RequestedFloat(options);
+  if (np->compute != mil::DType::kFloat16 || l.fp16_policy != T2C_FP16_FP32_PARAMS) return;
+  if (options.target >= Target::kIos17) {
+    np->param = mil::DType::kFloat32;
+    np->param_detail = "parameters kept fp32 (iOS17+ allows them beside fp16 input)";
+  } else {
+    np->param_detail = absl::StrCat("parameters stored fp16: ", TargetName(options.target),
+                                    " needs them in the input's dtype");
+  }
+}
+
+void ChooseInputDtypes(const Graph& g, const Node& n, const registry::Lowering& l,
+                       const PrecisionOptions& options, NodePlan* np) {
+  const mil::DType float_dtype = mil::IsFloat(np->compute) ? np->compute : RequestedFloat(options);
+  np->inputs.assign(n.inputs.size(), mil::DType::kInvalid);
+  for (size_t i = 0; i < n.inputs.size() && i < l.inputs.size(); ++i) {
+    const registry::InputDecl& d = l.inputs[i];
+    if (!IsTensorRole(d.role) || g.value(g.Resolve(n.inputs[i])).kind == ValueKind::kNone) {
+      continue;
+    }
+    np->inputs[i] = d.role == T2C_ROLE_PARAM ? np->param
+                                             : InputDtype(InputClass(g, n.inputs[i]), np->compute,
+                                                          float_dtype, d.dtypes);
+  }
+}
+
+void PlanWeightUpcasts(const Graph& g, int idx, const NodePlan& np, const PrecisionOptions& options,
+                       CastBook* casts) {
+  if (options.precision != Precision::kFp16) return;
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  for (size_t i = 0; i < np.inputs.size() && i < n.inputs.size(); ++i) {
+    const ValueId r = g.Resolve(n.inputs[i]);
+    const Value& v = g.value(r);
+    if (np.inputs[i] != mil::DType::kFloat32 || !v.is_const) continue;
+    if (np.reason != PrecisionReason::kLoweringNeedsFp32 || !StoresAsFp16Weight(v)) {
+      casts->ReadExactFp32(r);  // e.g. a --keep-fp32 node's weight
+    } else {
+      casts->UpcastWeight(r, idx,
+                          absl::StrCat("weight stored fp16; ", n.QualifiedKind(),
+                                       " computes in fp32 (", np.detail, ")"));
+    }
+  }
+}
+
+void WarnFp16Losses(const Graph& g, const Node& n, const registry::Lowering& l, const NodePlan& np,
+                    std::vector<std::string>* warnings) {
+  for (size_t i = 0; i < np.inputs.size() && i < l.inputs.size(); ++i) {
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    if (np.inputs[i] != mil::DType::kFloat16 || !v.is_const) continue;
+    const Fp16Losses losses = CountFp16Losses(v);
+    const std::string& name = l.inputs[i].name;
+    if (l.inputs[i].role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat &&
+        (losses.zeros || losses.subnormals || losses.overflows)) {
+      const double stored = mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)));
+      warnings->push_back(absl::StrFormat(
+          "%s: %s %g is not representable in fp16 (stored as %g); --target ios17 keeps it fp32",
+          Where(n), name, v.f, stored));
+    } else if (losses.zeros || losses.overflows) {
+      warnings->push_back(absl::StrCat(Where(n), ": constant '", v.name, "' has ", losses.zeros,
+                                       " nonzero value", losses.zeros == 1 ? "" : "s",
+                                       " that round", losses.zeros == 1 ? "s" : "", " to zero and ",
+                                       losses.overflows, " that round",
+                                       losses.overflows == 1 ? "s" : "", " to infinity in fp16"));
+    }
+  }
+}
+
+void ChooseOutputDtypes(const Graph& g, const Node& n, NodePlan* np,
+                        std::map<ValueId, mil::DType>* produced) {
+  for (ValueId o : n.outputs) {
+    const mil::DType d = DtypeOfClass(OutputClass(g, o), np->compute);
+    np->outputs.push_back(d);
+    (*produced)[o] = d;
+    for (ValueId e : g.value(o).elements) (*produced)[e] = d;
+  }
+}
+
+void PlanInputCasts(const Graph& g, int idx, const NodePlan& np, const PrecisionOptions& options,
+                    CastBook* casts) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  for (size_t i = 0; i < n.inputs.size() && i < np.inputs.size(); ++i) {
+    if (np.inputs[i] == mil::DType::kInvalid) continue;
+    for (ValueId rv : RuntimeValuesOf(g, n.inputs[i])) {
+      casts->CastRuntime(rv, np.inputs[i], idx, InputCastReason(g, n, rv, np, options));
+    }
+  }
+}
+
+void PlanOutputCasts(const Graph& g, const PrecisionOptions& options, CastBook* casts) {
   for (const GraphOutput& o : g.outputs()) {
     const ValueId r = g.Resolve(o.value);
     const Value& v = g.value(r);
-    const mil::DType need = v.type_class == TypeClass::kFloat ? options.io_dtype
-                            : v.type_class == TypeClass::kInt ? mil::DType::kInt32
-                                                              : mil::DType::kBool;
     if (v.is_const) continue;
-    add_cast(r, need, -1,
-             absl::StrCat("model output '", o.name, "' is ", std::string(mil::DTypeName(need))));
+    const mil::DType need = DtypeOfClass(v.type_class, options.io_dtype);
+    casts->CastRuntime(
+        r, need, -1,
+        absl::StrCat("model output '", o.name, "' is ", std::string(mil::DTypeName(need))));
   }
+}
+
+absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& analysis,
+                                            const PrecisionOptions& options) {
+  if (absl::Status s = CheckPrecisionOptions(options); !s.ok()) return s;
+  PrecisionPlan plan;
+  plan.options = options;
+  plan.nodes.resize(g.nodes().size());
+  for (ValueId in : g.inputs()) plan.produced[in] = options.io_dtype;
+  CastBook casts(g, &plan);
+  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
+    const NodeAnalysis& na = analysis.nodes[static_cast<size_t>(idx)];
+    if (na.decision != NodeDecision::kLowered || !na.lowering) continue;
+    PlanNode(g, idx, *na.lowering, casts, plan);  // steps 1 to 4
+  }
+  casts.DropUpcastsOfExactConstants();
+  PlanOutputCasts(g, options, &casts);  // step 5
   return plan;
 }
 

@@ -9,6 +9,7 @@
 
 #include "core/base/errors.h"
 #include "core/convert/analysis.h"
+#include "core/convert/precision_plan_steps.h"
 #include "core/convert/test_util.h"
 
 namespace ts2coreml::core {
@@ -429,6 +430,337 @@ TEST(PrecisionPlanTest, UnloweredNodesAreNotPlanned) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   EXPECT_FALSE(plan->nodes[0].planned);
   EXPECT_TRUE(plan->nodes[1].planned);
+}
+
+// The planner's steps one by one (precision_plan_steps.h), on analyzed graphs.
+
+/// The lowering analysis matched for each node of `g` (null for a node not lowered).
+std::vector<const registry::Lowering*> Lowerings(Graph& g) {
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  EXPECT_TRUE(a.ok()) << AnalysisStatus(a);
+  std::vector<const registry::Lowering*> out;
+  for (const NodeAnalysis& na : a.nodes) out.push_back(na.lowering);
+  return out;
+}
+
+/// Steps 1 to 3 for node `idx` (compute, parameter and input dtypes).
+NodePlan PlanDtypes(const Graph& g, int idx, const registry::Lowering& l,
+                    const PrecisionOptions& o) {
+  NodePlan np;
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  ChooseComputeDtype(g, n, l, o, &np);
+  ChooseParamDtype(l, o, &np);
+  ChooseInputDtypes(g, n, l, o, &np);
+  return np;
+}
+
+TEST(PrecisionPlanStepsTest, CheckPrecisionOptionsRefusesWhatNoTargetHonours) {
+  EXPECT_TRUE(CheckPrecisionOptions(Options(Precision::kFp16, Target::kIos16)).ok());
+  EXPECT_TRUE(
+      CheckPrecisionOptions(Options(Precision::kFp16, Target::kIos16, DType::kFloat16)).ok());
+  absl::Status s =
+      CheckPrecisionOptions(Options(Precision::kFp16, Target::kIos15, DType::kFloat16));
+  EXPECT_EQ(ClassOf(s), ErrorClass::kUsage);
+  EXPECT_EQ(s.message(), "--io-dtype fp16 needs --target ios16 or later");
+  s = CheckPrecisionOptions(Options(Precision::kFp32, Target::kIos17, DType::kInt32));
+  EXPECT_EQ(ClassOf(s), ErrorClass::kUsage);
+  EXPECT_EQ(s.message(), "--io-dtype must be fp16 or fp32");
+}
+
+TEST(PrecisionPlanStepsTest, ComputeDtypeFollowsTheRequestUnlessTheLoweringNeedsFp32) {
+  ConvSoftmax m;
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  const Node& conv = m.g.nodes()[0];
+  const Node& sm = m.g.nodes()[1];
+
+  NodePlan np;
+  ChooseComputeDtype(m.g, conv, *l[0], Options(Precision::kFp16, Target::kIos16), &np);
+  EXPECT_EQ(np.compute, DType::kFloat16);
+  EXPECT_EQ(np.reason, PrecisionReason::kRequestedFp16);
+  EXPECT_EQ(np.detail, "");
+
+  np = NodePlan();
+  ChooseComputeDtype(m.g, sm, *l[1], Options(Precision::kFp16, Target::kIos16), &np);
+  EXPECT_EQ(np.compute, DType::kFloat32);
+  EXPECT_EQ(np.reason, PrecisionReason::kLoweringNeedsFp32);
+  EXPECT_NE(np.detail.find("declares needs_fp32_compute"), std::string::npos) << np.detail;
+
+  np = NodePlan();
+  ChooseComputeDtype(m.g, sm, *l[1], Options(Precision::kFp32, Target::kIos16), &np);
+  EXPECT_EQ(np.compute, DType::kFloat32);
+  EXPECT_EQ(np.reason, PrecisionReason::kRequestedFp32);
+  EXPECT_EQ(np.detail, "");
+
+  PrecisionOptions all = Options(Precision::kFp16, Target::kIos16);
+  all.fp16_all = true;
+  np = NodePlan();
+  ChooseComputeDtype(m.g, sm, *l[1], all, &np);
+  EXPECT_EQ(np.compute, DType::kFloat16);
+  EXPECT_EQ(np.reason, PrecisionReason::kRequestedFp16);
+  EXPECT_NE(np.detail.find("--fp16-all overrides lowering"), std::string::npos) << np.detail;
+}
+
+TEST(PrecisionPlanStepsTest, AUserRuleWinsOverTheLoweringsPolicyUnderFp16Only) {
+  ConvSoftmax m;
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[1]);
+  NodePlan np;
+  np.compute = DType::kFloat16;
+  np.reason = PrecisionReason::kRequestedFp16;
+  ApplyFp32Requests(m.g.nodes()[1], *l[1], Fp16Keeping("aten::softmax"), &np);
+  EXPECT_EQ(np.compute, DType::kFloat32);
+  EXPECT_EQ(np.reason, PrecisionReason::kUserRule);
+  EXPECT_EQ(np.detail, "--keep-fp32 aten::softmax");
+
+  PrecisionOptions fp32 = Fp16Keeping("aten::softmax");
+  fp32.precision = Precision::kFp32;
+  NodePlan untouched;
+  untouched.compute = DType::kFloat32;
+  untouched.reason = PrecisionReason::kRequestedFp32;
+  ApplyFp32Requests(m.g.nodes()[1], *l[1], fp32, &untouched);
+  EXPECT_EQ(untouched.reason, PrecisionReason::kRequestedFp32);
+  EXPECT_EQ(untouched.detail, "");
+}
+
+TEST(PrecisionPlanStepsTest, Fp16InputLimitsNameTheConstantBeyondRange) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {4});
+  const ValueId big = g.AddConstTensor("big", test::Filled({4}, 70000.0f));
+  const ValueId small = g.AddConstTensor("small", test::Filled({4}, 2.0f));
+  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {x, big, g.AddConstInt(1)}, 1).outputs[0]);
+  g.AddOutput("z", g.AddNode("aten::add", "Tensor", {x, small, g.AddConstInt(1)}, 1).outputs[0]);
+  const std::vector<const registry::Lowering*> l = Lowerings(g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  for (int idx : {0, 1}) {
+    NodePlan np;
+    np.compute = DType::kFloat16;
+    np.reason = PrecisionReason::kRequestedFp16;
+    ApplyFp16InputLimits(g, g.nodes()[static_cast<size_t>(idx)], *l[static_cast<size_t>(idx)], &np);
+    if (idx == 0) {
+      EXPECT_EQ(np.compute, DType::kFloat32);
+      EXPECT_EQ(np.reason, PrecisionReason::kConstantOutOfRange);
+      EXPECT_EQ(np.detail, "constant 'big' reaches 70000, beyond FP16's 65504");
+    } else {
+      EXPECT_EQ(np.compute, DType::kFloat16);
+      EXPECT_EQ(np.reason, PrecisionReason::kRequestedFp16);
+    }
+  }
+}
+
+TEST(PrecisionPlanStepsTest, ComputesInFloatTellsIntegerNodes) {
+  Graph g;
+  const ValueId i = g.AddInput("i", TypeClass::kInt, {4});
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {4});
+  g.AddOutput("j", g.AddNode("aten::add", "Tensor", {i, i, g.AddConstInt(1)}, 1).outputs[0]);
+  g.AddOutput("y", test::AddRelu(g, x));
+  const std::vector<const registry::Lowering*> l = Lowerings(g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  bool any_int = false;
+  EXPECT_FALSE(ComputesInFloat(g, g.nodes()[0], *l[0], &any_int));
+  EXPECT_TRUE(any_int);
+  EXPECT_TRUE(ComputesInFloat(g, g.nodes()[1], *l[1], &any_int));
+  EXPECT_FALSE(any_int);
+
+  NodePlan np;
+  ChooseComputeDtype(g, g.nodes()[0], *l[0], Options(Precision::kFp16, Target::kIos16), &np);
+  EXPECT_EQ(np.compute, DType::kInt32);
+  EXPECT_EQ(np.reason, PrecisionReason::kNotFloat);
+  ChooseParamDtype(*l[0], Options(Precision::kFp16, Target::kIos16), &np);
+  EXPECT_EQ(np.param, DType::kFloat16);  // the requested float dtype
+}
+
+TEST(PrecisionPlanStepsTest, Fp32ParamsLoweringKeepsParamsFp32FromIos17) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+  g.AddOutput("y", test::AddBatchNorm(g, x, 6, 1e-5));
+  const std::vector<const registry::Lowering*> l = Lowerings(g);
+  ASSERT_EQ(l.size(), 1u);
+  ASSERT_TRUE(l[0]);
+  NodePlan np;
+  np.compute = DType::kFloat16;
+  ChooseParamDtype(*l[0], Options(Precision::kFp16, Target::kIos17), &np);
+  EXPECT_EQ(np.param, DType::kFloat32);
+  EXPECT_EQ(np.param_detail, "parameters kept fp32 (iOS17+ allows them beside fp16 input)");
+
+  np = NodePlan();
+  np.compute = DType::kFloat16;
+  ChooseParamDtype(*l[0], Options(Precision::kFp16, Target::kIos16), &np);
+  EXPECT_EQ(np.param, DType::kFloat16);
+  EXPECT_EQ(np.param_detail, "parameters stored fp16: ios16 needs them in the input's dtype");
+
+  np = NodePlan();
+  np.compute = DType::kFloat32;
+  ChooseParamDtype(*l[0], Options(Precision::kFp32, Target::kIos16), &np);
+  EXPECT_EQ(np.param, DType::kFloat32);
+  EXPECT_EQ(np.param_detail, "");
+}
+
+TEST(PrecisionPlanStepsTest, InputDtypesLeaveHostIgnoredAndNoneInputsUnplanned) {
+  ConvSoftmax m;
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  const PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  const NodePlan conv = PlanDtypes(m.g, 0, *l[0], o);
+  ASSERT_EQ(conv.inputs.size(), 13u);
+  EXPECT_EQ(conv.inputs[0], DType::kFloat16);
+  EXPECT_EQ(conv.inputs[1], DType::kFloat16);
+  EXPECT_EQ(conv.inputs[2], DType::kFloat16);
+  EXPECT_EQ(conv.inputs[3], DType::kInvalid);
+  EXPECT_EQ(conv.inputs[12], DType::kInvalid);
+  const NodePlan sm = PlanDtypes(m.g, 1, *l[1], o);
+  ASSERT_EQ(sm.inputs.size(), 3u);
+  EXPECT_EQ(sm.inputs[0], DType::kFloat32);
+  EXPECT_EQ(sm.inputs[1], DType::kInvalid);  // dim: host
+  EXPECT_EQ(sm.inputs[2], DType::kInvalid);  // dtype: None
+}
+
+TEST(PrecisionPlanStepsTest, CastBookPlansOneCastPerValueAndDtype) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {4});
+  const ValueId w = g.AddConstTensor("w", test::Ramp({16}));
+  PrecisionPlan plan;
+  plan.produced[x] = DType::kFloat32;
+  CastBook casts(g, &plan);
+  casts.CastRuntime(x, DType::kFloat16, 0, "first");
+  casts.CastRuntime(x, DType::kFloat16, 1, "second");
+  casts.CastRuntime(x, DType::kFloat32, 1, "already fp32");
+  casts.CastRuntime(w, DType::kFloat16, 1, "not produced at run time");
+  ASSERT_EQ(plan.casts.size(), 1u) << Casts(plan);
+  EXPECT_EQ(plan.casts[0].consumer, 0);
+  EXPECT_EQ(plan.casts[0].reason, "first");
+  EXPECT_FALSE(plan.casts[0].constant);
+
+  casts.UpcastWeight(w, 2, "weight");
+  casts.UpcastWeight(w, 3, "again");
+  ASSERT_EQ(plan.casts.size(), 2u) << Casts(plan);
+  EXPECT_TRUE(plan.casts[1].constant);
+  EXPECT_EQ(plan.casts[1].from, DType::kFloat16);
+  EXPECT_EQ(plan.casts[1].to, DType::kFloat32);
+  EXPECT_EQ(plan.casts[1].consumer, 2);
+
+  casts.DropUpcastsOfExactConstants();
+  EXPECT_EQ(plan.casts.size(), 2u) << Casts(plan);
+  casts.ReadExactFp32(w);
+  casts.DropUpcastsOfExactConstants();
+  ASSERT_EQ(plan.casts.size(), 1u) << Casts(plan);
+  EXPECT_EQ(plan.casts[0].value, x);
+}
+
+TEST(PrecisionPlanStepsTest, WeightUpcastsOnlyForLoweringsNeedingFp32) {
+  LayerNorm m(test::Ramp({16}), test::Filled({16}, 0.25f));
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_EQ(l.size(), 1u);
+  ASSERT_TRUE(l[0]);
+  for (const PrecisionOptions& o :
+       {Options(Precision::kFp16, Target::kIos16), Fp16Keeping("aten::layer_norm"),
+        Options(Precision::kFp32, Target::kIos16)}) {
+    PrecisionPlan plan;
+    CastBook casts(m.g, &plan);
+    const NodePlan np = PlanDtypes(m.g, 0, *l[0], o);
+    PlanWeightUpcasts(m.g, 0, np, o, &casts);
+    if (np.reason != PrecisionReason::kLoweringNeedsFp32) {
+      EXPECT_TRUE(plan.casts.empty()) << Casts(plan);
+      continue;
+    }
+    ASSERT_EQ(plan.casts.size(), 2u) << Casts(plan);
+    EXPECT_EQ(plan.casts[0].value, m.w);
+    EXPECT_EQ(plan.casts[1].value, m.b);
+    EXPECT_TRUE(plan.casts[0].constant);
+    EXPECT_EQ(
+        plan.casts[0].reason,
+        absl::StrCat("weight stored fp16; aten::layer_norm computes in fp32 (", np.detail, ")"));
+  }
+}
+
+TEST(PrecisionPlanStepsTest, Fp16LossesAreWarnedPerConstant) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 6, 4, 4});
+  const ValueId tiny = g.AddConstTensor("tiny", test::Filled({6, 1, 1}, 1e-9f));
+  const ValueId bn = test::AddBatchNorm(g, x, 6, 1e-5);
+  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {bn, tiny, g.AddConstInt(1)}, 1).outputs[0]);
+  const std::vector<const registry::Lowering*> l = Lowerings(g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  const PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  std::vector<std::string> warnings;
+  WarnFp16Losses(g, g.nodes()[0], *l[0], PlanDtypes(g, 0, *l[0], o), &warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("is not representable in fp16"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("--target ios17 keeps it fp32"), std::string::npos) << warnings[0];
+  warnings.clear();
+  WarnFp16Losses(g, g.nodes()[1], *l[1], PlanDtypes(g, 1, *l[1], o), &warnings);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(
+      warnings[0],
+      "aten::add.Tensor: constant 'tiny' has 6 nonzero values that round to zero and 0 that round "
+      "to infinity in fp16");
+  warnings.clear();
+  const PrecisionOptions ios17 = Options(Precision::kFp16, Target::kIos17);
+  WarnFp16Losses(g, g.nodes()[0], *l[0], PlanDtypes(g, 0, *l[0], ios17), &warnings);
+  EXPECT_TRUE(warnings.empty());
+}
+
+TEST(PrecisionPlanStepsTest, OutputDtypesFollowTheComputeDtype) {
+  ConvSoftmax m;
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0]);
+  NodePlan np = PlanDtypes(m.g, 0, *l[0], Options(Precision::kFp16, Target::kIos16));
+  std::map<ValueId, DType> produced;
+  ChooseOutputDtypes(m.g, m.g.nodes()[0], &np, &produced);
+  EXPECT_EQ(np.outputs, std::vector<DType>{DType::kFloat16});
+  EXPECT_EQ(produced.size(), 1u);
+  EXPECT_EQ(produced.at(m.conv), DType::kFloat16);
+}
+
+TEST(PrecisionPlanStepsTest, InputCastsSayWhyTheValueIsCast) {
+  ConvSoftmax m;
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  const PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  PrecisionPlan plan;
+  plan.produced[m.x] = DType::kFloat32;
+  CastBook casts(m.g, &plan);
+  NodePlan conv = PlanDtypes(m.g, 0, *l[0], o);
+  ChooseOutputDtypes(m.g, m.g.nodes()[0], &conv, &plan.produced);
+  PlanInputCasts(m.g, 0, conv, o, &casts);
+  ASSERT_EQ(plan.casts.size(), 1u) << Casts(plan);  // weights are constants: never cast here
+  EXPECT_EQ(plan.casts[0].reason, "model input 'x' is fp32; aten::_convolution computes in fp16");
+  const NodePlan sm = PlanDtypes(m.g, 1, *l[1], o);
+  PlanInputCasts(m.g, 1, sm, o, &casts);
+  ASSERT_EQ(plan.casts.size(), 2u) << Casts(plan);
+  EXPECT_EQ(plan.casts[1].value, m.conv);
+  EXPECT_EQ(plan.casts[1].reason,
+            absl::StrCat("aten::softmax.int computes in fp32 (", sm.detail, ")"));
+}
+
+TEST(PrecisionPlanStepsTest, OutputCastsBringRunTimeOutputsToTheIoDtype) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {4});
+  const ValueId y = test::AddRelu(g, x);
+  g.AddOutput("y", y);
+  g.AddOutput("c", g.AddConstTensor("c", test::Ramp({4})));
+  ASSERT_TRUE(Analyze(g, test::BuiltinRegistry()).ok());
+  PrecisionPlan plan;
+  plan.produced[x] = DType::kFloat32;
+  plan.produced[y] = DType::kFloat16;
+  CastBook casts(g, &plan);
+  PlanOutputCasts(g, Options(Precision::kFp16, Target::kIos16), &casts);
+  ASSERT_EQ(plan.casts.size(), 1u) << Casts(plan);
+  EXPECT_EQ(plan.casts[0].value, y);
+  EXPECT_EQ(plan.casts[0].consumer, -1);
+  EXPECT_EQ(plan.casts[0].reason, "model output 'y' is fp32");
+  plan.casts.clear();
+  CastBook fp16_io(g, &plan);
+  PlanOutputCasts(g, Options(Precision::kFp16, Target::kIos16, DType::kFloat16), &fp16_io);
+  EXPECT_TRUE(plan.casts.empty()) << Casts(plan);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -96,6 +98,88 @@ TEST(NpyTest, RefusesFortranOrderAndOtherDtypes) {
   ASSERT_TRUE(scalar.ok()) << scalar.status();
   EXPECT_TRUE(scalar->shape.empty());
   EXPECT_EQ(scalar->values.size(), 1u);
+}
+
+// A version 1.0 file with `header` padded as NumPy pads it, then `data_bytes` zero bytes.
+fs::path WriteRaw(const std::string& name, const std::string& header, size_t data_bytes) {
+  std::string h = header;
+  while ((10 + h.size() + 1) % 64 != 0) h += ' ';
+  h += '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(h.size() & 0xff);
+  out += static_cast<char>(h.size() >> 8);
+  out += h + std::string(data_bytes, '\0');
+  const fs::path p = TempFile(name);
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << out;
+  return p;
+}
+
+std::string ErrorOf(const fs::path& p, const NpyReadLimits& limits = {}) {
+  absl::StatusOr<NpyArray> a = ReadNpy(p, limits);
+  return a.ok() ? "ok" : std::string(a.status().message());
+}
+
+TEST(NpyTest, ParsesTheHeaderVariantsNumpyWrites) {
+  // Double quotes, Python 2 longs, keys in another order, no trailing comma.
+  absl::StatusOr<NpyArray> a = ReadNpy(
+      WriteRaw("v.npy", "{\"shape\": (2L, 3L), \"fortran_order\": False, \"descr\": \"<f4\"}", 24));
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(a->values.size(), 6u);
+}
+
+TEST(NpyTest, RefusesMalformedHeaders) {
+  using ::testing::HasSubstr;
+  const std::string start = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
+  std::string rank33 = "(";
+  for (int i = 0; i < 33; ++i) rank33 += "1, ";
+  rank33 += ")";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {start + "(-1,), }", "non-negative"},
+      {start + "(99999999999999999999,), }", "does not fit in 64 bits"},
+      {start + rank33 + ", }", "more than 32 dimensions"},
+      {start + "(1,), 'extra': 1}", "unexpected or repeated key 'extra'"},
+      {start + "(1,), 'shape': (1,)}", "repeated key 'shape'"},
+      {"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", "structured dtypes"},
+      {"{'descr': '<f4', 'shape': (1,)}", "lacks"},
+      {"{'descr': '<f4", "not closed"},
+      {start + "(1,)} trailing", "text after its dict"},
+      {"[1, 2]", "not a dict literal"},
+      {start + "(1 2), }", "not a tuple of integers"},
+  };
+  for (const auto& [header, why] : cases) {
+    SCOPED_TRACE(header);
+    const fs::path p = WriteRaw("m.npy", header, 4);
+    const std::string error = ErrorOf(p);
+    EXPECT_THAT(error, HasSubstr(why));
+    EXPECT_THAT(error, HasSubstr(p.string()));
+  }
+}
+
+TEST(NpyTest, CapsTheHeaderAndTheSize) {
+  using ::testing::HasSubstr;
+  // NumPy's own reader refuses headers over 10000 bytes.
+  const std::string big = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), " +
+                          std::string(kMaxNpyHeaderBytes, ' ') + "}";
+  EXPECT_THAT(ErrorOf(WriteRaw("big.npy", big, 4)), HasSubstr("more than the 10000"));
+  const fs::path p = WriteRaw("n.npy",
+                              "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                              "(9223372036854775807, 9223372036854775807, 4), }",
+                              16);
+  EXPECT_THAT(ErrorOf(p), HasSubstr("elements allowed here"));
+  const fs::path six =
+      WriteRaw("six.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24);
+  EXPECT_EQ(ErrorOf(six, NpyReadLimits{6}), "ok");
+  EXPECT_THAT(ErrorOf(six, NpyReadLimits{5}), HasSubstr("shape (2, 3) has more than the 5"));
+  EXPECT_THAT(ErrorOf(TempFile("missing.npy")), HasSubstr("no such file"));
+  EXPECT_THAT(ErrorOf("/dev/zero"), HasSubstr("character device, not a regular file"));
+  EXPECT_THAT(ErrorOf(TempFile("")), HasSubstr("folder, not a regular file"));
+}
+
+TEST(NpyTest, PrintsShapesAsNumpyDoes) {
+  EXPECT_EQ(NpyShapeString({}), "()");
+  EXPECT_EQ(NpyShapeString({3}), "(3,)");
+  EXPECT_EQ(NpyShapeString({1, 3, 224, 224}), "(1, 3, 224, 224)");
 }
 
 }  // namespace

@@ -17,6 +17,11 @@ namespace {
 
 enum class PoolKind { kMax, kAvg, kL2 };
 
+/// Fails unless `reason` is empty.
+void Check(OpContext& c, const std::string& reason) {
+  if (!reason.empty()) c.Fail(reason);
+}
+
 /// Pads `t` ([N, C, *D]) by `begin`/`end` per spatial dim (negative end crops) with `value`.
 at::Tensor PadSpatial(const at::Tensor& t, const std::vector<int64_t>& begin,
                       const std::vector<int64_t>& end, double value) {
@@ -56,12 +61,16 @@ void Pool(OpContext& c, PoolKind kind) {
   if (static_cast<int64_t>(k.size()) != n || static_cast<int64_t>(s.size()) != n) {
     c.Fail("kernel_sizes and strides need one value per spatial dimension");
   }
+  Check(c, CheckSpatialParam("kernel_sizes", k, 1));
+  Check(c, CheckSpatialParam("strides", s, 1));
   const bool ceil_mode = c.Bool("ceil_mode", false);
   std::vector<int64_t> in;
   for (int64_t i = 0; i < n; ++i) in.push_back(x.size(2 + i));
   const std::string pad_type = c.String("pad_type", "valid");
+  const std::vector<int64_t> custom = c.Ints("pad", std::vector<int64_t>(2 * n, 0));
+  if (pad_type == "custom") Check(c, CheckSpatialParam("pad", custom, 0));
   Pads pads;
-  if (!SpatialPads(pad_type, in, k, s, c.Ints("pad", std::vector<int64_t>(2 * n, 0)), &pads)) {
+  if (!SpatialPads(pad_type, in, k, s, custom, &pads)) {
     c.Fail("bad pad_type '" + pad_type + "' or pad length");
   }
   std::vector<int64_t> begin, end, extra;
@@ -74,8 +83,12 @@ void Pool(OpContext& c, PoolKind kind) {
     // Extent the windows need beyond (or short of) the declared padding.
     extra.push_back((out - 1) * s[i] + k[i] - (in[i] + pads[i].first + pads[i].second));
   }
-  std::vector<int64_t> end_extra(end);
-  for (int64_t i = 0; i < n; ++i) end_extra[i] += extra[i];
+  std::vector<int64_t> end_extra(end), grown(in);
+  for (int64_t i = 0; i < n; ++i) {
+    end_extra[i] += extra[i];
+    grown[i] += begin[i] + end_extra[i];
+  }
+  Check(c, CheckGrownSize(static_cast<uint64_t>(x.numel()), in, grown));
   if (kind == PoolKind::kMax) {
     const double low = -std::numeric_limits<double>::infinity();
     c.SetOutput(0, Windows(PadSpatial(x, begin, end_extra, low), k, s, /*max=*/true));

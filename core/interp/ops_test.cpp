@@ -7,11 +7,13 @@
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -252,6 +254,101 @@ TEST(ConvTransposeTest, PadCropsAndOutputShapeExtends) {
 }
 
 // ---- pooling -----------------------------------------------------------------------------------
+
+// Broken packages: a stride of 0 would divide by zero, huge paddings and strides would allocate
+// without bound. Each is an op error naming the parameter, never a crash.
+TEST(ConvTest, RefusesParametersOutOfRange) {
+  using Extra = std::function<std::vector<mil::OpInput>(Prog&)>;
+  const std::vector<std::tuple<std::string, Extra, std::string>> cases = {
+      {"conv",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"strides", {p.Ints({0, 1})}}};
+       },
+       "strides [0, 1] must be between 1 and 1048576"},
+      {"conv",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"strides", {p.Ints({1, 1 << 30})}}};
+       },
+       "strides [1, 1073741824]"},
+      {"conv",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"dilations", {p.Ints({-1, 1})}}};
+       },
+       "dilations [-1, 1]"},
+      {"conv",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"groups", {p.I32({}, {0})}}};
+       },
+       "groups 0"},
+      {"conv",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"pad_type", {p.Str("custom")}}, {"pad", {p.Ints({0, -1, 0, 0})}}};
+       },
+       "pad [0, -1, 0, 0]"},
+      {"conv",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"pad_type", {p.Str("custom")}},
+                 {"pad", {p.Ints({1 << 20, 1 << 20, 1 << 20, 0})}}};
+       },
+       "more than 16777216 elements"},
+      {"conv_transpose",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"strides", {p.Ints({0, 0})}}};
+       },
+       "strides [0, 0]"},
+      {"conv_transpose",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"strides", {p.Ints({1 << 20, 1 << 20})}}};
+       },
+       "more than 16777216 elements"},
+      {"conv_transpose",
+       [](Prog& p) -> std::vector<mil::OpInput> {
+         return {{"output_shape", {p.Ints({1, 1, 1 << 20, 1 << 20})}}};
+       },
+       "more than 16777216 elements"},
+  };
+  for (const auto& [type, extra, why] : cases) {
+    SCOPED_TRACE(why);
+    Prog p;
+    std::vector<mil::OpInput> in = {{"x", {p.F32({1, 1, 3, 3}, Iota(9))}},
+                                    {"weight", {p.F32({1, 1, 1, 1}, {1})}}};
+    for (mil::OpInput& e : extra(p)) in.push_back(std::move(e));
+    VarId y = p.Op(type, std::move(in), F32T({1, 1, 3, 3}));
+    absl::StatusOr<RunResult> r = p.Run({y});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(core::ClassOf(r.status()), core::ErrorClass::kPackage) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(why));
+  }
+}
+
+TEST(PoolTest, RefusesParametersOutOfRange) {
+  const std::vector<
+      std::tuple<std::vector<int32_t>, std::vector<int32_t>, std::vector<int32_t>, std::string>>
+      cases = {
+          {{1, 1}, {0, 0}, {0, 0, 0, 0}, "strides [0, 0] must be between 1 and 1048576"},
+          {{0, 1}, {1, 1}, {0, 0, 0, 0}, "kernel_sizes [0, 1]"},
+          {{-2, 1}, {1, 1}, {0, 0, 0, 0}, "kernel_sizes [-2, 1]"},
+          {{1, 1}, {1, 1}, {-1, 0, 0, 0}, "pad [-1, 0, 0, 0]"},
+          {{1, 1}, {1, 1}, {1 << 20, 1 << 20, 1 << 20, 1 << 20}, "more than 16777216 elements"},
+      };
+  for (const char* type : {"max_pool", "avg_pool", "l2_pool"}) {
+    for (const auto& [kernel, strides, pad, why] : cases) {
+      SCOPED_TRACE(absl::StrCat(type, ": ", why));
+      Prog p;
+      VarId y = p.Op(type,
+                     {{"x", {p.F32({1, 1, 3, 3}, Iota(9))}},
+                      {"kernel_sizes", {p.Ints(kernel)}},
+                      {"strides", {p.Ints(strides)}},
+                      {"pad_type", {p.Str("custom")}},
+                      {"pad", {p.Ints(pad)}}},
+                     F32T({1, 1, 3, 3}));
+      absl::StatusOr<RunResult> r = p.Run({y});
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(core::ClassOf(r.status()), core::ErrorClass::kPackage) << r.status();
+      EXPECT_THAT(std::string(r.status().message()), HasSubstr(why));
+    }
+  }
+}
 
 TEST(PoolTest, MaxPoolCeilModeAddsAWindowButNotOneStartingInThePadding) {
   auto run = [](bool ceil, std::vector<int32_t> pad, int64_t len) {
@@ -783,7 +880,7 @@ TEST(InterpreterTest, WrongInputShapeIsAnInputError) {
 }
 
 TEST(InterpreterTest, EveryOpTheBuiltinPluginsEmitIsImplemented) {
-  // The MIL ops the built-in lowerings emit today and the ones being added (issue 4).
+  // The MIL ops the built-in lowerings emit today and the ones the op families need.
   for (const char* op : {"add",
                          "avg_pool",
                          "band_part",

@@ -12,6 +12,21 @@ namespace ts2coreml::interp {
 /// Begin and end padding of each spatial dimension.
 using Pads = std::vector<std::pair<int64_t, int64_t>>;
 
+/// Largest stride, dilation, kernel size or padding the interpreter takes. Larger values only
+/// come from broken packages; with this bound no size arithmetic below can overflow.
+inline constexpr int64_t kMaxSpatialParam = int64_t{1} << 20;
+
+/// "" when every value of the parameter `what` lies in [min_value, kMaxSpatialParam], else
+/// the reason ("strides [1, 0] must be between 1 and 1048576").
+std::string CheckSpatialParam(const std::string& what, const std::vector<int64_t>& values,
+                              int64_t min_value);
+
+/// "" when padding (or growing) a tensor of `numel` elements, whose spatial sizes are `in`, to
+/// the spatial sizes `grown` keeps it within max(2^24, 4 * numel) elements, else the reason.
+/// Ops check this before allocating a padded input or a transposed convolution's output.
+std::string CheckGrownSize(uint64_t numel, const std::vector<int64_t>& in,
+                           const std::vector<int64_t>& grown);
+
 /// Padding for `pad_type` "valid", "custom" (from `custom` = [b0, e0, b1, e1, ...]), "same"
 /// (output ceil(in / stride), odd padding's extra element at the end) or "same_lower" (at the
 /// beginning). `kernel` is the effective (dilated) kernel extent. Returns false for an unknown

@@ -3,18 +3,24 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "core/base/json.h"
+#include "core/base/safe_file.h"
 #include "core/mil/fp16.h"
 #include "core/mil/package_writer.h"
 #include "core/mil/weight_blob.h"
+#include "google/protobuf/stubs/logging.h"
+#include "nlohmann/json.hpp"
 
 namespace ts2coreml::mil {
 namespace {
@@ -23,13 +29,69 @@ namespace fs = std::filesystem;
 namespace spec_pb = CoreML::Specification;
 namespace mil_pb = CoreML::Specification::MILSpec;
 
-absl::StatusOr<std::string> ReadWholeFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path.string(), "'"));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read '", path.string(), "'"));
-  return std::move(buffer).str();
+// Caps on what the reader loads into memory: a manifest lists a few items; protobuf cannot
+// parse a message of 2 GiB or more.
+constexpr uint64_t kMaxManifestBytes = uint64_t{1} << 20;
+constexpr uint64_t kMaxModelBytes = (uint64_t{1} << 31) - 1;
+
+// `path` (inside the package `root`) as its path relative to root, or an error when it is not
+// inside.
+absl::StatusOr<fs::path> InPackage(const fs::path& root, const fs::path& path) {
+  const fs::path relative = path.lexically_relative(root);
+  if (relative.empty() || *relative.begin() == "..") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", path.string(), "' is not inside the package"));
+  }
+  return relative;
+}
+
+// Reads a regular file inside the package without following links, up to `max_bytes`.
+absl::StatusOr<std::string> ReadWholeFile(const fs::path& root, const fs::path& path,
+                                          uint64_t max_bytes) {
+  absl::StatusOr<fs::path> relative = InPackage(root, path);
+  if (!relative.ok()) return relative.status();
+  return core::ReadRegularFileBeneath(root, *relative, max_bytes);
+}
+
+// The package's weight file, opened inside the package without following links.
+absl::StatusOr<WeightBlobReader> OpenWeights(const Package& package) {
+  absl::StatusOr<fs::path> relative = InPackage(package.root, package.weights_path);
+  absl::StatusOr<core::RegularFile> file =
+      relative.ok() ? core::RegularFile::OpenBeneath(package.root, *relative) : relative.status();
+  if (!file.ok()) {
+    return absl::Status(file.status().code(),
+                        absl::StrCat("cannot open weight file: ", file.status().message()));
+  }
+  return WeightBlobReader::FromFile(*std::move(file));
+}
+
+// Protobuf tells why a parse failed (a string field that is not UTF-8, say) only through its log
+// handler, which prints to stderr. ParseModel captures the first message for its one-line error.
+std::mutex parse_log_mutex;
+std::string* parse_log = nullptr;  // guarded by parse_log_mutex
+
+void CaptureParseLog(google::protobuf::LogLevel, const char*, int, const std::string& message) {
+  if (parse_log != nullptr && parse_log->empty()) parse_log->assign(message);
+}
+
+absl::Status ParseModel(const std::string& bytes, const fs::path& path, spec_pb::Model* model) {
+  std::string log;
+  bool parsed = false;
+  {
+    std::lock_guard<std::mutex> lock(parse_log_mutex);
+    parse_log = &log;
+    google::protobuf::LogHandler* previous = google::protobuf::SetLogHandler(&CaptureParseLog);
+    parsed = model->ParseFromString(bytes);
+    google::protobuf::SetLogHandler(previous);
+    parse_log = nullptr;
+  }
+  if (parsed) return absl::OkStatus();
+  // "String field 'X' contains invalid UTF-8 data when parsing a protocol buffer. Use ..."
+  const size_t cut = log.find(" when parsing");
+  const std::string why = log.substr(0, cut == std::string::npos ? log.find('.') : cut);
+  return absl::DataLossError(absl::StrCat("'", path.string(),
+                                          "' is not a valid Core ML model protobuf",
+                                          why.empty() ? "" : absl::StrCat(" (", why, ")")));
 }
 
 // A manifest path must stay inside Data/: relative, without "..".
@@ -180,7 +242,7 @@ class Validator {
     for (const mil_pb::NamedValueType& in : fn.inputs()) {
       if (absl::Status s = DefineVar(in, "function input", &scope); !s.ok()) return s;
     }
-    if (absl::Status s = ValidateBlock(block_it->second, scope, "main"); !s.ok()) return s;
+    if (absl::Status s = ValidateBlock(block_it->second, &scope, "main"); !s.ok()) return s;
     return ValidateDescription(fn, block_it->second);
   }
 
@@ -198,12 +260,25 @@ class Validator {
       return Invalid(absl::StrCat(what, " var '", v.name(), "' has no tensor type"));
     }
     (*scope)[v.name()] = &v.type();
+    defined_.push_back(v.name());
     return absl::OkStatus();
   }
 
-  absl::Status ValidateBlock(const mil_pb::Block& block, Scope scope, absl::string_view where) {
+  /// Validates `block` with the vars of its enclosing blocks in `scope`; what the block defines
+  /// is in scope for its own ops and removed again on return (var names are unique program-wide,
+  /// so nothing is shadowed), which keeps nested blocks linear instead of copying the scope.
+  absl::Status ValidateBlock(const mil_pb::Block& block, Scope* scope, absl::string_view where) {
+    const size_t mark = defined_.size();
+    absl::Status status = ValidateBlockBody(block, scope, where);
+    for (size_t i = mark; i < defined_.size(); ++i) scope->erase(defined_[i]);
+    defined_.resize(mark);
+    return status;
+  }
+
+  absl::Status ValidateBlockBody(const mil_pb::Block& block, Scope* scope,
+                                 absl::string_view where) {
     for (const mil_pb::NamedValueType& in : block.inputs()) {
-      if (absl::Status s = DefineVar(in, "block input", &scope); !s.ok()) return s;
+      if (absl::Status s = DefineVar(in, "block input", scope); !s.ok()) return s;
     }
     // Who defines what in this block, to tell "used before its definition" from "undefined".
     std::map<std::string, int> defined_at;
@@ -213,12 +288,12 @@ class Validator {
       }
     }
     for (int i = 0; i < block.operations_size(); ++i) {
-      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, &scope); !s.ok()) {
+      if (absl::Status s = ValidateOp(block.operations(i), i, defined_at, scope); !s.ok()) {
         return s;
       }
     }
     for (const std::string& out : block.outputs()) {
-      if (scope.count(out) == 0) {
+      if (scope->count(out) == 0) {
         return Invalid(absl::StrCat("block '", where, "' output '", out, "' is not defined"));
       }
     }
@@ -264,7 +339,7 @@ class Validator {
       }
     }
     for (int i = 0; i < op.blocks_size(); ++i) {
-      if (absl::Status s = ValidateBlock(op.blocks(i), *scope, absl::StrCat(name, ".", i));
+      if (absl::Status s = ValidateBlock(op.blocks(i), scope, absl::StrCat(name, ".", i));
           !s.ok()) {
         return s;
       }
@@ -374,7 +449,7 @@ class Validator {
                                   kWeightFileName, "'"));
     }
     if (!weights_) {
-      absl::StatusOr<WeightBlobReader> r = WeightBlobReader::Open(package_.weights_path);
+      absl::StatusOr<WeightBlobReader> r = OpenWeights(package_);
       if (!r.ok()) return Invalid(absl::StrCat(label, ": ", r.status().message()));
       weights_ = std::make_unique<WeightBlobReader>(std::move(*r));
     }
@@ -475,6 +550,8 @@ class Validator {
   const Package& package_;
   std::set<std::string> all_vars_;
   std::set<std::string> all_ops_;
+  /// Vars defined so far by the blocks being validated, innermost block last.
+  std::vector<std::string> defined_;
   std::unique_ptr<WeightBlobReader> weights_;
 };
 
@@ -528,6 +605,160 @@ bool IsValidMilIdentifier(std::string_view name) {
   return true;
 }
 
+namespace {
+
+/// Reads Manifest.json with nlohmann-json's SAX parser, without building a tree: items are
+/// checked as they end and only each item's path is kept (a manifest of many items costs little
+/// more memory than its text). Duplicate keys are refused with one hash set per open object.
+class ManifestReader : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  /// The root item's path; the first problem otherwise (item problems after top-level ones).
+  absl::StatusOr<std::string> Finish(std::string* root_id) {
+    if (!error_.empty()) return absl::DataLossError(error_);
+    if (!has_version_) return absl::DataLossError("missing string \"fileFormatVersion\"");
+    if (!has_entries_) return absl::DataLossError("missing object \"itemInfoEntries\"");
+    if (!has_root_) return absl::DataLossError("missing string \"rootModelIdentifier\"");
+    if (!item_error_.empty()) return absl::DataLossError(item_error_);
+    auto it = paths_.find(root_id_);
+    if (it == paths_.end()) {
+      return absl::DataLossError(
+          absl::StrCat("rootModelIdentifier '", root_id_, "' has no entry in itemInfoEntries"));
+    }
+    *root_id = root_id_;
+    return it->second;
+  }
+
+  bool null() override { return Scalar(nullptr); }
+  bool boolean(bool) override { return Scalar(nullptr); }
+  bool number_integer(number_integer_t) override { return Scalar(nullptr); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar(nullptr); }
+  bool number_float(number_float_t, const string_t&) override { return Scalar(nullptr); }
+  bool string(string_t& v) override { return Scalar(&v); }
+  bool binary(binary_t&) override { return Scalar(nullptr); }
+  bool start_object(std::size_t) override {
+    if (keys_.empty()) {
+      keys_.emplace_back();
+      return true;
+    }
+    if (keys_.size() == 1 && key_ == "itemInfoEntries") has_entries_ = true;
+    if (keys_.size() == 2 && in_entries_) StartItem();
+    if (keys_.size() == 1) in_entries_ = key_ == "itemInfoEntries";
+    return Open();
+  }
+  bool end_object() override {
+    if (keys_.size() == 3 && in_entries_) EndItem();
+    if (keys_.size() == 2) in_entries_ = false;
+    keys_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    if (keys_.empty()) return Fail("the top level is not an object");
+    NotAString();
+    return Open();
+  }
+  bool end_array() override {
+    keys_.pop_back();
+    return true;
+  }
+  bool key(string_t& k) override {
+    if (!keys_.back().insert(k).second)
+      return Fail(absl::StrCat("invalid JSON: duplicate key \"", k, "\""));
+    key_ = std::move(k);
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    std::string what = ex.what();
+    const size_t colon = what.find(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    return Fail(absl::StrCat("invalid JSON at byte ", position, ": ", what));
+  }
+
+ private:
+  static constexpr size_t kMaxDepth = 64;
+  static constexpr const char* kFields[4] = {"author", "description", "name", "path"};
+
+  bool Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+  }
+  bool Open() {
+    if (keys_.size() >= kMaxDepth) return Fail("invalid JSON: nested too deeply");
+    keys_.emplace_back();
+    return true;
+  }
+  void StartItem() {
+    item_id_ = key_;
+    item_fields_ = 0;
+    item_path_.clear();
+  }
+  void EndItem() {
+    for (int i = 0; i < 4; ++i) {
+      if ((item_fields_ & (1 << i)) == 0) {
+        return ItemError(absl::StrCat("item '", item_id_, "' lacks string \"", kFields[i], "\""));
+      }
+    }
+    if (!IsSafeRelativePath(item_path_)) {
+      return ItemError(absl::StrCat("item '", item_id_, "' has path '", item_path_,
+                                    "', which leaves the package"));
+    }
+    paths_[item_id_] = std::move(item_path_);
+  }
+  void ItemError(std::string message) {
+    if (item_error_.empty()) item_error_ = std::move(message);
+  }
+  /// A value that is not a string where one may be expected.
+  void NotAString() {
+    if (keys_.size() == 2 && in_entries_) {
+      ItemError(absl::StrCat("item '", key_, "' is not an object"));
+    }
+  }
+  bool Scalar(string_t* s) {
+    if (keys_.empty()) return Fail("the top level is not an object");
+    if (keys_.size() == 1) {
+      if (key_ == "fileFormatVersion") has_version_ = s != nullptr;
+      if (key_ == "rootModelIdentifier" && s != nullptr) {
+        has_root_ = true;
+        root_id_ = *s;
+      }
+      if (key_ == "itemInfoEntries") has_entries_ = false;
+    }
+    if (s == nullptr) NotAString();
+    if (keys_.size() == 3 && in_entries_ && s != nullptr) {
+      for (int i = 0; i < 4; ++i) {
+        if (key_ != kFields[i]) continue;
+        item_fields_ |= 1 << i;
+        if (i == 3) item_path_ = *s;
+      }
+    }
+    return true;
+  }
+
+  /// The keys seen in each open container (empty sets for arrays), outermost first.
+  std::vector<std::unordered_set<std::string>> keys_;
+  std::string key_;
+  bool in_entries_ = false;
+  bool has_version_ = false, has_entries_ = false, has_root_ = false;
+  std::string root_id_;
+  std::string item_id_, item_path_;
+  int item_fields_ = 0;
+  std::unordered_map<std::string, std::string> paths_;
+  std::string error_, item_error_;
+};
+
+/// The root item's path in a Manifest.json, its identifier in `root_id`.
+absl::StatusOr<std::string> ReadManifest(absl::string_view text, std::string* root_id) {
+  ManifestReader reader;
+  try {
+    nlohmann::json::sax_parse(text.begin(), text.end(), &reader);
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("invalid JSON: ", e.what()));
+  }
+  return reader.Finish(root_id);
+}
+
+}  // namespace
+
 absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -536,55 +767,19 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   Package p;
   p.root = dir;
   const fs::path manifest_path = dir / "Manifest.json";
-  absl::StatusOr<std::string> manifest = ReadWholeFile(manifest_path);
+  absl::StatusOr<std::string> manifest = ReadWholeFile(dir, manifest_path, kMaxManifestBytes);
   if (!manifest.ok()) return manifest.status();
   p.manifest_json = std::move(*manifest);
-  absl::StatusOr<json::Value> json = json::Parse(p.manifest_json);
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("'", manifest_path.string(), "': ", what));
   };
-  if (!json.ok()) return bad(json.status().message());
-  if (json->kind != json::Value::Kind::kObject) return bad("the top level is not an object");
-  const json::Value* version = json->Find("fileFormatVersion");
-  if (version == nullptr || version->kind != json::Value::Kind::kString) {
-    return bad("missing string \"fileFormatVersion\"");
-  }
-  const json::Value* entries = json->Find("itemInfoEntries");
-  if (entries == nullptr || entries->kind != json::Value::Kind::kObject) {
-    return bad("missing object \"itemInfoEntries\"");
-  }
-  const json::Value* root_id = json->Find("rootModelIdentifier");
-  if (root_id == nullptr || root_id->kind != json::Value::Kind::kString) {
-    return bad("missing string \"rootModelIdentifier\"");
-  }
-  p.root_model_identifier = root_id->string;
-  for (const auto& [id, entry] : entries->object) {
-    if (entry.kind != json::Value::Kind::kObject)
-      return bad(absl::StrCat("item '", id, "' is not an object"));
-    for (const char* key : {"author", "description", "name", "path"}) {
-      const json::Value* v = entry.Find(key);
-      if (v == nullptr || v->kind != json::Value::Kind::kString) {
-        return bad(absl::StrCat("item '", id, "' lacks string \"", key, "\""));
-      }
-    }
-    if (!IsSafeRelativePath(entry.Find("path")->string)) {
-      return bad(absl::StrCat("item '", id, "' has path '", entry.Find("path")->string,
-                              "', which leaves the package"));
-    }
-  }
-  const json::Value* root_entry = entries->Find(p.root_model_identifier);
-  if (root_entry == nullptr) {
-    return bad(absl::StrCat("rootModelIdentifier '", p.root_model_identifier,
-                            "' has no entry in itemInfoEntries"));
-  }
-  p.model_path = dir / "Data" / root_entry->Find("path")->string;
+  absl::StatusOr<std::string> root_path = ReadManifest(p.manifest_json, &p.root_model_identifier);
+  if (!root_path.ok()) return bad(root_path.status().message());
+  p.model_path = dir / "Data" / *root_path;
   p.weights_path = p.model_path.parent_path() / "weights" / "weight.bin";
-  absl::StatusOr<std::string> model_bytes = ReadWholeFile(p.model_path);
+  absl::StatusOr<std::string> model_bytes = ReadWholeFile(dir, p.model_path, kMaxModelBytes);
   if (!model_bytes.ok()) return model_bytes.status();
-  if (!p.model.ParseFromString(*model_bytes)) {
-    return absl::DataLossError(
-        absl::StrCat("'", p.model_path.string(), "' is not a valid Core ML model protobuf"));
-  }
+  if (absl::Status s = ParseModel(*model_bytes, p.model_path, &p.model); !s.ok()) return s;
   return p;
 }
 
@@ -679,7 +874,7 @@ absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
       return absl::InvalidArgumentError(
           absl::StrCat("unsupported blob file '", value.blobfilevalue().filename(), "'"));
     }
-    absl::StatusOr<WeightBlobReader> reader = WeightBlobReader::Open(package.weights_path);
+    absl::StatusOr<WeightBlobReader> reader = OpenWeights(package);
     if (!reader.ok()) return reader.status();
     absl::StatusOr<BlobRef> ref = reader->Read(value.blobfilevalue().offset());
     if (!ref.ok()) return ref.status();

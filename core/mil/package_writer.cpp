@@ -1,7 +1,9 @@
 #include "core/mil/package_writer.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -14,13 +16,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "core/base/json.h"
+#include "core/mil/output_target.h"
 #include "core/mil/package_reader.h"
 #include "core/mil/proto/mil.pb.h"
 #include "core/mil/proto/model.pb.h"
 #include "core/mil/weight_blob.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "nlohmann/json.hpp"
 
 namespace ts2coreml::mil {
 namespace {
@@ -116,9 +119,13 @@ absl::Status FsError(absl::string_view what, const fs::path& path, const std::er
 absl::Status WriteFile(const fs::path& path, absl::string_view bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot create '", path.string(), "'"));
+  errno = 0;
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write '", path.string(), "'"));
+  if (!out) {
+    const std::string why = errno != 0 ? std::strerror(errno) : "write failed";
+    return absl::InternalError(absl::StrCat("cannot write '", path.string(), "': ", why));
+  }
   return absl::OkStatus();
 }
 
@@ -129,22 +136,18 @@ struct ManifestItem {
 // Manifest.json with sorted keys and 4-space indentation, the way Core ML tools lay it out.
 std::string ManifestJson(const std::string& root_id,
                          const std::map<std::string, ManifestItem>& items) {
-  std::string j = "{\n";
-  absl::StrAppend(&j, "    \"fileFormatVersion\": \"1.0.0\",\n");
-  absl::StrAppend(&j, "    \"itemInfoEntries\": {\n");
-  size_t i = 0;
+  nlohmann::json entries = nlohmann::json::object();
   for (const auto& [id, item] : items) {
-    absl::StrAppend(&j, "        ", json::Quote(id), ": {\n");
-    absl::StrAppend(&j, "            \"author\": ", json::Quote(item.author), ",\n");
-    absl::StrAppend(&j, "            \"description\": ", json::Quote(item.description), ",\n");
-    absl::StrAppend(&j, "            \"name\": ", json::Quote(item.name), ",\n");
-    absl::StrAppend(&j, "            \"path\": ", json::Quote(item.path), "\n");
-    absl::StrAppend(&j, "        }", ++i < items.size() ? "," : "", "\n");
+    entries[id] = {{"author", item.author},
+                   {"description", item.description},
+                   {"name", item.name},
+                   {"path", item.path}};
   }
-  absl::StrAppend(&j, "    },\n");
-  absl::StrAppend(&j, "    \"rootModelIdentifier\": ", json::Quote(root_id), "\n");
-  absl::StrAppend(&j, "}\n");
-  return j;
+  const nlohmann::json manifest = {{"fileFormatVersion", "1.0.0"},
+                                   {"itemInfoEntries", std::move(entries)},
+                                   {"rootModelIdentifier", root_id}};
+  return manifest.dump(4, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace) +
+         "\n";
 }
 
 mil_pb::DataType ToProto(DType dtype) { return static_cast<mil_pb::DataType>(dtype); }
@@ -513,6 +516,27 @@ void RemoveQuietly(const fs::path& path) {
   fs::remove_all(path, ec);
 }
 
+/// Ignores SIGXFSZ while alive (restoring the previous disposition), so that exceeding
+/// RLIMIT_FSIZE fails the write with EFBIG instead of killing the process.
+class ScopedIgnoreSigxfsz {
+ public:
+  ScopedIgnoreSigxfsz() {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    saved_ = ::sigaction(SIGXFSZ, &ignore, &previous_) == 0;
+  }
+  ~ScopedIgnoreSigxfsz() {
+    if (saved_) ::sigaction(SIGXFSZ, &previous_, nullptr);
+  }
+  ScopedIgnoreSigxfsz(const ScopedIgnoreSigxfsz&) = delete;
+  ScopedIgnoreSigxfsz& operator=(const ScopedIgnoreSigxfsz&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+  bool saved_ = false;
+};
+
 }  // namespace
 
 std::string ContentUuid(std::string_view content) {
@@ -562,16 +586,14 @@ absl::StatusOr<WriteStats> WritePackageAtomically(const ModelSpec& spec, const F
     return absl::PermissionDeniedError(
         absl::StrCat("the output folder '", parent.string(), "' is not writable"));
   }
-  const bool existed = fs::exists(fs::symlink_status(target, ec));
-  if (existed && !force) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("'", target.string(), "' already exists; use --force to replace it"));
-  }
+  if (absl::Status s = CheckOutputTarget(target, force, {}); !s.ok()) return s;
 
-  const std::string name = target.filename().string();
-  const std::string pid = std::to_string(::getpid());
-  const fs::path temp = parent / absl::StrCat(".", name, ".tmp-", pid);
+  RemoveStaleTemporaries(parent / target.filename());
+  const fs::path temp = TemporarySibling(parent / target.filename(), ::getpid());
   RemoveQuietly(temp);  // a leftover of an earlier crashed run with the same pid
+  // Over a file-size limit, writes fail with EFBIG (reported, temp removed) instead of the
+  // process being killed with the temporary folder left behind.
+  ScopedIgnoreSigxfsz ignore_sigxfsz;
   absl::StatusOr<WriteStats> stats = WritePackageDir(spec, main, temp);
   if (!stats.ok()) return stats;  // WritePackageDir removed `temp`
 
@@ -583,30 +605,11 @@ absl::StatusOr<WriteStats> WritePackageAtomically(const ModelSpec& spec, const F
     return absl::InternalError(
         absl::StrCat("the written package failed validation: ", valid.message()));
   }
-
-  if (!existed) {
-    fs::rename(temp, target, ec);
-    if (ec) {
-      RemoveQuietly(temp);
-      return FsError(absl::StrCat("cannot move the new package into place at"), target, ec);
-    }
-    return stats;
-  }
-  const fs::path old = parent / absl::StrCat(".", name, ".old-", pid);
-  RemoveQuietly(old);
-  fs::rename(target, old, ec);
-  if (ec) {
+  if (absl::Status s = MoveIntoPlace(temp, parent / target.filename(), SwapMethod::kExchange);
+      !s.ok()) {
     RemoveQuietly(temp);
-    return FsError("cannot move the existing output aside:", target, ec);
+    return s;
   }
-  fs::rename(temp, target, ec);
-  if (ec) {
-    std::error_code restore_ec;
-    fs::rename(old, target, restore_ec);
-    RemoveQuietly(temp);
-    return FsError("cannot move the new package into place at", target, ec);
-  }
-  RemoveQuietly(old);  // the new output is in place; a leftover old copy is harmless
   return stats;
 }
 

@@ -298,12 +298,19 @@ TEST(MilPackageWriterTest, AtomicWriteRespectsExistingOutput) {
   fs::create_directory(out);
   std::ofstream(out / "marker") << "old";
   auto m = MakeModel();
+  // A folder without Manifest.json is not a package: even --force leaves it alone.
+  absl::StatusOr<WriteStats> not_package = WritePackageAtomically(m->spec, m->fn, out, true);
+  ASSERT_EQ(not_package.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReadText(out / "marker"), "old");
+  EXPECT_TRUE(Leftovers(dir, "Net.mlpackage").empty());
+  std::ofstream(out / "Manifest.json") << "{}";
+
   absl::StatusOr<WriteStats> refused = WritePackageAtomically(m->spec, m->fn, out, false);
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists);
   EXPECT_NE(refused.status().message().find(out.string()), absl::string_view::npos);
   EXPECT_NE(refused.status().message().find("--force"), absl::string_view::npos);
   EXPECT_EQ(ReadText(out / "marker"), "old");
-  EXPECT_FALSE(fs::exists(out / "Manifest.json"));
+  EXPECT_EQ(ReadText(out / "Manifest.json"), "{}");
   EXPECT_TRUE(Leftovers(dir, "Net.mlpackage").empty());
 
   absl::StatusOr<WriteStats> replaced = WritePackageAtomically(m->spec, m->fn, out, true);
@@ -328,6 +335,7 @@ TEST(MilPackageWriterTest, AtomicWriteFailureLeavesNothing) {
   const fs::path out = dir / "B.mlpackage";
   fs::create_directory(out);
   std::ofstream(out / "marker") << "old";
+  std::ofstream(out / "Manifest.json") << "{}";
   EXPECT_FALSE(WritePackageAtomically(bad->spec, bad->fn, out, true).ok());
   EXPECT_EQ(ReadText(out / "marker"), "old");
   EXPECT_TRUE(Leftovers(dir, "B.mlpackage").empty());

@@ -191,21 +191,22 @@ absl::Status WeightBlobWriter::Finish() {
 // WeightBlobReader
 
 absl::StatusOr<WeightBlobReader> WeightBlobReader::Open(const std::filesystem::path& path) {
+  absl::StatusOr<core::RegularFile> file = core::RegularFile::Open(path);
+  if (!file.ok()) {
+    return absl::Status(file.status().code(),
+                        absl::StrCat("cannot open weight file: ", file.status().message()));
+  }
+  return FromFile(*std::move(file));
+}
+
+absl::StatusOr<WeightBlobReader> WeightBlobReader::FromFile(core::RegularFile file) {
   WeightBlobReader r;
-  r.path_ = path;
-  r.file_.reset(std::fopen(path.c_str(), "rb"));
-  if (r.file_ == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot open weight file '", path.string(), "': ", ErrnoText()));
-  }
-  if (fseeko(r.file_.get(), 0, SEEK_END) != 0) {
-    return absl::InternalError(absl::StrCat("cannot seek in '", path.string(), "'"));
-  }
-  const off_t end = ftello(r.file_.get());
-  if (end < 0) return absl::InternalError(absl::StrCat("cannot size '", path.string(), "'"));
-  r.file_size_ = static_cast<uint64_t>(end);
+  r.path_ = file.path();
+  r.file_size_ = file.size();
+  r.file_.emplace(std::move(file));
+  const std::string& path = r.path_.string();
   if (r.file_size_ < kBlobRecordSize) {
-    return absl::DataLossError(absl::StrCat("weight file '", path.string(), "' is ", r.file_size_,
+    return absl::DataLossError(absl::StrCat("weight file '", path, "' is ", r.file_size_,
                                             " bytes, shorter than its 64-byte header"));
   }
   uint8_t header[8];
@@ -213,9 +214,8 @@ absl::StatusOr<WeightBlobReader> WeightBlobReader::Open(const std::filesystem::p
   r.count_ = GetU32(header + 0);
   r.version_ = GetU32(header + 4);
   if (r.version_ != kBlobFileVersion) {
-    return absl::DataLossError(absl::StrCat("weight file '", path.string(), "' has version ",
-                                            r.version_, " at offset 0x4, expected ",
-                                            kBlobFileVersion));
+    return absl::DataLossError(absl::StrCat("weight file '", path, "' has version ", r.version_,
+                                            " at offset 0x4, expected ", kBlobFileVersion));
   }
   return r;
 }
@@ -226,9 +226,9 @@ absl::Status WeightBlobReader::ReadAt(uint64_t offset, void* out, size_t bytes) 
                                               " goes past the end of '", path_.string(), "' (",
                                               file_size_, " bytes)"));
   }
-  if (!Seek(file_.get(), offset) || std::fread(out, 1, bytes, file_.get()) != bytes) {
+  if (absl::Status s = file_->ReadAt(offset, out, bytes); !s.ok()) {
     return absl::DataLossError(absl::StrCat("cannot read ", bytes, " bytes at offset ", Hex(offset),
-                                            " of '", path_.string(), "'"));
+                                            " of '", path_.string(), "': ", s.message()));
   }
   return absl::OkStatus();
 }

@@ -20,11 +20,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/base/safe_file.h"
 #include "core/mil/program.h"
 
 namespace ts2coreml::mil {
@@ -109,11 +111,14 @@ struct BlobRef {
 };
 
 /// Reads and checks a weight file. Every error names the file and the offset involved.
-/// Not thread-safe: reads share one file position.
+/// Reads are positional: a const reader may be shared between threads.
 class WeightBlobReader {
  public:
-  /// Opens `path` and checks the header (size, version).
+  /// Opens `path`, which must be a regular file (core::RegularFile), and checks the header
+  /// (size, version).
   static absl::StatusOr<WeightBlobReader> Open(const std::filesystem::path& path);
+  /// Checks the header of an already opened file (a package's, opened inside the package).
+  static absl::StatusOr<WeightBlobReader> FromFile(core::RegularFile file);
 
   /// Reads the metadata record at `record_offset` and checks its alignment, sentinel, data type
   /// and that the data lies within the file.
@@ -132,7 +137,7 @@ class WeightBlobReader {
  private:
   absl::Status ReadAt(uint64_t offset, void* out, size_t bytes) const;
 
-  UniqueFile file_;
+  std::optional<core::RegularFile> file_;
   std::filesystem::path path_;
   uint64_t file_size_ = 0;
   uint32_t count_ = 0;

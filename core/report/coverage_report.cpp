@@ -147,27 +147,72 @@ CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const Prec
   return r;
 }
 
+namespace {
+
+/// One row of the text table: op kind, count, lowering, compute dtypes, reasons.
+struct TextRow {
+  std::string kind, count, lowering, compute, reasons;
+};
+
+TextRow RowOf(const OpKindCoverage& k) {
+  std::vector<std::string> dtypes;
+  for (const auto& [d, c] : k.compute_dtypes) dtypes.push_back(absl::StrCat(d, " x", c));
+  std::string lowering = k.lowering;
+  if (lowering.empty()) lowering = k.decision == "folded" ? "(folded by the core)" : "-";
+  if (!k.plugin_version.empty()) absl::StrAppend(&lowering, " ", k.plugin_version);
+  std::string compute = absl::StrJoin(dtypes, ", ");
+  if (compute.empty()) compute = k.decision == "folded" ? "host" : k.decision;
+  return {k.kind, absl::StrCat(k.count), lowering, compute, absl::StrJoin(k.reasons, "; ")};
+}
+
+/// The rows as columns as wide as their widest cell, so long lowering names keep the alignment.
+std::string FormatTable(const std::vector<TextRow>& rows) {
+  size_t w[4] = {0, 0, 0, 0};
+  for (const TextRow& r : rows) {
+    w[0] = std::max(w[0], r.kind.size());
+    w[1] = std::max(w[1], r.count.size());
+    w[2] = std::max(w[2], r.lowering.size());
+    w[3] = std::max(w[3], r.compute.size());
+  }
+  std::string out;
+  for (const TextRow& r : rows) {
+    absl::StrAppendFormat(&out, "  %-*s %*s  %-*s %-*s %s", w[0], r.kind, w[1], r.count, w[2],
+                          r.lowering, w[3], r.compute, r.reasons);
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    out += '\n';
+  }
+  return out;
+}
+
+/// "fp16: 12 of 40 float ops (30.0%), ..." or, without shapes, why the share is unknown.
+std::string Fp16ShareLine(const CoverageReport& r) {
+  const std::string coverage = r.covered() ? "every op is covered"
+                                           : absl::StrCat(r.unsupported.size(), " unsupported, ",
+                                                          r.errors.size(), " errors");
+  if (!r.shapes_known) {
+    return absl::StrCat("  fp16: share unknown without --input shapes (no plan); ", coverage, "\n");
+  }
+  const double op_share = r.lowered_nodes ? 100.0 * r.fp16_nodes / r.lowered_nodes : 0;
+  const double flop_share = r.flops > 0 ? 100.0 * r.fp16_flops / r.flops : 0;
+  return absl::StrFormat(
+      "  fp16: %d of %d float ops (%.1f%%), %.3g of %.3g estimated FLOPs (%.1f%%); %s\n",
+      r.fp16_nodes, r.lowered_nodes, op_share, r.fp16_flops, r.flops, flop_share, coverage);
+}
+
+}  // namespace
+
 std::string FormatCoverageText(const CoverageReport& r) {
   std::string out;
   const bool fp16 = r.precision.precision == Precision::kFp16;
-  absl::StrAppendFormat(&out, "ts2coreml coverage: %s (precision %s, %s)%s\n", r.model.string(),
-                        fp16 ? "fp16" : "fp32", std::string(TargetName(r.precision.target)),
-                        r.shapes_known ? ""
-                                       : " -- shapes unknown: dtypes marked ? follow the "
-                                         "lowerings' policies; give --input for the plan");
-  absl::StrAppendFormat(&out, "  %-34s %5s  %-30s %-14s %s\n", "op", "count", "lowering", "compute",
-                        "why not fp16");
-  for (const OpKindCoverage& k : r.ops) {
-    std::vector<std::string> dtypes;
-    for (const auto& [d, c] : k.compute_dtypes) dtypes.push_back(absl::StrCat(d, " x", c));
-    std::string lowering = k.lowering;
-    if (lowering.empty()) lowering = k.decision == "folded" ? "(folded by the core)" : "-";
-    if (!k.plugin_version.empty()) absl::StrAppend(&lowering, " ", k.plugin_version);
-    std::string compute = absl::StrJoin(dtypes, ", ");
-    if (compute.empty()) compute = k.decision == "folded" ? "host" : k.decision;
-    absl::StrAppendFormat(&out, "  %-34s %5d  %-30s %-14s %s\n", k.kind, k.count, lowering, compute,
-                          absl::StrJoin(k.reasons, "; "));
-  }
+  absl::StrAppendFormat(
+      &out, "ts2coreml coverage: %s (precision %s, %s)%s\n", r.model.string(),
+      fp16 ? "fp16" : "fp32", std::string(TargetName(r.precision.target)),
+      r.shapes_known
+          ? ""
+          : " -- shapes unknown: dtypes marked ? follow the lowerings' policies; give --input for the plan");
+  std::vector<TextRow> rows = {{"op", "count", "lowering", "compute", "why not fp16"}};
+  for (const OpKindCoverage& k : r.ops) rows.push_back(RowOf(k));
+  out += FormatTable(rows);
   if (!r.unsupported.empty()) {
     absl::StrAppendFormat(&out, "  unsupported (%d):\n", r.unsupported.size());
     for (const UnsupportedOp& u : r.unsupported) {
@@ -178,15 +223,7 @@ std::string FormatCoverageText(const CoverageReport& r) {
   }
   for (const std::string& e : r.errors) absl::StrAppendFormat(&out, "  error: %s\n", e);
   for (const std::string& w : r.warnings) absl::StrAppendFormat(&out, "  warning: %s\n", w);
-  const double op_share = r.lowered_nodes ? 100.0 * r.fp16_nodes / r.lowered_nodes : 0;
-  const double flop_share = r.flops > 0 ? 100.0 * r.fp16_flops / r.flops : 0;
-  absl::StrAppendFormat(&out,
-                        "  fp16: %d of %d float ops (%.1f%%), %.3g of %.3g estimated FLOPs "
-                        "(%.1f%%); %s\n",
-                        r.fp16_nodes, r.lowered_nodes, op_share, r.fp16_flops, r.flops, flop_share,
-                        r.covered() ? "every op is covered"
-                                    : absl::StrCat(r.unsupported.size(), " unsupported, ",
-                                                   r.errors.size(), " errors"));
+  out += Fp16ShareLine(r);
   return out;
 }
 

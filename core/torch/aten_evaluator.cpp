@@ -9,6 +9,7 @@
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/torch/aten_evaluator_steps.h"
 #include "core/torch/graph_importer.h"
 #include "torch/csrc/jit/runtime/operator.h"
 
@@ -16,10 +17,6 @@ namespace ts2coreml::core {
 namespace {
 
 std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
-
-absl::Status CannotEvaluate(const std::string& why) {
-  return absl::UnimplementedError(absl::StrCat("not evaluated on the host: ", why));
-}
 
 /// The deterministic aten:: operator with the node's schema name and overload, if any: a
 /// dispatcher op (whose tags say whether it is random), or aten::tensor, the TorchScript-only op
@@ -75,6 +72,22 @@ at::ScalarType NominalType(TypeClass c) {
   return c == TypeClass::kBool ? at::kBool : c == TypeClass::kInt ? at::kLong : at::kFloat;
 }
 
+/// Step 2: runs `op`'s kernel on `stack`. A failure is the node's error (kConversion) when it
+/// writes in place, since nothing else can do that write; else kUnimplemented.
+absl::Status RunKernel(torch::jit::Operator& op, bool writes, torch::jit::Stack* stack) {
+  std::string what;
+  try {
+    op.getOperation()(*stack);
+    return absl::OkStatus();
+  } catch (const c10::Error& e) {
+    what = FirstLine(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    what = FirstLine(e.what());
+  }
+  if (!writes) return CannotEvaluate(what);
+  return Error(ErrorClass::kConversion, absl::StrCat("failed on the host: ", what));
+}
+
 }  // namespace
 
 struct AtenEvaluator::State {
@@ -127,6 +140,156 @@ struct AtenEvaluator::State {
     v.tensor = *std::move(c);
     return v;
   }
+
+  /// A tensor argument from graph value `id` (`v`). One the op writes into (`Tensor(a!)`) is
+  /// added to `targets`: never a model constant, nor a run-time tensor; one it reads must have
+  /// been fully written; a view's source (`Tensor(a)`) is aliased, not read.
+  absl::StatusOr<c10::IValue> TensorArgument(const Graph& g, ValueId id, const Value& v,
+                                             const c10::Argument& arg,
+                                             std::vector<at::Tensor>* targets) {
+    absl::StatusOr<at::Tensor> t = TensorFor(g, id);
+    if (!t.ok()) return t.status();
+    const c10::AliasInfo* alias = arg.alias_info();
+    const bool writes = alias != nullptr && alias->isWrite();
+    const bool viewed = alias != nullptr && !writes;
+    if (writes) {
+      if (auto b = borrowed.find(StorageOf(*t)); b != borrowed.end()) {
+        return Error(
+            ErrorClass::kConversion,
+            absl::StrCat(
+                "writes in place into model constant '", b->second,
+                "' (or a view of it); the model's own constants are not changed at conversion time: clone() it before writing"));
+      }
+      if (!v.is_const && live.count(g.Resolve(id)) == 0) {
+        return CannotEvaluate(absl::StrCat("writes into run-time tensor '", v.name, "'"));
+      }
+      targets->push_back(*t);
+    } else if (!viewed && uninitialized.count(StorageOf(*t)) != 0) {
+      return Error(
+          ErrorClass::kConversion,
+          absl::StrCat(
+              "reads '", v.name,
+              "', uninitialized memory (aten::empty, new_empty, empty_like) not fully written before; write all of it first (fill_, zero_, copy_)"));
+    }
+    return c10::IValue(*t);
+  }
+
+  /// A Tensor[] argument (Tensor?[] when `optional`) from tensor list `v`.
+  absl::StatusOr<c10::IValue> TensorListArgument(const Graph& g, const Value& v, bool optional) {
+    c10::List<at::Tensor> tensors;
+    c10::List<c10::optional<at::Tensor>> maybe;
+    for (ValueId e : v.elements) {
+      const Value& ev = g.value(g.Resolve(e));
+      if (ev.kind == ValueKind::kNone) {
+        if (!optional) return CannotEvaluate("a None in a tensor list");
+        maybe.push_back(c10::nullopt);
+        continue;
+      }
+      absl::StatusOr<at::Tensor> t = TensorFor(g, e);
+      if (!t.ok()) return t.status();
+      if (uninitialized.count(StorageOf(*t)) != 0) {
+        return Error(ErrorClass::kConversion,
+                     absl::StrCat("reads '", ev.name, "', uninitialized memory not fully written"));
+      }
+      if (optional) {
+        maybe.push_back(*t);
+      } else {
+        tensors.push_back(*t);
+      }
+    }
+    if (optional) return c10::IValue(std::move(maybe));
+    return c10::IValue(std::move(tensors));
+  }
+
+  /// Argument `i` of node `n`, of schema argument `arg`.
+  absl::StatusOr<c10::IValue> Argument(const Graph& g, const Node& n, size_t i,
+                                       const c10::Argument& arg, std::vector<at::Tensor>* targets) {
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    c10::TypePtr type = arg.type();
+    if (type->kind() == c10::TypeKind::OptionalType) {
+      type = type->expectRef<c10::OptionalType>().getElementType();
+    }
+    if (v.kind == ValueKind::kNone) return c10::IValue();
+    if (type->kind() == c10::TypeKind::TensorType) {
+      return TensorArgument(g, n.inputs[i], v, arg, targets);
+    }
+    if (type->kind() != c10::TypeKind::ListType) return ScalarArgument(*type, v, i);
+    const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
+    if (elem->kind() == c10::TypeKind::TensorType) return TensorListArgument(g, v, false);
+    if (elem->kind() == c10::TypeKind::OptionalType &&
+        elem->expectRef<c10::OptionalType>().getElementType()->kind() ==
+            c10::TypeKind::TensorType) {
+      return TensorListArgument(g, v, true);
+    }
+    return NumberListArgument(*elem, v, i, static_cast<size_t>(arg.N().value_or(1)));
+  }
+
+  /// Step 1: every input of `n` onto `stack` as its schema argument; the tensors the op writes
+  /// in place go to `targets`.
+  absl::Status PushArguments(const Graph& g, const Node& n, const std::vector<c10::Argument>& args,
+                             torch::jit::Stack* stack, std::vector<at::Tensor>* targets) {
+    try {
+      for (size_t i = 0; i < args.size(); ++i) {
+        absl::StatusOr<c10::IValue> a = Argument(g, n, i, args[i], targets);
+        if (!a.ok()) return a.status();
+        stack->push_back(*std::move(a));
+      }
+    } catch (const std::exception& e) {
+      return CannotEvaluate(FirstLine(e.what()));
+    }
+    return absl::OkStatus();
+  }
+
+  /// A tensor result of `n` as a host constant; kUnimplemented for a dtype a ConstTensor cannot
+  /// hold or more than `max_elements` elements.
+  absl::StatusOr<Value> TensorResult(const Node& n, const at::Tensor& t, int64_t max_elements) {
+    if (!Representable(t.scalar_type())) {
+      return CannotEvaluate(absl::StrCat("its result has dtype ", c10::toString(t.scalar_type())));
+    }
+    if (t.numel() > max_elements) {
+      return CannotEvaluate(absl::StrCat("its result has ", t.numel(),
+                                         " elements, over the host-evaluation limit of ",
+                                         max_elements));
+    }
+    if (AllocatesUninitialized(n)) uninitialized.insert(StorageOf(t));
+    absl::StatusOr<Value> snapshot = Snapshot(t);
+    if (!snapshot.ok()) return CannotEvaluate(std::string(snapshot.status().message()));
+    return snapshot;
+  }
+
+  /// Step 3: every result on `stack` as a host constant.
+  absl::StatusOr<HostEvaluator::Result> CollectResults(const Node& n,
+                                                       const torch::jit::Stack& stack,
+                                                       int64_t max_elements) {
+    HostEvaluator::Result result;
+    for (const c10::IValue& r : stack) {
+      absl::StatusOr<Value> out =
+          r.isTensor() ? TensorResult(n, r.toTensor(), max_elements) : ScalarResult(r);
+      if (!out.ok()) return out.status();
+      result.outputs.push_back(*std::move(out));
+    }
+    return result;
+  }
+
+  /// Step 4: the new contents of every host tensor (other than `n`'s outputs) on a storage one of
+  /// `targets` shares, into `result->written`.
+  absl::Status SnapshotWritten(const Node& n, const std::vector<at::Tensor>& targets,
+                               HostEvaluator::Result* result) {
+    std::set<const c10::StorageImpl*> written;
+    for (const at::Tensor& t : targets) written.insert(StorageOf(t));
+    for (const auto& [id, t] : live) {
+      if (written.count(StorageOf(t)) == 0 ||
+          std::find(n.outputs.begin(), n.outputs.end(), id) != n.outputs.end()) {
+        continue;
+      }
+      absl::StatusOr<Value> snapshot = Snapshot(t);
+      if (!snapshot.ok()) {
+        return Error(ErrorClass::kConversion, std::string(snapshot.status().message()));
+      }
+      result->written.emplace_back(id, *std::move(snapshot));
+    }
+    return absl::OkStatus();
+  }
 };
 
 AtenEvaluator::AtenEvaluator() : AtenEvaluator(Options{}) {}
@@ -149,8 +312,7 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
   const Node& n = g.nodes().at(static_cast<size_t>(index));
   std::shared_ptr<torch::jit::Operator> op = FindOperator(n);
   if (!op) return CannotEvaluate("no deterministic ATen kernel");
-  const c10::FunctionSchema& schema = op->schema();
-  const std::vector<c10::Argument>& args = schema.arguments();
+  const std::vector<c10::Argument>& args = op->schema().arguments();
   if (n.inputs.size() != args.size()) {
     return CannotEvaluate(
         absl::StrCat("the node has ", n.inputs.size(), " inputs, its schema ", args.size()));
@@ -158,162 +320,8 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
   State& s = *state_;
   torch::jit::Stack stack;
   std::vector<at::Tensor> targets;  // tensors the op writes in place
-  try {
-    for (size_t i = 0; i < args.size(); ++i) {
-      const Value& v = g.value(g.Resolve(n.inputs[i]));
-      c10::TypePtr type = args[i].type();
-      if (type->kind() == c10::TypeKind::OptionalType) {
-        type = type->expectRef<c10::OptionalType>().getElementType();
-      }
-      const c10::AliasInfo* alias = args[i].alias_info();
-      const bool writes = alias != nullptr && alias->isWrite();
-      if (v.kind == ValueKind::kNone) {
-        stack.emplace_back();
-        continue;
-      }
-      switch (type->kind()) {
-        case c10::TypeKind::TensorType: {
-          absl::StatusOr<at::Tensor> t = s.TensorFor(g, n.inputs[i]);
-          if (!t.ok()) return t.status();
-          // A view's source (`Tensor(a) self`) is aliased, not read.
-          const bool viewed = alias != nullptr && !writes;
-          if (writes) {
-            if (auto b = s.borrowed.find(StorageOf(*t)); b != s.borrowed.end()) {
-              return Error(
-                  ErrorClass::kConversion,
-                  absl::StrCat("writes in place into model constant '", b->second,
-                               "' (or a view of it); the model's own constants are not changed "
-                               "at conversion time: clone() it before writing"));
-            }
-            if (!v.is_const && s.live.count(g.Resolve(n.inputs[i])) == 0) {
-              return CannotEvaluate(absl::StrCat("writes into run-time tensor '", v.name, "'"));
-            }
-            targets.push_back(*t);
-          } else if (!viewed && s.uninitialized.count(StorageOf(*t)) != 0) {
-            return Error(ErrorClass::kConversion,
-                         absl::StrCat("reads '", v.name,
-                                      "', uninitialized memory (aten::empty, new_empty, "
-                                      "empty_like) not fully written "
-                                      "before; write all of it first (fill_, zero_, copy_)"));
-          }
-          stack.emplace_back(*t);
-          break;
-        }
-        case c10::TypeKind::IntType:
-        case c10::TypeKind::ScalarTypeType:
-        case c10::TypeKind::LayoutType:
-        case c10::TypeKind::MemoryFormatType:
-          if (v.kind == ValueKind::kInt || v.kind == ValueKind::kBool) {
-            stack.emplace_back(v.kind == ValueKind::kInt ? v.i : static_cast<int64_t>(v.b));
-            break;
-          }
-          return CannotEvaluate(absl::StrCat("input ", i, " is not an int"));
-        case c10::TypeKind::FloatType:
-          if (v.kind == ValueKind::kFloat || v.kind == ValueKind::kInt) {
-            stack.emplace_back(v.kind == ValueKind::kFloat ? v.f : static_cast<double>(v.i));
-            break;
-          }
-          return CannotEvaluate(absl::StrCat("input ", i, " is not a float"));
-        case c10::TypeKind::BoolType:
-          if (v.kind == ValueKind::kBool || v.kind == ValueKind::kInt) {
-            stack.emplace_back(v.kind == ValueKind::kBool ? v.b : v.i != 0);
-            break;
-          }
-          return CannotEvaluate(absl::StrCat("input ", i, " is not a bool"));
-        case c10::TypeKind::NumberType:
-          if (v.kind == ValueKind::kInt) {
-            stack.emplace_back(v.i);
-          } else if (v.kind == ValueKind::kFloat) {
-            stack.emplace_back(v.f);
-          } else if (v.kind == ValueKind::kBool) {
-            stack.emplace_back(v.b);
-          } else {
-            return CannotEvaluate(absl::StrCat("input ", i, " is not a number"));
-          }
-          break;
-        case c10::TypeKind::StringType:
-          if (v.kind != ValueKind::kString) {
-            return CannotEvaluate(absl::StrCat("input ", i, " is not a string"));
-          }
-          stack.emplace_back(v.s);
-          break;
-        case c10::TypeKind::DeviceObjType:
-          // Host tensors live on the CPU; the model's device placement means nothing here.
-          stack.emplace_back(c10::Device(c10::kCPU));
-          break;
-        case c10::TypeKind::ListType: {
-          const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
-          const size_t fixed = static_cast<size_t>(args[i].N().value_or(1));
-          if (elem->kind() == c10::TypeKind::IntType) {
-            if (v.kind == ValueKind::kIntList) {
-              stack.emplace_back(v.ints);
-            } else if (v.kind == ValueKind::kInt) {  // int[2] given one int
-              stack.emplace_back(std::vector<int64_t>(fixed, v.i));
-            } else {
-              return CannotEvaluate(absl::StrCat("input ", i, " is not an int list"));
-            }
-          } else if (elem->kind() == c10::TypeKind::FloatType && v.kind == ValueKind::kFloatList) {
-            stack.emplace_back(v.floats);
-          } else if (elem->kind() == c10::TypeKind::BoolType && v.kind == ValueKind::kBoolList) {
-            c10::List<bool> bools;
-            for (bool b : v.bools) bools.push_back(b);
-            stack.emplace_back(std::move(bools));
-          } else if (elem->kind() == c10::TypeKind::TensorType ||
-                     (elem->kind() == c10::TypeKind::OptionalType &&
-                      elem->expectRef<c10::OptionalType>().getElementType()->kind() ==
-                          c10::TypeKind::TensorType)) {
-            const bool optional = elem->kind() == c10::TypeKind::OptionalType;
-            c10::List<at::Tensor> tensors;
-            c10::List<c10::optional<at::Tensor>> maybe;
-            for (ValueId e : v.elements) {
-              const Value& ev = g.value(g.Resolve(e));
-              if (ev.kind == ValueKind::kNone) {
-                if (!optional) return CannotEvaluate("a None in a tensor list");
-                maybe.push_back(c10::nullopt);
-                continue;
-              }
-              absl::StatusOr<at::Tensor> t = s.TensorFor(g, e);
-              if (!t.ok()) return t.status();
-              if (s.uninitialized.count(StorageOf(*t)) != 0) {
-                return Error(
-                    ErrorClass::kConversion,
-                    absl::StrCat("reads '", ev.name, "', uninitialized memory not fully written"));
-              }
-              if (optional) {
-                maybe.push_back(*t);
-              } else {
-                tensors.push_back(*t);
-              }
-            }
-            if (optional) {
-              stack.emplace_back(std::move(maybe));
-            } else {
-              stack.emplace_back(std::move(tensors));
-            }
-          } else {
-            return CannotEvaluate(absl::StrCat("input ", i, " is a list of ", elem->str()));
-          }
-          break;
-        }
-        default:
-          return CannotEvaluate(absl::StrCat("input ", i, " has type ", type->str()));
-      }
-    }
-  } catch (const std::exception& e) {
-    return CannotEvaluate(FirstLine(e.what()));
-  }
-
-  try {
-    op->getOperation()(stack);
-  } catch (const c10::Error& e) {
-    const std::string what = FirstLine(e.what_without_backtrace());
-    if (targets.empty()) return CannotEvaluate(what);
-    return Error(ErrorClass::kConversion, absl::StrCat("failed on the host: ", what));
-  } catch (const std::exception& e) {
-    if (targets.empty()) return CannotEvaluate(FirstLine(e.what()));
-    return Error(ErrorClass::kConversion,
-                 absl::StrCat("failed on the host: ", FirstLine(e.what())));
-  }
+  if (absl::Status st = s.PushArguments(g, n, args, &stack, &targets); !st.ok()) return st;
+  if (absl::Status st = RunKernel(*op, !targets.empty(), &stack); !st.ok()) return st;
   if (OverwritesTarget(n) && targets.size() == 1 && CoversStorage(targets[0])) {
     s.uninitialized.erase(StorageOf(targets[0]));
   }
@@ -321,60 +329,86 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
     return CannotEvaluate(
         absl::StrCat("it returned ", stack.size(), " values for ", n.outputs.size(), " outputs"));
   }
-
-  Result result;
-  for (size_t k = 0; k < stack.size(); ++k) {
-    const c10::IValue& r = stack[k];
-    Value out;
-    out.is_const = true;
-    if (r.isTensor()) {
-      const at::Tensor& t = r.toTensor();
-      if (!Representable(t.scalar_type())) {
-        return CannotEvaluate(
-            absl::StrCat("its result has dtype ", c10::toString(t.scalar_type())));
-      }
-      if (t.numel() > options_.max_elements) {
-        return CannotEvaluate(absl::StrCat("its result has ", t.numel(),
-                                           " elements, over the host-evaluation limit of ",
-                                           options_.max_elements));
-      }
-      if (AllocatesUninitialized(n)) s.uninitialized.insert(StorageOf(t));
-      absl::StatusOr<Value> snapshot = s.Snapshot(t);
-      if (!snapshot.ok()) return CannotEvaluate(std::string(snapshot.status().message()));
-      out = *std::move(snapshot);
-    } else if (r.isInt()) {
-      out.kind = ValueKind::kInt;
-      out.i = r.toInt();
-    } else if (r.isDouble()) {
-      out.kind = ValueKind::kFloat;
-      out.f = r.toDouble();
-    } else if (r.isBool()) {
-      out.kind = ValueKind::kBool;
-      out.b = r.toBool();
-    } else {
-      return CannotEvaluate(absl::StrCat("it returns a ", r.tagKind()));
-    }
-    result.outputs.push_back(std::move(out));
-  }
+  absl::StatusOr<Result> result = s.CollectResults(n, stack, options_.max_elements);
+  if (!result.ok()) return result;
   for (size_t k = 0; k < stack.size(); ++k) {
     if (stack[k].isTensor()) s.live[n.outputs[k]] = stack[k].toTensor();
   }
-
-  // Every other host tensor on a written storage has new contents.
-  std::set<const c10::StorageImpl*> written;
-  for (const at::Tensor& t : targets) written.insert(StorageOf(t));
-  for (const auto& [id, t] : s.live) {
-    if (written.count(StorageOf(t)) == 0 ||
-        std::find(n.outputs.begin(), n.outputs.end(), id) != n.outputs.end()) {
-      continue;
-    }
-    absl::StatusOr<Value> snapshot = s.Snapshot(t);
-    if (!snapshot.ok()) {
-      return Error(ErrorClass::kConversion, std::string(snapshot.status().message()));
-    }
-    result.written.emplace_back(id, *std::move(snapshot));
-  }
+  if (absl::Status st = s.SnapshotWritten(n, targets, &*result); !st.ok()) return st;
   return result;
+}
+
+absl::Status CannotEvaluate(const std::string& why) {
+  return absl::UnimplementedError(absl::StrCat("not evaluated on the host: ", why));
+}
+
+absl::StatusOr<c10::IValue> ScalarArgument(const c10::Type& type, const Value& v, size_t i) {
+  switch (type.kind()) {
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::ScalarTypeType:
+    case c10::TypeKind::LayoutType:
+    case c10::TypeKind::MemoryFormatType:
+      if (v.kind == ValueKind::kInt) return c10::IValue(v.i);
+      if (v.kind == ValueKind::kBool) return c10::IValue(static_cast<int64_t>(v.b));
+      return CannotEvaluate(absl::StrCat("input ", i, " is not an int"));
+    case c10::TypeKind::FloatType:
+      if (v.kind == ValueKind::kFloat) return c10::IValue(v.f);
+      if (v.kind == ValueKind::kInt) return c10::IValue(static_cast<double>(v.i));
+      return CannotEvaluate(absl::StrCat("input ", i, " is not a float"));
+    case c10::TypeKind::BoolType:
+      if (v.kind == ValueKind::kBool) return c10::IValue(v.b);
+      if (v.kind == ValueKind::kInt) return c10::IValue(v.i != 0);
+      return CannotEvaluate(absl::StrCat("input ", i, " is not a bool"));
+    case c10::TypeKind::NumberType:
+      if (v.kind == ValueKind::kInt) return c10::IValue(v.i);
+      if (v.kind == ValueKind::kFloat) return c10::IValue(v.f);
+      if (v.kind == ValueKind::kBool) return c10::IValue(v.b);
+      return CannotEvaluate(absl::StrCat("input ", i, " is not a number"));
+    case c10::TypeKind::StringType:
+      if (v.kind == ValueKind::kString) return c10::IValue(v.s);
+      return CannotEvaluate(absl::StrCat("input ", i, " is not a string"));
+    case c10::TypeKind::DeviceObjType:
+      // Host tensors live on the CPU; the model's device placement means nothing here.
+      return c10::IValue(c10::Device(c10::kCPU));
+    default:
+      return CannotEvaluate(absl::StrCat("input ", i, " has type ", type.str()));
+  }
+}
+
+absl::StatusOr<c10::IValue> NumberListArgument(const c10::Type& element, const Value& v, size_t i,
+                                               size_t fixed) {
+  if (element.kind() == c10::TypeKind::IntType) {
+    if (v.kind == ValueKind::kIntList) return c10::IValue(v.ints);
+    if (v.kind == ValueKind::kInt) return c10::IValue(std::vector<int64_t>(fixed, v.i));
+    return CannotEvaluate(absl::StrCat("input ", i, " is not an int list"));
+  }
+  if (element.kind() == c10::TypeKind::FloatType && v.kind == ValueKind::kFloatList) {
+    return c10::IValue(v.floats);
+  }
+  if (element.kind() == c10::TypeKind::BoolType && v.kind == ValueKind::kBoolList) {
+    c10::List<bool> bools;
+    for (bool b : v.bools) bools.push_back(b);
+    return c10::IValue(std::move(bools));
+  }
+  return CannotEvaluate(absl::StrCat("input ", i, " is a list of ", element.str()));
+}
+
+absl::StatusOr<Value> ScalarResult(const c10::IValue& r) {
+  Value out;
+  out.is_const = true;
+  if (r.isInt()) {
+    out.kind = ValueKind::kInt;
+    out.i = r.toInt();
+  } else if (r.isDouble()) {
+    out.kind = ValueKind::kFloat;
+    out.f = r.toDouble();
+  } else if (r.isBool()) {
+    out.kind = ValueKind::kBool;
+    out.b = r.toBool();
+  } else {
+    return CannotEvaluate(absl::StrCat("it returns a ", r.tagKind()));
+  }
+  return out;
 }
 
 }  // namespace ts2coreml::core

@@ -20,6 +20,7 @@
 #include "core/convert/converter.h"
 #include "core/convert/test_util.h"
 #include "core/interp/interpreter.h"
+#include "core/torch/aten_evaluator_steps.h"
 #include "core/torch/graph_importer.h"
 #include "gtest/gtest.h"
 #include "torch/csrc/jit/ir/irparser.h"
@@ -422,6 +423,104 @@ TEST(AtenEvaluatorTest, ScriptedMaskConvertsAndMatchesLibTorch) {
 
 TEST(AtenEvaluatorTest, WriteIntoClonedParameterConvertsAndLeavesTheParameter) {
   ExpectConvertsLikeLibTorch(ClonedBiasModule(), {2, 6});
+}
+
+// The state-free steps of Evaluate (aten_evaluator_steps.h).
+
+Value Number(ValueKind kind, int64_t i, double f = 0, bool b = false) {
+  Value v;
+  v.kind = kind;
+  v.is_const = true;
+  v.i = i;
+  v.f = f;
+  v.b = b;
+  return v;
+}
+
+TEST(AtenEvaluatorStepsTest, ScalarArgumentsConvertOrAreNotEvaluated) {
+  const Value three = Number(ValueKind::kInt, 3);
+  absl::StatusOr<c10::IValue> a = ScalarArgument(*c10::IntType::get(), three, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toInt(), 3);
+  a = ScalarArgument(*c10::FloatType::get(), three, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toDouble(), 3.0);
+  a = ScalarArgument(*c10::BoolType::get(), three, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->toBool());
+  a = ScalarArgument(*c10::IntType::get(), Number(ValueKind::kBool, 0, 0, true), 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toInt(), 1);
+
+  const Value half = Number(ValueKind::kFloat, 0, 2.5);
+  a = ScalarArgument(*c10::NumberType::get(), half, 2);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toDouble(), 2.5);
+  a = ScalarArgument(*c10::IntType::get(), half, 2);
+  EXPECT_TRUE(absl::IsUnimplemented(a.status())) << a.status();
+  EXPECT_EQ(a.status().message(), "not evaluated on the host: input 2 is not an int");
+
+  Value mode;
+  mode.kind = ValueKind::kString;
+  mode.s = "trunc";
+  a = ScalarArgument(*c10::StringType::get(), mode, 0);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toStringRef(), "trunc");
+  a = ScalarArgument(*c10::DeviceObjType::get(), mode, 0);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toDevice(), c10::Device(c10::kCPU));
+  a = ScalarArgument(*c10::TensorType::get(), three, 4);
+  EXPECT_TRUE(absl::IsUnimplemented(a.status())) << a.status();
+  EXPECT_EQ(a.status().message(), "not evaluated on the host: input 4 has type Tensor");
+}
+
+TEST(AtenEvaluatorStepsTest, NumberListArgumentsTakeOneIntForAFixedSize) {
+  Value ints;
+  ints.kind = ValueKind::kIntList;
+  ints.ints = {1, 2};
+  absl::StatusOr<c10::IValue> a = NumberListArgument(*c10::IntType::get(), ints, 0, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toIntVector(), (std::vector<int64_t>{1, 2}));
+  a = NumberListArgument(*c10::IntType::get(), Number(ValueKind::kInt, 4), 0, 2);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toIntVector(), (std::vector<int64_t>{4, 4}));
+
+  Value floats;
+  floats.kind = ValueKind::kFloatList;
+  floats.floats = {0.5, 1.5};
+  a = NumberListArgument(*c10::FloatType::get(), floats, 1, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toDoubleVector(), (std::vector<double>{0.5, 1.5}));
+  Value bools;
+  bools.kind = ValueKind::kBoolList;
+  bools.bools = {true, false};
+  a = NumberListArgument(*c10::BoolType::get(), bools, 1, 1);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toBoolList().vec(), (std::vector<bool>{true, false}));
+
+  a = NumberListArgument(*c10::FloatType::get(), ints, 3, 1);
+  EXPECT_EQ(a.status().message(), "not evaluated on the host: input 3 is a list of float");
+  a = NumberListArgument(*c10::IntType::get(), floats, 3, 1);
+  EXPECT_EQ(a.status().message(), "not evaluated on the host: input 3 is not an int list");
+}
+
+TEST(AtenEvaluatorStepsTest, ScalarResultsBecomeHostConstants) {
+  absl::StatusOr<Value> v = ScalarResult(c10::IValue(int64_t{7}));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE(v->is_const);
+  EXPECT_EQ(v->kind, ValueKind::kInt);
+  EXPECT_EQ(v->i, 7);
+  v = ScalarResult(c10::IValue(1.5));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, ValueKind::kFloat);
+  EXPECT_EQ(v->f, 1.5);
+  v = ScalarResult(c10::IValue(true));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, ValueKind::kBool);
+  EXPECT_TRUE(v->b);
+  v = ScalarResult(c10::IValue(std::string("s")));
+  EXPECT_TRUE(absl::IsUnimplemented(v.status())) << v.status();
+  EXPECT_EQ(v.status().message(), "not evaluated on the host: it returns a String");
 }
 
 }  // namespace

@@ -73,6 +73,27 @@ void DestroyUnusedConstants(const std::vector<torch::jit::Node*>& nodes) {
   }
 }
 
+/// Whether a block (or a block nested in it) calls a method or function.
+bool HasCalls(torch::jit::Block* block) {
+  for (torch::jit::Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::CallMethod || n->kind() == c10::prim::CallFunction) return true;
+    for (torch::jit::Block* b : n->blocks()) {
+      if (HasCalls(b)) return true;
+    }
+  }
+  return false;
+}
+
+/// Nodes in a block and the blocks nested in it.
+size_t CountNodes(torch::jit::Block* block) {
+  size_t count = 0;
+  for (torch::jit::Node* n : block->nodes()) {
+    ++count;
+    for (torch::jit::Block* b : n->blocks()) count += CountNodes(b);
+  }
+  return count;
+}
+
 bool IsConvolution(torch::jit::Node* n) {
   const std::string kind = n->kind().toQualString();
   if (kind == "aten::_convolution" || kind == "aten::convolution") {
@@ -88,7 +109,19 @@ bool RemovePassthroughOps(const std::shared_ptr<torch::jit::Graph>& graph,
                           const std::set<std::string>& ops) {
   std::vector<torch::jit::Node*> removable;
   std::unique_ptr<torch::jit::AliasDb> aliases;  // built on the first candidate
+  // The nodes that may write to memory (in-place ops, nodes with blocks), in graph order, and
+  // how many of them are not after the node being looked at: a candidate is checked against the
+  // later writers only, not every later node, so a long graph without in-place ops costs linear
+  // time.
+  std::vector<torch::jit::Node*> writers;
+  size_t writers_passed = 0;
+  auto pass_writers_up_to = [&](torch::jit::Node* n) {
+    while (writers_passed < writers.size() && !n->isBefore(writers[writers_passed])) {
+      ++writers_passed;
+    }
+  };
   for (torch::jit::Node* n : graph->nodes()) {
+    pass_writers_up_to(n);
     std::string kind = n->kind().toQualString();
     bool match = ops.count(kind) != 0;
     const bool dunder = kind.size() > 2 && kind.compare(kind.size() - 2, 2, "__") == 0;
@@ -102,12 +135,17 @@ bool RemovePassthroughOps(const std::shared_ptr<torch::jit::Graph>& graph,
     // Removing y = x.clone() (or contiguous, detach) makes y an alias of x, which is wrong once
     // either is written in place after it (y[0] = 0 must leave x alone): such nodes stay.
     if (!in_place) {
-      if (!aliases) aliases = std::make_unique<torch::jit::AliasDb>(graph);
+      if (!aliases) {
+        aliases = std::make_unique<torch::jit::AliasDb>(graph);
+        for (torch::jit::Node* w : graph->nodes()) {
+          if (!w->blocks().empty() || aliases->isMutable(w)) writers.push_back(w);
+        }
+        pass_writers_up_to(n);
+      }
       const torch::jit::ValueSet both = {n->input(0), n->output()};
       bool written = false;
-      for (torch::jit::Node* later = n->next(); later != graph->return_node() && !written;
-           later = later->next()) {
-        written = aliases->writesToAlias(later, both);
+      for (size_t w = writers_passed; w < writers.size() && !written; ++w) {
+        written = aliases->writesToAlias(writers[w], both);
       }
       if (written) continue;
     }
@@ -213,6 +251,7 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
   return {
       {"inline",
        [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         if (!HasCalls(g->block())) return false;
          torch::jit::Inline(*g);
          return true;
        }},
@@ -230,9 +269,11 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
        [](std::shared_ptr<torch::jit::Graph>& g) { return FoldConvBatchNorm(*g); }},
       {"eliminate-dead-code",
        [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         const size_t before = CountNodes(g->block());
          torch::jit::EliminateDeadCode(g);
-         return true;
-       }},
+         return CountNodes(g->block()) != before;
+       },
+       /*cleanup=*/true},
   };
 }
 
@@ -264,6 +305,7 @@ absl::StatusOr<CanonicalModel> Canonicalize(torch::jit::Module module,
     }
   }
   for (const TorchPass& pass : CanonicalizationPipeline(options)) {
+    if (pass.cleanup && out.changed_by.empty()) continue;
     try {
       absl::StatusOr<bool> changed = pass.run(out.graph);
       if (!changed.ok()) return changed.status();

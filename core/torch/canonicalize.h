@@ -31,6 +31,8 @@ struct CanonicalizeOptions {
 struct TorchPass {
   absl::string_view name;
   std::function<absl::StatusOr<bool>(std::shared_ptr<torch::jit::Graph>&)> run;
+  /// A clean-up pass: skipped when no earlier pass changed the graph (freezing leaves it clean).
+  bool cleanup = false;
 };
 
 /// The ordered pass list run after freezing.

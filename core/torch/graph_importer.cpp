@@ -18,12 +18,15 @@ namespace {
 /// The user's source line of a node. A traced model records the Python stack as the range's
 /// text, one "file(line): function" frame per line, innermost first: the first frame outside
 /// torch itself is the user's code (a torchvision model's file, the user's module). Scripted
-/// models point into their serialized code; the range that generated it is preferred.
+/// models point into their serialized code; the range that generated it is preferred. Only the
+/// ranges' own text is read: SourceRange::str() copies the whole source file on every call, which
+/// for a loaded model (one serialized file for every node) is quadratic in the graph's size.
 std::string SourceOf(const torch::jit::Node* n) {
   static const std::regex kFrame(R"(^\s*(\S.*)\((\d+)\): \S+\s*$)");
   auto from_stack = [](const torch::jit::SourceRange& range) -> std::string {
     std::string fallback;
-    for (absl::string_view line : absl::StrSplit(range.str(), '\n')) {
+    if (range.source() == nullptr) return fallback;  // a node made by a pass
+    for (absl::string_view line : absl::StrSplit(range.text().str(), '\n')) {
       std::smatch m;
       const std::string l(line);
       if (!std::regex_match(l, m, kFrame)) break;
@@ -34,12 +37,12 @@ std::string SourceOf(const torch::jit::Node* n) {
     return fallback;
   };
   const torch::jit::SourceRange& range = n->sourceRange();
-  if (std::string where = from_stack(range); !where.empty()) return where;
   std::optional<torch::jit::SourceRange> original;
   if (auto o = range.findSourceRangeThatGenerated()) original = *o;
   if (original) {
     if (std::string where = from_stack(*original); !where.empty()) return where;
   }
+  if (std::string where = from_stack(range); !where.empty()) return where;
   auto flc = (original ? *original : range).file_line_col();
   if (!flc) return "";
   return absl::StrCat(std::get<0>(*flc), ":", std::get<1>(*flc));

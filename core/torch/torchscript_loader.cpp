@@ -13,12 +13,18 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/base/errors.h"
+#include "core/base/safe_file.h"
+#include "core/model/archive_precheck.h"
+#include "core/torch/tensor_storage_check.h"
 #include "torch/csrc/jit/runtime/custom_operator.h"
 #include "torch/csrc/jit/runtime/operator.h"
 #include "torch/csrc/jit/serialization/import.h"
 
 namespace ts2coreml::core {
 namespace {
+
+constexpr absl::string_view kDamagedHint =
+    "; the file is damaged or was not written by torch.jit.save: save the model again";
 
 /// The first non-empty line of an exception message (LibTorch appends C++ stack traces, and
 /// some messages, such as the unknown-op one, start with a blank line), without the
@@ -64,20 +70,37 @@ std::string OneLine(const std::string& text) {
 /// Explains a failure of torch::jit::load; unknown ops and newer file formats get a hint.
 absl::Status LoadError(const std::string& path, const std::string& message) {
   if (message.find("nknown builtin op") != std::string::npos) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(path, ": ", message,
-                              " (saved by a newer PyTorch than LibTorch 1.13 knows, or a custom "
-                              "op: a plugin can declare the op's schema)"));
+    return Error(
+        ErrorClass::kModel,
+        absl::StrCat(
+            path, ": ", message,
+            " (saved by a newer PyTorch than LibTorch 1.13 knows, or a custom op: a plugin can declare the op's schema)"));
   }
   if (message.find("maximum supported version") != std::string::npos) {
     // LibTorch goes on to suggest upgrading PyTorch, which is not what a converter user can do.
     const std::string what = message.substr(0, message.find(" The version of your PyTorch"));
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(path, ": ", what,
-                              " (saved by a newer PyTorch than LibTorch 1.13 reads; save the model "
-                              "again with PyTorch 1.13)"));
+    return Error(
+        ErrorClass::kModel,
+        absl::StrCat(
+            path, ": ", what,
+            " (saved by a newer PyTorch than LibTorch 1.13 reads; save the model again with PyTorch 1.13)"));
   }
   return Error(ErrorClass::kModel, absl::StrCat(path, ": cannot load TorchScript: ", message));
+}
+
+/// A pre-check's problem as the one-line model error: the file, the problem, what to do.
+absl::Status InModel(const std::string& path, const absl::Status& problem) {
+  return Error(ErrorClass::kModel, absl::StrCat(path, ": ", problem.message(), kDamagedHint));
+}
+
+/// The archive, pickle and code checks (core/model/archive_precheck.h) on the file.
+absl::Status PrecheckArchive(const std::filesystem::path& path) {
+  absl::StatusOr<std::unique_ptr<FileSource>> source = FileSource::Open(path);
+  if (!source.ok()) {
+    return Error(ErrorClass::kModel, absl::StrCat(path.string(), ": ", source.status().message()));
+  }
+  absl::StatusOr<ArchiveSummary> summary = PrecheckTorchScriptArchive(**source);
+  return summary.ok() ? absl::OkStatus() : InModel(path.string(), summary.status());
 }
 
 }  // namespace
@@ -128,6 +151,10 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
     return Error(ErrorClass::kModel,
                  absl::StrCat(p, ": is a directory; give the .pt file saved by torch.jit.save"));
   }
+  if (absl::StatusOr<RegularFile> file = RegularFile::Open(path); !file.ok()) {
+    return Error(ErrorClass::kModel, absl::StrCat(file.status().message(),
+                                                  "; give the .pt file saved by torch.jit.save"));
+  }
   {
     std::ifstream probe(path, std::ios::binary);
     if (!probe) return Error(ErrorClass::kModel, absl::StrCat(p, ": cannot be opened for reading"));
@@ -135,14 +162,18 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
     probe.read(magic, 4);
     if (probe.gcount() == 0) return Error(ErrorClass::kModel, absl::StrCat(p, ": file is empty"));
     if (probe.gcount() < 4 || magic[0] != 'P' || magic[1] != 'K') {
-      return Error(ErrorClass::kModel,
-                   absl::StrCat(p,
-                                ": not a TorchScript archive (expected a zip file written by "
-                                "torch.jit.save)"));
+      return Error(
+          ErrorClass::kModel,
+          absl::StrCat(
+              p, ": not a TorchScript archive (expected a zip file written by torch.jit.save)"));
     }
   }
+  absl::Status checked = PrecheckArchive(path);
+  if (!checked.ok()) return checked;
   try {
     torch::jit::Module module = torch::jit::load(p, c10::Device(c10::kCPU));
+    checked = CheckModuleTensors(module);
+    if (!checked.ok()) return InModel(p, checked);
     if (!module.find_method("forward")) {
       return Error(ErrorClass::kModel, absl::StrCat(p, ": the module has no forward() method"));
     }

@@ -3,7 +3,11 @@
 
 #include <torch/script.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "core/base/errors.h"
+#include "core/model/zip_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -39,6 +43,21 @@ TEST(LoadTorchScriptTest, FilesThatAreNotTorchScriptAreModelErrorsNamingTheFile)
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(ClassOf(m.status()), ErrorClass::kModel);
   EXPECT_THAT(std::string(m.status().message()), HasSubstr("/nonexistent/model.pt: no such file"));
+}
+
+// A file LibTorch's unpickler would crash on is refused before LibTorch sees it, in process.
+TEST(LoadTorchScriptTest, ACraftedPickleIsRefusedBeforeLibTorchReadsIt) {
+  const std::string path = ::testing::TempDir() + "/crafted_tuple3.pt";
+  std::ofstream(path, std::ios::binary) << test::MakeZip(
+      {{"archive/version", "3\n"}, {"archive/data.pkl", std::string("\x80\x02K\x01\x87.")}});
+  absl::StatusOr<torch::jit::Module> m = LoadTorchScript(path);
+  std::remove(path.c_str());
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(ClassOf(m.status()), ErrorClass::kModel);
+  EXPECT_THAT(
+      std::string(m.status().message()),
+      AllOf(HasSubstr(path + ": archive entry 'archive/data.pkl': at byte 4: TUPLE3 needs 3"),
+            HasSubstr("save the model again"), Not(HasSubstr("\n"))));
 }
 
 }  // namespace

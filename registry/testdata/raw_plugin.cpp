@@ -1,7 +1,15 @@
 /// Test plugins written against the raw C ABI, to produce what the SDK cannot: broken or future
 /// layouts. Built once per case; exactly one RAW_CASE_* macro is defined.
+///
+/// The RAW_CASE_HEADER_* cases export a `ts2coreml_plugin_header` that the registry must refuse
+/// from the file alone; the other cases have no header, like plugins built before it existed, and
+/// are refused only after loading. Every case has a constructor that, when the environment
+/// variable T2C_TEST_MARKER_DIR names a folder, creates a file there named after the case: a
+/// refusal made before loading leaves no such file.
 #include <cstdint>
 
+#define PLUGIN_NAME RAW_CASE_NAME
+#include "tests/plugins/constructor_marker.h"
 #include "ts2coreml/plugin_abi.h"
 
 #define T2C_TEST_EXPORT extern "C" __attribute__((visibility("default")))
@@ -40,7 +48,7 @@ constexpr t2c_lowering_decl kLowerings[] = {Decl("relu", kReluOps)};
 constexpr t2c_plugin_info kInfo = {7, sizeof(t2c_plugin_info), "test_too_new", "9.0", kLowerings,
                                    1};
 
-#elif defined(RAW_CASE_SMALL_LOWERING_STRUCT)
+#elif defined(RAW_CASE_SMALL_STRUCT)
 constexpr t2c_lowering_decl kLowerings[] = {Decl("relu", kReluOps, /*struct_size=*/16)};
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "test_small", "0.0", kLowerings, 1};
@@ -84,6 +92,16 @@ constexpr FuturePluginInfo kFutureInfo = {
     {T2C_ABI_VERSION, sizeof(FuturePluginInfo), "test_future", "2.0", &kFuture[0].v1, 3},
     "appended field"};
 
+#elif defined(RAW_CASE_HEADER_TOO_NEW_ABI) || defined(RAW_CASE_HEADER_ABI_ZERO) ||  \
+    defined(RAW_CASE_HEADER_TINY_INFO) || defined(RAW_CASE_HEADER_BAD_MAGIC) ||     \
+    defined(RAW_CASE_HEADER_NO_ENTRY) || defined(RAW_CASE_HEADER_NULL_ENTRY) ||     \
+    defined(RAW_CASE_HEADER_MISMATCH) || defined(RAW_CASE_HEADER_SMALL_HOST_API) || \
+    defined(RAW_CASE_HEADER_GOOD)
+// A valid declaration; what is wrong is in the header below (or the entry's agreement with it).
+constexpr t2c_lowering_decl kLowerings[] = {Decl("relu", kReluOps)};
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "test_" RAW_CASE_NAME, "1.0", kLowerings, 1};
+
 #elif defined(RAW_CASE_UNRESOLVED_SYMBOL)
 extern "C" int t2c_test_symbol_that_does_not_exist(void);
 t2c_status LowerUnresolved(const t2c_host_api* /*api*/, t2c_context* /*ctx*/, void* /*data*/) {
@@ -101,8 +119,66 @@ constexpr t2c_plugin_info kInfo = {
 
 }  // namespace
 
+// --- the header: what the registry reads from the file before loading ---------------------------
+#if defined(RAW_CASE_FUTURE_STRUCT)
+/// A header of a later SDK: appended header, info, declaration and host-table fields.
+struct FutureHeader {
+  t2c_plugin_header v1;
+  uint32_t appended_size;
+  uint32_t appended_flags;
+};
+T2C_TEST_EXPORT const FutureHeader ts2coreml_plugin_header = {
+    {T2C_HEADER_MAGIC, sizeof(FutureHeader), T2C_ABI_VERSION, sizeof(FuturePluginInfo),
+     sizeof(FutureLoweringDecl), sizeof(t2c_host_api) + 64},
+    123,
+    ~0u};
+#elif defined(RAW_CASE_HEADER_TOO_NEW_ABI) || defined(RAW_CASE_HEADER_ABI_ZERO) ||  \
+    defined(RAW_CASE_HEADER_TINY_INFO) || defined(RAW_CASE_HEADER_BAD_MAGIC) ||     \
+    defined(RAW_CASE_HEADER_NO_ENTRY) || defined(RAW_CASE_HEADER_NULL_ENTRY) ||     \
+    defined(RAW_CASE_HEADER_MISMATCH) || defined(RAW_CASE_HEADER_SMALL_HOST_API) || \
+    defined(RAW_CASE_HEADER_GOOD)
+#if defined(RAW_CASE_HEADER_TOO_NEW_ABI)
+constexpr uint32_t kHeaderAbi = 99;
+#elif defined(RAW_CASE_HEADER_ABI_ZERO)
+constexpr uint32_t kHeaderAbi = 0;
+#else
+constexpr uint32_t kHeaderAbi = T2C_ABI_VERSION;
+#endif
+#if defined(RAW_CASE_HEADER_TINY_INFO)
+constexpr uint32_t kHeaderInfoSize = 4;
+#elif defined(RAW_CASE_HEADER_MISMATCH)
+constexpr uint32_t kHeaderInfoSize = sizeof(t2c_plugin_info) + 8;  // the entry's data says 40
+#else
+constexpr uint32_t kHeaderInfoSize = sizeof(t2c_plugin_info);
+#endif
+#if defined(RAW_CASE_HEADER_SMALL_HOST_API)
+constexpr uint32_t kHeaderHostApiSize = 16;
+#else
+constexpr uint32_t kHeaderHostApiSize = sizeof(t2c_host_api);
+#endif
+#if defined(RAW_CASE_HEADER_BAD_MAGIC)
+constexpr uint32_t kHeaderMagic = 0x464c457fu;
+#else
+constexpr uint32_t kHeaderMagic = T2C_HEADER_MAGIC;
+#endif
+T2C_TEST_EXPORT const t2c_plugin_header ts2coreml_plugin_header = {
+    kHeaderMagic,    sizeof(t2c_plugin_header), kHeaderAbi,
+    kHeaderInfoSize, sizeof(t2c_lowering_decl), kHeaderHostApiSize};
+#endif
+
+// --- the entry --------------------------------------------------------------------------------
 #if defined(RAW_CASE_NO_ENTRY)
 T2C_TEST_EXPORT const t2c_plugin_info* ts2coreml_plugin_entry_misspelled(void) { return nullptr; }
+#elif defined(RAW_CASE_HEADER_NO_ENTRY)
+T2C_TEST_EXPORT const t2c_plugin_info* ts2coreml_plugin_entry_misspelled(void) { return &kInfo; }
+#elif defined(RAW_CASE_HEADER_NULL_ENTRY)
+// Declared, never defined: the library's dynamic symbol table holds an undefined weak reference
+// that would resolve to null.
+T2C_TEST_EXPORT __attribute__((weak)) const t2c_plugin_info* ts2coreml_plugin_entry(void);
+T2C_TEST_EXPORT const void* t2c_test_entry_address(void) {
+  return reinterpret_cast<const void*>(&ts2coreml_plugin_entry);
+}
+T2C_TEST_EXPORT const t2c_plugin_info* t2c_test_info(void) { return &kInfo; }
 #elif defined(RAW_CASE_NULL_ENTRY)
 T2C_TEST_EXPORT const t2c_plugin_info* ts2coreml_plugin_entry(void) { return nullptr; }
 #elif defined(RAW_CASE_FUTURE_STRUCT)

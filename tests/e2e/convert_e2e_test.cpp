@@ -300,6 +300,7 @@ TEST(ConvertE2E, ExistingOutputIsReplacedOnlyWithForce) {
   const fs::path out = dir / "m.mlpackage";
   fs::create_directories(out);
   std::ofstream(out / "keep.txt") << "mine";
+  std::ofstream(out / "Manifest.json") << "{}";  // an ML package: --force may replace it
   CliResult r = Convert("resnet18", out);
   EXPECT_EQ(r.exit_code, 7) << r.output;
   EXPECT_THAT(r.output, HasSubstr("--force"));

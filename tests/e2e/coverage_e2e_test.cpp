@@ -86,7 +86,7 @@ TEST(CoverageListTest, ConfiguredListMatchesTheScript) {
   std::stringstream ss;
   ss << in.rdbuf();
   EXPECT_EQ(r.output, ss.str()) << "re-run cmake: make_models.py --list changed";
-  // Every model the issue lists is there.
+  // Every model of the coverage list is there.
   std::map<std::string, std::string> groups;
   for (const ModelEntry& m : ParseList(r.output)) groups[m.name] = m.group;
   for (const char* name : {"mobilenet_v3_large",

@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace milspec = CoreML::Specification::MILSpec;
 using testing::CliResult;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::RunProgram;
 using testing::TempDir;
 using ::testing::UnorderedElementsAre;
@@ -165,6 +166,9 @@ TEST(CoverageE2E, CoverageWithoutShapesStillFindsLoweringsAndGaps) {
   EXPECT_THAT(r.output, HasSubstr("aten::lgamma"));
   CliResult ok = RunProgram(TS2COREML_CLI, {"coverage", TestModel("resnet18")});
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  // Without shapes there is no plan: the fp16 share is unknown, not "0 of 0".
+  EXPECT_THAT(ok.output, HasSubstr("fp16: share unknown without --input shapes"));
+  EXPECT_THAT(ok.output, Not(HasSubstr("0 of 0")));
 }
 
 struct PlanCase {
@@ -387,6 +391,37 @@ INSTANTIATE_TEST_SUITE_P(
         // --fp16-all overrides the lowerings' wishes: only the I/O casts remain.
         RuleCase{"fp16_all", {"--fp16-all"}, 2, 0, {}}),
     [](const auto& info) { return info.param.name; });
+
+// A rule that matches nothing is a usage error naming what is near it, never silently ignored.
+TEST(KeepFp32RuleE2E, RulesThatMatchNothingNameTheNearestOpKindsAndModulePaths) {
+  const struct {
+    std::string model, input, rule, near;
+  } cases[] = {
+      {PrecisionModel("precision_rules"), "x:1x6x16", "enc.layrs.0", "enc.layers.0"},
+      {PrecisionModel("precision_rules"), "x:1x6x16", "aten::layernorm", "aten::layer_norm"},
+      {PrecisionModel("precision_rules"), "x:1x6x16", "re:.*conv.*", "re:REGEX"},
+      // Tracing records aten::_convolution, not aten::conv2d.
+      {TestModel("mobilenet_v3_small"), "x:1x3x224x224", "aten::conv2d", "aten::_convolution"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.rule);
+    CliResult r = RunProgram(TS2COREML_CLI, {"coverage", c.model, "--input", c.input, "--precision",
+                                             "fp16", "--keep-fp32", c.rule});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.model));
+    EXPECT_THAT(r.output, HasSubstr("--keep-fp32 " + c.rule + " matches no node of the model"));
+    EXPECT_THAT(r.output, HasSubstr(c.near));
+  }
+}
+
+// An op-kind rule matches the in-place variant the registry lowers it as (hardswish_).
+TEST(KeepFp32RuleE2E, OpKindRulesMatchInPlaceVariants) {
+  CliResult r = RunProgram(TS2COREML_CLI,
+                           {"coverage", TestModel("mobilenet_v3_small"), "--input", "x:1x3x224x224",
+                            "--precision", "fp16", "--keep-fp32", "aten::hardswish"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--keep-fp32 aten::hardswish"));
+}
 
 }  // namespace
 }  // namespace ts2coreml

@@ -321,10 +321,12 @@ TEST(CliHardening, ExistingOutputWithoutForceIsUntouched) {
     OutDir out;
     fs::create_directories(out.package());
     std::ofstream(out.package() / "keep.txt") << "precious";
+    std::ofstream(out.package() / "Manifest.json") << "{}";  // a package: --force may replace it
     CliResult r = Convert(Corpus("random.pt"), out.package(), "x:1x3x8x8", {"--force"});
     ExpectOneLineError(r, kModel, {Corpus("random.pt").string()});
     EXPECT_EQ(Entries(out.dir.path()), std::vector<std::string>{"out.mlpackage"});
     EXPECT_EQ(ReadFile(out.package() / "keep.txt"), "precious");
+    EXPECT_EQ(ReadFile(out.package() / "Manifest.json"), "{}");
   }
 }
 

@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +38,33 @@ namespace {
   _exit(126);
 }
 
+/// Reads `fd` to its end into `out`. With a timeout, kills the process group `pid` when it
+/// passes (and keeps reading: the pipe closes when the group is gone). True when it killed.
+bool DrainOutput(int fd, pid_t pid, std::chrono::milliseconds timeout, std::string& out) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + timeout;
+  bool killed = false;
+  char buf[4096];
+  for (;;) {
+    if (timeout.count() > 0 && !killed) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      pollfd p{fd, POLLIN, 0};
+      const int ready = left.count() > 0 ? poll(&p, 1, static_cast<int>(left.count())) : 0;
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        kill(-pid, SIGKILL);
+        killed = true;
+        continue;
+      }
+    }
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return killed;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
 }  // namespace
 
 RunResult RunCommand(const std::string& program, const std::vector<std::string>& args,
@@ -52,10 +82,13 @@ RunResult RunCommand(const std::string& program, const std::vector<std::string>&
   for (std::string& e : envs) envp.push_back(e.data());
   envp.push_back(nullptr);
   const std::string cwd = options.cwd.string();
+  const bool timed = options.timeout.count() > 0;
 
+  const auto start = std::chrono::steady_clock::now();
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    if (timed && setpgid(0, 0) != 0) ChildFail("start a process group");
     dup2(fds[1], 1);
     dup2(fds[1], 2);
     close(fds[0]);
@@ -71,14 +104,18 @@ RunResult RunCommand(const std::string& program, const std::vector<std::string>&
     execve(program.c_str(), argv.data(), envp.data());
     ChildFail("exec");
   }
+  // Both sides set the group, so the kill cannot race the child's own setpgid.
+  if (timed) setpgid(pid, pid);
   close(fds[1]);
   RunResult result;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) result.output.append(buf, static_cast<size_t>(n));
+  result.timed_out = DrainOutput(fds[0], pid, options.timeout, result.output);
   close(fds[0]);
   int status = 0;
-  waitpid(pid, &status, 0);
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.peak_rss_kb = usage.ru_maxrss;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return result;
 }

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -18,13 +19,19 @@ inline constexpr gid_t kNobodyGid = 65534;
 
 struct RunResult {
   int exit_code = -1;
-  std::string output;  ///< stdout and stderr, interleaved
+  std::string output;      ///< stdout and stderr, interleaved
+  bool timed_out = false;  ///< killed (exit_code 128 + SIGKILL) after RunOptions::timeout
+  double seconds = 0;      ///< wall-clock time until the child exited
+  long peak_rss_kb = 0;    ///< the child's peak resident set size (wait4's ru_maxrss)
 };
 
 struct RunOptions {
   std::filesystem::path cwd;     ///< empty: the test's own working directory
   std::optional<uid_t> uid;      ///< drop to this uid (and kNobodyGid, no supplementary groups)
   std::vector<std::string> env;  ///< extra "NAME=value" entries
+  /// Zero: wait as long as it takes. Otherwise the child runs in a process group of its own that
+  /// is killed (SIGKILL) when this much wall-clock time has passed.
+  std::chrono::milliseconds timeout{0};
 };
 
 /// Runs `program` with `args` (no shell). When `options.uid` is set the child drops its

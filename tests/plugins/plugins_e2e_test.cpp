@@ -282,17 +282,27 @@ TEST_F(PluginE2eTest, EqualPrioritiesAreAnErrorNamingBothPlugins) {
 struct RefusedCase {
   std::string plugin;  ///< short name; "not_a_library" is a text file written by the test
   std::string reason;
+  /// The refusal needs what the entry returns, so the library was loaded (its constructor ran);
+  /// false: refused from the file alone, and none of its code may have run.
+  bool loaded = false;
 };
 
 TEST_F(PluginE2eTest, EachBrokenPluginIsRefusedWithItsReasonAndOthersKeepWorking) {
   const std::vector<RefusedCase> cases = {
       {"not_a_library", "not a loadable plugin library"},
       {"no_entry", "does not export ts2coreml_plugin_entry"},
+      {"null_entry", "does not export ts2coreml_plugin_entry (it is declared but not defined"},
       {"abi_too_new", "plugin ABI 42 is newer than this ts2coreml (ABI 1)"},
+      {"abi_zero", "plugin declares ABI version 0, which is invalid"},
       {"struct_too_small", "t2c_plugin_info.struct_size is 16 bytes, expected at least"},
-      {"bad_dtype", "lowering 'broken' (#0): input 'x' has dtype bits outside"},
-      {"empty_schema", "lowering 'broken' (#0): schema #0 is empty"},
-      {"empty_op", "lowering 'broken' (#0): op #0 is empty"},
+      {"header_mismatch",
+       "ts2coreml_plugin_entry returned t2c_plugin_info has ABI 1 and struct_size 40 but "
+       "ts2coreml_plugin_header declares ABI 1 and plugin_info_size 48",
+       true},
+      {"no_header_abi_too_new", "plugin ABI 42 is newer than this ts2coreml (ABI 1)", true},
+      {"bad_dtype", "lowering 'broken' (#0): input 'x' has dtype bits outside", true},
+      {"empty_schema", "lowering 'broken' (#0): schema #0 is empty", true},
+      {"empty_op", "lowering 'broken' (#0): op #0 is empty", true},
   };
   for (const RefusedCase& c : cases) {
     SCOPED_TRACE(c.plugin);
@@ -304,13 +314,20 @@ TEST_F(PluginE2eTest, EachBrokenPluginIsRefusedWithItsReasonAndOthersKeepWorking
     } else {
       CopyInto(TestPlugin(c.plugin), plugins);
     }
+    const fs::path markers = scratch_.Subdir(c.plugin + "_markers");
+    RunOptions with_markers;
+    with_markers.env = {"T2C_TEST_MARKER_DIR=" + markers.string()};
     const std::string warning =
         absl::StrCat("ts2coreml: warning: plugin refused: ", bad.string(), ": ", c.reason);
     // The good plugin beside it keeps working.
-    RunResult r = Cli(ConvertArgs("scale_shift", Out(c.plugin), {plugins}));
+    RunResult r = Cli(ConvertArgs("scale_shift", Out(c.plugin), {plugins}), with_markers);
     EXPECT_EQ(r.exit_code, 0) << r.output;
     EXPECT_THAT(r.output, HasSubstr(warning));
     EXPECT_EQ(MainOpTypes(Out(c.plugin)).size(), 5u);
+    // The good plugin's constructor ran; the refused one's only if the refusal needed loading.
+    EXPECT_TRUE(fs::exists(markers / "t2ctest.scale_shift"));
+    EXPECT_EQ(fs::exists(markers / ("t2ctest.broken_" + c.plugin)), c.loaded)
+        << (c.loaded ? "expected the library to be loaded" : "refused plugin code ran");
     // A model needing the op only the refused plugin declares fails, and nothing is written.
     r = Cli(ConvertArgs("broken_op", Out(c.plugin + "_broken"), {plugins}));
     EXPECT_EQ(r.exit_code, 4) << r.output;
@@ -326,6 +343,22 @@ TEST_F(PluginE2eTest, EachBrokenPluginIsRefusedWithItsReasonAndOthersKeepWorking
     EXPECT_THAT(Str(*refused, "reason"), HasSubstr(c.reason));
     EXPECT_NE(FindIn(doc, "plugins", "name", "t2ctest.scale_shift"), nullptr);
   }
+}
+
+TEST_F(PluginE2eTest, FirstLayoutPluginWithoutHeaderConverts) {
+  // Built against the frozen first published plugin_abi.h (tests/plugins/abi_v1): no header
+  // symbol, loaded as before, and it lowers the op the same way as today's scale_shift plugin.
+  const fs::path plugins = scratch_.Subdir("v1");
+  CopyInto(TS2COREML_V1_PLUGIN, plugins);
+  RunResult r = Cli(ConvertArgs("scale_shift", Out("v1"), {plugins}));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("plugin refused")));
+  EXPECT_THAT(MainOpTypes(Out("v1")), ElementsAre("cast", "mul", "add", "mul", "cast"));
+  r = Cli({"registry", "show", "t2ctest::scale_shift", "--json", "--plugin-dir", plugins.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json::Value doc = ParseJson(r.output);
+  EXPECT_EQ(Str(*doc.Find("resolutions")->array.at(0).Find("winner"), "plugin"),
+            "t2ctest.scale_shift_v1");
 }
 
 TEST_F(PluginE2eTest, EachBrokenLoweringFailsNamingPluginOpAndSourceLine) {
@@ -377,6 +410,24 @@ TEST_F(PluginE2eTest, PluginsInTheCurrentDirectoryAreNeverLoaded) {
     r = Cli({"registry", "--json"}, in_cwd);
     ASSERT_EQ(r.exit_code, 0) << r.output;
     EXPECT_EQ(FindIn(ParseJson(r.output), "plugins", "name", "t2ctest.scale_shift"), nullptr);
+  }
+  // Relative entries of TS2COREML_PLUGIN_PATH are skipped with a warning, never resolved against
+  // the current directory.
+  for (const std::string& entry : {".", "./", "../cwd"}) {
+    SCOPED_TRACE(entry);
+    in_cwd.env = {"TS2COREML_PLUGIN_PATH=/nonexistent:" + entry};
+    RunResult r = Cli(ConvertArgs("scale_shift", Out("env_relative"), {}), in_cwd);
+    EXPECT_EQ(r.exit_code, 4) << r.output;
+    EXPECT_THAT(r.output,
+                HasSubstr(absl::StrCat("ts2coreml: warning: TS2COREML_PLUGIN_PATH entry '", entry,
+                                       "' is relative and is ignored")));
+    EXPECT_FALSE(fs::exists(Out("env_relative")));
+    r = Cli({"registry", "--json"}, in_cwd);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    const json::Value doc = ParseJson(r.output);
+    EXPECT_EQ(FindIn(doc, "plugins", "name", "t2ctest.scale_shift"), nullptr);
+    EXPECT_THAT(Strings(doc.Find("warnings")),
+                ::testing::Contains(HasSubstr("TS2COREML_PLUGIN_PATH entry '" + entry + "'")));
   }
   // Named explicitly, the same folder is searched.
   in_cwd.env = {};

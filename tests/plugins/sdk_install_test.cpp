@@ -81,5 +81,47 @@ TEST(SdkInstallTest, ExamplePluginBuildsAgainstTheInstalledSdkAndConverts) {
                               HasSubstr("ts2coreml.activation")));
 }
 
+// The SDK alone (docs/plugin-guide.md): configured with every heavy dependency disabled, so a
+// find_package of LibTorch, protobuf, Boost, abseil or GoogleTest would fail the configure; the
+// example plugin and its fake-host test build against what it installs.
+TEST(SdkInstallTest, SdkOnlyConfigureNeedsNoLibTorchAndTheExampleBuildsAgainstIt) {
+  ScratchDir scratch;
+  const fs::path sdk_build = scratch / "sdk-build";
+  const fs::path prefix = scratch / "sdk-prefix";
+  const fs::path build = scratch / "example-build";
+  std::vector<std::string> configure = {
+      "-S",
+      TS2COREML_SOURCE_DIR,
+      "-B",
+      sdk_build.string(),
+      "-G",
+      TS2COREML_CMAKE_GENERATOR,
+      absl::StrCat("-DCMAKE_MAKE_PROGRAM=", TS2COREML_MAKE_PROGRAM),
+      "-DTS2COREML_SDK_ONLY=ON"};
+  for (const char* package : {"Torch", "Protobuf", "Boost", "absl", "GTest"}) {
+    configure.push_back(absl::StrCat("-DCMAKE_DISABLE_FIND_PACKAGE_", package, "=ON"));
+  }
+  RunResult r = RunCommand(TS2COREML_CMAKE_COMMAND, configure);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(TS2COREML_CMAKE_COMMAND,
+                 {"--install", sdk_build.string(), "--prefix", prefix.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(prefix / "include/ts2coreml/sdk.h"));
+  EXPECT_FALSE(fs::exists(prefix / "bin/ts2coreml")) << "the SDK-only install holds no CLI";
+
+  r = RunCommand(
+      TS2COREML_CMAKE_COMMAND,
+      {"-S", TS2COREML_EXAMPLE_DIR, "-B", build.string(), "-G", TS2COREML_CMAKE_GENERATOR,
+       absl::StrCat("-DCMAKE_MAKE_PROGRAM=", TS2COREML_MAKE_PROGRAM),
+       absl::StrCat("-DCMAKE_CXX_COMPILER=", TS2COREML_CXX_COMPILER),
+       absl::StrCat("-DCMAKE_PREFIX_PATH=", prefix.string()), "-DCMAKE_BUILD_TYPE=Release"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(TS2COREML_CMAKE_COMMAND, {"--build", build.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand((build / "fancy_gelu_test").string(), {});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("all checks passed"));
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugin_test

@@ -1,19 +1,28 @@
 /// ts2coreml plugin ABI: the C contract between the converter core and lowering plugins.
 ///
-/// A plugin is a shared library that exports exactly one symbol, `ts2coreml_plugin_entry`, a
-/// function that returns a pointer to a constant `t2c_plugin_info`. The registry reads
-/// `abi_version` and `struct_size` before touching anything else; a plugin whose ABI version is
-/// newer than the core, or whose structures are smaller than the first published layout, is
-/// refused. No plugin callback runs before that check succeeds, so plugins must not register
-/// anything from static initializers.
+/// A plugin is a shared library that exports two symbols:
+///   - `ts2coreml_plugin_header`, a constant `t2c_plugin_header` of integers only (magic, ABI
+///     version, the struct sizes the plugin was built with). The registry reads it from the ELF
+///     file, before the library is loaded, and refuses a plugin whose ABI version or sizes it
+///     cannot use without running any of the plugin's code (not even its static constructors);
+///   - `ts2coreml_plugin_entry`, a function that returns a pointer to a constant
+///     `t2c_plugin_info`, called only once the header is accepted. Its `abi_version` and
+///     `struct_size` must agree with the header.
+/// A library without the header (built against an SDK that predates it) is still accepted: it is
+/// loaded and its entry's `abi_version` and `struct_size` are checked as the header's would be.
+/// Plugins must not register anything from static initializers.
 ///
-/// Every structure starts with `struct_size` (or is reached through one that does) and new fields
-/// are only ever appended, so a plugin built against an older SDK keeps working with a newer core.
-/// Nothing throws across this boundary: callbacks return a `t2c_status` and report failures through
-/// `t2c_host_api::fail`.
+/// Growth: `abi_version` changes only on incompatible changes. Fields and host functions are only
+/// ever appended, and appended fields are detected by `struct_size`: a reader copies
+/// min(struct_size, the size it knows) bytes and zeroes the rest, so an older plugin keeps working
+/// with a newer core and a newer plugin's extra fields are ignored by an older core. The minimum
+/// sizes below are the first published layout and never change. Enum values a reader does not
+/// know (role, policy, infer rule, value kind) are refused, not guessed.
+/// Nothing throws across this boundary: callbacks return a `t2c_status` and report failures
+/// through `t2c_host_api::fail`.
 ///
 /// Plugin authors normally use the header-only C++ layer in `ts2coreml/sdk.h` instead of this
-/// header.
+/// header; its TS2COREML_PLUGIN macro defines both symbols.
 #ifndef TS2COREML_PLUGIN_ABI_H_
 #define TS2COREML_PLUGIN_ABI_H_
 
@@ -24,11 +33,18 @@
 extern "C" {
 #endif
 
-/// The ABI version this header describes. Bumped when fields or host functions are appended.
+/// The ABI version this header describes. Bumped only on incompatible changes: appended fields and
+/// host functions keep it and are detected by `struct_size`.
 #define T2C_ABI_VERSION 1u
 
-/// The name of the one symbol a plugin library exports.
+/// The name of the entry function a plugin library exports.
 #define T2C_ENTRY_SYMBOL "ts2coreml_plugin_entry"
+
+/// The name of the constant `t2c_plugin_header` a plugin library exports.
+#define T2C_HEADER_SYMBOL "ts2coreml_plugin_header"
+
+/// `t2c_plugin_header::magic`: the bytes "T2CH" read as a little-endian uint32.
+#define T2C_HEADER_MAGIC 0x48433254u
 
 /// The largest tensor rank a type can carry across the ABI (Core ML's own limit is 5).
 #define T2C_MAX_RANK 8
@@ -145,7 +161,8 @@ typedef struct t2c_named_arg {
 typedef struct t2c_context t2c_context;
 
 /// Functions the core offers to a lowering. Valid only during the callback that received them.
-/// Append-only: a plugin may check `struct_size` before calling a function added after ABI 1.
+/// Append-only: every function within the first T2C_HOST_API_MIN_SIZE bytes is always there; a
+/// plugin checks `struct_size` before calling one appended after them (the SDK does).
 typedef struct t2c_host_api {
   uint32_t struct_size;
   uint32_t abi_version;
@@ -226,6 +243,10 @@ typedef struct t2c_host_api {
   /// A float list (interpolate's scale_factors); ints and a single number are accepted too.
   /// The pointer is valid during the callback.
   t2c_status (*input_floats)(t2c_context* ctx, uint32_t i, const double** data, uint32_t* n);
+#ifdef T2C_TEST_APPENDED_FIELD
+  /* Only in the ABI growth test build: stands for a host function appended by a later SDK. */
+  t2c_status (*test_appended_function)(t2c_context* ctx);
+#endif
 } t2c_host_api;
 
 /// Callback signatures. `user_data` is the declaration's own pointer.
@@ -262,6 +283,10 @@ typedef struct t2c_lowering_decl {
   /// core must register before LibTorch can load a model calling them. May be null.
   const char* const* schemas;
   uint32_t num_schemas;
+#ifdef T2C_TEST_APPENDED_FIELD
+  /* Only in the ABI growth test build: stands for a field appended by a later SDK. */
+  uint64_t test_appended_field;
+#endif
 } t2c_lowering_decl;
 
 /// What `ts2coreml_plugin_entry` returns: constant data, built without running plugin code.
@@ -272,16 +297,42 @@ typedef struct t2c_plugin_info {
   const char* version;
   const t2c_lowering_decl* lowerings;
   uint32_t num_lowerings;
+#ifdef T2C_TEST_APPENDED_FIELD
+  /* Only in the ABI growth test build: stands for a field appended by a later SDK. */
+  uint64_t test_appended_field;
+#endif
 } t2c_plugin_info;
 
-/// The first published layout sizes: anything smaller is refused.
-#define T2C_PLUGIN_INFO_MIN_SIZE ((uint32_t)sizeof(t2c_plugin_info))
-#define T2C_LOWERING_DECL_MIN_SIZE ((uint32_t)sizeof(t2c_lowering_decl))
+/// What `ts2coreml_plugin_header` holds: integers only, so its bytes in the library file need no
+/// relocation and the registry reads them before loading the library. Append-only like the rest;
+/// `header_size` tells a reader how much of it the plugin wrote.
+typedef struct t2c_plugin_header {
+  uint32_t magic;              /* T2C_HEADER_MAGIC */
+  uint32_t header_size;        /* sizeof(t2c_plugin_header) of the plugin's SDK */
+  uint32_t abi_version;        /* T2C_ABI_VERSION of the plugin's SDK; must equal the info's */
+  uint32_t plugin_info_size;   /* sizeof(t2c_plugin_info); must equal the info's struct_size */
+  uint32_t lowering_decl_size; /* sizeof(t2c_lowering_decl); must equal every decl's */
+  uint32_t host_api_size;      /* sizeof(t2c_host_api) the plugin was compiled against */
+} t2c_plugin_header;
+
+/// The first published layout's sizes (LP64), frozen: a struct_size below these is refused, and
+/// they never change when fields are appended.
+#define T2C_PLUGIN_HEADER_MIN_SIZE 24u
+#define T2C_PLUGIN_INFO_MIN_SIZE 40u
+#define T2C_LOWERING_DECL_MIN_SIZE 104u
+#define T2C_HOST_API_MIN_SIZE 272u
 
 typedef const t2c_plugin_info* (*t2c_entry_fn)(void);
 
 #ifdef __cplusplus
 }  // extern "C"
+#endif
+
+#if defined(__cplusplus) && UINTPTR_MAX == UINT64_MAX
+static_assert(sizeof(t2c_plugin_header) >= T2C_PLUGIN_HEADER_MIN_SIZE, "header below layout 1");
+static_assert(sizeof(t2c_plugin_info) >= T2C_PLUGIN_INFO_MIN_SIZE, "info below layout 1");
+static_assert(sizeof(t2c_lowering_decl) >= T2C_LOWERING_DECL_MIN_SIZE, "decl below layout 1");
+static_assert(sizeof(t2c_host_api) >= T2C_HOST_API_MIN_SIZE, "host table below layout 1");
 #endif
 
 #endif  // TS2COREML_PLUGIN_ABI_H_

@@ -15,7 +15,8 @@
 ///                     nullptr, sdk::LowerFn<LowerRelu>)};
 ///   TS2COREML_PLUGIN("my_plugin", "1.0.0", kLowerings)
 ///
-/// Exceptions never leave a callback: the thunks turn them into errors.
+/// The macro exports the entry and the constant header the registry checks before loading the
+/// library (see plugin_abi.h). Exceptions never leave a callback: the thunks turn them into errors.
 #ifndef TS2COREML_SDK_H_
 #define TS2COREML_SDK_H_
 
@@ -544,10 +545,25 @@ constexpr t2c_plugin_info PluginInfo(const char* name, const char* version,
           lowerings,       static_cast<uint32_t>(NLowerings)};
 }
 
+/// The header a plugin built with this SDK exports: the ABI version and the layout sizes it was
+/// compiled against, read by the registry before the library is loaded.
+constexpr t2c_plugin_header PluginHeader() {
+  return {T2C_HEADER_MAGIC,        sizeof(t2c_plugin_header), T2C_ABI_VERSION,
+          sizeof(t2c_plugin_info), sizeof(t2c_lowering_decl), sizeof(t2c_host_api)};
+}
+
 }  // namespace ts2coreml::sdk
 
-/// Defines the plugin's one exported entry, returning constant data built from `lowerings`.
+/// Defines the exported constant header the registry reads before loading the library. Use it
+/// beside a hand-written `ts2coreml_plugin_entry`; TS2COREML_PLUGIN includes it.
+#define TS2COREML_PLUGIN_HEADER()                         \
+  extern "C" __attribute__((visibility("default"), used)) \
+  const t2c_plugin_header ts2coreml_plugin_header = ts2coreml::sdk::PluginHeader();
+
+/// Defines the plugin's two exported symbols: the constant header the registry reads before loading
+/// the library, and the entry returning constant data built from `lowerings`.
 #define TS2COREML_PLUGIN(plugin_name, plugin_version, lowerings)                                   \
+  TS2COREML_PLUGIN_HEADER()                                                                        \
   extern "C" __attribute__((visibility("default"))) const t2c_plugin_info* ts2coreml_plugin_entry( \
       void) {                                                                                      \
     static constexpr t2c_plugin_info kInfo =                                                       \

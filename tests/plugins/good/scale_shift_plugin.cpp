@@ -1,5 +1,7 @@
 /// A test plugin for a namespace nothing else knows: `t2ctest::scale_shift(Tensor x, float a,
-/// float b) -> Tensor` = x * a + b. The core learns the op only from this declaration.
+/// float b) -> Tensor` = x * a + b. The core learns the op only from this declaration. Its
+/// constructor marker shows the marker tests that loading a good plugin is seen.
+#include "tests/plugins/constructor_marker.h"
 #include "ts2coreml/sdk.h"
 
 namespace sdk = ts2coreml::sdk;

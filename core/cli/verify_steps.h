@@ -1,0 +1,152 @@
+/// The steps of `ts2coreml verify` (verify_command.h), one function each. Internal to core/cli:
+/// exposed for verify_command_test.cpp.
+///
+/// RunVerify runs, in order:
+///   1. ParseVerifyArgs                    the command line
+///   2. LoadSubjects                       the package, the plugins and the model (FP32)
+///   3. PackageIsFp16, ToleranceFor        the package's precision and the tolerance
+///   4. ForwardArgNames, ReadInputFiles    forward()'s arguments and the --input files
+///   5. CompareRuns                        per run: RandomInputs, TorchInputs, LibTorch and the
+///                                         interpreter, Compare, Worst
+///   6. Verdict                            why each output is out of tolerance
+///   7. Localize (--localize, out of tolerance only): ReadSourceMap, MapSourceValues,
+///      RunInstrumented (LibTorch's values), CompareIntermediates
+///   8. WriteJsonReport or PrintTextReport, then ReportFirstFailure
+///
+///   absl::StatusOr<VerifyArgs> a = ParseVerifyArgs({"m.pt", "m.mlpackage", "--runs", "3"});
+#ifndef TS2COREML_CORE_CLI_VERIFY_STEPS_H_
+#define TS2COREML_CORE_CLI_VERIFY_STEPS_H_
+
+#include <torch/script.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/cli/cli_common.h"
+#include "core/interp/interpreter.h"
+
+namespace ts2coreml::core {
+
+/// Localization rule: an op's error "jumps" when it exceeds both kJumpFactor times the largest
+/// error among the values it is computed from and an absolute floor that depends on precision.
+inline constexpr double kJumpFactor = 10.0;
+inline constexpr double kJumpFloorFp32 = 1e-4;
+inline constexpr double kJumpFloorFp16 = 1e-2;
+
+/// What an output must reach to be within tolerance.
+struct Tolerance {
+  double min_cosine = 0;
+  double max_rel_error = 0;
+  double max_abs_error = std::numeric_limits<double>::infinity();
+  double min_top1 = 0;
+};
+
+/// The command line of verify.
+struct VerifyArgs {
+  std::filesystem::path model;
+  std::filesystem::path package;
+  int runs = 1;
+  uint64_t seed = 0;
+  std::map<std::string, std::filesystem::path> input_files;
+  bool json = false;
+  bool localize = false;
+  bool time = false;
+  std::optional<double> min_cosine, max_rel_error, max_abs_error, min_top1;
+  CommonFlags common;
+};
+
+/// How one output compares, worst over the runs.
+struct Metrics {
+  double max_abs = 0;
+  double max_rel = 0;  ///< max abs error / (max - min of the reference)
+  double cosine = 1;
+  double top1 = -1;  ///< fraction of rows whose argmax agrees; -1 when not 2-D
+};
+
+/// The outputs of every run compared.
+struct Comparison {
+  int runs = 1;                                    ///< 1 when every input is given
+  std::vector<Metrics> worst;                      ///< per package output
+  std::map<std::string, at::Tensor> first_inputs;  ///< the first run's, by package input name
+  double torch_seconds = 0;                        ///< summed over the timed runs
+  double interp_seconds = 0;
+};
+
+/// One value compared during localization.
+struct LocalValue {
+  std::string var;
+  std::string op_type;
+  std::string ts_value, ts_op, source;
+  double error = 0;        ///< max abs error / peak |reference|
+  double input_error = 0;  ///< largest error among the compared values it is computed from
+};
+
+/// What localization found.
+struct Localization {
+  bool available = false;
+  std::string note;  ///< why it is unavailable, or what was found
+  int compared = 0;
+  std::optional<LocalValue> first_jump;
+  std::vector<LocalValue> values;  ///< program order
+  double floor = 0;
+};
+
+/// Step 1: parses the arguments after "verify" (class kUsage errors).
+absl::StatusOr<VerifyArgs> ParseVerifyArgs(const std::vector<std::string>& args);
+
+/// Step 3: whether the package computes in FP16: the converter's precision metadata, else any
+/// non-const op producing an fp16 value.
+bool PackageIsFp16(const interp::Interpreter& interp);
+
+/// Step 3: the default tolerance of the precision, with the --min-cosine, --max-rel-error,
+/// --max-abs-error and --min-top1 given in `a`.
+Tolerance ToleranceFor(const VerifyArgs& a, bool fp16);
+
+/// Step 4: the names of forward()'s arguments (self excluded), to pass inputs by name.
+std::vector<std::string> ForwardArgNames(const torch::jit::Module& module);
+
+/// Step 4: the --input files by package input name; class kInputSpec for a name the package does
+/// not have or a file that cannot be read.
+absl::StatusOr<std::map<std::string, at::Tensor>> ReadInputFiles(
+    const VerifyArgs& a, const std::vector<interp::Feature>& features);
+
+/// Step 5: one run's inputs by package input name: the given ones, else random (ints in [0, 10),
+/// bools, normal floats) from `gen`; inputs of fp16 features are rounded to fp16.
+std::map<std::string, at::Tensor> RandomInputs(const std::vector<interp::Feature>& features,
+                                               const std::map<std::string, at::Tensor>& fixed,
+                                               at::Generator& gen);
+
+/// Step 5: forward()'s arguments from `inputs`: by (sanitized) argument name when every name is
+/// a package input, else by position.
+std::vector<c10::IValue> TorchInputs(const std::vector<std::string>& arg_names,
+                                     const std::vector<interp::Feature>& features,
+                                     const std::map<std::string, at::Tensor>& inputs);
+
+/// Step 5: how `got` compares with the reference `ref`.
+Metrics Compare(const at::Tensor& ref, const at::Tensor& got);
+
+/// Step 5: folds `m` into `acc`, keeping the worst of each metric (NaN is the worst); the first
+/// run's metrics replace `acc`.
+void Worst(Metrics* acc, const Metrics& m, bool first);
+
+/// Step 6: why an output is out of tolerance, or "" when it is within.
+std::string Verdict(const Metrics& m, const Tolerance& t);
+
+/// Step 7: the inputs of the first run keyed both by package input name and by forward()
+/// argument name, as Localize needs them.
+std::map<std::string, at::Tensor> LocalizeInputs(const std::vector<std::string>& arg_names,
+                                                 const std::vector<interp::Feature>& features,
+                                                 const std::map<std::string, at::Tensor>& first);
+
+/// Step 7: the error of `got` relative to the peak magnitude of `ref` (infinite for NaN).
+double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_CLI_VERIFY_STEPS_H_

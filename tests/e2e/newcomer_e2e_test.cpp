@@ -1,0 +1,46 @@
+// What a newcomer runs into first, through the real CLI: a binary copied away from its plugins.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/cli_runner.h"
+
+namespace ts2coreml {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliResult;
+using ::testing::HasSubstr;
+using testing::RunProgram;
+using testing::TempDir;
+
+std::string PrecisionModel(const std::string& name) {
+  return (fs::path(TS2COREML_PRECISION_MODELS_DIR) / (name + ".pt")).string();
+}
+
+// The first thing said is that the built-in plugins are missing and where they were looked for,
+// before the error listing the ops nothing lowers.
+TEST(NewcomerE2E, ABinaryCopiedAwayFromItsPluginsSaysSoFirst) {
+  TempDir dir;
+  const fs::path cli = dir / "ts2coreml";
+  fs::copy_file(TS2COREML_CLI, cli);
+  fs::permissions(cli, fs::perms(0755));
+  CliResult r = RunProgram(cli.string(), {"convert", PrecisionModel("precision_rules"), "-o",
+                                          (dir / "m.mlpackage").string(), "--input", "x:1x6x16"});
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  const std::vector<std::string> lines = absl::StrSplit(r.output, '\n', absl::SkipEmpty());
+  ASSERT_FALSE(lines.empty());
+  const std::string looked = (dir.path().parent_path() / "lib/ts2coreml/plugins").string();
+  EXPECT_THAT(lines[0], HasSubstr("ts2coreml: warning: no plugins were loaded: the built-in "
+                                  "plugins are missing from " +
+                                  looked))
+      << r.output;
+  EXPECT_THAT(lines.back(), HasSubstr("unsupported op")) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "m.mlpackage"));
+}
+
+}  // namespace
+}  // namespace ts2coreml

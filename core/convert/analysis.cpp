@@ -11,6 +11,7 @@
 #include "core/convert/analysis_steps.h"
 #include "core/convert/constant_evaluator.h"
 #include "core/convert/lowering_context.h"
+#include "ts2coreml/broadcast.h"
 
 namespace ts2coreml::core {
 
@@ -40,20 +41,6 @@ std::string PluginName(const registry::Lowering& l) {
   return l.plugin ? absl::StrCat(l.plugin->name, "/", l.name) : l.name;
 }
 
-/// Numpy broadcasting of shapes; false when incompatible.
-bool Broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
-               std::vector<int64_t>* out) {
-  const size_t rank = std::max(a.size(), b.size());
-  out->assign(rank, 1);
-  for (size_t k = 0; k < rank; ++k) {
-    const int64_t da = k < rank - a.size() ? 1 : a[k - (rank - a.size())];
-    const int64_t db = k < rank - b.size() ? 1 : b[k - (rank - b.size())];
-    if (da != db && da != 1 && db != 1) return false;
-    (*out)[k] = da == 1 ? db : da;
-  }
-  return true;
-}
-
 /// Applies a declared infer rule. Numbers count as rank-0 tensors of their class.
 absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lowering& l,
                             std::vector<std::optional<mil::TensorType>>& out) {
@@ -77,33 +64,23 @@ absl::Status ApplyInferRule(const Graph& g, const Node& n, const registry::Lower
     out[0] = *t;
     return absl::OkStatus();
   }
-  // Broadcast over tensor-role inputs; the result is float if any input is, else int, unless
-  // every input is bool.
-  std::vector<int64_t> shape;
-  bool any = false, any_float = false, all_bool = true;
+  // Broadcast over tensor-role inputs (sdk::BroadcastRule says how).
+  sdk::BroadcastRule rule;
   for (size_t i = 0; i < n.inputs.size() && i < l.inputs.size(); ++i) {
     if (l.inputs[i].role != T2C_ROLE_TENSOR) continue;
     const Value& v = g.value(g.Resolve(n.inputs[i]));
     if (v.kind == ValueKind::kNone) continue;
     auto t = type_of(i);
     if (!t) return absl::InvalidArgumentError(absl::StrCat("input ", i, " is not a tensor"));
-    std::vector<int64_t> next;
-    if (!Broadcast(shape, t->shape, &next)) {
+    if (!rule.Add(t->shape, static_cast<t2c_dtype>(t->dtype))) {
       // OutOfRange marks inputs that do not fit the op (the caller blames the input shapes).
-      return absl::OutOfRangeError(absl::StrCat("shapes [", absl::StrJoin(shape, ","), "] and [",
-                                                absl::StrJoin(t->shape, ","),
+      return absl::OutOfRangeError(absl::StrCat("shapes [", absl::StrJoin(rule.shape(), ","),
+                                                "] and [", absl::StrJoin(t->shape, ","),
                                                 "] do not broadcast"));
     }
-    shape = std::move(next);
-    any = true;
-    any_float |= t->dtype == mil::DType::kFloat32;
-    all_bool &= t->dtype == mil::DType::kBool;
   }
-  if (!any) return absl::InvalidArgumentError("no tensor inputs to broadcast");
-  out[0] = mil::TensorType{any_float  ? mil::DType::kFloat32
-                           : all_bool ? mil::DType::kBool
-                                      : mil::DType::kInt32,
-                           shape};
+  if (rule.empty()) return absl::InvalidArgumentError("no tensor inputs to broadcast");
+  out[0] = mil::TensorType{static_cast<mil::DType>(rule.dtype()), rule.shape()};
   return absl::OkStatus();
 }
 

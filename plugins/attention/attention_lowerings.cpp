@@ -31,19 +31,11 @@
 #include <vector>
 
 #include "common/lowering_util.h"
-#include "matmul/mil_emit.h"
+#include "common/mil_emit.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
 namespace {
-
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
 
 /// Checks that tensor input `i` has `shape`.
 Status ExpectShape(const NodeView& ctx, uint32_t i, const std::string& name,
@@ -59,10 +51,9 @@ Status ExpectShape(const NodeView& ctx, uint32_t i, const std::string& name,
 /// Refuses a mask; masks change the softmax and are not lowered.
 Status RefuseMask(const NodeView& ctx, uint32_t mask_input) {
   if (ctx.IsNone(mask_input)) return Status::Ok();
-  return ctx.Error(ctx.kind() +
-                   ": an attention mask (attn_mask or key_padding_mask) is not supported; only "
-                   "mask=None lowers. Trace without a mask or without torch.no_grad() (the "
-                   "unfused path lowers masks through its own ops)");
+  return ctx.Error(
+      ctx.kind() +
+      ": an attention mask (attn_mask or key_padding_mask) is not supported; only mask=None lowers. Trace without a mask or without torch.no_grad() (the unfused path lowers masks through its own ops)");
 }
 
 /// The attention's geometry.
@@ -98,14 +89,25 @@ Expected<Geometry> ReadGeometry(const NodeView& ctx, uint32_t query, uint32_t ke
   return g;
 }
 
-/// Checks the projection weights (qkv_weight [3E, E], qkv_bias [3E], proj_weight [E, E],
-/// proj_bias [E]) at inputs `first` .. `first + 3`.
-Status CheckProjections(const NodeView& ctx, const Geometry& g, uint32_t first) {
+/// Where an attention block's four projection tensors are, by name from its input table.
+struct ProjectionInputs {
+  uint32_t qkv_weight, qkv_bias, proj_weight, proj_bias;
+};
+
+template <size_t N>
+constexpr ProjectionInputs ProjectionInputsOf(const t2c_input_decl (&inputs)[N]) {
+  return {sdk::InputIndex(inputs, "qkv_weight"), sdk::InputIndex(inputs, "qkv_bias"),
+          sdk::InputIndex(inputs, "proj_weight"), sdk::InputIndex(inputs, "proj_bias")};
+}
+
+/// Checks the projection weights: qkv_weight [3E, E], qkv_bias [3E], proj_weight [E, E],
+/// proj_bias [E].
+Status CheckProjections(const NodeView& ctx, const Geometry& g, const ProjectionInputs& in) {
   const int64_t e = g.embed;
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, first, "qkv_weight", {3 * e, e}));
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, first + 1, "qkv_bias", {3 * e}));
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, first + 2, "proj_weight", {e, e}));
-  return ExpectShape(ctx, first + 3, "proj_bias", {e});
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, in.qkv_weight, "qkv_weight", {3 * e, e}));
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, in.qkv_bias, "qkv_bias", {3 * e}));
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, in.proj_weight, "proj_weight", {e, e}));
+  return ExpectShape(ctx, in.proj_bias, "proj_bias", {e});
 }
 
 /// x @ w^T + b: MIL linear when weight and bias are constants (MIL linear requires it), else
@@ -149,14 +151,14 @@ struct Projections {
   bool qkv_const = false, proj_const = false;
 };
 
-Expected<Projections> ReadProjections(const LowerContext& ctx, uint32_t first) {
+Expected<Projections> ReadProjections(const LowerContext& ctx, const ProjectionInputs& in) {
   Projections p;
-  TS2COREML_ASSIGN_OR_RETURN(p.qkv_weight, ctx.Input(first));
-  TS2COREML_ASSIGN_OR_RETURN(p.qkv_bias, ctx.Input(first + 1));
-  TS2COREML_ASSIGN_OR_RETURN(p.proj_weight, ctx.Input(first + 2));
-  TS2COREML_ASSIGN_OR_RETURN(p.proj_bias, ctx.Input(first + 3));
-  p.qkv_const = ctx.IsConst(first) && ctx.IsConst(first + 1);
-  p.proj_const = ctx.IsConst(first + 2) && ctx.IsConst(first + 3);
+  TS2COREML_ASSIGN_OR_RETURN(p.qkv_weight, ctx.Input(in.qkv_weight));
+  TS2COREML_ASSIGN_OR_RETURN(p.qkv_bias, ctx.Input(in.qkv_bias));
+  TS2COREML_ASSIGN_OR_RETURN(p.proj_weight, ctx.Input(in.proj_weight));
+  TS2COREML_ASSIGN_OR_RETURN(p.proj_bias, ctx.Input(in.proj_bias));
+  p.qkv_const = ctx.IsConst(in.qkv_weight) && ctx.IsConst(in.qkv_bias);
+  p.proj_const = ctx.IsConst(in.proj_weight) && ctx.IsConst(in.proj_bias);
   return p;
 }
 
@@ -218,162 +220,6 @@ Expected<AttentionResult> EmitAttention(const LowerContext& ctx, Var query, Var 
 
 // --- aten::_native_multi_head_attention ---------------------------------------------------------
 
-enum MhaInput : uint32_t {
-  kQuery = 0,
-  kKey = 1,
-  kValue = 2,
-  kEmbedDim = 3,
-  kNumHead = 4,
-  kQkvWeight = 5,
-  kMask = 9,
-  kNeedWeights = 10,
-  kAverageWeights = 11,
-};
-
-Status InferMha(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kQuery, kKey, kEmbedDim, kNumHead));
-  // ATen requires query, key and value of one shape ("expected `query`/`key`/`value` shapes to
-  // match").
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kKey, "key", {g.batch, g.target, g.embed}));
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kValue, "value", {g.batch, g.target, g.embed}));
-  TS2COREML_RETURN_IF_ERROR(CheckProjections(ctx, g, kQkvWeight));
-  TS2COREML_RETURN_IF_ERROR(RefuseMask(ctx, kMask));
-  TS2COREML_ASSIGN_OR_RETURN(bool need_weights, ctx.Bool(kNeedWeights));
-  TS2COREML_ASSIGN_OR_RETURN(bool average, ctx.Bool(kAverageWeights));
-  const TensorType out(T2C_DTYPE_FP32, {g.batch, g.target, g.embed});
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, out));
-  if (!ctx.OutputIsUsed(1)) {
-    // Nothing reads the weights: the output gets output 0's type and var (see LowerMha).
-    return ctx.SetOutputType(1, out);
-  }
-  if (!need_weights) {
-    return ctx.Error(ctx.kind() +
-                     ": output 1 (attention weights) is read, but need_weights=False makes it "
-                     "an empty tensor, which Core ML cannot represent");
-  }
-  if (average) {
-    return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, {g.batch, g.target, g.source}));
-  }
-  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, {g.batch, g.heads, g.target, g.source}));
-}
-
-Status LowerMha(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kQuery, kKey, kEmbedDim, kNumHead));
-  TS2COREML_ASSIGN_OR_RETURN(bool average, ctx.Bool(kAverageWeights));
-  TS2COREML_ASSIGN_OR_RETURN(Var query, ctx.Input(kQuery));
-  TS2COREML_ASSIGN_OR_RETURN(Var key, ctx.Input(kKey));
-  TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.Input(kValue));
-  TS2COREML_ASSIGN_OR_RETURN(Projections p, ReadProjections(ctx, kQkvWeight));
-  TS2COREML_ASSIGN_OR_RETURN(AttentionResult r, EmitAttention(ctx, query, key, value, g, p));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, r.out));
-  if (!ctx.OutputIsUsed(1)) return ctx.SetOutput(1, r.out);
-  if (!average) return ctx.SetOutput(1, r.attn);
-  // ATen: qkt.sum(dim=1) / num_head.
-  TS2COREML_ASSIGN_OR_RETURN(Var sum, EmitReduce(ctx, "reduce_sum", r.attn, {1}, false));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(sum));
-  TS2COREML_ASSIGN_OR_RETURN(Var heads, ctx.ConstFloat(st.dtype, static_cast<float>(g.heads)));
-  TS2COREML_ASSIGN_OR_RETURN(Var mean, EmitBinary(ctx, "real_div", sum, heads));
-  return ctx.SetOutput(1, mean);
-}
-
-// --- aten::_transformer_encoder_layer_fwd --------------------------------------------------------
-
-enum EncoderInput : uint32_t {
-  kSrc = 0,
-  kEncEmbedDim = 1,
-  kEncNumHeads = 2,
-  kEncQkvWeight = 3,
-  kUseGelu = 7,
-  kNormFirst = 8,
-  kEps = 9,
-  kNormWeight1 = 10,
-  kFfnWeight1 = 14,
-  kEncMask = 18,
-};
-
-Status InferEncoderLayer(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kSrc, kSrc, kEncEmbedDim, kEncNumHeads));
-  TS2COREML_RETURN_IF_ERROR(CheckProjections(ctx, g, kEncQkvWeight));
-  for (uint32_t i = kNormWeight1; i < kNormWeight1 + 4; ++i) {
-    TS2COREML_RETURN_IF_ERROR(
-        ExpectShape(ctx, i, i % 2 == 0 ? "norm weight" : "norm bias", {g.embed}));
-    if (!ctx.IsConst(i)) {
-      return ctx.Error(ctx.kind() + ": layer norm parameter (input " + std::to_string(i) +
-                       ") is a runtime value; MIL layer_norm needs constants");
-    }
-  }
-  TS2COREML_ASSIGN_OR_RETURN(TensorType w1, ctx.InputType(kFfnWeight1));
-  if (w1.rank() != 2 || w1.shape[1] != g.embed) {
-    return ctx.Error(ctx.kind() + ": ffn_weight_1 " + FormatInts(w1.shape) +
-                     " is not [dim_feedforward, " + std::to_string(g.embed) + "]");
-  }
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kFfnWeight1 + 1, "ffn_bias_1", {w1.shape[0]}));
-  TS2COREML_RETURN_IF_ERROR(
-      ExpectShape(ctx, kFfnWeight1 + 2, "ffn_weight_2", {g.embed, w1.shape[0]}));
-  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kFfnWeight1 + 3, "ffn_bias_2", {g.embed}));
-  TS2COREML_RETURN_IF_ERROR(RefuseMask(ctx, kEncMask));
-  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, {g.batch, g.target, g.embed}));
-}
-
-/// layer_norm over the last axis with constant gamma (input `weight`) and beta (`weight + 1`).
-Expected<Var> EmitNorm(const LowerContext& ctx, Var x, uint32_t weight, Var eps) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ctx.Input(weight));
-  TS2COREML_ASSIGN_OR_RETURN(Var beta, ctx.Input(weight + 1));
-  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({t.rank() - 1}));
-  return ctx.Emit1("layer_norm",
-                   {{"x", x}, {"axes", axes}, {"gamma", gamma}, {"beta", beta}, {"epsilon", eps}},
-                   t);
-}
-
-Status LowerEncoderLayer(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kSrc, kSrc, kEncEmbedDim, kEncNumHeads));
-  TS2COREML_ASSIGN_OR_RETURN(bool use_gelu, ctx.Bool(kUseGelu));
-  TS2COREML_ASSIGN_OR_RETURN(bool norm_first, ctx.Bool(kNormFirst));
-  TS2COREML_ASSIGN_OR_RETURN(double eps_value, ctx.Float(kEps));
-  TS2COREML_ASSIGN_OR_RETURN(Var src, ctx.Input(kSrc));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(src));
-  TS2COREML_ASSIGN_OR_RETURN(Var eps, ctx.ConstFloat(st.dtype, static_cast<float>(eps_value)));
-  TS2COREML_ASSIGN_OR_RETURN(Projections p, ReadProjections(ctx, kEncQkvWeight));
-
-  Var x = src;
-  if (norm_first) {
-    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight1, eps));
-  }
-  TS2COREML_ASSIGN_OR_RETURN(AttentionResult r, EmitAttention(ctx, x, x, x, g, p));
-  TS2COREML_ASSIGN_OR_RETURN(x, EmitBinary(ctx, "add", r.out, src));
-  if (!norm_first) {
-    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight1, eps));
-  }
-  const Var residual = x;
-  if (norm_first) {
-    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight1 + 2, eps));
-  }
-  TS2COREML_ASSIGN_OR_RETURN(Var w1, ctx.Input(kFfnWeight1));
-  TS2COREML_ASSIGN_OR_RETURN(Var b1, ctx.Input(kFfnWeight1 + 1));
-  TS2COREML_ASSIGN_OR_RETURN(Var w2, ctx.Input(kFfnWeight1 + 2));
-  TS2COREML_ASSIGN_OR_RETURN(Var b2, ctx.Input(kFfnWeight1 + 3));
-  const bool ffn1_const = ctx.IsConst(kFfnWeight1) && ctx.IsConst(kFfnWeight1 + 1);
-  const bool ffn2_const = ctx.IsConst(kFfnWeight1 + 2) && ctx.IsConst(kFfnWeight1 + 3);
-  TS2COREML_ASSIGN_OR_RETURN(Var h, EmitLinear(ctx, x, w1, b1, ffn1_const));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType ht, ctx.TypeOf(h));
-  if (use_gelu) {
-    TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString("EXACT"));
-    TS2COREML_ASSIGN_OR_RETURN(h, ctx.Emit1("gelu", {{"x", h}, {"mode", mode}}, ht));
-  } else {
-    TS2COREML_ASSIGN_OR_RETURN(h, ctx.Emit1("relu", {{"x", h}}, ht));
-  }
-  TS2COREML_ASSIGN_OR_RETURN(h, EmitLinear(ctx, h, w2, b2, ffn2_const));
-  TS2COREML_ASSIGN_OR_RETURN(x, EmitBinary(ctx, "add", h, residual));
-  if (!norm_first) {
-    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight1 + 2, eps));
-  }
-  return ctx.SetOutput(0, x);
-}
-
-// --- declarations --------------------------------------------------------------------------------
-
-constexpr const char* kMhaOps[] = {"aten::_native_multi_head_attention"};
 constexpr t2c_input_decl kMhaInputs[] = {
     sdk::Tensor("query"),
     sdk::Tensor("key"),
@@ -389,7 +235,64 @@ constexpr t2c_input_decl kMhaInputs[] = {
     sdk::Host("average_attn_weights"),
     sdk::Host("mask_type", T2C_INPUT_OPTIONAL),
 };
-constexpr const char* kEncoderOps[] = {"aten::_transformer_encoder_layer_fwd"};
+constexpr uint32_t kQuery = sdk::InputIndex(kMhaInputs, "query");
+constexpr uint32_t kKey = sdk::InputIndex(kMhaInputs, "key");
+constexpr uint32_t kValue = sdk::InputIndex(kMhaInputs, "value");
+constexpr uint32_t kEmbedDim = sdk::InputIndex(kMhaInputs, "embed_dim");
+constexpr uint32_t kNumHead = sdk::InputIndex(kMhaInputs, "num_head");
+constexpr ProjectionInputs kMhaProjections = ProjectionInputsOf(kMhaInputs);
+constexpr uint32_t kMask = sdk::InputIndex(kMhaInputs, "mask");
+constexpr uint32_t kNeedWeights = sdk::InputIndex(kMhaInputs, "need_weights");
+constexpr uint32_t kAverageWeights = sdk::InputIndex(kMhaInputs, "average_attn_weights");
+
+Status InferMha(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kQuery, kKey, kEmbedDim, kNumHead));
+  // ATen requires query, key and value of one shape ("expected `query`/`key`/`value` shapes to
+  // match").
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kKey, "key", {g.batch, g.target, g.embed}));
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kValue, "value", {g.batch, g.target, g.embed}));
+  TS2COREML_RETURN_IF_ERROR(CheckProjections(ctx, g, kMhaProjections));
+  TS2COREML_RETURN_IF_ERROR(RefuseMask(ctx, kMask));
+  TS2COREML_ASSIGN_OR_RETURN(bool need_weights, ctx.Bool(kNeedWeights));
+  TS2COREML_ASSIGN_OR_RETURN(bool average, ctx.Bool(kAverageWeights));
+  const TensorType out(T2C_DTYPE_FP32, {g.batch, g.target, g.embed});
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, out));
+  if (!ctx.OutputIsUsed(1)) {
+    // Nothing reads the weights: the output gets output 0's type and var (see LowerMha).
+    return ctx.SetOutputType(1, out);
+  }
+  if (!need_weights) {
+    return ctx.Error(
+        ctx.kind() +
+        ": output 1 (attention weights) is read, but need_weights=False makes it an empty tensor, which Core ML cannot represent");
+  }
+  if (average) {
+    return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, {g.batch, g.target, g.source}));
+  }
+  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, {g.batch, g.heads, g.target, g.source}));
+}
+
+Status LowerMha(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kQuery, kKey, kEmbedDim, kNumHead));
+  TS2COREML_ASSIGN_OR_RETURN(bool average, ctx.Bool(kAverageWeights));
+  TS2COREML_ASSIGN_OR_RETURN(Var query, ctx.Input(kQuery));
+  TS2COREML_ASSIGN_OR_RETURN(Var key, ctx.Input(kKey));
+  TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.Input(kValue));
+  TS2COREML_ASSIGN_OR_RETURN(Projections p, ReadProjections(ctx, kMhaProjections));
+  TS2COREML_ASSIGN_OR_RETURN(AttentionResult r, EmitAttention(ctx, query, key, value, g, p));
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, r.out));
+  if (!ctx.OutputIsUsed(1)) return ctx.SetOutput(1, r.out);
+  if (!average) return ctx.SetOutput(1, r.attn);
+  // ATen: qkt.sum(dim=1) / num_head.
+  TS2COREML_ASSIGN_OR_RETURN(Var sum, EmitReduce(ctx, "reduce_sum", r.attn, {1}, false));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(sum));
+  TS2COREML_ASSIGN_OR_RETURN(Var heads, ctx.ConstFloat(st.dtype, static_cast<float>(g.heads)));
+  TS2COREML_ASSIGN_OR_RETURN(Var mean, EmitBinary(ctx, "real_div", sum, heads));
+  return ctx.SetOutput(1, mean);
+}
+
+// --- aten::_transformer_encoder_layer_fwd --------------------------------------------------------
+
 constexpr t2c_input_decl kEncoderInputs[] = {
     sdk::Tensor("src"),
     sdk::Host("embed_dim"),
@@ -412,6 +315,106 @@ constexpr t2c_input_decl kEncoderInputs[] = {
     sdk::Tensor("mask", T2C_MASK_ANY, T2C_INPUT_OPTIONAL),
     sdk::Host("mask_type", T2C_INPUT_OPTIONAL),
 };
+constexpr uint32_t kSrc = sdk::InputIndex(kEncoderInputs, "src");
+constexpr uint32_t kEncEmbedDim = sdk::InputIndex(kEncoderInputs, "embed_dim");
+constexpr uint32_t kEncNumHeads = sdk::InputIndex(kEncoderInputs, "num_heads");
+constexpr ProjectionInputs kEncProjections = ProjectionInputsOf(kEncoderInputs);
+constexpr uint32_t kUseGelu = sdk::InputIndex(kEncoderInputs, "use_gelu");
+constexpr uint32_t kNormFirst = sdk::InputIndex(kEncoderInputs, "norm_first");
+constexpr uint32_t kEps = sdk::InputIndex(kEncoderInputs, "eps");
+constexpr uint32_t kNormWeight1 = sdk::InputIndex(kEncoderInputs, "norm_weight_1");
+constexpr uint32_t kNormBias1 = sdk::InputIndex(kEncoderInputs, "norm_bias_1");
+constexpr uint32_t kNormWeight2 = sdk::InputIndex(kEncoderInputs, "norm_weight_2");
+constexpr uint32_t kNormBias2 = sdk::InputIndex(kEncoderInputs, "norm_bias_2");
+constexpr uint32_t kFfnWeight1 = sdk::InputIndex(kEncoderInputs, "ffn_weight_1");
+constexpr uint32_t kFfnBias1 = sdk::InputIndex(kEncoderInputs, "ffn_bias_1");
+constexpr uint32_t kFfnWeight2 = sdk::InputIndex(kEncoderInputs, "ffn_weight_2");
+constexpr uint32_t kFfnBias2 = sdk::InputIndex(kEncoderInputs, "ffn_bias_2");
+constexpr uint32_t kEncMask = sdk::InputIndex(kEncoderInputs, "mask");
+
+Status InferEncoderLayer(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kSrc, kSrc, kEncEmbedDim, kEncNumHeads));
+  TS2COREML_RETURN_IF_ERROR(CheckProjections(ctx, g, kEncProjections));
+  for (uint32_t i : {kNormWeight1, kNormBias1, kNormWeight2, kNormBias2}) {
+    const bool weight = i == kNormWeight1 || i == kNormWeight2;
+    TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, i, weight ? "norm weight" : "norm bias", {g.embed}));
+    if (!ctx.IsConst(i)) {
+      return ctx.Error(ctx.kind() + ": layer norm parameter (input " + std::to_string(i) +
+                       ") is a runtime value; MIL layer_norm needs constants");
+    }
+  }
+  TS2COREML_ASSIGN_OR_RETURN(TensorType w1, ctx.InputType(kFfnWeight1));
+  if (w1.rank() != 2 || w1.shape[1] != g.embed) {
+    return ctx.Error(ctx.kind() + ": ffn_weight_1 " + FormatInts(w1.shape) +
+                     " is not [dim_feedforward, " + std::to_string(g.embed) + "]");
+  }
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kFfnBias1, "ffn_bias_1", {w1.shape[0]}));
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kFfnWeight2, "ffn_weight_2", {g.embed, w1.shape[0]}));
+  TS2COREML_RETURN_IF_ERROR(ExpectShape(ctx, kFfnBias2, "ffn_bias_2", {g.embed}));
+  TS2COREML_RETURN_IF_ERROR(RefuseMask(ctx, kEncMask));
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, {g.batch, g.target, g.embed}));
+}
+
+/// layer_norm over the last axis with constant gamma (input `weight`) and beta (input `bias`).
+Expected<Var> EmitNorm(const LowerContext& ctx, Var x, uint32_t weight, uint32_t bias, Var eps) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ctx.Input(weight));
+  TS2COREML_ASSIGN_OR_RETURN(Var beta, ctx.Input(bias));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({t.rank() - 1}));
+  return ctx.Emit1("layer_norm",
+                   {{"x", x}, {"axes", axes}, {"gamma", gamma}, {"beta", beta}, {"epsilon", eps}},
+                   t);
+}
+
+Status LowerEncoderLayer(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(ctx, kSrc, kSrc, kEncEmbedDim, kEncNumHeads));
+  TS2COREML_ASSIGN_OR_RETURN(bool use_gelu, ctx.Bool(kUseGelu));
+  TS2COREML_ASSIGN_OR_RETURN(bool norm_first, ctx.Bool(kNormFirst));
+  TS2COREML_ASSIGN_OR_RETURN(double eps_value, ctx.Float(kEps));
+  TS2COREML_ASSIGN_OR_RETURN(Var src, ctx.Input(kSrc));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(src));
+  TS2COREML_ASSIGN_OR_RETURN(Var eps, ctx.ConstFloat(st.dtype, static_cast<float>(eps_value)));
+  TS2COREML_ASSIGN_OR_RETURN(Projections p, ReadProjections(ctx, kEncProjections));
+
+  Var x = src;
+  if (norm_first) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight1, kNormBias1, eps));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(AttentionResult r, EmitAttention(ctx, x, x, x, g, p));
+  TS2COREML_ASSIGN_OR_RETURN(x, EmitBinary(ctx, "add", r.out, src));
+  if (!norm_first) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight1, kNormBias1, eps));
+  }
+  const Var residual = x;
+  if (norm_first) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight2, kNormBias2, eps));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var w1, ctx.Input(kFfnWeight1));
+  TS2COREML_ASSIGN_OR_RETURN(Var b1, ctx.Input(kFfnBias1));
+  TS2COREML_ASSIGN_OR_RETURN(Var w2, ctx.Input(kFfnWeight2));
+  TS2COREML_ASSIGN_OR_RETURN(Var b2, ctx.Input(kFfnBias2));
+  const bool ffn1_const = ctx.IsConst(kFfnWeight1) && ctx.IsConst(kFfnBias1);
+  const bool ffn2_const = ctx.IsConst(kFfnWeight2) && ctx.IsConst(kFfnBias2);
+  TS2COREML_ASSIGN_OR_RETURN(Var h, EmitLinear(ctx, x, w1, b1, ffn1_const));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType ht, ctx.TypeOf(h));
+  if (use_gelu) {
+    TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString("EXACT"));
+    TS2COREML_ASSIGN_OR_RETURN(h, ctx.Emit1("gelu", {{"x", h}, {"mode", mode}}, ht));
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(h, ctx.Emit1("relu", {{"x", h}}, ht));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(h, EmitLinear(ctx, h, w2, b2, ffn2_const));
+  TS2COREML_ASSIGN_OR_RETURN(x, EmitBinary(ctx, "add", h, residual));
+  if (!norm_first) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitNorm(ctx, x, kNormWeight2, kNormBias2, eps));
+  }
+  return ctx.SetOutput(0, x);
+}
+
+// --- declarations --------------------------------------------------------------------------------
+
+constexpr const char* kMhaOps[] = {"aten::_native_multi_head_attention"};
+constexpr const char* kEncoderOps[] = {"aten::_transformer_encoder_layer_fwd"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("native_multi_head_attention", kMhaOps, kMhaInputs, T2C_FP16_NEEDS_FP32_COMPUTE,

@@ -10,6 +10,15 @@
 
 namespace ts2coreml::plugins {
 
+// The SDK types every family's lowerings name, used unqualified across the built-in plugins.
+using sdk::Expected;
+using sdk::InferContext;
+using sdk::LowerContext;
+using sdk::NodeView;
+using sdk::Status;
+using sdk::TensorType;
+using sdk::Var;
+
 /// Formats an int list as "[1, 2, 3]" for messages.
 inline std::string FormatInts(const std::vector<int64_t>& values) {
   std::string s = "[";

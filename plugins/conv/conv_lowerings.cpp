@@ -14,28 +14,84 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
-/// Where a schema keeps each convolution argument (-1: absent from the schema).
+/// Where a schema keeps each convolution argument, by name from its input table (-1: absent).
 struct ConvSchema {
-  int stride;
-  int padding;
-  int dilation;
+  uint32_t input;
+  uint32_t weight;
+  uint32_t bias;
+  uint32_t stride;
+  uint32_t padding;
+  uint32_t dilation;
   int transposed;      ///< a bool input, or -1
   int output_padding;  ///< -1 when the schema has none
-  int groups;
+  uint32_t groups;
   bool always_transposed;
 };
 
-constexpr ConvSchema kUnderscoreConvolutionSchema = {3, 4, 5, 6, 7, 8, false};
-constexpr ConvSchema kConvNdSchema = {3, 4, 5, -1, -1, 6, false};
-constexpr ConvSchema kConvTransposeNdSchema = {3, 4, 7, -1, 5, 6, true};
+/// The arguments every convolution schema has, found by name in `inputs`.
+template <size_t N>
+constexpr ConvSchema CommonSchema(const t2c_input_decl (&inputs)[N]) {
+  ConvSchema s{};
+  s.input = sdk::InputIndex(inputs, "input");
+  s.weight = sdk::InputIndex(inputs, "weight");
+  s.bias = sdk::InputIndex(inputs, "bias");
+  s.stride = sdk::InputIndex(inputs, "stride");
+  s.padding = sdk::InputIndex(inputs, "padding");
+  s.dilation = sdk::InputIndex(inputs, "dilation");
+  s.groups = sdk::InputIndex(inputs, "groups");
+  s.transposed = -1;
+  s.output_padding = -1;
+  s.always_transposed = false;
+  return s;
+}
+
+/// aten::_convolution and aten::convolution: `transposed` is an input.
+template <size_t N>
+constexpr ConvSchema TransposableSchema(const t2c_input_decl (&inputs)[N]) {
+  ConvSchema s = CommonSchema(inputs);
+  s.transposed = static_cast<int>(sdk::InputIndex(inputs, "transposed"));
+  s.output_padding = static_cast<int>(sdk::InputIndex(inputs, "output_padding"));
+  return s;
+}
+
+/// aten::conv_transpose{1,2,3}d.
+template <size_t N>
+constexpr ConvSchema TransposedSchema(const t2c_input_decl (&inputs)[N]) {
+  ConvSchema s = CommonSchema(inputs);
+  s.output_padding = static_cast<int>(sdk::InputIndex(inputs, "output_padding"));
+  s.always_transposed = true;
+  return s;
+}
+
+// aten::_convolution (13 arguments; the .deprecated overload lacks allow_tf32) and
+// aten::convolution (the first 9).
+constexpr t2c_input_decl kUnderscoreConvolutionInputs[] = {
+    sdk::Tensor("input"),       sdk::Tensor("weight"),         sdk::OptionalTensor("bias"),
+    sdk::Host("stride"),        sdk::Host("padding"),          sdk::Host("dilation"),
+    sdk::Host("transposed"),    sdk::Host("output_padding"),   sdk::Host("groups"),
+    sdk::Ignored("benchmark"),  sdk::Ignored("deterministic"), sdk::Ignored("cudnn_enabled"),
+    sdk::Ignored("allow_tf32"),
+};
+constexpr ConvSchema kUnderscoreConvolutionSchema =
+    TransposableSchema(kUnderscoreConvolutionInputs);
+constexpr t2c_input_decl kConvolutionInputs[] = {
+    sdk::Tensor("input"),    sdk::Tensor("weight"),       sdk::OptionalTensor("bias"),
+    sdk::Host("stride"),     sdk::Host("padding"),        sdk::Host("dilation"),
+    sdk::Host("transposed"), sdk::Host("output_padding"), sdk::Host("groups"),
+};
+constexpr ConvSchema kConvolutionSchema = TransposableSchema(kConvolutionInputs);
+// conv{1,2,3}d, with int padding or the string padding of the .padding overloads.
+constexpr t2c_input_decl kConvNdInputs[] = {
+    sdk::Tensor("input"), sdk::Tensor("weight"), sdk::OptionalTensor("bias"), sdk::Host("stride"),
+    sdk::Host("padding"), sdk::Host("dilation"), sdk::Host("groups"),
+};
+constexpr ConvSchema kConvNdSchema = CommonSchema(kConvNdInputs);
+constexpr t2c_input_decl kConvTransposeNdInputs[] = {
+    sdk::Tensor("input"), sdk::Tensor("weight"), sdk::OptionalTensor("bias"),
+    sdk::Host("stride"),  sdk::Host("padding"),  sdk::Host("output_padding"),
+    sdk::Host("groups"),  sdk::Host("dilation"),
+};
+constexpr ConvSchema kConvTransposeNdSchema = TransposedSchema(kConvTransposeNdInputs);
 
 /// One convolution, fully resolved against its input and weight shapes.
 struct ConvParams {
@@ -50,12 +106,112 @@ struct ConvParams {
   std::vector<int64_t> out_shape;  ///< batched output shape
 };
 
+/// Reads the padding: explicit sizes, or the strings 'valid' and 'same' resolved against the
+/// kernel; then checks it and the output padding are non-negative.
+Status ReadPadding(const NodeView& ctx, const ConvSchema& schema,
+                   const std::vector<int64_t>& kernel, ConvParams* p) {
+  const size_t n = p->spatial;
+  if (ctx.input_kind(schema.padding) == T2C_KIND_STRING) {
+    TS2COREML_ASSIGN_OR_RETURN(std::string mode, ctx.String(schema.padding));
+    if (mode == "valid") {
+      p->pad_before = p->pad_after = std::vector<int64_t>(n, 0);
+    } else if (mode == "same") {
+      if (!AllEqual(p->stride, 1)) {
+        return ctx.Error(p->op + ": padding='same' needs stride 1, got " + FormatInts(p->stride));
+      }
+      for (size_t i = 0; i < n; ++i) {
+        // PyTorch puts the odd element of 'same' padding after the data.
+        int64_t total = p->dilation[i] * (kernel[i] - 1);
+        p->pad_before.push_back(total / 2);
+        p->pad_after.push_back(total - total / 2);
+      }
+    } else {
+      return ctx.Error(p->op + ": padding='" + mode +
+                       "' is not supported (expected 'same' or 'valid')");
+    }
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(p->pad_before,
+                               ReadSpatialInts(ctx, schema.padding, n, p->op, "padding"));
+    p->pad_after = p->pad_before;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (p->pad_before[i] < 0 || p->output_padding[i] < 0) {
+      return ctx.Error(p->op + ": negative padding " + FormatInts(p->pad_before) +
+                       " or output padding " + FormatInts(p->output_padding) + " is not supported");
+    }
+  }
+  return Status::Ok();
+}
+
+/// Checks the input channels and groups against the weight; gives the output channels.
+Expected<int64_t> OutputChannels(const NodeView& ctx, const ConvParams& p) {
+  if (p.groups < 1) return ctx.Error(p.op + ": groups must be positive");
+  const int64_t c_in = p.x.shape[p.batched ? 1 : 0];
+  if (p.transposed) {
+    // ConvTranspose weight: [C_in, C_out / groups, *K].
+    if (p.weight.shape[0] != c_in) {
+      return ctx.Error(p.op + ": input has " + std::to_string(c_in) +
+                       " channels but the transposed weight expects " +
+                       std::to_string(p.weight.shape[0]));
+    }
+    if (c_in % p.groups != 0) {
+      return ctx.Error(p.op + ": " + std::to_string(c_in) +
+                       " input channels are not divisible by groups " + std::to_string(p.groups));
+    }
+    for (size_t i = 0; i < p.spatial; ++i) {
+      if (p.output_padding[i] >= p.stride[i] && p.output_padding[i] >= p.dilation[i]) {
+        return ctx.Error(p.op + ": output_padding " + FormatInts(p.output_padding) +
+                         " must be smaller than stride or dilation");
+      }
+    }
+    return p.weight.shape[1] * p.groups;
+  }
+  // Conv weight: [C_out, C_in / groups, *K].
+  if (c_in != p.weight.shape[1] * p.groups) {
+    return ctx.InvalidInputs(p.op + ": input has " + std::to_string(c_in) +
+                             " channels but weight expects " + std::to_string(p.weight.shape[1]) +
+                             " x groups " + std::to_string(p.groups));
+  }
+  const int64_t c_out = p.weight.shape[0];
+  if (c_out % p.groups != 0) {
+    return ctx.Error(p.op + ": " + std::to_string(c_out) +
+                     " output channels are not divisible by groups " + std::to_string(p.groups));
+  }
+  if (!AllEqual(p.output_padding, 0)) {
+    return ctx.Error(p.op + ": output_padding " + FormatInts(p.output_padding) +
+                     " is only valid for transposed convolutions");
+  }
+  return c_out;
+}
+
+/// PyTorch's output shape [N, c_out, *spatial] (N is 1 for an unbatched input).
+Status ComputeOutputShape(const NodeView& ctx, const std::vector<int64_t>& kernel, int64_t c_out,
+                          ConvParams* p) {
+  const size_t n = p->spatial;
+  const std::vector<int64_t> in(p->x.shape.end() - n, p->x.shape.end());
+  p->out_shape = {p->batched ? p->x.shape[0] : 1, c_out};
+  for (size_t i = 0; i < n; ++i) {
+    int64_t o = p->transposed
+                    ? ConvTransposeOutputSize(in[i], kernel[i], p->stride[i], p->pad_before[i],
+                                              p->dilation[i], p->output_padding[i])
+                    : ConvOutputSize(in[i], kernel[i], p->stride[i], p->pad_before[i],
+                                     p->pad_after[i], p->dilation[i]);
+    if (o < 1) {
+      return ctx.Error(p->op + ": output size " + std::to_string(o) + " along spatial dim " +
+                       std::to_string(i) + " is not positive (input " + FormatInts(in) +
+                       ", kernel " + FormatInts(kernel) + ")");
+    }
+    p->out_shape.push_back(o);
+  }
+  return Status::Ok();
+}
+
 /// Reads and validates a convolution node; computes PyTorch's output shape.
 Expected<ConvParams> ReadConv(const NodeView& ctx, const ConvSchema& schema) {
   ConvParams p;
   p.op = ctx.kind();
-  TS2COREML_ASSIGN_OR_RETURN(p.x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(p.weight, ctx.InputType(1));
+  TS2COREML_ASSIGN_OR_RETURN(p.x, ctx.InputType(schema.input));
+  TS2COREML_ASSIGN_OR_RETURN(p.weight, ctx.InputType(schema.weight));
   const int64_t wrank = p.weight.rank();
   if (wrank < 3 || wrank > 5) {
     return ctx.Error(p.op + ": weight rank " + std::to_string(wrank) +
@@ -73,111 +229,24 @@ Expected<ConvParams> ReadConv(const NodeView& ctx, const ConvSchema& schema) {
     TS2COREML_ASSIGN_OR_RETURN(p.transposed, ctx.Bool(schema.transposed));
   }
   TS2COREML_ASSIGN_OR_RETURN(p.groups, ctx.Int(schema.groups));
-  const std::vector<int64_t> ones(n, 1), zeros(n, 0);
   TS2COREML_ASSIGN_OR_RETURN(p.stride, ReadSpatialInts(ctx, schema.stride, n, p.op, "stride"));
   TS2COREML_ASSIGN_OR_RETURN(p.dilation,
                              ReadSpatialInts(ctx, schema.dilation, n, p.op, "dilation"));
-  p.output_padding = zeros;
+  p.output_padding.assign(n, 0);
   if (schema.output_padding >= 0) {
     TS2COREML_ASSIGN_OR_RETURN(
         p.output_padding, ReadSpatialInts(ctx, schema.output_padding, n, p.op, "output_padding"));
   }
-  std::vector<int64_t> in(p.x.shape.end() - n, p.x.shape.end());
-  std::vector<int64_t> kernel(p.weight.shape.begin() + 2, p.weight.shape.end());
+  const std::vector<int64_t> kernel(p.weight.shape.begin() + 2, p.weight.shape.end());
   for (size_t i = 0; i < n; ++i) {
     if (p.stride[i] < 1 || p.dilation[i] < 1) {
       return ctx.Error(p.op + ": stride " + FormatInts(p.stride) + " and dilation " +
                        FormatInts(p.dilation) + " must be positive");
     }
   }
-  if (ctx.input_kind(schema.padding) == T2C_KIND_STRING) {
-    TS2COREML_ASSIGN_OR_RETURN(std::string mode, ctx.String(schema.padding));
-    if (mode == "valid") {
-      p.pad_before = p.pad_after = zeros;
-    } else if (mode == "same") {
-      if (!AllEqual(p.stride, 1)) {
-        return ctx.Error(p.op + ": padding='same' needs stride 1, got " + FormatInts(p.stride));
-      }
-      for (size_t i = 0; i < n; ++i) {
-        // PyTorch puts the odd element of 'same' padding after the data.
-        int64_t total = p.dilation[i] * (kernel[i] - 1);
-        p.pad_before.push_back(total / 2);
-        p.pad_after.push_back(total - total / 2);
-      }
-    } else {
-      return ctx.Error(p.op + ": padding='" + mode +
-                       "' is not supported (expected 'same' or "
-                       "'valid')");
-    }
-  } else {
-    TS2COREML_ASSIGN_OR_RETURN(p.pad_before,
-                               ReadSpatialInts(ctx, schema.padding, n, p.op, "padding"));
-    p.pad_after = p.pad_before;
-  }
-  for (size_t i = 0; i < n; ++i) {
-    if (p.pad_before[i] < 0 || p.output_padding[i] < 0) {
-      return ctx.Error(p.op + ": negative padding " + FormatInts(p.pad_before) +
-                       " or output "
-                       "padding " +
-                       FormatInts(p.output_padding) + " is not supported");
-    }
-  }
-  if (p.groups < 1) return ctx.Error(p.op + ": groups must be positive");
-  const int64_t c_in = p.x.shape[p.batched ? 1 : 0];
-  int64_t c_out = 0;
-  if (p.transposed) {
-    // ConvTranspose weight: [C_in, C_out / groups, *K].
-    if (p.weight.shape[0] != c_in) {
-      return ctx.Error(p.op + ": input has " + std::to_string(c_in) +
-                       " channels but the transposed weight expects " +
-                       std::to_string(p.weight.shape[0]));
-    }
-    if (c_in % p.groups != 0) {
-      return ctx.Error(p.op + ": " + std::to_string(c_in) +
-                       " input channels are not divisible "
-                       "by groups " +
-                       std::to_string(p.groups));
-    }
-    c_out = p.weight.shape[1] * p.groups;
-    for (size_t i = 0; i < n; ++i) {
-      if (p.output_padding[i] >= p.stride[i] && p.output_padding[i] >= p.dilation[i]) {
-        return ctx.Error(p.op + ": output_padding " + FormatInts(p.output_padding) +
-                         " must be smaller than stride or dilation");
-      }
-    }
-  } else {
-    // Conv weight: [C_out, C_in / groups, *K].
-    if (c_in != p.weight.shape[1] * p.groups) {
-      return ctx.InvalidInputs(
-          p.op + ": input has " + std::to_string(c_in) + " channels but weight " + "expects " +
-          std::to_string(p.weight.shape[1]) + " x groups " + std::to_string(p.groups));
-    }
-    c_out = p.weight.shape[0];
-    if (c_out % p.groups != 0) {
-      return ctx.Error(p.op + ": " + std::to_string(c_out) +
-                       " output channels are not "
-                       "divisible by groups " +
-                       std::to_string(p.groups));
-    }
-    if (!AllEqual(p.output_padding, 0)) {
-      return ctx.Error(p.op + ": output_padding " + FormatInts(p.output_padding) +
-                       " is only valid for transposed convolutions");
-    }
-  }
-  p.out_shape = {p.batched ? p.x.shape[0] : 1, c_out};
-  for (size_t i = 0; i < n; ++i) {
-    int64_t o = p.transposed
-                    ? ConvTransposeOutputSize(in[i], kernel[i], p.stride[i], p.pad_before[i],
-                                              p.dilation[i], p.output_padding[i])
-                    : ConvOutputSize(in[i], kernel[i], p.stride[i], p.pad_before[i], p.pad_after[i],
-                                     p.dilation[i]);
-    if (o < 1) {
-      return ctx.Error(p.op + ": output size " + std::to_string(o) + " along spatial dim " +
-                       std::to_string(i) + " is not positive (input " + FormatInts(in) +
-                       ", kernel " + FormatInts(kernel) + ")");
-    }
-    p.out_shape.push_back(o);
-  }
+  TS2COREML_RETURN_IF_ERROR(ReadPadding(ctx, schema, kernel, &p));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t c_out, OutputChannels(ctx, p));
+  TS2COREML_RETURN_IF_ERROR(ComputeOutputShape(ctx, kernel, c_out, &p));
   return p;
 }
 
@@ -193,18 +262,18 @@ Status InferConv(InferContext& ctx, const ConvSchema& schema) {
 Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
   TS2COREML_ASSIGN_OR_RETURN(ConvParams p, ReadConv(ctx, schema));
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  const bool weight_const = ctx.IsConst(1);
+  const bool weight_const = ctx.IsConst(schema.weight);
   if (p.transposed && !weight_const) {
-    return ctx.Error(p.op +
-                     ": a runtime weight is not supported for transposed convolution "
-                     "(MIL conv_transpose needs a constant weight)");
+    return ctx.Error(
+        p.op +
+        ": a runtime weight is not supported for transposed convolution (MIL conv_transpose needs a constant weight)");
   }
   if (!p.transposed && !weight_const && !AllEqual(p.dilation, 1)) {
     return ctx.Error(p.op + ": dilation " + FormatInts(p.dilation) +
                      " with a runtime weight is not supported by MIL conv");
   }
-  const bool has_bias = !ctx.IsNone(2);
-  if (has_bias && !ctx.IsConst(2)) {
+  const bool has_bias = !ctx.IsNone(schema.bias);
+  if (has_bias && !ctx.IsConst(schema.bias)) {
     return ctx.Error(p.op + ": a runtime bias is not supported (MIL conv needs a constant bias)");
   }
   std::vector<int64_t> pad;
@@ -223,16 +292,14 @@ Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
       int64_t mil = MilConvTransposeOutputSize(in, p.weight.shape[2 + i], p.stride[i],
                                                p.pad_before[i], after, p.dilation[i]);
       if (mil != p.out_shape[2 + i]) {
-        return ctx.Error(p.op +
-                         ": internal size mismatch between PyTorch and MIL "
-                         "conv_transpose");
+        return ctx.Error(p.op + ": internal size mismatch between PyTorch and MIL conv_transpose");
       }
     }
     pad.push_back(p.pad_before[i]);
     pad.push_back(after);
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var weight, ctx.Input(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.input));
+  TS2COREML_ASSIGN_OR_RETURN(Var weight, ctx.Input(schema.weight));
   TensorType batched_out = out;
   if (!p.batched) {
     TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({0}));
@@ -243,7 +310,7 @@ Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
   }
   std::vector<sdk::Arg> args = {{"x", x}, {"weight", weight}};
   if (has_bias) {
-    TS2COREML_ASSIGN_OR_RETURN(Var bias, ctx.Input(2));
+    TS2COREML_ASSIGN_OR_RETURN(Var bias, ctx.Input(schema.bias));
     args.push_back({"bias", bias});
   }
   TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(p.stride));
@@ -269,48 +336,25 @@ Status InferUnderscoreConvolution(InferContext& ctx) {
 Status LowerUnderscoreConvolution(LowerContext& ctx) {
   return LowerConv(ctx, kUnderscoreConvolutionSchema);
 }
+Status InferConvolution(InferContext& ctx) { return InferConv(ctx, kConvolutionSchema); }
+Status LowerConvolution(LowerContext& ctx) { return LowerConv(ctx, kConvolutionSchema); }
 Status InferConvNd(InferContext& ctx) { return InferConv(ctx, kConvNdSchema); }
 Status LowerConvNd(LowerContext& ctx) { return LowerConv(ctx, kConvNdSchema); }
 Status InferConvTransposeNd(InferContext& ctx) { return InferConv(ctx, kConvTransposeNdSchema); }
 Status LowerConvTransposeNd(LowerContext& ctx) { return LowerConv(ctx, kConvTransposeNdSchema); }
 
-// aten::_convolution (13 arguments; the .deprecated overload lacks allow_tf32) and
-// aten::convolution (the first 9) share argument positions.
 constexpr const char* kUnderscoreConvolutionOps[] = {"aten::_convolution"};
-constexpr t2c_input_decl kUnderscoreConvolutionInputs[] = {
-    sdk::Tensor("input"),       sdk::Tensor("weight"),         sdk::OptionalTensor("bias"),
-    sdk::Host("stride"),        sdk::Host("padding"),          sdk::Host("dilation"),
-    sdk::Host("transposed"),    sdk::Host("output_padding"),   sdk::Host("groups"),
-    sdk::Ignored("benchmark"),  sdk::Ignored("deterministic"), sdk::Ignored("cudnn_enabled"),
-    sdk::Ignored("allow_tf32"),
-};
 constexpr const char* kConvolutionOps[] = {"aten::convolution"};
-constexpr t2c_input_decl kConvolutionInputs[] = {
-    sdk::Tensor("input"),    sdk::Tensor("weight"),       sdk::OptionalTensor("bias"),
-    sdk::Host("stride"),     sdk::Host("padding"),        sdk::Host("dilation"),
-    sdk::Host("transposed"), sdk::Host("output_padding"), sdk::Host("groups"),
-};
-// conv{1,2,3}d, with int padding or the string padding of the .padding overloads.
 constexpr const char* kConvNdOps[] = {"aten::conv1d", "aten::conv2d", "aten::conv3d"};
-constexpr t2c_input_decl kConvNdInputs[] = {
-    sdk::Tensor("input"), sdk::Tensor("weight"), sdk::OptionalTensor("bias"), sdk::Host("stride"),
-    sdk::Host("padding"), sdk::Host("dilation"), sdk::Host("groups"),
-};
 constexpr const char* kConvTransposeNdOps[] = {"aten::conv_transpose1d", "aten::conv_transpose2d",
                                                "aten::conv_transpose3d"};
-constexpr t2c_input_decl kConvTransposeNdInputs[] = {
-    sdk::Tensor("input"), sdk::Tensor("weight"), sdk::OptionalTensor("bias"),
-    sdk::Host("stride"),  sdk::Host("padding"),  sdk::Host("output_padding"),
-    sdk::Host("groups"),  sdk::Host("dilation"),
-};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("_convolution", kUnderscoreConvolutionOps, kUnderscoreConvolutionInputs,
                   T2C_FP16_NATIVE, T2C_INFER_CUSTOM, sdk::InferFn<InferUnderscoreConvolution>,
                   sdk::LowerFn<LowerUnderscoreConvolution>),
     sdk::Lowering("convolution", kConvolutionOps, kConvolutionInputs, T2C_FP16_NATIVE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferUnderscoreConvolution>,
-                  sdk::LowerFn<LowerUnderscoreConvolution>),
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferConvolution>, sdk::LowerFn<LowerConvolution>),
     sdk::Lowering("conv_nd", kConvNdOps, kConvNdInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferConvNd>, sdk::LowerFn<LowerConvNd>),
     sdk::Lowering("conv_transpose_nd", kConvTransposeNdOps, kConvTransposeNdInputs, T2C_FP16_NATIVE,

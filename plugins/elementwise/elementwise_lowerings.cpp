@@ -1,5 +1,5 @@
 /// Built-in lowerings of elementwise arithmetic. Shapes broadcast like numpy (T2C_INFER_BROADCAST
-/// or common/broadcast.h); the core plans operand dtypes, so a lowering emits in the dtype of its
+/// or sdk::BroadcastShapes); the core plans operand dtypes, so a lowering emits in the dtype of its
 /// planned output and only checks that the operands agree with it.
 #include "elementwise/elementwise_lowerings.h"
 
@@ -7,25 +7,30 @@
 #include <string>
 #include <vector>
 
-#include "common/broadcast.h"
 #include "common/lowering_util.h"
+#include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
+/// Where a binary op keeps its two operands.
+struct BinaryInputs {
+  uint32_t self, other;
+};
+
+/// The operands `self` and `other` (or the name given) of `inputs`.
+template <size_t N>
+constexpr BinaryInputs BinaryOf(const t2c_input_decl (&inputs)[N], const char* other = "other") {
+  return {sdk::InputIndex(inputs, "self"), sdk::InputIndex(inputs, other)};
+}
 
 /// Both operands as vars, checked against the planned output dtype.
-Status ReadOperands(LowerContext& ctx, const std::string& op, Var* x, Var* y, TensorType* out) {
+Status ReadOperands(LowerContext& ctx, const BinaryInputs& in, const std::string& op, Var* x,
+                    Var* y, TensorType* out) {
   TS2COREML_ASSIGN_OR_RETURN(*out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(*x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(*y, ctx.Input(1));
+  TS2COREML_ASSIGN_OR_RETURN(*x, ctx.Input(in.self));
+  TS2COREML_ASSIGN_OR_RETURN(*y, ctx.Input(in.other));
   for (Var v : {*x, *y}) {
     TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(v));
     if (t.dtype != out->dtype) {
@@ -37,49 +42,12 @@ Status ReadOperands(LowerContext& ctx, const std::string& op, Var* x, Var* y, Te
   return Status::Ok();
 }
 
-/// add/sub(self, other, alpha): other * alpha first when alpha != 1.
-Status LowerAddSub(LowerContext& ctx, const std::string& op, const char* mil_op) {
-  Var x, y;
-  TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, op, &x, &y, &out));
-  double alpha = 1.0;
-  if (ctx.num_inputs() > 2 && !ctx.IsNone(2)) {
-    TS2COREML_ASSIGN_OR_RETURN(alpha, ctx.Float(2));
-  }
-  if (alpha != 1.0) {
-    Var a;
-    if (out.is_float()) {
-      TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstFloat(out.dtype, static_cast<float>(alpha)));
-    } else {
-      if (alpha != std::floor(alpha)) {
-        return ctx.Error(op + ": alpha " + FormatNumber(alpha) +
-                         " must be integral for integer "
-                         "operands");
-      }
-      TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstInt(static_cast<int64_t>(alpha)));
-    }
-    TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
-    TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("mul", {{"x", y}, {"y", a}}, yt));
-  }
-  return ctx.EmitOutput(mil_op, {{"x", x}, {"y", y}});
-}
-
-Status LowerAdd(LowerContext& ctx) { return LowerAddSub(ctx, "add", "add"); }
-Status LowerSub(LowerContext& ctx) { return LowerAddSub(ctx, "sub", "sub"); }
-
-Status LowerMul(LowerContext& ctx) {
-  Var x, y;
-  TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "mul", &x, &y, &out));
-  return ctx.EmitOutput("mul", {{"x", x}, {"y", y}});
-}
-
-/// The broadcast type of inputs 0 and 1 (numbers are rank 0), float when `force_float`.
-Status InferBinary(InferContext& ctx, bool force_float) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, 0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType b, OperandType(ctx, 1));
+/// The broadcast type of the two operands (numbers are rank 0), float when `force_float`.
+Status InferBinary(InferContext& ctx, const BinaryInputs& in, bool force_float) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, in.self));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, OperandType(ctx, in.other));
   std::vector<int64_t> shape;
-  if (!BroadcastShapes(a.shape, b.shape, &shape)) {
+  if (!sdk::BroadcastShapes(a.shape, b.shape, &shape)) {
     return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
                              FormatInts(b.shape) + " do not broadcast");
   }
@@ -87,10 +55,94 @@ Status InferBinary(InferContext& ctx, bool force_float) {
   return ctx.SetOutputType(0, TensorType(is_float ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, shape));
 }
 
-/// The rounding mode of div.*_mode (input 2): "" for None, "floor" or "trunc".
+/// Emits the MIL binary op `mil_op` on the two operands as output 0.
+Status EmitBinaryOutput(LowerContext& ctx, const BinaryInputs& in, const std::string& op,
+                        const char* mil_op) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, in, op, &x, &y, &out));
+  return ctx.EmitOutput(mil_op, {{"x", x}, {"y", y}});
+}
+
+// add/sub/rsub(self, other, alpha).
+constexpr t2c_input_decl kAddSubInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+    sdk::Host("alpha", T2C_INPUT_OPTIONAL),
+};
+constexpr BinaryInputs kAddSub = BinaryOf(kAddSubInputs);
+constexpr uint32_t kAddSubAlpha = sdk::InputIndex(kAddSubInputs, "alpha");
+
+/// `v * alpha` in the planned output dtype, or `v` when alpha is absent or 1.
+Expected<Var> ScaleByAlpha(LowerContext& ctx, const std::string& op, Var v, const TensorType& out) {
+  double alpha = 1.0;
+  if (ctx.num_inputs() > kAddSubAlpha && !ctx.IsNone(kAddSubAlpha)) {
+    TS2COREML_ASSIGN_OR_RETURN(alpha, ctx.Float(kAddSubAlpha));
+  }
+  if (alpha == 1.0) return v;
+  Var a;
+  if (out.is_float()) {
+    TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstFloat(out.dtype, static_cast<float>(alpha)));
+  } else {
+    if (alpha != std::floor(alpha)) {
+      return ctx.Error(op + ": alpha " + FormatNumber(alpha) +
+                       " must be integral for integer operands");
+    }
+    TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstInt(static_cast<int64_t>(alpha)));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(TensorType vt, ctx.TypeOf(v));
+  return ctx.Emit1("mul", {{"x", v}, {"y", a}}, vt);
+}
+
+/// add/sub(self, other, alpha): other * alpha first when alpha != 1.
+Status LowerAddSub(LowerContext& ctx, const std::string& op, const char* mil_op) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, kAddSub, op, &x, &y, &out));
+  TS2COREML_ASSIGN_OR_RETURN(y, ScaleByAlpha(ctx, op, y, out));
+  return ctx.EmitOutput(mil_op, {{"x", x}, {"y", y}});
+}
+
+Status LowerAdd(LowerContext& ctx) { return LowerAddSub(ctx, "add", "add"); }
+Status LowerSub(LowerContext& ctx) { return LowerAddSub(ctx, "sub", "sub"); }
+
+/// rsub(self, other, alpha) = other - alpha * self.
+Status LowerRsub(LowerContext& ctx) {
+  Var x, y;
+  TensorType out;
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, kAddSub, "rsub", &x, &y, &out));
+  TS2COREML_ASSIGN_OR_RETURN(x, ScaleByAlpha(ctx, "rsub", x, out));
+  return ctx.EmitOutput("sub", {{"x", y}, {"y", x}});
+}
+
+constexpr t2c_input_decl kMulInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+};
+constexpr BinaryInputs kMul = BinaryOf(kMulInputs);
+
+Status LowerMul(LowerContext& ctx) { return EmitBinaryOutput(ctx, kMul, "mul", "mul"); }
+
+// True division takes float operands only, so the core converts integer operands first.
+constexpr t2c_input_decl kDivInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT),
+    sdk::Tensor("other", T2C_MASK_FLOAT),
+};
+constexpr BinaryInputs kDiv = BinaryOf(kDivInputs);
+constexpr t2c_input_decl kDivModeInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+    sdk::Host("rounding_mode", T2C_INPUT_OPTIONAL),
+};
+constexpr BinaryInputs kDivMode = BinaryOf(kDivModeInputs);
+constexpr uint32_t kDivModeRoundingMode = sdk::InputIndex(kDivModeInputs, "rounding_mode");
+
+/// The rounding mode of div.*_mode: "" for None, "floor" or "trunc".
 Expected<std::string> RoundingMode(const sdk::NodeView& ctx) {
-  if (ctx.num_inputs() < 3 || ctx.IsNone(2)) return std::string();
-  TS2COREML_ASSIGN_OR_RETURN(std::string mode, ctx.String(2));
+  if (ctx.num_inputs() <= kDivModeRoundingMode || ctx.IsNone(kDivModeRoundingMode)) {
+    return std::string();
+  }
+  TS2COREML_ASSIGN_OR_RETURN(std::string mode, ctx.String(kDivModeRoundingMode));
   if (mode != "floor" && mode != "trunc") {
     return ctx.Error("div: rounding_mode='" + mode + "' is not one of None, 'floor', 'trunc'");
   }
@@ -98,9 +150,10 @@ Expected<std::string> RoundingMode(const sdk::NodeView& ctx) {
 }
 
 /// True division always gives a float; rounding division keeps integer operands integer.
-Status InferDiv(InferContext& ctx) {
+Status InferDiv(InferContext& ctx) { return InferBinary(ctx, kDiv, /*force_float=*/true); }
+Status InferDivMode(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::string mode, RoundingMode(ctx));
-  return InferBinary(ctx, /*force_float=*/mode.empty());
+  return InferBinary(ctx, kDivMode, /*force_float=*/mode.empty());
 }
 
 /// Division rounded toward zero. Floats: q = x / y, then floor(q) where q >= 0 and ceil(q)
@@ -136,68 +189,49 @@ Status LowerTruncDiv(LowerContext& ctx, Var x, Var y, const TensorType& out) {
   return ctx.EmitOutput("select", {{"cond", fix}, {"a", q1}, {"b", q}});
 }
 
-Status LowerDiv(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(std::string mode, RoundingMode(ctx));
+/// Division with rounding `mode` ("", "floor" or "trunc").
+Status EmitDiv(LowerContext& ctx, const BinaryInputs& in, const std::string& mode) {
   Var x, y;
   TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "div", &x, &y, &out));
+  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, in, "div", &x, &y, &out));
   if (mode == "trunc") return LowerTruncDiv(ctx, x, y, out);
   return ctx.EmitOutput(mode.empty() ? "real_div" : "floor_div", {{"x", x}, {"y", y}});
 }
 
-/// floor_divide(self, other): floor rounding (ATen 1.13+); integer operands stay integer.
-Status InferFloorDivide(InferContext& ctx) { return InferBinary(ctx, /*force_float=*/false); }
+Status LowerDiv(LowerContext& ctx) { return EmitDiv(ctx, kDiv, ""); }
+Status LowerDivMode(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(std::string mode, RoundingMode(ctx));
+  return EmitDiv(ctx, kDivMode, mode);
+}
 
+constexpr t2c_input_decl kIntFloatBinaryInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+};
+constexpr BinaryInputs kIntFloatBinary = BinaryOf(kIntFloatBinaryInputs);
+
+/// floor_divide(self, other): floor rounding (ATen 1.13+); integer operands stay integer.
+Status InferFloorDivide(InferContext& ctx) {
+  return InferBinary(ctx, kIntFloatBinary, /*force_float=*/false);
+}
 Status LowerFloorDivide(LowerContext& ctx) {
-  Var x, y;
-  TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "floor_divide", &x, &y, &out));
-  return ctx.EmitOutput("floor_div", {{"x", x}, {"y", y}});
+  return EmitBinaryOutput(ctx, kIntFloatBinary, "floor_divide", "floor_div");
 }
 
 /// remainder(self, other): Python modulo, the sign of the divisor, as MIL mod (numpy mod).
 Status LowerRemainder(LowerContext& ctx) {
-  Var x, y;
-  TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "remainder", &x, &y, &out));
-  return ctx.EmitOutput("mod", {{"x", x}, {"y", y}});
+  return EmitBinaryOutput(ctx, kIntFloatBinary, "remainder", "mod");
 }
+
+constexpr t2c_input_decl kPowInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT),
+    sdk::Tensor("exponent", T2C_MASK_FLOAT),
+};
+constexpr BinaryInputs kPow = BinaryOf(kPowInputs, "exponent");
 
 /// pow(self, exponent) for float results; MIL pow takes float operands of one dtype.
-Status LowerPow(LowerContext& ctx) {
-  Var x, y;
-  TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "pow", &x, &y, &out));
-  return ctx.EmitOutput("pow", {{"x", x}, {"y", y}});
-}
-
-Status InferFloatBinary(InferContext& ctx) { return InferBinary(ctx, /*force_float=*/true); }
-
-/// rsub(self, other, alpha) = other - alpha * self.
-Status LowerRsub(LowerContext& ctx) {
-  Var x, y;
-  TensorType out;
-  TS2COREML_RETURN_IF_ERROR(ReadOperands(ctx, "rsub", &x, &y, &out));
-  double alpha = 1.0;
-  if (ctx.num_inputs() > 2 && !ctx.IsNone(2)) {
-    TS2COREML_ASSIGN_OR_RETURN(alpha, ctx.Float(2));
-  }
-  if (alpha != 1.0) {
-    Var a;
-    if (out.is_float()) {
-      TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstFloat(out.dtype, static_cast<float>(alpha)));
-    } else {
-      if (alpha != std::floor(alpha)) {
-        return ctx.Error("rsub: alpha " + FormatNumber(alpha) +
-                         " must be integral for integer operands");
-      }
-      TS2COREML_ASSIGN_OR_RETURN(a, ctx.ConstInt(static_cast<int64_t>(alpha)));
-    }
-    TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
-    TS2COREML_ASSIGN_OR_RETURN(x, ctx.Emit1("mul", {{"x", x}, {"y", a}}, xt));
-  }
-  return ctx.EmitOutput("sub", {{"x", y}, {"y", x}});
-}
+Status InferPow(InferContext& ctx) { return InferBinary(ctx, kPow, /*force_float=*/true); }
+Status LowerPow(LowerContext& ctx) { return EmitBinaryOutput(ctx, kPow, "pow", "pow"); }
 
 /// The MIL op of a comparison node ("aten::eq.Scalar" -> "equal").
 const char* ComparisonOp(const std::string& kind) {
@@ -216,54 +250,62 @@ bool IsScalarComparison(const sdk::NodeView& ctx) {
   return k.size() > 7 && k.compare(k.size() - 7, 7, ".Scalar") == 0;
 }
 
+constexpr t2c_input_decl kComparisonInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
+};
+constexpr BinaryInputs kComparison = BinaryOf(kComparisonInputs);
+constexpr t2c_input_decl kComparisonScalarInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Host("other"),
+};
+constexpr BinaryInputs kComparisonScalar = BinaryOf(kComparisonScalarInputs);
+
 /// Comparisons give a bool tensor of the broadcast shape. A number operand is read on the host
 /// and stored in the dtype of the tensor it is compared with, as ATen promotes it.
-Status InferComparison(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, 0));
+Status InferComparisonOf(InferContext& ctx, const BinaryInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, in.self));
   TensorType b(a.dtype, {});
   if (!IsScalarComparison(ctx)) {
-    TS2COREML_ASSIGN_OR_RETURN(b, OperandType(ctx, 1));
+    TS2COREML_ASSIGN_OR_RETURN(b, OperandType(ctx, in.other));
   }
   std::vector<int64_t> shape;
-  if (!BroadcastShapes(a.shape, b.shape, &shape)) {
+  if (!sdk::BroadcastShapes(a.shape, b.shape, &shape)) {
     return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
                              FormatInts(b.shape) + " do not broadcast");
   }
   if (a.dtype == T2C_DTYPE_BOOL || b.dtype == T2C_DTYPE_BOOL) {
     return ctx.Error(ctx.kind() +
-                     ": comparing bool tensors is not supported (MIL compares "
-                     "numbers only)");
+                     ": comparing bool tensors is not supported (MIL compares numbers only)");
   }
   if (a.is_float() != b.is_float()) {
-    return ctx.Error(ctx.kind() +
-                     ": comparing a float with an integer tensor is not "
-                     "supported; cast one operand first");
+    return ctx.Error(
+        ctx.kind() +
+        ": comparing a float with an integer tensor is not supported; cast one operand first");
   }
   if (IsScalarComparison(ctx) && !a.is_float()) {
-    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(1));
+    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(in.other));
     if (v != std::floor(v)) {
-      return ctx.Error(ctx.kind() +
-                       ": comparing an integer tensor with the non-integral "
-                       "number " +
+      return ctx.Error(ctx.kind() + ": comparing an integer tensor with the non-integral number " +
                        FormatNumber(v) + " is not supported");
     }
   }
   return ctx.SetOutputType(0, TensorType(T2C_DTYPE_BOOL, shape));
 }
 
-Status LowerComparison(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   Var y;
   if (IsScalarComparison(ctx)) {
-    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(1));
+    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(in.other));
     if (xt.is_float()) {
       TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstFloat(xt.dtype, static_cast<float>(v)));
     } else {
       TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstInt(static_cast<int64_t>(v)));
     }
   } else {
-    TS2COREML_ASSIGN_OR_RETURN(y, ctx.Input(1));
+    TS2COREML_ASSIGN_OR_RETURN(y, ctx.Input(in.other));
     TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
     if (xt.dtype != yt.dtype) {
       return ctx.Error(ctx.kind() + ": operand dtypes " + std::to_string(xt.dtype) + " and " +
@@ -273,12 +315,30 @@ Status LowerComparison(LowerContext& ctx) {
   return ctx.EmitOutput(ComparisonOp(ctx.kind()), {{"x", x}, {"y", y}});
 }
 
+Status InferComparison(InferContext& ctx) { return InferComparisonOf(ctx, kComparison); }
+Status LowerComparison(LowerContext& ctx) { return LowerComparisonOf(ctx, kComparison); }
+Status InferComparisonScalar(InferContext& ctx) {
+  return InferComparisonOf(ctx, kComparisonScalar);
+}
+Status LowerComparisonScalar(LowerContext& ctx) {
+  return LowerComparisonOf(ctx, kComparisonScalar);
+}
+
+constexpr t2c_input_decl kMaskedFillInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("mask", T2C_DTYPE_BIT(T2C_DTYPE_BOOL)),
+    sdk::Tensor("value", T2C_MASK_FLOAT_INT),
+};
+constexpr uint32_t kMaskedFillSelf = sdk::InputIndex(kMaskedFillInputs, "self");
+constexpr uint32_t kMaskedFillMask = sdk::InputIndex(kMaskedFillInputs, "mask");
+constexpr uint32_t kMaskedFillValue = sdk::InputIndex(kMaskedFillInputs, "value");
+
 /// masked_fill(self, mask, value): self's shape (mask broadcasts to it).
 Status InferMaskedFill(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType mask, ctx.InputType(1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kMaskedFillSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType mask, ctx.InputType(kMaskedFillMask));
   std::vector<int64_t> shape;
-  if (!BroadcastShapes(x.shape, mask.shape, &shape) || shape != x.shape) {
+  if (!sdk::BroadcastShapes(x.shape, mask.shape, &shape) || shape != x.shape) {
     return ctx.InvalidInputs("masked_fill: mask " + FormatInts(mask.shape) +
                              " does not broadcast to the input " + FormatInts(x.shape));
   }
@@ -286,7 +346,7 @@ Status InferMaskedFill(InferContext& ctx) {
     return ctx.Error("masked_fill: the mask must be a bool tensor");
   }
   if (ctx.kind() == "aten::masked_fill.Tensor") {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType v, OperandType(ctx, 2));
+    TS2COREML_ASSIGN_OR_RETURN(TensorType v, OperandType(ctx, kMaskedFillValue));
     if (v.rank() != 0) {
       return ctx.Error("masked_fill: value must be a 0-d tensor, got " + FormatInts(v.shape));
     }
@@ -297,9 +357,9 @@ Status InferMaskedFill(InferContext& ctx) {
 /// select(cond=mask, a=value, b=self); the value is planned in self's dtype.
 Status LowerMaskedFill(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var mask, ctx.Input(1));
-  TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.Input(2));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kMaskedFillSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var mask, ctx.Input(kMaskedFillMask));
+  TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.Input(kMaskedFillValue));
   TS2COREML_ASSIGN_OR_RETURN(TensorType vt, ctx.TypeOf(value));
   if (vt.dtype != out.dtype) {
     return ctx.Error("masked_fill: value dtype " + std::to_string(vt.dtype) +
@@ -310,61 +370,20 @@ Status LowerMaskedFill(LowerContext& ctx) {
 
 constexpr const char* kAddOps[] = {"aten::add.Tensor", "aten::add.Scalar"};
 constexpr const char* kSubOps[] = {"aten::sub.Tensor", "aten::sub.Scalar"};
-constexpr t2c_input_decl kAddSubInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
-    sdk::Host("alpha", T2C_INPUT_OPTIONAL),
-};
 constexpr const char* kMulOps[] = {"aten::mul.Tensor", "aten::mul.Scalar"};
-constexpr t2c_input_decl kMulInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
-};
-// True division takes float operands only, so the core converts integer operands first.
 constexpr const char* kDivOps[] = {"aten::div.Tensor", "aten::div.Scalar"};
-constexpr t2c_input_decl kDivInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT),
-    sdk::Tensor("other", T2C_MASK_FLOAT),
-};
 constexpr const char* kDivModeOps[] = {"aten::div.Tensor_mode", "aten::div.Scalar_mode"};
-constexpr t2c_input_decl kDivModeInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
-    sdk::Host("rounding_mode", T2C_INPUT_OPTIONAL),
-};
-
 constexpr const char* kFloorDivideOps[] = {"aten::floor_divide", "aten::floor_divide.Scalar"};
 constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar"};
-constexpr t2c_input_decl kIntFloatBinaryInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
-};
 constexpr const char* kPowOps[] = {"aten::pow.Tensor_Scalar", "aten::pow.Tensor_Tensor",
                                    "aten::pow.Scalar"};
-constexpr t2c_input_decl kPowInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT),
-    sdk::Tensor("exponent", T2C_MASK_FLOAT),
-};
 constexpr const char* kRsubOps[] = {"aten::rsub.Tensor", "aten::rsub.Scalar"};
 constexpr const char* kComparisonOps[] = {"aten::eq.Tensor", "aten::ne.Tensor", "aten::lt.Tensor",
                                           "aten::le.Tensor", "aten::gt.Tensor", "aten::ge.Tensor"};
-constexpr t2c_input_decl kComparisonInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("other", T2C_MASK_FLOAT_INT),
-};
 constexpr const char* kComparisonScalarOps[] = {"aten::eq.Scalar", "aten::ne.Scalar",
                                                 "aten::lt.Scalar", "aten::le.Scalar",
                                                 "aten::gt.Scalar", "aten::ge.Scalar"};
-constexpr t2c_input_decl kComparisonScalarInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Host("other"),
-};
 constexpr const char* kMaskedFillOps[] = {"aten::masked_fill.Scalar", "aten::masked_fill.Tensor"};
-constexpr t2c_input_decl kMaskedFillInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("mask", T2C_DTYPE_BIT(T2C_DTYPE_BOOL)),
-    sdk::Tensor("value", T2C_MASK_FLOAT_INT),
-};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("add", kAddOps, kAddSubInputs, T2C_FP16_NATIVE, T2C_INFER_BROADCAST, nullptr,
@@ -380,18 +399,18 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("remainder", kRemainderOps, kIntFloatBinaryInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferFloorDivide>, sdk::LowerFn<LowerRemainder>),
     sdk::Lowering("pow", kPowOps, kPowInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferFloatBinary>, sdk::LowerFn<LowerPow>),
+                  sdk::InferFn<InferPow>, sdk::LowerFn<LowerPow>),
     sdk::Lowering("rsub", kRsubOps, kAddSubInputs, T2C_FP16_NATIVE, T2C_INFER_BROADCAST, nullptr,
                   sdk::LowerFn<LowerRsub>),
     sdk::Lowering("comparison", kComparisonOps, kComparisonInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferComparison>, sdk::LowerFn<LowerComparison>),
     sdk::Lowering("comparison_scalar", kComparisonScalarOps, kComparisonScalarInputs,
-                  T2C_FP16_NATIVE, T2C_INFER_CUSTOM, sdk::InferFn<InferComparison>,
-                  sdk::LowerFn<LowerComparison>),
+                  T2C_FP16_NATIVE, T2C_INFER_CUSTOM, sdk::InferFn<InferComparisonScalar>,
+                  sdk::LowerFn<LowerComparisonScalar>),
     sdk::Lowering("masked_fill", kMaskedFillOps, kMaskedFillInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferMaskedFill>, sdk::LowerFn<LowerMaskedFill>),
     sdk::Lowering("div_rounding", kDivModeOps, kDivModeInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferDiv>, sdk::LowerFn<LowerDiv>),
+                  sdk::InferFn<InferDivMode>, sdk::LowerFn<LowerDivMode>),
 };
 
 constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.elementwise", "0.1.0", kLowerings);

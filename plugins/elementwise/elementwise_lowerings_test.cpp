@@ -1,4 +1,4 @@
-/// Tests of the elementwise family: broadcasting shapes, int/float classes, alpha, Scalar
+/// Tests of the elementwise family: int/float classes, alpha, Scalar
 /// overloads, true and floor division; and the fake host's contract checks.
 #include "elementwise/elementwise_lowerings.h"
 
@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "common/broadcast.h"
 #include "sdk/testing/fake_host.h"
 
 namespace ts2coreml::plugins {
@@ -21,17 +20,6 @@ const t2c_lowering_decl& Decl(const std::string& op) {
   const t2c_lowering_decl* d = t::FindDecl(ElementwisePluginInfo(), op);
   EXPECT_NE(d, nullptr) << op;
   return *d;
-}
-
-TEST(ElementwiseTest, BroadcastShapes) {
-  Shape out;
-  ASSERT_TRUE(BroadcastShapes({1, 16, 7, 7}, {1, 16, 1, 1}, &out));
-  EXPECT_EQ(out, (Shape{1, 16, 7, 7}));
-  ASSERT_TRUE(BroadcastShapes({5, 1, 3}, {4, 1}, &out));
-  EXPECT_EQ(out, (Shape{5, 4, 3}));
-  ASSERT_TRUE(BroadcastShapes({}, {2, 3}, &out));
-  EXPECT_EQ(out, (Shape{2, 3}));
-  EXPECT_FALSE(BroadcastShapes({2, 3}, {3, 2}, &out));
 }
 
 TEST(ElementwiseTest, MulBroadcastsSqueezeExcitation) {

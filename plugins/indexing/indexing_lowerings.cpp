@@ -16,14 +16,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 std::string DimText(int64_t dim) { return "dim " + std::to_string(dim); }
 
 /// A resolved slice along one dim: [start, end) with step, as ATen clamps it.
@@ -87,27 +79,67 @@ Status BindOutput(LowerContext& ctx, Var v, Var input) {
   return ctx.SetOutput(0, v);
 }
 
+/// True when optional input `i` is given (present and not None).
+bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
+
 // --- slice / narrow / select ----------------------------------------------------------------
+
+/// Reads the range a slice or narrow node takes along `*dim` of `x`.
+using RangeReader = Expected<SliceRange> (*)(const NodeView& ctx, const TensorType& x,
+                                             int64_t* dim);
+
+/// The input with the range `read_range` gives.
+Status InferRange(InferContext& ctx, uint32_t self, RangeReader read_range) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(self));
+  int64_t dim = 0;
+  TS2COREML_ASSIGN_OR_RETURN(SliceRange r, read_range(ctx, x, &dim));
+  x.shape[dim] = r.size();
+  return ctx.SetOutputType(0, x);
+}
+
+Status LowerRange(LowerContext& ctx, uint32_t self, RangeReader read_range) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(self));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  int64_t dim = 0;
+  TS2COREML_ASSIGN_OR_RETURN(SliceRange r, read_range(ctx, xt, &dim));
+  if (r.start == 0 && r.end == xt.shape[dim] && r.step == 1) {
+    return ctx.EmitOutput("identity", {{"x", x}});
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitSlice(ctx, x, xt, dim, r));
+  return ctx.SetOutput(0, y);
+}
+
+constexpr t2c_dtype_mask kAny = T2C_MASK_ANY;
+
+constexpr t2c_input_decl kSliceInputs[] = {
+    sdk::Tensor("self", kAny), sdk::Host("dim", T2C_INPUT_OPTIONAL),
+    sdk::Host("start", T2C_INPUT_OPTIONAL), sdk::Host("end", T2C_INPUT_OPTIONAL),
+    sdk::Host("step", T2C_INPUT_OPTIONAL)};
+constexpr uint32_t kSliceSelf = sdk::InputIndex(kSliceInputs, "self");
+constexpr uint32_t kSliceDim = sdk::InputIndex(kSliceInputs, "dim");
+constexpr uint32_t kSliceStart = sdk::InputIndex(kSliceInputs, "start");
+constexpr uint32_t kSliceEnd = sdk::InputIndex(kSliceInputs, "end");
+constexpr uint32_t kSliceStep = sdk::InputIndex(kSliceInputs, "step");
 
 /// slice.Tensor(self, dim=0, start=None, end=None, step=1), resolved against the input shape.
 Expected<SliceRange> ReadSlice(const NodeView& ctx, const TensorType& x, int64_t* dim) {
   const std::string op = ctx.kind();
   if (x.rank() == 0) return ctx.Error(op + ": cannot slice a 0-d tensor");
   *dim = 0;
-  if (ctx.num_inputs() > 1 && !ctx.IsNone(1)) {
-    TS2COREML_ASSIGN_OR_RETURN(*dim, ReadAxis(ctx, 1, x.rank(), op));
+  if (Given(ctx, kSliceDim)) {
+    TS2COREML_ASSIGN_OR_RETURN(*dim, ReadAxis(ctx, kSliceDim, x.rank(), op));
   }
   int64_t start = 0, end = 0, step = 1;
-  const bool has_start = ctx.num_inputs() > 2 && !ctx.IsNone(2);
-  const bool has_end = ctx.num_inputs() > 3 && !ctx.IsNone(3);
+  const bool has_start = Given(ctx, kSliceStart);
+  const bool has_end = Given(ctx, kSliceEnd);
   if (has_start) {
-    TS2COREML_ASSIGN_OR_RETURN(start, ctx.Int(2));
+    TS2COREML_ASSIGN_OR_RETURN(start, ctx.Int(kSliceStart));
   }
   if (has_end) {
-    TS2COREML_ASSIGN_OR_RETURN(end, ctx.Int(3));
+    TS2COREML_ASSIGN_OR_RETURN(end, ctx.Int(kSliceEnd));
   }
-  if (ctx.num_inputs() > 4 && !ctx.IsNone(4)) {
-    TS2COREML_ASSIGN_OR_RETURN(step, ctx.Int(4));
+  if (Given(ctx, kSliceStep)) {
+    TS2COREML_ASSIGN_OR_RETURN(step, ctx.Int(kSliceStep));
   }
   if (step <= 0) {
     return ctx.Error(op + ": step " + std::to_string(step) + " must be positive (as in ATen)");
@@ -121,32 +153,22 @@ Expected<SliceRange> ReadSlice(const NodeView& ctx, const TensorType& x, int64_t
   return r;
 }
 
-Status InferSlice(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  int64_t dim = 0;
-  TS2COREML_ASSIGN_OR_RETURN(SliceRange r, ReadSlice(ctx, x, &dim));
-  x.shape[dim] = r.size();
-  return ctx.SetOutputType(0, x);
-}
+Status InferSlice(InferContext& ctx) { return InferRange(ctx, kSliceSelf, ReadSlice); }
+Status LowerSlice(LowerContext& ctx) { return LowerRange(ctx, kSliceSelf, ReadSlice); }
 
-Status LowerSlice(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
-  int64_t dim = 0;
-  TS2COREML_ASSIGN_OR_RETURN(SliceRange r, ReadSlice(ctx, xt, &dim));
-  if (r.start == 0 && r.end == xt.shape[dim] && r.step == 1) {
-    return ctx.EmitOutput("identity", {{"x", x}});
-  }
-  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitSlice(ctx, x, xt, dim, r));
-  return ctx.SetOutput(0, y);
-}
+constexpr t2c_input_decl kNarrowInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim"),
+                                            sdk::Host("start"), sdk::Host("length")};
+constexpr uint32_t kNarrowSelf = sdk::InputIndex(kNarrowInputs, "self");
+constexpr uint32_t kNarrowDim = sdk::InputIndex(kNarrowInputs, "dim");
+constexpr uint32_t kNarrowStart = sdk::InputIndex(kNarrowInputs, "start");
+constexpr uint32_t kNarrowLength = sdk::InputIndex(kNarrowInputs, "length");
 
 /// narrow(self, dim, start, length): start wraps once; the range must lie inside the dim.
 Expected<SliceRange> ReadNarrow(const NodeView& ctx, const TensorType& x, int64_t* dim) {
   if (x.rank() == 0) return ctx.Error("narrow: cannot narrow a 0-d tensor");
-  TS2COREML_ASSIGN_OR_RETURN(*dim, ReadAxis(ctx, 1, x.rank(), "narrow"));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t start, ctx.Int(2));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t length, ctx.Int(3));
+  TS2COREML_ASSIGN_OR_RETURN(*dim, ReadAxis(ctx, kNarrowDim, x.rank(), "narrow"));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t start, ctx.Int(kNarrowStart));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t length, ctx.Int(kNarrowLength));
   const int64_t n = x.shape[*dim];
   if (start < -n || start > n) {
     return ctx.Error("narrow: start " + std::to_string(start) + " is out of range for " +
@@ -164,34 +186,26 @@ Expected<SliceRange> ReadNarrow(const NodeView& ctx, const TensorType& x, int64_
   return r;
 }
 
-Status InferNarrow(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  int64_t dim = 0;
-  TS2COREML_ASSIGN_OR_RETURN(SliceRange r, ReadNarrow(ctx, x, &dim));
-  x.shape[dim] = r.size();
-  return ctx.SetOutputType(0, x);
-}
+// A narrow's range has step 1 and lies inside the dim, so it covers the dim exactly when it
+// starts at 0 and ends at its size, as LowerRange checks.
+Status InferNarrow(InferContext& ctx) { return InferRange(ctx, kNarrowSelf, ReadNarrow); }
+Status LowerNarrow(LowerContext& ctx) { return LowerRange(ctx, kNarrowSelf, ReadNarrow); }
 
-Status LowerNarrow(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
-  int64_t dim = 0;
-  TS2COREML_ASSIGN_OR_RETURN(SliceRange r, ReadNarrow(ctx, xt, &dim));
-  if (r.size() == xt.shape[dim]) return ctx.EmitOutput("identity", {{"x", x}});
-  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitSlice(ctx, x, xt, dim, r));
-  return ctx.SetOutput(0, y);
-}
+constexpr t2c_input_decl kSelectInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim"),
+                                            sdk::Host("index")};
+constexpr uint32_t kSelectSelf = sdk::InputIndex(kSelectInputs, "self");
+constexpr uint32_t kSelectDim = sdk::InputIndex(kSelectInputs, "dim");
+constexpr uint32_t kSelectIndex = sdk::InputIndex(kSelectInputs, "index");
 
 /// select.int(self, dim, index): index wraps once and must be in range.
 Expected<int64_t> ReadSelect(const NodeView& ctx, const TensorType& x, int64_t* dim) {
   if (x.rank() == 0) return ctx.Error("select: cannot select from a 0-d tensor");
   if (x.rank() == 1) {
     return ctx.Error(
-        "select: selecting from a 1-d tensor gives a 0-d tensor, which this "
-        "lowering does not emit; index with a slice of length 1 instead");
+        "select: selecting from a 1-d tensor gives a 0-d tensor, which this lowering does not emit; index with a slice of length 1 instead");
   }
-  TS2COREML_ASSIGN_OR_RETURN(*dim, ReadAxis(ctx, 1, x.rank(), "select"));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t index, ctx.Int(2));
+  TS2COREML_ASSIGN_OR_RETURN(*dim, ReadAxis(ctx, kSelectDim, x.rank(), "select"));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t index, ctx.Int(kSelectIndex));
   const int64_t n = x.shape[*dim];
   if (index < -n || index >= n) {
     return ctx.Error("select: index " + std::to_string(index) + " is out of range for " +
@@ -201,7 +215,7 @@ Expected<int64_t> ReadSelect(const NodeView& ctx, const TensorType& x, int64_t* 
 }
 
 Status InferSelect(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSelectSelf));
   int64_t dim = 0;
   TS2COREML_ASSIGN_OR_RETURN(int64_t index, ReadSelect(ctx, x, &dim));
   (void)index;
@@ -210,7 +224,7 @@ Status InferSelect(InferContext& ctx) {
 }
 
 Status LowerSelect(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSelectSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   int64_t dim = 0;
   TS2COREML_ASSIGN_OR_RETURN(int64_t index, ReadSelect(ctx, xt, &dim));
@@ -236,18 +250,36 @@ struct Pieces {
   bool squeeze = false;
 };
 
-Expected<Pieces> ReadPieces(const NodeView& ctx, const TensorType& x) {
+/// Where chunk/split (self, chunks|split_size|split_sizes, dim) and unbind (self, dim) keep their
+/// arguments, by name from their input tables.
+struct PiecesInputs {
+  uint32_t self;
+  int size;  ///< -1 for unbind
+  uint32_t dim;
+};
+
+constexpr t2c_input_decl kSplitInputs[] = {sdk::Tensor("self", kAny),
+                                           sdk::Host("chunks_or_split_size"),
+                                           sdk::Host("dim", T2C_INPUT_OPTIONAL)};
+constexpr PiecesInputs kSplit = {
+    sdk::InputIndex(kSplitInputs, "self"),
+    static_cast<int>(sdk::InputIndex(kSplitInputs, "chunks_or_split_size")),
+    sdk::InputIndex(kSplitInputs, "dim")};
+constexpr t2c_input_decl kUnbindInputs[] = {sdk::Tensor("self", kAny),
+                                            sdk::Host("dim", T2C_INPUT_OPTIONAL)};
+constexpr PiecesInputs kUnbind = {sdk::InputIndex(kUnbindInputs, "self"), -1,
+                                  sdk::InputIndex(kUnbindInputs, "dim")};
+
+Expected<Pieces> ReadPieces(const NodeView& ctx, const PiecesInputs& in, const TensorType& x) {
   const std::string op = ctx.kind();
   const std::string base = op.substr(0, op.find('.'));
   if (x.rank() == 0) return ctx.Error(op + ": cannot split a 0-d tensor");
   Pieces p;
-  // chunk/split: (self, chunks|split_size|split_sizes, dim); unbind: (self, dim).
-  const uint32_t dim_input = base == "aten::unbind" ? 1 : 2;
-  if (ctx.num_inputs() > dim_input && !ctx.IsNone(dim_input)) {
-    TS2COREML_ASSIGN_OR_RETURN(p.dim, ReadAxis(ctx, dim_input, x.rank(), op));
+  if (Given(ctx, in.dim)) {
+    TS2COREML_ASSIGN_OR_RETURN(p.dim, ReadAxis(ctx, in.dim, x.rank(), op));
   }
   const int64_t n = x.shape[p.dim];
-  if (base == "aten::unbind") {
+  if (in.size < 0) {
     p.sizes.assign(n, 1);
     p.squeeze = true;
     return p;
@@ -255,7 +287,7 @@ Expected<Pieces> ReadPieces(const NodeView& ctx, const TensorType& x) {
   const bool with_sizes = op == "aten::split.sizes" || base == "aten::split_with_sizes" ||
                           base == "aten::unsafe_split_with_sizes";
   if (with_sizes) {
-    TS2COREML_ASSIGN_OR_RETURN(p.sizes, ctx.Ints(1));
+    TS2COREML_ASSIGN_OR_RETURN(p.sizes, ctx.Ints(in.size));
     int64_t total = 0;
     for (int64_t s : p.sizes) {
       if (s <= 0) {
@@ -271,7 +303,7 @@ Expected<Pieces> ReadPieces(const NodeView& ctx, const TensorType& x) {
     }
     return p;
   }
-  TS2COREML_ASSIGN_OR_RETURN(int64_t k, ctx.Int(1));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t k, ctx.Int(in.size));
   int64_t split_size = k;
   if (base == "aten::chunk" || base == "aten::unsafe_chunk") {
     if (k <= 0) return ctx.Error(op + ": chunks " + std::to_string(k) + " must be positive");
@@ -285,9 +317,9 @@ Expected<Pieces> ReadPieces(const NodeView& ctx, const TensorType& x) {
   return p;
 }
 
-Status InferPieces(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Pieces p, ReadPieces(ctx, x));
+Status InferPieces(InferContext& ctx, const PiecesInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.self));
+  TS2COREML_ASSIGN_OR_RETURN(Pieces p, ReadPieces(ctx, in, x));
   std::vector<TensorType> types;
   for (int64_t s : p.sizes) {
     TensorType t = x;
@@ -299,17 +331,17 @@ Status InferPieces(InferContext& ctx) {
     types.push_back(t);
   }
   if (p.squeeze && x.rank() == 1) {
-    return ctx.Error(ctx.kind() +
-                     ": unbinding a 1-d tensor gives 0-d tensors, which this "
-                     "lowering does not emit");
+    return ctx.Error(
+        ctx.kind() +
+        ": unbinding a 1-d tensor gives 0-d tensors, which this lowering does not emit");
   }
   return ctx.SetOutputListTypes(0, types);
 }
 
-Status LowerPieces(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+Status LowerPieces(LowerContext& ctx, const PiecesInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(Pieces p, ReadPieces(ctx, xt));
+  TS2COREML_ASSIGN_OR_RETURN(Pieces p, ReadPieces(ctx, in, xt));
   std::vector<Var> parts;
   std::vector<TensorType> part_types;
   for (int64_t s : p.sizes) {
@@ -338,6 +370,11 @@ Status LowerPieces(LowerContext& ctx) {
   return ctx.SetOutputList(0, parts);
 }
 
+Status InferSplit(InferContext& ctx) { return InferPieces(ctx, kSplit); }
+Status LowerSplit(LowerContext& ctx) { return LowerPieces(ctx, kSplit); }
+Status InferUnbind(InferContext& ctx) { return InferPieces(ctx, kUnbind); }
+Status LowerUnbind(LowerContext& ctx) { return LowerPieces(ctx, kUnbind); }
+
 // --- expand / expand_as / repeat --------------------------------------------------------------
 
 /// expand(self, size): -1 keeps a dim; new dims lead; only size-1 dims stretch.
@@ -353,8 +390,7 @@ Expected<std::vector<int64_t>> ExpandShape(const NodeView& ctx, const TensorType
     if (i < lead) {
       if (size[i] <= 0) {
         return ctx.Error(op + ": size " + FormatInts(size) +
-                         ": a new leading dim must be "
-                         "positive");
+                         ": a new leading dim must be positive");
       }
       continue;
     }
@@ -371,18 +407,35 @@ Expected<std::vector<int64_t>> ExpandShape(const NodeView& ctx, const TensorType
   return size;
 }
 
-Expected<std::vector<int64_t>> ReadExpand(const NodeView& ctx, const TensorType& x) {
-  if (ctx.kind().rfind("aten::expand_as", 0) == 0) {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType other, ctx.InputType(1));
+/// Where expand (self, size) and expand_as (self, other) keep their arguments.
+struct ExpandInputs {
+  uint32_t self;
+  int size;   ///< -1 for expand_as
+  int other;  ///< -1 for expand
+};
+
+constexpr t2c_input_decl kExpandInputs[] = {sdk::Tensor("self", kAny), sdk::Host("size"),
+                                            sdk::Ignored("implicit")};
+constexpr ExpandInputs kExpand = {sdk::InputIndex(kExpandInputs, "self"),
+                                  static_cast<int>(sdk::InputIndex(kExpandInputs, "size")), -1};
+constexpr t2c_input_decl kExpandAsInputs[] = {sdk::Tensor("self", kAny),
+                                              sdk::Tensor("other", kAny)};
+constexpr ExpandInputs kExpandAs = {sdk::InputIndex(kExpandAsInputs, "self"), -1,
+                                    static_cast<int>(sdk::InputIndex(kExpandAsInputs, "other"))};
+
+Expected<std::vector<int64_t>> ReadExpand(const NodeView& ctx, const ExpandInputs& in,
+                                          const TensorType& x) {
+  if (in.other >= 0) {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType other, ctx.InputType(in.other));
     return ExpandShape(ctx, x, other.shape);
   }
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.Ints(in.size));
   return ExpandShape(ctx, x, size);
 }
 
-Status InferExpand(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadExpand(ctx, x));
+Status InferExpandOf(InferContext& ctx, const ExpandInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.self));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadExpand(ctx, in, x));
   return ctx.SetOutputType(0, TensorType(x.dtype, shape));
 }
 
@@ -405,10 +458,10 @@ Status EmitTiled(LowerContext& ctx, Var x, TensorType xt, int64_t rank,
   return BindOutput(ctx, cur, x);
 }
 
-Status LowerExpand(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+Status LowerExpandOf(LowerContext& ctx, const ExpandInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadExpand(ctx, xt));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ReadExpand(ctx, in, xt));
   const int64_t rank = static_cast<int64_t>(shape.size());
   const int64_t lead = rank - xt.rank();
   std::vector<int64_t> reps(rank, 1);
@@ -419,9 +472,18 @@ Status LowerExpand(LowerContext& ctx) {
   return EmitTiled(ctx, x, xt, rank, reps);
 }
 
+Status InferExpand(InferContext& ctx) { return InferExpandOf(ctx, kExpand); }
+Status LowerExpand(LowerContext& ctx) { return LowerExpandOf(ctx, kExpand); }
+Status InferExpandAs(InferContext& ctx) { return InferExpandOf(ctx, kExpandAs); }
+Status LowerExpandAs(LowerContext& ctx) { return LowerExpandOf(ctx, kExpandAs); }
+
+constexpr t2c_input_decl kRepeatInputs[] = {sdk::Tensor("self", kAny), sdk::Host("repeats")};
+constexpr uint32_t kRepeatSelf = sdk::InputIndex(kRepeatInputs, "self");
+constexpr uint32_t kRepeatRepeats = sdk::InputIndex(kRepeatInputs, "repeats");
+
 /// repeat(self, repeats): tile after adding leading dims.
 Expected<std::vector<int64_t>> ReadRepeats(const NodeView& ctx, const TensorType& x) {
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> reps, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> reps, ctx.Ints(kRepeatRepeats));
   if (static_cast<int64_t>(reps.size()) < x.rank()) {
     return ctx.Error("repeat: repeats " + FormatInts(reps) + " has fewer dims than the input " +
                      FormatInts(x.shape));
@@ -436,7 +498,7 @@ Expected<std::vector<int64_t>> ReadRepeats(const NodeView& ctx, const TensorType
 }
 
 Status InferRepeat(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kRepeatSelf));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> reps, ReadRepeats(ctx, x));
   std::vector<int64_t> shape(reps.size() - x.shape.size(), 1);
   shape.insert(shape.end(), x.shape.begin(), x.shape.end());
@@ -445,7 +507,7 @@ Status InferRepeat(InferContext& ctx) {
 }
 
 Status LowerRepeat(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kRepeatSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> reps, ReadRepeats(ctx, xt));
   return EmitTiled(ctx, x, xt, static_cast<int64_t>(reps.size()), reps);
@@ -459,11 +521,17 @@ struct RollPlan {
   std::vector<std::pair<int64_t, int64_t>> steps;  ///< (dim, shift in [1, size))
 };
 
+constexpr t2c_input_decl kRollInputs[] = {sdk::Tensor("self", kAny), sdk::Host("shifts"),
+                                          sdk::Host("dims", T2C_INPUT_OPTIONAL)};
+constexpr uint32_t kRollSelf = sdk::InputIndex(kRollInputs, "self");
+constexpr uint32_t kRollShifts = sdk::InputIndex(kRollInputs, "shifts");
+constexpr uint32_t kRollDims = sdk::InputIndex(kRollInputs, "dims");
+
 Expected<RollPlan> ReadRoll(const NodeView& ctx, const TensorType& x) {
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shifts, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shifts, ctx.Ints(kRollShifts));
   std::vector<int64_t> dims;
-  if (ctx.num_inputs() > 2 && !ctx.IsNone(2)) {
-    TS2COREML_ASSIGN_OR_RETURN(dims, ctx.Ints(2));
+  if (Given(ctx, kRollDims)) {
+    TS2COREML_ASSIGN_OR_RETURN(dims, ctx.Ints(kRollDims));
   }
   RollPlan plan;
   std::vector<int64_t> sizes = x.shape;
@@ -494,7 +562,7 @@ Expected<RollPlan> ReadRoll(const NodeView& ctx, const TensorType& x) {
 }
 
 Status InferRoll(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kRollSelf));
   if (x.rank() > 0) {
     TS2COREML_RETURN_IF_ERROR(ReadRoll(ctx, x).status());
   }
@@ -502,7 +570,7 @@ Status InferRoll(InferContext& ctx) {
 }
 
 Status LowerRoll(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kRollSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   if (xt.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
   TS2COREML_ASSIGN_OR_RETURN(RollPlan plan, ReadRoll(ctx, xt));
@@ -542,30 +610,48 @@ struct PadPlan {
   int64_t first_padded = 0;  ///< the first dim with a pad entry
 };
 
-Expected<PadPlan> ReadPad(const NodeView& ctx, const TensorType& x) {
+/// Where pad (self, pad, mode?, value?) and constant_pad_nd (self, pad, value?) keep their
+/// arguments.
+struct PadInputs {
+  uint32_t self;
+  uint32_t pad;
+  int mode;  ///< -1 for constant_pad_nd
+  uint32_t value;
+};
+
+constexpr t2c_input_decl kPadInputs[] = {sdk::Tensor("self", kAny), sdk::Host("pad"),
+                                         sdk::Host("mode", T2C_INPUT_OPTIONAL),
+                                         sdk::Host("value", T2C_INPUT_OPTIONAL)};
+constexpr PadInputs kPad = {sdk::InputIndex(kPadInputs, "self"), sdk::InputIndex(kPadInputs, "pad"),
+                            static_cast<int>(sdk::InputIndex(kPadInputs, "mode")),
+                            sdk::InputIndex(kPadInputs, "value")};
+constexpr t2c_input_decl kConstantPadInputs[] = {sdk::Tensor("self", kAny), sdk::Host("pad"),
+                                                 sdk::Host("value", T2C_INPUT_OPTIONAL)};
+constexpr PadInputs kConstantPad = {sdk::InputIndex(kConstantPadInputs, "self"),
+                                    sdk::InputIndex(kConstantPadInputs, "pad"), -1,
+                                    sdk::InputIndex(kConstantPadInputs, "value")};
+
+/// The pad mode named `name`.
+Expected<PadMode> ParsePadMode(const NodeView& ctx, const std::string& name) {
+  if (name == "constant") return PadMode::kConstant;
+  if (name == "reflect") return PadMode::kReflect;
+  if (name == "replicate") return PadMode::kReplicate;
+  if (name == "circular") return PadMode::kCircular;
+  return ctx.Error(ctx.kind() + ": mode '" + name +
+                   "' is not one of constant, reflect, replicate, circular");
+}
+
+Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const TensorType& x) {
   const std::string op = ctx.kind();
-  const bool constant_nd = op.rfind("aten::constant_pad_nd", 0) == 0;
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> pad, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> pad, ctx.Ints(in.pad));
   PadPlan p;
-  if (!constant_nd && ctx.num_inputs() > 2 && !ctx.IsNone(2)) {
-    TS2COREML_ASSIGN_OR_RETURN(p.mode_name, ctx.String(2));
+  if (in.mode >= 0 && Given(ctx, in.mode)) {
+    TS2COREML_ASSIGN_OR_RETURN(p.mode_name, ctx.String(in.mode));
   }
-  const uint32_t value_input = constant_nd ? 2 : 3;
-  if (ctx.num_inputs() > value_input && !ctx.IsNone(value_input)) {
-    TS2COREML_ASSIGN_OR_RETURN(p.value, ctx.Float(value_input));
+  if (Given(ctx, in.value)) {
+    TS2COREML_ASSIGN_OR_RETURN(p.value, ctx.Float(in.value));
   }
-  if (p.mode_name == "constant") {
-    p.mode = PadMode::kConstant;
-  } else if (p.mode_name == "reflect") {
-    p.mode = PadMode::kReflect;
-  } else if (p.mode_name == "replicate") {
-    p.mode = PadMode::kReplicate;
-  } else if (p.mode_name == "circular") {
-    p.mode = PadMode::kCircular;
-  } else {
-    return ctx.Error(op + ": mode '" + p.mode_name +
-                     "' is not one of constant, reflect, replicate, circular");
-  }
+  TS2COREML_ASSIGN_OR_RETURN(p.mode, ParsePadMode(ctx, p.mode_name));
   if (pad.size() % 2 != 0 || static_cast<int64_t>(pad.size()) > 2 * x.rank()) {
     return ctx.Error(op + ": pad " + FormatInts(pad) +
                      " must have an even length of at most twice the input rank " +
@@ -590,8 +676,7 @@ Expected<PadPlan> ReadPad(const NodeView& ctx, const TensorType& x) {
     const int64_t l = p.before[d], r = p.after[d];
     if (p.mode != PadMode::kConstant && (l < 0 || r < 0)) {
       return ctx.Error(op + ": negative padding " + FormatInts(pad) +
-                       " is only supported in "
-                       "constant mode");
+                       " is only supported in constant mode");
     }
     if (p.mode == PadMode::kReflect && (l >= n || r >= n)) {
       return ctx.Error(op + ": reflect padding " + FormatInts(pad) +
@@ -611,17 +696,17 @@ Expected<PadPlan> ReadPad(const NodeView& ctx, const TensorType& x) {
     bool deep = false;
     for (int64_t d = 0; d < x.rank() - 2; ++d) deep |= p.before[d] != 0 || p.after[d] != 0;
     if (deep) {
-      return ctx.Error(op + ": " + p.mode_name + " padding " + FormatInts(pad) +
-                       " pads more than the last two dims; Core ML pads only the last two "
-                       "in this mode");
+      return ctx.Error(
+          op + ": " + p.mode_name + " padding " + FormatInts(pad) +
+          " pads more than the last two dims; Core ML pads only the last two in this mode");
     }
   }
   return p;
 }
 
-Status InferPad(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(PadPlan p, ReadPad(ctx, x));
+Status InferPadOf(InferContext& ctx, const PadInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.self));
+  TS2COREML_ASSIGN_OR_RETURN(PadPlan p, ReadPad(ctx, in, x));
   if (!x.is_float() && p.mode != PadMode::kCircular) {
     return ctx.Error(ctx.kind() + ": " + p.mode_name +
                      " padding of non-float tensors is not supported by MIL pad");
@@ -629,10 +714,10 @@ Status InferPad(InferContext& ctx) {
   return ctx.SetOutputType(0, TensorType(x.dtype, p.out_shape));
 }
 
-Status LowerPad(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(PadPlan p, ReadPad(ctx, xt));
+  TS2COREML_ASSIGN_OR_RETURN(PadPlan p, ReadPad(ctx, in, xt));
   Var cur = x;
   TensorType ct = xt;
   if (p.mode == PadMode::kCircular) {
@@ -689,19 +774,14 @@ Status LowerPad(LowerContext& ctx) {
   return BindOutput(ctx, cur, x);
 }
 
-constexpr t2c_dtype_mask kAny = T2C_MASK_ANY;
+Status InferPad(InferContext& ctx) { return InferPadOf(ctx, kPad); }
+Status LowerPad(LowerContext& ctx) { return LowerPadOf(ctx, kPad); }
+Status InferConstantPad(InferContext& ctx) { return InferPadOf(ctx, kConstantPad); }
+Status LowerConstantPad(LowerContext& ctx) { return LowerPadOf(ctx, kConstantPad); }
 
 constexpr const char* kSliceOps[] = {"aten::slice.Tensor"};
-constexpr t2c_input_decl kSliceInputs[] = {
-    sdk::Tensor("self", kAny), sdk::Host("dim", T2C_INPUT_OPTIONAL),
-    sdk::Host("start", T2C_INPUT_OPTIONAL), sdk::Host("end", T2C_INPUT_OPTIONAL),
-    sdk::Host("step", T2C_INPUT_OPTIONAL)};
 constexpr const char* kNarrowOps[] = {"aten::narrow"};
-constexpr t2c_input_decl kNarrowInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim"),
-                                            sdk::Host("start"), sdk::Host("length")};
 constexpr const char* kSelectOps[] = {"aten::select.int"};
-constexpr t2c_input_decl kSelectInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim"),
-                                            sdk::Host("index")};
 constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::unsafe_chunk",
                                      "aten::split.Tensor",
@@ -709,30 +789,13 @@ constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::split_with_sizes",
                                      "aten::unsafe_split.Tensor",
                                      "aten::unsafe_split_with_sizes"};
-constexpr t2c_input_decl kSplitInputs[] = {sdk::Tensor("self", kAny),
-                                           sdk::Host("chunks_or_split_size"),
-                                           sdk::Host("dim", T2C_INPUT_OPTIONAL)};
 constexpr const char* kUnbindOps[] = {"aten::unbind.int"};
-constexpr t2c_input_decl kUnbindInputs[] = {sdk::Tensor("self", kAny),
-                                            sdk::Host("dim", T2C_INPUT_OPTIONAL)};
 constexpr const char* kExpandOps[] = {"aten::expand"};
-constexpr t2c_input_decl kExpandInputs[] = {sdk::Tensor("self", kAny), sdk::Host("size"),
-                                            sdk::Ignored("implicit")};
 constexpr const char* kExpandAsOps[] = {"aten::expand_as"};
-constexpr t2c_input_decl kExpandAsInputs[] = {sdk::Tensor("self", kAny),
-                                              sdk::Tensor("other", kAny)};
 constexpr const char* kRepeatOps[] = {"aten::repeat"};
-constexpr t2c_input_decl kRepeatInputs[] = {sdk::Tensor("self", kAny), sdk::Host("repeats")};
 constexpr const char* kRollOps[] = {"aten::roll"};
-constexpr t2c_input_decl kRollInputs[] = {sdk::Tensor("self", kAny), sdk::Host("shifts"),
-                                          sdk::Host("dims", T2C_INPUT_OPTIONAL)};
 constexpr const char* kPadOps[] = {"aten::pad"};
-constexpr t2c_input_decl kPadInputs[] = {sdk::Tensor("self", kAny), sdk::Host("pad"),
-                                         sdk::Host("mode", T2C_INPUT_OPTIONAL),
-                                         sdk::Host("value", T2C_INPUT_OPTIONAL)};
 constexpr const char* kConstantPadOps[] = {"aten::constant_pad_nd"};
-constexpr t2c_input_decl kConstantPadInputs[] = {sdk::Tensor("self", kAny), sdk::Host("pad"),
-                                                 sdk::Host("value", T2C_INPUT_OPTIONAL)};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("slice", kSliceOps, kSliceInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -742,13 +805,13 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("select", kSelectOps, kSelectInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferSelect>, sdk::LowerFn<LowerSelect>),
     sdk::Lowering("split", kSplitOps, kSplitInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferPieces>, sdk::LowerFn<LowerPieces>),
+                  sdk::InferFn<InferSplit>, sdk::LowerFn<LowerSplit>),
     sdk::Lowering("unbind", kUnbindOps, kUnbindInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferPieces>, sdk::LowerFn<LowerPieces>),
+                  sdk::InferFn<InferUnbind>, sdk::LowerFn<LowerUnbind>),
     sdk::Lowering("expand", kExpandOps, kExpandInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferExpand>, sdk::LowerFn<LowerExpand>),
     sdk::Lowering("expand_as", kExpandAsOps, kExpandAsInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferExpand>, sdk::LowerFn<LowerExpand>),
+                  sdk::InferFn<InferExpandAs>, sdk::LowerFn<LowerExpandAs>),
     sdk::Lowering("repeat", kRepeatOps, kRepeatInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferRepeat>, sdk::LowerFn<LowerRepeat>),
     sdk::Lowering("roll", kRollOps, kRollInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -756,7 +819,7 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("pad", kPadOps, kPadInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferPad>, sdk::LowerFn<LowerPad>),
     sdk::Lowering("constant_pad_nd", kConstantPadOps, kConstantPadInputs, T2C_FP16_NATIVE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferPad>, sdk::LowerFn<LowerPad>),
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferConstantPad>, sdk::LowerFn<LowerConstantPad>),
 };
 
 constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.indexing", "0.1.0", kLowerings);

@@ -11,16 +11,16 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
+constexpr t2c_input_decl kLinearInputs[] = {sdk::Tensor("input"), sdk::Tensor("weight"),
+                                            sdk::OptionalTensor("bias")};
+constexpr uint32_t kLinearInput = sdk::InputIndex(kLinearInputs, "input");
+constexpr uint32_t kLinearWeight = sdk::InputIndex(kLinearInputs, "weight");
+constexpr uint32_t kLinearBias = sdk::InputIndex(kLinearInputs, "bias");
 
 /// input [*, in], weight [out, in], bias [out] -> [*, out].
 Status InferLinear(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType w, ctx.InputType(1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kLinearInput));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType w, ctx.InputType(kLinearWeight));
   if (x.rank() < 1) return ctx.Error("linear: input must have rank >= 1");
   if (w.rank() != 2) {
     return ctx.Error("linear: weight rank " + std::to_string(w.rank()) +
@@ -30,8 +30,8 @@ Status InferLinear(InferContext& ctx) {
     return ctx.InvalidInputs("linear: input features " + std::to_string(x.shape.back()) +
                              " do not match weight " + FormatInts(w.shape));
   }
-  if (!ctx.IsNone(2)) {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(2));
+  if (!ctx.IsNone(kLinearBias)) {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kLinearBias));
     if (!(b.rank() == 1 && b.shape[0] == w.shape[0]) && b.rank() != 0) {
       return ctx.InvalidInputs("linear: bias " + FormatInts(b.shape) + " does not match " +
                                std::to_string(w.shape[0]) + " output features");
@@ -44,19 +44,19 @@ Status InferLinear(InferContext& ctx) {
 
 Status LowerLinear(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var w, ctx.Input(1));
-  const bool has_bias = !ctx.IsNone(2);
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kLinearInput));
+  TS2COREML_ASSIGN_OR_RETURN(Var w, ctx.Input(kLinearWeight));
+  const bool has_bias = !ctx.IsNone(kLinearBias);
   const int64_t out_features = out.shape.back();
   bool bias_in_op = false;
   Var y;
-  if (ctx.IsConst(1)) {
+  if (ctx.IsConst(kLinearWeight)) {
     // MIL linear: constant weight [out, in] and bias [out] (explicit zeros when absent).
     Var bias;
-    if (has_bias && ctx.IsConst(2)) {
-      TS2COREML_ASSIGN_OR_RETURN(TensorType bt, ctx.InputType(2));
+    if (has_bias && ctx.IsConst(kLinearBias)) {
+      TS2COREML_ASSIGN_OR_RETURN(TensorType bt, ctx.InputType(kLinearBias));
       if (bt.rank() == 1) {
-        TS2COREML_ASSIGN_OR_RETURN(bias, ctx.Input(2));
+        TS2COREML_ASSIGN_OR_RETURN(bias, ctx.Input(kLinearBias));
         bias_in_op = true;
       }
     }
@@ -75,13 +75,11 @@ Status LowerLinear(LowerContext& ctx) {
     if (!has_bias) return ctx.EmitOutput("matmul", args);
     TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("matmul", args, out));
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(2));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kLinearBias));
   return ctx.EmitOutput("add", {{"x", y}, {"y", b}});
 }
 
 constexpr const char* kLinearOps[] = {"aten::linear"};
-constexpr t2c_input_decl kLinearInputs[] = {sdk::Tensor("input"), sdk::Tensor("weight"),
-                                            sdk::OptionalTensor("bias")};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("linear", kLinearOps, kLinearInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

@@ -10,28 +10,20 @@
 #include <string>
 #include <vector>
 
-#include "common/broadcast.h"
 #include "common/lowering_util.h"
-#include "matmul/mil_emit.h"
+#include "common/mil_emit.h"
+#include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// The dtype of a product of `a` and `b`: FP32 for floats, INT32 for ints; mixed is an error.
 Expected<t2c_dtype> ProductDtype(const NodeView& ctx, const TensorType& a, const TensorType& b) {
   if (a.is_float() != b.is_float()) {
-    return ctx.Error(ctx.kind() +
-                     ": operands have different dtypes (one float, one integer); "
-                     "PyTorch refuses this too");
+    return ctx.Error(
+        ctx.kind() +
+        ": operands have different dtypes (one float, one integer); PyTorch refuses this too");
   }
   return a.is_float() ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32;
 }
@@ -87,54 +79,73 @@ Status CheckRanks(const NodeView& ctx, const TensorType& a, const TensorType& b,
   return Status::Ok();
 }
 
-template <int64_t kRank>
-Status InferProduct(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(1));
-  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, kRank));
+constexpr t2c_input_decl kProductInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+                                             sdk::Tensor("other", T2C_MASK_FLOAT_INT)};
+constexpr uint32_t kProductSelf = sdk::InputIndex(kProductInputs, "self");
+constexpr uint32_t kProductOther = sdk::InputIndex(kProductInputs, "other");
+
+/// The type of the product of `a` and `b` (operands of rank `rank`, 0 = any rank >= 1).
+Expected<TensorType> ProductType(const NodeView& ctx, const TensorType& a, const TensorType& b,
+                                 int64_t rank) {
+  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, rank));
   TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
-  return ctx.SetOutputType(0, TensorType(dtype, shape));
+  return TensorType(dtype, shape);
+}
+
+template <int64_t kRank>
+Status InferProduct(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kProductSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kProductOther));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ProductType(ctx, a, b, kRank));
+  return ctx.SetOutputType(0, out);
 }
 
 Status LowerProduct(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kProductSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kProductOther));
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitTorchMatmul(ctx, a, b, out));
   return ctx.SetOutput(0, y);
 }
 
 // --- addmm, baddbmm: beta * self + alpha * (mat1 @ mat2) ----------------------------------------
 
+constexpr t2c_input_decl kAddProductInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT), sdk::Tensor("mat1", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("mat2", T2C_MASK_FLOAT_INT), sdk::Host("beta"), sdk::Host("alpha")};
+constexpr uint32_t kAddProductSelf = sdk::InputIndex(kAddProductInputs, "self");
+constexpr uint32_t kAddProductMat1 = sdk::InputIndex(kAddProductInputs, "mat1");
+constexpr uint32_t kAddProductMat2 = sdk::InputIndex(kAddProductInputs, "mat2");
+constexpr uint32_t kAddProductBeta = sdk::InputIndex(kAddProductInputs, "beta");
+constexpr uint32_t kAddProductAlpha = sdk::InputIndex(kAddProductInputs, "alpha");
+
 template <int64_t kRank>
 Status InferAddProduct(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType self, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(1));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(2));
-  TS2COREML_RETURN_IF_ERROR(CheckRanks(ctx, a, b, kRank));
-  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, MatmulResultShape(ctx, a.shape, b.shape));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType self, ctx.InputType(kAddProductSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kAddProductMat1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kAddProductMat2));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ProductType(ctx, a, b, kRank));
   std::vector<int64_t> broadcast;
-  if (!BroadcastShapes(self.shape, shape, &broadcast) || broadcast != shape) {
+  if (!sdk::BroadcastShapes(self.shape, out.shape, &broadcast) || broadcast != out.shape) {
     return ctx.InvalidInputs(ctx.kind() + ": self " + FormatInts(self.shape) +
-                             " does not broadcast to the product's shape " + FormatInts(shape));
+                             " does not broadcast to the product's shape " + FormatInts(out.shape));
   }
-  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(3));
-  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(4));
-  if (dtype == T2C_DTYPE_INT32 &&
+  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(kAddProductBeta));
+  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(kAddProductAlpha));
+  if (out.dtype == T2C_DTYPE_INT32 &&
       (beta != static_cast<int64_t>(beta) || alpha != static_cast<int64_t>(alpha))) {
     return ctx.Error(ctx.kind() + ": integer operands need integral beta and alpha");
   }
-  return ctx.SetOutputType(0, TensorType(dtype, shape));
+  return ctx.SetOutputType(0, out);
 }
 
 Status LowerAddProduct(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(3));
-  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(4));
-  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(1));
-  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(2));
+  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(kAddProductBeta));
+  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(kAddProductAlpha));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kAddProductMat1));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kAddProductMat2));
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitTorchMatmul(ctx, a, b, out));
   if (alpha != 1.0) {
     TS2COREML_ASSIGN_OR_RETURN(Var alpha_var, ScalarLike(ctx, out.dtype, alpha));
@@ -142,7 +153,7 @@ Status LowerAddProduct(LowerContext& ctx) {
   }
   // PyTorch ignores self when beta is 0 (NaN and inf in it do not propagate).
   if (beta != 0.0) {
-    TS2COREML_ASSIGN_OR_RETURN(Var self, ctx.Input(0));
+    TS2COREML_ASSIGN_OR_RETURN(Var self, ctx.Input(kAddProductSelf));
     if (beta != 1.0) {
       TS2COREML_ASSIGN_OR_RETURN(Var beta_var, ScalarLike(ctx, out.dtype, beta));
       TS2COREML_ASSIGN_OR_RETURN(self, EmitBinary(ctx, "mul", self, beta_var));
@@ -154,6 +165,11 @@ Status LowerAddProduct(LowerContext& ctx) {
 }
 
 // --- einsum --------------------------------------------------------------------------------------
+
+constexpr t2c_input_decl kEinsumInputs[] = {sdk::Host("equation"), sdk::TensorList("tensors"),
+                                            sdk::Ignored("path")};
+constexpr uint32_t kEinsumEquation = sdk::InputIndex(kEinsumInputs, "equation");
+constexpr uint32_t kEinsumTensors = sdk::InputIndex(kEinsumInputs, "tensors");
 
 /// Subscript labels: 'A'..'Z' are 0..25, 'a'..'z' are 26..51 (ASCII order, as PyTorch sorts the
 /// implicit output); ellipsis dimensions are 52 + their right-aligned position.
@@ -211,7 +227,7 @@ Expected<Labels> ParseTerm(const NodeView& ctx, const std::string& term, int64_t
 }
 
 Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorType>& operands) {
-  TS2COREML_ASSIGN_OR_RETURN(std::string equation, ctx.String(0));
+  TS2COREML_ASSIGN_OR_RETURN(std::string equation, ctx.String(kEinsumEquation));
   std::string eq;
   for (char c : equation) {
     if (c != ' ') eq += c;
@@ -289,14 +305,14 @@ Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorTyp
 std::vector<TensorType> EinsumOperandTypes(const NodeView& ctx, uint32_t n) {
   std::vector<TensorType> types;
   for (uint32_t k = 0; k < n; ++k) {
-    auto t = ctx.ListType(1, k);
+    auto t = ctx.ListType(kEinsumTensors, k);
     types.push_back(t.ok() ? t.value() : TensorType());
   }
   return types;
 }
 
 Status InferEinsum(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(1));
+  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(kEinsumTensors));
   const std::vector<TensorType> operands = EinsumOperandTypes(ctx, n);
   TS2COREML_ASSIGN_OR_RETURN(EinsumPlan plan, PlanEinsum(ctx, operands));
   std::vector<int64_t> shape;
@@ -402,10 +418,10 @@ Expected<Labeled> Contract(const LowerContext& ctx, Labeled a, Labeled b, const 
 }
 
 Status LowerEinsum(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(1));
+  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(kEinsumTensors));
   const std::vector<TensorType> operands = EinsumOperandTypes(ctx, n);
   TS2COREML_ASSIGN_OR_RETURN(EinsumPlan plan, PlanEinsum(ctx, operands));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> vars, ctx.InputList(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> vars, ctx.InputList(kEinsumTensors));
   // Contract left to right, as PyTorch does without an explicit path.
   Labeled acc{vars[0], plan.terms[0]};
   for (size_t k = 1; k < vars.size(); ++k) {
@@ -432,16 +448,9 @@ Status LowerEinsum(LowerContext& ctx) {
 constexpr const char* kMatmulOps[] = {"aten::matmul"};
 constexpr const char* kMmOps[] = {"aten::mm"};
 constexpr const char* kBmmOps[] = {"aten::bmm"};
-constexpr t2c_input_decl kProductInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-                                             sdk::Tensor("other", T2C_MASK_FLOAT_INT)};
 constexpr const char* kAddmmOps[] = {"aten::addmm"};
 constexpr const char* kBaddbmmOps[] = {"aten::baddbmm"};
-constexpr t2c_input_decl kAddProductInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT_INT), sdk::Tensor("mat1", T2C_MASK_FLOAT_INT),
-    sdk::Tensor("mat2", T2C_MASK_FLOAT_INT), sdk::Host("beta"), sdk::Host("alpha")};
 constexpr const char* kEinsumOps[] = {"aten::einsum"};
-constexpr t2c_input_decl kEinsumInputs[] = {sdk::Host("equation"), sdk::TensorList("tensors"),
-                                            sdk::Ignored("path")};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("matmul", kMatmulOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

@@ -8,18 +8,11 @@
 #include <vector>
 
 #include "common/lowering_util.h"
-#include "matmul/mil_emit.h"
+#include "common/mil_emit.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
 namespace {
-
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
 
 /// Input `i` as a var, or a constant filled with `fill` of `shape` in the param dtype when None.
 Expected<Var> ParamOrFill(LowerContext& ctx, uint32_t i, const std::vector<int64_t>& shape,
@@ -31,39 +24,86 @@ Expected<Var> ParamOrFill(LowerContext& ctx, uint32_t i, const std::vector<int64
                          shape);
 }
 
+/// Where batch_norm and instance_norm keep their per-channel parameters.
+struct StatsInputs {
+  uint32_t weight, bias, running_mean, running_var;
+};
+
+template <size_t N>
+constexpr StatsInputs StatsInputsOf(const t2c_input_decl (&inputs)[N]) {
+  return {sdk::InputIndex(inputs, "weight"), sdk::InputIndex(inputs, "bias"),
+          sdk::InputIndex(inputs, "running_mean"), sdk::InputIndex(inputs, "running_var")};
+}
+
+/// Fails unless each given statistic and affine parameter is a constant, as MIL batch_norm
+/// needs; `op` and `what` name the op and its parameters in the message.
+Status CheckConstantStats(const LowerContext& ctx, const StatsInputs& in, const char* op,
+                          const char* what) {
+  for (uint32_t i : {in.weight, in.bias, in.running_mean, in.running_var}) {
+    if (!ctx.IsNone(i) && !ctx.IsConst(i)) {
+      return ctx.Error(std::string(op) + ": input " + std::to_string(i) +
+                       " is a runtime value; MIL batch_norm needs constant " + what);
+    }
+  }
+  return Status::Ok();
+}
+
+/// MIL batch_norm's mean, variance, gamma and beta.
+struct Stats {
+  Var mean, variance, gamma, beta;
+};
+
+/// Reads the statistics and affine parameters over `channels`; a missing gamma is ones and a
+/// missing beta zeros.
+Expected<Stats> ReadStats(LowerContext& ctx, const StatsInputs& in, int64_t channels) {
+  Stats s;
+  TS2COREML_ASSIGN_OR_RETURN(s.mean, ctx.Input(in.running_mean));
+  TS2COREML_ASSIGN_OR_RETURN(s.variance, ctx.Input(in.running_var));
+  TS2COREML_ASSIGN_OR_RETURN(s.gamma, ParamOrFill(ctx, in.weight, {channels}, 1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(s.beta, ParamOrFill(ctx, in.bias, {channels}, 0.0f));
+  return s;
+}
+
+constexpr t2c_input_decl kBatchNormInputs[] = {
+    sdk::Tensor("input"),
+    sdk::Param("weight", T2C_INPUT_OPTIONAL),
+    sdk::Param("bias", T2C_INPUT_OPTIONAL),
+    sdk::Param("running_mean", T2C_INPUT_OPTIONAL),
+    sdk::Param("running_var", T2C_INPUT_OPTIONAL),
+    sdk::Host("training"),
+    sdk::Ignored("momentum"),
+    sdk::Param("eps"),
+    sdk::Ignored("cudnn_enabled"),
+};
+constexpr uint32_t kBatchNormInput = sdk::InputIndex(kBatchNormInputs, "input");
+constexpr StatsInputs kBatchNormStats = StatsInputsOf(kBatchNormInputs);
+constexpr uint32_t kBatchNormTraining = sdk::InputIndex(kBatchNormInputs, "training");
+constexpr uint32_t kBatchNormEps = sdk::InputIndex(kBatchNormInputs, "eps");
+
 /// aten::batch_norm(input, weight?, bias?, running_mean?, running_var?, training, momentum, eps,
 /// cudnn_enabled) -> MIL batch_norm(x, mean, variance, gamma, beta, epsilon).
 Status LowerBatchNorm(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(bool training, ctx.Bool(5));
-  if (ctx.IsNone(3) || ctx.IsNone(4)) {
-    return ctx.Error(std::string("batch_norm: running statistics are missing (") +
-                     (training ? "training=True, " : "") +
-                     "track_running_stats=False?); batch statistics cannot be lowered for "
-                     "inference");
+  TS2COREML_ASSIGN_OR_RETURN(bool training, ctx.Bool(kBatchNormTraining));
+  if (ctx.IsNone(kBatchNormStats.running_mean) || ctx.IsNone(kBatchNormStats.running_var)) {
+    return ctx.Error(
+        std::string("batch_norm: running statistics are missing (") +
+        (training ? "training=True, " : "") +
+        "track_running_stats=False?); batch statistics cannot be lowered for inference");
   }
   if (training) {
     return ctx.Error(
-        "batch_norm: training=True uses batch statistics; trace the model after "
-        "model.eval()");
+        "batch_norm: training=True uses batch statistics; trace the model after model.eval()");
   }
-  for (uint32_t i : {1u, 2u, 3u, 4u}) {
-    if (!ctx.IsNone(i) && !ctx.IsConst(i)) {
-      return ctx.Error("batch_norm: input " + std::to_string(i) +
-                       " is a runtime value; MIL batch_norm needs constant parameters");
-    }
-  }
+  TS2COREML_RETURN_IF_ERROR(CheckConstantStats(ctx, kBatchNormStats, "batch_norm", "parameters"));
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   if (out.rank() < 2 || out.rank() > 5) {
     return ctx.Error("batch_norm: input rank " + std::to_string(out.rank()) +
                      " is not supported (MIL batch_norm takes rank 3 to 5; rank 2 is reshaped)");
   }
   const int64_t channels = out.shape[1];
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var mean, ctx.Input(3));
-  TS2COREML_ASSIGN_OR_RETURN(Var variance, ctx.Input(4));
-  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ParamOrFill(ctx, 1, {channels}, 1.0f));
-  TS2COREML_ASSIGN_OR_RETURN(Var beta, ParamOrFill(ctx, 2, {channels}, 0.0f));
-  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.Input(7));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kBatchNormInput));
+  TS2COREML_ASSIGN_OR_RETURN(Stats stats, ReadStats(ctx, kBatchNormStats, channels));
+  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.Input(kBatchNormEps));
   TensorType bn_type = out;
   if (out.rank() == 2) {
     // [N, C] -> [N, C, 1]: MIL batch_norm needs a spatial dimension.
@@ -71,18 +111,36 @@ Status LowerBatchNorm(LowerContext& ctx) {
     TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
     TS2COREML_ASSIGN_OR_RETURN(x, ctx.Emit1("expand_dims", {{"x", x}, {"axes", axes}}, bn_type));
   }
-  std::vector<sdk::Arg> args = {{"x", x},         {"mean", mean}, {"variance", variance},
-                                {"gamma", gamma}, {"beta", beta}, {"epsilon", epsilon}};
+  std::vector<sdk::Arg> args = {{"x", x},
+                                {"mean", stats.mean},
+                                {"variance", stats.variance},
+                                {"gamma", stats.gamma},
+                                {"beta", stats.beta},
+                                {"epsilon", epsilon}};
   if (out.rank() != 2) return ctx.EmitOutput("batch_norm", args);
   TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1("batch_norm", args, bn_type));
   TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
   return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes}});
 }
 
+constexpr t2c_input_decl kLayerNormInputs[] = {
+    sdk::Tensor("input"),
+    sdk::Host("normalized_shape"),
+    sdk::Param("weight", T2C_INPUT_OPTIONAL),
+    sdk::Param("bias", T2C_INPUT_OPTIONAL),
+    sdk::Param("eps"),
+    sdk::Ignored("cudnn_enable"),
+};
+constexpr uint32_t kLayerNormInput = sdk::InputIndex(kLayerNormInputs, "input");
+constexpr uint32_t kLayerNormShape = sdk::InputIndex(kLayerNormInputs, "normalized_shape");
+constexpr uint32_t kLayerNormWeight = sdk::InputIndex(kLayerNormInputs, "weight");
+constexpr uint32_t kLayerNormBias = sdk::InputIndex(kLayerNormInputs, "bias");
+constexpr uint32_t kLayerNormEps = sdk::InputIndex(kLayerNormInputs, "eps");
+
 /// aten::layer_norm(input, normalized_shape, weight?, bias?, eps, cudnn_enable)
 /// -> MIL layer_norm(x, axes, gamma, beta, epsilon) over the trailing dimensions.
 Status LowerLayerNorm(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> normalized, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> normalized, ctx.Ints(kLayerNormShape));
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   const size_t k = normalized.size();
   if (k == 0 || k > out.shape.size() ||
@@ -90,7 +148,7 @@ Status LowerLayerNorm(LowerContext& ctx) {
     return ctx.Error("layer_norm: normalized_shape " + FormatInts(normalized) +
                      " does not match the trailing dimensions of input " + FormatInts(out.shape));
   }
-  for (uint32_t i : {2u, 3u}) {
+  for (uint32_t i : {kLayerNormWeight, kLayerNormBias}) {
     if (!ctx.IsNone(i) && !ctx.IsConst(i)) {
       return ctx.Error("layer_norm: input " + std::to_string(i) +
                        " is a runtime value; MIL layer_norm needs constant gamma and beta");
@@ -100,11 +158,11 @@ Status LowerLayerNorm(LowerContext& ctx) {
   for (size_t i = out.shape.size() - k; i < out.shape.size(); ++i) {
     axes.push_back(static_cast<int64_t>(i));
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kLayerNormInput));
   TS2COREML_ASSIGN_OR_RETURN(Var axes_var, ctx.ConstInts(axes));
-  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ParamOrFill(ctx, 2, normalized, 1.0f));
-  TS2COREML_ASSIGN_OR_RETURN(Var beta, ParamOrFill(ctx, 3, normalized, 0.0f));
-  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.Input(4));
+  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ParamOrFill(ctx, kLayerNormWeight, normalized, 1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var beta, ParamOrFill(ctx, kLayerNormBias, normalized, 0.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.Input(kLayerNormEps));
   return ctx.EmitOutput(
       "layer_norm",
       {{"x", x}, {"axes", axes_var}, {"gamma", gamma}, {"beta", beta}, {"epsilon", epsilon}});
@@ -142,12 +200,22 @@ Expected<Var> EmitNormalize(LowerContext& ctx, Var x, const std::vector<int64_t>
   return ctx.Emit1("layer_norm", {{"x", x}, {"axes", axes_var}, {"epsilon", eps_var}}, t);
 }
 
+constexpr t2c_input_decl kGroupNormInputs[] = {
+    sdk::Tensor("input"),        sdk::Host("num_groups"), sdk::OptionalTensor("weight"),
+    sdk::OptionalTensor("bias"), sdk::Host("eps"),        sdk::Ignored("cudnn_enabled"),
+};
+constexpr uint32_t kGroupNormInput = sdk::InputIndex(kGroupNormInputs, "input");
+constexpr uint32_t kGroupNormGroups = sdk::InputIndex(kGroupNormInputs, "num_groups");
+constexpr uint32_t kGroupNormWeight = sdk::InputIndex(kGroupNormInputs, "weight");
+constexpr uint32_t kGroupNormBias = sdk::InputIndex(kGroupNormInputs, "bias");
+constexpr uint32_t kGroupNormEps = sdk::InputIndex(kGroupNormInputs, "eps");
+
 /// aten::group_norm(input [N, C, *], num_groups, weight?, bias?, eps, cudnn_enabled): statistics
 /// over each group of C / num_groups channels and all spatial positions, then a per-channel
 /// affine. Lowered as reshape to [N, G, rest], layer_norm over the last axis, reshape back.
 Status InferGroupNorm(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t groups, ctx.Int(1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kGroupNormInput));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t groups, ctx.Int(kGroupNormGroups));
   if (x.rank() < 2) {
     return ctx.Error("group_norm: input " + FormatInts(x.shape) + " needs [N, C, *]");
   }
@@ -160,94 +228,16 @@ Status InferGroupNorm(InferContext& ctx) {
 
 Status LowerGroupNorm(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t groups, ctx.Int(1));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t groups, ctx.Int(kGroupNormGroups));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kGroupNormInput));
   const int64_t rest = out.numel() / (out.shape[0] * groups);
   TS2COREML_ASSIGN_OR_RETURN(Var g, EmitReshape(ctx, x, {out.shape[0], groups, rest}));
-  TS2COREML_ASSIGN_OR_RETURN(g, EmitNormalize(ctx, g, {2}, 4));
+  TS2COREML_ASSIGN_OR_RETURN(g, EmitNormalize(ctx, g, {2}, kGroupNormEps));
   TS2COREML_ASSIGN_OR_RETURN(g, EmitReshape(ctx, g, out.shape));
-  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitChannelAffine(ctx, g, 2, 3));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitChannelAffine(ctx, g, kGroupNormWeight, kGroupNormBias));
   return ctx.SetOutput(0, y);
 }
 
-/// aten::instance_norm(input, weight?, bias?, running_mean?, running_var?, use_input_stats,
-/// momentum, eps, cudnn_enabled). With use_input_stats: statistics per sample and channel over
-/// the spatial dimensions (layer_norm over axes 2..) and a per-channel affine. Without: the
-/// running statistics, which is batch_norm in inference.
-Status LowerInstanceNorm(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(bool use_input_stats, ctx.Bool(5));
-  if (out.rank() < 3) {
-    return ctx.Error("instance_norm: input " + FormatInts(out.shape) +
-                     " needs [N, C, spatial...] (rank 3 or more)");
-  }
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
-  if (use_input_stats) {
-    std::vector<int64_t> axes;
-    for (int64_t i = 2; i < out.rank(); ++i) axes.push_back(i);
-    TS2COREML_ASSIGN_OR_RETURN(Var n, EmitNormalize(ctx, x, axes, 7));
-    TS2COREML_ASSIGN_OR_RETURN(Var y, EmitChannelAffine(ctx, n, 1, 2));
-    return ctx.SetOutput(0, y);
-  }
-  if (ctx.IsNone(3) || ctx.IsNone(4)) {
-    return ctx.Error(
-        "instance_norm: use_input_stats=False needs running_mean and running_var "
-        "(track_running_stats=True)");
-  }
-  if (out.rank() > 5) {
-    return ctx.Error("instance_norm: rank " + std::to_string(out.rank()) +
-                     " with running statistics is not supported (MIL batch_norm takes 3 to 5)");
-  }
-  for (uint32_t i : {1u, 2u, 3u, 4u}) {
-    if (!ctx.IsNone(i) && !ctx.IsConst(i)) {
-      return ctx.Error("instance_norm: input " + std::to_string(i) +
-                       " is a runtime value; MIL batch_norm needs constant statistics");
-    }
-  }
-  const int64_t channels = out.shape[1];
-  TS2COREML_ASSIGN_OR_RETURN(Var mean, ctx.Input(3));
-  TS2COREML_ASSIGN_OR_RETURN(Var variance, ctx.Input(4));
-  TS2COREML_ASSIGN_OR_RETURN(Var gamma, ParamOrFill(ctx, 1, {channels}, 1.0f));
-  TS2COREML_ASSIGN_OR_RETURN(Var beta, ParamOrFill(ctx, 2, {channels}, 0.0f));
-  TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(7));
-  TS2COREML_ASSIGN_OR_RETURN(Var epsilon,
-                             ctx.ConstFloat(ctx.param_dtype(), static_cast<float>(eps)));
-  return ctx.EmitOutput("batch_norm", {{"x", x},
-                                       {"mean", mean},
-                                       {"variance", variance},
-                                       {"gamma", gamma},
-                                       {"beta", beta},
-                                       {"epsilon", epsilon}});
-}
-
-constexpr const char* kBatchNormOps[] = {"aten::batch_norm"};
-constexpr t2c_input_decl kBatchNormInputs[] = {
-    sdk::Tensor("input"),
-    sdk::Param("weight", T2C_INPUT_OPTIONAL),
-    sdk::Param("bias", T2C_INPUT_OPTIONAL),
-    sdk::Param("running_mean", T2C_INPUT_OPTIONAL),
-    sdk::Param("running_var", T2C_INPUT_OPTIONAL),
-    sdk::Host("training"),
-    sdk::Ignored("momentum"),
-    sdk::Param("eps"),
-    sdk::Ignored("cudnn_enabled"),
-};
-constexpr const char* kLayerNormOps[] = {"aten::layer_norm"};
-constexpr t2c_input_decl kLayerNormInputs[] = {
-    sdk::Tensor("input"),
-    sdk::Host("normalized_shape"),
-    sdk::Param("weight", T2C_INPUT_OPTIONAL),
-    sdk::Param("bias", T2C_INPUT_OPTIONAL),
-    sdk::Param("eps"),
-    sdk::Ignored("cudnn_enable"),
-};
-
-constexpr const char* kGroupNormOps[] = {"aten::group_norm"};
-constexpr t2c_input_decl kGroupNormInputs[] = {
-    sdk::Tensor("input"),        sdk::Host("num_groups"), sdk::OptionalTensor("weight"),
-    sdk::OptionalTensor("bias"), sdk::Host("eps"),        sdk::Ignored("cudnn_enabled"),
-};
-constexpr const char* kInstanceNormOps[] = {"aten::instance_norm"};
 constexpr t2c_input_decl kInstanceNormInputs[] = {
     sdk::Tensor("input"),
     sdk::OptionalTensor("weight"),
@@ -259,6 +249,58 @@ constexpr t2c_input_decl kInstanceNormInputs[] = {
     sdk::Host("eps"),
     sdk::Ignored("cudnn_enabled"),
 };
+constexpr uint32_t kInstanceNormInput = sdk::InputIndex(kInstanceNormInputs, "input");
+constexpr StatsInputs kInstanceNormStats = StatsInputsOf(kInstanceNormInputs);
+constexpr uint32_t kInstanceNormUseInputStats =
+    sdk::InputIndex(kInstanceNormInputs, "use_input_stats");
+constexpr uint32_t kInstanceNormEps = sdk::InputIndex(kInstanceNormInputs, "eps");
+
+/// aten::instance_norm(input, weight?, bias?, running_mean?, running_var?, use_input_stats,
+/// momentum, eps, cudnn_enabled). With use_input_stats: statistics per sample and channel over
+/// the spatial dimensions (layer_norm over axes 2..) and a per-channel affine. Without: the
+/// running statistics, which is batch_norm in inference.
+Status LowerInstanceNorm(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(bool use_input_stats, ctx.Bool(kInstanceNormUseInputStats));
+  if (out.rank() < 3) {
+    return ctx.Error("instance_norm: input " + FormatInts(out.shape) +
+                     " needs [N, C, spatial...] (rank 3 or more)");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kInstanceNormInput));
+  if (use_input_stats) {
+    std::vector<int64_t> axes;
+    for (int64_t i = 2; i < out.rank(); ++i) axes.push_back(i);
+    TS2COREML_ASSIGN_OR_RETURN(Var n, EmitNormalize(ctx, x, axes, kInstanceNormEps));
+    TS2COREML_ASSIGN_OR_RETURN(
+        Var y, EmitChannelAffine(ctx, n, kInstanceNormStats.weight, kInstanceNormStats.bias));
+    return ctx.SetOutput(0, y);
+  }
+  if (ctx.IsNone(kInstanceNormStats.running_mean) || ctx.IsNone(kInstanceNormStats.running_var)) {
+    return ctx.Error(
+        "instance_norm: use_input_stats=False needs running_mean and running_var (track_running_stats=True)");
+  }
+  if (out.rank() > 5) {
+    return ctx.Error("instance_norm: rank " + std::to_string(out.rank()) +
+                     " with running statistics is not supported (MIL batch_norm takes 3 to 5)");
+  }
+  TS2COREML_RETURN_IF_ERROR(
+      CheckConstantStats(ctx, kInstanceNormStats, "instance_norm", "statistics"));
+  TS2COREML_ASSIGN_OR_RETURN(Stats stats, ReadStats(ctx, kInstanceNormStats, out.shape[1]));
+  TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(kInstanceNormEps));
+  TS2COREML_ASSIGN_OR_RETURN(Var epsilon,
+                             ctx.ConstFloat(ctx.param_dtype(), static_cast<float>(eps)));
+  return ctx.EmitOutput("batch_norm", {{"x", x},
+                                       {"mean", stats.mean},
+                                       {"variance", stats.variance},
+                                       {"gamma", stats.gamma},
+                                       {"beta", stats.beta},
+                                       {"epsilon", epsilon}});
+}
+
+constexpr const char* kBatchNormOps[] = {"aten::batch_norm"};
+constexpr const char* kLayerNormOps[] = {"aten::layer_norm"};
+constexpr const char* kGroupNormOps[] = {"aten::group_norm"};
+constexpr const char* kInstanceNormOps[] = {"aten::instance_norm"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("batch_norm", kBatchNormOps, kBatchNormInputs, T2C_FP16_FP32_PARAMS,

@@ -13,14 +13,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// The number of spatial dimensions named by the op ("aten::max_pool2d" -> 2).
 size_t SpatialDims(const std::string& kind) {
   for (size_t n = 1; n <= 3; ++n) {
@@ -29,16 +21,61 @@ size_t SpatialDims(const std::string& kind) {
   return 2;
 }
 
-/// Where a pooling schema keeps each argument (-1: absent).
+/// Where a pooling schema keeps each argument, by name from its input table (-1: absent).
 struct PoolSchema {
   bool is_max;
+  uint32_t self;
+  uint32_t kernel_size;
+  uint32_t stride;
+  uint32_t padding;
   int dilation;
   int ceil_mode;
   int count_include_pad;
   int divisor_override;
 };
-constexpr PoolSchema kMaxPoolSchema = {true, 4, 5, -1, -1};
-constexpr PoolSchema kAvgPoolSchema = {false, -1, 4, 5, 6};
+
+/// The arguments of both pooling schemas, found by name in `inputs`.
+template <size_t N>
+constexpr PoolSchema CommonPoolSchema(const t2c_input_decl (&inputs)[N], bool is_max) {
+  PoolSchema s{};
+  s.is_max = is_max;
+  s.self = sdk::InputIndex(inputs, "self");
+  s.kernel_size = sdk::InputIndex(inputs, "kernel_size");
+  s.stride = sdk::InputIndex(inputs, "stride");
+  s.padding = sdk::InputIndex(inputs, "padding");
+  s.ceil_mode = static_cast<int>(sdk::InputIndex(inputs, "ceil_mode"));
+  s.dilation = s.count_include_pad = s.divisor_override = -1;
+  return s;
+}
+
+constexpr t2c_input_decl kMaxPoolInputs[] = {
+    sdk::Tensor("self"),  sdk::Host("kernel_size"), sdk::Host("stride"),
+    sdk::Host("padding"), sdk::Host("dilation"),    sdk::Host("ceil_mode"),
+};
+constexpr PoolSchema MaxPoolSchema() {
+  PoolSchema s = CommonPoolSchema(kMaxPoolInputs, /*is_max=*/true);
+  s.dilation = static_cast<int>(sdk::InputIndex(kMaxPoolInputs, "dilation"));
+  return s;
+}
+constexpr PoolSchema kMaxPoolSchema = MaxPoolSchema();
+
+// avg_pool1d has no divisor_override; it is declared optional.
+constexpr t2c_input_decl kAvgPoolInputs[] = {
+    sdk::Tensor("self"),
+    sdk::Host("kernel_size"),
+    sdk::Host("stride"),
+    sdk::Host("padding"),
+    sdk::Host("ceil_mode"),
+    sdk::Host("count_include_pad"),
+    sdk::Host("divisor_override", T2C_INPUT_OPTIONAL),
+};
+constexpr PoolSchema AvgPoolSchema() {
+  PoolSchema s = CommonPoolSchema(kAvgPoolInputs, /*is_max=*/false);
+  s.count_include_pad = static_cast<int>(sdk::InputIndex(kAvgPoolInputs, "count_include_pad"));
+  s.divisor_override = static_cast<int>(sdk::InputIndex(kAvgPoolInputs, "divisor_override"));
+  return s;
+}
+constexpr PoolSchema kAvgPoolSchema = AvgPoolSchema();
 
 /// One pooling node resolved against its input shape.
 struct PoolParams {
@@ -56,7 +93,7 @@ Expected<PoolParams> ReadPool(const NodeView& ctx, const PoolSchema& schema) {
   PoolParams p;
   p.op = ctx.kind();
   p.n = SpatialDims(p.op);
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(schema.self));
   const int64_t rank = x.rank();
   if (rank != static_cast<int64_t>(p.n) + 2 && rank != static_cast<int64_t>(p.n) + 1) {
     return ctx.Error(p.op + ": input rank " + std::to_string(rank) + " is not supported for " +
@@ -64,9 +101,11 @@ Expected<PoolParams> ReadPool(const NodeView& ctx, const PoolSchema& schema) {
   }
   p.batched = rank == static_cast<int64_t>(p.n) + 2;
   p.in.assign(x.shape.end() - p.n, x.shape.end());
-  TS2COREML_ASSIGN_OR_RETURN(p.kernel, ReadSpatialInts(ctx, 1, p.n, p.op, "kernel_size"));
-  TS2COREML_ASSIGN_OR_RETURN(p.stride, ReadSpatialInts(ctx, 2, p.n, p.op, "stride", &p.kernel));
-  TS2COREML_ASSIGN_OR_RETURN(p.pad, ReadSpatialInts(ctx, 3, p.n, p.op, "padding"));
+  TS2COREML_ASSIGN_OR_RETURN(p.kernel,
+                             ReadSpatialInts(ctx, schema.kernel_size, p.n, p.op, "kernel_size"));
+  TS2COREML_ASSIGN_OR_RETURN(p.stride,
+                             ReadSpatialInts(ctx, schema.stride, p.n, p.op, "stride", &p.kernel));
+  TS2COREML_ASSIGN_OR_RETURN(p.pad, ReadSpatialInts(ctx, schema.padding, p.n, p.op, "padding"));
   p.dilation.assign(p.n, 1);
   if (schema.dilation >= 0) {
     TS2COREML_ASSIGN_OR_RETURN(p.dilation,
@@ -145,9 +184,9 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
   bool exclude_padding = !p.count_include_pad;
   if (ceil) {
     if (p.n > 2) {
-      return ctx.Error(p.op +
-                       ": ceil_mode=True adds a window here, and MIL supports ceil_mode "
-                       "only for 1D and 2D pooling");
+      return ctx.Error(
+          p.op +
+          ": ceil_mode=True adds a window here, and MIL supports ceil_mode only for 1D and 2D pooling");
     }
     for (size_t i = 0; i < p.n; ++i) {
       if (MilPoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], true) != p.ceil_out[i]) {
@@ -160,8 +199,7 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
       if (!AllEqual(p.pad, 0)) {
         return ctx.Error(p.op + ": ceil_mode=True with count_include_pad=True and padding " +
                          FormatInts(p.pad) +
-                         " divides the overhanging window differently in "
-                         "MIL; not supported");
+                         " divides the overhanging window differently in MIL; not supported");
       }
       // Without padding PyTorch divides the overhanging window by its valid elements.
       exclude_padding = true;
@@ -172,7 +210,7 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
     pad.push_back(v);
     pad.push_back(v);
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.self));
   TS2COREML_ASSIGN_OR_RETURN(Var kernel_sizes, ctx.ConstInts(p.kernel));
   TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(p.stride));
   TS2COREML_ASSIGN_OR_RETURN(Var pad_type, ctx.ConstString("custom"));
@@ -195,16 +233,22 @@ Status LowerMaxPool(LowerContext& ctx) { return LowerPool(ctx, kMaxPoolSchema); 
 Status InferAvgPool(InferContext& ctx) { return InferPool(ctx, kAvgPoolSchema); }
 Status LowerAvgPool(LowerContext& ctx) { return LowerPool(ctx, kAvgPoolSchema); }
 
+constexpr t2c_input_decl kAdaptiveAvgPoolInputs[] = {sdk::Tensor("self"), sdk::Host("output_size")};
+constexpr uint32_t kAdaptiveAvgPoolSelf = sdk::InputIndex(kAdaptiveAvgPoolInputs, "self");
+constexpr uint32_t kAdaptiveAvgPoolOutputSize =
+    sdk::InputIndex(kAdaptiveAvgPoolInputs, "output_size");
+
 /// adaptive_avg_pool{1,2}d(self, output_size): the input with its spatial dims replaced.
 Expected<std::vector<int64_t>> AdaptiveOutputSize(const NodeView& ctx, TensorType* x) {
   const std::string op = ctx.kind();
   const size_t n = SpatialDims(op);
-  TS2COREML_ASSIGN_OR_RETURN(*x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(*x, ctx.InputType(kAdaptiveAvgPoolSelf));
   if (x->rank() != static_cast<int64_t>(n) + 1 && x->rank() != static_cast<int64_t>(n) + 2) {
     return ctx.Error(op + ": input rank " + std::to_string(x->rank()) + " is not supported");
   }
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size,
-                             ReadSpatialInts(ctx, 1, n, op, "output_size"));
+  TS2COREML_ASSIGN_OR_RETURN(
+      std::vector<int64_t> size,
+      ReadSpatialInts(ctx, kAdaptiveAvgPoolOutputSize, n, op, "output_size"));
   for (int64_t s : size) {
     if (s < 1) return ctx.Error(op + ": output_size " + FormatInts(size) + " must be positive");
   }
@@ -265,7 +309,7 @@ Status LowerAdaptiveAvgPool(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, AdaptiveOutputSize(ctx, &xt));
   const size_t n = size.size();
   std::vector<int64_t> in(xt.shape.end() - n, xt.shape.end());
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kAdaptiveAvgPoolSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType planned_x, ctx.TypeOf(x));
   if (AllEqual(size, 1)) {
     std::vector<int64_t> axes;
@@ -304,24 +348,9 @@ Status LowerAdaptiveAvgPool(LowerContext& ctx) {
 }
 
 constexpr const char* kMaxPoolOps[] = {"aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d"};
-constexpr t2c_input_decl kMaxPoolInputs[] = {
-    sdk::Tensor("self"),  sdk::Host("kernel_size"), sdk::Host("stride"),
-    sdk::Host("padding"), sdk::Host("dilation"),    sdk::Host("ceil_mode"),
-};
-// avg_pool1d has no divisor_override; it is declared optional.
 constexpr const char* kAvgPoolOps[] = {"aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d"};
-constexpr t2c_input_decl kAvgPoolInputs[] = {
-    sdk::Tensor("self"),
-    sdk::Host("kernel_size"),
-    sdk::Host("stride"),
-    sdk::Host("padding"),
-    sdk::Host("ceil_mode"),
-    sdk::Host("count_include_pad"),
-    sdk::Host("divisor_override", T2C_INPUT_OPTIONAL),
-};
 constexpr const char* kAdaptiveAvgPoolOps[] = {"aten::adaptive_avg_pool1d",
                                                "aten::adaptive_avg_pool2d"};
-constexpr t2c_input_decl kAdaptiveAvgPoolInputs[] = {sdk::Tensor("self"), sdk::Host("output_size")};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("max_pool", kMaxPoolOps, kMaxPoolInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

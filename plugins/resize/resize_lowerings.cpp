@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "common/lowering_util.h"
-#include "matmul/mil_emit.h"
+#include "common/mil_emit.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -104,14 +104,6 @@ std::vector<double> MilResizeBilinearGrid(const char* sampling_mode, int64_t in,
 
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// Modes in the order tried; the one named after the node's align_corners goes first so that
 /// degenerate cases (an input size of 1, where every mode samples 0) read naturally.
 constexpr const char* kSamplingModes[] = {"STRICT_ALIGN_CORNERS", "UNALIGN_CORNERS",
@@ -129,41 +121,75 @@ bool IsVec(const NodeView& ctx) {
   return k.size() > 4 && k.compare(k.size() - 4, 4, ".vec") == 0;
 }
 
-/// Reads the node. Input layouts: bilinear .vec (input, output_size?, align_corners,
-/// scale_factors?), bilinear (self, output_size, align_corners, scales_h?, scales_w?), nearest
-/// .vec (input, output_size?, scale_factors?), nearest (self, output_size, scales_h?, scales_w?).
-Expected<Resize> ReadResize(const NodeView& ctx, bool bilinear) {
+/// Input layouts: bilinear .vec (input, output_size?, align_corners, scale_factors?), bilinear
+/// (self, output_size, align_corners, scales_h?, scales_w?), nearest .vec (input, output_size?,
+/// scale_factors?), nearest (self, output_size, scales_h?, scales_w?). One table serves both
+/// overloads of an op, naming the position .vec keeps scale_factors at "scale_factors_or_scales_h".
+constexpr t2c_input_decl kBilinearInputs[] = {
+    sdk::Tensor("input"),
+    sdk::Host("output_size", T2C_INPUT_OPTIONAL),
+    sdk::Host("align_corners"),
+    sdk::Host("scale_factors_or_scales_h", T2C_INPUT_OPTIONAL),
+    sdk::Host("scales_w", T2C_INPUT_OPTIONAL),
+};
+constexpr t2c_input_decl kNearestInputs[] = {
+    sdk::Tensor("input"),
+    sdk::Host("output_size", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_factors_or_scales_h", T2C_INPUT_OPTIONAL),
+    sdk::Host("scales_w", T2C_INPUT_OPTIONAL),
+};
+
+/// Where a resize keeps its arguments, by name from its input table.
+struct ResizeInputs {
+  uint32_t input;
+  uint32_t output_size;
+  int align_corners;  ///< -1 for nearest
+  uint32_t scale_factors_or_scales_h;
+  uint32_t scales_w;
+};
+
+template <size_t N>
+constexpr ResizeInputs ResizeInputsOf(const t2c_input_decl (&inputs)[N], bool bilinear) {
+  return {sdk::InputIndex(inputs, "input"), sdk::InputIndex(inputs, "output_size"),
+          bilinear ? static_cast<int>(sdk::InputIndex(inputs, "align_corners")) : -1,
+          sdk::InputIndex(inputs, "scale_factors_or_scales_h"),
+          sdk::InputIndex(inputs, "scales_w")};
+}
+constexpr ResizeInputs kBilinear = ResizeInputsOf(kBilinearInputs, /*bilinear=*/true);
+constexpr ResizeInputs kNearest = ResizeInputsOf(kNearestInputs, /*bilinear=*/false);
+
+/// Reads the node.
+Expected<Resize> ReadResize(const NodeView& ctx, const ResizeInputs& in) {
   const std::string op = ctx.kind();
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.input));
   if (x.rank() != 4) {
     return ctx.Error(op + ": expects a 4-D [N, C, H, W] input, got " + FormatInts(x.shape));
   }
   Resize r;
   r.in_h = x.shape[2];
   r.in_w = x.shape[3];
-  uint32_t next = 2;
-  if (bilinear) {
-    TS2COREML_ASSIGN_OR_RETURN(r.align_corners, ctx.Bool(2));
-    next = 3;
+  if (in.align_corners >= 0) {
+    TS2COREML_ASSIGN_OR_RETURN(r.align_corners, ctx.Bool(in.align_corners));
   }
   if (IsVec(ctx)) {
-    if (!ctx.IsNone(next)) {
+    if (!ctx.IsNone(in.scale_factors_or_scales_h)) {
       // The host API reads int lists and single numbers, not float lists.
-      return ctx.Error(op +
-                       ": scale_factors are not supported (plugins cannot read a float list); "
-                       "call F.interpolate with size=..., or with recompute_scale_factor=True so "
-                       "the traced graph holds the output size");
+      return ctx.Error(
+          op +
+          ": scale_factors are not supported (plugins cannot read a float list); call F.interpolate with size=..., or with recompute_scale_factor=True so the traced graph holds the output size");
     }
-    if (ctx.IsNone(1)) return ctx.Error(op + ": neither output_size nor scale_factors is given");
+    if (ctx.IsNone(in.output_size)) {
+      return ctx.Error(op + ": neither output_size nor scale_factors is given");
+    }
   } else {
-    for (uint32_t i : {next, next + 1}) {
+    for (uint32_t i : {in.scale_factors_or_scales_h, in.scales_w}) {
       if (ctx.num_inputs() > i && !ctx.IsNone(i)) {
         TS2COREML_ASSIGN_OR_RETURN(double s, ctx.Float(i));
-        (i == next ? r.scale_h : r.scale_w) = s;
+        (i == in.scale_factors_or_scales_h ? r.scale_h : r.scale_w) = s;
       }
     }
   }
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.Ints(in.output_size));
   if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) {
     return ctx.Error(op + ": output_size " + FormatInts(size) + " must be two positive sizes");
   }
@@ -172,13 +198,14 @@ Expected<Resize> ReadResize(const NodeView& ctx, bool bilinear) {
   return r;
 }
 
-template <bool kBilinear>
-Status InferResize(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kBilinear));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+Status InferResize(InferContext& ctx, const ResizeInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, in));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.input));
   return ctx.SetOutputType(0,
                            TensorType(T2C_DTYPE_FP32, {x.shape[0], x.shape[1], r.out_h, r.out_w}));
 }
+Status InferBilinear(InferContext& ctx) { return InferResize(ctx, kBilinear); }
+Status InferNearest(InferContext& ctx) { return InferResize(ctx, kNearest); }
 
 bool SameGrid(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) return false;
@@ -221,9 +248,9 @@ std::vector<float> Transposed(const std::vector<float>& m, int64_t rows, int64_t
 }
 
 Status LowerBilinear(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, true));
+  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kBilinear));
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kBilinear.input));
   const std::vector<double> gh = TorchBilinearGrid(r.in_h, r.out_h, r.align_corners, r.scale_h);
   const std::vector<double> gw = TorchBilinearGrid(r.in_w, r.out_w, r.align_corners, r.scale_w);
   std::vector<const char*> modes(std::begin(kSamplingModes), std::end(kSamplingModes));
@@ -258,8 +285,8 @@ Status LowerBilinear(LowerContext& ctx) {
 }
 
 Status LowerNearest(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, false));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kNearest));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kNearest.input));
   const std::vector<int64_t> ih = TorchNearestIndices(r.in_h, r.out_h, r.scale_h);
   const std::vector<int64_t> iw = TorchNearestIndices(r.in_w, r.out_w, r.scale_w);
   auto integer_upsample = [](const std::vector<int64_t>& idx, int64_t in, int64_t out) {
@@ -297,26 +324,13 @@ Status LowerNearest(LowerContext& ctx) {
 
 constexpr const char* kBilinearOps[] = {"aten::upsample_bilinear2d.vec",
                                         "aten::upsample_bilinear2d"};
-constexpr t2c_input_decl kBilinearInputs[] = {
-    sdk::Tensor("input"),
-    sdk::Host("output_size", T2C_INPUT_OPTIONAL),
-    sdk::Host("align_corners"),
-    sdk::Host("scale_factors_or_scales_h", T2C_INPUT_OPTIONAL),
-    sdk::Host("scales_w", T2C_INPUT_OPTIONAL),
-};
 constexpr const char* kNearestOps[] = {"aten::upsample_nearest2d.vec", "aten::upsample_nearest2d"};
-constexpr t2c_input_decl kNearestInputs[] = {
-    sdk::Tensor("input"),
-    sdk::Host("output_size", T2C_INPUT_OPTIONAL),
-    sdk::Host("scale_factors_or_scales_h", T2C_INPUT_OPTIONAL),
-    sdk::Host("scales_w", T2C_INPUT_OPTIONAL),
-};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("upsample_bilinear2d", kBilinearOps, kBilinearInputs, T2C_FP16_NATIVE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferResize<true>>, sdk::LowerFn<LowerBilinear>),
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferBilinear>, sdk::LowerFn<LowerBilinear>),
     sdk::Lowering("upsample_nearest2d", kNearestOps, kNearestInputs, T2C_FP16_NATIVE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferResize<false>>, sdk::LowerFn<LowerNearest>),
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferNearest>, sdk::LowerFn<LowerNearest>),
 };
 
 constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.resize", "0.1.0", kLowerings);

@@ -12,34 +12,34 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
+constexpr t2c_dtype_mask kAny = T2C_MASK_ANY;
 
-/// Output 0 is input 0 with `shape`, in input 0's dtype class.
-Status SetReshaped(InferContext& ctx, const std::vector<int64_t>& shape) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+/// Output 0 is input `self` with `shape`, in that input's dtype class.
+Status SetReshaped(InferContext& ctx, uint32_t self, const std::vector<int64_t>& shape) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(self));
   return ctx.SetOutputType(0, TensorType(x.dtype, shape));
 }
 
-/// Lowers any op whose output is a reshape of input 0 to the planned output shape.
-Status LowerAsReshape(LowerContext& ctx) {
+/// Lowers an op whose output is a reshape of input `self` to the planned output shape.
+Status LowerAsReshape(LowerContext& ctx, uint32_t self) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(self));
   TS2COREML_ASSIGN_OR_RETURN(Var shape, ctx.ConstInts(out.shape));
   return ctx.EmitOutput("reshape", {{"x", x}, {"shape", shape}});
 }
 
+constexpr t2c_input_decl kFlattenInputs[] = {sdk::Tensor("self", kAny), sdk::Host("start_dim"),
+                                             sdk::Host("end_dim")};
+constexpr uint32_t kFlattenSelf = sdk::InputIndex(kFlattenInputs, "self");
+constexpr uint32_t kFlattenStartDim = sdk::InputIndex(kFlattenInputs, "start_dim");
+constexpr uint32_t kFlattenEndDim = sdk::InputIndex(kFlattenInputs, "end_dim");
+
 /// flatten.using_ints(self, start_dim, end_dim).
 Status InferFlatten(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  if (x.rank() == 0) return SetReshaped(ctx, {1});
-  TS2COREML_ASSIGN_OR_RETURN(int64_t start, ReadAxis(ctx, 1, x.rank(), "flatten"));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t end, ReadAxis(ctx, 2, x.rank(), "flatten"));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kFlattenSelf));
+  if (x.rank() == 0) return SetReshaped(ctx, kFlattenSelf, {1});
+  TS2COREML_ASSIGN_OR_RETURN(int64_t start, ReadAxis(ctx, kFlattenStartDim, x.rank(), "flatten"));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t end, ReadAxis(ctx, kFlattenEndDim, x.rank(), "flatten"));
   if (start > end) {
     return ctx.Error("flatten: start_dim " + std::to_string(start) + " is after end_dim " +
                      std::to_string(end));
@@ -49,13 +49,19 @@ Status InferFlatten(InferContext& ctx) {
   for (int64_t i = start; i <= end; ++i) n *= x.shape[i];
   shape.push_back(n);
   shape.insert(shape.end(), x.shape.begin() + end + 1, x.shape.end());
-  return SetReshaped(ctx, shape);
+  return SetReshaped(ctx, kFlattenSelf, shape);
 }
+
+Status LowerFlatten(LowerContext& ctx) { return LowerAsReshape(ctx, kFlattenSelf); }
+
+constexpr t2c_input_decl kReshapeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("shape")};
+constexpr uint32_t kReshapeSelf = sdk::InputIndex(kReshapeInputs, "self");
+constexpr uint32_t kReshapeShape = sdk::InputIndex(kReshapeInputs, "shape");
 
 /// reshape(self, shape) / view(self, size), with at most one -1.
 Status InferReshape(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ctx.Ints(1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kReshapeSelf));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape, ctx.Ints(kReshapeShape));
   int64_t known = 1;
   int infer_at = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -79,56 +85,85 @@ Status InferReshape(InferContext& ctx) {
     return ctx.InvalidInputs(ctx.kind() + ": shape " + FormatInts(shape) +
                              " is invalid for input " + FormatInts(x.shape));
   }
-  return SetReshaped(ctx, shape);
+  return SetReshaped(ctx, kReshapeSelf, shape);
 }
 
-/// The permutation of permute(self, dims) or transpose.int(self, dim0, dim1).
-Expected<std::vector<int64_t>> ReadPerm(const NodeView& ctx, int64_t rank) {
-  const std::string op = ctx.kind();
-  std::vector<int64_t> perm;
-  if (op.rfind("aten::permute", 0) == 0) {
-    TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> dims, ctx.Ints(1));
-    if (static_cast<int64_t>(dims.size()) != rank) {
-      return ctx.Error("permute: dims " + FormatInts(dims) + " do not match rank " +
-                       std::to_string(rank));
-    }
-    std::vector<bool> seen(rank, false);
-    for (int64_t d : dims) {
-      int64_t a = sdk::NormalizeAxis(d, rank);
-      if (a < 0 || seen[a]) return ctx.Error("permute: dims " + FormatInts(dims) + " invalid");
-      seen[a] = true;
-      perm.push_back(a);
-    }
-    return perm;
+Status LowerReshape(LowerContext& ctx) { return LowerAsReshape(ctx, kReshapeSelf); }
+
+constexpr t2c_input_decl kPermuteInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dims")};
+constexpr uint32_t kPermuteSelf = sdk::InputIndex(kPermuteInputs, "self");
+constexpr uint32_t kPermuteDims = sdk::InputIndex(kPermuteInputs, "dims");
+constexpr t2c_input_decl kTransposeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim0"),
+                                               sdk::Host("dim1")};
+constexpr uint32_t kTransposeSelf = sdk::InputIndex(kTransposeInputs, "self");
+constexpr uint32_t kTransposeDim0 = sdk::InputIndex(kTransposeInputs, "dim0");
+constexpr uint32_t kTransposeDim1 = sdk::InputIndex(kTransposeInputs, "dim1");
+
+/// The permutation of permute(self, dims).
+Expected<std::vector<int64_t>> ReadPermuteDims(const NodeView& ctx, int64_t rank) {
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> dims, ctx.Ints(kPermuteDims));
+  if (static_cast<int64_t>(dims.size()) != rank) {
+    return ctx.Error("permute: dims " + FormatInts(dims) + " do not match rank " +
+                     std::to_string(rank));
   }
+  std::vector<int64_t> perm;
+  std::vector<bool> seen(rank, false);
+  for (int64_t d : dims) {
+    int64_t a = sdk::NormalizeAxis(d, rank);
+    if (a < 0 || seen[a]) return ctx.Error("permute: dims " + FormatInts(dims) + " invalid");
+    seen[a] = true;
+    perm.push_back(a);
+  }
+  return perm;
+}
+
+/// The permutation of transpose.int(self, dim0, dim1).
+Expected<std::vector<int64_t>> ReadTransposeDims(const NodeView& ctx, int64_t rank) {
+  std::vector<int64_t> perm;
   for (int64_t i = 0; i < rank; ++i) perm.push_back(i);
   if (rank == 0) return perm;
-  TS2COREML_ASSIGN_OR_RETURN(int64_t a, ReadAxis(ctx, 1, rank, "transpose"));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t b, ReadAxis(ctx, 2, rank, "transpose"));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t a, ReadAxis(ctx, kTransposeDim0, rank, "transpose"));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t b, ReadAxis(ctx, kTransposeDim1, rank, "transpose"));
   std::swap(perm[a], perm[b]);
   return perm;
 }
 
-Status InferPermute(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> perm, ReadPerm(ctx, x.rank()));
+/// Reads the permutation of a node of the given rank.
+using PermReader = Expected<std::vector<int64_t>> (*)(const NodeView& ctx, int64_t rank);
+
+Status InferPermuted(InferContext& ctx, uint32_t self, PermReader read_perm) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(self));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> perm, read_perm(ctx, x.rank()));
   std::vector<int64_t> shape;
   for (int64_t p : perm) shape.push_back(x.shape[p]);
-  return SetReshaped(ctx, shape);
+  return SetReshaped(ctx, self, shape);
 }
 
-Status LowerPermute(LowerContext& ctx) {
+Status LowerPermuted(LowerContext& ctx, uint32_t self, PermReader read_perm) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> perm, ReadPerm(ctx, out.rank()));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> perm, read_perm(ctx, out.rank()));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(self));
   if (out.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
   TS2COREML_ASSIGN_OR_RETURN(Var perm_var, ctx.ConstInts(perm));
   return ctx.EmitOutput("transpose", {{"x", x}, {"perm", perm_var}});
 }
 
+Status InferPermute(InferContext& ctx) { return InferPermuted(ctx, kPermuteSelf, ReadPermuteDims); }
+Status LowerPermute(LowerContext& ctx) { return LowerPermuted(ctx, kPermuteSelf, ReadPermuteDims); }
+Status InferTranspose(InferContext& ctx) {
+  return InferPermuted(ctx, kTransposeSelf, ReadTransposeDims);
+}
+Status LowerTranspose(LowerContext& ctx) {
+  return LowerPermuted(ctx, kTransposeSelf, ReadTransposeDims);
+}
+
+constexpr t2c_input_decl kUnsqueezeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim")};
+constexpr uint32_t kUnsqueezeSelf = sdk::InputIndex(kUnsqueezeInputs, "self");
+constexpr uint32_t kUnsqueezeDim = sdk::InputIndex(kUnsqueezeInputs, "dim");
+
 /// unsqueeze(self, dim): dim is normalized against rank + 1.
 Expected<int64_t> UnsqueezeAxis(const NodeView& ctx, int64_t rank) {
-  TS2COREML_ASSIGN_OR_RETURN(int64_t dim, ctx.Int(1));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t dim, ctx.Int(kUnsqueezeDim));
   int64_t a = sdk::NormalizeAxis(dim, rank + 1);
   if (a < 0) {
     return ctx.Error("unsqueeze: dim " + std::to_string(dim) + " is out of range for rank " +
@@ -138,26 +173,31 @@ Expected<int64_t> UnsqueezeAxis(const NodeView& ctx, int64_t rank) {
 }
 
 Status InferUnsqueeze(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kUnsqueezeSelf));
   TS2COREML_ASSIGN_OR_RETURN(int64_t a, UnsqueezeAxis(ctx, x.rank()));
   x.shape.insert(x.shape.begin() + a, 1);
-  return SetReshaped(ctx, x.shape);
+  return SetReshaped(ctx, kUnsqueezeSelf, x.shape);
 }
 
 Status LowerUnsqueeze(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   TS2COREML_ASSIGN_OR_RETURN(int64_t a, UnsqueezeAxis(ctx, out.rank() - 1));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kUnsqueezeSelf));
   TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({a}));
   return ctx.EmitOutput("expand_dims", {{"x", x}, {"axes", axes}});
 }
 
+constexpr t2c_input_decl kSqueezeInputs[] = {sdk::Tensor("self", kAny),
+                                             sdk::Host("dim", T2C_INPUT_OPTIONAL)};
+constexpr uint32_t kSqueezeSelf = sdk::InputIndex(kSqueezeInputs, "self");
+constexpr uint32_t kSqueezeDim = sdk::InputIndex(kSqueezeInputs, "dim");
+
 /// The axes squeeze removes: every size-1 dim (squeeze) or `dim` when its size is 1 (squeeze.dim).
 Expected<std::vector<int64_t>> SqueezeAxes(const NodeView& ctx, const TensorType& x) {
   std::vector<int64_t> axes;
-  if (ctx.num_inputs() > 1 && !ctx.IsNone(1)) {
+  if (ctx.num_inputs() > kSqueezeDim && !ctx.IsNone(kSqueezeDim)) {
     if (x.rank() == 0) return axes;
-    TS2COREML_ASSIGN_OR_RETURN(int64_t a, ReadAxis(ctx, 1, x.rank(), "squeeze"));
+    TS2COREML_ASSIGN_OR_RETURN(int64_t a, ReadAxis(ctx, kSqueezeDim, x.rank(), "squeeze"));
     if (x.shape[a] == 1) axes.push_back(a);
     return axes;
   }
@@ -168,7 +208,7 @@ Expected<std::vector<int64_t>> SqueezeAxes(const NodeView& ctx, const TensorType
 }
 
 Status InferSqueeze(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSqueezeSelf));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> axes, SqueezeAxes(ctx, x));
   std::vector<int64_t> shape;
   for (int64_t i = 0, k = 0; i < x.rank(); ++i) {
@@ -178,11 +218,11 @@ Status InferSqueeze(InferContext& ctx) {
       shape.push_back(x.shape[i]);
     }
   }
-  return SetReshaped(ctx, shape);
+  return SetReshaped(ctx, kSqueezeSelf, shape);
 }
 
 Status LowerSqueeze(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSqueezeSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> axes, SqueezeAxes(ctx, xt));
   if (axes.empty()) return ctx.EmitOutput("identity", {{"x", x}});
@@ -190,16 +230,20 @@ Status LowerSqueeze(LowerContext& ctx) {
   return ctx.EmitOutput("squeeze", {{"x", x}, {"axes", axes_var}});
 }
 
+constexpr t2c_input_decl kCatInputs[] = {sdk::TensorList("tensors", kAny), sdk::Host("dim")};
+constexpr uint32_t kCatTensors = sdk::InputIndex(kCatInputs, "tensors");
+constexpr uint32_t kCatDim = sdk::InputIndex(kCatInputs, "dim");
+
 /// cat(tensors, dim): shapes agree except along dim; float when any element is float.
 Status InferCat(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(0));
+  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(kCatTensors));
   if (n == 0) return ctx.Error("cat: the tensor list is empty");
-  TS2COREML_ASSIGN_OR_RETURN(TensorType first, ctx.ListType(0, 0));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType first, ctx.ListType(kCatTensors, 0));
   if (first.rank() == 0) return ctx.Error("cat: zero-dimensional tensors cannot be concatenated");
-  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, 1, first.rank(), "cat"));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCatDim, first.rank(), "cat"));
   TensorType out = first;
   for (uint32_t k = 1; k < n; ++k) {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.ListType(0, k));
+    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.ListType(kCatTensors, k));
     if (t.rank() != first.rank()) {
       return ctx.InvalidInputs("cat: tensor " + std::to_string(k) + " has rank " +
                                std::to_string(t.rank()) + ", expected " +
@@ -220,8 +264,8 @@ Status InferCat(InferContext& ctx) {
 
 Status LowerCat(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, 1, out.rank(), "cat"));
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> values, ctx.InputList(0));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCatDim, out.rank(), "cat"));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> values, ctx.InputList(kCatTensors));
   if (values.size() == 1) return ctx.EmitOutput("identity", {{"x", values[0]}});
   TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(axis));
   TS2COREML_ASSIGN_OR_RETURN(Var interleave, ctx.ConstBool(false));
@@ -229,25 +273,13 @@ Status LowerCat(LowerContext& ctx) {
                         {{"values", values}, {"axis", axis_var}, {"interleave", interleave}});
 }
 
-constexpr t2c_dtype_mask kAny = T2C_MASK_ANY;
-
 constexpr const char* kFlattenOps[] = {"aten::flatten.using_ints"};
-constexpr t2c_input_decl kFlattenInputs[] = {sdk::Tensor("self", kAny), sdk::Host("start_dim"),
-                                             sdk::Host("end_dim")};
 constexpr const char* kReshapeOps[] = {"aten::reshape", "aten::view"};
-constexpr t2c_input_decl kReshapeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("shape")};
 constexpr const char* kPermuteOps[] = {"aten::permute"};
-constexpr t2c_input_decl kPermuteInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dims")};
 constexpr const char* kTransposeOps[] = {"aten::transpose.int", "aten::swapaxes", "aten::swapdims"};
-constexpr t2c_input_decl kTransposeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim0"),
-                                               sdk::Host("dim1")};
 constexpr const char* kUnsqueezeOps[] = {"aten::unsqueeze"};
-constexpr t2c_input_decl kUnsqueezeInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim")};
 constexpr const char* kSqueezeOps[] = {"aten::squeeze", "aten::squeeze.dim"};
-constexpr t2c_input_decl kSqueezeInputs[] = {sdk::Tensor("self", kAny),
-                                             sdk::Host("dim", T2C_INPUT_OPTIONAL)};
 constexpr const char* kCatOps[] = {"aten::cat"};
-constexpr t2c_input_decl kCatInputs[] = {sdk::TensorList("tensors", kAny), sdk::Host("dim")};
 // Identities in inference; the core removes them while canonicalizing.
 constexpr const char* kIdentityOps[] = {"aten::dropout",       "aten::feature_dropout",
                                         "aten::alpha_dropout", "aten::feature_alpha_dropout",
@@ -258,13 +290,13 @@ constexpr t2c_input_decl kIdentityInputs[] = {
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("flatten", kFlattenOps, kFlattenInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferFlatten>, sdk::LowerFn<LowerAsReshape>),
+                  sdk::InferFn<InferFlatten>, sdk::LowerFn<LowerFlatten>),
     sdk::Lowering("reshape", kReshapeOps, kReshapeInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferReshape>, sdk::LowerFn<LowerAsReshape>),
+                  sdk::InferFn<InferReshape>, sdk::LowerFn<LowerReshape>),
     sdk::Lowering("permute", kPermuteOps, kPermuteInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferPermute>, sdk::LowerFn<LowerPermute>),
     sdk::Lowering("transpose", kTransposeOps, kTransposeInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferPermute>, sdk::LowerFn<LowerPermute>),
+                  sdk::InferFn<InferTranspose>, sdk::LowerFn<LowerTranspose>),
     sdk::Lowering("unsqueeze", kUnsqueezeOps, kUnsqueezeInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferUnsqueeze>, sdk::LowerFn<LowerUnsqueeze>),
     sdk::Lowering("squeeze", kSqueezeOps, kSqueezeInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "ts2coreml/broadcast.h"
 #include "ts2coreml/mil_validate.h"
 #include "ts2coreml/plugin_abi.h"
 #include "ts2coreml/sdk.h"
@@ -458,8 +459,7 @@ class FakeNode {
   }
 
   bool InferBroadcast() {
-    std::vector<int64_t> shape;
-    bool any_float = false, all_bool = true, any = false;
+    BroadcastRule rule;
     for (uint32_t i = 0; i < inputs_.size(); ++i) {
       if (RoleOf(i) != T2C_ROLE_TENSOR) continue;
       const Value& v = inputs_[i];
@@ -471,26 +471,13 @@ class FakeNode {
       } else {
         continue;
       }
-      any = true;
-      any_float |= t.is_float();
-      all_bool &= t.dtype == T2C_DTYPE_BOOL;
-      std::vector<int64_t> out;
-      size_t rank = std::max(shape.size(), t.shape.size());
-      out.assign(rank, 1);
-      for (size_t k = 0; k < rank; ++k) {
-        int64_t a = k < rank - shape.size() ? 1 : shape[k - (rank - shape.size())];
-        int64_t b = k < rank - t.shape.size() ? 1 : t.shape[k - (rank - t.shape.size())];
-        if (a != b && a != 1 && b != 1) {
-          Fail("cannot broadcast input " + std::to_string(i) + " " + TypeString(t));
-          return false;
-        }
-        out[k] = a == 1 ? b : a;
+      if (!rule.Add(t.shape, t.dtype)) {
+        Fail("cannot broadcast input " + std::to_string(i) + " " + TypeString(t));
+        return false;
       }
-      shape = out;
     }
-    if (!any) return Violation("BROADCAST without tensor inputs");
-    t2c_dtype dtype = any_float ? T2C_DTYPE_FP32 : all_bool ? T2C_DTYPE_BOOL : T2C_DTYPE_INT32;
-    inferred_[0] = TensorType(dtype, shape);
+    if (rule.empty()) return Violation("BROADCAST without tensor inputs");
+    inferred_[0] = TensorType(rule.dtype(), rule.shape());
     return true;
   }
 

@@ -3,12 +3,13 @@
 /// A plugin declares its lowerings as constexpr data and exports them with one macro:
 ///
 ///   namespace sdk = ts2coreml::sdk;
+///   constexpr t2c_input_decl kReluInputs[] = {sdk::Tensor("self")};
+///   constexpr uint32_t kReluSelf = sdk::InputIndex(kReluInputs, "self");
 ///   sdk::Status LowerRelu(sdk::LowerContext& ctx) {
-///     TS2COREML_ASSIGN_OR_RETURN(sdk::Var x, ctx.Input(0));
+///     TS2COREML_ASSIGN_OR_RETURN(sdk::Var x, ctx.Input(kReluSelf));
 ///     return ctx.EmitOutput("relu", {{"x", x}});
 ///   }
 ///   constexpr const char* kReluOps[] = {"aten::relu"};
-///   constexpr t2c_input_decl kReluInputs[] = {sdk::Tensor("self")};
 ///   constexpr t2c_lowering_decl kLowerings[] = {
 ///       sdk::Lowering("relu", kReluOps, kReluInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0,
 ///                     nullptr, sdk::LowerFn<LowerRelu>)};
@@ -468,6 +469,34 @@ constexpr t2c_input_decl TensorList(const char* name, t2c_dtype_mask dtypes = T2
 }
 constexpr t2c_input_decl Ignored(const char* name) {
   return {name, T2C_ROLE_IGNORED, 0, T2C_INPUT_OPTIONAL};
+}
+
+namespace internal {
+constexpr bool SameName(const char* a, const char* b) {
+  while (*a != '\0' && *a == *b) {
+    ++a;
+    ++b;
+  }
+  return *a == *b;
+}
+/// Not constexpr: reaching it while a constant is evaluated stops the compilation.
+inline uint32_t InputNotDeclared() { return UINT32_MAX; }
+}  // namespace internal
+
+/// The position of the input declared as `name` in a lowering's input table, for reading that
+/// input by name. Initialize a constant with it beside the table, so a name the table does not
+/// declare stops the compilation:
+///
+///   constexpr t2c_input_decl kConvInputs[] = {sdk::Tensor("input"), sdk::Param("weight"), ...};
+///   constexpr uint32_t kConvWeight = sdk::InputIndex(kConvInputs, "weight");
+///   ...
+///   TS2COREML_ASSIGN_OR_RETURN(sdk::Var w, ctx.Input(kConvWeight));
+template <size_t N>
+constexpr uint32_t InputIndex(const t2c_input_decl (&inputs)[N], const char* name) {
+  for (size_t i = 0; i < N; ++i) {
+    if (internal::SameName(inputs[i].name, name)) return static_cast<uint32_t>(i);
+  }
+  return internal::InputNotDeclared();
 }
 
 /// One lowering declaration from constexpr arrays.

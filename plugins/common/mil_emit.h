@@ -1,19 +1,19 @@
-/// Small MIL emission helpers shared by the matmul, attention and resize families: each emits one
-/// op with an explicit static output type and returns its var.
+/// Small MIL emission helpers shared by the lowering families: each emits one op with an explicit
+/// static output type and returns its var.
 ///
 ///   TS2COREML_ASSIGN_OR_RETURN(sdk::Var t, EmitTranspose(ctx, x, {0, 2, 1, 3}));
 ///   TS2COREML_ASSIGN_OR_RETURN(sdk::Var y, EmitMatmul(ctx, t, k, /*transpose_x=*/false,
 ///                                                 /*transpose_y=*/true));
-#ifndef TS2COREML_PLUGINS_MATMUL_MIL_EMIT_H_
-#define TS2COREML_PLUGINS_MATMUL_MIL_EMIT_H_
+#ifndef TS2COREML_PLUGINS_COMMON_MIL_EMIT_H_
+#define TS2COREML_PLUGINS_COMMON_MIL_EMIT_H_
 
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "common/broadcast.h"
 #include "common/lowering_util.h"
+#include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -61,8 +61,8 @@ inline bool MatmulShape(std::vector<int64_t> x, std::vector<int64_t> y, bool tra
   if (transpose_y) std::swap(y[y.size() - 1], y[y.size() - 2]);
   if (x.back() != y[y.size() - 2]) return false;
   std::vector<int64_t> batch;
-  if (!BroadcastShapes(std::vector<int64_t>(x.begin(), x.end() - 2),
-                       std::vector<int64_t>(y.begin(), y.end() - 2), &batch)) {
+  if (!sdk::BroadcastShapes(std::vector<int64_t>(x.begin(), x.end() - 2),
+                            std::vector<int64_t>(y.begin(), y.end() - 2), &batch)) {
     return false;
   }
   batch.push_back(x[x.size() - 2]);
@@ -93,7 +93,7 @@ inline sdk::Expected<sdk::Var> EmitBinary(const sdk::LowerContext& ctx, const ch
   TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType tx, ctx.TypeOf(x));
   TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType ty, ctx.TypeOf(y));
   sdk::TensorType out(tx.dtype, {});
-  if (!BroadcastShapes(tx.shape, ty.shape, &out.shape)) {
+  if (!sdk::BroadcastShapes(tx.shape, ty.shape, &out.shape)) {
     return ctx.Error(std::string(op) + " of " + FormatInts(tx.shape) + " and " +
                      FormatInts(ty.shape) + " does not broadcast");
   }
@@ -128,4 +128,4 @@ inline sdk::Expected<sdk::Var> ScalarLike(const sdk::LowerContext& ctx, t2c_dtyp
 
 }  // namespace ts2coreml::plugins
 
-#endif  // TS2COREML_PLUGINS_MATMUL_MIL_EMIT_H_
+#endif  // TS2COREML_PLUGINS_COMMON_MIL_EMIT_H_

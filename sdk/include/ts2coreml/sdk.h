@@ -166,6 +166,13 @@ class NodeView {
            api_->output_is_used(ctx_, i) != 0;
   }
   bool IsConst(uint32_t i) const { return api_->input_is_const(ctx_, i) != 0; }
+  /// Lower: the iOS major version the program targets (15 = iOS15/CoreML5 ... 18), to choose an
+  /// op per target (docs/mil-ops.md gives each op's first version). 0 during infer, and from a
+  /// core that predates the function.
+  int DeploymentTarget() const {
+    if (!HasHostFunction(offsetof(t2c_host_api, deployment_target))) return 0;
+    return api_->deployment_target(ctx_);
+  }
 
   Expected<TensorType> InputType(uint32_t i) const {
     t2c_tensor_type t{};

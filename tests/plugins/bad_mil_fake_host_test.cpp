@@ -91,4 +91,29 @@ TEST(BadMilFakeHostTest, AnOpNewerThanTheTargetIsRefusedNamingTheTarget) {
   EXPECT_TRUE(ios16.Lower(kDecl)) << ios16.error();
 }
 
+/// A lowering that picks its op by target through the C++ layer: relu from iOS17 on, refused
+/// before.
+ts2coreml::sdk::Status ReluFromIos17(ts2coreml::sdk::LowerContext& ctx) {
+  if (ctx.DeploymentTarget() < 17) {
+    return ts2coreml::sdk::Status::Error("target ios" + std::to_string(ctx.DeploymentTarget()));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(ts2coreml::sdk::Var x, ctx.Input(0));
+  return ctx.EmitOutput("relu", {{"x", x}});
+}
+
+TEST(BadMilFakeHostTest, TheCxxLayerReadsTheDeploymentTarget) {
+  static constexpr const char* kOps[] = {"test::op"};
+  static constexpr t2c_input_decl kInputs[] = {ts2coreml::sdk::Tensor("self")};
+  const t2c_lowering_decl decl = ts2coreml::sdk::Lowering(
+      "by_target", kOps, kInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0, nullptr,
+      ts2coreml::sdk::LowerFn<ReluFromIos17>);
+  t::FakeNode ios17("test::op");
+  ios17.Add(t::Value::Tensor({4})).Precision(T2C_DTYPE_FP16).Target(17);
+  EXPECT_TRUE(ios17.Lower(decl)) << ios17.error();
+  t::FakeNode ios16("test::op");
+  ios16.Add(t::Value::Tensor({4})).Precision(T2C_DTYPE_FP16).Target(16);
+  EXPECT_FALSE(ios16.Lower(decl));
+  EXPECT_THAT(ios16.error(), HasSubstr("target ios16"));
+}
+
 }  // namespace

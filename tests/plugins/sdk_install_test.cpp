@@ -20,6 +20,24 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+/// Configures and builds examples/fancy_gelu_plugin in `build` against the SDK installed at
+/// `prefix` (a separate project that knows nothing of this source tree), then runs its fake-host
+/// unit test, the guide's.
+void BuildExampleAndRunItsTest(const fs::path& prefix, const fs::path& build) {
+  RunResult r = RunCommand(
+      TS2COREML_CMAKE_COMMAND,
+      {"-S", TS2COREML_EXAMPLE_DIR, "-B", build.string(), "-G", TS2COREML_CMAKE_GENERATOR,
+       absl::StrCat("-DCMAKE_MAKE_PROGRAM=", TS2COREML_MAKE_PROGRAM),
+       absl::StrCat("-DCMAKE_CXX_COMPILER=", TS2COREML_CXX_COMPILER),
+       absl::StrCat("-DCMAKE_PREFIX_PATH=", prefix.string()), "-DCMAKE_BUILD_TYPE=Release"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand(TS2COREML_CMAKE_COMMAND, {"--build", build.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunCommand((build / "fancy_gelu_test").string(), {});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("all checks passed"));
+}
+
 TEST(SdkInstallTest, ExamplePluginBuildsAgainstTheInstalledSdkAndConverts) {
   ScratchDir scratch;
   const fs::path prefix = scratch / "prefix";
@@ -38,21 +56,8 @@ TEST(SdkInstallTest, ExamplePluginBuildsAgainstTheInstalledSdkAndConverts) {
   }
   EXPECT_FALSE(fs::is_empty(prefix / "lib/ts2coreml/plugins"));
 
-  // A separate project that knows nothing of this source tree: only the prefix.
-  r = RunCommand(
-      TS2COREML_CMAKE_COMMAND,
-      {"-S", TS2COREML_EXAMPLE_DIR, "-B", build.string(), "-G", TS2COREML_CMAKE_GENERATOR,
-       absl::StrCat("-DCMAKE_MAKE_PROGRAM=", TS2COREML_MAKE_PROGRAM),
-       absl::StrCat("-DCMAKE_CXX_COMPILER=", TS2COREML_CXX_COMPILER),
-       absl::StrCat("-DCMAKE_PREFIX_PATH=", prefix.string()), "-DCMAKE_BUILD_TYPE=Release"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = RunCommand(TS2COREML_CMAKE_COMMAND, {"--build", build.string()});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-
-  // The fake-host unit test of the guide.
-  r = RunCommand((build / "fancy_gelu_test").string(), {});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("all checks passed"));
+  BuildExampleAndRunItsTest(prefix, build);
+  if (HasFatalFailure()) return;
 
   // The installed CLI finds its built-in plugins next to itself and the example via --plugin-dir.
   const std::string cli = (prefix / "bin/ts2coreml").string();
@@ -110,18 +115,7 @@ TEST(SdkInstallTest, SdkOnlyConfigureNeedsNoLibTorchAndTheExampleBuildsAgainstIt
   EXPECT_TRUE(fs::exists(prefix / "include/ts2coreml/sdk.h"));
   EXPECT_FALSE(fs::exists(prefix / "bin/ts2coreml")) << "the SDK-only install holds no CLI";
 
-  r = RunCommand(
-      TS2COREML_CMAKE_COMMAND,
-      {"-S", TS2COREML_EXAMPLE_DIR, "-B", build.string(), "-G", TS2COREML_CMAKE_GENERATOR,
-       absl::StrCat("-DCMAKE_MAKE_PROGRAM=", TS2COREML_MAKE_PROGRAM),
-       absl::StrCat("-DCMAKE_CXX_COMPILER=", TS2COREML_CXX_COMPILER),
-       absl::StrCat("-DCMAKE_PREFIX_PATH=", prefix.string()), "-DCMAKE_BUILD_TYPE=Release"});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = RunCommand(TS2COREML_CMAKE_COMMAND, {"--build", build.string()});
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  r = RunCommand((build / "fancy_gelu_test").string(), {});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("all checks passed"));
+  BuildExampleAndRunItsTest(prefix, build);
 }
 
 }  // namespace

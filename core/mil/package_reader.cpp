@@ -29,9 +29,10 @@ namespace fs = std::filesystem;
 namespace spec_pb = CoreML::Specification;
 namespace mil_pb = CoreML::Specification::MILSpec;
 
-// Caps on what the reader loads into memory: a manifest lists a few items; protobuf cannot
+// Caps on what the reader loads into memory: a manifest lists a few items (the cap leaves room
+// for hundreds of thousands, which the streaming reader takes in linear time); protobuf cannot
 // parse a message of 2 GiB or more.
-constexpr uint64_t kMaxManifestBytes = uint64_t{1} << 20;
+constexpr uint64_t kMaxManifestBytes = uint64_t{64} << 20;
 constexpr uint64_t kMaxModelBytes = (uint64_t{1} << 31) - 1;
 
 // `path` (inside the package `root`) as its path relative to root, or an error when it is not

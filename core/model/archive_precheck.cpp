@@ -90,9 +90,7 @@ absl::Status Prechecker::CheckIsTorchScript() const {
     return absl::StartsWith(e.name, code);
   });
   if (!has_data || has_constants || has_code) return absl::OkStatus();
-  return Error(
-      ErrorClass::kModel,
-      "is a torch.save checkpoint (a state_dict or a pickled nn.Module), not TorchScript; load it in Python and save TorchScript with torch.jit.trace(model.eval(), example).save(\"model.pt\")");
+  return Error(ErrorClass::kModel, absl::StrCat(kCheckpointRefusal, " (a state_dict or a pickled nn.Module), not TorchScript; load it in Python and save TorchScript with torch.jit.trace(model.eval(), example).save(\"model.pt\")"));
 }
 
 absl::StatusOr<ArchiveSummary> Prechecker::Run() {

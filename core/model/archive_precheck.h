@@ -39,6 +39,10 @@ struct ArchiveSummary {
   uint64_t bytes_verified = 0;  ///< uncompressed bytes whose CRC-32 was checked
 };
 
+/// How the refusal of a torch.save checkpoint (data.pkl without code/ or constants.pkl) starts: it
+/// is not a damaged file, and the message says how to make TorchScript instead.
+inline constexpr char kCheckpointRefusal[] = "is a torch.save checkpoint";
+
 /// Runs the checks; errors (class kModel) name the entry and the problem, not the file.
 absl::StatusOr<ArchiveSummary> PrecheckTorchScriptArchive(const ByteSource& source,
                                                           const ArchiveLimits& limits = {});

@@ -88,9 +88,12 @@ absl::Status LoadError(const std::string& path, const std::string& message) {
   return Error(ErrorClass::kModel, absl::StrCat(path, ": cannot load TorchScript: ", message));
 }
 
-/// A pre-check's problem as the one-line model error: the file, the problem, what to do.
+/// A pre-check's problem as the one-line model error: the file, the problem, what to do (a
+/// checkpoint's refusal says it itself).
 absl::Status InModel(const std::string& path, const absl::Status& problem) {
-  return Error(ErrorClass::kModel, absl::StrCat(path, ": ", problem.message(), kDamagedHint));
+  const bool checkpoint = absl::StartsWith(problem.message(), kCheckpointRefusal);
+  return Error(ErrorClass::kModel,
+               absl::StrCat(path, ": ", problem.message(), checkpoint ? "" : kDamagedHint));
 }
 
 /// The archive, pickle and code checks (core/model/archive_precheck.h) on the file.

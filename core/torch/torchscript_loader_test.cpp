@@ -49,7 +49,10 @@ TEST(LoadTorchScriptTest, FilesThatAreNotTorchScriptAreModelErrorsNamingTheFile)
 TEST(LoadTorchScriptTest, ACraftedPickleIsRefusedBeforeLibTorchReadsIt) {
   const std::string path = ::testing::TempDir() + "/crafted_tuple3.pt";
   std::ofstream(path, std::ios::binary) << test::MakeZip(
-      {{"archive/version", "3\n"}, {"archive/data.pkl", std::string("\x80\x02K\x01\x87.")}});
+      {{"archive/version", "3\n"},
+       {"archive/data.pkl", std::string("\x80\x02K\x01\x87.")},
+       {"archive/constants.pkl", std::string("\x80\x02).")},
+       {"archive/code/__torch__.py", "def forward(self, x):\n    return x\n"}});
   absl::StatusOr<torch::jit::Module> m = LoadTorchScript(path);
   std::remove(path.c_str());
   ASSERT_FALSE(m.ok());

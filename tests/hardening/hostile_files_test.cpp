@@ -204,9 +204,9 @@ std::vector<PackageCase> PackageCases() {
          fs::create_directory(WeightFile(pkg));
        },
        "weight.bin", "is a folder, not a regular file"},
-      // 2 MiB: over the manifest's cap of 1 MiB.
+      // 128 MiB (sparse): over the manifest's cap of 64 MiB.
       {"manifest_huge",
-       [](auto& pkg, auto&) { fs::resize_file(pkg / "Manifest.json", uint64_t{1} << 21); },
+       [](auto& pkg, auto&) { fs::resize_file(pkg / "Manifest.json", uint64_t{1} << 27); },
        "Manifest.json", "more than the"},
   };
 }

@@ -73,10 +73,11 @@ TEST_P(CraftedModel, ConvertRefusesItAndLeavesEveryFileAsItWas) {
   const fs::path model = Hostile(GetParam().file);
   const std::string before = ReadFile(model);
   ASSERT_FALSE(before.empty()) << model;
-  // An existing output, given with --force: a refused conversion must not touch it.
+  // An existing output package, given with --force: a refused conversion must not touch it.
   ScratchDir out;
   const fs::path package = out / "out.mlpackage";
   fs::create_directories(package);
+  std::ofstream(package / "Manifest.json") << "{}";
   std::ofstream(package / "marker") << "kept";
   const RunResult r = RunHostile(TS2COREML_CLI, {"convert", model.string(), "-o", package.string(),
                                                  "--input", "x:1x3x8x8", "--force"});

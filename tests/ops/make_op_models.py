@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Makes the op sweep models: for every family in tests/ops/families/ (or those named), traces or
+scripts each case of its cases(), and writes OUT/<family>/<case>.pt, one .npy per input
+(<case>.<input>.npy) and OUT/<family>/cases.json, which op_sweep_test.cpp reads.
+
+Usage: make_op_models.py OUT [FAMILY...]
+       make_op_models.py --list      (the family names, one per line)
+"""
+import importlib.util
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import op_cases  # noqa: E402
+
+FAMILIES_DIR = os.path.join(HERE, "families")
+
+
+def family_names():
+    return sorted(f[:-3] for f in os.listdir(FAMILIES_DIR)
+                  if f.endswith(".py") and not f.startswith("_"))
+
+
+def load_family(name):
+    spec = importlib.util.spec_from_file_location(
+        "family_" + name, os.path.join(FAMILIES_DIR, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cases()
+
+
+def export(case, example):
+    """The TorchScript module of `case` (traced with `example` unless case.script)."""
+    module = case.module.eval()
+    if case.script:
+        return torch.jit.script(module)
+    return torch.jit.trace(module, tuple(example), check_trace=False)
+
+
+def write_case(out_dir, family, case):
+    arrays = [op_cases.make_values(i, family + "/" + case.name + "/" + i.name)
+              for i in case.inputs]
+    example = [torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
+    with torch.no_grad():
+        scripted = export(case, example)
+    model = case.name + ".pt"
+    scripted.save(os.path.join(out_dir, model))
+    inputs = []
+    for inp, a in zip(case.inputs, arrays):
+        npy = case.name + "." + inp.name + ".npy"
+        np.save(os.path.join(out_dir, npy), a)
+        inputs.append({"name": inp.name, "shape": list(inp.shape), "dtype": inp.dtype,
+                       "npy": npy})
+    return {"name": case.name, "model": model, "inputs": inputs,
+            "precisions": list(case.precisions), "refuse": case.refuse}
+
+
+def make_family(out_root, family):
+    out_dir = os.path.join(out_root, family)
+    os.makedirs(out_dir, exist_ok=True)
+    cases = load_family(family)
+    names = [c.name for c in cases]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"make_op_models.py: {family}: duplicate case names")
+    listed = [write_case(out_dir, family, c) for c in cases]
+    tmp = os.path.join(out_dir, "cases.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump({"family": family, "cases": listed}, f, indent=1)
+    os.replace(tmp, os.path.join(out_dir, "cases.json"))
+    print(f"make_op_models.py: {family}: {len(listed)} cases")
+
+
+def main(argv):
+    if argv == ["--list"]:
+        print("\n".join(family_names()))
+        return 0
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    torch.manual_seed(0)
+    families = argv[1:] or family_names()
+    for family in families:
+        make_family(argv[0], family)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

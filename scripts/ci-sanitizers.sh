@@ -12,11 +12,14 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_SHARED_LINKER_FLAGS="$san" -DCMAKE_MODULE_LINKER_FLAGS="$san" > /dev/null
 cmake --build "$build" -j "$(nproc)"
 
-# The test models are the same files as build/'s: reuse them (make_models.py keeps models made by
-# its own version; hard links, and it replaces files rather than writing into them).
-if [ -d build/test_models ] && [ ! -e "$build/test_models" ]; then
-  cp -al build/test_models "$build/test_models"
-fi
+# The test models (zoo, precision and op-sweep models) are the same files as build/'s: reuse
+# them (the model scripts keep models made by their own version; hard links, and they replace files
+# rather than write into them). Their make_* steps are excluded below.
+for models in test_models precision_models op_models; do
+  if [ -d "build/$models" ] && [ ! -e "$build/$models" ]; then
+    cp -al "build/$models" "$build/$models"
+  fi
+done
 
 supp="$PWD/tests/hardening/sanitizers"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0"
@@ -27,7 +30,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsa
 # code paths), the zoo through the model pre-checks (2.5 GB read; the checks run under the
 # sanitizers in their unit tests, the crafted-model tests and the model fuzzer), the README
 # walkthrough (a resnet18 verified end to end) and the tests that only drive cmake/compilers.
-exclude='^(e2e_verify_test|e2e_precision_test|e2e_coverage_test|hardening_determinism_test|hardening_model_precheck_zoo_test|sdk_install_test)\.|^(fancy_gelu_test|make_precision_models|readme_walkthrough)$'
+exclude='^(e2e_verify_test|e2e_precision_test|e2e_coverage_test|hardening_determinism_test|hardening_model_precheck_zoo_test|sdk_install_test)\.|^(fancy_gelu_test|make_precision_models|make_op_models|readme_walkthrough)$'
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -509,7 +509,10 @@ Status LowerCell(LowerContext& ctx) {
 // ---------------------------------------------------------------------------------------------
 // Declarations.
 
-constexpr t2c_fp16_policy kPolicy = T2C_FP16_NATIVE;
+/// Recurrent state accumulates rounding error over the steps: measured in docs/recurrent.md
+/// ("FP16"), fp16 compute misses the fp16 tolerance over 256 steps where fp32 compute is exact to
+/// 1e-5.
+constexpr t2c_fp16_policy kPolicy = T2C_FP16_NEEDS_FP32_COMPUTE;
 
 constexpr const char* kLstmInputOps[] = {"aten::lstm.input"};
 constexpr const char* kLstmDataOps[] = {"aten::lstm.data"};

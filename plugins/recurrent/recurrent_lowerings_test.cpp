@@ -87,7 +87,8 @@ TEST(RecurrentTest, DeclaresEveryOp) {
                          "aten::rnn_tanh_cell", "aten::rnn_relu_cell"}) {
     const t2c_lowering_decl& d = Decl(op);
     EXPECT_EQ(d.infer_rule, T2C_INFER_CUSTOM) << op;
-    EXPECT_EQ(d.fp16_policy, T2C_FP16_NATIVE) << op;
+    // Measured: fp16 state drifts past the fp16 tolerance over 256 steps (docs/recurrent.md).
+    EXPECT_EQ(d.fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE) << op;
   }
   EXPECT_EQ(Decl("aten::lstm.input").inputs[2].role, T2C_ROLE_TENSOR_LIST);
   EXPECT_EQ(Decl("aten::lstm.data").inputs[1].role, T2C_ROLE_HOST);
@@ -168,17 +169,28 @@ TEST(RecurrentTest, RnnReluWithoutBiasesEmitsNoAdds) {
 TEST(RecurrentTest, BidirectionalTwoLayersWithProjection) {
   LayerSpec s{4, 3, 6, /*proj=*/2, /*layers=*/2, /*dirs=*/2};
   t::FakeNode n = Layer("aten::lstm", s, {5, 2, 3});
-  n.Precision(T2C_DTYPE_FP16);
   ASSERT_TRUE(n.Lower(Decl("aten::lstm.input"))) << n.error();
-  EXPECT_EQ(n.planned(0), TensorType(T2C_DTYPE_FP16, {5, 2, 4}));
-  EXPECT_EQ(n.planned(1), TensorType(T2C_DTYPE_FP16, {4, 2, 2}));
-  EXPECT_EQ(n.planned(2), TensorType(T2C_DTYPE_FP16, {4, 2, 6}));
+  EXPECT_EQ(n.planned(0), F32({5, 2, 4}));
+  EXPECT_EQ(n.planned(1), F32({4, 2, 2}));
+  EXPECT_EQ(n.planned(2), F32({4, 2, 6}));
   // Per cell: input projection, then h W_hh^T and h' W_hr^T per step.
   EXPECT_EQ(Count(n, "matmul"), 4 * (1 + 2 * 5));
+  // Layer 1 reads both directions of layer 0: [T * B, 2 * P] times w_ih [4H, 2P].
+  const t::FakeOp* layer1 = n.FindOp("matmul", 2 * (1 + 2 * 5));
+  ASSERT_NE(layer1, nullptr);
+  EXPECT_EQ(n.ArgType(*layer1, "x"), F32({10, 4}));
+  EXPECT_TRUE(IsParam(n, n.ArgVar(*layer1, "y"), 2, 10));
+}
+
+TEST(RecurrentTest, Fp16PrecisionComputesInFp32) {
+  t::FakeNode n = Layer("aten::gru", LayerSpec{3, 3, 4}, {3, 2, 3});
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::gru.input"))) << n.error();
+  EXPECT_EQ(n.compute_dtype(), T2C_DTYPE_FP32);
   for (const t::FakeOp& op : n.ops()) {
     for (const TensorType& t : op.output_types) {
       if (t.dtype != T2C_DTYPE_INT32) {
-        EXPECT_EQ(t.dtype, T2C_DTYPE_FP16) << op.type;
+        EXPECT_EQ(t.dtype, T2C_DTYPE_FP32) << op.type;
       }
     }
   }

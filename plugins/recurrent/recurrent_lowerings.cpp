@@ -434,7 +434,8 @@ Status CheckCell(const NodeView& ctx, CellKind kind, const std::vector<TensorTyp
   TS2COREML_ASSIGN_OR_RETURN(TensorType w_hh, ctx.InputType(kCellWhh));
   const int64_t g = recurrent::GateCount(kind);
   const int64_t h = states[0].shape.empty() ? 0 : states[0].shape.back();
-  bool ok = (x.rank() == 1 || x.rank() == 2) && w_ih.shape.size() == 2 &&
+  // ATen's cells take a batch: [B, I] input, [B, H] states (nn.*Cell adds it to 1-D inputs).
+  bool ok = x.rank() == 2 && w_ih.shape.size() == 2 &&
             w_ih.shape == std::vector<int64_t>{g * h, x.shape.back()} &&
             w_hh.shape == std::vector<int64_t>{g * h, h};
   std::vector<int64_t> state_shape = x.shape;
@@ -464,17 +465,8 @@ Status InferCell(InferContext& ctx) {
   return Status::Ok();
 }
 
-/// `v` as rows [1, F] when the cell is unbatched (`x` 1-D), else itself.
-Expected<Var> AsRows(const LowerContext& ctx, Var v, bool unbatched) {
-  if (!unbatched) return v;
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(v));
-  return EmitReshape(ctx, v, {1, t.shape[0]});
-}
-
 template <CellKind K>
 Status LowerCell(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.InputType(kCellInput));
-  const bool unbatched = xt.rank() == 1;
   CellWeights w;
   TS2COREML_ASSIGN_OR_RETURN(w.w_ih, ctx.Input(kCellWih));
   TS2COREML_ASSIGN_OR_RETURN(w.w_hh, ctx.Input(kCellWhh));
@@ -485,25 +477,19 @@ Status LowerCell(LowerContext& ctx) {
     TS2COREML_ASSIGN_OR_RETURN(w.b_hh, ctx.Input(kCellBhh));
   }
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCellInput));
-  TS2COREML_ASSIGN_OR_RETURN(x, AsRows(ctx, x, unbatched));
   CellState s;
   if (K == CellKind::kLstm) {
     TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> hx, ctx.InputList(kCellHx));
-    TS2COREML_ASSIGN_OR_RETURN(s.h, AsRows(ctx, hx[0], unbatched));
-    TS2COREML_ASSIGN_OR_RETURN(s.c, AsRows(ctx, hx[1], unbatched));
+    s.h = hx[0];
+    s.c = hx[1];
   } else {
-    TS2COREML_ASSIGN_OR_RETURN(Var h, ctx.Input(kCellHx));
-    TS2COREML_ASSIGN_OR_RETURN(s.h, AsRows(ctx, h, unbatched));
+    TS2COREML_ASSIGN_OR_RETURN(s.h, ctx.Input(kCellHx));
   }
   TS2COREML_ASSIGN_OR_RETURN(Var gi, recurrent::ProjectInput(ctx, K, x, w));
   TS2COREML_ASSIGN_OR_RETURN(CellState next, recurrent::EmitStep(ctx, K, gi, s, w));
-  const Var outs[2] = {next.h, next.c};
-  for (uint32_t i = 0; i < (K == CellKind::kLstm ? 2u : 1u); ++i) {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.OutputType(i));
-    TS2COREML_ASSIGN_OR_RETURN(Var out, EmitReshape(ctx, outs[i], t.shape));
-    TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(i, out));
-  }
-  return Status::Ok();
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, next.h));
+  if (K != CellKind::kLstm) return Status::Ok();
+  return ctx.SetOutput(1, next.c);
 }
 
 // ---------------------------------------------------------------------------------------------

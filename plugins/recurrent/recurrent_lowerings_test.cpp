@@ -301,12 +301,18 @@ TEST(RecurrentTest, LstmCellReturnsHAndC) {
   EXPECT_EQ(Count(n, "matmul"), 2);
 }
 
-TEST(RecurrentTest, GruCellWithoutBiasesAndUnbatched) {
-  t::FakeNode n = Cell("aten::gru_cell", 3, {3}, 4, false);
+TEST(RecurrentTest, GruCellWithoutBiases) {
+  t::FakeNode n = Cell("aten::gru_cell", 3, {2, 3}, 4, false);
   ASSERT_TRUE(n.Lower(Decl("aten::gru_cell"))) << n.error();
-  EXPECT_EQ(n.planned(0), F32({4}));
-  EXPECT_EQ(n.OutputOp(0)->type, "reshape");
-  EXPECT_EQ(Count(n, "add"), 3);  // r/z sum, n sum, final update: no bias adds
+  EXPECT_EQ(n.planned(0), F32({2, 4}));
+  EXPECT_EQ(n.OutputOp(0)->type, "add");  // n + z (h - n)
+  EXPECT_EQ(Count(n, "add"), 3);          // r/z sum, n sum, final update: no bias adds
+}
+
+TEST(RecurrentTest, CellRefusesUnbatchedInputAsATenDoes) {
+  t::FakeNode n = Cell("aten::gru_cell", 3, {3}, 4, true);
+  EXPECT_FALSE(n.Lower(Decl("aten::gru_cell")));
+  EXPECT_EQ(n.last_status(), T2C_ERROR_INVALID_INPUTS);
 }
 
 TEST(RecurrentTest, RnnCellsPickTheirActivation) {

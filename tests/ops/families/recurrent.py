@@ -80,6 +80,55 @@ class LstmCellLoop(CellLoop):
         return torch.cat(outs), h, c
 
 
+class _CellWeights(nn.Module):
+    """The weights of one cell with `gates` gates (biases None without bias)."""
+
+    def __init__(self, gates, bias):
+        super().__init__()
+        self.w_ih = nn.Parameter(torch.randn(gates * HIDDEN, FEATURES) * 0.3)
+        self.w_hh = nn.Parameter(torch.randn(gates * HIDDEN, HIDDEN) * 0.3)
+        self.b_ih = nn.Parameter(torch.randn(gates * HIDDEN) * 0.3) if bias else None
+        self.b_hh = nn.Parameter(torch.randn(gates * HIDDEN) * 0.3) if bias else None
+
+
+# Tracing records a cell as its decomposition (linear, chunk, sigmoid_...): these call the aten
+# cells from scripted code (no control flow), two steps chained, so aten::*_cell is lowered.
+class ScriptedLstmCell(_CellWeights):
+    def __init__(self, bias):
+        super().__init__(4, bias)
+
+    def forward(self, x, h, c):
+        h1, c1 = torch.lstm_cell(x[0], [h, c], self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+        return torch.lstm_cell(x[1], [h1, c1], self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+
+
+class ScriptedGruCell(_CellWeights):
+    def __init__(self, bias):
+        super().__init__(3, bias)
+
+    def forward(self, x, h):
+        h1 = torch.gru_cell(x[0], h, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+        return torch.gru_cell(x[1], h1, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+
+
+class ScriptedRnnTanhCell(_CellWeights):
+    def __init__(self, bias):
+        super().__init__(1, bias)
+
+    def forward(self, x, h):
+        h1 = torch.rnn_tanh_cell(x[0], h, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+        return torch.rnn_tanh_cell(x[1], h1, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+
+
+class ScriptedRnnReluCell(_CellWeights):
+    def __init__(self, bias):
+        super().__init__(1, bias)
+
+    def forward(self, x, h):
+        h1 = torch.rnn_relu_cell(x[0], h, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+        return torch.rnn_relu_cell(x[1], h1, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
+
+
 def _with_states(kind, rnn):
     return (LayerHC if kind is nn.LSTM else LayerH)(rnn)
 
@@ -129,6 +178,15 @@ def _cell_cases():
                           [Input("x", (5, 2, FEATURES))] + states))
         cases.append(Case(f"{name}_nobias_t1", loop(cell(FEATURES, HIDDEN, bias=False, **kw)),
                           [Input("x", (1, 2, FEATURES))] + states))
+    for name, cls in [("lstm_cell", ScriptedLstmCell), ("gru_cell", ScriptedGruCell),
+                      ("rnn_tanh_cell", ScriptedRnnTanhCell),
+                      ("rnn_relu_cell", ScriptedRnnReluCell)]:
+        states = [Input("h", (3, HIDDEN))]
+        if cls is ScriptedLstmCell:
+            states.append(Input("c", (3, HIDDEN)))
+        for bias in (True, False):
+            cases.append(Case(f"{name}_scripted{'' if bias else '_nobias'}", cls(bias),
+                              [Input("x", (2, 3, FEATURES))] + states, script=True))
     return cases
 
 

@@ -129,6 +129,33 @@ class ScriptedRnnReluCell(_CellWeights):
         return torch.rnn_relu_cell(x[1], h1, self.w_ih, self.w_hh, self.b_ih, self.b_hh)
 
 
+class TextClassifier(nn.Module):
+    """A bidirectional batch-first LSTM over (already embedded) tokens and a linear head on both
+    final states (the CLI takes no integer model inputs yet, so the embedding stays outside)."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(FEATURES, HIDDEN, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(2 * HIDDEN, 3)
+
+    def forward(self, tokens):
+        _, (h, _) = self.lstm(tokens)
+        return self.fc(torch.cat([h[-2], h[-1]], 1))
+
+
+class SensorGru(nn.Module):
+    """A 2-layer batch-first GRU read at its last step by a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(FEATURES, HIDDEN, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(HIDDEN, 2)
+
+    def forward(self, x):
+        out, _ = self.gru(x)
+        return self.fc(out[:, -1])
+
+
 def _with_states(kind, rnn):
     return (LayerHC if kind is nn.LSTM else LayerH)(rnn)
 
@@ -204,4 +231,7 @@ def cases():
                 Case("lstm_proj_packed", Packed(nn.LSTM(FEATURES, HIDDEN, proj_size=3),
                                                 [2, 2, 1]),
                      [Input("data", (5, FEATURES))]),
+                Case("text_classifier_lstm", TextClassifier(),
+                     [Input("tokens", (2, 12, FEATURES))]),
+                Case("sensor_gru", SensorGru(), [Input("x", (3, 20, FEATURES))]),
             ] + _cell_cases())

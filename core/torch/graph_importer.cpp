@@ -339,6 +339,18 @@ class Importer {
     } else if (iv->isBoolList()) {
       v.kind = ValueKind::kBoolList;
       for (bool b : iv->toBoolList()) v.bools.push_back(b);
+    } else if (iv->isTensorList()) {
+      // Freezing folds a list of weights (an RNN's params) into one constant Tensor[]: each
+      // element becomes a constant tensor of its own and the list groups them, as a
+      // prim::ListConstruct of constants would.
+      v.kind = ValueKind::kTensorList;
+      const c10::List<at::Tensor> list = iv->toTensorList();
+      for (size_t k = 0; k < list.size(); ++k) {
+        const std::string name = absl::StrCat(v.name, ".", k);
+        auto t = ImportTensor(list.get(k), name);
+        if (!t.ok()) return t.status();
+        v.elements.push_back(graph_.AddConstTensor(name, *std::move(t)));
+      }
     } else {
       // Devices, dtypes as ints are ints already; anything else is opaque but constant.
       v.kind = ValueKind::kOther;

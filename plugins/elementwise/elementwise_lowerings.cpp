@@ -1,13 +1,19 @@
 /// Built-in lowerings of elementwise arithmetic. Shapes broadcast like numpy (T2C_INFER_BROADCAST
 /// or sdk::BroadcastShapes); the core plans operand dtypes, so a lowering emits in the dtype of its
-/// planned output and only checks that the operands agree with it.
+/// planned output and only checks that the operands agree with it. The family's one-input ops are
+/// in unary_lowerings.cpp, its clamping, selection, logic and composed binary math in
+/// binary_math_lowerings.cpp; the plugin info below lists all three tables.
 #include "elementwise/elementwise_lowerings.h"
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "elementwise/binary_math_lowerings.h"
+#include "elementwise/unary_lowerings.h"
 #include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
 
@@ -224,23 +230,24 @@ Status LowerRemainder(LowerContext& ctx) {
 }
 
 constexpr t2c_input_decl kPowInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT),
-    sdk::Tensor("exponent", T2C_MASK_FLOAT),
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("exponent", T2C_MASK_FLOAT_INT),
 };
 constexpr BinaryInputs kPow = BinaryOf(kPowInputs, "exponent");
 
-/// pow(self, exponent) for float results; MIL pow takes float operands of one dtype.
-Status InferPow(InferContext& ctx) { return InferBinary(ctx, kPow, /*force_float=*/true); }
+/// pow(self, exponent): an integer base and exponent give an integer (MIL pow takes int32 too),
+/// a float anywhere gives a float.
+Status InferPow(InferContext& ctx) { return InferBinary(ctx, kPow, /*force_float=*/false); }
 Status LowerPow(LowerContext& ctx) { return EmitBinaryOutput(ctx, kPow, "pow", "pow"); }
 
 /// The MIL op of a comparison node ("aten::eq.Scalar" -> "equal").
 const char* ComparisonOp(const std::string& kind) {
-  const std::string base = kind.substr(0, kind.find('.'));
-  if (base == "aten::eq") return "equal";
-  if (base == "aten::ne") return "not_equal";
-  if (base == "aten::lt") return "less";
-  if (base == "aten::le") return "less_equal";
-  if (base == "aten::gt") return "greater";
+  const std::string base = UnaryBaseName(kind);
+  if (base == "eq") return "equal";
+  if (base == "ne" || base == "not_equal") return "not_equal";
+  if (base == "lt" || base == "less") return "less";
+  if (base == "le" || base == "less_equal") return "less_equal";
+  if (base == "gt" || base == "greater") return "greater";
   return "greater_equal";
 }
 
@@ -262,7 +269,8 @@ constexpr t2c_input_decl kComparisonScalarInputs[] = {
 constexpr BinaryInputs kComparisonScalar = BinaryOf(kComparisonScalarInputs);
 
 /// Comparisons give a bool tensor of the broadcast shape. A number operand is read on the host
-/// and stored in the dtype of the tensor it is compared with, as ATen promotes it.
+/// and stored in the dtype of the tensor it is compared with, as ATen promotes it. The core plans
+/// mixed operands alike: an integer beside a float becomes a float, bools become numbers.
 Status InferComparisonOf(InferContext& ctx, const BinaryInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, in.self));
   TensorType b(a.dtype, {});
@@ -274,23 +282,23 @@ Status InferComparisonOf(InferContext& ctx, const BinaryInputs& in) {
     return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
                              FormatInts(b.shape) + " do not broadcast");
   }
-  if (a.dtype == T2C_DTYPE_BOOL || b.dtype == T2C_DTYPE_BOOL) {
-    return ctx.Error(ctx.kind() +
-                     ": comparing bool tensors is not supported (MIL compares numbers only)");
-  }
-  if (a.is_float() != b.is_float()) {
-    return ctx.Error(
-        ctx.kind() +
-        ": comparing a float with an integer tensor is not supported; cast one operand first");
-  }
-  if (IsScalarComparison(ctx) && !a.is_float()) {
-    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(in.other));
-    if (v != std::floor(v)) {
-      return ctx.Error(ctx.kind() + ": comparing an integer tensor with the non-integral number " +
-                       FormatNumber(v) + " is not supported");
-    }
-  }
   return ctx.SetOutputType(0, TensorType(T2C_DTYPE_BOOL, shape));
+}
+
+/// `x op v` for an integer tensor x and the number v, exactly: a non-integral v moves to the
+/// integer on the side that keeps the answer (x < 2.5 is x < 3, x <= 2.5 is x <= 2), and
+/// equality with it is never true; v beyond int32 is clamped, which keeps every answer.
+Status LowerIntScalarComparison(LowerContext& ctx, Var x, double v) {
+  const std::string op = ComparisonOp(ctx.kind());
+  if (v != std::floor(v) && (op == "equal" || op == "not_equal")) {
+    // x == x holds for every integer: equal gives all true, not_equal all false.
+    return ctx.EmitOutput(op == "equal" ? "not_equal" : "equal", {{"x", x}, {"y", x}});
+  }
+  const bool round_up = op == "less" || op == "greater_equal";
+  const double bound = std::fmin(std::fmax(round_up ? std::ceil(v) : std::floor(v), INT32_MIN),
+                                 static_cast<double>(INT32_MAX));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.ConstInt(static_cast<int64_t>(bound)));
+  return ctx.EmitOutput(op.c_str(), {{"x", x}, {"y", y}});
 }
 
 Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
@@ -299,11 +307,8 @@ Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
   Var y;
   if (IsScalarComparison(ctx)) {
     TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(in.other));
-    if (xt.is_float()) {
-      TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstFloat(xt.dtype, static_cast<float>(v)));
-    } else {
-      TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstInt(static_cast<int64_t>(v)));
-    }
+    if (!xt.is_float()) return LowerIntScalarComparison(ctx, x, v);
+    TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstFloat(xt.dtype, static_cast<float>(v)));
   } else {
     TS2COREML_ASSIGN_OR_RETURN(y, ctx.Input(in.other));
     TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
@@ -374,15 +379,21 @@ constexpr const char* kMulOps[] = {"aten::mul.Tensor", "aten::mul.Scalar"};
 constexpr const char* kDivOps[] = {"aten::div.Tensor", "aten::div.Scalar"};
 constexpr const char* kDivModeOps[] = {"aten::div.Tensor_mode", "aten::div.Scalar_mode"};
 constexpr const char* kFloorDivideOps[] = {"aten::floor_divide", "aten::floor_divide.Scalar"};
-constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar"};
+constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar",
+                                         "aten::remainder.Scalar_Tensor"};
 constexpr const char* kPowOps[] = {"aten::pow.Tensor_Scalar", "aten::pow.Tensor_Tensor",
                                    "aten::pow.Scalar"};
 constexpr const char* kRsubOps[] = {"aten::rsub.Tensor", "aten::rsub.Scalar"};
-constexpr const char* kComparisonOps[] = {"aten::eq.Tensor", "aten::ne.Tensor", "aten::lt.Tensor",
-                                          "aten::le.Tensor", "aten::gt.Tensor", "aten::ge.Tensor"};
-constexpr const char* kComparisonScalarOps[] = {"aten::eq.Scalar", "aten::ne.Scalar",
-                                                "aten::lt.Scalar", "aten::le.Scalar",
-                                                "aten::gt.Scalar", "aten::ge.Scalar"};
+constexpr const char* kComparisonOps[] = {
+    "aten::eq.Tensor",        "aten::ne.Tensor",           "aten::lt.Tensor",
+    "aten::le.Tensor",        "aten::gt.Tensor",           "aten::ge.Tensor",
+    "aten::not_equal.Tensor", "aten::less.Tensor",         "aten::less_equal.Tensor",
+    "aten::greater.Tensor",   "aten::greater_equal.Tensor"};
+constexpr const char* kComparisonScalarOps[] = {
+    "aten::eq.Scalar",        "aten::ne.Scalar",           "aten::lt.Scalar",
+    "aten::le.Scalar",        "aten::gt.Scalar",           "aten::ge.Scalar",
+    "aten::not_equal.Scalar", "aten::less.Scalar",         "aten::less_equal.Scalar",
+    "aten::greater.Scalar",   "aten::greater_equal.Scalar"};
 constexpr const char* kMaskedFillOps[] = {"aten::masked_fill.Scalar", "aten::masked_fill.Tensor"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
@@ -413,7 +424,24 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferDivMode>, sdk::LowerFn<LowerDivMode>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.elementwise", "0.1.0", kLowerings);
+/// The three tables of the family as one array (constant data, like each table).
+template <size_t A, size_t B, size_t C>
+constexpr std::array<t2c_lowering_decl, A + B + C> Concat(const t2c_lowering_decl (&a)[A],
+                                                          const t2c_lowering_decl (&b)[B],
+                                                          const t2c_lowering_decl (&c)[C]) {
+  std::array<t2c_lowering_decl, A + B + C> all{};
+  size_t k = 0;
+  for (const t2c_lowering_decl& d : a) all[k++] = d;
+  for (const t2c_lowering_decl& d : b) all[k++] = d;
+  for (const t2c_lowering_decl& d : c) all[k++] = d;
+  return all;
+}
+
+constexpr auto kAllLowerings = Concat(kLowerings, kUnaryLowerings, kBinaryMathLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.elementwise",
+    "0.1.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

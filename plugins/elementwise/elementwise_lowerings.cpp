@@ -376,7 +376,8 @@ Status LowerMaskedFill(LowerContext& ctx) {
 constexpr const char* kAddOps[] = {"aten::add.Tensor", "aten::add.Scalar"};
 constexpr const char* kSubOps[] = {"aten::sub.Tensor", "aten::sub.Scalar"};
 constexpr const char* kMulOps[] = {"aten::mul.Tensor", "aten::mul.Scalar"};
-constexpr const char* kDivOps[] = {"aten::div.Tensor", "aten::div.Scalar"};
+constexpr const char* kDivOps[] = {"aten::div.Tensor", "aten::div.Scalar",
+                                   "aten::true_divide.Tensor", "aten::true_divide.Scalar"};
 constexpr const char* kDivModeOps[] = {"aten::div.Tensor_mode", "aten::div.Scalar_mode"};
 constexpr const char* kFloorDivideOps[] = {"aten::floor_divide", "aten::floor_divide.Scalar"};
 constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar",

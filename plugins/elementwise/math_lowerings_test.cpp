@@ -118,6 +118,19 @@ TEST(UnaryMathTest, AsinhAcoshSwitchToLogBeyondAThresholdPerDtype) {
   }
 }
 
+TEST(UnaryMathTest, DegreesAndRadians) {
+  t::FakeNode d("aten::deg2rad");
+  d.Add(t::Value::Tensor({3}, T2C_DTYPE_INT32));
+  Lower(d, "aten::deg2rad", T2C_DTYPE_FP16);
+  EXPECT_EQ(d.op_types(), Ops{"mul"});
+  EXPECT_NEAR(d.ArgScalar(*d.OutputOp(), "y"), 0.017453292519943295, 1e-5);
+  EXPECT_EQ(d.planned(), sdk::TensorType(T2C_DTYPE_FP16, {3}));
+  t::FakeNode r("aten::rad2deg");
+  r.Add(t::Value::Tensor({3}));
+  Lower(r, "aten::rad2deg");
+  EXPECT_NEAR(r.ArgScalar(*r.OutputOp(), "y"), 57.29577951308232, 1e-4);
+}
+
 TEST(UnaryMathTest, ErfcAndFrac) {
   t::FakeNode e("aten::erfc");
   e.Add(t::Value::Tensor({3}));
@@ -132,9 +145,10 @@ TEST(UnaryMathTest, ErfcAndFrac) {
 
 TEST(NumericUnaryTest, IntegersStayIntegers) {
   const std::vector<std::pair<std::string, Ops>> ops = {
-      {"aten::abs", {"abs"}},        {"aten::neg", {"mul"}},        {"aten::sign", {"sign"}},
-      {"aten::square", {"square"}},  {"aten::floor", {"identity"}}, {"aten::ceil", {"identity"}},
-      {"aten::trunc", {"identity"}}, {"aten::fix", {"identity"}}};
+      {"aten::abs", {"abs"}},          {"aten::neg", {"mul"}},        {"aten::sign", {"sign"}},
+      {"aten::square", {"square"}},    {"aten::floor", {"identity"}}, {"aten::ceil", {"identity"}},
+      {"aten::trunc", {"identity"}},   {"aten::fix", {"identity"}},   {"aten::sgn", {"sign"}},
+      {"aten::positive", {"identity"}}};
   for (const auto& [op, mil] : ops) {
     t::FakeNode n(op);
     n.Add(t::Value::Tensor({2, 3}, T2C_DTYPE_INT32));

@@ -126,6 +126,10 @@ Expected<Var> EmitFloatMath(const LowerContext& ctx, const std::string& name, Va
     TS2COREML_ASSIGN_OR_RETURN(Var one, ConstLike(ctx, x, 1.0));
     return EmitBinary(ctx, "sub", one, e);
   }
+  if (name == "deg2rad" || name == "rad2deg") {
+    const double pi = 3.14159265358979323846;
+    return EmitWithConst(ctx, "mul", x, name == "deg2rad" ? pi / 180.0 : 180.0 / pi);
+  }
   if (name == "frac") {
     TS2COREML_ASSIGN_OR_RETURN(Var t, EmitTrunc(ctx, x));
     return EmitBinary(ctx, "sub", x, t);
@@ -170,7 +174,8 @@ Status InferNumericUnary(InferContext& ctx) {
   return ctx.SetOutputType(0, t);
 }
 
-/// abs, neg, sign, square keep the dtype; floor, ceil and trunc are identities on integers.
+/// abs, neg, sign, square keep the dtype; floor, ceil and trunc are identities on integers, and
+/// positive on everything.
 Status LowerNumericUnary(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kNumericUnarySelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
@@ -180,9 +185,10 @@ Status LowerNumericUnary(LowerContext& ctx) {
     TS2COREML_ASSIGN_OR_RETURN(y, EmitUnaryOp(ctx, "abs", x));
   } else if (name == "neg" || name == "negative") {
     TS2COREML_ASSIGN_OR_RETURN(y, EmitWithConst(ctx, "mul", x, -1.0));
-  } else if (name == "sign" || name == "square") {
-    TS2COREML_ASSIGN_OR_RETURN(y, EmitUnaryOp(ctx, name.c_str(), x));
-  } else if (!t.is_float()) {
+  } else if (name == "sign" || name == "sgn" || name == "square") {
+    // sgn is sign for real tensors (complex ones cannot reach a lowering).
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitUnaryOp(ctx, name == "square" ? "square" : "sign", x));
+  } else if (!t.is_float() || name == "positive") {
     TS2COREML_ASSIGN_OR_RETURN(y, EmitUnaryOp(ctx, "identity", x));
   } else if (name == "floor" || name == "ceil") {
     TS2COREML_ASSIGN_OR_RETURN(y, EmitUnaryOp(ctx, name.c_str(), x));

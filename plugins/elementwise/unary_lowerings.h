@@ -2,9 +2,10 @@
 /// lists (elementwise_lowerings.cpp concatenates kUnaryLowerings into its table):
 ///   float math (a float result; integer and bool inputs are converted by the core):
 ///     exp, exp2, expm1, log, log2, log10, log1p, sqrt, rsqrt, reciprocal, sin, cos, tan, asin,
-///     acos, atan, sinh, cosh, asinh, acosh, atanh, erf, erfc, frac (and their aliases);
-///   numeric ops that keep integers integer: abs, neg, sign, square, floor, ceil, trunc/fix,
-///     round (decimals too);
+///     acos, atan, sinh, cosh, asinh, acosh, atanh, erf, erfc, frac, deg2rad, rad2deg (and
+///     their aliases);
+///   numeric ops that keep integers integer: abs, neg, sign/sgn, positive, square, floor, ceil,
+///     trunc/fix, round (decimals too);
 ///   predicates giving bool: isnan, isinf, isposinf, isneginf, isfinite;
 ///   logical_not and bitwise_not (bool only).
 #ifndef TS2COREML_PLUGINS_ELEMENTWISE_UNARY_LOWERINGS_H_
@@ -52,11 +53,13 @@ inline constexpr const char* kFloatUnaryOps[] = {
     "aten::atan",          "aten::arctan",        "aten::sinh",         "aten::cosh",
     "aten::asinh",         "aten::arcsinh",       "aten::acosh",        "aten::arccosh",
     "aten::atanh",         "aten::arctanh",       "aten::erf",          "aten::special_erf",
-    "aten::erfc",          "aten::special_erfc",  "aten::frac",
+    "aten::erfc",          "aten::special_erfc",  "aten::frac",         "aten::deg2rad",
+    "aten::rad2deg",
 };
 inline constexpr const char* kNumericUnaryOps[] = {
-    "aten::abs",    "aten::absolute", "aten::neg",  "aten::negative", "aten::sign",
-    "aten::square", "aten::floor",    "aten::ceil", "aten::trunc",    "aten::fix",
+    "aten::abs",   "aten::absolute", "aten::neg",   "aten::negative",
+    "aten::sign",  "aten::square",   "aten::floor", "aten::ceil",
+    "aten::trunc", "aten::fix",      "aten::sgn",   "aten::positive",
 };
 inline constexpr const char* kRoundOps[] = {"aten::round"};
 inline constexpr const char* kPredicateOps[] = {"aten::isnan", "aten::isinf", "aten::isposinf",

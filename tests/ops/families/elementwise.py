@@ -38,7 +38,9 @@ def _unary_cases():
         ("acosh_huge", torch.acosh, 1e3, 3e4), ("atanh", torch.atanh, -0.95, 0.95),
         ("erf", torch.erf, -2, 2), ("erfc", torch.erfc, -1.5, 1.5),
         ("abs", torch.abs, -3, 3), ("neg", torch.neg, -3, 3), ("sign", torch.sign, -3, 3),
-        ("square", torch.square, -3, 3),
+        ("square", torch.square, -3, 3), ("sgn", torch.sgn, -3, 3),
+        ("positive", torch.positive, -3, 3), ("deg2rad", torch.deg2rad, -360, 360),
+        ("rad2deg", torch.rad2deg, -4, 4),
     ]
     cases = [Case(name, Fn(fn), [_x(lo, hi)]) for name, fn, lo, hi in specs]
     cases.append(Case("reciprocal_negative", Fn(lambda a: torch.reciprocal(-a)), [_x(0.2, 4)]))
@@ -50,7 +52,7 @@ def _rounding_cases():
     cases = [Case(name, Fn(fn), [_grid()]) for name, fn in [
         ("floor", torch.floor), ("ceil", torch.ceil), ("trunc", torch.trunc),
         ("fix", torch.fix), ("frac", torch.frac), ("round", torch.round),
-        ("round_decimals_1", lambda a: torch.round(a * 0.3, decimals=1)),
+        ("round_decimals_1", lambda a: torch.round(a, decimals=1)),
     ]]
     cases.append(Case("round_decimals_neg", Fn(lambda a: torch.round(a * 64, decimals=-1)),
                       [_grid()]))

@@ -301,6 +301,38 @@ Status LowerIntScalarComparison(LowerContext& ctx, Var x, double v) {
   return ctx.EmitOutput(op.c_str(), {{"x", x}, {"y", y}});
 }
 
+/// A bool compared with an integer tensor. The core plans a bool-output node's bool operand as a
+/// float (0 or 1) and keeps the integer one (a float compared with an integer makes both floats,
+/// so this is the only way the dtypes differ): select(b != 0, 1 op i, 0 op i), with the integer
+/// operand compared against integer constants only.
+Status LowerBoolIntComparison(LowerContext& ctx, Var x, Var y) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
+  const bool x_is_bool = xt.is_float();
+  if (x_is_bool == yt.is_float() || (x_is_bool ? yt : xt).dtype != T2C_DTYPE_INT32) {
+    return ctx.Error(ctx.kind() + ": operand dtypes " + std::to_string(xt.dtype) + " and " +
+                     std::to_string(yt.dtype) + " differ (the core must plan them alike)");
+  }
+  const Var b = x_is_bool ? x : y, i = x_is_bool ? y : x;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType bt, ctx.TypeOf(b));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(bt.dtype, 0.0f));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType it, ctx.TypeOf(i));
+  TS2COREML_ASSIGN_OR_RETURN(Var truth, ctx.Emit1("not_equal", {{"x", b}, {"y", zero}},
+                                                  TensorType(T2C_DTYPE_BOOL, bt.shape)));
+  const char* op = ComparisonOp(ctx.kind());
+  const TensorType cmp(T2C_DTYPE_BOOL, it.shape);
+  Var when[2];
+  for (int v : {0, 1}) {
+    TS2COREML_ASSIGN_OR_RETURN(Var c, ctx.ConstInt(v));
+    TS2COREML_ASSIGN_OR_RETURN(when[v],
+                               ctx.Emit1(op,
+                                         x_is_bool ? std::vector<sdk::Arg>{{"x", c}, {"y", i}}
+                                                   : std::vector<sdk::Arg>{{"x", i}, {"y", c}},
+                                         cmp));
+  }
+  return ctx.EmitOutput("select", {{"cond", truth}, {"a", when[1]}, {"b", when[0]}});
+}
+
 Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
@@ -312,10 +344,7 @@ Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
   } else {
     TS2COREML_ASSIGN_OR_RETURN(y, ctx.Input(in.other));
     TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
-    if (xt.dtype != yt.dtype) {
-      return ctx.Error(ctx.kind() + ": operand dtypes " + std::to_string(xt.dtype) + " and " +
-                       std::to_string(yt.dtype) + " differ (the core must plan them alike)");
-    }
+    if (xt.dtype != yt.dtype) return LowerBoolIntComparison(ctx, x, y);
   }
   return ctx.EmitOutput(ComparisonOp(ctx.kind()), {{"x", x}, {"y", y}});
 }

@@ -251,6 +251,22 @@ TEST(ElementwiseTest, ComparisonsGiveBool) {
   EXPECT_EQ(bools.inferred(), sdk::TensorType(T2C_DTYPE_BOOL, {2, 3}));
 }
 
+TEST(ElementwiseTest, BoolAgainstIntComparesTheIntWithZeroAndOne) {
+  // The core plans the bool operand as a 0/1 float and keeps the int: select on the bool.
+  t::FakeNode n("aten::lt.Tensor");
+  n.Add(t::Value::Tensor({2, 3}, T2C_DTYPE_INT32)).Add(t::Value::Tensor({3}, T2C_DTYPE_BOOL));
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::lt.Tensor"))) << n.error();
+  EXPECT_EQ(n.op_types(), (Ops{"not_equal", "less", "less", "select"}));
+  EXPECT_EQ(n.ArgInputIndex(*n.FindOp("not_equal"), "x"), 1);
+  const t::FakeOp* when0 = n.FindOp("less");
+  EXPECT_EQ(n.ArgInputIndex(*when0, "x"), 0);
+  EXPECT_EQ(n.ArgScalar(*when0, "y"), 0.0);
+  const t::FakeOp* sel = n.OutputOp();
+  EXPECT_EQ(n.ArgScalar(*n.Producer(n.ArgVar(*sel, "a")), "y"), 1.0);
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_BOOL, {2, 3}));
+}
+
 TEST(ElementwiseTest, IntTensorAgainstNonIntegralNumberIsExact) {
   struct Case {
     std::string op;

@@ -21,6 +21,11 @@ def _grid(name="x", shape=X):
     return Input(name, shape, distinct=True)
 
 
+def _f(b):
+    """A bool result as 1.0/0.0 (Core ML model outputs cannot be bool)."""
+    return torch.where(b, 1.0, 0.0)
+
+
 def _unary_cases():
     """One case per one-input float op, its input inside the op's domain."""
     specs = [
@@ -63,30 +68,30 @@ def _predicate_cases():
     special = np.array([0, -1.5, np.nan, np.inf, -np.inf, 3e4, -2e-3, 7], dtype=np.float32)
     inp = [Input("x", (8,), values=special)]
     return [
-        Case("isnan", Fn(torch.isnan), inp), Case("isinf", Fn(torch.isinf), inp),
-        Case("isposinf", Fn(torch.isposinf), inp), Case("isneginf", Fn(torch.isneginf), inp),
-        Case("isfinite", Fn(torch.isfinite), inp),
+        Case(name, Fn(lambda a, fn=fn: _f(fn(a))), inp) for name, fn in [
+            ("isnan", torch.isnan), ("isinf", torch.isinf), ("isposinf", torch.isposinf),
+            ("isneginf", torch.isneginf), ("isfinite", torch.isfinite)]
     ]
 
 
 def _logic_cases():
     xy = [_x(), _x(name="y", shape=(3, 1))]
     return [
-        Case("logical_and_float", Fn(lambda a, b: torch.logical_and(F.relu(a), b)), xy),
-        Case("logical_or", Fn(lambda a, b: torch.logical_or(a > 0.5, b > 0)), xy),
-        Case("logical_xor", Fn(lambda a, b: torch.logical_xor(a > 0, b > 0)), xy),
-        Case("logical_not", Fn(lambda a: torch.logical_not(a > 0)), [_x()]),
-        Case("logical_not_float", Fn(lambda a: torch.logical_not(F.relu(a))), [_x()]),
-        Case("and_bool", Fn(lambda a, b: (a > 0) & (b > 0)), xy),
-        Case("or_bool", Fn(lambda a, b: (a > 0) | (b < 0)), xy),
-        Case("xor_bool", Fn(lambda a, b: (a > 0) ^ (b > 0)), xy),
-        Case("invert_bool", Fn(lambda a: ~(a > 0)), [_x()]),
-        Case("bitwise_and_bool", Fn(lambda a, b: torch.bitwise_and(a > 0, b > 0)), xy),
-        Case("eq_bools", Fn(lambda a, b: (a > 0) == (b > 0)), xy),
-        Case("lt_bools", Fn(lambda a, b: (a > 0) < (b > 0)), xy),
-        Case("ne_tensor_broadcast", Fn(lambda a, b: torch.ne(a, b)), xy),
-        Case("ge_scalar", Fn(lambda a: torch.ge(a, 0.25)), [_x()]),
-        Case("greater_alias", Fn(lambda a, b: torch.greater(a, b)), xy),
+        Case("logical_and_float", Fn(lambda a, b: _f(torch.logical_and(F.relu(a), b))), xy),
+        Case("logical_or", Fn(lambda a, b: _f(torch.logical_or(a > 0.5, b > 0))), xy),
+        Case("logical_xor", Fn(lambda a, b: _f(torch.logical_xor(a > 0, b > 0))), xy),
+        Case("logical_not", Fn(lambda a: _f(torch.logical_not(a > 0))), [_x()]),
+        Case("logical_not_float", Fn(lambda a: _f(torch.logical_not(F.relu(a)))), [_x()]),
+        Case("and_bool", Fn(lambda a, b: _f((a > 0) & (b > 0))), xy),
+        Case("or_bool", Fn(lambda a, b: _f((a > 0) | (b < 0))), xy),
+        Case("xor_bool", Fn(lambda a, b: _f((a > 0) ^ (b > 0))), xy),
+        Case("invert_bool", Fn(lambda a: _f(~(a > 0))), [_x()]),
+        Case("bitwise_and_bool", Fn(lambda a, b: _f(torch.bitwise_and(a > 0, b > 0))), xy),
+        Case("eq_bools", Fn(lambda a, b: _f((a > 0) == (b > 0))), xy),
+        Case("lt_bools", Fn(lambda a, b: _f((a > 0) < (b > 0))), xy),
+        Case("ne_tensor_broadcast", Fn(lambda a, b: _f(torch.ne(a, b))), xy),
+        Case("ge_scalar", Fn(lambda a: _f(torch.ge(a, 0.25))), [_x()]),
+        Case("greater_alias", Fn(lambda a, b: _f(torch.greater(a, b))), xy),
     ]
 
 
@@ -113,6 +118,8 @@ def _binary_cases():
         Case("maximum", Fn(torch.maximum), xy), Case("minimum", Fn(torch.minimum), xy),
         Case("max_other", Fn(lambda a, b: torch.max(a, b)), xy),
         Case("min_other", Fn(lambda a, b: torch.min(a, b)), xy),
+        Case("bool_maximum", Fn(lambda a, b: _f(torch.maximum(a > 0, b > 0))), xy),
+        Case("bool_minimum", Fn(lambda a, b: _f(torch.minimum(a > 0, b > 0))), xy),
         Case("fmax_nan", Fn(torch.fmax), [_x(), Input("y", (3, 1), values=nan_y)]),
         Case("fmin_nan", Fn(torch.fmin), [_x(), Input("y", (3, 1), values=nan_y)]),
         Case("atan2", Fn(torch.atan2), xy),
@@ -146,7 +153,7 @@ def _where_cases():
         Case("where_scalar_other", Fn(lambda a: torch.where(a > 0, a, 0.5)), [_x()]),
         Case("where_scalar_self", Fn(lambda a, b: torch.where(b > 0, 2.0, a)), xy),
         Case("where_scalars", Fn(lambda a: torch.where(a > 0, 1.0, -1.0)), [_x()]),
-        Case("where_bools", Fn(lambda a, b: torch.where(a > 0, b > 0, a < -1)), xy),
+        Case("where_bools", Fn(lambda a, b: _f(torch.where(a > 0, b > 0, a < -1))), xy),
     ]
 
 

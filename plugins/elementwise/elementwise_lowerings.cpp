@@ -1,13 +1,19 @@
 /// Built-in lowerings of elementwise arithmetic. Shapes broadcast like numpy (T2C_INFER_BROADCAST
 /// or sdk::BroadcastShapes); the core plans operand dtypes, so a lowering emits in the dtype of its
-/// planned output and only checks that the operands agree with it.
+/// planned output and only checks that the operands agree with it. The family's one-input ops are
+/// in unary_lowerings.cpp, its clamping, selection, logic and composed binary math in
+/// binary_math_lowerings.cpp; the plugin info below lists all three tables.
 #include "elementwise/elementwise_lowerings.h"
 
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "elementwise/binary_math_lowerings.h"
+#include "elementwise/unary_lowerings.h"
 #include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
 
@@ -224,23 +230,24 @@ Status LowerRemainder(LowerContext& ctx) {
 }
 
 constexpr t2c_input_decl kPowInputs[] = {
-    sdk::Tensor("self", T2C_MASK_FLOAT),
-    sdk::Tensor("exponent", T2C_MASK_FLOAT),
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Tensor("exponent", T2C_MASK_FLOAT_INT),
 };
 constexpr BinaryInputs kPow = BinaryOf(kPowInputs, "exponent");
 
-/// pow(self, exponent) for float results; MIL pow takes float operands of one dtype.
-Status InferPow(InferContext& ctx) { return InferBinary(ctx, kPow, /*force_float=*/true); }
+/// pow(self, exponent): an integer base and exponent give an integer (MIL pow takes int32 too),
+/// a float anywhere gives a float.
+Status InferPow(InferContext& ctx) { return InferBinary(ctx, kPow, /*force_float=*/false); }
 Status LowerPow(LowerContext& ctx) { return EmitBinaryOutput(ctx, kPow, "pow", "pow"); }
 
 /// The MIL op of a comparison node ("aten::eq.Scalar" -> "equal").
 const char* ComparisonOp(const std::string& kind) {
-  const std::string base = kind.substr(0, kind.find('.'));
-  if (base == "aten::eq") return "equal";
-  if (base == "aten::ne") return "not_equal";
-  if (base == "aten::lt") return "less";
-  if (base == "aten::le") return "less_equal";
-  if (base == "aten::gt") return "greater";
+  const std::string base = UnaryBaseName(kind);
+  if (base == "eq") return "equal";
+  if (base == "ne" || base == "not_equal") return "not_equal";
+  if (base == "lt" || base == "less") return "less";
+  if (base == "le" || base == "less_equal") return "less_equal";
+  if (base == "gt" || base == "greater") return "greater";
   return "greater_equal";
 }
 
@@ -262,7 +269,8 @@ constexpr t2c_input_decl kComparisonScalarInputs[] = {
 constexpr BinaryInputs kComparisonScalar = BinaryOf(kComparisonScalarInputs);
 
 /// Comparisons give a bool tensor of the broadcast shape. A number operand is read on the host
-/// and stored in the dtype of the tensor it is compared with, as ATen promotes it.
+/// and stored in the dtype of the tensor it is compared with, as ATen promotes it. The core plans
+/// mixed operands alike: an integer beside a float becomes a float, bools become numbers.
 Status InferComparisonOf(InferContext& ctx, const BinaryInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType a, OperandType(ctx, in.self));
   TensorType b(a.dtype, {});
@@ -274,23 +282,55 @@ Status InferComparisonOf(InferContext& ctx, const BinaryInputs& in) {
     return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
                              FormatInts(b.shape) + " do not broadcast");
   }
-  if (a.dtype == T2C_DTYPE_BOOL || b.dtype == T2C_DTYPE_BOOL) {
-    return ctx.Error(ctx.kind() +
-                     ": comparing bool tensors is not supported (MIL compares numbers only)");
-  }
-  if (a.is_float() != b.is_float()) {
-    return ctx.Error(
-        ctx.kind() +
-        ": comparing a float with an integer tensor is not supported; cast one operand first");
-  }
-  if (IsScalarComparison(ctx) && !a.is_float()) {
-    TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(in.other));
-    if (v != std::floor(v)) {
-      return ctx.Error(ctx.kind() + ": comparing an integer tensor with the non-integral number " +
-                       FormatNumber(v) + " is not supported");
-    }
-  }
   return ctx.SetOutputType(0, TensorType(T2C_DTYPE_BOOL, shape));
+}
+
+/// `x op v` for an integer tensor x and the number v, exactly: a non-integral v moves to the
+/// integer on the side that keeps the answer (x < 2.5 is x < 3, x <= 2.5 is x <= 2), and
+/// equality with it is never true; v beyond int32 is clamped, which keeps every answer.
+Status LowerIntScalarComparison(LowerContext& ctx, Var x, double v) {
+  const std::string op = ComparisonOp(ctx.kind());
+  if (v != std::floor(v) && (op == "equal" || op == "not_equal")) {
+    // x == x holds for every integer: equal gives all true, not_equal all false.
+    return ctx.EmitOutput(op == "equal" ? "not_equal" : "equal", {{"x", x}, {"y", x}});
+  }
+  const bool round_up = op == "less" || op == "greater_equal";
+  const double bound = std::fmin(std::fmax(round_up ? std::ceil(v) : std::floor(v), INT32_MIN),
+                                 static_cast<double>(INT32_MAX));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.ConstInt(static_cast<int64_t>(bound)));
+  return ctx.EmitOutput(op.c_str(), {{"x", x}, {"y", y}});
+}
+
+/// A bool compared with an integer tensor. The core plans a bool-output node's bool operand as a
+/// float (0 or 1) and keeps the integer one (a float compared with an integer makes both floats,
+/// so this is the only way the dtypes differ): select(b != 0, 1 op i, 0 op i), with the integer
+/// operand compared against integer constants only.
+Status LowerBoolIntComparison(LowerContext& ctx, Var x, Var y) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
+  const bool x_is_bool = xt.is_float();
+  if (x_is_bool == yt.is_float() || (x_is_bool ? yt : xt).dtype != T2C_DTYPE_INT32) {
+    return ctx.Error(ctx.kind() + ": operand dtypes " + std::to_string(xt.dtype) + " and " +
+                     std::to_string(yt.dtype) + " differ (the core must plan them alike)");
+  }
+  const Var b = x_is_bool ? x : y, i = x_is_bool ? y : x;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType bt, ctx.TypeOf(b));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(bt.dtype, 0.0f));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType it, ctx.TypeOf(i));
+  TS2COREML_ASSIGN_OR_RETURN(Var truth, ctx.Emit1("not_equal", {{"x", b}, {"y", zero}},
+                                                  TensorType(T2C_DTYPE_BOOL, bt.shape)));
+  const char* op = ComparisonOp(ctx.kind());
+  const TensorType cmp(T2C_DTYPE_BOOL, it.shape);
+  Var when[2];
+  for (int v : {0, 1}) {
+    TS2COREML_ASSIGN_OR_RETURN(Var c, ctx.ConstInt(v));
+    TS2COREML_ASSIGN_OR_RETURN(when[v],
+                               ctx.Emit1(op,
+                                         x_is_bool ? std::vector<sdk::Arg>{{"x", c}, {"y", i}}
+                                                   : std::vector<sdk::Arg>{{"x", i}, {"y", c}},
+                                         cmp));
+  }
+  return ctx.EmitOutput("select", {{"cond", truth}, {"a", when[1]}, {"b", when[0]}});
 }
 
 Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
@@ -299,18 +339,12 @@ Status LowerComparisonOf(LowerContext& ctx, const BinaryInputs& in) {
   Var y;
   if (IsScalarComparison(ctx)) {
     TS2COREML_ASSIGN_OR_RETURN(double v, ctx.Float(in.other));
-    if (xt.is_float()) {
-      TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstFloat(xt.dtype, static_cast<float>(v)));
-    } else {
-      TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstInt(static_cast<int64_t>(v)));
-    }
+    if (!xt.is_float()) return LowerIntScalarComparison(ctx, x, v);
+    TS2COREML_ASSIGN_OR_RETURN(y, ctx.ConstFloat(xt.dtype, static_cast<float>(v)));
   } else {
     TS2COREML_ASSIGN_OR_RETURN(y, ctx.Input(in.other));
     TS2COREML_ASSIGN_OR_RETURN(TensorType yt, ctx.TypeOf(y));
-    if (xt.dtype != yt.dtype) {
-      return ctx.Error(ctx.kind() + ": operand dtypes " + std::to_string(xt.dtype) + " and " +
-                       std::to_string(yt.dtype) + " differ (the core must plan them alike)");
-    }
+    if (xt.dtype != yt.dtype) return LowerBoolIntComparison(ctx, x, y);
   }
   return ctx.EmitOutput(ComparisonOp(ctx.kind()), {{"x", x}, {"y", y}});
 }
@@ -371,18 +405,25 @@ Status LowerMaskedFill(LowerContext& ctx) {
 constexpr const char* kAddOps[] = {"aten::add.Tensor", "aten::add.Scalar"};
 constexpr const char* kSubOps[] = {"aten::sub.Tensor", "aten::sub.Scalar"};
 constexpr const char* kMulOps[] = {"aten::mul.Tensor", "aten::mul.Scalar"};
-constexpr const char* kDivOps[] = {"aten::div.Tensor", "aten::div.Scalar"};
+constexpr const char* kDivOps[] = {"aten::div.Tensor", "aten::div.Scalar",
+                                   "aten::true_divide.Tensor", "aten::true_divide.Scalar"};
 constexpr const char* kDivModeOps[] = {"aten::div.Tensor_mode", "aten::div.Scalar_mode"};
 constexpr const char* kFloorDivideOps[] = {"aten::floor_divide", "aten::floor_divide.Scalar"};
-constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar"};
+constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar",
+                                         "aten::remainder.Scalar_Tensor"};
 constexpr const char* kPowOps[] = {"aten::pow.Tensor_Scalar", "aten::pow.Tensor_Tensor",
                                    "aten::pow.Scalar"};
 constexpr const char* kRsubOps[] = {"aten::rsub.Tensor", "aten::rsub.Scalar"};
-constexpr const char* kComparisonOps[] = {"aten::eq.Tensor", "aten::ne.Tensor", "aten::lt.Tensor",
-                                          "aten::le.Tensor", "aten::gt.Tensor", "aten::ge.Tensor"};
-constexpr const char* kComparisonScalarOps[] = {"aten::eq.Scalar", "aten::ne.Scalar",
-                                                "aten::lt.Scalar", "aten::le.Scalar",
-                                                "aten::gt.Scalar", "aten::ge.Scalar"};
+constexpr const char* kComparisonOps[] = {
+    "aten::eq.Tensor",        "aten::ne.Tensor",           "aten::lt.Tensor",
+    "aten::le.Tensor",        "aten::gt.Tensor",           "aten::ge.Tensor",
+    "aten::not_equal.Tensor", "aten::less.Tensor",         "aten::less_equal.Tensor",
+    "aten::greater.Tensor",   "aten::greater_equal.Tensor"};
+constexpr const char* kComparisonScalarOps[] = {
+    "aten::eq.Scalar",        "aten::ne.Scalar",           "aten::lt.Scalar",
+    "aten::le.Scalar",        "aten::gt.Scalar",           "aten::ge.Scalar",
+    "aten::not_equal.Scalar", "aten::less.Scalar",         "aten::less_equal.Scalar",
+    "aten::greater.Scalar",   "aten::greater_equal.Scalar"};
 constexpr const char* kMaskedFillOps[] = {"aten::masked_fill.Scalar", "aten::masked_fill.Tensor"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
@@ -413,7 +454,24 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferDivMode>, sdk::LowerFn<LowerDivMode>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.elementwise", "0.1.0", kLowerings);
+/// The three tables of the family as one array (constant data, like each table).
+template <size_t A, size_t B, size_t C>
+constexpr std::array<t2c_lowering_decl, A + B + C> Concat(const t2c_lowering_decl (&a)[A],
+                                                          const t2c_lowering_decl (&b)[B],
+                                                          const t2c_lowering_decl (&c)[C]) {
+  std::array<t2c_lowering_decl, A + B + C> all{};
+  size_t k = 0;
+  for (const t2c_lowering_decl& d : a) all[k++] = d;
+  for (const t2c_lowering_decl& d : b) all[k++] = d;
+  for (const t2c_lowering_decl& d : c) all[k++] = d;
+  return all;
+}
+
+constexpr auto kAllLowerings = Concat(kLowerings, kUnaryLowerings, kBinaryMathLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.elementwise",
+    "0.1.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

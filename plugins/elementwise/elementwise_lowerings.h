@@ -1,5 +1,6 @@
-/// Built-in lowerings of elementwise arithmetic: aten::add, sub, mul, div (Tensor and Scalar
-/// overloads).
+/// Built-in lowerings of elementwise ops: arithmetic (add, sub, rsub, mul, div, floor_divide,
+/// remainder, pow), comparisons, masked_fill, and (unary_lowerings.h, binary_math_lowerings.h)
+/// unary math, rounding, predicates, logic, clamping, where, atan2, lerp, addcmul and the like.
 #ifndef TS2COREML_PLUGINS_ELEMENTWISE_ELEMENTWISE_LOWERINGS_H_
 #define TS2COREML_PLUGINS_ELEMENTWISE_ELEMENTWISE_LOWERINGS_H_
 

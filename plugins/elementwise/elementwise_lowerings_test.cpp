@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -239,13 +240,62 @@ TEST(ElementwiseTest, ComparisonsGiveBool) {
     ASSERT_TRUE(t2.Lower(Decl(op + ".Tensor"))) << op << ": " << t2.error();
     EXPECT_EQ(t2.inferred(), sdk::TensorType(T2C_DTYPE_BOOL, {3, 4}));
   }
+  // Mixed and bool operands are planned alike by the core (floats, or ints beside a bool).
   t::FakeNode mixed("aten::eq.Tensor");
   mixed.Add(t::Value::Tensor({3})).Add(t::Value::Tensor({3}, T2C_DTYPE_INT32));
-  EXPECT_FALSE(mixed.Infer(Decl("aten::eq.Tensor")));
-  t::FakeNode frac("aten::eq.Scalar");
-  frac.Add(t::Value::Tensor({3}, T2C_DTYPE_INT32)).Add(t::Value::Float(0.5));
-  EXPECT_FALSE(frac.Infer(Decl("aten::eq.Scalar")));
-  EXPECT_NE(frac.error().find("non-integral"), std::string::npos) << frac.error();
+  ASSERT_TRUE(mixed.Infer(Decl("aten::eq.Tensor"))) << mixed.error();
+  EXPECT_EQ(mixed.inferred(), sdk::TensorType(T2C_DTYPE_BOOL, {3}));
+  t::FakeNode bools("aten::ne.Tensor");
+  bools.Add(t::Value::Tensor({2, 3}, T2C_DTYPE_BOOL)).Add(t::Value::Tensor({3}, T2C_DTYPE_BOOL));
+  ASSERT_TRUE(bools.Infer(Decl("aten::ne.Tensor"))) << bools.error();
+  EXPECT_EQ(bools.inferred(), sdk::TensorType(T2C_DTYPE_BOOL, {2, 3}));
+}
+
+TEST(ElementwiseTest, BoolAgainstIntComparesTheIntWithZeroAndOne) {
+  // The core plans the bool operand as a 0/1 float and keeps the int: select on the bool.
+  t::FakeNode n("aten::lt.Tensor");
+  n.Add(t::Value::Tensor({2, 3}, T2C_DTYPE_INT32)).Add(t::Value::Tensor({3}, T2C_DTYPE_BOOL));
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::lt.Tensor"))) << n.error();
+  EXPECT_EQ(n.op_types(), (Ops{"not_equal", "less", "less", "select"}));
+  EXPECT_EQ(n.ArgInputIndex(*n.FindOp("not_equal"), "x"), 1);
+  const t::FakeOp* when0 = n.FindOp("less");
+  EXPECT_EQ(n.ArgInputIndex(*when0, "x"), 0);
+  EXPECT_EQ(n.ArgScalar(*when0, "y"), 0.0);
+  const t::FakeOp* sel = n.OutputOp();
+  EXPECT_EQ(n.ArgScalar(*n.Producer(n.ArgVar(*sel, "a")), "y"), 1.0);
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_BOOL, {2, 3}));
+}
+
+TEST(ElementwiseTest, IntTensorAgainstNonIntegralNumberIsExact) {
+  struct Case {
+    std::string op;
+    double v;
+    std::string mil;
+    double bound;  // NaN: compared with itself
+  };
+  const double kSelf = std::nan("");
+  for (const Case& c : std::vector<Case>{{"aten::lt.Scalar", 2.5, "less", 3},
+                                         {"aten::le.Scalar", 2.5, "less_equal", 2},
+                                         {"aten::gt.Scalar", -2.5, "greater", -3},
+                                         {"aten::ge.Scalar", -2.5, "greater_equal", -2},
+                                         {"aten::lt.Scalar", 1e12, "less", 2147483647},
+                                         {"aten::eq.Scalar", 0.5, "not_equal", kSelf},
+                                         {"aten::ne.Scalar", 0.5, "equal", kSelf},
+                                         {"aten::eq.Scalar", 3.0, "equal", 3}}) {
+    t::FakeNode n(c.op);
+    n.Add(t::Value::Tensor({4}, T2C_DTYPE_INT32)).Add(t::Value::Float(c.v));
+    ASSERT_TRUE(n.Lower(Decl(c.op))) << c.op << ": " << n.error();
+    const t::FakeOp* op = n.OutputOp();
+    ASSERT_NE(op, nullptr);
+    EXPECT_EQ(op->type, c.mil) << c.op << " " << c.v;
+    if (std::isnan(c.bound)) {
+      EXPECT_EQ(n.ArgVar(*op, "x"), n.ArgVar(*op, "y")) << c.op;
+    } else {
+      EXPECT_EQ(n.ArgType(*op, "y").dtype, T2C_DTYPE_INT32) << c.op;
+      EXPECT_EQ(n.ArgScalar(*op, "y"), c.bound) << c.op << " " << c.v;
+    }
+  }
 }
 
 TEST(ElementwiseTest, MaskedFillIsSelect) {

@@ -35,11 +35,17 @@ def load_family(name):
 
 
 def export(case, example):
-    """The TorchScript module of `case` (traced with `example` unless case.script)."""
+    """The TorchScript module of `case` (traced with `example` unless case.script). A traced
+    forward's arguments are named after the case's inputs (tracing names them after the traced
+    function's parameters, `argument_1` for an Fn), as convert's --input and verify name them."""
     module = case.module.eval()
     if case.script:
         return torch.jit.script(module)
-    return torch.jit.trace(module, tuple(example), check_trace=False)
+    traced = torch.jit.trace(module, tuple(example), check_trace=False)
+    args = list(traced.graph.inputs())[1:]
+    for value, inp in zip(args, case.inputs):
+        value.setDebugName(inp.name)
+    return traced
 
 
 def write_case(out_dir, family, case):

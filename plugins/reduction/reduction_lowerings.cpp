@@ -583,6 +583,57 @@ Status LowerCumsum(LowerContext& ctx) {
                         {{"x", x}, {"axis", a}, {"exclusive", exclusive}, {"reverse", reverse}});
 }
 
+/// The largest [.., n, n, ..] product table cumprod builds (elements).
+constexpr int64_t kMaxCumprodTable = int64_t{1} << 24;
+
+/// `0, 1, ..., n-1` as an int32 tensor of `shape` (n elements).
+Expected<Var> EmitIota(LowerContext& ctx, int64_t n, const std::vector<int64_t>& shape) {
+  std::vector<int64_t> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) values[static_cast<size_t>(i)] = i;
+  TS2COREML_ASSIGN_OR_RETURN(Var v, ctx.ConstInts(values));
+  return EmitReshape(ctx, v, shape);
+}
+
+/// cumprod(self, dim, dtype): MIL has no running product. With n the size of dim, the input gains
+/// an axis i before dim (dim becomes j), x[j] is replaced by 1 where j > i, and reduce_prod over j
+/// gives y[i] = x[0] * ... * x[i]: n * numel elements, refused past kMaxCumprodTable.
+Status LowerCumprod(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType checked, CumsumType(ctx));
+  (void)checked;
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCumsumSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (t.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, t.rank(), ctx.kind()));
+  const int64_t n = t.shape[axis];
+  if (n * t.numel() > kMaxCumprodTable) {
+    return ctx.Error("cumprod: dim " + std::to_string(axis) + " of " + FormatInts(t.shape) +
+                     " needs a table of " + std::to_string(n * t.numel()) + " elements (limit " +
+                     std::to_string(kMaxCumprodTable) + ")");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({axis}));
+  TensorType expanded = t;
+  expanded.shape.insert(expanded.shape.begin() + axis, 1);
+  TS2COREML_ASSIGN_OR_RETURN(Var xe,
+                             ctx.Emit1("expand_dims", {{"x", x}, {"axes", axes}}, expanded));
+  const size_t trailing = static_cast<size_t>(t.rank() - axis - 1);
+  std::vector<int64_t> i_shape = {n, 1}, j_shape = {n};
+  i_shape.insert(i_shape.end(), trailing, 1);
+  j_shape.insert(j_shape.end(), trailing, 1);
+  TS2COREML_ASSIGN_OR_RETURN(Var i, EmitIota(ctx, n, i_shape));
+  TS2COREML_ASSIGN_OR_RETURN(Var j, EmitIota(ctx, n, j_shape));
+  std::vector<int64_t> mask_shape = i_shape;
+  mask_shape[1] = n;
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.Emit1("greater_equal", {{"x", i}, {"y", j}},
+                                                 TensorType(T2C_DTYPE_BOOL, mask_shape)));
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ScalarLike(ctx, t.dtype, 1));
+  TensorType table = t;
+  table.shape.insert(table.shape.begin() + axis, n);
+  TS2COREML_ASSIGN_OR_RETURN(Var masked,
+                             ctx.Emit1("select", {{"cond", keep}, {"a", xe}, {"b", one}}, table));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReduce(ctx, "reduce_prod", masked, {axis + 1}, false));
+  return ctx.SetOutput(0, y);
+}
+
 // ---------------------------------------------------------------------------------------------
 // topk, sort, argsort.
 
@@ -916,6 +967,7 @@ constexpr const char* kProdDimOps[] = {"aten::prod.dim_int"};
 constexpr const char* kLogsumexpOps[] = {"aten::logsumexp"};
 constexpr const char* kTruthOps[] = {"aten::all", "aten::any", "aten::count_nonzero"};
 constexpr const char* kCumsumOps[] = {"aten::cumsum"};
+constexpr const char* kCumprodOps[] = {"aten::cumprod"};
 constexpr const char* kTopkOps[] = {"aten::topk"};
 constexpr const char* kSortOps[] = {"aten::sort"};
 constexpr const char* kSortStableOps[] = {"aten::sort.stable"};
@@ -958,6 +1010,8 @@ constexpr t2c_lowering_decl kLowerings[] = {
     // Running sums lose low bits in FP16.
     sdk::Lowering("cumsum", kCumsumOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumsum>),
+    sdk::Lowering("cumprod", kCumprodOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumprod>),
     sdk::Lowering("topk", kTopkOps, kTopkInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferTopk>, sdk::LowerFn<LowerTopk>),
     sdk::Lowering("sort", kSortOps, kSortInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

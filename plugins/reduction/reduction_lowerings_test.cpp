@@ -426,5 +426,24 @@ TEST(ReductionTest, LinalgNormMatrixOrders) {
       std::string::npos);
 }
 
+TEST(ReductionTest, CumprodMasksAProductTable) {
+  t::FakeNode n = LowerNode("aten::cumprod", t::Value::Tensor({2, 5, 3}),
+                            {t::Value::Int(-2), t::Value::None()});
+  EXPECT_EQ(n.op_types(),
+            (Ops{"expand_dims", "reshape", "reshape", "greater_equal", "select", "reduce_prod"}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("expand_dims"), "axes"), (Shape{1}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape", 0), "shape"), (Shape{5, 1, 1}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape", 1), "shape"), (Shape{5, 1}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "axes"), (Shape{2}));
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, {2, 5, 3}));
+  t::FakeNode ints = LowerNode("aten::cumprod", t::Value::Tensor({4}, T2C_DTYPE_INT32),
+                               {t::Value::Int(0), t::Value::None()});
+  EXPECT_EQ(ints.planned(), sdk::TensorType(T2C_DTYPE_INT32, {4}));
+  t::FakeNode huge("aten::cumprod");
+  huge.Add(t::Value::Tensor({8192, 4096})).Add(t::Value::Int(0)).Add(t::Value::None());
+  EXPECT_FALSE(huge.Lower(Decl("aten::cumprod")));
+  EXPECT_NE(huge.error().find("limit"), std::string::npos) << huge.error();
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

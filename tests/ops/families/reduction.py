@@ -1,6 +1,6 @@
 """Reductions and search ops: argmax/argmin (dim None, keepdim), full and binary max/min, max/min
 over a dim with their indices, amax/amin over dim lists, prod, logsumexp, the norms (p = 0, 1, 2,
-+-inf, other p, matrix orders, dim lists, keepdim), cumsum, topk, sort/argsort, all/any,
++-inf, other p, matrix orders, dim lists, keepdim), cumsum, cumprod, topk, sort/argsort, all/any,
 count_nonzero, sum/mean dtype arguments and std/var corrections."""
 import numpy as np
 import torch
@@ -81,6 +81,10 @@ def cases():
         Case("cumsum_dim", Fn(lambda a: torch.cumsum(a, 1)), [x]),
         Case("cumsum_neg_dim", Fn(lambda a: torch.cumsum(a, -1)), [x]),
         Case("cumsum_int", Fn(lambda a: torch.cumsum(a, 0)), [di], precisions=("fp32",)),
+        Case("cumprod_dim", Fn(lambda a: torch.cumprod(a, 1)), [x]),
+        Case("cumprod_neg_dim", Fn(lambda a: torch.cumprod(a, -1)), [pos]),
+        Case("cumprod_int", Fn(lambda a: torch.cumprod(a, 1)),
+             [Input("x", (3, 5), "int32", low=-3, high=4)], precisions=("fp32",)),
         Case("cumsum_int_to_float", Fn(lambda a: torch.cumsum(a, 1, dtype=torch.float32)), [di]),
     ]
     # topk, sort, argsort.

@@ -1,6 +1,6 @@
 /// Built-in lowerings of activations. Each maps onto one MIL activation op, or a short sequence
 /// where MIL has no direct equivalent (hardswish = x * sigmoid_hard(x), log_softmax =
-/// x - reduce_log_sum_exp(x)).
+/// x - reduce_log_sum_exp(x), softplus's threshold and the shrinks as selects).
 #include "activation/activation_lowerings.h"
 
 #include <cmath>

@@ -1,6 +1,8 @@
-/// Built-in lowerings of reductions: aten::mean / mean.dim -> reduce_mean, sum / sum.dim_IntList ->
-/// reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values only) and
-/// var / std (two-pass, in FP32).
+/// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
+/// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
+/// and indices), var / std (two-pass, in FP32), argmax / argmin, full and binary max / min, prod,
+/// logsumexp, all / any / count_nonzero, cumsum, cumprod, topk, sort / argsort and the norms
+/// (norm, linalg_vector_norm, linalg_norm, frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>

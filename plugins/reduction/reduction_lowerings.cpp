@@ -256,7 +256,7 @@ Status InferArg(InferContext& ctx) {
 
 /// argmax/argmin -> reduce_argmax/argmin; dim None reduces the input flattened to 1-D.
 Status LowerArg(LowerContext& ctx) {
-  const char* op = ctx.kind() == "aten::argmax" ? "reduce_argmax" : "reduce_argmin";
+  const char* op = ctx.kind().rfind("aten::argmax", 0) == 0 ? "reduce_argmax" : "reduce_argmin";
   TS2COREML_ASSIGN_OR_RETURN(ArgSpec s, ReadArg(ctx));
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kArgSelf));
   if (s.axis >= 0) {
@@ -560,7 +560,7 @@ Expected<TensorType> CumsumType(const NodeView& ctx) {
   } else if ((dtype != kScalarTypeInt && dtype != kScalarTypeLong) || x.is_float()) {
     return ctx.Error(
         ctx.kind() + ": dtype (ScalarType " + std::to_string(dtype) +
-        ") is not supported on this input; only None, a float type, or int32/int64 on an int input");
+        ") is not supported here; only None, a float type, or int32/int64 on an int input");
   }
   return x;
 }

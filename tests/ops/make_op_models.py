@@ -50,12 +50,16 @@ def write_case(out_dir, family, case):
         scripted = export(case, example)
     model = case.name + ".pt"
     scripted.save(os.path.join(out_dir, model))
+    # The model's own argument names (a traced Fn names them after its lambda's parameters).
+    names = [a.name for a in scripted.forward.schema.arguments[1:]]
+    if len(names) != len(case.inputs):
+        raise SystemExit(f"make_op_models.py: {family}/{case.name}: forward() takes "
+                         f"{len(names)} arguments, the case gives {len(case.inputs)} inputs")
     inputs = []
-    for inp, a in zip(case.inputs, arrays):
-        npy = case.name + "." + inp.name + ".npy"
+    for name, inp, a in zip(names, case.inputs, arrays):
+        npy = case.name + "." + name + ".npy"
         np.save(os.path.join(out_dir, npy), a)
-        inputs.append({"name": inp.name, "shape": list(inp.shape), "dtype": inp.dtype,
-                       "npy": npy})
+        inputs.append({"name": name, "shape": list(inp.shape), "dtype": inp.dtype, "npy": npy})
     return {"name": case.name, "model": model, "inputs": inputs,
             "precisions": list(case.precisions), "refuse": case.refuse}
 

@@ -29,7 +29,8 @@ DTYPES = {
 
 @dataclasses.dataclass
 class Input:
-    """One forward() argument: its name, shape and dtype, and how its values are drawn.
+    """One forward() argument: its name, shape and dtype, and how its values are drawn. The name
+    labels the values; the model's own argument names are what conversion uses.
 
     Floats are standard normal unless `low`/`high` give a uniform range or `distinct` asks for a
     shuffled grid 1/8 apart (no two values tie, even in fp16: use it for argmax, topk, sort and

@@ -18,6 +18,8 @@
 namespace ts2coreml::plugins {
 namespace {
 
+constexpr int64_t kScalarTypeInt = 3;
+constexpr int64_t kScalarTypeLong = 4;
 constexpr int64_t kScalarTypeHalf = 5;
 constexpr int64_t kScalarTypeFloat = 6;
 constexpr int64_t kScalarTypeDouble = 7;
@@ -96,16 +98,24 @@ struct Reduction {
   bool float_out = false;
 };
 
-/// Reads a reduction's dtype argument (None or a float ScalarType) at `i` (-1: none).
-Status ReadDtype(const NodeView& ctx, int i, bool* always_float) {
+/// Reads a reduction's dtype argument at `i` (-1: none): None, a float ScalarType (the output is
+/// float), or for sum and prod of an int or bool `x` int32/int64 (the output stays int32).
+Status ReadDtype(const NodeView& ctx, int i, bool* always_float, const TensorType* x = nullptr) {
   if (i < 0 || ctx.num_inputs() <= static_cast<uint32_t>(i) || ctx.IsNone(i)) return Status::Ok();
   TS2COREML_ASSIGN_OR_RETURN(int64_t dtype, ctx.Int(i));
-  if (dtype != kScalarTypeHalf && dtype != kScalarTypeFloat && dtype != kScalarTypeDouble) {
-    return ctx.Error(ctx.kind() + ": dtype (ScalarType " + std::to_string(dtype) +
-                     ") is not supported; only None or a float type");
+  if (dtype == kScalarTypeHalf || dtype == kScalarTypeFloat || dtype == kScalarTypeDouble) {
+    *always_float = true;
+    return Status::Ok();
   }
-  *always_float = true;
-  return Status::Ok();
+  const std::string kind = ctx.kind();
+  const bool int_reduction = kind.rfind("aten::sum", 0) == 0 || kind.rfind("aten::prod", 0) == 0;
+  if (int_reduction && x != nullptr && !x->is_float() &&
+      (dtype == kScalarTypeInt || dtype == kScalarTypeLong)) {
+    return Status::Ok();
+  }
+  return ctx.Error(
+      kind + ": dtype (ScalarType " + std::to_string(dtype) +
+      ") is not supported here; only None, a float type, or int32/int64 on an int input");
 }
 
 /// Resolves `dims` (empty: every dimension) against `x`; a repeated dimension is an error.
@@ -156,7 +166,7 @@ Expected<Reduction> ReadReduction(const NodeView& ctx, bool always_float,
   if (in.keepdim >= 0) {
     TS2COREML_ASSIGN_OR_RETURN(keepdim, ctx.Bool(in.keepdim));
   }
-  TS2COREML_RETURN_IF_ERROR(ReadDtype(ctx, in.dtype, &always_float));
+  TS2COREML_RETURN_IF_ERROR(ReadDtype(ctx, in.dtype, &always_float, &x));
   return Resolve(ctx, x, dims, keepdim, always_float);
 }
 
@@ -535,9 +545,6 @@ Status LowerTruth(LowerContext& ctx) {
 
 // ---------------------------------------------------------------------------------------------
 // cumsum.
-
-constexpr int64_t kScalarTypeInt = 3;
-constexpr int64_t kScalarTypeLong = 4;
 
 constexpr t2c_input_decl kCumsumInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
                                             sdk::Host("dim"),

@@ -445,5 +445,21 @@ TEST(ReductionTest, CumprodMasksAProductTable) {
   EXPECT_NE(huge.error().find("limit"), std::string::npos) << huge.error();
 }
 
+TEST(ReductionTest, SumAndProdTakeIntDtypesOnIntInputs) {
+  t::FakeNode sum("aten::sum.dim_IntList");
+  sum.Add(t::Value::Tensor({3, 4}, T2C_DTYPE_INT32)).Add(t::Value::Ints({1}));
+  sum.Add(t::Value::Bool(false)).Add(t::Value::Int(4));
+  ASSERT_TRUE(sum.Lower(Decl("aten::sum.dim_IntList"))) << sum.error();
+  EXPECT_EQ(sum.planned(), sdk::TensorType(T2C_DTYPE_INT32, {3}));
+
+  EXPECT_NE(InferError("aten::prod", t::Value::Tensor({3, 4}), {t::Value::Int(4)})
+                .find("dtype (ScalarType 4)"),
+            std::string::npos);
+  EXPECT_NE(InferError("aten::mean.dim", t::Value::Tensor({3, 4}, T2C_DTYPE_INT32),
+                       {t::Value::Ints({0}), t::Value::Bool(false), t::Value::Int(3)})
+                .find("dtype (ScalarType 3)"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

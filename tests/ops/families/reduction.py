@@ -43,7 +43,8 @@ def cases():
         Case("prod_full", Fn(lambda x: torch.prod(x)), [pos]),
         Case("prod_dim", Fn(lambda x: torch.prod(x, 1)), [x]),
         Case("prod_dim_keepdim_neg", Fn(lambda x: torch.prod(x, -1, keepdim=True)), [x]),
-        Case("prod_int", Fn(lambda x: torch.prod(torch.argsort(x, 0), 1)), [Input("x", (3, 5), distinct=True)]),
+        Case("prod_int", Fn(lambda x: torch.prod(torch.argsort(x, 0), 1)),
+             [Input("x", (3, 5), distinct=True)]),
         Case("logsumexp_dims", Fn(lambda x: torch.logsumexp(x, (0, 2))),
              [Input("x", (2, 3, 4), low=-40, high=40)]),
         Case("logsumexp_keepdim", Fn(lambda x: torch.logsumexp(x, -1, keepdim=True)), [x]),
@@ -118,8 +119,10 @@ def cases():
     ]
     # sum / mean with dtype, std / var corrections.
     c += [
-        Case("sum_int_dtype_float", Fn(lambda x: torch.sum(torch.argsort(x, 0), 1, dtype=torch.float32)), [di]),
-        Case("mean_int_dtype_float", Fn(lambda x: torch.mean(torch.argsort(x, 1), (0,), dtype=torch.float32)),
+        Case("sum_int_dtype_float",
+             Fn(lambda x: torch.sum(torch.argsort(x, 0), 1, dtype=torch.float32)), [di]),
+        Case("mean_int_dtype_float",
+             Fn(lambda x: torch.mean(torch.argsort(x, 1), (0,), dtype=torch.float32)),
              [di]),
         Case("sum_int_dtype_long",
              Fn(lambda x: torch.sum(torch.argsort(x, 0), 0, dtype=torch.int64)), [di]),

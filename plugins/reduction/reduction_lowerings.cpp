@@ -2,7 +2,7 @@
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
 /// and indices), var / std (two-pass, in FP32), argmax / argmin, full and binary max / min, prod,
 /// logsumexp, all / any / count_nonzero, cumsum, cumprod, topk, sort / argsort and the norms
-/// (norm, linalg_vector_norm, linalg_norm, frobenius_norm).
+/// (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm, frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
@@ -795,7 +795,7 @@ Status LowerArgsort(LowerContext& ctx) {
 
 /// norm.Scalar(self, p), norm.ScalarOpt_dim[_dtype](self, p?, dim, keepdim[, dtype]),
 /// linalg_vector_norm(self, ord, dim?, keepdim, dtype?), linalg_norm[.ord_str](self, ord?, dim?,
-/// keepdim, dtype?).
+/// keepdim, dtype?), linalg_matrix_norm[.str_ord](self, ord, dim, keepdim, dtype?).
 constexpr t2c_input_decl kNormInputs[] = {
     sdk::Tensor("self"), sdk::Host("ord", T2C_INPUT_OPTIONAL), sdk::Host("dim", T2C_INPUT_OPTIONAL),
     sdk::Host("keepdim", T2C_INPUT_OPTIONAL), sdk::Host("dtype", T2C_INPUT_OPTIONAL)};
@@ -880,7 +880,11 @@ Expected<NormSpec> ReadNorm(const NodeView& ctx) {
     if (!frobenius) TS2COREML_RETURN_IF_ERROR(ReadDtype(ctx, kNormDtype, &always_float));
   }
   TS2COREML_ASSIGN_OR_RETURN(n.r, Resolve(ctx, x, dims, keepdim, true));
-  if (kind.rfind("aten::linalg_norm", 0) == 0 && !default_ord) {
+  const bool matrix_norm = kind.rfind("aten::linalg_matrix_norm", 0) == 0;
+  if (matrix_norm && dims.size() != 2) {
+    return ctx.InvalidInputs(kind + ": dim " + FormatInts(dims) + " must name two dimensions");
+  }
+  if ((matrix_norm || kind.rfind("aten::linalg_norm", 0) == 0) && !default_ord) {
     const bool two_dims = dims.size() == 2 || (dims.empty() && x.rank() == 2);
     if (dims.empty() && x.rank() > 2) {
       return ctx.Error(kind + ": ord " + FormatNumber(n.p) +
@@ -981,7 +985,8 @@ constexpr const char* kTopkOps[] = {"aten::topk"};
 constexpr const char* kSortOps[] = {"aten::sort"};
 constexpr const char* kSortStableOps[] = {"aten::sort.stable"};
 constexpr const char* kArgsortOps[] = {"aten::argsort"};
-constexpr const char* kNormOps[] = {"aten::norm", "aten::linalg_vector_norm", "aten::linalg_norm"};
+constexpr const char* kNormOps[] = {"aten::norm", "aten::linalg_vector_norm", "aten::linalg_norm",
+                                    "aten::linalg_matrix_norm"};
 constexpr const char* kNormDtypeOps[] = {"aten::norm.ScalarOpt_dtype"};
 constexpr const char* kFrobeniusOps[] = {"aten::frobenius_norm"};
 

@@ -412,6 +412,17 @@ TEST(ReductionTest, LinalgNormMatrixOrders) {
   EXPECT_EQ(one.ArgInts(*one.FindOp("reduce_min"), "axes"), (Shape{1}));
   EXPECT_EQ(one.planned(), sdk::TensorType(T2C_DTYPE_FP32, {2, 1, 1}));
 
+  t::FakeNode matrix = LowerNode(
+      "aten::linalg_matrix_norm.str_ord", t::Value::Tensor({2, 3, 4}),
+      {t::Value::String("fro"), t::Value::Ints({-2, -1}), t::Value::Bool(false), t::Value::None()});
+  EXPECT_EQ(matrix.op_types(), Ops{"reduce_l2_norm"});
+  EXPECT_EQ(matrix.planned(), sdk::TensorType(T2C_DTYPE_FP32, {2}));
+  EXPECT_NE(
+      InferError("aten::linalg_matrix_norm", t::Value::Tensor({2, 3, 4}),
+                 {t::Value::Int(1), t::Value::Ints({0}), t::Value::Bool(false), t::Value::None()})
+          .find("two dimensions"),
+      std::string::npos);
+
   const std::vector<t::Value> nuc = {t::Value::String("nuc"), t::Value::None(),
                                      t::Value::Bool(false), t::Value::None()};
   EXPECT_NE(InferError("aten::linalg_norm.ord_str", t::Value::Tensor({3, 4}), nuc).find("'nuc'"),

@@ -49,6 +49,7 @@ def cases():
         Case("glu_last", nn.GLU(), [xi]),
         Case("glu_dim1", Fn(lambda x: F.glu(x, 1)), [Input("x", (2, 6, 5))]),
         Case("glu_neg_dim", Fn(lambda x: F.glu(x, -2)), [x4]),
+        Case("glu_1d", Fn(lambda x: F.glu(x, 0)), [Input("x", (10,))]),
         Case("hardshrink", nn.Hardshrink(), [xi]),
         Case("hardshrink_lambd", Fn(lambda x: F.hardshrink(x, 1.25)), [x4]),
         Case("softshrink", nn.Softshrink(), [xi]),

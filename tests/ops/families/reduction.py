@@ -121,6 +121,18 @@ def cases():
         Case("count_nonzero_dim", Fn(lambda x: torch.count_nonzero(torch.relu(x), -1)), [x]),
         Case("count_nonzero_bool", Fn(lambda x: torch.count_nonzero(x > 0.5, 0)), [m]),
     ]
+    # 1-D inputs and first dims.
+    v = Input("x", (9,), distinct=True)
+    c += [
+        Case("argmax_1d_keepdim", Fn(lambda x: torch.argmax(x, 0, keepdim=True)), [v]),
+        Case("topk_1d", Fn(lambda x: torch.topk(x, 4)), [v]),
+        Case("sort_1d_descending", Fn(lambda x: torch.sort(x, descending=True)), [v]),
+        Case("norm_1d_inf", Fn(lambda x: torch.linalg.norm(x, INF)), [v]),
+        Case("cumsum_1d", Fn(lambda x: torch.cumsum(x, 0)), [v]),
+        Case("cumprod_dim0", Fn(lambda x: torch.cumprod(x, 0)), [pos]),
+        Case("max_dim_1d", Fn(lambda x: torch.max(x, 0)), [v]),
+        Case("amax_int", Fn(lambda x: torch.amax(torch.argsort(x, 1), 0)), [d]),
+    ]
     # sum / mean with dtype, std / var corrections.
     c += [
         Case("sum_int_dtype_float",

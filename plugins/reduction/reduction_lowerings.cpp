@@ -1,8 +1,9 @@
 /// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
 /// and indices), var / std (two-pass, in FP32), argmax / argmin, full and binary max / min, prod,
-/// logsumexp, all / any / count_nonzero, cumsum, cumprod, topk, sort / argsort and the norms
-/// (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm, frobenius_norm).
+/// logsumexp, all / any / count_nonzero, cumsum, cumprod, topk, sort / argsort, median /
+/// kthvalue and the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm,
+/// frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
@@ -743,7 +744,8 @@ struct SortSpec {
 };
 
 Expected<SortSpec> ReadSort(const NodeView& ctx) {
-  const bool stable = ctx.kind() == "aten::sort.stable";
+  const std::string kind = ctx.kind();
+  const bool stable = kind.size() > 7 && kind.compare(kind.size() - 7, 7, ".stable") == 0;
   const uint32_t dim = stable ? kSortStableDim : kSortDim;
   const uint32_t descending = stable ? kSortStableDescending : kSortDescending;
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSortSelf));
@@ -788,6 +790,104 @@ Status LowerArgsort(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var axis, ctx.ConstInt(s.axis));
   TS2COREML_ASSIGN_OR_RETURN(Var asc, ctx.ConstBool(!s.descending));
   return ctx.EmitOutput("argsort", {{"x", x}, {"axis", axis}, {"ascending", asc}});
+}
+
+/// The `rank`-th smallest (from 0) value of `x` along `axis` and its int32 index: topk ascending
+/// with k = rank + 1, then its last slot (a unit dim when `keep`, else squeezed).
+Expected<std::pair<Var, Var>> EmitOrderStatistic(LowerContext& ctx, Var x, int64_t axis,
+                                                 int64_t rank, bool keep) {
+  TS2COREML_ASSIGN_OR_RETURN(auto vi, EmitTopk(ctx, x, rank + 1, axis, true));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType vt, ctx.TypeOf(vi.first));
+  vt.shape[axis] = 1;
+  const TensorType it(T2C_DTYPE_INT32, vt.shape);
+  TS2COREML_ASSIGN_OR_RETURN(Var slot, ctx.ConstInts({rank}));
+  TS2COREML_ASSIGN_OR_RETURN(Var av, ctx.ConstInt(axis));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var v, ctx.Emit1("gather", {{"x", vi.first}, {"indices", slot}, {"axis", av}}, vt));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var i, ctx.Emit1("gather", {{"x", vi.second}, {"indices", slot}, {"axis", av}}, it));
+  if (keep) return std::make_pair(v, i);
+  std::vector<int64_t> squeezed = vt.shape;
+  squeezed.erase(squeezed.begin() + axis);
+  TS2COREML_ASSIGN_OR_RETURN(v, EmitReshape(ctx, v, squeezed));
+  TS2COREML_ASSIGN_OR_RETURN(i, EmitReshape(ctx, i, squeezed));
+  return std::make_pair(v, i);
+}
+
+/// median(self) and median.dim(self, dim, keepdim); kthvalue(self, k, dim, keepdim).
+constexpr t2c_input_decl kMedianInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+                                            sdk::Host("dim", T2C_INPUT_OPTIONAL),
+                                            sdk::Host("keepdim", T2C_INPUT_OPTIONAL)};
+constexpr uint32_t kMedianSelf = sdk::InputIndex(kMedianInputs, "self");
+constexpr uint32_t kMedianDim = sdk::InputIndex(kMedianInputs, "dim");
+constexpr uint32_t kMedianKeepdim = sdk::InputIndex(kMedianInputs, "keepdim");
+constexpr t2c_input_decl kKthInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT), sdk::Host("k"),
+                                         sdk::Host("dim"), sdk::Host("keepdim")};
+constexpr uint32_t kKthK = sdk::InputIndex(kKthInputs, "k");
+constexpr uint32_t kKthDim = sdk::InputIndex(kKthInputs, "dim");
+constexpr uint32_t kKthKeepdim = sdk::InputIndex(kKthInputs, "keepdim");
+static_assert(sdk::InputIndex(kKthInputs, "self") == kMedianSelf, "self comes first");
+
+/// An order statistic resolved: over `axis` (-1: the flattened input), which one (from 0), and
+/// the values' type (FP32 for floats).
+struct OrderSpec {
+  int64_t axis = -1;
+  int64_t rank = 0;
+  bool keepdim = false;
+  TensorType values;
+};
+
+Expected<OrderSpec> ReadOrder(const NodeView& ctx) {
+  const bool kth = ctx.kind().rfind("aten::kthvalue", 0) == 0;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kMedianSelf));
+  OrderSpec s;
+  s.values = TensorType(x.is_float() ? T2C_DTYPE_FP32 : x.dtype, {});
+  const uint32_t dim = kth ? kKthDim : kMedianDim;
+  if (!kth && (ctx.num_inputs() <= kMedianDim || ctx.IsNone(kMedianDim))) {
+    s.rank = (x.numel() - 1) / 2;  // the lower median, as ATen
+    return s;
+  }
+  TS2COREML_ASSIGN_OR_RETURN(s.axis, ReadAxis(ctx, dim, x.rank(), ctx.kind()));
+  TS2COREML_ASSIGN_OR_RETURN(s.keepdim, ctx.Bool(kth ? kKthKeepdim : kMedianKeepdim));
+  const int64_t n = x.rank() == 0 ? 1 : x.shape[s.axis];
+  s.rank = (n - 1) / 2;
+  if (kth) {
+    TS2COREML_ASSIGN_OR_RETURN(int64_t k, ctx.Int(kKthK));
+    if (k < 1 || k > n) {
+      return ctx.InvalidInputs("kthvalue: k " + std::to_string(k) + " is out of range for " +
+                               std::to_string(n) + " elements");
+    }
+    s.rank = k - 1;
+  }
+  for (int64_t i = 0; i < x.rank(); ++i) {
+    if (i != s.axis) s.values.shape.push_back(x.shape[i]);
+    if (i == s.axis && s.keepdim) s.values.shape.push_back(1);
+  }
+  return s;
+}
+
+Status InferOrder(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(OrderSpec s, ReadOrder(ctx));
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, s.values));
+  if (s.axis < 0) return Status::Ok();
+  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, s.values.shape));
+}
+
+/// median / kthvalue: the order statistic through topk; the full median of the flattened input
+/// has no indices. Of tied values MIL does not say which index comes first.
+Status LowerOrder(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(OrderSpec s, ReadOrder(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kMedianSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  const bool flat = s.axis < 0 || t.rank() == 0;
+  if (flat) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitReshape(ctx, x, {t.numel()}));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(
+      auto vi, EmitOrderStatistic(ctx, x, flat ? 0 : s.axis, s.rank, !flat && s.keepdim));
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, vi.first));
+  if (s.axis < 0) return Status::Ok();
+  return ctx.SetOutput(1, vi.second);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -985,6 +1085,9 @@ constexpr const char* kTopkOps[] = {"aten::topk"};
 constexpr const char* kSortOps[] = {"aten::sort"};
 constexpr const char* kSortStableOps[] = {"aten::sort.stable"};
 constexpr const char* kArgsortOps[] = {"aten::argsort"};
+constexpr const char* kArgsortStableOps[] = {"aten::argsort.stable"};
+constexpr const char* kMedianOps[] = {"aten::median"};
+constexpr const char* kKthvalueOps[] = {"aten::kthvalue"};
 constexpr const char* kNormOps[] = {"aten::norm", "aten::linalg_vector_norm", "aten::linalg_norm",
                                     "aten::linalg_matrix_norm"};
 constexpr const char* kNormDtypeOps[] = {"aten::norm.ScalarOpt_dtype"};
@@ -1034,6 +1137,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferSort>, sdk::LowerFn<LowerSort>),
     sdk::Lowering("argsort", kArgsortOps, kSortInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferArgsort>, sdk::LowerFn<LowerArgsort>),
+    sdk::Lowering("argsort_stable", kArgsortStableOps, kSortStableInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferArgsort>, sdk::LowerFn<LowerArgsort>),
+    sdk::Lowering("median", kMedianOps, kMedianInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferOrder>, sdk::LowerFn<LowerOrder>),
+    sdk::Lowering("kthvalue", kKthvalueOps, kKthInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferOrder>, sdk::LowerFn<LowerOrder>),
     // Powers of |x| overflow FP16.
     sdk::Lowering("norm", kNormOps, kNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),

@@ -472,5 +472,29 @@ TEST(ReductionTest, SumAndProdTakeIntDtypesOnIntInputs) {
             std::string::npos);
 }
 
+TEST(ReductionTest, MedianAndKthvalueTakeASlotOfTopk) {
+  t::FakeNode full = LowerNode("aten::median", t::Value::Tensor({2, 5}), {});
+  EXPECT_EQ(full.op_types(), (Ops{"reshape", "topk", "gather", "gather", "squeeze", "squeeze"}));
+  EXPECT_EQ(full.ArgScalar(*full.FindOp("topk"), "k"), 5);  // the 5th of 10: the lower median
+  EXPECT_EQ(full.ArgInts(*full.FindOp("gather"), "indices"), (Shape{4}));
+  EXPECT_EQ(full.planned(), sdk::TensorType(T2C_DTYPE_FP32, {}));
+
+  t::FakeNode dim = LowerNode("aten::median.dim", t::Value::Tensor({2, 5, 3}),
+                              {t::Value::Int(1), t::Value::Bool(true)}, 2);
+  EXPECT_EQ(dim.ArgScalar(*dim.FindOp("topk"), "k"), 3);
+  EXPECT_EQ(dim.ArgScalar(*dim.FindOp("topk"), "ascending"), 1);
+  EXPECT_EQ(dim.planned(0), sdk::TensorType(T2C_DTYPE_FP32, {2, 1, 3}));
+  EXPECT_EQ(dim.planned(1), sdk::TensorType(T2C_DTYPE_INT32, {2, 1, 3}));
+
+  t::FakeNode kth = LowerNode("aten::kthvalue", t::Value::Tensor({4, 6}),
+                              {t::Value::Int(6), t::Value::Int(-1), t::Value::Bool(false)}, 2);
+  EXPECT_EQ(kth.ArgScalar(*kth.FindOp("topk"), "k"), 6);
+  EXPECT_EQ(kth.planned(1), sdk::TensorType(T2C_DTYPE_INT32, {4}));
+  EXPECT_NE(InferError("aten::kthvalue", t::Value::Tensor({4, 6}),
+                       {t::Value::Int(7), t::Value::Int(-1), t::Value::Bool(false)}, 2)
+                .find("out of range"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -101,6 +101,15 @@ def cases():
         Case("sort_descending_dim0", Fn(lambda x: torch.sort(x, 0, descending=True)), [d]),
         Case("sort_stable", Fn(lambda x: torch.sort(x, dim=1, stable=True)), [d]),
         Case("argsort", Fn(lambda x: torch.argsort(x, 1)), [d]),
+        Case("argsort_stable",
+             Fn(lambda x: torch.ops.aten.argsort.stable(x, stable=True, dim=0)), [d]),
+        Case("median_full_even", Fn(lambda x: torch.median(x)), [d]),
+        Case("median_full_odd", Fn(lambda x: torch.median(x)), [Input("x", (3, 5), distinct=True)]),
+        Case("median_dim", Fn(lambda x: torch.median(x, 1)), [d]),
+        Case("median_neg_dim_keepdim", Fn(lambda x: torch.median(x, -1, keepdim=True)), [d]),
+        Case("median_int_values", Fn(lambda x: torch.median(torch.argsort(x, 1), 1)[0]), [d]),
+        Case("kthvalue", Fn(lambda x: torch.kthvalue(x, 2, 1)), [d]),
+        Case("kthvalue_last_keepdim", Fn(lambda x: torch.kthvalue(x, 4, -1, True)), [d]),
         Case("argsort_descending", Fn(lambda x: torch.argsort(x, -1, descending=True)), [d]),
     ]
     # all / any / count_nonzero. Core ML models cannot return bool: "* 1.0" makes the result a

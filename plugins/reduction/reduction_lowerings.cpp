@@ -1,12 +1,13 @@
 /// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
 /// and indices), var / std (two-pass, in FP32), argmax / argmin, full and binary max / min, prod,
-/// logsumexp, all / any / count_nonzero, cumsum, cumprod, topk, sort / argsort, median /
-/// kthvalue and the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm,
+/// logsumexp, all / any / count_nonzero, cumsum, cumprod, logcumsumexp, topk, sort / argsort,
+/// median / kthvalue and the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm,
 /// frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
+#include <limits>
 #include <set>
 #include <string>
 #include <utility>
@@ -593,7 +594,7 @@ Status LowerCumsum(LowerContext& ctx) {
                         {{"x", x}, {"axis", a}, {"exclusive", exclusive}, {"reverse", reverse}});
 }
 
-/// The largest [.., n, n, ..] product table cumprod builds (elements).
+/// The largest [.., n, n, ..] table a running reduction (cumprod, logcumsumexp) builds (elements).
 constexpr int64_t kMaxCumprodTable = int64_t{1} << 24;
 
 /// `0, 1, ..., n-1` as an int32 tensor of `shape` (n elements).
@@ -604,19 +605,16 @@ Expected<Var> EmitIota(LowerContext& ctx, int64_t n, const std::vector<int64_t>&
   return EmitReshape(ctx, v, shape);
 }
 
-/// cumprod(self, dim, dtype): MIL has no running product. With n the size of dim, the input gains
-/// an axis i before dim (dim becomes j), x[j] is replaced by 1 where j > i, and reduce_prod over j
-/// gives y[i] = x[0] * ... * x[i]: n * numel elements, refused past kMaxCumprodTable.
-Status LowerCumprod(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType checked, CumsumType(ctx));
-  (void)checked;
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCumsumSelf));
+/// A running reduction of `x` along `axis` (MIL has none but cumsum): x gains an axis i before
+/// `axis` (which becomes j), x[j] is replaced by `fill` (the reduction's identity) where j > i, and
+/// `reduce_op` over j gives y[i] = reduce(x[0..i]). n * numel elements, refused past
+/// kMaxCumprodTable.
+Expected<Var> EmitRunningReduce(LowerContext& ctx, Var x, int64_t axis, const char* reduce_op,
+                                Var fill) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  if (t.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
-  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, t.rank(), ctx.kind()));
   const int64_t n = t.shape[axis];
   if (n * t.numel() > kMaxCumprodTable) {
-    return ctx.Error("cumprod: dim " + std::to_string(axis) + " of " + FormatInts(t.shape) +
+    return ctx.Error(ctx.kind() + ": dim " + std::to_string(axis) + " of " + FormatInts(t.shape) +
                      " needs a table of " + std::to_string(n * t.numel()) + " elements (limit " +
                      std::to_string(kMaxCumprodTable) + ")");
   }
@@ -635,12 +633,48 @@ Status LowerCumprod(LowerContext& ctx) {
   mask_shape[1] = n;
   TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.Emit1("greater_equal", {{"x", i}, {"y", j}},
                                                  TensorType(T2C_DTYPE_BOOL, mask_shape)));
-  TS2COREML_ASSIGN_OR_RETURN(Var one, ScalarLike(ctx, t.dtype, 1));
   TensorType table = t;
   table.shape.insert(table.shape.begin() + axis, n);
   TS2COREML_ASSIGN_OR_RETURN(Var masked,
-                             ctx.Emit1("select", {{"cond", keep}, {"a", xe}, {"b", one}}, table));
-  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReduce(ctx, "reduce_prod", masked, {axis + 1}, false));
+                             ctx.Emit1("select", {{"cond", keep}, {"a", xe}, {"b", fill}}, table));
+  return EmitReduce(ctx, reduce_op, masked, {axis + 1}, false);
+}
+
+/// cumprod(self, dim, dtype): a running reduce_prod, filling with 1.
+Status LowerCumprod(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType checked, CumsumType(ctx));
+  (void)checked;
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCumsumSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (t.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, t.rank(), ctx.kind()));
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ScalarLike(ctx, t.dtype, 1));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitRunningReduce(ctx, x, axis, "reduce_prod", one));
+  return ctx.SetOutput(0, y);
+}
+
+constexpr t2c_input_decl kLogcumsumexpInputs[] = {sdk::Tensor("self"), sdk::Host("dim")};
+static_assert(sdk::InputIndex(kLogcumsumexpInputs, "self") == kCumsumSelf, "self comes first");
+static_assert(sdk::InputIndex(kLogcumsumexpInputs, "dim") == kCumsumDim, "dim comes second");
+
+Status InferLogcumsumexp(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kCumsumSelf));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, x.rank(), ctx.kind()));
+  (void)axis;
+  x.dtype = T2C_DTYPE_FP32;
+  return ctx.SetOutputType(0, x);
+}
+
+/// logcumsumexp(self, dim): a running reduce_log_sum_exp, filling with the lowest float (whose
+/// exp is 0).
+Status LowerLogcumsumexp(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCumsumSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (t.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, t.rank(), ctx.kind()));
+  TS2COREML_ASSIGN_OR_RETURN(Var lowest,
+                             ctx.ConstFloat(t.dtype, std::numeric_limits<float>::lowest()));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitRunningReduce(ctx, x, axis, "reduce_log_sum_exp", lowest));
   return ctx.SetOutput(0, y);
 }
 
@@ -1081,6 +1115,7 @@ constexpr const char* kLogsumexpOps[] = {"aten::logsumexp"};
 constexpr const char* kTruthOps[] = {"aten::all", "aten::any", "aten::count_nonzero"};
 constexpr const char* kCumsumOps[] = {"aten::cumsum"};
 constexpr const char* kCumprodOps[] = {"aten::cumprod"};
+constexpr const char* kLogcumsumexpOps[] = {"aten::logcumsumexp"};
 constexpr const char* kTopkOps[] = {"aten::topk"};
 constexpr const char* kSortOps[] = {"aten::sort"};
 constexpr const char* kSortStableOps[] = {"aten::sort.stable"};
@@ -1129,6 +1164,9 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumsum>),
     sdk::Lowering("cumprod", kCumprodOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumprod>),
+    sdk::Lowering("logcumsumexp", kLogcumsumexpOps, kLogcumsumexpInputs,
+                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferLogcumsumexp>,
+                  sdk::LowerFn<LowerLogcumsumexp>),
     sdk::Lowering("topk", kTopkOps, kTopkInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferTopk>, sdk::LowerFn<LowerTopk>),
     sdk::Lowering("sort", kSortOps, kSortInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

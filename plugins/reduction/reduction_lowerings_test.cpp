@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -494,6 +495,18 @@ TEST(ReductionTest, MedianAndKthvalueTakeASlotOfTopk) {
                        {t::Value::Int(7), t::Value::Int(-1), t::Value::Bool(false)}, 2)
                 .find("out of range"),
             std::string::npos);
+}
+
+TEST(ReductionTest, LogcumsumexpFillsWithTheLowestFloat) {
+  t::FakeNode n("aten::logcumsumexp");
+  n.Add(t::Value::Tensor({4, 3})).Add(t::Value::Int(0));
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::logcumsumexp"))) << n.error();
+  EXPECT_EQ(n.compute_dtype(), T2C_DTYPE_FP32);
+  EXPECT_EQ(n.OutputOp()->type, "reduce_log_sum_exp");
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "axes"), (Shape{1}));
+  EXPECT_EQ(n.ArgScalar(*n.FindOp("select"), "b"), std::numeric_limits<float>::lowest());
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, {4, 3}));
 }
 
 }  // namespace

@@ -88,6 +88,9 @@ def cases():
         Case("cumprod_neg_dim", Fn(lambda x: torch.cumprod(x, -1)), [pos]),
         Case("cumprod_int", Fn(lambda x: torch.cumprod(torch.argsort(x, 0), 1)),
              [Input("x", (3, 5), distinct=True)]),
+        Case("logcumsumexp", Fn(lambda x: torch.logcumsumexp(x, 1)),
+             [Input("x", (2, 5, 3), low=-30, high=30)]),
+        Case("logcumsumexp_neg_dim", Fn(lambda x: torch.logcumsumexp(x, -1)), [x]),
         Case("cumsum_int_to_float",
              Fn(lambda x: torch.cumsum(torch.argsort(x, 0), 1, dtype=torch.float32)), [di]),
     ]

@@ -1,9 +1,9 @@
 /// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
-/// and indices), var / std (two-pass, in FP32), argmax / argmin, full and binary max / min, prod,
-/// logsumexp, all / any / count_nonzero, cumsum, cumprod, logcumsumexp, topk, sort / argsort,
-/// median / kthvalue and the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm,
-/// frobenius_norm).
+/// and indices), var / std / var_mean / std_mean (two-pass, in FP32), argmax / argmin, full and
+/// binary max / min, prod, logsumexp, all / any / count_nonzero, cumsum, cumprod, logcumsumexp,
+/// topk, sort / argsort, median / kthvalue and the norms (norm, linalg_vector_norm, linalg_norm,
+/// linalg_matrix_norm, frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
@@ -407,23 +407,30 @@ Expected<Moment> ReadMoment(const NodeView& ctx) {
   return m;
 }
 
+/// var / std, and var_mean / std_mean whose second output is the mean.
 Status InferMoment(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Moment m, ReadMoment(ctx));
-  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, m.r.out_shape));
+  const TensorType out(T2C_DTYPE_FP32, m.r.out_shape);
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, out));
+  if (ctx.num_outputs() < 2) return Status::Ok();
+  return ctx.SetOutputType(1, out);
 }
 
-/// sum((x - mean(x))^2) / (n - correction), then sqrt for std: the two-pass form ATen uses.
+/// sum((x - mean(x))^2) / (n - correction), then sqrt for std: the two-pass form ATen uses;
+/// var_mean / std_mean also give the mean.
 Status LowerMoment(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Moment m, ReadMoment(ctx));
   const bool is_std = ctx.kind().rfind("aten::std", 0) == 0;
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kMomentSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   if (m.r.axes.empty()) {
-    // A scalar: one element, n - correction = 1, the variance is 0.
+    // A scalar: one element, n - correction = 1, the variance is 0 and the mean is x.
     TS2COREML_ASSIGN_OR_RETURN(Var d, EmitBinary(ctx, "sub", x, x));
     TS2COREML_ASSIGN_OR_RETURN(Var sq, EmitBinary(ctx, "mul", d, d));
-    return ctx.SetOutput(0, sq);
+    TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, sq));
+    if (ctx.num_outputs() < 2) return Status::Ok();
+    TS2COREML_ASSIGN_OR_RETURN(Var mean, ctx.Emit1("identity", {{"x", x}}, xt));
+    return ctx.SetOutput(1, mean);
   }
   TS2COREML_ASSIGN_OR_RETURN(Var mean, EmitReduce(ctx, "reduce_mean", x, m.r.axes, true));
   TS2COREML_ASSIGN_OR_RETURN(Var d, EmitBinary(ctx, "sub", x, mean));
@@ -431,9 +438,16 @@ Status LowerMoment(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var sum, EmitReduce(ctx, "reduce_sum", sq, m.r.axes, m.r.keepdim));
   TS2COREML_ASSIGN_OR_RETURN(Var divisor,
                              ctx.ConstFloat(xt.dtype, static_cast<float>(m.count - m.correction)));
-  if (!is_std) return ctx.EmitOutput("real_div", {{"x", sum}, {"y", divisor}});
   TS2COREML_ASSIGN_OR_RETURN(Var var, EmitBinary(ctx, "real_div", sum, divisor));
-  return ctx.EmitOutput("sqrt", {{"x", var}});
+  Var y = var;
+  if (is_std) {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType vt, ctx.TypeOf(var));
+    TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("sqrt", {{"x", var}}, vt));
+  }
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, y));
+  if (ctx.num_outputs() < 2) return Status::Ok();
+  TS2COREML_ASSIGN_OR_RETURN(Var mean_out, EmitReshape(ctx, mean, m.r.out_shape));
+  return ctx.SetOutput(1, mean_out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1103,7 +1117,7 @@ constexpr const char* kSumAllOps[] = {"aten::sum"};
 constexpr const char* kAmaxOps[] = {"aten::amax"};
 constexpr const char* kAminOps[] = {"aten::amin"};
 constexpr const char* kMaxMinDimOps[] = {"aten::max.dim", "aten::min.dim"};
-constexpr const char* kMomentOps[] = {"aten::var", "aten::std"};
+constexpr const char* kMomentOps[] = {"aten::var", "aten::std", "aten::var_mean", "aten::std_mean"};
 
 constexpr const char* kArgOps[] = {"aten::argmax", "aten::argmin"};
 /// Bare names: max(self) / min(self) (full) and max.other / min.other (binary); the .dim

@@ -509,5 +509,18 @@ TEST(ReductionTest, LogcumsumexpFillsWithTheLowestFloat) {
   EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, {4, 3}));
 }
 
+TEST(ReductionTest, VarMeanAndStdMeanAlsoGiveTheMean) {
+  t::FakeNode n = LowerNode("aten::std_mean.dim", t::Value::Tensor({3, 4, 5}),
+                            {t::Value::Ints({1}), t::Value::Bool(true), t::Value::Bool(false)}, 2);
+  EXPECT_EQ(n.OutputOp(0)->type, "sqrt");
+  EXPECT_EQ(n.planned(1), sdk::TensorType(T2C_DTYPE_FP32, {3, 5}));
+  EXPECT_EQ(n.OutputOp(1)->type, "reshape");
+  t::FakeNode keep = LowerNode("aten::var_mean.correction", t::Value::Tensor({3, 4}),
+                               {t::Value::None(), t::Value::Int(0), t::Value::Bool(true)}, 2);
+  EXPECT_EQ(keep.OutputOp(0)->type, "real_div");
+  EXPECT_EQ(keep.OutputOp(1)->type, "reduce_mean");
+  EXPECT_EQ(keep.planned(1), sdk::TensorType(T2C_DTYPE_FP32, {1, 1}));
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -161,6 +161,10 @@ def cases():
         Case("mean_dims_keepdim", Fn(lambda x: torch.mean(x, (-1, 0), True)), [x]),
         Case("std_dims_unbiased", Fn(lambda x: torch.std(x, (0, 2))), [x]),
         Case("var_correction", Fn(lambda x: torch.var(x, 1, correction=2, keepdim=True)), [x]),
+        Case("var_mean_dim", Fn(lambda x: torch.var_mean(x, 1)), [x]),
+        Case("std_mean_correction_keepdim",
+             Fn(lambda x: torch.std_mean(x, (0, 2), correction=0, keepdim=True)), [x]),
+        Case("std_mean_full", Fn(lambda x: torch.std_mean(x)), [x]),
         Case("var_biased_full", Fn(lambda x: torch.var(x, unbiased=False)), [x]),
     ]
     return c

@@ -1,9 +1,9 @@
 /// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
 /// and indices), var / std / var_mean / std_mean (two-pass, in FP32), argmax / argmin, full and
-/// binary max / min, prod, logsumexp, all / any / count_nonzero, cumsum, cumprod, logcumsumexp,
-/// topk, sort / argsort, median / kthvalue and the norms (norm, linalg_vector_norm, linalg_norm,
-/// linalg_matrix_norm, frobenius_norm).
+/// binary max / min, prod, logsumexp, all / any / count_nonzero, cumsum, the running reductions
+/// cumprod / logcumsumexp / cummax / cummin, topk, sort / argsort, median / kthvalue and the norms
+/// (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm, frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
@@ -619,12 +619,11 @@ Expected<Var> EmitIota(LowerContext& ctx, int64_t n, const std::vector<int64_t>&
   return EmitReshape(ctx, v, shape);
 }
 
-/// A running reduction of `x` along `axis` (MIL has none but cumsum): x gains an axis i before
-/// `axis` (which becomes j), x[j] is replaced by `fill` (the reduction's identity) where j > i, and
-/// `reduce_op` over j gives y[i] = reduce(x[0..i]). n * numel elements, refused past
-/// kMaxCumprodTable.
-Expected<Var> EmitRunningReduce(LowerContext& ctx, Var x, int64_t axis, const char* reduce_op,
-                                Var fill) {
+/// The table of a running reduction of `x` along `axis` (MIL has none but cumsum): x gains an axis
+/// i before `axis` (which becomes j, at axis + 1), and x[j] is replaced by `fill` (the reduction's
+/// identity) where j > i, so that reducing over j gives y[i] = reduce(x[0..i]). n * numel
+/// elements, refused past kMaxCumprodTable.
+Expected<Var> EmitRunningTable(LowerContext& ctx, Var x, int64_t axis, Var fill) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
   const int64_t n = t.shape[axis];
   if (n * t.numel() > kMaxCumprodTable) {
@@ -649,9 +648,14 @@ Expected<Var> EmitRunningReduce(LowerContext& ctx, Var x, int64_t axis, const ch
                                                  TensorType(T2C_DTYPE_BOOL, mask_shape)));
   TensorType table = t;
   table.shape.insert(table.shape.begin() + axis, n);
-  TS2COREML_ASSIGN_OR_RETURN(Var masked,
-                             ctx.Emit1("select", {{"cond", keep}, {"a", xe}, {"b", fill}}, table));
-  return EmitReduce(ctx, reduce_op, masked, {axis + 1}, false);
+  return ctx.Emit1("select", {{"cond", keep}, {"a", xe}, {"b", fill}}, table);
+}
+
+/// `reduce_op` over the running table of `x` along `axis`: y[i] = reduce(x[0..i]).
+Expected<Var> EmitRunningReduce(LowerContext& ctx, Var x, int64_t axis, const char* reduce_op,
+                                Var fill) {
+  TS2COREML_ASSIGN_OR_RETURN(Var table, EmitRunningTable(ctx, x, axis, fill));
+  return EmitReduce(ctx, reduce_op, table, {axis + 1}, false);
 }
 
 /// cumprod(self, dim, dtype): a running reduce_prod, filling with 1.
@@ -690,6 +694,56 @@ Status LowerLogcumsumexp(LowerContext& ctx) {
                              ctx.ConstFloat(t.dtype, std::numeric_limits<float>::lowest()));
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitRunningReduce(ctx, x, axis, "reduce_log_sum_exp", lowest));
   return ctx.SetOutput(0, y);
+}
+
+constexpr t2c_input_decl kCumExtremeInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+                                                sdk::Host("dim")};
+static_assert(sdk::InputIndex(kCumExtremeInputs, "self") == kCumsumSelf, "self comes first");
+static_assert(sdk::InputIndex(kCumExtremeInputs, "dim") == kCumsumDim, "dim comes second");
+
+Status InferCumExtreme(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kCumsumSelf));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, x.rank(), ctx.kind()));
+  (void)axis;
+  if (x.is_float()) x.dtype = T2C_DTYPE_FP32;
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, x));
+  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, x.shape));
+}
+
+/// cummax / cummin(self, dim): the running extreme over the running table (filled with the
+/// dtype's lowest / highest value), and its index: of equal extremes the last, as ATen, found as
+/// the first of the table reversed along j.
+Status LowerCumExtreme(LowerContext& ctx) {
+  const bool is_max = ctx.kind().rfind("aten::cummax", 0) == 0;
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCumsumSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (t.rank() == 0) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitReshape(ctx, x, {1}));
+    t.shape = {1};
+  }
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, t.rank(), ctx.kind()));
+  double fill_value =
+      is_max ? std::numeric_limits<float>::lowest() : std::numeric_limits<float>::max();
+  if (t.dtype == T2C_DTYPE_INT32) {
+    fill_value = is_max ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max();
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var fill, ScalarLike(ctx, t.dtype, fill_value));
+  TS2COREML_ASSIGN_OR_RETURN(Var table, EmitRunningTable(ctx, x, axis, fill));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var values, EmitReduce(ctx, is_max ? "reduce_max" : "reduce_min", table, {axis + 1}, false));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType table_type, ctx.TypeOf(table));
+  TS2COREML_ASSIGN_OR_RETURN(Var j_axis, ctx.ConstInts({axis + 1}));
+  TS2COREML_ASSIGN_OR_RETURN(Var reversed,
+                             ctx.Emit1("reverse", {{"x", table}, {"axes", j_axis}}, table_type));
+  TS2COREML_ASSIGN_OR_RETURN(Var from_end, EmitArg(ctx, is_max ? "reduce_argmax" : "reduce_argmin",
+                                                   reversed, axis + 1, false));
+  TS2COREML_ASSIGN_OR_RETURN(Var last, ctx.ConstInt(t.shape[axis] - 1));
+  TS2COREML_ASSIGN_OR_RETURN(Var indices, EmitBinary(ctx, "sub", last, from_end));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(values, EmitReshape(ctx, values, out.shape));
+  TS2COREML_ASSIGN_OR_RETURN(indices, EmitReshape(ctx, indices, out.shape));
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, values));
+  return ctx.SetOutput(1, indices);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1130,6 +1184,7 @@ constexpr const char* kTruthOps[] = {"aten::all", "aten::any", "aten::count_nonz
 constexpr const char* kCumsumOps[] = {"aten::cumsum"};
 constexpr const char* kCumprodOps[] = {"aten::cumprod"};
 constexpr const char* kLogcumsumexpOps[] = {"aten::logcumsumexp"};
+constexpr const char* kCumExtremeOps[] = {"aten::cummax", "aten::cummin"};
 constexpr const char* kTopkOps[] = {"aten::topk"};
 constexpr const char* kSortOps[] = {"aten::sort"};
 constexpr const char* kSortStableOps[] = {"aten::sort.stable"};
@@ -1181,6 +1236,8 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("logcumsumexp", kLogcumsumexpOps, kLogcumsumexpInputs,
                   T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferLogcumsumexp>,
                   sdk::LowerFn<LowerLogcumsumexp>),
+    sdk::Lowering("cummax_cummin", kCumExtremeOps, kCumExtremeInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferCumExtreme>, sdk::LowerFn<LowerCumExtreme>),
     sdk::Lowering("topk", kTopkOps, kTopkInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferTopk>, sdk::LowerFn<LowerTopk>),
     sdk::Lowering("sort", kSortOps, kSortInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

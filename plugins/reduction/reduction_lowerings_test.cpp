@@ -522,5 +522,24 @@ TEST(ReductionTest, VarMeanAndStdMeanAlsoGiveTheMean) {
   EXPECT_EQ(keep.planned(1), sdk::TensorType(T2C_DTYPE_FP32, {1, 1}));
 }
 
+TEST(ReductionTest, CummaxGivesTheLastIndexOfEqualExtremes) {
+  t::FakeNode n =
+      LowerNode("aten::cummax", t::Value::Tensor({2, 5}, T2C_DTYPE_INT32), {t::Value::Int(-1)}, 2);
+  EXPECT_EQ(n.ArgScalar(*n.FindOp("select"), "b"), std::numeric_limits<int32_t>::min());
+  EXPECT_EQ(n.OutputOp(0)->type, "reduce_max");
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reverse"), "axes"), (Shape{2}));
+  EXPECT_EQ(n.ArgScalar(*n.FindOp("reduce_argmax"), "axis"), 2);
+  EXPECT_EQ(n.OutputOp(1)->type, "sub");
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(1), "x"), 4);
+  EXPECT_EQ(n.planned(0), sdk::TensorType(T2C_DTYPE_INT32, {2, 5}));
+  EXPECT_EQ(n.planned(1), sdk::TensorType(T2C_DTYPE_INT32, {2, 5}));
+  t::FakeNode min = LowerNode("aten::cummin", t::Value::Tensor({4}), {t::Value::Int(0)}, 2);
+  EXPECT_EQ(min.ArgScalar(*min.FindOp("select"), "b"), std::numeric_limits<float>::max());
+  EXPECT_NE(min.FindOp("reduce_argmin"), nullptr);
+  t::FakeNode min_int =
+      LowerNode("aten::cummin", t::Value::Tensor({4}, T2C_DTYPE_INT32), {t::Value::Int(0)}, 2);
+  EXPECT_EQ(min_int.ArgScalar(*min_int.FindOp("select"), "b"), std::numeric_limits<int32_t>::max());
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

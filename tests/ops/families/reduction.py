@@ -91,6 +91,11 @@ def cases():
         Case("logcumsumexp", Fn(lambda x: torch.logcumsumexp(x, 1)),
              [Input("x", (2, 5, 3), low=-30, high=30)]),
         Case("logcumsumexp_neg_dim", Fn(lambda x: torch.logcumsumexp(x, -1)), [x]),
+        Case("cummax", Fn(lambda x: torch.cummax(x, 1)), [d]),
+        Case("cummin_neg_dim", Fn(lambda x: torch.cummin(x, -1)), [d]),
+        # Repeated values: the index is the last of equal extremes.
+        Case("cummax_int_ties", Fn(lambda x: torch.cummax(torch.argsort(x, 0), 1)), [di]),
+        Case("cummin_int_ties", Fn(lambda x: torch.cummin(torch.argsort(x, 0), 1)), [di]),
         Case("cumsum_int_to_float",
              Fn(lambda x: torch.cumsum(torch.argsort(x, 0), 1, dtype=torch.float32)), [di]),
     ]

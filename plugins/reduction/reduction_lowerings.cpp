@@ -1,9 +1,9 @@
 /// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
 /// and indices), var / std / var_mean / std_mean (two-pass, in FP32), argmax / argmin, full and
-/// binary max / min, prod, logsumexp, all / any / count_nonzero, cumsum, the running reductions
-/// cumprod / logcumsumexp / cummax / cummin, topk, sort / argsort, median / kthvalue and the norms
-/// (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm, frobenius_norm).
+/// binary max / min, aminmax, prod, logsumexp, all / any / count_nonzero, cumsum, the running
+/// reductions cumprod / logcumsumexp / cummax / cummin, topk, sort / argsort, median / kthvalue and
+/// the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm, frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
@@ -557,6 +557,37 @@ Status LowerTruth(LowerContext& ctx) {
   }
   TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstInt(0));
   return ctx.EmitOutput("greater", {{"x", reduced}, {"y", zero}});
+}
+
+/// aminmax(self, *, dim?, keepdim): (min, max), over every dim when dim is None.
+constexpr t2c_input_decl kAminmaxInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+                                             sdk::Host("dim", T2C_INPUT_OPTIONAL),
+                                             sdk::Host("keepdim", T2C_INPUT_OPTIONAL)};
+static_assert(sdk::InputIndex(kAminmaxInputs, "self") == kTruthSelf, "read as all/any's");
+static_assert(sdk::InputIndex(kAminmaxInputs, "dim") == kTruthDim, "read as all/any's");
+static_assert(sdk::InputIndex(kAminmaxInputs, "keepdim") == kTruthKeepdim, "read as all/any's");
+
+Status InferAminmax(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Reduction r, ReadTruth(ctx));
+  const TensorType out(r.float_out ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, r.out_shape);
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, out));
+  return ctx.SetOutputType(1, out);
+}
+
+Status LowerAminmax(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Reduction r, ReadTruth(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kTruthSelf));
+  Var lo = x, hi = x;
+  if (!r.axes.empty()) {
+    TS2COREML_ASSIGN_OR_RETURN(lo, EmitReduce(ctx, "reduce_min", x, r.axes, r.keepdim));
+    TS2COREML_ASSIGN_OR_RETURN(hi, EmitReduce(ctx, "reduce_max", x, r.axes, r.keepdim));
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+    TS2COREML_ASSIGN_OR_RETURN(lo, ctx.Emit1("identity", {{"x", x}}, t));
+    TS2COREML_ASSIGN_OR_RETURN(hi, ctx.Emit1("identity", {{"x", x}}, t));
+  }
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, lo));
+  return ctx.SetOutput(1, hi);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1181,6 +1212,7 @@ constexpr const char* kProdAllOps[] = {"aten::prod"};
 constexpr const char* kProdDimOps[] = {"aten::prod.dim_int"};
 constexpr const char* kLogsumexpOps[] = {"aten::logsumexp"};
 constexpr const char* kTruthOps[] = {"aten::all", "aten::any", "aten::count_nonzero"};
+constexpr const char* kAminmaxOps[] = {"aten::aminmax"};
 constexpr const char* kCumsumOps[] = {"aten::cumsum"};
 constexpr const char* kCumprodOps[] = {"aten::cumprod"};
 constexpr const char* kLogcumsumexpOps[] = {"aten::logcumsumexp"};
@@ -1228,6 +1260,8 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferLogsumexp>, sdk::LowerFn<LowerLogsumexp>),
     sdk::Lowering("all_any_count_nonzero", kTruthOps, kTruthInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferTruth>, sdk::LowerFn<LowerTruth>),
+    sdk::Lowering("aminmax", kAminmaxOps, kAminmaxInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAminmax>, sdk::LowerFn<LowerAminmax>),
     // Running sums lose low bits in FP16.
     sdk::Lowering("cumsum", kCumsumOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumsum>),

@@ -541,5 +541,17 @@ TEST(ReductionTest, CummaxGivesTheLastIndexOfEqualExtremes) {
   EXPECT_EQ(min_int.ArgScalar(*min_int.FindOp("select"), "b"), std::numeric_limits<int32_t>::max());
 }
 
+TEST(ReductionTest, AminmaxGivesBothExtremes) {
+  t::FakeNode n = LowerNode("aten::aminmax", t::Value::Tensor({3, 4}, T2C_DTYPE_INT32),
+                            {t::Value::Int(0), t::Value::Bool(true)}, 2);
+  EXPECT_EQ(n.OutputOp(0)->type, "reduce_min");
+  EXPECT_EQ(n.OutputOp(1)->type, "reduce_max");
+  EXPECT_EQ(n.planned(1), sdk::TensorType(T2C_DTYPE_INT32, {1, 4}));
+  t::FakeNode full = LowerNode("aten::aminmax", t::Value::Tensor({3, 4}),
+                               {t::Value::None(), t::Value::Bool(false)}, 2);
+  EXPECT_EQ(full.ArgInts(*full.OutputOp(0), "axes"), (Shape{0, 1}));
+  EXPECT_EQ(full.planned(0), sdk::TensorType(T2C_DTYPE_FP32, {}));
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

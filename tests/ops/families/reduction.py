@@ -36,6 +36,8 @@ def cases():
         Case("max_dim_indices", Fn(lambda x: torch.max(x, 0)[1]), [d]),
         Case("amax_dims", Fn(lambda x: torch.amax(x, (0, 2))), [x]),
         Case("amin_neg_dims_keepdim", Fn(lambda x: torch.amin(x, (-1, 1), keepdim=True)), [x]),
+        Case("aminmax_full", Fn(lambda x: torch.aminmax(x)), [x]),
+        Case("aminmax_dim_keepdim", Fn(lambda x: torch.aminmax(x, dim=-2, keepdim=True)), [x]),
         Case("amax_all", Fn(lambda x: torch.amax(x, ())), [x]),
     ]
     # prod, logsumexp.

@@ -1,9 +1,10 @@
 /// Built-in lowerings of reductions and search ops: aten::mean / mean.dim -> reduce_mean, sum /
 /// sum.dim_IntList -> reduce_sum, amax / amin -> reduce_max / reduce_min, max.dim / min.dim (values
 /// and indices), var / std / var_mean / std_mean (two-pass, in FP32), argmax / argmin, full and
-/// binary max / min, aminmax, prod, logsumexp, all / any / count_nonzero, cumsum, the running
-/// reductions cumprod / logcumsumexp / cummax / cummin, topk, sort / argsort, median / kthvalue and
-/// the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm, frobenius_norm).
+/// binary max / min, aminmax, nansum / nanmean, prod, logsumexp, all / any / count_nonzero, cumsum,
+/// the running reductions cumprod / logcumsumexp / cummax / cummin, topk, sort / argsort, median /
+/// kthvalue and the norms (norm, linalg_vector_norm, linalg_norm, linalg_matrix_norm,
+/// frobenius_norm).
 #include "reduction/reduction_lowerings.h"
 
 #include <cmath>
@@ -588,6 +589,56 @@ Status LowerAminmax(LowerContext& ctx) {
   }
   TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, lo));
   return ctx.SetOutput(1, hi);
+}
+
+// ---------------------------------------------------------------------------------------------
+// nansum, nanmean: NaN read as 0 (and, for the mean, not counted).
+
+constexpr t2c_input_decl kNanSumInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Host("dim", T2C_INPUT_OPTIONAL),
+    sdk::Host("keepdim"),
+    sdk::Host("dtype", T2C_INPUT_OPTIONAL),
+};
+constexpr ReductionInputs kNanSum = DimsReduction(kNanSumInputs, /*has_dtype=*/true);
+constexpr t2c_input_decl kNanMeanInputs[] = {
+    sdk::Tensor("self"),
+    sdk::Host("dim", T2C_INPUT_OPTIONAL),
+    sdk::Host("keepdim"),
+    sdk::Host("dtype", T2C_INPUT_OPTIONAL),
+};
+constexpr ReductionInputs kNanMean = DimsReduction(kNanMeanInputs, /*has_dtype=*/true);
+
+Status InferNanSum(InferContext& ctx) { return InferReduction(ctx, false, kNanSum); }
+Status InferNanMean(InferContext& ctx) { return InferReduction(ctx, true, kNanMean); }
+
+/// nansum = sum(x == x ? x : 0); nanmean divides it by the count of non-NaN elements.
+Status LowerNanReduction(LowerContext& ctx) {
+  const bool mean = ctx.kind().rfind("aten::nanmean", 0) == 0;
+  const ReductionInputs& in = mean ? kNanMean : kNanSum;
+  TS2COREML_ASSIGN_OR_RETURN(Reduction r, ReadReduction(ctx, mean, in));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (!t.is_float()) return LowerReduction(ctx, false, in, "reduce_sum");  // ints hold no NaN
+  if (t.rank() == 0) {
+    TS2COREML_ASSIGN_OR_RETURN(Var flat, EmitReshape(ctx, x, {1}));
+    x = flat;
+    t.shape = {1};
+    r.axes = {0};
+    r.keepdim = false;
+  }
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var is_number, ctx.Emit1("equal", {{"x", x}, {"y", x}}, TensorType(T2C_DTYPE_BOOL, t.shape)));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(t.dtype, 0.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var clean,
+                             ctx.Emit1("select", {{"cond", is_number}, {"a", x}, {"b", zero}}, t));
+  TS2COREML_ASSIGN_OR_RETURN(Var sum, EmitReduce(ctx, "reduce_sum", clean, r.axes, r.keepdim));
+  if (!mean) return ctx.SetOutput(0, sum);
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstFloat(t.dtype, 1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var counted, ctx.Emit1("select", {{"cond", is_number}, {"a", one}, {"b", zero}}, t));
+  TS2COREML_ASSIGN_OR_RETURN(Var count, EmitReduce(ctx, "reduce_sum", counted, r.axes, r.keepdim));
+  return ctx.EmitOutput("real_div", {{"x", sum}, {"y", count}});
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1213,6 +1264,8 @@ constexpr const char* kProdDimOps[] = {"aten::prod.dim_int"};
 constexpr const char* kLogsumexpOps[] = {"aten::logsumexp"};
 constexpr const char* kTruthOps[] = {"aten::all", "aten::any", "aten::count_nonzero"};
 constexpr const char* kAminmaxOps[] = {"aten::aminmax"};
+constexpr const char* kNanSumOps[] = {"aten::nansum"};
+constexpr const char* kNanMeanOps[] = {"aten::nanmean"};
 constexpr const char* kCumsumOps[] = {"aten::cumsum"};
 constexpr const char* kCumprodOps[] = {"aten::cumprod"};
 constexpr const char* kLogcumsumexpOps[] = {"aten::logcumsumexp"};
@@ -1262,6 +1315,10 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferTruth>, sdk::LowerFn<LowerTruth>),
     sdk::Lowering("aminmax", kAminmaxOps, kAminmaxInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferAminmax>, sdk::LowerFn<LowerAminmax>),
+    sdk::Lowering("nansum", kNanSumOps, kNanSumInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferNanSum>, sdk::LowerFn<LowerNanReduction>),
+    sdk::Lowering("nanmean", kNanMeanOps, kNanMeanInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferNanMean>, sdk::LowerFn<LowerNanReduction>),
     // Running sums lose low bits in FP16.
     sdk::Lowering("cumsum", kCumsumOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumsum>),

@@ -553,5 +553,20 @@ TEST(ReductionTest, AminmaxGivesBothExtremes) {
   EXPECT_EQ(full.planned(0), sdk::TensorType(T2C_DTYPE_FP32, {}));
 }
 
+TEST(ReductionTest, NansumAndNanmeanSkipNaN) {
+  t::FakeNode sum = LowerNode("aten::nansum", t::Value::Tensor({3, 4}),
+                              {t::Value::Ints({1}), t::Value::Bool(false), t::Value::None()});
+  EXPECT_EQ(sum.op_types(), (Ops{"equal", "select", "reduce_sum"}));
+  EXPECT_EQ(sum.planned(), sdk::TensorType(T2C_DTYPE_FP32, {3}));
+  t::FakeNode mean = LowerNode("aten::nanmean", t::Value::Tensor({3, 4}),
+                               {t::Value::None(), t::Value::Bool(true), t::Value::None()});
+  EXPECT_EQ(mean.op_types(),
+            (Ops{"equal", "select", "reduce_sum", "select", "reduce_sum", "real_div"}));
+  EXPECT_EQ(mean.planned(), sdk::TensorType(T2C_DTYPE_FP32, {1, 1}));
+  t::FakeNode ints = LowerNode("aten::nansum", t::Value::Tensor({3, 4}, T2C_DTYPE_INT32),
+                               {t::Value::None(), t::Value::Bool(false), t::Value::None()});
+  EXPECT_EQ(ints.op_types(), Ops{"reduce_sum"});
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -152,6 +152,16 @@ def cases():
         Case("max_dim_1d", Fn(lambda x: torch.max(x, 0)), [v]),
         Case("amax_int", Fn(lambda x: torch.amax(torch.argsort(x, 1), 0)), [d]),
     ]
+    # nansum / nanmean: NaN read as 0 and not counted.
+    nan = float("nan")
+    with_nan = Input("x", (3, 4), values=np.array(
+        [[1.5, nan, -2.0, 0.25], [nan, nan, 3.0, 1.0], [0.5, -0.5, 2.0, nan]]))
+    c += [
+        Case("nansum_full", Fn(lambda x: torch.nansum(x)), [with_nan]),
+        Case("nansum_dim_keepdim", Fn(lambda x: torch.nansum(x, 1, keepdim=True)), [with_nan]),
+        Case("nanmean_dim", Fn(lambda x: torch.nanmean(x, -1)), [with_nan]),
+        Case("nanmean_full", Fn(lambda x: torch.nanmean(x)), [with_nan]),
+    ]
     # sum / mean with dtype, std / var corrections.
     c += [
         Case("sum_int_dtype_float",

@@ -1,11 +1,15 @@
 /// Built-in lowerings of activations. Each maps onto one MIL activation op, or a short sequence
 /// where MIL has no direct equivalent (hardswish = x * sigmoid_hard(x), log_softmax =
-/// x - reduce_log_sum_exp(x)).
+/// x - reduce_log_sum_exp(x), softplus's threshold and the shrinks as selects).
 #include "activation/activation_lowerings.h"
 
+#include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/lowering_util.h"
+#include "common/mil_emit.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -179,6 +183,311 @@ Status LowerLogSoftmax(LowerContext& ctx) {
   return ctx.EmitOutput("sub", {{"x", s.x}, {"y", lse}});
 }
 
+/// `op`(x, value): a comparison ("greater", ...) of x with a scalar in its dtype, giving bool.
+Expected<Var> CompareScalar(LowerContext& ctx, const char* op, Var x, double value) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(Var c, ScalarLike(ctx, t.dtype, value));
+  return ctx.Emit1(op, {{"x", x}, {"y", c}}, TensorType(T2C_DTYPE_BOOL, t.shape));
+}
+
+/// `op`(x, value) for an elementwise binary op with a scalar in x's dtype.
+Expected<Var> BinaryScalar(LowerContext& ctx, const char* op, Var x, double value) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(Var c, ScalarLike(ctx, t.dtype, value));
+  return EmitBinary(ctx, op, x, c);
+}
+
+/// A one-input MIL op keeping x's type.
+Expected<Var> Unary(LowerContext& ctx, const char* op, Var x) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  return ctx.Emit1(op, {{"x", x}}, t);
+}
+
+/// select(cond, a, b), broadcasting to the node's output type.
+Status SelectOutput(LowerContext& ctx, Var cond, Var a, Var b) {
+  return ctx.EmitOutput("select", {{"cond", cond}, {"a", a}, {"b", b}});
+}
+
+/// x > 0 ? scale * x : alpha * scale * (exp(input_scale * x) - 1), ATen's elu. MIL elu covers
+/// input_scale 1; other input scales (celu) take the select form.
+Status EmitElu(LowerContext& ctx, Var x, double alpha, double scale, double input_scale) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  if (input_scale == 1.0) {
+    TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.ConstFloat(type.dtype, static_cast<float>(alpha)));
+    if (scale == 1.0) return ctx.EmitOutput("elu", {{"x", x}, {"alpha", a}});
+    TS2COREML_ASSIGN_OR_RETURN(Var e, ctx.Emit1("elu", {{"x", x}, {"alpha", a}}, type));
+    TS2COREML_ASSIGN_OR_RETURN(Var s, ctx.ConstFloat(type.dtype, static_cast<float>(scale)));
+    return ctx.EmitOutput("mul", {{"x", e}, {"y", s}});
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var positive, BinaryScalar(ctx, "mul", x, scale));
+  TS2COREML_ASSIGN_OR_RETURN(Var scaled, BinaryScalar(ctx, "mul", x, input_scale));
+  TS2COREML_ASSIGN_OR_RETURN(Var e, Unary(ctx, "exp", scaled));
+  TS2COREML_ASSIGN_OR_RETURN(Var em1, BinaryScalar(ctx, "sub", e, 1.0));
+  TS2COREML_ASSIGN_OR_RETURN(Var negative, BinaryScalar(ctx, "mul", em1, alpha * scale));
+  TS2COREML_ASSIGN_OR_RETURN(Var cond, CompareScalar(ctx, "greater", x, 0.0));
+  return SelectOutput(ctx, cond, positive, negative);
+}
+
+constexpr t2c_input_decl kEluInputs[] = {sdk::Tensor("self"), sdk::Host("alpha"),
+                                         sdk::Host("scale"), sdk::Host("input_scale")};
+constexpr uint32_t kEluSelf = sdk::InputIndex(kEluInputs, "self");
+constexpr uint32_t kEluAlpha = sdk::InputIndex(kEluInputs, "alpha");
+constexpr uint32_t kEluScale = sdk::InputIndex(kEluInputs, "scale");
+constexpr uint32_t kEluInputScale = sdk::InputIndex(kEluInputs, "input_scale");
+
+/// elu(x, alpha, scale, input_scale).
+Status LowerElu(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(kEluAlpha));
+  TS2COREML_ASSIGN_OR_RETURN(double scale, ctx.Float(kEluScale));
+  TS2COREML_ASSIGN_OR_RETURN(double input_scale, ctx.Float(kEluInputScale));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kEluSelf));
+  return EmitElu(ctx, x, alpha, scale, input_scale);
+}
+
+/// selu(x) = elu(x, alpha = 1.6732632423543772, scale = 1.0507009873554805).
+Status LowerSelu(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kUnarySelf));
+  return EmitElu(ctx, x, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0);
+}
+
+constexpr t2c_input_decl kCeluInputs[] = {sdk::Tensor("self"), sdk::Host("alpha")};
+constexpr uint32_t kCeluSelf = sdk::InputIndex(kCeluInputs, "self");
+constexpr uint32_t kCeluAlpha = sdk::InputIndex(kCeluInputs, "alpha");
+
+/// celu(x, alpha) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) = elu(x, alpha, 1, 1 / alpha).
+Status LowerCelu(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(kCeluAlpha));
+  if (alpha == 0.0) return ctx.Error("celu: alpha 0 divides by zero; use an alpha other than 0");
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kCeluSelf));
+  return EmitElu(ctx, x, alpha, 1.0, 1.0 / alpha);
+}
+
+constexpr t2c_input_decl kSoftplusInputs[] = {sdk::Tensor("self"), sdk::Host("beta"),
+                                              sdk::Host("threshold")};
+constexpr uint32_t kSoftplusSelf = sdk::InputIndex(kSoftplusInputs, "self");
+constexpr uint32_t kSoftplusBeta = sdk::InputIndex(kSoftplusInputs, "beta");
+constexpr uint32_t kSoftplusThreshold = sdk::InputIndex(kSoftplusInputs, "threshold");
+
+/// softplus(x, beta, threshold) = beta * x > threshold ? x : log(1 + exp(beta * x)) / beta.
+Status LowerSoftplus(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(kSoftplusBeta));
+  TS2COREML_ASSIGN_OR_RETURN(double threshold, ctx.Float(kSoftplusThreshold));
+  if (beta == 0.0) return ctx.Error("softplus: beta 0 divides by zero; use a beta other than 0");
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSoftplusSelf));
+  Var bx = x;
+  if (beta != 1.0) {
+    TS2COREML_ASSIGN_OR_RETURN(bx, BinaryScalar(ctx, "mul", x, beta));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var sp, Unary(ctx, "softplus", bx));
+  if (beta != 1.0) {
+    TS2COREML_ASSIGN_OR_RETURN(sp, BinaryScalar(ctx, "real_div", sp, beta));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var linear, CompareScalar(ctx, "greater", bx, threshold));
+  return SelectOutput(ctx, linear, x, sp);
+}
+
+/// mish(x) = x * tanh(softplus(x)).
+Status LowerMish(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kUnarySelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var sp, Unary(ctx, "softplus", x));
+  TS2COREML_ASSIGN_OR_RETURN(Var t, Unary(ctx, "tanh", sp));
+  return ctx.EmitOutput("mul", {{"x", x}, {"y", t}});
+}
+
+/// log_sigmoid(x) = -softplus(-x).
+Status LowerLogSigmoid(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kUnarySelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var neg, BinaryScalar(ctx, "mul", x, -1.0));
+  TS2COREML_ASSIGN_OR_RETURN(Var sp, Unary(ctx, "softplus", neg));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var m1, ctx.ConstFloat(type.dtype, -1.0f));
+  return ctx.EmitOutput("mul", {{"x", sp}, {"y", m1}});
+}
+
+constexpr t2c_input_decl kPreluInputs[] = {sdk::Tensor("self"), sdk::Param("weight")};
+constexpr uint32_t kPreluSelf = sdk::InputIndex(kPreluInputs, "self");
+constexpr uint32_t kPreluWeight = sdk::InputIndex(kPreluInputs, "weight");
+
+/// The shape prelu's weight [C] takes to broadcast against an input of `x_shape` (channels on
+/// dim 1; a single weight broadcasts everywhere).
+Expected<std::vector<int64_t>> PreluWeightShape(const sdk::NodeView& ctx,
+                                                const std::vector<int64_t>& x_shape, int64_t c) {
+  const int64_t rank = static_cast<int64_t>(x_shape.size());
+  const int64_t channels = rank >= 2 ? x_shape[1] : 1;
+  if (c != 1 && c != channels) {
+    return ctx.InvalidInputs("prelu: " + std::to_string(c) +
+                             " weights do not match the input's channels " +
+                             std::to_string(channels) + " (dim 1 of " + FormatInts(x_shape) + ")");
+  }
+  if (rank < 2) return std::vector<int64_t>(static_cast<size_t>(rank), 1);
+  std::vector<int64_t> shape(static_cast<size_t>(rank - 1), 1);
+  shape[0] = c;
+  return shape;
+}
+
+Status InferPrelu(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kPreluSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType w, ctx.InputType(kPreluWeight));
+  if (w.rank() > 1)
+    return ctx.InvalidInputs("prelu: weight must be 1-D, got " + FormatInts(w.shape));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape,
+                             PreluWeightShape(ctx, x.shape, w.rank() == 0 ? 1 : w.shape[0]));
+  (void)shape;
+  return ctx.SetOutputType(0, x);
+}
+
+/// prelu(x, w) = x >= 0 ? x : w * x, w broadcast along the channel dim 1.
+Status LowerPrelu(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kPreluSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var w, ctx.Input(kPreluWeight));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType wt, ctx.TypeOf(w));
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> shape,
+                             PreluWeightShape(ctx, xt.shape, wt.rank() == 0 ? 1 : wt.shape[0]));
+  TS2COREML_ASSIGN_OR_RETURN(Var wb, EmitReshape(ctx, w, shape));
+  TS2COREML_ASSIGN_OR_RETURN(Var scaled, EmitBinary(ctx, "mul", x, wb));
+  TS2COREML_ASSIGN_OR_RETURN(Var cond, CompareScalar(ctx, "greater_equal", x, 0.0));
+  return SelectOutput(ctx, cond, x, scaled);
+}
+
+constexpr t2c_input_decl kRreluInputs[] = {sdk::Tensor("self"), sdk::Host("lower"),
+                                           sdk::Host("upper"), sdk::Host("training"),
+                                           sdk::Ignored("generator")};
+constexpr uint32_t kRreluSelf = sdk::InputIndex(kRreluInputs, "self");
+constexpr uint32_t kRreluLower = sdk::InputIndex(kRreluInputs, "lower");
+constexpr uint32_t kRreluUpper = sdk::InputIndex(kRreluInputs, "upper");
+constexpr uint32_t kRreluTraining = sdk::InputIndex(kRreluInputs, "training");
+
+/// rrelu in eval mode: leaky_relu with slope (lower + upper) / 2. Training mode draws random
+/// slopes, which a Core ML model cannot reproduce.
+Status LowerRrelu(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double lower, ctx.Float(kRreluLower));
+  TS2COREML_ASSIGN_OR_RETURN(double upper, ctx.Float(kRreluUpper));
+  TS2COREML_ASSIGN_OR_RETURN(bool training, ctx.Bool(kRreluTraining));
+  if (training) {
+    return ctx.Error("rrelu: training=True draws random slopes; export the model in eval mode");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kRreluSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var alpha,
+                             ctx.ConstFloat(type.dtype, static_cast<float>((lower + upper) / 2)));
+  return ctx.EmitOutput("leaky_relu", {{"x", x}, {"alpha", alpha}});
+}
+
+constexpr t2c_input_decl kGluInputs[] = {sdk::Tensor("self"), sdk::Host("dim")};
+constexpr uint32_t kGluSelf = sdk::InputIndex(kGluInputs, "self");
+constexpr uint32_t kGluDim = sdk::InputIndex(kGluInputs, "dim");
+
+/// glu's input type with the halved dimension halved, and that dimension.
+Expected<std::pair<TensorType, int64_t>> GluHalf(const sdk::NodeView& ctx, TensorType x) {
+  if (x.rank() == 0) return ctx.InvalidInputs("glu: a rank-0 input cannot be halved");
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kGluDim, x.rank(), "glu"));
+  if (x.shape[axis] % 2 != 0) {
+    return ctx.InvalidInputs("glu: dim " + std::to_string(axis) + " of " + FormatInts(x.shape) +
+                             " must have an even size");
+  }
+  x.shape[axis] /= 2;
+  return std::make_pair(x, axis);
+}
+
+Status InferGlu(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kGluSelf));
+  TS2COREML_ASSIGN_OR_RETURN(auto half, GluHalf(ctx, x));
+  return ctx.SetOutputType(0, half.first);
+}
+
+/// glu(x, dim) = a * sigmoid(b), with a and b the two halves of x along dim.
+Status LowerGlu(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kGluSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(auto half, GluHalf(ctx, xt));
+  TS2COREML_ASSIGN_OR_RETURN(Var n, ctx.ConstInt(2));
+  TS2COREML_ASSIGN_OR_RETURN(Var axis, ctx.ConstInt(half.second));
+  TS2COREML_ASSIGN_OR_RETURN(
+      std::vector<Var> parts,
+      ctx.Emit("split", {{"x", x}, {"num_splits", n}, {"axis", axis}}, {half.first, half.first}));
+  TS2COREML_ASSIGN_OR_RETURN(Var gate, Unary(ctx, "sigmoid", parts[1]));
+  return ctx.EmitOutput("mul", {{"x", parts[0]}, {"y", gate}});
+}
+
+constexpr t2c_input_decl kShrinkInputs[] = {sdk::Tensor("self"), sdk::Host("lambd")};
+constexpr uint32_t kShrinkSelf = sdk::InputIndex(kShrinkInputs, "self");
+constexpr uint32_t kShrinkLambd = sdk::InputIndex(kShrinkInputs, "lambd");
+
+/// hardshrink(x, lambd) = |x| > lambd ? x : 0.
+Status LowerHardshrink(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double lambd, ctx.Float(kShrinkLambd));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kShrinkSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, Unary(ctx, "abs", x));
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, CompareScalar(ctx, "greater", a, lambd));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(type.dtype, 0.0f));
+  return SelectOutput(ctx, keep, x, zero);
+}
+
+/// softshrink(x, lambd) = x - clip(x, -lambd, lambd): x -+ lambd outside [-lambd, lambd], else 0.
+Status LowerSoftshrink(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double lambd, ctx.Float(kShrinkLambd));
+  if (lambd < 0) {
+    return ctx.Error("softshrink: lambd " + FormatNumber(lambd) + " must be at least 0");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kShrinkSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var lo, ctx.ConstFloat(type.dtype, static_cast<float>(-lambd)));
+  TS2COREML_ASSIGN_OR_RETURN(Var hi, ctx.ConstFloat(type.dtype, static_cast<float>(lambd)));
+  TS2COREML_ASSIGN_OR_RETURN(Var c,
+                             ctx.Emit1("clip", {{"x", x}, {"alpha", lo}, {"beta", hi}}, type));
+  return ctx.EmitOutput("sub", {{"x", x}, {"y", c}});
+}
+
+constexpr t2c_input_decl kThresholdInputs[] = {sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+                                               sdk::Host("threshold"), sdk::Host("value")};
+constexpr uint32_t kThresholdSelf = sdk::InputIndex(kThresholdInputs, "self");
+constexpr uint32_t kThresholdThreshold = sdk::InputIndex(kThresholdInputs, "threshold");
+constexpr uint32_t kThresholdValue = sdk::InputIndex(kThresholdInputs, "value");
+
+/// threshold(x, threshold, value) = x > threshold ? x : value (int tensors take the numbers
+/// truncated to ints, as ATen converts them to the tensor's type).
+Status LowerThreshold(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(double threshold, ctx.Float(kThresholdThreshold));
+  TS2COREML_ASSIGN_OR_RETURN(double value, ctx.Float(kThresholdValue));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kThresholdSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  if (type.dtype == T2C_DTYPE_INT32) {
+    threshold = std::trunc(threshold);
+    value = std::trunc(value);
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, CompareScalar(ctx, "greater", x, threshold));
+  TS2COREML_ASSIGN_OR_RETURN(Var v, ScalarLike(ctx, type.dtype, value));
+  return SelectOutput(ctx, keep, x, v);
+}
+
+constexpr t2c_input_decl kLogitInputs[] = {sdk::Tensor("self"),
+                                           sdk::Host("eps", T2C_INPUT_OPTIONAL)};
+constexpr uint32_t kLogitSelf = sdk::InputIndex(kLogitInputs, "self");
+constexpr uint32_t kLogitEps = sdk::InputIndex(kLogitInputs, "eps");
+
+/// logit(x, eps) = log(z / (1 - z)), z = clamp(x, eps, 1 - eps) when eps is given, else x.
+Status LowerLogit(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kLogitSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType type, ctx.OutputType(0));
+  Var z = x;
+  if (ctx.num_inputs() > kLogitEps && !ctx.IsNone(kLogitEps)) {
+    TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(kLogitEps));
+    if (eps < 0 || eps > 0.5) {
+      return ctx.Error("logit: eps " + FormatNumber(eps) + " is outside [0, 0.5]");
+    }
+    TS2COREML_ASSIGN_OR_RETURN(Var lo, ctx.ConstFloat(type.dtype, static_cast<float>(eps)));
+    TS2COREML_ASSIGN_OR_RETURN(Var hi, ctx.ConstFloat(type.dtype, static_cast<float>(1 - eps)));
+    TS2COREML_ASSIGN_OR_RETURN(z, ctx.Emit1("clip", {{"x", x}, {"alpha", lo}, {"beta", hi}}, type));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstFloat(type.dtype, 1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var rest, ctx.Emit1("sub", {{"x", one}, {"y", z}}, type));
+  TS2COREML_ASSIGN_OR_RETURN(Var ratio, EmitBinary(ctx, "real_div", z, rest));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(type.dtype, 0.0f));
+  return ctx.EmitOutput("log", {{"x", ratio}, {"epsilon", zero}});
+}
+
 constexpr const char* kReluOps[] = {"aten::relu"};
 constexpr const char* kRelu6Ops[] = {"aten::relu6"};
 constexpr const char* kSigmoidOps[] = {"aten::sigmoid"};
@@ -191,6 +500,20 @@ constexpr const char* kLeakyReluOps[] = {"aten::leaky_relu"};
 constexpr const char* kGeluOps[] = {"aten::gelu"};
 constexpr const char* kSoftmaxOps[] = {"aten::softmax.int"};
 constexpr const char* kLogSoftmaxOps[] = {"aten::log_softmax.int"};
+
+constexpr const char* kEluOps[] = {"aten::elu"};
+constexpr const char* kSeluOps[] = {"aten::selu"};
+constexpr const char* kCeluOps[] = {"aten::celu"};
+constexpr const char* kSoftplusOps[] = {"aten::softplus"};
+constexpr const char* kMishOps[] = {"aten::mish"};
+constexpr const char* kLogSigmoidOps[] = {"aten::log_sigmoid"};
+constexpr const char* kPreluOps[] = {"aten::prelu"};
+constexpr const char* kRreluOps[] = {"aten::rrelu"};
+constexpr const char* kGluOps[] = {"aten::glu"};
+constexpr const char* kHardshrinkOps[] = {"aten::hardshrink"};
+constexpr const char* kSoftshrinkOps[] = {"aten::softshrink"};
+constexpr const char* kThresholdOps[] = {"aten::threshold"};
+constexpr const char* kLogitOps[] = {"aten::logit"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("relu", kReluOps, kUnaryInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0,
@@ -217,6 +540,33 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferSoftmaxLike>, sdk::LowerFn<LowerSoftmax>),
     sdk::Lowering("log_softmax", kLogSoftmaxOps, kSoftmaxInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferSoftmaxLike>, sdk::LowerFn<LowerLogSoftmax>),
+    sdk::Lowering("elu", kEluOps, kEluInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0, nullptr,
+                  sdk::LowerFn<LowerElu>),
+    sdk::Lowering("selu", kSeluOps, kUnaryInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0,
+                  nullptr, sdk::LowerFn<LowerSelu>),
+    sdk::Lowering("celu", kCeluOps, kCeluInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0, nullptr,
+                  sdk::LowerFn<LowerCelu>),
+    sdk::Lowering("softplus", kSoftplusOps, kSoftplusInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerSoftplus>),
+    sdk::Lowering("mish", kMishOps, kUnaryInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0,
+                  nullptr, sdk::LowerFn<LowerMish>),
+    sdk::Lowering("log_sigmoid", kLogSigmoidOps, kUnaryInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLogSigmoid>),
+    sdk::Lowering("prelu", kPreluOps, kPreluInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferPrelu>, sdk::LowerFn<LowerPrelu>),
+    sdk::Lowering("rrelu", kRreluOps, kRreluInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0,
+                  nullptr, sdk::LowerFn<LowerRrelu>),
+    sdk::Lowering("glu", kGluOps, kGluInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferGlu>, sdk::LowerFn<LowerGlu>),
+    sdk::Lowering("hardshrink", kHardshrinkOps, kShrinkInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerHardshrink>),
+    sdk::Lowering("softshrink", kSoftshrinkOps, kShrinkInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerSoftshrink>),
+    sdk::Lowering("threshold", kThresholdOps, kThresholdInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerThreshold>),
+    // z / (1 - z) near 0 or 1 loses everything in FP16.
+    sdk::Lowering("logit", kLogitOps, kLogitInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLogit>),
 };
 
 constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.activation", "0.1.0", kLowerings);

@@ -1,5 +1,6 @@
 /// Built-in lowerings of activations: relu, relu6, hardtanh, hardsigmoid, hardswish, sigmoid, tanh,
-/// silu, gelu, leaky_relu, softmax and log_softmax.
+/// silu, gelu, leaky_relu, softmax, log_softmax, elu, selu, celu, softplus, mish, log_sigmoid,
+/// prelu, rrelu (eval), glu, hardshrink, softshrink, threshold and logit.
 #ifndef TS2COREML_PLUGINS_ACTIVATION_ACTIVATION_LOWERINGS_H_
 #define TS2COREML_PLUGINS_ACTIVATION_ACTIVATION_LOWERINGS_H_
 

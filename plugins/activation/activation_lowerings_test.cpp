@@ -156,5 +156,144 @@ TEST(ActivationTest, LogSoftmaxSubtractsLogSumExp) {
   EXPECT_EQ(lse->output_types[0].shape, (Shape{2, 1, 3}));
 }
 
+/// Lowers `op` on `args` (the first is the input tensor) in `precision`; EXPECTs success.
+t::FakeNode LowerArgs(const std::string& op, const std::vector<t::Value>& args,
+                      t2c_dtype precision = T2C_DTYPE_FP32) {
+  t::FakeNode n(op);
+  for (const t::Value& v : args) n.Add(v);
+  n.Precision(precision);
+  EXPECT_TRUE(n.Lower(Decl(op))) << op << ": " << n.error();
+  return n;
+}
+
+/// The error of lowering `op` on `args` (which must fail).
+std::string LowerError(const std::string& op, const std::vector<t::Value>& args) {
+  t::FakeNode n(op);
+  for (const t::Value& v : args) n.Add(v);
+  EXPECT_FALSE(n.Lower(Decl(op))) << op;
+  return n.error();
+}
+
+TEST(ActivationTest, EluFamilyParameters) {
+  const t::Value x = t::Value::Tensor({2, 3});
+  t::FakeNode plain = LowerArgs(
+      "aten::elu", {x, t::Value::Float(0.5), t::Value::Int(1), t::Value::Int(1)}, T2C_DTYPE_FP16);
+  EXPECT_EQ(plain.op_types(), Ops{"elu"});
+  EXPECT_EQ(plain.ArgScalar(*plain.OutputOp(), "alpha"), 0.5);
+  EXPECT_EQ(plain.ArgType(*plain.OutputOp(), "alpha"), sdk::TensorType(T2C_DTYPE_FP16, {}));
+
+  t::FakeNode scaled =
+      LowerArgs("aten::elu", {x, t::Value::Float(1), t::Value::Float(2), t::Value::Int(1)});
+  EXPECT_EQ(scaled.op_types(), (Ops{"elu", "mul"}));
+  EXPECT_EQ(scaled.ArgScalar(*scaled.OutputOp(), "y"), 2);
+
+  t::FakeNode input_scaled =
+      LowerArgs("aten::elu", {x, t::Value::Float(0.7), t::Value::Float(2), t::Value::Float(0.5)});
+  EXPECT_EQ(input_scaled.op_types(), (Ops{"mul", "mul", "exp", "sub", "mul", "greater", "select"}));
+  EXPECT_FLOAT_EQ(input_scaled.ArgScalar(*input_scaled.FindOp("mul", 2), "y"), 1.4);
+
+  t::FakeNode selu = LowerArgs("aten::selu", {x});
+  EXPECT_EQ(selu.op_types(), (Ops{"elu", "mul"}));
+  EXPECT_FLOAT_EQ(selu.ArgScalar(*selu.FindOp("elu"), "alpha"), 1.6732632f);
+  EXPECT_FLOAT_EQ(selu.ArgScalar(*selu.OutputOp(), "y"), 1.0507010f);
+
+  t::FakeNode celu = LowerArgs("aten::celu", {x, t::Value::Float(0.5)});
+  EXPECT_EQ(celu.OutputOp()->type, "select");
+  EXPECT_EQ(celu.ArgScalar(*celu.FindOp("mul", 1), "y"), 2);  // x / alpha
+  EXPECT_NE(LowerError("aten::celu", {x, t::Value::Float(0)}).find("alpha 0"), std::string::npos);
+}
+
+TEST(ActivationTest, SoftplusRevertsToIdentityAboveThreshold) {
+  const t::Value x = t::Value::Tensor({4});
+  t::FakeNode unit = LowerArgs("aten::softplus", {x, t::Value::Int(1), t::Value::Int(20)});
+  EXPECT_EQ(unit.op_types(), (Ops{"softplus", "greater", "select"}));
+  EXPECT_EQ(unit.ArgScalar(*unit.FindOp("greater"), "y"), 20);
+
+  t::FakeNode beta = LowerArgs("aten::softplus", {x, t::Value::Float(2), t::Value::Float(1)});
+  EXPECT_EQ(beta.op_types(), (Ops{"mul", "softplus", "real_div", "greater", "select"}));
+  EXPECT_EQ(beta.ArgScalar(*beta.FindOp("real_div"), "y"), 2);
+  EXPECT_NE(
+      LowerError("aten::softplus", {x, t::Value::Float(0), t::Value::Float(1)}).find("beta 0"),
+      std::string::npos);
+}
+
+TEST(ActivationTest, PreluBroadcastsItsWeightAlongChannels) {
+  t::FakeNode n = LowerArgs(
+      "aten::prelu", {t::Value::Tensor({2, 3, 4, 5}), t::Value::ConstTensor({3})}, T2C_DTYPE_FP16);
+  EXPECT_EQ(n.op_types(), (Ops{"reshape", "mul", "greater_equal", "select"}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape"), "shape"), (Shape{3, 1, 1}));
+
+  t::FakeNode single =
+      LowerArgs("aten::prelu", {t::Value::Tensor({7}), t::Value::ConstTensor({1})});
+  EXPECT_EQ(single.op_types(), (Ops{"mul", "greater_equal", "select"}));
+
+  t::FakeNode bad("aten::prelu");
+  bad.Add(t::Value::Tensor({2, 3, 4})).Add(t::Value::ConstTensor({4}));
+  EXPECT_FALSE(bad.Infer(Decl("aten::prelu")));
+  EXPECT_NE(bad.error().find("channels 3"), std::string::npos) << bad.error();
+}
+
+TEST(ActivationTest, RreluEvalIsLeakyReluAndTrainingIsRefused) {
+  const t::Value x = t::Value::Tensor({4});
+  t::FakeNode n = LowerArgs("aten::rrelu", {x, t::Value::Float(0.1), t::Value::Float(0.3),
+                                            t::Value::Bool(false), t::Value::None()});
+  EXPECT_EQ(n.op_types(), Ops{"leaky_relu"});
+  EXPECT_FLOAT_EQ(n.ArgScalar(*n.OutputOp(), "alpha"), 0.2f);
+  EXPECT_NE(LowerError("aten::rrelu", {x, t::Value::Float(0.1), t::Value::Float(0.3),
+                                       t::Value::Bool(true), t::Value::None()})
+                .find("training=True"),
+            std::string::npos);
+}
+
+TEST(ActivationTest, GluSplitsTheDimInHalves) {
+  t::FakeNode n = LowerArgs("aten::glu", {t::Value::Tensor({2, 6, 5}), t::Value::Int(-2)});
+  EXPECT_EQ(n.op_types(), (Ops{"split", "sigmoid", "mul"}));
+  EXPECT_EQ(n.ArgScalar(*n.FindOp("split"), "axis"), 1);
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, {2, 3, 5}));
+  t::FakeNode odd("aten::glu");
+  odd.Add(t::Value::Tensor({2, 5})).Add(t::Value::Int(1));
+  EXPECT_FALSE(odd.Infer(Decl("aten::glu")));
+  EXPECT_NE(odd.error().find("even size"), std::string::npos) << odd.error();
+}
+
+TEST(ActivationTest, ShrinksAndThreshold) {
+  const t::Value x = t::Value::Tensor({4});
+  t::FakeNode hard = LowerArgs("aten::hardshrink", {x, t::Value::Float(0.5)});
+  EXPECT_EQ(hard.op_types(), (Ops{"abs", "greater", "select"}));
+  t::FakeNode soft = LowerArgs("aten::softshrink", {x, t::Value::Float(0.5)});
+  EXPECT_EQ(soft.op_types(), (Ops{"clip", "sub"}));
+  EXPECT_EQ(soft.ArgScalar(*soft.FindOp("clip"), "alpha"), -0.5);
+  EXPECT_EQ(soft.ArgScalar(*soft.FindOp("clip"), "beta"), 0.5);
+  EXPECT_NE(LowerError("aten::softshrink", {x, t::Value::Float(-1)}).find("at least 0"),
+            std::string::npos);
+
+  t::FakeNode ints = LowerArgs("aten::threshold", {t::Value::Tensor({4}, T2C_DTYPE_INT32),
+                                                   t::Value::Float(-1.5), t::Value::Float(7.9)});
+  EXPECT_EQ(ints.op_types(), (Ops{"greater", "select"}));
+  EXPECT_EQ(ints.ArgScalar(*ints.FindOp("greater"), "y"), -1);
+  EXPECT_EQ(ints.ArgScalar(*ints.OutputOp(), "b"), 7);
+  EXPECT_EQ(ints.planned(), sdk::TensorType(T2C_DTYPE_INT32, {4}));
+}
+
+TEST(ActivationTest, LogitClampsWithEps) {
+  const t::Value x = t::Value::Tensor({4});
+  t::FakeNode plain = LowerArgs("aten::logit", {x, t::Value::None()}, T2C_DTYPE_FP16);
+  EXPECT_EQ(plain.op_types(), (Ops{"sub", "real_div", "log"}));
+  EXPECT_EQ(plain.compute_dtype(), T2C_DTYPE_FP32);
+  t::FakeNode eps = LowerArgs("aten::logit", {x, t::Value::Float(0.25)});
+  EXPECT_EQ(eps.op_types(), (Ops{"clip", "sub", "real_div", "log"}));
+  EXPECT_EQ(eps.ArgScalar(*eps.FindOp("clip"), "beta"), 0.75);
+  EXPECT_NE(LowerError("aten::logit", {x, t::Value::Float(0.75)}).find("outside [0, 0.5]"),
+            std::string::npos);
+}
+
+TEST(ActivationTest, MishAndLogSigmoid) {
+  const t::Value x = t::Value::Tensor({4});
+  EXPECT_EQ(LowerArgs("aten::mish", {x}).op_types(), (Ops{"softplus", "tanh", "mul"}));
+  t::FakeNode ls = LowerArgs("aten::log_sigmoid", {x});
+  EXPECT_EQ(ls.op_types(), (Ops{"mul", "softplus", "mul"}));
+  EXPECT_EQ(ls.ArgScalar(*ls.OutputOp(), "y"), -1);
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -1,5 +1,8 @@
-/// Built-in lowerings of reductions: aten::mean(.dim), sum(.dim_IntList), amax, amin, max.dim,
-/// min.dim (values), var and std.
+/// Built-in lowerings of reductions and search ops: aten::mean(.dim), sum(.dim_IntList), amax,
+/// amin, aminmax, max / min (full, binary, .dim with indices), var, std, var_mean, std_mean,
+/// argmax, argmin, nansum, nanmean, prod, logsumexp, all, any, count_nonzero, cumsum, cumprod,
+/// logcumsumexp, cummax, cummin, topk, sort, argsort, median, kthvalue, norm, linalg_vector_norm,
+/// linalg_norm, linalg_matrix_norm and frobenius_norm.
 #ifndef TS2COREML_PLUGINS_REDUCTION_REDUCTION_LOWERINGS_H_
 #define TS2COREML_PLUGINS_REDUCTION_REDUCTION_LOWERINGS_H_
 

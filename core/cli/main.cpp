@@ -38,7 +38,7 @@ const std::vector<Command>& Commands() {
 std::string Usage() {
   std::string out = "usage: ts2coreml COMMAND [options]\n\ncommands:\n";
   for (const Command& c : Commands()) out += c.usage();
-  out += R"(  help                       this text
+  out += R"(  help [COMMAND]             this text, or one command's
   version                    the version and plugin ABI
 
 options for every command that loads plugins:
@@ -52,16 +52,29 @@ exit codes (docs/cli.md): 0 ok, 1 check failed, 2 usage, 3 unsupported ops, 4 mo
   return out;
 }
 
+/// `help` prints every command's usage; `help COMMAND` that command's only.
+int Help(const std::vector<std::string>& args) {
+  if (args.size() < 2) {
+    std::cout << Usage();
+    return 0;
+  }
+  for (const Command& c : Commands()) {
+    if (args[1] == c.name) {
+      std::cout << "usage: ts2coreml\n" << c.usage();
+      return 0;
+    }
+  }
+  return ReportError(Error(ErrorClass::kUsage, absl::StrCat("help: unknown command '", args[1],
+                                                            "'; see 'ts2coreml help'")));
+}
+
 int Run(const std::vector<std::string>& args) {
   if (args.empty()) {
     std::cerr << Usage();
     return static_cast<int>(ErrorClass::kUsage);
   }
   const std::string& name = args[0];
-  if (name == "help" || name == "--help" || name == "-h") {
-    std::cout << Usage();
-    return 0;
-  }
+  if (name == "help" || name == "--help" || name == "-h") return Help(args);
   if (name == "version" || name == "--version") {
     std::cout << "ts2coreml " << TS2COREML_VERSION << " (plugin ABI " << T2C_ABI_VERSION << ")\n";
     return 0;

@@ -340,9 +340,14 @@ absl::Status ProgramEmitter::EmitOutputs() {
       out = (*id)[0];
     }
     used.insert(out);
+    const std::string old_name = out_.main.var(out).name;
     if (absl::Status s = out_.main.RenameVar(out, o.name); !s.ok()) {
       return Error(ErrorClass::kInputSpec,
                    absl::StrCat("output name '", o.name, "': ", s.message()));
+    }
+    // A cast made for this output is recorded (with its reason) under the output's name.
+    for (EmittedCast& c : out_.casts) {
+      if (c.var == old_name) c.var = o.name;
     }
     if (absl::Status s = out_.main.AddOutput(out); !s.ok()) return s;
     const mil::Var& final_var = out_.main.var(out);

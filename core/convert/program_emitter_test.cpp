@@ -236,6 +236,14 @@ TEST(ProgramEmitterTest, OutputCastIsRenamedToTheOutputName) {
   EXPECT_EQ(f.ops()[static_cast<size_t>(out.producer)].type, "cast");
   const mil::Operation& relu = *OpsOfType(f, "relu").at(0);
   EXPECT_EQ(f.var(relu.outputs[0]).type.dtype, DType::kFloat16);
+  // Its reason is recorded under the output's name, where inspect looks it up.
+  int recorded = 0;
+  for (const EmittedCast& c : l.program.casts) {
+    if (c.var != "y") continue;
+    ++recorded;
+    EXPECT_NE(c.reason.find("model output 'y'"), std::string::npos) << c.reason;
+  }
+  EXPECT_EQ(recorded, 1);
 }
 
 TEST(ProgramEmitterTest, Fp16IoHasNoCasts) {

@@ -762,8 +762,13 @@ absl::StatusOr<std::string> ReadManifest(absl::string_view text, std::string* ro
 
 absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) {
-    return absl::NotFoundError(absl::StrCat("package '", dir.string(), "' is not a folder"));
+  const fs::file_status status = fs::status(dir, ec);
+  if (!fs::exists(status)) {
+    return absl::NotFoundError(absl::StrCat("package '", dir.string(), "' does not exist"));
+  }
+  if (!fs::is_directory(status)) {
+    return absl::NotFoundError(absl::StrCat("package '", dir.string(),
+                                            "' is not a folder (an .mlpackage is a folder)"));
   }
   Package p;
   p.root = dir;

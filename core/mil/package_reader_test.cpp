@@ -214,6 +214,21 @@ TEST(MilPackageReaderTest, BlobMismatches) {
       "other.bin");
 }
 
+// A missing path and a file in place of the package folder are told apart.
+TEST(MilPackageReaderTest, MissingPathAndFileAreToldApart) {
+  const fs::path dir = TestDir();
+  absl::StatusOr<Package> missing = ReadPackage(dir / "nowhere.mlpackage");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos)
+      << missing.status();
+  const fs::path file = dir / "file.mlpackage";
+  std::ofstream(file) << "not a package";
+  absl::StatusOr<Package> not_folder = ReadPackage(file);
+  ASSERT_FALSE(not_folder.ok());
+  EXPECT_NE(not_folder.status().message().find("is not a folder"), std::string::npos)
+      << not_folder.status();
+}
+
 TEST(MilPackageReaderTest, StructuralErrors) {
   const fs::path pkg = WriteTestPackage(TestDir());
   const fs::path model_file = pkg / "Data" / "com.apple.CoreML" / "model.mlmodel";

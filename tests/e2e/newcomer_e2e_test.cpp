@@ -42,5 +42,21 @@ TEST(NewcomerE2E, ABinaryCopiedAwayFromItsPluginsSaysSoFirst) {
   EXPECT_FALSE(fs::exists(dir / "m.mlpackage"));
 }
 
+// `help COMMAND` prints that command's usage only; an unknown one is a usage error naming it.
+TEST(NewcomerE2E, HelpCommandPrintsThatCommandOnly) {
+  CliResult r = RunProgram(TS2COREML_CLI, {"help", "verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("verify MODEL.pt PKG.mlpackage"));
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("convert MODEL.pt")));
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("exit codes")));
+  CliResult all = RunProgram(TS2COREML_CLI, {"help"});
+  EXPECT_EQ(all.exit_code, 0);
+  EXPECT_THAT(all.output, HasSubstr("convert MODEL.pt"));
+  EXPECT_THAT(all.output, HasSubstr("verify MODEL.pt PKG.mlpackage"));
+  CliResult bad = RunProgram(TS2COREML_CLI, {"help", "convet"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("help: unknown command 'convet'"));
+}
+
 }  // namespace
 }  // namespace ts2coreml

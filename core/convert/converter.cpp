@@ -168,17 +168,19 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   if (!graph.ok()) return InModel(options.model, graph.status());
   timer.Done("canonicalize");
 
-  // Arguments used as integers: a float one feeding indices is an error, else a note.
-  std::map<ValueId, IntegerUse> integer_uses = IntegerArgumentUses(*graph);
-  if (absl::Status s = CheckIntegerArguments(*graph, integer_uses, &report->warnings); !s.ok()) {
-    return InModel(options.model, s);
-  }
-
   // analyze: dispatch + type inference
-  PreparedModel prepared{*std::move(graph), {}, std::move(integer_uses)};
+  PreparedModel prepared{*std::move(graph), {}, {}};
   // Input-independent ops (swin_t's attention mask) are evaluated with ATen on the host.
   AtenEvaluator host;
   prepared.analysis = Analyze(prepared.graph, registry, &host);
+  // Arguments used as integers (weights folded by now): a float one feeding indices is an error
+  // naming it, before the op's own refusal; one compared with an integer, a note.
+  prepared.integer_uses = IntegerArgumentUses(prepared.graph);
+  if (absl::Status s =
+          CheckIntegerArguments(prepared.graph, prepared.integer_uses, &report->warnings);
+      !s.ok()) {
+    return InModel(options.model, s);
+  }
   if (absl::Status s = CheckRulesMatch(prepared.graph, options.precision.keep_fp32); !s.ok()) {
     return InModel(options.model, s);
   }

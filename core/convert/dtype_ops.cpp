@@ -129,35 +129,44 @@ bool IsComparison(const Node& n) {
 }  // namespace
 
 std::map<ValueId, IntegerUse> IntegerArgumentUses(const Graph& g) {
-  std::map<ValueId, ValueId> origin;  // value -> the graph input whose values it holds
-  for (ValueId in : g.inputs()) origin[in] = in;
-  std::map<ValueId, ValueId> list_items;  // a ListConstruct element -> graph input
+  // value -> the graph input whose values it holds, and whether a type op converted them (an
+  // argument the model converts itself, x.long(), may well be a float).
+  std::map<ValueId, std::pair<ValueId, bool>> origin;
+  for (ValueId in : g.inputs()) origin[in] = {in, false};
+  auto origin_of = [&](ValueId v) -> const std::pair<ValueId, bool>* {
+    auto it = origin.find(g.Resolve(v));
+    if (it == origin.end()) it = origin.find(v);
+    return it == origin.end() ? nullptr : &it->second;
+  };
   std::map<ValueId, IntegerUse> uses;
   auto record = [&](ValueId v, const Node& n, bool strong, int64_t high) {
-    auto it = origin.find(g.Resolve(v));
-    if (it == origin.end()) return;
-    IntegerUse& u = uses[it->second];
-    if (u.strong && !strong) return;
+    const std::pair<ValueId, bool>* o = origin_of(v);
+    if (o == nullptr) return;
+    strong = strong && !o->second;
+    IntegerUse& u = uses[o->first];
+    if (u.strong && !strong) {
+      if (high > 0) u.high = u.high > 0 ? std::min(u.high, high) : high;
+      return;
+    }
     if (strong && !u.strong) u = IntegerUse{};
     u.strong = strong;
     if (u.how.empty()) {
       u.how = strong ? absl::StrCat(n.kind, " reads it as indices")
-                     : absl::StrCat(n.kind, " compares it with an integer");
+                     : absl::StrCat(n.kind, o->second ? " reads it (converted) as indices"
+                                                      : " compares it with an integer");
     }
     if (high > 0) u.high = u.high > 0 ? std::min(u.high, high) : high;
   };
   for (const Node& n : g.nodes()) {
     if (n.inputs.empty()) continue;
     if (KeepsValues(n) && !n.outputs.empty()) {
-      if (auto it = origin.find(g.Resolve(n.inputs[0])); it != origin.end()) {
-        origin[n.outputs[0]] = it->second;
+      if (const std::pair<ValueId, bool>* o = origin_of(n.inputs[0])) {
+        origin[n.outputs[0]] = {o->first, o->second || IsDtypeOp(n)};
       }
     }
     if (n.kind == "prim::ListConstruct" && n.outputs.size() == 1) {
       for (ValueId in : n.inputs) {
-        if (auto it = origin.find(g.Resolve(in)); it != origin.end()) {
-          list_items[n.outputs[0]] = it->second;
-        }
+        if (const std::pair<ValueId, bool>* o = origin_of(in)) origin[n.outputs[0]] = *o;
       }
     }
     for (size_t i : IndexInputs(n)) {
@@ -166,12 +175,9 @@ std::map<ValueId, IntegerUse> IntegerArgumentUses(const Graph& g) {
       if (n.kind == "aten::embedding") {
         const Value& w = g.value(g.Resolve(n.inputs[0]));
         if (w.is_const && w.tensor && !w.tensor->shape.empty()) high = w.tensor->shape[0];
+        if (!w.is_const && w.typed && !w.shape.empty()) high = w.shape[0];
       }
       record(n.inputs[i], n, true, high);
-      if (auto it = list_items.find(g.Resolve(n.inputs[i])); it != list_items.end()) {
-        auto& u = uses[it->second];
-        if (!u.strong) u = IntegerUse{absl::StrCat(n.kind, " reads it as indices"), true, 0};
-      }
     }
     if (IsComparison(n) && n.inputs.size() == 2) {
       const Value& other = g.value(g.Resolve(n.inputs[1]));

@@ -50,7 +50,9 @@ struct IntegerUse {
 
 /// The graph inputs that the graph evidently uses as integers, by value id: those read as
 /// indices (embedding, index_select, gather, index.Tensor, scatter, one_hot: strong evidence)
-/// or compared with an integer number (weak evidence), directly or through type ops.
+/// directly or through views, or compared with an integer number, or read as indices after a
+/// type op converted them (weak evidence: the model converts them itself). Embedding ids get the
+/// table's size as `high`.
 std::map<ValueId, IntegerUse> IntegerArgumentUses(const Graph& g);
 
 /// Errors (class kInputSpec) for float inputs used as indices, naming the argument; a one-line

@@ -229,6 +229,38 @@ TEST(DtypeOpsTest, FloatArgumentsReadAsIndicesAreErrorsNamingTheArgument) {
   EXPECT_EQ(OpTypes(l.program.main), (std::vector<std::string>{"gather", "cast"}));
 }
 
+TEST(DtypeOpsTest, AFloatArgumentTheModelConvertsToIdsIsOnlyANote) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {3});
+  const ValueId ids = AddTo(g, x, kInt64Code);
+  const ValueId w = g.AddConstTensor("emb.weight", test::Ramp({10, 4}));
+  g.AddOutput(
+      "e", g.AddNode("aten::embedding", "",
+                     {w, ids, g.AddConstInt(-1), g.AddConstBool(false), g.AddConstBool(false)}, 1)
+               .outputs[0]);
+  std::vector<std::string> notes;
+  const std::map<ValueId, IntegerUse> uses = IntegerArgumentUses(g);
+  ASSERT_EQ(uses.size(), 1u);
+  EXPECT_FALSE(uses.begin()->second.strong);
+  EXPECT_EQ(uses.begin()->second.high, 10);
+  EXPECT_TRUE(CheckIntegerArguments(g, uses, &notes).ok());
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0],
+            "forward() argument 'x' is taken as float, but aten::embedding reads it (converted) "
+            "as indices; if it holds integers, give --input x:3:int64");
+}
+
+TEST(DtypeOpsTest, UntypedInputsLeaveTypeOpsCoveredButSkipped) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {});
+  g.value(x).typed = false;  // coverage without --input
+  g.AddOutput("y", AddTo(g, x, kInt64Code));
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  EXPECT_TRUE(a.ok());
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kSkipped);
+  EXPECT_EQ(a.nodes[0].lowering, &DtypeConversionLowering());
+}
+
 TEST(DtypeOpsTest, AComparisonWithAnIntegerIsANoteWhenNoDtypeWasGiven) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {4});

@@ -157,6 +157,35 @@ TEST(DtypeOpsTest, BoolInputsAreInt32FeaturesAndKeepBoolSemantics) {
   EXPECT_EQ(l.program.outputs[1].dtype, DType::kFloat32);
 }
 
+TEST(DtypeOpsTest, APerInputDtypeOverridesTheIoDtype) {
+  Graph g;
+  const ValueId a = AddInput(g, "a", InputDtype::kFp32, {3});
+  const ValueId b = AddInput(g, "b", InputDtype::kDefault, {3});
+  const ValueId h = AddInput(g, "h", InputDtype::kFp16, {3});
+  g.AddOutput("y", test::AddRelu(g, a));
+  g.AddOutput("z", test::AddRelu(g, b));
+  g.AddOutput("w", test::AddRelu(g, h));
+  Analysis an = Analyze(g, test::BuiltinRegistry());
+  ASSERT_TRUE(an.ok());
+  PrecisionOptions o = Options(Precision::kFp32);
+  o.io_dtype = DType::kFloat16;
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(g, an, o);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->produced.at(a), DType::kFloat32);
+  EXPECT_EQ(plan->produced.at(b), DType::kFloat16) << "no DTYPE: --io-dtype";
+  EXPECT_EQ(plan->produced.at(h), DType::kFloat16);
+  const PlannedCast* c = plan->FindCast(h, DType::kFloat32);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->reason, "model input 'h' is fp16; aten::relu computes in fp32");
+  // An fp16 feature needs iOS16.
+  o.io_dtype = DType::kFloat32;
+  o.target = Target::kIos15;
+  plan = PlanPrecision(g, an, o);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(ClassOf(plan.status()), ErrorClass::kUsage);
+  EXPECT_EQ(plan.status().message(), "--input h:...:fp16 needs --target ios16 or later");
+}
+
 TEST(DtypeOpsTest, DeviceOnlyAndCopyConversionsAreIdentities) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {3});

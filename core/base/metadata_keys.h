@@ -15,6 +15,10 @@ inline constexpr char kSourceMapKey[] = "com.github.ts2coreml.source_map";
 inline constexpr char kFp32OpsKey[] = "com.github.ts2coreml.fp32_ops";
 /// {"<cast output var>": "reason"} for every cast the core inserted.
 inline constexpr char kCastsKey[] = "com.github.ts2coreml.casts";
+/// {"<model input>": {"dtype": "fp32|fp16|int32|int64|bool", "high": N}}: the dtype of each
+/// forward() argument (int64 and bool inputs are int32 features), and, for ids an embedding
+/// reads, its num_embeddings (verify draws random ids in [0, high)).
+inline constexpr char kInputsKey[] = "com.github.ts2coreml.inputs";
 
 }  // namespace ts2coreml::core
 

@@ -1,7 +1,9 @@
 #include "core/cli/cli_args.h"
 
 #include <iostream>
+#include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,7 +17,10 @@ namespace ts2coreml::core {
 std::string ConvertUsage() {
   return R"(  convert MODEL.pt -o OUT.mlpackage --input NAME:SHAPE [...]
       Converts a TorchScript model to a Core ML ML Program package.
-      --input NAME:SHAPE     a forward() argument and its shape, e.g. x:1x3x224x224 (one per input)
+      --input NAME:SHAPE[:DTYPE]
+                             a forward() argument, its shape and dtype (fp32 default, fp16,
+                             int32, int64, bool), e.g. x:1x3x224x224 or ids:1x128:int64; int64
+                             and bool cross the Core ML boundary as int32 (one per input)
       --output NAME          name of the next model output (repeatable; default: dict keys, else
                              output_N)
       --precision fp16|fp32  compute precision (default fp16)
@@ -29,22 +34,48 @@ std::string ConvertUsage() {
 }
 
 std::string CoverageUsage() {
-  return R"(  coverage MODEL.pt [--input NAME:SHAPE ...] [--precision ...] [--target ...] [--json]
+  return R"(  coverage MODEL.pt [--input NAME:SHAPE[:DTYPE] ...] [--precision ...] [--target ...] [--json]
       Lists every op kind, the lowering that takes it, its planned compute dtype and why it is
       not fp16, and every unsupported op at once; writes nothing. Takes convert's precision
       options (--keep-fp32, --fp16-all, --io-dtype). Exit 0 when all is covered, 3 when not.
 )";
 }
 
+namespace {
+
+/// The DTYPE of `--input NAME:SHAPE:DTYPE`, or nullopt for a word that names none.
+std::optional<InputDtype> ParseInputDtype(absl::string_view word) {
+  for (InputDtype d : {InputDtype::kFp32, InputDtype::kFp16, InputDtype::kInt32, InputDtype::kInt64,
+                       InputDtype::kBool}) {
+    if (word == InputDtypeName(d)) return d;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   auto bad = [&](absl::string_view why) {
-    return Error(
-        ErrorClass::kInputSpec,
-        absl::StrCat("--input '", text, "': ", why, "; expected NAME:SHAPE such as x:1x3x224x224"));
+    return Error(ErrorClass::kInputSpec,
+                 absl::StrCat("--input '", text, "': ", why,
+                              "; expected NAME:SHAPE[:DTYPE] such as x:1x3x224x224 or "
+                              "ids:1x128:int64"));
   };
-  const size_t colon = text.rfind(':');
+  size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("no ':' between name and shape");
   InputSpec spec;
+  absl::string_view last = text.substr(colon + 1);
+  // A last field that starts with a letter is the DTYPE.
+  if (!last.empty() && absl::ascii_isalpha(static_cast<unsigned char>(last[0]))) {
+    std::optional<InputDtype> dtype = ParseInputDtype(last);
+    if (!dtype) {
+      return bad(absl::StrCat("unknown DTYPE '", last, "' (use fp32, fp16, int32, int64 or bool)"));
+    }
+    spec.dtype = *dtype;
+    text = text.substr(0, colon);
+    colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("no ':' between name and shape");
+  }
   spec.name = std::string(text.substr(0, colon));
   if (spec.name.empty()) return bad("empty name");
   const absl::string_view shape = text.substr(colon + 1);

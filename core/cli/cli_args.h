@@ -26,8 +26,9 @@ struct ParsedCommand {
 /// every input fit the 32-bit and 64-bit arithmetic downstream.
 inline constexpr int64_t kMaxInputElements = (int64_t{1} << 31) - 1;
 
-/// Parses `NAME:SHAPE` ("x:1x3x224x224"): at most rank 5 and kMaxInputElements elements, each
-/// dimension positive. Errors are class kInputSpec.
+/// Parses `NAME:SHAPE[:DTYPE]` ("x:1x3x224x224", "ids:1x128:int64"): at most rank 5 and
+/// kMaxInputElements elements, each dimension positive; DTYPE one of fp32, fp16, int32, int64,
+/// bool. Errors are class kInputSpec.
 absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text);
 
 /// Parses argv (without the program name). Errors are class kUsage or kInputSpec.

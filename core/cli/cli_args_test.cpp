@@ -32,6 +32,41 @@ TEST(ParseInputSpecTest, NameAndShape) {
   EXPECT_EQ(s->shape, (std::vector<int64_t>{7}));
 }
 
+TEST(ParseInputSpecTest, DtypeFollowsTheShape) {
+  const std::vector<std::pair<std::string, InputDtype>> cases = {
+      {"x:1x3", InputDtype::kDefault},       {"x:1x3:fp32", InputDtype::kFp32},
+      {"x:1x3:fp16", InputDtype::kFp16},     {"ids:1x7:int32", InputDtype::kInt32},
+      {"ids:1x7:int64", InputDtype::kInt64}, {"mask:2x7:bool", InputDtype::kBool},
+  };
+  for (const auto& [text, dtype] : cases) {
+    absl::StatusOr<InputSpec> s = ParseInputSpec(text);
+    ASSERT_TRUE(s.ok()) << text << ": " << s.status();
+    EXPECT_EQ(s->dtype, dtype) << text;
+    EXPECT_EQ(s->shape.size(), 2u) << text;
+  }
+  absl::StatusOr<InputSpec> s = ParseInputSpec("a:b:2x3:int64");
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->name, "a:b");
+  EXPECT_EQ(s->shape, (std::vector<int64_t>{2, 3}));
+}
+
+TEST(ParseInputSpecTest, BadDtypesAreInputSpecErrors) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"x:1x3:float", "unknown DTYPE 'float' (use fp32, fp16, int32, int64 or bool)"},
+      {"x:1x3:INT64", "unknown DTYPE 'INT64'"},
+      {"x:int64", "no ':' between name and shape"},
+      {"x::int64", "empty shape"},
+  };
+  for (const auto& [text, why] : cases) {
+    absl::StatusOr<InputSpec> s = ParseInputSpec(text);
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_EQ(ClassOf(s.status()), ErrorClass::kInputSpec) << text;
+    const std::string msg(s.status().message());
+    EXPECT_NE(msg.find(why), std::string::npos) << text << ": " << msg;
+    EXPECT_NE(msg.find("NAME:SHAPE[:DTYPE]"), std::string::npos) << msg;
+  }
+}
+
 TEST(ParseInputSpecTest, BadSpecsAreInputSpecErrors) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"x", "no ':'"},

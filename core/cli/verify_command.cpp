@@ -501,7 +501,8 @@ absl::Status CompareRun(const VerifyArgs& a, Subjects& s, const std::vector<c10:
                                 absl::StrJoin(g.sizes(), ","), "], LibTorch gives [",
                                 absl::StrJoin((*refs)[i].sizes(), ","), "]"));
     }
-    Worst(&c->worst[i], Compare((*refs)[i].to(at::kFloat), g), r == 0);
+    const at::Tensor& ref = (*refs)[i];
+    Worst(&c->worst[i], Compare(ref.is_floating_point() ? ref.to(at::kFloat) : ref, g), r == 0);
   }
   return absl::OkStatus();
 }
@@ -509,6 +510,7 @@ absl::Status CompareRun(const VerifyArgs& a, Subjects& s, const std::vector<c10:
 /// Step 5: every run (one when every input is given), each from its own seed.
 absl::StatusOr<Comparison> CompareRuns(const VerifyArgs& a, Subjects& s,
                                        const std::vector<std::string>& arg_names,
+                                       const std::map<std::string, InputInfo>& info,
                                        const std::map<std::string, at::Tensor>& fixed) {
   const std::vector<interp::Feature>& features = s.interp.inputs();
   Comparison c;
@@ -516,7 +518,7 @@ absl::StatusOr<Comparison> CompareRuns(const VerifyArgs& a, Subjects& s,
   c.worst.resize(s.interp.outputs().size());
   for (int r = 0; r < c.runs; ++r) {
     at::Generator gen = at::detail::createCPUGenerator(a.seed + static_cast<uint64_t>(r));
-    const std::map<std::string, at::Tensor> inputs = RandomInputs(features, fixed, gen);
+    const std::map<std::string, at::Tensor> inputs = RandomInputs(features, info, fixed, gen);
     if (r == 0) c.first_inputs = inputs;
     absl::Status st = CompareRun(a, s, TorchInputs(arg_names, features, inputs), inputs, r, &c);
     if (!st.ok()) return st;
@@ -560,7 +562,12 @@ void JsonOutputs(json::Writer& w, const VerifyReport& r) {
     w.BeginObject().Key("name").String(r.outputs[i].name);
     w.Key("type").String(ShapeString(r.outputs[i]));
     w.Key("max_abs_error").Double(m.max_abs).Key("max_rel_error").Double(m.max_rel);
-    w.Key("cosine").Double(m.cosine).Key("top1");
+    w.Key("cosine").Double(m.cosine);
+    if (m.mismatches >= 0) {
+      w.Key("exact").Bool(true).Key("mismatched_elements").Int(m.mismatches);
+      w.Key("elements").Int(m.elements);
+    }
+    w.Key("top1");
     if (m.top1 >= 0) {
       w.Double(m.top1);
     } else {
@@ -613,6 +620,12 @@ void PrintTextReport(const VerifyReport& r) {
                                     : absl::StrFormat(", max abs error <= %g", tol.max_abs_error));
   for (size_t i = 0; i < r.comparison.worst.size(); ++i) {
     const Metrics& m = r.comparison.worst[i];
+    if (m.mismatches >= 0) {
+      std::cout << absl::StrFormat("  %s %s: exact, %d of %d elements differ  %s\n",
+                                   r.outputs[i].name, ShapeString(r.outputs[i]), m.mismatches,
+                                   m.elements, r.verdicts[i].empty() ? "ok" : "FAIL");
+      continue;
+    }
     std::cout << absl::StrFormat("  %s %s: max abs %.3g, max rel %.3g, cosine %.7f%s  %s\n",
                                  r.outputs[i].name, ShapeString(r.outputs[i]), m.max_abs, m.max_rel,
                                  m.cosine,
@@ -649,9 +662,10 @@ int Verify(const VerifyArgs& a) {
                              absl::StrCat(a.model.string(), ": forward() takes ", arg_names.size(),
                                           " inputs, the package has ", features.size())));
   }
-  absl::StatusOr<std::map<std::string, at::Tensor>> fixed = ReadInputFiles(a, features);
+  const std::map<std::string, InputInfo> info = ReadInputInfo(s->interp);
+  absl::StatusOr<std::map<std::string, at::Tensor>> fixed = ReadInputFiles(a, features, info);
   if (!fixed.ok()) return ReportError(fixed.status());
-  absl::StatusOr<Comparison> c = CompareRuns(a, *s, arg_names, *fixed);
+  absl::StatusOr<Comparison> c = CompareRuns(a, *s, arg_names, info, *fixed);
   if (!c.ok()) return ReportError(c.status());
   const bool fp16 = PackageIsFp16(s->interp);
   VerifyReport r{a, s->interp.outputs(), fp16, s->half_model, ToleranceFor(a, fp16), *c};
@@ -760,13 +774,39 @@ absl::StatusOr<at::Tensor> ReadInputNpy(const std::string& name, const fs::path&
                               interp::NpyShapeString(npy->shape), " but input '", name, "' is ",
                               ShapeString(f), "; save an array of the input's shape"));
   }
+  if (interp::IsIntegerNpy(npy->dtype)) {
+    const at::Tensor t = at::tensor(npy->ints, at::kLong).reshape(npy->shape);
+    return npy->dtype == interp::NpyDtype::kBool ? t.to(at::kBool) : t;
+  }
   return at::tensor(npy->values).reshape(npy->shape);
+}
+
+/// `t` (read for input `name`) in the dtype of its forward() argument, or an error for a float
+/// array given for an integer input or integers beyond int32.
+absl::StatusOr<at::Tensor> InArgumentDtype(const std::string& name, const fs::path& path,
+                                           const at::Tensor& t, const InputInfo& info) {
+  const bool int_input = info.dtype == "int32" || info.dtype == "int64" || info.dtype == "bool";
+  if (!int_input) return t.to(at::kFloat);
+  const std::string what = absl::StrCat("--input ", name, ": ", path.string(), ": ");
+  if (t.is_floating_point()) {
+    return Error(ErrorClass::kInputSpec,
+                 absl::StrCat(what, "holds floats but input '", name, "' is ", info.dtype,
+                              "; save an integer array (numpy int64, int32 or bool)"));
+  }
+  if (info.dtype == "bool") return t.to(at::kBool);
+  if (t.numel() > 0 && (t.max().item<int64_t>() > std::numeric_limits<int32_t>::max() ||
+                        t.min().item<int64_t>() < std::numeric_limits<int32_t>::min())) {
+    return Error(ErrorClass::kInputSpec,
+                 absl::StrCat(what, "holds values beyond int32, the package's input dtype"));
+  }
+  return t.to(info.dtype == "int64" ? at::kLong : at::kInt);
 }
 
 }  // namespace
 
 absl::StatusOr<std::map<std::string, at::Tensor>> ReadInputFiles(
-    const VerifyArgs& a, const std::vector<interp::Feature>& features) {
+    const VerifyArgs& a, const std::vector<interp::Feature>& features,
+    const std::map<std::string, InputInfo>& info) {
   std::set<std::string> feature_names;
   for (const auto& f : features) feature_names.insert(f.name);
   for (const auto& [name, path] : a.input_files) {
@@ -781,22 +821,58 @@ absl::StatusOr<std::map<std::string, at::Tensor>> ReadInputFiles(
                                 [&](const interp::Feature& x) { return x.name == name; });
     absl::StatusOr<at::Tensor> t = ReadInputNpy(name, path, *f);
     if (!t.ok()) return t.status();
+    auto it = info.find(name);
+    if (it != info.end()) t = InArgumentDtype(name, path, *t, it->second);
+    if (!t.ok()) return t.status();
     fixed[name] = *std::move(t);
   }
   return fixed;
 }
 
+std::map<std::string, InputInfo> ReadInputInfo(const Interpreter& interp) {
+  std::map<std::string, InputInfo> info;
+  for (const interp::Feature& f : interp.inputs()) {
+    info[f.name].dtype = interp::IsIntType(f.dtype)    ? "int32"
+                         : f.dtype == milspec::BOOL    ? "bool"
+                         : f.dtype == milspec::FLOAT16 ? "fp16"
+                                                       : "fp32";
+  }
+  auto it = interp.metadata().find(kInputsKey);
+  if (it == interp.metadata().end()) return info;
+  absl::StatusOr<json::Value> v = json::Parse(it->second);
+  if (!v.ok() || v->kind != json::Value::Kind::kObject) return info;
+  for (const auto& [name, entry] : v->object) {
+    auto known = info.find(name);
+    if (known == info.end()) continue;
+    const json::Value* dtype = entry.Find("dtype");
+    const json::Value* high = entry.Find("high");
+    if (dtype && dtype->kind == json::Value::Kind::kString) known->second.dtype = dtype->string;
+    if (high && high->kind == json::Value::Kind::kNumber && high->number >= 1 &&
+        high->number <= std::numeric_limits<int32_t>::max()) {
+      known->second.high = static_cast<int64_t>(high->number);
+    }
+  }
+  return info;
+}
+
 std::map<std::string, at::Tensor> RandomInputs(const std::vector<interp::Feature>& features,
+                                               const std::map<std::string, InputInfo>& info,
                                                const std::map<std::string, at::Tensor>& fixed,
                                                at::Generator& gen) {
   std::map<std::string, at::Tensor> inputs;
   for (const interp::Feature& f : features) {
     at::Tensor t;
+    InputInfo in{interp::IsIntType(f.dtype) ? "int32"
+                 : f.dtype == milspec::BOOL ? "bool"
+                                            : "fp32",
+                 0};
+    if (auto it = info.find(f.name); it != info.end()) in = it->second;
     if (auto it = fixed.find(f.name); it != fixed.end()) {
       t = it->second;
-    } else if (interp::IsIntType(f.dtype)) {
-      t = at::randint(0, 10, f.shape, gen, at::kInt);
-    } else if (f.dtype == milspec::BOOL) {
+    } else if (in.dtype == "int32" || in.dtype == "int64") {
+      t = at::randint(0, in.high > 0 ? in.high : 10, f.shape, gen,
+                      in.dtype == "int64" ? at::kLong : at::kInt);
+    } else if (in.dtype == "bool") {
       t = at::randint(0, 2, f.shape, gen, at::kInt).to(at::kBool);
     } else {
       t = at::randn(f.shape, gen, at::kFloat);
@@ -826,6 +902,15 @@ Metrics Compare(const at::Tensor& ref_in, const at::Tensor& got_in) {
   const at::Tensor ref = ref_in.to(at::kDouble).flatten();
   const at::Tensor got = got_in.to(at::kDouble).flatten();
   Metrics m;
+  if (!ref_in.is_floating_point()) {
+    // Integers and bools: exact.
+    m.elements = ref.numel();
+    m.mismatches = ref.numel() ? (ref != got).sum().item<int64_t>() : 0;
+    m.max_abs = ref.numel() ? (ref - got).abs().max().item<double>() : 0;
+    m.max_rel = m.max_abs;
+    m.cosine = m.mismatches == 0 ? 1 : 0;
+    return m;
+  }
   if (ref.numel() == 0) return m;
   const bool finite = at::isfinite(got).all().item<bool>() == at::isfinite(ref).all().item<bool>();
   const at::Tensor diff = (ref - got).abs();
@@ -861,10 +946,16 @@ void Worst(Metrics* acc, const Metrics& m, bool first) {
   acc->max_abs = worse_max(acc->max_abs, m.max_abs);
   acc->max_rel = worse_max(acc->max_rel, m.max_rel);
   acc->cosine = worse_min(acc->cosine, m.cosine);
+  acc->mismatches = std::max(acc->mismatches, m.mismatches);
   if (m.top1 >= 0) acc->top1 = acc->top1 < 0 ? m.top1 : std::min(acc->top1, m.top1);
 }
 
 std::string Verdict(const Metrics& m, const Tolerance& t) {
+  if (m.mismatches > 0) {
+    return absl::StrFormat("%d of %d elements differ (integer output, compared exactly)",
+                           m.mismatches, m.elements);
+  }
+  if (m.mismatches == 0) return "";
   if (std::isnan(m.cosine)) return "non-finite values where LibTorch has finite ones";
   if (!(m.cosine >= t.min_cosine))
     return absl::StrFormat("cosine %.7f < %g", m.cosine, t.min_cosine);
@@ -909,7 +1000,9 @@ std::string VerifyUsage() {
       Runs the model in LibTorch (FP32) and the package in the reference interpreter on the same
       inputs and compares each output. Exit 0 within tolerance, 1 when not.
       --runs N, --seed S        random inputs: N runs (default 1) from seed S (default 0)
-      --input NAME=FILE.npy     an input's values (float16/32/64, C order) instead of random ones
+      --input NAME=FILE.npy     an input's values (float16/32/64, int32/64 or bool, C order)
+                                instead of random ones (random ids stay below an embedding's
+                                size; other integers lie in [0, 10))
       --min-cosine C, --max-rel-error R, --max-abs-error A, --min-top1 T
                                 tolerances (defaults depend on the package's precision)
       --localize                when outputs disagree, name the first op whose error jumps

@@ -3,22 +3,28 @@
 /// a whole runs in tests/e2e.
 #include "core/cli/verify_command.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <torch/script.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/cli/verify_steps.h"
+#include "core/interp/npy.h"
 
 namespace ts2coreml::core {
 namespace {
 
 namespace milspec = ::CoreML::Specification::MILSpec;
+namespace fs = std::filesystem;
 
 /// The message of a parse that must fail with class kUsage.
 std::string UsageError(const std::vector<std::string>& args) {
@@ -189,8 +195,8 @@ std::vector<interp::Feature> Features() {
 TEST(VerifyStepsTest, RandomInputsAreSeededTypedAndRoundedForFp16) {
   at::Generator g1 = at::detail::createCPUGenerator(3);
   at::Generator g2 = at::detail::createCPUGenerator(3);
-  const std::map<std::string, at::Tensor> a = RandomInputs(Features(), {}, g1);
-  const std::map<std::string, at::Tensor> b = RandomInputs(Features(), {}, g2);
+  const std::map<std::string, at::Tensor> a = RandomInputs(Features(), {}, {}, g1);
+  const std::map<std::string, at::Tensor> b = RandomInputs(Features(), {}, {}, g2);
   ASSERT_EQ(a.size(), 4u);
   for (const auto& [name, t] : a) EXPECT_TRUE(t.equal(b.at(name))) << name;
   EXPECT_EQ(a.at("x").sizes(), (std::vector<int64_t>{2, 3}));
@@ -204,7 +210,82 @@ TEST(VerifyStepsTest, RandomInputsAreSeededTypedAndRoundedForFp16) {
 
   const at::Tensor given = at::ones({2, 3});
   at::Generator g3 = at::detail::createCPUGenerator(3);
-  EXPECT_TRUE(RandomInputs(Features(), {{"x", given}}, g3).at("x").equal(given));
+  EXPECT_TRUE(RandomInputs(Features(), {}, {{"x", given}}, g3).at("x").equal(given));
+}
+
+TEST(VerifyStepsTest, RandomInputsFollowTheArgumentDtypeAndRange) {
+  // int64 ids below an embedding's size; a bool argument behind an int32 feature.
+  const std::vector<interp::Feature> features = {{"ids", milspec::INT32, {4000}},
+                                                 {"mask", milspec::INT32, {16}}};
+  const std::map<std::string, InputInfo> info = {{"ids", {"int64", 7}}, {"mask", {"bool", 0}}};
+  at::Generator g = at::detail::createCPUGenerator(5);
+  const std::map<std::string, at::Tensor> a = RandomInputs(features, info, {}, g);
+  EXPECT_EQ(a.at("ids").scalar_type(), at::kLong);
+  EXPECT_EQ(a.at("ids").min().item<int64_t>(), 0);
+  EXPECT_EQ(a.at("ids").max().item<int64_t>(), 6) << "ids lie in [0, high)";
+  EXPECT_EQ(a.at("mask").scalar_type(), at::kBool);
+}
+
+TEST(VerifyStepsTest, IntegerOutputsAreComparedExactly) {
+  const at::Tensor ref = at::tensor({1, 2, 3, 4}, at::kLong);
+  Metrics m = Compare(ref, at::tensor({1, 2, 3, 4}, at::kInt));
+  EXPECT_EQ(m.mismatches, 0);
+  EXPECT_EQ(m.elements, 4);
+  Tolerance t;
+  t.min_cosine = 0.999;
+  EXPECT_EQ(Verdict(m, t), "");
+  m = Compare(ref, at::tensor({1, 2, 3, 5}, at::kInt));
+  EXPECT_EQ(m.mismatches, 1);
+  EXPECT_EQ(Verdict(m, t), "1 of 4 elements differ (integer output, compared exactly)");
+  // Off by one in a large output is a failure whatever its cosine.
+  m = Compare(at::arange(1000, at::kLong), at::arange(1000, at::kInt) + (at::arange(1000) == 5));
+  EXPECT_EQ(m.mismatches, 1);
+  EXPECT_NE(Verdict(m, t), "");
+  m = Compare(at::tensor({1, 0}).to(at::kBool), at::tensor({1, 1}).to(at::kBool));
+  EXPECT_EQ(m.mismatches, 1);
+  Metrics acc;
+  Worst(&acc, Compare(ref, ref.to(at::kInt)), true);
+  Worst(&acc, m, false);
+  EXPECT_EQ(acc.mismatches, 1);
+}
+
+TEST(VerifyStepsTest, ReadInputFilesReadsIntegersExactlyInTheArgumentDtype) {
+  const std::vector<interp::Feature> features = {{"ids", milspec::INT32, {3}},
+                                                 {"x", milspec::FLOAT32, {3}}};
+  const std::map<std::string, InputInfo> info = {{"ids", {"int64", 0}}, {"x", {"fp32", 0}}};
+  const fs::path dir = fs::temp_directory_path();
+  interp::NpyArray ids;
+  ids.shape = {3};
+  ids.ints = {16777217, 0, 2};  // beyond float's mantissa: exact only as an integer
+  ids.values = {16777216.0f, 0, 2};
+  const fs::path ids_path = dir / absl::StrCat("verify_ids_", getpid(), ".npy");
+  ASSERT_TRUE(interp::WriteNpy(ids_path, ids, interp::NpyDtype::kInt64).ok());
+  VerifyArgs a;
+  a.input_files["ids"] = ids_path;
+  absl::StatusOr<std::map<std::string, at::Tensor>> r = ReadInputFiles(a, features, info);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->at("ids").scalar_type(), at::kLong);
+  EXPECT_EQ(r->at("ids")[0].item<int64_t>(), 16777217);
+
+  // A float array for an integer input is refused, naming the input.
+  const fs::path float_path = dir / absl::StrCat("verify_float_", getpid(), ".npy");
+  ASSERT_TRUE(interp::WriteNpy(float_path, ids, interp::NpyDtype::kFloat32).ok());
+  a.input_files["ids"] = float_path;
+  r = ReadInputFiles(a, features, info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ClassOf(r.status()), ErrorClass::kInputSpec);
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr("holds floats but input 'ids' is int64"));
+
+  // Integers beyond int32 do not fit the package's input.
+  ids.ints = {int64_t{1} << 33, 0, 0};
+  ASSERT_TRUE(interp::WriteNpy(ids_path, ids, interp::NpyDtype::kInt64).ok());
+  a.input_files["ids"] = ids_path;
+  r = ReadInputFiles(a, features, info);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), ::testing::HasSubstr("beyond int32"));
+  fs::remove(ids_path);
+  fs::remove(float_path);
 }
 
 TEST(VerifyStepsTest, TorchInputsGoByNameWhenEveryArgumentIsAnInput) {

@@ -67,6 +67,17 @@ struct Metrics {
   double max_rel = 0;  ///< max abs error / (max - min of the reference)
   double cosine = 1;
   double top1 = -1;  ///< fraction of rows whose argmax agrees; -1 when not 2-D
+  /// Integer and bool outputs are compared exactly: the elements that differ (the most of any
+  /// run), of `elements`. -1 for float outputs.
+  int64_t mismatches = -1;
+  int64_t elements = 0;
+};
+
+/// What the converter recorded of a model input (kInputsKey): the dtype of its forward()
+/// argument, and for embedding ids the bound random ids stay below.
+struct InputInfo {
+  std::string dtype;  ///< "fp32", "fp16", "int32", "int64", "bool"
+  int64_t high = 0;   ///< random integers are drawn in [0, high); 0: the default range
 };
 
 /// The outputs of every run compared.
@@ -111,14 +122,23 @@ Tolerance ToleranceFor(const VerifyArgs& a, bool fp16);
 /// Step 4: the names of forward()'s arguments (self excluded), to pass inputs by name.
 std::vector<std::string> ForwardArgNames(const torch::jit::Module& module);
 
-/// Step 4: the --input files by package input name; class kInputSpec for a name the package does
-/// not have or a file that cannot be read.
+/// Step 4: the --input files by package input name, integer and bool arrays exactly; class
+/// kInputSpec for a name the package does not have, a file that cannot be read, a float array for
+/// an integer or bool input, or integers beyond int32 (the package's input dtype).
 absl::StatusOr<std::map<std::string, at::Tensor>> ReadInputFiles(
-    const VerifyArgs& a, const std::vector<interp::Feature>& features);
+    const VerifyArgs& a, const std::vector<interp::Feature>& features,
+    const std::map<std::string, InputInfo>& info = {});
 
-/// Step 5: one run's inputs by package input name: the given ones, else random (ints in [0, 10),
-/// bools, normal floats) from `gen`; inputs of fp16 features are rounded to fp16.
+/// Step 4: each input's InputInfo from the package metadata (kInputsKey); inputs it does not
+/// name get their feature's dtype (packages converted before it existed).
+std::map<std::string, InputInfo> ReadInputInfo(const interp::Interpreter& interp);
+
+/// Step 5: one run's inputs by package input name, in the dtype of their forward() argument
+/// (int64, int32, bool or float): the given ones, else random from `gen` (ints in [0, high) when
+/// the converter recorded a bound such as an embedding's size, else [0, 10); fair bools; normal
+/// floats); inputs of fp16 features are rounded to fp16.
 std::map<std::string, at::Tensor> RandomInputs(const std::vector<interp::Feature>& features,
+                                               const std::map<std::string, InputInfo>& info,
                                                const std::map<std::string, at::Tensor>& fixed,
                                                at::Generator& gen);
 
@@ -128,7 +148,8 @@ std::vector<c10::IValue> TorchInputs(const std::vector<std::string>& arg_names,
                                      const std::vector<interp::Feature>& features,
                                      const std::map<std::string, at::Tensor>& inputs);
 
-/// Step 5: how `got` compares with the reference `ref`.
+/// Step 5: how `got` compares with the reference `ref`; exactly (Metrics::mismatches) when `ref`
+/// holds integers or bools.
 Metrics Compare(const at::Tensor& ref, const at::Tensor& got);
 
 /// Step 5: folds `m` into `acc`, keeping the worst of each metric (NaN is the worst); the first

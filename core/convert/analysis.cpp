@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "core/base/errors.h"
 #include "core/convert/analysis_steps.h"
 #include "core/convert/constant_evaluator.h"
+#include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
 #include "ts2coreml/broadcast.h"
 
@@ -511,6 +513,42 @@ bool RefuseHostTensorMisuse(AnalysisWalk& w, const NodeStep& s) {
   return true;
 }
 
+bool AnalyzeDtypeOp(AnalysisWalk& w, const NodeStep& s) {
+  Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  if (!IsDtypeOp(n) || n.inputs.empty() || n.outputs.size() != 1) return false;
+  if (s.blocked) {
+    // Covered whatever the types turn out to be (coverage without shapes).
+    w.a.nodes[static_cast<size_t>(s.idx)].lowering = &DtypeConversionLowering();
+    w.Skip(s.idx);
+    return true;
+  }
+  const ValueId in = w.g.Resolve(n.inputs[0]);
+  const Value& self = w.g.value(in);
+  if (self.kind != ValueKind::kTensor || !self.typed || self.is_const) return false;
+  absl::StatusOr<std::optional<TypeClass>> target = DtypeOpTarget(w.g, n);
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(s.idx)];
+  if (!target.ok()) {
+    w.Refuse(s.idx, NodeDecision::kError, absl::StrCat(Where(n), ": ", target.status().message()),
+             ClassOf(target.status()));
+    return true;
+  }
+  if (!target->has_value() || **target == self.type_class) {
+    // Same class: the precision plan alone picks the dtype (.float() under fp16 stays fp16).
+    w.g.value(n.outputs[0]).alias = in;
+    na.decision = NodeDecision::kFolded;
+    return true;
+  }
+  Value& out = w.g.value(n.outputs[0]);
+  out.kind = ValueKind::kTensor;
+  out.typed = true;
+  out.type_class = **target;
+  out.shape = self.shape;
+  na.lowering = &DtypeConversionLowering();
+  na.decision = NodeDecision::kLowered;
+  na.matched = n.QualifiedKind();
+  return true;
+}
+
 const registry::Lowering* FindLowering(AnalysisWalk& w, const NodeStep& s) {
   const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
   // Looked up even when blocked: every unsupported op is reported at once.
@@ -612,7 +650,10 @@ void AnalyzeNode(AnalysisWalk& w, int idx) {
   s.idx = idx;
   s.blocked = w.Blocked(n);
   s.reads_input = w.run_time.MarkNode(w.g, n);
-  if (FoldWithCore(w, s) || FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s)) return;
+  if (FoldWithCore(w, s) || FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s) ||
+      AnalyzeDtypeOp(w, s)) {
+    return;
+  }
   const registry::Lowering* l = FindLowering(w, s);
   if (l == nullptr || FoldPassthrough(w, s, *l) || RefuseBadInputs(w, s, *l)) return;
   InferOutputTypes(w, s, *l);

@@ -7,6 +7,8 @@
 ///   2. FoldOnHost              input-independent ops on the HostEvaluator
 ///   3. RefuseHostTensorMisuse  what was not folded may not write into or read unwritten host
 ///                              tensors
+///   3a. AnalyzeDtypeOp         type ops (aten::to, type_as): an alias, or the core's
+///                              dtype conversion (dtype_ops.h)
 ///   4. FindLowering            the lowering, or unsupported (every one reported), or skipped
 ///   5. FoldPassthrough         a passthrough lowering left by canonicalization becomes an alias
 ///   6. RefuseBadInputs         inputs checked against the declaration before plugin code runs
@@ -121,6 +123,11 @@ bool RefuseHostTensorMisuse(AnalysisWalk& w, const NodeStep& s);
 /// Why node `n` may not run as it is (see RefuseHostTensorMisuse), or "" when it may.
 /// `host_failure` explains why the host did not evaluate it.
 std::string HostTensorMisuse(const Graph& g, const Node& n, const std::string& host_failure);
+
+/// Step 3a: decides a type op on a run-time tensor (dtype_ops.h): an alias of its input when it
+/// keeps the input's class, else lowered by DtypeConversionLowering() with its output typed; a
+/// dtype Core ML cannot hold is refused. True when decided.
+bool AnalyzeDtypeOp(AnalysisWalk& w, const NodeStep& s);
 
 /// Step 4: the node's lowering (also recorded in its NodeAnalysis), or null when the node is
 /// decided: unsupported, a registry error, or skipped because an input is blocked.

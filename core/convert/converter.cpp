@@ -169,10 +169,18 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   timer.Done("canonicalize");
 
   // analyze: dispatch + type inference
-  PreparedModel prepared{*std::move(graph), {}};
+  PreparedModel prepared{*std::move(graph), {}, {}};
   // Input-independent ops (swin_t's attention mask) are evaluated with ATen on the host.
   AtenEvaluator host;
   prepared.analysis = Analyze(prepared.graph, registry, &host);
+  // Arguments used as integers (weights folded by now): a float one feeding indices is an error
+  // naming it, before the op's own refusal; one compared with an integer, a note.
+  prepared.integer_uses = IntegerArgumentUses(prepared.graph);
+  if (absl::Status s =
+          CheckIntegerArguments(prepared.graph, prepared.integer_uses, &report->warnings);
+      !s.ok()) {
+    return InModel(options.model, s);
+  }
   if (absl::Status s = CheckRulesMatch(prepared.graph, options.precision.keep_fp32); !s.ok()) {
     return InModel(options.model, s);
   }
@@ -183,6 +191,31 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   timer.Done("analyze");
   return prepared;
 }
+
+namespace {
+
+/// kInputsKey: each model input's forward() dtype, and for embedding ids the bound verify draws
+/// them below.
+std::string InputsJson(const Graph& g, const std::map<ValueId, IntegerUse>& uses,
+                       const LoweredProgram& lowered) {
+  json::Writer w;
+  w.BeginObject();
+  for (size_t i = 0; i < g.inputs().size() && i < lowered.inputs.size(); ++i) {
+    const Value& v = g.value(g.inputs()[i]);
+    w.Key(lowered.inputs[i].name).BeginObject();
+    w.Key("dtype").String(v.input_dtype == InputDtype::kDefault
+                              ? std::string(mil::DTypeName(lowered.inputs[i].dtype))
+                              : std::string(InputDtypeName(v.input_dtype)));
+    if (auto it = uses.find(g.inputs()[i]); it != uses.end() && it->second.high > 0) {
+      w.Key("high").Int(it->second.high);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  return w.Finish();
+}
+
+}  // namespace
 
 absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
                                          const registry::Registry& registry) {
@@ -251,6 +284,7 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   spec.user_defined[kSourceMapKey] = SourceMapJson(*lowered);
   spec.user_defined[kFp32OpsKey] = Fp32OpsJson(graph, *plan, *lowered);
   spec.user_defined[kCastsKey] = CastsJson(*lowered);
+  spec.user_defined[kInputsKey] = InputsJson(graph, prepared->integer_uses, *lowered);
   absl::StatusOr<mil::WriteStats> stats =
       mil::WritePackageAtomically(spec, lowered->main, options.output, options.force);
   if (!stats.ok()) {

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/base/metadata_keys.h"
 #include "core/convert/analysis.h"
+#include "core/convert/dtype_ops.h"
 #include "core/convert/precision_plan.h"
 #include "core/convert/program_emitter.h"
 #include "core/mil/package_writer.h"
@@ -79,6 +80,8 @@ struct ConversionReport {
 struct PreparedModel {
   Graph graph;
   Analysis analysis;
+  /// The forward() arguments the graph evidently uses as integers (dtype_ops.h).
+  std::map<ValueId, IntegerUse> integer_uses;
 };
 
 /// Runs load, canonicalize, import and analyze, recording canonicalization facts, analysis

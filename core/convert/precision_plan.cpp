@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
+#include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
 #include "core/convert/precision_plan_steps.h"
 #include "core/mil/fp16.h"
@@ -187,8 +188,8 @@ std::string Where(const Node& n) {
 
 /// The dtype a tensor-role input gets: the node's compute dtype when the lowering accepts it,
 /// else the value's own class, else the first accepted dtype.
-mil::DType InputDtype(TypeClass cls, mil::DType compute, mil::DType float_dtype,
-                      t2c_dtype_mask mask) {
+mil::DType PlannedInputDtype(TypeClass cls, mil::DType compute, mil::DType float_dtype,
+                             t2c_dtype_mask mask) {
   if (Allows(mask, compute)) return compute;
   const mil::DType own = cls == TypeClass::kFloat ? float_dtype
                          : cls == TypeClass::kInt ? mil::DType::kInt32
@@ -226,9 +227,12 @@ std::string InputCastReason(const Graph& g, const Node& n, ValueId rv, const Nod
                             const PrecisionOptions& options) {
   const std::string compute(mil::DTypeName(np.compute));
   if (g.value(rv).producer < 0) {
-    return absl::StrCat("model input '", g.value(rv).name, "' is ",
-                        std::string(mil::DTypeName(options.io_dtype)), "; ", n.QualifiedKind(),
-                        " computes in ", compute);
+    const Value& in = g.value(rv);
+    return absl::StrCat(
+        "model input '", in.name, "' is ",
+        std::string(mil::DTypeName(InputFeatureDtype(in, options))),
+        in.type_class == TypeClass::kBool ? " (Core ML model inputs have no bool)" : "", "; ",
+        n.QualifiedKind(), " computes in ", compute);
   }
   std::string why = absl::StrCat(n.QualifiedKind(), " computes in ", compute);
   if (np.reason != PrecisionReason::kRequestedFp16 &&
@@ -256,9 +260,32 @@ std::vector<ValueId> RuntimeValuesOf(const Graph& g, ValueId id) {
   return resolved;
 }
 
+/// Plans type op `idx` (dtype_ops.h): its output is its input cast to the dtype of the output's
+/// class, a cast planned with the reason kModelConvertsDtype.
+void PlanDtypeConversion(const Graph& g, int idx, CastBook& casts, PrecisionPlan& plan) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
+  np.planned = true;
+  const ValueId in = g.Resolve(n.inputs.at(0));
+  const ValueId out = n.outputs.at(0);
+  const mil::DType to = DtypeOfClass(g.value(out).type_class, RequestedFloat(plan.options));
+  auto from = plan.produced.find(in);
+  np.compute = to;
+  np.reason = !mil::IsFloat(to)                            ? PrecisionReason::kNotFloat
+              : plan.options.precision == Precision::kFp16 ? PrecisionReason::kRequestedFp16
+                                                           : PrecisionReason::kRequestedFp32;
+  np.param = RequestedFloat(plan.options);
+  np.inputs.assign(n.inputs.size(), mil::DType::kInvalid);
+  np.inputs[0] = from == plan.produced.end() ? to : from->second;
+  np.outputs = {to};
+  plan.produced[out] = to;
+  casts.CastRuntime(in, to, idx, kModelConvertsDtype);
+}
+
 /// Plans every step of lowered node `idx` in order (precision_plan_steps.h).
 void PlanNode(const Graph& g, int idx, const registry::Lowering& l, CastBook& casts,
               PrecisionPlan& plan) {
+  if (&l == &DtypeConversionLowering()) return PlanDtypeConversion(g, idx, casts, plan);
   const Node& n = g.nodes()[static_cast<size_t>(idx)];
   NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
   np.planned = true;
@@ -422,9 +449,10 @@ void ChooseInputDtypes(const Graph& g, const Node& n, const registry::Lowering& 
     if (!IsTensorRole(d.role) || g.value(g.Resolve(n.inputs[i])).kind == ValueKind::kNone) {
       continue;
     }
-    np->inputs[i] = d.role == T2C_ROLE_PARAM ? np->param
-                                             : InputDtype(InputClass(g, n.inputs[i]), np->compute,
-                                                          float_dtype, d.dtypes);
+    np->inputs[i] =
+        d.role == T2C_ROLE_PARAM
+            ? np->param
+            : PlannedInputDtype(InputClass(g, n.inputs[i]), np->compute, float_dtype, d.dtypes);
   }
 }
 
@@ -495,11 +523,33 @@ void PlanOutputCasts(const Graph& g, const PrecisionOptions& options, CastBook* 
     const ValueId r = g.Resolve(o.value);
     const Value& v = g.value(r);
     if (v.is_const) continue;
-    const mil::DType need = DtypeOfClass(v.type_class, options.io_dtype);
+    const mil::DType need = OutputFeatureDtype(v.type_class, options);
     casts->CastRuntime(
         r, need, -1,
-        absl::StrCat("model output '", o.name, "' is ", std::string(mil::DTypeName(need))));
+        absl::StrCat(
+            "model output '", o.name, "' is ", std::string(mil::DTypeName(need)),
+            v.type_class == TypeClass::kBool ? " (Core ML model outputs have no bool)" : ""));
   }
+}
+
+mil::DType InputFeatureDtype(const Value& v, const PrecisionOptions& options) {
+  switch (v.input_dtype) {
+    case InputDtype::kFp32:
+      return mil::DType::kFloat32;
+    case InputDtype::kFp16:
+      return mil::DType::kFloat16;
+    case InputDtype::kInt32:
+    case InputDtype::kInt64:
+    case InputDtype::kBool:
+      return mil::DType::kInt32;
+    case InputDtype::kDefault:
+      break;
+  }
+  return options.io_dtype;
+}
+
+mil::DType OutputFeatureDtype(TypeClass c, const PrecisionOptions& options) {
+  return c == TypeClass::kFloat ? options.io_dtype : mil::DType::kInt32;
 }
 
 absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& analysis,
@@ -508,7 +558,20 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
   PrecisionPlan plan;
   plan.options = options;
   plan.nodes.resize(g.nodes().size());
-  for (ValueId in : g.inputs()) plan.produced[in] = options.io_dtype;
+  for (ValueId in : g.inputs()) {
+    const Value& v = g.value(in);
+    plan.produced[in] = InputFeatureDtype(v, options);
+    if (v.input_dtype == InputDtype::kFp16 && options.target == Target::kIos15) {
+      return Error(ErrorClass::kUsage,
+                   absl::StrCat("--input ", v.name, ":...:fp16 needs --target ios16 or later"));
+    }
+    if (v.input_dtype == InputDtype::kInt64 || v.input_dtype == InputDtype::kBool) {
+      plan.warnings.push_back(
+          absl::StrCat("model input '", v.name, "' (", InputDtypeName(v.input_dtype),
+                       ") crosses the Core ML boundary as int32: Core ML model inputs have no ",
+                       InputDtypeName(v.input_dtype)));
+    }
+  }
   CastBook casts(g, &plan);
   for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
     const NodeAnalysis& na = analysis.nodes[static_cast<size_t>(idx)];

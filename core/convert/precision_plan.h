@@ -99,6 +99,14 @@ struct PrecisionPlan {
   const PlannedCast* FindCast(ValueId value, mil::DType to) const;
 };
 
+/// The dtype of model input `v` as a Core ML feature: its --input DTYPE (int64 and bool cross
+/// the boundary as int32: Core ML features have neither), else the --io-dtype.
+mil::DType InputFeatureDtype(const Value& v, const PrecisionOptions& options);
+
+/// The dtype of a model output of class `c`: the --io-dtype for floats, int32 for int and bool
+/// (Core ML features have no bool).
+mil::DType OutputFeatureDtype(TypeClass c, const PrecisionOptions& options);
+
 /// Plans `graph` after analysis. Errors (class kUsage) for impossible requests, such as
 /// --io-dtype fp16 below iOS16.
 absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& graph, const Analysis& analysis,

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
 #include "core/mil/validator.h"
 
@@ -181,20 +182,82 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
   return EmitCast(v, r, cache[produced->second], *cast);
 }
 
+absl::StatusOr<mil::VarId> ProgramEmitter::TruncateTowardZero(const Value& v, mil::VarId x,
+                                                              mil::DType dtype) {
+  // MIL's cast does not say how it rounds; trunc(x) = sign(x) * floor(|x|) is exact first.
+  const std::string base = absl::StrCat(v.name, "_trunc");
+  const mil::TensorType t{dtype, v.shape};
+  absl::StatusOr<std::vector<mil::VarId>> abs = AddCoreOp("abs", base + "_abs", {{"x", {x}}}, {t});
+  if (!abs.ok()) return abs.status();
+  absl::StatusOr<std::vector<mil::VarId>> floor =
+      AddCoreOp("floor", base + "_floor", {{"x", {(*abs)[0]}}}, {t});
+  if (!floor.ok()) return floor.status();
+  absl::StatusOr<std::vector<mil::VarId>> sign =
+      AddCoreOp("sign", base + "_sign", {{"x", {x}}}, {t});
+  if (!sign.ok()) return sign.status();
+  absl::StatusOr<std::vector<mil::VarId>> mul =
+      AddCoreOp("mul", base, {{"x", {(*sign)[0]}}, {"y", {(*floor)[0]}}}, {t});
+  if (!mul.ok()) return mul.status();
+  return (*mul)[0];
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::NotEqualZero(const Value& v, mil::VarId x,
+                                                        mil::DType dtype) {
+  const std::string hint = absl::StrCat(v.name, "_to_bool");
+  mil::ConstValue zero;
+  const float f = 0;
+  const int32_t i = 0;
+  zero = dtype == mil::DType::kFloat16   ? mil::ConstValue::Float16({}, &f)
+         : dtype == mil::DType::kFloat32 ? mil::ConstValue::Float32({}, &f)
+                                         : mil::ConstValue::Int32({}, &i);
+  const mil::VarId z = out_.main.AddConst(hint + "_zero", std::move(zero));
+  absl::StatusOr<std::vector<mil::VarId>> ne =
+      AddCoreOp("not_equal", hint, {{"x", {x}}, {"y", {z}}}, {{mil::DType::kBool, v.shape}});
+  if (!ne.ok()) return ne.status();
+  return (*ne)[0];
+}
+
 absl::StatusOr<mil::VarId> ProgramEmitter::EmitCast(const Value& v, ValueId id, mil::VarId from,
                                                     const PlannedCast& cast) {
   const mil::DType dtype = cast.to;
-  const mil::VarId dtype_name =
-      out_.main.AddConst(absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype)), "_dtype"),
-                         mil::ConstValue::String(std::string(mil::DTypeName(dtype))));
-  absl::StatusOr<std::vector<mil::VarId>> outs =
-      AddCoreOp("cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
-                {{"x", {from}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
-  if (!outs.ok()) return outs.status();
+  absl::StatusOr<mil::VarId> result;
+  if (dtype == mil::DType::kBool && cast.from != mil::DType::kBool) {
+    // PyTorch's conversion to bool is x != 0.
+    result = NotEqualZero(v, from, cast.from);
+  } else {
+    mil::VarId x = from;
+    if (mil::IsFloat(cast.from) && !mil::IsFloat(dtype)) {
+      // PyTorch truncates toward zero.
+      absl::StatusOr<mil::VarId> t = TruncateTowardZero(v, from, cast.from);
+      if (!t.ok()) return t.status();
+      x = *t;
+    }
+    const mil::VarId dtype_name = out_.main.AddConst(
+        absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype)), "_dtype"),
+        mil::ConstValue::String(std::string(mil::DTypeName(dtype))));
+    absl::StatusOr<std::vector<mil::VarId>> outs =
+        AddCoreOp("cast", absl::StrCat(v.name, "_to_", std::string(mil::DTypeName(dtype))),
+                  {{"x", {x}}, {"dtype", {dtype_name}}}, {{dtype, v.shape}});
+    if (!outs.ok()) return outs.status();
+    result = (*outs)[0];
+  }
+  if (!result.ok()) return result.status();
   out_.casts.push_back(
-      {out_.main.var((*outs)[0]).name, cast.from, cast.to, cast.reason, cast.constant});
-  vars_[id][dtype] = (*outs)[0];
-  return (*outs)[0];
+      {out_.main.var(*result).name, cast.from, cast.to, cast.reason, cast.constant});
+  vars_[id][dtype] = *result;
+  return *result;
+}
+
+absl::Status ProgramEmitter::EmitDtypeConversion(int index) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(index));
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
+  absl::StatusOr<mil::VarId> var = VarFor(n.inputs.at(0), np.outputs.at(0), index);
+  if (!var.ok()) return var.status();
+  const Value& out = graph_.value(n.outputs.at(0));
+  vars_[n.outputs[0]][np.outputs[0]] = *var;
+  out_.source_map.push_back({*var, out.name, n.QualifiedKind(), n.source});
+  out_.op_origin.resize(out_.main.ops().size(), -1);
+  return absl::OkStatus();
 }
 
 absl::Status ProgramEmitter::EmitInputs() {
@@ -230,6 +293,7 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   const Node& n = graph_.nodes().at(static_cast<size_t>(index));
   const registry::Lowering& l = *na.lowering;
   const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
+  if (&l == &DtypeConversionLowering()) return EmitDtypeConversion(index);
   const size_t first_op = out_.main.ops().size();
 
   t2c_context ctx;
@@ -323,9 +387,7 @@ absl::Status ProgramEmitter::EmitOutputs() {
   for (const GraphOutput& o : graph_.outputs()) {
     const ValueId r = graph_.Resolve(o.value);
     const Value& v = graph_.value(r);
-    const mil::DType need = v.type_class == TypeClass::kFloat ? plan_.options.io_dtype
-                            : v.type_class == TypeClass::kInt ? mil::DType::kInt32
-                                                              : mil::DType::kBool;
+    const mil::DType need = OutputFeatureDtype(v.type_class, plan_.options);
     absl::StatusOr<mil::VarId> var = VarFor(r, need, -1);
     if (!var.ok()) return var.status();
     mil::VarId out = *var;

@@ -94,9 +94,19 @@ class ProgramEmitter {
   std::vector<std::string> Check(std::string_view type, const std::vector<mil::OpInput>& inputs,
                                  const std::vector<mil::TensorType>& outputs);
   absl::StatusOr<mil::VarId> ConstFor(const Value& v, ValueId id, mil::DType dtype);
-  /// Emits the planned `cast` of `from` (holding value `id`) and records it.
+  /// Emits the planned `cast` of `from` (holding value `id`) and records it, with PyTorch's
+  /// semantics: float to int truncates toward zero (TruncateTowardZero first), and a conversion
+  /// to bool is `x != 0` (NotEqualZero).
+
   absl::StatusOr<mil::VarId> EmitCast(const Value& v, ValueId id, mil::VarId from,
                                       const PlannedCast& cast);
+
+  /// sign(x) * floor(|x|) of float var `x` of value `v`, in `dtype`.
+  absl::StatusOr<mil::VarId> TruncateTowardZero(const Value& v, mil::VarId x, mil::DType dtype);
+  /// not_equal(x, 0) of var `x` (float or int32 `dtype`) of value `v`.
+  absl::StatusOr<mil::VarId> NotEqualZero(const Value& v, mil::VarId x, mil::DType dtype);
+  /// A type op (dtype_ops.h): its output is bound to the planned cast of its input.
+  absl::Status EmitDtypeConversion(int index);
 
   Graph& graph_;
   const PrecisionPlan& plan_;

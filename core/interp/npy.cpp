@@ -19,11 +19,34 @@ namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 
 size_t ElementSize(NpyDtype d) {
-  return d == NpyDtype::kFloat16 ? 2 : d == NpyDtype::kFloat32 ? 4 : 8;
+  switch (d) {
+    case NpyDtype::kFloat16:
+      return 2;
+    case NpyDtype::kFloat32:
+    case NpyDtype::kInt32:
+      return 4;
+    case NpyDtype::kBool:
+      return 1;
+    default:
+      return 8;
+  }
 }
 
 const char* Descr(NpyDtype d) {
-  return d == NpyDtype::kFloat16 ? "<f2" : d == NpyDtype::kFloat32 ? "<f4" : "<f8";
+  switch (d) {
+    case NpyDtype::kFloat16:
+      return "<f2";
+    case NpyDtype::kFloat32:
+      return "<f4";
+    case NpyDtype::kInt32:
+      return "<i4";
+    case NpyDtype::kInt64:
+      return "<i8";
+    case NpyDtype::kBool:
+      return "|b1";
+    default:
+      return "<f8";
+  }
 }
 
 struct NpyHeader {
@@ -191,8 +214,12 @@ absl::StatusOr<NpyDtype> DtypeOf(const std::string& descr) {
   if (descr == "<f2") return NpyDtype::kFloat16;
   if (descr == "<f4") return NpyDtype::kFloat32;
   if (descr == "<f8") return NpyDtype::kFloat64;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "dtype '", descr.substr(0, 40), "' is not supported; use float16, float32 or float64"));
+  if (descr == "<i4") return NpyDtype::kInt32;
+  if (descr == "<i8") return NpyDtype::kInt64;
+  if (descr == "|b1") return NpyDtype::kBool;
+  return absl::InvalidArgumentError(
+      absl::StrCat("dtype '", descr.substr(0, 40),
+                   "' is not supported; use float16, float32, float64, int32, int64 or bool"));
 }
 
 /// The element count of `shape`, refused past `max_elements` (so never overflowing).
@@ -206,6 +233,28 @@ absl::StatusOr<uint64_t> CheckedNumel(const std::vector<int64_t>& shape, uint64_
     }
   }
   return numel;
+}
+
+/// Integer and bool elements into `ints` (exact) and `values`.
+void DecodeIntegers(const std::string& bytes, NpyDtype dtype, std::vector<float>* values,
+                    std::vector<int64_t>* ints) {
+  const size_t elem = ElementSize(dtype);
+  ints->resize(values->size());
+  for (size_t i = 0; i < values->size(); ++i) {
+    const char* p = bytes.data() + i * elem;
+    int64_t x = 0;
+    if (dtype == NpyDtype::kInt32) {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      x = v;
+    } else if (dtype == NpyDtype::kInt64) {
+      std::memcpy(&x, p, 8);
+    } else {
+      x = *p != 0 ? 1 : 0;
+    }
+    (*ints)[i] = x;
+    (*values)[i] = static_cast<float>(x);
+  }
 }
 
 void Decode(const std::string& bytes, NpyDtype dtype, std::vector<float>* values) {
@@ -253,11 +302,19 @@ absl::StatusOr<NpyArray> ReadOpened(const core::RegularFile& file, const NpyRead
   std::string bytes(static_cast<size_t>(need), '\0');
   if (absl::Status s = file.ReadAt(offset, bytes.data(), bytes.size()); !s.ok()) return s;
   a.values.resize(static_cast<size_t>(*numel));
-  Decode(bytes, a.dtype, &a.values);
+  if (IsIntegerNpy(a.dtype)) {
+    DecodeIntegers(bytes, a.dtype, &a.values, &a.ints);
+  } else {
+    Decode(bytes, a.dtype, &a.values);
+  }
   return a;
 }
 
 }  // namespace
+
+bool IsIntegerNpy(NpyDtype d) {
+  return d == NpyDtype::kInt32 || d == NpyDtype::kInt64 || d == NpyDtype::kBool;
+}
 
 std::string NpyShapeString(const std::vector<int64_t>& shape) {
   return absl::StrCat("(", absl::StrJoin(shape, ", "), shape.size() == 1 ? ",)" : ")");
@@ -293,8 +350,20 @@ absl::Status WriteNpy(const std::filesystem::path& path, const NpyArray& array, 
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>((header.size() >> 8) & 0xff);
   out += header;
-  for (float v : array.values) {
-    if (dtype == NpyDtype::kFloat16) {
+  const bool from_ints = IsIntegerNpy(dtype) && array.ints.size() == array.values.size();
+  for (size_t i = 0; i < array.values.size(); ++i) {
+    const float v = array.values[i];
+    if (IsIntegerNpy(dtype)) {
+      const int64_t x = from_ints ? array.ints[i] : static_cast<int64_t>(v);
+      if (dtype == NpyDtype::kInt64) {
+        out.append(reinterpret_cast<const char*>(&x), 8);
+      } else if (dtype == NpyDtype::kInt32) {
+        const int32_t x32 = static_cast<int32_t>(x);
+        out.append(reinterpret_cast<const char*>(&x32), 4);
+      } else {
+        out += static_cast<char>(x != 0 ? 1 : 0);
+      }
+    } else if (dtype == NpyDtype::kFloat16) {
       const uint16_t h = mil::FloatToHalf(v);
       out.append(reinterpret_cast<const char*>(&h), 2);
     } else if (dtype == NpyDtype::kFloat32) {

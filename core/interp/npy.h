@@ -1,5 +1,6 @@
 /// A small reader and writer for NumPy .npy files (format 1.0-3.0): little-endian float16,
-/// float32 and float64 arrays in C order, as used by `verify --input x=FILE.npy`.
+/// float32, float64, int32 and int64 arrays and bool arrays in C order, as used by
+/// `verify --input x=FILE.npy`.
 ///
 ///   absl::StatusOr<NpyArray> a = ReadNpy("x.npy");   // values widened to float
 ///   absl::Status s = WriteNpy("y.npy", *a, NpyDtype::kFloat16);
@@ -22,7 +23,10 @@
 
 namespace ts2coreml::interp {
 
-enum class NpyDtype { kFloat16, kFloat32, kFloat64 };
+enum class NpyDtype { kFloat16, kFloat32, kFloat64, kInt32, kInt64, kBool };
+
+/// Whether `d` is int32, int64 or bool (its values are exact in NpyArray::ints).
+bool IsIntegerNpy(NpyDtype d);
 
 /// NumPy's own cap on the header (numpy.lib.format's max_header_size default).
 inline constexpr size_t kMaxNpyHeaderBytes = 10000;
@@ -31,7 +35,8 @@ inline constexpr size_t kMaxNpyRank = 32;
 
 struct NpyArray {
   std::vector<int64_t> shape;           ///< empty for a 0-d array (one element)
-  std::vector<float> values;            ///< C order
+  std::vector<float> values;            ///< C order (integers and bools converted too)
+  std::vector<int64_t> ints;            ///< C order, exact: integer and bool arrays only
   NpyDtype dtype = NpyDtype::kFloat32;  ///< as stored in the file
 };
 
@@ -42,12 +47,13 @@ struct NpyReadLimits {
 
 /// Reads a .npy file. Errors name the file: NotFound/PermissionDenied/FailedPrecondition when it
 /// cannot be opened or is not a regular file, InvalidArgument for what is malformed or
-/// unsupported (Fortran order, big-endian or non-float dtypes, a header over the cap, a bad
+/// unsupported (Fortran order, big-endian or other dtypes, a header over the cap, a bad
 /// shape), ResourceExhausted over `limits`, DataLoss when the data does not match the shape.
 absl::StatusOr<NpyArray> ReadNpy(const std::filesystem::path& path,
                                  const NpyReadLimits& limits = {});
 
-/// Writes `array` (shape and values must agree) in `dtype`; fp16 rounds to nearest even.
+/// Writes `array` (shape and values must agree) in `dtype`; fp16 rounds to nearest even. Integer
+/// and bool dtypes write `ints` when it is filled, else `values` truncated.
 absl::Status WriteNpy(const std::filesystem::path& path, const NpyArray& array,
                       NpyDtype dtype = NpyDtype::kFloat32);
 

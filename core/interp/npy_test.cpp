@@ -55,6 +55,44 @@ TEST(NpyTest, RoundTripsEachDtype) {
   }
 }
 
+TEST(NpyTest, ReadsIntegersAndBoolsExactly) {
+  NpyArray a;
+  a.shape = {4};
+  a.ints = {0, -7, 2147483647, -2147483648LL};
+  a.values = {0, -7, 2147483647.0f, -2147483648.0f};
+  for (NpyDtype d : {NpyDtype::kInt32, NpyDtype::kInt64}) {
+    const fs::path p = TempFile("i.npy");
+    ASSERT_TRUE(WriteNpy(p, a, d).ok());
+    absl::StatusOr<NpyArray> b = ReadNpy(p);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(b->dtype, d);
+    EXPECT_EQ(b->ints, a.ints);
+    EXPECT_EQ(b->values[1], -7.0f);
+  }
+  // int64 beyond float's 24-bit mantissa stays exact in `ints`.
+  a.ints = {(int64_t{1} << 40) + 1, 3, 5, 7};
+  const fs::path p = TempFile("i64.npy");
+  ASSERT_TRUE(WriteNpy(p, a, NpyDtype::kInt64).ok());
+  absl::StatusOr<NpyArray> b = ReadNpy(p);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->ints[0], (int64_t{1} << 40) + 1);
+
+  NpyArray m;
+  m.shape = {3};
+  m.ints = {1, 0, 1};
+  m.values = {1, 0, 1};
+  const fs::path q = TempFile("b.npy");
+  ASSERT_TRUE(WriteNpy(q, m, NpyDtype::kBool).ok());
+  std::ifstream in(q, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(data.substr(10), ::testing::StartsWith("{'descr': '|b1'"));
+  ASSERT_EQ(data.size(), 128u + 3u);  // header padded to 64-byte blocks, then 3 bytes
+  absl::StatusOr<NpyArray> c = ReadNpy(q);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->dtype, NpyDtype::kBool);
+  EXPECT_EQ(c->ints, m.ints);
+}
+
 TEST(NpyTest, HeaderIsWhatNumpyWrites) {
   NpyArray a;
   a.shape = {3};
@@ -88,10 +126,14 @@ TEST(NpyTest, RefusesFortranOrderAndOtherDtypes) {
                               .status()
                               .message()),
               ::testing::HasSubstr("Fortran"));
-  EXPECT_THAT(std::string(write("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", 16)
+  EXPECT_THAT(std::string(write("{'descr': '>i8', 'fortran_order': False, 'shape': (2,), }", 16)
                               .status()
                               .message()),
-              ::testing::HasSubstr("'<i8' is not supported"));
+              ::testing::HasSubstr("'>i8' is not supported"));
+  EXPECT_THAT(
+      std::string(
+          write("{'descr': '<u2', 'fortran_order': False, 'shape': (2,), }", 4).status().message()),
+      ::testing::HasSubstr("use float16, float32, float64, int32, int64 or bool"));
   EXPECT_FALSE(write("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", 8).ok());
   absl::StatusOr<NpyArray> scalar =
       write("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 8);

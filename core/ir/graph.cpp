@@ -50,6 +50,36 @@ absl::string_view TypeClassName(TypeClass c) {
   return "unknown";
 }
 
+absl::string_view InputDtypeName(InputDtype d) {
+  switch (d) {
+    case InputDtype::kFp32:
+      return "fp32";
+    case InputDtype::kFp16:
+      return "fp16";
+    case InputDtype::kInt32:
+      return "int32";
+    case InputDtype::kInt64:
+      return "int64";
+    case InputDtype::kBool:
+      return "bool";
+    case InputDtype::kDefault:
+      break;
+  }
+  return "default";
+}
+
+TypeClass ClassOfInputDtype(InputDtype d) {
+  switch (d) {
+    case InputDtype::kInt32:
+    case InputDtype::kInt64:
+      return TypeClass::kInt;
+    case InputDtype::kBool:
+      return TypeClass::kBool;
+    default:
+      return TypeClass::kFloat;
+  }
+}
+
 int64_t ConstTensor::numel() const {
   int64_t n = 1;
   for (int64_t d : shape) n *= d;

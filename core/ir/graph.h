@@ -48,6 +48,14 @@ absl::string_view ValueKindName(ValueKind kind);
 enum class TypeClass { kUnknown, kFloat, kInt, kBool };
 absl::string_view TypeClassName(TypeClass c);
 
+/// The dtype of a forward() argument as `--input NAME:SHAPE:DTYPE` gives it. Core ML model
+/// features have no int64 or bool: those cross the model boundary as int32.
+enum class InputDtype { kDefault, kFp32, kFp16, kInt32, kInt64, kBool };
+/// "fp32", "fp16", "int32", "int64", "bool"; "default" for kDefault (--io-dtype decides).
+absl::string_view InputDtypeName(InputDtype d);
+/// The class of a tensor of that dtype (kDefault is a float).
+TypeClass ClassOfInputDtype(InputDtype d);
+
 /// A constant tensor's data as stored by its owner. Float16 data is raw IEEE half bits.
 struct ConstTensor {
   enum class Storage { kFloat32, kFloat16, kFloat64, kInt64, kInt32, kBool };
@@ -103,6 +111,8 @@ struct Value {
   bool typed = false;
   TypeClass type_class = TypeClass::kUnknown;
   std::vector<int64_t> shape;
+  /// Graph inputs only: the dtype --input gave (kDefault when none was given).
+  InputDtype input_dtype = InputDtype::kDefault;
 };
 
 /// One node: a TorchScript op with its schema name and overload.
@@ -125,10 +135,12 @@ struct Node {
   std::string QualifiedKind() const;
 };
 
-/// A graph input as the user gives it (--input NAME:SHAPE): a forward() argument and its shape.
+/// A graph input as the user gives it (--input NAME:SHAPE[:DTYPE]): a forward() argument, its
+/// shape and, when given, its dtype.
 struct InputSpec {
   std::string name;
   std::vector<int64_t> shape;
+  InputDtype dtype = InputDtype::kDefault;
 };
 
 /// A graph output with its name.

@@ -175,7 +175,10 @@ class Importer {
         }
         continue;
       }
-      values_[v] = graph_.AddInput(name, TypeClass::kFloat, it->second->shape);
+      const ValueId id =
+          graph_.AddInput(name, ClassOfInputDtype(it->second->dtype), it->second->shape);
+      graph_.value(id).input_dtype = it->second->dtype;
+      values_[v] = id;
       by_name.erase(it);
     }
     if (!by_name.empty()) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/embedding_lowering.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -820,6 +821,7 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferPad>, sdk::LowerFn<LowerPad>),
     sdk::Lowering("constant_pad_nd", kConstantPadOps, kConstantPadInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferConstantPad>, sdk::LowerFn<LowerConstantPad>),
+    kEmbeddingLowering,  // embedding_lowering.cpp
 };
 
 constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.indexing", "0.1.0", kLowerings);

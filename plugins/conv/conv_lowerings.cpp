@@ -80,7 +80,9 @@ constexpr t2c_input_decl kConvolutionInputs[] = {
     sdk::Host("transposed"), sdk::Host("output_padding"), sdk::Host("groups"),
 };
 constexpr ConvSchema kConvolutionSchema = TransposableSchema(kConvolutionInputs);
-// conv{1,2,3}d, with int padding or the string padding of the .padding overloads.
+// conv{1,2,3}d, with int padding or the string padding of the .padding overloads, and
+// aten::_convolution_mode (what F.conv*d(padding='same'/'valid') traces to), which shares the
+// .padding overloads' schema.
 constexpr t2c_input_decl kConvNdInputs[] = {
     sdk::Tensor("input"), sdk::Tensor("weight"), sdk::OptionalTensor("bias"), sdk::Host("stride"),
     sdk::Host("padding"), sdk::Host("dilation"), sdk::Host("groups"),
@@ -345,7 +347,8 @@ Status LowerConvTransposeNd(LowerContext& ctx) { return LowerConv(ctx, kConvTran
 
 constexpr const char* kUnderscoreConvolutionOps[] = {"aten::_convolution"};
 constexpr const char* kConvolutionOps[] = {"aten::convolution"};
-constexpr const char* kConvNdOps[] = {"aten::conv1d", "aten::conv2d", "aten::conv3d"};
+constexpr const char* kConvNdOps[] = {"aten::conv1d", "aten::conv2d", "aten::conv3d",
+                                      "aten::_convolution_mode"};
 constexpr const char* kConvTransposeNdOps[] = {"aten::conv_transpose1d", "aten::conv_transpose2d",
                                                "aten::conv_transpose3d"};
 

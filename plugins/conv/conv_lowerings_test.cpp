@@ -132,6 +132,19 @@ TEST(ConvTest, StringPaddingValid) {
   EXPECT_EQ(n.ArgInts(*n.OutputOp(), "pad"), (Shape{0, 0}));
 }
 
+TEST(ConvTest, ConvolutionModeSameOn3dWithEvenKernel) {
+  // aten::_convolution_mode: what F.conv3d(padding='same') traces to. Kernel 2 -> 0 before,
+  // 1 after; kernel 4 dilation 2 -> total 6 -> 3, 3.
+  t::FakeNode n("aten::_convolution_mode");
+  n.Add(t::Value::Tensor({1, 4, 5, 6, 7})).Add(t::Value::ConstTensor({6, 2, 2, 4, 3}));
+  n.Add(t::Value::ConstTensor({6})).Add(t::Value::Ints({1, 1, 1})).Add(t::Value::String("same"));
+  n.Add(t::Value::Ints({1, 2, 1})).Add(t::Value::Int(2));
+  ASSERT_TRUE(n.Lower(Decl("aten::_convolution_mode"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 6, 5, 6, 7}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "pad"), (Shape{0, 1, 3, 3, 1, 1}));
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "groups"), 2);
+}
+
 TEST(ConvTest, SamePaddingWithStrideIsRefused) {
   t::FakeNode n("aten::conv2d.padding");
   n.Add(t::Value::Tensor({1, 2, 9, 9})).Add(t::Value::ConstTensor({3, 2, 3, 3}));

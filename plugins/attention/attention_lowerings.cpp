@@ -482,6 +482,11 @@ Expected<SdpaShapes> ReadSdpaShapes(const NodeView& ctx) {
 
 Status InferSdpa(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(SdpaShapes s, ReadSdpaShapes(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(bool causal, ctx.Bool(kSdpaCausal));
+  if (causal && !ctx.IsNone(kSdpaMask)) {
+    // As ATen: "Explicit attn_mask should not be set when is_causal=True".
+    return ctx.Error(ctx.kind() + ": attn_mask and is_causal=True together are not valid");
+  }
   if (!ctx.IsNone(kSdpaMask)) {
     // Infer sees the mask's own dtype; lower sees the planned one, which is the float compute
     // dtype for a bool mask too, so a bool mask cannot be told from a float one there.

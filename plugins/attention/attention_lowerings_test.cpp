@@ -199,11 +199,14 @@ TEST(AttentionTest, SdpaShapesScaleAndOutputs) {
 }
 
 TEST(AttentionTest, SdpaFloatMaskAndCausal) {
-  t::FakeNode n = Sdpa({2, 3, 4}, {2, 3, 4}, {2, 3, 4}, t::Value::Tensor({3, 3}), 0.0, true);
+  t::FakeNode masked = Sdpa({2, 3, 4}, {2, 3, 4}, {2, 3, 4}, t::Value::Tensor({3, 3}), 0.0, false);
+  ASSERT_TRUE(masked.Lower(Decl("aten::_scaled_dot_product_attention"))) << masked.error();
+  EXPECT_EQ(masked.op_types(), (Ops{"matmul", "mul", "add", "softmax", "matmul"}));
+  EXPECT_EQ(masked.ArgInputIndex(*masked.FindOp("add"), "y"), 3);
+  t::FakeNode n = Sdpa({2, 3, 4}, {2, 3, 4}, {2, 3, 4}, t::Value::None(), 0.0, true);
   ASSERT_TRUE(n.Lower(Decl("aten::_scaled_dot_product_attention"))) << n.error();
-  EXPECT_EQ(n.op_types(), (Ops{"matmul", "mul", "add", "add", "softmax", "matmul"}));
-  EXPECT_EQ(n.ArgInputIndex(*n.FindOp("add"), "y"), 3);
-  const std::vector<double> causal = n.ArgValues(*n.FindOp("add", 1), "y");
+  EXPECT_EQ(n.op_types(), (Ops{"matmul", "mul", "add", "softmax", "matmul"}));
+  const std::vector<double> causal = n.ArgValues(*n.FindOp("add"), "y");
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_EQ(causal, (std::vector<double>{0, -inf, -inf, 0, 0, -inf, 0, 0, 0}));
   // Non-square: row i keeps columns 0..i.
@@ -224,6 +227,9 @@ TEST(AttentionTest, SdpaRefusals) {
   t::FakeNode bad_mask = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 2}), 0.0, false);
   EXPECT_FALSE(bad_mask.Lower(Decl("aten::_scaled_dot_product_attention")));
   EXPECT_NE(bad_mask.error().find("does not broadcast"), std::string::npos) << bad_mask.error();
+  t::FakeNode both = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 3}), 0.0, true);
+  EXPECT_FALSE(both.Lower(Decl("aten::_scaled_dot_product_attention")));
+  EXPECT_NE(both.error().find("attn_mask and is_causal=True"), std::string::npos) << both.error();
   t::FakeNode mismatch = Sdpa({2, 4}, {3, 5}, {3, 4}, t::Value::None(), 0.0, false);
   EXPECT_FALSE(mismatch.Lower(Decl("aten::_scaled_dot_product_attention")));
   EXPECT_NE(mismatch.error().find("do not match"), std::string::npos) << mismatch.error();

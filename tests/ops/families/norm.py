@@ -49,6 +49,8 @@ def cases():
         Case("group_norm_rank3_per_channel", nn.GroupNorm(4, 4, affine=False), [i3]),
         Case("group_norm_rank5", _randomize(nn.GroupNorm(2, 4, eps=1e-3), 5), [i5]),
         Case("instance_norm_1d", nn.InstanceNorm1d(4), [i3]),
+        Case("instance_norm_1d_unbatched", _randomize(nn.InstanceNorm1d(4, affine=True), 20),
+             [Input("input", (4, 7))]),
         Case("instance_norm_2d_affine", _randomize(nn.InstanceNorm2d(4, affine=True), 6), [i4]),
         Case("instance_norm_3d_affine", _randomize(nn.InstanceNorm3d(4, affine=True), 7), [i5]),
         # track_running_stats in eval: the running statistics, as batch_norm.

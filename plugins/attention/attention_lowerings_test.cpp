@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -163,6 +164,75 @@ t::FakeNode Encoder(Shape src, int64_t heads, int64_t ffn, bool gelu, bool norm_
   n.Add(t::Value::ConstTensor({e, ffn})).Add(t::Value::ConstTensor({e}));
   n.Add(mask).Add(t::Value::None());
   return n;
+}
+
+/// An aten::_scaled_dot_product_attention node.
+t::FakeNode Sdpa(Shape q, Shape k, Shape v, t::Value mask, double dropout, bool causal) {
+  t::FakeNode n("aten::_scaled_dot_product_attention", 2);
+  n.Add(t::Value::Tensor(q)).Add(t::Value::Tensor(k)).Add(t::Value::Tensor(v)).Add(mask);
+  n.Add(t::Value::Float(dropout)).Add(t::Value::Bool(false)).Add(t::Value::Bool(causal));
+  return n;
+}
+
+TEST(AttentionTest, SdpaShapesScaleAndOutputs) {
+  struct Case {
+    Shape q, k, v, weights, out;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{4, 8}, {6, 8}, {6, 3}, {4, 6}, {4, 3}},
+           {{2, 4, 8}, {1, 5, 8}, {1, 5, 2}, {2, 4, 5}, {2, 4, 2}},
+           {{2, 3, 4, 16}, {2, 3, 5, 16}, {2, 3, 5, 6}, {2, 3, 4, 5}, {2, 3, 4, 6}}}) {
+    t::FakeNode n = Sdpa(c.q, c.k, c.v, t::Value::None(), 0.0, false);
+    n.Precision(T2C_DTYPE_FP16);
+    ASSERT_TRUE(n.Lower(Decl("aten::_scaled_dot_product_attention"))) << n.error();
+    EXPECT_EQ(n.compute_dtype(), T2C_DTYPE_FP32);
+    EXPECT_EQ(n.op_types(), (Ops{"matmul", "mul", "softmax", "matmul"}));
+    EXPECT_EQ(n.ArgScalar(*n.FindOp("matmul"), "transpose_y"), 1);
+    EXPECT_FLOAT_EQ(n.ArgScalar(*n.FindOp("mul"), "y"),
+                    1.0f / std::sqrt(static_cast<float>(c.q.back())));
+    EXPECT_EQ(n.ArgScalar(*n.FindOp("softmax"), "axis"), -1);
+    EXPECT_EQ(n.inferred(0).shape, c.out);
+    EXPECT_EQ(n.inferred(1).shape, c.weights);
+    EXPECT_EQ(n.OutputOp(1)->type, "softmax");
+    EXPECT_EQ(n.OutputOp(0)->type, "matmul");
+  }
+}
+
+TEST(AttentionTest, SdpaFloatMaskAndCausal) {
+  t::FakeNode masked = Sdpa({2, 3, 4}, {2, 3, 4}, {2, 3, 4}, t::Value::Tensor({3, 3}), 0.0, false);
+  ASSERT_TRUE(masked.Lower(Decl("aten::_scaled_dot_product_attention"))) << masked.error();
+  EXPECT_EQ(masked.op_types(), (Ops{"matmul", "mul", "add", "softmax", "matmul"}));
+  EXPECT_EQ(masked.ArgInputIndex(*masked.FindOp("add"), "y"), 3);
+  t::FakeNode n = Sdpa({2, 3, 4}, {2, 3, 4}, {2, 3, 4}, t::Value::None(), 0.0, true);
+  ASSERT_TRUE(n.Lower(Decl("aten::_scaled_dot_product_attention"))) << n.error();
+  EXPECT_EQ(n.op_types(), (Ops{"matmul", "mul", "add", "softmax", "matmul"}));
+  const std::vector<double> causal = n.ArgValues(*n.FindOp("add"), "y");
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(causal, (std::vector<double>{0, -inf, -inf, 0, 0, -inf, 0, 0, 0}));
+  // Non-square: row i keeps columns 0..i.
+  t::FakeNode wide = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::None(), 0.0, true);
+  ASSERT_TRUE(wide.Lower(Decl("aten::_scaled_dot_product_attention"))) << wide.error();
+  EXPECT_EQ(wide.ArgValues(*wide.FindOp("add"), "y"),
+            (std::vector<double>{0, -inf, -inf, 0, 0, -inf}));
+}
+
+TEST(AttentionTest, SdpaRefusals) {
+  t::FakeNode dropout = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::None(), 0.1, false);
+  EXPECT_FALSE(dropout.Lower(Decl("aten::_scaled_dot_product_attention")));
+  EXPECT_NE(dropout.error().find("dropout_p=0.1"), std::string::npos) << dropout.error();
+  t::FakeNode bool_mask =
+      Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 3}, T2C_DTYPE_BOOL), 0.0, false);
+  EXPECT_FALSE(bool_mask.Lower(Decl("aten::_scaled_dot_product_attention")));
+  EXPECT_NE(bool_mask.error().find("bool attn_mask"), std::string::npos) << bool_mask.error();
+  t::FakeNode bad_mask = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 2}), 0.0, false);
+  EXPECT_FALSE(bad_mask.Lower(Decl("aten::_scaled_dot_product_attention")));
+  EXPECT_NE(bad_mask.error().find("does not broadcast"), std::string::npos) << bad_mask.error();
+  t::FakeNode both = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 3}), 0.0, true);
+  EXPECT_FALSE(both.Lower(Decl("aten::_scaled_dot_product_attention")));
+  EXPECT_NE(both.error().find("attn_mask and is_causal=True"), std::string::npos) << both.error();
+  t::FakeNode mismatch = Sdpa({2, 4}, {3, 5}, {3, 4}, t::Value::None(), 0.0, false);
+  EXPECT_FALSE(mismatch.Lower(Decl("aten::_scaled_dot_product_attention")));
+  EXPECT_NE(mismatch.error().find("do not match"), std::string::npos) << mismatch.error();
 }
 
 TEST(AttentionTest, EncoderLayerSweep) {

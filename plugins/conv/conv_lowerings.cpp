@@ -1,7 +1,8 @@
 /// Built-in lowerings of convolutions. Every TorchScript convolution schema is read into one
 /// ConvParams; infer and lower then share the same size arithmetic (common/conv_math.h). Padding is
 /// always emitted as pad_type "custom" with explicit [before, after] pairs, so PyTorch's placement
-/// of odd 'same' padding (the extra element after) is kept exactly.
+/// of odd 'same' padding (the extra element after) is kept exactly. A transposed convolution whose
+/// output_padding exceeds its padding is followed by a zero pad and the bias.
 #include "conv/conv_lowerings.h"
 
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "common/conv_math.h"
 #include "common/lowering_util.h"
+#include "common/mil_emit.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -80,7 +82,9 @@ constexpr t2c_input_decl kConvolutionInputs[] = {
     sdk::Host("transposed"), sdk::Host("output_padding"), sdk::Host("groups"),
 };
 constexpr ConvSchema kConvolutionSchema = TransposableSchema(kConvolutionInputs);
-// conv{1,2,3}d, with int padding or the string padding of the .padding overloads.
+// conv{1,2,3}d, with int padding or the string padding of the .padding overloads, and
+// aten::_convolution_mode (what F.conv*d(padding='same'/'valid') traces to), which shares the
+// .padding overloads' schema.
 constexpr t2c_input_decl kConvNdInputs[] = {
     sdk::Tensor("input"), sdk::Tensor("weight"), sdk::OptionalTensor("bias"), sdk::Host("stride"),
     sdk::Host("padding"), sdk::Host("dilation"), sdk::Host("groups"),
@@ -259,9 +263,61 @@ Status InferConv(InferContext& ctx, const ConvSchema& schema) {
   return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, Unbatched(p)));
 }
 
-Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
-  TS2COREML_ASSIGN_OR_RETURN(ConvParams p, ReadConv(ctx, schema));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+/// MIL's [before, after] padding pairs. A transposed convolution crops padding - output_padding
+/// from the end of the full result; where output_padding exceeds padding the output is longer
+/// than the full result and `tail` gets the count of rows past it (which hold only the bias).
+Expected<std::vector<int64_t>> MilPads(const LowerContext& ctx, const ConvParams& p,
+                                       std::vector<int64_t>* tail) {
+  std::vector<int64_t> pad;
+  tail->assign(p.spatial, 0);
+  for (size_t i = 0; i < p.spatial; ++i) {
+    int64_t after = p.pad_after[i];
+    if (p.transposed) {
+      after = p.pad_before[i] - p.output_padding[i];
+      if (after < 0) {
+        (*tail)[i] = -after;
+        after = 0;
+      }
+      int64_t in = p.x.shape[p.x.shape.size() - p.spatial + i];
+      int64_t mil = MilConvTransposeOutputSize(in, p.weight.shape[2 + i], p.stride[i],
+                                               p.pad_before[i], after, p.dilation[i]);
+      if (mil + (*tail)[i] != p.out_shape[2 + i]) {
+        return ctx.Error(p.op + ": internal size mismatch between PyTorch and MIL conv_transpose");
+      }
+    }
+    pad.push_back(p.pad_before[i]);
+    pad.push_back(after);
+  }
+  return pad;
+}
+
+/// Appends `tail[i]` zeros at the end of spatial dimension i of `y`, then adds the bias input (if
+/// any) per channel: a transposed convolution's rows past its full result hold only the bias.
+Expected<Var> EmitTail(LowerContext& ctx, Var y, const std::vector<int64_t>& tail,
+                       const ConvSchema& schema) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(y));
+  std::vector<int64_t> pads(4, 0);
+  for (size_t i = 0; i < tail.size(); ++i) {
+    pads.push_back(0);
+    pads.push_back(tail[i]);
+    t.shape[2 + i] += tail[i];
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var pad_var, ctx.ConstInts(pads));
+  TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString("constant"));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(t.dtype, 0.0f));
+  TS2COREML_ASSIGN_OR_RETURN(
+      y, ctx.Emit1("pad", {{"x", y}, {"pad", pad_var}, {"mode", mode}, {"constant_val", zero}}, t));
+  if (ctx.IsNone(schema.bias)) return y;
+  std::vector<int64_t> per_channel(t.shape.size() - 1, 1);
+  per_channel[0] = t.shape[1];
+  TS2COREML_ASSIGN_OR_RETURN(Var bias, ctx.Input(schema.bias));
+  TS2COREML_ASSIGN_OR_RETURN(bias, EmitReshape(ctx, bias, per_channel));
+  return EmitBinary(ctx, "add", y, bias);
+}
+
+/// Checks what MIL conv and conv_transpose need constant.
+Status CheckConstantOperands(const LowerContext& ctx, const ConvParams& p,
+                             const ConvSchema& schema) {
   const bool weight_const = ctx.IsConst(schema.weight);
   if (p.transposed && !weight_const) {
     return ctx.Error(
@@ -272,44 +328,31 @@ Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
     return ctx.Error(p.op + ": dilation " + FormatInts(p.dilation) +
                      " with a runtime weight is not supported by MIL conv");
   }
-  const bool has_bias = !ctx.IsNone(schema.bias);
-  if (has_bias && !ctx.IsConst(schema.bias)) {
+  if (!ctx.IsNone(schema.bias) && !ctx.IsConst(schema.bias)) {
     return ctx.Error(p.op + ": a runtime bias is not supported (MIL conv needs a constant bias)");
   }
-  std::vector<int64_t> pad;
-  for (size_t i = 0; i < p.spatial; ++i) {
-    int64_t after = p.pad_after[i];
-    if (p.transposed) {
-      // MIL crops pad[2i+1] from the end of the full result; PyTorch crops padding minus
-      // output_padding there.
-      after = p.pad_before[i] - p.output_padding[i];
-      if (after < 0) {
-        return ctx.Error(p.op + ": output_padding " + FormatInts(p.output_padding) +
-                         " larger than padding " + FormatInts(p.pad_before) +
-                         " is not supported by MIL conv_transpose");
-      }
-      int64_t in = p.x.shape[p.x.shape.size() - p.spatial + i];
-      int64_t mil = MilConvTransposeOutputSize(in, p.weight.shape[2 + i], p.stride[i],
-                                               p.pad_before[i], after, p.dilation[i]);
-      if (mil != p.out_shape[2 + i]) {
-        return ctx.Error(p.op + ": internal size mismatch between PyTorch and MIL conv_transpose");
-      }
-    }
-    pad.push_back(p.pad_before[i]);
-    pad.push_back(after);
-  }
+  return Status::Ok();
+}
+
+Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
+  TS2COREML_ASSIGN_OR_RETURN(ConvParams p, ReadConv(ctx, schema));
+  TS2COREML_RETURN_IF_ERROR(CheckConstantOperands(ctx, p, schema));
+  std::vector<int64_t> tail;
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> pad, MilPads(ctx, p, &tail));
+  const bool has_tail = !AllEqual(tail, 0);
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.input));
   TS2COREML_ASSIGN_OR_RETURN(Var weight, ctx.Input(schema.weight));
-  TensorType batched_out = out;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType conv_type, ctx.OutputType(0));
+  conv_type.shape = p.out_shape;
+  for (size_t i = 0; i < tail.size(); ++i) conv_type.shape[2 + i] -= tail[i];
   if (!p.batched) {
     TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({0}));
     TS2COREML_ASSIGN_OR_RETURN(TensorType bx, ctx.TypeOf(x));
     bx.shape.insert(bx.shape.begin(), 1);
     TS2COREML_ASSIGN_OR_RETURN(x, ctx.Emit1("expand_dims", {{"x", x}, {"axes", axes}}, bx));
-    batched_out.shape.insert(batched_out.shape.begin(), 1);
   }
   std::vector<sdk::Arg> args = {{"x", x}, {"weight", weight}};
-  if (has_bias) {
+  if (!ctx.IsNone(schema.bias) && !has_tail) {
     TS2COREML_ASSIGN_OR_RETURN(Var bias, ctx.Input(schema.bias));
     args.push_back({"bias", bias});
   }
@@ -324,8 +367,12 @@ Status LowerConv(LowerContext& ctx, const ConvSchema& schema) {
   args.push_back({"dilations", dilations});
   args.push_back({"groups", groups});
   const char* mil_op = p.transposed ? "conv_transpose" : "conv";
-  if (p.batched) return ctx.EmitOutput(mil_op, args);
-  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1(mil_op, args, batched_out));
+  if (p.batched && !has_tail) return ctx.EmitOutput(mil_op, args);
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1(mil_op, args, conv_type));
+  if (has_tail) {
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitTail(ctx, y, tail, schema));
+  }
+  if (p.batched) return ctx.SetOutput(0, y);
   TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({0}));
   return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes}});
 }
@@ -345,7 +392,8 @@ Status LowerConvTransposeNd(LowerContext& ctx) { return LowerConv(ctx, kConvTran
 
 constexpr const char* kUnderscoreConvolutionOps[] = {"aten::_convolution"};
 constexpr const char* kConvolutionOps[] = {"aten::convolution"};
-constexpr const char* kConvNdOps[] = {"aten::conv1d", "aten::conv2d", "aten::conv3d"};
+constexpr const char* kConvNdOps[] = {"aten::conv1d", "aten::conv2d", "aten::conv3d",
+                                      "aten::_convolution_mode"};
 constexpr const char* kConvTransposeNdOps[] = {"aten::conv_transpose1d", "aten::conv_transpose2d",
                                                "aten::conv_transpose3d"};
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -132,6 +133,19 @@ TEST(ConvTest, StringPaddingValid) {
   EXPECT_EQ(n.ArgInts(*n.OutputOp(), "pad"), (Shape{0, 0}));
 }
 
+TEST(ConvTest, ConvolutionModeSameOn3dWithEvenKernel) {
+  // aten::_convolution_mode: what F.conv3d(padding='same') traces to. Kernel 2 -> 0 before,
+  // 1 after; kernel 4 dilation 2 -> total 6 -> 3, 3.
+  t::FakeNode n("aten::_convolution_mode");
+  n.Add(t::Value::Tensor({1, 4, 5, 6, 7})).Add(t::Value::ConstTensor({6, 2, 2, 4, 3}));
+  n.Add(t::Value::ConstTensor({6})).Add(t::Value::Ints({1, 1, 1})).Add(t::Value::String("same"));
+  n.Add(t::Value::Ints({1, 2, 1})).Add(t::Value::Int(2));
+  ASSERT_TRUE(n.Lower(Decl("aten::_convolution_mode"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 6, 5, 6, 7}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "pad"), (Shape{0, 1, 3, 3, 1, 1}));
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "groups"), 2);
+}
+
 TEST(ConvTest, SamePaddingWithStrideIsRefused) {
   t::FakeNode n("aten::conv2d.padding");
   n.Add(t::Value::Tensor({1, 2, 9, 9})).Add(t::Value::ConstTensor({3, 2, 3, 3}));
@@ -183,14 +197,39 @@ TEST(ConvTest, ConvTranspose2dSchema) {
   EXPECT_EQ(n.inferred().shape, (Shape{1, 2, 12, 12}));
 }
 
-TEST(ConvTest, OutputPaddingBeyondPaddingIsRefused) {
+TEST(ConvTest, OutputPaddingBeyondPaddingPadsThenAddsBias) {
+  // H: padding 0, output_padding 1 -> full result 11 plus one row holding only the bias.
+  // W: padding 1, output_padding 1 -> cropped inside the full result.
   t::FakeNode n =
-      Convolution({1, 8, 5, 5}, {8, 4, 3, 3}, true, {2, 2}, {0, 0}, {1, 1}, true, {1, 1}, 1);
-  EXPECT_TRUE(n.Infer(Decl("aten::_convolution"))) << n.error();
-  EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 12, 12}));
-  EXPECT_FALSE(n.Lower(Decl("aten::_convolution")));
-  EXPECT_NE(n.error().find("output_padding [1, 1] larger than padding [0, 0]"), std::string::npos)
-      << n.error();
+      Convolution({1, 8, 5, 5}, {8, 4, 3, 3}, true, {2, 2}, {0, 1}, {1, 1}, true, {1, 1}, 1);
+  ASSERT_TRUE(n.Lower(Decl("aten::_convolution"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 12, 10}));
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"conv_transpose", "pad", "reshape", "add"}));
+  const t::FakeOp* conv = n.FindOp("conv_transpose");
+  EXPECT_EQ(n.ArgInts(*conv, "pad"), (Shape{0, 0, 1, 0}));
+  EXPECT_EQ(conv->output_types[0].shape, (Shape{1, 4, 11, 10}));
+  const std::vector<std::string> names = conv->ArgNames();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "bias"), 0);
+  const t::FakeOp* pad = n.FindOp("pad");
+  EXPECT_EQ(n.ArgInts(*pad, "pad"), (Shape{0, 0, 0, 0, 0, 1, 0, 0}));
+  EXPECT_EQ(n.ArgString(*pad, "mode"), "constant");
+  EXPECT_EQ(n.ArgScalar(*pad, "constant_val"), 0);
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape"), "shape"), (Shape{4, 1, 1}));
+  EXPECT_EQ(n.ArgInputIndex(*n.FindOp("reshape"), "x"), 2);
+  EXPECT_EQ(n.planned().shape, (Shape{1, 4, 12, 10}));
+}
+
+TEST(ConvTest, OutputPaddingBeyondPaddingWithoutBiasUnbatched) {
+  t::FakeNode n("aten::conv_transpose1d");
+  n.Add(t::Value::Tensor({4, 5})).Add(t::Value::ConstTensor({4, 2, 2})).Add(t::Value::None());
+  n.Add(t::Value::Ints({3})).Add(t::Value::Ints({0})).Add(t::Value::Ints({2}));
+  n.Add(t::Value::Int(1)).Add(t::Value::Ints({1}));
+  ASSERT_TRUE(n.Lower(Decl("aten::conv_transpose1d"))) << n.error();
+  // (5 - 1) * 3 + 2 = 14, plus 2.
+  EXPECT_EQ(n.inferred().shape, (Shape{2, 16}));
+  EXPECT_EQ(n.op_types(),
+            (std::vector<std::string>{"expand_dims", "conv_transpose", "pad", "squeeze"}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("pad"), "pad"), (Shape{0, 0, 0, 0, 0, 2}));
 }
 
 TEST(ConvTest, RuntimeWeightWithDilationIsRefused) {

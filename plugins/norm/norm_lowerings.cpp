@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/lowering_util.h"
@@ -79,49 +80,6 @@ constexpr uint32_t kBatchNormInput = sdk::InputIndex(kBatchNormInputs, "input");
 constexpr StatsInputs kBatchNormStats = StatsInputsOf(kBatchNormInputs);
 constexpr uint32_t kBatchNormTraining = sdk::InputIndex(kBatchNormInputs, "training");
 constexpr uint32_t kBatchNormEps = sdk::InputIndex(kBatchNormInputs, "eps");
-
-/// aten::batch_norm(input, weight?, bias?, running_mean?, running_var?, training, momentum, eps,
-/// cudnn_enabled) -> MIL batch_norm(x, mean, variance, gamma, beta, epsilon).
-Status LowerBatchNorm(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(bool training, ctx.Bool(kBatchNormTraining));
-  if (ctx.IsNone(kBatchNormStats.running_mean) || ctx.IsNone(kBatchNormStats.running_var)) {
-    return ctx.Error(
-        std::string("batch_norm: running statistics are missing (") +
-        (training ? "training=True, " : "") +
-        "track_running_stats=False?); batch statistics cannot be lowered for inference");
-  }
-  if (training) {
-    return ctx.Error(
-        "batch_norm: training=True uses batch statistics; trace the model after model.eval()");
-  }
-  TS2COREML_RETURN_IF_ERROR(CheckConstantStats(ctx, kBatchNormStats, "batch_norm", "parameters"));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  if (out.rank() < 2 || out.rank() > 5) {
-    return ctx.Error("batch_norm: input rank " + std::to_string(out.rank()) +
-                     " is not supported (MIL batch_norm takes rank 3 to 5; rank 2 is reshaped)");
-  }
-  const int64_t channels = out.shape[1];
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kBatchNormInput));
-  TS2COREML_ASSIGN_OR_RETURN(Stats stats, ReadStats(ctx, kBatchNormStats, channels));
-  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.Input(kBatchNormEps));
-  TensorType bn_type = out;
-  if (out.rank() == 2) {
-    // [N, C] -> [N, C, 1]: MIL batch_norm needs a spatial dimension.
-    bn_type.shape.push_back(1);
-    TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
-    TS2COREML_ASSIGN_OR_RETURN(x, ctx.Emit1("expand_dims", {{"x", x}, {"axes", axes}}, bn_type));
-  }
-  std::vector<sdk::Arg> args = {{"x", x},
-                                {"mean", stats.mean},
-                                {"variance", stats.variance},
-                                {"gamma", stats.gamma},
-                                {"beta", stats.beta},
-                                {"epsilon", epsilon}};
-  if (out.rank() != 2) return ctx.EmitOutput("batch_norm", args);
-  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1("batch_norm", args, bn_type));
-  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
-  return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes}});
-}
 
 constexpr t2c_input_decl kLayerNormInputs[] = {
     sdk::Tensor("input"),
@@ -198,6 +156,86 @@ Expected<Var> EmitNormalize(LowerContext& ctx, Var x, const std::vector<int64_t>
   TS2COREML_ASSIGN_OR_RETURN(Var axes_var, ctx.ConstInts(axes));
   TS2COREML_ASSIGN_OR_RETURN(Var eps_var, ctx.ConstFloat(t.dtype, static_cast<float>(eps)));
   return ctx.Emit1("layer_norm", {{"x", x}, {"axes", axes_var}, {"epsilon", eps_var}}, t);
+}
+
+/// MIL batch_norm over `x` of type `out` (rank 2 to 5; rank 2 gets a trailing spatial axis) with
+/// the given statistics, as the node's output.
+Status EmitBatchNormOutput(LowerContext& ctx, Var x, const TensorType& out, const Stats& stats,
+                           Var epsilon) {
+  TensorType bn_type = out;
+  if (out.rank() == 2) {
+    // [N, C] -> [N, C, 1]: MIL batch_norm needs a spatial dimension.
+    bn_type.shape.push_back(1);
+    TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
+    TS2COREML_ASSIGN_OR_RETURN(x, ctx.Emit1("expand_dims", {{"x", x}, {"axes", axes}}, bn_type));
+  }
+  std::vector<sdk::Arg> args = {{"x", x},
+                                {"mean", stats.mean},
+                                {"variance", stats.variance},
+                                {"gamma", stats.gamma},
+                                {"beta", stats.beta},
+                                {"epsilon", epsilon}};
+  if (out.rank() != 2) return ctx.EmitOutput("batch_norm", args);
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1("batch_norm", args, bn_type));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
+  return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes}});
+}
+
+/// batch_norm with training=True: each channel is normalized by the mean and biased variance of
+/// the batch (all axes but 1), as ATen computes them; the running statistics, if any, are not
+/// read. Lowered as transpose to [C, N, *], layer_norm over axes 1.., transpose back, then the
+/// affine part as a MIL batch_norm with mean 0, variance 1 and epsilon 0 (which keeps gamma and
+/// beta in the param dtype).
+Status LowerBatchNormTraining(LowerContext& ctx, const TensorType& out) {
+  TS2COREML_RETURN_IF_ERROR(CheckConstantStats(
+      ctx,
+      {kBatchNormStats.weight, kBatchNormStats.bias, kBatchNormStats.weight, kBatchNormStats.bias},
+      "batch_norm", "weight and bias"));
+  const int64_t channels = out.shape[1];
+  std::vector<int64_t> perm, axes;
+  for (int64_t i = 0; i < out.rank(); ++i) perm.push_back(i);
+  std::swap(perm[0], perm[1]);
+  for (int64_t i = 1; i < out.rank(); ++i) axes.push_back(i);
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kBatchNormInput));
+  TS2COREML_ASSIGN_OR_RETURN(x, EmitTranspose(ctx, x, perm));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes_var, ctx.ConstInts(axes));
+  // eps is a param: in the param dtype, as layer_norm's epsilon may be on iOS17.
+  TS2COREML_ASSIGN_OR_RETURN(Var eps, ctx.Input(kBatchNormEps));
+  TS2COREML_ASSIGN_OR_RETURN(
+      x, ctx.Emit1("layer_norm", {{"x", x}, {"axes", axes_var}, {"epsilon", eps}}, t));
+  TS2COREML_ASSIGN_OR_RETURN(x, EmitTranspose(ctx, x, perm));
+  Stats stats;
+  const std::vector<float> zeros(static_cast<size_t>(channels), 0.0f);
+  const std::vector<float> ones(static_cast<size_t>(channels), 1.0f);
+  TS2COREML_ASSIGN_OR_RETURN(stats.mean, ctx.ConstFloats(ctx.param_dtype(), zeros, {channels}));
+  TS2COREML_ASSIGN_OR_RETURN(stats.variance, ctx.ConstFloats(ctx.param_dtype(), ones, {channels}));
+  TS2COREML_ASSIGN_OR_RETURN(stats.gamma, ParamOrFill(ctx, kBatchNormStats.weight, {channels}, 1));
+  TS2COREML_ASSIGN_OR_RETURN(stats.beta, ParamOrFill(ctx, kBatchNormStats.bias, {channels}, 0));
+  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.ConstFloat(ctx.param_dtype(), 0.0f));
+  return EmitBatchNormOutput(ctx, x, out, stats, epsilon);
+}
+
+/// aten::batch_norm(input, weight?, bias?, running_mean?, running_var?, training, momentum, eps,
+/// cudnn_enabled) -> MIL batch_norm(x, mean, variance, gamma, beta, epsilon) with the running
+/// statistics, or the batch statistics when training.
+Status LowerBatchNorm(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(bool training, ctx.Bool(kBatchNormTraining));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  if (out.rank() < 2 || out.rank() > 5) {
+    return ctx.Error("batch_norm: input rank " + std::to_string(out.rank()) +
+                     " is not supported (MIL batch_norm takes rank 3 to 5; rank 2 is reshaped)");
+  }
+  if (training) return LowerBatchNormTraining(ctx, out);
+  if (ctx.IsNone(kBatchNormStats.running_mean) || ctx.IsNone(kBatchNormStats.running_var)) {
+    return ctx.Error(
+        "batch_norm: training=False needs running_mean and running_var (track_running_stats=True)");
+  }
+  TS2COREML_RETURN_IF_ERROR(CheckConstantStats(ctx, kBatchNormStats, "batch_norm", "parameters"));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kBatchNormInput));
+  TS2COREML_ASSIGN_OR_RETURN(Stats stats, ReadStats(ctx, kBatchNormStats, out.shape[1]));
+  TS2COREML_ASSIGN_OR_RETURN(Var epsilon, ctx.Input(kBatchNormEps));
+  return EmitBatchNormOutput(ctx, x, out, stats, epsilon);
 }
 
 constexpr t2c_input_decl kGroupNormInputs[] = {

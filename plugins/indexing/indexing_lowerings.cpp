@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/movement_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -822,7 +823,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferConstantPad>, sdk::LowerFn<LowerConstantPad>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.indexing", "0.1.0", kLowerings);
+/// This file's lowerings, then movement_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, movement::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.indexing",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -220,5 +220,49 @@ TEST(PoolingTest, AdaptiveUnbatched) {
   EXPECT_EQ(n.op_types(), (std::vector<std::string>{"expand_dims", "avg_pool", "squeeze"}));
 }
 
+TEST(PoolingTest, AdaptiveMaxPoolEvenAndUneven) {
+  // 2d: height 8 -> 4 (even: [outer, out, k, inner] reduce_max), width 7 -> 3 (ATen's bins).
+  t::FakeNode n("aten::adaptive_max_pool2d", 2);
+  n.Add(t::Value::Tensor({2, 3, 8, 7})).Add(t::Value::Ints({4, 3}));
+  n.UnusedOutput(1);
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_max_pool2d"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{2, 3, 4, 3}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape", 0), "shape"), (Shape{6, 4, 2, 7}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reduce_max", 0), "axes"), (Shape{2}));
+  const t::FakeOp* bin = n.FindOp("slice_by_index", 1);
+  ASSERT_NE(bin, nullptr);
+  EXPECT_EQ(n.ArgInts(*bin, "begin"), (Shape{0, 0, 0, 2}));
+  EXPECT_EQ(n.ArgInts(*bin, "end"), (Shape{2, 3, 4, 5}));
+  EXPECT_EQ(n.OutputOp()->type, "concat");
+
+  // 1d and 3d, unbatched 3d; an unchanged size is an identity.
+  t::FakeNode one("aten::adaptive_max_pool1d", 2);
+  one.Add(t::Value::Tensor({2, 3, 5})).Add(t::Value::Ints({5}));
+  one.UnusedOutput(1);
+  ASSERT_TRUE(one.Lower(Decl("aten::adaptive_max_pool1d"))) << one.error();
+  EXPECT_EQ(one.op_types(), (std::vector<std::string>{"identity"}));
+  t::FakeNode three("aten::adaptive_max_pool3d", 2);
+  three.Add(t::Value::Tensor({3, 4, 6, 6})).Add(t::Value::Ints({2, 3, 1}));
+  three.UnusedOutput(1);
+  ASSERT_TRUE(three.Lower(Decl("aten::adaptive_max_pool3d"))) << three.error();
+  EXPECT_EQ(three.planned().shape, (Shape{3, 2, 3, 1}));
+}
+
+TEST(PoolingTest, AdaptiveMaxPoolIndicesRefused) {
+  t::FakeNode n("aten::adaptive_max_pool2d", 2);
+  n.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::Ints({2, 2}));
+  EXPECT_FALSE(n.Infer(Decl("aten::adaptive_max_pool2d")));
+  EXPECT_NE(n.error().find("indices output is read"), std::string::npos) << n.error();
+}
+
+TEST(PoolingTest, AdaptiveAvgPool3d) {
+  t::FakeNode n("aten::adaptive_avg_pool3d");
+  n.Add(t::Value::Tensor({1, 2, 4, 6, 8})).Add(t::Value::Ints({2, 3, 4}));
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool3d"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{1, 2, 2, 3, 4}));
+  EXPECT_EQ(n.OutputOp()->type, "avg_pool");
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "kernel_sizes"), (Shape{2, 2, 2}));
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/lowering_table.h"
 #include "indexing/movement_lowerings.h"
 #include "ts2coreml/sdk.h"
 

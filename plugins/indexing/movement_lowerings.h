@@ -4,12 +4,9 @@
 /// resolve on the host is; index tensors are read at run time through gather ops.
 ///
 /// The declarations are constant data in this header so that the indexing plugin's table
-/// (indexing_lowerings.cpp) appends them at compile time (ConcatLowerings).
+/// (indexing_lowerings.cpp) appends them at compile time (ConcatLowerings, lowering_table.h).
 #ifndef TS2COREML_PLUGINS_INDEXING_MOVEMENT_LOWERINGS_H_
 #define TS2COREML_PLUGINS_INDEXING_MOVEMENT_LOWERINGS_H_
-
-#include <array>
-#include <cstddef>
 
 #include "ts2coreml/plugin_abi.h"
 #include "ts2coreml/sdk.h"
@@ -107,19 +104,5 @@ inline constexpr t2c_lowering_decl kLowerings[] = {
 };
 
 }  // namespace ts2coreml::plugins::movement
-
-namespace ts2coreml::plugins {
-
-/// `a` followed by `b`, as one constant array (for a plugin table assembled from several files).
-template <size_t A, size_t B>
-constexpr std::array<t2c_lowering_decl, A + B> ConcatLowerings(const t2c_lowering_decl (&a)[A],
-                                                               const t2c_lowering_decl (&b)[B]) {
-  std::array<t2c_lowering_decl, A + B> out{};
-  for (size_t i = 0; i < A; ++i) out[i] = a[i];
-  for (size_t i = 0; i < B; ++i) out[A + i] = b[i];
-  return out;
-}
-
-}  // namespace ts2coreml::plugins
 
 #endif  // TS2COREML_PLUGINS_INDEXING_MOVEMENT_LOWERINGS_H_

@@ -8,6 +8,8 @@
 
 #include "common/conv_math.h"
 #include "common/lowering_util.h"
+#include "indexing/lowering_table.h"
+#include "pooling/im2col_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -426,7 +428,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerAdaptiveMaxPool>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.pooling", "0.1.0", kLowerings);
+/// This file's lowerings, then im2col_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, im2col::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.pooling",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -14,7 +14,7 @@ def cases():
              [Input("x", (1, 2, 7, 8))]),
         Case("fold_basic", nn.Fold((5, 6), 2), [Input("x", (2, 12, 20))]),
         Case("fold_params", nn.Fold((7, 8), (2, 3), dilation=(2, 1), padding=(1, 2),
-                                    stride=(2, 3)), [Input("x", (1, 12, 12))]),
+                                    stride=(2, 3)), [Input("x", (1, 12, 16))]),
         Case("fold_gap", nn.Fold((7, 7), 3, stride=3), [Input("x", (2, 9, 4))]),
         Case("fold_unfold_roundtrip", Fn(lambda a: F.fold(F.unfold(a, 3, padding=1), (6, 5), 3,
                                                           padding=1)), [Input("x", (1, 2, 6, 5))]),

@@ -13,6 +13,7 @@
 #include "common/lowering_util.h"
 #include "indexing/lowering_table.h"
 #include "indexing/movement_lowerings.h"
+#include "indexing/scatter_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -824,8 +825,9 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferConstantPad>, sdk::LowerFn<LowerConstantPad>),
 };
 
-/// This file's lowerings, then movement_lowerings.cpp's.
-constexpr auto kAllLowerings = ConcatLowerings(kLowerings, movement::kLowerings);
+/// This file's lowerings, then movement_lowerings.cpp's and scatter_lowerings.cpp's.
+constexpr auto kAllLowerings =
+    ConcatLowerings(ConcatLowerings(kLowerings, movement::kLowerings), scatter::kLowerings);
 
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.indexing",

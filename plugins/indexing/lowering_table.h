@@ -23,6 +23,16 @@ constexpr std::array<t2c_lowering_decl, A + B> ConcatLowerings(const t2c_lowerin
   return out;
 }
 
+/// `a` (an assembled table) followed by `b`.
+template <size_t A, size_t B>
+constexpr std::array<t2c_lowering_decl, A + B> ConcatLowerings(
+    const std::array<t2c_lowering_decl, A>& a, const t2c_lowering_decl (&b)[B]) {
+  std::array<t2c_lowering_decl, A + B> out{};
+  for (size_t i = 0; i < A; ++i) out[i] = a[i];
+  for (size_t i = 0; i < B; ++i) out[A + i] = b[i];
+  return out;
+}
+
 }  // namespace ts2coreml::plugins
 
 #endif  // TS2COREML_PLUGINS_INDEXING_LOWERING_TABLE_H_

@@ -68,4 +68,33 @@ def cases():
         Case("triu_inf", Fn(lambda a: torch.triu(a / 0.0, 1)), [Input("x", (3, 3), low=0.5,
                                                                           high=1.0)]),
     ]
+    y = Input("y", (2, 4))
+    si = [[0, 2, 2, 1], [1, 1, 0, 0]]  # duplicates: the last write wins, sums add up
+    out += [
+        Case("scatter_src", _ConstIndex(lambda a, i: torch.zeros(3, 4).scatter(0, i, a), si), [y]),
+        Case("scatter_value", _ConstIndex(lambda a, i: a.scatter(1, i[:, :2], -2.0), si),
+             [Input("x", (2, 5))]),
+        Case("scatter_add", _ConstIndex(lambda a, i: torch.ones(3, 4).scatter_add(-2, i, a), si),
+             [y]),
+        Case("scatter_multiply", _ConstIndex(
+            lambda a, i: torch.full((3, 4), 2.0).scatter(0, i, a, reduce="multiply"), si), [y]),
+        Case("scatter_reduce_amax", _ConstIndex(
+            lambda a, i: torch.zeros(3, 4).scatter_reduce(0, i, a, "amax"), si), [y]),
+        Case("scatter_reduce_amin_excl", _ConstIndex(
+            lambda a, i: torch.zeros(3, 4).scatter_reduce(0, i, a, "amin", include_self=False),
+            si), [y]),
+        Case("scatter_reduce_mean", _ConstIndex(
+            lambda a, i: torch.ones(3, 4).scatter_reduce(0, i, a, "mean"), si), [y]),
+        Case("scatter_reduce_mean_excl", _ConstIndex(
+            lambda a, i: torch.ones(3, 4).scatter_reduce(0, i, a, "mean", include_self=False),
+            si), [y]),
+        Case("scatter_reduce_prod", _ConstIndex(
+            lambda a, i: torch.ones(3, 4).scatter_reduce(0, i, a, "prod"), si), [y]),
+        Case("index_add", _ConstIndex(lambda a, i: torch.ones(5, 3).index_add(0, i, a, alpha=2),
+                                      [4, 0, 4]), [Input("y", (3, 3))]),
+        Case("index_copy", _ConstIndex(lambda a, i: torch.zeros(3, 5).index_copy(1, i, a),
+                                       [3, 0]), [Input("y", (3, 2))]),
+        Case("index_fill", _ConstIndex(lambda a, i: a.index_fill(-1, i, 7.0), [1, 3]),
+             [Input("x", (2, 5))]),
+    ]
     return out

@@ -97,4 +97,18 @@ def cases():
         Case("index_fill", _ConstIndex(lambda a, i: a.index_fill(-1, i, 7.0), [1, 3]),
              [Input("x", (2, 5))]),
     ]
+    # The matmul plugin's vector products and add* variants (no family file of their own).
+    m, v, w = Input("m", (3, 4)), Input("v", (4,)), Input("w", (3,))
+    out += [
+        Case("mv", Fn(lambda a, b: torch.mv(a, b)), [m, v]),
+        Case("dot", Fn(lambda a, b: torch.dot(a, b)), [v, Input("u", (4,))]),
+        Case("outer", Fn(lambda a, b: torch.outer(a, b)), [w, v]),
+        Case("addmv", Fn(lambda s, a, b: torch.addmv(s, a, b, beta=0.5, alpha=2)), [w, m, v]),
+        Case("addr", Fn(lambda s, a, b: torch.addr(s, a, b, alpha=-1)),
+             [Input("s", (1, 4)), w, v]),
+        Case("addbmm", Fn(lambda s, a, b: torch.addbmm(s, a, b, beta=2)),
+             [Input("s", (3, 2)), Input("a", (5, 3, 4)), Input("b", (5, 4, 2))]),
+        Case("addbmm_beta0", Fn(lambda s, a, b: torch.addbmm(s / 0.0, a, b, beta=0)),
+             [Input("s", (3, 2)), Input("a", (5, 3, 4)), Input("b", (5, 4, 2))]),
+    ]
     return out

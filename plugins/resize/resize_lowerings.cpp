@@ -29,6 +29,8 @@
 
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
+#include "indexing/lowering_table.h"
+#include "resize/grid_sample_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -494,7 +496,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferAntialias>, sdk::LowerFn<LowerInterp>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.resize", "0.2.0", kLowerings);
+/// This file's lowerings, then grid_sample_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, grid_sample::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.resize",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -1,4 +1,5 @@
-"""Resizing: F.interpolate / nn.Upsample in every mode, with sizes and with scale factors."""
+"""Resizing: F.interpolate / nn.Upsample in every mode, with sizes and with scale factors;
+F.affine_grid and F.grid_sample (bilinear/nearest x zeros/border/reflection x align_corners)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -45,5 +46,30 @@ def cases():
         Case("upsample_module_nearest", nn.Upsample(size=(10, 12)), [x2]),
         Case("bilinear_antialias", _interp(scale_factor=0.5, mode="bilinear", antialias=True),
              [x2], refuse="antialias=True is not supported"),
+    ]
+    theta = Input("theta", (2, 2, 3), low=-1.2, high=1.2)
+    img = Input("img", (2, 3, 5, 6))
+    grid = Input("grid", (2, 4, 7, 2), low=-1.3, high=1.3)
+    for ac in (False, True):
+        tag = "ac" if ac else "hp"
+        out.append(Case(f"affine_grid_{tag}",
+                        Fn(lambda t, ac=ac: F.affine_grid(t, [2, 3, 4, 5], align_corners=ac)),
+                        [theta]))
+        for mode in ("bilinear", "nearest"):
+            for pad in ("zeros", "border", "reflection"):
+                out.append(Case(
+                    f"grid_sample_{mode}_{pad}_{tag}",
+                    Fn(lambda a, g, m=mode, p=pad, ac=ac: F.grid_sample(
+                        a, g, mode=m, padding_mode=p, align_corners=ac)), [img, grid]))
+    out += [
+        Case("affine_grid_3d", Fn(lambda t: F.affine_grid(t, [1, 2, 2, 3, 4],
+                                                          align_corners=False)),
+             [Input("theta", (1, 3, 4))]),
+        Case("affine_then_sample", Fn(lambda a, t: F.grid_sample(
+            a, F.affine_grid(t, [2, 3, 4, 4], align_corners=False), align_corners=False)),
+             [img, theta]),
+        Case("grid_sample_bicubic", Fn(lambda a, g: F.grid_sample(a, g, mode="bicubic",
+                                                                  align_corners=False)),
+             [img, grid], refuse="bicubic"),
     ]
     return out

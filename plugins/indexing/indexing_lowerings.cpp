@@ -783,7 +783,7 @@ Status InferConstantPad(InferContext& ctx) { return InferPadOf(ctx, kConstantPad
 Status LowerConstantPad(LowerContext& ctx) { return LowerPadOf(ctx, kConstantPad); }
 
 constexpr const char* kSliceOps[] = {"aten::slice.Tensor"};
-constexpr const char* kNarrowOps[] = {"aten::narrow"};
+constexpr const char* kNarrowOps[] = {"aten::narrow", "aten::narrow_copy"};
 constexpr const char* kSelectOps[] = {"aten::select.int"};
 constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::unsafe_chunk",
@@ -793,7 +793,7 @@ constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::unsafe_split.Tensor",
                                      "aten::unsafe_split_with_sizes"};
 constexpr const char* kUnbindOps[] = {"aten::unbind.int"};
-constexpr const char* kExpandOps[] = {"aten::expand"};
+constexpr const char* kExpandOps[] = {"aten::expand", "aten::broadcast_to"};
 constexpr const char* kExpandAsOps[] = {"aten::expand_as"};
 constexpr const char* kRepeatOps[] = {"aten::repeat"};
 constexpr const char* kRollOps[] = {"aten::roll"};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/index_tensor_lowerings.h"
 #include "indexing/lowering_table.h"
 #include "indexing/movement_lowerings.h"
 #include "indexing/scatter_lowerings.h"
@@ -825,9 +826,11 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferConstantPad>, sdk::LowerFn<LowerConstantPad>),
 };
 
-/// This file's lowerings, then movement_lowerings.cpp's and scatter_lowerings.cpp's.
-constexpr auto kAllLowerings =
-    ConcatLowerings(ConcatLowerings(kLowerings, movement::kLowerings), scatter::kLowerings);
+/// This file's lowerings, then movement_lowerings.cpp's, scatter_lowerings.cpp's and
+/// index_tensor_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(
+    ConcatLowerings(ConcatLowerings(kLowerings, movement::kLowerings), scatter::kLowerings),
+    index_tensor::kLowerings);
 
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.indexing",

@@ -96,6 +96,16 @@ def cases():
         Case("index_fill", _ConstIndex(lambda a, i: a.index_fill(-1, i, 7.0), [1, 3]),
              [Input("x", (2, 5))]),
     ]
+    # Advanced indexing with index tensors only (None entries, x[:, idx], are not lowered yet).
+    out += [
+        Case("index_tensor_one", _ConstIndex(lambda a, i: a[i], [[1, -1], [0, 1]]), [x]),
+        Case("index_tensor_two", _ConstIndex(lambda a, i: a[i, i.flip(0)], [1, 0, 1]), [x]),
+        Case("index_tensor_bias_table", _ConstIndex(lambda a, i: a[i.view(-1)].view(3, 3, -1),
+                                                    [[0, 1, 2], [3, 4, 0], [1, 1, 2]]),
+             [Input("x", (5, 2))]),
+        Case("index_tensor_mask", Fn(lambda a: a[a > 0]), [x],
+             refuse="boolean mask"),
+    ]
     # The matmul plugin's vector products and add* variants (no family file of their own).
     m, v, w = Input("m", (3, 4)), Input("v", (4,)), Input("w", (3,))
     out += [

@@ -1,0 +1,32 @@
+/// aten::index.Tensor (advanced indexing, x[i0, i1, ...]) with integer index tensors, added to the
+/// indexing plugin. The index tensors broadcast together; negative entries count from the end;
+/// several indices address the leading dims through one flat index (sum of index * stride) into
+/// the input reshaped to [prod(leading dims), rest...], read by one gather.
+///
+/// Not lowered: boolean masks (the output shape depends on the values) and None entries
+/// (x[:, idx]), which the core does not pass to plugins as tensor-list elements yet.
+#ifndef TS2COREML_PLUGINS_INDEXING_INDEX_TENSOR_LOWERINGS_H_
+#define TS2COREML_PLUGINS_INDEXING_INDEX_TENSOR_LOWERINGS_H_
+
+#include "ts2coreml/plugin_abi.h"
+#include "ts2coreml/sdk.h"
+
+namespace ts2coreml::plugins::index_tensor {
+
+sdk::Status InferIndex(sdk::InferContext& ctx);
+sdk::Status LowerIndex(sdk::LowerContext& ctx);
+
+inline constexpr t2c_input_decl kIndexInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::TensorList("indices", T2C_DTYPE_BIT(T2C_DTYPE_INT32) | T2C_DTYPE_BIT(T2C_DTYPE_BOOL))};
+
+inline constexpr const char* kIndexOps[] = {"aten::index.Tensor"};
+
+inline constexpr t2c_lowering_decl kLowerings[] = {
+    sdk::Lowering("index", kIndexOps, kIndexInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferIndex>, sdk::LowerFn<LowerIndex>),
+};
+
+}  // namespace ts2coreml::plugins::index_tensor
+
+#endif  // TS2COREML_PLUGINS_INDEXING_INDEX_TENSOR_LOWERINGS_H_

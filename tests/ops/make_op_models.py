@@ -50,11 +50,14 @@ def write_case(out_dir, family, case):
         scripted = export(case, example)
     model = case.name + ".pt"
     scripted.save(os.path.join(out_dir, model))
+    # Tracing names forward()'s arguments after the traced function's parameters, not after the
+    # case's Input names: convert and verify need the model's own names.
+    arg_names = [a.name for a in scripted.forward.schema.arguments[1:]]
     inputs = []
-    for inp, a in zip(case.inputs, arrays):
+    for inp, a, arg in zip(case.inputs, arrays, arg_names):
         npy = case.name + "." + inp.name + ".npy"
         np.save(os.path.join(out_dir, npy), a)
-        inputs.append({"name": inp.name, "shape": list(inp.shape), "dtype": inp.dtype,
+        inputs.append({"name": arg, "shape": list(inp.shape), "dtype": inp.dtype,
                        "npy": npy})
     return {"name": case.name, "model": model, "inputs": inputs,
             "precisions": list(case.precisions), "refuse": case.refuse}

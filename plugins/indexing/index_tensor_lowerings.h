@@ -1,10 +1,11 @@
-/// aten::index.Tensor (advanced indexing, x[i0, i1, ...]) with integer index tensors, added to the
-/// indexing plugin. The index tensors broadcast together; negative entries count from the end;
-/// several indices address the leading dims through one flat index (sum of index * stride) into
-/// the input reshaped to [prod(leading dims), rest...], read by one gather.
+/// aten::index.Tensor (advanced indexing, x[i0, i1, ...], x[:, idx]) with integer index tensors,
+/// added to the indexing plugin. None entries keep their dim. The indexed dims are moved first;
+/// the index tensors broadcast together, negative entries count from the end, and one flat index
+/// (sum of index * stride) reads the input reshaped to [prod(indexed dims), rest...] with one
+/// gather; the broadcast dims then go where PyTorch puts them (in place of adjacent indexed
+/// dims, else first).
 ///
-/// Not lowered: boolean masks (the output shape depends on the values) and None entries
-/// (x[:, idx]), which the core does not pass to plugins as tensor-list elements yet.
+/// Not lowered: boolean masks (the output shape depends on the values).
 #ifndef TS2COREML_PLUGINS_INDEXING_INDEX_TENSOR_LOWERINGS_H_
 #define TS2COREML_PLUGINS_INDEXING_INDEX_TENSOR_LOWERINGS_H_
 
@@ -18,7 +19,8 @@ sdk::Status LowerIndex(sdk::LowerContext& ctx);
 
 inline constexpr t2c_input_decl kIndexInputs[] = {
     sdk::Tensor("self", T2C_MASK_FLOAT_INT),
-    sdk::TensorList("indices", T2C_DTYPE_BIT(T2C_DTYPE_INT32) | T2C_DTYPE_BIT(T2C_DTYPE_BOOL))};
+    sdk::OptionalTensorList("indices",
+                            T2C_DTYPE_BIT(T2C_DTYPE_INT32) | T2C_DTYPE_BIT(T2C_DTYPE_BOOL))};
 
 inline constexpr const char* kIndexOps[] = {"aten::index.Tensor"};
 

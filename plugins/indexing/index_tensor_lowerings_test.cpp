@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,26 @@ TEST(IndexTensorTest, SeveralIndicesMakeOneFlatIndex) {
   EXPECT_EQ(n.ArgScalar(*mul, "y"), 4);
   EXPECT_EQ(n.ArgType(*n.OutputOp(), "x").shape, (Shape{20, 3}));
   EXPECT_EQ(n.ArgType(*n.OutputOp(), "indices").shape, (Shape{3, 2}));
+}
+
+TEST(IndexTensorTest, NoneEntriesKeepTheirDims) {
+  // x[:, idx]: the index dims replace dim 1 in place.
+  t::FakeNode mid("aten::index.Tensor");
+  mid.Add(t::Value::Tensor({2, 5, 3}));
+  mid.Add(t::Value::OptionalTensorList({std::nullopt, TensorType(T2C_DTYPE_INT32, {4, 1})}));
+  ASSERT_TRUE(mid.Lower(Decl())) << mid.error();
+  EXPECT_EQ(mid.planned().shape, (Shape{2, 4, 1, 3}));
+  EXPECT_EQ(mid.ArgInts(*mid.FindOp("transpose", 0), "perm"), (Shape{1, 0, 2}));
+  EXPECT_EQ(mid.ArgInts(*mid.OutputOp(), "perm"), (Shape{2, 0, 1, 3}));
+
+  // x[i, :, j]: indexed dims apart, so the index dims go first.
+  t::FakeNode apart("aten::index.Tensor");
+  apart.Add(t::Value::Tensor({2, 5, 3}));
+  apart.Add(t::Value::OptionalTensorList(
+      {TensorType(T2C_DTYPE_INT32, {6}), std::nullopt, TensorType(T2C_DTYPE_INT32, {6})}));
+  ASSERT_TRUE(apart.Lower(Decl())) << apart.error();
+  EXPECT_EQ(apart.planned().shape, (Shape{6, 5}));
+  EXPECT_EQ(apart.OutputOp()->type, "gather");
 }
 
 TEST(IndexTensorTest, Refusals) {

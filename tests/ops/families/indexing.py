@@ -96,8 +96,15 @@ def cases():
         Case("index_fill", _ConstIndex(lambda a, i: a.index_fill(-1, i, 7.0), [1, 3]),
              [Input("x", (2, 5))]),
     ]
-    # Advanced indexing with index tensors only (None entries, x[:, idx], are not lowered yet).
+    # Advanced indexing: index tensors, None entries (x[:, idx]), adjacent or apart.
     out += [
+        Case("index_tensor_none_first", _ConstIndex(lambda a, i: a[:, i], [[2, 0], [1, -1]]),
+             [x]),
+        Case("index_tensor_ellipsis", _ConstIndex(lambda a, i: a[..., i], [3, 0, 3]), [x]),
+        Case("index_tensor_apart", _ConstIndex(lambda a, i: a[i[:2] % 2, :, i[1:]], [1, 0, 3]),
+             [x]),
+        Case("index_tensor_middle_pair", _ConstIndex(lambda a, i: a[:, i[:2], i[1:]], [1, 2, 3]),
+             [Input("x", (2, 3, 4, 5))]),
         Case("index_tensor_one", _ConstIndex(lambda a, i: a[i], [[1, -1], [0, 1]]), [x]),
         Case("index_tensor_two", _ConstIndex(lambda a, i: a[i, i.flip(0)], [1, 0, 1]), [x]),
         Case("index_tensor_bias_table", _ConstIndex(lambda a, i: a[i.view(-1)].view(3, 3, -1),

@@ -143,7 +143,14 @@ std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering&
           return absl::StrCat(what, " is ", ValueKindName(v.kind), ", not a tensor list");
         }
         for (ValueId e : v.elements) {
-          if (!g.value(g.Resolve(e)).typed) return absl::StrCat(what, " has an untyped element");
+          const Value& ev = g.value(g.Resolve(e));
+          // A Tensor?[] input (declared optional) takes None elements.
+          if (ev.kind == ValueKind::kNone && d.optional()) continue;
+          if (ev.kind == ValueKind::kNone) {
+            return absl::StrCat(what, " has a None element, which ", PluginName(l),
+                                " does not accept");
+          }
+          if (!ev.typed) return absl::StrCat(what, " has an untyped element");
         }
         break;
       default:

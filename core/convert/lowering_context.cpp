@@ -645,6 +645,14 @@ void WarnFn(Ctx* ctx, const char* message) {
   }
 }
 
+int32_t InputListKind(Ctx* ctx, uint32_t i, uint32_t k) {
+  const Value* v = ctx == nullptr ? nullptr : ctx->input(i);
+  if (!v || v->kind != ValueKind::kTensorList || k >= v->elements.size()) {
+    return static_cast<int32_t>(ValueKind::kOther);
+  }
+  return static_cast<int32_t>(ctx->graph->value(ctx->graph->Resolve(v->elements[k])).kind);
+}
+
 int32_t DeploymentTarget(Ctx* ctx) {
   if (ctx == nullptr || ctx->phase != Phase::kLower || ctx->emitter == nullptr) return 0;
   return mil::IosOf(ctx->emitter->function());
@@ -690,6 +698,7 @@ const t2c_host_api* HostApi() {
       OutputIsUsed,
       InputFloats,
       DeploymentTarget,
+      InputListKind,
   };
   return &api;
 }

@@ -133,6 +133,12 @@ ValueKind KindOfType(const c10::TypePtr& type) {
           return ValueKind::kBoolList;
         case TypeKind::TensorType:
           return ValueKind::kTensorList;
+        case TypeKind::OptionalType:
+          // Tensor?[] (aten::index's indices): a tensor list; None elements stay None values.
+          return elem->expectRef<c10::OptionalType>().getElementType()->kind() ==
+                         TypeKind::TensorType
+                     ? ValueKind::kTensorList
+                     : ValueKind::kOther;
         default:
           return ValueKind::kOther;
       }
@@ -140,6 +146,15 @@ ValueKind KindOfType(const c10::TypePtr& type) {
     default:
       return ValueKind::kOther;
   }
+}
+
+/// True for a constant list whose elements are all tensors or None.
+bool IsTensorOrNoneList(const c10::IValue& iv) {
+  if (!iv.isList()) return false;
+  for (const c10::IValue& e : iv.toListRef()) {
+    if (!e.isTensor() && !e.isNone()) return false;
+  }
+  return !iv.toListRef().empty();
 }
 
 class Importer {
@@ -342,15 +357,22 @@ class Importer {
     } else if (iv->isBoolList()) {
       v.kind = ValueKind::kBoolList;
       for (bool b : iv->toBoolList()) v.bools.push_back(b);
-    } else if (iv->isTensorList()) {
-      // Freezing folds a list of weights (an RNN's params) into one constant Tensor[]: each
-      // element becomes a constant tensor of its own and the list groups them, as a
-      // prim::ListConstruct of constants would.
+    } else if (IsTensorOrNoneList(*iv)) {
+      // A folded Tensor[] / Tensor?[] (aten::index's constant indices): one value per element.
       v.kind = ValueKind::kTensorList;
-      const c10::List<at::Tensor> list = iv->toTensorList();
+      const c10::List<c10::IValue> list = iv->toList();
       for (size_t k = 0; k < list.size(); ++k) {
-        const std::string name = absl::StrCat(v.name, ".", k);
-        auto t = ImportTensor(list.get(k), name);
+        const c10::IValue e = list.get(k);
+        const std::string name = absl::StrCat(v.name, "_", k);
+        if (e.isNone()) {
+          Value none;
+          none.name = name;
+          none.kind = ValueKind::kNone;
+          none.is_const = true;
+          v.elements.push_back(graph_.AddValue(std::move(none)));
+          continue;
+        }
+        auto t = ImportTensor(e.toTensor(), name);
         if (!t.ok()) return t.status();
         v.elements.push_back(graph_.AddConstTensor(name, *std::move(t)));
       }

@@ -12,6 +12,10 @@
 
 #include "common/lowering_util.h"
 #include "indexing/embedding_lowering.h"
+#include "indexing/index_tensor_lowerings.h"
+#include "indexing/lowering_table.h"
+#include "indexing/movement_lowerings.h"
+#include "indexing/scatter_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -781,7 +785,7 @@ Status InferConstantPad(InferContext& ctx) { return InferPadOf(ctx, kConstantPad
 Status LowerConstantPad(LowerContext& ctx) { return LowerPadOf(ctx, kConstantPad); }
 
 constexpr const char* kSliceOps[] = {"aten::slice.Tensor"};
-constexpr const char* kNarrowOps[] = {"aten::narrow"};
+constexpr const char* kNarrowOps[] = {"aten::narrow", "aten::narrow_copy"};
 constexpr const char* kSelectOps[] = {"aten::select.int"};
 constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::unsafe_chunk",
@@ -791,7 +795,7 @@ constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::unsafe_split.Tensor",
                                      "aten::unsafe_split_with_sizes"};
 constexpr const char* kUnbindOps[] = {"aten::unbind.int"};
-constexpr const char* kExpandOps[] = {"aten::expand"};
+constexpr const char* kExpandOps[] = {"aten::expand", "aten::broadcast_to"};
 constexpr const char* kExpandAsOps[] = {"aten::expand_as"};
 constexpr const char* kRepeatOps[] = {"aten::repeat"};
 constexpr const char* kRollOps[] = {"aten::roll"};
@@ -824,7 +828,15 @@ constexpr t2c_lowering_decl kLowerings[] = {
     kEmbeddingLowering,  // embedding_lowering.cpp
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.indexing", "0.1.0", kLowerings);
+/// This file's lowerings, then movement_lowerings.cpp's, scatter_lowerings.cpp's and
+/// index_tensor_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(
+    ConcatLowerings(ConcatLowerings(kLowerings, movement::kLowerings), scatter::kLowerings),
+    index_tensor::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.indexing",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -109,7 +109,76 @@ Status LowerProduct(LowerContext& ctx) {
   return ctx.SetOutput(0, y);
 }
 
-// --- addmm, baddbmm: beta * self + alpha * (mat1 @ mat2) ----------------------------------------
+// --- mv, dot, outer and the add* products' variants
+// -----------------------------------------------
+
+/// The products beyond torch.matmul's rules: mv (matrix x vector), outer (vector x vector as a
+/// matrix), dot (vector x vector as a scalar) and addbmm's sum of batched products.
+enum class Variant { kMv, kOuter, kDot, kSumBmm };
+
+Expected<TensorType> VariantType(const NodeView& ctx, const TensorType& a, const TensorType& b,
+                                 Variant v) {
+  TS2COREML_ASSIGN_OR_RETURN(t2c_dtype dtype, ProductDtype(ctx, a, b));
+  const std::string op = ctx.kind();
+  const std::string got = FormatInts(a.shape) + " and " + FormatInts(b.shape);
+  switch (v) {
+    case Variant::kMv:
+      if (a.rank() != 2 || b.rank() != 1 || a.shape[1] != b.shape[0]) {
+        return ctx.InvalidInputs(op + ": expects a [n, m] matrix and an [m] vector, got " + got);
+      }
+      return TensorType(dtype, {a.shape[0]});
+    case Variant::kOuter:
+      if (a.rank() != 1 || b.rank() != 1) {
+        return ctx.InvalidInputs(op + ": expects two vectors, got " + got);
+      }
+      return TensorType(dtype, {a.shape[0], b.shape[0]});
+    case Variant::kDot:
+      if (a.rank() != 1 || b.rank() != 1 || a.shape[0] != b.shape[0]) {
+        return ctx.InvalidInputs(op + ": expects two vectors of one length, got " + got);
+      }
+      return TensorType(dtype, {});
+    case Variant::kSumBmm:
+      if (a.rank() != 3 || b.rank() != 3 || a.shape[0] != b.shape[0] || a.shape[2] != b.shape[1]) {
+        return ctx.InvalidInputs(op + ": expects [b, n, m] and [b, m, p] batches, got " + got);
+      }
+      return TensorType(dtype, {a.shape[1], b.shape[2]});
+  }
+  return ctx.Error(op + ": unknown product");
+}
+
+Expected<Var> EmitVariant(const LowerContext& ctx, Var a, Var b, const TensorType& out, Variant v) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType ta, ctx.TypeOf(a));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType tb, ctx.TypeOf(b));
+  if (v == Variant::kOuter) {
+    TS2COREML_ASSIGN_OR_RETURN(a, EmitReshape(ctx, a, {ta.shape[0], 1}));
+    TS2COREML_ASSIGN_OR_RETURN(b, EmitReshape(ctx, b, {1, tb.shape[0]}));
+    return EmitMatmul(ctx, a, b, false, false);
+  }
+  if (v == Variant::kSumBmm) {
+    TS2COREML_ASSIGN_OR_RETURN(Var y, EmitMatmul(ctx, a, b, false, false));
+    return EmitReduce(ctx, "reduce_sum", y, {0}, /*keep_dims=*/false);
+  }
+  return EmitTorchMatmul(ctx, a, b, out);
+}
+
+template <Variant kVariant>
+Status InferVariant(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kProductSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kProductOther));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, VariantType(ctx, a, b, kVariant));
+  return ctx.SetOutputType(0, out);
+}
+
+template <Variant kVariant>
+Status LowerVariant(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kProductSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kProductOther));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitVariant(ctx, a, b, out, kVariant));
+  return ctx.SetOutput(0, y);
+}
+
+// --- addmm, baddbmm, addmv, addr, addbmm: beta * self + alpha * product(mat1, mat2) ---------
 
 constexpr t2c_input_decl kAddProductInputs[] = {
     sdk::Tensor("self", T2C_MASK_FLOAT_INT), sdk::Tensor("mat1", T2C_MASK_FLOAT_INT),
@@ -120,12 +189,20 @@ constexpr uint32_t kAddProductMat2 = sdk::InputIndex(kAddProductInputs, "mat2");
 constexpr uint32_t kAddProductBeta = sdk::InputIndex(kAddProductInputs, "beta");
 constexpr uint32_t kAddProductAlpha = sdk::InputIndex(kAddProductInputs, "alpha");
 
+/// The product of an add* op: kRank > 0 is mm/bmm's operand rank, kRank < 0 names a Variant
+/// (-1 - variant).
+template <int64_t kRank>
+Expected<TensorType> AddProductType(const NodeView& ctx, const TensorType& a, const TensorType& b) {
+  if (kRank > 0) return ProductType(ctx, a, b, kRank);
+  return VariantType(ctx, a, b, static_cast<Variant>(-1 - kRank));
+}
+
 template <int64_t kRank>
 Status InferAddProduct(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType self, ctx.InputType(kAddProductSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kAddProductMat1));
   TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kAddProductMat2));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ProductType(ctx, a, b, kRank));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, AddProductType<kRank>(ctx, a, b));
   std::vector<int64_t> broadcast;
   if (!sdk::BroadcastShapes(self.shape, out.shape, &broadcast) || broadcast != out.shape) {
     return ctx.InvalidInputs(ctx.kind() + ": self " + FormatInts(self.shape) +
@@ -140,13 +217,19 @@ Status InferAddProduct(InferContext& ctx) {
   return ctx.SetOutputType(0, out);
 }
 
+template <int64_t kRank>
 Status LowerAddProduct(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   TS2COREML_ASSIGN_OR_RETURN(double beta, ctx.Float(kAddProductBeta));
   TS2COREML_ASSIGN_OR_RETURN(double alpha, ctx.Float(kAddProductAlpha));
   TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kAddProductMat1));
   TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kAddProductMat2));
-  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitTorchMatmul(ctx, a, b, out));
+  Var y;
+  if (kRank > 0) {
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitTorchMatmul(ctx, a, b, out));
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitVariant(ctx, a, b, out, static_cast<Variant>(-1 - kRank)));
+  }
   if (alpha != 1.0) {
     TS2COREML_ASSIGN_OR_RETURN(Var alpha_var, ScalarLike(ctx, out.dtype, alpha));
     TS2COREML_ASSIGN_OR_RETURN(y, EmitBinary(ctx, "mul", y, alpha_var));
@@ -451,6 +534,18 @@ constexpr const char* kBmmOps[] = {"aten::bmm"};
 constexpr const char* kAddmmOps[] = {"aten::addmm"};
 constexpr const char* kBaddbmmOps[] = {"aten::baddbmm"};
 constexpr const char* kEinsumOps[] = {"aten::einsum"};
+constexpr const char* kMvOps[] = {"aten::mv"};
+constexpr const char* kOuterOps[] = {"aten::outer", "aten::ger"};
+constexpr const char* kDotOps[] = {"aten::dot"};
+constexpr const char* kAddmvOps[] = {"aten::addmv"};
+constexpr const char* kAddrOps[] = {"aten::addr"};
+constexpr const char* kAddbmmOps[] = {"aten::addbmm"};
+
+/// The add* template argument naming a Variant.
+constexpr int64_t VariantRank(Variant v) { return -1 - static_cast<int64_t>(v); }
+constexpr int64_t kMvRank = VariantRank(Variant::kMv);
+constexpr int64_t kOuterRank = VariantRank(Variant::kOuter);
+constexpr int64_t kSumBmmRank = VariantRank(Variant::kSumBmm);
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("matmul", kMatmulOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -460,11 +555,28 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("bmm", kBmmOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferProduct<3>>, sdk::LowerFn<LowerProduct>),
     sdk::Lowering("addmm", kAddmmOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferAddProduct<2>>, sdk::LowerFn<LowerAddProduct>),
+                  sdk::InferFn<InferAddProduct<2>>, sdk::LowerFn<LowerAddProduct<2>>),
     sdk::Lowering("baddbmm", kBaddbmmOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferAddProduct<3>>, sdk::LowerFn<LowerAddProduct>),
+                  sdk::InferFn<InferAddProduct<3>>, sdk::LowerFn<LowerAddProduct<3>>),
     sdk::Lowering("einsum", kEinsumOps, kEinsumInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferEinsum>, sdk::LowerFn<LowerEinsum>),
+    sdk::Lowering("mv", kMvOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferVariant<Variant::kMv>>,
+                  sdk::LowerFn<LowerVariant<Variant::kMv>>),
+    sdk::Lowering("outer", kOuterOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferVariant<Variant::kOuter>>,
+                  sdk::LowerFn<LowerVariant<Variant::kOuter>>),
+    sdk::Lowering("dot", kDotOps, kProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferVariant<Variant::kDot>>,
+                  sdk::LowerFn<LowerVariant<Variant::kDot>>),
+    sdk::Lowering("addmv", kAddmvOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAddProduct<kMvRank>>, sdk::LowerFn<LowerAddProduct<kMvRank>>),
+    sdk::Lowering("addr", kAddrOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAddProduct<kOuterRank>>,
+                  sdk::LowerFn<LowerAddProduct<kOuterRank>>),
+    sdk::Lowering("addbmm", kAddbmmOps, kAddProductInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferAddProduct<kSumBmmRank>>,
+                  sdk::LowerFn<LowerAddProduct<kSumBmmRank>>),
 };
 
 constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.matmul", "0.1.0", kLowerings);

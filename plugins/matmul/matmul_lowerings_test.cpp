@@ -245,5 +245,59 @@ TEST(MatmulTest, EinsumRefusals) {
   }
 }
 
+TEST(MatmulTest, VectorProducts) {
+  struct Case {
+    std::string op;
+    Shape a, b, out;
+    std::vector<std::string> ops;
+  };
+  const std::vector<Case> cases = {
+      {"aten::mv", {3, 4}, {4}, {3}, {"reshape", "matmul", "reshape"}},
+      {"aten::outer", {3}, {5}, {3, 5}, {"reshape", "reshape", "matmul"}},
+      {"aten::ger", {2}, {2}, {2, 2}, {"reshape", "reshape", "matmul"}},
+      {"aten::dot", {6}, {6}, {}, {"reshape", "reshape", "matmul", "squeeze"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.op);
+    t::FakeNode n(c.op);
+    n.Add(t::Value::Tensor(c.a)).Add(t::Value::Tensor(c.b));
+    ASSERT_TRUE(n.Lower(Decl(c.op))) << n.error();
+    EXPECT_EQ(n.planned().shape, c.out);
+    EXPECT_EQ(n.op_types(), c.ops);
+  }
+  t::FakeNode bad("aten::dot");
+  bad.Add(t::Value::Tensor({3})).Add(t::Value::Tensor({4}));
+  EXPECT_FALSE(bad.Infer(Decl("aten::dot")));
+}
+
+TEST(MatmulTest, AddmvAddrAddbmm) {
+  struct Case {
+    std::string op;
+    Shape self, a, b, out;
+    std::string last;
+  };
+  const std::vector<Case> cases = {
+      {"aten::addmv", {3}, {3, 4}, {4}, {3}, "add"},
+      {"aten::addr", {1, 5}, {3}, {5}, {3, 5}, "add"},
+      {"aten::addbmm", {4, 2}, {6, 4, 3}, {6, 3, 2}, {4, 2}, "add"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.op);
+    t::FakeNode n(c.op);
+    n.Add(t::Value::Tensor(c.self)).Add(t::Value::Tensor(c.a)).Add(t::Value::Tensor(c.b));
+    n.Add(t::Value::Float(0.5)).Add(t::Value::Float(2));
+    ASSERT_TRUE(n.Lower(Decl(c.op))) << n.error();
+    EXPECT_EQ(n.planned().shape, c.out);
+    EXPECT_EQ(n.OutputOp()->type, c.last);
+    EXPECT_EQ(n.FindOp("mul", 1) != nullptr, true);  // alpha and beta
+  }
+  // beta = 0: self is not read (ATen ignores it, NaN included).
+  t::FakeNode zero("aten::addbmm");
+  zero.Add(t::Value::Tensor({4, 2})).Add(t::Value::Tensor({6, 4, 3}));
+  zero.Add(t::Value::Tensor({6, 3, 2})).Add(t::Value::Float(0)).Add(t::Value::Float(1));
+  ASSERT_TRUE(zero.Lower(Decl("aten::addbmm"))) << zero.error();
+  EXPECT_EQ(zero.op_types(), (std::vector<std::string>{"matmul", "reduce_sum"}));
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

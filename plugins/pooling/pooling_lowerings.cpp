@@ -8,6 +8,8 @@
 
 #include "common/conv_math.h"
 #include "common/lowering_util.h"
+#include "indexing/lowering_table.h"
+#include "pooling/im2col_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -238,7 +240,7 @@ constexpr uint32_t kAdaptiveAvgPoolSelf = sdk::InputIndex(kAdaptiveAvgPoolInputs
 constexpr uint32_t kAdaptiveAvgPoolOutputSize =
     sdk::InputIndex(kAdaptiveAvgPoolInputs, "output_size");
 
-/// adaptive_avg_pool{1,2}d(self, output_size): the input with its spatial dims replaced.
+/// adaptive_{avg,max}_pool{1,2,3}d(self, output_size): the input with its spatial dims replaced.
 Expected<std::vector<int64_t>> AdaptiveOutputSize(const NodeView& ctx, TensorType* x) {
   const std::string op = ctx.kind();
   const size_t n = SpatialDims(op);
@@ -269,10 +271,12 @@ std::pair<int64_t, int64_t> AdaptiveBin(int64_t i, int64_t in, int64_t out) {
   return {(i * in) / out, ((i + 1) * in + out - 1) / out};
 }
 
-/// Uneven adaptive average pooling along one spatial axis, exactly as ATen bins it: per output
-/// bin, slice_by_index + reduce_mean (keep_dims), then one concat. A rectangle's average is the
-/// average over rows of the row averages, so the axes are pooled one after the other.
-Expected<Var> AdaptiveAxis(LowerContext& ctx, Var x, TensorType xt, int64_t axis, int64_t out) {
+/// Uneven adaptive pooling along one spatial axis, exactly as ATen bins it: per output bin,
+/// slice_by_index + `reduce` ("reduce_mean", "reduce_max"; keep_dims), then one concat. A
+/// rectangle's average (maximum) is the average (maximum) over rows of the row results, so the
+/// axes are pooled one after the other.
+Expected<Var> AdaptiveAxis(LowerContext& ctx, Var x, TensorType xt, int64_t axis, int64_t out,
+                           const char* reduce = "reduce_mean") {
   const int64_t in = xt.shape[axis];
   std::vector<Var> bins;
   TensorType bin_type = xt;
@@ -291,7 +295,7 @@ Expected<Var> AdaptiveAxis(LowerContext& ctx, Var x, TensorType xt, int64_t axis
     TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({axis}));
     TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(true));
     TS2COREML_ASSIGN_OR_RETURN(
-        Var m, ctx.Emit1("reduce_mean", {{"x", s}, {"axes", axes}, {"keep_dims", keep}}, bin_type));
+        Var m, ctx.Emit1(reduce, {{"x", s}, {"axes", axes}, {"keep_dims", keep}}, bin_type));
     bins.push_back(m);
   }
   xt.shape[axis] = out;
@@ -347,10 +351,69 @@ Status LowerAdaptiveAvgPool(LowerContext& ctx) {
                       {"ceil_mode", ceil_mode}});
 }
 
+/// adaptive_max_pool{1,2,3}d(self, output_size) -> (values, indices): the values; the indices
+/// only when nothing reads them.
+Status InferAdaptiveMaxPool(InferContext& ctx) {
+  if (ctx.OutputIsUsed(1)) {
+    return ctx.Error(ctx.kind() +
+                     ": the indices output is read; only the pooled values are supported");
+  }
+  TS2COREML_RETURN_IF_ERROR(InferAdaptiveAvgPool(ctx));
+  TensorType values;
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, AdaptiveOutputSize(ctx, &values));
+  values.shape.resize(values.shape.size() - size.size());
+  values.shape.insert(values.shape.end(), size.begin(), size.end());
+  // Nothing reads output 1: it shares the values' type and var.
+  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, values.shape));
+}
+
+/// Evenly dividing axes: [outer, out, k, inner] reduced over k; others: ATen's bins.
+Status LowerAdaptiveMaxPool(LowerContext& ctx) {
+  TensorType xt;
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, AdaptiveOutputSize(ctx, &xt));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kAdaptiveAvgPoolSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType ct, ctx.TypeOf(x));
+  Var cur = x;
+  for (size_t i = 0; i < size.size(); ++i) {
+    const int64_t axis = ct.rank() - static_cast<int64_t>(size.size()) + static_cast<int64_t>(i);
+    const int64_t in = ct.shape[axis];
+    if (in == size[i]) continue;
+    if (in % size[i] != 0) {
+      TS2COREML_ASSIGN_OR_RETURN(cur, AdaptiveAxis(ctx, cur, ct, axis, size[i], "reduce_max"));
+    } else {
+      int64_t outer = 1, inner = 1;
+      for (int64_t d = 0; d < axis; ++d) outer *= ct.shape[d];
+      for (int64_t d = axis + 1; d < ct.rank(); ++d) inner *= ct.shape[d];
+      const std::vector<int64_t> split = {outer, size[i], in / size[i], inner};
+      TS2COREML_ASSIGN_OR_RETURN(Var shape, ctx.ConstInts(split));
+      TS2COREML_ASSIGN_OR_RETURN(
+          Var r, ctx.Emit1("reshape", {{"x", cur}, {"shape", shape}}, TensorType(ct.dtype, split)));
+      TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({2}));
+      TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(false));
+      TS2COREML_ASSIGN_OR_RETURN(
+          Var m, ctx.Emit1("reduce_max", {{"x", r}, {"axes", axes}, {"keep_dims", keep}},
+                           TensorType(ct.dtype, {outer, size[i], inner})));
+      std::vector<int64_t> back = ct.shape;
+      back[axis] = size[i];
+      TS2COREML_ASSIGN_OR_RETURN(Var back_shape, ctx.ConstInts(back));
+      TS2COREML_ASSIGN_OR_RETURN(
+          cur, ctx.Emit1("reshape", {{"x", m}, {"shape", back_shape}}, TensorType(ct.dtype, back)));
+    }
+    ct.shape[axis] = size[i];
+  }
+  if (cur.id == x.id) {
+    TS2COREML_ASSIGN_OR_RETURN(cur, ctx.Emit1("identity", {{"x", x}}, ct));
+  }
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, cur));
+  return ctx.SetOutput(1, cur);
+}
+
 constexpr const char* kMaxPoolOps[] = {"aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d"};
 constexpr const char* kAvgPoolOps[] = {"aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d"};
-constexpr const char* kAdaptiveAvgPoolOps[] = {"aten::adaptive_avg_pool1d",
-                                               "aten::adaptive_avg_pool2d"};
+constexpr const char* kAdaptiveAvgPoolOps[] = {
+    "aten::adaptive_avg_pool1d", "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d"};
+constexpr const char* kAdaptiveMaxPoolOps[] = {
+    "aten::adaptive_max_pool1d", "aten::adaptive_max_pool2d", "aten::adaptive_max_pool3d"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("max_pool", kMaxPoolOps, kMaxPoolInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -360,9 +423,17 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("adaptive_avg_pool", kAdaptiveAvgPoolOps, kAdaptiveAvgPoolInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferAdaptiveAvgPool>,
                   sdk::LowerFn<LowerAdaptiveAvgPool>),
+    sdk::Lowering("adaptive_max_pool", kAdaptiveMaxPoolOps, kAdaptiveAvgPoolInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferAdaptiveMaxPool>,
+                  sdk::LowerFn<LowerAdaptiveMaxPool>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.pooling", "0.1.0", kLowerings);
+/// This file's lowerings, then im2col_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, im2col::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.pooling",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -220,5 +220,97 @@ TEST(PoolingTest, AdaptiveUnbatched) {
   EXPECT_EQ(n.op_types(), (std::vector<std::string>{"expand_dims", "avg_pool", "squeeze"}));
 }
 
+TEST(PoolingTest, AdaptiveMaxPoolEvenAndUneven) {
+  // 2d: height 8 -> 4 (even: [outer, out, k, inner] reduce_max), width 7 -> 3 (ATen's bins).
+  t::FakeNode n("aten::adaptive_max_pool2d", 2);
+  n.Add(t::Value::Tensor({2, 3, 8, 7})).Add(t::Value::Ints({4, 3}));
+  n.UnusedOutput(1);
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_max_pool2d"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{2, 3, 4, 3}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape", 0), "shape"), (Shape{6, 4, 2, 7}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reduce_max", 0), "axes"), (Shape{2}));
+  const t::FakeOp* bin = n.FindOp("slice_by_index", 1);
+  ASSERT_NE(bin, nullptr);
+  EXPECT_EQ(n.ArgInts(*bin, "begin"), (Shape{0, 0, 0, 2}));
+  EXPECT_EQ(n.ArgInts(*bin, "end"), (Shape{2, 3, 4, 5}));
+  EXPECT_EQ(n.OutputOp()->type, "concat");
+
+  // 1d and 3d, unbatched 3d; an unchanged size is an identity.
+  t::FakeNode one("aten::adaptive_max_pool1d", 2);
+  one.Add(t::Value::Tensor({2, 3, 5})).Add(t::Value::Ints({5}));
+  one.UnusedOutput(1);
+  ASSERT_TRUE(one.Lower(Decl("aten::adaptive_max_pool1d"))) << one.error();
+  EXPECT_EQ(one.op_types(), (std::vector<std::string>{"identity"}));
+  t::FakeNode three("aten::adaptive_max_pool3d", 2);
+  three.Add(t::Value::Tensor({3, 4, 6, 6})).Add(t::Value::Ints({2, 3, 1}));
+  three.UnusedOutput(1);
+  ASSERT_TRUE(three.Lower(Decl("aten::adaptive_max_pool3d"))) << three.error();
+  EXPECT_EQ(three.planned().shape, (Shape{3, 2, 3, 1}));
+}
+
+TEST(PoolingTest, AdaptiveMaxPoolIndicesRefused) {
+  t::FakeNode n("aten::adaptive_max_pool2d", 2);
+  n.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::Ints({2, 2}));
+  EXPECT_FALSE(n.Infer(Decl("aten::adaptive_max_pool2d")));
+  EXPECT_NE(n.error().find("indices output is read"), std::string::npos) << n.error();
+}
+
+TEST(PoolingTest, AdaptiveAvgPool3d) {
+  t::FakeNode n("aten::adaptive_avg_pool3d");
+  n.Add(t::Value::Tensor({1, 2, 4, 6, 8})).Add(t::Value::Ints({2, 3, 4}));
+  ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool3d"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{1, 2, 2, 3, 4}));
+  EXPECT_EQ(n.OutputOp()->type, "avg_pool");
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "kernel_sizes"), (Shape{2, 2, 2}));
+}
+
+TEST(PoolingTest, Im2colIsDepthwiseOneHotConv) {
+  t::FakeNode n("aten::im2col");
+  n.Add(t::Value::Tensor({2, 3, 5, 6})).Add(t::Value::Ints({2, 3})).Add(t::Value::Ints({1, 1}));
+  n.Add(t::Value::Ints({1, 0})).Add(t::Value::Ints({2, 1}));
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::im2col"))) << n.error();
+  // Blocks: (5 + 2 - 2) / 2 + 1 = 3 rows, (6 - 3) / 1 + 1 = 4 columns.
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP16, {2, 18, 12}));
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"conv", "reshape"}));
+  const t::FakeOp* conv = n.FindOp("conv", 0);
+  EXPECT_EQ(n.ArgScalar(*conv, "groups"), 3);
+  EXPECT_EQ(n.ArgInts(*conv, "pad"), (Shape{1, 1, 0, 0}));
+  EXPECT_EQ(n.ArgType(*conv, "weight"), sdk::TensorType(T2C_DTYPE_FP16, {18, 1, 2, 3}));
+  const std::vector<double> w = n.ArgValues(*conv, "weight");
+  // Out channel 7 = channel 1, offset 1 = (0, 1).
+  for (int64_t k = 0; k < 6; ++k) EXPECT_EQ(w[7 * 6 + k], k == 1 ? 1.0 : 0.0) << k;
+}
+
+TEST(PoolingTest, Col2imIsOneHotConvTranspose) {
+  // 9 blocks of 2x3 over a 5x6 image, padding 1, stride 2: the full result is 6x7; cropping
+  // padding 1 before leaves 5x6 after cropping 0 rows and 0 columns after.
+  t::FakeNode n("aten::col2im");
+  n.Add(t::Value::Tensor({1, 12, 9})).Add(t::Value::Ints({5, 6})).Add(t::Value::Ints({2, 3}));
+  n.Add(t::Value::Ints({1, 1})).Add(t::Value::Ints({1, 1})).Add(t::Value::Ints({2, 2}));
+  ASSERT_TRUE(n.Lower(Decl("aten::col2im"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{1, 2, 5, 6}));
+  const t::FakeOp* conv = n.FindOp("conv_transpose", 0);
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(n.ArgInts(*conv, "pad"), (Shape{1, 0, 1, 0}));
+  EXPECT_EQ(n.ArgScalar(*conv, "groups"), 2);
+
+  // A 7x7 image holding 2x2 blocks of 3x3 at stride 3: rows 6 is never reached: zero padding.
+  t::FakeNode gap("aten::col2im");
+  gap.Add(t::Value::Tensor({9, 4})).Add(t::Value::Ints({7, 7})).Add(t::Value::Ints({3, 3}));
+  gap.Add(t::Value::Ints({1, 1})).Add(t::Value::Ints({0, 0})).Add(t::Value::Ints({3, 3}));
+  ASSERT_TRUE(gap.Lower(Decl("aten::col2im"))) << gap.error();
+  EXPECT_EQ(gap.planned().shape, (Shape{1, 7, 7}));
+  EXPECT_EQ(gap.op_types(),
+            (std::vector<std::string>{"reshape", "conv_transpose", "pad", "reshape"}));
+  EXPECT_EQ(gap.ArgInts(*gap.FindOp("pad", 0), "pad"), (Shape{0, 0, 0, 0, 0, 1, 0, 1}));
+
+  t::FakeNode bad("aten::col2im");
+  bad.Add(t::Value::Tensor({1, 12, 8})).Add(t::Value::Ints({5, 6})).Add(t::Value::Ints({2, 3}));
+  bad.Add(t::Value::Ints({1, 1})).Add(t::Value::Ints({1, 1})).Add(t::Value::Ints({2, 2}));
+  EXPECT_FALSE(bad.Infer(Decl("aten::col2im")));
+  EXPECT_NE(bad.error().find("does not hold"), std::string::npos) << bad.error();
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -29,6 +29,8 @@
 
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
+#include "indexing/lowering_table.h"
+#include "resize/grid_sample_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -102,6 +104,49 @@ std::vector<double> MilResizeBilinearGrid(const char* sampling_mode, int64_t in,
   return grid;
 }
 
+std::vector<int64_t> TorchNearestExactIndices(int64_t in, int64_t out,
+                                              std::optional<double> scale) {
+  // ATen's nearest_exact_idx: floor((i + 0.5) * scale) clamped, with no shortcut.
+  const float s = scale.has_value() && *scale > 0
+                      ? static_cast<float>(1.0 / *scale)
+                      : static_cast<float>(in) / static_cast<float>(out);
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < out; ++i) {
+    const float src = std::floor((static_cast<float>(i) + 0.5f) * s);
+    idx.push_back(std::min(static_cast<int64_t>(src), in - 1));
+  }
+  return idx;
+}
+
+std::vector<float> TorchCubicMatrix(int64_t in, int64_t out, bool align_corners,
+                                    std::optional<double> scale) {
+  // ATen: area_pixel_compute_source_index with cubic=true (no clamping), four taps at
+  // floor(src) - 1 .. floor(src) + 2 clamped to [0, in - 1], Keys' kernel with A = -0.75.
+  float s = 0.0f;
+  if (align_corners) {
+    s = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+  } else {
+    s = scale.has_value() && *scale > 0 ? static_cast<float>(1.0 / *scale)
+                                        : static_cast<float>(in) / static_cast<float>(out);
+  }
+  constexpr float kA = -0.75f;
+  auto near = [](float x) { return ((kA + 2) * x - (kA + 3)) * x * x + 1; };
+  auto far = [](float x) { return ((kA * x - 5 * kA) * x + 8 * kA) * x - 4 * kA; };
+  std::vector<float> m(static_cast<size_t>(out * in), 0.0f);
+  for (int64_t i = 0; i < out; ++i) {
+    const float src =
+        align_corners ? s * static_cast<float>(i) : s * (static_cast<float>(i) + 0.5f) - 0.5f;
+    const float floor_src = std::floor(src);
+    const float t = src - floor_src;
+    const float coeffs[4] = {far(t + 1), near(t), near(1 - t), far(2 - t)};
+    for (int64_t k = 0; k < 4; ++k) {
+      const int64_t j = std::clamp(static_cast<int64_t>(floor_src) - 1 + k, int64_t{0}, in - 1);
+      m[static_cast<size_t>(i * in + j)] += coeffs[k];
+    }
+  }
+  return m;
+}
+
 namespace {
 
 /// Modes in the order tried; the one named after the node's align_corners goes first so that
@@ -109,11 +154,16 @@ namespace {
 constexpr const char* kSamplingModes[] = {"STRICT_ALIGN_CORNERS", "UNALIGN_CORNERS",
                                           "ALIGN_CORNERS", "DEFAULT", "OFFSET_CORNERS"};
 
-/// A resize resolved against its input.
+enum class Interp { kNearest, kNearestExact, kLinear, kCubic };
+
+/// A resize resolved against its input: per spatial axis, the input and output sizes and the
+/// user's scale when one was given (it changes the sampled coordinates).
 struct Resize {
-  int64_t in_h = 0, in_w = 0, out_h = 0, out_w = 0;
+  Interp interp = Interp::kNearest;
+  int64_t spatial = 0;  ///< 1, 2 or 3 trailing axes
+  std::vector<int64_t> in, out;
+  std::vector<std::optional<double>> scales;
   bool align_corners = false;
-  std::optional<double> scale_h, scale_w;
 };
 
 bool IsVec(const NodeView& ctx) {
@@ -121,22 +171,30 @@ bool IsVec(const NodeView& ctx) {
   return k.size() > 4 && k.compare(k.size() - 4, 4, ".vec") == 0;
 }
 
-/// Input layouts: bilinear .vec (input, output_size?, align_corners, scale_factors?), bilinear
-/// (self, output_size, align_corners, scales_h?, scales_w?), nearest .vec (input, output_size?,
-/// scale_factors?), nearest (self, output_size, scales_h?, scales_w?). One table serves both
-/// overloads of an op, naming the position .vec keeps scale_factors at "scale_factors_or_scales_h".
-constexpr t2c_input_decl kBilinearInputs[] = {
+/// The op name without namespace and overload: "upsample_bilinear2d".
+std::string BaseName(const std::string& kind) {
+  std::string b = kind.substr(kind.find("::") == std::string::npos ? 0 : kind.find("::") + 2);
+  return b.substr(0, b.find('.'));
+}
+
+/// Input layouts. Interpolating ops: .vec (input, output_size?, align_corners, scale_factors?);
+/// explicit (self, output_size, align_corners, scales_d?/h?/w?...). Nearest ops have no
+/// align_corners. One table serves every overload and dimensionality of an op, naming the
+/// positions after their widest use ("scale_0" is .vec's scale_factors).
+constexpr t2c_input_decl kInterpInputs[] = {
     sdk::Tensor("input"),
     sdk::Host("output_size", T2C_INPUT_OPTIONAL),
     sdk::Host("align_corners"),
-    sdk::Host("scale_factors_or_scales_h", T2C_INPUT_OPTIONAL),
-    sdk::Host("scales_w", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_0", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_1", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_2", T2C_INPUT_OPTIONAL),
 };
 constexpr t2c_input_decl kNearestInputs[] = {
     sdk::Tensor("input"),
     sdk::Host("output_size", T2C_INPUT_OPTIONAL),
-    sdk::Host("scale_factors_or_scales_h", T2C_INPUT_OPTIONAL),
-    sdk::Host("scales_w", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_0", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_1", T2C_INPUT_OPTIONAL),
+    sdk::Host("scale_2", T2C_INPUT_OPTIONAL),
 };
 
 /// Where a resize keeps its arguments, by name from its input table.
@@ -144,67 +202,109 @@ struct ResizeInputs {
   uint32_t input;
   uint32_t output_size;
   int align_corners;  ///< -1 for nearest
-  uint32_t scale_factors_or_scales_h;
-  uint32_t scales_w;
+  uint32_t scales[3];
 };
 
 template <size_t N>
-constexpr ResizeInputs ResizeInputsOf(const t2c_input_decl (&inputs)[N], bool bilinear) {
-  return {sdk::InputIndex(inputs, "input"), sdk::InputIndex(inputs, "output_size"),
-          bilinear ? static_cast<int>(sdk::InputIndex(inputs, "align_corners")) : -1,
-          sdk::InputIndex(inputs, "scale_factors_or_scales_h"),
-          sdk::InputIndex(inputs, "scales_w")};
+constexpr ResizeInputs ResizeInputsOf(const t2c_input_decl (&inputs)[N], bool interp) {
+  return {sdk::InputIndex(inputs, "input"),
+          sdk::InputIndex(inputs, "output_size"),
+          interp ? static_cast<int>(sdk::InputIndex(inputs, "align_corners")) : -1,
+          {sdk::InputIndex(inputs, "scale_0"), sdk::InputIndex(inputs, "scale_1"),
+           sdk::InputIndex(inputs, "scale_2")}};
 }
-constexpr ResizeInputs kBilinear = ResizeInputsOf(kBilinearInputs, /*bilinear=*/true);
-constexpr ResizeInputs kNearest = ResizeInputsOf(kNearestInputs, /*bilinear=*/false);
+constexpr ResizeInputs kInterp = ResizeInputsOf(kInterpInputs, /*interp=*/true);
+constexpr ResizeInputs kNearest = ResizeInputsOf(kNearestInputs, /*interp=*/false);
+
+/// The interpolation and spatial rank named by the op.
+Expected<Resize> ResizeKind(const NodeView& ctx) {
+  const std::string base = BaseName(ctx.kind());
+  Resize r;
+  // "..._2d" or "..._2d_aa": the digit before the last 'd'.
+  const size_t d = base.rfind('d');
+  r.spatial = d != std::string::npos && d > 0 ? base[d - 1] - '0' : 0;
+  if (base.find("nearest_exact") != std::string::npos) {
+    r.interp = Interp::kNearestExact;
+  } else if (base.find("nearest") != std::string::npos) {
+    r.interp = Interp::kNearest;
+  } else if (base.find("bicubic") != std::string::npos) {
+    r.interp = Interp::kCubic;
+  } else {
+    r.interp = Interp::kLinear;
+  }
+  if (r.spatial < 1 || r.spatial > 3) return ctx.Error(ctx.kind() + ": unknown resize");
+  return r;
+}
+
+/// Reads the scales: .vec's scale_factors list (also giving the output size when output_size is
+/// None, as ATen's compute_output_size does), or the explicit per-axis scales.
+Status ReadScales(const NodeView& ctx, const ResizeInputs& in, Resize* r) {
+  const std::string op = ctx.kind();
+  const size_t n = static_cast<size_t>(r->spatial);
+  r->scales.assign(n, std::nullopt);
+  if (IsVec(ctx)) {
+    if (ctx.num_inputs() <= in.scales[0] || ctx.IsNone(in.scales[0])) return Status::Ok();
+    TS2COREML_ASSIGN_OR_RETURN(std::vector<double> s, ctx.Floats(in.scales[0]));
+    if (s.size() != n) {
+      return ctx.Error(op + ": scale_factors has " + std::to_string(s.size()) +
+                       " entries, expected " + std::to_string(n));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!(s[i] > 0)) {
+        return ctx.Error(op + ": scale factor " + FormatNumber(s[i]) + " must be positive");
+      }
+      r->scales[i] = s[i];
+    }
+    return Status::Ok();
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t k = in.scales[i];
+    if (ctx.num_inputs() > k && !ctx.IsNone(k)) {
+      TS2COREML_ASSIGN_OR_RETURN(r->scales[i], ctx.Float(k));
+    }
+  }
+  return Status::Ok();
+}
 
 /// Reads the node.
 Expected<Resize> ReadResize(const NodeView& ctx, const ResizeInputs& in) {
   const std::string op = ctx.kind();
+  TS2COREML_ASSIGN_OR_RETURN(Resize r, ResizeKind(ctx));
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.input));
-  if (x.rank() != 4) {
-    return ctx.Error(op + ": expects a 4-D [N, C, H, W] input, got " + FormatInts(x.shape));
+  if (x.rank() != r.spatial + 2) {
+    return ctx.Error(op + ": expects a " + std::to_string(r.spatial + 2) +
+                     "-D [N, C, spatial...] input, got " + FormatInts(x.shape));
   }
-  Resize r;
-  r.in_h = x.shape[2];
-  r.in_w = x.shape[3];
+  r.in.assign(x.shape.end() - r.spatial, x.shape.end());
   if (in.align_corners >= 0) {
-    TS2COREML_ASSIGN_OR_RETURN(r.align_corners, ctx.Bool(in.align_corners));
+    TS2COREML_ASSIGN_OR_RETURN(r.align_corners, ctx.Bool(static_cast<uint32_t>(in.align_corners)));
   }
-  if (IsVec(ctx)) {
-    if (!ctx.IsNone(in.scale_factors_or_scales_h)) {
-      // The host API reads int lists and single numbers, not float lists.
-      return ctx.Error(
-          op +
-          ": scale_factors are not supported (plugins cannot read a float list); call F.interpolate with size=..., or with recompute_scale_factor=True so the traced graph holds the output size");
-    }
-    if (ctx.IsNone(in.output_size)) {
-      return ctx.Error(op + ": neither output_size nor scale_factors is given");
+  TS2COREML_RETURN_IF_ERROR(ReadScales(ctx, in, &r));
+  if (!ctx.IsNone(in.output_size)) {
+    TS2COREML_ASSIGN_OR_RETURN(r.out, ctx.Ints(in.output_size));
+  } else if (IsVec(ctx) && r.scales[0].has_value()) {
+    for (int64_t i = 0; i < r.spatial; ++i) {
+      r.out.push_back(static_cast<int64_t>(static_cast<double>(r.in[i]) * *r.scales[i]));
     }
   } else {
-    for (uint32_t i : {in.scale_factors_or_scales_h, in.scales_w}) {
-      if (ctx.num_inputs() > i && !ctx.IsNone(i)) {
-        TS2COREML_ASSIGN_OR_RETURN(double s, ctx.Float(i));
-        (i == in.scale_factors_or_scales_h ? r.scale_h : r.scale_w) = s;
-      }
-    }
+    return ctx.Error(op + ": neither output_size nor scale_factors is given");
   }
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> size, ctx.Ints(in.output_size));
-  if (size.size() != 2 || size[0] <= 0 || size[1] <= 0) {
-    return ctx.Error(op + ": output_size " + FormatInts(size) + " must be two positive sizes");
+  if (static_cast<int64_t>(r.out.size()) != r.spatial ||
+      !std::all_of(r.out.begin(), r.out.end(), [](int64_t v) { return v > 0; })) {
+    return ctx.Error(op + ": output size " + FormatInts(r.out) + " must be " +
+                     std::to_string(r.spatial) + " positive size(s)");
   }
-  r.out_h = size[0];
-  r.out_w = size[1];
   return r;
 }
 
 Status InferResize(InferContext& ctx, const ResizeInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, in));
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.input));
-  return ctx.SetOutputType(0,
-                           TensorType(T2C_DTYPE_FP32, {x.shape[0], x.shape[1], r.out_h, r.out_w}));
+  std::vector<int64_t> shape = {x.shape[0], x.shape[1]};
+  shape.insert(shape.end(), r.out.begin(), r.out.end());
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, shape));
 }
-Status InferBilinear(InferContext& ctx) { return InferResize(ctx, kBilinear); }
+Status InferInterp(InferContext& ctx) { return InferResize(ctx, kInterp); }
 Status InferNearest(InferContext& ctx) { return InferResize(ctx, kNearest); }
 
 bool SameGrid(const std::vector<double>& a, const std::vector<double>& b) {
@@ -212,14 +312,6 @@ bool SameGrid(const std::vector<double>& a, const std::vector<double>& b) {
   for (size_t i = 0; i < a.size(); ++i) {
     // Float-rounding differences only; distinct modes differ by fractions of a pixel.
     if (std::abs(a[i] - b[i]) > 1e-4) return false;
-  }
-  return true;
-}
-
-bool IsIdentity(const std::vector<double>& grid, int64_t in) {
-  if (static_cast<int64_t>(grid.size()) != in) return false;
-  for (size_t i = 0; i < grid.size(); ++i) {
-    if (grid[i] != static_cast<double>(i)) return false;
   }
   return true;
 }
@@ -239,6 +331,16 @@ std::vector<float> InterpolationMatrix(const std::vector<double>& grid, int64_t 
   return m;
 }
 
+bool IsIdentityMatrix(const std::vector<float>& m, int64_t out, int64_t in) {
+  if (out != in) return false;
+  for (int64_t i = 0; i < out; ++i) {
+    for (int64_t j = 0; j < in; ++j) {
+      if (m[static_cast<size_t>(i * in + j)] != (i == j ? 1.0f : 0.0f)) return false;
+    }
+  }
+  return true;
+}
+
 std::vector<float> Transposed(const std::vector<float>& m, int64_t rows, int64_t cols) {
   std::vector<float> t(m.size());
   for (int64_t r = 0; r < rows; ++r) {
@@ -247,93 +349,159 @@ std::vector<float> Transposed(const std::vector<float>& m, int64_t rows, int64_t
   return t;
 }
 
-Status LowerBilinear(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kBilinear));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kBilinear.input));
-  const std::vector<double> gh = TorchBilinearGrid(r.in_h, r.out_h, r.align_corners, r.scale_h);
-  const std::vector<double> gw = TorchBilinearGrid(r.in_w, r.out_w, r.align_corners, r.scale_w);
+/// `x` with axis `axis` replaced by `m` ([out, in], row i the weights of output i) times it.
+Expected<Var> ApplyAlongAxis(const LowerContext& ctx, Var x, int64_t axis,
+                             const std::vector<float>& m, int64_t out, int64_t in) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (axis == t.rank() - 1) {
+    TS2COREML_ASSIGN_OR_RETURN(Var mt, ctx.ConstFloats(t.dtype, Transposed(m, out, in), {in, out}));
+    return EmitMatmul(ctx, x, mt, false, false);
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var mv, ctx.ConstFloats(t.dtype, m, {out, in}));
+  if (axis == t.rank() - 2) return EmitMatmul(ctx, mv, x, false, false);
+  // [outer, in, inner]: matmul broadcasts the matrix over the outer axis.
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i) outer *= t.shape[i];
+  for (int64_t i = axis + 1; i < t.rank(); ++i) inner *= t.shape[i];
+  TS2COREML_ASSIGN_OR_RETURN(Var x3, EmitReshape(ctx, x, {outer, in, inner}));
+  TS2COREML_ASSIGN_OR_RETURN(Var y3, EmitMatmul(ctx, mv, x3, false, false));
+  std::vector<int64_t> shape = t.shape;
+  shape[static_cast<size_t>(axis)] = out;
+  return EmitReshape(ctx, y3, shape);
+}
+
+/// `x` gathered at `idx` along `axis` (unchanged when `idx` is the identity).
+Expected<Var> GatherAlongAxis(const LowerContext& ctx, Var x, int64_t axis,
+                              const std::vector<int64_t>& idx, int64_t in) {
+  bool identity = static_cast<int64_t>(idx.size()) == in;
+  for (size_t i = 0; identity && i < idx.size(); ++i) identity = idx[i] == static_cast<int64_t>(i);
+  if (identity) return x;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  t.shape[static_cast<size_t>(axis)] = static_cast<int64_t>(idx.size());
+  TS2COREML_ASSIGN_OR_RETURN(Var indices, ctx.ConstInts(idx));
+  TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(axis));
+  return ctx.Emit1("gather", {{"x", x}, {"indices", indices}, {"axis", axis_var}}, t);
+}
+
+/// Binds output 0 to `y`, or to an identity of `x` when nothing was emitted.
+Status BindResult(LowerContext& ctx, Var x, Var y) {
+  if (y.id == x.id) return ctx.EmitOutput("identity", {{"x", x}});
+  return ctx.SetOutput(0, y);
+}
+
+/// 2-D bilinear through resize_bilinear when one of its modes samples ATen's points.
+Expected<bool> TryResizeBilinear(LowerContext& ctx, const Resize& r, Var x) {
+  if (r.spatial != 2 || r.interp != Interp::kLinear) return false;
+  const std::vector<double> gh = TorchBilinearGrid(r.in[0], r.out[0], r.align_corners, r.scales[0]);
+  const std::vector<double> gw = TorchBilinearGrid(r.in[1], r.out[1], r.align_corners, r.scales[1]);
   std::vector<const char*> modes(std::begin(kSamplingModes), std::end(kSamplingModes));
   if (!r.align_corners) std::swap(modes[0], modes[1]);
   for (const char* mode : modes) {
-    if (!SameGrid(gh, MilResizeBilinearGrid(mode, r.in_h, r.out_h)) ||
-        !SameGrid(gw, MilResizeBilinearGrid(mode, r.in_w, r.out_w))) {
+    if (!SameGrid(gh, MilResizeBilinearGrid(mode, r.in[0], r.out[0])) ||
+        !SameGrid(gw, MilResizeBilinearGrid(mode, r.in[1], r.out[1]))) {
       continue;
     }
-    TS2COREML_ASSIGN_OR_RETURN(Var h, ctx.ConstInt(r.out_h));
-    TS2COREML_ASSIGN_OR_RETURN(Var w, ctx.ConstInt(r.out_w));
+    TS2COREML_ASSIGN_OR_RETURN(Var h, ctx.ConstInt(r.out[0]));
+    TS2COREML_ASSIGN_OR_RETURN(Var w, ctx.ConstInt(r.out[1]));
     TS2COREML_ASSIGN_OR_RETURN(Var m, ctx.ConstString(mode));
-    return ctx.EmitOutput(
+    TS2COREML_RETURN_IF_ERROR(ctx.EmitOutput(
         "resize_bilinear",
-        {{"x", x}, {"target_size_height", h}, {"target_size_width", w}, {"sampling_mode", m}});
+        {{"x", x}, {"target_size_height", h}, {"target_size_width", w}, {"sampling_mode", m}}));
+    return true;
   }
-  // No MIL mode samples ATen's points: interpolate with constant matrices, width then height.
+  return false;
+}
+
+/// Interpolation by constant [out, in] matrices, one axis at a time (every mode is separable).
+Status LowerInterp(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kInterp));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kInterp.input));
+  TS2COREML_ASSIGN_OR_RETURN(bool done, TryResizeBilinear(ctx, r, x));
+  if (done) return Status::Ok();
   Var y = x;
-  if (!IsIdentity(gw, r.in_w)) {
-    const std::vector<float> aw = InterpolationMatrix(gw, r.in_w);
-    TS2COREML_ASSIGN_OR_RETURN(
-        Var awt, ctx.ConstFloats(out.dtype, Transposed(aw, r.out_w, r.in_w), {r.in_w, r.out_w}));
-    TS2COREML_ASSIGN_OR_RETURN(y, EmitMatmul(ctx, y, awt, false, false));
+  for (int64_t s = r.spatial - 1; s >= 0; --s) {
+    const int64_t in = r.in[s], out = r.out[s];
+    const std::vector<float> m =
+        r.interp == Interp::kCubic
+            ? TorchCubicMatrix(in, out, r.align_corners, r.scales[s])
+            : InterpolationMatrix(TorchBilinearGrid(in, out, r.align_corners, r.scales[s]), in);
+    if (IsIdentityMatrix(m, out, in)) continue;
+    TS2COREML_ASSIGN_OR_RETURN(y, ApplyAlongAxis(ctx, y, 2 + s, m, out, in));
   }
-  if (!IsIdentity(gh, r.in_h)) {
-    TS2COREML_ASSIGN_OR_RETURN(
-        Var ah, ctx.ConstFloats(out.dtype, InterpolationMatrix(gh, r.in_h), {r.out_h, r.in_h}));
-    TS2COREML_ASSIGN_OR_RETURN(y, EmitMatmul(ctx, ah, y, false, false));
+  return BindResult(ctx, x, y);
+}
+
+/// Whether nearest indices are floor(i / k) for an integer k = out / in.
+bool IntegerUpsample(const std::vector<int64_t>& idx, int64_t in, int64_t out) {
+  if (out % in != 0) return false;
+  const int64_t k = out / in;
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (idx[i] != static_cast<int64_t>(i) / k) return false;
   }
-  if (y.id == x.id) return ctx.EmitOutput("identity", {{"x", x}});
-  return ctx.SetOutput(0, y);
+  return true;
 }
 
 Status LowerNearest(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kNearest));
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kNearest.input));
-  const std::vector<int64_t> ih = TorchNearestIndices(r.in_h, r.out_h, r.scale_h);
-  const std::vector<int64_t> iw = TorchNearestIndices(r.in_w, r.out_w, r.scale_w);
-  auto integer_upsample = [](const std::vector<int64_t>& idx, int64_t in, int64_t out) {
-    if (out % in != 0) return false;
-    const int64_t k = out / in;
-    for (size_t i = 0; i < idx.size(); ++i) {
-      if (idx[i] != static_cast<int64_t>(i) / k) return false;
-    }
-    return true;
-  };
-  if (integer_upsample(ih, r.in_h, r.out_h) && integer_upsample(iw, r.in_w, r.out_w)) {
-    TS2COREML_ASSIGN_OR_RETURN(Var sh, ctx.ConstInt(r.out_h / r.in_h));
-    TS2COREML_ASSIGN_OR_RETURN(Var sw, ctx.ConstInt(r.out_w / r.in_w));
+  std::vector<std::vector<int64_t>> idx;
+  bool integer = true;
+  for (int64_t s = 0; s < r.spatial; ++s) {
+    idx.push_back(r.interp == Interp::kNearestExact
+                      ? TorchNearestExactIndices(r.in[s], r.out[s], r.scales[s])
+                      : TorchNearestIndices(r.in[s], r.out[s], r.scales[s]));
+    integer &= IntegerUpsample(idx.back(), r.in[s], r.out[s]);
+  }
+  if (r.spatial == 2 && integer) {
+    TS2COREML_ASSIGN_OR_RETURN(Var sh, ctx.ConstInt(r.out[0] / r.in[0]));
+    TS2COREML_ASSIGN_OR_RETURN(Var sw, ctx.ConstInt(r.out[1] / r.in[1]));
     return ctx.EmitOutput("upsample_nearest_neighbor",
                           {{"x", x}, {"scale_factor_height", sh}, {"scale_factor_width", sw}});
   }
-  // Gather the source rows and columns ATen reads.
+  // Gather the source indices ATen reads, axis by axis.
   Var y = x;
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  for (int axis : {2, 3}) {
-    const std::vector<int64_t>& idx = axis == 2 ? ih : iw;
-    const int64_t in = axis == 2 ? r.in_h : r.in_w;
-    bool identity = static_cast<int64_t>(idx.size()) == in;
-    for (size_t i = 0; identity && i < idx.size(); ++i) identity = idx[i] == int64_t(i);
-    if (identity) continue;
-    t.shape[axis] = static_cast<int64_t>(idx.size());
-    TS2COREML_ASSIGN_OR_RETURN(Var indices, ctx.ConstInts(idx));
-    TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(axis));
-    TS2COREML_ASSIGN_OR_RETURN(
-        y, ctx.Emit1("gather", {{"x", y}, {"indices", indices}, {"axis", axis_var}}, t));
+  for (int64_t s = 0; s < r.spatial; ++s) {
+    TS2COREML_ASSIGN_OR_RETURN(y, GatherAlongAxis(ctx, y, 2 + s, idx[s], r.in[s]));
   }
-  if (y.id == x.id) return ctx.EmitOutput("identity", {{"x", x}});
-  return ctx.SetOutput(0, y);
+  return BindResult(ctx, x, y);
 }
 
-constexpr const char* kBilinearOps[] = {"aten::upsample_bilinear2d.vec",
-                                        "aten::upsample_bilinear2d"};
-constexpr const char* kNearestOps[] = {"aten::upsample_nearest2d.vec", "aten::upsample_nearest2d"};
+/// Antialiased resizes: refused by name.
+Status InferAntialias(InferContext& ctx) {
+  return ctx.Error(ctx.kind() +
+                   ": antialias=True is not supported; call F.interpolate with antialias=False");
+}
+
+constexpr const char* kInterpOps[] = {
+    "aten::upsample_linear1d.vec",    "aten::upsample_linear1d",
+    "aten::upsample_bilinear2d.vec",  "aten::upsample_bilinear2d",
+    "aten::upsample_trilinear3d.vec", "aten::upsample_trilinear3d",
+    "aten::upsample_bicubic2d.vec",   "aten::upsample_bicubic2d"};
+constexpr const char* kNearestOps[] = {
+    "aten::upsample_nearest1d.vec",        "aten::upsample_nearest1d",
+    "aten::upsample_nearest2d.vec",        "aten::upsample_nearest2d",
+    "aten::upsample_nearest3d.vec",        "aten::upsample_nearest3d",
+    "aten::_upsample_nearest_exact1d.vec", "aten::_upsample_nearest_exact1d",
+    "aten::_upsample_nearest_exact2d.vec", "aten::_upsample_nearest_exact2d",
+    "aten::_upsample_nearest_exact3d.vec", "aten::_upsample_nearest_exact3d"};
+constexpr const char* kAntialiasOps[] = {"aten::_upsample_bilinear2d_aa",
+                                         "aten::_upsample_bicubic2d_aa"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
-    sdk::Lowering("upsample_bilinear2d", kBilinearOps, kBilinearInputs, T2C_FP16_NATIVE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferBilinear>, sdk::LowerFn<LowerBilinear>),
-    sdk::Lowering("upsample_nearest2d", kNearestOps, kNearestInputs, T2C_FP16_NATIVE,
+    sdk::Lowering("upsample_interpolate", kInterpOps, kInterpInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferInterp>, sdk::LowerFn<LowerInterp>),
+    sdk::Lowering("upsample_nearest", kNearestOps, kNearestInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferNearest>, sdk::LowerFn<LowerNearest>),
+    sdk::Lowering("upsample_antialias", kAntialiasOps, kInterpInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferAntialias>, sdk::LowerFn<LowerInterp>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.resize", "0.1.0", kLowerings);
+/// This file's lowerings, then grid_sample_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, grid_sample::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.resize",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

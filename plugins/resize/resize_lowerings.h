@@ -1,8 +1,10 @@
-/// Built-in lowerings of 2-D resizing: aten::upsample_bilinear2d and aten::upsample_nearest2d
-/// (both overloads: `.vec` from F.interpolate, and the explicit output_size/scales form).
-/// The source coordinates PyTorch samples are computed on the host and compared with those of
-/// each MIL resize mode; the first mode that samples the same points is emitted, and when none
-/// does the resize becomes an exact constant-matrix product (bilinear) or gather (nearest).
+/// Built-in lowerings of resizing: aten::upsample_{nearest,linear,bilinear,bicubic,trilinear}
+/// and _upsample_nearest_exact in 1, 2 and 3 spatial dimensions (both overloads: `.vec` from
+/// F.interpolate, with output_size or scale_factors, and the explicit output_size/scales form).
+/// The source coordinates PyTorch samples are computed on the host. 2-D bilinear is compared with
+/// each MIL resize_bilinear mode and the first mode that samples the same points is emitted;
+/// otherwise the resize is an exact product with constant [out, in] matrices per axis (linear,
+/// cubic) or a gather of constant source indices per axis (nearest).
 #ifndef TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_
 #define TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_
 
@@ -25,6 +27,14 @@ std::vector<double> TorchBilinearGrid(int64_t in, int64_t out, bool align_corner
 
 /// PyTorch's nearest source index of each output index along one axis (ATen's nearest_idx).
 std::vector<int64_t> TorchNearestIndices(int64_t in, int64_t out, std::optional<double> scale);
+
+/// PyTorch's nearest-exact source index of each output index (ATen's nearest_exact_idx).
+std::vector<int64_t> TorchNearestExactIndices(int64_t in, int64_t out, std::optional<double> scale);
+
+/// PyTorch's bicubic weights along one axis as a row-major [out, in] matrix (Keys' kernel with
+/// A = -0.75 on four taps clamped to the border, as ATen's upsample_bicubic2d).
+std::vector<float> TorchCubicMatrix(int64_t in, int64_t out, bool align_corners,
+                                    std::optional<double> scale);
 
 /// The source coordinates MIL resize_bilinear samples with `sampling_mode`, per Apple's op
 /// definition; empty when the mode is undefined for these sizes.

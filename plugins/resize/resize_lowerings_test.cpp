@@ -239,6 +239,119 @@ TEST(ResizeTest, NearestSweep) {
   EXPECT_EQ(g.ArgInts(*g.FindOp("gather", 1), "indices"), (Shape{0, 0, 1, 1, 2}));
 }
 
+TEST(ResizeTest, CubicMatrixMatchesPyTorch) {
+  // Generated with /usr/bin/python3: F.interpolate(mode="bicubic") (or aten::upsample_bicubic2d
+  // with scales) of one-hot rows, read back as the [out, in] weight matrix.
+  struct Case {
+    int64_t in, out;
+    bool align;
+    std::optional<double> scale;
+    std::vector<float> expected;
+  };
+  const std::vector<Case> cases = {
+      {3,
+       5,
+       false,
+       std::nullopt,
+       {1.096, -0.096, 0, 0.612, 0.46, -0.072, 0, 1, 0, -0.072, 0.46, 0.612, 0, -0.096, 1.096}},
+      {3,
+       5,
+       true,
+       std::nullopt,
+       {1, 0, 0, 0.5, 0.59375, -0.09375, 0, 1, 0, -0.09375, 0.59375, 0.5, 0, 0, 1}},
+      {4, 2, false, std::nullopt, {0.5, 0.59375, -0.09375, 0, 0, -0.09375, 0.59375, 0.5}},
+      {5, 7, false, 1.5, {1.086806, -0.086806, 0,       0,         0,         0.5,      0.59375,
+                          -0.09375, 0,         0,       -0.086805, 0.943287,  0.16088,  -0.017361,
+                          0,        -0.017361, 0.16088, 0.943287,  -0.086806, 0,        0,
+                          -0.09375, 0.59375,   0.59375, -0.09375,  0,         0,        -0.086805,
+                          0.943287, 0.143518,  0,       0,         -0.017361, 0.160879, 0.856482}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.in) + " -> " + std::to_string(c.out));
+    const std::vector<float> m = TorchCubicMatrix(c.in, c.out, c.align, c.scale);
+    ASSERT_EQ(m.size(), c.expected.size());
+    for (size_t i = 0; i < m.size(); ++i) EXPECT_NEAR(m[i], c.expected[i], 1e-5) << i;
+  }
+}
+
+TEST(ResizeTest, NearestExactIndicesMatchPyTorch) {
+  // Generated with aten::_upsample_nearest_exact1d of arange(in).
+  EXPECT_EQ(TorchNearestExactIndices(4, 6, std::nullopt), (Shape{0, 1, 1, 2, 3, 3}));
+  EXPECT_EQ(TorchNearestExactIndices(3, 9, std::nullopt), (Shape{0, 0, 0, 1, 1, 1, 2, 2, 2}));
+  EXPECT_EQ(TorchNearestExactIndices(8, 3, std::nullopt), (Shape{1, 4, 6}));
+  EXPECT_EQ(TorchNearestExactIndices(5, 7, 1.5), (Shape{0, 1, 1, 2, 3, 3, 4}));
+  EXPECT_EQ(TorchNearestExactIndices(4, 8, std::nullopt), (Shape{0, 0, 1, 1, 2, 2, 3, 3}));
+}
+
+TEST(ResizeTest, ScaleFactorsGiveTheOutputSize) {
+  // .vec with output_size None: out = floor(in * scale), and the scale sets the sampled points.
+  t::FakeNode n("aten::upsample_bilinear2d.vec");
+  n.Add(t::Value::Tensor({1, 2, 5, 4})).Add(t::Value::None()).Add(t::Value::Bool(false));
+  n.Add(t::Value::Floats({1.5, 2.0}));
+  ASSERT_TRUE(n.Lower(Decl("aten::upsample_bilinear2d.vec"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{1, 2, 7, 8}));
+  // Width 4 -> 8 at scale 2 is UNALIGN_CORNERS; height 5 -> 7 at 1/1.5 is no MIL mode.
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"matmul", "matmul"}));
+
+  t::FakeNode near("aten::upsample_nearest2d.vec");
+  near.Add(t::Value::Tensor({1, 3, 4, 5})).Add(t::Value::None()).Add(t::Value::Floats({2, 3}));
+  ASSERT_TRUE(near.Lower(Decl("aten::upsample_nearest2d.vec"))) << near.error();
+  EXPECT_EQ(near.planned().shape, (Shape{1, 3, 8, 15}));
+  EXPECT_EQ(near.op_types(), (std::vector<std::string>{"upsample_nearest_neighbor"}));
+}
+
+TEST(ResizeTest, OneAndThreeSpatialDimensions) {
+  // linear1d: one [in, out] matrix on the last axis.
+  t::FakeNode lin("aten::upsample_linear1d.vec");
+  lin.Add(t::Value::Tensor({2, 3, 4})).Add(t::Value::Ints({7})).Add(t::Value::Bool(true));
+  lin.Add(t::Value::None());
+  ASSERT_TRUE(lin.Lower(Decl("aten::upsample_linear1d.vec"))) << lin.error();
+  EXPECT_EQ(lin.planned().shape, (Shape{2, 3, 7}));
+  EXPECT_EQ(lin.op_types(), (std::vector<std::string>{"matmul"}));
+
+  // trilinear3d: depth through [outer, in, inner] reshapes, then height and width.
+  t::FakeNode tri("aten::upsample_trilinear3d");
+  tri.Add(t::Value::Tensor({1, 2, 3, 4, 5})).Add(t::Value::Ints({6, 8, 10}));
+  tri.Add(t::Value::Bool(false)).Add(t::Value::None()).Add(t::Value::None());
+  tri.Add(t::Value::None());
+  tri.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(tri.Lower(Decl("aten::upsample_trilinear3d"))) << tri.error();
+  EXPECT_EQ(tri.planned(), sdk::TensorType(T2C_DTYPE_FP16, {1, 2, 6, 8, 10}));
+  EXPECT_EQ(tri.op_types(),
+            (std::vector<std::string>{"matmul", "matmul", "reshape", "matmul", "reshape"}));
+  EXPECT_EQ(tri.FindOp("matmul", 2)->output_types[0].shape, (Shape{2, 6, 80}));
+
+  // nearest3d: one gather per resized axis; nearest1d with an equal size is an identity.
+  t::FakeNode n3("aten::upsample_nearest3d.vec");
+  n3.Add(t::Value::Tensor({1, 2, 3, 4, 5})).Add(t::Value::None());
+  n3.Add(t::Value::Floats({2, 1, 1.5}));
+  ASSERT_TRUE(n3.Lower(Decl("aten::upsample_nearest3d.vec"))) << n3.error();
+  EXPECT_EQ(n3.planned().shape, (Shape{1, 2, 6, 4, 7}));
+  EXPECT_EQ(n3.op_types(), (std::vector<std::string>{"gather", "gather"}));
+  EXPECT_EQ(n3.ArgInts(*n3.FindOp("gather", 1), "indices"), (Shape{0, 0, 1, 2, 2, 3, 4}));
+
+  t::FakeNode n1("aten::upsample_nearest1d");
+  n1.Add(t::Value::Tensor({1, 2, 5})).Add(t::Value::Ints({5})).Add(t::Value::None());
+  ASSERT_TRUE(n1.Lower(Decl("aten::upsample_nearest1d"))) << n1.error();
+  EXPECT_EQ(n1.op_types(), (std::vector<std::string>{"identity"}));
+}
+
+TEST(ResizeTest, BicubicAndNearestExact) {
+  t::FakeNode cubic("aten::upsample_bicubic2d.vec");
+  cubic.Add(t::Value::Tensor({1, 2, 4, 5})).Add(t::Value::None()).Add(t::Value::Bool(true));
+  cubic.Add(t::Value::Floats({2, 2}));
+  ASSERT_TRUE(cubic.Lower(Decl("aten::upsample_bicubic2d.vec"))) << cubic.error();
+  EXPECT_EQ(cubic.planned().shape, (Shape{1, 2, 8, 10}));
+  EXPECT_EQ(cubic.op_types(), (std::vector<std::string>{"matmul", "matmul"}));
+
+  t::FakeNode exact("aten::_upsample_nearest_exact2d.vec");
+  exact.Add(t::Value::Tensor({1, 2, 4, 4})).Add(t::Value::Ints({6, 8})).Add(t::Value::None());
+  ASSERT_TRUE(exact.Lower(Decl("aten::_upsample_nearest_exact2d.vec"))) << exact.error();
+  // 4 -> 8 is floor(i / 2): the integer MIL upsample; 4 -> 6 is not.
+  EXPECT_EQ(exact.op_types(), (std::vector<std::string>{"gather", "gather"}));
+  EXPECT_EQ(exact.ArgInts(*exact.FindOp("gather", 0), "indices"), (Shape{0, 1, 1, 2, 3, 3}));
+}
+
 TEST(ResizeTest, Refusals) {
   t::FakeNode rank3("aten::upsample_bilinear2d.vec");
   rank3.Add(t::Value::Tensor({3, 8, 8})).Add(t::Value::Ints({16, 16})).Add(t::Value::Bool(false));
@@ -247,14 +360,25 @@ TEST(ResizeTest, Refusals) {
   EXPECT_NE(rank3.error().find("4-D"), std::string::npos) << rank3.error();
 
   t::FakeNode scales("aten::upsample_nearest2d.vec");
-  scales.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::None()).Add(t::Value::Floats({2, 2}));
+  scales.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::None()).Add(t::Value::Floats({2}));
   EXPECT_FALSE(scales.Infer(Decl("aten::upsample_nearest2d.vec")));
-  EXPECT_NE(scales.error().find("recompute_scale_factor=True"), std::string::npos)
+  EXPECT_NE(scales.error().find("scale_factors has 1 entries, expected 2"), std::string::npos)
       << scales.error();
 
   t::FakeNode size = NearestVec({1, 3, 8, 8}, {16});
   EXPECT_FALSE(size.Infer(Decl("aten::upsample_nearest2d.vec")));
-  EXPECT_NE(size.error().find("two positive sizes"), std::string::npos) << size.error();
+  EXPECT_NE(size.error().find("2 positive size(s)"), std::string::npos) << size.error();
+
+  t::FakeNode neither("aten::upsample_nearest2d.vec");
+  neither.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::None()).Add(t::Value::None());
+  EXPECT_FALSE(neither.Infer(Decl("aten::upsample_nearest2d.vec")));
+  EXPECT_NE(neither.error().find("neither output_size nor scale_factors"), std::string::npos);
+
+  t::FakeNode aa("aten::_upsample_bilinear2d_aa");
+  aa.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::Ints({4, 4})).Add(t::Value::Bool(false));
+  aa.Add(t::Value::None()).Add(t::Value::None());
+  EXPECT_FALSE(aa.Infer(Decl("aten::_upsample_bilinear2d_aa")));
+  EXPECT_NE(aa.error().find("antialias=True is not supported"), std::string::npos) << aa.error();
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/lowering_table.h"
+#include "shape/layout_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -308,7 +310,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_LOWERING_PASSTHROUGH),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.shape", "0.1.0", kLowerings);
+/// This file's lowerings, then layout_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, layout::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.shape",
+    "0.2.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -129,6 +129,13 @@ struct Value {
     v.list = std::move(types);
     return v;
   }
+  /// A Tensor?[] list: std::nullopt elements are None (held as T2C_DTYPE_INVALID types).
+  static Value OptionalTensorList(const std::vector<std::optional<TensorType>>& types) {
+    Value v;
+    v.kind = T2C_KIND_TENSOR_LIST;
+    for (const auto& t : types) v.list.push_back(t ? *t : TensorType());
+    return v;
+  }
 };
 
 /// Where a var of the fake program came from.
@@ -691,6 +698,10 @@ class FakeNode {
                     std::to_string(i));
     }
     TensorType t = n->inputs_[i].list[k];
+    if (t.dtype == T2C_DTYPE_INVALID) {
+      return n->Err("input_list_type: element " + std::to_string(k) + " of input " +
+                    std::to_string(i) + " is None");
+    }
     if (n->phase_ == Phase::kInfer) {
       t = InferView(t);
     } else if (n->list_vars_.count(i) != 0) {
@@ -698,6 +709,14 @@ class FakeNode {
     }
     t.ToAbi(out);
     return T2C_OK;
+  }
+  static int32_t InputListKind(t2c_context* c, uint32_t i, uint32_t k) {
+    FakeNode* n = Self(c);
+    if (i >= n->inputs_.size() || n->inputs_[i].kind != T2C_KIND_TENSOR_LIST ||
+        k >= n->inputs_[i].list.size()) {
+      return T2C_KIND_OTHER;
+    }
+    return n->inputs_[i].list[k].dtype == T2C_DTYPE_INVALID ? T2C_KIND_NONE : T2C_KIND_TENSOR;
   }
   static t2c_status SetOutputType(t2c_context* c, uint32_t i, const t2c_tensor_type* type) {
     FakeNode* n = Self(c);
@@ -1104,6 +1123,7 @@ class FakeNode {
     a.output_is_used = &OutputIsUsed;
     a.input_floats = &InputFloatsFn;
     a.deployment_target = &DeploymentTarget;
+    a.input_list_kind = &InputListKind;
     return a;
   }
 

@@ -248,6 +248,12 @@ typedef struct t2c_host_api {
   /// Lower: the iOS major version the program targets (15 = iOS15/CoreML5 ... 18 = iOS18/CoreML8);
   /// ops newer than it are refused (docs/mil-ops.md lists each op's first version). 0 in infer.
   int32_t (*deployment_target)(t2c_context* ctx);
+
+  /* --- appended: Tensor?[] lists (aten::index's indices), whose elements may be None --------- */
+  /// Both: the t2c_value_kind of element k of tensor-list input i: T2C_KIND_TENSOR, or
+  /// T2C_KIND_NONE for a None element (a TENSOR_LIST input declared T2C_INPUT_OPTIONAL accepts
+  /// them); T2C_KIND_OTHER when there is no such element.
+  int32_t (*input_list_kind)(t2c_context* ctx, uint32_t i, uint32_t k);
 #ifdef T2C_TEST_APPENDED_FIELD
   /* Only in the ABI growth test build: stands for a host function appended by a later SDK. */
   t2c_status (*test_appended_function)(t2c_context* ctx);

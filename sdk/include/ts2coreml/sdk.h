@@ -221,6 +221,12 @@ class NodeView {
     if (api_->input_list_size(ctx_, i, &n) != T2C_OK) return Failed("input " + std::to_string(i));
     return n;
   }
+  /// Whether element k of tensor-list input i is None (only in a list declared with
+  /// OptionalTensorList; a core that predates input_list_kind never passes None elements).
+  bool ListElementIsNone(uint32_t i, uint32_t k) const {
+    if (!HasHostFunction(offsetof(t2c_host_api, input_list_kind))) return false;
+    return api_->input_list_kind(ctx_, i, k) == T2C_KIND_NONE;
+  }
   Expected<TensorType> ListType(uint32_t i, uint32_t k) const {
     t2c_tensor_type t{};
     if (api_->input_list_type(ctx_, i, k, &t) != T2C_OK)
@@ -309,6 +315,14 @@ class LowerContext : public NodeView {
       }
     }
     return vars;
+  }
+  /// Element k of tensor-list input i (for lists with None elements, read element by element).
+  Expected<Var> ListVar(uint32_t i, uint32_t k) const {
+    Var v;
+    if (api_->input_list_var(ctx_, i, k, &v.id) != T2C_OK) {
+      return Failed("element " + std::to_string(k) + " of input " + std::to_string(i));
+    }
+    return v;
   }
   Expected<TensorType> TypeOf(Var v) const {
     t2c_tensor_type t{};
@@ -473,6 +487,11 @@ constexpr t2c_input_decl Host(const char* name, uint32_t flags = 0) {
 }
 constexpr t2c_input_decl TensorList(const char* name, t2c_dtype_mask dtypes = T2C_MASK_FLOAT) {
   return {name, T2C_ROLE_TENSOR_LIST, dtypes, 0};
+}
+/// A Tensor?[] input: a tensor list whose elements may be None (ListElementIsNone).
+constexpr t2c_input_decl OptionalTensorList(const char* name,
+                                            t2c_dtype_mask dtypes = T2C_MASK_FLOAT) {
+  return {name, T2C_ROLE_TENSOR_LIST, dtypes, T2C_INPUT_OPTIONAL};
 }
 constexpr t2c_input_decl Ignored(const char* name) {
   return {name, T2C_ROLE_IGNORED, 0, T2C_INPUT_OPTIONAL};

@@ -77,6 +77,10 @@ def make_family(out_root, family):
     names = [c.name for c in cases]
     if len(set(names)) != len(names):
         raise SystemExit(f"make_op_models.py: {family}: duplicate case names")
+    for c in cases:
+        inputs = [i.name for i in c.inputs]
+        if len(set(inputs)) != len(inputs):
+            raise SystemExit(f"make_op_models.py: {family}/{c.name}: two inputs share a name")
     listed = [write_case(out_dir, family, c) for c in cases]
     tmp = os.path.join(out_dir, "cases.json.tmp")
     with open(tmp, "w") as f:

@@ -58,7 +58,7 @@ def cases():
         Case("dsplit", Fn(lambda a: torch.dsplit(a, 2)[0]), [x]),
         Case("slice_scatter", Fn(lambda a, b: torch.slice_scatter(a, b, 2, 1, None, 2)),
              [x, Input("y", (2, 3, 2))]),
-        Case("slice_scatter_dim0", Fn(lambda a, b: torch.slice_scatter(a, b, 0, 0, 1)),
+        Case("slice_scatter_dim0", Fn(lambda a, b: torch.slice_scatter(a, b, 0, 0, 1, 1)),
              [x, Input("y", (1, 3, 4))]),
         Case("select_scatter", Fn(lambda a, b: torch.select_scatter(a, b, 1, -1)),
              [x, Input("y", (2, 4))]),

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/errors.h"
+#include "core/torch/control_flow.h"
 #include "torch/csrc/jit/ir/constants.h"
 
 namespace ts2coreml::core {
@@ -427,13 +428,33 @@ at::Tensor BorrowTensor(const ConstTensor& t) {
   return at::from_blob(const_cast<void*>(t.data), t.shape, at::TensorOptions().dtype(type));
 }
 
+namespace {
+
+/// Folds what the input shapes decide in a scripted model's graph (control_flow.h), and
+/// refuses the control flow that remains.
+absl::Status FoldScriptedControlFlow(const CanonicalModel& model,
+                                     const std::vector<InputSpec>& inputs) {
+  if (!HasScriptedConstructs(*model.graph)) return absl::OkStatus();
+  std::vector<std::optional<std::vector<int64_t>>> shapes(model.input_names.size());
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    for (const InputSpec& spec : inputs) {
+      if (spec.name == model.input_names[i]) shapes[i] = spec.shape;
+    }
+  }
+  FoldStaticControlFlow(model.graph, shapes);
+  return RemainingControlFlowError(model.graph);
+}
+
+}  // namespace
+
 absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model, const std::vector<InputSpec>& inputs,
                                   const std::vector<std::string>& output_names,
                                   bool allow_unshaped_inputs) {
   Graph graph;
   Importer importer(model, graph);
   try {
-    absl::Status s = importer.ImportInputs(inputs, allow_unshaped_inputs);
+    absl::Status s = FoldScriptedControlFlow(model, inputs);
+    if (s.ok()) s = importer.ImportInputs(inputs, allow_unshaped_inputs);
     if (s.ok()) s = importer.ImportNodes();
     if (s.ok()) s = importer.ImportOutputs(output_names);
     if (!s.ok()) return s;

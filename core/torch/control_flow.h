@@ -1,0 +1,53 @@
+/// Static control flow: folds a scripted model's branches and loops that input shapes decide.
+///
+/// A scripted model carries TorchScript control flow (`prim::If`, `prim::Loop`) and the queries
+/// it branches on (`x.dim()`, `x.dtype`, `x.shape[-1]`, `len(s)`). Once the --input shapes are
+/// known most of it is static: the pass gives the graph's inputs their complete types, propagates
+/// shapes, folds the type queries into constants, inlines every `prim::If` whose condition is
+/// then constant (the branch that cannot be taken, with its `prim::RaiseException`, goes away)
+/// and unrolls every `for` loop whose trip count is constant and at most kMaxUnrolledTrips (the
+/// unrolled body at most kMaxUnrolledNodes nodes), repeating until nothing changes. `aten::warn`
+/// is dropped and `prim::unchecked_cast` replaced by its input.
+///
+/// Why unroll only up to 32 trips: each unrolled trip is straight-line code that analysis types
+/// and folds exactly (the index becomes a constant, so `x[i]` and shape tests on it fold too),
+/// but the program grows linearly with the trip count; 32 trips of a typical body stay under a
+/// few hundred ops, which Core ML compiles quickly, while longer loops belong in a while_loop.
+///
+/// Whatever control flow remains depends on run-time data (or is a loop too long to unroll) and
+/// is reported by RemainingControlFlowError.
+#ifndef TS2COREML_CORE_TORCH_CONTROL_FLOW_H_
+#define TS2COREML_CORE_TORCH_CONTROL_FLOW_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "torch/csrc/jit/ir/ir.h"
+
+namespace ts2coreml::core {
+
+/// A `for` loop is unrolled when its constant trip count is at most this...
+inline constexpr int64_t kMaxUnrolledTrips = 32;
+/// ...and its body, repeated that many times, has at most this many nodes.
+inline constexpr int64_t kMaxUnrolledNodes = 2048;
+
+/// Whether `graph` has nodes with blocks or the scripted-model queries the pass folds.
+bool HasScriptedConstructs(const torch::jit::Graph& graph);
+
+/// Folds the static control flow of `graph` (see the file comment). `input_shapes[i]` is the
+/// shape of forward() argument i (graph input i + 1), or nullopt when not given; given inputs
+/// are FP32 CPU tensors. Never fails: what cannot be folded is left in place.
+void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
+                           const std::vector<std::optional<std::vector<int64_t>>>& input_shapes);
+
+/// The error for the first node with blocks, or a prim::RaiseException left in the graph
+/// (one that every run raises), or OK when there is none.
+absl::Status RemainingControlFlowError(const std::shared_ptr<torch::jit::Graph>& graph);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_TORCH_CONTROL_FLOW_H_

@@ -354,3 +354,50 @@ TEST(ConstantEvaluatorTest, GetItemOfIntListAndTensorList) {
 
 }  // namespace
 }  // namespace ts2coreml::core
+
+namespace ts2coreml::core {
+namespace {
+
+/// ts2coreml::raise_if(cond, raise_when, message), as the importer makes a guard prim::If.
+absl::StatusOr<EvalResult> RaiseIf(Graph& g, ValueId cond, bool raise_when) {
+  Value message;
+  message.kind = ValueKind::kString;
+  message.is_const = true;
+  message.s = "expected 4D input";
+  const ValueId text = g.AddValue(std::move(message));
+  Node& n = g.AddNode("ts2coreml::raise_if", "", {cond, g.AddConstBool(raise_when), text}, 0);
+  n.source = "model.py:7";
+  return EvaluateNode(g, static_cast<int>(g.nodes().size()) - 1);
+}
+
+TEST(ConstantEvaluatorTest, GuardNotTakenIsFolded) {
+  Graph g;
+  ASSERT_TRUE(IsCoreOp(g.AddNode("ts2coreml::raise_if", "", {}, 0)));
+  absl::StatusOr<EvalResult> r = RaiseIf(g, g.AddConstBool(false), true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, EvalResult::kFolded);
+  r = RaiseIf(g, g.AddConstBool(true), false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, EvalResult::kFolded);
+}
+
+TEST(ConstantEvaluatorTest, GuardTakenNamesTheException) {
+  Graph g;
+  absl::StatusOr<EvalResult> r = RaiseIf(g, g.AddConstBool(false), false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()),
+            "the model raises an exception for the given input shapes (prim::RaiseException at "
+            "model.py:7: \"expected 4D input\")");
+}
+
+TEST(ConstantEvaluatorTest, GuardOnRunTimeValueIsRefused) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kBool, {});
+  absl::StatusOr<EvalResult> r = RaiseIf(g, x, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("depends on run-time tensor values"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

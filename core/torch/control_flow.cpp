@@ -285,12 +285,58 @@ bool UnrollShortLoops(torch::jit::Graph& graph) {
 
 torch::jit::Node* FirstNodeWithBlocks(torch::jit::Block* block) {
   for (torch::jit::Node* n : block->nodes()) {
-    if (!n->blocks().empty()) return n;
+    if (!n->blocks().empty() && !AsGuard(n)) return n;
   }
   return nullptr;
 }
 
+/// The prim::RaiseException of a block that raises and has no other effect, nullptr when the
+/// block does not raise; `effect_free` is false when the block does anything else that matters
+/// (writes, nested blocks, outputs).
+const torch::jit::Node* RaiseOf(const torch::jit::Block* block, bool* effect_free) {
+  const torch::jit::Node* raise = nullptr;
+  *effect_free = block->outputs().empty();
+  for (const torch::jit::Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::RaiseException) {
+      if (raise == nullptr) raise = n;
+      continue;
+    }
+    if (!n->blocks().empty()) *effect_free = false;
+    if (n->kind() == c10::aten::warn) continue;
+    const c10::FunctionSchema* schema = n->maybeSchema();
+    if (schema != nullptr && schema->is_mutable()) *effect_free = false;
+  }
+  return raise;
+}
+
+std::string MessageOf(const torch::jit::Node* raise) {
+  if (raise->inputs().empty()) return "";
+  const torch::jit::Value* text = raise->input(0);
+  if (text->node()->kind() == c10::aten::format && !text->node()->inputs().empty()) {
+    text = text->node()->input(0);
+  }
+  auto iv = torch::jit::toIValue(text);
+  return iv && iv->isString() ? iv->toStringRef() : "";
+}
+
 }  // namespace
+
+std::optional<Guard> AsGuard(const torch::jit::Node* n) {
+  if (n->kind() != c10::prim::If || !n->outputs().empty() || n->blocks().size() != 2) {
+    return std::nullopt;
+  }
+  bool free0 = false;
+  bool free1 = false;
+  const torch::jit::Node* raise0 = RaiseOf(n->blocks()[0], &free0);
+  const torch::jit::Node* raise1 = RaiseOf(n->blocks()[1], &free1);
+  if (!free0 || !free1 || (raise0 != nullptr && raise1 != nullptr)) return std::nullopt;
+  Guard guard;
+  guard.raise = raise0 != nullptr ? raise0 : raise1;
+  guard.raises = guard.raise != nullptr;
+  guard.raise_when = raise0 != nullptr;
+  if (guard.raises) guard.message = MessageOf(guard.raise);
+  return guard;
+}
 
 bool HasScriptedConstructs(const torch::jit::Graph& graph) {
   for (const torch::jit::Node* n : graph.nodes()) {

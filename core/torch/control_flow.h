@@ -35,6 +35,18 @@ inline constexpr int64_t kMaxUnrolledTrips = 32;
 /// ...and its body, repeated that many times, has at most this many nodes.
 inline constexpr int64_t kMaxUnrolledNodes = 2048;
 
+/// What a guard `prim::If` does: a branch on a condition that raises in one block (or warns) and
+/// does nothing else, as `if x.dim() != 4: raise ValueError(...)` compiles to. The importer
+/// imports it as a flat `ts2coreml::raise_if(cond, raise_when, message)` that analysis folds
+/// with the converter's own static shapes, which LibTorch's shape analysis may not know.
+struct Guard {
+  bool raises = false;     ///< false: neither block raises (a warning only); drop the node
+  bool raise_when = true;  ///< the condition value that takes the raising block
+  std::string message;     ///< the exception's message (its format template), if constant
+  const torch::jit::Node* raise = nullptr;
+};
+std::optional<Guard> AsGuard(const torch::jit::Node* n);
+
 /// Whether `graph` has nodes with blocks or the scripted-model queries the pass folds.
 bool HasScriptedConstructs(const torch::jit::Graph& graph);
 

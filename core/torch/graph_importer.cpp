@@ -197,6 +197,11 @@ class Importer {
   absl::Status ImportNodes() {
     for (torch::jit::Node* n : model_.graph->nodes()) {
       const std::string kind = n->kind().toQualString();
+      if (std::optional<Guard> guard = AsGuard(n)) {
+        absl::Status s = ImportGuard(n, *guard);
+        if (!s.ok()) return s;
+        continue;
+      }
       if (!n->blocks().empty()) {
         return Error(ErrorClass::kModel,
                      absl::StrCat("control flow (", Where(n),
@@ -271,6 +276,27 @@ class Importer {
   }
 
  private:
+  /// A guard prim::If (control_flow.h) as ts2coreml::raise_if(cond, raise_when, message), which
+  /// analysis folds; one that only warns is dropped.
+  absl::Status ImportGuard(const torch::jit::Node* n, const Guard& guard) {
+    if (!guard.raises) return absl::OkStatus();
+    auto cond = values_.find(n->input(0));
+    if (cond == values_.end()) {
+      return Error(ErrorClass::kInternal, absl::StrCat(Where(n), ": condition was not imported"));
+    }
+    Value message;
+    message.name = absl::StrCat(cond->first->debugName(), ".message");
+    message.kind = ValueKind::kString;
+    message.is_const = true;
+    message.s = guard.message;
+    const ValueId when = graph_.AddConstBool(guard.raise_when);
+    const ValueId text = graph_.AddValue(std::move(message));
+    Node& node = graph_.AddNode("ts2coreml::raise_if", "", {cond->second, when, text}, 0);
+    node.source = SourceOf(guard.raise);
+    node.scope = ScopeOf(n);
+    return absl::OkStatus();
+  }
+
   absl::Status Flatten(torch::jit::Value* v, const std::string& name,
                        std::vector<GraphOutput>& outs) {
     torch::jit::Node* n = v->node();

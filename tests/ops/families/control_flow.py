@@ -133,6 +133,31 @@ class ForBreak(nn.Module):
         return x
 
 
+class GuardAfterConv(nn.Module):
+    """Guards on an intermediate tensor's shape, folded with the converter's own shapes (as in
+    F.adaptive_avg_pool2d and the batch-norm input checks of scripted torchvision models)."""
+
+    def __init__(self, want_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.want_channels = want_channels
+
+    def forward(self, x):
+        y = self.conv(x)
+        if len(y.shape) < 3:
+            raise ValueError(f"expected at least 3 dims, got {len(y.shape)}")
+        if y.size(1) != self.want_channels:
+            raise ValueError("unexpected channel count")
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1)
+
+
+class GuardOnValues(nn.Module):
+    def forward(self, x):
+        if bool(x.min() < -100.0):
+            raise ValueError("input out of range")
+        return x * 2.0
+
+
 class RaiseTaken(nn.Module):
     def forward(self, x):
         if x.dim() != 4:
@@ -171,6 +196,11 @@ def cases():
              script=True),
         Case("while_int_counter", WhileCounter(), [Input("x", (5, 3))], script=True),
         Case("for_break", ForBreak(), [Input("x", (2, 3))], script=True),
+        Case("guard_after_conv", GuardAfterConv(4), [Input("x", (1, 3, 7, 7))], script=True),
+        Case("guard_after_conv_taken", GuardAfterConv(5), [Input("x", (1, 3, 7, 7))],
+             script=True, refuse="raises an exception for the given input shapes"),
+        Case("guard_on_values", GuardOnValues(), [Input("x", (2, 3))], script=True,
+             refuse="aten::Bool.Tensor"),
         Case("raise_taken", RaiseTaken(), [Input("x", (2, 3))], script=True,
              refuse="raises an exception for the given input shapes"),
         Case("if_data_dependent", DataIf(), [Input("x", (2, 3))], script=True,

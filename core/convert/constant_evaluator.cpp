@@ -141,7 +141,27 @@ void SetScalarTensor(Value& v, const Value& number) {
 /// Scalar arithmetic and comparisons on constant numbers (aten::add.int, aten::floordiv, ...),
 /// and the same ops on one-element constant tensors, which traced shape arithmetic produces
 /// (aten::floor_divide(prim::NumToTensor(size), 2)): those fold to one-element constants.
+/// `==` and `!=` of two constant int lists (a scripted `hx.size() != expected_size`).
+absl::StatusOr<EvalResult> EvaluateListEquality(Graph& g, const Node& n) {
+  if ((n.kind != "aten::eq" && n.kind != "aten::ne") || n.inputs.size() != 2 ||
+      n.outputs.size() != 1) {
+    return EvalResult::kNotHandled;
+  }
+  const Value& a = g.value(g.Resolve(n.inputs[0]));
+  const Value& b = g.value(g.Resolve(n.inputs[1]));
+  if (!a.is_const || !b.is_const || a.kind != ValueKind::kIntList ||
+      b.kind != ValueKind::kIntList) {
+    return EvalResult::kNotHandled;
+  }
+  SetBool(g.value(n.outputs[0]), (a.ints == b.ints) == (n.kind == "aten::eq"));
+  return EvalResult::kFolded;
+}
+
 absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
+  if (absl::StatusOr<EvalResult> r = EvaluateListEquality(g, n);
+      !r.ok() || *r == EvalResult::kFolded) {
+    return r;
+  }
   if (n.outputs.size() != 1) return EvalResult::kNotHandled;
   const ValueKind out_kind = g.value(n.outputs[0]).kind;
   const bool tensor_out = out_kind == ValueKind::kTensor;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/base/errors.h"
@@ -368,6 +369,26 @@ absl::StatusOr<EvalResult> RaiseIf(Graph& g, ValueId cond, bool raise_when) {
   Node& n = g.AddNode("ts2coreml::raise_if", "", {cond, g.AddConstBool(raise_when), text}, 0);
   n.source = "model.py:7";
   return EvaluateNode(g, static_cast<int>(g.nodes().size()) - 1);
+}
+
+TEST(ConstantEvaluatorTest, IntListEquality) {
+  for (const bool eq : {true, false}) {
+    Graph g;
+    const ValueId a = g.AddConstInts({2, 1, 8});
+    const ValueId same = g.AddConstInts({2, 1, 8});
+    const ValueId other = g.AddConstInts({2, 8});
+    const char* kind = eq ? "aten::eq" : "aten::ne";
+    for (const auto& [rhs, equal] : {std::pair{same, true}, std::pair{other, false}}) {
+      Node& n = g.AddNode(kind, "int_list", {a, rhs}, 1);
+      g.value(n.outputs[0]).kind = ValueKind::kBool;
+      const ValueId out = n.outputs[0];
+      absl::StatusOr<EvalResult> r = EvaluateNode(g, static_cast<int>(g.nodes().size()) - 1);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(*r, EvalResult::kFolded);
+      EXPECT_TRUE(g.value(out).is_const);
+      EXPECT_EQ(g.value(out).b, equal == eq) << kind;
+    }
+  }
 }
 
 TEST(ConstantEvaluatorTest, GuardNotTakenIsFolded) {

@@ -158,6 +158,29 @@ class GuardOnValues(nn.Module):
         return x * 2.0
 
 
+class ScriptedLstm(nn.Module):
+    """nn.LSTM scripted: its forward branches on batch_sizes/hx being None, checks hidden sizes
+    (an int-list comparison) and raises on bad ranks; all static here."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(5, 8, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        out, (h, c) = self.rnn(x)
+        return out, h, c
+
+
+class ScriptedGru(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(5, 8, bidirectional=True)
+
+    def forward(self, x, h0):
+        out, h = self.rnn(x, h0)
+        return out, h
+
+
 class RaiseTaken(nn.Module):
     def forward(self, x):
         if x.dim() != 4:
@@ -201,6 +224,9 @@ def cases():
              script=True, refuse="raises an exception for the given input shapes"),
         Case("guard_on_values", GuardOnValues(), [Input("x", (2, 3))], script=True,
              refuse="aten::Bool.Tensor"),
+        Case("scripted_lstm", ScriptedLstm().eval(), [Input("x", (2, 7, 5))], script=True),
+        Case("scripted_gru_h0", ScriptedGru().eval(), [Input("x", (7, 2, 5)), Input("h0", (2, 2, 8))],
+             script=True),
         Case("raise_taken", RaiseTaken(), [Input("x", (2, 3))], script=True,
              refuse="raises an exception for the given input shapes"),
         Case("if_data_dependent", DataIf(), [Input("x", (2, 3))], script=True,

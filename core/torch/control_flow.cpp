@@ -62,11 +62,11 @@ size_t CountNodes(torch::jit::Block* block) {
 }
 
 void SetInputTypes(torch::jit::Graph& graph,
-                   const std::vector<std::optional<std::vector<int64_t>>>& input_shapes) {
-  for (size_t i = 0; i < input_shapes.size() && i + 1 < graph.inputs().size(); ++i) {
+                   const std::vector<std::optional<StaticInputType>>& inputs) {
+  for (size_t i = 0; i < inputs.size() && i + 1 < graph.inputs().size(); ++i) {
     torch::jit::Value* in = graph.inputs()[i + 1];
-    if (!input_shapes[i] || in->type()->kind() != c10::TypeKind::TensorType) continue;
-    in->setType(c10::TensorType::createContiguous(at::kFloat, at::kCPU, *input_shapes[i]));
+    if (!inputs[i] || in->type()->kind() != c10::TypeKind::TensorType) continue;
+    in->setType(c10::TensorType::createContiguous(inputs[i]->dtype, at::kCPU, inputs[i]->shape));
   }
 }
 
@@ -348,9 +348,9 @@ bool HasScriptedConstructs(const torch::jit::Graph& graph) {
 }
 
 void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
-                           const std::vector<std::optional<std::vector<int64_t>>>& input_shapes) {
+                           const std::vector<std::optional<StaticInputType>>& inputs) {
   std::shared_ptr<torch::jit::Graph> g = graph;
-  SetInputTypes(*g, input_shapes);
+  SetInputTypes(*g, inputs);
   for (int round = 0; round < kMaxRounds; ++round) {
     PropagateShapes(g);
     bool changed = FoldQueries(*g);

@@ -50,11 +50,19 @@ std::optional<Guard> AsGuard(const torch::jit::Node* n);
 /// Whether `graph` has nodes with blocks or the scripted-model queries the pass folds.
 bool HasScriptedConstructs(const torch::jit::Graph& graph);
 
-/// Folds the static control flow of `graph` (see the file comment). `input_shapes[i]` is the
-/// shape of forward() argument i (graph input i + 1), or nullopt when not given; given inputs
-/// are FP32 CPU tensors. Never fails: what cannot be folded is left in place.
+/// The static type of one forward() argument: its shape and the dtype it has in the converted
+/// model (the dtype `x.dtype` tests compare with; keep it equal to what the importer gives the
+/// input).
+struct StaticInputType {
+  std::vector<int64_t> shape;
+  c10::ScalarType dtype = c10::ScalarType::Float;
+};
+
+/// Folds the static control flow of `graph` (see the file comment). `inputs[i]` is the type of
+/// forward() argument i (graph input i + 1), or nullopt when not given. Never fails: what cannot
+/// be folded is left in place.
 void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
-                           const std::vector<std::optional<std::vector<int64_t>>>& input_shapes);
+                           const std::vector<std::optional<StaticInputType>>& inputs);
 
 /// The error for the first node with blocks, or a prim::RaiseException left in the graph
 /// (one that every run raises), or OK when there is none.

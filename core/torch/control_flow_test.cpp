@@ -31,7 +31,7 @@ std::shared_ptr<torch::jit::Graph> Folded(const std::string& source, std::vector
   torch::jit::Module m("m");
   m.define(source);
   auto graph = m.get_method("forward").graph()->copy();
-  FoldStaticControlFlow(graph, {shape});
+  FoldStaticControlFlow(graph, {StaticInputType{shape}});
   return graph;
 }
 
@@ -169,11 +169,30 @@ graph(%self : Tensor, %x : Tensor):
       -> (%x)
   return (%y)
 )IR");
-  FoldStaticControlFlow(g, {std::vector<int64_t>{3}});
+  FoldStaticControlFlow(g, {StaticInputType{{3}}});
   EXPECT_EQ(Count(*g, "prim::If"), 0);
   EXPECT_EQ(Count(*g, "aten::neg"), 0);  // float32 input: the branch is not taken
   EXPECT_EQ(Count(*g, "aten::warn"), 0);
   EXPECT_TRUE(RemainingControlFlowError(g).ok());
+}
+
+TEST(ControlFlowTest, DtypeTestFollowsTheInputDtype) {
+  const std::string source = R"(
+def forward(self, x):
+    if x.dtype == 3:  # torch.int32
+        x = x + 1
+    return x
+)";
+  torch::jit::Module m("m");
+  m.define(source);
+  auto as_int = m.get_method("forward").graph()->copy();
+  FoldStaticControlFlow(as_int, {StaticInputType{{2}, c10::ScalarType::Int}});
+  EXPECT_EQ(Count(*as_int, "prim::If"), 0);
+  EXPECT_EQ(Count(*as_int, "aten::add"), 1);
+  auto as_float = m.get_method("forward").graph()->copy();
+  FoldStaticControlFlow(as_float, {StaticInputType{{2}}});
+  EXPECT_EQ(Count(*as_float, "prim::If"), 0);
+  EXPECT_EQ(Count(*as_float, "aten::add"), 0);
 }
 
 TEST(ControlFlowTest, UnknownInputShapeLeavesShapeBranches) {

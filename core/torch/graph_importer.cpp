@@ -461,13 +461,14 @@ namespace {
 absl::Status FoldScriptedControlFlow(const CanonicalModel& model,
                                      const std::vector<InputSpec>& inputs) {
   if (!HasScriptedConstructs(*model.graph)) return absl::OkStatus();
-  std::vector<std::optional<std::vector<int64_t>>> shapes(model.input_names.size());
-  for (size_t i = 0; i < shapes.size(); ++i) {
+  // Every input is imported as an FP32 tensor (ImportInputs); its dtype here must agree.
+  std::vector<std::optional<StaticInputType>> types(model.input_names.size());
+  for (size_t i = 0; i < types.size(); ++i) {
     for (const InputSpec& spec : inputs) {
-      if (spec.name == model.input_names[i]) shapes[i] = spec.shape;
+      if (spec.name == model.input_names[i]) types[i] = StaticInputType{spec.shape, at::kFloat};
     }
   }
-  FoldStaticControlFlow(model.graph, shapes);
+  FoldStaticControlFlow(model.graph, types);
   return RemainingControlFlowError(model.graph);
 }
 

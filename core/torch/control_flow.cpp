@@ -10,6 +10,7 @@
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
 #include "torch/csrc/jit/passes/dead_code_elimination.h"
+#include "torch/csrc/jit/passes/remove_mutation.h"
 #include "torch/csrc/jit/passes/shape_analysis.h"
 
 namespace ts2coreml::core {
@@ -20,9 +21,9 @@ constexpr int kMaxRounds = 64;
 
 const std::unordered_set<std::string>& ScriptedQueryKinds() {
   static const std::unordered_set<std::string> kinds = {
-      "prim::dtype",  "prim::device",    "aten::dim",
-      "aten::__is__", "aten::__isnot__", "prim::unchecked_cast",
-      "aten::warn",   "aten::format",    "prim::RaiseException"};
+      "prim::dtype",          "prim::device",         "aten::dim",  "aten::__is__",
+      "aten::__isnot__",      "prim::unchecked_cast", "aten::warn", "aten::format",
+      "prim::RaiseException", "aten::append"};
   return kinds;
 }
 
@@ -354,6 +355,9 @@ void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
   for (int round = 0; round < kMaxRounds; ++round) {
     PropagateShapes(g);
     bool changed = FoldQueries(*g);
+    // `features = [x]; features.append(y)` becomes a new list construction, which the core
+    // folds like any other.
+    changed |= torch::jit::RemoveListMutation(g);
     changed |= torch::jit::ConstantPropagationImmutableTypes(g);
     changed |= UnrollShortLoops(*g);
     if (!changed) break;

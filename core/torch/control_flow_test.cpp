@@ -195,6 +195,19 @@ def forward(self, x):
   EXPECT_EQ(Count(*as_float, "aten::add"), 0);
 }
 
+TEST(ControlFlowTest, AppendAfterConstructionBecomesOneList) {
+  auto g = Folded(R"(
+def forward(self, x):
+    features = [x]
+    for i in range(2):
+        features.append(x * 2)
+    return torch.cat(features, 0)
+)",
+                  {2});
+  EXPECT_EQ(Count(*g, "aten::append"), 0);
+  EXPECT_EQ(Count(*g, "prim::ListConstruct"), 1);
+}
+
 TEST(ControlFlowTest, UnknownInputShapeLeavesShapeBranches) {
   auto g = Parse(R"IR(
 graph(%self : Tensor, %x : Tensor):

@@ -34,9 +34,15 @@ const std::set<std::string>& CoreOps() {
       "prim::min",
       "prim::max",
       "prim::DictConstruct",
+      "ts2coreml::raise_if",
   };
   return *ops;
 }
+
+/// A guard (`if cond: raise ...`, imported as ts2coreml::raise_if(cond, raise_when, message)):
+/// folded away when the static condition does not raise; an error naming the exception when it
+/// does, or when the condition is only known at run time.
+absl::StatusOr<EvalResult> EvaluateRaiseIf(const Graph& g, const Node& n);
 
 std::string Where(const Node& n) {
   return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
@@ -135,7 +141,27 @@ void SetScalarTensor(Value& v, const Value& number) {
 /// Scalar arithmetic and comparisons on constant numbers (aten::add.int, aten::floordiv, ...),
 /// and the same ops on one-element constant tensors, which traced shape arithmetic produces
 /// (aten::floor_divide(prim::NumToTensor(size), 2)): those fold to one-element constants.
+/// `==` and `!=` of two constant int lists (a scripted `hx.size() != expected_size`).
+absl::StatusOr<EvalResult> EvaluateListEquality(Graph& g, const Node& n) {
+  if ((n.kind != "aten::eq" && n.kind != "aten::ne") || n.inputs.size() != 2 ||
+      n.outputs.size() != 1) {
+    return EvalResult::kNotHandled;
+  }
+  const Value& a = g.value(g.Resolve(n.inputs[0]));
+  const Value& b = g.value(g.Resolve(n.inputs[1]));
+  if (!a.is_const || !b.is_const || a.kind != ValueKind::kIntList ||
+      b.kind != ValueKind::kIntList) {
+    return EvalResult::kNotHandled;
+  }
+  SetBool(g.value(n.outputs[0]), (a.ints == b.ints) == (n.kind == "aten::eq"));
+  return EvalResult::kFolded;
+}
+
 absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
+  if (absl::StatusOr<EvalResult> r = EvaluateListEquality(g, n);
+      !r.ok() || *r == EvalResult::kFolded) {
+    return r;
+  }
   if (n.outputs.size() != 1) return EvalResult::kNotHandled;
   const ValueKind out_kind = g.value(n.outputs[0]).kind;
   const bool tensor_out = out_kind == ValueKind::kTensor;
@@ -440,6 +466,7 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
            t.tensor ? ScalarTypeCode(t.tensor->storage) : ScalarTypeCode(t.type_class));
     return EvalResult::kFolded;
   }
+  if (k == "ts2coreml::raise_if") return EvaluateRaiseIf(g, n);
   if (k == "prim::min" || k == "prim::max") {
     const Value& l = g.value(g.Resolve(n.inputs.at(0)));
     if (n.inputs.size() == 1 && l.is_const && l.kind == ValueKind::kIntList && !l.ints.empty()) {
@@ -453,5 +480,29 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
   if (!r.ok() || *r == EvalResult::kFolded || !IsCoreOp(n)) return r;
   return NotStatic(n, "its inputs are not known at conversion time");
 }
+
+namespace {
+
+absl::StatusOr<EvalResult> EvaluateRaiseIf(const Graph& g, const Node& n) {
+  const Value& cond = g.value(g.Resolve(n.inputs.at(0)));
+  const Value& when = g.value(g.Resolve(n.inputs.at(1)));
+  const Value& message = g.value(g.Resolve(n.inputs.at(2)));
+  const std::string text = message.s.empty() ? "" : absl::StrCat(": \"", message.s, "\"");
+  if (!cond.is_const || (cond.kind != ValueKind::kBool && cond.kind != ValueKind::kInt)) {
+    return Error(
+        ErrorClass::kConversion,
+        absl::StrCat("prim::RaiseException", n.source.empty() ? "" : " at ", n.source, text,
+                     ": whether it raises depends on run-time tensor values; "
+                     "checks on tensor values cannot be converted"));
+  }
+  const bool value = cond.kind == ValueKind::kBool ? cond.b : cond.i != 0;
+  if (value != when.b) return EvalResult::kFolded;
+  return Error(
+      ErrorClass::kConversion,
+      absl::StrCat("the model raises an exception for the given input shapes (",
+                   "prim::RaiseException", n.source.empty() ? "" : " at ", n.source, text, ")"));
+}
+
+}  // namespace
 
 }  // namespace ts2coreml::core

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/base/errors.h"
@@ -350,6 +351,73 @@ TEST(ConstantEvaluatorTest, GetItemOfIntListAndTensorList) {
   const ValueId e = Eval(g, "aten::__getitem__", "t", {l, g.AddConstInt(1)}, ValueKind::kTensor,
                          EvalResult::kFolded);
   EXPECT_EQ(g.Resolve(e), x);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core
+
+namespace ts2coreml::core {
+namespace {
+
+/// ts2coreml::raise_if(cond, raise_when, message), as the importer makes a guard prim::If.
+absl::StatusOr<EvalResult> RaiseIf(Graph& g, ValueId cond, bool raise_when) {
+  Value message;
+  message.kind = ValueKind::kString;
+  message.is_const = true;
+  message.s = "expected 4D input";
+  const ValueId text = g.AddValue(std::move(message));
+  Node& n = g.AddNode("ts2coreml::raise_if", "", {cond, g.AddConstBool(raise_when), text}, 0);
+  n.source = "model.py:7";
+  return EvaluateNode(g, static_cast<int>(g.nodes().size()) - 1);
+}
+
+TEST(ConstantEvaluatorTest, IntListEquality) {
+  for (const bool eq : {true, false}) {
+    Graph g;
+    const ValueId a = g.AddConstInts({2, 1, 8});
+    const ValueId same = g.AddConstInts({2, 1, 8});
+    const ValueId other = g.AddConstInts({2, 8});
+    const char* kind = eq ? "aten::eq" : "aten::ne";
+    for (const auto& [rhs, equal] : {std::pair{same, true}, std::pair{other, false}}) {
+      Node& n = g.AddNode(kind, "int_list", {a, rhs}, 1);
+      g.value(n.outputs[0]).kind = ValueKind::kBool;
+      const ValueId out = n.outputs[0];
+      absl::StatusOr<EvalResult> r = EvaluateNode(g, static_cast<int>(g.nodes().size()) - 1);
+      ASSERT_TRUE(r.ok()) << r.status();
+      ASSERT_EQ(*r, EvalResult::kFolded);
+      EXPECT_TRUE(g.value(out).is_const);
+      EXPECT_EQ(g.value(out).b, equal == eq) << kind;
+    }
+  }
+}
+
+TEST(ConstantEvaluatorTest, GuardNotTakenIsFolded) {
+  Graph g;
+  ASSERT_TRUE(IsCoreOp(g.AddNode("ts2coreml::raise_if", "", {}, 0)));
+  absl::StatusOr<EvalResult> r = RaiseIf(g, g.AddConstBool(false), true);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, EvalResult::kFolded);
+  r = RaiseIf(g, g.AddConstBool(true), false);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, EvalResult::kFolded);
+}
+
+TEST(ConstantEvaluatorTest, GuardTakenNamesTheException) {
+  Graph g;
+  absl::StatusOr<EvalResult> r = RaiseIf(g, g.AddConstBool(false), false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()),
+            "the model raises an exception for the given input shapes (prim::RaiseException at "
+            "model.py:7: \"expected 4D input\")");
+}
+
+TEST(ConstantEvaluatorTest, GuardOnRunTimeValueIsRefused) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kBool, {});
+  absl::StatusOr<EvalResult> r = RaiseIf(g, x, true);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(std::string(r.status().message()).find("depends on run-time tensor values"),
+            std::string::npos);
 }
 
 }  // namespace

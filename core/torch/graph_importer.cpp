@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/errors.h"
+#include "core/torch/control_flow.h"
 #include "torch/csrc/jit/ir/constants.h"
 
 namespace ts2coreml::core {
@@ -214,6 +215,11 @@ class Importer {
   absl::Status ImportNodes() {
     for (torch::jit::Node* n : model_.graph->nodes()) {
       const std::string kind = n->kind().toQualString();
+      if (std::optional<Guard> guard = AsGuard(n)) {
+        absl::Status s = ImportGuard(n, *guard);
+        if (!s.ok()) return s;
+        continue;
+      }
       if (!n->blocks().empty()) {
         return Error(ErrorClass::kModel,
                      absl::StrCat("control flow (", Where(n),
@@ -288,6 +294,27 @@ class Importer {
   }
 
  private:
+  /// A guard prim::If (control_flow.h) as ts2coreml::raise_if(cond, raise_when, message), which
+  /// analysis folds; one that only warns is dropped.
+  absl::Status ImportGuard(const torch::jit::Node* n, const Guard& guard) {
+    if (!guard.raises) return absl::OkStatus();
+    auto cond = values_.find(n->input(0));
+    if (cond == values_.end()) {
+      return Error(ErrorClass::kInternal, absl::StrCat(Where(n), ": condition was not imported"));
+    }
+    Value message;
+    message.name = absl::StrCat(cond->first->debugName(), ".message");
+    message.kind = ValueKind::kString;
+    message.is_const = true;
+    message.s = guard.message;
+    const ValueId when = graph_.AddConstBool(guard.raise_when);
+    const ValueId text = graph_.AddValue(std::move(message));
+    Node& node = graph_.AddNode("ts2coreml::raise_if", "", {cond->second, when, text}, 0);
+    node.source = SourceOf(guard.raise);
+    node.scope = ScopeOf(n);
+    return absl::OkStatus();
+  }
+
   absl::Status Flatten(torch::jit::Value* v, const std::string& name,
                        std::vector<GraphOutput>& outs) {
     torch::jit::Node* n = v->node();
@@ -452,13 +479,34 @@ at::Tensor BorrowTensor(const ConstTensor& t) {
   return at::from_blob(const_cast<void*>(t.data), t.shape, at::TensorOptions().dtype(type));
 }
 
+namespace {
+
+/// Folds what the input shapes decide in a scripted model's graph (control_flow.h), and
+/// refuses the control flow that remains.
+absl::Status FoldScriptedControlFlow(const CanonicalModel& model,
+                                     const std::vector<InputSpec>& inputs) {
+  if (!HasScriptedConstructs(*model.graph)) return absl::OkStatus();
+  // Every input is imported as an FP32 tensor (ImportInputs); its dtype here must agree.
+  std::vector<std::optional<StaticInputType>> types(model.input_names.size());
+  for (size_t i = 0; i < types.size(); ++i) {
+    for (const InputSpec& spec : inputs) {
+      if (spec.name == model.input_names[i]) types[i] = StaticInputType{spec.shape, at::kFloat};
+    }
+  }
+  FoldStaticControlFlow(model.graph, types);
+  return RemainingControlFlowError(model.graph);
+}
+
+}  // namespace
+
 absl::StatusOr<Graph> ImportGraph(const CanonicalModel& model, const std::vector<InputSpec>& inputs,
                                   const std::vector<std::string>& output_names,
                                   bool allow_unshaped_inputs) {
   Graph graph;
   Importer importer(model, graph);
   try {
-    absl::Status s = importer.ImportInputs(inputs, allow_unshaped_inputs);
+    absl::Status s = FoldScriptedControlFlow(model, inputs);
+    if (s.ok()) s = importer.ImportInputs(inputs, allow_unshaped_inputs);
     if (s.ok()) s = importer.ImportNodes();
     if (s.ok()) s = importer.ImportOutputs(output_names);
     if (!s.ok()) return s;

@@ -1,0 +1,409 @@
+#include "core/torch/control_flow.h"
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "absl/strings/str_cat.h"
+#include "core/base/errors.h"
+#include "torch/csrc/jit/ir/constants.h"
+#include "torch/csrc/jit/passes/constant_propagation.h"
+#include "torch/csrc/jit/passes/dead_code_elimination.h"
+#include "torch/csrc/jit/passes/remove_mutation.h"
+#include "torch/csrc/jit/passes/shape_analysis.h"
+
+namespace ts2coreml::core {
+namespace {
+
+/// Upper bound on fold rounds; each round that changes something removes a branch or a loop.
+constexpr int kMaxRounds = 64;
+
+const std::unordered_set<std::string>& ScriptedQueryKinds() {
+  static const std::unordered_set<std::string> kinds = {
+      "prim::dtype",          "prim::device",         "aten::dim",  "aten::__is__",
+      "aten::__isnot__",      "prim::unchecked_cast", "aten::warn", "aten::format",
+      "prim::RaiseException", "aten::append"};
+  return kinds;
+}
+
+/// "file:line" of a node, or "" when the node has no source.
+std::string SourceLine(const torch::jit::Node* n) {
+  const torch::jit::SourceRange& range = n->sourceRange();
+  std::optional<torch::jit::SourceRange> original;
+  if (auto o = range.findSourceRangeThatGenerated()) original = *o;
+  auto flc = (original ? *original : range).file_line_col();
+  if (!flc) return "";
+  return absl::StrCat(std::get<0>(*flc), ":", std::get<1>(*flc));
+}
+
+std::string Where(const torch::jit::Node* n) {
+  const std::string src = SourceLine(n);
+  return src.empty() ? std::string(n->kind().toQualString())
+                     : absl::StrCat(n->kind().toQualString(), " at ", src);
+}
+
+/// Calls `fn` on every node of `block` and of the blocks nested in it, inner blocks first.
+void ForEachNodePostOrder(torch::jit::Block* block,
+                          const std::function<void(torch::jit::Node*)>& fn) {
+  std::vector<torch::jit::Node*> nodes(block->nodes().begin(), block->nodes().end());
+  for (torch::jit::Node* n : nodes) {
+    for (torch::jit::Block* b : n->blocks()) ForEachNodePostOrder(b, fn);
+    fn(n);
+  }
+}
+
+size_t CountNodes(torch::jit::Block* block) {
+  size_t count = 0;
+  for (torch::jit::Node* n : block->nodes()) {
+    ++count;
+    for (torch::jit::Block* b : n->blocks()) count += CountNodes(b);
+  }
+  return count;
+}
+
+void SetInputTypes(torch::jit::Graph& graph,
+                   const std::vector<std::optional<StaticInputType>>& inputs) {
+  for (size_t i = 0; i < inputs.size() && i + 1 < graph.inputs().size(); ++i) {
+    torch::jit::Value* in = graph.inputs()[i + 1];
+    if (!inputs[i] || in->type()->kind() != c10::TypeKind::TensorType) continue;
+    in->setType(c10::TensorType::createContiguous(inputs[i]->dtype, at::kCPU, inputs[i]->shape));
+  }
+}
+
+/// Shapes through the graph (LibTorch's shape analysis); best effort: a failure leaves the
+/// types it could not refine as they were.
+void PropagateShapes(const std::shared_ptr<torch::jit::Graph>& graph) {
+  try {
+    torch::jit::PropagateInputShapes(graph);
+  } catch (const std::exception&) {
+  }
+}
+
+/// Whether some user of `v` may write into it (a list's append, _set_item, pop...).
+bool MayBeWritten(const torch::jit::Value* v) {
+  for (const torch::jit::Use& use : v->uses()) {
+    const c10::FunctionSchema* schema = use.user->maybeSchema();
+    if (schema == nullptr || use.offset >= schema->arguments().size()) return true;
+    const c10::AliasInfo* alias = schema->arguments()[use.offset].alias_info();
+    if (alias != nullptr && alias->isWrite()) return true;
+  }
+  return false;
+}
+
+/// len(list) and list[i] of a constant list nothing writes into. LibTorch's constant propagation
+/// for immutable types leaves them: lists are mutable in TorchScript.
+std::optional<c10::IValue> ListAnswer(torch::jit::Node* n, const std::string& kind) {
+  if ((kind != "aten::len" && kind != "aten::__getitem__") || n->inputs().empty()) {
+    return std::nullopt;
+  }
+  auto list = torch::jit::toIValue(n->input(0));
+  if (!list || !list->isList() || MayBeWritten(n->input(0))) return std::nullopt;
+  const c10::List<c10::IValue> elements = list->toList();
+  const int64_t size = static_cast<int64_t>(elements.size());
+  if (kind == "aten::len") return c10::IValue(size);
+  auto index = torch::jit::toIValue(n->input(1));
+  if (!index || !index->isInt()) return std::nullopt;
+  int64_t i = index->toInt();
+  if (i < 0) i += size;
+  if (i < 0 || i >= size) return std::nullopt;  // raises at run time; left for the error
+  return elements.get(static_cast<size_t>(i));
+}
+
+/// The constant a type query `n` has given its inputs' static types, if there is one.
+std::optional<c10::IValue> StaticAnswer(torch::jit::Node* n) {
+  const std::string kind = n->kind().toQualString();
+  if (std::optional<c10::IValue> answer = ListAnswer(n, kind)) return answer;
+  if (kind == "aten::__is__" || kind == "aten::__isnot__") {
+    const bool none0 = n->input(0)->type()->kind() == c10::TypeKind::NoneType;
+    const bool none1 = n->input(1)->type()->kind() == c10::TypeKind::NoneType;
+    auto may_be_none = [](torch::jit::Value* v) {
+      const c10::TypeKind k = v->type()->kind();
+      return k == c10::TypeKind::NoneType || k == c10::TypeKind::OptionalType ||
+             k == c10::TypeKind::AnyType;
+    };
+    std::optional<bool> is;
+    if (none0 && none1) is = true;
+    if ((none0 && !may_be_none(n->input(1))) || (none1 && !may_be_none(n->input(0)))) is = false;
+    if (!is) return std::nullopt;
+    return c10::IValue(kind == "aten::__is__" ? *is : !*is);
+  }
+  auto tensor = n->inputs().empty() ? nullptr : n->input(0)->type()->cast<c10::TensorType>();
+  if (!tensor) return std::nullopt;
+  if (kind == "prim::dtype" && tensor->scalarType()) {
+    return c10::IValue(static_cast<int64_t>(*tensor->scalarType()));
+  }
+  if (kind == "prim::device" && tensor->device()) return c10::IValue(*tensor->device());
+  if (kind == "aten::dim" && tensor->dim())
+    return c10::IValue(static_cast<int64_t>(*tensor->dim()));
+  if (kind != "aten::size") return std::nullopt;
+  auto sizes = tensor->sizes().concrete_sizes();
+  if (!sizes) return std::nullopt;
+  if (n->inputs().size() == 1) return c10::IValue(*sizes);
+  auto dim = torch::jit::toIValue(n->input(1));
+  if (!dim || !dim->isInt()) return std::nullopt;
+  int64_t d = dim->toInt();
+  const int64_t rank = static_cast<int64_t>(sizes->size());
+  if (d < 0) d += rank;
+  if (d < 0 || d >= rank) return std::nullopt;
+  return c10::IValue((*sizes)[static_cast<size_t>(d)]);
+}
+
+/// Folds the type queries static types answer, drops aten::warn and prim::unchecked_cast.
+bool FoldQueries(torch::jit::Graph& graph) {
+  bool changed = false;
+  ForEachNodePostOrder(graph.block(), [&](torch::jit::Node* n) {
+    const std::string kind = n->kind().toQualString();
+    if (kind == "aten::warn") {
+      n->destroy();
+      changed = true;
+      return;
+    }
+    if (kind == "prim::unchecked_cast") {
+      n->output()->replaceAllUsesWith(n->input());
+      n->destroy();
+      changed = true;
+      return;
+    }
+    if (n->outputs().size() != 1) return;
+    std::optional<c10::IValue> answer = StaticAnswer(n);
+    if (!answer) return;
+    torch::jit::WithInsertPoint guard(n);
+    torch::jit::Value* c = graph.insertConstant(*answer);
+    n->output()->replaceAllUsesWith(c);
+    n->destroy();
+    changed = true;
+  });
+  return changed;
+}
+
+/// The constant trip count of a `for` loop (constant initial and body conditions, both true).
+std::optional<int64_t> StaticTripCount(torch::jit::Node* loop) {
+  auto trips = torch::jit::toIValue(loop->input(0));
+  auto start = torch::jit::toIValue(loop->input(1));
+  auto again = torch::jit::toIValue(loop->blocks()[0]->outputs()[0]);
+  if (!trips || !trips->isInt() || !start || !start->isBool() || !again || !again->isBool()) {
+    return std::nullopt;
+  }
+  if (!start->toBool()) return 0;
+  if (!again->toBool()) return std::min<int64_t>(trips->toInt(), 1);
+  return std::max<int64_t>(trips->toInt(), 0);
+}
+
+/// Replaces `loop` by `trips` copies of its body, the index a constant in each.
+void Unroll(torch::jit::Graph& graph, torch::jit::Node* loop, int64_t trips) {
+  torch::jit::Block* body = loop->blocks()[0];
+  std::vector<torch::jit::Value*> carried(loop->inputs().begin() + 2, loop->inputs().end());
+  torch::jit::WithInsertPoint guard(loop);
+  for (int64_t t = 0; t < trips; ++t) {
+    std::unordered_map<torch::jit::Value*, torch::jit::Value*> map;
+    map[body->inputs()[0]] = graph.insertConstant(t);
+    for (size_t k = 0; k < carried.size(); ++k) map[body->inputs()[k + 1]] = carried[k];
+    auto lookup = [&](torch::jit::Value* v) {
+      auto it = map.find(v);
+      return it == map.end() ? v : it->second;
+    };
+    for (torch::jit::Node* n : body->nodes()) {
+      torch::jit::Node* copy = graph.insertNode(graph.createClone(n, lookup));
+      for (size_t k = 0; k < n->outputs().size(); ++k) map[n->output(k)] = copy->output(k);
+    }
+    for (size_t k = 0; k < carried.size(); ++k) carried[k] = lookup(body->outputs()[k + 1]);
+  }
+  for (size_t k = 0; k < carried.size(); ++k) loop->output(k)->replaceAllUsesWith(carried[k]);
+  loop->destroy();
+}
+
+/// How many iterations PeelOnce took off a loop.
+c10::Symbol PeeledAttr() { return c10::Symbol::attr("t2c_peeled"); }
+
+int64_t Peeled(torch::jit::Node* loop) {
+  return loop->hasAttribute(PeeledAttr()) ? loop->i(PeeledAttr()) : 0;
+}
+
+/// Whether `loop` starts (its initial condition is constant true) but its exit is decided in the
+/// body: a `while` loop, or a `for` loop with a `break`.
+bool StartsWithUnknownExit(torch::jit::Node* loop) {
+  auto start = torch::jit::toIValue(loop->input(1));
+  auto trips = torch::jit::toIValue(loop->input(0));
+  return start && start->isBool() && start->toBool() && trips && trips->isInt() &&
+         trips->toInt() > 0 && !StaticTripCount(loop);
+}
+
+/// Moves the first iteration of `loop` in front of it: the body once with index 0, then the loop
+/// from index 1 with one trip fewer, its initial condition and values those of the first trip.
+/// When the body's exit condition depends only on values known at conversion time, constant
+/// propagation folds the new initial condition and the next round peels again or drops the loop.
+void PeelOnce(torch::jit::Graph& graph, torch::jit::Node* loop) {
+  torch::jit::Block* body = loop->blocks()[0];
+  std::unordered_map<torch::jit::Value*, torch::jit::Value*> map;
+  auto lookup = [&](torch::jit::Value* v) {
+    auto it = map.find(v);
+    return it == map.end() ? v : it->second;
+  };
+  torch::jit::WithInsertPoint guard(loop);
+  map[body->inputs()[0]] = graph.insertConstant(int64_t{0});
+  for (size_t k = 2; k < loop->inputs().size(); ++k) map[body->inputs()[k - 1]] = loop->input(k);
+  for (torch::jit::Node* n : body->nodes()) {
+    torch::jit::Node* copy = graph.insertNode(graph.createClone(n, lookup));
+    for (size_t k = 0; k < n->outputs().size(); ++k) map[n->output(k)] = copy->output(k);
+  }
+  torch::jit::Value* one = graph.insertConstant(int64_t{1});
+  loop->replaceInput(0, graph.insert(c10::aten::sub, {loop->input(0), one}));
+  for (size_t k = 1; k < loop->inputs().size(); ++k) {
+    loop->replaceInput(k, lookup(body->outputs()[k - 1]));
+  }
+  // The remaining iterations see index + 1.
+  torch::jit::Value* index = body->inputs()[0];
+  torch::jit::WithInsertPoint in_body(
+      body->nodes().begin() == body->nodes().end() ? body->return_node() : body->nodes().front());
+  torch::jit::Value* next = graph.insert(c10::aten::add, {index, graph.insertConstant(int64_t{1})});
+  index->replaceAllUsesAfterNodeWith(next->node(), next);
+  loop->i_(PeeledAttr(), Peeled(loop) + 1);
+}
+
+/// Unrolls the `for` loops short enough to unroll, inner loops first, and peels an iteration off
+/// the loops whose exit the body decides, up to the unroll limit.
+bool UnrollShortLoops(torch::jit::Graph& graph) {
+  bool changed = false;
+  ForEachNodePostOrder(graph.block(), [&](torch::jit::Node* n) {
+    if (n->kind() != c10::prim::Loop) return;
+    const int64_t body_nodes = static_cast<int64_t>(CountNodes(n->blocks()[0]));
+    if (StartsWithUnknownExit(n)) {
+      const int64_t peeled = Peeled(n);
+      if (peeled >= kMaxUnrolledTrips || (peeled + 1) * body_nodes > kMaxUnrolledNodes) return;
+      PeelOnce(graph, n);
+      changed = true;
+      return;
+    }
+    std::optional<int64_t> trips = StaticTripCount(n);
+    if (!trips || *trips > kMaxUnrolledTrips) return;
+    if (*trips * body_nodes > kMaxUnrolledNodes) return;
+    Unroll(graph, n, *trips);
+    changed = true;
+  });
+  return changed;
+}
+
+torch::jit::Node* FirstNodeWithBlocks(torch::jit::Block* block) {
+  for (torch::jit::Node* n : block->nodes()) {
+    if (!n->blocks().empty() && !AsGuard(n)) return n;
+  }
+  return nullptr;
+}
+
+/// The prim::RaiseException of a block that raises and has no other effect, nullptr when the
+/// block does not raise; `effect_free` is false when the block does anything else that matters
+/// (writes, nested blocks, outputs).
+const torch::jit::Node* RaiseOf(const torch::jit::Block* block, bool* effect_free) {
+  const torch::jit::Node* raise = nullptr;
+  *effect_free = block->outputs().empty();
+  for (const torch::jit::Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::RaiseException) {
+      if (raise == nullptr) raise = n;
+      continue;
+    }
+    if (!n->blocks().empty()) *effect_free = false;
+    if (n->kind() == c10::aten::warn) continue;
+    const c10::FunctionSchema* schema = n->maybeSchema();
+    if (schema != nullptr && schema->is_mutable()) *effect_free = false;
+  }
+  return raise;
+}
+
+std::string MessageOf(const torch::jit::Node* raise) {
+  if (raise->inputs().empty()) return "";
+  const torch::jit::Value* text = raise->input(0);
+  if (text->node()->kind() == c10::aten::format && !text->node()->inputs().empty()) {
+    text = text->node()->input(0);
+  }
+  auto iv = torch::jit::toIValue(text);
+  return iv && iv->isString() ? iv->toStringRef() : "";
+}
+
+}  // namespace
+
+std::optional<Guard> AsGuard(const torch::jit::Node* n) {
+  if (n->kind() != c10::prim::If || !n->outputs().empty() || n->blocks().size() != 2) {
+    return std::nullopt;
+  }
+  bool free0 = false;
+  bool free1 = false;
+  const torch::jit::Node* raise0 = RaiseOf(n->blocks()[0], &free0);
+  const torch::jit::Node* raise1 = RaiseOf(n->blocks()[1], &free1);
+  if (!free0 || !free1 || (raise0 != nullptr && raise1 != nullptr)) return std::nullopt;
+  Guard guard;
+  guard.raise = raise0 != nullptr ? raise0 : raise1;
+  guard.raises = guard.raise != nullptr;
+  guard.raise_when = raise0 != nullptr;
+  if (guard.raises) guard.message = MessageOf(guard.raise);
+  return guard;
+}
+
+bool HasScriptedConstructs(const torch::jit::Graph& graph) {
+  for (const torch::jit::Node* n : graph.nodes()) {
+    if (!n->blocks().empty() || ScriptedQueryKinds().count(n->kind().toQualString()) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
+                           const std::vector<std::optional<StaticInputType>>& inputs) {
+  std::shared_ptr<torch::jit::Graph> g = graph;
+  SetInputTypes(*g, inputs);
+  for (int round = 0; round < kMaxRounds; ++round) {
+    PropagateShapes(g);
+    bool changed = FoldQueries(*g);
+    // `features = [x]; features.append(y)` becomes a new list construction, which the core
+    // folds like any other.
+    changed |= torch::jit::RemoveListMutation(g);
+    changed |= torch::jit::ConstantPropagationImmutableTypes(g);
+    changed |= UnrollShortLoops(*g);
+    if (!changed) break;
+  }
+  torch::jit::EliminateDeadCode(g);
+}
+
+absl::Status RemainingControlFlowError(const std::shared_ptr<torch::jit::Graph>& graph) {
+  for (torch::jit::Node* n : graph->nodes()) {
+    if (n->kind() == c10::prim::RaiseException) {
+      auto message = n->inputs().empty() ? c10::nullopt : torch::jit::toIValue(n->input(0));
+      const std::string text =
+          message && message->isString() ? absl::StrCat(": \"", message->toStringRef(), "\"") : "";
+      return Error(ErrorClass::kModel,
+                   absl::StrCat("the model raises an exception for the given input shapes (",
+                                Where(n), text, ")"));
+    }
+  }
+  torch::jit::Node* n = FirstNodeWithBlocks(graph->block());
+  if (n == nullptr) return absl::OkStatus();
+  if (n->kind() == c10::prim::If) {
+    return Error(ErrorClass::kModel,
+                 absl::StrCat("control flow (", Where(n),
+                              "): the branch condition depends on run-time tensor values; only "
+                              "branches decided by input shapes, dtypes and module attributes "
+                              "are converted (MIL cond is not emitted yet)"));
+  }
+  if (n->kind() == c10::prim::Loop) {
+    if (std::optional<int64_t> trips = StaticTripCount(n)) {
+      return Error(ErrorClass::kModel,
+                   absl::StrCat("control flow (", Where(n), "): the loop runs ", *trips,
+                                " times, more than the unroll limit of ", kMaxUnrolledTrips,
+                                " (MIL while_loop is not emitted yet)"));
+    }
+    if (StartsWithUnknownExit(n) && Peeled(n) >= kMaxUnrolledTrips) {
+      return Error(ErrorClass::kModel,
+                   absl::StrCat("control flow (", Where(n), "): the loop runs more than the ",
+                                "unroll limit of ", kMaxUnrolledTrips,
+                                " times (MIL while_loop is not emitted yet)"));
+    }
+    return Error(ErrorClass::kModel,
+                 absl::StrCat("control flow (", Where(n),
+                              "): the loop's trip count or exit depends on run-time tensor values "
+                              "(MIL while_loop is not emitted yet)"));
+  }
+  return Error(ErrorClass::kModel, absl::StrCat("control flow (", Where(n), ") is not supported"));
+}
+
+}  // namespace ts2coreml::core

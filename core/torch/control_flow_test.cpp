@@ -1,0 +1,230 @@
+#include "core/torch/control_flow.h"
+
+#include <torch/script.h>
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "torch/csrc/jit/ir/irparser.h"
+
+namespace ts2coreml::core {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::shared_ptr<torch::jit::Graph> Parse(const std::string& ir) {
+  auto graph = std::make_shared<torch::jit::Graph>();
+  torch::jit::parseIR(ir, graph.get());
+  return graph;
+}
+
+int Count(const torch::jit::Graph& g, const std::string& kind) {
+  int n = 0;
+  for (const torch::jit::Node* node : g.nodes()) n += node->kind().toQualString() == kind;
+  return n;
+}
+
+/// Runs `module`'s scripted forward through the pass with the given shape for its input.
+std::shared_ptr<torch::jit::Graph> Folded(const std::string& source, std::vector<int64_t> shape) {
+  torch::jit::Module m("m");
+  m.define(source);
+  auto graph = m.get_method("forward").graph()->copy();
+  FoldStaticControlFlow(graph, {StaticInputType{shape}});
+  return graph;
+}
+
+TEST(ControlFlowTest, FoldsShapeTestAndDropsTheRaisingBranch) {
+  auto g = Folded(R"(
+def forward(self, x):
+    assert x.dim() == 4, "expected 4D input"
+    return x + 1
+)",
+                  {1, 2, 3, 4});
+  EXPECT_EQ(Count(*g, "prim::If"), 0);
+  EXPECT_EQ(Count(*g, "prim::RaiseException"), 0);
+  EXPECT_TRUE(RemainingControlFlowError(g).ok());
+}
+
+TEST(ControlFlowTest, RaiseOnEveryRunIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    assert x.dim() == 4, "expected 4D input"
+    return x + 1
+)",
+                  {2, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("raises an exception for the given input shapes"));
+}
+
+TEST(ControlFlowTest, UnrollsLoopOverSizeWithConstantIndex) {
+  auto g = Folded(R"(
+def forward(self, x):
+    y = x
+    for i in range(x.size(-1)):
+        y = y + i
+    return y
+)",
+                  {2, 3});
+  EXPECT_EQ(Count(*g, "prim::Loop"), 0);
+  EXPECT_EQ(Count(*g, "aten::add"), 3);
+}
+
+TEST(ControlFlowTest, UnrollLimitIsInclusive) {
+  auto at_limit = Folded(R"(
+def forward(self, x):
+    for i in range(32):
+        x = x * 2
+    return x
+)",
+                         {2});
+  EXPECT_EQ(Count(*at_limit, "prim::Loop"), 0);
+  EXPECT_EQ(Count(*at_limit, "aten::mul"), kMaxUnrolledTrips);
+  auto over = Folded(R"(
+def forward(self, x):
+    for i in range(33):
+        x = x * 2
+    return x
+)",
+                     {2});
+  EXPECT_EQ(Count(*over, "prim::Loop"), 1);
+  EXPECT_THAT(RemainingControlFlowError(over).message(),
+              HasSubstr("runs 33 times, more than the unroll limit of 32"));
+}
+
+TEST(ControlFlowTest, WhileLoopOnIntCounterIsPeeledAway) {
+  auto g = Folded(R"(
+def forward(self, x):
+    i = 0
+    while i < x.size(0):
+        x = x * 2
+        i += 2
+    return x
+)",
+                  {5});
+  EXPECT_EQ(Count(*g, "prim::Loop"), 0);
+  EXPECT_EQ(Count(*g, "aten::mul"), 3);  // i = 0, 2, 4
+  EXPECT_TRUE(RemainingControlFlowError(g).ok());
+}
+
+TEST(ControlFlowTest, ForLoopWithBreakOnIndex) {
+  auto g = Folded(R"(
+def forward(self, x):
+    for i in range(10):
+        if i == 3:
+            break
+        x = x + i
+    return x
+)",
+                  {5});
+  EXPECT_EQ(Count(*g, "prim::Loop"), 0);
+  EXPECT_EQ(Count(*g, "aten::add"), 3);
+}
+
+TEST(ControlFlowTest, WhileLoopPastTheLimitIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    i = 0
+    while i < 100:
+        x = x * 2
+        i += 1
+    return x
+)",
+                  {5});
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("runs more than the unroll limit of 32"));
+}
+
+TEST(ControlFlowTest, DataDependentBranchStaysAndIsNamed) {
+  auto g = Folded(R"(
+def forward(self, x):
+    if bool(x.sum() > 0):
+        x = x * 2
+    return x
+)",
+                  {2});
+  EXPECT_EQ(Count(*g, "prim::If"), 1);
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("branch condition depends on run-time tensor values"));
+}
+
+TEST(ControlFlowTest, FoldsDtypeNoneTestsAndDropsWarn) {
+  auto g = Parse(R"IR(
+graph(%self : Tensor, %x : Tensor):
+  %none : NoneType = prim::Constant()
+  %msg : str = prim::Constant[value="not float"]()
+  %two : int = prim::Constant[value=2]()
+  %six : int = prim::Constant[value=6]()
+  %d : int = prim::dtype(%x)
+  %ne : bool = aten::ne(%d, %six)
+  %isn : bool = aten::__isnot__(%x, %none)
+  %c : bool = aten::__and__(%ne, %isn)
+  %y : Tensor = prim::If(%c)
+    block0():
+      aten::warn(%msg, %two)
+      %z : Tensor = aten::neg(%x)
+      -> (%z)
+    block1():
+      -> (%x)
+  return (%y)
+)IR");
+  FoldStaticControlFlow(g, {StaticInputType{{3}}});
+  EXPECT_EQ(Count(*g, "prim::If"), 0);
+  EXPECT_EQ(Count(*g, "aten::neg"), 0);  // float32 input: the branch is not taken
+  EXPECT_EQ(Count(*g, "aten::warn"), 0);
+  EXPECT_TRUE(RemainingControlFlowError(g).ok());
+}
+
+TEST(ControlFlowTest, DtypeTestFollowsTheInputDtype) {
+  const std::string source = R"(
+def forward(self, x):
+    if x.dtype == 3:  # torch.int32
+        x = x + 1
+    return x
+)";
+  torch::jit::Module m("m");
+  m.define(source);
+  auto as_int = m.get_method("forward").graph()->copy();
+  FoldStaticControlFlow(as_int, {StaticInputType{{2}, c10::ScalarType::Int}});
+  EXPECT_EQ(Count(*as_int, "prim::If"), 0);
+  EXPECT_EQ(Count(*as_int, "aten::add"), 1);
+  auto as_float = m.get_method("forward").graph()->copy();
+  FoldStaticControlFlow(as_float, {StaticInputType{{2}}});
+  EXPECT_EQ(Count(*as_float, "prim::If"), 0);
+  EXPECT_EQ(Count(*as_float, "aten::add"), 0);
+}
+
+TEST(ControlFlowTest, AppendAfterConstructionBecomesOneList) {
+  auto g = Folded(R"(
+def forward(self, x):
+    features = [x]
+    for i in range(2):
+        features.append(x * 2)
+    return torch.cat(features, 0)
+)",
+                  {2});
+  EXPECT_EQ(Count(*g, "aten::append"), 0);
+  EXPECT_EQ(Count(*g, "prim::ListConstruct"), 1);
+}
+
+TEST(ControlFlowTest, UnknownInputShapeLeavesShapeBranches) {
+  auto g = Parse(R"IR(
+graph(%self : Tensor, %x : Tensor):
+  %four : int = prim::Constant[value=4]()
+  %d : int = aten::dim(%x)
+  %c : bool = aten::eq(%d, %four)
+  %y : Tensor = prim::If(%c)
+    block0():
+      %z : Tensor = aten::neg(%x)
+      -> (%z)
+    block1():
+      -> (%x)
+  return (%y)
+)IR");
+  FoldStaticControlFlow(g, {std::nullopt});
+  EXPECT_EQ(Count(*g, "prim::If"), 1);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core

@@ -1,0 +1,238 @@
+"""Scripted control flow and scripted-model basics (core/torch/control_flow.h).
+
+Branches and loops that the input shapes, dtypes and module attributes decide are folded at
+conversion time (a `prim::If` on a static condition is inlined, a `for` loop over a static range
+of at most 32 trips is unrolled); the type queries scripted code branches on (prim::dtype,
+aten::dim, aten::size, aten::len, aten::__getitem__, aten::__is__ on None, prim::unchecked_cast)
+fold, aten::warn and aten::format are dropped, and a prim::RaiseException in a branch that cannot
+be taken goes away with it. Branches and loops that depend on run-time tensor values, and static
+loops longer than the unroll limit, would need MIL cond / while_loop, which are not emitted yet:
+those cases check the refusal."""
+import warnings
+from typing import Optional
+
+import torch
+from torch import nn, Tensor
+
+from op_cases import Case, Input
+
+
+class DataIf(nn.Module):
+    def forward(self, x):
+        if bool(x.sum() > 0):
+            return x * 2.0
+        return x - 1.0
+
+
+class ForStatic(nn.Module):
+    """A for loop over a static range whose body branches on the (then constant) index."""
+
+    def forward(self, x):
+        for i in range(4):
+            if i % 2 == 0:
+                x = x * 0.5 + float(i)
+            else:
+                x = torch.relu(x) - 0.25
+        return x
+
+
+class LoopSize0(nn.Module):
+    """Sums x[i] * (i + 1) over the first dimension: x.size(0) trips."""
+
+    def forward(self, x):
+        acc = torch.zeros_like(x[0])
+        for i in range(x.size(0)):
+            acc = acc + x[i] * float(i + 1)
+        return acc
+
+
+class LoopLastDim(nn.Module):
+    """A loop over x.shape[-1] carrying two values, its output one of them."""
+
+    def forward(self, x):
+        a = x
+        b = x * 0.0
+        for i in range(x.shape[-1]):
+            a, b = b + 1.0, a * 0.5
+        return a + b
+
+
+class BasicBlock(nn.Module):
+    """A torchvision-style residual block as scripted files carry it: an input check that
+    raises, a dtype warning, an `if self.training` branch and an optional downsample."""
+
+    def __init__(self, downsample: bool):
+        super().__init__()
+        self.conv1 = nn.Conv2d(4, 8, 3, padding=1, stride=2 if downsample else 1)
+        self.bn1 = nn.BatchNorm2d(8)
+        self.conv2 = nn.Conv2d(8, 8 if downsample else 4, 3, padding=1)
+        self.drop = nn.Dropout(0.3)
+        self.downsample = nn.Conv2d(4, 8, 1, stride=2) if downsample else None
+
+    def forward(self, x):
+        if x.dim() != 4:
+            raise ValueError(f"expected 4D input (got {x.dim()}D input)")
+        if x.dtype != torch.float32:
+            warnings.warn("BasicBlock expects float32 input")
+        y = torch.relu(self.bn1(self.conv1(x)))
+        if self.training:
+            y = self.drop(y)
+        y = self.conv2(y)
+        identity = x
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        return torch.relu(y + identity)
+
+
+def _maybe_add(x: Tensor, y: Optional[Tensor]) -> Tensor:
+    if y is not None:
+        return x + y
+    return x
+
+
+class Basics(nn.Module):
+    """Shape, rank and dtype queries, and Optional handling, folded from static types."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.linspace(0.5, 1.5, 6))
+
+    def forward(self, x, y):
+        s = x.shape
+        out = x * float(len(s)) + float(s[-2])
+        if x.dim() == 3 and y.size(-1) == s[-1]:
+            out = out + y
+        else:
+            raise RuntimeError("shapes do not match")
+        if y.dtype == torch.float32:
+            out = out * self.scale
+        none: Optional[Tensor] = None
+        out = _maybe_add(out, none)
+        return _maybe_add(out, y)
+
+
+class WhileCounter(nn.Module):
+    """A while loop on an int counter the input shape bounds: peeled until it exits."""
+
+    def forward(self, x):
+        i = 0
+        while i < x.size(0):
+            x = x * 0.5 + float(i)
+            i += 2
+        return x
+
+
+class ForBreak(nn.Module):
+    """A for loop left with `break` on a static test of the index."""
+
+    def forward(self, x):
+        for i in range(10):
+            if i * x.size(1) > 8:
+                break
+            x = torch.sigmoid(x) * 4.0 - float(i)
+        return x
+
+
+class GuardAfterConv(nn.Module):
+    """Guards on an intermediate tensor's shape, folded with the converter's own shapes (as in
+    F.adaptive_avg_pool2d and the batch-norm input checks of scripted torchvision models)."""
+
+    def __init__(self, want_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.want_channels = want_channels
+
+    def forward(self, x):
+        y = self.conv(x)
+        if len(y.shape) < 3:
+            raise ValueError(f"expected at least 3 dims, got {len(y.shape)}")
+        if y.size(1) != self.want_channels:
+            raise ValueError("unexpected channel count")
+        return torch.flatten(nn.functional.adaptive_avg_pool2d(y, 1), 1)
+
+
+class GuardOnValues(nn.Module):
+    def forward(self, x):
+        if bool(x.min() < -100.0):
+            raise ValueError("input out of range")
+        return x * 2.0
+
+
+class ScriptedLstm(nn.Module):
+    """nn.LSTM scripted: its forward branches on batch_sizes/hx being None, checks hidden sizes
+    (an int-list comparison) and raises on bad ranks; all static here."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(5, 8, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        out, (h, c) = self.rnn(x)
+        return out, h, c
+
+
+class ScriptedGru(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(5, 8, bidirectional=True)
+
+    def forward(self, x, h0):
+        out, h = self.rnn(x, h0)
+        return out, h
+
+
+class RaiseTaken(nn.Module):
+    def forward(self, x):
+        if x.dim() != 4:
+            raise ValueError(f"expected 4D input (got {x.dim()}D input)")
+        return x + 1.0
+
+
+class WhileTensor(nn.Module):
+    def forward(self, x):
+        while bool(x.abs().max() > 1.0):
+            x = x * 0.5
+        return x
+
+
+class LongLoop(nn.Module):
+    """x.size(0) = 40 trips: static once shapes are known, but past the unroll limit. (A loop
+    over a literal range is unrolled by LibTorch's freezing whatever its length.)"""
+
+    def forward(self, x):
+        y = x[0]
+        for i in range(x.size(0)):
+            y = y * 0.9 + x[i]
+        return y
+
+
+def cases():
+    return [
+        Case("for_static_range", ForStatic(), [Input("x", (2, 3, 5))], script=True),
+        Case("loop_size0", LoopSize0(), [Input("x", (5, 3, 4))], script=True),
+        Case("loop_last_dim", LoopLastDim(), [Input("x", (2, 3))], script=True),
+        Case("training_block_downsample", BasicBlock(True).eval(), [Input("x", (1, 4, 8, 8))],
+             script=True),
+        Case("training_block_identity", BasicBlock(False).eval(), [Input("x", (1, 4, 6, 6))],
+             script=True),
+        Case("scripted_basics", Basics(), [Input("x", (2, 5, 6)), Input("y", (5, 6))],
+             script=True),
+        Case("while_int_counter", WhileCounter(), [Input("x", (5, 3))], script=True),
+        Case("for_break", ForBreak(), [Input("x", (2, 3))], script=True),
+        Case("guard_after_conv", GuardAfterConv(4), [Input("x", (1, 3, 7, 7))], script=True),
+        Case("guard_after_conv_taken", GuardAfterConv(5), [Input("x", (1, 3, 7, 7))],
+             script=True, refuse="raises an exception for the given input shapes"),
+        Case("guard_on_values", GuardOnValues(), [Input("x", (2, 3))], script=True,
+             refuse="aten::Bool.Tensor"),
+        Case("scripted_lstm", ScriptedLstm().eval(), [Input("x", (2, 7, 5))], script=True),
+        Case("scripted_gru_h0", ScriptedGru().eval(), [Input("x", (7, 2, 5)), Input("h0", (2, 2, 8))],
+             script=True),
+        Case("raise_taken", RaiseTaken(), [Input("x", (2, 3))], script=True,
+             refuse="raises an exception for the given input shapes"),
+        Case("if_data_dependent", DataIf(), [Input("x", (2, 3))], script=True,
+             refuse="branch condition depends on run-time tensor values"),
+        Case("while_tensor_exit", WhileTensor(), [Input("x", (2, 3))], script=True,
+             refuse="trip count or exit depends on run-time tensor values"),
+        Case("static_loop_long", LongLoop(), [Input("x", (40, 3))], script=True,
+             refuse="runs 40 times, more than the unroll limit of 32"),
+    ]

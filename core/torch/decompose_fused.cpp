@@ -88,7 +88,7 @@ struct Attention {
 /// as -1: the converter folds sizes, not int arithmetic on them).
 Value* SplitHeads(Graph& g, Value* x, int64_t head_dim) {
   Value* len = Op(g, aten::size, {x, int64_t{0}});
-  Value* shaped = Op(g, aten::view, {x, IntList(g, {len, Int(g, -1), Int(g, head_dim)})});
+  Value* shaped = Op(g, aten::reshape, {x, IntList(g, {len, Int(g, -1), Int(g, head_dim)})});
   return Op(g, aten::transpose, {shaped, int64_t{0}, int64_t{1}});
 }
 
@@ -118,12 +118,12 @@ Value* Softmax(Graph& g, const Attention& a, Value* scores, Value* batch, Value*
                Value* source) {
   if (a.mask == nullptr) return Op(g, aten::softmax, {scores, int64_t{-1}, c10::IValue()});
   // Key padding [N, S] -> [N, 1, 1, S].
-  Value* mask = Op(g, aten::view, {a.mask, IntList(g, {batch, Int(g, 1), Int(g, 1), source})});
+  Value* mask = Op(g, aten::reshape, {a.mask, IntList(g, {batch, Int(g, 1), Int(g, 1), source})});
   Value* shape4 = IntList(g, {batch, Int(g, a.heads), target, source});
-  Value* s4 = Op(g, aten::view, {scores, shape4});
+  Value* s4 = Op(g, aten::reshape, {scores, shape4});
   s4 = Op(g, aten::masked_fill, {s4, mask, -std::numeric_limits<double>::infinity()});
   Value* p4 = Op(g, aten::softmax, {s4, int64_t{-1}, c10::IValue()});
-  return Op(g, aten::view, {p4, IntList(g, {Int(g, -1), target, source})});
+  return Op(g, aten::reshape, {p4, IntList(g, {Int(g, -1), target, source})});
 }
 
 /// Emits the attention on batch-first [N, T, E] inputs; returns the output [N, T, E] and the
@@ -151,9 +151,9 @@ AttentionValues EmitAttention(Graph& g, const Attention& a) {
   r.probs = Softmax(g, a, scores, r.batch, r.target, r.source);
   Value* o = Op(g, aten::bmm, {r.probs, v});
   o = Op(g, aten::transpose, {o, int64_t{0}, int64_t{1}});
-  o = Op(g, aten::view, {o, IntList(g, {Int(g, -1), Int(g, a.embed)})});
+  o = Op(g, aten::reshape, {o, IntList(g, {Int(g, -1), Int(g, a.embed)})});
   o = Op(g, aten::linear, {o, a.proj_weight, a.proj_bias});
-  o = Op(g, aten::view, {o, IntList(g, {r.target, r.batch, Int(g, a.embed)})});
+  o = Op(g, aten::reshape, {o, IntList(g, {r.target, r.batch, Int(g, a.embed)})});
   r.out = Op(g, aten::transpose, {o, int64_t{1}, int64_t{0}});
   return r;
 }
@@ -213,7 +213,7 @@ absl::Status DecomposeMha(Graph& g, Node* node) {
   node->output(0)->replaceAllUsesWith(r.out);
   if (node->output(1)->hasUses()) {
     Value* shape4 = IntList(g, {r.batch, Int(g, a.heads), r.target, r.source});
-    Value* w = Op(g, aten::view, {r.probs, shape4});
+    Value* w = Op(g, aten::reshape, {r.probs, shape4});
     if (a.average_weights) {
       w = Op(g, aten::sum, {w, std::vector<int64_t>{1}, false});
       w = Op(g, aten::div, {w, a.heads});

@@ -5,9 +5,11 @@
 /// aten::_transformer_encoder_layer_fwd and nn.MultiheadAttention (self-attention) to one
 /// aten::_native_multi_head_attention. Lowered as one composite, such a node gets one precision:
 /// its softmax and layer_norms need FP32, so the whole layer ran in FP32. Rewritten here into the
-/// same linear / chunk / view / transpose / bmm / softmax / layer_norm / add ops that
+/// same linear / chunk / reshape (view) / transpose / bmm / softmax / layer_norm / add ops that
 /// F.multi_head_attention_forward and TransformerEncoderLayer._sa_block/_ff_block trace to, each
 /// piece is planned and lowered on its own, and a fused trace gets the plan of its unfused twin.
+/// (aten::reshape where the Python path has contiguous().view(): the same MIL reshape, and a
+/// graph that still runs in LibTorch, which decompose_fused_test.cpp checks against the kernels.)
 ///
 /// Semantics follow ATen's CPU kernels (native/transformers/attention.cpp, transformer.cpp in
 /// PyTorch 1.13) where they differ from the Python path:

@@ -105,15 +105,43 @@ double OpFlops(const milspec::Operation& op, const std::map<std::string, Shape>&
   return out_n;
 }
 
+/// Whether `op` casts between fp16 and fp32 a value computed inside the program (residency.h).
+bool IsTransition(const milspec::Operation& op,
+                  const std::map<std::string, milspec::DataType>& dtype,
+                  const std::set<std::string>& boundary) {
+  if (op.type() != "cast" || op.outputs_size() != 1) return false;
+  auto x = op.inputs().find("x");
+  if (x == op.inputs().end() || x->second.arguments_size() != 1) return false;
+  const std::string& in = x->second.arguments(0).name();
+  auto from = dtype.find(in);  // consts and function inputs are not in `dtype`
+  if (from == dtype.end() || boundary.count(in) || boundary.count(op.outputs(0).name())) {
+    return false;
+  }
+  const milspec::DataType to = op.outputs(0).type().tensortype().datatype();
+  return (from->second == milspec::FLOAT16 && to == milspec::FLOAT32) ||
+         (from->second == milspec::FLOAT32 && to == milspec::FLOAT16);
+}
+
 }  // namespace
 
 Residency MeasureResidency(const milspec::Block& block, const milspec::Function& function) {
   std::map<std::string, Shape> shapes;
-  for (const auto& in : function.inputs()) shapes[in.name()] = ShapeOf(in.type());
+  std::set<std::string> boundary(block.outputs().begin(), block.outputs().end());
+  for (const auto& in : function.inputs()) {
+    shapes[in.name()] = ShapeOf(in.type());
+    boundary.insert(in.name());
+  }
+  // Dtypes of values computed by non-const ops.
+  std::map<std::string, milspec::DataType> computed;
   Residency r;
   for (const milspec::Operation& op : block.operations()) {
     for (const auto& o : op.outputs()) shapes[o.name()] = ShapeOf(o.type());
-    if (op.type() == "const" || op.type() == "cast" || op.outputs_size() == 0) continue;
+    if (op.type() == "const" || op.outputs_size() == 0) continue;
+    if (IsTransition(op, computed, boundary)) ++r.transitions;
+    for (const auto& o : op.outputs()) {
+      if (o.type().has_tensortype()) computed[o.name()] = o.type().tensortype().datatype();
+    }
+    if (op.type() == "cast") continue;
     const auto& t = op.outputs(0).type();
     if (!t.has_tensortype()) continue;
     const milspec::DataType d = t.tensortype().datatype();
@@ -129,11 +157,11 @@ Residency MeasureResidency(const milspec::Block& block, const milspec::Function&
   return r;
 }
 
-std::string FormatResidency(const Residency& r, int transitions) {
+std::string FormatResidency(const Residency& r) {
   return absl::StrFormat(
       "fp16 residency: %d of %d float ops (%.1f%%), %.3g of %.3g FLOPs (%.1f%%), %d fp16/fp32 "
       "transitions",
-      r.fp16_ops, r.float_ops, r.OpShare(), r.fp16_flops, r.flops, r.FlopShare(), transitions);
+      r.fp16_ops, r.float_ops, r.OpShare(), r.fp16_flops, r.flops, r.FlopShare(), r.transitions);
 }
 
 }  // namespace ts2coreml::core

@@ -103,10 +103,10 @@ std::vector<Value*> InProjection(Graph& g, const Attention& a, Value* q, Value* 
   }
   Node* w = g.insertNode(g.createListUnpack(Op(g, aten::chunk, {a.qkv_weight, int64_t{3}}), 3));
   Node* b = g.insertNode(g.createListUnpack(Op(g, aten::chunk, {a.qkv_bias, int64_t{3}}), 3));
-  const Value* in[3] = {q, k, v};
+  Value* const in[3] = {q, k, v};
   std::vector<Value*> out;
   for (size_t i = 0; i < 3; ++i) {
-    out.push_back(Op(g, aten::linear, {const_cast<Value*>(in[i]), w->output(i), b->output(i)}));
+    out.push_back(Op(g, aten::linear, {in[i], w->output(i), b->output(i)}));
   }
   return out;
 }

@@ -70,6 +70,21 @@ double EstimateFlops(const Graph& g, const Node& n) {
   return out_numel;
 }
 
+namespace {
+
+/// Planned fp16<->fp32 casts of values computed inside the program (CoverageReport::transitions).
+int CountTransitions(const Graph& g, const PrecisionPlan& plan) {
+  int n = 0;
+  for (const PlannedCast& c : plan.casts) {
+    const bool f16_f32 = (c.from == mil::DType::kFloat16 && c.to == mil::DType::kFloat32) ||
+                         (c.from == mil::DType::kFloat32 && c.to == mil::DType::kFloat16);
+    if (f16_f32 && !c.constant && c.consumer >= 0 && g.value(c.value).producer >= 0) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
 CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const PrecisionPlan* plan,
                                    const registry::Registry& registry) {
   CoverageReport r;
@@ -142,6 +157,7 @@ CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const Prec
   }
   if (plan) {
     for (const std::string& w : plan->warnings) r.warnings.push_back(w);
+    r.transitions = CountTransitions(g, *plan);
   }
   for (auto& [kind, kc] : kinds) r.ops.push_back(std::move(kc));
   return r;
@@ -195,8 +211,10 @@ std::string Fp16ShareLine(const CoverageReport& r) {
   const double op_share = r.lowered_nodes ? 100.0 * r.fp16_nodes / r.lowered_nodes : 0;
   const double flop_share = r.flops > 0 ? 100.0 * r.fp16_flops / r.flops : 0;
   return absl::StrFormat(
-      "  fp16: %d of %d float ops (%.1f%%), %.3g of %.3g estimated FLOPs (%.1f%%); %s\n",
-      r.fp16_nodes, r.lowered_nodes, op_share, r.fp16_flops, r.flops, flop_share, coverage);
+      "  fp16: %d of %d float ops (%.1f%%), %.3g of %.3g estimated FLOPs (%.1f%%), %d fp16/fp32 "
+      "transitions; %s\n",
+      r.fp16_nodes, r.lowered_nodes, op_share, r.fp16_flops, r.flops, flop_share, r.transitions,
+      coverage);
 }
 
 }  // namespace
@@ -242,6 +260,7 @@ std::string FormatCoverageJson(const CoverageReport& r) {
   w.Key("fp16_op_share").Double(r.lowered_nodes ? double(r.fp16_nodes) / r.lowered_nodes : 0);
   w.Key("flops").Double(r.flops);
   w.Key("fp16_flop_share").Double(r.flops > 0 ? r.fp16_flops / r.flops : 0);
+  w.Key("transitions").Int(r.transitions);
   w.EndObject();
   w.Key("ops").BeginArray();
   for (const OpKindCoverage& k : r.ops) {

@@ -69,6 +69,9 @@ struct CoverageReport {
   int fp16_nodes = 0;
   double flops = 0;
   double fp16_flops = 0;
+  /// Planned casts between fp16 and fp32 of values computed in the program (device hand-overs;
+  /// not weights, model inputs or outputs).
+  int transitions = 0;
 
   bool covered() const { return unsupported.empty() && errors.empty(); }
 };

@@ -246,6 +246,7 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       r.fp32_ops.push_back(std::move(f));
     }
   }
+  r.residency = MeasureResidency(**block, pkg->model.mlprogram().functions().at("main"));
   std::vector<std::string> labels;
   for (const char* name : {"Float16", "Float32", "Int32", "Int8"}) {
     auto it = contributors.find(name);
@@ -276,6 +277,7 @@ std::string FormatInspectionText(const PackageInspection& r) {
   absl::StrAppendFormat(&out, "  inputs:  %s\n  outputs: %s\n", features(r.inputs),
                         features(r.outputs));
   absl::StrAppendFormat(&out, "  precision: %s\n", r.precision_label);
+  absl::StrAppend(&out, "  ", FormatResidency(r.residency), "\n");
   for (const auto& [label, types] : r.label_contributors) {
     absl::StrAppendFormat(&out, "    %s from: %s\n", label, absl::StrJoin(types, ", "));
   }
@@ -333,6 +335,13 @@ std::string FormatInspectionJson(const PackageInspection& r) {
   w.Key("outputs");
   features(r.outputs);
   w.Key("precision_label").String(r.precision_label);
+  w.Key("residency").BeginObject();
+  w.Key("float_ops").Int(r.residency.float_ops).Key("fp16_ops").Int(r.residency.fp16_ops);
+  w.Key("fp16_op_share").Double(r.residency.OpShare() / 100);
+  w.Key("flops").Double(r.residency.flops).Key("fp16_flops").Double(r.residency.fp16_flops);
+  w.Key("fp16_flop_share").Double(r.residency.FlopShare() / 100);
+  w.Key("transitions").Int(r.residency.transitions);
+  w.EndObject();
   w.Key("label_contributors").BeginObject();
   for (const auto& [label, types] : r.label_contributors) {
     w.Key(label).BeginArray();

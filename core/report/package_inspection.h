@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/mil/validator.h"
+#include "core/report/residency.h"
 
 namespace ts2coreml::core {
 
@@ -65,6 +66,8 @@ struct PackageInspection {
   /// Casts of runtime values between fp16 and fp32: each a likely break in Neural Engine
   /// execution. Casts of constants are not counted.
   int transitions = 0;
+  /// FP16 share of float ops and of FLOPs, and transitions inside the program (residency.h).
+  Residency residency;
   /// dtype -> constant bytes, in weight.bin and inline in the model.
   std::map<std::string, uint64_t> blob_bytes;
   std::map<std::string, uint64_t> immediate_bytes;

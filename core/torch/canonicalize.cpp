@@ -7,6 +7,7 @@
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/torch/decompose_fused.h"
 #include "torch/csrc/jit/ir/alias_analysis.h"
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
@@ -17,7 +18,11 @@
 namespace ts2coreml::core {
 namespace {
 
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
+/// The first non-empty line of `text` (LibTorch's schema errors start with a newline).
+std::string FirstLine(const std::string& text) {
+  const size_t begin = std::min(text.size(), text.find_first_not_of(" \n"));
+  return text.substr(begin, text.find('\n', begin) - begin);
+}
 
 /// Constant input i of a node as a tensor, if it is one.
 c10::optional<at::Tensor> ConstTensorInput(torch::jit::Node* node, size_t i) {
@@ -255,6 +260,8 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
          torch::jit::Inline(*g);
          return true;
        }},
+      {"decompose-fused-transformer-ops",
+       [](std::shared_ptr<torch::jit::Graph>& g) { return DecomposeFusedTransformerOps(*g); }},
       {"remove-passthrough-ops",
        [passthrough](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
          return RemovePassthroughOps(g, passthrough);

@@ -192,8 +192,9 @@ def forward(self, x):
 TEST(CanonicalizeTest, PipelineIsAnExplicitOrderedList) {
   std::vector<std::string> names;
   for (const TorchPass& p : CanonicalizationPipeline({})) names.emplace_back(p.name);
-  EXPECT_THAT(names, ElementsAre("inline", "remove-passthrough-ops", "fold-constant-scalars",
-                                 "fold-conv-batch-norm", "eliminate-dead-code"));
+  EXPECT_THAT(names,
+              ElementsAre("inline", "decompose-fused-transformer-ops", "remove-passthrough-ops",
+                          "fold-constant-scalars", "fold-conv-batch-norm", "eliminate-dead-code"));
 }
 
 }  // namespace

@@ -481,16 +481,36 @@ at::Tensor BorrowTensor(const ConstTensor& t) {
 
 namespace {
 
+/// The dtype the model's argument has when --input declares `d`: an fp16 feature still feeds a
+/// float argument (the boundary cast is the converter's), int32/int64/bool are the argument's own.
+at::ScalarType TorchDtypeOf(InputDtype d) {
+  switch (d) {
+    case InputDtype::kInt32:
+      return at::kInt;
+    case InputDtype::kInt64:
+      return at::kLong;
+    case InputDtype::kBool:
+      return at::kBool;
+    case InputDtype::kDefault:
+    case InputDtype::kFp32:
+    case InputDtype::kFp16:
+      break;
+  }
+  return at::kFloat;
+}
+
 /// Folds what the input shapes decide in a scripted model's graph (control_flow.h), and
 /// refuses the control flow that remains.
 absl::Status FoldScriptedControlFlow(const CanonicalModel& model,
                                      const std::vector<InputSpec>& inputs) {
   if (!HasScriptedConstructs(*model.graph)) return absl::OkStatus();
-  // Every input is imported as an FP32 tensor (ImportInputs); its dtype here must agree.
+  // Each input has the dtype its --input declares (float when none: the traced model's own).
   std::vector<std::optional<StaticInputType>> types(model.input_names.size());
   for (size_t i = 0; i < types.size(); ++i) {
     for (const InputSpec& spec : inputs) {
-      if (spec.name == model.input_names[i]) types[i] = StaticInputType{spec.shape, at::kFloat};
+      if (spec.name == model.input_names[i]) {
+        types[i] = StaticInputType{spec.shape, TorchDtypeOf(spec.dtype)};
+      }
     }
   }
   FoldStaticControlFlow(model.graph, types);

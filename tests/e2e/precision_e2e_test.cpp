@@ -281,9 +281,9 @@ TEST(InspectE2E, NamesTheRecordedReasonsOnOurPackages) {
   EXPECT_EQ(Member(r32, "transitions").number, 0);
 }
 
-// The fused encoder layer computes in fp32 (its lowering needs it) but its weights are stored
-// fp16: weight.bin holds no fp32 bytes, and inspect reports the weights' casts as casts of
-// constants, not as fp16/fp32 transitions.
+// The encoder's layer_norms (decomposed from the fused layer) compute in fp32 (their lowering
+// needs it) but their weights are stored fp16: weight.bin holds no fp32 bytes, and inspect
+// reports the weights' casts as casts of constants, not as fp16/fp32 transitions.
 TEST(InspectE2E, WeightUpcastsAreCastsOfConstantsNotTransitions) {
   TempDir dir;
   const fs::path out = dir / "enc.mlpackage";
@@ -291,7 +291,7 @@ TEST(InspectE2E, WeightUpcastsAreCastsOfConstantsNotTransitions) {
                                            out.string(), "--input", "x:1x32x128"});
   ASSERT_EQ(c.exit_code, 0) << c.output;
   EXPECT_THAT(c.output, HasSubstr("weights fp16 -> fp32  (weight stored fp16; "
-                                  "aten::_transformer_encoder_layer_fwd computes in fp32"));
+                                  "aten::layer_norm computes in fp32"));
   CliResult js = RunProgram(TS2COREML_CLI, {"inspect", out.string(), "--json"});
   ASSERT_EQ(js.exit_code, 0) << js.output;
   const json::Value r = ParseJson(js.output);

@@ -66,8 +66,11 @@ def write_case(out_dir, family, case):
         npy = case.name + "." + name + ".npy"
         np.save(os.path.join(out_dir, npy), a)
         inputs.append({"name": name, "shape": list(inp.shape), "dtype": inp.dtype, "npy": npy})
+    # The aten ops the graph holds: what scripts/op_parity.py counts as swept.
+    ops = sorted({n.kind() for n in scripted.inlined_graph.nodes()
+                  if n.kind().startswith("aten::")})
     return {"name": case.name, "model": model, "inputs": inputs,
-            "precisions": list(case.precisions), "refuse": case.refuse}
+            "precisions": list(case.precisions), "refuse": case.refuse, "ops": ops}
 
 
 def make_family(out_root, family):

@@ -17,7 +17,7 @@ few seconds with Debian's torch and no downloads. Files (OUT_DIR/NAME):
   checkpoint_legacy.pt     torch.save of a state dict in the pre-1.6 plain pickle format
   dir.pt/                  a directory
   control_flow_if.pt       torch.jit.script with a data-dependent `if` (prim::If)
-  control_flow_loop.pt     torch.jit.script with a `for` over a runtime size (prim::Loop)
+  control_flow_loop.pt     torch.jit.script, a `while` whose exit depends on values (prim::Loop)
   unknown_op.pt            good.pt with its code calling `torch.frobnicate_v99`, an aten op
                            LibTorch 1.13 does not know (what a newer PyTorch's file looks like)
   newer_format.pt          good.pt with its archive `version` record raised to 99
@@ -58,9 +58,10 @@ class DataDependentIf(torch.nn.Module):
 
 class RuntimeLoop(torch.nn.Module):
     def forward(self, x):
+        # The exit depends on the values (a loop over x.size(0) is unrolled: its count is static).
         y = x
-        for _ in range(int(x.size(0))):
-            y = y + 1.0
+        while bool(y.sum() < 100.0):
+            y = y * 2.0 + 1.0
         return y
 
 

@@ -228,9 +228,43 @@ TEST(MatmulTest, EinsumPlansUseTransposeFlags) {
   EXPECT_EQ(summed.ArgInts(*summed.FindOp("reduce_sum"), "axes"), (Shape{2}));
 }
 
+TEST(MatmulTest, EinsumDiagonals) {
+  const std::vector<EinsumCase> cases = {
+      {"ii->i", {{3, 3}}, {3}, {"reshape", "slice_by_index"}},
+      {"ii", {{3, 3}}, {}, {"reshape", "slice_by_index", "reduce_sum"}},  // implicit: trace
+      {"bii->bi", {{2, 3, 3}}, {2, 3}, {"reshape", "slice_by_index"}},
+      {"iji->ji", {{3, 2, 3}}, {2, 3}, {"transpose", "reshape", "slice_by_index", "transpose"}},
+      {"iiii->i",
+       {{2, 2, 2, 2}},
+       {2},
+       {"reshape", "slice_by_index", "reshape", "slice_by_index", "reshape", "slice_by_index"}},
+      {"ii,i->i",
+       {{4, 4}, {4}},
+       {4},
+       {"reshape", "slice_by_index", "reshape", "reshape", "matmul", "reshape"}},
+  };
+  for (const EinsumCase& c : cases) {
+    SCOPED_TRACE(c.equation);
+    t::FakeNode n = Einsum(c.equation, c.operands);
+    ASSERT_TRUE(n.Lower(Decl("aten::einsum"))) << n.error();
+    EXPECT_EQ(n.planned().shape, c.out);
+    EXPECT_EQ(n.op_types(), c.ops);
+  }
+  // The repeat's axis is moved next to the first, merged with it, and every (n+1)-th kept.
+  t::FakeNode n = Einsum("iji->ji", {{3, 2, 3}});
+  ASSERT_TRUE(n.Lower(Decl("aten::einsum"))) << n.error();
+  EXPECT_EQ(n.ArgInts(*n.FindOp("transpose"), "perm"), (Shape{0, 2, 1}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape"), "shape"), (Shape{9, 2}));
+  const t::FakeOp* slice = n.FindOp("slice_by_index");
+  EXPECT_EQ(n.ArgInts(*slice, "begin"), (Shape{0, 0}));
+  EXPECT_EQ(n.ArgInts(*slice, "end"), (Shape{9, 2}));
+  EXPECT_EQ(n.ArgInts(*slice, "stride"), (Shape{4, 1}));
+  EXPECT_EQ(n.ArgType(*slice, "x").shape, (Shape{9, 2}));
+}
+
 TEST(MatmulTest, EinsumRefusals) {
   const std::vector<std::pair<EinsumCase, std::string>> bad = {
-      {{"ii->i", {{3, 3}}, {}, {}}, "diagonals"},
+      {{"ii->i", {{3, 4}}, {}, {}}, "has sizes 3 and 4"},
       {{"ij,jk->ik", {{3, 5}, {1, 4}}, {}, {}}, "broadcasting a subscript"},
       {{"ij,jk->ik", {{3, 5}}, {}, {}}, "1 tensors"},
       {{"ij->ik", {{3, 5}}, {}, {}}, "appears in no operand"},

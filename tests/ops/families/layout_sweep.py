@@ -2,7 +2,7 @@
 new leading dims, int and bool), narrow (negative dim and start), repeat (more repeats than
 dims), roll (several dims, no dim, negative and oversized shifts), split (even, uneven,
 negative dim), split_with_sizes, unbind, constant_pad_nd (negative pads crop, fill values, int),
-clone, contiguous and atleast_1d (0-d, n-d, a list)."""
+clone, contiguous and atleast_1d (0-d, n-d) and atleast_nd of tensor lists."""
 import torch
 import torch.nn.functional as F
 
@@ -10,11 +10,23 @@ from op_cases import Case, Fn, Input
 
 
 class Atleast1dList(torch.nn.Module):
-    """atleast_1d of a tensor list (the aten::atleast_1d.Sequence overload)."""
+    """atleast_1d of a tensor list (the aten::atleast_1d.Sequence overload), a 0-d element too."""
 
     def forward(self, a, b):
-        ys = torch.atleast_1d([a, b])
-        return ys[0] * 2.0, ys[1] + 1.0
+        ys = torch.atleast_1d([a, b, a.sum()])
+        return ys[0] * 2.0, ys[1] + 1.0, ys[2]
+
+
+class Atleast3dListInt(torch.nn.Module):
+    def forward(self, a, b):
+        ys = torch.atleast_3d([a, b])
+        return ys[0] + 1, ys[1] * 2
+
+
+class Atleast2dListMixed(torch.nn.Module):
+    def forward(self, a, b):
+        ys = torch.atleast_2d([a, b])
+        return ys[0], ys[1]
 
 
 def _permute_cases(x4, i4):
@@ -120,7 +132,12 @@ def _copy_cases(x4):
         Case("atleast_1d_0d", Fn(lambda x: torch.atleast_1d(x.sum()) * 2), [x4]),
         Case("atleast_1d_nd", Fn(lambda x: torch.atleast_1d(x) + 1), [x4]),
         Case("atleast_1d_list", Atleast1dList(), [Input("a", (3,)), Input("b", (2, 2))],
-             script=True, refuse="is Tensor[], not a tensor"),
+             script=True),
+        Case("atleast_3d_list_int", Atleast3dListInt(),
+             [Input("a", (3,), "int32"), Input("b", (2, 2), "int32")], script=True),
+        Case("atleast_2d_list_mixed", Atleast2dListMixed(),
+             [Input("a", (3,)), Input("b", (2,), "int32")], script=True,
+             refuse="a list mixing float and non-float tensors is not supported"),
     ]
 
 

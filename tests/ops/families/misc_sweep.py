@@ -1,9 +1,10 @@
 """Miscellaneous elementwise and identity ops: eval-mode dropouts (aten::dropout,
 feature_dropout, alpha_dropout, feature_alpha_dropout), leaky_relu (slopes incl. 0, negative
-and above 1), relu6, scripted aten::clip (both bounds, one bound, tensor bounds), rsub (scalar
-and tensor, alpha, broadcasting, int), floor_divide (float and int, negative operands,
-broadcasting, scalar), scripted aten::true_divide (float and int operands), and the antialiased
-resize refused by name."""
+and above 1), relu6, torch.clip (both bounds, one bound, tensor bounds), rsub (scalar and tensor, alpha,
+broadcasting, int), floor_divide (float and int, negative operands, broadcasting, scalar),
+torch.true_divide (float and int operands), and the antialiased resize refused by name.
+TorchScript normalizes the aliases aten::clip and aten::true_divide to aten::clamp and aten::div
+when it compiles (scripting, and loading any saved model), so no torch 1.13 graph holds them."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -12,7 +13,7 @@ from op_cases import Case, Fn, Input
 
 
 class Clip(nn.Module):
-    """Scripted, so torch.clip stays aten::clip (tracing records aten::clamp)."""
+    """torch.clip in its three forms (scripted: TorchScript records it as aten::clamp)."""
 
     def forward(self, x):
         return torch.clip(x, -0.5, 0.75) + torch.clip(x, min=0.1) * torch.clip(x, max=-0.2)

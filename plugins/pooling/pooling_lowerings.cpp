@@ -170,20 +170,47 @@ Status EmitBatched(LowerContext& ctx, bool batched, const char* mil_op, Var x,
   return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes2}});
 }
 
+/// avg_pool's divisor_override (0 when not given).
+Expected<int64_t> ReadDivisor(const LowerContext& ctx, const PoolSchema& schema,
+                              const PoolParams& p) {
+  if (schema.divisor_override < 0 ||
+      static_cast<int>(ctx.num_inputs()) <= schema.divisor_override ||
+      ctx.IsNone(schema.divisor_override)) {
+    return int64_t{0};
+  }
+  TS2COREML_ASSIGN_OR_RETURN(int64_t d, ctx.Int(schema.divisor_override));
+  if (d == 0) return ctx.Error(p.op + ": divisor_override must not be zero");
+  return d;
+}
+
+/// x scaled so that MIL's average over the whole (zero-padded) window, sum / prod(kernel), gives
+/// PyTorch's sum / divisor_override.
+Expected<Var> ScaleForDivisor(const LowerContext& ctx, const PoolParams& p, int64_t divisor,
+                              Var x) {
+  int64_t window = 1;
+  for (int64_t k : p.kernel) window *= k;
+  if (window == divisor) return x;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var scale, ctx.ConstFloat(t.dtype, static_cast<float>(static_cast<double>(window) /
+                                                            static_cast<double>(divisor))));
+  return ctx.Emit1("mul", {{"x", x}, {"y", scale}}, t);
+}
+
 Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
   TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, schema));
   if (!AllEqual(p.dilation, 1)) {
     return ctx.Error(p.op + ": dilation " + FormatInts(p.dilation) +
                      " is not supported by MIL max_pool (only 1)");
   }
-  if (schema.divisor_override >= 0 &&
-      static_cast<int>(ctx.num_inputs()) > schema.divisor_override &&
-      !ctx.IsNone(schema.divisor_override)) {
-    return ctx.Error(p.op + ": divisor_override is not supported by MIL avg_pool");
-  }
+  TS2COREML_ASSIGN_OR_RETURN(const int64_t divisor, ReadDivisor(ctx, schema, p));
   // Ceil mode matters only where it adds a window; elsewhere emit ceil_mode=false.
   const bool ceil = p.ceil_mode && p.ceil_out != p.floor_out;
-  bool exclude_padding = !p.count_include_pad;
+  bool exclude_padding = !p.count_include_pad && divisor == 0;
+  if (ceil && divisor != 0) {
+    return ctx.Error(p.op + ": divisor_override with ceil_mode=True adding a window is not " +
+                     "supported (MIL avg_pool sizes the overhanging window itself)");
+  }
   if (ceil) {
     if (p.n > 2) {
       return ctx.Error(
@@ -213,6 +240,9 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
     pad.push_back(v);
   }
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.self));
+  if (divisor != 0) {
+    TS2COREML_ASSIGN_OR_RETURN(x, ScaleForDivisor(ctx, p, divisor, x));
+  }
   TS2COREML_ASSIGN_OR_RETURN(Var kernel_sizes, ctx.ConstInts(p.kernel));
   TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(p.stride));
   TS2COREML_ASSIGN_OR_RETURN(Var pad_type, ctx.ConstString("custom"));

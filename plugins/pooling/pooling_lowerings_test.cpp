@@ -122,11 +122,33 @@ TEST(PoolingTest, AvgPoolExcludePadding) {
   }
 }
 
+TEST(PoolingTest, AvgPoolDivisorOverride) {
+  // sum / 3 == avg_pool(x * 4 / 3) over the whole zero-padded window, whatever count_include_pad.
+  for (bool include : {true, false}) {
+    t::FakeNode n =
+        AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {1, 1}, false, include, t::Value::Int(3));
+    ASSERT_TRUE(n.Lower(Decl("aten::avg_pool2d"))) << n.error();
+    EXPECT_EQ(n.op_types(), (std::vector<std::string>{"mul", "avg_pool"}));
+    EXPECT_FLOAT_EQ(n.ArgScalar(*n.FindOp("mul"), "y"), 4.0f / 3.0f);
+    EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "exclude_padding_from_average"), 0);
+  }
+  // A divisor equal to the window is a plain average.
+  t::FakeNode same =
+      AvgPool2d({1, 2, 8, 8}, {2, 3}, {2, 2}, {0, 0}, false, false, t::Value::Int(6));
+  ASSERT_TRUE(same.Lower(Decl("aten::avg_pool2d"))) << same.error();
+  EXPECT_EQ(same.op_types(), (std::vector<std::string>{"avg_pool"}));
+  EXPECT_EQ(same.ArgScalar(*same.OutputOp(), "exclude_padding_from_average"), 0);
+}
+
 TEST(PoolingTest, AvgPoolRefusals) {
-  t::FakeNode divisor =
-      AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {0, 0}, false, true, t::Value::Int(3));
-  EXPECT_FALSE(divisor.Lower(Decl("aten::avg_pool2d")));
-  EXPECT_NE(divisor.error().find("divisor_override is not supported"), std::string::npos);
+  t::FakeNode zero = AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {0, 0}, false, true, t::Value::Int(0));
+  EXPECT_FALSE(zero.Lower(Decl("aten::avg_pool2d")));
+  EXPECT_NE(zero.error().find("divisor_override must not be zero"), std::string::npos);
+  t::FakeNode ceil_divisor =
+      AvgPool2d({1, 2, 9, 9}, {2, 2}, {2, 2}, {0, 0}, true, true, t::Value::Int(3));
+  EXPECT_FALSE(ceil_divisor.Lower(Decl("aten::avg_pool2d")));
+  EXPECT_NE(ceil_divisor.error().find("divisor_override with ceil_mode=True"), std::string::npos)
+      << ceil_divisor.error();
   // Overhanging ceil window with count_include_pad and padding: PyTorch's divisor differs.
   t::FakeNode ceil = AvgPool2d({1, 2, 8, 8}, {3, 3}, {2, 2}, {1, 1}, true, true);
   ASSERT_TRUE(ceil.Infer(Decl("aten::avg_pool2d")));

@@ -2,7 +2,8 @@
 pooling.py do not reach: scripted aten::conv1d/conv3d (int and string padding),
 aten::conv_transpose1d/2d/3d, aten::convolution (plain and transposed), and avg/max pooling in
 1/2/3-d with kernel, stride, padding, ceil_mode, count_include_pad, divisor_override and dilation
-(what MIL cannot express is refused), plus adaptive_avg_pool1d."""
+(what MIL cannot express is refused: dilated max pooling, 3-d ceil windows, divisor_override on an
+overhanging ceil window), plus adaptive_avg_pool1d."""
 from typing import List
 
 import torch
@@ -184,8 +185,19 @@ def _pool_cases():
              nn.AvgPool3d((3, 2, 3), (2, 2, 1), (1, 1, 0), count_include_pad=False), [a3]),
         Case("avg3d_pad_include", nn.AvgPool3d(3, 2, 1), [a3]),
         Case("avg3d_unbatched", nn.AvgPool3d((2, 3, 2)), [Input("x", (2, 7, 8, 9))]),
-        Case("avg2d_divisor", nn.AvgPool2d(2, divisor_override=3), [a2],
-             refuse="divisor_override"),
+        Case("avg2d_divisor", nn.AvgPool2d(2, divisor_override=3), [a2]),
+        Case("avg2d_divisor_pad_exclude",
+             nn.AvgPool2d((3, 2), (2, 1), (1, 1), count_include_pad=False, divisor_override=5),
+             [a2]),
+        Case("avg2d_divisor_unbatched", nn.AvgPool2d(3, 2, 1, divisor_override=9),
+             [Input("x", (3, 11, 12))]),
+        Case("avg2d_divisor_ceil_floor_same", nn.AvgPool2d(3, 2, ceil_mode=True,
+                                                           divisor_override=2),
+             [Input("x", (1, 3, 11, 9))]),
+        Case("avg3d_divisor", nn.AvgPool3d((2, 3, 2), (1, 2, 2), (1, 1, 0), divisor_override=7),
+             [a3]),
+        Case("avg2d_divisor_ceil_window", nn.AvgPool2d(2, ceil_mode=True, divisor_override=3),
+             [a2], refuse="divisor_override with ceil_mode=True adding a window"),
         Case("avg3d_ceil_window", nn.AvgPool3d(2, ceil_mode=True), [a3],
              refuse="ceil_mode=True adds a window"),
         # adaptive avg 1d

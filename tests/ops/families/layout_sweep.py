@@ -1,7 +1,7 @@
 """Layout ops: aten::permute and transpose (negative dims, identity, int inputs), expand (-1,
 new leading dims, int and bool), narrow (negative dim and start), repeat (more repeats than
 dims), roll (several dims, no dim, negative and oversized shifts), split (even, uneven,
-negative dim), split_with_sizes, unbind, constant_pad_nd (negative pads crop, fill values, int),
+negative dim), split_with_sizes, unbind, constant_pad_nd (negative pads crop, fill values, int and bool),
 clone, contiguous and atleast_1d (0-d, n-d) and atleast_nd of tensor lists."""
 import torch
 import torch.nn.functional as F
@@ -113,8 +113,10 @@ def _pad_cases(x4):
         Case("pad_all_dims", Fn(lambda x: cpn(x, [1, 1, 0, 2, 1, 0, 2, 1], 0.25)), [x4]),
         Case("pad_negative_crop", Fn(lambda x: cpn(x, [-1, 2, 1, -2])), [x4]),
         Case("pad_only_crop", Fn(lambda x: cpn(x, [-1, -1, -2, 0])), [x4]),
-        Case("pad_int", Fn(lambda x: cpn(x, [1, 1, 2, 0], 7)), [Input("x", (2, 3, 4), "int32")],
-             refuse="constant padding of non-float tensors is not supported"),
+        Case("pad_int", Fn(lambda x: cpn(x, [1, 1, 2, 0], 7)), [Input("x", (2, 3, 4), "int32")]),
+        Case("pad_int64_crop_all_dims", Fn(lambda x: cpn(x, [-1, 2, 0, 1, 1, 0], -3)),
+             [Input("x", (2, 3, 4), "int64")]),
+        Case("pad_bool", Fn(lambda m: cpn(m, [2, 1], 1).int()), [Input("m", (3, 4), "bool")]),
         Case("pad_1d", Fn(lambda x: cpn(x, [3, 1], 2.0)), [Input("x", (5,))]),
         Case("pad_functional", Fn(lambda x: F.pad(x, (1, 1, 1, 1), value=3.0)), [x4]),
     ]

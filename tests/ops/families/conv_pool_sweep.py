@@ -2,8 +2,8 @@
 pooling.py do not reach: scripted aten::conv1d/conv3d (int and string padding),
 aten::conv_transpose1d/2d/3d, aten::convolution (plain and transposed), and avg/max pooling in
 1/2/3-d with kernel, stride, padding, ceil_mode, count_include_pad, divisor_override and dilation
-(what MIL cannot express is refused: dilated max pooling, 3-d ceil windows, divisor_override on an
-overhanging ceil window), plus adaptive_avg_pool1d."""
+(dilated max pooling and ceil windows MIL max_pool cannot size are sliced per kernel offset; what
+MIL cannot express is refused: 3-d avg ceil windows, divisor_override on an overhanging window), plus adaptive_avg_pool1d."""
 from typing import List
 
 import torch
@@ -163,8 +163,18 @@ def _pool_cases():
         Case("max3d_stride_pad", nn.MaxPool3d((3, 2, 3), (2, 2, 1), (1, 0, 1)), [a3]),
         Case("max3d_unbatched", nn.MaxPool3d(2, 1), [Input("x", (2, 7, 8, 9))]),
         Case("max3d_ceil_noop", nn.MaxPool3d(3, 2, ceil_mode=True), [Input("x", (1, 2, 7, 9, 5))]),
-        Case("max2d_dilation", nn.MaxPool2d(3, 1, dilation=2), [a2],
-             refuse="dilation [2, 2] is not supported"),
+        Case("max2d_dilation", nn.MaxPool2d(3, 1, dilation=2), [a2]),
+        Case("max2d_dilation_all", nn.MaxPool2d((3, 2), (2, 3), (1, 1), dilation=(2, 3),
+                                                ceil_mode=True), [a2]),
+        Case("max1d_dilation_unbatched", _pool(lambda x: F.max_pool1d(x, 3, 2, 1, 3)),
+             [Input("x", (3, 13))]),
+        Case("max3d_dilation", nn.MaxPool3d(2, (1, 2, 1), (1, 0, 1), dilation=(2, 1, 3)), [a3]),
+        Case("max3d_ceil_window", nn.MaxPool3d(2, ceil_mode=True), [a3]),
+        Case("max3d_ceil_pad_stride", nn.MaxPool3d(3, (2, 3, 2), 1, ceil_mode=True),
+             [Input("x", (2, 2, 6, 8, 7))]),
+        Case("max2d_ceil_stride_gt_kernel", nn.MaxPool2d(2, 3, ceil_mode=True), [a2]),
+        Case("max2d_neg_inputs_dilated", nn.MaxPool2d(2, 1, 1, dilation=2),
+             [Input("x", (1, 2, 6, 6), low=-3, high=-1)]),
         # avg pooling
         Case("avg1d_kernel", _pool(lambda x: F.avg_pool1d(x, 3)), [a1]),
         Case("avg1d_pad_include", _pool(lambda x: F.avg_pool1d(x, 3, 2, 1)), [a1]),

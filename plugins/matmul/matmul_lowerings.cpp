@@ -349,6 +349,12 @@ Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorTyp
       const int l = labels[d];
       const int64_t size = operands[k].shape[d];
       auto it = plan.sizes.find(l);
+      if (it != plan.sizes.end() && (it->second == 1 || size == 1)) {
+        // A subscript of size 1 broadcasts against the others, as in PyTorch.
+        it->second = std::max(it->second, size);
+        ++counts[l];
+        continue;
+      }
       if (it != plan.sizes.end() && it->second != size) {
         return ctx.InvalidInputs("einsum: subscript '" + LabelName(l) + "' has sizes " +
                                  std::to_string(it->second) + " and " + std::to_string(size) +
@@ -422,6 +428,22 @@ Expected<Labeled> SumOut(const LowerContext& ctx, Labeled x, const Labels& keep)
   if (axes.empty()) return x;
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReduce(ctx, "reduce_sum", x.var, axes, false));
   return Labeled{y, rest};
+}
+
+/// `x` tiled along its size-1 dims whose subscript has another size elsewhere (broadcasting).
+Expected<Var> BroadcastLabels(const LowerContext& ctx, Var x, const Labels& labels,
+                              const std::map<int, int64_t>& sizes) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  std::vector<int64_t> reps;
+  bool any = false;
+  for (size_t d = 0; d < labels.size(); ++d) {
+    reps.push_back(t.shape[d] == 1 ? sizes.at(labels[d]) : 1);
+    any |= reps.back() != 1;
+    t.shape[d] *= reps.back();
+  }
+  if (!any) return x;
+  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
+  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, t);
 }
 
 /// Slices every (n+1)-th element along `axis` of `x` (an axis of n*n elements): the diagonal.
@@ -547,8 +569,9 @@ Status LowerEinsum(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> vars, ctx.InputList(kEinsumTensors));
   std::vector<Labeled> terms;
   for (size_t k = 0; k < vars.size(); ++k) {
+    TS2COREML_ASSIGN_OR_RETURN(Var v, BroadcastLabels(ctx, vars[k], plan.terms[k], plan.sizes));
     TS2COREML_ASSIGN_OR_RETURN(Labeled term,
-                               TakeDiagonals(ctx, Labeled{vars[k], plan.terms[k]}, plan.sizes));
+                               TakeDiagonals(ctx, Labeled{v, plan.terms[k]}, plan.sizes));
     terms.push_back(std::move(term));
   }
   // Contract left to right, as PyTorch does without an explicit path.

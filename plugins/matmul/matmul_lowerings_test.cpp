@@ -262,10 +262,24 @@ TEST(MatmulTest, EinsumDiagonals) {
   EXPECT_EQ(n.ArgType(*slice, "x").shape, (Shape{9, 2}));
 }
 
+TEST(MatmulTest, EinsumBroadcastsSizeOneSubscripts) {
+  // j is 1 in the first operand and 4 in the second: the first is tiled, then multiplied.
+  t::FakeNode n = Einsum("ij,ij->i", {{3, 1}, {3, 4}});
+  ASSERT_TRUE(n.Lower(Decl("aten::einsum"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{3}));
+  EXPECT_EQ(n.op_types().front(), "tile");
+  EXPECT_EQ(n.ArgInts(*n.FindOp("tile"), "reps"), (Shape{1, 4}));
+  // The contracted subscript k is 1 in the second operand.
+  t::FakeNode c = Einsum("bik,bkj->bij", {{2, 3, 5}, {1, 1, 4}});
+  ASSERT_TRUE(c.Lower(Decl("aten::einsum"))) << c.error();
+  EXPECT_EQ(c.planned().shape, (Shape{2, 3, 4}));
+  EXPECT_EQ(c.ArgInts(*c.FindOp("tile"), "reps"), (Shape{2, 5, 1}));
+}
+
 TEST(MatmulTest, EinsumRefusals) {
   const std::vector<std::pair<EinsumCase, std::string>> bad = {
       {{"ii->i", {{3, 4}}, {}, {}}, "has sizes 3 and 4"},
-      {{"ij,jk->ik", {{3, 5}, {1, 4}}, {}, {}}, "broadcasting a subscript"},
+      {{"ij,jk->ik", {{3, 5}, {2, 4}}, {}, {}}, "has sizes 5 and 2"},
       {{"ij,jk->ik", {{3, 5}}, {}, {}}, "1 tensors"},
       {{"ij->ik", {{3, 5}}, {}, {}}, "appears in no operand"},
       {{"ijk->ik", {{3, 5}}, {}, {}}, "rank 2"},

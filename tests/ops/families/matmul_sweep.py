@@ -1,7 +1,8 @@
 """Matrix products: aten::mm, bmm, addmm and baddbmm (beta and alpha incl. 0, broadcast self,
 integer operands), aten::matmul in every rank combination (1-d x 1-d, 1-d x n-d, n-d x 1-d,
 batch broadcasting) and aten::einsum equations (transposes, traces and diagonals with repeated
-subscripts, batch dims, ellipses, outer products, full and partial reductions, three operands)."""
+subscripts, batch dims, ellipses, outer products, full and partial reductions, three operands,
+size-1 subscripts broadcasting)."""
 import torch
 
 from op_cases import Case, Fn, Input
@@ -102,13 +103,14 @@ def _einsum_cases():
         ("contract_two", "ijk,jkl->il", [(2, 3, 4), (3, 4, 5)]),
         ("batch_sum_out", "bij,bjk->ik", [(2, 3, 5), (2, 5, 4)]),
         ("diag_times_vec", "ii,i->i", [(4, 4), (4,)]),
+        ("broadcast_size1", "ij,ij->i", [(3, 1), (3, 4)]),
+        ("broadcast_size1_batch_contracted", "bik,bkj->bij", [(2, 3, 5), (1, 1, 4)]),
+        ("broadcast_ellipsis", "...ij,...jk->...ik", [(2, 1, 3, 4), (1, 3, 4, 2)]),
     ]
     out = [Case("einsum_" + n, _einsum(eq), [_in(f"x{k}", *s) for k, s in enumerate(shapes)])
            for n, eq, shapes in eqs]
     out.append(Case("einsum_int", _einsum("bij,bjk->bik"),
                     [_in("x0", 2, 3, 4, dtype="int32"), _in("x1", 2, 4, 2, dtype="int32")]))
-    out.append(Case("einsum_broadcast_size1", _einsum("ij,ij->i"), [_in("x0", 3, 1), _in("x1", 3, 4)],
-                    refuse="broadcasting a subscript is not supported"))
     return out
 
 

@@ -3,7 +3,8 @@ pooling.py do not reach: scripted aten::conv1d/conv3d (int and string padding),
 aten::conv_transpose1d/2d/3d, aten::convolution (plain and transposed), and avg/max pooling in
 1/2/3-d with kernel, stride, padding, ceil_mode, count_include_pad, divisor_override and dilation
 (dilated max pooling and ceil windows MIL max_pool cannot size are sliced per kernel offset; what
-MIL cannot express is refused: 3-d avg ceil windows, divisor_override on an overhanging window), plus adaptive_avg_pool1d."""
+MIL cannot express is refused: 3-d avg ceil windows, divisor_override on an overhanging window),
+plus adaptive_avg_pool1d."""
 from typing import List
 
 import torch

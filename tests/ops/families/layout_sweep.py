@@ -1,8 +1,8 @@
-"""Layout ops: aten::permute and transpose (negative dims, identity, int inputs), expand (-1,
-new leading dims, int and bool), narrow (negative dim and start), repeat (more repeats than
-dims), roll (several dims, no dim, negative and oversized shifts), split (even, uneven,
-negative dim), split_with_sizes, unbind, constant_pad_nd (negative pads crop, fill values, int and bool),
-clone, contiguous and atleast_1d (0-d, n-d) and atleast_nd of tensor lists."""
+"""Layout ops: aten::permute and transpose (negative dims, identity, int inputs), expand (-1, new
+leading dims, int and bool), narrow (negative dim and start), repeat (more repeats than dims), roll
+(several dims, no dim, negative and oversized shifts), split (even, uneven, negative dim),
+split_with_sizes, unbind, constant_pad_nd (negative pads crop, fill values, int and bool), clone,
+contiguous and atleast_1d (0-d, n-d) and atleast_nd of tensor lists."""
 import torch
 import torch.nn.functional as F
 

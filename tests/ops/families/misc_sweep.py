@@ -1,8 +1,8 @@
-"""Miscellaneous elementwise and identity ops: eval-mode dropouts (aten::dropout,
-feature_dropout, alpha_dropout, feature_alpha_dropout), leaky_relu (slopes incl. 0, negative
-and above 1), relu6, torch.clip (both bounds, one bound, tensor bounds), rsub (scalar and tensor, alpha,
-broadcasting, int), floor_divide (float and int, negative operands, broadcasting, scalar),
-torch.true_divide (float and int operands), and the antialiased resize refused by name.
+"""Miscellaneous elementwise and identity ops: eval-mode dropouts (aten::dropout, feature_dropout,
+alpha_dropout, feature_alpha_dropout), leaky_relu (slopes incl. 0, negative and above 1), relu6,
+torch.clip (both bounds, one bound, tensor bounds), rsub (scalar and tensor, alpha, broadcasting,
+int), floor_divide (float and int, negative operands, broadcasting, scalar), torch.true_divide
+(float and int operands); a training-mode dropout and the antialiased resize are refused.
 TorchScript normalizes the aliases aten::clip and aten::true_divide to aten::clamp and aten::div
 when it compiles (scripting, and loading any saved model), so no torch 1.13 graph holds them."""
 import torch

@@ -108,6 +108,24 @@ bool IsConvolution(torch::jit::Node* n) {
   return kind == "aten::conv1d" || kind == "aten::conv2d" || kind == "aten::conv3d";
 }
 
+/// A dropout among the passthrough ops whose `train` argument is a constant true (a model traced
+/// or scripted in training mode): it draws a random mask, so removing it would change the result.
+absl::Status RefuseTrainingDropouts(torch::jit::Graph& graph, const std::set<std::string>& ops) {
+  for (torch::jit::Node* n : graph.nodes()) {
+    const std::string kind = n->kind().toQualString();
+    const std::string base = kind.back() == '_' ? kind.substr(0, kind.size() - 1) : kind;
+    if (ops.count(base) == 0 || base.find("dropout") == std::string::npos) continue;
+    if (n->inputs().size() < 3) continue;
+    auto train = ConstInput(n, 2);
+    if (!train || !train->isBool() || !train->toBool()) continue;
+    return Error(ErrorClass::kModel,
+                 absl::StrCat(kind,
+                              ": train=True draws a random mask, which is not converted; "
+                              "call model.eval() (or pass training=False) before tracing"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool RemovePassthroughOps(const std::shared_ptr<torch::jit::Graph>& graph,
@@ -264,6 +282,7 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
        [](std::shared_ptr<torch::jit::Graph>& g) { return DecomposeFusedTransformerOps(*g); }},
       {"remove-passthrough-ops",
        [passthrough](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         if (absl::Status s = RefuseTrainingDropouts(*g, passthrough); !s.ok()) return s;
          return RemovePassthroughOps(g, passthrough);
        }},
       {"fold-constant-scalars",

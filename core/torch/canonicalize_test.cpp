@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -165,6 +166,20 @@ TEST(CanonicalizeTest, PassthroughOpsAreRemovedOnlyWhenDeclared) {
   ASSERT_TRUE(without.ok());
   EXPECT_THAT(Kinds(*without->graph),
               ElementsAre("aten::_convolution", "aten::dropout", "aten::relu"));
+}
+
+TEST(CanonicalizeTest, TrainingDropoutIsRefusedNotRemoved) {
+  for (const char* op : {"dropout", "feature_dropout", "alpha_dropout_"}) {
+    SCOPED_TRACE(op);
+    torch::jit::Module m("M");
+    m.define(absl::StrCat("def forward(self, x):\n    return torch.", op, "(x, 0.5, True)\n"));
+    m.eval();
+    CanonicalizeOptions o;
+    o.passthrough_ops = {"aten::dropout", "aten::feature_dropout", "aten::alpha_dropout"};
+    absl::StatusOr<CanonicalModel> c = Canonicalize(m, o);
+    ASSERT_FALSE(c.ok());
+    EXPECT_THAT(std::string(c.status().message()), ::testing::HasSubstr("train=True"));
+  }
 }
 
 TEST(CanonicalizeTest, CloneWrittenInPlaceIsKept) {

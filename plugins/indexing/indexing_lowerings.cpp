@@ -712,11 +712,44 @@ Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const Tensor
 Status InferPadOf(InferContext& ctx, const PadInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(in.self));
   TS2COREML_ASSIGN_OR_RETURN(PadPlan p, ReadPad(ctx, in, x));
-  if (!x.is_float() && p.mode != PadMode::kCircular) {
+  if (!x.is_float() && p.mode != PadMode::kCircular && p.mode != PadMode::kConstant) {
     return ctx.Error(ctx.kind() + ": " + p.mode_name +
                      " padding of non-float tensors is not supported by MIL pad");
   }
   return ctx.SetOutputType(0, TensorType(x.dtype, p.out_shape));
+}
+
+/// Constant padding of a non-float tensor (MIL pad takes floats only): per padded dim, x between
+/// two fill()ed blocks. The value converts as PyTorch's fill of an integer tensor does.
+Expected<Var> EmitFillPad(LowerContext& ctx, Var cur, TensorType ct, const PadPlan& p) {
+  for (int64_t d = 0; d < ct.rank(); ++d) {
+    const int64_t l = std::max<int64_t>(0, p.before[d]), r = std::max<int64_t>(0, p.after[d]);
+    if (l == 0 && r == 0) continue;
+    auto block = [&](int64_t size) -> Expected<Var> {
+      TensorType bt = ct;
+      bt.shape[d] = size;
+      TS2COREML_ASSIGN_OR_RETURN(Var shape, ctx.ConstInts(bt.shape));
+      TS2COREML_ASSIGN_OR_RETURN(Var value, ct.dtype == T2C_DTYPE_BOOL
+                                                ? ctx.ConstBool(p.value != 0)
+                                                : ctx.ConstInt(static_cast<int64_t>(p.value)));
+      return ctx.Emit1("fill", {{"shape", shape}, {"value", value}}, bt);
+    };
+    std::vector<Var> parts;
+    if (l > 0) {
+      TS2COREML_ASSIGN_OR_RETURN(Var a, block(l));
+      parts.push_back(a);
+    }
+    parts.push_back(cur);
+    if (r > 0) {
+      TS2COREML_ASSIGN_OR_RETURN(Var b, block(r));
+      parts.push_back(b);
+    }
+    TensorType nt = ct;
+    nt.shape[d] += l + r;
+    TS2COREML_ASSIGN_OR_RETURN(cur, EmitConcat(ctx, parts, d, nt));
+    ct = nt;
+  }
+  return cur;
 }
 
 Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
@@ -765,7 +798,9 @@ Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
     pads.push_back(r);
     any |= l != 0 || r != 0;
   }
-  if (any) {
+  if (any && !xt.is_float()) {
+    TS2COREML_ASSIGN_OR_RETURN(cur, EmitFillPad(ctx, cur, ct, p));
+  } else if (any) {
     TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
     TS2COREML_ASSIGN_OR_RETURN(Var pad_var, ctx.ConstInts(pads));
     TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString(p.mode_name));

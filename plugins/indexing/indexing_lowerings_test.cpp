@@ -356,6 +356,37 @@ TEST(IndexingTest, NegativeConstantPadCropsAndCircularConcats) {
   EXPECT_EQ(circ.ArgInts(circ.ops()[1], "end"), (Shape{1, 2, 1}));    // x[..., 0:1]
 }
 
+TEST(IndexingTest, ConstantPadOfIntegersConcatsFilledBlocks) {
+  // [2, 3] int32 padded by (1, 2) on the last dim and (0, 1) on the first, after a crop.
+  t::FakeNode n("aten::constant_pad_nd");
+  n.Add(t::Value::Tensor({2, 3}, T2C_DTYPE_INT32)).Add(t::Value::Ints({-1, 2, 0, 1}));
+  n.Add(t::Value::Int(7));
+  ASSERT_TRUE(n.Lower(Decl("aten::constant_pad_nd"))) << n.error();
+  EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_INT32, {3, 4}));
+  EXPECT_EQ(n.op_types(),
+            (std::vector<std::string>{"slice_by_index", "fill", "concat", "fill", "concat"}));
+  const t::FakeOp& rows = n.ops()[1];
+  EXPECT_EQ(n.ArgInts(rows, "shape"), (Shape{1, 2}));
+  EXPECT_EQ(n.ArgScalar(rows, "value"), 7);
+  EXPECT_EQ(n.ArgType(rows, "value").dtype, T2C_DTYPE_INT32);
+  EXPECT_EQ(n.ArgInts(n.ops()[3], "shape"), (Shape{3, 2}));
+  EXPECT_EQ(n.ArgScalar(n.ops()[4], "axis"), 1);
+
+  t::FakeNode b("aten::constant_pad_nd");
+  b.Add(t::Value::Tensor({3}, T2C_DTYPE_BOOL)).Add(t::Value::Ints({2, 0})).Add(t::Value::Int(1));
+  ASSERT_TRUE(b.Lower(Decl("aten::constant_pad_nd"))) << b.error();
+  EXPECT_EQ(b.planned(), sdk::TensorType(T2C_DTYPE_BOOL, {5}));
+  EXPECT_EQ(b.ArgType(b.ops()[0], "value").dtype, T2C_DTYPE_BOOL);
+  EXPECT_EQ(b.ArgScalar(b.ops()[0], "value"), 1);
+
+  t::FakeNode reflect("aten::pad");
+  reflect.Add(t::Value::Tensor({1, 2, 5}, T2C_DTYPE_INT32)).Add(t::Value::Ints({1, 1}));
+  reflect.Add(t::Value::String("reflect")).Add(t::Value::None());
+  EXPECT_FALSE(reflect.Infer(Decl("aten::pad")));
+  EXPECT_NE(reflect.error().find("reflect padding of non-float tensors"), std::string::npos)
+      << reflect.error();
+}
+
 TEST(IndexingTest, PadRefusesWhatMilCannotExpress) {
   struct Case {
     std::string mode;

@@ -347,13 +347,14 @@ Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorTyp
         Labels labels, ParseTerm(ctx, terms[k], operands[k].rank(), ellipsis_rank, &has_ellipsis));
     for (size_t d = 0; d < labels.size(); ++d) {
       const int l = labels[d];
-      if (std::count(labels.begin(), labels.end(), l) > 1) {
-        return ctx.Error("einsum: subscript '" + LabelName(l) + "' repeats in operand " +
-                         std::to_string(k) + " of '" + equation +
-                         "'; diagonals (repeated subscripts) are not supported");
-      }
       const int64_t size = operands[k].shape[d];
       auto it = plan.sizes.find(l);
+      if (it != plan.sizes.end() && (it->second == 1 || size == 1)) {
+        // A subscript of size 1 broadcasts against the others, as in PyTorch.
+        it->second = std::max(it->second, size);
+        ++counts[l];
+        continue;
+      }
       if (it != plan.sizes.end() && it->second != size) {
         return ctx.InvalidInputs("einsum: subscript '" + LabelName(l) + "' has sizes " +
                                  std::to_string(it->second) + " and " + std::to_string(size) +
@@ -427,6 +428,67 @@ Expected<Labeled> SumOut(const LowerContext& ctx, Labeled x, const Labels& keep)
   if (axes.empty()) return x;
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReduce(ctx, "reduce_sum", x.var, axes, false));
   return Labeled{y, rest};
+}
+
+/// `x` tiled along its size-1 dims whose subscript has another size elsewhere (broadcasting).
+Expected<Var> BroadcastLabels(const LowerContext& ctx, Var x, const Labels& labels,
+                              const std::map<int, int64_t>& sizes) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  std::vector<int64_t> reps;
+  bool any = false;
+  for (size_t d = 0; d < labels.size(); ++d) {
+    reps.push_back(t.shape[d] == 1 ? sizes.at(labels[d]) : 1);
+    any |= reps.back() != 1;
+    t.shape[d] *= reps.back();
+  }
+  if (!any) return x;
+  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
+  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, t);
+}
+
+/// Slices every (n+1)-th element along `axis` of `x` (an axis of n*n elements): the diagonal.
+Expected<Var> EmitStridedAxis(const LowerContext& ctx, Var x, size_t axis, int64_t n) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  std::vector<int64_t> begin(t.shape.size(), 0), stride(t.shape.size(), 1);
+  stride[axis] = n + 1;
+  TS2COREML_ASSIGN_OR_RETURN(Var begin_var, ctx.ConstInts(begin));
+  TS2COREML_ASSIGN_OR_RETURN(Var end_var, ctx.ConstInts(t.shape));
+  TS2COREML_ASSIGN_OR_RETURN(Var stride_var, ctx.ConstInts(stride));
+  t.shape[axis] = n;
+  return ctx.Emit1("slice_by_index",
+                   {{"x", x}, {"begin", begin_var}, {"end", end_var}, {"stride", stride_var}}, t);
+}
+
+/// `x` with each subscript it repeats reduced to its diagonal ("ii->i"), as PyTorch does before
+/// contracting: the repeat's axis is moved next to the first, the two are merged into one axis of
+/// n*n elements, and every (n+1)-th of them is kept (exact for every value and dtype).
+Expected<Labeled> TakeDiagonals(const LowerContext& ctx, Labeled x,
+                                const std::map<int, int64_t>& sizes) {
+  for (;;) {
+    size_t first = 0, repeat = 0;
+    for (size_t i = 0; i < x.labels.size() && repeat == 0; ++i) {
+      const auto it = std::find(x.labels.begin() + i + 1, x.labels.end(), x.labels[i]);
+      if (it != x.labels.end()) {
+        first = i;
+        repeat = static_cast<size_t>(it - x.labels.begin());
+      }
+    }
+    if (repeat == 0) return x;
+    const int64_t n = sizes.at(x.labels[first]);
+    std::vector<int64_t> perm, merged;
+    Labels labels;
+    for (size_t d = 0; d < x.labels.size(); ++d) {
+      if (d == repeat) continue;
+      perm.push_back(static_cast<int64_t>(d));
+      if (d == first) perm.push_back(static_cast<int64_t>(repeat));
+      labels.push_back(x.labels[d]);
+      merged.push_back(d == first ? n * n : sizes.at(x.labels[d]));
+    }
+    TS2COREML_ASSIGN_OR_RETURN(Var v, EmitTranspose(ctx, x.var, perm));
+    TS2COREML_ASSIGN_OR_RETURN(v, EmitReshape(ctx, v, merged));
+    TS2COREML_ASSIGN_OR_RETURN(v, EmitStridedAxis(ctx, v, first, n));
+    x = Labeled{v, labels};
+  }
 }
 
 /// The permutation taking `from` to `to` (both hold the same labels).
@@ -505,15 +567,21 @@ Status LowerEinsum(LowerContext& ctx) {
   const std::vector<TensorType> operands = EinsumOperandTypes(ctx, n);
   TS2COREML_ASSIGN_OR_RETURN(EinsumPlan plan, PlanEinsum(ctx, operands));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> vars, ctx.InputList(kEinsumTensors));
+  std::vector<Labeled> terms;
+  for (size_t k = 0; k < vars.size(); ++k) {
+    TS2COREML_ASSIGN_OR_RETURN(Var v, BroadcastLabels(ctx, vars[k], plan.terms[k], plan.sizes));
+    TS2COREML_ASSIGN_OR_RETURN(Labeled term,
+                               TakeDiagonals(ctx, Labeled{v, plan.terms[k]}, plan.sizes));
+    terms.push_back(std::move(term));
+  }
   // Contract left to right, as PyTorch does without an explicit path.
-  Labeled acc{vars[0], plan.terms[0]};
-  for (size_t k = 1; k < vars.size(); ++k) {
+  Labeled acc = terms[0];
+  for (size_t k = 1; k < terms.size(); ++k) {
     Labels keep = plan.output;
-    for (size_t j = k + 1; j < vars.size(); ++j) {
-      keep.insert(keep.end(), plan.terms[j].begin(), plan.terms[j].end());
+    for (size_t j = k + 1; j < terms.size(); ++j) {
+      keep.insert(keep.end(), terms[j].labels.begin(), terms[j].labels.end());
     }
-    TS2COREML_ASSIGN_OR_RETURN(
-        acc, Contract(ctx, acc, Labeled{vars[k], plan.terms[k]}, keep, plan.sizes));
+    TS2COREML_ASSIGN_OR_RETURN(acc, Contract(ctx, acc, terms[k], keep, plan.sizes));
   }
   TS2COREML_ASSIGN_OR_RETURN(acc, SumOut(ctx, acc, plan.output));
   TS2COREML_ASSIGN_OR_RETURN(Var y,

@@ -228,10 +228,58 @@ TEST(MatmulTest, EinsumPlansUseTransposeFlags) {
   EXPECT_EQ(summed.ArgInts(*summed.FindOp("reduce_sum"), "axes"), (Shape{2}));
 }
 
+TEST(MatmulTest, EinsumDiagonals) {
+  const std::vector<EinsumCase> cases = {
+      {"ii->i", {{3, 3}}, {3}, {"reshape", "slice_by_index"}},
+      {"ii", {{3, 3}}, {}, {"reshape", "slice_by_index", "reduce_sum"}},  // implicit: trace
+      {"bii->bi", {{2, 3, 3}}, {2, 3}, {"reshape", "slice_by_index"}},
+      {"iji->ji", {{3, 2, 3}}, {2, 3}, {"transpose", "reshape", "slice_by_index", "transpose"}},
+      {"iiii->i",
+       {{2, 2, 2, 2}},
+       {2},
+       {"reshape", "slice_by_index", "reshape", "slice_by_index", "reshape", "slice_by_index"}},
+      {"ii,i->i",
+       {{4, 4}, {4}},
+       {4},
+       {"reshape", "slice_by_index", "reshape", "reshape", "matmul", "reshape"}},
+  };
+  for (const EinsumCase& c : cases) {
+    SCOPED_TRACE(c.equation);
+    t::FakeNode n = Einsum(c.equation, c.operands);
+    ASSERT_TRUE(n.Lower(Decl("aten::einsum"))) << n.error();
+    EXPECT_EQ(n.planned().shape, c.out);
+    EXPECT_EQ(n.op_types(), c.ops);
+  }
+  // The repeat's axis is moved next to the first, merged with it, and every (n+1)-th kept.
+  t::FakeNode n = Einsum("iji->ji", {{3, 2, 3}});
+  ASSERT_TRUE(n.Lower(Decl("aten::einsum"))) << n.error();
+  EXPECT_EQ(n.ArgInts(*n.FindOp("transpose"), "perm"), (Shape{0, 2, 1}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reshape"), "shape"), (Shape{9, 2}));
+  const t::FakeOp* slice = n.FindOp("slice_by_index");
+  EXPECT_EQ(n.ArgInts(*slice, "begin"), (Shape{0, 0}));
+  EXPECT_EQ(n.ArgInts(*slice, "end"), (Shape{9, 2}));
+  EXPECT_EQ(n.ArgInts(*slice, "stride"), (Shape{4, 1}));
+  EXPECT_EQ(n.ArgType(*slice, "x").shape, (Shape{9, 2}));
+}
+
+TEST(MatmulTest, EinsumBroadcastsSizeOneSubscripts) {
+  // j is 1 in the first operand and 4 in the second: the first is tiled, then multiplied.
+  t::FakeNode n = Einsum("ij,ij->i", {{3, 1}, {3, 4}});
+  ASSERT_TRUE(n.Lower(Decl("aten::einsum"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{3}));
+  EXPECT_EQ(n.op_types().front(), "tile");
+  EXPECT_EQ(n.ArgInts(*n.FindOp("tile"), "reps"), (Shape{1, 4}));
+  // The contracted subscript k is 1 in the second operand.
+  t::FakeNode c = Einsum("bik,bkj->bij", {{2, 3, 5}, {1, 1, 4}});
+  ASSERT_TRUE(c.Lower(Decl("aten::einsum"))) << c.error();
+  EXPECT_EQ(c.planned().shape, (Shape{2, 3, 4}));
+  EXPECT_EQ(c.ArgInts(*c.FindOp("tile"), "reps"), (Shape{2, 5, 1}));
+}
+
 TEST(MatmulTest, EinsumRefusals) {
   const std::vector<std::pair<EinsumCase, std::string>> bad = {
-      {{"ii->i", {{3, 3}}, {}, {}}, "diagonals"},
-      {{"ij,jk->ik", {{3, 5}, {1, 4}}, {}, {}}, "broadcasting a subscript"},
+      {{"ii->i", {{3, 4}}, {}, {}}, "has sizes 3 and 4"},
+      {{"ij,jk->ik", {{3, 5}, {2, 4}}, {}, {}}, "has sizes 5 and 2"},
       {{"ij,jk->ik", {{3, 5}}, {}, {}}, "1 tensors"},
       {{"ij->ik", {{3, 5}}, {}, {}}, "appears in no operand"},
       {{"ijk->ik", {{3, 5}}, {}, {}}, "rank 2"},

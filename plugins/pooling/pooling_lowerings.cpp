@@ -3,6 +3,8 @@
 /// lowering refuses rather than lowering wrongly.
 #include "pooling/pooling_lowerings.h"
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -170,20 +172,122 @@ Status EmitBatched(LowerContext& ctx, bool batched, const char* mil_op, Var x,
   return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes2}});
 }
 
+/// A slice of `x` per kernel offset along the pooled dims: x[..., o + s*j] for j < out, with
+/// offsets `offset` (one per spatial dim, the last n dims of x).
+Expected<Var> EmitWindowSlice(const LowerContext& ctx, Var x, const PoolParams& p,
+                              const std::vector<int64_t>& offset,
+                              const std::vector<int64_t>& out_spatial) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  const size_t lead = t.shape.size() - p.n;
+  std::vector<int64_t> begin(t.shape.size(), 0), end = t.shape, stride(t.shape.size(), 1);
+  for (size_t i = 0; i < p.n; ++i) {
+    begin[lead + i] = offset[i];
+    end[lead + i] = offset[i] + (out_spatial[i] - 1) * p.stride[i] + 1;
+    stride[lead + i] = p.stride[i];
+    t.shape[lead + i] = out_spatial[i];
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.ConstInts(begin));
+  TS2COREML_ASSIGN_OR_RETURN(Var e, ctx.ConstInts(end));
+  TS2COREML_ASSIGN_OR_RETURN(Var st, ctx.ConstInts(stride));
+  return ctx.Emit1("slice_by_index", {{"x", x}, {"begin", b}, {"end", e}, {"stride", st}}, t);
+}
+
+/// Max pooling MIL max_pool cannot express (dilation; a ceil window in 3-d or sized otherwise by
+/// MIL): x padded with -inf (the overhang of a ceil window too), then the elementwise maximum of
+/// one strided slice per kernel offset.
+Status LowerMaxPoolBySlices(LowerContext& ctx, const PoolSchema& schema, const PoolParams& p) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.self));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  const std::vector<int64_t>& out = p.ceil_mode ? p.ceil_out : p.floor_out;
+  const size_t lead = t.shape.size() - p.n;
+  std::vector<int64_t> pads;
+  for (size_t i = 0; i < p.n; ++i) {
+    const int64_t span = (out[i] - 1) * p.stride[i] + DilatedKernel(p.kernel[i], p.dilation[i]);
+    const int64_t right = std::max<int64_t>(0, span - p.pad[i] - p.in[i]);
+    pads.push_back(p.pad[i]);
+    pads.push_back(right);
+    t.shape[lead + i] += p.pad[i] + right;
+  }
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t v) { return v != 0; })) {
+    TS2COREML_ASSIGN_OR_RETURN(Var pad_var, ctx.ConstInts(pads));
+    TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString("constant"));
+    TS2COREML_ASSIGN_OR_RETURN(Var low, ctx.ConstFloat(t.dtype, -INFINITY));
+    TS2COREML_ASSIGN_OR_RETURN(
+        x,
+        ctx.Emit1("pad", {{"x", x}, {"pad", pad_var}, {"mode", mode}, {"constant_val", low}}, t));
+  }
+  Var acc;
+  std::vector<int64_t> index(p.n, 0);  // kernel position, an odometer over the window
+  for (bool more = true; more;) {
+    std::vector<int64_t> offset;
+    for (size_t i = 0; i < p.n; ++i) offset.push_back(index[i] * p.dilation[i]);
+    TS2COREML_ASSIGN_OR_RETURN(Var slice, EmitWindowSlice(ctx, x, p, offset, out));
+    if (acc.id == 0) {
+      acc = slice;
+    } else {
+      TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(slice));
+      TS2COREML_ASSIGN_OR_RETURN(acc, ctx.Emit1("maximum", {{"x", acc}, {"y", slice}}, st));
+    }
+    more = false;
+    for (size_t i = p.n; i-- > 0 && !more;) {
+      more = ++index[i] < p.kernel[i];
+      if (!more) index[i] = 0;
+    }
+  }
+  return ctx.SetOutput(0, acc);
+}
+
+/// Whether MIL's ceil_mode pooling (1-d and 2-d only) gives PyTorch's ceil output size.
+bool MilCeilMatches(const PoolParams& p) {
+  if (p.n > 2) return false;
+  for (size_t i = 0; i < p.n; ++i) {
+    if (MilPoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], true) != p.ceil_out[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// avg_pool's divisor_override (0 when not given).
+Expected<int64_t> ReadDivisor(const LowerContext& ctx, const PoolSchema& schema,
+                              const PoolParams& p) {
+  if (schema.divisor_override < 0 ||
+      static_cast<int>(ctx.num_inputs()) <= schema.divisor_override ||
+      ctx.IsNone(schema.divisor_override)) {
+    return int64_t{0};
+  }
+  TS2COREML_ASSIGN_OR_RETURN(int64_t d, ctx.Int(schema.divisor_override));
+  if (d == 0) return ctx.Error(p.op + ": divisor_override must not be zero");
+  return d;
+}
+
+/// x scaled so that MIL's average over the whole (zero-padded) window, sum / prod(kernel), gives
+/// PyTorch's sum / divisor_override.
+Expected<Var> ScaleForDivisor(const LowerContext& ctx, const PoolParams& p, int64_t divisor,
+                              Var x) {
+  int64_t window = 1;
+  for (int64_t k : p.kernel) window *= k;
+  if (window == divisor) return x;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var scale, ctx.ConstFloat(t.dtype, static_cast<float>(static_cast<double>(window) /
+                                                            static_cast<double>(divisor))));
+  return ctx.Emit1("mul", {{"x", x}, {"y", scale}}, t);
+}
+
 Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
   TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, schema));
-  if (!AllEqual(p.dilation, 1)) {
-    return ctx.Error(p.op + ": dilation " + FormatInts(p.dilation) +
-                     " is not supported by MIL max_pool (only 1)");
-  }
-  if (schema.divisor_override >= 0 &&
-      static_cast<int>(ctx.num_inputs()) > schema.divisor_override &&
-      !ctx.IsNone(schema.divisor_override)) {
-    return ctx.Error(p.op + ": divisor_override is not supported by MIL avg_pool");
-  }
   // Ceil mode matters only where it adds a window; elsewhere emit ceil_mode=false.
   const bool ceil = p.ceil_mode && p.ceil_out != p.floor_out;
-  bool exclude_padding = !p.count_include_pad;
+  if (schema.is_max && (!AllEqual(p.dilation, 1) || (ceil && !MilCeilMatches(p)))) {
+    return LowerMaxPoolBySlices(ctx, schema, p);
+  }
+  TS2COREML_ASSIGN_OR_RETURN(const int64_t divisor, ReadDivisor(ctx, schema, p));
+  bool exclude_padding = !p.count_include_pad && divisor == 0;
+  if (ceil && divisor != 0) {
+    return ctx.Error(p.op + ": divisor_override with ceil_mode=True adding a window is not " +
+                     "supported (MIL avg_pool sizes the overhanging window itself)");
+  }
   if (ceil) {
     if (p.n > 2) {
       return ctx.Error(
@@ -213,6 +317,9 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
     pad.push_back(v);
   }
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.self));
+  if (divisor != 0) {
+    TS2COREML_ASSIGN_OR_RETURN(x, ScaleForDivisor(ctx, p, divisor, x));
+  }
   TS2COREML_ASSIGN_OR_RETURN(Var kernel_sizes, ctx.ConstInts(p.kernel));
   TS2COREML_ASSIGN_OR_RETURN(Var strides, ctx.ConstInts(p.stride));
   TS2COREML_ASSIGN_OR_RETURN(Var pad_type, ctx.ConstString("custom"));

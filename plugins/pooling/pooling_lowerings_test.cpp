@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -73,24 +75,52 @@ TEST(PoolingTest, CeilModeWindowDroppedByPyTorchIsNotEmitted) {
   EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "ceil_mode"), 0);
 }
 
-TEST(PoolingTest, CeilMode3dIsRefusedWhereItAddsAWindow) {
-  t::FakeNode n("aten::max_pool3d");
+TEST(PoolingTest, CeilMode3dAvgIsRefusedWhereItAddsAWindow) {
+  t::FakeNode n("aten::avg_pool3d");
   n.Add(t::Value::Tensor({1, 2, 5, 5, 5})).Add(t::Value::Ints({2})).Add(t::Value::Ints({2}));
-  n.Add(t::Value::Ints({0})).Add(t::Value::Ints({1})).Add(t::Value::Bool(true));
-  ASSERT_TRUE(n.Infer(Decl("aten::max_pool3d"))) << n.error();
+  n.Add(t::Value::Ints({0})).Add(t::Value::Bool(true)).Add(t::Value::Bool(true));
+  n.Add(t::Value::None());
+  ASSERT_TRUE(n.Infer(Decl("aten::avg_pool3d"))) << n.error();
   EXPECT_EQ(n.inferred().shape, (Shape{1, 2, 3, 3, 3}));
-  EXPECT_FALSE(n.Lower(Decl("aten::max_pool3d")));
+  EXPECT_FALSE(n.Lower(Decl("aten::avg_pool3d")));
   EXPECT_NE(n.error().find("ceil_mode only for 1D and 2D"), std::string::npos) << n.error();
 }
 
-TEST(PoolingTest, DilationIsRefused) {
-  t::FakeNode n = MaxPool2d({1, 4, 9, 9}, {3, 3}, {1, 1}, {0, 0}, {2, 2}, false);
-  ASSERT_TRUE(n.Infer(Decl("aten::max_pool2d"))) << n.error();
-  EXPECT_EQ(n.inferred().shape, (Shape{1, 4, 5, 5}));
-  EXPECT_FALSE(n.Lower(Decl("aten::max_pool2d")));
-  EXPECT_NE(n.error().find("max_pool2d: dilation [2, 2] is not supported by MIL max_pool"),
-            std::string::npos)
-      << n.error();
+TEST(PoolingTest, CeilMode3dMaxIsSliced) {
+  // 5 wide, kernel 2, stride 2, ceil: windows at 0, 2, 4; the last overhangs by one (-inf pad).
+  t::FakeNode n("aten::max_pool3d");
+  n.Add(t::Value::Tensor({1, 2, 5, 5, 5})).Add(t::Value::Ints({2})).Add(t::Value::Ints({2}));
+  n.Add(t::Value::Ints({0})).Add(t::Value::Ints({1})).Add(t::Value::Bool(true));
+  ASSERT_TRUE(n.Lower(Decl("aten::max_pool3d"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{1, 2, 3, 3, 3}));
+  const std::vector<std::string> ops = n.op_types();
+  EXPECT_EQ(ops.front(), "pad");
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "slice_by_index"), 8);
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), "maximum"), 7);
+  EXPECT_EQ(n.ArgInts(*n.FindOp("pad"), "pad"), (Shape{0, 1, 0, 1, 0, 1}));
+  EXPECT_TRUE(std::isinf(n.ArgScalar(*n.FindOp("pad"), "constant_val")));
+}
+
+TEST(PoolingTest, DilationIsSlicedPerKernelOffset) {
+  // 9 wide, kernel 3, dilation 2, padding 1, stride 2: 4 outputs; offsets 0, 2, 4 of the padded x.
+  t::FakeNode n = MaxPool2d({1, 4, 9, 9}, {3, 3}, {2, 2}, {1, 1}, {2, 2}, false);
+  ASSERT_TRUE(n.Lower(Decl("aten::max_pool2d"))) << n.error();
+  EXPECT_EQ(n.planned().shape, (Shape{1, 4, 4, 4}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("pad"), "pad"), (Shape{1, 1, 1, 1}));
+  const t::FakeOp* last = n.FindOp("slice_by_index", 8);
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(n.ArgInts(*last, "begin"), (Shape{0, 0, 4, 4}));
+  EXPECT_EQ(n.ArgInts(*last, "end"), (Shape{1, 4, 11, 11}));
+  EXPECT_EQ(n.ArgInts(*last, "stride"), (Shape{1, 1, 2, 2}));
+  EXPECT_EQ(n.OutputOp()->type, "maximum");
+  // Unbatched: the pooled dims are the last ones.
+  t::FakeNode u("aten::max_pool1d");
+  u.Add(t::Value::Tensor({3, 10})).Add(t::Value::Ints({2})).Add(t::Value::Ints({1}));
+  u.Add(t::Value::Ints({0})).Add(t::Value::Ints({3})).Add(t::Value::Bool(false));
+  ASSERT_TRUE(u.Lower(Decl("aten::max_pool1d"))) << u.error();
+  EXPECT_EQ(u.planned().shape, (Shape{3, 7}));
+  EXPECT_EQ(u.op_types(),
+            (std::vector<std::string>{"slice_by_index", "slice_by_index", "maximum"}));
 }
 
 TEST(PoolingTest, MaxPool1d) {
@@ -122,11 +152,33 @@ TEST(PoolingTest, AvgPoolExcludePadding) {
   }
 }
 
+TEST(PoolingTest, AvgPoolDivisorOverride) {
+  // sum / 3 == avg_pool(x * 4 / 3) over the whole zero-padded window, whatever count_include_pad.
+  for (bool include : {true, false}) {
+    t::FakeNode n =
+        AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {1, 1}, false, include, t::Value::Int(3));
+    ASSERT_TRUE(n.Lower(Decl("aten::avg_pool2d"))) << n.error();
+    EXPECT_EQ(n.op_types(), (std::vector<std::string>{"mul", "avg_pool"}));
+    EXPECT_FLOAT_EQ(n.ArgScalar(*n.FindOp("mul"), "y"), 4.0f / 3.0f);
+    EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "exclude_padding_from_average"), 0);
+  }
+  // A divisor equal to the window is a plain average.
+  t::FakeNode same =
+      AvgPool2d({1, 2, 8, 8}, {2, 3}, {2, 2}, {0, 0}, false, false, t::Value::Int(6));
+  ASSERT_TRUE(same.Lower(Decl("aten::avg_pool2d"))) << same.error();
+  EXPECT_EQ(same.op_types(), (std::vector<std::string>{"avg_pool"}));
+  EXPECT_EQ(same.ArgScalar(*same.OutputOp(), "exclude_padding_from_average"), 0);
+}
+
 TEST(PoolingTest, AvgPoolRefusals) {
-  t::FakeNode divisor =
-      AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {0, 0}, false, true, t::Value::Int(3));
-  EXPECT_FALSE(divisor.Lower(Decl("aten::avg_pool2d")));
-  EXPECT_NE(divisor.error().find("divisor_override is not supported"), std::string::npos);
+  t::FakeNode zero = AvgPool2d({1, 2, 8, 8}, {2, 2}, {2, 2}, {0, 0}, false, true, t::Value::Int(0));
+  EXPECT_FALSE(zero.Lower(Decl("aten::avg_pool2d")));
+  EXPECT_NE(zero.error().find("divisor_override must not be zero"), std::string::npos);
+  t::FakeNode ceil_divisor =
+      AvgPool2d({1, 2, 9, 9}, {2, 2}, {2, 2}, {0, 0}, true, true, t::Value::Int(3));
+  EXPECT_FALSE(ceil_divisor.Lower(Decl("aten::avg_pool2d")));
+  EXPECT_NE(ceil_divisor.error().find("divisor_override with ceil_mode=True"), std::string::npos)
+      << ceil_divisor.error();
   // Overhanging ceil window with count_include_pad and padding: PyTorch's divisor differs.
   t::FakeNode ceil = AvgPool2d({1, 2, 8, 8}, {3, 3}, {2, 2}, {1, 1}, true, true);
   ASSERT_TRUE(ceil.Infer(Decl("aten::avg_pool2d")));

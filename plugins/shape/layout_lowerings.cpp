@@ -222,6 +222,42 @@ Status LowerAtLeast(LowerContext& ctx) {
   return Bind(ctx, y, x);
 }
 
+constexpr uint32_t kAtLeastTensors = sdk::InputIndex(kTensorsInputs, "tensors");
+
+/// atleast_nd of a tensor list: each element promoted on its own. The core plans a list's
+/// elements as one node's inputs (integers become float beside floats), so a list mixing float
+/// and non-float tensors, which PyTorch keeps apart, is refused.
+Status InferAtLeastList(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(kAtLeastTensors));
+  std::vector<TensorType> types;
+  int floats = 0;
+  for (uint32_t k = 0; k < n; ++k) {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.ListType(kAtLeastTensors, k));
+    floats += t.is_float() ? 1 : 0;
+    types.emplace_back(t.dtype, AtLeastShape(Base(ctx), t.shape));
+  }
+  if (floats != 0 && floats != static_cast<int>(n)) {
+    return ctx.Error(Base(ctx) +
+                     ": a list mixing float and non-float tensors is not supported; "
+                     "call " +
+                     Base(ctx) + " on each tensor");
+  }
+  return ctx.SetOutputListTypes(0, types);
+}
+Status LowerAtLeastList(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> xs, ctx.InputList(kAtLeastTensors));
+  std::vector<Var> outs;
+  for (Var x : xs) {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+    TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, AtLeastShape(Base(ctx), t.shape)));
+    if (y.id == x.id) {
+      TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("identity", {{"x", x}}, t));
+    }
+    outs.push_back(y);
+  }
+  return ctx.SetOutputList(0, outs);
+}
+
 constexpr uint32_t kAsSelf = sdk::InputIndex(kReshapeAsInputs, "self");
 constexpr uint32_t kAsOther = sdk::InputIndex(kReshapeAsInputs, "other");
 

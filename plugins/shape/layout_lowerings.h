@@ -18,6 +18,7 @@ T2C_LAYOUT_LOWERING(T)
 T2C_LAYOUT_LOWERING(Movedim)
 T2C_LAYOUT_LOWERING(Unflatten)
 T2C_LAYOUT_LOWERING(AtLeast)
+T2C_LAYOUT_LOWERING(AtLeastList)
 T2C_LAYOUT_LOWERING(ReshapeAs)
 T2C_LAYOUT_LOWERING(ChannelShuffle)
 T2C_LAYOUT_LOWERING(Tile)
@@ -35,6 +36,7 @@ inline constexpr t2c_dtype_mask kAny = T2C_MASK_ANY;
 inline constexpr t2c_dtype_mask kGatherable = T2C_MASK_FLOAT_INT;
 
 inline constexpr t2c_input_decl kSelfInputs[] = {sdk::Tensor("self", kAny)};
+inline constexpr t2c_input_decl kTensorsInputs[] = {sdk::TensorList("tensors", kAny)};
 inline constexpr t2c_input_decl kMovedimInputs[] = {sdk::Tensor("self", kAny), sdk::Host("source"),
                                                     sdk::Host("destination")};
 inline constexpr t2c_input_decl kUnflattenInputs[] = {sdk::Tensor("self", kAny), sdk::Host("dim"),
@@ -75,6 +77,9 @@ inline constexpr const char* kMovedimOps[] = {"aten::movedim.int", "aten::movedi
 inline constexpr const char* kUnflattenOps[] = {"aten::unflatten.int"};
 inline constexpr const char* kAtLeastOps[] = {"aten::atleast_1d", "aten::atleast_2d",
                                               "aten::atleast_3d"};
+/// The tensor-list overloads (an exact overload claim wins over kAtLeastOps' bare names).
+inline constexpr const char* kAtLeastListOps[] = {
+    "aten::atleast_1d.Sequence", "aten::atleast_2d.Sequence", "aten::atleast_3d.Sequence"};
 inline constexpr const char* kReshapeAsOps[] = {"aten::view_as", "aten::reshape_as"};
 inline constexpr const char* kChannelShuffleOps[] = {"aten::channel_shuffle",
                                                      "aten::native_channel_shuffle"};
@@ -103,6 +108,7 @@ inline constexpr t2c_lowering_decl kLowerings[] = {
     T2C_LAYOUT_DECL("movedim", Movedim, kMovedimOps, kMovedimInputs),
     T2C_LAYOUT_DECL("unflatten", Unflatten, kUnflattenOps, kUnflattenInputs),
     T2C_LAYOUT_DECL("atleast_nd", AtLeast, kAtLeastOps, kSelfInputs),
+    T2C_LAYOUT_DECL("atleast_nd_list", AtLeastList, kAtLeastListOps, kTensorsInputs),
     T2C_LAYOUT_DECL("reshape_as", ReshapeAs, kReshapeAsOps, kReshapeAsInputs),
     T2C_LAYOUT_DECL("channel_shuffle", ChannelShuffle, kChannelShuffleOps, kChannelShuffleInputs),
     T2C_LAYOUT_DECL("tile", Tile, kTileOps, kTileInputs),

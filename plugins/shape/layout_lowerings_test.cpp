@@ -48,6 +48,34 @@ TEST(LayoutTest, TMovedimUnflattenAtLeast) {
   EXPECT_EQ(a3.planned().shape, (Shape{1, 4, 1}));
 }
 
+TEST(LayoutTest, AtLeastOfATensorList) {
+  for (const auto& [op, shapes] : std::vector<std::pair<std::string, std::vector<Shape>>>{
+           {"aten::atleast_1d.Sequence", {{1}, {3}, {2, 2}}},
+           {"aten::atleast_2d.Sequence", {{1, 1}, {1, 3}, {2, 2}}},
+           {"aten::atleast_3d.Sequence", {{1, 1, 1}, {1, 3, 1}, {2, 2, 1}}}}) {
+    SCOPED_TRACE(op);
+    t::FakeNode n(op);
+    n.Add(t::Value::TensorList({sdk::TensorType(T2C_DTYPE_INT32, {}),
+                                sdk::TensorType(T2C_DTYPE_BOOL, {3}),
+                                sdk::TensorType(T2C_DTYPE_INT32, {2, 2})}));
+    ASSERT_TRUE(n.Lower(Decl(op))) << n.error();
+    ASSERT_EQ(n.planned_list().size(), 3u);
+    for (size_t k = 0; k < 3; ++k) EXPECT_EQ(n.planned_list()[k].shape, shapes[k]);
+    EXPECT_EQ(n.planned_list()[1].dtype, T2C_DTYPE_BOOL);
+    EXPECT_EQ(n.planned_list()[2].dtype, T2C_DTYPE_INT32);
+  }
+  t::FakeNode mixed("aten::atleast_2d.Sequence");
+  mixed.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3}), sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  EXPECT_FALSE(mixed.Infer(Decl("aten::atleast_2d.Sequence")));
+  EXPECT_NE(mixed.error().find("mixing float and non-float"), std::string::npos) << mixed.error();
+  // An element already of the rank is still its own op.
+  t::FakeNode same("aten::atleast_1d.Sequence");
+  same.Add(t::Value::TensorList({sdk::TensorType(T2C_DTYPE_FP32, {3})}));
+  ASSERT_TRUE(same.Lower(Decl("aten::atleast_1d.Sequence"))) << same.error();
+  EXPECT_EQ(same.op_types(), (std::vector<std::string>{"identity"}));
+}
+
 TEST(LayoutTest, TileRot90ChannelShuffle) {
   t::FakeNode tile("aten::tile");
   tile.Add(t::Value::Tensor({2, 3})).Add(t::Value::Ints({2}));

@@ -364,7 +364,7 @@ TEST(IndexingTest, PadRefusesWhatMilCannotExpress) {
   };
   for (const Case& c : std::vector<Case>{
            {"reflect", {1, 2, 5}, {5, 0}, "must be smaller than the padded dim"},
-           {"replicate", {1, 2, 5, 5, 5}, {1, 1, 1, 1, 1, 1}, "pads more than the last two"},
+           {"replicate", {1, 2, 5, 5, 5}, {1, -1, 1, 1, 1, 1}, "negative padding"},
            {"reflect", {1, 2, 5}, {-1, 0}, "negative padding"},
            {"wrap", {1, 2, 5}, {1, 1}, "is not one of"},
            {"constant", {1, 2, 5}, {1, 1, 1}, "even length"},
@@ -376,6 +376,48 @@ TEST(IndexingTest, PadRefusesWhatMilCannotExpress) {
     EXPECT_FALSE(n.Infer(Decl("aten::pad"))) << c.mode;
     EXPECT_NE(n.error().find(c.message), std::string::npos) << n.error();
   }
+}
+
+/// Reflect/replicate beyond the last two dims: the deep dim is composed from size-1 slices and a
+/// concat, the last two go to MIL pad.
+TEST(IndexingTest, ModePadOpsComposeDeepDims) {
+  t::FakeNode refl("aten::reflection_pad3d");
+  refl.Add(t::Value::Tensor({1, 2, 4, 5, 6})).Add(t::Value::Ints({1, 2, 0, 1, 2, 1}));
+  ASSERT_TRUE(refl.Lower(Decl("aten::reflection_pad3d"))) << refl.error();
+  EXPECT_EQ(refl.inferred().shape, (Shape{1, 2, 7, 6, 9}));
+  EXPECT_EQ(refl.op_types(), (std::vector<std::string>{"slice_by_index", "slice_by_index",
+                                                       "slice_by_index", "concat", "pad"}));
+  // Before: x[2], x[1]; after: x[n - 2] = x[2].
+  EXPECT_EQ(refl.ArgInts(refl.ops()[0], "begin"), (Shape{0, 0, 2, 0, 0}));
+  EXPECT_EQ(refl.ArgInts(refl.ops()[1], "begin"), (Shape{0, 0, 1, 0, 0}));
+  EXPECT_EQ(refl.ArgInts(refl.ops()[2], "begin"), (Shape{0, 0, 2, 0, 0}));
+  EXPECT_EQ(refl.ArgInts(refl.ops()[4], "pad"), (Shape{0, 1, 1, 2}));
+
+  t::FakeNode rep("aten::replication_pad1d");
+  rep.Add(t::Value::Tensor({3, 5})).Add(t::Value::Ints({2, 0}));
+  ASSERT_TRUE(rep.Lower(Decl("aten::replication_pad1d"))) << rep.error();
+  EXPECT_EQ(rep.inferred().shape, (Shape{3, 7}));
+  EXPECT_EQ(rep.op_types(), (std::vector<std::string>{"pad"}));
+
+  t::FakeNode rep3("aten::replication_pad3d");
+  rep3.Add(t::Value::Tensor({2, 3, 4, 5})).Add(t::Value::Ints({0, 0, 0, 0, 0, 2}));
+  ASSERT_TRUE(rep3.Lower(Decl("aten::replication_pad3d"))) << rep3.error();
+  EXPECT_EQ(rep3.inferred().shape, (Shape{2, 5, 4, 5}));
+  EXPECT_EQ(rep3.op_types(),
+            (std::vector<std::string>{"slice_by_index", "slice_by_index", "concat"}));
+  EXPECT_EQ(rep3.ArgInts(rep3.ops()[1], "begin"), (Shape{0, 2, 0, 0}));  // x[n - 1]
+}
+
+TEST(IndexingTest, ModePadOpsRefuseWrongRanks) {
+  t::FakeNode n("aten::reflection_pad2d");
+  n.Add(t::Value::Tensor({5, 5})).Add(t::Value::Ints({1, 1, 1, 1}));
+  EXPECT_FALSE(n.Infer(Decl("aten::reflection_pad2d")));
+  EXPECT_NE(n.error().find("needs 4 paddings and a 3-d or 4-d input"), std::string::npos)
+      << n.error();
+  t::FakeNode m("aten::replication_pad1d");
+  m.Add(t::Value::Tensor({2, 5})).Add(t::Value::Ints({1, 1, 1, 1}));
+  EXPECT_FALSE(m.Infer(Decl("aten::replication_pad1d")));
+  EXPECT_NE(m.error().find("needs 2 paddings"), std::string::npos) << m.error();
 }
 
 }  // namespace

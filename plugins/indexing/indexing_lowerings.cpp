@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/broadcast_tensors_lowering.h"
 #include "indexing/embedding_lowering.h"
 #include "indexing/index_tensor_lowerings.h"
 #include "indexing/lowering_table.h"
@@ -884,7 +885,8 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferModePad<2>>, sdk::LowerFn<LowerModePad<2>>),
     sdk::Lowering("mode_pad3d", kPad3dOps, kModePadInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferModePad<3>>, sdk::LowerFn<LowerModePad<3>>),
-    kEmbeddingLowering,  // embedding_lowering.cpp
+    kEmbeddingLowering,         // embedding_lowering.cpp
+    kBroadcastTensorsLowering,  // broadcast_tensors_lowering.cpp
 };
 
 /// This file's lowerings, then movement_lowerings.cpp's, scatter_lowerings.cpp's and

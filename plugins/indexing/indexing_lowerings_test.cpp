@@ -408,6 +408,26 @@ TEST(IndexingTest, ModePadOpsComposeDeepDims) {
   EXPECT_EQ(rep3.ArgInts(rep3.ops()[1], "begin"), (Shape{0, 2, 0, 0}));  // x[n - 1]
 }
 
+TEST(IndexingTest, BroadcastTensorsTilesOnlyWhatDiffers) {
+  t::FakeNode n("aten::broadcast_tensors");
+  n.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3, 1}), sdk::TensorType(T2C_DTYPE_FP32, {2, 3, 4})}));
+  ASSERT_TRUE(n.Lower(Decl("aten::broadcast_tensors"))) << n.error();
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"reshape", "tile"}));
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "reps"), (Shape{2, 1, 4}));
+  t::FakeNode bad("aten::broadcast_tensors");
+  bad.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3}), sdk::TensorType(T2C_DTYPE_FP32, {4})}));
+  EXPECT_FALSE(bad.Infer(Decl("aten::broadcast_tensors")));
+  EXPECT_NE(bad.error().find("shape [4] does not broadcast with [3]"), std::string::npos)
+      << bad.error();
+  t::FakeNode mixed("aten::broadcast_tensors");
+  mixed.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3}), sdk::TensorType(T2C_DTYPE_INT32, {3})}));
+  EXPECT_FALSE(mixed.Infer(Decl("aten::broadcast_tensors")));
+  EXPECT_NE(mixed.error().find("different dtypes"), std::string::npos) << mixed.error();
+}
+
 TEST(IndexingTest, ModePadOpsRefuseWrongRanks) {
   t::FakeNode n("aten::reflection_pad2d");
   n.Add(t::Value::Tensor({5, 5})).Add(t::Value::Ints({1, 1, 1, 1}));

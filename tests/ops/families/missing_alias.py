@@ -1,6 +1,6 @@
 """The functionalization *_copy aliases and other spellings of lowered ops: view_copy,
 _unsafe_view, permute_copy, select_copy, slice_copy, squeeze_copy, unsqueeze_copy, expand_copy,
-diagonal_copy, alias(_copy), lift_fresh(_copy), split_with_sizes_copy (negative dims included)."""
+diagonal_copy, alias(_copy), lift_fresh(_copy), split_with_sizes_copy, _softmax, _log_softmax (negative dims included)."""
 import torch
 
 from op_cases import Case, Fn, Input
@@ -33,5 +33,7 @@ def cases():
         Case("lift_fresh_copy", Fn(lambda a: aten.lift_fresh_copy(a) - 1), [x]),
         Case("split_with_sizes_copy",
              Fn(lambda a: aten.split_with_sizes_copy(a, [1, 3], -1)[1] * 2), [x]),
+        Case("_softmax", Fn(lambda a: torch._softmax(a, -1, False)), [x]),
+        Case("_log_softmax", Fn(lambda a: torch._log_softmax(a, 1, False)), [x]),
         Case("view_copy_int", Fn(lambda a: aten.view_copy(a, [-1])), [Input("x", (2, 3), "int32")]),
     ]

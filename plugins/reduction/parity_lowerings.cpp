@@ -1,0 +1,219 @@
+/// Reductions coremltools lowers that the reduction plugin lacked (op parity, issue #13):
+/// cosine_similarity, linalg_vecdot, trace and mse_loss. Inputs broadcast like PyTorch's; every
+/// dim and reduction mode is resolved on the host.
+#include "reduction/parity_lowerings.h"
+
+#include <string>
+#include <vector>
+
+#include "common/lowering_util.h"
+#include "common/mil_emit.h"
+#include "ts2coreml/broadcast.h"
+#include "ts2coreml/sdk.h"
+
+namespace ts2coreml::plugins::reduction_parity {
+
+using sdk::Expected;
+using sdk::InferContext;
+using sdk::LowerContext;
+using sdk::NodeView;
+using sdk::Status;
+using sdk::TensorType;
+using sdk::Var;
+using Shape = std::vector<int64_t>;
+
+namespace {
+
+/// The broadcast shape of inputs `a` and `b`, or an error naming both.
+Expected<Shape> BroadcastOf(const NodeView& ctx, const TensorType& a, const TensorType& b) {
+  Shape out;
+  if (!sdk::BroadcastShapes(a.shape, b.shape, &out)) {
+    return ctx.InvalidInputs(ctx.kind() + ": shapes " + FormatInts(a.shape) + " and " +
+                             FormatInts(b.shape) + " do not broadcast");
+  }
+  return out;
+}
+
+/// `x` tiled to `shape` (which it broadcasts to), so that reductions count repeated entries.
+Expected<Var> EmitBroadcastTo(LowerContext& ctx, Var x, const Shape& shape) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (t.shape == shape) return x;
+  Shape aligned(shape.size() - t.shape.size(), 1);
+  aligned.insert(aligned.end(), t.shape.begin(), t.shape.end());
+  if (aligned != t.shape) {
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitReshape(ctx, x, aligned));
+  }
+  Shape reps;
+  for (size_t d = 0; d < shape.size(); ++d) reps.push_back(shape[d] / aligned[d]);
+  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
+  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, TensorType(t.dtype, shape));
+}
+
+/// `shape` without dim `axis`.
+Shape Without(Shape shape, int64_t axis) {
+  shape.erase(shape.begin() + axis);
+  return shape;
+}
+
+}  // namespace
+
+// --- cosine_similarity(x1, x2, dim=1, eps=1e-8) ----------------------------------------------
+
+constexpr uint32_t kCosineX1 = sdk::InputIndex(kCosineInputs, "x1");
+constexpr uint32_t kCosineX2 = sdk::InputIndex(kCosineInputs, "x2");
+constexpr uint32_t kCosineDim = sdk::InputIndex(kCosineInputs, "dim");
+constexpr uint32_t kCosineEps = sdk::InputIndex(kCosineInputs, "eps");
+
+/// The broadcast shape and the reduced axis (normalized against it).
+Expected<std::pair<Shape, int64_t>> CosinePlan(const NodeView& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kCosineX1));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kCosineX2));
+  TS2COREML_ASSIGN_OR_RETURN(Shape shape, BroadcastOf(ctx, a, b));
+  if (shape.empty()) return ctx.Error(ctx.kind() + ": 0-d inputs have no dim to reduce");
+  TS2COREML_ASSIGN_OR_RETURN(
+      int64_t axis, ReadAxis(ctx, kCosineDim, static_cast<int64_t>(shape.size()), ctx.kind()));
+  return std::make_pair(shape, axis);
+}
+
+Status InferCosine(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, CosinePlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kCosineX1));
+  return ctx.SetOutputType(0, TensorType(a.dtype, Without(plan.first, plan.second)));
+}
+
+/// x / max(||x||_2 over axis, eps), keeping the axis.
+Expected<Var> EmitNormalized(LowerContext& ctx, Var x, int64_t axis, Var eps) {
+  TS2COREML_ASSIGN_OR_RETURN(Var sq, EmitBinary(ctx, "mul", x, x));
+  TS2COREML_ASSIGN_OR_RETURN(Var sum, EmitReduce(ctx, "reduce_sum", sq, {axis}, true));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(sum));
+  TS2COREML_ASSIGN_OR_RETURN(Var norm, ctx.Emit1("sqrt", {{"x", sum}}, st));
+  TS2COREML_ASSIGN_OR_RETURN(Var clamped, EmitBinary(ctx, "maximum", norm, eps));
+  return EmitBinary(ctx, "real_div", x, clamped);
+}
+
+/// PyTorch's formula: sum((x1 / max(|x1|, eps)) * (x2 / max(|x2|, eps)), dim), each norm taken
+/// over the broadcast inputs.
+Status LowerCosine(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, CosinePlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(kCosineEps));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var eps_var, ctx.ConstFloat(out.dtype, static_cast<float>(eps)));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kCosineX1));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kCosineX2));
+  TS2COREML_ASSIGN_OR_RETURN(a, EmitBroadcastTo(ctx, a, plan.first));
+  TS2COREML_ASSIGN_OR_RETURN(b, EmitBroadcastTo(ctx, b, plan.first));
+  TS2COREML_ASSIGN_OR_RETURN(Var na, EmitNormalized(ctx, a, plan.second, eps_var));
+  TS2COREML_ASSIGN_OR_RETURN(Var nb, EmitNormalized(ctx, b, plan.second, eps_var));
+  TS2COREML_ASSIGN_OR_RETURN(Var prod, EmitBinary(ctx, "mul", na, nb));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({plan.second}));
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(false));
+  return ctx.EmitOutput("reduce_sum", {{"x", prod}, {"axes", axes}, {"keep_dims", keep}});
+}
+
+// --- linalg_vecdot(x, y, *, dim=-1) ----------------------------------------------------------
+
+constexpr uint32_t kVecdotX = sdk::InputIndex(kVecdotInputs, "x");
+constexpr uint32_t kVecdotY = sdk::InputIndex(kVecdotInputs, "y");
+constexpr uint32_t kVecdotDim = sdk::InputIndex(kVecdotInputs, "dim");
+
+Expected<std::pair<Shape, int64_t>> VecdotPlan(const NodeView& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kVecdotX));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kVecdotY));
+  TS2COREML_ASSIGN_OR_RETURN(Shape shape, BroadcastOf(ctx, a, b));
+  if (shape.empty()) return ctx.Error(ctx.kind() + ": 0-d inputs have no dim to reduce");
+  TS2COREML_ASSIGN_OR_RETURN(
+      int64_t axis, ReadAxis(ctx, kVecdotDim, static_cast<int64_t>(shape.size()), ctx.kind()));
+  return std::make_pair(shape, axis);
+}
+
+Status InferVecdot(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, VecdotPlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kVecdotX));
+  return ctx.SetOutputType(0, TensorType(a.dtype, Without(plan.first, plan.second)));
+}
+
+/// sum(x * y, dim) over the broadcast inputs (real tensors: conj is the identity).
+Status LowerVecdot(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, VecdotPlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kVecdotX));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kVecdotY));
+  TS2COREML_ASSIGN_OR_RETURN(Var prod, EmitBinary(ctx, "mul", a, b));  // the broadcast shape
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({plan.second}));
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(false));
+  return ctx.EmitOutput("reduce_sum", {{"x", prod}, {"axes", axes}, {"keep_dims", keep}});
+}
+
+// --- trace(self) -----------------------------------------------------------------------------
+
+constexpr uint32_t kTraceSelf = sdk::InputIndex(kTraceInputs, "self");
+
+Status InferTrace(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kTraceSelf));
+  if (x.rank() != 2) {
+    return ctx.InvalidInputs("aten::trace: expects a 2-d matrix, got " + FormatInts(x.shape));
+  }
+  return ctx.SetOutputType(0, TensorType(x.dtype, {}));
+}
+
+/// The diagonal of an n x m matrix is every (m + 1)-th entry of its flattening, from 0.
+Status LowerTrace(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kTraceSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  const int64_t n = t.shape[0], m = t.shape[1], k = std::min(n, m);
+  TS2COREML_ASSIGN_OR_RETURN(Var flat, EmitReshape(ctx, x, {n * m}));
+  TS2COREML_ASSIGN_OR_RETURN(Var begin, ctx.ConstInts({0}));
+  TS2COREML_ASSIGN_OR_RETURN(Var end, ctx.ConstInts({(k - 1) * (m + 1) + 1}));
+  TS2COREML_ASSIGN_OR_RETURN(Var stride, ctx.ConstInts({m + 1}));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var diag,
+      ctx.Emit1("slice_by_index", {{"x", flat}, {"begin", begin}, {"end", end}, {"stride", stride}},
+                TensorType(t.dtype, {k})));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({0}));
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(false));
+  return ctx.EmitOutput("reduce_sum", {{"x", diag}, {"axes", axes}, {"keep_dims", keep}});
+}
+
+// --- mse_loss(self, target, reduction=mean) --------------------------------------------------
+
+constexpr uint32_t kMseSelf = sdk::InputIndex(kMseInputs, "self");
+constexpr uint32_t kMseTarget = sdk::InputIndex(kMseInputs, "target");
+constexpr uint32_t kMseReduction = sdk::InputIndex(kMseInputs, "reduction");
+
+/// at::Reduction: 0 none, 1 mean (the default), 2 sum.
+Expected<int64_t> ReadReduction(const NodeView& ctx, uint32_t i) {
+  if (ctx.num_inputs() <= i || ctx.IsNone(i)) return int64_t{1};
+  TS2COREML_ASSIGN_OR_RETURN(int64_t r, ctx.Int(i));
+  if (r < 0 || r > 2) {
+    return ctx.Error(ctx.kind() + ": reduction " + std::to_string(r) +
+                     " is not one of 0 (none), 1 (mean), 2 (sum)");
+  }
+  return r;
+}
+
+Status InferMse(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kMseSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kMseTarget));
+  TS2COREML_ASSIGN_OR_RETURN(Shape shape, BroadcastOf(ctx, a, b));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t r, ReadReduction(ctx, kMseReduction));
+  return ctx.SetOutputType(0, TensorType(a.dtype, r == 0 ? shape : Shape{}));
+}
+
+/// (self - target)^2, then the mean or sum of every entry of the broadcast result.
+Status LowerMse(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(int64_t r, ReadReduction(ctx, kMseReduction));
+  TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kMseSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kMseTarget));
+  TS2COREML_ASSIGN_OR_RETURN(Var diff, EmitBinary(ctx, "sub", a, b));
+  if (r == 0) return ctx.EmitOutput("mul", {{"x", diff}, {"y", diff}});
+  TS2COREML_ASSIGN_OR_RETURN(Var sq, EmitBinary(ctx, "mul", diff, diff));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(sq));
+  if (t.rank() == 0) return ctx.EmitOutput("identity", {{"x", sq}});
+  Shape axes;
+  for (int64_t d = 0; d < t.rank(); ++d) axes.push_back(d);
+  TS2COREML_ASSIGN_OR_RETURN(Var axes_var, ctx.ConstInts(axes));
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(false));
+  return ctx.EmitOutput(r == 1 ? "reduce_mean" : "reduce_sum",
+                        {{"x", sq}, {"axes", axes_var}, {"keep_dims", keep}});
+}
+
+}  // namespace ts2coreml::plugins::reduction_parity

@@ -1,0 +1,102 @@
+/// Tests of the parity reductions: cosine_similarity's per-input clamped norms over broadcast
+/// inputs, linalg_vecdot, trace's strided diagonal, mse_loss's reductions, and their refusals.
+#include "reduction/parity_lowerings.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "reduction/reduction_lowerings.h"
+#include "sdk/testing/fake_host.h"
+
+namespace ts2coreml::plugins {
+namespace {
+
+namespace t = sdk::testing;
+using Shape = std::vector<int64_t>;
+using Ops = std::vector<std::string>;
+
+const t2c_lowering_decl& Decl(const std::string& op) {
+  const t2c_lowering_decl* d = t::FindDecl(ReductionPluginInfo(), op);
+  EXPECT_NE(d, nullptr) << op;
+  return *d;
+}
+
+TEST(ParityReductionTest, CosineBroadcastsThenNormalizesEachInput) {
+  t::FakeNode n("aten::cosine_similarity");
+  n.Add(t::Value::Tensor({2, 3, 4})).Add(t::Value::Tensor({3, 1}));
+  n.Add(t::Value::Int(-2)).Add(t::Value::Float(1e-6));
+  ASSERT_TRUE(n.Lower(Decl("aten::cosine_similarity"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{2, 4}));
+  EXPECT_EQ(Decl("aten::cosine_similarity").fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE);
+  EXPECT_EQ(n.op_types(),
+            (Ops{"reshape", "tile", "mul", "reduce_sum", "sqrt", "maximum", "real_div", "mul",
+                 "reduce_sum", "sqrt", "maximum", "real_div", "mul", "reduce_sum"}));
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "reps"), (Shape{2, 1, 4}));
+  EXPECT_EQ(n.ArgInts(n.ops()[3], "axes"), (Shape{1}));
+  EXPECT_NEAR(n.ArgScalar(n.ops()[5], "y"), 1e-6, 1e-12);
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "axes"), (Shape{1}));
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "keep_dims"), 0);
+}
+
+TEST(ParityReductionTest, CosineRefusals) {
+  t::FakeNode bad("aten::cosine_similarity");
+  bad.Add(t::Value::Tensor({2, 3})).Add(t::Value::Tensor({4}));
+  bad.Add(t::Value::Int(1)).Add(t::Value::Float(1e-8));
+  EXPECT_FALSE(bad.Infer(Decl("aten::cosine_similarity")));
+  EXPECT_NE(bad.error().find("shapes [2, 3] and [4] do not broadcast"), std::string::npos)
+      << bad.error();
+  t::FakeNode dim("aten::cosine_similarity");
+  dim.Add(t::Value::Tensor({2, 3})).Add(t::Value::Tensor({2, 3}));
+  dim.Add(t::Value::Int(2)).Add(t::Value::Float(1e-8));
+  EXPECT_FALSE(dim.Infer(Decl("aten::cosine_similarity")));
+  EXPECT_NE(dim.error().find("out of range"), std::string::npos) << dim.error();
+}
+
+TEST(ParityReductionTest, VecdotMultipliesAndSumsTheDim) {
+  t::FakeNode n("aten::linalg_vecdot");
+  n.Add(t::Value::Tensor({2, 3, 4})).Add(t::Value::Tensor({4})).Add(t::Value::Int(-1));
+  ASSERT_TRUE(n.Lower(Decl("aten::linalg_vecdot"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{2, 3}));
+  EXPECT_EQ(n.op_types(), (Ops{"mul", "reduce_sum"}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "axes"), (Shape{2}));
+  // The product already has the broadcast shape: nothing to tile.
+  t::FakeNode b("aten::linalg_vecdot");
+  b.Add(t::Value::Tensor({2, 1})).Add(t::Value::Tensor({1, 1})).Add(t::Value::Int(0));
+  ASSERT_TRUE(b.Lower(Decl("aten::linalg_vecdot"))) << b.error();
+  EXPECT_EQ(b.op_types(), (Ops{"mul", "reduce_sum"}));
+}
+
+TEST(ParityReductionTest, TraceSlicesEveryMPlusOneth) {
+  t::FakeNode n("aten::trace");
+  n.Add(t::Value::Tensor({3, 5}, T2C_DTYPE_INT32));
+  ASSERT_TRUE(n.Lower(Decl("aten::trace"))) << n.error();
+  EXPECT_EQ(n.inferred(), sdk::TensorType(T2C_DTYPE_INT32, {}));
+  EXPECT_EQ(n.op_types(), (Ops{"reshape", "slice_by_index", "reduce_sum"}));
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "end"), (Shape{13}));  // entries 0, 6, 12
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "stride"), (Shape{6}));
+  t::FakeNode bad("aten::trace");
+  bad.Add(t::Value::Tensor({2, 3, 4}));
+  EXPECT_FALSE(bad.Infer(Decl("aten::trace")));
+  EXPECT_NE(bad.error().find("expects a 2-d matrix"), std::string::npos) << bad.error();
+}
+
+TEST(ParityReductionTest, MseLossReductions) {
+  const std::vector<std::pair<int64_t, Ops>> cases = {
+      {0, {"sub", "mul"}}, {1, {"sub", "mul", "reduce_mean"}}, {2, {"sub", "mul", "reduce_sum"}}};
+  for (const auto& [reduction, ops] : cases) {
+    t::FakeNode n("aten::mse_loss");
+    n.Add(t::Value::Tensor({2, 3})).Add(t::Value::Tensor({3})).Add(t::Value::Int(reduction));
+    ASSERT_TRUE(n.Lower(Decl("aten::mse_loss"))) << n.error();
+    EXPECT_EQ(n.op_types(), ops) << reduction;
+    EXPECT_EQ(n.inferred().shape, reduction == 0 ? (Shape{2, 3}) : Shape{}) << reduction;
+  }
+  t::FakeNode bad("aten::mse_loss");
+  bad.Add(t::Value::Tensor({2, 3})).Add(t::Value::Tensor({2, 3})).Add(t::Value::Int(3));
+  EXPECT_FALSE(bad.Infer(Decl("aten::mse_loss")));
+  EXPECT_NE(bad.error().find("reduction 3 is not one of"), std::string::npos) << bad.error();
+}
+
+}  // namespace
+}  // namespace ts2coreml::plugins

@@ -1,0 +1,53 @@
+"""cosine_similarity (dims incl. negative, broadcasting, eps reaching tiny norms), linalg_vecdot
+(dims, broadcasting), trace (square, wide, tall, int) and mse_loss (none/mean/sum,
+broadcast target), broadcast_tensors."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from op_cases import Case, Fn, Input
+
+
+def cases():
+    x = Input("x", (2, 3, 4))
+    y = Input("y", (2, 3, 4))
+    tiny = np.zeros((2, 3, 4), np.float32)
+    tiny[0, :, 0] = 1e-3
+    tiny[1] = np.arange(12, dtype=np.float32).reshape(3, 4) / 7.0
+    return [
+        Case("cosine_default_dim", Fn(lambda a, b: F.cosine_similarity(a, b)), [x, y]),
+        Case("cosine_neg_dim", Fn(lambda a, b: torch.cosine_similarity(a, b, dim=-1)), [x, y]),
+        Case("cosine_broadcast", Fn(lambda a, b: F.cosine_similarity(a, b, dim=1)),
+             [x, Input("y", (3, 1))]),
+        Case("cosine_broadcast_rank", Fn(lambda a, b: F.cosine_similarity(a, b, dim=0)),
+             [Input("x", (4,)), Input("y", (5, 4))]),
+        Case("cosine_eps", Fn(lambda a, b: F.cosine_similarity(a, b, dim=2, eps=1e-2)),
+             [Input("x", (2, 3, 4), values=tiny), y]),
+        Case("cosine_module", torch.nn.CosineSimilarity(dim=0, eps=1e-6), [x, y]),
+        Case("vecdot", Fn(lambda a, b: torch.linalg.vecdot(a, b)), [x, y]),
+        Case("vecdot_dim", Fn(lambda a, b: torch.linalg.vecdot(a, b, dim=-3)), [x, y]),
+        Case("vecdot_broadcast", Fn(lambda a, b: torch.linalg.vecdot(a, b, dim=1)),
+             [x, Input("y", (1, 3, 1))]),
+        Case("trace_square", Fn(lambda a: torch.trace(a)), [Input("x", (5, 5))]),
+        Case("trace_wide", Fn(lambda a: torch.trace(a) * a), [Input("x", (3, 7))]),
+        Case("trace_tall", Fn(lambda a: a.trace() + a), [Input("x", (6, 2))]),
+        Case("trace_int", Fn(lambda a: torch.trace(a)), [Input("x", (4, 4), "int32")]),
+        Case("trace_1x1", Fn(lambda a: torch.trace(a) + a), [Input("x", (1, 1))]),
+        Case("trace_3d", Fn(lambda a: torch.trace(a[0]) + a), [x]),
+        Case("mse_mean", Fn(lambda a, b: F.mse_loss(a, b)), [x, y]),
+        Case("mse_sum", Fn(lambda a, b: F.mse_loss(a, b, reduction="sum")), [x, y]),
+        Case("mse_none", Fn(lambda a, b: F.mse_loss(a, b, reduction="none")), [x, y]),
+        Case("mse_module", torch.nn.MSELoss(), [x, y]),
+        Case("mse_broadcast_none", Fn(lambda a, b: F.mse_loss(a, b, reduction="none")),
+             [x, Input("y", (3, 1))]),
+        Case("mse_broadcast_mean", Fn(lambda a, b: F.mse_loss(a, b)), [Input("x", (4,)), y]),
+        # broadcast_tensors, which F.mse_loss calls: mixed ranks, a passthrough;
+        # mixed dtypes refused.
+        Case("broadcast_tensors", Fn(lambda a, b, c: torch.broadcast_tensors(a, b, c)),
+             [Input("a", (3, 1)), Input("b", (2, 1, 4)), Input("c", (2, 3, 4))]),
+        Case("broadcast_tensors_int", Fn(lambda a, b: torch.broadcast_tensors(a, b)),
+             [Input("a", (3, 1), "int32"), Input("b", (1, 5), "int32")]),
+        Case("broadcast_tensors_mixed", Fn(lambda a, b: torch.broadcast_tensors(a, b)),
+             [Input("a", (3, 1), "int32"), Input("b", (1, 5))], refuse="different dtypes"),
+        Case("broadcast_tensors_one", Fn(lambda a: torch.broadcast_tensors(a)[0] * 2), [x]),
+    ]

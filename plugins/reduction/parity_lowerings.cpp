@@ -216,4 +216,115 @@ Status LowerMse(LowerContext& ctx) {
                         {{"x", sq}, {"axes", axes_var}, {"keep_dims", keep}});
 }
 
+// --- nll_loss(self, target, weight?, reduction, ignore_index) --------------------------------
+
+constexpr uint32_t kNllSelf = sdk::InputIndex(kNllInputs, "self");
+constexpr uint32_t kNllTarget = sdk::InputIndex(kNllInputs, "target");
+constexpr uint32_t kNllWeight = sdk::InputIndex(kNllInputs, "weight");
+constexpr uint32_t kNllReduction = sdk::InputIndex(kNllInputs, "reduction");
+constexpr uint32_t kNllIgnore = sdk::InputIndex(kNllInputs, "ignore_index");
+
+/// The class count and the per-sample shape: self (C) with target (), or (N, C, d...) with
+/// target (N, d...).
+Expected<std::pair<int64_t, Shape>> NllPlan(const NodeView& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kNllSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.InputType(kNllTarget));
+  if (x.rank() == 0) return ctx.InvalidInputs(ctx.kind() + ": self must have a class dim");
+  const int64_t c = x.shape[x.rank() == 1 ? 0 : 1];
+  Shape lead;
+  if (x.rank() > 1) {
+    lead = {x.shape[0]};
+    lead.insert(lead.end(), x.shape.begin() + 2, x.shape.end());
+  }
+  if (t.shape != lead) {
+    return ctx.InvalidInputs(ctx.kind() + ": target " + FormatInts(t.shape) +
+                             " must have the shape of self " + FormatInts(x.shape) +
+                             " without its class dim");
+  }
+  if (ctx.num_inputs() > kNllWeight && !ctx.IsNone(kNllWeight)) {
+    TS2COREML_ASSIGN_OR_RETURN(TensorType w, ctx.InputType(kNllWeight));
+    if (w.shape != Shape{c}) {
+      return ctx.InvalidInputs(ctx.kind() + ": weight " + FormatInts(w.shape) + " must have " +
+                               std::to_string(c) + " entries, one per class");
+    }
+  }
+  return std::make_pair(c, lead);
+}
+
+Status InferNll(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, NllPlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t r, ReadReduction(ctx, kNllReduction));
+  TS2COREML_RETURN_IF_ERROR(ctx.Int(kNllIgnore).status());
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kNllSelf));
+  return ctx.SetOutputType(0, TensorType(x.dtype, r == 0 ? plan.second : Shape{}));
+}
+
+/// Sums `x` over all its axes (rank 0 passes through).
+Expected<Var> SumAll(LowerContext& ctx, Var x) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  Shape axes;
+  for (int64_t d = 0; d < t.rank(); ++d) axes.push_back(d);
+  if (axes.empty()) return x;
+  return EmitReduce(ctx, "reduce_sum", x, axes, false);
+}
+
+/// x[target] and weight[target] as one-hot selects over classes moved last; an ignored or out
+/// of range target picks 0. loss = -x[target] * w, summed, or divided by the sum of w (mean).
+Status LowerNll(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, NllPlan(ctx));
+  const int64_t c = plan.first;
+  const Shape& lead = plan.second;
+  TS2COREML_ASSIGN_OR_RETURN(int64_t r, ReadReduction(ctx, kNllReduction));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t ignore, ctx.Int(kNllIgnore));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kNllSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  if (xt.rank() > 2) {
+    Shape perm = {0};
+    for (int64_t d = 2; d < xt.rank(); ++d) perm.push_back(d);
+    perm.push_back(1);
+    TS2COREML_ASSIGN_OR_RETURN(x, EmitTranspose(ctx, x, perm));
+  }
+  Shape with_c = lead, with_1 = lead;
+  with_c.push_back(c);
+  with_1.push_back(1);
+  TS2COREML_ASSIGN_OR_RETURN(Var target, ctx.Input(kNllTarget));
+  TS2COREML_ASSIGN_OR_RETURN(Var t1, EmitReshape(ctx, target, with_1));
+  Shape classes;
+  for (int64_t k = 0; k < c; ++k) classes.push_back(k);
+  TS2COREML_ASSIGN_OR_RETURN(Var classes_var, ctx.ConstInts(classes));
+  TS2COREML_ASSIGN_OR_RETURN(Var hot, ctx.Emit1("equal", {{"x", t1}, {"y", classes_var}},
+                                                TensorType(T2C_DTYPE_BOOL, with_c)));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstFloat(out.dtype, 0.0f));
+  const int64_t axis = static_cast<int64_t>(lead.size());
+  TS2COREML_ASSIGN_OR_RETURN(Var xs, ctx.Emit1("select", {{"cond", hot}, {"a", x}, {"b", zero}},
+                                               TensorType(out.dtype, with_c)));
+  TS2COREML_ASSIGN_OR_RETURN(Var picked, EmitReduce(ctx, "reduce_sum", xs, {axis}, false));
+  TS2COREML_ASSIGN_OR_RETURN(Var ignore_var, ctx.ConstInt(ignore));
+  TS2COREML_ASSIGN_OR_RETURN(Var valid, ctx.Emit1("not_equal", {{"x", target}, {"y", ignore_var}},
+                                                  TensorType(T2C_DTYPE_BOOL, lead)));
+  Var w;
+  if (ctx.num_inputs() > kNllWeight && !ctx.IsNone(kNllWeight)) {
+    TS2COREML_ASSIGN_OR_RETURN(Var weight, ctx.Input(kNllWeight));
+    TS2COREML_ASSIGN_OR_RETURN(Var ws,
+                               ctx.Emit1("select", {{"cond", hot}, {"a", weight}, {"b", zero}},
+                                         TensorType(out.dtype, with_c)));
+    TS2COREML_ASSIGN_OR_RETURN(w, EmitReduce(ctx, "reduce_sum", ws, {axis}, false));
+    TS2COREML_ASSIGN_OR_RETURN(w, ctx.Emit1("select", {{"cond", valid}, {"a", w}, {"b", zero}},
+                                            TensorType(out.dtype, lead)));
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstFloat(out.dtype, 1.0f));
+    TS2COREML_ASSIGN_OR_RETURN(w, ctx.Emit1("select", {{"cond", valid}, {"a", one}, {"b", zero}},
+                                            TensorType(out.dtype, lead)));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var minus, ctx.ConstFloat(out.dtype, -1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var neg, EmitBinary(ctx, "mul", picked, minus));
+  if (r == 0) return ctx.EmitOutput("mul", {{"x", neg}, {"y", w}});
+  TS2COREML_ASSIGN_OR_RETURN(Var loss, EmitBinary(ctx, "mul", neg, w));
+  TS2COREML_ASSIGN_OR_RETURN(Var total, SumAll(ctx, loss));
+  if (r == 2) return ctx.EmitOutput("identity", {{"x", total}});
+  TS2COREML_ASSIGN_OR_RETURN(Var norm, SumAll(ctx, w));
+  return ctx.EmitOutput("real_div", {{"x", total}, {"y", norm}});
+}
+
 }  // namespace ts2coreml::plugins::reduction_parity

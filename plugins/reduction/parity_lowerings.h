@@ -16,6 +16,8 @@ sdk::Status InferTrace(sdk::InferContext& ctx);
 sdk::Status LowerTrace(sdk::LowerContext& ctx);
 sdk::Status InferMse(sdk::InferContext& ctx);
 sdk::Status LowerMse(sdk::LowerContext& ctx);
+sdk::Status InferNll(sdk::InferContext& ctx);
+sdk::Status LowerNll(sdk::LowerContext& ctx);
 
 inline constexpr t2c_input_decl kCosineInputs[] = {sdk::Tensor("x1", T2C_MASK_FLOAT),
                                                    sdk::Tensor("x2", T2C_MASK_FLOAT),
@@ -27,6 +29,12 @@ inline constexpr t2c_input_decl kMseInputs[] = {sdk::Tensor("self", T2C_MASK_FLO
                                                 sdk::Tensor("target", T2C_MASK_FLOAT),
                                                 sdk::Host("reduction", T2C_INPUT_OPTIONAL)};
 
+inline constexpr t2c_input_decl kNllInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT), sdk::Tensor("target", T2C_DTYPE_BIT(T2C_DTYPE_INT32)),
+    sdk::Tensor("weight", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL), sdk::Host("reduction"),
+    sdk::Host("ignore_index")};
+inline constexpr const char* kNllOps[] = {"aten::nll_loss", "aten::nll_loss_nd",
+                                          "aten::nll_loss2d"};
 inline constexpr const char* kCosineOps[] = {"aten::cosine_similarity"};
 inline constexpr const char* kVecdotOps[] = {"aten::linalg_vecdot"};
 inline constexpr const char* kTraceOps[] = {"aten::trace"};
@@ -41,6 +49,8 @@ inline constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferTrace>, sdk::LowerFn<LowerTrace>),
     sdk::Lowering("mse_loss", kMseOps, kMseInputs, T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferMse>, sdk::LowerFn<LowerMse>),
+    sdk::Lowering("nll_loss", kNllOps, kNllInputs, T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferNll>, sdk::LowerFn<LowerNll>),
 };
 
 }  // namespace ts2coreml::plugins::reduction_parity

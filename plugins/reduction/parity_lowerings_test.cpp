@@ -98,5 +98,50 @@ TEST(ParityReductionTest, MseLossReductions) {
   EXPECT_NE(bad.error().find("reduction 3 is not one of"), std::string::npos) << bad.error();
 }
 
+t::FakeNode Nll(Shape x, Shape target, bool weight, int64_t reduction, int64_t ignore) {
+  t::FakeNode n("aten::nll_loss_nd");
+  n.Add(t::Value::Tensor(x)).Add(t::Value::Tensor(target, T2C_DTYPE_INT32));
+  n.Add(weight ? t::Value::Tensor({x.size() == 1 ? x[0] : x[1]}) : t::Value::None());
+  n.Add(t::Value::Int(reduction)).Add(t::Value::Int(ignore));
+  return n;
+}
+
+TEST(ParityReductionTest, NllLossPicksWithOneHotSelects) {
+  t::FakeNode n = Nll({2, 5, 3}, {2, 3}, true, 1, -100);
+  ASSERT_TRUE(n.Lower(Decl("aten::nll_loss_nd"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, Shape{});
+  EXPECT_EQ(n.op_types(),
+            (Ops{"transpose", "reshape", "equal", "select", "reduce_sum", "not_equal", "select",
+                 "reduce_sum", "select", "mul", "mul", "reduce_sum", "reduce_sum", "real_div"}));
+  EXPECT_EQ(n.ArgInts(n.ops()[0], "perm"), (Shape{0, 2, 1}));  // classes last
+  EXPECT_EQ(n.ArgInts(n.ops()[2], "y"), (Shape{0, 1, 2, 3, 4}));
+  EXPECT_EQ(n.ArgScalar(n.ops()[5], "y"), -100);
+  EXPECT_EQ(Decl("aten::nll_loss_nd").fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE);
+
+  t::FakeNode none = Nll({4, 3}, {4}, false, 0, 1);
+  ASSERT_TRUE(none.Lower(Decl("aten::nll_loss"))) << none.error();
+  EXPECT_EQ(none.inferred().shape, (Shape{4}));
+  EXPECT_EQ(none.OutputOp()->type, "mul");
+  t::FakeNode sum = Nll({3}, {}, false, 2, -100);
+  ASSERT_TRUE(sum.Lower(Decl("aten::nll_loss2d"))) << sum.error();
+  EXPECT_EQ(sum.OutputOp()->type, "identity");
+}
+
+TEST(ParityReductionTest, NllLossRefusals) {
+  t::FakeNode shape = Nll({2, 5, 3}, {2, 4}, false, 1, -100);
+  EXPECT_FALSE(shape.Infer(Decl("aten::nll_loss_nd")));
+  EXPECT_NE(shape.error().find("must have the shape of self [2, 5, 3] without its class dim"),
+            std::string::npos)
+      << shape.error();
+  t::FakeNode weight("aten::nll_loss");
+  weight.Add(t::Value::Tensor({2, 5})).Add(t::Value::Tensor({2}, T2C_DTYPE_INT32));
+  weight.Add(t::Value::Tensor({4})).Add(t::Value::Int(1)).Add(t::Value::Int(-100));
+  EXPECT_FALSE(weight.Infer(Decl("aten::nll_loss")));
+  EXPECT_NE(weight.error().find("must have 5 entries"), std::string::npos) << weight.error();
+  t::FakeNode reduction = Nll({2, 5}, {2}, false, 7, -100);
+  EXPECT_FALSE(reduction.Infer(Decl("aten::nll_loss")));
+  EXPECT_NE(reduction.error().find("reduction 7 is not one of"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -1,6 +1,6 @@
 """cosine_similarity (dims incl. negative, broadcasting, eps reaching tiny norms), linalg_vecdot
 (dims, broadcasting), trace (square, wide, tall, int) and mse_loss (none/mean/sum,
-broadcast target), broadcast_tensors."""
+broadcast target), broadcast_tensors, nll_loss (none/mean/sum, weight, ignore_index, 1-d, k-d)."""
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,6 +14,9 @@ def cases():
     tiny = np.zeros((2, 3, 4), np.float32)
     tiny[0, :, 0] = 1e-3
     tiny[1] = np.arange(12, dtype=np.float32).reshape(3, 4) / 7.0
+    lp = Input("x", (6, 5))
+    tgt = Input("t", (6,), "int64", low=0, high=5)
+    w5 = torch.tensor([0.5, 1.0, 2.0, 0.25, 1.5])
     return [
         Case("cosine_default_dim", Fn(lambda a, b: F.cosine_similarity(a, b)), [x, y]),
         Case("cosine_neg_dim", Fn(lambda a, b: torch.cosine_similarity(a, b, dim=-1)), [x, y]),
@@ -38,6 +41,20 @@ def cases():
         Case("mse_sum", Fn(lambda a, b: F.mse_loss(a, b, reduction="sum")), [x, y]),
         Case("mse_none", Fn(lambda a, b: F.mse_loss(a, b, reduction="none")), [x, y]),
         Case("mse_module", torch.nn.MSELoss(), [x, y]),
+        Case("nll_mean", Fn(lambda a, t: F.nll_loss(a, t)), [lp, tgt]),
+        Case("nll_sum_weight", Fn(lambda a, t: F.nll_loss(a, t, weight=w5, reduction="sum")),
+             [lp, tgt]),
+        Case("nll_none_ignore", Fn(lambda a, t: F.nll_loss(a, t, ignore_index=2,
+                                                            reduction="none")), [lp, tgt]),
+        Case("nll_mean_weight_ignore", Fn(lambda a, t: F.nll_loss(a, t, weight=w5,
+                                                                   ignore_index=1)), [lp, tgt]),
+        Case("nll_2d", Fn(lambda a, t: F.nll_loss(a, t, weight=w5)),
+             [Input("x", (2, 5, 3, 4)), Input("t", (2, 3, 4), "int64", low=0, high=5)]),
+        Case("nll_2d_none", Fn(lambda a, t: F.nll_loss(a, t, reduction="none", ignore_index=0)),
+             [Input("x", (2, 5, 3, 4)), Input("t", (2, 3, 4), "int64", low=0, high=5)]),
+        Case("nll_unbatched", Fn(lambda a, t: F.nll_loss(a, t.reshape(()))),
+             [Input("x", (5,)), Input("t", (1,), "int64", low=0, high=5)]),
+        Case("nll_module", torch.nn.NLLLoss(weight=w5, reduction="sum"), [lp, tgt]),
         Case("mse_broadcast_none", Fn(lambda a, b: F.mse_loss(a, b, reduction="none")),
              [x, Input("y", (3, 1))]),
         Case("mse_broadcast_mean", Fn(lambda a, b: F.mse_loss(a, b)), [Input("x", (4,)), y]),

@@ -13,6 +13,7 @@
 #include "common/lowering_util.h"
 #include "indexing/broadcast_tensors_lowering.h"
 #include "indexing/embedding_lowering.h"
+#include "indexing/index_put_lowering.h"
 #include "indexing/index_tensor_lowerings.h"
 #include "indexing/lowering_table.h"
 #include "indexing/movement_lowerings.h"
@@ -887,6 +888,7 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferModePad<3>>, sdk::LowerFn<LowerModePad<3>>),
     kEmbeddingLowering,         // embedding_lowering.cpp
     kBroadcastTensorsLowering,  // broadcast_tensors_lowering.cpp
+    kIndexPutLowering,          // index_put_lowering.cpp
 };
 
 /// This file's lowerings, then movement_lowerings.cpp's, scatter_lowerings.cpp's and

@@ -428,6 +428,54 @@ TEST(IndexingTest, BroadcastTensorsTilesOnlyWhatDiffers) {
   EXPECT_NE(mixed.error().find("different dtypes"), std::string::npos) << mixed.error();
 }
 
+TEST(IndexingTest, IndexPutOneHotAndMask) {
+  t::FakeNode rows("aten::index_put");
+  rows.Add(t::Value::Tensor({5, 3}));
+  rows.Add(t::Value::OptionalTensorList({std::nullopt, sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  rows.Add(t::Value::Tensor({5, 1})).Add(t::Value::Bool(false));
+  ASSERT_TRUE(rows.Lower(Decl("aten::index_put"))) << rows.error();
+  EXPECT_EQ(rows.inferred().shape, (Shape{5, 3}));
+  const t::FakeOp* hot = rows.FindOp("equal", 0);
+  ASSERT_NE(hot, nullptr);
+  EXPECT_EQ(rows.ArgInts(*rows.FindOp("transpose", 0), "perm"), (Shape{1, 0}));  // dim 1 first
+  EXPECT_EQ(rows.OutputOp()->type, "select");
+  t::FakeNode acc("aten::index_put");
+  acc.Add(t::Value::Tensor({5, 3}));
+  acc.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_INT32, {4})}));
+  acc.Add(t::Value::Tensor({3})).Add(t::Value::Bool(true));
+  ASSERT_TRUE(acc.Lower(Decl("aten::index_put"))) << acc.error();
+  EXPECT_EQ(acc.OutputOp()->type, "add");
+  t::FakeNode mask("aten::index_put");
+  mask.Add(t::Value::Tensor({4, 3}));
+  mask.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_BOOL, {4})}));
+  mask.Add(t::Value::Tensor({})).Add(t::Value::Bool(false));
+  ASSERT_TRUE(mask.Lower(Decl("aten::index_put"))) << mask.error();
+  EXPECT_EQ(mask.op_types(), (std::vector<std::string>{"reshape", "reshape", "select"}));
+  EXPECT_EQ(mask.ArgInts(mask.ops()[0], "shape"), (Shape{4, 1}));
+}
+
+TEST(IndexingTest, IndexPutRefusals) {
+  t::FakeNode two("aten::index_put");
+  two.Add(t::Value::Tensor({5, 5}));
+  two.Add(t::Value::OptionalTensorList(
+      {sdk::TensorType(T2C_DTYPE_INT32, {2}), sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  two.Add(t::Value::Tensor({2})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(two.Infer(Decl("aten::index_put")));
+  EXPECT_NE(two.error().find("2 index tensors; only one"), std::string::npos) << two.error();
+  t::FakeNode vals("aten::index_put");
+  vals.Add(t::Value::Tensor({4}));
+  vals.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_BOOL, {4})}));
+  vals.Add(t::Value::Tensor({3})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(vals.Infer(Decl("aten::index_put")));
+  EXPECT_NE(vals.error().find("count known only at run time"), std::string::npos);
+  t::FakeNode shape("aten::index_put");
+  shape.Add(t::Value::Tensor({5, 3}));
+  shape.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  shape.Add(t::Value::Tensor({2, 4})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(shape.Infer(Decl("aten::index_put")));
+  EXPECT_NE(shape.error().find("do not broadcast to [2, 3]"), std::string::npos) << shape.error();
+}
+
 TEST(IndexingTest, ModePadOpsRefuseWrongRanks) {
   t::FakeNode n("aten::reflection_pad2d");
   n.Add(t::Value::Tensor({5, 5})).Add(t::Value::Ints({1, 1, 1, 1}));

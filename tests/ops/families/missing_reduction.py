@@ -54,6 +54,11 @@ def cases():
              [Input("x", (2, 5, 3, 4)), Input("t", (2, 3, 4), "int64", low=0, high=5)]),
         Case("nll_unbatched", Fn(lambda a, t: F.nll_loss(a, t.reshape(()))),
              [Input("x", (5,)), Input("t", (1,), "int64", low=0, high=5)]),
+        # aten::nll_loss and aten::nll_loss2d themselves (F.nll_loss traces to nll_loss_nd).
+        Case("nll_loss_direct", Fn(lambda a, t: torch._C._nn.nll_loss(a, t, w5, 2, 3)),
+             [lp, tgt]),
+        Case("nll_loss2d_direct", Fn(lambda a, t: torch._C._nn.nll_loss2d(a, t, None, 0, 1)),
+             [Input("x", (2, 5, 3, 4)), Input("t", (2, 3, 4), "int64", low=0, high=5)]),
         Case("nll_module", torch.nn.NLLLoss(weight=w5, reduction="sum"), [lp, tgt]),
         Case("mse_broadcast_none", Fn(lambda a, b: F.mse_loss(a, b, reduction="none")),
              [x, Input("y", (3, 1))]),

@@ -50,5 +50,29 @@ TEST(NativeNormTest, NativeLayerNormRefusesMismatchedShapes) {
   EXPECT_NE(w.error().find("must have the normalized shape [8]"), std::string::npos) << w.error();
 }
 
+t::FakeNode GroupNorm(Shape x, int64_t hxw, int64_t groups, bool affine) {
+  t::FakeNode n("aten::native_group_norm", 3);
+  n.Add(t::Value::Tensor(x));
+  n.Add(affine ? t::Value::Tensor({x[1]}) : t::Value::None());
+  n.Add(affine ? t::Value::Tensor({x[1]}) : t::Value::None());
+  n.Add(t::Value::Int(x[0])).Add(t::Value::Int(x[1])).Add(t::Value::Int(hxw));
+  n.Add(t::Value::Int(groups)).Add(t::Value::Float(1e-5));
+  return n;
+}
+
+TEST(NativeNormTest, NativeGroupNormStatisticsPerGroup) {
+  t::FakeNode n = GroupNorm({2, 6, 4, 5}, 20, 3, true);
+  ASSERT_TRUE(n.Lower(Decl("aten::native_group_norm"))) << n.error();
+  EXPECT_EQ(n.ArgInts(n.ops()[0], "shape"), (Shape{2, 3, 40}));
+  EXPECT_EQ(n.ArgInts(*n.FindOp("reduce_mean", 0), "axes"), (Shape{2}));
+  EXPECT_EQ(n.OutputOp(0)->type, "add");  // the bias, last
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(1), "shape"), (Shape{2, 3}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(2), "shape"), (Shape{2, 3}));
+  t::FakeNode bad = GroupNorm({2, 6, 4, 5}, 20, 4, false);
+  EXPECT_FALSE(bad.Infer(Decl("aten::native_group_norm")));
+  EXPECT_NE(bad.error().find("group 4 do not describe input [2, 6, 4, 5]"), std::string::npos)
+      << bad.error();
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

@@ -1,5 +1,6 @@
 """native_layer_norm called directly: all three outputs (values, mean, rstd), one or several
-normalized dims, with and without weight and bias."""
+normalized dims, with and without weight and bias; native_group_norm likewise (one or several
+groups, 3-d to 5-d inputs)."""
 import torch
 
 from op_cases import Case, Fn, Input
@@ -18,6 +19,20 @@ class Affine(torch.nn.Module):
         return y, mean, rstd
 
 
+class Group(torch.nn.Module):
+    def __init__(self, c, groups, affine):
+        super().__init__()
+        g = torch.Generator().manual_seed(7)
+        self.w = torch.nn.Parameter(torch.randn(c, generator=g)) if affine else None
+        self.b = torch.nn.Parameter(torch.randn(c, generator=g)) if affine else None
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[0], x.shape[1]
+        hxw = x[0, 0].numel()
+        return torch.native_group_norm(x, self.w, self.b, n, c, hxw, self.groups, 1e-5)
+
+
 def cases():
     x = Input("x", (2, 5, 8))
     return [
@@ -28,4 +43,7 @@ def cases():
         Case("native_layer_norm_stats",
              Fn(lambda a: torch.native_layer_norm(a, [6], None, None, 1e-5)[2] * 0.1),
              [Input("x", (3, 6))]),
+        Case("native_group_norm_affine", Group(6, 3, True), [Input("x", (2, 6, 4, 5))]),
+        Case("native_group_norm_plain_1d", Group(4, 2, False), [Input("x", (3, 4, 7))]),
+        Case("native_group_norm_one_group", Group(6, 1, True), [Input("x", (1, 6, 3, 2, 2))]),
     ]

@@ -1,8 +1,9 @@
 /// Reductions coremltools lowers that the reduction plugin lacked (op parity, issue #13):
-/// cosine_similarity, linalg_vecdot, trace and mse_loss. Inputs broadcast like PyTorch's; every
-/// dim and reduction mode is resolved on the host.
+/// cosine_similarity, linalg_vecdot, trace, mse_loss, nll_loss and searchsorted. Inputs
+/// broadcast like PyTorch's; every dim and reduction mode is resolved on the host.
 #include "reduction/parity_lowerings.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -325,6 +326,85 @@ Status LowerNll(LowerContext& ctx) {
   if (r == 2) return ctx.EmitOutput("identity", {{"x", total}});
   TS2COREML_ASSIGN_OR_RETURN(Var norm, SumAll(ctx, w));
   return ctx.EmitOutput("real_div", {{"x", total}, {"y", norm}});
+}
+
+// --- searchsorted(sorted_sequence, self, out_int32, right, side, sorter) ---------------------
+
+constexpr uint32_t kSsSeq = sdk::InputIndex(kSearchsortedInputs, "sorted_sequence");
+constexpr uint32_t kSsSelf = sdk::InputIndex(kSearchsortedInputs, "self");
+constexpr uint32_t kSsRight = sdk::InputIndex(kSearchsortedInputs, "right");
+constexpr uint32_t kSsSide = sdk::InputIndex(kSearchsortedInputs, "side");
+constexpr uint32_t kSsSorter = sdk::InputIndex(kSearchsortedInputs, "sorter");
+
+/// Whether the search is right-sided (side wins over right); refuses a sorter.
+Expected<bool> ReadSide(const NodeView& ctx) {
+  const std::string op = ctx.kind();
+  if (ctx.num_inputs() > kSsSorter && !ctx.IsNone(kSsSorter)) {
+    return ctx.Error(op + ": sorter is not supported; sort the sequence first");
+  }
+  bool right = false;
+  if (ctx.num_inputs() > kSsRight && !ctx.IsNone(kSsRight)) {
+    TS2COREML_ASSIGN_OR_RETURN(right, ctx.Bool(kSsRight));
+  }
+  if (ctx.num_inputs() > kSsSide && !ctx.IsNone(kSsSide)) {
+    TS2COREML_ASSIGN_OR_RETURN(std::string side, ctx.String(kSsSide));
+    if (side != "left" && side != "right") {
+      return ctx.InvalidInputs(op + ": side '" + side + "' is not 'left' or 'right'");
+    }
+    right = side == "right";
+  }
+  return right;
+}
+
+/// A 1-d sequence serves any values; an n-d one needs values with its leading dims.
+Status CheckSearchShapes(const NodeView& ctx, const TensorType& seq, const TensorType& v) {
+  if (seq.rank() == 0) return ctx.InvalidInputs(ctx.kind() + ": the sequence must be 1-d or more");
+  if (seq.rank() == 1) return Status::Ok();
+  if (v.rank() != seq.rank() ||
+      !std::equal(seq.shape.begin(), seq.shape.end() - 1, v.shape.begin())) {
+    return ctx.InvalidInputs(ctx.kind() + ": sequence " + FormatInts(seq.shape) + " and values " +
+                             FormatInts(v.shape) + " must share all but the last dim");
+  }
+  return Status::Ok();
+}
+
+Status InferSearchsorted(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType seq, ctx.InputType(kSsSeq));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType v, ctx.InputType(kSsSelf));
+  TS2COREML_RETURN_IF_ERROR(CheckSearchShapes(ctx, seq, v));
+  TS2COREML_RETURN_IF_ERROR(ReadSide(ctx).status());
+  return ctx.SetOutputType(0, TensorType(T2C_DTYPE_INT32, v.shape));
+}
+
+/// The insertion index counts the sequence entries below each value (left: seq < v; right:
+/// seq <= v), comparing v[..., K, 1] with seq[..., 1, M] and summing over M.
+Status LowerSearchsorted(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(bool right, ReadSide(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(Var seq, ctx.Input(kSsSeq));
+  TS2COREML_ASSIGN_OR_RETURN(Var v, ctx.Input(kSsSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(seq));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType vt, ctx.TypeOf(v));
+  Shape vcol = vt.shape;
+  vcol.push_back(1);
+  TS2COREML_ASSIGN_OR_RETURN(Var vc, EmitReshape(ctx, v, vcol));
+  Shape srow = st.shape;
+  srow.insert(srow.end() - 1, 1);
+  TS2COREML_ASSIGN_OR_RETURN(Var sr, EmitReshape(ctx, seq, srow));
+  Shape cmp_shape;
+  if (!sdk::BroadcastShapes(vcol, srow, &cmp_shape)) {
+    return ctx.Error(ctx.kind() + ": sequence and values do not broadcast");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Var below,
+                             ctx.Emit1(right ? "less_equal" : "less", {{"x", sr}, {"y", vc}},
+                                       TensorType(T2C_DTYPE_BOOL, cmp_shape)));
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstInt(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero, ctx.ConstInt(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var counts,
+                             ctx.Emit1("select", {{"cond", below}, {"a", one}, {"b", zero}},
+                                       TensorType(T2C_DTYPE_INT32, cmp_shape)));
+  TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({static_cast<int64_t>(cmp_shape.size()) - 1}));
+  TS2COREML_ASSIGN_OR_RETURN(Var keep, ctx.ConstBool(false));
+  return ctx.EmitOutput("reduce_sum", {{"x", counts}, {"axes", axes}, {"keep_dims", keep}});
 }
 
 }  // namespace ts2coreml::plugins::reduction_parity

@@ -1,5 +1,6 @@
 /// Reductions added for op parity with coremltools (issue #13): cosine_similarity,
-/// linalg_vecdot, trace, mse_loss. reduction_lowerings.cpp appends kLowerings to its table.
+/// linalg_vecdot, trace, mse_loss, nll_loss, searchsorted. reduction_lowerings.cpp appends
+/// kLowerings to its table.
 #ifndef TS2COREML_PLUGINS_REDUCTION_PARITY_LOWERINGS_H_
 #define TS2COREML_PLUGINS_REDUCTION_PARITY_LOWERINGS_H_
 
@@ -18,6 +19,8 @@ sdk::Status InferMse(sdk::InferContext& ctx);
 sdk::Status LowerMse(sdk::LowerContext& ctx);
 sdk::Status InferNll(sdk::InferContext& ctx);
 sdk::Status LowerNll(sdk::LowerContext& ctx);
+sdk::Status InferSearchsorted(sdk::InferContext& ctx);
+sdk::Status LowerSearchsorted(sdk::LowerContext& ctx);
 
 inline constexpr t2c_input_decl kCosineInputs[] = {sdk::Tensor("x1", T2C_MASK_FLOAT),
                                                    sdk::Tensor("x2", T2C_MASK_FLOAT),
@@ -35,6 +38,14 @@ inline constexpr t2c_input_decl kNllInputs[] = {
     sdk::Host("ignore_index")};
 inline constexpr const char* kNllOps[] = {"aten::nll_loss", "aten::nll_loss_nd",
                                           "aten::nll_loss2d"};
+inline constexpr t2c_input_decl kSearchsortedInputs[] = {
+    sdk::Tensor("sorted_sequence", T2C_MASK_FLOAT),
+    sdk::Tensor("self", T2C_MASK_FLOAT),
+    sdk::Host("out_int32", T2C_INPUT_OPTIONAL),
+    sdk::Host("right", T2C_INPUT_OPTIONAL),
+    sdk::Host("side", T2C_INPUT_OPTIONAL),
+    sdk::Tensor("sorter", T2C_DTYPE_BIT(T2C_DTYPE_INT32), T2C_INPUT_OPTIONAL)};
+inline constexpr const char* kSearchsortedOps[] = {"aten::searchsorted.Tensor"};
 inline constexpr const char* kCosineOps[] = {"aten::cosine_similarity"};
 inline constexpr const char* kVecdotOps[] = {"aten::linalg_vecdot"};
 inline constexpr const char* kTraceOps[] = {"aten::trace"};
@@ -51,6 +62,9 @@ inline constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferMse>, sdk::LowerFn<LowerMse>),
     sdk::Lowering("nll_loss", kNllOps, kNllInputs, T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferNll>, sdk::LowerFn<LowerNll>),
+    sdk::Lowering("searchsorted", kSearchsortedOps, kSearchsortedInputs,
+                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferSearchsorted>,
+                  sdk::LowerFn<LowerSearchsorted>),
 };
 
 }  // namespace ts2coreml::plugins::reduction_parity

@@ -143,5 +143,41 @@ TEST(ParityReductionTest, NllLossRefusals) {
   EXPECT_NE(reduction.error().find("reduction 7 is not one of"), std::string::npos);
 }
 
+t::FakeNode Searchsorted(Shape seq, Shape v, t::Value right, t::Value side,
+                         t::Value sorter = t::Value::None()) {
+  t::FakeNode n("aten::searchsorted.Tensor");
+  n.Add(t::Value::Tensor(seq)).Add(t::Value::Tensor(v)).Add(t::Value::Bool(false));
+  n.Add(right).Add(side).Add(sorter);
+  return n;
+}
+
+TEST(ParityReductionTest, SearchsortedCountsEntriesBelow) {
+  t::FakeNode n = Searchsorted({5}, {3, 4}, t::Value::Bool(false), t::Value::None());
+  ASSERT_TRUE(n.Lower(Decl("aten::searchsorted.Tensor"))) << n.error();
+  EXPECT_EQ(n.inferred(), sdk::TensorType(T2C_DTYPE_INT32, {3, 4}));
+  EXPECT_EQ(n.op_types(), (Ops{"reshape", "reshape", "less", "select", "reduce_sum"}));
+  EXPECT_EQ(n.ArgInts(n.ops()[0], "shape"), (Shape{3, 4, 1}));
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "shape"), (Shape{1, 5}));
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(), "axes"), (Shape{2}));
+  // side wins over right.
+  t::FakeNode side = Searchsorted({2, 4}, {2, 3}, t::Value::Bool(false), t::Value::String("right"));
+  ASSERT_TRUE(side.Lower(Decl("aten::searchsorted.Tensor"))) << side.error();
+  EXPECT_EQ(side.ops()[2].type, "less_equal");
+  EXPECT_EQ(side.ArgInts(side.ops()[1], "shape"), (Shape{2, 1, 4}));
+}
+
+TEST(ParityReductionTest, SearchsortedRefusals) {
+  t::FakeNode sorter = Searchsorted({5}, {3}, t::Value::None(), t::Value::None(),
+                                    t::Value::Tensor({5}, T2C_DTYPE_INT32));
+  EXPECT_FALSE(sorter.Infer(Decl("aten::searchsorted.Tensor")));
+  EXPECT_NE(sorter.error().find("sorter is not supported"), std::string::npos);
+  t::FakeNode shapes = Searchsorted({2, 4}, {3, 3}, t::Value::None(), t::Value::None());
+  EXPECT_FALSE(shapes.Infer(Decl("aten::searchsorted.Tensor")));
+  EXPECT_NE(shapes.error().find("must share all but the last dim"), std::string::npos);
+  t::FakeNode side = Searchsorted({5}, {3}, t::Value::None(), t::Value::String("up"));
+  EXPECT_FALSE(side.Infer(Decl("aten::searchsorted.Tensor")));
+  EXPECT_NE(side.error().find("side 'up'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ts2coreml::plugins

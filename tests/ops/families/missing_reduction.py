@@ -1,6 +1,7 @@
 """cosine_similarity (dims incl. negative, broadcasting, eps reaching tiny norms), linalg_vecdot
 (dims, broadcasting), trace (square, wide, tall, int) and mse_loss (none/mean/sum,
-broadcast target), broadcast_tensors, nll_loss (none/mean/sum, weight, ignore_index, 1-d, k-d)."""
+broadcast target), broadcast_tensors, nll_loss (none/mean/sum, weight, ignore_index, 1-d, k-d),
+searchsorted (left/right/side, 1-d and batched sequences; sorter refused)."""
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,8 @@ def cases():
     lp = Input("x", (6, 5))
     tgt = Input("t", (6,), "int64", low=0, high=5)
     w5 = torch.tensor([0.5, 1.0, 2.0, 0.25, 1.5])
+    seq = torch.tensor([-1.5, -0.5, 0.0, 0.5, 2.0])
+    order = torch.arange(5)
     return [
         Case("cosine_default_dim", Fn(lambda a, b: F.cosine_similarity(a, b)), [x, y]),
         Case("cosine_neg_dim", Fn(lambda a, b: torch.cosine_similarity(a, b, dim=-1)), [x, y]),
@@ -59,6 +62,17 @@ def cases():
              [lp, tgt]),
         Case("nll_loss2d_direct", Fn(lambda a, t: torch._C._nn.nll_loss2d(a, t, None, 0, 1)),
              [Input("x", (2, 5, 3, 4)), Input("t", (2, 3, 4), "int64", low=0, high=5)]),
+        Case("searchsorted", Fn(lambda v: torch.searchsorted(seq, v)), [Input("v", (3, 4))]),
+        Case("searchsorted_right", Fn(lambda v: torch.searchsorted(seq, v, right=True)),
+             [Input("v", (5,), values=np.array([-1.0, 0.0, 0.5, 2.0, 9.0], np.float32))]),
+        Case("searchsorted_side", Fn(lambda v: torch.searchsorted(seq, v, side="right",
+                                                                 out_int32=True)),
+             [Input("v", (2, 3))]),
+        Case("searchsorted_batched", Fn(lambda s, v: torch.searchsorted(s, v)),
+             [Input("s", (2, 4), values=np.array([[-1, 0, 1, 2], [0, 0.5, 0.75, 3]], np.float32)),
+              Input("v", (2, 3))]),
+        Case("searchsorted_sorter", Fn(lambda v: torch.searchsorted(seq, v, sorter=order)),
+             [Input("v", (3,))], refuse="sorter is not supported"),
         Case("nll_module", torch.nn.NLLLoss(weight=w5, reduction="sum"), [lp, tgt]),
         Case("mse_broadcast_none", Fn(lambda a, b: F.mse_loss(a, b, reduction="none")),
              [x, Input("y", (3, 1))]),

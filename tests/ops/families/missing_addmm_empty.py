@@ -1,5 +1,6 @@
-"""addmm/addbmm/addmv/addr with beta=0 consume torch.empty; with beta != 0 reading it stays
-refused (diffusers' attention scores, baddbmm(empty, q, k^T, beta=0, alpha=scale), included).
+"""addmm/addbmm/addmv/addr with beta=0 consume torch.empty sized from the inputs; with beta != 0
+reading it stays refused (checked on diffusers' attention scores pattern, baddbmm(empty, q, k^T,
+beta, alpha=scale), with beta 1 and 0.5).
 
 baddbmm with beta=0 converts too (core/convert/analysis_test.cpp), but it has no verified case
 here: LibTorch 1.13 running the traced baddbmm sometimes lets the garbage of torch.empty through

@@ -1,6 +1,7 @@
 #include "core/convert/analysis.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -214,14 +215,34 @@ std::string FirstRunTimeInput(const Graph& g, const Node& n) {
   return "";
 }
 
+/// Whether `n` provably ignores its input `i`: addmm, baddbmm, addbmm, addmv and addr (self,
+/// a, b, beta, alpha) never read self when beta is a constant 0 (diffusers' attention passes
+/// torch.empty there).
+bool IgnoresInput(const Graph& g, const Node& n, size_t i) {
+  static constexpr absl::string_view kAddProducts[] = {"aten::addmm", "aten::baddbmm",
+                                                       "aten::addbmm", "aten::addmv", "aten::addr"};
+  if (i != 0 || n.inputs.size() < 4 ||
+      std::find(std::begin(kAddProducts), std::end(kAddProducts), n.kind) ==
+          std::end(kAddProducts)) {
+    return false;
+  }
+  const Value& beta = g.value(g.Resolve(n.inputs[3]));
+  if (!beta.is_const) return false;
+  if (beta.kind == ValueKind::kInt) return beta.i == 0;
+  if (beta.kind == ValueKind::kFloat) return beta.f == 0.0;
+  return false;
+}
+
 /// The first input of `n` (list elements included) that is a host tensor whose memory was never
-/// fully written (aten::new_empty, aten::empty_like), or kNoValue.
+/// fully written (aten::new_empty, aten::empty_like) and that `n` may read, or kNoValue.
 ValueId UninitializedInput(const Graph& g, const Node& n) {
   auto uninitialized = [&](ValueId id) {
     const Value& v = g.value(g.Resolve(id));
     return v.is_const && v.kind == ValueKind::kTensor && !v.tensor;
   };
-  for (ValueId in : n.inputs) {
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const ValueId in = n.inputs[i];
+    if (IgnoresInput(g, n, i)) continue;
     if (uninitialized(in)) return g.Resolve(in);
     for (ValueId e : g.value(g.Resolve(in)).elements) {
       if (uninitialized(e)) return g.Resolve(e);

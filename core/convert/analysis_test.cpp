@@ -592,6 +592,42 @@ TEST(AnalysisStepsTest, HostTensorMisuseNamesTheTensorAndWhy) {
   EXPECT_EQ(HostTensorMisuse(g, g.AddNode("aten::relu", "", {x}, 1), ""), "");
 }
 
+/// addmm-like ops with a constant beta of 0 never read self, so torch.empty may go there; any
+/// other beta, a run-time beta, or another input stays refused.
+TEST(AnalysisStepsTest, BetaZeroIgnoresUninitializedSelf) {
+  Graph g;
+  const ValueId q = g.AddInput("q", TypeClass::kFloat, {2, 3, 4});
+  const ValueId k = g.AddInput("k", TypeClass::kFloat, {2, 4, 5});
+  Value buf = HostTensor(test::Filled({2, 3, 5}, 0));
+  buf.name = "buf";
+  buf.tensor = nullptr;
+  const ValueId e = g.AddValue(buf);
+  const ValueId one = g.AddConstInt(1);
+  for (const char* op :
+       {"aten::baddbmm", "aten::addmm", "aten::addbmm", "aten::addmv", "aten::addr"}) {
+    EXPECT_EQ(HostTensorMisuse(g, g.AddNode(op, "", {e, q, k, g.AddConstInt(0), one}, 1), ""), "")
+        << op;
+    EXPECT_EQ(HostTensorMisuse(g, g.AddNode(op, "", {e, q, k, g.AddConstFloat(0.0), one}, 1), ""),
+              "")
+        << op;
+    EXPECT_NE(HostTensorMisuse(g, g.AddNode(op, "", {e, q, k, one, one}, 1), "")
+                  .find("uninitialized memory"),
+              std::string::npos)
+        << op;
+  }
+  EXPECT_NE(HostTensorMisuse(
+                g, g.AddNode("aten::baddbmm", "", {e, q, k, g.AddConstFloat(0.5), one}, 1), "")
+                .find("reads 'buf'"),
+            std::string::npos);
+  EXPECT_NE(
+      HostTensorMisuse(g, g.AddNode("aten::baddbmm", "", {q, e, k, g.AddConstInt(0), one}, 1), "")
+          .find("reads 'buf'"),
+      std::string::npos);
+  EXPECT_NE(HostTensorMisuse(g, g.AddNode("aten::sub", "Tensor", {e, q, g.AddConstInt(0)}, 1), "")
+                .find("reads 'buf'"),
+            std::string::npos);
+}
+
 TEST(AnalysisStepsTest, CheckInputsComparesWithTheDeclaration) {
   const registry::Registry& reg = test::BuiltinRegistry();
   absl::StatusOr<const registry::Lowering*> relu = reg.Find("aten::relu", "");

@@ -28,6 +28,8 @@ const std::set<std::string>& CoreOps() {
       "prim::device",
       "prim::dtype",
       "aten::numel",
+      "aten::is_floating_point",
+      "aten::_shape_as_tensor",
       "prim::TupleIndex",
       "aten::IntImplicit",
       "aten::FloatImplicit",
@@ -136,6 +138,32 @@ void SetScalarTensor(Value& v, const Value& number) {
   v.type_class = t->type_class();
   v.shape = {};
   v.tensor = std::move(t);
+}
+
+/// is_floating_point (from the tensor's type class) and _shape_as_tensor (its shape as a 1-d
+/// int64 constant): both need only the type of their input.
+absl::StatusOr<EvalResult> EvaluateTypeQuery(Graph& g, const Node& n) {
+  const Value& t = g.value(g.Resolve(n.inputs.at(0)));
+  if (!t.typed && !t.tensor) return NotStatic(n, absl::StrCat("'", t.name, "' has no known type"));
+  Value& out = g.value(n.outputs[0]);
+  if (n.kind == "aten::is_floating_point") {
+    SetBool(out, (t.tensor ? t.tensor->type_class() : t.type_class) == TypeClass::kFloat);
+    return EvalResult::kFolded;
+  }
+  const std::vector<int64_t> shape = t.tensor ? t.tensor->shape : t.shape;
+  auto data = std::make_shared<std::vector<int64_t>>(shape);
+  auto c = std::make_shared<ConstTensor>();
+  c->storage = ConstTensor::Storage::kInt64;
+  c->shape = {static_cast<int64_t>(shape.size())};
+  c->data = data->data();
+  c->owner = data;
+  out.is_const = true;
+  out.kind = ValueKind::kTensor;
+  out.typed = true;
+  out.type_class = TypeClass::kInt;
+  out.shape = c->shape;
+  out.tensor = std::move(c);
+  return EvalResult::kFolded;
 }
 
 /// Scalar arithmetic and comparisons on constant numbers (aten::add.int, aten::floordiv, ...),
@@ -449,6 +477,9 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
       SetFloat(out, x);
     }
     return EvalResult::kFolded;
+  }
+  if (k == "aten::is_floating_point" || k == "aten::_shape_as_tensor") {
+    return EvaluateTypeQuery(g, n);
   }
   if (k == "prim::device") {
     Value& out = g.value(n.outputs[0]);

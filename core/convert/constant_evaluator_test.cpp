@@ -121,6 +121,29 @@ TEST(ConstantEvaluatorTest, DimAndNumel) {
   EXPECT_EQ(g.value(numel).i, 24);
 }
 
+TEST(ConstantEvaluatorTest, IsFloatingPointAndShapeAsTensor) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3, 4});
+  const ValueId n = g.AddInput("n", TypeClass::kInt, {5});
+  const ValueId b = g.AddInput("b", TypeClass::kBool, {5});
+  const ValueId w = g.AddConstTensor("w", MakeFloatTensor({2}, {1, 2}));
+  for (const auto& [v, expected] :
+       std::vector<std::pair<ValueId, bool>>{{x, true}, {n, false}, {b, false}, {w, true}}) {
+    const ValueId f =
+        Eval(g, "aten::is_floating_point", "", {v}, ValueKind::kBool, EvalResult::kFolded);
+    EXPECT_EQ(g.value(f).b, expected) << g.value(v).name;
+  }
+  const ValueId s =
+      Eval(g, "aten::_shape_as_tensor", "", {x}, ValueKind::kTensor, EvalResult::kFolded);
+  const Value& sv = g.value(s);
+  ASSERT_TRUE(sv.is_const && sv.tensor);
+  EXPECT_EQ(sv.tensor->storage, ConstTensor::Storage::kInt64);
+  EXPECT_EQ(sv.shape, (std::vector<int64_t>{3}));
+  EXPECT_EQ(sv.tensor->At(0), 2);
+  EXPECT_EQ(sv.tensor->At(2), 4);
+  EXPECT_TRUE(IsCoreOp(g.nodes().back()));
+}
+
 TEST(ConstantEvaluatorTest, NumToTensorAndIntRoundTrip) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {4, 9});

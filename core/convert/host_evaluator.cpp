@@ -8,9 +8,19 @@ namespace ts2coreml::core {
 
 std::vector<int> ShapeOnlyInputs(const Node& node) {
   static const auto* kinds = new std::set<std::string>{
-      "aten::new_zeros",  "aten::new_ones",  "aten::new_full",  "aten::new_empty",
-      "aten::zeros_like", "aten::ones_like", "aten::full_like", "aten::empty_like",
-      "aten::size",       "aten::dim",       "aten::numel",
+      "aten::new_zeros",
+      "aten::new_ones",
+      "aten::new_full",
+      "aten::new_empty",
+      "aten::zeros_like",
+      "aten::ones_like",
+      "aten::full_like",
+      "aten::empty_like",
+      "aten::size",
+      "aten::dim",
+      "aten::numel",
+      "aten::is_floating_point",
+      "aten::_shape_as_tensor",
   };
   if (kinds->count(node.kind) != 0 && !node.inputs.empty()) return {0};
   return {};

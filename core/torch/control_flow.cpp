@@ -21,9 +21,10 @@ constexpr int kMaxRounds = 64;
 
 const std::unordered_set<std::string>& ScriptedQueryKinds() {
   static const std::unordered_set<std::string> kinds = {
-      "prim::dtype",          "prim::device",         "aten::dim",  "aten::__is__",
-      "aten::__isnot__",      "prim::unchecked_cast", "aten::warn", "aten::format",
-      "prim::RaiseException", "aten::append"};
+      "prim::dtype",  "prim::device",           "aten::dim",
+      "aten::__is__", "aten::__isnot__",        "prim::unchecked_cast",
+      "aten::warn",   "aten::format",           "prim::RaiseException",
+      "aten::append", "aten::is_floating_point"};
   return kinds;
 }
 
@@ -132,6 +133,9 @@ std::optional<c10::IValue> StaticAnswer(torch::jit::Node* n) {
   if (!tensor) return std::nullopt;
   if (kind == "prim::dtype" && tensor->scalarType()) {
     return c10::IValue(static_cast<int64_t>(*tensor->scalarType()));
+  }
+  if (kind == "aten::is_floating_point" && tensor->scalarType()) {
+    return c10::IValue(c10::isFloatingType(*tensor->scalarType()));
   }
   if (kind == "prim::device" && tensor->device()) return c10::IValue(*tensor->device());
   if (kind == "aten::dim" && tensor->dim())

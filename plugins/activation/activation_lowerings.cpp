@@ -125,8 +125,16 @@ constexpr uint32_t kSoftmaxSelf = sdk::InputIndex(kSoftmaxInputs, "self");
 constexpr uint32_t kSoftmaxDim = sdk::InputIndex(kSoftmaxInputs, "dim");
 constexpr uint32_t kSoftmaxDtype = sdk::InputIndex(kSoftmaxInputs, "dtype");
 
-/// Checks softmax's optional `dtype` argument: None or a float type.
+/// Checks softmax's optional `dtype` argument: None or a float type. _softmax and _log_softmax
+/// have `half_to_float` there instead (true only for fp16 CUDA inputs).
 Status CheckSoftmaxDtype(const sdk::NodeView& ctx, const std::string& op) {
+  if (ctx.kind().rfind("aten::_", 0) == 0) {
+    TS2COREML_ASSIGN_OR_RETURN(bool half_to_float, ctx.Bool(kSoftmaxDtype));
+    if (half_to_float) {
+      return ctx.Error(ctx.kind() + ": half_to_float=True is CUDA-only; trace on the CPU");
+    }
+    return Status::Ok();
+  }
   if (ctx.num_inputs() <= kSoftmaxDtype || ctx.IsNone(kSoftmaxDtype)) return Status::Ok();
   TS2COREML_ASSIGN_OR_RETURN(int64_t dtype, ctx.Int(kSoftmaxDtype));
   if (dtype != kScalarTypeHalf && dtype != kScalarTypeFloat && dtype != kScalarTypeDouble) {
@@ -498,8 +506,8 @@ constexpr const char* kHardswishOps[] = {"aten::hardswish"};
 constexpr const char* kHardtanhOps[] = {"aten::hardtanh"};
 constexpr const char* kLeakyReluOps[] = {"aten::leaky_relu"};
 constexpr const char* kGeluOps[] = {"aten::gelu"};
-constexpr const char* kSoftmaxOps[] = {"aten::softmax.int"};
-constexpr const char* kLogSoftmaxOps[] = {"aten::log_softmax.int"};
+constexpr const char* kSoftmaxOps[] = {"aten::softmax.int", "aten::_softmax"};
+constexpr const char* kLogSoftmaxOps[] = {"aten::log_softmax.int", "aten::_log_softmax"};
 
 constexpr const char* kEluOps[] = {"aten::elu"};
 constexpr const char* kSeluOps[] = {"aten::selu"};

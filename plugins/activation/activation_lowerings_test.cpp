@@ -145,6 +145,26 @@ TEST(ActivationTest, SoftmaxDtypeArgument) {
   EXPECT_NE(axis.error().find("dim 2 is out of range for rank 2"), std::string::npos);
 }
 
+/// _softmax/_log_softmax(self, dim, half_to_float): the same lowering; half_to_float=True refused.
+TEST(ActivationTest, UnderscoreSoftmaxReadsHalfToFloat) {
+  for (const char* op : {"aten::_softmax", "aten::_log_softmax"}) {
+    t::FakeNode ok(op);
+    ok.Add(t::Value::Tensor({2, 5})).Add(t::Value::Int(-1)).Add(t::Value::Bool(false));
+    ASSERT_TRUE(ok.Lower(Decl(op))) << ok.error();
+    EXPECT_EQ(Decl(op).fp16_policy, T2C_FP16_NEEDS_FP32_COMPUTE);
+    t::FakeNode half(op);
+    half.Add(t::Value::Tensor({2, 5})).Add(t::Value::Int(-1)).Add(t::Value::Bool(true));
+    EXPECT_FALSE(half.Infer(Decl(op)));
+    EXPECT_NE(half.error().find("half_to_float=True is CUDA-only"), std::string::npos)
+        << half.error();
+  }
+  t::FakeNode n("aten::_softmax");
+  n.Add(t::Value::Tensor({2, 5})).Add(t::Value::Int(0)).Add(t::Value::Bool(false));
+  ASSERT_TRUE(n.Lower(Decl("aten::_softmax"))) << n.error();
+  EXPECT_EQ(n.op_types(), Ops{"softmax"});
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(), "axis"), 0);
+}
+
 TEST(ActivationTest, LogSoftmaxSubtractsLogSumExp) {
   t::FakeNode n("aten::log_softmax.int");
   n.Add(t::Value::Tensor({2, 7, 3})).Add(t::Value::Int(1)).Add(t::Value::None());

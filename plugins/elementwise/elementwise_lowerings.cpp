@@ -13,6 +13,7 @@
 
 #include "common/lowering_util.h"
 #include "elementwise/binary_math_lowerings.h"
+#include "elementwise/parity_lowerings.h"
 #include "elementwise/unary_lowerings.h"
 #include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
@@ -454,20 +455,23 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferDivMode>, sdk::LowerFn<LowerDivMode>),
 };
 
-/// The three tables of the family as one array (constant data, like each table).
-template <size_t A, size_t B, size_t C>
-constexpr std::array<t2c_lowering_decl, A + B + C> Concat(const t2c_lowering_decl (&a)[A],
-                                                          const t2c_lowering_decl (&b)[B],
-                                                          const t2c_lowering_decl (&c)[C]) {
-  std::array<t2c_lowering_decl, A + B + C> all{};
+/// The four tables of the family as one array (constant data, like each table).
+template <size_t A, size_t B, size_t C, size_t D>
+constexpr std::array<t2c_lowering_decl, A + B + C + D> Concat(const t2c_lowering_decl (&a)[A],
+                                                              const t2c_lowering_decl (&b)[B],
+                                                              const t2c_lowering_decl (&c)[C],
+                                                              const t2c_lowering_decl (&d)[D]) {
+  std::array<t2c_lowering_decl, A + B + C + D> all{};
   size_t k = 0;
-  for (const t2c_lowering_decl& d : a) all[k++] = d;
-  for (const t2c_lowering_decl& d : b) all[k++] = d;
-  for (const t2c_lowering_decl& d : c) all[k++] = d;
+  for (const t2c_lowering_decl& x : a) all[k++] = x;
+  for (const t2c_lowering_decl& x : b) all[k++] = x;
+  for (const t2c_lowering_decl& x : c) all[k++] = x;
+  for (const t2c_lowering_decl& x : d) all[k++] = x;
   return all;
 }
 
-constexpr auto kAllLowerings = Concat(kLowerings, kUnaryLowerings, kBinaryMathLowerings);
+constexpr auto kAllLowerings =
+    Concat(kLowerings, kUnaryLowerings, kBinaryMathLowerings, elementwise_parity::kParityLowerings);
 
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.elementwise",

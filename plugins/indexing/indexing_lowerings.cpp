@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "common/lowering_util.h"
+#include "indexing/broadcast_tensors_lowering.h"
 #include "indexing/embedding_lowering.h"
+#include "indexing/index_put_lowering.h"
 #include "indexing/index_tensor_lowerings.h"
 #include "indexing/lowering_table.h"
 #include "indexing/movement_lowerings.h"
@@ -290,7 +292,8 @@ Expected<Pieces> ReadPieces(const NodeView& ctx, const PiecesInputs& in, const T
     return p;
   }
   const bool with_sizes = op == "aten::split.sizes" || base == "aten::split_with_sizes" ||
-                          base == "aten::unsafe_split_with_sizes";
+                          base == "aten::unsafe_split_with_sizes" ||
+                          base == "aten::split_with_sizes_copy";
   if (with_sizes) {
     TS2COREML_ASSIGN_OR_RETURN(p.sizes, ctx.Ints(in.size));
     int64_t total = 0;
@@ -620,8 +623,9 @@ struct PadPlan {
 struct PadInputs {
   uint32_t self;
   uint32_t pad;
-  int mode;  ///< -1 for constant_pad_nd
+  int mode;  ///< -1 for constant_pad_nd and the *_padNd ops
   uint32_t value;
+  int64_t fixed_dims = 0;  ///< N for reflection_padNd / replication_padNd (mode from the name)
 };
 
 constexpr t2c_input_decl kPadInputs[] = {sdk::Tensor("self", kAny), sdk::Host("pad"),
@@ -635,6 +639,13 @@ constexpr t2c_input_decl kConstantPadInputs[] = {sdk::Tensor("self", kAny), sdk:
 constexpr PadInputs kConstantPad = {sdk::InputIndex(kConstantPadInputs, "self"),
                                     sdk::InputIndex(kConstantPadInputs, "pad"), -1,
                                     sdk::InputIndex(kConstantPadInputs, "value")};
+/// reflection_padNd / replication_padNd (self, padding): no value input (index past the end).
+constexpr t2c_input_decl kModePadInputs[] = {sdk::Tensor("self", kAny), sdk::Host("padding")};
+constexpr uint32_t kNoInput = 1u << 20;
+constexpr PadInputs ModePad(int64_t n) {
+  return {sdk::InputIndex(kModePadInputs, "self"), sdk::InputIndex(kModePadInputs, "padding"), -1,
+          kNoInput, n};
+}
 
 /// The pad mode named `name`.
 Expected<PadMode> ParsePadMode(const NodeView& ctx, const std::string& name) {
@@ -655,6 +666,16 @@ Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const Tensor
   }
   if (Given(ctx, in.value)) {
     TS2COREML_ASSIGN_OR_RETURN(p.value, ctx.Float(in.value));
+  }
+  if (in.fixed_dims > 0) {
+    p.mode_name = op.find("reflection") != std::string::npos ? "reflect" : "replicate";
+    if (static_cast<int64_t>(pad.size()) != 2 * in.fixed_dims ||
+        (x.rank() != in.fixed_dims + 1 && x.rank() != in.fixed_dims + 2)) {
+      return ctx.InvalidInputs(op + ": needs " + std::to_string(2 * in.fixed_dims) +
+                               " paddings and a " + std::to_string(in.fixed_dims + 1) + "-d or " +
+                               std::to_string(in.fixed_dims + 2) + "-d input, got " +
+                               FormatInts(pad) + " for " + FormatInts(x.shape));
+    }
   }
   TS2COREML_ASSIGN_OR_RETURN(p.mode, ParsePadMode(ctx, p.mode_name));
   if (pad.size() % 2 != 0 || static_cast<int64_t>(pad.size()) > 2 * x.rank()) {
@@ -695,15 +716,6 @@ Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const Tensor
     if (p.out_shape[d] <= 0) {
       return ctx.Error(op + ": pad " + FormatInts(pad) + " leaves " + DimText(d) +
                        " empty; MIL cannot hold an empty tensor");
-    }
-  }
-  if ((p.mode == PadMode::kReflect || p.mode == PadMode::kReplicate) && pairs > 2) {
-    bool deep = false;
-    for (int64_t d = 0; d < x.rank() - 2; ++d) deep |= p.before[d] != 0 || p.after[d] != 0;
-    if (deep) {
-      return ctx.Error(
-          op + ": " + p.mode_name + " padding " + FormatInts(pad) +
-          " pads more than the last two dims; Core ML pads only the last two in this mode");
     }
   }
   return p;
@@ -752,6 +764,28 @@ Expected<Var> EmitFillPad(LowerContext& ctx, Var cur, TensorType ct, const PadPl
   return cur;
 }
 
+/// Reflect or replicate padding of dim `d` by (l, r), composed from size-1 slices and a concat
+/// (MIL pad reflects and replicates only the last two dims): reflect takes x[l], ..., x[1] before
+/// and x[n-2], ..., x[n-1-r] after; replicate repeats x[0] and x[n-1].
+Expected<Var> EmitEdgePad(LowerContext& ctx, Var x, TensorType* xt, int64_t d, int64_t l, int64_t r,
+                          bool reflect) {
+  const int64_t n = xt->shape[d];
+  std::vector<Var> parts;
+  auto piece = [&](int64_t i) -> Status {
+    TS2COREML_ASSIGN_OR_RETURN(Var s, EmitSlice(ctx, x, *xt, d, SliceRange{i, i + 1, 1}));
+    parts.push_back(s);
+    return Status::Ok();
+  };
+  for (int64_t k = l; k >= 1; --k) TS2COREML_RETURN_IF_ERROR(piece(reflect ? k : 0));
+  parts.push_back(x);
+  for (int64_t k = 1; k <= r; ++k) TS2COREML_RETURN_IF_ERROR(piece(reflect ? n - 1 - k : n - 1));
+  TensorType nt = *xt;
+  nt.shape[d] = n + l + r;
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitConcat(ctx, parts, d, nt));
+  *xt = nt;
+  return y;
+}
+
 Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
@@ -779,6 +813,15 @@ Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
       ct = nt;
     }
     return BindOutput(ctx, cur, x);
+  }
+  if (p.mode == PadMode::kReflect || p.mode == PadMode::kReplicate) {
+    for (int64_t d = 0; d + 2 < xt.rank(); ++d) {
+      if (p.before[d] == 0 && p.after[d] == 0) continue;
+      TS2COREML_ASSIGN_OR_RETURN(
+          cur, EmitEdgePad(ctx, cur, &ct, d, p.before[d], p.after[d], p.mode == PadMode::kReflect));
+      p.before[d] = p.after[d] = 0;
+    }
+    p.first_padded = std::max<int64_t>(p.first_padded, xt.rank() - 2);
   }
   // Negative constant padding crops first.
   for (int64_t d = 0; d < xt.rank(); ++d) {
@@ -818,24 +861,36 @@ Status InferPad(InferContext& ctx) { return InferPadOf(ctx, kPad); }
 Status LowerPad(LowerContext& ctx) { return LowerPadOf(ctx, kPad); }
 Status InferConstantPad(InferContext& ctx) { return InferPadOf(ctx, kConstantPad); }
 Status LowerConstantPad(LowerContext& ctx) { return LowerPadOf(ctx, kConstantPad); }
+template <int64_t N>
+Status InferModePad(InferContext& ctx) {
+  return InferPadOf(ctx, ModePad(N));
+}
+template <int64_t N>
+Status LowerModePad(LowerContext& ctx) {
+  return LowerPadOf(ctx, ModePad(N));
+}
 
-constexpr const char* kSliceOps[] = {"aten::slice.Tensor"};
+constexpr const char* kSliceOps[] = {"aten::slice.Tensor", "aten::slice_copy.Tensor"};
 constexpr const char* kNarrowOps[] = {"aten::narrow", "aten::narrow_copy"};
-constexpr const char* kSelectOps[] = {"aten::select.int"};
+constexpr const char* kSelectOps[] = {"aten::select.int", "aten::select_copy.int"};
 constexpr const char* kSplitOps[] = {"aten::chunk",
                                      "aten::unsafe_chunk",
                                      "aten::split.Tensor",
                                      "aten::split.sizes",
                                      "aten::split_with_sizes",
                                      "aten::unsafe_split.Tensor",
-                                     "aten::unsafe_split_with_sizes"};
+                                     "aten::unsafe_split_with_sizes",
+                                     "aten::split_with_sizes_copy"};
 constexpr const char* kUnbindOps[] = {"aten::unbind.int"};
-constexpr const char* kExpandOps[] = {"aten::expand", "aten::broadcast_to"};
+constexpr const char* kExpandOps[] = {"aten::expand", "aten::expand_copy", "aten::broadcast_to"};
 constexpr const char* kExpandAsOps[] = {"aten::expand_as"};
 constexpr const char* kRepeatOps[] = {"aten::repeat"};
 constexpr const char* kRollOps[] = {"aten::roll"};
 constexpr const char* kPadOps[] = {"aten::pad"};
 constexpr const char* kConstantPadOps[] = {"aten::constant_pad_nd"};
+constexpr const char* kPad1dOps[] = {"aten::reflection_pad1d", "aten::replication_pad1d"};
+constexpr const char* kPad2dOps[] = {"aten::reflection_pad2d", "aten::replication_pad2d"};
+constexpr const char* kPad3dOps[] = {"aten::reflection_pad3d", "aten::replication_pad3d"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("slice", kSliceOps, kSliceInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -860,7 +915,15 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferPad>, sdk::LowerFn<LowerPad>),
     sdk::Lowering("constant_pad_nd", kConstantPadOps, kConstantPadInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferConstantPad>, sdk::LowerFn<LowerConstantPad>),
-    kEmbeddingLowering,  // embedding_lowering.cpp
+    sdk::Lowering("mode_pad1d", kPad1dOps, kModePadInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferModePad<1>>, sdk::LowerFn<LowerModePad<1>>),
+    sdk::Lowering("mode_pad2d", kPad2dOps, kModePadInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferModePad<2>>, sdk::LowerFn<LowerModePad<2>>),
+    sdk::Lowering("mode_pad3d", kPad3dOps, kModePadInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferModePad<3>>, sdk::LowerFn<LowerModePad<3>>),
+    kEmbeddingLowering,         // embedding_lowering.cpp
+    kBroadcastTensorsLowering,  // broadcast_tensors_lowering.cpp
+    kIndexPutLowering,          // index_put_lowering.cpp
 };
 
 /// This file's lowerings, then movement_lowerings.cpp's, scatter_lowerings.cpp's and

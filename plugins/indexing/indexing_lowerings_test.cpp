@@ -395,7 +395,7 @@ TEST(IndexingTest, PadRefusesWhatMilCannotExpress) {
   };
   for (const Case& c : std::vector<Case>{
            {"reflect", {1, 2, 5}, {5, 0}, "must be smaller than the padded dim"},
-           {"replicate", {1, 2, 5, 5, 5}, {1, 1, 1, 1, 1, 1}, "pads more than the last two"},
+           {"replicate", {1, 2, 5, 5, 5}, {1, -1, 1, 1, 1, 1}, "negative padding"},
            {"reflect", {1, 2, 5}, {-1, 0}, "negative padding"},
            {"wrap", {1, 2, 5}, {1, 1}, "is not one of"},
            {"constant", {1, 2, 5}, {1, 1, 1}, "even length"},
@@ -407,6 +407,116 @@ TEST(IndexingTest, PadRefusesWhatMilCannotExpress) {
     EXPECT_FALSE(n.Infer(Decl("aten::pad"))) << c.mode;
     EXPECT_NE(n.error().find(c.message), std::string::npos) << n.error();
   }
+}
+
+/// Reflect/replicate beyond the last two dims: the deep dim is composed from size-1 slices and a
+/// concat, the last two go to MIL pad.
+TEST(IndexingTest, ModePadOpsComposeDeepDims) {
+  t::FakeNode refl("aten::reflection_pad3d");
+  refl.Add(t::Value::Tensor({1, 2, 4, 5, 6})).Add(t::Value::Ints({1, 2, 0, 1, 2, 1}));
+  ASSERT_TRUE(refl.Lower(Decl("aten::reflection_pad3d"))) << refl.error();
+  EXPECT_EQ(refl.inferred().shape, (Shape{1, 2, 7, 6, 9}));
+  EXPECT_EQ(refl.op_types(), (std::vector<std::string>{"slice_by_index", "slice_by_index",
+                                                       "slice_by_index", "concat", "pad"}));
+  // Before: x[2], x[1]; after: x[n - 2] = x[2].
+  EXPECT_EQ(refl.ArgInts(refl.ops()[0], "begin"), (Shape{0, 0, 2, 0, 0}));
+  EXPECT_EQ(refl.ArgInts(refl.ops()[1], "begin"), (Shape{0, 0, 1, 0, 0}));
+  EXPECT_EQ(refl.ArgInts(refl.ops()[2], "begin"), (Shape{0, 0, 2, 0, 0}));
+  EXPECT_EQ(refl.ArgInts(refl.ops()[4], "pad"), (Shape{0, 1, 1, 2}));
+
+  t::FakeNode rep("aten::replication_pad1d");
+  rep.Add(t::Value::Tensor({3, 5})).Add(t::Value::Ints({2, 0}));
+  ASSERT_TRUE(rep.Lower(Decl("aten::replication_pad1d"))) << rep.error();
+  EXPECT_EQ(rep.inferred().shape, (Shape{3, 7}));
+  EXPECT_EQ(rep.op_types(), (std::vector<std::string>{"pad"}));
+
+  t::FakeNode rep3("aten::replication_pad3d");
+  rep3.Add(t::Value::Tensor({2, 3, 4, 5})).Add(t::Value::Ints({0, 0, 0, 0, 0, 2}));
+  ASSERT_TRUE(rep3.Lower(Decl("aten::replication_pad3d"))) << rep3.error();
+  EXPECT_EQ(rep3.inferred().shape, (Shape{2, 5, 4, 5}));
+  EXPECT_EQ(rep3.op_types(),
+            (std::vector<std::string>{"slice_by_index", "slice_by_index", "concat"}));
+  EXPECT_EQ(rep3.ArgInts(rep3.ops()[1], "begin"), (Shape{0, 2, 0, 0}));  // x[n - 1]
+}
+
+TEST(IndexingTest, BroadcastTensorsTilesOnlyWhatDiffers) {
+  t::FakeNode n("aten::broadcast_tensors");
+  n.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3, 1}), sdk::TensorType(T2C_DTYPE_FP32, {2, 3, 4})}));
+  ASSERT_TRUE(n.Lower(Decl("aten::broadcast_tensors"))) << n.error();
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"reshape", "tile"}));
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "reps"), (Shape{2, 1, 4}));
+  t::FakeNode bad("aten::broadcast_tensors");
+  bad.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3}), sdk::TensorType(T2C_DTYPE_FP32, {4})}));
+  EXPECT_FALSE(bad.Infer(Decl("aten::broadcast_tensors")));
+  EXPECT_NE(bad.error().find("shape [4] does not broadcast with [3]"), std::string::npos)
+      << bad.error();
+  t::FakeNode mixed("aten::broadcast_tensors");
+  mixed.Add(t::Value::TensorList(
+      {sdk::TensorType(T2C_DTYPE_FP32, {3}), sdk::TensorType(T2C_DTYPE_INT32, {3})}));
+  EXPECT_FALSE(mixed.Infer(Decl("aten::broadcast_tensors")));
+  EXPECT_NE(mixed.error().find("different dtypes"), std::string::npos) << mixed.error();
+}
+
+TEST(IndexingTest, IndexPutOneHotAndMask) {
+  t::FakeNode rows("aten::index_put");
+  rows.Add(t::Value::Tensor({5, 3}));
+  rows.Add(t::Value::OptionalTensorList({std::nullopt, sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  rows.Add(t::Value::Tensor({5, 1})).Add(t::Value::Bool(false));
+  ASSERT_TRUE(rows.Lower(Decl("aten::index_put"))) << rows.error();
+  EXPECT_EQ(rows.inferred().shape, (Shape{5, 3}));
+  const t::FakeOp* hot = rows.FindOp("equal", 0);
+  ASSERT_NE(hot, nullptr);
+  EXPECT_EQ(rows.ArgInts(*rows.FindOp("transpose", 0), "perm"), (Shape{1, 0}));  // dim 1 first
+  EXPECT_EQ(rows.OutputOp()->type, "select");
+  t::FakeNode acc("aten::index_put");
+  acc.Add(t::Value::Tensor({5, 3}));
+  acc.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_INT32, {4})}));
+  acc.Add(t::Value::Tensor({3})).Add(t::Value::Bool(true));
+  ASSERT_TRUE(acc.Lower(Decl("aten::index_put"))) << acc.error();
+  EXPECT_EQ(acc.OutputOp()->type, "add");
+  t::FakeNode mask("aten::index_put");
+  mask.Add(t::Value::Tensor({4, 3}));
+  mask.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_BOOL, {4})}));
+  mask.Add(t::Value::Tensor({})).Add(t::Value::Bool(false));
+  ASSERT_TRUE(mask.Lower(Decl("aten::index_put"))) << mask.error();
+  EXPECT_EQ(mask.op_types(), (std::vector<std::string>{"reshape", "reshape", "select"}));
+  EXPECT_EQ(mask.ArgInts(mask.ops()[0], "shape"), (Shape{4, 1}));
+}
+
+TEST(IndexingTest, IndexPutRefusals) {
+  t::FakeNode two("aten::index_put");
+  two.Add(t::Value::Tensor({5, 5}));
+  two.Add(t::Value::OptionalTensorList(
+      {sdk::TensorType(T2C_DTYPE_INT32, {2}), sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  two.Add(t::Value::Tensor({2})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(two.Infer(Decl("aten::index_put")));
+  EXPECT_NE(two.error().find("2 index tensors; only one"), std::string::npos) << two.error();
+  t::FakeNode vals("aten::index_put");
+  vals.Add(t::Value::Tensor({4}));
+  vals.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_BOOL, {4})}));
+  vals.Add(t::Value::Tensor({3})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(vals.Infer(Decl("aten::index_put")));
+  EXPECT_NE(vals.error().find("count known only at run time"), std::string::npos);
+  t::FakeNode shape("aten::index_put");
+  shape.Add(t::Value::Tensor({5, 3}));
+  shape.Add(t::Value::OptionalTensorList({sdk::TensorType(T2C_DTYPE_INT32, {2})}));
+  shape.Add(t::Value::Tensor({2, 4})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(shape.Infer(Decl("aten::index_put")));
+  EXPECT_NE(shape.error().find("do not broadcast to [2, 3]"), std::string::npos) << shape.error();
+}
+
+TEST(IndexingTest, ModePadOpsRefuseWrongRanks) {
+  t::FakeNode n("aten::reflection_pad2d");
+  n.Add(t::Value::Tensor({5, 5})).Add(t::Value::Ints({1, 1, 1, 1}));
+  EXPECT_FALSE(n.Infer(Decl("aten::reflection_pad2d")));
+  EXPECT_NE(n.error().find("needs 4 paddings and a 3-d or 4-d input"), std::string::npos)
+      << n.error();
+  t::FakeNode m("aten::replication_pad1d");
+  m.Add(t::Value::Tensor({2, 5})).Add(t::Value::Ints({1, 1, 1, 1}));
+  EXPECT_FALSE(m.Infer(Decl("aten::replication_pad1d")));
+  EXPECT_NE(m.error().find("needs 2 paddings"), std::string::npos) << m.error();
 }
 
 }  // namespace

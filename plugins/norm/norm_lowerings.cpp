@@ -10,6 +10,8 @@
 
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
+#include "indexing/lowering_table.h"
+#include "norm/native_norm_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -353,7 +355,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerInstanceNorm>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.norm", "0.1.0", kLowerings);
+/// This file's lowerings, then native_norm_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, native_norm::kNativeLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.norm",
+    "0.1.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

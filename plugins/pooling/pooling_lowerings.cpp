@@ -153,14 +153,17 @@ Status InferPool(InferContext& ctx, const PoolSchema& schema) {
   return ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, p.out_shape));
 }
 
-/// Emits `mil_op` with `args` on x made batched (expand_dims/squeeze around it when unbatched).
+/// Emits `mil_op` with `args` on x made batched (expand_dims/squeeze around it when unbatched) as
+/// output 0, also stored in `*values` when given.
 Status EmitBatched(LowerContext& ctx, bool batched, const char* mil_op, Var x,
-                   std::vector<sdk::Arg> args) {
+                   std::vector<sdk::Arg> args, Var* values = nullptr) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   if (batched) {
     args.insert(args.begin(), {"x", x});
-    return ctx.EmitOutput(mil_op, args);
+    TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1(mil_op, args, out));
+    if (values != nullptr) *values = y;
+    return ctx.SetOutput(0, y);
   }
-  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
   TS2COREML_ASSIGN_OR_RETURN(Var axes, ctx.ConstInts({0}));
   xt.shape.insert(xt.shape.begin(), 1);
@@ -169,7 +172,10 @@ Status EmitBatched(LowerContext& ctx, bool batched, const char* mil_op, Var x,
   out.shape.insert(out.shape.begin(), 1);
   TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1(mil_op, args, out));
   TS2COREML_ASSIGN_OR_RETURN(Var axes2, ctx.ConstInts({0}));
-  return ctx.EmitOutput("squeeze", {{"x", y}, {"axes", axes2}});
+  out.shape.erase(out.shape.begin());
+  TS2COREML_ASSIGN_OR_RETURN(Var z, ctx.Emit1("squeeze", {{"x", y}, {"axes", axes2}}, out));
+  if (values != nullptr) *values = z;
+  return ctx.SetOutput(0, z);
 }
 
 /// A slice of `x` per kernel offset along the pooled dims: x[..., o + s*j] for j < out, with
@@ -195,7 +201,8 @@ Expected<Var> EmitWindowSlice(const LowerContext& ctx, Var x, const PoolParams& 
 /// Max pooling MIL max_pool cannot express (dilation; a ceil window in 3-d or sized otherwise by
 /// MIL): x padded with -inf (the overhang of a ceil window too), then the elementwise maximum of
 /// one strided slice per kernel offset.
-Status LowerMaxPoolBySlices(LowerContext& ctx, const PoolSchema& schema, const PoolParams& p) {
+Status LowerMaxPoolBySlices(LowerContext& ctx, const PoolSchema& schema, const PoolParams& p,
+                            Var* values) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(schema.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
   const std::vector<int64_t>& out = p.ceil_mode ? p.ceil_out : p.floor_out;
@@ -234,6 +241,7 @@ Status LowerMaxPoolBySlices(LowerContext& ctx, const PoolSchema& schema, const P
       if (!more) index[i] = 0;
     }
   }
+  if (values != nullptr) *values = acc;
   return ctx.SetOutput(0, acc);
 }
 
@@ -275,12 +283,12 @@ Expected<Var> ScaleForDivisor(const LowerContext& ctx, const PoolParams& p, int6
   return ctx.Emit1("mul", {{"x", x}, {"y", scale}}, t);
 }
 
-Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
+Status LowerPool(LowerContext& ctx, const PoolSchema& schema, Var* values = nullptr) {
   TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, schema));
   // Ceil mode matters only where it adds a window; elsewhere emit ceil_mode=false.
   const bool ceil = p.ceil_mode && p.ceil_out != p.floor_out;
   if (schema.is_max && (!AllEqual(p.dilation, 1) || (ceil && !MilCeilMatches(p)))) {
-    return LowerMaxPoolBySlices(ctx, schema, p);
+    return LowerMaxPoolBySlices(ctx, schema, p, values);
   }
   TS2COREML_ASSIGN_OR_RETURN(const int64_t divisor, ReadDivisor(ctx, schema, p));
   bool exclude_padding = !p.count_include_pad && divisor == 0;
@@ -334,12 +342,31 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema) {
     args.push_back({"exclude_padding_from_average", exclude});
   }
   args.push_back({"ceil_mode", ceil_mode});
-  return EmitBatched(ctx, p.batched, schema.is_max ? "max_pool" : "avg_pool", x, args);
+  return EmitBatched(ctx, p.batched, schema.is_max ? "max_pool" : "avg_pool", x, args, values);
 }
 
 Status InferMaxPool(InferContext& ctx) { return InferPool(ctx, kMaxPoolSchema); }
 Status LowerMaxPool(LowerContext& ctx) { return LowerPool(ctx, kMaxPoolSchema); }
 Status InferAvgPool(InferContext& ctx) { return InferPool(ctx, kAvgPoolSchema); }
+
+/// max_pool{1,2,3}d_with_indices -> (values, indices): the values; the indices only when nothing
+/// reads them (MIL max_pool gives no argmax).
+Status InferMaxPoolWithIndices(InferContext& ctx) {
+  if (ctx.OutputIsUsed(1)) {
+    return ctx.Error(ctx.kind() +
+                     ": the indices output is read; MIL max_pool gives only the pooled values");
+  }
+  TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, kMaxPoolSchema));
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, p.out_shape)));
+  // Nothing reads output 1: it shares the values' type and var.
+  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, p.out_shape));
+}
+
+Status LowerMaxPoolWithIndices(LowerContext& ctx) {
+  Var values;
+  TS2COREML_RETURN_IF_ERROR(LowerPool(ctx, kMaxPoolSchema, &values));
+  return ctx.SetOutput(1, values);
+}
 Status LowerAvgPool(LowerContext& ctx) { return LowerPool(ctx, kAvgPoolSchema); }
 
 constexpr t2c_input_decl kAdaptiveAvgPoolInputs[] = {sdk::Tensor("self"), sdk::Host("output_size")};
@@ -516,6 +543,9 @@ Status LowerAdaptiveMaxPool(LowerContext& ctx) {
 }
 
 constexpr const char* kMaxPoolOps[] = {"aten::max_pool1d", "aten::max_pool2d", "aten::max_pool3d"};
+constexpr const char* kMaxPoolWithIndicesOps[] = {"aten::max_pool1d_with_indices",
+                                                  "aten::max_pool2d_with_indices",
+                                                  "aten::max_pool3d_with_indices"};
 constexpr const char* kAvgPoolOps[] = {"aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d"};
 constexpr const char* kAdaptiveAvgPoolOps[] = {
     "aten::adaptive_avg_pool1d", "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d"};
@@ -523,6 +553,9 @@ constexpr const char* kAdaptiveMaxPoolOps[] = {
     "aten::adaptive_max_pool1d", "aten::adaptive_max_pool2d", "aten::adaptive_max_pool3d"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
+    sdk::Lowering("max_pool_with_indices", kMaxPoolWithIndicesOps, kMaxPoolInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferMaxPoolWithIndices>,
+                  sdk::LowerFn<LowerMaxPoolWithIndices>),
     sdk::Lowering("max_pool", kMaxPoolOps, kMaxPoolInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferMaxPool>, sdk::LowerFn<LowerMaxPool>),
     sdk::Lowering("avg_pool", kAvgPoolOps, kAvgPoolInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

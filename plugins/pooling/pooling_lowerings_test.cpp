@@ -307,6 +307,25 @@ TEST(PoolingTest, AdaptiveMaxPoolIndicesRefused) {
   EXPECT_NE(n.error().find("indices output is read"), std::string::npos) << n.error();
 }
 
+/// max_pool*_with_indices: the max_pool values as both outputs when the indices go unread.
+TEST(PoolingTest, MaxPoolWithIndicesGivesValues) {
+  t::FakeNode n("aten::max_pool2d_with_indices", 2);
+  n.Add(t::Value::Tensor({3, 9, 8})).Add(t::Value::Ints({2})).Add(t::Value::Ints({}));
+  n.Add(t::Value::Ints({1})).Add(t::Value::Ints({1})).Add(t::Value::Bool(false));
+  n.UnusedOutput(1);
+  ASSERT_TRUE(n.Lower(Decl("aten::max_pool2d_with_indices"))) << n.error();
+  EXPECT_EQ(n.op_types(), (std::vector<std::string>{"expand_dims", "max_pool", "squeeze"}));
+  EXPECT_EQ(n.planned().shape, (Shape{3, 5, 5}));
+  EXPECT_EQ(n.ArgInts(n.ops()[1], "pad"), (Shape{1, 1, 1, 1}));
+  EXPECT_EQ(n.OutputOp(1), n.OutputOp(0));
+
+  t::FakeNode read("aten::max_pool1d_with_indices", 2);
+  read.Add(t::Value::Tensor({1, 3, 9})).Add(t::Value::Ints({3})).Add(t::Value::Ints({}));
+  read.Add(t::Value::Ints({0})).Add(t::Value::Ints({1})).Add(t::Value::Bool(false));
+  EXPECT_FALSE(read.Infer(Decl("aten::max_pool1d_with_indices")));
+  EXPECT_NE(read.error().find("the indices output is read"), std::string::npos) << read.error();
+}
+
 TEST(PoolingTest, AdaptiveAvgPool3d) {
   t::FakeNode n("aten::adaptive_avg_pool3d");
   n.Add(t::Value::Tensor({1, 2, 4, 6, 8})).Add(t::Value::Ints({2, 3, 4}));

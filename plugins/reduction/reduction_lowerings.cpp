@@ -16,6 +16,8 @@
 
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
+#include "indexing/lowering_table.h"
+#include "reduction/parity_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -1352,7 +1354,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.reduction", "0.1.0", kLowerings);
+/// This file's lowerings, then parity_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, reduction_parity::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.reduction",
+    "0.1.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

@@ -276,17 +276,21 @@ Status LowerCat(LowerContext& ctx) {
 }
 
 constexpr const char* kFlattenOps[] = {"aten::flatten.using_ints"};
-constexpr const char* kReshapeOps[] = {"aten::reshape", "aten::view"};
-constexpr const char* kPermuteOps[] = {"aten::permute"};
+constexpr const char* kReshapeOps[] = {"aten::reshape", "aten::view", "aten::view_copy",
+                                       "aten::_unsafe_view"};
+constexpr const char* kPermuteOps[] = {"aten::permute", "aten::permute_copy"};
 constexpr const char* kTransposeOps[] = {"aten::transpose.int", "aten::swapaxes", "aten::swapdims"};
-constexpr const char* kUnsqueezeOps[] = {"aten::unsqueeze"};
-constexpr const char* kSqueezeOps[] = {"aten::squeeze", "aten::squeeze.dim"};
+constexpr const char* kUnsqueezeOps[] = {"aten::unsqueeze", "aten::unsqueeze_copy"};
+constexpr const char* kSqueezeOps[] = {"aten::squeeze", "aten::squeeze.dim", "aten::squeeze_copy",
+                                       "aten::squeeze_copy.dim"};
 constexpr const char* kCatOps[] = {"aten::cat"};
 // Identities in inference; the core removes them while canonicalizing.
-constexpr const char* kIdentityOps[] = {"aten::dropout",       "aten::feature_dropout",
-                                        "aten::alpha_dropout", "aten::feature_alpha_dropout",
-                                        "aten::contiguous",    "aten::detach",
-                                        "aten::clone"};
+constexpr const char* kIdentityOps[] = {"aten::dropout",        "aten::feature_dropout",
+                                        "aten::alpha_dropout",  "aten::feature_alpha_dropout",
+                                        "aten::contiguous",     "aten::detach",
+                                        "aten::clone",          "aten::alias",
+                                        "aten::alias_copy",     "aten::lift_fresh",
+                                        "aten::lift_fresh_copy"};
 constexpr t2c_input_decl kIdentityInputs[] = {
     sdk::Tensor("input", kAny), sdk::Ignored("p_or_memory_format"), sdk::Ignored("train")};
 

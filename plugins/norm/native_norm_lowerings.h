@@ -1,0 +1,45 @@
+/// native_layer_norm(input, normalized_shape, weight?, bias?, eps) -> (out, mean, rstd), as
+/// decompositions emit it: the statistics over the trailing dims (kept as size-1 dims), then
+/// (x - mean) * rstd * weight + bias; native_group_norm(input, weight?, bias?, N, C, HxW, group,
+/// eps) -> (out, mean [N, group], rstd [N, group]) likewise over each group of channels.
+/// norm_lowerings.cpp appends kNativeLowerings.
+#ifndef TS2COREML_PLUGINS_NORM_NATIVE_NORM_LOWERINGS_H_
+#define TS2COREML_PLUGINS_NORM_NATIVE_NORM_LOWERINGS_H_
+
+#include "ts2coreml/sdk.h"
+
+namespace ts2coreml::plugins::native_norm {
+
+sdk::Status InferNativeLayerNorm(sdk::InferContext& ctx);
+sdk::Status LowerNativeLayerNorm(sdk::LowerContext& ctx);
+sdk::Status InferNativeGroupNorm(sdk::InferContext& ctx);
+sdk::Status LowerNativeGroupNorm(sdk::LowerContext& ctx);
+
+inline constexpr t2c_input_decl kNativeLayerNormInputs[] = {
+    sdk::Tensor("input"), sdk::Host("normalized_shape"),
+    sdk::Tensor("weight", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL),
+    sdk::Tensor("bias", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL), sdk::Host("eps")};
+inline constexpr const char* kNativeLayerNormOps[] = {"aten::native_layer_norm"};
+inline constexpr t2c_input_decl kNativeGroupNormInputs[] = {
+    sdk::Tensor("input"),
+    sdk::Tensor("weight", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL),
+    sdk::Tensor("bias", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL),
+    sdk::Host("N"),
+    sdk::Host("C"),
+    sdk::Host("HxW"),
+    sdk::Host("group"),
+    sdk::Host("eps")};
+inline constexpr const char* kNativeGroupNormOps[] = {"aten::native_group_norm"};
+
+inline constexpr t2c_lowering_decl kNativeLowerings[] = {
+    sdk::Lowering("native_layer_norm", kNativeLayerNormOps, kNativeLayerNormInputs,
+                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferNativeLayerNorm>,
+                  sdk::LowerFn<LowerNativeLayerNorm>),
+    sdk::Lowering("native_group_norm", kNativeGroupNormOps, kNativeGroupNormInputs,
+                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferNativeGroupNorm>,
+                  sdk::LowerFn<LowerNativeGroupNorm>),
+};
+
+}  // namespace ts2coreml::plugins::native_norm
+
+#endif  // TS2COREML_PLUGINS_NORM_NATIVE_NORM_LOWERINGS_H_

@@ -48,6 +48,17 @@ def export(case, example):
     return traced
 
 
+def graph_ops(block):
+    """The aten:: and prim:: node kinds of `block` (a graph or a block), nested blocks included."""
+    kinds = set()
+    for n in block.nodes():
+        if n.kind().startswith(("aten::", "prim::")):
+            kinds.add(n.kind())
+        for b in n.blocks():
+            kinds |= graph_ops(b)
+    return kinds
+
+
 def write_case(out_dir, family, case):
     arrays = [op_cases.make_values(i, family + "/" + case.name + "/" + i.name)
               for i in case.inputs]
@@ -66,9 +77,9 @@ def write_case(out_dir, family, case):
         npy = case.name + "." + name + ".npy"
         np.save(os.path.join(out_dir, npy), a)
         inputs.append({"name": name, "shape": list(inp.shape), "dtype": inp.dtype, "npy": npy})
-    # The aten ops the graph holds: what scripts/op_parity.py counts as swept.
-    ops = sorted({n.kind() for n in scripted.inlined_graph.nodes()
-                  if n.kind().startswith("aten::")})
+    # The aten and prim ops the graph holds, nested blocks included: what scripts/op_parity.py
+    # counts as swept.
+    ops = sorted(graph_ops(scripted.inlined_graph))
     return {"name": case.name, "model": model, "inputs": inputs,
             "precisions": list(case.precisions), "refuse": case.refuse, "ops": ops}
 

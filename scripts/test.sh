@@ -4,7 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+# The zoo test models take minutes of mostly one core: make them while the build runs. ctest's
+# make_test_models then finds them made by this version of the script and keeps them.
+mkdir -p build
+models_log=build/make_test_models.log
+/usr/bin/python3 tests/models/make_models.py build/test_models > "$models_log" 2>&1 &
+models_pid=$!
+trap 'kill "$models_pid" 2>/dev/null || true' EXIT
 bash scripts/build.sh
+if ! wait "$models_pid"; then
+  echo "test.sh: making the test models failed (see below); ctest's make_test_models retries" >&2
+  cat "$models_log" >&2
+fi
+trap - EXIT
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

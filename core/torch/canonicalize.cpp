@@ -109,7 +109,9 @@ bool IsConvolution(torch::jit::Node* n) {
 }
 
 /// A dropout among the passthrough ops whose `train` argument is a constant true (a model traced
-/// or scripted in training mode): it draws a random mask, so removing it would change the result.
+/// or scripted in training mode) and whose probability is not a constant 0: it draws a random
+/// mask, so removing it would change the result. With p = 0 it is the identity in either mode
+/// (torchvision's swin_t calls F.dropout(attn, p=0.0) with the default training=True).
 absl::Status RefuseTrainingDropouts(torch::jit::Graph& graph, const std::set<std::string>& ops) {
   for (torch::jit::Node* n : graph.nodes()) {
     const std::string kind = n->kind().toQualString();
@@ -118,6 +120,8 @@ absl::Status RefuseTrainingDropouts(torch::jit::Graph& graph, const std::set<std
     if (n->inputs().size() < 3) continue;
     auto train = ConstInput(n, 2);
     if (!train || !train->isBool() || !train->toBool()) continue;
+    auto p = ConstInput(n, 1);
+    if (p && (p->isDouble() || p->isInt()) && p->toScalar().toDouble() == 0.0) continue;
     return Error(ErrorClass::kModel,
                  absl::StrCat(kind,
                               ": train=True draws a random mask, which is not converted; "

@@ -182,6 +182,18 @@ TEST(CanonicalizeTest, TrainingDropoutIsRefusedNotRemoved) {
   }
 }
 
+// With p = 0 a dropout is the identity in training mode too (torchvision's swin_t attention).
+TEST(CanonicalizeTest, TrainingDropoutWithZeroProbabilityIsRemoved) {
+  torch::jit::Module m("M");
+  m.define("def forward(self, x):\n    return torch.dropout(x, 0.0, True) + 1.0\n");
+  m.eval();
+  CanonicalizeOptions o;
+  o.passthrough_ops = {"aten::dropout"};
+  absl::StatusOr<CanonicalModel> c = Canonicalize(m, o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_THAT(Kinds(*c->graph), ElementsAre("aten::add"));
+}
+
 TEST(CanonicalizeTest, CloneWrittenInPlaceIsKept) {
   // y's clone must stay: without it, y[0] = 0 would write into x, which z reads.
   torch::jit::Module m("M");

@@ -67,9 +67,9 @@ TEST(EmbeddingTest, PaddingIdxIsCheckedButOnlyChangesGradients) {
   for (int64_t pad : {100, -101}) {
     t::FakeNode n = Embedding({100, 8}, {3}, t::Value::Int(pad));
     EXPECT_FALSE(n.Lower(Decl()));
-    EXPECT_NE(n.error().find("padding_idx " + std::to_string(pad) +
-                             " is outside the 100 embeddings"),
-              std::string::npos)
+    EXPECT_NE(
+        n.error().find("padding_idx " + std::to_string(pad) + " is outside the 100 embeddings"),
+        std::string::npos)
         << n.error();
   }
 }

@@ -98,8 +98,9 @@ std::string RunCase(const fs::path& dir, const SweepCase& c, const std::string& 
                     const fs::path& work) {
   const fs::path model = dir / c.model;
   const fs::path package = work / absl::StrCat(c.name, "_", precision, ".mlpackage");
-  std::vector<std::string> convert = {model.string(), "-o", package.string(), "--precision",
-                                      precision, "--plugin-dir", TS2COREML_PLUGIN_DIR};
+  std::vector<std::string> convert = {model.string(),      "-o",      package.string(),
+                                      "--precision",       precision, "--plugin-dir",
+                                      TS2COREML_PLUGIN_DIR};
   std::vector<std::string> verify = {model.string(), package.string(), "--plugin-dir",
                                      TS2COREML_PLUGIN_DIR};
   for (const SweepInput& i : c.inputs) {

@@ -767,8 +767,8 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
     return absl::NotFoundError(absl::StrCat("package '", dir.string(), "' does not exist"));
   }
   if (!fs::is_directory(status)) {
-    return absl::NotFoundError(absl::StrCat("package '", dir.string(),
-                                            "' is not a folder (an .mlpackage is a folder)"));
+    return absl::NotFoundError(
+        absl::StrCat("package '", dir.string(), "' is not a folder (an .mlpackage is a folder)"));
   }
   Package p;
   p.root = dir;

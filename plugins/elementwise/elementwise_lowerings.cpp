@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
 #include "elementwise/binary_math_lowerings.h"
 #include "elementwise/parity_lowerings.h"
@@ -456,22 +457,9 @@ constexpr t2c_lowering_decl kLowerings[] = {
 };
 
 /// The four tables of the family as one array (constant data, like each table).
-template <size_t A, size_t B, size_t C, size_t D>
-constexpr std::array<t2c_lowering_decl, A + B + C + D> Concat(const t2c_lowering_decl (&a)[A],
-                                                              const t2c_lowering_decl (&b)[B],
-                                                              const t2c_lowering_decl (&c)[C],
-                                                              const t2c_lowering_decl (&d)[D]) {
-  std::array<t2c_lowering_decl, A + B + C + D> all{};
-  size_t k = 0;
-  for (const t2c_lowering_decl& x : a) all[k++] = x;
-  for (const t2c_lowering_decl& x : b) all[k++] = x;
-  for (const t2c_lowering_decl& x : c) all[k++] = x;
-  for (const t2c_lowering_decl& x : d) all[k++] = x;
-  return all;
-}
-
-constexpr auto kAllLowerings =
-    Concat(kLowerings, kUnaryLowerings, kBinaryMathLowerings, elementwise_parity::kParityLowerings);
+constexpr auto kAllLowerings = ConcatLowerings(
+    ConcatLowerings(ConcatLowerings(kLowerings, kUnaryLowerings), kBinaryMathLowerings),
+    elementwise_parity::kParityLowerings);
 
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.elementwise",

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
 #include "indexing/broadcast_tensors_lowering.h"
 #include "indexing/embedding_lowering.h"
 #include "indexing/index_put_lowering.h"
 #include "indexing/index_tensor_lowerings.h"
-#include "indexing/lowering_table.h"
 #include "indexing/movement_lowerings.h"
 #include "indexing/scatter_lowerings.h"
 #include "ts2coreml/sdk.h"

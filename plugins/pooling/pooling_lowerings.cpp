@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "common/conv_math.h"
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
-#include "indexing/lowering_table.h"
 #include "pooling/im2col_lowerings.h"
 #include "ts2coreml/sdk.h"
 

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
-#include "indexing/lowering_table.h"
 #include "reduction/parity_lowerings.h"
 #include "ts2coreml/sdk.h"
 

@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
-#include "indexing/lowering_table.h"
 #include "resize/grid_sample_lowerings.h"
 #include "ts2coreml/sdk.h"
 

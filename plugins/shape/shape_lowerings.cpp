@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
-#include "indexing/lowering_table.h"
 #include "shape/layout_lowerings.h"
 #include "ts2coreml/sdk.h"
 

@@ -3,8 +3,8 @@
 ///   constexpr auto kAll = ConcatLowerings(kLowerings, other::kLowerings);
 ///   constexpr t2c_plugin_info kInfo = {T2C_ABI_VERSION, sizeof(t2c_plugin_info), "name",
 ///                                      "1.0", kAll.data(), static_cast<uint32_t>(kAll.size())};
-#ifndef TS2COREML_PLUGINS_INDEXING_LOWERING_TABLE_H_
-#define TS2COREML_PLUGINS_INDEXING_LOWERING_TABLE_H_
+#ifndef TS2COREML_PLUGINS_COMMON_LOWERING_TABLE_H_
+#define TS2COREML_PLUGINS_COMMON_LOWERING_TABLE_H_
 
 #include <array>
 #include <cstddef>
@@ -35,4 +35,4 @@ constexpr std::array<t2c_lowering_decl, A + B> ConcatLowerings(
 
 }  // namespace ts2coreml::plugins
 
-#endif  // TS2COREML_PLUGINS_INDEXING_LOWERING_TABLE_H_
+#endif  // TS2COREML_PLUGINS_COMMON_LOWERING_TABLE_H_

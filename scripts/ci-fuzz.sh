@@ -13,7 +13,8 @@ build=build-fuzz
 seconds="${FUZZ_SECONDS:-60}"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS="$san" \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_CXX_FLAGS="$san" \
   -DCMAKE_EXE_LINKER_FLAGS="$san" -DTS2COREML_FUZZ=ON > /dev/null
 cmake --build "$build" -j "$(nproc)" --target package_fuzzer make_package_fuzz_seeds model_fuzzer
 seeds="$build/fuzz/seeds"

@@ -7,9 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-asan
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+# -O1 with line tables: reports keep file and line; -O2 -g doubled the compile time of each
+# LibTorch translation unit (docs/performance.md, "CI").
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS="$san" -DCMAKE_EXE_LINKER_FLAGS="$san" \
-  -DCMAKE_SHARED_LINKER_FLAGS="$san" -DCMAKE_MODULE_LINKER_FLAGS="$san" > /dev/null
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_FLAGS="$san" \
+  -DCMAKE_EXE_LINKER_FLAGS="$san" -DCMAKE_SHARED_LINKER_FLAGS="$san" \
+  -DCMAKE_MODULE_LINKER_FLAGS="$san" > /dev/null
 cmake --build "$build" -j "$(nproc)"
 
 # The test models (zoo, precision and op-sweep models) are the same files as build/'s: reuse

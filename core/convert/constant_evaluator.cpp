@@ -3,43 +3,13 @@
 #include <cmath>
 #include <functional>
 #include <map>
-#include <set>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 
 namespace ts2coreml::core {
 namespace {
-
-const std::set<std::string>& CoreOps() {
-  static const auto* ops = new std::set<std::string>{
-      "prim::ListConstruct",
-      "prim::ListUnpack",
-      "prim::TupleConstruct",
-      "prim::TupleUnpack",
-      "prim::NumToTensor",
-      "aten::Int",
-      "aten::Float",
-      "aten::ScalarImplicit",
-      "aten::size",
-      "aten::dim",
-      "aten::len",
-      "aten::__getitem__",
-      "prim::device",
-      "prim::dtype",
-      "aten::numel",
-      "aten::is_floating_point",
-      "aten::_shape_as_tensor",
-      "prim::TupleIndex",
-      "aten::IntImplicit",
-      "aten::FloatImplicit",
-      "prim::min",
-      "prim::max",
-      "prim::DictConstruct",
-      "ts2coreml::raise_if",
-  };
-  return *ops;
-}
 
 /// A guard (`if cond: raise ...`, imported as ts2coreml::raise_if(cond, raise_when, message)):
 /// folded away when the static condition does not raise; an error naming the exception when it
@@ -185,6 +155,143 @@ absl::StatusOr<EvalResult> EvaluateListEquality(Graph& g, const Node& n) {
   return EvalResult::kFolded;
 }
 
+/// The operands of a scalar op, read and normalised: the op's kind with its spellings merged
+/// (floor_divide and div(rounding_mode='floor') are floordiv, rsub is sub with swapped operands),
+/// add/sub's alpha apart from the operands.
+struct ScalarOperands {
+  std::string kind;
+  std::vector<const Value*> in;
+  double alpha = 1;
+  bool all_int = false;
+};
+
+/// Reads the numeric operands of `n`; nullopt when `n` is not a scalar op on constant numbers
+/// (or one-element constant tensors).
+std::optional<ScalarOperands> ReadScalarOperands(const Graph& g, const Node& n, bool tensor_out) {
+  ScalarOperands ops;
+  // div(self, other, rounding_mode): the mode is a string (or None), not an operand.
+  std::string rounding;
+  size_t operands = n.inputs.size();
+  if (n.kind == "aten::div" && operands == 3) {
+    const Value& mode = g.value(g.Resolve(n.inputs[2]));
+    if (!mode.is_const) return std::nullopt;
+    if (mode.kind == ValueKind::kString) rounding = mode.s;
+    operands = 2;
+  }
+  bool any_tensor = false;
+  for (size_t i = 0; i < operands; ++i) {
+    const Value& v = g.value(g.Resolve(n.inputs[i]));
+    if (IsScalarTensor(v)) {
+      any_tensor = true;
+    } else if (!IsNumber(v)) {
+      return std::nullopt;
+    }
+    ops.in.push_back(&v);
+  }
+  // A tensor result only from scalar tensors (not, say, aten::zeros(int) -> tensor).
+  if (tensor_out && !any_tensor) return std::nullopt;
+  ops.kind = n.kind == "aten::floor_divide"  ? "aten::floordiv"
+             : n.kind == "aten::true_divide" ? "aten::div"
+             : rounding == "floor"           ? "aten::floordiv"
+             : rounding == "trunc"           ? "aten::div_trunc"
+                                             : n.kind;
+  // add/sub/rsub(self, other, alpha): alpha scales other.
+  const std::string& k = ops.kind;
+  if (ops.in.size() == 3 && (k == "aten::add" || k == "aten::sub" || k == "aten::rsub")) {
+    ops.alpha = AsDouble(*ops.in[2]);
+    ops.in.pop_back();
+  }
+  if (ops.kind == "aten::rsub" && ops.in.size() == 2) {
+    std::swap(ops.in[0], ops.in[1]);
+    ops.kind = "aten::sub";
+  }
+  ops.all_int =
+      std::all_of(ops.in.begin(), ops.in.end(), [](const Value* v) { return IsIntLike(*v); }) &&
+      ops.alpha == std::floor(ops.alpha);
+  return ops;
+}
+
+/// Writes a scalar op's result into `out` as the output's kind: a number, or a 0-d tensor
+/// promoted as torch does (int op int stays int, except true division).
+EvalResult SetScalarResult(Value& out, ValueKind out_kind, const ScalarOperands& ops, double x) {
+  if (out_kind == ValueKind::kTensor) {
+    Value number;
+    number.is_const = true;
+    if (ops.all_int && ops.kind != "aten::div") {  // div_trunc and floordiv of ints stay int
+      number.kind = ValueKind::kInt;
+      number.i = static_cast<int64_t>(x);
+    } else {
+      number.kind = ValueKind::kFloat;
+      number.f = x;
+    }
+    SetScalarTensor(out, number);
+  } else if (out_kind == ValueKind::kInt) {
+    SetInt(out, static_cast<int64_t>(x));
+  } else if (out_kind == ValueKind::kBool) {
+    SetBool(out, x != 0);
+  } else {
+    SetFloat(out, x);
+  }
+  return EvalResult::kFolded;
+}
+
+std::optional<double> UnaryScalar(const std::string& k, double a) {
+  if (k == "aten::neg") return -a;
+  if (k == "aten::floor") return std::floor(a);
+  if (k == "aten::ceil") return std::ceil(a);
+  if (k == "aten::Int" || k == "aten::Float" || k == "aten::Bool") return a;
+  if (k == "aten::__not__") return a == 0 ? 1 : 0;
+  if (k == "aten::sqrt") return std::sqrt(a);
+  return std::nullopt;
+}
+
+/// Integer arithmetic done exactly (no round trip through double); nullopt for the ops that are
+/// the same on doubles (comparisons, pow).
+absl::StatusOr<std::optional<int64_t>> IntBinary(const Node& n, const std::string& k, int64_t a,
+                                                 int64_t b) {
+  const bool divides = k == "aten::floordiv" || k == "aten::remainder" || k == "aten::__mod__" ||
+                       k == "aten::div_trunc";
+  if (divides && b == 0) return NotStatic(n, "integer division by zero");
+  if (k == "aten::add") return a + b;
+  if (k == "aten::sub") return a - b;
+  if (k == "aten::mul") return a * b;
+  if (k == "aten::div_trunc")
+    return a / b;  // C++ truncates toward zero, like rounding_mode='trunc'
+  if (k == "aten::floordiv") {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;  // Python floors
+    return q;
+  }
+  if (k == "aten::remainder" || k == "aten::__mod__") {
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+  }
+  if (k == "prim::min") return std::min(a, b);
+  if (k == "prim::max") return std::max(a, b);
+  return std::optional<int64_t>();
+}
+
+std::optional<double> FloatBinary(const std::string& k, double a, double b) {
+  if (k == "aten::add") return a + b;
+  if (k == "aten::sub") return a - b;
+  if (k == "aten::mul") return a * b;
+  if (k == "aten::div") return a / b;
+  if (k == "aten::div_trunc") return std::trunc(a / b);
+  if (k == "aten::floordiv") return std::floor(a / b);
+  if (k == "aten::remainder" || k == "aten::__mod__") return a - std::floor(a / b) * b;
+  if (k == "aten::pow") return std::pow(a, b);
+  if (k == "aten::eq") return a == b;
+  if (k == "aten::ne") return a != b;
+  if (k == "aten::lt") return a < b;
+  if (k == "aten::le") return a <= b;
+  if (k == "aten::gt") return a > b;
+  if (k == "aten::ge") return a >= b;
+  if (k == "prim::min") return std::min(a, b);
+  if (k == "prim::max") return std::max(a, b);
+  return std::nullopt;
+}
+
 absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   if (absl::StatusOr<EvalResult> r = EvaluateListEquality(g, n);
       !r.ok() || *r == EvalResult::kFolded) {
@@ -192,136 +299,35 @@ absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   }
   if (n.outputs.size() != 1) return EvalResult::kNotHandled;
   const ValueKind out_kind = g.value(n.outputs[0]).kind;
-  const bool tensor_out = out_kind == ValueKind::kTensor;
   if (out_kind != ValueKind::kInt && out_kind != ValueKind::kFloat &&
-      out_kind != ValueKind::kBool && !tensor_out) {
+      out_kind != ValueKind::kBool && out_kind != ValueKind::kTensor) {
     return EvalResult::kNotHandled;
   }
-  std::vector<const Value*> in;
-  bool any_tensor = false;
-  // div(self, other, rounding_mode): the mode is a string (or None), not an operand.
-  std::string rounding;
-  size_t operands = n.inputs.size();
-  if (n.kind == "aten::div" && operands == 3) {
-    const Value& mode = g.value(g.Resolve(n.inputs[2]));
-    if (!mode.is_const) return EvalResult::kNotHandled;
-    if (mode.kind == ValueKind::kString) rounding = mode.s;
-    operands = 2;
-  }
-  for (size_t i = 0; i < operands; ++i) {
-    const Value& v = g.value(g.Resolve(n.inputs[i]));
-    if (IsScalarTensor(v)) {
-      any_tensor = true;
-    } else if (!IsNumber(v)) {
-      return EvalResult::kNotHandled;
-    }
-    in.push_back(&v);
-  }
-  // A tensor result only from scalar tensors (not, say, aten::zeros(int) -> tensor).
-  if (tensor_out && !any_tensor) return EvalResult::kNotHandled;
-  std::string k = n.kind == "aten::floor_divide"  ? "aten::floordiv"
-                  : n.kind == "aten::true_divide" ? "aten::div"
-                  : rounding == "floor"           ? "aten::floordiv"
-                  : rounding == "trunc"           ? "aten::div_trunc"
-                                                  : n.kind;
-  // add/sub/rsub(self, other, alpha): fold alpha into other.
-  double alpha = 1;
-  if (in.size() == 3 && (k == "aten::add" || k == "aten::sub" || k == "aten::rsub")) {
-    alpha = AsDouble(*in[2]);
-    in.pop_back();
-  }
-  if (k == "aten::rsub") {
-    std::swap(in[0], in[1]);
-    k = "aten::sub";
-  }
-  const bool all_int =
-      std::all_of(in.begin(), in.end(), [](const Value* v) { return IsIntLike(*v); }) &&
-      alpha == std::floor(alpha);
+  std::optional<ScalarOperands> ops = ReadScalarOperands(g, n, out_kind == ValueKind::kTensor);
+  if (!ops) return EvalResult::kNotHandled;
   Value& out = g.value(n.outputs[0]);
-  auto result = [&](double x) {
-    if (tensor_out) {
-      // Torch's promotion: int op int stays int, except true division.
-      Value number;
-      number.is_const = true;
-      if (all_int && k != "aten::div") {  // div_trunc and floordiv of ints stay int
-        number.kind = ValueKind::kInt;
-        number.i = static_cast<int64_t>(x);
-      } else {
-        number.kind = ValueKind::kFloat;
-        number.f = x;
+  if (ops->in.size() == 1) {
+    std::optional<double> x = UnaryScalar(ops->kind, AsDouble(*ops->in[0]));
+    return x ? SetScalarResult(out, out_kind, *ops, *x) : EvalResult::kNotHandled;
+  }
+  if (ops->in.size() != 2) return EvalResult::kNotHandled;
+  if (ops->all_int) {
+    const int64_t a = static_cast<int64_t>(AsDouble(*ops->in[0]));
+    const int64_t b =
+        static_cast<int64_t>(AsDouble(*ops->in[1])) * static_cast<int64_t>(ops->alpha);
+    absl::StatusOr<std::optional<int64_t>> x = IntBinary(n, ops->kind, a, b);
+    if (!x.ok()) return x.status();
+    if (x->has_value()) {
+      if (out_kind != ValueKind::kInt) {
+        return SetScalarResult(out, out_kind, *ops, static_cast<double>(**x));
       }
-      SetScalarTensor(out, number);
-    } else if (out_kind == ValueKind::kInt) {
-      SetInt(out, static_cast<int64_t>(x));
-    } else if (out_kind == ValueKind::kBool) {
-      SetBool(out, x != 0);
-    } else {
-      SetFloat(out, x);
-    }
-    return EvalResult::kFolded;
-  };
-  if (in.size() == 1) {
-    const double a = AsDouble(*in[0]);
-    if (k == "aten::neg") return result(-a);
-    if (k == "aten::floor") return result(std::floor(a));
-    if (k == "aten::ceil") return result(std::ceil(a));
-    if (k == "aten::Int" || k == "aten::Float" || k == "aten::Bool") return result(a);
-    if (k == "aten::__not__") return result(a == 0 ? 1 : 0);
-    if (k == "aten::sqrt") return result(std::sqrt(a));
-    return EvalResult::kNotHandled;
-  }
-  if (in.size() != 2) return EvalResult::kNotHandled;
-  if (all_int) {
-    const int64_t a = static_cast<int64_t>(AsDouble(*in[0]));
-    const int64_t b = static_cast<int64_t>(AsDouble(*in[1])) * static_cast<int64_t>(alpha);
-    if ((k == "aten::floordiv" || k == "aten::remainder" || k == "aten::__mod__") && b == 0) {
-      return NotStatic(n, "integer division by zero");
-    }
-    // Exact integer results (no round trip through double).
-    auto int_result = [&](int64_t x) {
-      if (out_kind != ValueKind::kInt) return result(static_cast<double>(x));
-      SetInt(out, x);
+      SetInt(out, **x);
       return EvalResult::kFolded;
-    };
-    if (k == "aten::add") return int_result(a + b);
-    if (k == "aten::sub") return int_result(a - b);
-    if (k == "aten::mul") return int_result(a * b);
-    if (k == "aten::div_trunc") {
-      if (b == 0) return NotStatic(n, "integer division by zero");
-      return int_result(a / b);  // C++ truncates toward zero, like rounding_mode='trunc'
     }
-    if (k == "aten::floordiv") {
-      int64_t q = a / b;
-      if ((a % b != 0) && ((a < 0) != (b < 0))) --q;  // Python floors
-      return int_result(q);
-    }
-    if (k == "aten::remainder" || k == "aten::__mod__") {
-      int64_t r = a % b;
-      if (r != 0 && ((r < 0) != (b < 0))) r += b;
-      return int_result(r);
-    }
-    if (k == "prim::min") return int_result(std::min(a, b));
-    if (k == "prim::max") return int_result(std::max(a, b));
   }
-  const double a = AsDouble(*in[0]);
-  const double b = AsDouble(*in[1]) * alpha;
-  if (k == "aten::add") return result(a + b);
-  if (k == "aten::sub") return result(a - b);
-  if (k == "aten::mul") return result(a * b);
-  if (k == "aten::div") return result(a / b);
-  if (k == "aten::div_trunc") return result(std::trunc(a / b));
-  if (k == "aten::floordiv") return result(std::floor(a / b));
-  if (k == "aten::remainder" || k == "aten::__mod__") return result(a - std::floor(a / b) * b);
-  if (k == "aten::pow") return result(std::pow(a, b));
-  if (k == "aten::eq") return result(a == b);
-  if (k == "aten::ne") return result(a != b);
-  if (k == "aten::lt") return result(a < b);
-  if (k == "aten::le") return result(a <= b);
-  if (k == "aten::gt") return result(a > b);
-  if (k == "aten::ge") return result(a >= b);
-  if (k == "prim::min") return result(std::min(a, b));
-  if (k == "prim::max") return result(std::max(a, b));
-  return EvalResult::kNotHandled;
+  std::optional<double> x =
+      FloatBinary(ops->kind, AsDouble(*ops->in[0]), AsDouble(*ops->in[1]) * ops->alpha);
+  return x ? SetScalarResult(out, out_kind, *ops, *x) : EvalResult::kNotHandled;
 }
 
 absl::StatusOr<EvalResult> EvaluateListConstruct(Graph& g, const Node& n) {
@@ -378,137 +384,175 @@ absl::StatusOr<EvalResult> EvaluateUnpack(Graph& g, const Node& n) {
   return NotStatic(n, "unpacks a list that is not known at conversion time");
 }
 
+/// Only model outputs use dicts here (the importer names outputs by their keys): the dict's
+/// elements are its values.
+absl::StatusOr<EvalResult> EvaluateDictConstruct(Graph& g, const Node& n) {
+  Value& out = g.value(n.outputs[0]);
+  for (size_t i = 1; i < n.inputs.size(); i += 2) out.elements.push_back(g.Resolve(n.inputs[i]));
+  return EvalResult::kFolded;
+}
+
+/// aten::size (whole or one dimension), aten::dim and aten::numel of a typed tensor.
+absl::StatusOr<EvalResult> EvaluateShapeQuery(Graph& g, const Node& n) {
+  const Value& t = g.value(g.Resolve(n.inputs.at(0)));
+  if (!t.typed) return NotStatic(n, absl::StrCat("the shape of '", t.name, "' is unknown"));
+  Value& out = g.value(n.outputs[0]);
+  const int64_t rank = static_cast<int64_t>(t.shape.size());
+  if (n.kind == "aten::dim") {
+    SetInt(out, rank);
+  } else if (n.kind == "aten::numel") {
+    int64_t numel = 1;
+    for (int64_t d : t.shape) numel *= d;
+    SetInt(out, numel);
+  } else if (n.inputs.size() == 1) {
+    out.is_const = true;
+    out.kind = ValueKind::kIntList;
+    out.ints = t.shape;
+  } else {
+    const Value& dim = g.value(g.Resolve(n.inputs[1]));
+    if (!dim.is_const) return NotStatic(n, "the dimension is computed at run time");
+    const int64_t d = dim.i < 0 ? dim.i + rank : dim.i;
+    if (d < 0 || d >= rank) {
+      return Error(ErrorClass::kConversion,
+                   absl::StrCat(Where(n), ": dimension ", dim.i, " out of range for rank ", rank));
+    }
+    SetInt(out, t.shape[static_cast<size_t>(d)]);
+  }
+  return EvalResult::kFolded;
+}
+
+absl::StatusOr<EvalResult> EvaluateLen(Graph& g, const Node& n) {
+  const Value& l = g.value(g.Resolve(n.inputs.at(0)));
+  if (l.kind == ValueKind::kTensorList) {
+    SetInt(g.value(n.outputs[0]), static_cast<int64_t>(l.elements.size()));
+  } else if (l.is_const && l.kind == ValueKind::kIntList) {
+    SetInt(g.value(n.outputs[0]), static_cast<int64_t>(l.ints.size()));
+  } else {
+    return NotStatic(n, "length of a list not known at conversion time");
+  }
+  return EvalResult::kFolded;
+}
+
+/// list[i] and tuple[i] with a constant index: an int of a constant int list, else an alias of
+/// the element.
+absl::StatusOr<EvalResult> EvaluateGetItem(Graph& g, const Node& n) {
+  const Value& l = g.value(g.Resolve(n.inputs.at(0)));
+  const Value& idx = g.value(g.Resolve(n.inputs.at(1)));
+  if (!idx.is_const) return NotStatic(n, "the index is computed at run time");
+  const int64_t size =
+      static_cast<int64_t>(l.kind == ValueKind::kIntList ? l.ints.size() : l.elements.size());
+  const int64_t i = idx.i < 0 ? idx.i + size : idx.i;
+  if (i < 0 || i >= size) return NotStatic(n, absl::StrCat("index ", idx.i, " out of range"));
+  if (l.is_const && l.kind == ValueKind::kIntList) {
+    SetInt(g.value(n.outputs[0]), l.ints[static_cast<size_t>(i)]);
+  } else {
+    g.value(n.outputs[0]).alias = l.elements.at(static_cast<size_t>(i));
+  }
+  return EvalResult::kFolded;
+}
+
+absl::StatusOr<EvalResult> EvaluateNumToTensor(Graph& g, const Node& n) {
+  const Value& num = g.value(g.Resolve(n.inputs.at(0)));
+  if (!IsNumber(num)) return NotStatic(n, "the number is computed at run time");
+  SetScalarTensor(g.value(n.outputs[0]), num);
+  return EvalResult::kFolded;
+}
+
+/// aten::Int/Float and the implicit scalar conversions of a number or one-element constant.
+absl::StatusOr<EvalResult> EvaluateNumberCast(Graph& g, const Node& n) {
+  const std::string& k = n.kind;
+  const Value& in = g.value(g.Resolve(n.inputs.at(0)));
+  double x = 0;
+  if (IsNumber(in)) {
+    x = AsDouble(in);
+  } else if (in.is_const && in.tensor && in.tensor->numel() == 1) {
+    x = in.tensor->At(0);
+  } else {
+    return NotStatic(n, absl::StrCat("'", in.name, "' is computed at run time"));
+  }
+  const bool to_int =
+      k == "aten::Int" || k == "aten::IntImplicit" ||
+      (k == "aten::ScalarImplicit" &&
+       (in.kind == ValueKind::kInt || (in.tensor && in.tensor->type_class() == TypeClass::kInt)));
+  if (to_int) {
+    SetInt(g.value(n.outputs[0]), static_cast<int64_t>(x));
+  } else {
+    SetFloat(g.value(n.outputs[0]), x);
+  }
+  return EvalResult::kFolded;
+}
+
+absl::StatusOr<EvalResult> EvaluateDevice(Graph& g, const Node& n) {
+  g.value(n.outputs[0]).is_const = true;
+  return EvalResult::kFolded;
+}
+
+/// TorchScript passes dtypes as c10::ScalarType codes: a constant's own, else the nominal dtype
+/// of the tensor's class (run-time float tensors are float32 here).
+absl::StatusOr<EvalResult> EvaluateDtype(Graph& g, const Node& n) {
+  const Value& t = g.value(g.Resolve(n.inputs.at(0)));
+  if (!t.typed && !t.tensor) return NotStatic(n, absl::StrCat("'", t.name, "' has no known type"));
+  SetInt(g.value(n.outputs[0]),
+         t.tensor ? ScalarTypeCode(t.tensor->storage) : ScalarTypeCode(t.type_class));
+  return EvalResult::kFolded;
+}
+
+/// prim::min/max of one constant int list; of two numbers, the scalar ops.
+absl::StatusOr<EvalResult> EvaluateMinMax(Graph& g, const Node& n) {
+  const Value& l = g.value(g.Resolve(n.inputs.at(0)));
+  if (n.inputs.size() == 1 && l.is_const && l.kind == ValueKind::kIntList && !l.ints.empty()) {
+    SetInt(g.value(n.outputs[0]), n.kind == "prim::min"
+                                      ? *std::min_element(l.ints.begin(), l.ints.end())
+                                      : *std::max_element(l.ints.begin(), l.ints.end()));
+    return EvalResult::kFolded;
+  }
+  return EvaluateScalarOp(g, n);
+}
+
+using Evaluator = absl::StatusOr<EvalResult> (*)(Graph&, const Node&);
+
+/// The ops the core evaluates itself, each with its evaluator: the one home of "what is a core
+/// op". Other ops reach the scalar folding (EvaluateScalarOp) and otherwise their lowering.
+const std::map<std::string, Evaluator>& CoreEvaluators() {
+  static const auto* table = new std::map<std::string, Evaluator>{
+      {"prim::ListConstruct", EvaluateListConstruct},
+      {"prim::TupleConstruct", EvaluateListConstruct},
+      {"prim::DictConstruct", EvaluateDictConstruct},
+      {"prim::ListUnpack", EvaluateUnpack},
+      {"prim::TupleUnpack", EvaluateUnpack},
+      {"aten::size", EvaluateShapeQuery},
+      {"aten::dim", EvaluateShapeQuery},
+      {"aten::numel", EvaluateShapeQuery},
+      {"aten::len", EvaluateLen},
+      {"aten::__getitem__", EvaluateGetItem},
+      {"prim::TupleIndex", EvaluateGetItem},
+      {"prim::NumToTensor", EvaluateNumToTensor},
+      {"aten::Int", EvaluateNumberCast},
+      {"aten::Float", EvaluateNumberCast},
+      {"aten::ScalarImplicit", EvaluateNumberCast},
+      {"aten::IntImplicit", EvaluateNumberCast},
+      {"aten::FloatImplicit", EvaluateNumberCast},
+      {"aten::is_floating_point", EvaluateTypeQuery},
+      {"aten::_shape_as_tensor", EvaluateTypeQuery},
+      {"prim::device", EvaluateDevice},
+      {"prim::dtype", EvaluateDtype},
+      {"ts2coreml::raise_if", [](Graph& g, const Node& n) { return EvaluateRaiseIf(g, n); }},
+      {"prim::min", EvaluateMinMax},
+      {"prim::max", EvaluateMinMax},
+  };
+  return *table;
+}
+
 }  // namespace
 
-bool IsCoreOp(const Node& node) { return CoreOps().count(node.kind) != 0; }
+bool IsCoreOp(const Node& node) { return CoreEvaluators().count(node.kind) != 0; }
 
 absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
   const Node& n = g.nodes().at(static_cast<size_t>(index));
-  const std::string& k = n.kind;
-  if (k == "prim::ListConstruct" || k == "prim::TupleConstruct") {
-    return EvaluateListConstruct(g, n);
-  }
-  if (k == "prim::DictConstruct") {
-    // Only model outputs use dicts here (the importer names outputs by their keys): the dict's
-    // elements are its values.
-    Value& out = g.value(n.outputs[0]);
-    for (size_t i = 1; i < n.inputs.size(); i += 2) out.elements.push_back(g.Resolve(n.inputs[i]));
-    return EvalResult::kFolded;
-  }
-  if (k == "prim::ListUnpack" || k == "prim::TupleUnpack") return EvaluateUnpack(g, n);
-  if (k == "aten::size" || k == "aten::dim" || k == "aten::numel") {
-    const Value& t = g.value(g.Resolve(n.inputs.at(0)));
-    if (!t.typed) return NotStatic(n, absl::StrCat("the shape of '", t.name, "' is unknown"));
-    Value& out = g.value(n.outputs[0]);
-    const int64_t rank = static_cast<int64_t>(t.shape.size());
-    if (k == "aten::dim") {
-      SetInt(out, rank);
-    } else if (k == "aten::numel") {
-      int64_t numel = 1;
-      for (int64_t d : t.shape) numel *= d;
-      SetInt(out, numel);
-    } else if (n.inputs.size() == 1) {
-      out.is_const = true;
-      out.kind = ValueKind::kIntList;
-      out.ints = t.shape;
-    } else {
-      const Value& dim = g.value(g.Resolve(n.inputs[1]));
-      if (!dim.is_const) return NotStatic(n, "the dimension is computed at run time");
-      const int64_t d = dim.i < 0 ? dim.i + rank : dim.i;
-      if (d < 0 || d >= rank) {
-        return Error(ErrorClass::kConversion, absl::StrCat(Where(n), ": dimension ", dim.i,
-                                                           " out of range for rank ", rank));
-      }
-      SetInt(out, t.shape[static_cast<size_t>(d)]);
-    }
-    return EvalResult::kFolded;
-  }
-  if (k == "aten::len") {
-    const Value& l = g.value(g.Resolve(n.inputs.at(0)));
-    if (l.kind == ValueKind::kTensorList) {
-      SetInt(g.value(n.outputs[0]), static_cast<int64_t>(l.elements.size()));
-    } else if (l.is_const && l.kind == ValueKind::kIntList) {
-      SetInt(g.value(n.outputs[0]), static_cast<int64_t>(l.ints.size()));
-    } else {
-      return NotStatic(n, "length of a list not known at conversion time");
-    }
-    return EvalResult::kFolded;
-  }
-  if (k == "aten::__getitem__" || k == "prim::TupleIndex") {
-    const Value& l = g.value(g.Resolve(n.inputs.at(0)));
-    const Value& idx = g.value(g.Resolve(n.inputs.at(1)));
-    if (!idx.is_const) return NotStatic(n, "the index is computed at run time");
-    const int64_t size =
-        static_cast<int64_t>(l.kind == ValueKind::kIntList ? l.ints.size() : l.elements.size());
-    const int64_t i = idx.i < 0 ? idx.i + size : idx.i;
-    if (i < 0 || i >= size) return NotStatic(n, absl::StrCat("index ", idx.i, " out of range"));
-    if (l.is_const && l.kind == ValueKind::kIntList) {
-      SetInt(g.value(n.outputs[0]), l.ints[static_cast<size_t>(i)]);
-    } else {
-      g.value(n.outputs[0]).alias = l.elements.at(static_cast<size_t>(i));
-    }
-    return EvalResult::kFolded;
-  }
-  if (k == "prim::NumToTensor") {
-    const Value& num = g.value(g.Resolve(n.inputs.at(0)));
-    if (!IsNumber(num)) return NotStatic(n, "the number is computed at run time");
-    SetScalarTensor(g.value(n.outputs[0]), num);
-    return EvalResult::kFolded;
-  }
-  if (k == "aten::Int" || k == "aten::Float" || k == "aten::ScalarImplicit" ||
-      k == "aten::IntImplicit" || k == "aten::FloatImplicit") {
-    const Value& in = g.value(g.Resolve(n.inputs.at(0)));
-    Value& out = g.value(n.outputs[0]);
-    double x = 0;
-    if (IsNumber(in)) {
-      x = AsDouble(in);
-    } else if (in.is_const && in.tensor && in.tensor->numel() == 1) {
-      x = in.tensor->At(0);
-    } else {
-      return NotStatic(n, absl::StrCat("'", in.name, "' is computed at run time"));
-    }
-    const bool to_int =
-        k == "aten::Int" || k == "aten::IntImplicit" ||
-        (k == "aten::ScalarImplicit" &&
-         (in.kind == ValueKind::kInt || (in.tensor && in.tensor->type_class() == TypeClass::kInt)));
-    if (to_int) {
-      SetInt(out, static_cast<int64_t>(x));
-    } else {
-      SetFloat(out, x);
-    }
-    return EvalResult::kFolded;
-  }
-  if (k == "aten::is_floating_point" || k == "aten::_shape_as_tensor") {
-    return EvaluateTypeQuery(g, n);
-  }
-  if (k == "prim::device") {
-    Value& out = g.value(n.outputs[0]);
-    out.is_const = true;
-    return EvalResult::kFolded;
-  }
-  if (k == "prim::dtype") {
-    // TorchScript passes dtypes as c10::ScalarType codes: a constant's own, else the nominal
-    // dtype of the tensor's class (run-time float tensors are float32 here).
-    const Value& t = g.value(g.Resolve(n.inputs.at(0)));
-    if (!t.typed && !t.tensor) {
-      return NotStatic(n, absl::StrCat("'", t.name, "' has no known type"));
-    }
-    SetInt(g.value(n.outputs[0]),
-           t.tensor ? ScalarTypeCode(t.tensor->storage) : ScalarTypeCode(t.type_class));
-    return EvalResult::kFolded;
-  }
-  if (k == "ts2coreml::raise_if") return EvaluateRaiseIf(g, n);
-  if (k == "prim::min" || k == "prim::max") {
-    const Value& l = g.value(g.Resolve(n.inputs.at(0)));
-    if (n.inputs.size() == 1 && l.is_const && l.kind == ValueKind::kIntList && !l.ints.empty()) {
-      SetInt(g.value(n.outputs[0]), k == "prim::min"
-                                        ? *std::min_element(l.ints.begin(), l.ints.end())
-                                        : *std::max_element(l.ints.begin(), l.ints.end()));
-      return EvalResult::kFolded;
-    }
-  }
-  absl::StatusOr<EvalResult> r = EvaluateScalarOp(g, n);
-  if (!r.ok() || *r == EvalResult::kFolded || !IsCoreOp(n)) return r;
+  const auto it = CoreEvaluators().find(n.kind);
+  if (it == CoreEvaluators().end()) return EvaluateScalarOp(g, n);
+  absl::StatusOr<EvalResult> r = it->second(g, n);
+  if (!r.ok() || *r == EvalResult::kFolded) return r;
   return NotStatic(n, "its inputs are not known at conversion time");
 }
 

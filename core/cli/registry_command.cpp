@@ -266,57 +266,50 @@ std::vector<OpResolution> ResolutionsFor(const registry::Registry& reg, const st
   return out;
 }
 
-std::string FormatShow(const std::string& op, const std::vector<OpResolution>& found, bool json) {
-  if (json) {
-    json::Writer w;
-    w.BeginObject();
-    w.Key("query").String(op);
-    w.Key("resolutions").BeginArray();
-    for (const OpResolution& r : found) {
-      w.BeginObject();
-      w.Key("op").String(r.claimed_op);
-      w.Key("in_place_fallback").Bool(r.in_place_fallback);
-      w.Key("status").String(r.winner != nullptr ? "ok" : "conflict");
-      w.Key("winner");
-      if (r.winner != nullptr) {
-        WriteLowering(w, *r.winner);
-      } else {
-        w.Null();
-      }
-      w.Key("conflict");
-      if (r.conflict.empty()) {
-        w.Null();
-      } else {
-        w.String(r.conflict);
-      }
-      w.Key("candidates").BeginArray();
-      for (const Candidate& c : r.candidates) {
-        w.BeginObject();
-        w.Key("lowering").String(c.lowering->name);
-        w.Key("plugin").String(c.lowering->plugin->name);
-        w.Key("plugin_path").String(c.lowering->plugin->path.string());
-        w.Key("claim").String(c.claim);
-        w.Key("exact").Bool(c.exact);
-        w.Key("priority").Int(c.lowering->priority);
-        w.Key("outcome").String(A(registry::CandidateOutcomeName(c.outcome)));
-        w.Key("reason").String(c.reason);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    return w.Finish();
-  }
+void WriteCandidateJson(json::Writer& w, const Candidate& c) {
+  w.BeginObject();
+  w.Key("lowering").String(c.lowering->name);
+  w.Key("plugin").String(c.lowering->plugin->name);
+  w.Key("plugin_path").String(c.lowering->plugin->path.string());
+  w.Key("claim").String(c.claim);
+  w.Key("exact").Bool(c.exact);
+  w.Key("priority").Int(c.lowering->priority);
+  w.Key("outcome").String(A(registry::CandidateOutcomeName(c.outcome)));
+  w.Key("reason").String(c.reason);
+  w.EndObject();
+}
 
+void WriteResolutionJson(json::Writer& w, const OpResolution& r) {
+  w.BeginObject();
+  w.Key("op").String(r.claimed_op);
+  w.Key("in_place_fallback").Bool(r.in_place_fallback);
+  w.Key("status").String(r.winner != nullptr ? "ok" : "conflict");
+  w.Key("winner");
+  if (r.winner != nullptr) {
+    WriteLowering(w, *r.winner);
+  } else {
+    w.Null();
+  }
+  w.Key("conflict");
+  if (r.conflict.empty()) {
+    w.Null();
+  } else {
+    w.String(r.conflict);
+  }
+  w.Key("candidates").BeginArray();
+  for (const Candidate& c : r.candidates) WriteCandidateJson(w, c);
+  w.EndArray();
+  w.EndObject();
+}
+
+std::string FormatShowText(const std::vector<OpResolution>& found) {
   std::string out;
   for (const OpResolution& r : found) {
     absl::StrAppend(&out, r.claimed_op);
     if (r.in_place_fallback) {
       absl::StrAppend(&out, "  (for ", r.query,
-                      ": nothing claims the in-place variant, so the "
-                      "functional op's lowering is used)");
+                      ": nothing claims the in-place variant, so the functional op's lowering is "
+                      "used)");
     }
     absl::StrAppend(&out, "\n");
     if (r.winner != nullptr) {
@@ -334,6 +327,18 @@ std::string FormatShow(const std::string& op, const std::vector<OpResolution>& f
     }
   }
   return out;
+}
+
+std::string FormatShow(const std::string& op, const std::vector<OpResolution>& found, bool json) {
+  if (!json) return FormatShowText(found);
+  json::Writer w;
+  w.BeginObject();
+  w.Key("query").String(op);
+  w.Key("resolutions").BeginArray();
+  for (const OpResolution& r : found) WriteResolutionJson(w, r);
+  w.EndArray();
+  w.EndObject();
+  return w.Finish();
 }
 
 int RunRegistry(const std::vector<std::string>& args) {

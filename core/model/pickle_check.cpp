@@ -109,6 +109,8 @@ class Walker {
  private:
   absl::Status Step(uint8_t op);
   absl::Status StepContainer(uint8_t op, bool* handled);
+  /// A new, empty list or dict with its own memo slot.
+  Value NewContainer(Kind kind);
   absl::Status StepScalar(uint8_t op, bool* handled);
   absl::Status Fail(absl::string_view what) const {
     return Error(ErrorClass::kModel, absl::StrCat("at byte ", op_pos_, ": ", what));
@@ -381,6 +383,12 @@ absl::Status Walker::CheckTensorArgs(const Value& args) const {
   return absl::OkStatus();
 }
 
+Value Walker::NewContainer(Kind kind) {
+  Value c{kind, GlobalTag::kCallable, 0, 1, static_cast<uint32_t>(memoized_.size()), 0, 0};
+  memoized_.push_back(false);
+  return c;
+}
+
 absl::Status Walker::StepContainer(uint8_t op, bool* handled) {
   *handled = true;
   size_t start = 0;
@@ -404,33 +412,17 @@ absl::Status Walker::StepContainer(uint8_t op, bool* handled) {
     case kEmptyTuple:
       return Push(Value{Kind::kTuple, GlobalTag::kCallable, 0, 1, 0, 0, 0});
     case kEmptyList:
-    case kEmptyDict: {
-      Value c{op == kEmptyList ? Kind::kList : Kind::kDict,
-              GlobalTag::kCallable,
-              0,
-              1,
-              static_cast<uint32_t>(memoized_.size()),
-              0,
-              0};
-      memoized_.push_back(false);
-      return Push(c);
-    }
+    case kEmptyDict:
+      return Push(NewContainer(op == kEmptyList ? Kind::kList : Kind::kDict));
     case kList:
     case kDict: {
       s = PopMark(&start);
       if (!s.ok()) return s;
       if (op == kDict && (stack_.size() - start) % 2 != 0)
         return Fail("DICT has a key without a value");
-      Value c{op == kList ? Kind::kList : Kind::kDict,
-              GlobalTag::kCallable,
-              0,
-              1,
-              static_cast<uint32_t>(memoized_.size()),
-              0,
-              0};
+      Value c = NewContainer(op == kList ? Kind::kList : Kind::kDict);
       for (size_t i = start; i < stack_.size(); ++i)
         c.depth = std::max(c.depth, stack_[i].depth + 1);
-      memoized_.push_back(false);
       stack_.resize(start);
       return Push(c);
     }

@@ -1,4 +1,4 @@
-/// Elementwise ops added for op parity with coremltools (issue #13): nan_to_num, cross and
+/// Elementwise ops added for op parity with coremltools: nan_to_num, cross and
 /// linalg_cross. elementwise_lowerings.cpp appends kParityLowerings to its table.
 #ifndef TS2COREML_PLUGINS_ELEMENTWISE_PARITY_LOWERINGS_H_
 #define TS2COREML_PLUGINS_ELEMENTWISE_PARITY_LOWERINGS_H_

@@ -1,4 +1,4 @@
-/// Reductions coremltools lowers that the reduction plugin lacked (op parity, issue #13):
+/// Reductions coremltools lowers that the reduction plugin lacked:
 /// cosine_similarity, linalg_vecdot, trace, mse_loss, nll_loss and searchsorted. Inputs
 /// broadcast like PyTorch's; every dim and reduction mode is resolved on the host.
 #include "reduction/parity_lowerings.h"

@@ -1,4 +1,4 @@
-/// Reductions added for op parity with coremltools (issue #13): cosine_similarity,
+/// Reductions added for op parity with coremltools: cosine_similarity,
 /// linalg_vecdot, trace, mse_loss, nll_loss, searchsorted. reduction_lowerings.cpp appends
 /// kLowerings to its table.
 #ifndef TS2COREML_PLUGINS_REDUCTION_PARITY_LOWERINGS_H_

@@ -283,6 +283,29 @@ std::string MissingLoweringReason(const AnalysisWalk& w, const Node& n, const No
 
 /// Decides a node the registry has no lowering for: unsupported (or a registry error), or
 /// skipped when it reads no input data and the host folds it once its inputs are known.
+/// An unsupported op whose output types its ATen kernel gives from its inputs' types alone
+/// (HostEvaluator::InferOutputTypes): its outputs are typed, not blocked, so the nodes after it
+/// are analyzed and their own problems (more unsupported ops, shape or dtype errors) reported in
+/// the same run.
+void TypeBehindUnsupported(AnalysisWalk& w, const NodeStep& s) {
+  if (s.blocked || w.host == nullptr) return;
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  absl::StatusOr<std::vector<Value>> types = w.host->InferOutputTypes(w.g, s.idx);
+  if (!types.ok() || types->size() != n.outputs.size()) return;
+  for (ValueId o : n.outputs) {
+    const ValueKind kind = w.g.value(o).kind;
+    if (kind != ValueKind::kTensor && kind != ValueKind::kOther) return;
+  }
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    Value& out = w.g.value(n.outputs[k]);
+    out.kind = ValueKind::kTensor;
+    out.typed = true;
+    out.type_class = (*types)[k].type_class;
+    out.shape = (*types)[k].shape;
+    w.poisoned.erase(n.outputs[k]);
+  }
+}
+
 void RefuseWithoutLowering(AnalysisWalk& w, const NodeStep& s, const absl::Status& status) {
   const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
   if (!absl::IsNotFound(status)) {
@@ -295,6 +318,7 @@ void RefuseWithoutLowering(AnalysisWalk& w, const NodeStep& s, const absl::Statu
   }
   w.Refuse(s.idx, NodeDecision::kUnsupported, MissingLoweringReason(w, n, s),
            ErrorClass::kUnsupportedOps);
+  TypeBehindUnsupported(w, s);
 }
 
 /// Stores a host evaluation's results: the node's outputs become constants, and every host tensor
@@ -772,7 +796,9 @@ absl::Status AnalysisStatus(const Analysis& a) {
       first_error = &p;
     }
   }
-  if (first_error) {
+  // The first problem in graph order decides the class: an error found behind an unsupported op
+  // (typed by InferOutputTypes) is reported with it, not instead of it.
+  if (first_error && (unsupported.empty() || &a.problems.front() == first_error)) {
     std::string extra = unsupported.empty() ? ""
                                             : absl::StrCat("; also unsupported: ",
                                                            absl::StrJoin(unsupported, ", "));
@@ -783,7 +809,8 @@ absl::Status AnalysisStatus(const Analysis& a) {
       absl::StrCat(unsupported.size(), " unsupported op", unsupported.size() == 1 ? "" : "s", ": ",
                    absl::StrJoin(unsupported, ", "),
                    "; add a plugin that lowers them (--plugin-dir) or check that the "
-                   "built-in plugins were found"));
+                   "built-in plugins were found",
+                   first_error ? absl::StrCat("; also, after them: ", first_error->message) : ""));
 }
 
 }  // namespace ts2coreml::core

@@ -410,6 +410,57 @@ TEST(AnalysisTest, HostWritesGiveLaterReadersANewVersion) {
   EXPECT_EQ(g.outputs()[2].value, read_after) << "a model output reads the newest version";
 }
 
+/// Types test::typed's outputs as its kernel would on meta tensors ([4, 2] int); nothing else.
+class TypingHost : public FakeHost {
+ public:
+  absl::StatusOr<std::vector<Value>> InferOutputTypes(const Graph& g, int index) override {
+    if (g.nodes().at(static_cast<size_t>(index)).kind != "test::typed") {
+      return absl::UnimplementedError("no kernel");
+    }
+    Value v;
+    v.kind = ValueKind::kTensor;
+    v.typed = true;
+    v.type_class = TypeClass::kInt;
+    v.shape = {4, 2};
+    return std::vector<Value>{v};
+  }
+};
+
+TEST(AnalysisTest, WhatFollowsAnUnsupportedOpWithKnownTypesIsAnalyzed) {
+  const registry::Registry& reg = test::BuiltinRegistry();
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {3, 5});
+  Node& typed = g.AddNode("test::typed", "", {x}, 1);
+  typed.source = "model.py:1";
+  const ValueId t = typed.outputs[0];
+  // Behind it: a second unsupported op and a shape error are found in the same run; an op after
+  // an unsupported op whose types are unknown is still skipped.
+  Node& other = g.AddNode("test::untyped", "", {t}, 1);
+  other.source = "model.py:2";
+  const ValueId after_untyped = test::AddRelu(g, other.outputs[0]);
+  const ValueId mm =
+      g.AddNode("aten::mm", "", {t, g.AddConstTensor("w", test::Filled({3, 2}, 1))}, 1).outputs[0];
+  g.AddOutput("a", after_untyped);
+  g.AddOutput("b", mm);
+
+  TypingHost host;
+  Analysis a = Analyze(g, reg, &host);
+  ASSERT_EQ(a.nodes.size(), 4u);
+  EXPECT_EQ(a.nodes[0].decision, NodeDecision::kUnsupported);
+  EXPECT_EQ(g.value(t).shape, (std::vector<int64_t>{4, 2})) << "typed by the host's kernel";
+  EXPECT_EQ(a.nodes[1].decision, NodeDecision::kUnsupported) << "found behind the first";
+  EXPECT_EQ(a.nodes[2].decision, NodeDecision::kSkipped);
+  EXPECT_EQ(a.nodes[3].decision, NodeDecision::kError) << "[4, 2] x [3, 2] is found";
+
+  absl::Status st = AnalysisStatus(a);
+  EXPECT_EQ(ClassOf(st), ErrorClass::kUnsupportedOps) << "the first problem decides the class";
+  const std::string msg(st.message());
+  EXPECT_NE(msg.find("2 unsupported ops: test::typed (model.py:1), test::untyped (model.py:2)"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("; also, after them: aten::mm"), std::string::npos) << msg;
+}
+
 TEST(AnalysisTest, RunTimeWriteIntoHostConstantIsRefused) {
   // No host evaluator takes the write: a lowered write would leave readers of the constant
   // with stale contents, so analysis refuses it.

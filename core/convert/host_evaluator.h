@@ -69,6 +69,17 @@ class HostEvaluator {
   /// From now on `version` names the host tensor `value` named: the new version of a value an
   /// in-place write changed (Result::written).
   virtual void Rename(ValueId value, ValueId version) = 0;
+
+  /// The types of node `index`'s outputs (kind, dtype class and shape; no contents), from its
+  /// kernel run on shape-only tensors of its inputs' types, when every tensor input is typed and
+  /// the result's shape cannot depend on input data. Analysis types an unsupported op's outputs
+  /// with it, so what follows the op is still analyzed and its problems reported. Fails with
+  /// kUnimplemented when the types cannot be known that way (the default).
+  virtual absl::StatusOr<std::vector<Value>> InferOutputTypes(const Graph& graph, int index) {
+    (void)graph;
+    (void)index;
+    return absl::UnimplementedError("no shape-only kernels");
+  }
 };
 
 }  // namespace ts2coreml::core

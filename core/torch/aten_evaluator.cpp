@@ -21,7 +21,8 @@ std::string FirstLine(const std::string& text) { return text.substr(0, text.find
 /// The deterministic aten:: operator with the node's schema name and overload, if any: a
 /// dispatcher op (whose tags say whether it is random), or aten::tensor, the TorchScript-only op
 /// scripted models make tensor literals with (`mask[0:2] = 1`).
-std::shared_ptr<torch::jit::Operator> FindOperator(const Node& n) {
+/// With `any_kernel`, a random op's too (typing needs no determinism).
+std::shared_ptr<torch::jit::Operator> FindOperator(const Node& n, bool any_kernel = false) {
   if (n.kind.rfind("aten::", 0) != 0) return nullptr;
   for (const auto& op : torch::jit::getAllOperatorsFor(c10::Symbol::fromQualString(n.kind))) {
     if (op->schema().overload_name() != n.overload) continue;
@@ -30,7 +31,7 @@ std::shared_ptr<torch::jit::Operator> FindOperator(const Node& n) {
       return nullptr;
     }
     for (at::Tag tag : op->getTags()) {
-      if (tag == at::Tag::nondeterministic_seeded) return nullptr;
+      if (tag == at::Tag::nondeterministic_seeded && !any_kernel) return nullptr;
     }
     return op;
   }
@@ -86,6 +87,66 @@ absl::Status RunKernel(torch::jit::Operator& op, bool writes, torch::jit::Stack*
   }
   if (!writes) return CannotEvaluate(what);
   return Error(ErrorClass::kConversion, absl::StrCat("failed on the host: ", what));
+}
+
+/// A shape-only (meta) tensor of value `v`'s type: a constant's dtype, else its class's nominal
+/// dtype.
+absl::StatusOr<at::Tensor> MetaTensor(const Value& v) {
+  if (v.is_const && v.tensor) {
+    const at::Tensor t = BorrowTensor(*v.tensor);
+    return at::empty(t.sizes(), t.options().device(at::kMeta));
+  }
+  if (!v.typed || v.kind != ValueKind::kTensor) {
+    return CannotEvaluate(absl::StrCat("'", v.name, "' has no known type"));
+  }
+  return at::empty(v.shape, at::TensorOptions().dtype(NominalType(v.type_class)).device(at::kMeta));
+}
+
+/// A Tensor[] (Tensor?[] when `optional`) argument of meta tensors.
+absl::StatusOr<c10::IValue> MetaTensorList(const Graph& g, const Value& list, bool optional) {
+  c10::List<at::Tensor> tensors;
+  c10::List<c10::optional<at::Tensor>> maybe;
+  for (ValueId e : list.elements) {
+    const Value& ev = g.value(g.Resolve(e));
+    if (ev.kind == ValueKind::kNone && optional) {
+      maybe.push_back(c10::nullopt);
+      continue;
+    }
+    absl::StatusOr<at::Tensor> t = MetaTensor(ev);
+    if (!t.ok()) return t.status();
+    if (optional) {
+      maybe.push_back(*t);
+    } else {
+      tensors.push_back(*t);
+    }
+  }
+  if (optional) return c10::IValue(std::move(maybe));
+  return c10::IValue(std::move(tensors));
+}
+
+/// Argument `i` of node `n` for a shape-only run: tensors as meta tensors, the rest as in
+/// evaluation.
+absl::StatusOr<c10::IValue> MetaArgument(const Graph& g, const Node& n, size_t i,
+                                         const c10::Argument& arg) {
+  const Value& v = g.value(g.Resolve(n.inputs[i]));
+  c10::TypePtr type = arg.type();
+  if (type->kind() == c10::TypeKind::OptionalType) {
+    type = type->expectRef<c10::OptionalType>().getElementType();
+  }
+  if (v.kind == ValueKind::kNone) return c10::IValue();
+  if (type->kind() == c10::TypeKind::TensorType) {
+    absl::StatusOr<at::Tensor> t = MetaTensor(v);
+    if (!t.ok()) return t.status();
+    return c10::IValue(*t);
+  }
+  if (type->kind() != c10::TypeKind::ListType) return ScalarArgument(*type, v, i);
+  const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
+  if (elem->kind() == c10::TypeKind::TensorType) return MetaTensorList(g, v, false);
+  if (elem->kind() == c10::TypeKind::OptionalType &&
+      elem->expectRef<c10::OptionalType>().getElementType()->kind() == c10::TypeKind::TensorType) {
+    return MetaTensorList(g, v, true);
+  }
+  return NumberListArgument(*elem, v, i, static_cast<size_t>(arg.N().value_or(1)));
 }
 
 }  // namespace
@@ -407,6 +468,42 @@ absl::StatusOr<Value> ScalarResult(const c10::IValue& r) {
     out.b = r.toBool();
   } else {
     return CannotEvaluate(absl::StrCat("it returns a ", r.tagKind()));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Value>> AtenEvaluator::InferOutputTypes(const Graph& g, int index) {
+  const Node& n = g.nodes().at(static_cast<size_t>(index));
+  std::shared_ptr<torch::jit::Operator> op = FindOperator(n, /*any_kernel=*/true);
+  if (!op) return CannotEvaluate("no ATen kernel");
+  const std::vector<c10::Argument>& args = op->schema().arguments();
+  if (n.inputs.size() != args.size()) return CannotEvaluate("the node does not match its schema");
+  torch::jit::Stack stack;
+  std::string what;
+  try {
+    for (size_t i = 0; i < args.size(); ++i) {
+      absl::StatusOr<c10::IValue> a = MetaArgument(g, n, i, args[i]);
+      if (!a.ok()) return a.status();
+      stack.push_back(*std::move(a));
+    }
+    op->getOperation()(stack);
+  } catch (const c10::Error& e) {
+    return CannotEvaluate(FirstLine(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return CannotEvaluate(FirstLine(e.what()));
+  }
+  if (stack.size() != n.outputs.size()) return CannotEvaluate("it returned another arity");
+  std::vector<Value> out;
+  for (const c10::IValue& r : stack) {
+    if (!r.isTensor() || !Representable(r.toTensor().scalar_type())) {
+      return CannotEvaluate("a result is not a tensor Core ML can hold");
+    }
+    Value v;
+    v.kind = ValueKind::kTensor;
+    v.typed = true;
+    v.type_class = TypeClassOf(r.toTensor().scalar_type());
+    v.shape = r.toTensor().sizes().vec();
+    out.push_back(std::move(v));
   }
   return out;
 }

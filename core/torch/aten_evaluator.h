@@ -34,6 +34,9 @@ class AtenEvaluator : public HostEvaluator {
   bool CanEvaluate(const Node& node) const override;
   absl::StatusOr<Result> Evaluate(const Graph& graph, int index) override;
   void Rename(ValueId value, ValueId version) override;
+  /// Runs the node's ATen kernel on meta tensors (shapes and dtypes, no data): an op whose
+  /// result shape depends on data has no meta kernel for it and fails.
+  absl::StatusOr<std::vector<Value>> InferOutputTypes(const Graph& graph, int index) override;
 
  private:
   struct State;

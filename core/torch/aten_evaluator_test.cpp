@@ -120,6 +120,30 @@ graph(%self : Tensor, %x : Tensor):
 
 std::string IR(const std::string& body) { return absl::StrCat(kHeader, body); }
 
+TEST(AtenEvaluatorTest, UnsupportedOpsAreTypedByTheirMetaKernels) {
+  // digamma and nonzero have no lowering. digamma's output is typed on meta tensors, so the mm
+  // behind it is analyzed and its shape error found; nonzero's shape depends on data (no meta
+  // kernel), so what follows it stays skipped.
+  Analyzed r = AnalyzeIR(IR(R"IR(
+  %d : Tensor = aten::digamma(%x)
+  %w : Tensor = aten::ones_like(%x, %none, %none, %none, %none, %none)
+  %mm : Tensor = aten::mm(%d, %w)
+  %nz : Tensor = aten::nonzero(%x)
+  %after : Tensor = aten::relu(%nz)
+  %out : (Tensor, Tensor) = prim::TupleConstruct(%mm, %after)
+  return (%out)
+)IR"),
+                         {3, 5});
+  EXPECT_EQ(DecisionOf(r, "d"), NodeDecision::kUnsupported);
+  const Value& d = r.g.value(r.g.nodes()[static_cast<size_t>(NodeNamed(r.g, "d"))].outputs[0]);
+  EXPECT_TRUE(d.typed);
+  EXPECT_EQ(d.shape, (Shape{3, 5}));
+  EXPECT_EQ(d.type_class, TypeClass::kFloat);
+  EXPECT_EQ(DecisionOf(r, "mm"), NodeDecision::kError) << Problems(r.a);
+  EXPECT_EQ(DecisionOf(r, "nz"), NodeDecision::kUnsupported);
+  EXPECT_EQ(DecisionOf(r, "after"), NodeDecision::kSkipped);
+}
+
 TEST(AtenEvaluatorTest, InPlaceSliceWriteIsSeenByLaterReadersOnly) {
   // m = x.new_zeros((H, W)); before = x + m; m[0:2, 1:3] = 2; after = x + m; flat = m.view(-1)
   Analyzed r = AnalyzeIR(IR(R"IR(

@@ -38,7 +38,7 @@ def model_list():
 def parse_summary(text):
     """Reads the numbers of one conversion summary (docs/cli.md, "The summary")."""
     r = {"ops": {}, "kept": [], "casts": 0, "weight_bin": "", "time": ""}
-    m = re.search(r"MIL ops \((\d+), consts not counted; (.*?)\):", text)
+    m = re.search(r"MIL ops \((\d+), consts and casts not counted; (.*?)\):", text)
     if not m:
         raise ValueError("no MIL op table in the summary")
     section = None

@@ -23,6 +23,7 @@
 #include "core/base/errors.h"
 #include "core/base/json.h"
 #include "core/cli/cli_common.h"
+#include "core/cli/torch_library.h"
 #include "core/cli/verify_steps.h"
 #include "core/convert/converter.h"
 #include "core/interp/interpreter.h"
@@ -66,15 +67,17 @@ absl::Status OptionNumber(const std::vector<std::string>& args, size_t* i,
   return absl::OkStatus();
 }
 
-/// Consumes `--input NAME=FILE.npy` at args[*i] into `v`.
-absl::Status OptionInputFile(const std::vector<std::string>& args, size_t* i, VerifyArgs* v) {
+/// Consumes `--input NAME=FILE.npy` (or `--reference ...`) at args[*i] into `files`.
+absl::Status OptionNamedFile(const std::vector<std::string>& args, size_t* i,
+                             std::map<std::string, fs::path>* files) {
+  const std::string flag = args[*i];
   std::string s;
   if (absl::Status st = OptionValue(args, i, &s); !st.ok()) return st;
   const size_t eq = s.find('=');
   if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
-    return Usage(absl::StrCat("--input: '", s, "' is not NAME=FILE.npy"));
+    return Usage(absl::StrCat(flag, ": '", s, "' is not NAME=FILE.npy"));
   }
-  v->input_files[s.substr(0, eq)] = s.substr(eq + 1);
+  (*files)[s.substr(0, eq)] = s.substr(eq + 1);
   return absl::OkStatus();
 }
 
@@ -94,7 +97,11 @@ bool ParseVerifyOption(const std::vector<std::string>& args, size_t* i, VerifyAr
       *error = Usage(absl::StrCat("--seed: '", s, "' is not a non-negative integer"));
     }
   } else if (a == "--input") {
-    *error = OptionInputFile(args, i, v);
+    *error = OptionNamedFile(args, i, &v->input_files);
+  } else if (a == "--reference") {
+    *error = OptionNamedFile(args, i, &v->reference_files);
+  } else if (a == "--torch-library") {
+    if (*error = OptionValue(args, i, &s); error->ok()) v->torch_libraries.push_back(s);
   } else if (a == "--json") {
     v->json = true;
   } else if (a == "--localize") {
@@ -290,6 +297,7 @@ LocalValue CompareValue(const milspec::Operation& op, const std::string& var, co
   lv.source = field("source");
   lv.error = RelativeToPeak(ref, got);
   lv.input_error = in_err;
+  lv.underflow = MeasureFp16Underflow(ref);
   return lv;
 }
 
@@ -316,6 +324,7 @@ void CompareIntermediates(const Interpreter& interp, const interp::RunResult& ru
       if (!loc->first_jump && lv.error > loc->floor && lv.error > kJumpFactor * in_err) {
         loc->first_jump = lv;
       }
+      if (loc->fp16 && !loc->first_underflow && lv.underflow.Falls()) loc->first_underflow = lv;
       loc->values.push_back(lv);
     }
   }
@@ -327,6 +336,7 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
                                       const registry::Registry& reg, const Interpreter& interp,
                                       const std::map<std::string, at::Tensor>& inputs, bool fp16) {
   Localization loc;
+  loc.fp16 = fp16;
   loc.floor = fp16 ? kJumpFloorFp16 : kJumpFloorFp32;
   auto it = interp.metadata().find(kSourceMapKey);
   if (it == interp.metadata().end()) {
@@ -360,6 +370,14 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
   return loc;
 }
 
+/// "97% of its nonzero magnitudes are below fp16's smallest normal (2^-14), 95% below ..."
+std::string UnderflowShares(const Fp16Underflow& u) {
+  return absl::StrFormat(
+      "%.0f%% of its nonzero magnitudes are below fp16's smallest normal (2^-14), %.0f%% below "
+      "its smallest subnormal (2^-24)",
+      100 * u.below_normal, 100 * u.below_subnormal);
+}
+
 std::string Describe(const LocalValue& v) {
   return absl::StrCat(v.op_type, " -> '", v.var, "' = %", v.ts_value, " (", v.ts_op, ")",
                       v.source.empty() ? "" : absl::StrCat(" at ", v.source));
@@ -378,8 +396,17 @@ void PrintLocalization(const Localization& loc) {
     const LocalValue& v = *loc.first_jump;
     std::cout << "  first op whose error jumps: " << Describe(v) << "\n"
               << absl::StrFormat("    error %.3g, its inputs' %.3g\n", v.error, v.input_error);
-  } else {
+  } else if (!loc.first_underflow) {
     std::cout << "  no single op's error jumps: the error grows over many ops\n";
+  }
+  if (loc.first_underflow) {
+    const LocalValue& v = *loc.first_underflow;
+    std::cout << "  cause: LibTorch's values fall below fp16's range from " << Describe(v)
+              << " on\n"
+              << absl::StrFormat(
+                     "    %s; keep the ops from there on in fp32 (--keep-fp32) or "
+                     "rescale the model's activations\n",
+                     UnderflowShares(v.underflow));
   }
   std::vector<const LocalValue*> worst;
   for (const LocalValue& v : loc.values) worst.push_back(&v);
@@ -409,6 +436,10 @@ void JsonLocalValue(json::Writer& w, const LocalValue& v) {
       .Double(v.error)
       .Key("input_error")
       .Double(v.input_error)
+      .Key("below_fp16_normal")
+      .Double(v.underflow.below_normal)
+      .Key("below_fp16_subnormal")
+      .Double(v.underflow.below_subnormal)
       .EndObject();
 }
 
@@ -424,6 +455,12 @@ void JsonLocalization(json::Writer& w, const Localization& loc) {
   w.Key("first_jump");
   if (loc.first_jump) {
     JsonLocalValue(w, *loc.first_jump);
+  } else {
+    w.Null();
+  }
+  w.Key("first_underflow");
+  if (loc.first_underflow) {
+    JsonLocalValue(w, *loc.first_underflow);
   } else {
     w.Null();
   }
@@ -452,23 +489,75 @@ struct Subjects {
   registry::Registry reg;  ///< for custom schemas and canonicalization's passthrough ops
   torch::jit::Module module;
   bool half_model = false;  ///< a half model, verified against its FP32-upcast copy
+  /// --reference: each output's reference values in output order; empty when LibTorch runs.
+  std::vector<at::Tensor> references;
 };
 
-/// Step 2: loads the package, the plugins (whose custom schemas the model may use) and the model,
-/// in FP32 and eval mode.
+/// Adds the kind of every node of `block` and its sub-blocks to `kinds`.
+void CollectKinds(const torch::jit::Block* block, std::set<std::string>* kinds) {
+  for (const torch::jit::Node* n : block->nodes()) {
+    kinds->insert(n->kind().toQualString());
+    for (const torch::jit::Block* b : n->blocks()) CollectKinds(b, kinds);
+  }
+}
+
+/// Fails (class kModel) when the model calls an op whose plugin declared its schema but nothing
+/// loaded its kernel: LibTorch cannot run it.
+absl::Status CheckKernels(const VerifyArgs& a, const torch::jit::Module& module) {
+  std::set<std::string> kinds;
+  for (const torch::jit::Module& m : module.modules()) {
+    for (const torch::jit::Method& method : m.get_methods()) {
+      CollectKinds(method.graph()->block(), &kinds);
+    }
+  }
+  const std::set<std::string> missing = OpsWithoutKernel(kinds);
+  if (missing.empty()) return absl::OkStatus();
+  return Error(
+      ErrorClass::kModel,
+      absl::StrCat(a.model.string(), ": ", absl::StrJoin(missing, ", "),
+                   " has no kernel here (a plugin declares only its schema), so LibTorch cannot "
+                   "run the model; load the library implementing it with --torch-library FILE.so, "
+                   "or compare with outputs computed elsewhere: --reference NAME=FILE.npy per "
+                   "output, with --input NAME=FILE.npy per input"));
+}
+
+/// Step 2: loads the package, the --torch-library libraries, the plugins (whose custom schemas
+/// the model may use) and the model, in FP32 and eval mode; with --reference, the reference
+/// outputs instead of checking that LibTorch can run the model.
 absl::StatusOr<Subjects> LoadSubjects(const VerifyArgs& a) {
   absl::StatusOr<Interpreter> interp = Interpreter::Load(a.package);
   if (!interp.ok()) return interp.status();
   CommonFlags common = a.common;
   common.quiet = common.quiet || a.json;
+  for (const fs::path& lib : a.torch_libraries) {
+    if (absl::Status s = LoadTorchLibrary(lib, common.allow_insecure_plugins); !s.ok()) return s;
+  }
   registry::Registry reg = LoadPlugins(common);
   if (absl::Status s = RegisterCustomSchemas(reg.CustomSchemas()); !s.ok()) return s;
   absl::StatusOr<torch::jit::Module> module = LoadTorchScript(a.model);
   if (!module.ok()) return module.status();
+  std::vector<at::Tensor> references;
+  if (!a.reference_files.empty()) {
+    absl::StatusOr<std::vector<at::Tensor>> r =
+        ReadReferenceFiles(a, interp->inputs(), interp->outputs());
+    if (!r.ok()) return r.status();
+    references = *std::move(r);
+  } else if (absl::Status s = CheckKernels(a, *module); !s.ok()) {
+    return s;
+  }
   const bool half_model = IsHalfModule(*module);
   if (half_model) module->to(at::kFloat);
   module->eval();
-  return Subjects{*std::move(interp), std::move(reg), *std::move(module), half_model};
+  return Subjects{*std::move(interp), std::move(reg), *std::move(module), half_model,
+                  std::move(references)};
+}
+
+/// The reference of every output of one run: the --reference files, else LibTorch's result.
+absl::StatusOr<std::vector<at::Tensor>> ReferenceOutputs(Subjects& s, const c10::IValue& result) {
+  if (!s.references.empty()) return s.references;
+  std::vector<std::pair<std::string, at::Tensor>> flat;
+  if (absl::Status st = FlattenOutputs(result, &flat); !st.ok()) return st;
+  return MatchOutputs(flat, s.interp.outputs());
 }
 
 /// Step 5, one run: LibTorch and the interpreter on the same inputs; every output's metrics
@@ -476,7 +565,7 @@ absl::StatusOr<Subjects> LoadSubjects(const VerifyArgs& a) {
 absl::Status CompareRun(const VerifyArgs& a, Subjects& s, const std::vector<c10::IValue>& ts_inputs,
                         const std::map<std::string, at::Tensor>& inputs, int r, Comparison* c) {
   auto t0 = std::chrono::steady_clock::now();
-  c10::IValue result = s.module.forward(ts_inputs);
+  c10::IValue result = s.references.empty() ? s.module.forward(ts_inputs) : c10::IValue();
   auto t1 = std::chrono::steady_clock::now();
   absl::StatusOr<interp::RunResult> got = s.interp.Run(inputs);
   auto t2 = std::chrono::steady_clock::now();
@@ -488,9 +577,7 @@ absl::Status CompareRun(const VerifyArgs& a, Subjects& s, const std::vector<c10:
     c->torch_seconds += Seconds(t1 - t0);
     c->interp_seconds += Seconds(t2 - t1);
   }
-  std::vector<std::pair<std::string, at::Tensor>> flat;
-  if (absl::Status st = FlattenOutputs(result, &flat); !st.ok()) return st;
-  absl::StatusOr<std::vector<at::Tensor>> refs = MatchOutputs(flat, s.interp.outputs());
+  absl::StatusOr<std::vector<at::Tensor>> refs = ReferenceOutputs(s, result);
   if (!refs.ok()) return refs.status();
   for (size_t i = 0; i < refs->size(); ++i) {
     const interp::Feature& out = s.interp.outputs()[i];
@@ -498,7 +585,8 @@ absl::Status CompareRun(const VerifyArgs& a, Subjects& s, const std::vector<c10:
     if ((*refs)[i].sizes() != g.sizes()) {
       return Error(ErrorClass::kCheckFailed,
                    absl::StrCat(a.package.string(), ": output '", out.name, "' has shape [",
-                                absl::StrJoin(g.sizes(), ","), "], LibTorch gives [",
+                                absl::StrJoin(g.sizes(), ","), "], ",
+                                s.references.empty() ? "LibTorch gives" : "its reference is", " [",
                                 absl::StrJoin((*refs)[i].sizes(), ","), "]"));
     }
     const at::Tensor& ref = (*refs)[i];
@@ -563,6 +651,7 @@ void JsonOutputs(json::Writer& w, const VerifyReport& r) {
     w.Key("type").String(ShapeString(r.outputs[i]));
     w.Key("max_abs_error").Double(m.max_abs).Key("max_rel_error").Double(m.max_rel);
     w.Key("cosine").Double(m.cosine);
+    w.Key("reference_below_fp16_normal").Double(m.underflow.below_normal);
     if (m.mismatches >= 0) {
       w.Key("exact").Bool(true).Key("mismatched_elements").Int(m.mismatches);
       w.Key("elements").Int(m.elements);
@@ -586,6 +675,7 @@ void WriteJsonReport(const VerifyReport& r) {
   w.Key("model").String(a.model.string()).Key("package").String(a.package.string());
   w.Key("precision").String(r.fp16 ? "fp16" : "fp32").Key("half_model").Bool(r.half_model);
   w.Key("runs").Int(r.comparison.runs).Key("seed").Int(static_cast<int64_t>(a.seed));
+  w.Key("reference").String(a.reference_files.empty() ? "libtorch" : "files");
   JsonTolerance(w, r.tol);
   JsonOutputs(w, r);
   w.Key("ok").Bool(r.ok);
@@ -610,7 +700,7 @@ void PrintTextReport(const VerifyReport& r) {
   const int runs = r.comparison.runs;
   std::cout << "ts2coreml verify: " << a.model.string()
             << (r.half_model ? " (half, upcast to fp32)" : "") << " vs " << a.package.string()
-            << "\n";
+            << (a.reference_files.empty() ? "" : " (reference outputs from --reference)") << "\n";
   std::cout << absl::StrFormat(
       "  precision %s; %d run%s from seed %d; tolerance: cosine >= %g, max error <= %g of "
       "the output's range%s\n",
@@ -645,8 +735,10 @@ void ReportFirstFailure(const VerifyReport& r) {
   for (size_t i = 0; i < r.verdicts.size(); ++i) {
     if (r.verdicts[i].empty()) continue;
     std::cerr << "ts2coreml: error: " << r.args.package.string() << ": output '"
-              << r.outputs[i].name << "' differs from LibTorch: " << r.verdicts[i]
-              << (r.args.localize ? "" : "; run with --localize to find the op") << "\n";
+              << r.outputs[i].name << "' differs from "
+              << (r.args.reference_files.empty() ? "LibTorch" : "its --reference") << ": "
+              << r.verdicts[i] << (r.args.localize ? "" : "; run with --localize to find the op")
+              << "\n";
     return;
   }
 }
@@ -672,8 +764,17 @@ int Verify(const VerifyArgs& a) {
   for (const Metrics& m : c->worst) {
     r.verdicts.push_back(Verdict(m, r.tol));
     r.ok = r.ok && r.verdicts.back().empty();
+    if (fp16 && !r.verdicts.back().empty() && m.underflow.Falls()) {
+      absl::StrAppend(&r.verdicts.back(),
+                      "; the reference underflows fp16: ", UnderflowShares(m.underflow));
+    }
   }
-  if (a.localize && !r.ok) {
+  if (a.localize && !r.ok && !a.reference_files.empty()) {
+    r.loc = Localization();
+    r.loc->note =
+        "--localize compares LibTorch's intermediate values, and with --reference "
+        "LibTorch does not run the model";
+  } else if (a.localize && !r.ok) {
     absl::StatusOr<Localization> l = Localize(
         s->module, s->reg, s->interp, LocalizeInputs(arg_names, features, c->first_inputs), fp16);
     if (!l.ok()) return ReportError(l.status());
@@ -750,7 +851,8 @@ namespace {
 /// The values of `--input name=path` for the package input `f`: a .npy of exactly f's shape (a
 /// 0-d array only for a rank-0 input). Errors are class kInputSpec and name the input and file.
 absl::StatusOr<at::Tensor> ReadInputNpy(const std::string& name, const fs::path& path,
-                                        const interp::Feature& f) {
+                                        const interp::Feature& f,
+                                        const std::string& flag = "--input") {
   interp::NpyReadLimits limits;
   uint64_t numel = 1;
   bool known = true;
@@ -759,20 +861,21 @@ absl::StatusOr<at::Tensor> ReadInputNpy(const std::string& name, const fs::path&
   }
   if (known) limits.max_elements = numel;
   absl::StatusOr<interp::NpyArray> npy = interp::ReadNpy(path, limits);
-  const std::string what = absl::StrCat("--input ", name, ": ");
+  const std::string what = absl::StrCat(flag, " ", name, ": ");
+  const std::string kind = flag == "--input" ? "input" : "output";
   if (!npy.ok()) {
-    return Error(ErrorClass::kInputSpec,
-                 absl::StrCat(what, npy.status().message(), "; the input is ", ShapeString(f)));
+    return Error(ErrorClass::kInputSpec, absl::StrCat(what, npy.status().message(), "; the ", kind,
+                                                      " is ", ShapeString(f)));
   }
   bool fits = npy->shape.size() == f.shape.size();
   for (size_t i = 0; fits && i < f.shape.size(); ++i) {
     fits = f.shape[i] < 0 || f.shape[i] == npy->shape[i];
   }
   if (!fits) {
-    return Error(ErrorClass::kInputSpec,
-                 absl::StrCat(what, path.string(), ": the array has shape ",
-                              interp::NpyShapeString(npy->shape), " but input '", name, "' is ",
-                              ShapeString(f), "; save an array of the input's shape"));
+    return Error(ErrorClass::kInputSpec, absl::StrCat(what, path.string(), ": the array has shape ",
+                                                      interp::NpyShapeString(npy->shape), " but ",
+                                                      kind, " '", name, "' is ", ShapeString(f),
+                                                      "; save an array of the ", kind, "'s shape"));
   }
   if (interp::IsIntegerNpy(npy->dtype)) {
     const at::Tensor t = at::tensor(npy->ints, at::kLong).reshape(npy->shape);
@@ -827,6 +930,42 @@ absl::StatusOr<std::map<std::string, at::Tensor>> ReadInputFiles(
     fixed[name] = *std::move(t);
   }
   return fixed;
+}
+
+absl::StatusOr<std::vector<at::Tensor>> ReadReferenceFiles(
+    const VerifyArgs& a, const std::vector<interp::Feature>& inputs,
+    const std::vector<interp::Feature>& outputs) {
+  std::vector<std::string> names;
+  for (const interp::Feature& f : outputs) names.push_back(f.name);
+  for (const auto& [name, path] : a.reference_files) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("--reference ", name, ": the package has no output '", name,
+                                "' (outputs: ", absl::StrJoin(names, ", "), ")"));
+    }
+  }
+  for (const interp::Feature& f : inputs) {
+    if (a.input_files.count(f.name) == 0) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("--reference needs the inputs the references were computed from: "
+                                "give --input ",
+                                f.name, "=FILE.npy"));
+    }
+  }
+  std::vector<at::Tensor> references;
+  for (const interp::Feature& f : outputs) {
+    auto it = a.reference_files.find(f.name);
+    if (it == a.reference_files.end()) {
+      return Error(ErrorClass::kInputSpec,
+                   absl::StrCat("--reference: output '", f.name,
+                                "' has none; give one --reference NAME=FILE.npy per output (",
+                                absl::StrJoin(names, ", "), ")"));
+    }
+    absl::StatusOr<at::Tensor> t = ReadInputNpy(f.name, it->second, f, "--reference");
+    if (!t.ok()) return t.status();
+    references.push_back(t->is_floating_point() ? t->to(at::kFloat) : *t);
+  }
+  return references;
 }
 
 std::map<std::string, InputInfo> ReadInputInfo(const Interpreter& interp) {
@@ -912,6 +1051,7 @@ Metrics Compare(const at::Tensor& ref_in, const at::Tensor& got_in) {
     return m;
   }
   if (ref.numel() == 0) return m;
+  m.underflow = MeasureFp16Underflow(ref);
   const bool finite = at::isfinite(got).all().item<bool>() == at::isfinite(ref).all().item<bool>();
   const at::Tensor diff = (ref - got).abs();
   m.max_abs = diff.max().item<double>();
@@ -947,6 +1087,9 @@ void Worst(Metrics* acc, const Metrics& m, bool first) {
   acc->max_rel = worse_max(acc->max_rel, m.max_rel);
   acc->cosine = worse_min(acc->cosine, m.cosine);
   acc->mismatches = std::max(acc->mismatches, m.mismatches);
+  acc->underflow.below_normal = std::max(acc->underflow.below_normal, m.underflow.below_normal);
+  acc->underflow.below_subnormal =
+      std::max(acc->underflow.below_subnormal, m.underflow.below_subnormal);
   if (m.top1 >= 0) acc->top1 = acc->top1 < 0 ? m.top1 : std::min(acc->top1, m.top1);
 }
 
@@ -986,6 +1129,18 @@ std::map<std::string, at::Tensor> LocalizeInputs(const std::vector<std::string>&
   return all;
 }
 
+Fp16Underflow MeasureFp16Underflow(const at::Tensor& ref) {
+  Fp16Underflow u;
+  if (!ref.is_floating_point()) return u;
+  const at::Tensor a = ref.to(at::kDouble).abs().flatten();
+  const at::Tensor nonzero = a.masked_select(a > 0);
+  if (nonzero.numel() == 0) return u;
+  const double n = static_cast<double>(nonzero.numel());
+  u.below_normal = (nonzero < std::ldexp(1.0, -14)).sum().item<double>() / n;
+  u.below_subnormal = (nonzero < std::ldexp(1.0, -24)).sum().item<double>() / n;
+  return u;
+}
+
 double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got) {
   const at::Tensor r = ref.to(at::kDouble);
   const at::Tensor g = got.to(at::kDouble).reshape(r.sizes());
@@ -997,6 +1152,7 @@ double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got) {
 
 std::string VerifyUsage() {
   return R"(  verify MODEL.pt PKG.mlpackage [--runs N] [--seed S] [--input NAME=FILE.npy] [--json]
+         [--torch-library FILE.so] [--reference NAME=FILE.npy]
       Runs the model in LibTorch (FP32) and the package in the reference interpreter on the same
       inputs and compares each output. Exit 0 within tolerance, 1 when not.
       --runs N, --seed S        random inputs: N runs (default 1) from seed S (default 0)
@@ -1005,6 +1161,12 @@ std::string VerifyUsage() {
                                 size; other integers lie in [0, 10))
       --min-cosine C, --max-rel-error R, --max-abs-error A, --min-top1 T
                                 tolerances (defaults depend on the package's precision)
+      --torch-library FILE.so   load a library of op kernels (TORCH_LIBRARY) first, for custom
+                                ops whose plugin declares only the schema (repeatable; the
+                                permission rule of plugins applies)
+      --reference NAME=FILE.npy compare output NAME with these values, computed elsewhere,
+                                instead of running LibTorch (one per output, every input
+                                given with --input)
       --localize                when outputs disagree, name the first op whose error jumps
       --time                    print LibTorch's and the interpreter's time per run (the
                                 first of several runs is a warm-up and not counted)

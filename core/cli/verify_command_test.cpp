@@ -98,6 +98,30 @@ TEST(VerifyStepsTest, ParseVerifyArgsRefusesBadValuesInOneLine) {
             "verify needs MODEL.pt and PKG.mlpackage; see 'ts2coreml help'");
 }
 
+TEST(VerifyStepsTest, ParseVerifyArgsReadsTorchLibrariesAndReferences) {
+  absl::StatusOr<VerifyArgs> a =
+      ParseVerifyArgs({"m.pt", "p.mlpackage", "--torch-library", "a.so", "--torch-library", "b.so",
+                       "--reference", "y=y.npy", "--reference", "z=z.npy"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->torch_libraries, (std::vector<fs::path>{"a.so", "b.so"}));
+  ASSERT_EQ(a->reference_files.size(), 2u);
+  EXPECT_EQ(a->reference_files.at("z"), "z.npy");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--reference", "y"}), "--reference: 'y' is not NAME=FILE.npy");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--torch-library"}), "--torch-library needs a value");
+}
+
+// The shares of nonzero magnitudes below fp16's smallest normal (2^-14) and subnormal (2^-24).
+TEST(VerifyStepsTest, MeasureFp16UnderflowCountsNonzeroMagnitudes) {
+  const at::Tensor t = at::tensor({0.0, 1e-9, -1e-6, 0.5, -2.0}, at::kFloat);
+  const Fp16Underflow u = MeasureFp16Underflow(t);
+  EXPECT_DOUBLE_EQ(u.below_normal, 0.5);  // 1e-9 and 1e-6 of the four nonzero
+  EXPECT_DOUBLE_EQ(u.below_subnormal, 0.25);
+  EXPECT_FALSE(u.Falls());
+  EXPECT_TRUE(MeasureFp16Underflow(t * 1e-6).Falls());
+  EXPECT_EQ(MeasureFp16Underflow(at::zeros({3})).below_normal, 0);
+  EXPECT_EQ(MeasureFp16Underflow(at::tensor({1, 2}, at::kLong)).below_normal, 0);
+}
+
 TEST(VerifyStepsTest, ToleranceDependsOnPrecisionAndTheFlagsGiven) {
   VerifyArgs a;
   Tolerance t = ToleranceFor(a, /*fp16=*/true);

@@ -47,6 +47,18 @@ struct Tolerance {
   double min_top1 = 0;
 };
 
+/// Where a reference's nonzero magnitudes lie against FP16's range: the shares (0..1) of its
+/// nonzero elements below the smallest normal (2^-14) and below the smallest subnormal (2^-24).
+struct Fp16Underflow {
+  double below_normal = 0;
+  double below_subnormal = 0;
+  /// Most nonzero values lie below the normal range: FP16 cannot carry this value.
+  bool Falls() const { return below_normal > 0.5; }
+};
+
+/// Fp16Underflow of `ref` (all zero for a tensor without nonzero elements).
+Fp16Underflow MeasureFp16Underflow(const at::Tensor& ref);
+
 /// The command line of verify.
 struct VerifyArgs {
   std::filesystem::path model;
@@ -54,6 +66,11 @@ struct VerifyArgs {
   int runs = 1;
   uint64_t seed = 0;
   std::map<std::string, std::filesystem::path> input_files;
+  /// --torch-library: libraries of op kernels (TORCH_LIBRARY) loaded before the model.
+  std::vector<std::filesystem::path> torch_libraries;
+  /// --reference NAME=FILE.npy: each output's reference values, compared instead of running
+  /// LibTorch (every input then comes from --input).
+  std::map<std::string, std::filesystem::path> reference_files;
   bool json = false;
   bool localize = false;
   bool time = false;
@@ -71,6 +88,7 @@ struct Metrics {
   /// run), of `elements`. -1 for float outputs.
   int64_t mismatches = -1;
   int64_t elements = 0;
+  Fp16Underflow underflow;  ///< of the reference, the worst run's
 };
 
 /// What the converter recorded of a model input (kInputsKey): the dtype of its forward()
@@ -94,16 +112,20 @@ struct LocalValue {
   std::string var;
   std::string op_type;
   std::string ts_value, ts_op, source;
-  double error = 0;        ///< max abs error / peak |reference|
-  double input_error = 0;  ///< largest error among the compared values it is computed from
+  double error = 0;         ///< max abs error / peak |reference|
+  double input_error = 0;   ///< largest error among the compared values it is computed from
+  Fp16Underflow underflow;  ///< of the reference values
 };
 
 /// What localization found.
 struct Localization {
   bool available = false;
-  std::string note;  ///< why it is unavailable, or what was found
+  bool fp16 = false;  ///< the package computes in FP16
+  std::string note;   ///< why it is unavailable, or what was found
   int compared = 0;
   std::optional<LocalValue> first_jump;
+  /// fp16 packages: the first value whose reference falls below FP16's range.
+  std::optional<LocalValue> first_underflow;
   std::vector<LocalValue> values;  ///< program order
   double floor = 0;
 };
@@ -132,6 +154,13 @@ absl::StatusOr<std::map<std::string, at::Tensor>> ReadInputFiles(
 /// Step 4: each input's InputInfo from the package metadata (kInputsKey); inputs it does not
 /// name get their feature's dtype (packages converted before it existed).
 std::map<std::string, InputInfo> ReadInputInfo(const interp::Interpreter& interp);
+
+/// Step 4 (--reference): the reference of every package output, in output order; class
+/// kInputSpec for an output without one, a name the package does not have, an input not given
+/// with --input, or a file that cannot be read or has another shape than its output.
+absl::StatusOr<std::vector<at::Tensor>> ReadReferenceFiles(
+    const VerifyArgs& a, const std::vector<interp::Feature>& inputs,
+    const std::vector<interp::Feature>& outputs);
 
 /// Step 5: one run's inputs by package input name, in the dtype of their forward() argument
 /// (int64, int32, bool or float): the given ones, else random from `gen` (ints in [0, high) when

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -474,6 +475,56 @@ void PlanWeightUpcasts(const Graph& g, int idx, const NodePlan& np, const Precis
   }
 }
 
+Fp16ZeroLoss MeasureFp16ZeroLoss(const Value& v) {
+  Fp16ZeroLoss loss;
+  double lost = 0, all = 0;
+  auto visit = [&](double x) {
+    all += x * x;
+    if (x != 0 && mil::ClassifyFp16(static_cast<float>(x)) == mil::Fp16Fit::kZero) {
+      lost += x * x;
+      loss.largest = std::max(loss.largest, std::fabs(x));
+    }
+  };
+  if (v.kind == ValueKind::kFloat) {
+    visit(v.f);
+  } else if (v.tensor && v.tensor->type_class() == TypeClass::kFloat) {
+    const int64_t n = v.tensor->numel();
+    for (int64_t k = 0; k < n; ++k) visit(v.tensor->At(k));
+  }
+  loss.norm_share = all > 0 ? std::sqrt(lost / all) : 0;
+  return loss;
+}
+
+namespace {
+
+/// Values a constant loses in FP16 that are worth a warning: any that become infinite; values
+/// that become zero when they carry more than one FP16 rounding of the constant's L2 norm and the
+/// converter did not make the constant itself (a folded bias).
+void WarnConstantLosses(const Node& n, const Value& v, const Fp16Losses& losses,
+                        std::vector<std::string>* warnings) {
+  constexpr double kOneFp16Rounding = 0x1p-11;
+  std::vector<std::string> parts;
+  if (losses.zeros > 0 && !absl::EndsWith(v.name, ".folded_bias")) {
+    const Fp16ZeroLoss loss = MeasureFp16ZeroLoss(v);
+    if (loss.norm_share > kOneFp16Rounding) {
+      parts.push_back(absl::StrFormat(
+          "%d nonzero value%s that round%s to zero (%.3g%% of its L2 norm, the largest %.3g)",
+          losses.zeros, losses.zeros == 1 ? "" : "s", losses.zeros == 1 ? "s" : "",
+          100 * loss.norm_share, loss.largest));
+    }
+  }
+  if (losses.overflows > 0) {
+    parts.push_back(absl::StrFormat("%d value%s that round%s to infinity", losses.overflows,
+                                    losses.overflows == 1 ? "" : "s",
+                                    losses.overflows == 1 ? "s" : ""));
+  }
+  if (parts.empty()) return;
+  warnings->push_back(absl::StrCat(Where(n), ": constant '", v.name, "' has ",
+                                   absl::StrJoin(parts, " and "), " in fp16"));
+}
+
+}  // namespace
+
 void WarnFp16Losses(const Graph& g, const Node& n, const registry::Lowering& l, const NodePlan& np,
                     std::vector<std::string>* warnings) {
   for (size_t i = 0; i < np.inputs.size() && i < l.inputs.size(); ++i) {
@@ -488,11 +539,7 @@ void WarnFp16Losses(const Graph& g, const Node& n, const registry::Lowering& l, 
           "%s: %s %g is not representable in fp16 (stored as %g); --target ios17 keeps it fp32",
           Where(n), name, v.f, stored));
     } else if (losses.zeros || losses.overflows) {
-      warnings->push_back(absl::StrCat(Where(n), ": constant '", v.name, "' has ", losses.zeros,
-                                       " nonzero value", losses.zeros == 1 ? "" : "s",
-                                       " that round", losses.zeros == 1 ? "s" : "", " to zero and ",
-                                       losses.overflows, " that round",
-                                       losses.overflows == 1 ? "s" : "", " to infinity in fp16"));
+      WarnConstantLosses(n, v, losses, warnings);
     }
   }
 }

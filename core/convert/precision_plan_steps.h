@@ -100,9 +100,21 @@ void PlanWeightUpcasts(const Graph& g, int idx, const NodePlan& np, const Precis
                        CastBook* casts);
 
 /// Step 3b: a warning for each constant read in FP16 that FP16 does not hold: a float param
-/// (an epsilon) that is not exact, or a tensor with values that round to zero or infinity.
+/// (an epsilon) that is not exact, a constant with values that round to infinity, or one whose
+/// values that round to zero carry more than one FP16 rounding (2^-11) of its L2 norm (the
+/// warning says how much). Biases the converter computed itself (a batch_norm folded into a
+/// convolution, `*.folded_bias`) are not warned about: their values that small are rounding
+/// residue of the fold, not the model's.
 void WarnFp16Losses(const Graph& g, const Node& n, const registry::Lowering& l, const NodePlan& np,
                     std::vector<std::string>* warnings);
+
+/// The share (0..1) of the L2 norm of float constant `v` carried by its nonzero values that FP16
+/// rounds to zero, and the largest of them.
+struct Fp16ZeroLoss {
+  double norm_share = 0;
+  double largest = 0;
+};
+Fp16ZeroLoss MeasureFp16ZeroLoss(const Value& v);
 
 /// Step 3c: `np->outputs` and `produced` for every output (and Tensor[] element): the compute
 /// dtype for floats, int32 or bool for the others.

@@ -2,6 +2,7 @@
 /// computes and stores its parameters in under each precision and target.
 #include "core/convert/precision_plan.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -365,16 +366,24 @@ TEST(PrecisionPlanTest, BatchNormWithFp16NormalEpsDoesNotWarn) {
   EXPECT_TRUE(plan->warnings.empty()) << plan->warnings.front();
 }
 
-TEST(PrecisionPlanTest, WeightsFlushedToZeroInFp16AreWarnedAbout) {
-  Graph g;
-  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 2});
-  const ValueId tiny = g.AddConstTensor("tiny", MakeFloatTensor({2}, {1e-9f, 1.0f}));
-  g.AddOutput("y", g.AddNode("aten::add", "Tensor", {x, tiny, g.AddConstInt(1)}, 1).outputs[0]);
-  absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  ASSERT_EQ(plan->warnings.size(), 1u);
-  EXPECT_NE(plan->warnings[0].find("'tiny'"), std::string::npos) << plan->warnings[0];
-  EXPECT_NE(plan->warnings[0].find("zero"), std::string::npos) << plan->warnings[0];
+TEST(PrecisionPlanTest, WeightsFlushedToZeroInFp16AreWarnedAboutWhenTheyMatter) {
+  for (const float other : {2e-9f, 1.0f}) {
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 2});
+    const ValueId tiny = g.AddConstTensor("tiny", MakeFloatTensor({2}, {1e-9f, other}));
+    g.AddOutput("y", g.AddNode("aten::add", "Tensor", {x, tiny, g.AddConstInt(1)}, 1).outputs[0]);
+    absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    if (other == 1.0f) {
+      // 1e-9 next to 1.0 is 1e-9 of the constant's norm: nothing fp16 rounding would not lose.
+      EXPECT_TRUE(plan->warnings.empty()) << plan->warnings[0];
+      continue;
+    }
+    ASSERT_EQ(plan->warnings.size(), 1u);
+    EXPECT_NE(plan->warnings[0].find("'tiny' has 2 nonzero values that round to zero (100% of"),
+              std::string::npos)
+        << plan->warnings[0];
+  }
 }
 
 TEST(PrecisionPlanTest, Fp16IoBelowIos16IsAnError) {
@@ -696,14 +705,50 @@ TEST(PrecisionPlanStepsTest, Fp16LossesAreWarnedPerConstant) {
   warnings.clear();
   WarnFp16Losses(g, g.nodes()[1], *l[1], PlanDtypes(g, 1, *l[1], o), &warnings);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_EQ(
-      warnings[0],
-      "aten::add.Tensor: constant 'tiny' has 6 nonzero values that round to zero and 0 that round "
-      "to infinity in fp16");
+  EXPECT_EQ(warnings[0],
+            "aten::add.Tensor: constant 'tiny' has 6 nonzero values that round to zero (100% of "
+            "its L2 norm, the largest 1e-09) in fp16");
   warnings.clear();
   const PrecisionOptions ios17 = Options(Precision::kFp16, Target::kIos17);
   WarnFp16Losses(g, g.nodes()[0], *l[0], PlanDtypes(g, 0, *l[0], ios17), &warnings);
   EXPECT_TRUE(warnings.empty());
+}
+
+// Values that round to zero are warned about only when they matter to their tensor, and never in
+// a bias the converter folded itself.
+TEST(PrecisionPlanStepsTest, Fp16ZerosAreWarnedOnlyWhenTheyMatter) {
+  std::vector<float> mostly_normal(64, 0.5f);
+  mostly_normal[0] = 1e-9f;  // 2e-9 of the norm: far below one fp16 rounding
+  struct Case {
+    std::string name;
+    std::shared_ptr<const ConstTensor> tensor;
+    std::string expected;  // "" when no warning
+  };
+  const std::vector<Case> cases = {
+      {"mostly_normal", MakeFloatTensor({64}, mostly_normal), ""},
+      {"conv.weight.folded_bias", test::Filled({64}, 1e-8f), ""},
+      {"tiny", test::Filled({64}, 1e-8f),
+       "aten::add.Tensor: constant 'tiny' has 64 nonzero values that round to zero (100% of its L2 "
+       "norm, the largest 1e-08) in fp16"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 64});
+    const ValueId k = g.AddConstTensor(c.name, c.tensor);
+    g.AddOutput("y", g.AddNode("aten::add", "Tensor", {x, k, g.AddConstInt(1)}, 1).outputs[0]);
+    const std::vector<const registry::Lowering*> l = Lowerings(g);
+    ASSERT_EQ(l.size(), 1u);
+    ASSERT_TRUE(l[0]);
+    std::vector<std::string> warnings;
+    const PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+    WarnFp16Losses(g, g.nodes()[0], *l[0], PlanDtypes(g, 0, *l[0], o), &warnings);
+    if (c.expected.empty()) {
+      EXPECT_TRUE(warnings.empty()) << warnings[0];
+    } else {
+      EXPECT_THAT(warnings, ::testing::ElementsAre(c.expected));
+    }
+  }
 }
 
 TEST(PrecisionPlanStepsTest, OutputDtypesFollowTheComputeDtype) {

@@ -205,7 +205,6 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       }
       continue;
     }
-    ++r.num_ops;
     const std::string var = op.outputs_size() > 0 ? op.outputs(0).name() : "";
     ++r.ops[op.type()][DtypeName(out)];
     if (op.type() == "cast") {
@@ -229,6 +228,7 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       r.casts.push_back(std::move(c));
       continue;
     }
+    ++r.num_ops;
     if (const std::string label = LabelName(out); !label.empty()) {
       contributors[label].insert(op.type());
     }
@@ -281,8 +281,11 @@ std::string FormatInspectionText(const PackageInspection& r) {
   for (const auto& [label, types] : r.label_contributors) {
     absl::StrAppendFormat(&out, "    %s from: %s\n", label, absl::StrJoin(types, ", "));
   }
-  absl::StrAppendFormat(&out, "  ops (%d, plus %d consts):\n", r.num_ops, r.num_consts);
+  absl::StrAppendFormat(&out,
+                        "  MIL ops (%d, consts and casts not counted; plus %d consts, %d casts):\n",
+                        r.num_ops, r.num_consts, r.casts.size());
   for (const auto& [type, dtypes] : r.ops) {
+    if (type == "cast") continue;  // listed with the transitions below
     for (const auto& [dtype, count] : dtypes) {
       absl::StrAppendFormat(&out, "    %-22s %-6s %5d\n", type, dtype, count);
     }
@@ -351,6 +354,7 @@ std::string FormatInspectionJson(const PackageInspection& r) {
   w.EndObject();
   w.Key("num_ops").Int(r.num_ops);
   w.Key("num_consts").Int(r.num_consts);
+  w.Key("num_casts").Int(static_cast<int64_t>(r.casts.size()));
   w.Key("ops").BeginObject();
   for (const auto& [type, dtypes] : r.ops) {
     w.Key(type).BeginObject();

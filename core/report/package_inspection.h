@@ -54,9 +54,11 @@ struct PackageInspection {
   bool written_by_ts2coreml = false;
   std::vector<InspectedFeature> inputs;
   std::vector<InspectedFeature> outputs;
-  /// op type -> output dtype -> count (consts excluded).
+  /// op type -> output dtype -> count (consts excluded, casts included).
   std::map<std::string, std::map<std::string, int>> ops;
-  int num_ops = 0;  ///< without consts
+  /// The MIL ops, counted as everywhere (convert's summary, docs/coverage.md): consts and casts
+  /// not counted.
+  int num_ops = 0;
   int num_consts = 0;
   std::string precision_label;
   /// Label type ("Float16") -> op types that contribute it.

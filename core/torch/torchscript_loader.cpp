@@ -108,8 +108,23 @@ absl::Status PrecheckArchive(const std::filesystem::path& path) {
 
 }  // namespace
 
-absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
+namespace {
+
+std::mutex& RegistrationMutex() {
   static std::mutex mu;
+  return mu;
+}
+
+/// The ops RegisterCustomSchemas registered without a kernel, by qualified name.
+std::set<std::string>& KernellessOps() {
+  static std::set<std::string> ops;
+  return ops;
+}
+
+}  // namespace
+
+absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
+  std::mutex& mu = RegistrationMutex();
   static std::set<std::string> registered;
   // Registrations live for the process, like the plugins that declared them.
   static std::vector<std::unique_ptr<torch::jit::RegisterOperators>> keep_alive;
@@ -132,6 +147,7 @@ absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
             }),
             c10::AliasAnalysisKind::FROM_SCHEMA));
         keep_alive.push_back(std::make_unique<torch::jit::RegisterOperators>(std::move(ops)));
+        KernellessOps().insert(name);
       }
       registered.insert(schema_text);
     } catch (const std::exception& e) {
@@ -141,6 +157,15 @@ absl::Status RegisterCustomSchemas(const std::vector<std::string>& schemas) {
   if (failures.empty()) return absl::OkStatus();
   return Error(ErrorClass::kPlugin,
                absl::StrCat("LibTorch rejected schema ", absl::StrJoin(failures, "; ")));
+}
+
+std::set<std::string> OpsWithoutKernel(const std::set<std::string>& kinds) {
+  std::lock_guard<std::mutex> lock(RegistrationMutex());
+  std::set<std::string> found;
+  for (const std::string& k : kinds) {
+    if (KernellessOps().count(k) != 0) found.insert(k);
+  }
+  return found;
 }
 
 absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& path) {

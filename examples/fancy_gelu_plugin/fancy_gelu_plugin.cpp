@@ -1,5 +1,6 @@
-/// A ts2coreml plugin for one custom op, `mylib::fancy_gelu(Tensor x) -> Tensor`, defined in Python
-/// with torch.library as x * sigmoid(1.702 * x) (the sigmoid approximation of GELU).
+/// A ts2coreml plugin for one custom op, `mylib::fancy_gelu(Tensor x) -> Tensor`, computing
+/// x * sigmoid(1.702 * x) (the sigmoid approximation of GELU). Its kernel is defined elsewhere: in
+/// C++ with TORCH_LIBRARY (examples/fancy_gelu_op) or in Python with torch.library.
 ///
 /// Everything the converter needs is declared as constant data: the op and its full schema (the
 /// core registers it with LibTorch, which cannot load a model calling an unknown op), the input
@@ -13,9 +14,14 @@ namespace {
 
 constexpr float kSigmoidScale = 1.702f;
 
+constexpr const char* kOps[] = {"mylib::fancy_gelu"};
+constexpr const char* kSchemas[] = {"mylib::fancy_gelu(Tensor x) -> Tensor"};
+constexpr t2c_input_decl kInputs[] = {sdk::Tensor("x", T2C_MASK_FLOAT)};
+constexpr uint32_t kX = sdk::InputIndex(kInputs, "x");
+
 /// fancy_gelu(x) = x * sigmoid(1.702 * x), in the dtype the core planned for this node.
 sdk::Status LowerFancyGelu(sdk::LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(sdk::Var x, ctx.Input(0));
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var x, ctx.Input(kX));
   TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType type, ctx.OutputType(0));
   // Constants are created in the compute dtype: fp16 under --precision fp16, else fp32.
   TS2COREML_ASSIGN_OR_RETURN(sdk::Var scale, ctx.ConstFloat(ctx.compute_dtype(), kSigmoidScale));
@@ -23,10 +29,6 @@ sdk::Status LowerFancyGelu(sdk::LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(sdk::Var gate, ctx.Emit1("sigmoid", {{"x", scaled}}, type));
   return ctx.EmitOutput("mul", {{"x", x}, {"y", gate}});
 }
-
-constexpr const char* kOps[] = {"mylib::fancy_gelu"};
-constexpr const char* kSchemas[] = {"mylib::fancy_gelu(Tensor x) -> Tensor"};
-constexpr t2c_input_decl kInputs[] = {sdk::Tensor("x", T2C_MASK_FLOAT)};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::CustomOpLowering("fancy_gelu", kOps, kSchemas, kInputs, T2C_FP16_NATIVE,
@@ -36,9 +38,4 @@ constexpr t2c_lowering_decl kLowerings[] = {
 
 }  // namespace
 
-/// For the unit test, which links this file directly.
-const t2c_plugin_info* FancyGeluPluginInfo();
-
 TS2COREML_PLUGIN("mylib.fancy_gelu", "1.0.0", kLowerings)
-
-const t2c_plugin_info* FancyGeluPluginInfo() { return ts2coreml_plugin_entry(); }

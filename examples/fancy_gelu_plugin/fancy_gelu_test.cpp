@@ -6,7 +6,8 @@
 
 #include "ts2coreml/testing/fake_host.h"
 
-const t2c_plugin_info* FancyGeluPluginInfo();
+// Defined by TS2COREML_PLUGIN in fancy_gelu_plugin.cpp, which this test links directly.
+extern "C" const t2c_plugin_info* ts2coreml_plugin_entry(void);
 
 namespace t = ts2coreml::sdk::testing;
 
@@ -24,7 +25,7 @@ void Check(bool ok, const std::string& what) {
 }  // namespace
 
 int main() {
-  const t2c_lowering_decl* decl = t::FindDecl(FancyGeluPluginInfo(), "mylib::fancy_gelu");
+  const t2c_lowering_decl* decl = t::FindDecl(ts2coreml_plugin_entry(), "mylib::fancy_gelu");
   Check(decl != nullptr, "the plugin declares mylib::fancy_gelu");
   if (decl == nullptr) return 1;
 

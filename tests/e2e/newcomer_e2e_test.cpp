@@ -1,9 +1,14 @@
-// What a newcomer runs into first, through the real CLI: a binary copied away from its plugins.
+// What a newcomer runs into first, through the real CLI: a binary copied away from its plugins,
+// help, an fp16 package whose values underflow, warnings about constants fp16 rounds to zero,
+// and how MIL ops are counted.
 #include <filesystem>
+#include <regex>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/base/json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cli_runner.h"
@@ -56,6 +61,111 @@ TEST(NewcomerE2E, HelpCommandPrintsThatCommandOnly) {
   CliResult bad = RunProgram(TS2COREML_CLI, {"help", "convet"});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("help: unknown command 'convet'"));
+}
+
+json::Value ParseJson(const std::string& text) {
+  absl::StatusOr<json::Value> v = json::Parse(text);
+  EXPECT_TRUE(v.ok()) << v.status() << "\n" << text;
+  return v.ok() ? *std::move(v) : json::Value();
+}
+
+/// Converts precision model `name` (input x:`shape`) in fp16 into `dir`; the summary.
+std::string ConvertFp16(const TempDir& dir, const std::string& name, const std::string& shape) {
+  CliResult r = RunProgram(
+      TS2COREML_CLI, {"convert", PrecisionModel(name), "-o", (dir / (name + ".mlpackage")).string(),
+                      "--input", "x:" + shape, "--precision", "fp16"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  return r.output;
+}
+
+// Activations scaled by 1e-9 fall below fp16's range: verify says so as the cause, at the op where
+// LibTorch's values fall below it, instead of "the error grows over many ops".
+TEST(NewcomerE2E, VerifyNamesValuesBelowFp16sRangeAsTheCause) {
+  TempDir dir;
+  ConvertFp16(dir, "underflow", "1x16");
+  const std::string pkg = (dir / "underflow.mlpackage").string();
+  CliResult r =
+      RunProgram(TS2COREML_CLI, {"verify", PrecisionModel("underflow"), pkg, "--localize"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("the reference underflows fp16: 100% of its nonzero magnitudes "
+                                  "are below fp16's smallest normal (2^-14)"));
+  EXPECT_THAT(r.output, HasSubstr("cause: LibTorch's values fall below fp16's range from mul"));
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("the error grows over many ops")));
+  r = RunProgram(TS2COREML_CLI,
+                 {"verify", PrecisionModel("underflow"), pkg, "--localize", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  // The report on stdout; the error line on stderr may come before or after it.
+  const size_t begin = r.output.find('{');
+  ASSERT_NE(begin, std::string::npos) << r.output;
+  const json::Value doc = ParseJson(r.output.substr(begin, r.output.rfind('}') + 1 - begin));
+  const json::Value* loc = doc.Find("localize");
+  ASSERT_NE(loc, nullptr) << r.output;
+  const json::Value* first = loc->Find("first_underflow");
+  ASSERT_TRUE(first != nullptr && first->Find("torch_op") != nullptr) << r.output;
+  EXPECT_EQ(first->Find("torch_op")->string, "aten::mul.Tensor");
+  EXPECT_EQ(first->Find("below_fp16_normal")->number, 1.0);
+  // The fp32 package of the same model is within tolerance: nothing to say.
+  r = RunProgram(TS2COREML_CLI,
+                 {"convert", PrecisionModel("underflow"), "-o", (dir / "fp32.mlpackage").string(),
+                  "--input", "x:1x16", "--precision", "fp32"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = RunProgram(TS2COREML_CLI,
+                 {"verify", PrecisionModel("underflow"), (dir / "fp32.mlpackage").string()});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// A constant whose values fp16 rounds to zero is warned about with the amount lost; one whose
+// only such value is negligible next to the others is not.
+TEST(NewcomerE2E, ConstantsThatUnderflowAreWarnedWithTheAmountLost) {
+  TempDir dir;
+  const std::string summary = ConvertFp16(dir, "tiny_constant", "1x16");
+  EXPECT_THAT(summary,
+              ::testing::ContainsRegex(
+                  "warning: aten::mul.Tensor.*: constant '[^']*w' has 16 nonzero values "
+                  "that round to zero \\(100% of its L2 norm, the largest [0-9.e-]+\\) in fp16"));
+  EXPECT_THAT(summary, ::testing::Not(HasSubstr("v' has")));
+  EXPECT_THAT(summary, ::testing::Not(HasSubstr("to infinity")));
+}
+
+// The default conversion of mobilenet_v3_large (scripts/demo.sh) warns about no folded bias.
+TEST(NewcomerE2E, MobileNetV3sFoldedBiasesAreNotWarnedAbout) {
+  TempDir dir;
+  CliResult r = RunProgram(
+      TS2COREML_CLI,
+      {"convert", (fs::path(TS2COREML_TEST_MODELS_DIR) / "mobilenet_v3_large.pt").string(), "-o",
+       (dir / "mnv3.mlpackage").string(), "--input", "x:1x3x224x224", "--precision", "fp16"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("round to zero"))) << r.output;
+  EXPECT_THAT(r.output, ::testing::Not(HasSubstr("folded_bias")));
+}
+
+// "MIL ops" means the same in convert's summary and inspect: consts and casts not counted.
+TEST(NewcomerE2E, SummaryAndInspectCountMilOpsAlike) {
+  TempDir dir;
+  const std::string summary = ConvertFp16(dir, "precision_rules", "1x6x16");
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(summary, m, std::regex("MIL ops \\((\\d+), consts and casts not counted")))
+      << summary;
+  std::smatch c;
+  ASSERT_TRUE(std::regex_search(summary, c, std::regex("casts inserted \\((\\d+)\\)")));
+  CliResult r = RunProgram(TS2COREML_CLI,
+                           {"inspect", (dir / "precision_rules.mlpackage").string(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json::Value doc = ParseJson(r.output);
+  EXPECT_EQ(static_cast<int>(doc.Find("num_ops")->number), std::stoi(m[1])) << r.output;
+  EXPECT_EQ(static_cast<int>(doc.Find("num_casts")->number), std::stoi(c[1])) << r.output;
+  EXPECT_GT(std::stoi(c[1]), 0);
+  int without_casts = 0;
+  for (const auto& [type, dtypes] : doc.Find("ops")->object) {
+    for (const auto& [dtype, count] : dtypes.object) {
+      if (type != "cast") without_casts += static_cast<int>(count.number);
+    }
+  }
+  EXPECT_EQ(without_casts, std::stoi(m[1]));
+  r = RunProgram(TS2COREML_CLI, {"inspect", (dir / "precision_rules.mlpackage").string()});
+  EXPECT_THAT(r.output,
+              HasSubstr(absl::StrCat("MIL ops (", m[1].str(), ", consts and casts not counted")));
 }
 
 }  // namespace

@@ -6,6 +6,10 @@ keep-FP32 rules). Fixed seeds, no downloads.
   precision_rules.pt    named submodules for --keep-fp32 rules by kind, module path and regex:
                         stem -> enc.layers.{0,1} (attn: Linear, mlp: Linear, norm: LayerNorm)
                         -> head, with a softmax at the end
+  underflow.pt          activations scaled by 1e-9 between two Linears: below fp16's range, so
+                        an fp16 package's output is all zeros (verify names the cause)
+  tiny_constant.pt      x * w + x * v with constants w of values ~1e-9, which fp16 rounds to zero
+                        (warned with the amount), and v of normal values but one (not warned)
 
 Usage: make_precision_models.py OUT_DIR
 """
@@ -54,9 +58,33 @@ class PrecisionRules(torch.nn.Module):
         return torch.softmax(self.head(self.enc(self.stem(x))), dim=-1)
 
 
+class Underflow(torch.nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.a = torch.nn.Linear(d, d)
+        self.b = torch.nn.Linear(d, d, bias=False)
+
+    def forward(self, x):
+        return self.b(torch.relu(self.a(x) * 1e-9))
+
+
+class TinyConstant(torch.nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.register_buffer("w", torch.rand(d) * 1e-9)
+        v = torch.rand(d) + 0.5
+        v[0] = 1e-9
+        self.register_buffer("v", v)
+
+    def forward(self, x):
+        return x * self.w + x * self.v
+
+
 MODELS = {
     "three_unsupported": (ThreeUnsupported, (1, 8)),
     "precision_rules": (PrecisionRules, (1, 6, 16)),
+    "underflow": (Underflow, (1, 16)),
+    "tiny_constant": (TinyConstant, (1, 16)),
 }
 
 

@@ -129,6 +129,131 @@ TEST_F(PluginE2eTest, CustomOpWithoutItsPluginIsAModelError) {
   EXPECT_FALSE(fs::exists(Out("none")));
 }
 
+// --- verify of a custom op ----------------------------------------------------------------------
+
+/// Converts fancy_gelu.pt with the fancy_gelu plugin of `plugins` into `out`.
+void ConvertFancyGelu(const fs::path& plugins, const fs::path& out) {
+  RunResult r = Cli(ConvertArgs("fancy_gelu", out, {plugins}));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+/// The name of the package's only output, from `inspect --json`.
+std::string OnlyOutputName(const fs::path& package) {
+  RunResult r = Cli({"inspect", package.string(), "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const json::Value doc = ParseJson(r.output);
+  const json::Value* outputs = doc.Find("outputs");
+  if (outputs == nullptr || outputs->array.size() != 1) {
+    ADD_FAILURE() << "not one output: " << r.output;
+    return "";
+  }
+  return Str(outputs->array[0], "name");
+}
+
+std::vector<std::string> VerifyArgs(const fs::path& package, const fs::path& plugins,
+                                    const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"verify", Model("fancy_gelu").string(), package.string(),
+                                   "--plugin-dir", plugins.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST_F(PluginE2eTest, VerifyOfACustomOpWithoutItsKernelNamesTheOpAndBothFlags) {
+  const fs::path plugins = PluginDir("p", {"fancy_gelu"});
+  ConvertFancyGelu(plugins, Out("fg"));
+  RunResult r = Cli(VerifyArgs(Out("fg"), plugins, {}));
+  EXPECT_EQ(r.exit_code, 4) << r.output;
+  EXPECT_EQ(r.output.find('\n'), r.output.size() - 1) << "one line: " << r.output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr(Model("fancy_gelu").string()),
+                              HasSubstr("mylib::fancy_gelu has no kernel"),
+                              HasSubstr("--torch-library FILE.so"),
+                              HasSubstr("--reference NAME=FILE.npy"), Not(HasSubstr("internal"))));
+}
+
+TEST_F(PluginE2eTest, VerifyRunsACustomOpWithItsTorchLibrary) {
+  const fs::path plugins = PluginDir("p", {"fancy_gelu"});
+  const fs::path lib = CopyInto(TestPlugin("fancy_gelu_op"), scratch_.Subdir("ops"));
+  ConvertFancyGelu(plugins, Out("fg"));
+  RunResult r = Cli(
+      VerifyArgs(Out("fg"), plugins, {"--torch-library", lib.string(), "--runs", "2", "--json"}));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const json::Value doc = ParseJson(r.output);
+  EXPECT_EQ(Str(doc, "reference"), "libtorch");
+  ASSERT_NE(doc.Find("outputs"), nullptr);
+  EXPECT_GT(doc.Find("outputs")->array.at(0).Find("cosine")->number, 0.999);
+  // The library is checked like a plugin: a world-writable copy is refused, naming it (exit 6).
+  const fs::path open = CopyInto(lib, scratch_.Subdir("open"), 0757);
+  r = Cli(VerifyArgs(Out("fg"), plugins, {"--torch-library", open.string()}));
+  EXPECT_EQ(r.exit_code, 6) << r.output;
+  EXPECT_THAT(r.output,
+              AllOf(HasSubstr("--torch-library " + open.string()), HasSubstr("is world-writable"),
+                    HasSubstr("--allow-insecure-plugins")));
+}
+
+TEST_F(PluginE2eTest, VerifyComparesWithReferenceOutputsComputedElsewhere) {
+  const fs::path plugins = PluginDir("p", {"fancy_gelu"});
+  ConvertFancyGelu(plugins, Out("fg"));
+  const std::string out = OnlyOutputName(Out("fg"));
+  ASSERT_FALSE(out.empty());
+  const fs::path dir = TS2COREML_CUSTOM_OP_MODELS_DIR;
+  const std::string x = "x=" + (dir / "fancy_gelu_x.npy").string();
+  // The Python kernel's outputs, computed by make_custom_op_models.py: within tolerance.
+  RunResult r = Cli(
+      VerifyArgs(Out("fg"), plugins,
+                 {"--input", x, "--reference", out + "=" + (dir / "fancy_gelu_y.npy").string()}));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("(reference outputs from --reference)"));
+  // Wrong references fail the check (exit 1), not the run.
+  r = Cli(VerifyArgs(Out("fg"), plugins,
+                     {"--input", x, "--reference",
+                      out + "=" + (dir / "fancy_gelu_y_wrong.npy").string(), "--localize"}));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("output '" + out + "' differs from its --reference"),
+                              HasSubstr("localize: unavailable")));
+  // Every input must be given, and every output needs a reference.
+  r = Cli(VerifyArgs(Out("fg"), plugins,
+                     {"--reference", out + "=" + (dir / "fancy_gelu_y.npy").string()}));
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("give --input x=FILE.npy"));
+  r = Cli(VerifyArgs(Out("fg"), plugins,
+                     {"--input", x, "--reference", "nope=" + (dir / "fancy_gelu_y.npy").string()}));
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("the package has no output 'nope' (outputs: " + out + ")"));
+}
+
+// The guide's lowerings beyond one tensor (examples/more_lowerings) convert, the weight of the
+// needs_fp32_compute op stored fp16 and cast up, and agree with the Python kernels' outputs.
+TEST_F(PluginE2eTest, GuideLoweringsConvertAndMatchThePythonKernels) {
+  const fs::path plugins = PluginDir("p", {"more_lowerings"});
+  const fs::path pkg = Out("more");
+  RunResult r = Cli({"convert", Model("more_lowerings").string(), "-o", pkg.string(), "--input",
+                     "x:1x4x16", "--plugin-dir", plugins.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, AllOf(HasSubstr("1 weight fp16 -> fp32  (weight stored fp16; "
+                                        "mylib::rms_norm computes in fp32"),
+                              HasSubstr("mylib::min_max computes in fp16")));
+  RunResult inspect = Cli({"inspect", pkg.string(), "--json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  const json::Value doc = ParseJson(inspect.output);
+  const json::Value* outputs = doc.Find("outputs");
+  ASSERT_TRUE(outputs != nullptr && outputs->array.size() == 3) << inspect.output;
+  const fs::path dir = TS2COREML_CUSTOM_OP_MODELS_DIR;
+  std::vector<std::string> args = {"verify",
+                                   Model("more_lowerings").string(),
+                                   pkg.string(),
+                                   "--plugin-dir",
+                                   plugins.string(),
+                                   "--input",
+                                   "x=" + (dir / "more_lowerings_x.npy").string()};
+  for (size_t k = 0; k < 3; ++k) {
+    args.push_back("--reference");
+    args.push_back(absl::StrCat(Str(outputs->array[k], "name"), "=",
+                                (dir / absl::StrCat("more_lowerings_y", k, ".npy")).string()));
+  }
+  r = Cli(args);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 // --- registry queries ---------------------------------------------------------------------------
 
 TEST_F(PluginE2eTest, RegistryListsPluginsAndLoweringsAsJson) {

@@ -156,6 +156,107 @@ std::string FormatCheckJson(const PackageCheck& check) {
   return out + "]}\n";
 }
 
+namespace {
+
+/// What InspectPackage carries from op to op of the main block.
+struct InspectionWalk {
+  PackageInspection* r;
+  std::optional<json::Value> fp32_reasons;  ///< kFp32OpsKey metadata, when written by us
+  std::optional<json::Value> cast_reasons;  ///< kCastsKey metadata
+  std::map<std::string, milspec::DataType> var_dtype;
+  std::map<std::string, std::set<std::string>> contributors;  ///< label -> op types
+  std::set<std::string> const_vars;
+};
+
+/// A const op: counted, and its bytes by dtype (in weight.bin or inline).
+void InspectConst(const milspec::Operation& op, InspectionWalk& w) {
+  ++w.r->num_consts;
+  if (op.outputs_size() > 0) w.const_vars.insert(op.outputs(0).name());
+  auto val = op.attributes().find("val");
+  if (val == op.attributes().end()) return;
+  const auto& t = val->second.type().tensortype();
+  int64_t numel = 1;
+  for (const auto& d : t.dimensions()) numel *= static_cast<int64_t>(d.constant().size());
+  const uint64_t bytes = static_cast<uint64_t>(numel) * DtypeBytes(t.datatype());
+  if (bytes == 0) return;  // strings
+  if (val->second.has_blobfilevalue()) {
+    w.r->blob_bytes[DtypeName(t.datatype())] += bytes;
+  } else {
+    w.r->immediate_bytes[DtypeName(t.datatype())] += bytes;
+  }
+}
+
+/// A cast: its dtypes, its recorded reason, and whether it is an fp16/fp32 transition.
+void InspectCast(const milspec::Operation& op, milspec::DataType out, InspectionWalk& w) {
+  InspectedCast c;
+  c.var = op.outputs_size() > 0 ? op.outputs(0).name() : "";
+  auto x = op.inputs().find("x");
+  const std::string* x_var = x != op.inputs().end() && x->second.arguments_size() == 1
+                                 ? &x->second.arguments(0).name()
+                                 : nullptr;
+  const milspec::DataType from =
+      x_var && w.var_dtype.count(*x_var) ? w.var_dtype[*x_var] : milspec::UNUSED_TYPE;
+  c.from = DtypeName(from);
+  c.to = DtypeName(out);
+  if (w.cast_reasons) {
+    if (const json::Value* why = w.cast_reasons->Find(c.var)) c.reason = why->string;
+  }
+  c.of_constant = x_var && w.const_vars.count(*x_var) != 0;
+  const bool f16_f32 = (from == milspec::FLOAT16 && out == milspec::FLOAT32) ||
+                       (from == milspec::FLOAT32 && out == milspec::FLOAT16);
+  if (f16_f32 && !c.of_constant) ++w.r->transitions;
+  w.r->casts.push_back(std::move(c));
+}
+
+/// Any other op: counted by type and dtype; an fp32 one with the reason recorded for it.
+void InspectComputeOp(const milspec::Operation& op, milspec::DataType out, InspectionWalk& w) {
+  ++w.r->num_ops;
+  if (const std::string label = LabelName(out); !label.empty()) {
+    w.contributors[label].insert(op.type());
+  }
+  if (out != milspec::FLOAT32) return;
+  InspectedFp32Op f;
+  f.var = op.outputs_size() > 0 ? op.outputs(0).name() : "";
+  f.type = op.type();
+  if (w.fp32_reasons) {
+    if (const json::Value* rec = w.fp32_reasons->Find(f.var)) {
+      f.reason = StringMember(*rec, "reason");
+      f.torch_op = StringMember(*rec, "op");
+      f.source = StringMember(*rec, "source");
+    }
+  }
+  w.r->fp32_ops.push_back(std::move(f));
+}
+
+void InspectOp(const milspec::Operation& op, InspectionWalk& w) {
+  const milspec::DataType out =
+      op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
+  for (const auto& o : op.outputs()) w.var_dtype[o.name()] = o.type().tensortype().datatype();
+  if (op.type() == "const") return InspectConst(op, w);
+  ++w.r->ops[op.type()][DtypeName(out)];
+  if (op.type() == "cast") return InspectCast(op, out, w);
+  InspectComputeOp(op, out, w);
+}
+
+/// Xcode's precision label ("Float16", "Mixed (Float16, Float32)", ...) from the dtypes ops
+/// compute in, and which op types contribute each.
+void SetPrecisionLabel(const std::map<std::string, std::set<std::string>>& contributors,
+                       PackageInspection* r) {
+  std::vector<std::string> labels;
+  for (const char* name : {"Float16", "Float32", "Int32", "Int8"}) {
+    auto it = contributors.find(name);
+    if (it == contributors.end()) continue;
+    labels.emplace_back(name);
+    r->label_contributors[name] = std::vector<std::string>(it->second.begin(), it->second.end());
+  }
+  r->precision_label = labels.empty() ? "none"
+                       : labels.size() == 1
+                           ? labels[0]
+                           : absl::StrCat("Mixed (", absl::StrJoin(labels, ", "), ")");
+}
+
+}  // namespace
+
 absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& path) {
   absl::StatusOr<mil::Package> pkg = mil::ReadPackage(path);
   if (!pkg.ok()) {
@@ -168,96 +269,19 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
   if (!block.ok()) {
     return Error(ErrorClass::kPackage, absl::StrCat(path.string(), ": ", block.status().message()));
   }
+  const auto& main = pkg->model.mlprogram().functions().at("main");
   PackageInspection r;
   r.path = path;
   r.specification_version = pkg->model.specificationversion();
-  r.opset = pkg->model.mlprogram().functions().at("main").opset();
+  r.opset = main.opset();
   r.inputs = Features(pkg->model.description().input());
   r.outputs = Features(pkg->model.description().output());
-  const std::optional<json::Value> fp32_reasons = MetadataJson(*pkg, kFp32OpsKey);
-  const std::optional<json::Value> cast_reasons = MetadataJson(*pkg, kCastsKey);
   r.written_by_ts2coreml = pkg->model.description().metadata().userdefined().count(kPrecisionKey);
-
-  std::map<std::string, milspec::DataType> var_dtype;
-  for (const auto& in : pkg->model.mlprogram().functions().at("main").inputs()) {
-    var_dtype[in.name()] = in.type().tensortype().datatype();
-  }
-  std::map<std::string, std::set<std::string>> contributors;
-  std::set<std::string> const_vars;
-  for (const milspec::Operation& op : (*block)->operations()) {
-    const milspec::DataType out =
-        op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
-    for (const auto& o : op.outputs()) var_dtype[o.name()] = o.type().tensortype().datatype();
-    if (op.type() == "const") {
-      ++r.num_consts;
-      if (op.outputs_size() > 0) const_vars.insert(op.outputs(0).name());
-      auto val = op.attributes().find("val");
-      if (val == op.attributes().end()) continue;
-      const auto& t = val->second.type().tensortype();
-      int64_t numel = 1;
-      for (const auto& d : t.dimensions()) numel *= static_cast<int64_t>(d.constant().size());
-      const uint64_t bytes = static_cast<uint64_t>(numel) * DtypeBytes(t.datatype());
-      if (bytes == 0) continue;  // strings
-      if (val->second.has_blobfilevalue()) {
-        r.blob_bytes[DtypeName(t.datatype())] += bytes;
-      } else {
-        r.immediate_bytes[DtypeName(t.datatype())] += bytes;
-      }
-      continue;
-    }
-    const std::string var = op.outputs_size() > 0 ? op.outputs(0).name() : "";
-    ++r.ops[op.type()][DtypeName(out)];
-    if (op.type() == "cast") {
-      InspectedCast c;
-      c.var = var;
-      auto x = op.inputs().find("x");
-      const std::string* x_var = x != op.inputs().end() && x->second.arguments_size() == 1
-                                     ? &x->second.arguments(0).name()
-                                     : nullptr;
-      const milspec::DataType from =
-          x_var && var_dtype.count(*x_var) ? var_dtype[*x_var] : milspec::UNUSED_TYPE;
-      c.from = DtypeName(from);
-      c.to = DtypeName(out);
-      if (cast_reasons) {
-        if (const json::Value* why = cast_reasons->Find(var)) c.reason = why->string;
-      }
-      c.of_constant = x_var && const_vars.count(*x_var) != 0;
-      const bool f16_f32 = (from == milspec::FLOAT16 && out == milspec::FLOAT32) ||
-                           (from == milspec::FLOAT32 && out == milspec::FLOAT16);
-      if (f16_f32 && !c.of_constant) ++r.transitions;
-      r.casts.push_back(std::move(c));
-      continue;
-    }
-    ++r.num_ops;
-    if (const std::string label = LabelName(out); !label.empty()) {
-      contributors[label].insert(op.type());
-    }
-    if (out == milspec::FLOAT32) {
-      InspectedFp32Op f;
-      f.var = var;
-      f.type = op.type();
-      if (fp32_reasons) {
-        if (const json::Value* rec = fp32_reasons->Find(var)) {
-          f.reason = StringMember(*rec, "reason");
-          f.torch_op = StringMember(*rec, "op");
-          f.source = StringMember(*rec, "source");
-        }
-      }
-      r.fp32_ops.push_back(std::move(f));
-    }
-  }
-  r.residency = MeasureResidency(**block, pkg->model.mlprogram().functions().at("main"));
-  std::vector<std::string> labels;
-  for (const char* name : {"Float16", "Float32", "Int32", "Int8"}) {
-    auto it = contributors.find(name);
-    if (it == contributors.end()) continue;
-    labels.emplace_back(name);
-    r.label_contributors[name] = std::vector<std::string>(it->second.begin(), it->second.end());
-  }
-  r.precision_label = labels.empty() ? "none"
-                      : labels.size() == 1
-                          ? labels[0]
-                          : absl::StrCat("Mixed (", absl::StrJoin(labels, ", "), ")");
+  InspectionWalk w{&r, MetadataJson(*pkg, kFp32OpsKey), MetadataJson(*pkg, kCastsKey), {}, {}, {}};
+  for (const auto& in : main.inputs()) w.var_dtype[in.name()] = in.type().tensortype().datatype();
+  for (const milspec::Operation& op : (*block)->operations()) InspectOp(op, w);
+  r.residency = MeasureResidency(**block, main);
+  SetPrecisionLabel(w.contributors, &r);
   return r;
 }
 
@@ -316,42 +340,31 @@ std::string FormatInspectionText(const PackageInspection& r) {
   return out;
 }
 
-std::string FormatInspectionJson(const PackageInspection& r) {
-  json::Writer w;
-  auto features = [&](const std::vector<InspectedFeature>& fs) {
+namespace {
+
+void WriteFeaturesJson(json::Writer& w, const std::vector<InspectedFeature>& fs) {
+  w.BeginArray();
+  for (const auto& f : fs) {
+    w.BeginObject().Key("name").String(f.name).Key("dtype").String(f.dtype).Key("shape");
     w.BeginArray();
-    for (const auto& f : fs) {
-      w.BeginObject().Key("name").String(f.name).Key("dtype").String(f.dtype).Key("shape");
-      w.BeginArray();
-      for (int64_t d : f.shape) w.Int(d);
-      w.EndArray().EndObject();
-    }
-    w.EndArray();
-  };
-  w.BeginObject();
-  w.Key("path").String(r.path.string());
-  w.Key("specification_version").Int(r.specification_version);
-  w.Key("opset").String(r.opset);
-  w.Key("written_by_ts2coreml").Bool(r.written_by_ts2coreml);
-  w.Key("inputs");
-  features(r.inputs);
-  w.Key("outputs");
-  features(r.outputs);
-  w.Key("precision_label").String(r.precision_label);
-  w.Key("residency").BeginObject();
-  w.Key("float_ops").Int(r.residency.float_ops).Key("fp16_ops").Int(r.residency.fp16_ops);
-  w.Key("fp16_op_share").Double(r.residency.OpShare() / 100);
-  w.Key("flops").Double(r.residency.flops).Key("fp16_flops").Double(r.residency.fp16_flops);
-  w.Key("fp16_flop_share").Double(r.residency.FlopShare() / 100);
-  w.Key("transitions").Int(r.residency.transitions);
-  w.EndObject();
-  w.Key("label_contributors").BeginObject();
-  for (const auto& [label, types] : r.label_contributors) {
-    w.Key(label).BeginArray();
-    for (const std::string& t : types) w.String(t);
-    w.EndArray();
+    for (int64_t d : f.shape) w.Int(d);
+    w.EndArray().EndObject();
   }
+  w.EndArray();
+}
+
+void WriteResidencyJson(json::Writer& w, const Residency& res) {
+  w.BeginObject();
+  w.Key("float_ops").Int(res.float_ops).Key("fp16_ops").Int(res.fp16_ops);
+  w.Key("fp16_op_share").Double(res.OpShare() / 100);
+  w.Key("flops").Double(res.flops).Key("fp16_flops").Double(res.fp16_flops);
+  w.Key("fp16_flop_share").Double(res.FlopShare() / 100);
+  w.Key("transitions").Int(res.transitions);
   w.EndObject();
+}
+
+/// The op histogram, the casts and the fp32 ops with their reasons.
+void WriteOpsJson(json::Writer& w, const PackageInspection& r) {
   w.Key("num_ops").Int(r.num_ops);
   w.Key("num_consts").Int(r.num_consts);
   w.Key("num_casts").Int(static_cast<int64_t>(r.casts.size()));
@@ -376,7 +389,10 @@ std::string FormatInspectionJson(const PackageInspection& r) {
     w.Key("source").String(f.source).EndObject();
   }
   w.EndArray();
-  w.Key("weight_bytes").BeginObject();
+}
+
+void WriteWeightBytesJson(json::Writer& w, const PackageInspection& r) {
+  w.BeginObject();
   w.Key("blob").BeginObject();
   for (const auto& [dtype, n] : r.blob_bytes) w.Key(dtype).Int(static_cast<int64_t>(n));
   w.EndObject();
@@ -384,6 +400,34 @@ std::string FormatInspectionJson(const PackageInspection& r) {
   for (const auto& [dtype, n] : r.immediate_bytes) w.Key(dtype).Int(static_cast<int64_t>(n));
   w.EndObject();
   w.EndObject();
+}
+
+}  // namespace
+
+std::string FormatInspectionJson(const PackageInspection& r) {
+  json::Writer w;
+  w.BeginObject();
+  w.Key("path").String(r.path.string());
+  w.Key("specification_version").Int(r.specification_version);
+  w.Key("opset").String(r.opset);
+  w.Key("written_by_ts2coreml").Bool(r.written_by_ts2coreml);
+  w.Key("inputs");
+  WriteFeaturesJson(w, r.inputs);
+  w.Key("outputs");
+  WriteFeaturesJson(w, r.outputs);
+  w.Key("precision_label").String(r.precision_label);
+  w.Key("residency");
+  WriteResidencyJson(w, r.residency);
+  w.Key("label_contributors").BeginObject();
+  for (const auto& [label, types] : r.label_contributors) {
+    w.Key(label).BeginArray();
+    for (const std::string& t : types) w.String(t);
+    w.EndArray();
+  }
+  w.EndObject();
+  WriteOpsJson(w, r);
+  w.Key("weight_bytes");
+  WriteWeightBytesJson(w, r);
   w.EndObject();
   return w.Finish();
 }

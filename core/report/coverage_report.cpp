@@ -245,15 +245,44 @@ std::string FormatCoverageText(const CoverageReport& r) {
   return out;
 }
 
-std::string FormatCoverageJson(const CoverageReport& r) {
-  json::Writer w;
+namespace {
+
+void WriteOpKindJson(json::Writer& w, const OpKindCoverage& k) {
   w.BeginObject();
-  w.Key("model").String(r.model.string());
-  w.Key("precision").String(r.precision.precision == Precision::kFp16 ? "fp16" : "fp32");
-  w.Key("target").String(std::string(TargetName(r.precision.target)));
-  w.Key("shapes_known").Bool(r.shapes_known);
-  w.Key("covered").Bool(r.covered());
-  w.Key("summary").BeginObject();
+  w.Key("kind").String(k.kind);
+  w.Key("count").Int(k.count);
+  w.Key("decision").String(k.decision);
+  w.Key("lowering").String(k.lowering);
+  w.Key("plugin_version").String(k.plugin_version);
+  w.Key("fp16_policy").String(k.fp16_policy);
+  w.Key("compute_dtypes").BeginObject();
+  for (const auto& [d, c] : k.compute_dtypes) w.Key(d).Int(c);
+  w.EndObject();
+  w.Key("reasons").BeginArray();
+  for (const std::string& reason : k.reasons) w.String(reason);
+  w.EndArray();
+  w.EndObject();
+}
+
+void WriteNodeJson(json::Writer& w, const NodeCoverage& n) {
+  w.BeginObject();
+  w.Key("index").Int(n.index);
+  w.Key("kind").String(n.kind);
+  w.Key("source").String(n.source);
+  w.Key("scope").String(n.scope);
+  w.Key("decision").String(n.decision);
+  w.Key("lowering").String(n.lowering);
+  w.Key("compute_dtype").String(n.compute_dtype);
+  w.Key("reason").String(n.reason);
+  w.Key("flops").Double(n.flops);
+  w.Key("outputs").BeginArray();
+  for (const std::string& o : n.outputs) w.String(o);
+  w.EndArray();
+  w.EndObject();
+}
+
+void WriteSummaryJson(json::Writer& w, const CoverageReport& r) {
+  w.BeginObject();
   w.Key("nodes").Int(static_cast<int64_t>(r.nodes.size()));
   w.Key("float_ops").Int(r.lowered_nodes);
   w.Key("fp16_ops").Int(r.fp16_nodes);
@@ -262,23 +291,28 @@ std::string FormatCoverageJson(const CoverageReport& r) {
   w.Key("fp16_flop_share").Double(r.flops > 0 ? r.fp16_flops / r.flops : 0);
   w.Key("transitions").Int(r.transitions);
   w.EndObject();
+}
+
+void WriteStringsJson(json::Writer& w, const std::vector<std::string>& strings) {
+  w.BeginArray();
+  for (const std::string& s : strings) w.String(s);
+  w.EndArray();
+}
+
+}  // namespace
+
+std::string FormatCoverageJson(const CoverageReport& r) {
+  json::Writer w;
+  w.BeginObject();
+  w.Key("model").String(r.model.string());
+  w.Key("precision").String(r.precision.precision == Precision::kFp16 ? "fp16" : "fp32");
+  w.Key("target").String(std::string(TargetName(r.precision.target)));
+  w.Key("shapes_known").Bool(r.shapes_known);
+  w.Key("covered").Bool(r.covered());
+  w.Key("summary");
+  WriteSummaryJson(w, r);
   w.Key("ops").BeginArray();
-  for (const OpKindCoverage& k : r.ops) {
-    w.BeginObject();
-    w.Key("kind").String(k.kind);
-    w.Key("count").Int(k.count);
-    w.Key("decision").String(k.decision);
-    w.Key("lowering").String(k.lowering);
-    w.Key("plugin_version").String(k.plugin_version);
-    w.Key("fp16_policy").String(k.fp16_policy);
-    w.Key("compute_dtypes").BeginObject();
-    for (const auto& [d, c] : k.compute_dtypes) w.Key(d).Int(c);
-    w.EndObject();
-    w.Key("reasons").BeginArray();
-    for (const std::string& reason : k.reasons) w.String(reason);
-    w.EndArray();
-    w.EndObject();
-  }
+  for (const OpKindCoverage& k : r.ops) WriteOpKindJson(w, k);
   w.EndArray();
   w.Key("unsupported").BeginArray();
   for (const UnsupportedOp& u : r.unsupported) {
@@ -286,29 +320,12 @@ std::string FormatCoverageJson(const CoverageReport& r) {
     w.Key("scope").String(u.scope).Key("hint").String(u.hint).EndObject();
   }
   w.EndArray();
-  w.Key("errors").BeginArray();
-  for (const std::string& e : r.errors) w.String(e);
-  w.EndArray();
-  w.Key("warnings").BeginArray();
-  for (const std::string& e : r.warnings) w.String(e);
-  w.EndArray();
+  w.Key("errors");
+  WriteStringsJson(w, r.errors);
+  w.Key("warnings");
+  WriteStringsJson(w, r.warnings);
   w.Key("nodes").BeginArray();
-  for (const NodeCoverage& n : r.nodes) {
-    w.BeginObject();
-    w.Key("index").Int(n.index);
-    w.Key("kind").String(n.kind);
-    w.Key("source").String(n.source);
-    w.Key("scope").String(n.scope);
-    w.Key("decision").String(n.decision);
-    w.Key("lowering").String(n.lowering);
-    w.Key("compute_dtype").String(n.compute_dtype);
-    w.Key("reason").String(n.reason);
-    w.Key("flops").Double(n.flops);
-    w.Key("outputs").BeginArray();
-    for (const std::string& o : n.outputs) w.String(o);
-    w.EndArray();
-    w.EndObject();
-  }
+  for (const NodeCoverage& n : r.nodes) WriteNodeJson(w, n);
   w.EndArray();
   w.EndObject();
   return w.Finish();

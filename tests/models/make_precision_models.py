@@ -6,8 +6,12 @@ keep-FP32 rules). Fixed seeds, no downloads.
   precision_rules.pt    named submodules for --keep-fp32 rules by kind, module path and regex:
                         stem -> enc.layers.{0,1} (attn: Linear, mlp: Linear, norm: LayerNorm)
                         -> head, with a softmax at the end
+  large_activations.pt  calibration (convert --calibrate): a layer_norm whose input is scaled
+                        by 1e3 and a softmax on logits of order 1e4, whose ranges cross their
+                        lowerings' FP16 limits, beside a layer_norm and a softmax of ordinary
+                        range that stay within them
 
-Usage: make_precision_models.py OUT_DIR
+Usage: make_precision_models.py OUT_DIR [MODEL ...]   (default: every model)
 """
 import os
 import sys
@@ -54,18 +58,39 @@ class PrecisionRules(torch.nn.Module):
         return torch.softmax(self.head(self.enc(self.stem(x))), dim=-1)
 
 
+class LargeActivations(torch.nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.fc = torch.nn.Linear(d, d)
+        self.big_norm = torch.nn.LayerNorm(d)
+        self.norm = torch.nn.LayerNorm(d)
+        self.head = torch.nn.Linear(d, d)
+
+    def forward(self, x):
+        h = self.fc(x)
+        # Sum of squares over the 16 normalized values ~1e6, beyond FP16's 65504.
+        a = self.big_norm(h * 1000.0)
+        b = self.norm(h)
+        logits = self.head(a + b)
+        # Logits of order 1e4: exp(x - max) spans far more than FP16's 24 ln 2.
+        return torch.softmax(logits * 3.0e3, dim=-1), torch.softmax(logits, dim=-1)
+
+
 MODELS = {
     "three_unsupported": (ThreeUnsupported, (1, 8)),
     "precision_rules": (PrecisionRules, (1, 6, 16)),
+    "large_activations": (LargeActivations, (1, 6, 16)),
 }
 
 
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 2 or any(name not in MODELS for name in argv[2:]):
         print(__doc__, file=sys.stderr)
         return 2
     os.makedirs(argv[1], exist_ok=True)
     for name, (factory, shape) in MODELS.items():
+        if len(argv) > 2 and name not in argv[2:]:
+            continue
         torch.manual_seed(0)
         model = factory().eval()
         with torch.no_grad():

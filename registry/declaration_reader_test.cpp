@@ -114,7 +114,7 @@ TEST_F(DeclarationReaderTest, SmallPluginInfoIsRefused) {
 }
 
 TEST_F(DeclarationReaderTest, SmallLoweringDeclIsRefused) {
-  decl_.struct_size = sizeof(t2c_lowering_decl) - 8;
+  decl_.struct_size = T2C_LOWERING_DECL_MIN_SIZE - 8;
   EXPECT_EQ(ReadStatus().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(ReadStatus().message(), HasSubstr("t2c_lowering_decl.struct_size is"));
 }

@@ -198,6 +198,24 @@ void MeasureRun(const Graph& g, const Analysis& analysis,
   }
 }
 
+/// Canonicalization removed the `contiguous` calls (identities in the converted program), so a
+/// `view` of a transposed tensor that LibTorch would refuse is run as the `reshape` it equals.
+void ViewsAsReshapes(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> views;
+  for (torch::jit::Node* n : graph.nodes()) {
+    if (n->kind() == c10::aten::view && n->inputs().size() == 2 &&
+        n->input(1)->type()->kind() == c10::TypeKind::ListType) {
+      views.push_back(n);
+    }
+  }
+  for (torch::jit::Node* n : views) {
+    torch::jit::WithInsertPoint before(n);
+    torch::jit::Value* r = graph.insert(c10::aten::reshape, {n->input(0), n->input(1)});
+    n->output()->replaceAllUsesWith(r);
+    n->destroy();
+  }
+}
+
 /// Makes `canonical`'s forward graph return, after its own outputs, a clone of each value of
 /// `wanted` it produces (taken right where it is produced, before any in-place op changes it).
 /// Returns the value each returned extra stands for; graph inputs are not returned.
@@ -221,7 +239,21 @@ std::vector<ValueId> Instrument(CanonicalModel& canonical, const Graph& g,
   torch::jit::Node* tuple = graph->insertNode(graph->createTuple(returned));
   while (!graph->outputs().empty()) graph->eraseOutput(0);
   graph->registerOutput(tuple->output());
+  ViewsAsReshapes(*graph);
   return ids;
+}
+
+/// The last non-empty line of a LibTorch error (TorchScript's own, after its traceback).
+std::string LastLine(const std::string& what) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t end = what.find('\n'); start < what.size();
+       start = end + 1, end = what.find('\n', start)) {
+    if (end == std::string::npos) end = what.size();
+    std::string line = what.substr(start, end - start);
+    if (line.find_first_not_of(" \t") != std::string::npos) lines.push_back(line);
+  }
+  return lines.empty() ? what : lines.back();
 }
 
 /// Runs the instrumented `fn` on `inputs`: the model's outputs flattened into `outputs`, and the
@@ -237,9 +269,8 @@ absl::Status RunOnce(torch::jit::GraphFunction& fn, const CanonicalModel& canoni
     c10::InferenceMode guard;
     fn.run(stack);
   } catch (const std::exception& e) {
-    std::string what = e.what();
     return Error(ErrorClass::kModel,
-                 absl::StrCat("calibration: LibTorch failed: ", what.substr(0, what.find('\n'))));
+                 absl::StrCat("calibration: LibTorch failed to run the model: ", LastLine(e.what())));
   }
   const auto& elements = stack.at(0).toTupleRef().elements();
   std::vector<c10::IValue> pending(elements.begin(), elements.begin() + base_outputs);

@@ -122,7 +122,7 @@ TEST(CalibrationE2E, KeepsExactlyTheOpsWhoseMeasuredRangesCrossTheirLimitsAndVer
 TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
   TempDir dir;
   std::vector<float> x(96);
-  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>((k % 7) - 3) * 0.25f;
+  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(static_cast<int>(k % 7) - 3) * 0.25f;
   WriteNpy(dir / "x.npy", {1, 6, 16}, x);
   const CliResult r = Convert(dir / "data.mlpackage",
                               {"--calibration-data", absl::StrCat("x=", (dir / "x.npy").string())});

@@ -166,19 +166,22 @@ absl::StatusOr<Fp16Limit> ReadFp16Limit(const t2c_fp16_limit& decl, uint32_t ind
   }
   if (decl.axes != T2C_FP16_AXES_ALL &&
       (decl.axes_input >= inputs.size() || inputs[decl.axes_input].role != T2C_ROLE_HOST)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, " reads its axes from input #", decl.axes_input, ", which is not a host input"));
+    return absl::InvalidArgumentError(absl::StrCat(label, " reads its axes from input #",
+                                                   decl.axes_input, ", which is not a host input"));
   }
   if (!(decl.bound > 0) || decl.bound > 1e300) {
     return absl::InvalidArgumentError(
         absl::StrCat(label, " has bound ", decl.bound, "; it must be a positive finite number"));
   }
-  absl::StatusOr<std::string> what = ReadText(decl.what, absl::StrCat(label, "'s what"),
-                                              kMaxNameLength, /*allow_null=*/false,
-                                              /*allow_empty=*/false);
+  absl::StatusOr<std::string> what =
+      ReadText(decl.what, absl::StrCat(label, "'s what"), kMaxNameLength, /*allow_null=*/false,
+               /*allow_empty=*/false);
   if (!what.ok()) return what.status();
-  return Fp16Limit{static_cast<t2c_fp16_statistic>(decl.statistic), decl.input,
-                   static_cast<t2c_fp16_axes>(decl.axes), decl.axes_input, decl.bound,
+  return Fp16Limit{static_cast<t2c_fp16_statistic>(decl.statistic),
+                   decl.input,
+                   static_cast<t2c_fp16_axes>(decl.axes),
+                   decl.axes_input,
+                   decl.bound,
                    *std::move(what)};
 }
 
@@ -187,8 +190,8 @@ absl::StatusOr<Fp16Limit> ReadFp16Limit(const t2c_fp16_limit& decl, uint32_t ind
 absl::Status ReadFp16Limits(const t2c_lowering_decl& decl, Lowering& out) {
   if (decl.num_fp16_limits == 0) return absl::OkStatus();
   if (decl.fp16_limits == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("declares ", decl.num_fp16_limits,
-                                                   " fp16 limits but fp16_limits is null"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("declares ", decl.num_fp16_limits, " fp16 limits but fp16_limits is null"));
   }
   const auto* base = reinterpret_cast<const unsigned char*>(decl.fp16_limits);
   uint32_t stride = 0;

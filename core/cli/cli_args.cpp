@@ -80,9 +80,9 @@ bool ParseCalibrationFlag(const std::vector<std::string>& args, size_t* i,
     const size_t eq = v.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == v.size() ||
         !request->files.emplace(v.substr(0, eq), v.substr(eq + 1)).second) {
-      *error = Error(ErrorClass::kUsage,
-                     absl::StrCat("--calibration-data ", v,
-                                  ": write NAME=FILE.npy, once per model input"));
+      *error = Error(
+          ErrorClass::kUsage,
+          absl::StrCat("--calibration-data ", v, ": write NAME=FILE.npy, once per model input"));
     }
     return true;
   }
@@ -262,8 +262,7 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
   if (cmd.convert.output.empty()) {
     return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
   }
-  if (cmd.convert.calibration.requested() &&
-      cmd.convert.precision.precision != Precision::kFp16) {
+  if (cmd.convert.calibration.requested() && cmd.convert.precision.precision != Precision::kFp16) {
     return Error(ErrorClass::kUsage,
                  "--calibrate and --calibration-data decide which ops may run in fp16; they need "
                  "--precision fp16");

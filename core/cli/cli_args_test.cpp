@@ -178,9 +178,9 @@ TEST(ParseCommandLineTest, CalibrationAndAutoPrecision) {
   EXPECT_DOUBLE_EQ(c->convert.min_cosine, 0.9995);
   ExpectError({"convert", "m.pt", "-o", "o", "--input", "x:1", "--min-cosine", "0.9"},
               ErrorClass::kUsage, "--min-cosine is the target of --precision auto");
-  ExpectError({"convert", "m.pt", "-o", "o", "--input", "x:1", "--precision", "auto",
-               "--min-cosine", "2"},
-              ErrorClass::kUsage, "--min-cosine 2: give a cosine in (0, 1]");
+  ExpectError(
+      {"convert", "m.pt", "-o", "o", "--input", "x:1", "--precision", "auto", "--min-cosine", "2"},
+      ErrorClass::kUsage, "--min-cosine 2: give a cosine in (0, 1]");
   ExpectError({"coverage", "m.pt", "--precision", "auto"}, ErrorClass::kUsage,
               "--precision auto: use fp16 or fp32");
   ExpectError({"coverage", "m.pt", "--calibrate", "2"}, ErrorClass::kUsage,

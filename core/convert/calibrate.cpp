@@ -60,10 +60,10 @@ absl::StatusOr<std::vector<at::Tensor>> RunInputs(const Graph& g,
     if (auto f = files.find(v.name); f != files.end()) {
       t = f->second;
       if (t.sizes().vec() != v.shape) {
-        return Error(ErrorClass::kInputSpec,
-                     absl::StrCat("--calibration-data ", v.name, ": the array has shape ",
-                                  c10::str(t.sizes()), ", the input ",
-                                  c10::str(c10::IntArrayRef(v.shape))));
+        return Error(
+            ErrorClass::kInputSpec,
+            absl::StrCat("--calibration-data ", v.name, ": the array has shape ",
+                         c10::str(t.sizes()), ", the input ", c10::str(c10::IntArrayRef(v.shape))));
       }
     } else if (v.input_dtype == InputDtype::kInt64 || v.input_dtype == InputDtype::kInt32) {
       t = at::randint(0, high, v.shape, gen,
@@ -191,9 +191,10 @@ void MeasureRun(const Graph& g, const Analysis& analysis,
                                              : tensors.end();
       std::optional<std::vector<int64_t>> axes;
       if (t != tensors.end()) axes = LimitAxes(g, n, limit, t->second.dim());
-      const double stat = axes ? LimitStatistic(limit, t->second, *axes)
-                               : std::numeric_limits<double>::quiet_NaN();
-      if (!std::isnan(measured[k])) measured[k] = std::isnan(stat) ? stat : std::max(measured[k], stat);
+      const double stat =
+          axes ? LimitStatistic(limit, t->second, *axes) : std::numeric_limits<double>::quiet_NaN();
+      if (!std::isnan(measured[k]))
+        measured[k] = std::isnan(stat) ? stat : std::max(measured[k], stat);
     }
   }
 }
@@ -269,8 +270,8 @@ absl::Status RunOnce(torch::jit::GraphFunction& fn, const CanonicalModel& canoni
     c10::InferenceMode guard;
     fn.run(stack);
   } catch (const std::exception& e) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat("calibration: LibTorch failed to run the model: ", LastLine(e.what())));
+    return Error(ErrorClass::kModel, absl::StrCat("calibration: LibTorch failed to run the model: ",
+                                                  LastLine(e.what())));
   }
   const auto& elements = stack.at(0).toTupleRef().elements();
   std::vector<c10::IValue> pending(elements.begin(), elements.begin() + base_outputs);

@@ -38,9 +38,9 @@ struct CalibrationRequest {
 /// A value's range over every calibration run.
 struct ValueRange {
   double max_abs = 0;
-  int64_t elements = 0;        ///< summed over the runs
-  int64_t below_normal = 0;    ///< nonzero elements below FP16's smallest normal (2^-14)
-  int64_t below_subnormal = 0; ///< nonzero elements below FP16's smallest subnormal (2^-24)
+  int64_t elements = 0;         ///< summed over the runs
+  int64_t below_normal = 0;     ///< nonzero elements below FP16's smallest normal (2^-14)
+  int64_t below_subnormal = 0;  ///< nonzero elements below FP16's smallest subnormal (2^-24)
 
   double ShareBelowNormal() const { return elements ? double(below_normal) / elements : 0; }
   double ShareBelowSubnormal() const { return elements ? double(below_subnormal) / elements : 0; }

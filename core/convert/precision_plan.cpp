@@ -411,8 +411,9 @@ void ApplyFp32Requests(const Graph& g, const Node& n, const registry::Lowering& 
   np->reason = PrecisionReason::kLoweringNeedsFp32;
   np->detail = absl::StrCat("lowering ", lowering, " declares needs_fp32_compute");
   if (options.calibration != nullptr) {
-    absl::StrAppend(&np->detail, l.fp16_limits.empty() ? " and no fp16 limit to measure"
-                                                       : " (calibration did not measure its limits)");
+    absl::StrAppend(&np->detail, l.fp16_limits.empty()
+                                     ? " and no fp16 limit to measure"
+                                     : " (calibration did not measure its limits)");
   }
 }
 
@@ -432,12 +433,12 @@ bool ApplyCalibratedLimits(const Graph& g, const Node& n, const registry::Loweri
       np->compute = mil::DType::kFloat32;
       np->reason = PrecisionReason::kCalibratedLimit;
       np->detail = absl::StrFormat(
-          "calibration: %s reaches %.6g, beyond the %.6g lowering %s declares for fp16",
-          limit.what, measured, limit.bound, lowering);
+          "calibration: %s reaches %.6g, beyond the %.6g lowering %s declares for fp16", limit.what,
+          measured, limit.bound, lowering);
       return true;
     }
-    within.push_back(absl::StrFormat("%s peaks at %.6g (limit %.6g)", limit.what, measured,
-                                     limit.bound));
+    within.push_back(
+        absl::StrFormat("%s peaks at %.6g (limit %.6g)", limit.what, measured, limit.bound));
   }
   if (l.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE) {
     np->detail = absl::StrCat("calibration: ", absl::StrJoin(within, "; "), ", within lowering ",

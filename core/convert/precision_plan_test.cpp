@@ -847,8 +847,7 @@ TEST(PrecisionPlanCalibrationTest, AValueBeyondFp16KeepsItsProducerAndReadersFp3
     const NodePlan& np = plan->nodes[static_cast<size_t>(k)];
     EXPECT_EQ(np.compute, DType::kFloat32) << k;
     EXPECT_EQ(np.reason, PrecisionReason::kCalibratedRange) << k;
-    EXPECT_NE(np.detail.find("reaches 81234, beyond fp16's 65504"), std::string::npos)
-        << np.detail;
+    EXPECT_NE(np.detail.find("reaches 81234, beyond fp16's 65504"), std::string::npos) << np.detail;
   }
   EXPECT_EQ(PrecisionReasonName(PrecisionReason::kCalibratedRange), "calibrated_range");
   EXPECT_EQ(PrecisionReasonName(PrecisionReason::kCalibratedLimit), "calibrated_limit");

@@ -170,8 +170,9 @@ void DeriveRules(const Graph& g, const PrecisionPlan& plan, const std::set<int>&
     if (!covered) s->rules.push_back(r);
   }
   if (unscoped > 0) {
-    s->rules_note = absl::StrCat(unscoped, " of the fp32 ops have no module path, so no rule "
-                                           "reproduces them exactly");
+    s->rules_note = absl::StrCat(unscoped,
+                                 " of the fp32 ops have no module path, so no rule "
+                                 "reproduces them exactly");
   }
 }
 
@@ -197,7 +198,7 @@ void Describe(const Graph& g, const PrecisionPlan& plan, PrecisionSearch* s) {
 
 std::string PrecisionSearch::Summary() const {
   std::string out = absl::StrFormat(
-      "precision auto: target cosine >= %.6g; %s on %d calibration run%s (cosine %.7f) with %d "
+      "precision auto: target cosine >= %.8g; %s on %d calibration run%s (cosine %.7f) with %d "
       "op%s moved to fp32",
       target, reached ? "reached" : "NOT reached", calibration_runs,
       calibration_runs == 1 ? "" : "s", cosine, fp32_nodes.size(),
@@ -206,12 +207,14 @@ std::string PrecisionSearch::Summary() const {
                         holdout_cosine,
                         holdout_reached ? "target met" : "BELOW the target (not claimed)");
   absl::StrAppendFormat(
-      &out, "\n    fp16: %d of %d float ops (%.1f%%), %.1f%% of the estimated FLOPs; %d fp16/fp32 "
-            "transitions",
-      fp16_ops, ops, ops ? 100.0 * fp16_ops / ops : 0.0, flops > 0 ? 100.0 * fp16_flops / flops : 0.0,
-      transitions);
+      &out,
+      "\n    fp16: %d of %d float ops (%.1f%%), %.1f%% of the estimated FLOPs; %d fp16/fp32 "
+      "transitions",
+      fp16_ops, ops, ops ? 100.0 * fp16_ops / ops : 0.0,
+      flops > 0 ? 100.0 * fp16_flops / flops : 0.0, transitions);
   std::vector<std::string> tried;
-  for (const SearchTrial& t : trials) tried.push_back(absl::StrFormat("%d:%.7f", t.prefix, t.cosine));
+  for (const SearchTrial& t : trials)
+    tried.push_back(absl::StrFormat("%d:%.7f", t.prefix, t.cosine));
   absl::StrAppendFormat(&out,
                         "\n    search: %d plans (fp32 prefix length:cosine %s), %d interpreter "
                         "runs, %.1f s",

@@ -32,8 +32,8 @@ struct SearchTrial {
 /// What the search found and how.
 struct PrecisionSearch {
   double target = 0;
-  std::set<int> fp32_nodes;  ///< nodes moved to FP32 (none when plain FP16 reaches the target)
-  double cosine = 0;         ///< worst over the calibration runs and outputs
+  std::set<int> fp32_nodes;   ///< nodes moved to FP32 (none when plain FP16 reaches the target)
+  double cosine = 0;          ///< worst over the calibration runs and outputs
   double holdout_cosine = 0;  ///< the same on the held-back runs
   int calibration_runs = 0, holdout_runs = 0;
   bool reached = false;          ///< the target on the calibration runs
@@ -41,11 +41,11 @@ struct PrecisionSearch {
   std::vector<SearchTrial> trials;
   int interpreter_runs = 0;
   double seconds = 0;
-  int ops = 0, fp16_ops = 0;          ///< planned float nodes
-  double flops = 0, fp16_flops = 0;   ///< estimated (coverage_report.h)
-  int transitions = 0;                ///< run-time casts between fp16 and fp32
-  std::vector<std::string> rules;     ///< --keep-fp32 rules reproducing fp32_nodes
-  std::string rules_note;             ///< why the rules are not exact, if they are not
+  int ops = 0, fp16_ops = 0;         ///< planned float nodes
+  double flops = 0, fp16_flops = 0;  ///< estimated (coverage_report.h)
+  int transitions = 0;               ///< run-time casts between fp16 and fp32
+  std::vector<std::string> rules;    ///< --keep-fp32 rules reproducing fp32_nodes
+  std::string rules_note;            ///< why the rules are not exact, if they are not
 
   /// Several lines for the convert summary.
   std::string Summary() const;
@@ -55,8 +55,7 @@ struct PrecisionSearch {
 /// measured on `references`. Writes candidate packages in a private temporary folder.
 absl::StatusOr<PrecisionSearch> SearchPrecision(Graph& graph, const Analysis& analysis,
                                                 const PrecisionOptions& base,
-                                                const ReferenceRuns& references,
-                                                double min_cosine);
+                                                const ReferenceRuns& references, double min_cosine);
 
 }  // namespace ts2coreml::core
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -34,8 +35,8 @@ std::string Model() {
 }
 
 CliResult Convert(const fs::path& out, const std::vector<std::string>& flags) {
-  std::vector<std::string> args = {"convert", Model(), "-o", out.string(), "--input", kInput,
-                                   "--force"};
+  std::vector<std::string> args = {"convert", Model(), "-o",     out.string(),
+                                   "--input", kInput,  "--force"};
   args.insert(args.end(), flags.begin(), flags.end());
   return RunProgram(TS2COREML_CLI, args);
 }
@@ -114,15 +115,15 @@ TEST(CalibrationE2E, KeepsExactlyTheOpsWhoseMeasuredRangesCrossTheirLimitsAndVer
   EXPECT_LT(range, 1e5);
 
   // Verified on verify's seeds 0..2, apart from the calibration's 1000, 1001.
-  const CliResult v =
-      RunProgram(TS2COREML_CLI, {"verify", Model(), pkg.string(), "--runs", "3"});
+  const CliResult v = RunProgram(TS2COREML_CLI, {"verify", Model(), pkg.string(), "--runs", "3"});
   EXPECT_EQ(v.exit_code, 0) << v.output;
 }
 
 TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
   TempDir dir;
   std::vector<float> x(96);
-  for (size_t k = 0; k < x.size(); ++k) x[k] = static_cast<float>(static_cast<int>(k % 7) - 3) * 0.25f;
+  for (size_t k = 0; k < x.size(); ++k)
+    x[k] = static_cast<float>(static_cast<int>(k % 7) - 3) * 0.25f;
   WriteNpy(dir / "x.npy", {1, 6, 16}, x);
   const CliResult r = Convert(dir / "data.mlpackage",
                               {"--calibration-data", absl::StrCat("x=", (dir / "x.npy").string())});
@@ -130,6 +131,54 @@ TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
   EXPECT_THAT(r.output, HasSubstr("calibration: 1 run (0 random inputs from seed 1000 and the "
                                   "--calibration-data inputs)"));
   EXPECT_EQ(KeptFp32(r.output).size(), 2u) << r.output;
+}
+
+/// The lines of the summary starting with `prefix` (after indentation).
+std::string SummaryLine(const std::string& summary, const std::string& prefix) {
+  for (absl::string_view line : absl::StrSplit(summary, '\n')) {
+    const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::StartsWith(trimmed, prefix)) return std::string(trimmed);
+  }
+  return "";
+}
+
+TEST(PrecisionAutoE2E, PlainFp16ThatReachesTheTargetIsKept) {
+  TempDir dir;
+  const CliResult r = Convert(dir / "auto.mlpackage", {"--precision", "auto"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "precision auto:"),
+              ::testing::MatchesRegex("precision auto: target cosine >= 0.9999; reached on 3 "
+                                      "calibration runs \\(cosine [0-9.]+\\) with 0 ops moved "
+                                      "to fp32"))
+      << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "held-back seeds 0..2:"), HasSubstr("target met"));
+  EXPECT_THAT(SummaryLine(r.output, "search:"), HasSubstr("search: 1 plans (fp32 prefix"));
+  EXPECT_THAT(SummaryLine(r.output, "search:"), HasSubstr("3 interpreter runs"));
+  EXPECT_EQ(SummaryLine(r.output, "without search:"), "") << r.output;
+}
+
+TEST(PrecisionAutoE2E, AMissedTargetMovesTheShortestPrefixToFp32AndSaysHow) {
+  TempDir dir;
+  const fs::path pkg = dir / "auto.mlpackage";
+  // Plain fp16 reaches about 0.9999998 on the second output: ask for more.
+  const CliResult r = Convert(pkg, {"--precision", "auto", "--min-cosine", "0.99999999"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string head = SummaryLine(r.output, "precision auto:");
+  EXPECT_THAT(head, HasSubstr("target cosine >= 0.99999999; ")) << r.output;
+  EXPECT_THAT(head, ::testing::ContainsRegex("ops? moved to fp32")) << r.output;
+  EXPECT_THAT(head, Not(HasSubstr("with 0 ops"))) << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "search:"),
+              ::testing::ContainsRegex("interpreter runs, [0-9.]+ s"));
+  EXPECT_THAT(SummaryLine(r.output, "fp16:"),
+              ::testing::ContainsRegex("of the estimated FLOPs; [0-9]+ fp16/fp32 transitions"));
+  EXPECT_THAT(r.output, HasSubstr("--precision auto: the measured error needs an fp32 prefix"));
+  // What it reports on held-back seeds is what verify measures on them.
+  const std::string held = SummaryLine(r.output, "held-back seeds 0..2:");
+  ASSERT_THAT(held, ::testing::ContainsRegex("cosine [0-9.]+")) << r.output;
+  const std::string cosine = held.substr(held.find("cosine ") + 7, 9);
+  const CliResult v = RunProgram(TS2COREML_CLI, {"verify", Model(), pkg.string(), "--runs", "3"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_THAT(v.output, HasSubstr(absl::StrCat("cosine ", cosine))) << held << "\n" << v.output;
 }
 
 TEST(CalibrationE2E, BadCalibrationOptionsAreOneLineErrors) {
@@ -146,7 +195,8 @@ TEST(CalibrationE2E, BadCalibrationOptionsAreOneLineErrors) {
       {{"--calibrate", "2", "--precision", "fp32"}, 2, "they need --precision fp16"},
       {{"--calibration-seed", "5"}, 2, "--calibration-seed needs --calibrate N"},
       {{"--calibration-data", "x"}, 2, "--calibration-data x: write NAME=FILE.npy"},
-      {{"--calibration-data", "y=/nonexistent.npy"}, 5,
+      {{"--calibration-data", "y=/nonexistent.npy"},
+       5,
        "--calibration-data y: the model has no input of that name"},
       {{"--calibration-data", "x=/nonexistent/x.npy"}, 5, "--calibration-data x: "},
   };

@@ -791,18 +791,18 @@ TEST(PrecisionPlanCalibrationTest, TheSoftmaxDeclaresItsExponentRangeLimit) {
   ASSERT_EQ(l[1]->fp16_limits.size(), 1u);
   EXPECT_EQ(l[1]->fp16_limits[0].statistic, T2C_FP16_STAT_EXP_RANGE);
   EXPECT_EQ(l[1]->fp16_limits[0].axes, T2C_FP16_AXES_DIMS);
-  EXPECT_NEAR(l[1]->fp16_limits[0].bound, 24 * std::log(2.0), 1e-3);
+  EXPECT_EQ(l[1]->fp16_limits[0].bound, 2048.0);
 }
 
 TEST(PrecisionPlanCalibrationTest, AMeasuredRangeWithinTheLimitLetsTheSoftmaxComputeFp16) {
   ConvSoftmax m;
   Calibration c;
-  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 7.25, 3.0, &c);
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 107.25, 3.0, &c);
   ASSERT_TRUE(plan.ok()) << plan.status();
   const NodePlan& sm = plan->nodes[1];
   EXPECT_EQ(sm.compute, DType::kFloat16);
   EXPECT_EQ(sm.reason, PrecisionReason::kRequestedFp16);
-  EXPECT_NE(sm.detail.find("peaks at 7.25"), std::string::npos) << sm.detail;
+  EXPECT_NE(sm.detail.find("peaks at 107.25 (limit 2048)"), std::string::npos) << sm.detail;
   EXPECT_NE(sm.detail.find("within lowering"), std::string::npos) << sm.detail;
   // The input's cast into fp16 and the output's back: no transition in between.
   EXPECT_EQ(plan->FindCast(m.conv, DType::kFloat32), nullptr) << Casts(*plan);
@@ -817,7 +817,8 @@ TEST(PrecisionPlanCalibrationTest, AMeasuredRangeBeyondTheLimitKeepsItFp32WithTh
   const NodePlan& sm = plan->nodes[1];
   EXPECT_EQ(sm.compute, DType::kFloat32);
   EXPECT_EQ(sm.reason, PrecisionReason::kCalibratedLimit);
-  EXPECT_NE(sm.detail.find("reaches 18342.5, beyond the 16.6355"), std::string::npos) << sm.detail;
+  EXPECT_NE(sm.detail.find("reaches 18342.5, beyond the 2048 lowering"), std::string::npos)
+      << sm.detail;
   EXPECT_EQ(plan->nodes[0].compute, DType::kFloat16);  // the conv stays fp16
 }
 

@@ -3,6 +3,7 @@
 // ranges cross their lowerings' declared FP16 limits stay FP32, with the measured number as the
 // reason, and the package verifies; bad calibration options are one-line errors.
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -175,10 +176,18 @@ TEST(PrecisionAutoE2E, AMissedTargetMovesTheShortestPrefixToFp32AndSaysHow) {
   // What it reports on held-back seeds is what verify measures on them.
   const std::string held = SummaryLine(r.output, "held-back seeds 0..2:");
   ASSERT_THAT(held, ::testing::ContainsRegex("cosine [0-9.]+")) << r.output;
-  const std::string cosine = held.substr(held.find("cosine ") + 7, 9);
+  const double claimed = std::stod(held.substr(held.find("cosine ") + 7));
   const CliResult v = RunProgram(TS2COREML_CLI, {"verify", Model(), pkg.string(), "--runs", "3"});
   EXPECT_EQ(v.exit_code, 0) << v.output;
-  EXPECT_THAT(v.output, HasSubstr(absl::StrCat("cosine ", cosine))) << held << "\n" << v.output;
+  double worst = 1;
+  for (size_t at = v.output.find("cosine "); at != std::string::npos;
+       at = v.output.find("cosine ", at + 1)) {
+    if (std::isdigit(static_cast<unsigned char>(v.output[at + 7]))) {
+      worst = std::min(worst, std::stod(v.output.substr(at + 7)));
+    }
+  }
+  // Both in double over the same inputs; the last printed digit may round differently.
+  EXPECT_NEAR(worst, claimed, 2e-7) << held << "\n" << v.output;
 }
 
 TEST(CalibrationE2E, BadCalibrationOptionsAreOneLineErrors) {

@@ -88,7 +88,10 @@ class GuardedBytes {
 
 TEST(AbiGrowthTest, TheLiveLayoutHasReallyGrown) {
   EXPECT_EQ(sizeof(t2c_plugin_info), T2C_PLUGIN_INFO_MIN_SIZE + 8);
-  EXPECT_EQ(sizeof(t2c_lowering_decl), T2C_LOWERING_DECL_MIN_SIZE + 8);
+  // The declaration has grown by real appended fields too (the FP16 limits); the test field is
+  // the last one.
+  EXPECT_GT(offsetof(t2c_lowering_decl, test_appended_field), T2C_LOWERING_DECL_MIN_SIZE - 1);
+  EXPECT_EQ(sizeof(t2c_lowering_decl), offsetof(t2c_lowering_decl, test_appended_field) + 8);
   // The host table has grown since the first layout by real appended functions too; the test
   // field is the last one.
   EXPECT_GT(offsetof(t2c_host_api, test_appended_function), T2C_HOST_API_MIN_SIZE - 1);
@@ -110,6 +113,8 @@ TEST(AbiGrowthTest, FirstLayoutPluginLoadsAndLowersOnTheGrownLayout) {
               ElementsAre("t2ctest::scale_shift(Tensor x, float a, float b) -> Tensor"));
   ASSERT_EQ(lowering.inputs.size(), 3u);
   EXPECT_EQ(lowering.inputs[2].role, T2C_ROLE_HOST);
+  // Fields appended after its layout (the FP16 limits) read as absent.
+  EXPECT_TRUE(lowering.fp16_limits.empty());
 
   // Its lower callback runs against a host table with a function appended after its layout.
   GrownDecl grown(lowering);
@@ -166,6 +171,7 @@ TEST(AbiGrowthTest, FirstLayoutStructsAreReadOnlyAsFarAsTheyGo) {
   ASSERT_EQ(read->lowerings.size(), 1u);
   EXPECT_EQ(read->lowerings[0].priority, 3);
   EXPECT_EQ(read->lowerings[0].flags, 0u);
+  EXPECT_TRUE(read->lowerings[0].fp16_limits.empty());
 }
 
 }  // namespace

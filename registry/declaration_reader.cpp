@@ -135,6 +135,89 @@ absl::StatusOr<InputDecl> ReadInput(const t2c_input_decl& decl, uint32_t index) 
   return input;
 }
 
+std::string RebuildHint() { return "rebuild the plugin against the ts2coreml SDK"; }
+
+/// `sizeof(T)` bytes of `data`, of which the plugin wrote `size`: min(size, sizeof(T)) are copied
+/// and the rest are zero, so a field appended after the plugin's layout reads as zero and a field
+/// appended after this core's layout is ignored.
+template <typename T>
+T CopyPrefix(const void* data, uint32_t size) {
+  T out;
+  std::memset(&out, 0, sizeof(out));
+  std::memcpy(&out, data, std::min<size_t>(size, sizeof(out)));
+  return out;
+}
+
+/// Validates FP16 limit #`index` against the lowering's inputs `inputs`.
+absl::StatusOr<Fp16Limit> ReadFp16Limit(const t2c_fp16_limit& decl, uint32_t index,
+                                        const std::vector<InputDecl>& inputs) {
+  const std::string label = absl::StrCat("fp16 limit #", index);
+  if (decl.statistic < T2C_FP16_STAT_MAGNITUDE || decl.statistic > T2C_FP16_STAT_SUM_ABS) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " has unknown statistic ", decl.statistic,
+                                                   " (known: 1..", T2C_FP16_STAT_SUM_ABS, ")"));
+  }
+  if (decl.input >= inputs.size() || inputs[decl.input].role != T2C_ROLE_TENSOR) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, " measures input #", decl.input, ", which is not a tensor input"));
+  }
+  if (decl.axes < T2C_FP16_AXES_ALL || decl.axes > T2C_FP16_AXES_TRAILING) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " has unknown axes ", decl.axes,
+                                                   " (known: 0..", T2C_FP16_AXES_TRAILING, ")"));
+  }
+  if (decl.axes != T2C_FP16_AXES_ALL &&
+      (decl.axes_input >= inputs.size() || inputs[decl.axes_input].role != T2C_ROLE_HOST)) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " reads its axes from input #",
+                                                   decl.axes_input, ", which is not a host input"));
+  }
+  if (!(decl.bound > 0) || decl.bound > 1e300) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, " has bound ", decl.bound, "; it must be a positive finite number"));
+  }
+  absl::StatusOr<std::string> what =
+      ReadText(decl.what, absl::StrCat(label, "'s what"), kMaxNameLength, /*allow_null=*/false,
+               /*allow_empty=*/false);
+  if (!what.ok()) return what.status();
+  return Fp16Limit{static_cast<t2c_fp16_statistic>(decl.statistic),
+                   decl.input,
+                   static_cast<t2c_fp16_axes>(decl.axes),
+                   decl.axes_input,
+                   decl.bound,
+                   *std::move(what)};
+}
+
+/// The FP16 limits array, stepped through with the plugin's own t2c_fp16_limit size (the
+/// first element's; every element must share it).
+absl::Status ReadFp16Limits(const t2c_lowering_decl& decl, Lowering& out) {
+  if (decl.num_fp16_limits == 0) return absl::OkStatus();
+  if (decl.fp16_limits == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("declares ", decl.num_fp16_limits, " fp16 limits but fp16_limits is null"));
+  }
+  const auto* base = reinterpret_cast<const unsigned char*>(decl.fp16_limits);
+  uint32_t stride = 0;
+  std::memcpy(&stride, base, sizeof(stride));
+  if (stride < T2C_FP16_LIMIT_MIN_SIZE || stride > kMaxPluginStructSize ||
+      stride % alignof(t2c_fp16_limit) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "t2c_fp16_limit.struct_size is ", stride, ", expected a multiple of ",
+        alignof(t2c_fp16_limit), " from ", T2C_FP16_LIMIT_MIN_SIZE, "; ", RebuildHint()));
+  }
+  for (uint32_t k = 0; k < decl.num_fp16_limits; ++k) {
+    const unsigned char* element = base + static_cast<size_t>(k) * stride;
+    uint32_t size = 0;
+    std::memcpy(&size, element, sizeof(size));
+    if (size != stride) {
+      return absl::InvalidArgumentError(absl::StrCat("fp16 limit #", k, " has struct_size ", size,
+                                                     " but fp16 limit #0 has ", stride));
+    }
+    absl::StatusOr<Fp16Limit> limit =
+        ReadFp16Limit(CopyPrefix<t2c_fp16_limit>(element, stride), k, out.inputs);
+    if (!limit.ok()) return limit.status();
+    out.fp16_limits.push_back(*std::move(limit));
+  }
+  return absl::OkStatus();
+}
+
 /// Validates one lowering; errors name the field but not the lowering (the caller adds it).
 absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
   if (decl.num_ops == 0) return absl::InvalidArgumentError("declares no ops");
@@ -206,7 +289,7 @@ absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
     if (absl::Status valid = ValidateSchema(*schema, out.ops); !valid.ok()) return valid;
     out.schemas.push_back(*std::move(schema));
   }
-  return absl::OkStatus();
+  return ReadFp16Limits(decl, out);
 }
 
 absl::StatusOr<Lowering> ReadLowering(const t2c_lowering_decl& decl, uint32_t index) {
@@ -223,19 +306,6 @@ absl::StatusOr<Lowering> ReadLowering(const t2c_lowering_decl& decl, uint32_t in
                                                   "): ", body.message()));
   }
   return lowering;
-}
-
-std::string RebuildHint() { return "rebuild the plugin against the ts2coreml SDK"; }
-
-/// `sizeof(T)` bytes of `data`, of which the plugin wrote `size`: min(size, sizeof(T)) are copied
-/// and the rest are zero, so a field appended after the plugin's layout reads as zero and a field
-/// appended after this core's layout is ignored.
-template <typename T>
-T CopyPrefix(const void* data, uint32_t size) {
-  T out;
-  std::memset(&out, 0, sizeof(out));
-  std::memcpy(&out, data, std::min<size_t>(size, sizeof(out)));
-  return out;
 }
 
 absl::Status CheckAbiVersion(uint32_t abi_version) {

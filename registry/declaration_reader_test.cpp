@@ -38,7 +38,9 @@ class DeclarationReaderTest : public ::testing::Test {
              &user_data_,
              0,
              schemas_,
-             1};
+             1,
+             nullptr,
+             0};
     info_ = {T2C_ABI_VERSION, sizeof(t2c_plugin_info), plugin_name_.c_str(), "1.0", &decl_, 1};
   }
 
@@ -112,7 +114,7 @@ TEST_F(DeclarationReaderTest, SmallPluginInfoIsRefused) {
 }
 
 TEST_F(DeclarationReaderTest, SmallLoweringDeclIsRefused) {
-  decl_.struct_size = sizeof(t2c_lowering_decl) - 8;
+  decl_.struct_size = T2C_LOWERING_DECL_MIN_SIZE - 8;
   EXPECT_EQ(ReadStatus().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(ReadStatus().message(), HasSubstr("t2c_lowering_decl.struct_size is"));
 }
@@ -165,6 +167,44 @@ TEST_F(DeclarationReaderTest, LargerFutureLayoutsUseTheirOwnStride) {
   EXPECT_THAT(decls->lowerings[0].ops, ElementsAre("aten::a"));
   EXPECT_EQ(decls->lowerings[1].name, "second");
   EXPECT_THAT(decls->lowerings[1].ops, ElementsAre("aten::b"));
+}
+
+TEST_F(DeclarationReaderTest, Fp16LimitsAreCopiedAndCheckedAgainstTheInputs) {
+  t2c_fp16_limit limits[2] = {
+      {sizeof(t2c_fp16_limit), T2C_FP16_STAT_EXP_RANGE, 0, T2C_FP16_AXES_DIMS, 1, 16.5, "range"},
+      {sizeof(t2c_fp16_limit), T2C_FP16_STAT_MAGNITUDE, 0, T2C_FP16_AXES_ALL, 0, 100.0, "peak"}};
+  decl_.fp16_limits = limits;
+  decl_.num_fp16_limits = 2;
+  absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(&info_);
+  ASSERT_TRUE(decls.ok()) << decls.status();
+  const std::vector<Fp16Limit>& read = decls->lowerings.at(0).fp16_limits;
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].statistic, T2C_FP16_STAT_EXP_RANGE);
+  EXPECT_EQ(read[0].axes, T2C_FP16_AXES_DIMS);
+  EXPECT_EQ(read[0].axes_input, 1u);
+  EXPECT_EQ(read[0].bound, 16.5);
+  EXPECT_EQ(read[0].what, "range");
+  EXPECT_EQ(read[1].statistic, T2C_FP16_STAT_MAGNITUDE);
+  EXPECT_EQ(Fp16StatisticName(read[1].statistic), "magnitude");
+
+  const auto refused = [&](const std::function<void(t2c_fp16_limit&)>& edit) {
+    t2c_fp16_limit bad[2] = {limits[0], limits[1]};
+    edit(bad[1]);
+    decl_.fp16_limits = bad;
+    return std::string(ReadStatus().message());
+  };
+  EXPECT_THAT(refused([](auto& l) { l.statistic = 9; }),
+              HasSubstr("fp16 limit #1 has unknown statistic 9"));
+  EXPECT_THAT(refused([](auto& l) { l.input = 1; }),
+              HasSubstr("fp16 limit #1 measures input #1, which is not a tensor input"));
+  EXPECT_THAT(refused([](auto& l) { l.axes = T2C_FP16_AXES_TRAILING; }),
+              HasSubstr("reads its axes from input #0, which is not a host input"));
+  EXPECT_THAT(refused([](auto& l) { l.bound = -1; }), HasSubstr("positive finite number"));
+  EXPECT_THAT(refused([](auto& l) { l.what = nullptr; }), HasSubstr("what is null"));
+  EXPECT_THAT(refused([](auto& l) { l.struct_size = 48; }),
+              HasSubstr("fp16 limit #1 has struct_size 48 but fp16 limit #0 has"));
+  decl_.fp16_limits = nullptr;
+  EXPECT_THAT(ReadStatus().message(), HasSubstr("declares 2 fp16 limits but fp16_limits is null"));
 }
 
 TEST_F(DeclarationReaderTest, PluginWithoutLoweringsIsValid) {

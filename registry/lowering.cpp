@@ -17,6 +17,20 @@ std::string_view Fp16PolicyName(t2c_fp16_policy policy) {
   return "unknown";
 }
 
+std::string_view Fp16StatisticName(t2c_fp16_statistic statistic) {
+  switch (statistic) {
+    case T2C_FP16_STAT_MAGNITUDE:
+      return "magnitude";
+    case T2C_FP16_STAT_CENTERED_SQUARES:
+      return "centered_squares";
+    case T2C_FP16_STAT_EXP_RANGE:
+      return "exp_range";
+    case T2C_FP16_STAT_SUM_ABS:
+      return "sum_abs";
+  }
+  return "unknown";
+}
+
 std::string_view InputRoleName(t2c_input_role role) {
   switch (role) {
     case T2C_ROLE_TENSOR:

@@ -38,6 +38,17 @@ struct InputDecl {
   bool optional() const { return (flags & T2C_INPUT_OPTIONAL) != 0; }
 };
 
+/// A limit of FP16 the lowering declares (a copy of `t2c_fp16_limit`): FP16 is safe while
+/// `statistic` of input `input`, reduced over `axes`, stays at or below `bound`.
+struct Fp16Limit {
+  t2c_fp16_statistic statistic = T2C_FP16_STAT_MAGNITUDE;
+  uint32_t input = 0;  ///< a T2C_ROLE_TENSOR input
+  t2c_fp16_axes axes = T2C_FP16_AXES_ALL;
+  uint32_t axes_input = 0;  ///< a T2C_ROLE_HOST input, unless axes is T2C_FP16_AXES_ALL
+  double bound = 0;
+  std::string what;  ///< "the sum of squares"
+};
+
 /// One validated lowering declaration (a copy of `t2c_lowering_decl`).
 struct Lowering {
   std::string name;  ///< short name for reports ("convolution")
@@ -58,6 +69,8 @@ struct Lowering {
   uint32_t flags = 0;            ///< T2C_LOWERING_*
   /// Full schemas of non-aten ops the core registers with LibTorch before loading a model.
   std::vector<std::string> schemas;
+  /// FP16 limits the planner checks against calibration (empty for first-layout plugins).
+  std::vector<Fp16Limit> fp16_limits;
 
   /// True for identity ops (dropout, contiguous) the core removes instead of lowering.
   bool passthrough() const { return (flags & T2C_LOWERING_PASSTHROUGH) != 0; }
@@ -68,6 +81,8 @@ inline constexpr t2c_dtype_mask kKnownDtypeBits = T2C_MASK_ANY;
 
 /// "native", "needs_fp32_compute", "fp32_params"; "unknown" for other values.
 std::string_view Fp16PolicyName(t2c_fp16_policy policy);
+/// "magnitude", "centered_squares", "exp_range", "sum_abs"; "unknown" for other values.
+std::string_view Fp16StatisticName(t2c_fp16_statistic statistic);
 /// "tensor", "param", "host", "tensor_list", "ignored"; "unknown" for other values.
 std::string_view InputRoleName(t2c_input_role role);
 /// "custom", "same_as_input0", "broadcast"; "unknown" for other values.

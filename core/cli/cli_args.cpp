@@ -23,13 +23,26 @@ std::string ConvertUsage() {
                              and bool cross the Core ML boundary as int32 (one per input)
       --output NAME          name of the next model output (repeatable; default: dict keys, else
                              output_N)
-      --precision fp16|fp32  compute precision (default fp16)
+      --precision fp16|fp32|auto
+                             compute precision (default fp16); auto converts in fp16 (with
+                             calibration, --calibrate 3 unless given), measures the package
+                             in the reference interpreter against LibTorch and keeps the
+                             shortest fp32 prefix reaching --min-cosine (docs/precision.md)
+      --min-cosine C         the target of --precision auto (default 0.9999)
       --target ios15|ios16|ios17   deployment target (default ios16)
       --io-dtype fp32|fp16   dtype of model inputs and outputs (default fp32; fp16 needs ios16+)
       --force                replace an existing output
       --keep-fp32 RULE       keep matching ops in fp32 (repeatable): an op kind
                              (aten::layer_norm), a module path (enc.layers.0) or re:REGEX
       --fp16-all             run every op in fp16, overriding lowerings' own fp32 wishes
+      --calibrate N          run the model in LibTorch on N random inputs first (seeds S..S+N-1,
+                             made as verify makes them) and keep an op fp32 only where the
+                             measured ranges cross a limit its lowering declares
+                             (docs/precision.md)
+      --calibration-seed S   the first calibration seed (default 1000, apart from verify's 0..)
+      --calibration-data NAME=FILE.npy
+                             one more calibration run on these input values (repeatable, one
+                             per input; the other inputs random)
 )";
 }
 
@@ -50,6 +63,43 @@ std::optional<InputDtype> ParseInputDtype(absl::string_view word) {
     if (word == InputDtypeName(d)) return d;
   }
   return std::nullopt;
+}
+
+/// Parses a calibration option of convert at `args[*i]` (--calibrate, --calibration-seed,
+/// --calibration-data) into `*request`; false when it is none. `*error` reports a bad value.
+bool ParseCalibrationFlag(const std::vector<std::string>& args, size_t* i,
+                          CalibrationRequest* request, absl::Status* error) {
+  const std::string& a = args[*i];
+  if (a != "--calibrate" && a != "--calibration-seed" && a != "--calibration-data") return false;
+  if (*i + 1 >= args.size()) {
+    *error = Error(ErrorClass::kUsage, absl::StrCat(a, " needs a value"));
+    return true;
+  }
+  const std::string& v = args[++*i];
+  if (a == "--calibration-data") {
+    const size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == v.size() ||
+        !request->files.emplace(v.substr(0, eq), v.substr(eq + 1)).second) {
+      *error = Error(
+          ErrorClass::kUsage,
+          absl::StrCat("--calibration-data ", v, ": write NAME=FILE.npy, once per model input"));
+    }
+    return true;
+  }
+  int64_t n = 0;
+  if (!absl::SimpleAtoi(v, &n) || n < 0 || (a == "--calibrate" && (n < 1 || n > 1000))) {
+    *error = Error(ErrorClass::kUsage,
+                   absl::StrCat(a, " ", v,
+                                a == "--calibrate" ? ": give a number of runs from 1 to 1000"
+                                                   : ": give a non-negative integer seed"));
+    return true;
+  }
+  if (a == "--calibrate") {
+    request->random_runs = static_cast<int>(n);
+  } else {
+    request->seed = static_cast<uint64_t>(n);
+  }
+  return true;
 }
 
 }  // namespace
@@ -107,6 +157,7 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
                  absl::StrCat("unknown command '", cmd.command, "'; see 'ts2coreml help'"));
   }
   std::vector<std::string> positional;
+  bool min_cosine_given = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* out) -> absl::Status {
@@ -134,8 +185,14 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
         cmd.convert.precision.precision = Precision::kFp16;
       } else if (v == "fp32") {
         cmd.convert.precision.precision = Precision::kFp32;
+      } else if (v == "auto" && cmd.command == "convert") {
+        cmd.convert.precision.precision = Precision::kFp16;
+        cmd.convert.precision_auto = true;
       } else {
-        return Error(ErrorClass::kUsage, absl::StrCat("--precision ", v, ": use fp16 or fp32"));
+        return Error(ErrorClass::kUsage,
+                     absl::StrCat("--precision ", v,
+                                  cmd.command == "convert" ? ": use fp16, fp32 or auto"
+                                                           : ": use fp16 or fp32"));
       }
     } else if (a == "--target") {
       if (auto s = value(&v); !s.ok()) return s;
@@ -167,6 +224,18 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
       cmd.convert.precision.keep_fp32.push_back(*std::move(rule));
     } else if (a == "--fp16-all") {
       cmd.convert.precision.fp16_all = true;
+    } else if (a == "--min-cosine" && cmd.command == "convert") {
+      if (auto s = value(&v); !s.ok()) return s;
+      if (!absl::SimpleAtod(v, &cmd.convert.min_cosine) || !(cmd.convert.min_cosine > 0) ||
+          cmd.convert.min_cosine > 1) {
+        return Error(ErrorClass::kUsage,
+                     absl::StrCat("--min-cosine ", v, ": give a cosine in (0, 1], e.g. 0.9999"));
+      }
+      min_cosine_given = true;
+    } else if (absl::Status error;
+               cmd.command == "convert" &&
+               ParseCalibrationFlag(args, &i, &cmd.convert.calibration, &error)) {
+      if (!error.ok()) return error;
     } else if (a == "--json" && cmd.command == "coverage") {
       cmd.json = true;
     } else if (absl::Status error; ParseCommonFlag(args, &i, &cmd.common, &error)) {
@@ -192,6 +261,17 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
   if (cmd.command == "coverage") return cmd;
   if (cmd.convert.output.empty()) {
     return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
+  }
+  if (cmd.convert.calibration.requested() && cmd.convert.precision.precision != Precision::kFp16) {
+    return Error(ErrorClass::kUsage,
+                 "--calibrate and --calibration-data decide which ops may run in fp16; they need "
+                 "--precision fp16");
+  }
+  if (min_cosine_given && !cmd.convert.precision_auto) {
+    return Error(ErrorClass::kUsage, "--min-cosine is the target of --precision auto");
+  }
+  if (!cmd.convert.calibration.requested() && cmd.convert.calibration.seed != 1000) {
+    return Error(ErrorClass::kUsage, "--calibration-seed needs --calibrate N");
   }
   if (cmd.convert.inputs.empty()) {
     return Error(ErrorClass::kInputSpec,

@@ -161,6 +161,32 @@ void ExpectError(const Args& args, ErrorClass cls, const std::string& fragment) 
   EXPECT_NE(c.status().message().find(fragment), std::string::npos) << c.status();
 }
 
+TEST(ParseCommandLineTest, CalibrationAndAutoPrecision) {
+  absl::StatusOr<ParsedCommand> c =
+      ParseCommandLine({"convert", "m.pt", "-o", "o.mlpackage", "--input", "x:1x3", "--calibrate",
+                        "4", "--calibration-seed", "7", "--calibration-data", "x=a.npy"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->convert.calibration.random_runs, 4);
+  EXPECT_EQ(c->convert.calibration.seed, 7u);
+  EXPECT_EQ(c->convert.calibration.files.at("x"), "a.npy");
+  EXPECT_FALSE(c->convert.precision_auto);
+  c = ParseCommandLine({"convert", "m.pt", "-o", "o.mlpackage", "--input", "x:1x3", "--precision",
+                        "auto", "--min-cosine", "0.9995"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->convert.precision_auto);
+  EXPECT_EQ(c->convert.precision.precision, Precision::kFp16);
+  EXPECT_DOUBLE_EQ(c->convert.min_cosine, 0.9995);
+  ExpectError({"convert", "m.pt", "-o", "o", "--input", "x:1", "--min-cosine", "0.9"},
+              ErrorClass::kUsage, "--min-cosine is the target of --precision auto");
+  ExpectError(
+      {"convert", "m.pt", "-o", "o", "--input", "x:1", "--precision", "auto", "--min-cosine", "2"},
+      ErrorClass::kUsage, "--min-cosine 2: give a cosine in (0, 1]");
+  ExpectError({"coverage", "m.pt", "--precision", "auto"}, ErrorClass::kUsage,
+              "--precision auto: use fp16 or fp32");
+  ExpectError({"coverage", "m.pt", "--calibrate", "2"}, ErrorClass::kUsage,
+              "unknown option --calibrate");
+}
+
 TEST(ParseCommandLineTest, MissingOutputPath) {
   ExpectError({"convert", "model.pt", "--input", "x:1x3"}, ErrorClass::kUsage, "-o");
 }
@@ -190,7 +216,7 @@ TEST(ParseCommandLineTest, UnknownOption) {
 
 TEST(ParseCommandLineTest, BadEnumValues) {
   ExpectError(Convert({"--precision", "bogus"}), ErrorClass::kUsage, "--precision bogus");
-  ExpectError(Convert({"--precision", "fp8"}), ErrorClass::kUsage, "fp16 or fp32");
+  ExpectError(Convert({"--precision", "fp8"}), ErrorClass::kUsage, "use fp16, fp32 or auto");
   ExpectError(Convert({"--target", "ios14"}), ErrorClass::kUsage, "--target ios14");
   ExpectError(Convert({"--io-dtype", "int32"}), ErrorClass::kUsage, "--io-dtype int32");
 }

@@ -17,6 +17,8 @@
 #include "core/base/errors.h"
 #include "core/base/json.h"
 #include "core/base/process_exit.h"
+#include "core/convert/calibrate.h"
+#include "core/convert/precision_search.h"
 #include "core/mil/output_target.h"
 #include "core/torch/aten_evaluator.h"
 #include "core/torch/canonicalize.h"
@@ -128,6 +130,25 @@ std::string CastsJson(const LoweredProgram& p) {
 
 }  // namespace
 
+/// Runs calibration (and, for --precision auto, the held-back runs) into `prepared`.
+absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canonical,
+                            PreparedModel* prepared) {
+  CalibrationRequest request = options.calibration;
+  if (options.precision_auto) {
+    if (!request.requested()) request.random_runs = 3;
+    // Verify's seeds 0, 1, 2, unless the calibration seeds overlap them.
+    request.holdout_runs = 3;
+    request.holdout_seed = request.seed < 3 ? request.seed + request.random_runs : 0;
+    prepared->references = std::make_shared<ReferenceRuns>();
+  }
+  absl::StatusOr<Calibration> calibration =
+      Calibrate(canonical, prepared->graph, prepared->analysis, prepared->integer_uses, request,
+                options.precision, prepared->references.get());
+  if (!calibration.ok()) return InModel(options.model, calibration.status());
+  prepared->calibration = *std::move(calibration);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
                                            const registry::Registry& registry,
                                            bool allow_unshaped_inputs, ConversionReport* report) {
@@ -189,6 +210,11 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
     for (const std::string& w : na.warnings) report->warnings.push_back(w);
   }
   timer.Done("analyze");
+  if ((options.calibration.requested() || options.precision_auto) &&
+      AnalysisStatus(prepared.analysis).ok()) {
+    if (absl::Status s = CalibrateModel(options, *canonical, &prepared); !s.ok()) return s;
+    timer.Done("calibrate");
+  }
   return prepared;
 }
 
@@ -213,6 +239,21 @@ std::string InputsJson(const Graph& g, const std::map<ValueId, IntegerUse>& uses
   }
   w.EndObject();
   return w.Finish();
+}
+
+/// One line: how calibration ran and what the plan decided from it.
+std::string CalibrationSummary(const Calibration& c, const PrecisionPlan& plan) {
+  int limit = 0, range = 0, released = 0;
+  for (const NodePlan& np : plan.nodes) {
+    if (!np.planned) continue;
+    limit += np.reason == PrecisionReason::kCalibratedLimit;
+    range += np.reason == PrecisionReason::kCalibratedRange;
+    released += np.compute == mil::DType::kFloat16 && absl::StartsWith(np.detail, "calibration:");
+  }
+  return absl::StrFormat(
+      "%d run%s (%s): %d op%s computing fp16 within their declared fp16 limits, %d kept fp32 by "
+      "a measured limit, %d by a measured range beyond fp16",
+      c.runs, c.runs == 1 ? "" : "s", c.source, released, released == 1 ? "" : "s", limit, range);
 }
 
 }  // namespace
@@ -240,8 +281,21 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   Graph& graph = prepared->graph;
   PhaseTimer timer(report.phases);
 
-  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(graph, prepared->analysis, options.precision);
+  PrecisionOptions precision = options.precision;
+  if (prepared->calibration) precision.calibration = &*prepared->calibration;
+  if (options.precision_auto && prepared->references) {
+    absl::StatusOr<PrecisionSearch> search = SearchPrecision(
+        graph, prepared->analysis, precision, *prepared->references, options.min_cosine);
+    if (!search.ok()) return InModel(options.model, search.status());
+    precision.search_fp32 = search->fp32_nodes;
+    precision.search_reason = "--precision auto: the measured error needs an fp32 prefix";
+    report.search = search->Summary();
+    timer.Done("search");
+  }
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(graph, prepared->analysis, precision);
   if (!plan.ok()) return InModel(options.model, plan.status());
+  plan->options.calibration = nullptr;  // prepared->calibration may be kept past this call
+  if (prepared->calibration) report.calibration = CalibrationSummary(*prepared->calibration, *plan);
   for (const std::string& w : plan->warnings) report.warnings.push_back(w);
   for (size_t i = 0; i < plan->nodes.size(); ++i) {
     const NodePlan& np = plan->nodes[i];
@@ -362,6 +416,8 @@ std::string FormatSummary(const ConversionReport& r) {
     absl::StrAppendFormat(&out, "    %-16s %-6s %5d\n", c.type,
                           std::string(mil::DTypeName(c.dtype)), c.count);
   }
+  if (!r.calibration.empty()) absl::StrAppendFormat(&out, "  calibration: %s\n", r.calibration);
+  if (!r.search.empty()) absl::StrAppendFormat(&out, "  %s\n", r.search);
   if (!r.fp32_nodes.empty()) {
     absl::StrAppend(&out, "  kept fp32:\n");
     for (const auto& [key, count] : r.fp32_nodes) {

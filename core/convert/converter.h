@@ -8,6 +8,8 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "core/base/metadata_keys.h"
 #include "core/convert/analysis.h"
+#include "core/convert/calibration.h"
 #include "core/convert/dtype_ops.h"
 #include "core/convert/precision_plan.h"
 #include "core/convert/program_emitter.h"
@@ -24,12 +27,19 @@
 
 namespace ts2coreml::core {
 
+struct ReferenceRuns;  // core/convert/calibrate.h
+
 struct ConvertOptions {
   std::filesystem::path model;
   std::filesystem::path output;
   std::vector<InputSpec> inputs;
   std::vector<std::string> output_names;
   PrecisionOptions precision;
+  /// --calibrate / --calibration-data: measure the model before planning (calibration.h).
+  CalibrationRequest calibration;
+  /// --precision auto: search the plan reaching `min_cosine` (precision_search.h).
+  bool precision_auto = false;
+  double min_cosine = 0.9999;
   bool force = false;
   /// When false, Convert does not free the model's weights, graph and program when it returns
   /// but keeps them until the process ends (KeepUntilExit): for a CLI that exits right after and
@@ -74,6 +84,10 @@ struct ConversionReport {
   std::vector<PhaseTime> phases;
   /// Of the lower phase: checking each emitted op against Core ML's opset.
   double validate_seconds = 0;
+  /// What calibration measured and decided, one line; empty without calibration.
+  std::string calibration;
+  /// What --precision auto found (PrecisionSearch::Summary); empty without it.
+  std::string search;
 };
 
 /// A model loaded, canonicalized, imported and analyzed: what convert and coverage share.
@@ -82,6 +96,10 @@ struct PreparedModel {
   Analysis analysis;
   /// The forward() arguments the graph evidently uses as integers (dtype_ops.h).
   std::map<ValueId, IntegerUse> integer_uses;
+  /// What calibration measured, when ConvertOptions::calibration asked for it.
+  std::optional<Calibration> calibration;
+  /// The calibration and held-back runs' inputs and LibTorch outputs, for --precision auto.
+  std::shared_ptr<ReferenceRuns> references;
 };
 
 /// Runs load, canonicalize, import and analyze, recording canonicalization facts, analysis

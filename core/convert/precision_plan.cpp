@@ -69,6 +69,12 @@ absl::string_view PrecisionReasonName(PrecisionReason r) {
       return "not_float";
     case PrecisionReason::kUserRule:
       return "user_rule";
+    case PrecisionReason::kCalibratedLimit:
+      return "calibrated_limit";
+    case PrecisionReason::kCalibratedRange:
+      return "calibrated_range";
+    case PrecisionReason::kPrecisionSearch:
+      return "precision_search";
   }
   return "unknown";
 }
@@ -372,8 +378,8 @@ bool ComputesInFloat(const Graph& g, const Node& n, const registry::Lowering& l,
   return is_float;
 }
 
-void ApplyFp32Requests(const Node& n, const registry::Lowering& l, const PrecisionOptions& options,
-                       NodePlan* np) {
+void ApplyFp32Requests(const Graph& g, const Node& n, const registry::Lowering& l,
+                       const PrecisionOptions& options, NodePlan* np) {
   if (options.precision != Precision::kFp16) return;
   if (const KeepFp32Rule* rule = MatchingRule(options.keep_fp32, n); rule != nullptr) {
     np->compute = mil::DType::kFloat32;
@@ -381,15 +387,95 @@ void ApplyFp32Requests(const Node& n, const registry::Lowering& l, const Precisi
     np->detail = absl::StrCat("--keep-fp32 ", rule->text());
     return;
   }
-  if (l.fp16_policy != T2C_FP16_NEEDS_FP32_COMPUTE) return;
+  if (options.search_fp32.count(static_cast<int>(&n - g.nodes().data())) != 0) {
+    np->compute = mil::DType::kFloat32;
+    np->reason = PrecisionReason::kPrecisionSearch;
+    np->detail = options.search_reason.empty() ? "--precision auto" : options.search_reason;
+    return;
+  }
   const std::string lowering = absl::StrCat(l.plugin ? l.plugin->name + "/" : "", l.name);
+  if (l.fp16_policy != T2C_FP16_NEEDS_FP32_COMPUTE) {
+    if (options.calibration != nullptr && !options.fp16_all) {
+      ApplyCalibratedLimits(g, n, l, *options.calibration, np);
+    }
+    return;
+  }
   if (options.fp16_all) {
     np->detail = absl::StrCat("--fp16-all overrides lowering ", lowering, "'s needs_fp32_compute");
+    return;
+  }
+  if (options.calibration != nullptr && !l.fp16_limits.empty() &&
+      ApplyCalibratedLimits(g, n, l, *options.calibration, np)) {
     return;
   }
   np->compute = mil::DType::kFloat32;
   np->reason = PrecisionReason::kLoweringNeedsFp32;
   np->detail = absl::StrCat("lowering ", lowering, " declares needs_fp32_compute");
+  if (options.calibration != nullptr) {
+    absl::StrAppend(&np->detail, l.fp16_limits.empty()
+                                     ? " and no fp16 limit to measure"
+                                     : " (calibration did not measure its limits)");
+  }
+}
+
+bool ApplyCalibratedLimits(const Graph& g, const Node& n, const registry::Lowering& l,
+                           const Calibration& calibration, NodePlan* np) {
+  if (l.fp16_limits.empty()) return false;
+  const int idx = static_cast<int>(&n - g.nodes().data());
+  auto it = calibration.limits.find(idx);
+  if (it == calibration.limits.end() || it->second.size() != l.fp16_limits.size()) return false;
+  const std::string lowering = absl::StrCat(l.plugin ? l.plugin->name + "/" : "", l.name);
+  std::vector<std::string> within;
+  for (size_t k = 0; k < l.fp16_limits.size(); ++k) {
+    const registry::Fp16Limit& limit = l.fp16_limits[k];
+    const double measured = it->second[k];
+    if (std::isnan(measured)) return false;
+    if (measured > limit.bound) {
+      np->compute = mil::DType::kFloat32;
+      np->reason = PrecisionReason::kCalibratedLimit;
+      np->detail = absl::StrFormat(
+          "calibration: %s reaches %.6g, beyond the %.6g lowering %s declares for fp16", limit.what,
+          measured, limit.bound, lowering);
+      return true;
+    }
+    within.push_back(
+        absl::StrFormat("%s peaks at %.6g (limit %.6g)", limit.what, measured, limit.bound));
+  }
+  if (l.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE) {
+    np->detail = absl::StrCat("calibration: ", absl::StrJoin(within, "; "), ", within lowering ",
+                              lowering, "'s fp16 limits");
+  }
+  return true;
+}
+
+void ApplyCalibratedRanges(const Graph& g, const Node& n, const Calibration& calibration,
+                           NodePlan* np) {
+  auto check = [&](ValueId id, const char* role) {
+    if (np->compute != mil::DType::kFloat16) return;
+    const ValueId r = g.Resolve(id);
+    const ValueRange* range = calibration.Range(r);
+    if (range == nullptr || !(range->max_abs > mil::kFp16Max)) return;
+    np->compute = mil::DType::kFloat32;
+    np->reason = PrecisionReason::kCalibratedRange;
+    np->detail = absl::StrFormat("calibration: %s '%s' reaches %.6g, beyond fp16's 65504", role,
+                                 g.value(r).name, range->max_abs);
+  };
+  for (ValueId in : n.inputs) {
+    const Value& v = g.value(g.Resolve(in));
+    if (v.kind == ValueKind::kTensorList) {
+      for (ValueId e : v.elements) check(e, "input");
+    } else {
+      check(in, "input");
+    }
+  }
+  for (ValueId out : n.outputs) {
+    const Value& v = g.value(out);
+    if (v.kind == ValueKind::kTensorList) {
+      for (ValueId e : v.elements) check(e, "output");
+    } else {
+      check(out, "output");
+    }
+  }
 }
 
 void ApplyFp16InputLimits(const Graph& g, const Node& n, const registry::Lowering& l,
@@ -425,8 +511,9 @@ void ChooseComputeDtype(const Graph& g, const Node& n, const registry::Lowering&
   np->compute = RequestedFloat(options);
   np->reason = fp16 ? PrecisionReason::kRequestedFp16 : PrecisionReason::kRequestedFp32;
   if (!fp16) return;
-  ApplyFp32Requests(n, l, options, np);
+  ApplyFp32Requests(g, n, l, options, np);
   ApplyFp16InputLimits(g, n, l, np);
+  if (options.calibration != nullptr) ApplyCalibratedRanges(g, n, *options.calibration, np);
 }
 
 void ChooseParamDtype(const registry::Lowering& l, const PrecisionOptions& options, NodePlan* np) {

@@ -14,6 +14,7 @@
 #define TS2COREML_CORE_CONVERT_PRECISION_PLAN_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/convert/analysis.h"
+#include "core/convert/calibration.h"
 #include "core/convert/keep_fp32_rules.h"
 #include "core/ir/graph.h"
 #include "core/mil/program.h"
@@ -44,6 +46,14 @@ struct PrecisionOptions {
   std::vector<KeepFp32Rule> keep_fp32;
   /// --fp16-all: ignore lowerings' own wish for FP32 compute.
   bool fp16_all = false;
+  /// What calibration measured (--calibrate), or null: then a lowering that declares
+  /// needs_fp32_compute stays FP32 whatever its declared limits (the conservative plan). With it,
+  /// such a lowering stays FP32 only when a declared limit is crossed, any lowering whose limit is
+  /// crossed computes in FP32, and so does a node reading or making a value beyond FP16's range.
+  const Calibration* calibration = nullptr;
+  /// Nodes (by index) `--precision auto` moved to FP32, with the reason it gives them.
+  std::set<int> search_fp32;
+  std::string search_reason;
 };
 
 /// Why a node computes in the dtype it does.
@@ -55,6 +65,9 @@ enum class PrecisionReason {
   kInputNoFp16,         ///< a lowering input does not accept FP16
   kNotFloat,            ///< integer or bool computation
   kUserRule,            ///< a --keep-fp32 rule matched
+  kCalibratedLimit,     ///< calibration measured a declared FP16 limit crossed
+  kCalibratedRange,     ///< calibration measured an input or output beyond FP16's range
+  kPrecisionSearch,     ///< --precision auto moved it to FP32 to reach the target
 };
 absl::string_view PrecisionReasonName(PrecisionReason r);
 

@@ -76,9 +76,23 @@ void ChooseComputeDtype(const Graph& g, const Node& n, const registry::Lowering&
 bool ComputesInFloat(const Graph& g, const Node& n, const registry::Lowering& l, bool* any_int);
 
 /// Step 1b (fp16 only): a --keep-fp32 rule that matches `n`, else the lowering's
-/// needs_fp32_compute policy (overridden by --fp16-all, which is then noted in the detail).
-void ApplyFp32Requests(const Node& n, const registry::Lowering& l, const PrecisionOptions& options,
-                       NodePlan* np);
+/// needs_fp32_compute policy (overridden by --fp16-all, which is then noted in the detail),
+/// which under calibration holds only when a declared FP16 limit is crossed
+/// (ApplyCalibratedLimits).
+void ApplyFp32Requests(const Graph& g, const Node& n, const registry::Lowering& l,
+                       const PrecisionOptions& options, NodePlan* np);
+
+/// Step 1b under calibration: compares each FP16 limit `l` declares with its measured statistic
+/// for node `n`. The first crossed makes the node FP32 (kCalibratedLimit, with the measured
+/// number); when none is, a needs_fp32_compute node stays FP16 with the measured peaks as its
+/// detail. False (nothing decided) when `l` declares no limit or one was not measured.
+bool ApplyCalibratedLimits(const Graph& g, const Node& n, const registry::Lowering& l,
+                           const Calibration& calibration, NodePlan* np);
+
+/// Step 1d (under calibration, for a node still computing in FP16): FP32 when a run-time input
+/// or output reached beyond FP16's range (65504) on calibration (kCalibratedRange).
+void ApplyCalibratedRanges(const Graph& g, const Node& n, const Calibration& calibration,
+                           NodePlan* np);
 
 /// Step 1c (for a node still computing in FP16): the inputs FP16 cannot serve: a constant whose
 /// magnitude exceeds FP16's range, or a float tensor input whose declaration excludes FP16.

@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -519,7 +521,7 @@ TEST(PrecisionPlanStepsTest, AUserRuleWinsOverTheLoweringsPolicyUnderFp16Only) {
   NodePlan np;
   np.compute = DType::kFloat16;
   np.reason = PrecisionReason::kRequestedFp16;
-  ApplyFp32Requests(m.g.nodes()[1], *l[1], Fp16Keeping("aten::softmax"), &np);
+  ApplyFp32Requests(m.g, m.g.nodes()[1], *l[1], Fp16Keeping("aten::softmax"), &np);
   EXPECT_EQ(np.compute, DType::kFloat32);
   EXPECT_EQ(np.reason, PrecisionReason::kUserRule);
   EXPECT_EQ(np.detail, "--keep-fp32 aten::softmax");
@@ -529,7 +531,7 @@ TEST(PrecisionPlanStepsTest, AUserRuleWinsOverTheLoweringsPolicyUnderFp16Only) {
   NodePlan untouched;
   untouched.compute = DType::kFloat32;
   untouched.reason = PrecisionReason::kRequestedFp32;
-  ApplyFp32Requests(m.g.nodes()[1], *l[1], fp32, &untouched);
+  ApplyFp32Requests(m.g, m.g.nodes()[1], *l[1], fp32, &untouched);
   EXPECT_EQ(untouched.reason, PrecisionReason::kRequestedFp32);
   EXPECT_EQ(untouched.detail, "");
 }
@@ -806,6 +808,113 @@ TEST(PrecisionPlanStepsTest, OutputCastsBringRunTimeOutputsToTheIoDtype) {
   CastBook fp16_io(g, &plan);
   PlanOutputCasts(g, Options(Precision::kFp16, Target::kIos16, DType::kFloat16), &fp16_io);
   EXPECT_TRUE(plan.casts.empty()) << Casts(plan);
+}
+
+}  // namespace
+}  // namespace ts2coreml::core
+
+namespace ts2coreml::core {
+namespace {
+
+/// ConvSoftmax planned fp16 with a calibration that measured the softmax's exponent range
+/// `range` and the conv output's peak `conv_peak`.
+absl::StatusOr<PrecisionPlan> PlanCalibrated(ConvSoftmax& m, double range, double conv_peak,
+                                             Calibration* c) {
+  c->runs = 2;
+  c->limits[1] = {range};
+  c->values[m.conv].max_abs = conv_peak;
+  c->values[m.conv].elements = 10;
+  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  o.calibration = c;
+  return Plan(m.g, o);
+}
+
+TEST(PrecisionPlanCalibrationTest, TheSoftmaxDeclaresItsExponentRangeLimit) {
+  ConvSoftmax m;
+  const std::vector<const registry::Lowering*> l = Lowerings(m.g);
+  ASSERT_TRUE(l[1]);
+  ASSERT_EQ(l[1]->fp16_limits.size(), 1u);
+  EXPECT_EQ(l[1]->fp16_limits[0].statistic, T2C_FP16_STAT_EXP_RANGE);
+  EXPECT_EQ(l[1]->fp16_limits[0].axes, T2C_FP16_AXES_DIMS);
+  EXPECT_EQ(l[1]->fp16_limits[0].bound, 2048.0);
+}
+
+TEST(PrecisionPlanCalibrationTest, AMeasuredRangeWithinTheLimitLetsTheSoftmaxComputeFp16) {
+  ConvSoftmax m;
+  Calibration c;
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 107.25, 3.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& sm = plan->nodes[1];
+  EXPECT_EQ(sm.compute, DType::kFloat16);
+  EXPECT_EQ(sm.reason, PrecisionReason::kRequestedFp16);
+  EXPECT_NE(sm.detail.find("peaks at 107.25 (limit 2048)"), std::string::npos) << sm.detail;
+  EXPECT_NE(sm.detail.find("within lowering"), std::string::npos) << sm.detail;
+  // The input's cast into fp16 and the output's back: no transition in between.
+  EXPECT_EQ(plan->FindCast(m.conv, DType::kFloat32), nullptr) << Casts(*plan);
+  EXPECT_NE(plan->FindCast(m.sm, DType::kFloat32), nullptr) << Casts(*plan);
+}
+
+TEST(PrecisionPlanCalibrationTest, AMeasuredRangeBeyondTheLimitKeepsItFp32WithTheNumber) {
+  ConvSoftmax m;
+  Calibration c;
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 18342.5, 3.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& sm = plan->nodes[1];
+  EXPECT_EQ(sm.compute, DType::kFloat32);
+  EXPECT_EQ(sm.reason, PrecisionReason::kCalibratedLimit);
+  EXPECT_NE(sm.detail.find("reaches 18342.5, beyond the 2048 lowering"), std::string::npos)
+      << sm.detail;
+  EXPECT_EQ(plan->nodes[0].compute, DType::kFloat16);  // the conv stays fp16
+}
+
+TEST(PrecisionPlanCalibrationTest, AnUnmeasuredLimitKeepsTheConservativePlan) {
+  ConvSoftmax m;
+  Calibration c;
+  absl::StatusOr<PrecisionPlan> plan =
+      PlanCalibrated(m, std::numeric_limits<double>::quiet_NaN(), 3.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->nodes[1].compute, DType::kFloat32);
+  EXPECT_EQ(plan->nodes[1].reason, PrecisionReason::kLoweringNeedsFp32);
+  EXPECT_NE(plan->nodes[1].detail.find("calibration did not measure"), std::string::npos);
+
+  // Without calibration: today's plan, whatever the limits.
+  absl::StatusOr<PrecisionPlan> plain = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->nodes[1].reason, PrecisionReason::kLoweringNeedsFp32);
+  EXPECT_EQ(plain->nodes[1].detail.find("calibration"), std::string::npos);
+}
+
+TEST(PrecisionPlanCalibrationTest, AValueBeyondFp16KeepsItsProducerAndReadersFp32) {
+  ConvSoftmax m;
+  Calibration c;
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 5.0, 81234.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  for (int k : {0, 1}) {
+    const NodePlan& np = plan->nodes[static_cast<size_t>(k)];
+    EXPECT_EQ(np.compute, DType::kFloat32) << k;
+    EXPECT_EQ(np.reason, PrecisionReason::kCalibratedRange) << k;
+    EXPECT_NE(np.detail.find("reaches 81234, beyond fp16's 65504"), std::string::npos) << np.detail;
+  }
+  EXPECT_EQ(PrecisionReasonName(PrecisionReason::kCalibratedRange), "calibrated_range");
+  EXPECT_EQ(PrecisionReasonName(PrecisionReason::kCalibratedLimit), "calibrated_limit");
+}
+
+TEST(PrecisionPlanCalibrationTest, UserRulesAndFp16AllStillWin) {
+  ConvSoftmax m;
+  Calibration c;
+  c.limits[1] = {1e6};
+  PrecisionOptions o = Options(Precision::kFp16, Target::kIos16);
+  o.calibration = &c;
+  o.fp16_all = true;
+  absl::StatusOr<PrecisionPlan> plan = Plan(m.g, o);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->nodes[1].compute, DType::kFloat16);
+  o.fp16_all = false;
+  o.keep_fp32 = {*KeepFp32Rule::Parse("aten::softmax")};
+  c.limits[1] = {1.0};
+  plan = Plan(m.g, o);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->nodes[1].reason, PrecisionReason::kUserRule);
 }
 
 }  // namespace

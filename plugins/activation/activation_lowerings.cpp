@@ -125,6 +125,21 @@ constexpr uint32_t kSoftmaxSelf = sdk::InputIndex(kSoftmaxInputs, "self");
 constexpr uint32_t kSoftmaxDim = sdk::InputIndex(kSoftmaxInputs, "dim");
 constexpr uint32_t kSoftmaxDtype = sdk::InputIndex(kSoftmaxInputs, "dtype");
 
+/// softmax computes exp(x - max) along `dim`. Terms that FP16 flushes to zero (x - max below
+/// -24 ln 2) weigh less than 6e-8 of the sum and change no probability by more than that; what
+/// FP16 cannot do is resolve the exponent where the inputs it subtracts are large: once the range
+/// max - min passes 2^11, inputs of that magnitude have an FP16 spacing of 1 or more, an e-fold
+/// error in the probabilities they make. log_softmax keeps its logarithm of the smallest terms
+/// only within 24 ln 2 (16.6). Calibration measures the range; without it both stay FP32.
+constexpr t2c_fp16_limit kSoftmaxLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_EXP_RANGE, kSoftmaxSelf, 2048.0,
+                   "the exponent range after the max subtraction (max - min along dim)",
+                   T2C_FP16_AXES_DIMS, kSoftmaxDim)};
+constexpr t2c_fp16_limit kLogSoftmaxLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_EXP_RANGE, kSoftmaxSelf, 16.6355,
+                   "the exponent range after the max subtraction (max - min along dim)",
+                   T2C_FP16_AXES_DIMS, kSoftmaxDim)};
+
 /// Checks softmax's optional `dtype` argument: None or a float type. _softmax and _log_softmax
 /// have `half_to_float` there instead (true only for fp16 CUDA inputs).
 Status CheckSoftmaxDtype(const sdk::NodeView& ctx, const std::string& op) {
@@ -544,10 +559,15 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLeakyRelu>),
     sdk::Lowering("gelu", kGeluOps, kGeluInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0, nullptr,
                   sdk::LowerFn<LowerGelu>),
-    sdk::Lowering("softmax", kSoftmaxOps, kSoftmaxInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferSoftmaxLike>, sdk::LowerFn<LowerSoftmax>),
-    sdk::Lowering("log_softmax", kLogSoftmaxOps, kSoftmaxInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferSoftmaxLike>, sdk::LowerFn<LowerLogSoftmax>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("softmax", kSoftmaxOps, kSoftmaxInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferSoftmaxLike>, sdk::LowerFn<LowerSoftmax>),
+        kSoftmaxLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("log_softmax", kLogSoftmaxOps, kSoftmaxInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferSoftmaxLike>,
+                      sdk::LowerFn<LowerLogSoftmax>),
+        kLogSoftmaxLimits),
     sdk::Lowering("elu", kEluOps, kEluInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0, nullptr,
                   sdk::LowerFn<LowerElu>),
     sdk::Lowering("selu", kSeluOps, kUnaryInputs, T2C_FP16_NATIVE, T2C_INFER_SAME_AS_INPUT0,

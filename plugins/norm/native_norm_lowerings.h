@@ -20,6 +20,11 @@ inline constexpr t2c_input_decl kNativeLayerNormInputs[] = {
     sdk::Tensor("weight", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL),
     sdk::Tensor("bias", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL), sdk::Host("eps")};
 inline constexpr const char* kNativeLayerNormOps[] = {"aten::native_layer_norm"};
+/// As layer_norm's (norm_lowerings.cpp): the sum of squares over normalized_shape within 65504.
+inline constexpr t2c_fp16_limit kNativeLayerNormLimits[] = {sdk::Fp16Limit(
+    T2C_FP16_STAT_CENTERED_SQUARES, sdk::InputIndex(kNativeLayerNormInputs, "input"), 65504.0,
+    "the sum of squares of (input - mean) over normalized_shape", T2C_FP16_AXES_TRAILING,
+    sdk::InputIndex(kNativeLayerNormInputs, "normalized_shape"))};
 inline constexpr t2c_input_decl kNativeGroupNormInputs[] = {
     sdk::Tensor("input"),
     sdk::Tensor("weight", T2C_MASK_FLOAT, T2C_INPUT_OPTIONAL),
@@ -32,9 +37,11 @@ inline constexpr t2c_input_decl kNativeGroupNormInputs[] = {
 inline constexpr const char* kNativeGroupNormOps[] = {"aten::native_group_norm"};
 
 inline constexpr t2c_lowering_decl kNativeLowerings[] = {
-    sdk::Lowering("native_layer_norm", kNativeLayerNormOps, kNativeLayerNormInputs,
-                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferNativeLayerNorm>,
-                  sdk::LowerFn<LowerNativeLayerNorm>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("native_layer_norm", kNativeLayerNormOps, kNativeLayerNormInputs,
+                      T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
+                      sdk::InferFn<InferNativeLayerNorm>, sdk::LowerFn<LowerNativeLayerNorm>),
+        kNativeLayerNormLimits),
     sdk::Lowering("native_group_norm", kNativeGroupNormOps, kNativeGroupNormInputs,
                   T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferNativeGroupNorm>,
                   sdk::LowerFn<LowerNativeGroupNorm>),

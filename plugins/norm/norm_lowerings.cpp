@@ -97,6 +97,14 @@ constexpr uint32_t kLayerNormWeight = sdk::InputIndex(kLayerNormInputs, "weight"
 constexpr uint32_t kLayerNormBias = sdk::InputIndex(kLayerNormInputs, "bias");
 constexpr uint32_t kLayerNormEps = sdk::InputIndex(kLayerNormInputs, "eps");
 
+/// The variance layer_norm computes sums (x - mean)^2 over the normalized dims: in FP16 that sum
+/// must stay within FP16's range (65504). Calibration measures it; without calibration the op
+/// stays FP32.
+constexpr t2c_fp16_limit kLayerNormLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_CENTERED_SQUARES, kLayerNormInput, 65504.0,
+                   "the sum of squares of (input - mean) over normalized_shape",
+                   T2C_FP16_AXES_TRAILING, kLayerNormShape)};
+
 /// aten::layer_norm(input, normalized_shape, weight?, bias?, eps, cudnn_enable)
 /// -> MIL layer_norm(x, axes, gamma, beta, epsilon) over the trailing dimensions.
 Status LowerLayerNorm(LowerContext& ctx) {
@@ -345,8 +353,10 @@ constexpr const char* kInstanceNormOps[] = {"aten::instance_norm"};
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("batch_norm", kBatchNormOps, kBatchNormInputs, T2C_FP16_FP32_PARAMS,
                   T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerBatchNorm>),
-    sdk::Lowering("layer_norm", kLayerNormOps, kLayerNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLayerNorm>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("layer_norm", kLayerNormOps, kLayerNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLayerNorm>),
+        kLayerNormLimits),
     // Like layer_norm, the group and instance statistics overflow or lose precision in FP16.
     sdk::Lowering("group_norm", kGroupNormOps, kGroupNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferGroupNorm>, sdk::LowerFn<LowerGroupNorm>),

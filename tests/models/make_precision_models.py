@@ -10,8 +10,12 @@ keep-FP32 rules). Fixed seeds, no downloads.
                         an fp16 package's output is all zeros (verify names the cause)
   tiny_constant.pt      x * w + x * v with constants w of values ~1e-9, which fp16 rounds to zero
                         (warned with the amount), and v of normal values but one (not warned)
+  large_activations.pt  calibration (convert --calibrate): a layer_norm whose input is scaled
+                        by 1e3 and a softmax on logits of order 1e4, whose ranges cross their
+                        lowerings' FP16 limits, beside a layer_norm and a softmax of ordinary
+                        range that stay within them
 
-Usage: make_precision_models.py OUT_DIR
+Usage: make_precision_models.py OUT_DIR [MODEL ...]   (default: every model)
 """
 import os
 import sys
@@ -80,20 +84,41 @@ class TinyConstant(torch.nn.Module):
         return x * self.w + x * self.v
 
 
+class LargeActivations(torch.nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.fc = torch.nn.Linear(d, d)
+        self.big_norm = torch.nn.LayerNorm(d)
+        self.norm = torch.nn.LayerNorm(d)
+        self.head = torch.nn.Linear(d, d)
+
+    def forward(self, x):
+        h = self.fc(x)
+        # Sum of squares over the 16 normalized values ~1e6, beyond FP16's 65504.
+        a = self.big_norm(h * 1000.0)
+        b = self.norm(h)
+        logits = self.head(a + b)
+        # Logits of order 1e4: exp(x - max) spans far more than FP16's 24 ln 2.
+        return torch.softmax(logits * 3.0e3, dim=-1), torch.softmax(logits, dim=-1)
+
+
 MODELS = {
     "three_unsupported": (ThreeUnsupported, (1, 8)),
     "precision_rules": (PrecisionRules, (1, 6, 16)),
     "underflow": (Underflow, (1, 16)),
     "tiny_constant": (TinyConstant, (1, 16)),
+    "large_activations": (LargeActivations, (1, 6, 16)),
 }
 
 
 def main(argv):
-    if len(argv) != 2:
+    if len(argv) < 2 or any(name not in MODELS for name in argv[2:]):
         print(__doc__, file=sys.stderr)
         return 2
     os.makedirs(argv[1], exist_ok=True)
     for name, (factory, shape) in MODELS.items():
+        if len(argv) > 2 and name not in argv[2:]:
+            continue
         torch.manual_seed(0)
         model = factory().eval()
         with torch.no_grad():

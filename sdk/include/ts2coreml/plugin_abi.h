@@ -89,6 +89,50 @@ typedef enum t2c_fp16_policy {
   T2C_FP16_FP32_PARAMS = 2,
 } t2c_fp16_policy;
 
+/// A quantity an FP16 limit is about, measured on one tensor input by calibration
+/// (`ts2coreml convert --calibrate`, docs/precision.md). Each is the largest over the calibration
+/// runs and, for the reduced ones, over every group of elements reduced together.
+typedef enum t2c_fp16_statistic {
+  /// The largest |x| of the input.
+  T2C_FP16_STAT_MAGNITUDE = 1,
+  /// The sum over the reduced axes of (x - mean)^2: a normalization's variance before its
+  /// division by the count (layer_norm's mean of squares).
+  T2C_FP16_STAT_CENTERED_SQUARES = 2,
+  /// max - min over the reduced axes: the range of exp(x - max) a softmax computes after its max
+  /// subtraction (beyond 24 ln 2 = 16.6, FP16 flushes the smallest terms to zero).
+  T2C_FP16_STAT_EXP_RANGE = 3,
+  /// The sum over the reduced axes of |x|: the magnitude a sum accumulates.
+  T2C_FP16_STAT_SUM_ABS = 4,
+} t2c_fp16_statistic;
+
+/// Which axes a statistic reduces over.
+typedef enum t2c_fp16_axes {
+  /// Every axis of the input.
+  T2C_FP16_AXES_ALL = 0,
+  /// The dims a host input holds (an int or an int list, negative from the end; None: all).
+  T2C_FP16_AXES_DIMS = 1,
+  /// As many trailing axes as the int list a host input holds has elements (layer_norm's
+  /// normalized_shape).
+  T2C_FP16_AXES_TRAILING = 2,
+} t2c_fp16_axes;
+
+/// A limit of FP16 a lowering declares as data: FP16 is safe while `statistic` of input `input`
+/// stays at or below `bound`. A lowering declaring T2C_FP16_NEEDS_FP32_COMPUTE with limits is
+/// kept FP32 under calibration only when a limit is crossed (and always without calibration);
+/// a T2C_FP16_NATIVE one is moved to FP32 when calibration shows a limit crossed.
+typedef struct t2c_fp16_limit {
+  uint32_t struct_size; /* sizeof(t2c_fp16_limit) */
+  int32_t statistic;    /* t2c_fp16_statistic */
+  uint32_t input;       /* the T2C_ROLE_TENSOR input measured */
+  int32_t axes;         /* t2c_fp16_axes */
+  uint32_t axes_input;  /* the T2C_ROLE_HOST input naming the axes (unless T2C_FP16_AXES_ALL) */
+  double bound;         /* FP16 holds while the statistic stays at or below it */
+  const char* what;     /* what the statistic is, for reasons ("the mean of squares") */
+} t2c_fp16_limit;
+
+/// The first layout's size of t2c_fp16_limit, frozen.
+#define T2C_FP16_LIMIT_MIN_SIZE 40u
+
 /// What a TorchScript input of a node is to a lowering.
 typedef enum t2c_input_role {
   /// A tensor (runtime or constant) the lowering reads as a MIL var, in the dtype the core planned
@@ -294,6 +338,11 @@ typedef struct t2c_lowering_decl {
   /// core must register before LibTorch can load a model calling them. May be null.
   const char* const* schemas;
   uint32_t num_schemas;
+  /* --- appended: FP16 limits as data (a declaration of the first layout has none) ----------- */
+  /// The limits of FP16 this lowering declares, read by the precision planner under calibration.
+  /// Each element's `struct_size` must equal the first's. May be null.
+  const t2c_fp16_limit* fp16_limits;
+  uint32_t num_fp16_limits;
 #ifdef T2C_TEST_APPENDED_FIELD
   /* Only in the ABI growth test build: stands for a field appended by a later SDK. */
   uint64_t test_appended_field;
@@ -344,6 +393,7 @@ static_assert(sizeof(t2c_plugin_header) >= T2C_PLUGIN_HEADER_MIN_SIZE, "header b
 static_assert(sizeof(t2c_plugin_info) >= T2C_PLUGIN_INFO_MIN_SIZE, "info below layout 1");
 static_assert(sizeof(t2c_lowering_decl) >= T2C_LOWERING_DECL_MIN_SIZE, "decl below layout 1");
 static_assert(sizeof(t2c_host_api) >= T2C_HOST_API_MIN_SIZE, "host table below layout 1");
+static_assert(sizeof(t2c_fp16_limit) >= T2C_FP16_LIMIT_MIN_SIZE, "fp16 limit below layout 1");
 #endif
 
 #endif  // TS2COREML_PLUGIN_ABI_H_

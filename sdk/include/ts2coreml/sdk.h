@@ -546,6 +546,8 @@ constexpr t2c_lowering_decl Lowering(const char* name, const char* const (&ops)[
           nullptr,
           flags,
           nullptr,
+          0,
+          nullptr,
           0};
 }
 
@@ -561,6 +563,28 @@ constexpr t2c_lowering_decl CustomOpLowering(const char* name, const char* const
   d.schemas = schemas;
   d.num_schemas = static_cast<uint32_t>(NSchemas);
   return d;
+}
+
+/// One FP16 limit (t2c_fp16_limit): FP16 is safe while `statistic` of tensor input `input`,
+/// reduced over `axes` (named by host input `axes_input`), stays at or below `bound`.
+///
+///   constexpr t2c_fp16_limit kLayerNormLimits[] = {sdk::Fp16Limit(
+///       T2C_FP16_STAT_CENTERED_SQUARES, kLayerNormInput, 65504.0, "the sum of squares",
+///       T2C_FP16_AXES_TRAILING, kLayerNormShape)};
+///   sdk::WithFp16Limits(sdk::Lowering("layer_norm", ...), kLayerNormLimits)
+constexpr t2c_fp16_limit Fp16Limit(t2c_fp16_statistic statistic, uint32_t input, double bound,
+                                   const char* what, t2c_fp16_axes axes = T2C_FP16_AXES_ALL,
+                                   uint32_t axes_input = 0) {
+  return {sizeof(t2c_fp16_limit), statistic, input, axes, axes_input, bound, what};
+}
+
+/// `decl` with the FP16 limits `limits` (see t2c_fp16_limit).
+template <size_t N>
+constexpr t2c_lowering_decl WithFp16Limits(t2c_lowering_decl decl,
+                                           const t2c_fp16_limit (&limits)[N]) {
+  decl.fp16_limits = limits;
+  decl.num_fp16_limits = static_cast<uint32_t>(N);
+  return decl;
 }
 
 /// The plugin's description: its name, version and lowerings, at this SDK's ABI version.

@@ -1,0 +1,228 @@
+// Calibration through the real CLI (convert --calibrate, --calibration-data; docs/precision.md):
+// on large_activations (tests/models/make_precision_models.py), exactly the ops whose measured
+// ranges cross their lowerings' declared FP16 limits stay FP32, with the measured number as the
+// reason, and the package verifies; bad calibration options are one-line errors.
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/cli_runner.h"
+
+namespace ts2coreml {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::CliResult;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::RunProgram;
+using testing::TempDir;
+
+const std::string kInput = "x:1x6x16";
+
+std::string Model() {
+  return (fs::path(TS2COREML_CALIBRATION_MODELS_DIR) / "large_activations.pt").string();
+}
+
+CliResult Convert(const fs::path& out, const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"convert", Model(), "-o",     out.string(),
+                                   "--input", kInput,  "--force"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return RunProgram(TS2COREML_CLI, args);
+}
+
+/// The summary's "kept fp32" lines ("1 x aten::softmax: why").
+std::vector<std::string> KeptFp32(const std::string& summary) {
+  std::vector<std::string> kept;
+  bool in = false;
+  for (absl::string_view line : absl::StrSplit(summary, '\n')) {
+    if (line == "  kept fp32:") {
+      in = true;
+    } else if (in && absl::StartsWith(line, "    ")) {
+      kept.emplace_back(line.substr(4));
+    } else {
+      in = false;
+    }
+  }
+  return kept;
+}
+
+/// Writes a float32 .npy of `shape` holding `values`.
+void WriteNpy(const fs::path& path, const std::vector<int64_t>& shape,
+              const std::vector<float>& values) {
+  std::string dims;
+  for (int64_t d : shape) absl::StrAppend(&dims, d, ", ");
+  std::string header =
+      absl::StrCat("{'descr': '<f4', 'fortran_order': False, 'shape': (", dims, "), }");
+  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::ofstream f(path, std::ios::binary);
+  f.write("\x93NUMPY\x01\x00", 8);
+  const uint16_t n = static_cast<uint16_t>(header.size());
+  f.write(reinterpret_cast<const char*>(&n), 2);
+  f << header;
+  f.write(reinterpret_cast<const char*>(values.data()),
+          static_cast<std::streamsize>(values.size() * sizeof(float)));
+}
+
+TEST(CalibrationE2E, WithoutCalibrationEveryNormAndSoftmaxStaysFp32) {
+  TempDir dir;
+  const CliResult r = Convert(dir / "plain.mlpackage", {});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, Not(HasSubstr("calibration:")));
+  EXPECT_THAT(KeptFp32(r.output),
+              ::testing::UnorderedElementsAre(HasSubstr("2 x aten::layer_norm: lowering"),
+                                              HasSubstr("2 x aten::softmax.int: lowering")))
+      << r.output;
+}
+
+TEST(CalibrationE2E, KeepsExactlyTheOpsWhoseMeasuredRangesCrossTheirLimitsAndVerifies) {
+  TempDir dir;
+  const fs::path pkg = dir / "calibrated.mlpackage";
+  const CliResult r = Convert(pkg, {"--calibrate", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("calibration: 2 runs (2 random inputs from seed 1000): 2 ops "
+                                  "computing fp16 within their declared fp16 limits, 2 kept fp32 "
+                                  "by a measured limit, 0 by a measured range beyond fp16"));
+  const std::vector<std::string> kept = KeptFp32(r.output);
+  ASSERT_EQ(kept.size(), 2u) << r.output;
+  // The scaled layer_norm: its sum of squares is of order 1e6-1e7; the softmax on logits of
+  // order 1e4: its exponent range is of order 1e4. Each reason carries the measured number.
+  const std::regex norm(
+      "1 x aten::layer_norm: calibration: the sum of squares of \\(input - mean\\) over "
+      "normalized_shape reaches [0-9.e+]+, beyond the 65504 lowering .*layer_norm declares for "
+      "fp16");
+  const std::regex softmax(
+      "1 x aten::softmax.int: calibration: the exponent range after the max subtraction \\(max - min "
+      "along dim\\) reaches [0-9.e+]+, beyond the 2048 lowering .*softmax declares for fp16");
+  EXPECT_TRUE(std::regex_match(kept[0], norm)) << kept[0];
+  EXPECT_TRUE(std::regex_match(kept[1], softmax)) << kept[1];
+  const double sum_of_squares = std::stod(kept[0].substr(kept[0].find("reaches ") + 8));
+  const double range = std::stod(kept[1].substr(kept[1].find("reaches ") + 8));
+  EXPECT_GT(sum_of_squares, 1e5);
+  EXPECT_LT(sum_of_squares, 1e8);
+  EXPECT_GT(range, 1e3);
+  EXPECT_LT(range, 1e5);
+
+  // Verified on verify's seeds 0..2, apart from the calibration's 1000, 1001.
+  const CliResult v = RunProgram(TS2COREML_CLI, {"verify", Model(), pkg.string(), "--runs", "3"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
+  TempDir dir;
+  std::vector<float> x(96);
+  for (size_t k = 0; k < x.size(); ++k)
+    x[k] = static_cast<float>(static_cast<int>(k % 7) - 3) * 0.25f;
+  WriteNpy(dir / "x.npy", {1, 6, 16}, x);
+  const CliResult r = Convert(dir / "data.mlpackage",
+                              {"--calibration-data", absl::StrCat("x=", (dir / "x.npy").string())});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("calibration: 1 run (0 random inputs from seed 1000 and the "
+                                  "--calibration-data inputs)"));
+  EXPECT_EQ(KeptFp32(r.output).size(), 2u) << r.output;
+}
+
+/// The lines of the summary starting with `prefix` (after indentation).
+std::string SummaryLine(const std::string& summary, const std::string& prefix) {
+  for (absl::string_view line : absl::StrSplit(summary, '\n')) {
+    const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::StartsWith(trimmed, prefix)) return std::string(trimmed);
+  }
+  return "";
+}
+
+TEST(PrecisionAutoE2E, PlainFp16ThatReachesTheTargetIsKept) {
+  TempDir dir;
+  const CliResult r = Convert(dir / "auto.mlpackage", {"--precision", "auto"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "precision auto:"),
+              ::testing::MatchesRegex("precision auto: target cosine >= 0.9999; reached on 3 "
+                                      "calibration runs \\(cosine [0-9.]+\\) with 0 ops moved "
+                                      "to fp32"))
+      << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "held-back seeds 0..2:"), HasSubstr("target met"));
+  EXPECT_THAT(SummaryLine(r.output, "search:"), HasSubstr("search: 1 plans (fp32 prefix"));
+  EXPECT_THAT(SummaryLine(r.output, "search:"), HasSubstr("6 interpreter runs"));
+  EXPECT_EQ(SummaryLine(r.output, "without search:"), "") << r.output;
+}
+
+TEST(PrecisionAutoE2E, AMissedTargetMovesTheShortestPrefixToFp32AndSaysHow) {
+  TempDir dir;
+  const fs::path pkg = dir / "auto.mlpackage";
+  // Plain fp16 reaches about 0.9999998 on the second output: ask for more.
+  const CliResult r = Convert(pkg, {"--precision", "auto", "--min-cosine", "0.99999999"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string head = SummaryLine(r.output, "precision auto:");
+  EXPECT_THAT(head, HasSubstr("target cosine >= 0.99999999; ")) << r.output;
+  EXPECT_THAT(head, ::testing::ContainsRegex("ops? moved to fp32")) << r.output;
+  EXPECT_THAT(head, Not(HasSubstr("with 0 ops"))) << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "search:"),
+              ::testing::ContainsRegex("interpreter runs, [0-9.]+ s"));
+  EXPECT_THAT(SummaryLine(r.output, "fp16:"),
+              ::testing::ContainsRegex("of the estimated FLOPs; [0-9]+ fp16/fp32 transitions"));
+  EXPECT_THAT(r.output, HasSubstr("--precision auto: the measured error needs an fp32 prefix"));
+  // What it reports on held-back seeds is what verify measures on them.
+  const std::string held = SummaryLine(r.output, "held-back seeds 0..2:");
+  ASSERT_THAT(held, ::testing::ContainsRegex("cosine [0-9.]+")) << r.output;
+  const double claimed = std::stod(held.substr(held.find("cosine ") + 7));
+  const CliResult v = RunProgram(TS2COREML_CLI, {"verify", Model(), pkg.string(), "--runs", "3"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  double worst = 1;
+  for (size_t at = v.output.find("cosine "); at != std::string::npos;
+       at = v.output.find("cosine ", at + 1)) {
+    if (std::isdigit(static_cast<unsigned char>(v.output[at + 7]))) {
+      worst = std::min(worst, std::stod(v.output.substr(at + 7)));
+    }
+  }
+  // Both in double over the same inputs; the last printed digit may round differently.
+  EXPECT_NEAR(worst, claimed, 2e-7) << held << "\n" << v.output;
+}
+
+TEST(CalibrationE2E, BadCalibrationOptionsAreOneLineErrors) {
+  TempDir dir;
+  const fs::path pkg = dir / "bad.mlpackage";
+  struct Case {
+    std::vector<std::string> flags;
+    int exit_code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"--calibrate", "0"}, 2, "--calibrate 0: give a number of runs from 1 to 1000"},
+      {{"--calibrate", "many"}, 2, "--calibrate many: give a number of runs"},
+      {{"--calibrate", "2", "--precision", "fp32"}, 2, "they need --precision fp16"},
+      {{"--calibration-seed", "5"}, 2, "--calibration-seed needs --calibrate N"},
+      {{"--calibration-data", "x"}, 2, "--calibration-data x: write NAME=FILE.npy"},
+      {{"--calibration-data", "y=/nonexistent.npy"},
+       5,
+       "--calibration-data y: the model has no input of that name"},
+      {{"--calibration-data", "x=/nonexistent/x.npy"}, 5, "--calibration-data x: "},
+  };
+  for (const Case& c : cases) {
+    const CliResult r = Convert(pkg, c.flags);
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.output;
+    EXPECT_THAT(r.output, HasSubstr(c.message));
+    EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1) << r.output;
+    EXPECT_FALSE(fs::exists(pkg));
+  }
+  WriteNpy(dir / "wrong.npy", {1, 5, 16}, std::vector<float>(80, 1.0f));
+  const CliResult r =
+      Convert(pkg, {"--calibration-data", absl::StrCat("x=", (dir / "wrong.npy").string())});
+  EXPECT_EQ(r.exit_code, 5) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--calibration-data x: the array has shape [1, 5, 16], the "
+                                  "input [1, 6, 16]"));
+}
+
+}  // namespace
+}  // namespace ts2coreml

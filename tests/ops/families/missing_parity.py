@@ -3,8 +3,9 @@ concat (TorchScript compiles it to cat), native_dropout (eval: the input and an 
 training with p=0: ones; training with p!=0 refused), new_empty fully written, _weight_norm and
 _weight_norm_interface (every dim, -1 the whole tensor), _logcumsumexp (negative dims),
 hann_window (periodic and symmetric, folded), item / _local_scalar_dense of constants (folded)
-and of run-time values (refused), sym_size (folded like size), copy_ of run-time values into
-tensors made at conversion time (whole tensors; into a slice refused)."""
+and of run-time values (refused), sym_size (folded like size; negative dims refused), nonzero
+(refused: data-dependent shape), copy_ of run-time values into tensors made at conversion time
+(whole tensors; into a slice refused)."""
 import torch
 import torch.nn as nn
 
@@ -145,6 +146,8 @@ def cases():
         Case("hann_window_symmetric",
              Fn(lambda a: a * torch.hann_window(4, periodic=False)), [x]),
         Case("hann_window_one", Fn(lambda a: a + torch.hann_window(1)), [x]),
+        Case("nonzero", Fn(lambda a: torch.nonzero(a > 0).float()), [x],
+             refuse="its output shape depends on the input values"),
         Case("new_empty_filled",
              Fn(lambda a: a.new_empty((3, 4)).fill_(0.5) * a.sum(0)), [x]),
     ]

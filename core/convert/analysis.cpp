@@ -281,6 +281,14 @@ std::string MissingLoweringReason(const AnalysisWalk& w, const Node& n, const No
   return reason;
 }
 
+/// Ops whose output shape is the count of some input values: no static-shape lowering exists.
+bool HasDataDependentShape(const Node& n) {
+  static const std::set<std::string>* const kOps = new std::set<std::string>{
+      "aten::nonzero",    "aten::nonzero_numpy",      "aten::masked_select", "aten::_unique2",
+      "aten::unique_dim", "aten::unique_consecutive", "aten::argwhere"};
+  return kOps->count(n.kind) != 0;
+}
+
 /// Decides a node the registry has no lowering for: unsupported (or a registry error), or
 /// skipped when it reads no input data and the host folds it once its inputs are known.
 /// An unsupported op whose output types its ATen kernel gives from its inputs' types alone
@@ -314,6 +322,15 @@ void RefuseWithoutLowering(AnalysisWalk& w, const NodeStep& s, const absl::Statu
   }
   if (s.blocked && !s.reads_input && w.host != nullptr && w.host->CanEvaluate(n)) {
     w.Skip(s.idx);
+    return;
+  }
+  if (HasDataDependentShape(n)) {
+    w.Refuse(
+        s.idx, NodeDecision::kError,
+        absl::StrCat(
+            Where(n),
+            ": its output shape depends on the input values (a run-time count), and Core ML programs converted by ts2coreml have static shapes"),
+        ErrorClass::kConversion);
     return;
   }
   w.Refuse(s.idx, NodeDecision::kUnsupported, MissingLoweringReason(w, n, s),

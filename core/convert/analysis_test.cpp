@@ -747,6 +747,21 @@ TEST(AnalysisStepsTest, FindLoweringReportsUnsupportedAndSkipsBlockedNodes) {
   EXPECT_EQ(w.a.problems[0].message, "no lowering for test::frobnicate in the loaded plugins");
   EXPECT_EQ(w.a.problems[0].error_class, ErrorClass::kUnsupportedOps);
 
+  // nonzero and the like: the output shape is data-dependent, said so.
+  Graph nz;
+  const ValueId xs = nz.AddInput("x", TypeClass::kFloat, {4});
+  nz.AddNode("aten::nonzero", "", {xs}, 1);
+  AnalysisWalk wn(nz, test::BuiltinRegistry(), nullptr);
+  NodeStep ns;
+  ns.idx = 0;
+  EXPECT_EQ(FindLowering(wn, ns), nullptr);
+  ASSERT_EQ(wn.a.problems.size(), 1u);
+  EXPECT_EQ(wn.a.nodes[0].decision, NodeDecision::kError);
+  EXPECT_EQ(wn.a.problems[0].error_class, ErrorClass::kConversion);
+  EXPECT_EQ(wn.a.problems[0].message,
+            "aten::nonzero: its output shape depends on the input values (a run-time count), and "
+            "Core ML programs converted by ts2coreml have static shapes");
+
   NodeStep relu;
   relu.idx = 1;
   relu.blocked = w.Blocked(g.nodes()[1]);

@@ -16,6 +16,15 @@ namespace {
 /// does, or when the condition is only known at run time.
 absl::StatusOr<EvalResult> EvaluateRaiseIf(const Graph& g, const Node& n);
 
+/// aten::item / _local_scalar_dense: a one-element tensor known at conversion time as the
+/// number of its class (int, float or bool); refused naming the node for a run-time tensor.
+absl::StatusOr<EvalResult> EvaluateItem(Graph& g, const Node& n);
+
+/// aten::_assert_async(cond): folded away when the one-element condition is a nonzero constant;
+/// an error when it is zero (the model fails its assertion) or only known at run time (Core ML
+/// cannot raise, and dropping the check would hide inputs the model rejects).
+absl::StatusOr<EvalResult> EvaluateAssertAsync(const Graph& g, const Node& n);
+
 std::string Where(const Node& n) {
   return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
 }
@@ -392,7 +401,8 @@ absl::StatusOr<EvalResult> EvaluateDictConstruct(Graph& g, const Node& n) {
   return EvalResult::kFolded;
 }
 
-/// aten::size (whole or one dimension), aten::dim and aten::numel of a typed tensor.
+/// aten::size and aten::sym_size (whole or one dimension), aten::dim and aten::numel of a typed
+/// tensor.
 absl::StatusOr<EvalResult> EvaluateShapeQuery(Graph& g, const Node& n) {
   const Value& t = g.value(g.Resolve(n.inputs.at(0)));
   if (!t.typed) return NotStatic(n, absl::StrCat("the shape of '", t.name, "' is unknown"));
@@ -411,6 +421,13 @@ absl::StatusOr<EvalResult> EvaluateShapeQuery(Graph& g, const Node& n) {
   } else {
     const Value& dim = g.value(g.Resolve(n.inputs[1]));
     if (!dim.is_const) return NotStatic(n, "the dimension is computed at run time");
+    if (n.kind == "aten::sym_size" && dim.i < 0) {
+      return Error(
+          ErrorClass::kConversion,
+          absl::StrCat(
+              Where(n), ": negative dimension ", dim.i,
+              ": torch 1.13's sym_size does not wrap it and reads past the sizes; use x.size(dim)"));
+    }
     const int64_t d = dim.i < 0 ? dim.i + rank : dim.i;
     if (d < 0 || d >= rank) {
       return Error(ErrorClass::kConversion,
@@ -521,6 +538,10 @@ const std::map<std::string, Evaluator>& CoreEvaluators() {
       {"prim::ListUnpack", EvaluateUnpack},
       {"prim::TupleUnpack", EvaluateUnpack},
       {"aten::size", EvaluateShapeQuery},
+      {"aten::sym_size", EvaluateShapeQuery},
+      {"aten::item", EvaluateItem},
+      {"aten::_local_scalar_dense", EvaluateItem},
+      {"aten::_assert_async", [](Graph& g, const Node& n) { return EvaluateAssertAsync(g, n); }},
       {"aten::dim", EvaluateShapeQuery},
       {"aten::numel", EvaluateShapeQuery},
       {"aten::len", EvaluateLen},
@@ -557,6 +578,61 @@ absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
 }
 
 namespace {
+
+absl::StatusOr<EvalResult> EvaluateItem(Graph& g, const Node& n) {
+  const Value& in = g.value(g.Resolve(n.inputs.at(0)));
+  Value& out = g.value(n.outputs[0]);
+  if (IsNumber(in)) {
+    if (in.kind == ValueKind::kInt) SetInt(out, in.i);
+    if (in.kind == ValueKind::kFloat) SetFloat(out, in.f);
+    if (in.kind == ValueKind::kBool) SetBool(out, in.b);
+    return EvalResult::kFolded;
+  }
+  if (!in.is_const || !in.tensor) {
+    return NotStatic(
+        n, absl::StrCat("'", in.name, "' is computed at run time and read as a Python number"));
+  }
+  if (in.tensor->numel() != 1) {
+    return Error(ErrorClass::kConversion,
+                 absl::StrCat(Where(n), ": a tensor with ", in.tensor->numel(),
+                              " elements cannot be converted to a number (item needs one)"));
+  }
+  const double x = in.tensor->At(0);
+  switch (in.tensor->type_class()) {
+    case TypeClass::kBool:
+      SetBool(out, x != 0);
+      break;
+    case TypeClass::kInt:
+      SetInt(out, static_cast<int64_t>(x));
+      break;
+    default:
+      SetFloat(out, x);
+  }
+  return EvalResult::kFolded;
+}
+
+absl::StatusOr<EvalResult> EvaluateAssertAsync(const Graph& g, const Node& n) {
+  const Value& cond = g.value(g.Resolve(n.inputs.at(0)));
+  double x = 0;
+  if (IsNumber(cond)) {
+    x = AsDouble(cond);
+  } else if (cond.is_const && cond.tensor && cond.tensor->numel() == 1) {
+    x = cond.tensor->At(0);
+  } else if (cond.is_const && cond.tensor) {
+    return Error(ErrorClass::kConversion,
+                 absl::StrCat(Where(n), ": the condition has ", cond.tensor->numel(),
+                              " elements; torch._assert_async needs one"));
+  } else {
+    return Error(ErrorClass::kConversion,
+                 absl::StrCat(Where(n), ": the asserted condition '", cond.name,
+                              "' depends on run-time tensor values; checks on tensor values "
+                              "cannot be converted (remove the torch._assert_async call)"));
+  }
+  if (x != 0) return EvalResult::kFolded;
+  return Error(ErrorClass::kConversion,
+               absl::StrCat("the model fails its assertion for the given input shapes (", Where(n),
+                            ": the condition is zero)"));
+}
 
 absl::StatusOr<EvalResult> EvaluateRaiseIf(const Graph& g, const Node& n) {
   const Value& cond = g.value(g.Resolve(n.inputs.at(0)));

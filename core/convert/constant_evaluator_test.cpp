@@ -333,6 +333,91 @@ TEST(ConstantEvaluatorTest, IntOfRuntimeTensorNamesTheNodeAndValue) {
   EXPECT_NE(msg.find("run time"), std::string::npos) << msg;
 }
 
+/// A one-element int64 tensor constant.
+std::shared_ptr<const ConstTensor> MakeInt64Scalar(int64_t v) {
+  auto storage = std::make_shared<int64_t>(v);
+  auto t = std::make_shared<ConstTensor>();
+  t->storage = ConstTensor::Storage::kInt64;
+  t->data = storage.get();
+  t->owner = storage;
+  return t;
+}
+
+TEST(ConstantEvaluatorTest, ItemOfAConstantIsItsNumber) {
+  Graph g;
+  const ValueId f = g.AddConstTensor("f", MakeFloatTensor({1, 1}, {2.5f}));
+  const ValueId i = g.AddConstTensor("i", MakeInt64Scalar(-7));
+  for (const char* kind : {"aten::item", "aten::_local_scalar_dense"}) {
+    const ValueId fv = Eval(g, kind, "", {f}, ValueKind::kFloat, EvalResult::kFolded);
+    EXPECT_EQ(g.value(fv).kind, ValueKind::kFloat) << kind;
+    EXPECT_EQ(g.value(fv).f, 2.5) << kind;
+    const ValueId iv = Eval(g, kind, "", {i}, ValueKind::kInt, EvalResult::kFolded);
+    EXPECT_EQ(g.value(iv).kind, ValueKind::kInt) << kind;
+    EXPECT_EQ(g.value(iv).i, -7) << kind;
+    EXPECT_TRUE(IsCoreOp(g.nodes().back())) << kind;
+  }
+}
+
+TEST(ConstantEvaluatorTest, ItemOfARuntimeOrLongTensorNamesTheNode) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {});
+  Node& n = g.AddNode("aten::item", "", {x}, 1);
+  n.source = "net.py:3";
+  absl::StatusOr<EvalResult> r = EvaluateNode(g, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(
+                "aten::item at net.py:3: 'x' is computed at run time and read as a Python number"),
+            std::string::npos)
+      << r.status();
+  const ValueId w = g.AddConstTensor("w", MakeFloatTensor({2}, {1, 2}));
+  g.AddNode("aten::_local_scalar_dense", "", {w}, 1);
+  r = EvaluateNode(g, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("a tensor with 2 elements cannot be converted to a number"),
+            std::string::npos)
+      << r.status();
+}
+
+TEST(ConstantEvaluatorTest, SymSizeFoldsLikeSize) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3, 5});
+  const ValueId all = Eval(g, "aten::sym_size", "", {x}, ValueKind::kIntList, EvalResult::kFolded);
+  EXPECT_EQ(g.value(all).ints, (Ints{2, 3, 5}));
+  const ValueId d =
+      Eval(g, "aten::sym_size", "int", {x, g.AddConstInt(2)}, ValueKind::kInt, EvalResult::kFolded);
+  EXPECT_EQ(g.value(d).i, 5);
+  // torch 1.13's sym_size.int does not wrap negative dims (it reads past the sizes): refused.
+  g.AddNode("aten::sym_size", "int", {x, g.AddConstInt(-1)}, 1);
+  absl::StatusOr<EvalResult> r = EvaluateNode(g, static_cast<int>(g.nodes().size()) - 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("aten::sym_size.int: negative dimension -1"),
+            std::string::npos)
+      << r.status();
+}
+
+TEST(ConstantEvaluatorTest, AssertAsyncFoldsWhenStaticAndTrue) {
+  Graph g;
+  g.AddNode("aten::_assert_async", "", {g.AddConstTensor("c", MakeInt64Scalar(1))}, 0);
+  absl::StatusOr<EvalResult> r = EvaluateNode(g, 0);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*r, EvalResult::kFolded);
+
+  g.AddNode("aten::_assert_async", "", {g.AddConstTensor("z", MakeFloatTensor({}, {0.0f}))}, 0);
+  r = EvaluateNode(g, 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("the model fails its assertion"), std::string::npos)
+      << r.status();
+
+  const ValueId x = g.AddInput("x", TypeClass::kBool, {});
+  g.AddNode("aten::_assert_async", "", {x}, 0);
+  r = EvaluateNode(g, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("aten::_assert_async: the asserted condition 'x' depends "
+                                      "on run-time tensor values"),
+            std::string::npos)
+      << r.status();
+}
+
 TEST(ConstantEvaluatorTest, IntListWithRuntimeElementNamesTheNode) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {});

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/torch/decompose_fused.h"
+#include "core/torch/rewrite_copy.h"
 #include "torch/csrc/jit/ir/alias_analysis.h"
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
@@ -284,6 +285,11 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
        }},
       {"decompose-fused-transformer-ops",
        [](std::shared_ptr<torch::jit::Graph>& g) { return DecomposeFusedTransformerOps(*g); }},
+      // Before passthrough removal: the clone it leaves is removed unless written after.
+      {"rewrite-copy-into-fresh-tensors",
+       [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
+         return RewriteCopyIntoFreshTensors(*g);
+       }},
       {"remove-passthrough-ops",
        [passthrough](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
          if (absl::Status s = RefuseTrainingDropouts(*g, passthrough); !s.ok()) return s;

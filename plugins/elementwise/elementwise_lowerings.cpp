@@ -13,6 +13,7 @@
 
 #include "common/lowering_table.h"
 #include "common/lowering_util.h"
+#include "common/mil_emit.h"
 #include "elementwise/binary_math_lowerings.h"
 #include "elementwise/parity_lowerings.h"
 #include "elementwise/unary_lowerings.h"
@@ -242,6 +243,39 @@ constexpr BinaryInputs kPow = BinaryOf(kPowInputs, "exponent");
 Status InferPow(InferContext& ctx) { return InferBinary(ctx, kPow, /*force_float=*/false); }
 Status LowerPow(LowerContext& ctx) { return EmitBinaryOutput(ctx, kPow, "pow", "pow"); }
 
+constexpr t2c_input_decl kPowScalarInputs[] = {
+    sdk::Tensor("self", T2C_MASK_FLOAT_INT),
+    sdk::Host("exponent"),
+};
+constexpr uint32_t kPowScalarSelf = sdk::InputIndex(kPowScalarInputs, "self");
+constexpr uint32_t kPowScalarExponent = sdk::InputIndex(kPowScalarInputs, "exponent");
+
+/// pow.Tensor_Scalar(self, exponent): as pow, with the number read on the host, so that an
+/// integer tensor to a negative integer power, which PyTorch raises for, is refused.
+Status InferPowScalar(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kPowScalarSelf));
+  const bool float_exponent = ctx.input_kind(kPowScalarExponent) == T2C_KIND_FLOAT;
+  TS2COREML_ASSIGN_OR_RETURN(double exponent, ctx.Float(kPowScalarExponent));
+  if (x.dtype == T2C_DTYPE_BOOL) {
+    return ctx.Error(ctx.kind() + ": a bool base is not supported; convert it to int or float");
+  }
+  if (!x.is_float() && !float_exponent && exponent < 0) {
+    return ctx.Error(
+        ctx.kind() + ": an integer tensor to the negative integer power " + FormatNumber(exponent) +
+        " raises in PyTorch (\"Integers to negative integer powers are not allowed\"); use a float base or exponent");
+  }
+  const bool is_float = x.is_float() || float_exponent;
+  return ctx.SetOutputType(0, TensorType(is_float ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, x.shape));
+}
+
+Status LowerPowScalar(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kPowScalarSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(double exponent, ctx.Float(kPowScalarExponent));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ScalarLike(ctx, xt.dtype, exponent));
+  return ctx.EmitOutput("pow", {{"x", x}, {"y", y}});
+}
+
 /// The MIL op of a comparison node ("aten::eq.Scalar" -> "equal").
 const char* ComparisonOp(const std::string& kind) {
   const std::string base = UnaryBaseName(kind);
@@ -413,8 +447,8 @@ constexpr const char* kDivModeOps[] = {"aten::div.Tensor_mode", "aten::div.Scala
 constexpr const char* kFloorDivideOps[] = {"aten::floor_divide", "aten::floor_divide.Scalar"};
 constexpr const char* kRemainderOps[] = {"aten::remainder.Tensor", "aten::remainder.Scalar",
                                          "aten::remainder.Scalar_Tensor"};
-constexpr const char* kPowOps[] = {"aten::pow.Tensor_Scalar", "aten::pow.Tensor_Tensor",
-                                   "aten::pow.Scalar"};
+constexpr const char* kPowOps[] = {"aten::pow.Tensor_Tensor", "aten::pow.Scalar"};
+constexpr const char* kPowScalarOps[] = {"aten::pow.Tensor_Scalar"};
 constexpr const char* kRsubOps[] = {"aten::rsub.Tensor", "aten::rsub.Scalar"};
 constexpr const char* kComparisonOps[] = {
     "aten::eq.Tensor",        "aten::ne.Tensor",           "aten::lt.Tensor",
@@ -443,6 +477,8 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   T2C_INFER_CUSTOM, sdk::InferFn<InferFloorDivide>, sdk::LowerFn<LowerRemainder>),
     sdk::Lowering("pow", kPowOps, kPowInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferPow>, sdk::LowerFn<LowerPow>),
+    sdk::Lowering("pow_scalar", kPowScalarOps, kPowScalarInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferPowScalar>, sdk::LowerFn<LowerPowScalar>),
     sdk::Lowering("rsub", kRsubOps, kAddSubInputs, T2C_FP16_NATIVE, T2C_INFER_BROADCAST, nullptr,
                   sdk::LowerFn<LowerRsub>),
     sdk::Lowering("comparison", kComparisonOps, kComparisonInputs, T2C_FP16_NATIVE,

@@ -220,6 +220,26 @@ TEST(ElementwiseTest, FloorDivideRemainderPowRsub) {
   EXPECT_EQ(r.ArgScalar(r.ops()[0], "y"), 2.0);
 }
 
+TEST(ElementwiseTest, IntegerToNegativeIntegerPowerIsRefused) {
+  // PyTorch raises for an integer tensor to a negative integer number; a float on either side,
+  // or an exponent of 0 and up, converts.
+  t::FakeNode n("aten::pow.Tensor_Scalar");
+  n.Add(t::Value::Tensor({4}, T2C_DTYPE_INT32)).Add(t::Value::Int(-2));
+  EXPECT_FALSE(n.Infer(Decl("aten::pow.Tensor_Scalar")));
+  EXPECT_NE(n.error().find("aten::pow.Tensor_Scalar: an integer tensor to the negative integer "
+                           "power -2 raises in PyTorch"),
+            std::string::npos)
+      << n.error();
+  for (const t::Value& ok : {t::Value::Int(0), t::Value::Float(-2)}) {
+    t::FakeNode p("aten::pow.Tensor_Scalar");
+    p.Add(t::Value::Tensor({4}, T2C_DTYPE_INT32)).Add(ok);
+    EXPECT_TRUE(p.Infer(Decl("aten::pow.Tensor_Scalar"))) << p.error();
+  }
+  t::FakeNode f("aten::pow.Tensor_Scalar");
+  f.Add(t::Value::Tensor({4})).Add(t::Value::Int(-2));
+  EXPECT_TRUE(f.Infer(Decl("aten::pow.Tensor_Scalar"))) << f.error();
+}
+
 TEST(ElementwiseTest, ComparisonsGiveBool) {
   const std::vector<std::pair<std::string, std::string>> ops = {
       {"aten::eq", "equal"},      {"aten::ne", "not_equal"}, {"aten::lt", "less"},

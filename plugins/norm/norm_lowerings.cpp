@@ -12,6 +12,7 @@
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
 #include "norm/native_norm_lowerings.h"
+#include "norm/weight_norm_lowerings.h"
 #include "ts2coreml/sdk.h"
 
 namespace ts2coreml::plugins {
@@ -365,8 +366,9 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerInstanceNorm>),
 };
 
-/// This file's lowerings, then native_norm_lowerings.cpp's.
-constexpr auto kAllLowerings = ConcatLowerings(kLowerings, native_norm::kNativeLowerings);
+/// This file's lowerings, then native_norm_lowerings.cpp's, then weight_norm_lowerings.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(
+    ConcatLowerings(kLowerings, native_norm::kNativeLowerings), weight_norm::kLowerings);
 
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.norm",

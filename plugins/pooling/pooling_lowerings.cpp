@@ -548,7 +548,8 @@ constexpr const char* kMaxPoolWithIndicesOps[] = {"aten::max_pool1d_with_indices
                                                   "aten::max_pool3d_with_indices"};
 constexpr const char* kAvgPoolOps[] = {"aten::avg_pool1d", "aten::avg_pool2d", "aten::avg_pool3d"};
 constexpr const char* kAdaptiveAvgPoolOps[] = {
-    "aten::adaptive_avg_pool1d", "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d"};
+    "aten::adaptive_avg_pool1d", "aten::adaptive_avg_pool2d", "aten::adaptive_avg_pool3d",
+    "aten::_adaptive_avg_pool2d", "aten::_adaptive_avg_pool3d"};
 constexpr const char* kAdaptiveMaxPoolOps[] = {
     "aten::adaptive_max_pool1d", "aten::adaptive_max_pool2d", "aten::adaptive_max_pool3d"};
 

@@ -201,6 +201,20 @@ t::FakeNode Adaptive(Shape x, Shape size) {
   return n;
 }
 
+TEST(PoolingTest, UnderscoreAdaptiveAvgPoolIsTheSameOp) {
+  // aten::_adaptive_avg_pool2d/3d: the kernels adaptive_avg_pool calls, same arguments.
+  t::FakeNode n("aten::_adaptive_avg_pool2d");
+  n.Add(t::Value::Tensor({2, 3, 8, 8})).Add(t::Value::Ints({4, 2}));
+  ASSERT_TRUE(n.Lower(Decl("aten::_adaptive_avg_pool2d"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{2, 3, 4, 2}));
+  EXPECT_EQ(n.OutputOp()->type, "avg_pool");
+  t::FakeNode d3("aten::_adaptive_avg_pool3d");
+  d3.Add(t::Value::Tensor({1, 2, 4, 6, 6})).Add(t::Value::Ints({1, 1, 1}));
+  ASSERT_TRUE(d3.Lower(Decl("aten::_adaptive_avg_pool3d"))) << d3.error();
+  EXPECT_EQ(d3.inferred().shape, (Shape{1, 2, 1, 1, 1}));
+  EXPECT_EQ(d3.OutputOp()->type, "reduce_mean");
+}
+
 TEST(PoolingTest, AdaptiveGlobalIsReduceMean) {
   t::FakeNode n = Adaptive({1, 960, 7, 7}, {1, 1});
   ASSERT_TRUE(n.Lower(Decl("aten::adaptive_avg_pool2d"))) << n.error();

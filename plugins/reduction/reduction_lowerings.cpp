@@ -886,6 +886,14 @@ Expected<TopkSpec> ReadTopk(const NodeView& ctx) {
                              std::to_string(s.axis) + " of size " + std::to_string(size));
   }
   if (s.k == 0) return ctx.Error("topk: k 0 gives an empty tensor, which Core ML cannot hold");
+  TS2COREML_ASSIGN_OR_RETURN(bool sorted, ctx.Bool(kTopkSorted));
+  // ATen's CPU kernel partially sorts (sorted order) when k * 64 <= size; otherwise sorted=False
+  // leaves the order std::nth_element gives, which MIL topk does not reproduce.
+  if (!sorted && s.k > 1 && s.k * 64 > size) {
+    return ctx.Error(
+        "topk: sorted=False with k " + std::to_string(s.k) + " of " + std::to_string(size) +
+        " returns PyTorch's unsorted order (std::nth_element's), which MIL topk cannot reproduce; pass sorted=True");
+  }
   s.values = x;
   if (x.is_float()) s.values.dtype = T2C_DTYPE_FP32;
   if (x.rank() > 0) s.values.shape[s.axis] = s.k;
@@ -898,12 +906,11 @@ Status InferTopk(InferContext& ctx) {
   return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, s.values.shape));
 }
 
-/// topk(self, k, dim, largest, sorted) -> MIL topk, values and indices. MIL always sorts; PyTorch
-/// leaves the order of sorted=False unspecified, so sorted order is one it allows.
+/// topk(self, k, dim, largest, sorted) -> MIL topk, values and indices, sorted. sorted=False is
+/// the same order in PyTorch when k is 1 or k * 64 <= size (its kernel partially sorts), and is
+/// refused otherwise (ReadTopk).
 Status LowerTopk(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TopkSpec s, ReadTopk(ctx));
-  TS2COREML_ASSIGN_OR_RETURN(bool sorted, ctx.Bool(kTopkSorted));
-  if (!sorted) ctx.Warn("topk: sorted=False; the values come sorted (an order PyTorch allows)");
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kTopkSelf));
   TS2COREML_ASSIGN_OR_RETURN(auto vi, EmitTopk(ctx, x, s.k, s.axis, !s.largest));
   TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, vi.first));
@@ -1270,7 +1277,7 @@ constexpr const char* kNanSumOps[] = {"aten::nansum"};
 constexpr const char* kNanMeanOps[] = {"aten::nanmean"};
 constexpr const char* kCumsumOps[] = {"aten::cumsum"};
 constexpr const char* kCumprodOps[] = {"aten::cumprod"};
-constexpr const char* kLogcumsumexpOps[] = {"aten::logcumsumexp"};
+constexpr const char* kLogcumsumexpOps[] = {"aten::logcumsumexp", "aten::_logcumsumexp"};
 constexpr const char* kCumExtremeOps[] = {"aten::cummax", "aten::cummin"};
 constexpr const char* kTopkOps[] = {"aten::topk"};
 constexpr const char* kSortOps[] = {"aten::sort"};

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sdk/testing/fake_host.h"
@@ -276,10 +277,23 @@ TEST(ReductionTest, TopkGivesValuesAndIndices) {
   EXPECT_EQ(n.planned(0), sdk::TensorType(T2C_DTYPE_FP32, {2, 2, 3}));
   EXPECT_EQ(n.planned(1), sdk::TensorType(T2C_DTYPE_INT32, {2, 2, 3}));
 
-  t::FakeNode unsorted = LowerNode(
-      "aten::topk", t::Value::Tensor({6}),
-      {t::Value::Int(3), t::Value::Int(-1), t::Value::Bool(true), t::Value::Bool(false)}, 2);
-  EXPECT_EQ(unsorted.warnings().size(), 1u);
+  // sorted=False: PyTorch's order is the sorted one for k = 1 and k * 64 <= size (a partial
+  // sort); otherwise std::nth_element's, refused.
+  for (auto [size, k] : std::vector<std::pair<int64_t, int64_t>>{{6, 1}, {128, 2}, {640, 10}}) {
+    t::FakeNode unsorted = LowerNode(
+        "aten::topk", t::Value::Tensor({3, size}),
+        {t::Value::Int(k), t::Value::Int(-1), t::Value::Bool(true), t::Value::Bool(false)}, 2);
+    EXPECT_EQ(unsorted.op_types(), Ops{"topk"}) << size << " " << k;
+  }
+  for (auto [size, k] : std::vector<std::pair<int64_t, int64_t>>{{6, 3}, {127, 2}, {641, 11}}) {
+    const std::vector<t::Value> args = {t::Value::Int(k), t::Value::Int(-1), t::Value::Bool(true),
+                                        t::Value::Bool(false)};
+    EXPECT_NE(InferError("aten::topk", t::Value::Tensor({size}), args, 2)
+                  .find("topk: sorted=False with k " + std::to_string(k) + " of " +
+                        std::to_string(size) + " returns PyTorch's unsorted order"),
+              std::string::npos)
+        << size << " " << k;
+  }
 
   const std::vector<t::Value> too_many = {t::Value::Int(7), t::Value::Int(-1), t::Value::Bool(true),
                                           t::Value::Bool(true)};
@@ -507,6 +521,15 @@ TEST(ReductionTest, LogcumsumexpFillsWithTheLowestFloat) {
   EXPECT_EQ(n.ArgInts(*n.OutputOp(), "axes"), (Shape{1}));
   EXPECT_EQ(n.ArgScalar(*n.FindOp("select"), "b"), std::numeric_limits<float>::lowest());
   EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_FP32, {4, 3}));
+}
+
+TEST(ReductionTest, UnderscoreLogcumsumexpIsTheSameOp) {
+  // aten::_logcumsumexp(self, dim), the kernel logcumsumexp calls; a negative dim.
+  t::FakeNode n("aten::_logcumsumexp");
+  n.Add(t::Value::Tensor({2, 3, 5})).Add(t::Value::Int(-2));
+  ASSERT_TRUE(n.Lower(Decl("aten::_logcumsumexp"))) << n.error();
+  EXPECT_EQ(n.OutputOp()->type, "reduce_log_sum_exp");
+  EXPECT_EQ(n.planned().shape, (Shape{2, 3, 5}));
 }
 
 TEST(ReductionTest, VarMeanAndStdMeanAlsoGiveTheMean) {

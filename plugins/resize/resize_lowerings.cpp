@@ -18,6 +18,8 @@
 /// When no mode matches (a user scale that is not out / in, align_corners with an output size of
 /// 1, non-integer nearest ratios) the resize is lowered exactly anyway: bilinear as two matmuls
 /// with constant interpolation matrices, nearest as gathers of constant source indices.
+/// Antialiased resizes (F.interpolate(antialias=True): _upsample_bilinear2d_aa and
+/// _upsample_bicubic2d_aa) are always the two matmuls, with ATen's antialias weights.
 #include "resize/resize_lowerings.h"
 
 #include <algorithm>
@@ -147,6 +149,46 @@ std::vector<float> TorchCubicMatrix(int64_t in, int64_t out, bool align_corners,
   return m;
 }
 
+std::vector<float> TorchAntialiasMatrix(int64_t in, int64_t out, bool align_corners,
+                                        std::optional<double> scale, bool cubic) {
+  // ATen's _compute_indices_weights_aa in float: the filter (triangle, or Keys' cubic with
+  // A = -0.5) is stretched by the scale when downsampling, centred on scale * (i + 0.5), cut to
+  // the taps inside [0, in) and normalised to sum 1.
+  float s = 0.0f;
+  if (align_corners) {
+    s = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+  } else {
+    s = scale.has_value() && *scale > 0 ? static_cast<float>(1.0 / *scale)
+                                        : static_cast<float>(in) / static_cast<float>(out);
+  }
+  const float half_taps = cubic ? 2.0f : 1.0f;
+  const float support = s >= 1.0f ? half_taps * s : half_taps;
+  const float invscale = s >= 1.0f ? 1.0f / s : 1.0f;
+  auto filter = [cubic](float x) -> float {
+    constexpr float kA = -0.5f;
+    x = std::abs(x);
+    if (!cubic) return x < 1.0f ? 1.0f - x : 0.0f;
+    if (x < 1.0f) return ((kA + 2) * x - (kA + 3)) * x * x + 1;
+    if (x < 2.0f) return ((kA * x - 5 * kA) * x + 8 * kA) * x - 4 * kA;
+    return 0.0f;
+  };
+  std::vector<float> m(static_cast<size_t>(out * in), 0.0f);
+  for (int64_t i = 0; i < out; ++i) {
+    const float center = s * (static_cast<float>(i) + 0.5f);
+    const int64_t lo = std::max(static_cast<int64_t>(center - support + 0.5f), int64_t{0});
+    const int64_t hi = std::min(static_cast<int64_t>(center + support + 0.5f), in);
+    float total = 0.0f;
+    for (int64_t j = lo; j < hi; ++j) {
+      const float w = filter((static_cast<float>(j) - center + 0.5f) * invscale);
+      m[static_cast<size_t>(i * in + j)] = w;
+      total += w;
+    }
+    if (total == 0.0f) continue;
+    for (int64_t j = lo; j < hi; ++j) m[static_cast<size_t>(i * in + j)] /= total;
+  }
+  return m;
+}
+
 namespace {
 
 /// Modes in the order tried; the one named after the node's align_corners goes first so that
@@ -164,6 +206,7 @@ struct Resize {
   std::vector<int64_t> in, out;
   std::vector<std::optional<double>> scales;
   bool align_corners = false;
+  bool antialias = false;  ///< _upsample_*_aa: a filter stretched over every source pixel
 };
 
 bool IsVec(const NodeView& ctx) {
@@ -232,6 +275,7 @@ Expected<Resize> ResizeKind(const NodeView& ctx) {
   } else {
     r.interp = Interp::kLinear;
   }
+  r.antialias = base.size() > 3 && base.compare(base.size() - 3, 3, "_aa") == 0;
   if (r.spatial < 1 || r.spatial > 3) return ctx.Error(ctx.kind() + ": unknown resize");
   return r;
 }
@@ -412,19 +456,28 @@ Expected<bool> TryResizeBilinear(LowerContext& ctx, const Resize& r, Var x) {
   return false;
 }
 
+/// The [out, in] weights of spatial axis `s`.
+std::vector<float> AxisMatrix(const Resize& r, int64_t s) {
+  const int64_t in = r.in[s], out = r.out[s];
+  if (r.antialias) {
+    return TorchAntialiasMatrix(in, out, r.align_corners, r.scales[s], r.interp == Interp::kCubic);
+  }
+  if (r.interp == Interp::kCubic) return TorchCubicMatrix(in, out, r.align_corners, r.scales[s]);
+  return InterpolationMatrix(TorchBilinearGrid(in, out, r.align_corners, r.scales[s]), in);
+}
+
 /// Interpolation by constant [out, in] matrices, one axis at a time (every mode is separable).
 Status LowerInterp(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Resize r, ReadResize(ctx, kInterp));
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kInterp.input));
-  TS2COREML_ASSIGN_OR_RETURN(bool done, TryResizeBilinear(ctx, r, x));
-  if (done) return Status::Ok();
+  if (!r.antialias) {
+    TS2COREML_ASSIGN_OR_RETURN(bool done, TryResizeBilinear(ctx, r, x));
+    if (done) return Status::Ok();
+  }
   Var y = x;
   for (int64_t s = r.spatial - 1; s >= 0; --s) {
     const int64_t in = r.in[s], out = r.out[s];
-    const std::vector<float> m =
-        r.interp == Interp::kCubic
-            ? TorchCubicMatrix(in, out, r.align_corners, r.scales[s])
-            : InterpolationMatrix(TorchBilinearGrid(in, out, r.align_corners, r.scales[s]), in);
+    const std::vector<float> m = AxisMatrix(r, s);
     if (IsIdentityMatrix(m, out, in)) continue;
     TS2COREML_ASSIGN_OR_RETURN(y, ApplyAlongAxis(ctx, y, 2 + s, m, out, in));
   }
@@ -466,17 +519,13 @@ Status LowerNearest(LowerContext& ctx) {
   return BindResult(ctx, x, y);
 }
 
-/// Antialiased resizes: refused by name.
-Status InferAntialias(InferContext& ctx) {
-  return ctx.Error(ctx.kind() +
-                   ": antialias=True is not supported; call F.interpolate with antialias=False");
-}
-
 constexpr const char* kInterpOps[] = {
-    "aten::upsample_linear1d.vec",    "aten::upsample_linear1d",
-    "aten::upsample_bilinear2d.vec",  "aten::upsample_bilinear2d",
-    "aten::upsample_trilinear3d.vec", "aten::upsample_trilinear3d",
-    "aten::upsample_bicubic2d.vec",   "aten::upsample_bicubic2d"};
+    "aten::upsample_linear1d.vec",       "aten::upsample_linear1d",
+    "aten::upsample_bilinear2d.vec",     "aten::upsample_bilinear2d",
+    "aten::upsample_trilinear3d.vec",    "aten::upsample_trilinear3d",
+    "aten::upsample_bicubic2d.vec",      "aten::upsample_bicubic2d",
+    "aten::_upsample_bilinear2d_aa.vec", "aten::_upsample_bilinear2d_aa",
+    "aten::_upsample_bicubic2d_aa.vec",  "aten::_upsample_bicubic2d_aa"};
 constexpr const char* kNearestOps[] = {
     "aten::upsample_nearest1d.vec",        "aten::upsample_nearest1d",
     "aten::upsample_nearest2d.vec",        "aten::upsample_nearest2d",
@@ -484,16 +533,12 @@ constexpr const char* kNearestOps[] = {
     "aten::_upsample_nearest_exact1d.vec", "aten::_upsample_nearest_exact1d",
     "aten::_upsample_nearest_exact2d.vec", "aten::_upsample_nearest_exact2d",
     "aten::_upsample_nearest_exact3d.vec", "aten::_upsample_nearest_exact3d"};
-constexpr const char* kAntialiasOps[] = {"aten::_upsample_bilinear2d_aa",
-                                         "aten::_upsample_bicubic2d_aa"};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("upsample_interpolate", kInterpOps, kInterpInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferInterp>, sdk::LowerFn<LowerInterp>),
     sdk::Lowering("upsample_nearest", kNearestOps, kNearestInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferNearest>, sdk::LowerFn<LowerNearest>),
-    sdk::Lowering("upsample_antialias", kAntialiasOps, kInterpInputs, T2C_FP16_NATIVE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferAntialias>, sdk::LowerFn<LowerInterp>),
 };
 
 /// This file's lowerings, then grid_sample_lowerings.cpp's.

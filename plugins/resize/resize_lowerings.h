@@ -1,10 +1,12 @@
 /// Built-in lowerings of resizing: aten::upsample_{nearest,linear,bilinear,bicubic,trilinear}
-/// and _upsample_nearest_exact in 1, 2 and 3 spatial dimensions (both overloads: `.vec` from
-/// F.interpolate, with output_size or scale_factors, and the explicit output_size/scales form).
+/// and _upsample_nearest_exact in 1, 2 and 3 spatial dimensions, and the antialiased
+/// _upsample_{bilinear,bicubic}2d_aa (both overloads: `.vec` from F.interpolate, with
+/// output_size or scale_factors, and the explicit output_size/scales form).
 /// The source coordinates PyTorch samples are computed on the host. 2-D bilinear is compared with
 /// each MIL resize_bilinear mode and the first mode that samples the same points is emitted;
 /// otherwise the resize is an exact product with constant [out, in] matrices per axis (linear,
-/// cubic) or a gather of constant source indices per axis (nearest).
+/// cubic) or a gather of constant source indices per axis (nearest). Antialiased bilinear and
+/// bicubic (_upsample_*2d_aa) are always the constant-matrix product.
 #ifndef TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_
 #define TS2COREML_PLUGINS_RESIZE_RESIZE_LOWERINGS_H_
 
@@ -35,6 +37,12 @@ std::vector<int64_t> TorchNearestExactIndices(int64_t in, int64_t out, std::opti
 /// A = -0.75 on four taps clamped to the border, as ATen's upsample_bicubic2d).
 std::vector<float> TorchCubicMatrix(int64_t in, int64_t out, bool align_corners,
                                     std::optional<double> scale);
+
+/// PyTorch's antialiased resize weights along one axis as a row-major [out, in] matrix (ATen's
+/// _compute_indices_weights_aa: a triangle filter, or Keys' cubic with A = -0.5 when `cubic`,
+/// widened by the downsampling scale and normalised over the taps inside the input).
+std::vector<float> TorchAntialiasMatrix(int64_t in, int64_t out, bool align_corners,
+                                        std::optional<double> scale, bool cubic);
 
 /// The source coordinates MIL resize_bilinear samples with `sampling_mode`, per Apple's op
 /// definition; empty when the mode is undefined for these sizes.

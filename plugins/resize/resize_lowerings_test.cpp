@@ -352,6 +352,85 @@ TEST(ResizeTest, BicubicAndNearestExact) {
   EXPECT_EQ(exact.ArgInts(*exact.FindOp("gather", 0), "indices"), (Shape{0, 1, 1, 2, 3, 3}));
 }
 
+TEST(ResizeTest, AntialiasMatrixMatchesPyTorch) {
+  // Generated with /usr/bin/python3: F.interpolate(eye(in) as [1, 1, in, in], size=(in, out),
+  // antialias=True) (or aten::_upsample_*2d_aa with scales_w), read back as [out, in].
+  struct Case {
+    int64_t in, out;
+    bool align, cubic;
+    std::optional<double> scale;
+    std::vector<float> expected;
+  };
+  const std::vector<Case> cases = {
+      {8, 3, false, false, std::nullopt, {0.289474,  0.394737,  0.236842,  0.0789474,
+                                          0,         0,         0,         0,  //
+                                          0,         0.0238095, 0.166667,  0.309524,
+                                          0.309524,  0.166667,  0.0238095, 0,  //
+                                          0,         0,         0,         0,
+                                          0.0789473, 0.236842,  0.394737,  0.289474}},
+      {7, 3, true, false, std::nullopt, {0.25,     0.375,    0.25,     0.125,    0,
+                                         0,        0,  //
+                                         0,        0,        0.111111, 0.222222, 0.333333,
+                                         0.222222, 0.111111, 0,        0,        0,
+                                         0,        0,        0.333333, 0.666667}},
+      {6, 4, false, true, std::nullopt, {0.65534,    0.393204, -0.0404531,  -0.00809078,
+                                         0,          0,  //
+                                         -0.0382849, 0.372129, 0.620214,    0.0872894,
+                                         -0.0413476, 0,        0,           -0.0413476,
+                                         0.0872894,  0.620214, 0.372129,    -0.0382849,
+                                         0,          0,        -0.00809078, -0.0404531,
+                                         0.393204,   0.65534}},
+      {9, 4, false, false, 0.45, {0.376623, 0.428571,  0.194805, 0,        0,         0,
+                                  0,        0,         0,  //
+                                  0,        0.0786517, 0.280899, 0.41573,  0.213483,  0.011236,
+                                  0,        0,         0,        0,        0,         0,
+                                  0.032967, 0.230769,  0.428571, 0.252747, 0.0549451, 0,
+                                  0,        0,         0,        0,        0,         0,
+                                  0.21519,  0.443038,  0.341772}},
+      {3,
+       5,
+       false,
+       true,
+       std::nullopt,
+       {1.07547, -0.0754717, 0, 0.649254, 0.395522, -0.0447761, 0, 1, 0, -0.0447761, 0.395522,
+        0.649254, 0, -0.0754717, 1.07547}},
+      {5, 1, true, false, std::nullopt, {1, 0, 0, 0, 0}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::to_string(c.in) + " -> " + std::to_string(c.out) +
+                 (c.align ? " align_corners" : "") + (c.cubic ? " cubic" : ""));
+    const std::vector<float> m = TorchAntialiasMatrix(c.in, c.out, c.align, c.scale, c.cubic);
+    ASSERT_EQ(m.size(), c.expected.size());
+    for (size_t i = 0; i < m.size(); ++i) EXPECT_NEAR(m[i], c.expected[i], 1e-5) << i;
+  }
+}
+
+TEST(ResizeTest, AntialiasIsTwoMatmuls) {
+  // 8 -> 4 without align_corners is resize_bilinear UNALIGN_CORNERS when not antialiased; the
+  // antialiased resize averages over two pixels per side and is always the matrix product.
+  t::FakeNode aa("aten::_upsample_bilinear2d_aa");
+  aa.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::Ints({4, 4})).Add(t::Value::Bool(false));
+  aa.Add(t::Value::None()).Add(t::Value::None());
+  ASSERT_TRUE(aa.Lower(Decl("aten::_upsample_bilinear2d_aa"))) << aa.error();
+  EXPECT_EQ(aa.planned().shape, (Shape{1, 3, 4, 4}));
+  EXPECT_EQ(aa.op_types(), (std::vector<std::string>{"matmul", "matmul"}));
+  const std::vector<double> cols = aa.ArgValues(*aa.FindOp("matmul", 0), "y");
+  const std::vector<float> m = TorchAntialiasMatrix(8, 4, false, std::nullopt, false);
+  ASSERT_EQ(cols.size(), m.size());
+  for (int64_t j = 0; j < 8; ++j) {
+    for (int64_t i = 0; i < 4; ++i) EXPECT_NEAR(cols[j * 4 + i], m[i * 8 + j], 1e-7);
+  }
+
+  // .vec with scale factors: 6 x 10 at (0.5, 2) gives 3 x 20; the cubic filter in fp16.
+  t::FakeNode vec("aten::_upsample_bicubic2d_aa.vec");
+  vec.Add(t::Value::Tensor({2, 1, 6, 10})).Add(t::Value::None()).Add(t::Value::Bool(true));
+  vec.Add(t::Value::Floats({0.5, 2}));
+  vec.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(vec.Lower(Decl("aten::_upsample_bicubic2d_aa.vec"))) << vec.error();
+  EXPECT_EQ(vec.planned(), sdk::TensorType(T2C_DTYPE_FP16, {2, 1, 3, 20}));
+  EXPECT_EQ(vec.op_types(), (std::vector<std::string>{"matmul", "matmul"}));
+}
+
 TEST(ResizeTest, Refusals) {
   t::FakeNode rank3("aten::upsample_bilinear2d.vec");
   rank3.Add(t::Value::Tensor({3, 8, 8})).Add(t::Value::Ints({16, 16})).Add(t::Value::Bool(false));
@@ -373,12 +452,6 @@ TEST(ResizeTest, Refusals) {
   neither.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::None()).Add(t::Value::None());
   EXPECT_FALSE(neither.Infer(Decl("aten::upsample_nearest2d.vec")));
   EXPECT_NE(neither.error().find("neither output_size nor scale_factors"), std::string::npos);
-
-  t::FakeNode aa("aten::_upsample_bilinear2d_aa");
-  aa.Add(t::Value::Tensor({1, 3, 8, 8})).Add(t::Value::Ints({4, 4})).Add(t::Value::Bool(false));
-  aa.Add(t::Value::None()).Add(t::Value::None());
-  EXPECT_FALSE(aa.Infer(Decl("aten::_upsample_bilinear2d_aa")));
-  EXPECT_NE(aa.error().find("antialias=True is not supported"), std::string::npos) << aa.error();
 }
 
 }  // namespace

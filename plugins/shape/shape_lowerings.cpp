@@ -1,6 +1,7 @@
 /// Built-in lowerings of shape ops. Output shapes are resolved in infer (-1 in view/reshape,
 /// flatten ranges), so lower emits constant shapes and permutations. Also the identity ops
-/// (dropout, contiguous, detach, clone) that the core removes through T2C_LOWERING_PASSTHROUGH.
+/// (dropout, contiguous, detach, clone) that the core removes through T2C_LOWERING_PASSTHROUGH,
+/// and native_dropout (two outputs: the input and an all-true mask) lowered as one.
 #include "shape/shape_lowerings.h"
 
 #include <string>
@@ -275,9 +276,53 @@ Status LowerCat(LowerContext& ctx) {
                         {{"values", values}, {"axis", axis_var}, {"interleave", interleave}});
 }
 
+constexpr t2c_input_decl kNativeDropoutInputs[] = {
+    sdk::Tensor("input", T2C_MASK_FLOAT), sdk::Host("p"), sdk::Host("train", T2C_INPUT_OPTIONAL)};
+constexpr uint32_t kNativeDropoutInput = sdk::InputIndex(kNativeDropoutInputs, "input");
+constexpr uint32_t kNativeDropoutP = sdk::InputIndex(kNativeDropoutInputs, "p");
+constexpr uint32_t kNativeDropoutTrain = sdk::InputIndex(kNativeDropoutInputs, "train");
+
+/// native_dropout(input, p, train?) -> (output, mask). In eval (train=False) ATen returns the
+/// input and an all-true bool mask; in training (train True or None) with p = 0 it keeps every
+/// element and the mask is ones in the input's dtype; other training dropouts are random.
+Status InferNativeDropout(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kNativeDropoutInput));
+  bool train = true;
+  if (!ctx.IsNone(kNativeDropoutTrain)) {
+    TS2COREML_ASSIGN_OR_RETURN(train, ctx.Bool(kNativeDropoutTrain));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(double p, ctx.Float(kNativeDropoutP));
+  if (train && p != 0.0) {
+    return ctx.Error(ctx.kind() + ": train=True with p=" + FormatNumber(p) +
+                     " draws a random mask, which is not converted; call model.eval() (or pass "
+                     "train=False) before tracing");
+  }
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, x));
+  // An unread mask shares the output's type and var.
+  if (!ctx.OutputIsUsed(1)) return ctx.SetOutputType(1, x);
+  return ctx.SetOutputType(1, TensorType(train ? x.dtype : T2C_DTYPE_BOOL, x.shape));
+}
+
+/// The output is the input; the mask, when read, a fill of true (or 1).
+Status LowerNativeDropout(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kNativeDropoutInput));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, ctx.Emit1("identity", {{"x", x}}, out));
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, y));
+  if (!ctx.OutputIsUsed(1)) return ctx.SetOutput(1, y);
+  TS2COREML_ASSIGN_OR_RETURN(TensorType mask, ctx.OutputType(1));
+  TS2COREML_ASSIGN_OR_RETURN(Var shape, ctx.ConstInts(mask.shape));
+  TS2COREML_ASSIGN_OR_RETURN(Var one, mask.dtype == T2C_DTYPE_BOOL
+                                          ? ctx.ConstBool(true)
+                                          : ctx.ConstFloat(mask.dtype, 1.0f));
+  TS2COREML_ASSIGN_OR_RETURN(Var m, ctx.Emit1("fill", {{"shape", shape}, {"value", one}}, mask));
+  return ctx.SetOutput(1, m);
+}
+
 constexpr const char* kFlattenOps[] = {"aten::flatten.using_ints"};
 constexpr const char* kReshapeOps[] = {"aten::reshape", "aten::view", "aten::view_copy",
-                                       "aten::_unsafe_view"};
+                                       "aten::_unsafe_view", "aten::_reshape_from_tensor"};
+constexpr const char* kNativeDropoutOps[] = {"aten::native_dropout"};
 constexpr const char* kPermuteOps[] = {"aten::permute", "aten::permute_copy"};
 constexpr const char* kTransposeOps[] = {"aten::transpose.int", "aten::swapaxes", "aten::swapdims"};
 constexpr const char* kUnsqueezeOps[] = {"aten::unsqueeze", "aten::unsqueeze_copy"};
@@ -309,6 +354,9 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferSqueeze>, sdk::LowerFn<LowerSqueeze>),
     sdk::Lowering("cat", kCatOps, kCatInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferCat>, sdk::LowerFn<LowerCat>),
+    sdk::Lowering("native_dropout", kNativeDropoutOps, kNativeDropoutInputs, T2C_FP16_NATIVE,
+                  T2C_INFER_CUSTOM, sdk::InferFn<InferNativeDropout>,
+                  sdk::LowerFn<LowerNativeDropout>),
     sdk::Lowering("identity", kIdentityOps, kIdentityInputs, T2C_FP16_NATIVE,
                   T2C_INFER_SAME_AS_INPUT0, nullptr, nullptr, /*priority=*/0,
                   T2C_LOWERING_PASSTHROUGH),

@@ -61,6 +61,53 @@ TEST(ShapeTest, ReshapeKeepsIntDtype) {
   EXPECT_EQ(n.planned(), sdk::TensorType(T2C_DTYPE_INT32, {2, 3}));
 }
 
+TEST(ShapeTest, ReshapeFromTensorReadsTheShapeConstant) {
+  // aten::_reshape_from_tensor(self, shape): the shape is a constant 1-D tensor, read as ints.
+  t::FakeNode n("aten::_reshape_from_tensor");
+  n.Add(t::Value::Tensor({2, 3, 4})).Add(t::Value::Ints({4, -1}));
+  ASSERT_TRUE(n.Lower(Decl("aten::_reshape_from_tensor"))) << n.error();
+  EXPECT_EQ(n.inferred().shape, (Shape{4, 6}));
+  EXPECT_EQ(n.OutputOp()->type, "reshape");
+}
+
+TEST(ShapeTest, NativeDropoutInEvalIsTheInputAndATrueMask) {
+  // train=False: (input, ones_like(input, bool)); the mask is a fill of true.
+  t::FakeNode n("aten::native_dropout", 2);
+  n.Add(t::Value::Tensor({2, 5})).Add(t::Value::Float(0.3)).Add(t::Value::Bool(false));
+  n.Precision(T2C_DTYPE_FP16);
+  ASSERT_TRUE(n.Lower(Decl("aten::native_dropout"))) << n.error();
+  EXPECT_EQ(n.planned(0), sdk::TensorType(T2C_DTYPE_FP16, {2, 5}));
+  EXPECT_EQ(n.OutputOp(0)->type, "identity");
+  EXPECT_EQ(n.planned(1), sdk::TensorType(T2C_DTYPE_BOOL, {2, 5}));
+  ASSERT_EQ(n.OutputOp(1)->type, "fill");
+  EXPECT_EQ(n.ArgScalar(*n.OutputOp(1), "value"), 1);
+  EXPECT_EQ(n.ArgInts(*n.OutputOp(1), "shape"), (Shape{2, 5}));
+
+  // train=None (training) with p = 0 keeps everything; its mask is ones in the input's dtype.
+  t::FakeNode p0("aten::native_dropout", 2);
+  p0.Add(t::Value::Tensor({3})).Add(t::Value::Float(0)).Add(t::Value::None());
+  ASSERT_TRUE(p0.Lower(Decl("aten::native_dropout"))) << p0.error();
+  EXPECT_EQ(p0.planned(1), sdk::TensorType(T2C_DTYPE_FP32, {3}));
+  EXPECT_EQ(p0.ArgScalar(*p0.OutputOp(1), "value"), 1);
+
+  // An unread mask emits nothing more than the identity.
+  t::FakeNode unused("aten::native_dropout", 2);
+  unused.Add(t::Value::Tensor({4, 4})).Add(t::Value::Float(0.5)).Add(t::Value::Bool(false));
+  unused.UnusedOutput(1);
+  ASSERT_TRUE(unused.Lower(Decl("aten::native_dropout"))) << unused.error();
+  EXPECT_EQ(unused.op_types(), (std::vector<std::string>{"identity"}));
+
+  // Training (train True, or None) with p != 0 draws a random mask: refused.
+  for (const t::Value& mode : {t::Value::Bool(true), t::Value::None()}) {
+    t::FakeNode train("aten::native_dropout", 2);
+    train.Add(t::Value::Tensor({4})).Add(t::Value::Float(0.5)).Add(mode);
+    EXPECT_FALSE(train.Infer(Decl("aten::native_dropout")));
+    EXPECT_NE(train.error().find("aten::native_dropout: train=True with p=0.5 draws a random mask"),
+              std::string::npos)
+        << train.error();
+  }
+}
+
 TEST(ShapeTest, PermuteAndTranspose) {
   t::FakeNode p("aten::permute");
   p.Add(t::Value::Tensor({2, 3, 4})).Add(t::Value::Ints({2, 0, -2}));

@@ -80,8 +80,20 @@ def write_case(out_dir, family, case):
     # The aten and prim ops the graph holds, nested blocks included: what scripts/op_parity.py
     # counts as swept.
     ops = sorted(graph_ops(scripted.inlined_graph))
+    normalized = check_normalized(family, case, ops)
     return {"name": case.name, "model": model, "inputs": inputs,
-            "precisions": list(case.precisions), "refuse": case.refuse, "ops": ops}
+            "precisions": list(case.precisions), "refuse": case.refuse, "ops": ops,
+            "normalized": normalized}
+
+
+def check_normalized(family, case, ops):
+    """The aliases `case` declares TorchScript renames, checked against its graph: the alias is
+    absent and the op it becomes is present."""
+    for alias, target in (case.normalized or {}).items():
+        if alias in ops or target not in ops:
+            raise SystemExit(f"make_op_models.py: {family}/{case.name}: declares {alias} "
+                             f"normalized to {target}, but the graph holds {', '.join(ops)}")
+    return sorted(case.normalized or {})
 
 
 def make_family(out_root, family):

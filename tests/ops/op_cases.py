@@ -13,7 +13,7 @@ exactly), or, for a case with `refuse`, checks that conversion fails naming the 
 """
 import dataclasses
 import zlib
-from typing import Callable, Optional, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -53,6 +53,11 @@ class Case:
     script: torch.jit.script instead of trace (for ops that tracing folds away).
     precisions: the --precision values it is converted in.
     refuse: conversion must fail (every precision) and its error contain this text.
+    normalized: aten ops the case calls that TorchScript renames when it compiles (aten::clip
+      to aten::clamp, true_divide to div, concat to cat: torch/csrc/jit/passes/normalize_ops.cpp),
+      as {"aten::clip": "aten::clamp"}. No torch 1.13 graph can hold the alias, so the sweep
+      checks the op it becomes instead; make_op_models.py checks the alias is gone and its
+      target is in the graph, and records the alias for scripts/op_parity.py.
     """
     name: str
     module: torch.nn.Module
@@ -60,6 +65,7 @@ class Case:
     script: bool = False
     precisions: Tuple[str, ...] = ("fp32", "fp16")
     refuse: Optional[str] = None
+    normalized: Optional[Dict[str, str]] = None
 
 
 class Fn(torch.nn.Module):

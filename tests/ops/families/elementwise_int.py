@@ -23,6 +23,13 @@ def _ints(name="i", shape=X, low=-10, high=10):
     return Input(name, shape, "int32", low=low, high=high)
 
 
+class _IntPowNegative(torch.nn.Module):
+    """Scripted: PyTorch raises when it runs (so it cannot be traced)."""
+
+    def forward(self, x):
+        return torch.pow(x, -2)
+
+
 def cases():
     # Floats 1/8 apart: a * 10 is then exact in fp16 too, so the integers made from them
     # (_int) are the same in both precisions.
@@ -63,6 +70,8 @@ def cases():
         Case("bool_int_eq", Fn(lambda a: _f((a > 0) == _int(a))), [x]),
         # Integer arithmetic.
         Case("int_pow", Fn(lambda a: torch.pow(_int(a), 2)), [x]),
+        Case("int_pow_negative", _IntPowNegative(), [Input("x", (3, 4), "int32")], script=True,
+             refuse="an integer tensor to the negative integer power -2 raises in PyTorch"),
         Case("int_fmod", Fn(lambda a: torch.fmod(_int(a), 3)), [x]),
         Case("int_fmod_negative", Fn(lambda a: torch.fmod(_int(a), -4)), [x]),
         Case("int_fmod_tensor", Fn(torch.fmod), [i, j]),

@@ -2,14 +2,19 @@
 alpha_dropout, feature_alpha_dropout), leaky_relu (slopes incl. 0, negative and above 1), relu6,
 torch.clip (both bounds, one bound, tensor bounds), rsub (scalar and tensor, alpha, broadcasting,
 int), floor_divide (float and int, negative operands, broadcasting, scalar), torch.true_divide
-(float and int operands); a training-mode dropout and the antialiased resize are refused.
-TorchScript normalizes the aliases aten::clip and aten::true_divide to aten::clamp and aten::div
-when it compiles (scripting, and loading any saved model), so no torch 1.13 graph holds them."""
+(float and int operands); a training-mode dropout is refused. TorchScript normalizes the aliases
+aten::clip and aten::true_divide to aten::clamp and aten::div when it compiles (scripting, and
+loading any saved model), so no torch 1.13 graph holds them: the cases calling them say so
+(Case.normalized)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from op_cases import Case, Fn, Input
+
+# What TorchScript renames the aliases to when it compiles (Case.normalized).
+_CLIP = {"aten::clip": "aten::clamp"}
+_TRUE_DIVIDE = {"aten::true_divide": "aten::div"}
 
 
 class Clip(nn.Module):
@@ -66,11 +71,12 @@ def _activation_cases(x):
         Case("leaky_relu_above_one", Fn(lambda a: F.leaky_relu(a, 1.5)), [x]),
         Case("relu6", Fn(lambda a: F.relu6(a * 4)), [x]),
         Case("relu6_module", nn.ReLU6(), [Input("x", (2, 3, 4), low=-8, high=8)]),
-        Case("clip_scripted", Clip(), [x], script=True),
-        Case("clip_int", ClipInt(), [Input("x", (3, 5), "int32")], script=True),
+        Case("clip_scripted", Clip(), [x], script=True, normalized=_CLIP),
+        Case("clip_int", ClipInt(), [Input("x", (3, 5), "int32")], script=True,
+             normalized=_CLIP),
         Case("clip_tensor_bounds", ClipTensor(),
              [x, Input("lo", (4, 1), low=-1, high=0), Input("hi", (5,), low=0, high=1)],
-             script=True),
+             script=True, normalized=_CLIP),
     ]
 
 
@@ -95,20 +101,13 @@ def _arith_cases(x):
         Case("floor_divide_int", Fn(lambda a, b: torch.floor_divide(a, b)), [ia, ib]),
         Case("floor_divide_int_neg_broadcast", Fn(lambda a, b: a // b), [ia, ibn]),
         Case("floor_divide_int_scalar", Fn(lambda a: torch.floor_divide(a, 3)), [ia]),
-        Case("true_divide", TrueDivide(), [x, pos], script=True),
-        Case("true_divide_int", TrueDivideInt(), [ia, ib], script=True),
+        Case("true_divide", TrueDivide(), [x, pos], script=True, normalized=_TRUE_DIVIDE),
+        Case("true_divide_int", TrueDivideInt(), [ia, ib], script=True,
+             normalized=_TRUE_DIVIDE),
         Case("true_divide_traced", Fn(lambda a, d: torch.true_divide(a, d)), [x, neg]),
     ]
 
 
 def cases():
     x = Input("x", (3, 4, 5))
-    return (_dropout_cases(x) + _activation_cases(x) + _arith_cases(x) + [
-        Case("upsample_bilinear_antialias",
-             Fn(lambda a: F.interpolate(a, scale_factor=0.5, mode="bilinear", antialias=True)),
-             [Input("x", (1, 2, 8, 8))], refuse="antialias=True is not supported"),
-        Case("upsample_bilinear_antialias_size",
-             Fn(lambda a: F.interpolate(a, size=(5, 3), mode="bilinear", antialias=True,
-                                        align_corners=True)),
-             [Input("x", (1, 2, 8, 8))], refuse="antialias=True is not supported"),
-    ])
+    return _dropout_cases(x) + _activation_cases(x) + _arith_cases(x)

@@ -1,4 +1,5 @@
-"""Resizing: F.interpolate / nn.Upsample in every mode, with sizes and with scale factors;
+"""Resizing: F.interpolate / nn.Upsample in every mode, with sizes and with scale factors, and
+antialiased (bilinear and bicubic, down- and upsampling, both overloads);
 F.affine_grid and F.grid_sample (bilinear/nearest x zeros/border/reflection x align_corners)."""
 import torch
 import torch.nn as nn
@@ -9,6 +10,35 @@ from op_cases import Case, Fn, Input
 
 def _interp(**kwargs):
     return Fn(lambda a: F.interpolate(a, **kwargs))
+
+
+def _antialias_cases():
+    """F.interpolate(antialias=True): bilinear and bicubic, down and up, align_corners, sizes and
+    scale factors (the .vec overload), and the explicit overload with per-axis scales."""
+    x = Input("x", (1, 2, 12, 10))
+    aten = torch.ops.aten
+    out = []
+    for mode in ("bilinear", "bicubic"):
+        for ac in (False, True):
+            tag = f"{mode}_aa_{'ac' if ac else 'hp'}"
+            out += [
+                Case(f"{tag}_down", _interp(size=(5, 3), mode=mode, align_corners=ac,
+                                            antialias=True), [x]),
+                Case(f"{tag}_up", _interp(size=(15, 13), mode=mode, align_corners=ac,
+                                          antialias=True), [x]),
+                Case(f"{tag}_scale", _interp(scale_factor=(0.45, 1.6), mode=mode, align_corners=ac,
+                                             antialias=True), [x]),
+            ]
+    out += [
+        Case("bilinear_aa_one_pixel", _interp(size=(1, 1), mode="bilinear", antialias=True), [x]),
+        Case("bilinear_aa_recompute", _interp(scale_factor=0.3, mode="bilinear", antialias=True,
+                                              recompute_scale_factor=True), [x]),
+        Case("bilinear_aa_explicit_scales", Fn(lambda a: aten._upsample_bilinear2d_aa(
+            a, [4, 7], False, 0.35, 0.7)), [x]),
+        Case("bicubic_aa_explicit", Fn(lambda a: aten._upsample_bicubic2d_aa(
+            a, [6, 4], True, None, None)), [x]),
+    ]
+    return out
 
 
 def cases():
@@ -44,9 +74,8 @@ def cases():
         Case("nearest_exact1d_scale", _interp(scale_factor=1.5, mode="nearest-exact"), [x1]),
         Case("upsample_module", nn.Upsample(scale_factor=3, mode="bilinear"), [x2]),
         Case("upsample_module_nearest", nn.Upsample(size=(10, 12)), [x2]),
-        Case("bilinear_antialias", _interp(scale_factor=0.5, mode="bilinear", antialias=True),
-             [x2], refuse="antialias=True is not supported"),
     ]
+    out += _antialias_cases()
     theta = Input("theta", (2, 2, 3), low=-1.2, high=1.2)
     img = Input("img", (2, 3, 5, 6))
     grid = Input("grid", (2, 4, 7, 2), low=-1.3, high=1.3)

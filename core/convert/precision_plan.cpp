@@ -127,12 +127,13 @@ bool IsTensorRole(int32_t role) {
   return role == T2C_ROLE_TENSOR || role == T2C_ROLE_PARAM || role == T2C_ROLE_TENSOR_LIST;
 }
 
-/// Largest |x| of a constant float input (tensor or number), or nullopt for anything else.
+/// Largest finite |x| of a constant float input (tensor or number), or nullopt for anything else.
+/// Infinities and NaN are left out: FP16 holds them exactly (a causal mask's -inf).
 std::optional<double> ConstFloatMagnitude(const Value& v) {
   if (!v.is_const) return std::nullopt;
-  if (v.kind == ValueKind::kFloat) return std::fabs(v.f);
+  if (v.kind == ValueKind::kFloat) return std::isfinite(v.f) ? std::fabs(v.f) : 0.0;
   if (v.kind == ValueKind::kTensor && v.tensor && v.tensor->type_class() == TypeClass::kFloat) {
-    return v.tensor->MaxAbs();
+    return v.tensor->MaxFiniteAbs();
   }
   return std::nullopt;
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -204,6 +205,28 @@ TEST(PrecisionPlanTest, ConstantBeyondFp16RangeKeepsTheNodeFp32) {
   ASSERT_NE(c, nullptr);
   EXPECT_NE(c->reason.find("65504"), std::string::npos) << c->reason;
   EXPECT_EQ(PrecisionReasonName(add.reason), "constant_out_of_fp16_range");
+}
+
+TEST(PrecisionPlanTest, InfinitiesInAConstantAreNoFp16Overflow) {
+  // An additive causal mask (0 and -inf), as CLIP builds it: FP16 holds -inf exactly.
+  for (float big : {0.0f, 70000.0f}) {
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 4});
+    const ValueId r = test::AddRelu(g, x);
+    const float inf = std::numeric_limits<float>::infinity();
+    const ValueId mask = g.AddConstTensor("mask", MakeFloatTensor({4}, {0.0f, -inf, big, inf}));
+    g.AddOutput("y", g.AddNode("aten::add", "Tensor", {r, mask, g.AddConstInt(1)}, 1).outputs[0]);
+    absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    const NodePlan& add = plan->nodes[1];
+    if (big == 0.0f) {
+      EXPECT_EQ(add.compute, DType::kFloat16) << add.detail;
+      EXPECT_EQ(add.inputs[1], DType::kFloat16);
+    } else {  // a finite value beyond 65504 still keeps it fp32, and is the one named
+      EXPECT_EQ(add.reason, PrecisionReason::kConstantOutOfRange);
+      EXPECT_NE(add.detail.find("reaches 70000"), std::string::npos) << add.detail;
+    }
+  }
 }
 
 TEST(PrecisionPlanTest, ConstantWithinFp16RangeStaysFp16) {

@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kMaxNameLength = 256;
 constexpr size_t kMaxSchemaLength = 4096;
 constexpr uint32_t kKnownLoweringFlags = T2C_LOWERING_PASSTHROUGH;
-constexpr uint32_t kKnownInputFlags = T2C_INPUT_OPTIONAL;
+constexpr uint32_t kKnownInputFlags = T2C_INPUT_OPTIONAL | T2C_INPUT_KEEPS_CLASS;
 
 bool IsIdentifierChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -130,6 +130,11 @@ absl::StatusOr<InputDecl> ReadInput(const t2c_input_decl& decl, uint32_t index) 
   if ((decl.flags & ~kKnownInputFlags) != 0) {
     return absl::InvalidArgumentError(absl::StrCat(label, " has unknown flag bits 0x",
                                                    absl::Hex(decl.flags & ~kKnownInputFlags)));
+  }
+  if ((decl.flags & T2C_INPUT_KEEPS_CLASS) != 0 && input.role != T2C_ROLE_TENSOR) {
+    return absl::InvalidArgumentError(absl::StrCat(label, " has T2C_INPUT_KEEPS_CLASS but role ",
+                                                   std::string(InputRoleName(input.role)),
+                                                   " (only tensor inputs keep a class)"));
   }
   input.flags = decl.flags;
   return input;

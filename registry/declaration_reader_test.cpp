@@ -224,6 +224,15 @@ TEST_F(DeclarationReaderTest, PassthroughNeedsNoCallbacks) {
   EXPECT_TRUE(decls->lowerings[0].passthrough());
 }
 
+TEST_F(DeclarationReaderTest, ATensorInputMayKeepItsClass) {
+  inputs_[0].flags = T2C_INPUT_KEEPS_CLASS;
+  absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(&info_);
+  ASSERT_TRUE(decls.ok()) << decls.status();
+  EXPECT_TRUE(decls->lowerings[0].inputs[0].keeps_class());
+  EXPECT_FALSE(decls->lowerings[0].inputs[0].optional());
+  EXPECT_FALSE(decls->lowerings[0].inputs[1].keeps_class());
+}
+
 TEST_F(DeclarationReaderTest, NullVersionReadsAsEmpty) {
   info_.version = nullptr;
   absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(&info_);
@@ -303,8 +312,11 @@ TEST_F(DeclarationReaderTest, InvalidDeclarationsAreRefusedWithReason) {
        "input 'self' has dtype bits outside bool|fp16|fp32|int32: 0x40000000"},
       {"tensor accepting nothing", [](auto&, auto&, auto* in) { in[0].dtypes = 0; },
        "input 'self' has role tensor but accepts no dtype"},
-      {"unknown input flag", [](auto&, auto&, auto* in) { in[1].flags = 6; },
-       "input 'alpha' has unknown flag bits 0x6"},
+      {"unknown input flag", [](auto&, auto&, auto* in) { in[1].flags = 13; },
+       "input 'alpha' has unknown flag bits 0xc"},
+      {"host input keeping its class",
+       [](auto&, auto&, auto* in) { in[1].flags = T2C_INPUT_OPTIONAL | T2C_INPUT_KEEPS_CLASS; },
+       "input 'alpha' has T2C_INPUT_KEEPS_CLASS but role host (only tensor inputs keep a class)"},
       {"unnamed input with bad role",
        [](auto&, auto&, auto* in) {
          in[1].name = nullptr;

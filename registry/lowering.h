@@ -36,6 +36,7 @@ struct InputDecl {
   uint32_t flags = 0;         ///< T2C_INPUT_*
 
   bool optional() const { return (flags & T2C_INPUT_OPTIONAL) != 0; }
+  bool keeps_class() const { return (flags & T2C_INPUT_KEEPS_CLASS) != 0; }
 };
 
 /// A limit of FP16 the lowering declares (a copy of `t2c_fp16_limit`): FP16 is safe while

@@ -1,17 +1,19 @@
 #!/usr/bin/python3
-"""Generates docs/coverage.md: converts every model of tests/models/make_models.py with the built
-CLI in fp16 and fp32 (ios16) and tabulates, per model, the MIL ops, their dtypes, the FP16 share,
+"""Generates docs/coverage.md: converts every model of tests/models/make_models.py and of
+tests/models/in_context_models.py with the built CLI in fp16 and fp32 (ios16) and tabulates, per model, the MIL ops, their dtypes, the FP16 share,
 the ops kept in FP32 with the reason, the casts and the weight size, read from the conversion
 summaries. Nothing in the table is typed by hand.
 
 Usage: scripts/coverage_table.py [--build DIR] [--models DIR] [--out FILE] [--jobs N]
   --build   the build tree with bin/ts2coreml (default: build)
-  --models  where the test models are (default: BUILD/test_models; made there when missing)
+  --models  where the test models are (default: BUILD/test_models; made there when missing);
+            the in-context models are BUILD/op_models/in_context_models (made there when missing)
   --out     the Markdown file to write (default: docs/coverage.md)
   --jobs    conversions run in parallel (default: 2)
 """
 import argparse
 import concurrent.futures
+import json
 import os
 import re
 import subprocess
@@ -20,6 +22,8 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAKE_MODELS = os.path.join(ROOT, "tests", "models", "make_models.py")
+MAKE_OP_MODELS = os.path.join(ROOT, "tests", "ops", "make_op_models.py")
+IN_CONTEXT = os.path.join(ROOT, "tests", "models", "in_context_models.py")
 PYTHON = "/usr/bin/python3"
 
 
@@ -31,7 +35,28 @@ def model_list():
         name, shape, group, outputs, input_name = line.split()
         if group != "test":
             models.append({"name": name, "shape": shape, "group": group,
-                           "outputs": outputs.split(","), "input": input_name})
+                           "inputs": [f"{input_name}:{shape}"]})
+    return models
+
+
+def in_context_models(build):
+    """The models of tests/models/in_context_models.py (made into BUILD/op_models when missing),
+    each with its typed --input flags; the input column shows them."""
+    out_dir = os.path.join(build, "op_models")
+    listing = os.path.join(out_dir, "in_context_models", "cases.json")
+    if not os.path.exists(listing):
+        subprocess.run([PYTHON, MAKE_OP_MODELS, out_dir, IN_CONTEXT], check=True)
+    with open(listing) as f:
+        cases = json.load(f)["cases"]
+    models = []
+    for c in cases:
+        inputs = []
+        for i in c["inputs"]:
+            spec = f"{i['name']}:{'x'.join(str(d) for d in i['shape'])}"
+            inputs.append(spec if i["dtype"] == "fp32" else f"{spec}:{i['dtype']}")
+        models.append({"name": c["name"], "group": "in_context", "inputs": inputs,
+                       "shape": ", ".join(inputs),
+                       "path": os.path.join(out_dir, "in_context_models", c["model"])})
     return models
 
 
@@ -79,9 +104,11 @@ def parse_summary(text):
 
 def convert(cli, models_dir, model, precision, out_dir):
     pkg = os.path.join(out_dir, f"{model['name']}_{precision}.mlpackage")
-    cmd = [cli, "convert", os.path.join(models_dir, model["name"] + ".pt"), "-o", pkg,
-           "--input", f"{model['input']}:{model['shape']}", "--precision", precision,
-           "--target", "ios16", "--force"]
+    path = model.get("path") or os.path.join(models_dir, model["name"] + ".pt")
+    cmd = [cli, "convert", path, "-o", pkg, "--precision", precision, "--target", "ios16",
+           "--force"]
+    for spec in model["inputs"]:
+        cmd += ["--input", spec]
     p = subprocess.run(cmd, capture_output=True, text=True)
     if p.returncode != 0:
         return {"error": (p.stdout + p.stderr).strip().splitlines()[-1]}
@@ -168,6 +195,7 @@ def main():
                if not os.path.exists(os.path.join(models_dir, m["name"] + ".pt"))]
     if missing:
         subprocess.run([PYTHON, MAKE_MODELS, models_dir] + missing, check=True)
+    models += in_context_models(args.build)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
@@ -185,9 +213,10 @@ def main():
         "-->",
         "",
         "Every model of `tests/models/make_models.py --list` (torchvision 0.14, `weights=None`, "
-        "seed 0, conditioned like a trained model) converted with `ts2coreml convert "
-        "--target ios16`, once with `--precision fp16` and once with `--precision fp32`. "
-        "Numbers are read from the conversion summaries.",
+        "seed 0, conditioned like a trained model) and of `tests/models/in_context_models.py` "
+        "(group in_context: small models of the kinds each op family is used in) converted "
+        "with `ts2coreml convert --target ios16`, once with `--precision fp16` and once with "
+        "`--precision fp32`. Numbers are read from the conversion summaries.",
         "",
         "- **MIL ops**: ops in the main function of the fp16 package, consts and casts not "
         "counted; **fp16/fp32 ops**: by output dtype; **other**: ops with int or bool outputs.",

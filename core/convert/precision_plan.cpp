@@ -134,12 +134,13 @@ bool IsTensorRole(int32_t role) {
   return role == T2C_ROLE_TENSOR || role == T2C_ROLE_PARAM || role == T2C_ROLE_TENSOR_LIST;
 }
 
-/// Largest |x| of a constant float input (tensor or number), or nullopt for anything else.
+/// Largest finite |x| of a constant float input (tensor or number), or nullopt for anything else.
+/// Infinities and NaN are left out: FP16 holds them exactly (a causal mask's -inf).
 std::optional<double> ConstFloatMagnitude(const Value& v) {
   if (!v.is_const) return std::nullopt;
-  if (v.kind == ValueKind::kFloat) return std::fabs(v.f);
+  if (v.kind == ValueKind::kFloat) return std::isfinite(v.f) ? std::fabs(v.f) : 0.0;
   if (v.kind == ValueKind::kTensor && v.tensor && v.tensor->type_class() == TypeClass::kFloat) {
-    return v.tensor->MaxAbs();
+    return v.tensor->MaxFiniteAbs();
   }
   return std::nullopt;
 }
@@ -193,14 +194,18 @@ std::string Where(const Node& n) {
   return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
 }
 
-/// The dtype a tensor-role input gets: the node's compute dtype when the lowering accepts it,
-/// else the value's own class, else the first accepted dtype.
+/// The dtype a tensor-role input gets: the node's compute dtype when the lowering accepts it
+/// (type promotion: a bool or int operand of a float op becomes a float), else the value's own
+/// class, else the first accepted dtype. An input declared T2C_INPUT_KEEPS_CLASS gets its own
+/// class first where the lowering accepts it (a bool mask stays bool).
 mil::DType PlannedInputDtype(TypeClass cls, mil::DType compute, mil::DType float_dtype,
-                             t2c_dtype_mask mask) {
-  if (Allows(mask, compute)) return compute;
+                             const registry::InputDecl& decl) {
+  const t2c_dtype_mask mask = decl.dtypes;
   const mil::DType own = cls == TypeClass::kFloat ? float_dtype
                          : cls == TypeClass::kInt ? mil::DType::kInt32
                                                   : mil::DType::kBool;
+  if (decl.keeps_class() && Allows(mask, own)) return own;
+  if (Allows(mask, compute)) return compute;
   if (Allows(mask, own)) return own;
   for (mil::DType d : {float_dtype, mil::DType::kFloat32, mil::DType::kFloat16, mil::DType::kInt32,
                        mil::DType::kBool}) {
@@ -537,10 +542,9 @@ void ChooseInputDtypes(const Graph& g, const Node& n, const registry::Lowering& 
     if (!IsTensorRole(d.role) || g.value(g.Resolve(n.inputs[i])).kind == ValueKind::kNone) {
       continue;
     }
-    np->inputs[i] =
-        d.role == T2C_ROLE_PARAM
-            ? np->param
-            : PlannedInputDtype(InputClass(g, n.inputs[i]), np->compute, float_dtype, d.dtypes);
+    np->inputs[i] = d.role == T2C_ROLE_PARAM ? np->param
+                                             : PlannedInputDtype(InputClass(g, n.inputs[i]),
+                                                                 np->compute, float_dtype, d);
   }
 }
 

@@ -104,7 +104,8 @@ void ChooseParamDtype(const registry::Lowering& l, const PrecisionOptions& optio
 
 /// Step 3: `np->inputs`, one per node input: kInvalid for host, ignored and None inputs; the
 /// parameter dtype for params; else the compute dtype when the lowering accepts it, the value's
-/// own class when not, else the first dtype the lowering accepts.
+/// own class when not, else the first dtype the lowering accepts. An input declared
+/// T2C_INPUT_KEEPS_CLASS gets its own class first where accepted (a bool mask stays bool).
 void ChooseInputDtypes(const Graph& g, const Node& n, const registry::Lowering& l,
                        const PrecisionOptions& options, NodePlan* np);
 

@@ -209,6 +209,28 @@ TEST(PrecisionPlanTest, ConstantBeyondFp16RangeKeepsTheNodeFp32) {
   EXPECT_EQ(PrecisionReasonName(add.reason), "constant_out_of_fp16_range");
 }
 
+TEST(PrecisionPlanTest, InfinitiesInAConstantAreNoFp16Overflow) {
+  // An additive causal mask (0 and -inf), as CLIP builds it: FP16 holds -inf exactly.
+  for (float big : {0.0f, 70000.0f}) {
+    Graph g;
+    const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 4});
+    const ValueId r = test::AddRelu(g, x);
+    const float inf = std::numeric_limits<float>::infinity();
+    const ValueId mask = g.AddConstTensor("mask", MakeFloatTensor({4}, {0.0f, -inf, big, inf}));
+    g.AddOutput("y", g.AddNode("aten::add", "Tensor", {r, mask, g.AddConstInt(1)}, 1).outputs[0]);
+    absl::StatusOr<PrecisionPlan> plan = Plan(g, Options(Precision::kFp16, Target::kIos16));
+    ASSERT_TRUE(plan.ok()) << plan.status();
+    const NodePlan& add = plan->nodes[1];
+    if (big == 0.0f) {
+      EXPECT_EQ(add.compute, DType::kFloat16) << add.detail;
+      EXPECT_EQ(add.inputs[1], DType::kFloat16);
+    } else {  // a finite value beyond 65504 still keeps it fp32, and is the one named
+      EXPECT_EQ(add.reason, PrecisionReason::kConstantOutOfRange);
+      EXPECT_NE(add.detail.find("reaches 70000"), std::string::npos) << add.detail;
+    }
+  }
+}
+
 TEST(PrecisionPlanTest, ConstantWithinFp16RangeStaysFp16) {
   Graph g;
   const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 2});
@@ -629,6 +651,52 @@ TEST(PrecisionPlanStepsTest, InputDtypesLeaveHostIgnoredAndNoneInputsUnplanned) 
   EXPECT_EQ(sm.inputs[0], DType::kFloat32);
   EXPECT_EQ(sm.inputs[1], DType::kInvalid);  // dim: host
   EXPECT_EQ(sm.inputs[2], DType::kInvalid);  // dtype: None
+}
+
+/// q, k, v (fp32 inputs) and a bool mask input m -> sdpa (attn_mask declared
+/// T2C_INPUT_KEEPS_CLASS) and maximum(q, m) (type promotion: m becomes a float).
+struct BoolMaskAttention {
+  Graph g;
+  ValueId q, m;
+  BoolMaskAttention() {
+    q = g.AddInput("q", TypeClass::kFloat, {2, 4, 8});
+    const ValueId k = g.AddInput("k", TypeClass::kFloat, {2, 5, 8});
+    const ValueId v = g.AddInput("v", TypeClass::kFloat, {2, 5, 8});
+    m = g.AddInput("m", TypeClass::kBool, {4, 5});
+    g.value(m).input_dtype = InputDtype::kBool;  // --input m:4x5:bool
+    Node& sdpa = g.AddNode(
+        "aten::_scaled_dot_product_attention", "",
+        {q, k, v, m, g.AddConstFloat(0.0), g.AddConstBool(false), g.AddConstBool(false)}, 2);
+    g.AddOutput("out", sdpa.outputs[0]);
+    const ValueId mq = g.AddInput("mq", TypeClass::kBool, {2, 4, 8});
+    g.AddOutput("max", g.AddNode("aten::maximum", "", {q, mq}, 1).outputs[0]);
+  }
+};
+
+TEST(PrecisionPlanStepsTest, ABoolOperandKeepsItsClassWhereTheLoweringSaysSo) {
+  BoolMaskAttention a;
+  const std::vector<const registry::Lowering*> l = Lowerings(a.g);
+  ASSERT_EQ(l.size(), 2u);
+  ASSERT_TRUE(l[0] && l[1]);
+  ASSERT_TRUE(l[0]->inputs[3].keeps_class());
+  for (Precision p : {Precision::kFp16, Precision::kFp32}) {
+    const PrecisionOptions o = Options(p, Target::kIos16);
+    const NodePlan sdpa = PlanDtypes(a.g, 0, *l[0], o);
+    EXPECT_EQ(sdpa.compute, DType::kFloat32);  // needs_fp32_compute under fp16
+    EXPECT_EQ(sdpa.inputs[0], DType::kFloat32);
+    EXPECT_EQ(sdpa.inputs[3], DType::kBool);  // the mask stays bool
+    // An operand of maximum is promoted to the compute dtype, as PyTorch promotes it.
+    const NodePlan max = PlanDtypes(a.g, 1, *l[1], o);
+    EXPECT_EQ(max.inputs[1], p == Precision::kFp16 ? DType::kFloat16 : DType::kFloat32);
+  }
+  // The bool model input crosses the boundary as int32 and is cast to bool for the mask only.
+  absl::StatusOr<PrecisionPlan> plan = Plan(a.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const PlannedCast* to_bool = plan->FindCast(a.m, DType::kBool);
+  ASSERT_NE(to_bool, nullptr) << Casts(*plan);
+  EXPECT_EQ(to_bool->from, DType::kInt32);
+  EXPECT_EQ(plan->FindCast(a.m, DType::kFloat32), nullptr) << Casts(*plan);
+  EXPECT_EQ(plan->FindCast(a.m, DType::kFloat16), nullptr) << Casts(*plan);
 }
 
 TEST(PrecisionPlanStepsTest, CastBookPlansOneCastPerValueAndDtype) {

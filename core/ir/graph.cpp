@@ -130,17 +130,13 @@ const mil::Fp16Scan& ConstTensor::Fp16Stats() const {
   return *fp16_stats_;
 }
 
-double ConstTensor::MaxAbs() const {
+double ConstTensor::MaxFiniteAbs() const {
   double m = 0;
   const int64_t n = numel();
-  if (storage == Storage::kFloat32) {
-    const mil::Fp16Scan& stats = Fp16Stats();
-    return stats.non_finite ? std::numeric_limits<double>::infinity() : stats.max_abs;
-  }
+  if (storage == Storage::kFloat32) return Fp16Stats().max_abs;
   for (int64_t k = 0; k < n; ++k) {
     const double v = At(k);
-    if (!std::isfinite(v)) return std::numeric_limits<double>::infinity();
-    m = std::max(m, std::fabs(v));
+    if (std::isfinite(v)) m = std::max(m, std::fabs(v));
   }
   return m;
 }

@@ -72,8 +72,9 @@ struct ConstTensor {
   TypeClass type_class() const;
   /// Element i as a double (any storage).
   double At(int64_t i) const;
-  /// Largest finite |x| over all elements (0 for an empty tensor); +inf when any is non-finite.
-  double MaxAbs() const;
+  /// Largest |x| over the finite elements (0 for an empty tensor or none finite): infinities
+  /// and NaN are not counted (FP16 holds them exactly; an additive mask's -inf is no overflow).
+  double MaxFiniteAbs() const;
   /// For kFloat32 storage: range and FP16 fit of the elements, scanned once and cached (the
   /// planner asks for both for every weight; one pass serves both). Empty for other storages.
   /// Not thread-safe.

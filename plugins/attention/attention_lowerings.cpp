@@ -27,12 +27,17 @@ namespace {
 /// torch 1.13's private sdpa: (query [..., L, E], key [..., S, E], value [..., S, Ev], attn_mask?,
 /// dropout_p, need_attn_weights, is_causal) -> (softmax(q k^T / sqrt(E) + mask) v, the softmax).
 /// The batch dimensions broadcast; a float mask is added; is_causal masks position (i, j) when
-/// j > i. A bool mask (True: attend) is refused at infer, see InferSdpa. ATen's math kernel returns
-/// the weights whatever need_attn_weights says, so output 1 is always the softmax.
+/// j > i. A bool mask (True: attend) masks the scores where it is False; it keeps its class
+/// (T2C_INPUT_KEEPS_CLASS), where type promotion would make it a float to add. ATen's math kernel
+/// returns the weights whatever need_attn_weights says, so output 1 is always the softmax.
 constexpr t2c_input_decl kSdpaInputs[] = {
-    sdk::Tensor("query"),   sdk::Tensor("key"),
-    sdk::Tensor("value"),   sdk::OptionalTensor("attn_mask"),
-    sdk::Host("dropout_p"), sdk::Ignored("need_attn_weights"),
+    sdk::Tensor("query"),
+    sdk::Tensor("key"),
+    sdk::Tensor("value"),
+    sdk::OptionalTensor("attn_mask", T2C_MASK_FLOAT | T2C_DTYPE_BIT(T2C_DTYPE_BOOL),
+                        T2C_INPUT_KEEPS_CLASS),
+    sdk::Host("dropout_p"),
+    sdk::Ignored("need_attn_weights"),
     sdk::Host("is_causal"),
 };
 constexpr uint32_t kSdpaQuery = sdk::InputIndex(kSdpaInputs, "query");
@@ -93,27 +98,34 @@ Status InferSdpa(InferContext& ctx) {
     // As ATen: "Explicit attn_mask should not be set when is_causal=True".
     return ctx.Error(ctx.kind() + ": attn_mask and is_causal=True together are not valid");
   }
-  if (!ctx.IsNone(kSdpaMask)) {
-    // Infer sees the mask's own dtype; lower sees the planned one, which is the float compute
-    // dtype for a bool mask too, so a bool mask cannot be told from a float one there.
-    TS2COREML_ASSIGN_OR_RETURN(TensorType m, ctx.InputType(kSdpaMask));
-    if (m.dtype == T2C_DTYPE_BOOL) {
-      return ctx.Error(
-          ctx.kind() +
-          ": a bool attn_mask is not supported yet (the core plans it as a float tensor); pass an additive float mask instead (0 where attending, -inf elsewhere)");
-    }
-  }
   TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, TensorType(T2C_DTYPE_FP32, s.out)));
   return ctx.SetOutputType(1, TensorType(T2C_DTYPE_FP32, s.weights));
 }
 
-/// Adds the float attn_mask and the causal mask (-inf where j > i) to `scores`.
+/// Applies attn_mask to `scores`: a float mask is added; a bool mask keeps the scores where it
+/// is True and puts -inf where it is False (select).
+Expected<Var> EmitSdpaAttnMask(LowerContext& ctx, Var scores) {
+  TS2COREML_ASSIGN_OR_RETURN(Var mask, ctx.Input(kSdpaMask));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType mt, ctx.TypeOf(mask));
+  if (mt.dtype != T2C_DTYPE_BOOL) return EmitBinary(ctx, "add", scores, mask);
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(scores));
+  TS2COREML_ASSIGN_OR_RETURN(Var neg_inf,
+                             ctx.ConstFloat(st.dtype, -std::numeric_limits<float>::infinity()));
+  std::vector<int64_t> shape;
+  if (!sdk::BroadcastShapes(st.shape, mt.shape, &shape)) {
+    return ctx.Error(ctx.kind() + ": attn_mask " + FormatInts(mt.shape) +
+                     " does not broadcast to the scores " + FormatInts(st.shape));
+  }
+  return ctx.Emit1("select", {{"cond", mask}, {"a", scores}, {"b", neg_inf}},
+                   TensorType(st.dtype, shape));
+}
+
+/// Applies the attn_mask (EmitSdpaAttnMask) and the causal mask (-inf where j > i) to `scores`.
 Expected<Var> EmitSdpaMasks(LowerContext& ctx, Var scores) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(scores));
   const float inf = std::numeric_limits<float>::infinity();
   if (!ctx.IsNone(kSdpaMask)) {
-    TS2COREML_ASSIGN_OR_RETURN(Var mask, ctx.Input(kSdpaMask));
-    TS2COREML_ASSIGN_OR_RETURN(scores, EmitBinary(ctx, "add", scores, mask));
+    TS2COREML_ASSIGN_OR_RETURN(scores, EmitSdpaAttnMask(ctx, scores));
   }
   TS2COREML_ASSIGN_OR_RETURN(bool causal, ctx.Bool(kSdpaCausal));
   if (!causal) return scores;

@@ -74,14 +74,28 @@ TEST(AttentionTest, SdpaFloatMaskAndCausal) {
             (std::vector<double>{0, -inf, -inf, 0, 0, -inf}));
 }
 
+TEST(AttentionTest, SdpaBoolMaskSelectsTheScoresItKeeps) {
+  // The bool mask keeps its class (T2C_INPUT_KEEPS_CLASS): True attends, False puts -inf.
+  const t2c_lowering_decl& decl = Decl("aten::_scaled_dot_product_attention");
+  ASSERT_NE(decl.inputs[3].flags & T2C_INPUT_KEEPS_CLASS, 0u);
+  for (t2c_dtype precision : {T2C_DTYPE_FP32, T2C_DTYPE_FP16}) {
+    t::FakeNode n =
+        Sdpa({2, 4, 8}, {2, 5, 8}, {2, 5, 3}, t::Value::Tensor({4, 5}, T2C_DTYPE_BOOL), 0.0, false);
+    n.Precision(precision);
+    ASSERT_TRUE(n.Lower(decl)) << n.error();
+    EXPECT_EQ(n.op_types(), (Ops{"matmul", "mul", "select", "softmax", "matmul"}));
+    const auto& select = *n.FindOp("select");
+    EXPECT_EQ(n.ArgInputIndex(select, "cond"), 3);
+    EXPECT_EQ(n.ArgValues(select, "b"),
+              (std::vector<double>{-std::numeric_limits<double>::infinity()}));
+    EXPECT_EQ(n.inferred(1).shape, (Shape{2, 4, 5}));
+  }
+}
+
 TEST(AttentionTest, SdpaRefusals) {
   t::FakeNode dropout = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::None(), 0.1, false);
   EXPECT_FALSE(dropout.Lower(Decl("aten::_scaled_dot_product_attention")));
   EXPECT_NE(dropout.error().find("dropout_p=0.1"), std::string::npos) << dropout.error();
-  t::FakeNode bool_mask =
-      Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 3}, T2C_DTYPE_BOOL), 0.0, false);
-  EXPECT_FALSE(bool_mask.Lower(Decl("aten::_scaled_dot_product_attention")));
-  EXPECT_NE(bool_mask.error().find("bool attn_mask"), std::string::npos) << bool_mask.error();
   t::FakeNode bad_mask = Sdpa({2, 4}, {3, 4}, {3, 4}, t::Value::Tensor({2, 2}), 0.0, false);
   EXPECT_FALSE(bad_mask.Lower(Decl("aten::_scaled_dot_product_attention")));
   EXPECT_NE(bad_mask.error().find("does not broadcast"), std::string::npos) << bad_mask.error();

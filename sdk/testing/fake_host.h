@@ -488,8 +488,13 @@ class FakeNode {
     return true;
   }
 
-  /// The dtype the core would give a TENSOR-role value of `dtype` for this node.
-  t2c_dtype PlannedTensorDtype(t2c_dtype dtype, t2c_dtype_mask mask) const {
+  /// The dtype the core would give a TENSOR-role value of `dtype` for this node (`flags`: the
+  /// input's T2C_INPUT_* flags; T2C_INPUT_KEEPS_CLASS keeps an accepted bool or int32 as it is).
+  t2c_dtype PlannedTensorDtype(t2c_dtype dtype, t2c_dtype_mask mask, uint32_t flags = 0) const {
+    if ((flags & T2C_INPUT_KEEPS_CLASS) != 0 && dtype != T2C_DTYPE_FP16 &&
+        dtype != T2C_DTYPE_FP32 && (mask & T2C_DTYPE_BIT(dtype)) != 0) {
+      return dtype;
+    }
     bool float_node = false;
     for (const auto& t : inferred_) float_node |= t && t->is_float();
     for (const auto& l : inferred_lists_) {
@@ -531,6 +536,7 @@ class FakeNode {
       const Value& v = inputs_[i];
       int32_t role = RoleOf(i);
       t2c_dtype_mask mask = DeclOf(i) ? DeclOf(i)->dtypes : 0;
+      const uint32_t flags = DeclOf(i) ? DeclOf(i)->flags : 0;
       if (role == T2C_ROLE_TENSOR || role == T2C_ROLE_PARAM) {
         TensorType t;
         std::vector<double> values;
@@ -542,7 +548,7 @@ class FakeNode {
         } else {
           continue;
         }
-        t.dtype = role == T2C_ROLE_PARAM ? param_ : PlannedTensorDtype(t.dtype, mask);
+        t.dtype = role == T2C_ROLE_PARAM ? param_ : PlannedTensorDtype(t.dtype, mask, flags);
         FakeVar fv;
         fv.type = t;
         fv.origin = values.empty() ? VarOrigin::kInput : VarOrigin::kConst;

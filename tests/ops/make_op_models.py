@@ -5,6 +5,8 @@ scripts each case of its cases(), and writes OUT/<family>/<case>.pt, one .npy pe
 
 Usage: make_op_models.py OUT [FAMILY...]
        make_op_models.py --list      (the family names, one per line)
+A FAMILY ending in .py is a family file elsewhere (tests/models/in_context_models.py), named
+after its file.
 """
 import importlib.util
 import json
@@ -26,9 +28,16 @@ def family_names():
                   if f.endswith(".py") and not f.startswith("_"))
 
 
-def load_family(name):
-    spec = importlib.util.spec_from_file_location(
-        "family_" + name, os.path.join(FAMILIES_DIR, name + ".py"))
+def family_file(family):
+    """(name, path) of a FAMILY argument: a name of tests/ops/families/ or a .py path."""
+    if family.endswith(".py"):
+        return os.path.basename(family)[:-3], family
+    return family, os.path.join(FAMILIES_DIR, family + ".py")
+
+
+def load_family(family):
+    name, path = family_file(family)
+    spec = importlib.util.spec_from_file_location("family_" + name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.cases()
@@ -96,10 +105,11 @@ def check_normalized(family, case, ops):
     return sorted(case.normalized or {})
 
 
-def make_family(out_root, family):
+def make_family(out_root, arg):
+    family = family_file(arg)[0]
     out_dir = os.path.join(out_root, family)
     os.makedirs(out_dir, exist_ok=True)
-    cases = load_family(family)
+    cases = load_family(arg)
     names = [c.name for c in cases]
     if len(set(names)) != len(names):
         raise SystemExit(f"make_op_models.py: {family}: duplicate case names")

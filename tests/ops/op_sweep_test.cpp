@@ -1,6 +1,7 @@
 // Op sweeps: every case of one family (tests/ops/families/<family>.py, made by
 // make_op_models.py) converted in each of its precisions and verified against LibTorch, all in
-// this one process (LibTorch and the plugins load once). The family is TS2COREML_OP_FAMILY;
+// this one process (LibTorch and the plugins load once). The family is TS2COREML_OP_FAMILY (a
+// file name of tests/ops/families/, or in_context_models for tests/models/in_context_models.py);
 // TS2COREML_OP_CASE, when set, runs only the cases whose name contains it.
 #include <fcntl.h>
 #include <unistd.h>

@@ -153,6 +153,10 @@ typedef enum t2c_input_role {
 
 /// Flags of one input declaration.
 #define T2C_INPUT_OPTIONAL 1u /* None is accepted */
+/* A TENSOR input that keeps its own class where its dtypes allow it: a bool operand (an attention
+   mask, True: attend) reaches the lowering as bool instead of being planned in the node's float
+   compute dtype, as operands that type promotion converts are. */
+#define T2C_INPUT_KEEPS_CLASS 2u
 
 /// How the output types follow from the input types, as data where a standard rule fits.
 typedef enum t2c_infer_rule {

@@ -476,8 +476,9 @@ constexpr t2c_input_decl Tensor(const char* name, t2c_dtype_mask dtypes = T2C_MA
                                 uint32_t flags = 0) {
   return {name, T2C_ROLE_TENSOR, dtypes, flags};
 }
-constexpr t2c_input_decl OptionalTensor(const char* name, t2c_dtype_mask dtypes = T2C_MASK_FLOAT) {
-  return {name, T2C_ROLE_TENSOR, dtypes, T2C_INPUT_OPTIONAL};
+constexpr t2c_input_decl OptionalTensor(const char* name, t2c_dtype_mask dtypes = T2C_MASK_FLOAT,
+                                        uint32_t flags = 0) {
+  return {name, T2C_ROLE_TENSOR, dtypes, flags | T2C_INPUT_OPTIONAL};
 }
 constexpr t2c_input_decl Param(const char* name, uint32_t flags = 0) {
   return {name, T2C_ROLE_PARAM, T2C_MASK_FLOAT, flags};

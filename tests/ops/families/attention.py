@@ -1,7 +1,7 @@
 """torch 1.13's aten::_scaled_dot_product_attention: both outputs (the weights whatever
 need_attn_weights says), batch dims of rank 0 to 2 with broadcasting, a value width unlike the
-query's, float masks (constant, -inf, run-time), is_causal on square and non-square scores;
-bool masks and dropout_p refused by name."""
+query's, float masks (constant, -inf, run-time), bool masks (True: attend; constant, computed, a model
+input), is_causal on square and non-square scores; dropout_p refused by name."""
 import torch
 
 from op_cases import Case, Fn, Input
@@ -9,8 +9,8 @@ from op_cases import Case, Fn, Input
 _sdpa = torch.ops.aten._scaled_dot_product_attention
 
 
-def _bool_mask(*shape):
-    g = torch.Generator().manual_seed(sum(shape))
+def _bool_mask(*shape, seed=0):
+    g = torch.Generator().manual_seed(sum(shape) + seed)
     m = torch.rand(*shape, generator=g) > 0.4
     m[..., 0] = True  # no row fully masked (PyTorch gives NaN there)
     return m
@@ -33,14 +33,19 @@ def cases():
         Case("sdpa_rank3_broadcast_kv",
              Fn(lambda q, k, v: _sdpa(q, k, v, None, 0.0, True, False)),
              [Input("q", (2, 4, 8)), Input("k", (1, 5, 8)), Input("v", (1, 5, 8))]),
-        # The core plans a bool mask as float (the compute dtype), where it cannot be told from
-        # an additive mask: refused at infer, which sees the bool.
+        # A bool mask keeps its class (not promoted to the float compute dtype like an operand of
+        # add): constant, computed at run time (broadcast over the keys), or a model input.
         Case("sdpa_bool_mask_const",
-             Fn(lambda q, k, v: _sdpa(q, k, v, bm, 0.0, True, False)), qkv,
-             refuse="bool attn_mask"),
+             Fn(lambda q, k, v: _sdpa(q, k, v, bm, 0.0, True, False)), qkv),
         Case("sdpa_bool_mask_runtime",
              Fn(lambda q, k, v, m: _sdpa(q, k, v, m > -0.5, 0.0, True, False)[0]),
-             qkv + [Input("m", (1, 3, 4, 1))], refuse="bool attn_mask"),
+             qkv + [Input("m", (1, 3, 1, 5), values=[[[[1.0, -1.0, 0.5, -2.0, 0.0]],
+                                                      [[-1.0, -1.0, -1.0, -1.0, 0.25]],
+                                                      [[0.0, 1.0, 2.0, -0.75, -1.0]]]])]),
+        Case("sdpa_bool_mask_input",
+             Fn(lambda q, k, v, m: _sdpa(q, k, v, m, 0.0, True, False)),
+             qkv + [Input("m", (2, 1, 4, 5), "bool",
+                          values=torch.stack([bm, _bool_mask(4, 5, seed=1)]).unsqueeze(1).numpy())]),
         Case("sdpa_additive_inf_mask",
              Fn(lambda q, k, v: _sdpa(q, k, v, torch.zeros(4, 5).masked_fill(~bm, float("-inf")),
                                       0.0, True, False)), qkv),

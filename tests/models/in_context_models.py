@@ -1,0 +1,444 @@
+"""In-context test models: each op family inside the kind of model it is used in, small (few
+layers, narrow widths, small inputs) so that the whole list converts and verifies in seconds.
+
+The list is an op-sweep family (tests/ops/op_cases.py: Case, Input): make_op_models.py makes it
+(the `make_in_context_models` fixture, OUT/in_context/), op_sweep_test converts every model in
+fp32 and fp16 and verifies it against LibTorch with verify's default tolerances, all in one
+process (the `models_in_context` test), and scripts/coverage_table.py tabulates it beside the
+torchvision models in docs/coverage.md.
+
+Conditioning, as tests/models/make_models.py does for the torchvision models: fixed seeds,
+BatchNorm statistics calibrated on random batches, so activations stay of order one and FP16
+tests mean something. Integer inputs (token ids) are drawn below the vocabulary size; masks and
+timesteps are given as values.
+"""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from op_cases import Case, Input
+
+VOCAB = 100
+SEQ = 16
+
+
+def calibrated(model, *shapes, batches=3):
+    """`model` with its BatchNorm statistics calibrated on random inputs of `shapes` (batch 4),
+    in eval() mode."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None
+    if norms:
+        model.train()
+        with torch.no_grad():
+            for _ in range(batches):
+                model(*[torch.randn(4, *s[1:]) for s in shapes])
+    return model.eval()
+
+
+# --- text: BERT, GPT, CLIP ------------------------------------------------------------------------
+
+
+class BertLayer(nn.Module):
+    """Post-norm encoder layer: multi-head attention with an additive mask, GELU FFN."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.scale = 1.0 / math.sqrt(d // heads)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.ln1 = nn.LayerNorm(d, eps=1e-12)
+        self.ff1 = nn.Linear(d, 4 * d)
+        self.ff2 = nn.Linear(4 * d, d)
+        self.ln2 = nn.LayerNorm(d, eps=1e-12)
+
+    def forward(self, x, mask):
+        b, n, d = x.shape
+        h = self.heads
+        q, k, v = self.qkv(x).view(b, n, 3, h, d // h).permute(2, 0, 3, 1, 4).unbind(0)
+        scores = torch.matmul(q, k.transpose(-1, -2)) * self.scale + mask
+        a = torch.matmul(scores.softmax(-1), v).transpose(1, 2).reshape(b, n, d)
+        x = self.ln1(x + self.out(a))
+        return self.ln2(x + self.ff2(F.gelu(self.ff1(x))))
+
+
+class Bert(nn.Module):
+    """BERT-style encoder fed int64 token ids and an int64 attention mask (1: token, 0: padding):
+    word + position + token-type embeddings, LayerNorm, two layers, tanh pooler on [CLS]."""
+
+    def __init__(self, d=32, heads=2, layers=2):
+        super().__init__()
+        self.word = nn.Embedding(VOCAB, d)
+        self.pos = nn.Embedding(SEQ, d)
+        self.token_type = nn.Embedding(2, d)
+        self.register_buffer("position_ids", torch.arange(SEQ).unsqueeze(0))
+        self.ln = nn.LayerNorm(d, eps=1e-12)
+        self.layers = nn.ModuleList(BertLayer(d, heads) for _ in range(layers))
+        self.pool = nn.Linear(d, d)
+
+    def forward(self, ids, attention_mask):
+        n = ids.shape[1]
+        x = self.word(ids) + self.pos(self.position_ids[:, :n]) + self.token_type(torch.zeros_like(ids))
+        x = self.ln(x)
+        mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * -10000.0
+        for layer in self.layers:
+            x = layer(x, mask)
+        return x, torch.tanh(self.pool(x[:, 0]))
+
+
+class GptBlock(nn.Module):
+    """Pre-norm decoder block: causal attention through aten::_scaled_dot_product_attention with
+    a bool mask (True: attend), GELU (tanh) MLP."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.fc = nn.Linear(d, 4 * d)
+        self.fc_out = nn.Linear(4 * d, d)
+
+    def forward(self, x, causal):
+        b, n, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(d, dim=2)
+        q, k, v = (t.view(b, n, self.heads, d // self.heads).transpose(1, 2) for t in (q, k, v))
+        a = torch.ops.aten._scaled_dot_product_attention(q, k, v, causal, 0.0, False, False)[0]
+        x = x + self.proj(a.transpose(1, 2).reshape(b, n, d))
+        return x + self.fc_out(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+
+
+class Gpt(nn.Module):
+    """GPT-style decoder: token + learned position embeddings, a registered tril bool buffer as
+    the causal mask, final LayerNorm, lm head tied to the token embedding; returns logits."""
+
+    def __init__(self, d=32, heads=2, layers=2):
+        super().__init__()
+        self.wte = nn.Embedding(VOCAB, d)
+        self.wpe = nn.Embedding(SEQ, d)
+        self.register_buffer("causal", torch.tril(torch.ones(SEQ, SEQ, dtype=torch.bool)))
+        self.blocks = nn.ModuleList(GptBlock(d, heads) for _ in range(layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.lm_head = nn.Linear(d, VOCAB, bias=False)
+        self.lm_head.weight = self.wte.weight
+
+    def forward(self, ids):
+        n = ids.shape[1]
+        x = self.wte(ids) + self.wpe(torch.arange(n, device=ids.device))
+        causal = self.causal[:n, :n]
+        for block in self.blocks:
+            x = block(x, causal)
+        return self.lm_head(self.ln_f(x))
+
+
+class ClipLayer(nn.Module):
+    """CLIP's residual attention block: pre-norm nn.MultiheadAttention with a float causal mask,
+    quick-GELU MLP."""
+
+    def __init__(self, d, heads):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(d)
+        self.attn = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.ln_2 = nn.LayerNorm(d)
+        self.c_fc = nn.Linear(d, 4 * d)
+        self.c_proj = nn.Linear(4 * d, d)
+
+    def forward(self, x, mask):
+        y = self.ln_1(x)
+        x = x + self.attn(y, y, y, need_weights=False, attn_mask=mask)[0]
+        h = self.c_fc(self.ln_2(x))
+        return x + self.c_proj(h * torch.sigmoid(1.702 * h))
+
+
+class ClipText(nn.Module):
+    """CLIP-style text tower: causal mask built as CLIP does (empty, fill_ -inf, triu_(1)),
+    final LayerNorm, the end-of-text token (the largest id) pooled with
+    x[torch.arange(B), ids.argmax(-1)], projection."""
+
+    def __init__(self, d=32, heads=2, layers=2, embed=16):
+        super().__init__()
+        self.token_embedding = nn.Embedding(VOCAB, d)
+        self.positional_embedding = nn.Parameter(torch.randn(SEQ, d) * 0.01)
+        self.layers = nn.ModuleList(ClipLayer(d, heads) for _ in range(layers))
+        self.ln_final = nn.LayerNorm(d)
+        self.text_projection = nn.Parameter(torch.randn(d, embed) * d ** -0.5)
+
+    def forward(self, ids):
+        n = ids.shape[1]
+        mask = torch.empty(n, n).fill_(float("-inf")).triu_(1)
+        x = self.token_embedding(ids) + self.positional_embedding[:n]
+        for layer in self.layers:
+            x = layer(x, mask)
+        x = self.ln_final(x)
+        return x[torch.arange(x.shape[0]), ids.argmax(dim=-1)] @ self.text_projection
+
+
+# --- vision: YOLO neck, super-resolution, UNet block, depth decoder, STN, MobileViT -------------
+
+
+def conv_bn_silu(cin, cout, k=1, s=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.SiLU())
+
+
+class C2f(nn.Module):
+    """YOLOv8's C2f: 1x1 conv, chunk in two, a bottleneck chain, cat, 1x1 conv."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.c = cout // 2
+        self.cv1 = conv_bn_silu(cin, 2 * self.c)
+        self.m = nn.Sequential(conv_bn_silu(self.c, self.c, 3), conv_bn_silu(self.c, self.c, 3))
+        self.cv2 = conv_bn_silu(3 * self.c, cout)
+
+    def forward(self, x):
+        a, b = self.cv1(x).chunk(2, 1)
+        return self.cv2(torch.cat([a, b, self.m(b)], 1))
+
+
+class YoloNeck(nn.Module):
+    """A tiny backbone (P3, P4, P5) and a YOLOv8-style PAN neck: nearest upsample by scale
+    factor 2, cat, C2f (chunk), strided SiLU convs back down, split of the P5 head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn_silu(3, 8, 3, 2)
+        self.p3 = conv_bn_silu(8, 16, 3, 2)
+        self.p4 = conv_bn_silu(16, 16, 3, 2)
+        self.p5 = conv_bn_silu(16, 16, 3, 2)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.td4 = C2f(32, 16)
+        self.td3 = C2f(32, 8)
+        self.down3 = conv_bn_silu(8, 8, 3, 2)
+        self.bu4 = C2f(24, 16)
+        self.down4 = conv_bn_silu(16, 16, 3, 2)
+        self.bu5 = C2f(32, 16)
+        self.head = nn.Conv2d(16, 12, 1)
+
+    def forward(self, x):
+        p3 = self.p3(self.stem(x))
+        p4 = self.p4(p3)
+        p5 = self.p5(p4)
+        t4 = self.td4(torch.cat([self.up(p5), p4], 1))
+        n3 = self.td3(torch.cat([self.up(t4), p3], 1))
+        n4 = self.bu4(torch.cat([self.down3(n3), t4], 1))
+        n5 = self.bu5(torch.cat([self.down4(n4), p5], 1))
+        box, cls = self.head(n5).split([4, 8], 1)
+        return n3, n4, box, cls.sigmoid()
+
+
+class SuperResolution(nn.Module):
+    """ESPCN-style x2 super-resolution: convs, pixel_shuffle, clamp to [0, 1]."""
+
+    def __init__(self, scale=2):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 16, 5, padding=2)
+        self.c2 = nn.Conv2d(16, 8, 3, padding=1)
+        self.c3 = nn.Conv2d(8, 3 * scale * scale, 3, padding=1)
+        self.shuffle = nn.PixelShuffle(scale)
+
+    def forward(self, x):
+        y = torch.tanh(self.c1(x))
+        y = torch.tanh(self.c2(y))
+        return torch.clamp(self.shuffle(self.c3(y)) + 0.5, 0.0, 1.0)
+
+
+def timestep_embedding(t, dim, max_period=10000.0):
+    """Sinusoidal embedding of float timesteps t [B] -> [B, dim] (diffusers' get_timestep_embedding
+    with flip_sin_to_cos)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = t[:, None].float() * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class UnetBlock(nn.Module):
+    """A diffusion UNet block: resnet block (group_norm, SiLU, conv, timestep embedding added,
+    skip) and a self-attention block whose scores come from
+    torch.baddbmm(torch.empty(...), q, k, beta=0, alpha=scale) as diffusers computes them,
+    softmax, bmm, residual."""
+
+    def __init__(self, c=16, groups=4, tdim=16, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.tdim = tdim
+        self.t_mlp = nn.Sequential(nn.Linear(tdim, 32), nn.SiLU(), nn.Linear(32, 32))
+        self.conv_in = nn.Conv2d(4, c, 3, padding=1)
+        self.norm1 = nn.GroupNorm(groups, c)
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1)
+        self.t_proj = nn.Linear(32, c)
+        self.norm2 = nn.GroupNorm(groups, c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1)
+        self.attn_norm = nn.GroupNorm(groups, c, eps=1e-6)
+        self.to_q = nn.Linear(c, c)
+        self.to_k = nn.Linear(c, c)
+        self.to_v = nn.Linear(c, c)
+        self.to_out = nn.Linear(c, c)
+        self.conv_out = nn.Conv2d(c, 4, 3, padding=1)
+
+    def heads_first(self, x):
+        b, n, c = x.shape
+        return x.view(b, n, self.heads, c // self.heads).transpose(1, 2).reshape(
+            b * self.heads, n, c // self.heads)
+
+    def attention(self, x):
+        b, c, h, w = x.shape
+        y = self.attn_norm(x).view(b, c, h * w).transpose(1, 2)
+        q, k, v = (self.heads_first(f(y)) for f in (self.to_q, self.to_k, self.to_v))
+        empty = torch.empty(q.shape[0], q.shape[1], k.shape[1], dtype=q.dtype)
+        scale = (c // self.heads) ** -0.5
+        scores = torch.baddbmm(empty, q, k.transpose(-1, -2), beta=0, alpha=scale)
+        o = torch.bmm(scores.softmax(dim=-1), v)
+        o = o.view(b, self.heads, h * w, c // self.heads).transpose(1, 2).reshape(b, h * w, c)
+        return x + self.to_out(o).transpose(1, 2).reshape(b, c, h, w)
+
+    def forward(self, x, timestep):
+        temb = self.t_mlp(timestep_embedding(timestep, self.tdim))
+        x = self.conv_in(x)
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = h + self.t_proj(F.silu(temb))[:, :, None, None]
+        h = self.conv2(F.silu(self.norm2(h)))
+        x = self.attention(x + h)
+        return self.conv_out(F.silu(x))
+
+
+class DepthDecoder(nn.Module):
+    """Monodepth-style: strided conv encoder, decoder upsampling x2 bilinear (align_corners True
+    at one stage, False at the others) with skip convs, sigmoid disparity."""
+
+    def __init__(self):
+        super().__init__()
+        self.e1 = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.ReLU())
+        self.e2 = nn.Sequential(nn.Conv2d(8, 16, 3, 2, 1), nn.ReLU())
+        self.e3 = nn.Sequential(nn.Conv2d(16, 16, 3, 2, 1), nn.ReLU())
+        self.d3 = nn.Sequential(nn.Conv2d(16, 16, 3, 1, 1), nn.ELU())
+        self.s2 = nn.Conv2d(16, 16, 1)
+        self.d2 = nn.Sequential(nn.Conv2d(32, 8, 3, 1, 1), nn.ELU())
+        self.s1 = nn.Conv2d(8, 8, 1)
+        self.d1 = nn.Sequential(nn.Conv2d(16, 8, 3, 1, 1), nn.ELU())
+        self.disp = nn.Conv2d(8, 1, 3, 1, 1)
+
+    def forward(self, x):
+        f1 = self.e1(x)
+        f2 = self.e2(f1)
+        f3 = self.e3(f2)
+        y = F.interpolate(self.d3(f3), scale_factor=2, mode="bilinear", align_corners=True)
+        y = self.d2(torch.cat([y, self.s2(f2)], 1))
+        y = F.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
+        y = self.d1(torch.cat([y, self.s1(f1)], 1))
+        y = F.interpolate(y, scale_factor=2.0, mode="bilinear", align_corners=False)
+        return torch.sigmoid(self.disp(y))
+
+
+class SpatialTransformer(nn.Module):
+    """A spatial transformer network: localisation convs -> linear -> affine theta (near the
+    identity) -> F.affine_grid + F.grid_sample, then a small classifier."""
+
+    def __init__(self):
+        super().__init__()
+        self.loc = nn.Sequential(nn.Conv2d(1, 8, 5), nn.MaxPool2d(2), nn.ReLU(),
+                                 nn.Conv2d(8, 8, 5), nn.MaxPool2d(2), nn.ReLU())
+        self.fc_loc = nn.Sequential(nn.Linear(8 * 4 * 4, 16), nn.ReLU(), nn.Linear(16, 6))
+        with torch.no_grad():
+            self.fc_loc[2].weight.mul_(0.1)
+            self.fc_loc[2].bias.copy_(torch.tensor([1.0, 0.1, 0.05, -0.1, 0.9, 0.0]))
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(self, x):
+        theta = self.fc_loc(self.loc(x).flatten(1)).view(-1, 2, 3)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+        y = F.max_pool2d(F.relu(self.conv(x)), 2)
+        return self.fc(y.flatten(1)), theta
+
+
+class MobileVitBlock(nn.Module):
+    """MobileViT block: local 3x3 and 1x1 convs, 2x2 patches unfolded with F.unfold into
+    sequences per patch position, a transformer layer, F.fold back, 1x1 conv, cat with the input,
+    3x3 fusion conv."""
+
+    def __init__(self, c=8, d=16, patch=2, heads=2):
+        super().__init__()
+        self.p = patch
+        self.local = nn.Sequential(conv_bn_silu(c, c, 3), nn.Conv2d(c, d, 1, bias=False))
+        self.transformer = nn.TransformerEncoderLayer(d, heads, 2 * d, dropout=0.0,
+                                                      activation="gelu", batch_first=True,
+                                                      norm_first=True)
+        self.ln = nn.LayerNorm(d)
+        self.proj = conv_bn_silu(d, c)
+        self.fusion = conv_bn_silu(2 * c, c, 3)
+
+    def forward(self, x):
+        b, _, h, w = x.shape
+        y = self.local(x)
+        d = y.shape[1]
+        p = self.p
+        # [B, d*p*p, N] -> [B*p*p, N, d]: one sequence of N patches per pixel of the patch.
+        cols = F.unfold(y, kernel_size=p, stride=p)
+        n = cols.shape[-1]
+        seq = cols.reshape(b, d, p * p, n).permute(0, 2, 3, 1).reshape(b * p * p, n, d)
+        seq = self.ln(self.transformer(seq))
+        cols = seq.reshape(b, p * p, n, d).permute(0, 3, 1, 2).reshape(b, d * p * p, n)
+        y = F.fold(cols, output_size=(h, w), kernel_size=p, stride=p)
+        return self.fusion(torch.cat([x, self.proj(y)], 1))
+
+
+class MobileVit(nn.Module):
+    """Stem conv, a MobileViT block, pooled linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = conv_bn_silu(3, 8, 3, 2)
+        self.block = MobileVitBlock()
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, x):
+        y = self.block(self.stem(x))
+        return self.head(F.adaptive_avg_pool2d(y, 1).flatten(1))
+
+
+def r3d_18():
+    import torchvision
+    return torchvision.models.video.r3d_18(weights=None)
+
+
+def _mask_values():
+    m = torch.ones(1, SEQ, dtype=torch.int64)
+    m[0, 12:] = 0  # the last four tokens are padding
+    return m.numpy()
+
+
+def _clip_ids():
+    g = torch.Generator().manual_seed(7)
+    ids = torch.randint(1, VOCAB - 1, (1, SEQ), generator=g)
+    ids[0, 11] = VOCAB - 1  # the end-of-text token: the largest id, once
+    return ids.numpy()
+
+
+def cases():
+    torch.manual_seed(0)
+    ids = Input("ids", (1, SEQ), "int64", low=0, high=VOCAB)
+    image = (1, 3, 32, 32)
+    clip = (1, 3, 4, 32, 32)
+    return [
+        Case("bert_encoder", Bert().eval(),
+             [ids, Input("attention_mask", (1, SEQ), "int64", values=_mask_values())]),
+        Case("gpt_decoder", Gpt().eval(), [ids]),
+        Case("clip_text", ClipText().eval(), [Input("ids", (1, SEQ), "int64",
+                                                    values=_clip_ids())]),
+        Case("yolo_neck", calibrated(YoloNeck(), image), [Input("x", image)]),
+        Case("super_resolution", SuperResolution().eval(),
+             [Input("x", (1, 3, 16, 16), low=0.0, high=1.0)]),
+        Case("unet_block", UnetBlock().eval(),
+             [Input("x", (1, 4, 8, 8)), Input("timestep", (1,), values=[[417.0]][0])]),
+        Case("depth_decoder", DepthDecoder().eval(), [Input("x", image)]),
+        Case("r3d_18_small", calibrated(r3d_18(), clip), [Input("x", clip)]),
+        Case("spatial_transformer", SpatialTransformer().eval(), [Input("x", (1, 1, 28, 28))]),
+        Case("mobilevit_block", calibrated(MobileVit(), image), [Input("x", image)]),
+    ]

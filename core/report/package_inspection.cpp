@@ -184,7 +184,11 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
   }
   std::map<std::string, std::set<std::string>> contributors;
   std::set<std::string> const_vars;
-  for (const milspec::Operation& op : (*block)->operations()) {
+  mil::ForEachOperation(**block, [&](const milspec::Operation& op) {
+    for (const milspec::Block& nested : op.blocks()) {
+      for (const auto& in : nested.inputs())
+        var_dtype[in.name()] = in.type().tensortype().datatype();
+    }
     const milspec::DataType out =
         op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
     for (const auto& o : op.outputs()) var_dtype[o.name()] = o.type().tensortype().datatype();
@@ -192,18 +196,18 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       ++r.num_consts;
       if (op.outputs_size() > 0) const_vars.insert(op.outputs(0).name());
       auto val = op.attributes().find("val");
-      if (val == op.attributes().end()) continue;
+      if (val == op.attributes().end()) return;
       const auto& t = val->second.type().tensortype();
       int64_t numel = 1;
       for (const auto& d : t.dimensions()) numel *= static_cast<int64_t>(d.constant().size());
       const uint64_t bytes = static_cast<uint64_t>(numel) * DtypeBytes(t.datatype());
-      if (bytes == 0) continue;  // strings
+      if (bytes == 0) return;  // strings
       if (val->second.has_blobfilevalue()) {
         r.blob_bytes[DtypeName(t.datatype())] += bytes;
       } else {
         r.immediate_bytes[DtypeName(t.datatype())] += bytes;
       }
-      continue;
+      return;
     }
     ++r.num_ops;
     const std::string var = op.outputs_size() > 0 ? op.outputs(0).name() : "";
@@ -227,7 +231,7 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
                            (from == milspec::FLOAT32 && out == milspec::FLOAT16);
       if (f16_f32 && !c.of_constant) ++r.transitions;
       r.casts.push_back(std::move(c));
-      continue;
+      return;
     }
     if (const std::string label = LabelName(out); !label.empty()) {
       contributors[label].insert(op.type());
@@ -245,7 +249,7 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
       }
       r.fp32_ops.push_back(std::move(f));
     }
-  }
+  });
   r.residency = MeasureResidency(**block, pkg->model.mlprogram().functions().at("main"));
   std::vector<std::string> labels;
   for (const char* name : {"Float16", "Float32", "Int32", "Int8"}) {

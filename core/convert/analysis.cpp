@@ -12,6 +12,7 @@
 #include "core/base/errors.h"
 #include "core/convert/analysis_steps.h"
 #include "core/convert/constant_evaluator.h"
+#include "core/convert/control_flow_ops.h"
 #include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
 #include "ts2coreml/broadcast.h"
@@ -190,6 +191,11 @@ std::vector<int> CountUses(const Graph& g) {
     for (ValueId in : n.inputs) ++uses[static_cast<size_t>(in)];
   }
   for (const GraphOutput& o : g.outputs()) ++uses[static_cast<size_t>(o.value)];
+  for (const Node& n : g.nodes()) {
+    for (const Block& b : n.blocks) {
+      for (ValueId out : b.outputs) ++uses[static_cast<size_t>(out)];
+    }
+  }
   return uses;
 }
 
@@ -437,6 +443,16 @@ void SortProblemsByNode(std::vector<Problem>& problems) {
 
 RunTimeValues::RunTimeValues(const Graph& g) : run_time_(g.values().size(), 0) {
   for (ValueId in : g.inputs()) run_time_[static_cast<size_t>(in)] = 1;
+  // What a block receives changes from run to run (a loop's carried values).
+  for (const Node& n : g.nodes()) {
+    for (const Block& b : n.blocks) {
+      for (ValueId in : b.inputs) run_time_[static_cast<size_t>(in)] = 1;
+    }
+  }
+}
+
+void RunTimeValues::Mark(ValueId id) {
+  if (static_cast<size_t>(id) < run_time_.size()) run_time_[static_cast<size_t>(id)] = 1;
 }
 
 bool RunTimeValues::Contains(const Graph& g, ValueId id) const {
@@ -712,6 +728,63 @@ void StoreInferredTypes(Graph& g, int idx,
   }
 }
 
+bool AnalyzeControlFlow(AnalysisWalk& w, const NodeStep& s) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  if (!IsControlFlow(n)) return false;
+  w.a.nodes[static_cast<size_t>(s.idx)].lowering = &ControlFlowLowering();
+  bool blocked = s.blocked;
+  for (const Block& b : n.blocks) {
+    for (ValueId out : b.outputs) blocked |= w.poisoned.count(w.g.Resolve(out)) != 0;
+  }
+  if (blocked) {
+    w.Skip(s.idx);
+    return true;
+  }
+  std::string why = TypeControlFlowOutputs(w.g, s.idx);
+  if (!why.empty()) {
+    w.Refuse(s.idx, NodeDecision::kError, std::move(why), ErrorClass::kModel);
+    return true;
+  }
+  for (ValueId o : n.outputs) w.run_time.Mark(o);
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(s.idx)];
+  na.decision = NodeDecision::kLowered;
+  na.matched = n.kind;
+  return true;
+}
+
+bool AnalyzeScalarOp(AnalysisWalk& w, const NodeStep& s) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  TypeClass result = TypeClass::kUnknown;
+  if (s.blocked || ScalarOpMil(w.g, n, &result).empty()) return false;
+  Value& out = w.g.value(n.outputs[0]);
+  out.kind = ValueKind::kTensor;
+  out.typed = true;
+  out.type_class = result;
+  out.shape.clear();
+  w.run_time.Mark(n.outputs[0]);
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(s.idx)];
+  na.lowering = &ScalarOpLowering();
+  na.decision = NodeDecision::kLowered;
+  na.matched = n.QualifiedKind();
+  return true;
+}
+
+bool AnalyzeTensorToBool(AnalysisWalk& w, const NodeStep& s) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  if (s.blocked || n.kind != "aten::Bool" || n.inputs.size() != 1 || n.outputs.size() != 1) {
+    return false;
+  }
+  const Value& in = w.g.value(w.g.Resolve(n.inputs[0]));
+  if (in.kind != ValueKind::kTensor || in.is_const || !in.typed) return false;
+  std::string why = AliasTensorToBool(w.g, n);
+  if (!why.empty()) {
+    w.Refuse(s.idx, NodeDecision::kError, std::move(why), ErrorClass::kConversion);
+    return true;
+  }
+  w.a.nodes[static_cast<size_t>(s.idx)].decision = NodeDecision::kFolded;
+  return true;
+}
+
 void AnalyzeNode(AnalysisWalk& w, int idx) {
   Node& n = w.g.nodes()[static_cast<size_t>(idx)];
   for (ValueId& in : n.inputs) in = w.versions.Newest(w.g, in);
@@ -719,7 +792,8 @@ void AnalyzeNode(AnalysisWalk& w, int idx) {
   s.idx = idx;
   s.blocked = w.Blocked(n);
   s.reads_input = w.run_time.MarkNode(w.g, n);
-  if (FoldWithCore(w, s) || FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s) ||
+  if (AnalyzeControlFlow(w, s) || AnalyzeScalarOp(w, s) || FoldWithCore(w, s) ||
+      FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s) || AnalyzeTensorToBool(w, s) ||
       AnalyzeDtypeOp(w, s)) {
     return;
   }
@@ -789,9 +863,37 @@ void CheckOutputsTyped(AnalysisWalk& w) {
   }
 }
 
+namespace {
+
+/// Analyzes the nodes in order, typing each block's inputs as it starts.
+class AnalysisVisitor : public BlockVisitor {
+ public:
+  explicit AnalysisVisitor(AnalysisWalk& w) : w_(w) {}
+  absl::Status EnterBlock(int owner, int block) override {
+    std::string why = TypeBlockInputs(w_.g, owner, block);
+    if (why.empty()) return absl::OkStatus();
+    // Refused at the block's owner; what reads the block's inputs is skipped.
+    const Node& n = w_.g.nodes()[static_cast<size_t>(owner)];
+    for (ValueId in : n.blocks[static_cast<size_t>(block)].inputs) w_.poisoned.insert(in);
+    w_.a.problems.push_back(
+        {owner, NodeDecision::kError, n.kind, n.source, std::move(why), ErrorClass::kModel});
+    return absl::OkStatus();
+  }
+  absl::Status VisitNode(int index) override {
+    AnalyzeNode(w_, index);
+    return absl::OkStatus();
+  }
+
+ private:
+  AnalysisWalk& w_;
+};
+
+}  // namespace
+
 Analysis Analyze(Graph& g, const registry::Registry& registry, HostEvaluator* host) {
   AnalysisWalk w(g, registry, host);
-  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) AnalyzeNode(w, idx);
+  AnalysisVisitor visitor(w);
+  (void)WalkGraph(g, visitor);  // the visitor records problems; it never fails
   CheckUninitializedOutputs(w);
   CheckRunTimeWrites(g, w.a);
   CheckOutputsTyped(w);

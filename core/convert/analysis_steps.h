@@ -3,6 +3,8 @@
 ///
 /// Analyze walks the graph once. For each node, AnalyzeNode renames its inputs to the newest
 /// versions of host tensors written in place, then runs these steps until one decides the node:
+///   0. AnalyzeControlFlow      prim::If / prim::Loop after their blocks: output types
+///   0a. AnalyzeScalarOp        int / bool arithmetic on run-time scalars
 ///   1. FoldWithCore            prim:: plumbing and shape arithmetic (constant_evaluator.h)
 ///   2. FoldOnHost              input-independent ops on the HostEvaluator
 ///   3. RefuseHostTensorMisuse  what was not folded may not write into or read unwritten host
@@ -52,6 +54,8 @@ class RunTimeValues {
   /// Whether `n` reads run-time data through an input that is not shape-only (ShapeOnlyInputs);
   /// its outputs are recorded as run-time values when it does.
   bool MarkNode(const Graph& g, const Node& n);
+  /// Records `id` as a run-time value (a control-flow node's result).
+  void Mark(ValueId id);
 
  private:
   std::vector<char> run_time_;
@@ -106,6 +110,19 @@ struct NodeStep {
 
 /// Analyzes node `idx`: renames its inputs to the newest versions, then runs steps 1 to 7.
 void AnalyzeNode(AnalysisWalk& w, int idx);
+
+/// Step 0: types a control-flow node (prim::If, prim::Loop; control_flow_ops.h) whose blocks
+/// were analyzed, marking it lowered by ControlFlowLowering(), or refuses it. True for every
+/// control-flow node.
+bool AnalyzeControlFlow(AnalysisWalk& w, const NodeStep& s);
+
+/// Step 0a: scalar int / bool arithmetic on run-time scalars (a loop counter, a break flag;
+/// ScalarOpMil) is lowered by the core (ScalarOpLowering()). True when decided.
+bool AnalyzeScalarOp(AnalysisWalk& w, const NodeStep& s);
+
+/// Step 3a': `aten::Bool` of a run-time bool tensor of rank 0 becomes an alias of it (the
+/// condition of a data-dependent branch or loop). True when decided.
+bool AnalyzeTensorToBool(AnalysisWalk& w, const NodeStep& s);
 
 /// Step 1: folds prim:: plumbing and shape arithmetic with the core's evaluator (or skips a core
 /// op whose inputs are blocked). True when the node is decided.

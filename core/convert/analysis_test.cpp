@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -815,6 +816,109 @@ TEST(AnalysisStepsTest, OutputChecksNameTheOutput) {
   CheckOutputsTyped(w);
   ASSERT_EQ(w.a.problems.size(), 2u);
   EXPECT_EQ(w.a.problems[1].message, "model output 'out' has no known type");
+}
+
+TEST(AnalysisControlFlowTest, IfTakesItsBranchesTypeAndTheConditionIsAnAlias) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId cond = test::AddSumPositive(g, x);
+  Node& n = test::AddControlFlow(
+      g, "prim::If", {cond}, 1,
+      {[&](const std::vector<ValueId>&) { return std::vector<ValueId>{test::AddRelu(g, x)}; },
+       [&](const std::vector<ValueId>&) {
+         return std::vector<ValueId>{g.AddNode("aten::sigmoid", "", {x}, 1).outputs[0]};
+       }});
+  const ValueId y = n.outputs[0];
+  const int idx = static_cast<int>(g.nodes().size()) - 1;
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ExpectTensor(g, y, TypeClass::kFloat, {2, 3});
+  ExpectTensor(g, cond, TypeClass::kBool, {});  // bool(...) is its bool scalar
+  EXPECT_EQ(a.nodes[static_cast<size_t>(idx)].decision, NodeDecision::kLowered);
+  EXPECT_EQ(a.nodes[static_cast<size_t>(idx)].matched, "prim::If");
+  EXPECT_EQ(a.nodes[static_cast<size_t>(idx - 1)].matched, "aten::sigmoid");  // in a block
+}
+
+TEST(AnalysisControlFlowTest, BranchesOfDifferentTypesAreRefused) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId cond = test::AddSumPositive(g, x);
+  Node& n = test::AddControlFlow(
+      g, "prim::If", {cond}, 1,
+      {[&](const std::vector<ValueId>&) { return std::vector<ValueId>{test::AddRelu(g, x)}; },
+       [&](const std::vector<ValueId>&) {
+         return std::vector<ValueId>{
+             g.AddNode("aten::sum", "", {x, g.AddConstNone()}, 1).outputs[0]};
+       }});
+  g.AddOutput("y", n.outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(Problems(a).find("result 0 is float[2,3] in the then branch and float[] in the "
+                             "else branch; MIL cond needs one type from both branches"),
+            std::string::npos)
+      << Problems(a);
+}
+
+/// h = x; for 100 trips: h = body(h): the loop node.
+Node& AddLoop(Graph& g, ValueId x, const std::function<ValueId(Graph&, ValueId)>& body) {
+  return test::AddControlFlow(g, "prim::Loop", {g.AddConstInt(100), g.AddConstBool(true), x}, 1,
+                              {[&](const std::vector<ValueId>& in) {
+                                return std::vector<ValueId>{g.AddConstBool(true), body(g, in[1])};
+                              }},
+                              /*num_block_inputs=*/2);
+}
+
+TEST(AnalysisControlFlowTest, LoopCarriesItsInitialType) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 8});
+  Node& loop = AddLoop(
+      g, x, [](Graph& gr, ValueId h) { return gr.AddNode("aten::tanh", "", {h}, 1).outputs[0]; });
+  const ValueId h = loop.outputs[0];
+  const ValueId index = loop.blocks[0].inputs[0];
+  const ValueId carried = loop.blocks[0].inputs[1];
+  g.AddOutput("h", h);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ExpectTensor(g, carried, TypeClass::kFloat, {1, 8});
+  ExpectTensor(g, index, TypeClass::kInt, {});
+  ExpectTensor(g, h, TypeClass::kFloat, {1, 8});
+  EXPECT_FALSE(g.value(carried).is_const);
+}
+
+TEST(AnalysisControlFlowTest, LoopWhoseBodyChangesTheTypeIsRefused) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 8});
+  Node& loop = AddLoop(g, x, [](Graph& gr, ValueId h) {
+    return gr.AddNode("aten::sum", "", {h, gr.AddConstNone()}, 1).outputs[0];
+  });
+  g.AddOutput("h", loop.outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(Problems(a).find("enters the loop as float[1,8] but the body yields float[]"),
+            std::string::npos)
+      << Problems(a);
+}
+
+TEST(AnalysisControlFlowTest, ScalarArithmeticOnALoopCounterIsTheCores) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2});
+  ValueId next = kNoValue;
+  Node& loop = test::AddControlFlow(
+      g, "prim::Loop", {g.AddConstInt(int64_t{1} << 62), g.AddConstBool(true), g.AddConstInt(0)}, 1,
+      {[&](const std::vector<ValueId>& in) {
+        next = g.AddNode("aten::add", "int", {in[1], g.AddConstInt(1)}, 1).outputs[0];
+        const ValueId more = g.AddNode("aten::lt", "int", {next, g.AddConstInt(5)}, 1).outputs[0];
+        return std::vector<ValueId>{more, next};
+      }},
+      2);
+  const ValueId count = loop.outputs[0];
+  const ValueId y = g.AddNode("aten::relu", "", {x}, 1).outputs[0];
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ExpectTensor(g, next, TypeClass::kInt, {});
+  ExpectTensor(g, count, TypeClass::kInt, {});
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
+#include "core/convert/control_flow_ops.h"
 #include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
 #include "core/convert/precision_plan_steps.h"
@@ -294,10 +295,71 @@ void PlanDtypeConversion(const Graph& g, int idx, CastBook& casts, PrecisionPlan
   casts.CastRuntime(in, to, idx, kModelConvertsDtype);
 }
 
+/// The dtype a value of class `cls` carried by cond / while_loop has: the requested float for
+/// floats, int32, bool.
+mil::DType CarriedDtype(const Graph& g, ValueId id, const PrecisionOptions& options) {
+  TypeClass cls = TypeClass::kUnknown;
+  std::vector<int64_t> shape;
+  CarriedType(g, id, &cls, &shape);
+  return DtypeOfClass(cls, RequestedFloat(options));
+}
+
+/// Plans control-flow node `idx` (control_flow_ops.h): each result in the dtype of its class,
+/// what each block yields (and a loop's initial values) cast to it where produced otherwise.
+void PlanControlFlow(const Graph& g, int idx, CastBook& casts, PrecisionPlan& plan) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
+  np.planned = true;
+  np.compute = mil::DType::kBool;
+  np.reason = PrecisionReason::kNotFloat;
+  np.param = RequestedFloat(plan.options);
+  np.inputs.assign(n.inputs.size(), mil::DType::kInvalid);
+  const bool loop = n.kind == "prim::Loop";
+  np.inputs[loop ? 1 : 0] = mil::DType::kBool;
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    const mil::DType d = CarriedDtype(g, n.outputs[k], plan.options);
+    if (mil::IsFloat(d)) {
+      np.compute = d;
+      np.reason = plan.options.precision == Precision::kFp16 ? PrecisionReason::kRequestedFp16
+                                                             : PrecisionReason::kRequestedFp32;
+    }
+    np.outputs.push_back(d);
+    plan.produced[n.outputs[k]] = d;
+    const std::string reason =
+        absl::StrCat(n.kind, " result ", k, " is ", std::string(mil::DTypeName(d)));
+    for (const Block& b : n.blocks)
+      casts.CastRuntime(b.outputs.at(k + (loop ? 1 : 0)), d, idx, reason);
+    if (loop) {
+      np.inputs[k + 2] = d;
+      casts.CastRuntime(n.inputs[k + 2], d, idx, reason);
+    }
+  }
+  casts.CastRuntime(n.inputs[loop ? 1 : 0], mil::DType::kBool, idx, "a condition is bool");
+  if (loop)
+    casts.CastRuntime(n.blocks[0].outputs.at(0), mil::DType::kBool, idx, "a condition is bool");
+}
+
+/// Plans a scalar op (control_flow_ops.h): int32 or bool operands and result.
+void PlanScalarOp(const Graph& g, int idx, PrecisionPlan& plan) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
+  TypeClass result = TypeClass::kUnknown;
+  ScalarOpMil(g, n, &result);
+  np.planned = true;
+  np.reason = PrecisionReason::kNotFloat;
+  np.param = RequestedFloat(plan.options);
+  for (ValueId in : n.inputs) np.inputs.push_back(CarriedDtype(g, in, plan.options));
+  np.compute = np.inputs.at(0);
+  np.outputs = {DtypeOfClass(result, RequestedFloat(plan.options))};
+  plan.produced[n.outputs[0]] = np.outputs[0];
+}
+
 /// Plans every step of lowered node `idx` in order (precision_plan_steps.h).
 void PlanNode(const Graph& g, int idx, const registry::Lowering& l, CastBook& casts,
               PrecisionPlan& plan) {
   if (&l == &DtypeConversionLowering()) return PlanDtypeConversion(g, idx, casts, plan);
+  if (&l == &ControlFlowLowering()) return PlanControlFlow(g, idx, casts, plan);
+  if (&l == &ScalarOpLowering()) return PlanScalarOp(g, idx, plan);
   const Node& n = g.nodes()[static_cast<size_t>(idx)];
   NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
   np.planned = true;
@@ -309,6 +371,32 @@ void PlanNode(const Graph& g, int idx, const registry::Lowering& l, CastBook& ca
   ChooseOutputDtypes(g, n, &np, &plan.produced);
   PlanInputCasts(g, idx, np, plan.options, &casts);
 }
+
+/// Plans the nodes in order; a loop body's inputs are produced in their carried dtype.
+class PlanVisitor : public BlockVisitor {
+ public:
+  PlanVisitor(const Graph& g, const Analysis& a, CastBook& casts, PrecisionPlan& plan)
+      : g_(g), a_(a), casts_(casts), plan_(plan) {}
+  absl::Status EnterBlock(int owner, int block) override {
+    const Node& n = g_.nodes()[static_cast<size_t>(owner)];
+    if (n.kind != "prim::Loop") return absl::OkStatus();
+    const std::vector<ValueId>& inputs = n.blocks[static_cast<size_t>(block)].inputs;
+    for (ValueId in : inputs) plan_.produced[in] = CarriedDtype(g_, in, plan_.options);
+    return absl::OkStatus();
+  }
+  absl::Status VisitNode(int idx) override {
+    const NodeAnalysis& na = a_.nodes[static_cast<size_t>(idx)];
+    if (na.decision != NodeDecision::kLowered || !na.lowering) return absl::OkStatus();
+    PlanNode(g_, idx, *na.lowering, casts_, plan_);  // steps 1 to 4
+    return absl::OkStatus();
+  }
+
+ private:
+  const Graph& g_;
+  const Analysis& a_;
+  CastBook& casts_;
+  PrecisionPlan& plan_;
+};
 
 }  // namespace
 
@@ -711,11 +799,8 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
     }
   }
   CastBook casts(g, &plan);
-  for (int idx = 0; idx < static_cast<int>(g.nodes().size()); ++idx) {
-    const NodeAnalysis& na = analysis.nodes[static_cast<size_t>(idx)];
-    if (na.decision != NodeDecision::kLowered || !na.lowering) continue;
-    PlanNode(g, idx, *na.lowering, casts, plan);  // steps 1 to 4
-  }
+  PlanVisitor visitor(g, analysis, casts, plan);
+  (void)WalkGraph(g, visitor);  // never fails
   casts.DropUpcastsOfExactConstants();
   PlanOutputCasts(g, options, &casts);  // step 5
   return plan;

@@ -878,6 +878,36 @@ TEST(PrecisionPlanStepsTest, OutputCastsBringRunTimeOutputsToTheIoDtype) {
   EXPECT_TRUE(plan.casts.empty()) << Casts(plan);
 }
 
+TEST(PrecisionPlanControlFlowTest, BlocksArePlannedWithCastsOnlyWhereDtypesDiffer) {
+  test::ControlFlowGraph cf;
+  absl::StatusOr<PrecisionPlan> plan = Plan(cf.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  // The cond's result is fp16; softmax computes in fp32, so its result is cast in its branch.
+  EXPECT_EQ(plan->produced.at(cf.y), DType::kFloat16);
+  const PlannedCast* down = plan->FindCast(cf.sm, DType::kFloat16);
+  ASSERT_NE(down, nullptr) << Casts(*plan);
+  EXPECT_EQ(down->consumer, cf.if_node);
+  EXPECT_EQ(down->reason, "prim::If result 0 is fp16");
+  // The loop's carried value is fp16 in the body and after it; its initial value, the fp32
+  // model input, is cast once (for the softmax too: one cast per value and dtype).
+  const Node& loop = cf.g.nodes()[static_cast<size_t>(cf.loop_node)];
+  EXPECT_EQ(plan->produced.at(loop.blocks[0].inputs[1]), DType::kFloat16);
+  EXPECT_EQ(plan->produced.at(cf.h), DType::kFloat16);
+  EXPECT_NE(plan->FindCast(cf.x, DType::kFloat16), nullptr) << Casts(*plan);
+  // tanh and add inside the body compute in fp16 and yield fp16: no cast at the body's end.
+  EXPECT_EQ(plan->FindCast(loop.blocks[0].outputs[1], DType::kFloat16), nullptr);
+  EXPECT_EQ(plan->nodes[static_cast<size_t>(cf.loop_node)].outputs,
+            std::vector<DType>{DType::kFloat16});
+}
+
+TEST(PrecisionPlanControlFlowTest, Fp32HasNoCastsInBlocks) {
+  test::ControlFlowGraph cf;
+  absl::StatusOr<PrecisionPlan> plan = Plan(cf.g, Options(Precision::kFp32, Target::kIos16));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_TRUE(plan->casts.empty()) << Casts(*plan);
+  EXPECT_EQ(plan->produced.at(cf.h), DType::kFloat32);
+}
+
 }  // namespace
 }  // namespace ts2coreml::core
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/convert/control_flow_ops.h"
 #include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
 #include "core/mil/validator.h"
@@ -74,14 +75,22 @@ absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddOp(
 
 absl::StatusOr<std::vector<mil::VarId>> ProgramEmitter::AddCoreOp(
     std::string_view type, std::string_view hint, std::vector<mil::OpInput> inputs,
-    std::vector<mil::TensorType> outputs) {
+    std::vector<mil::TensorType> outputs, std::vector<int> blocks) {
   std::vector<std::string> problems = Check(type, inputs, outputs);
   if (!problems.empty()) {
     return Error(ErrorClass::kInternal,
                  absl::StrCat("ts2coreml emitted ", problems[0],
                               "; this is a bug in ts2coreml, please report it"));
   }
-  return out_.main.AddOp(type, hint, std::move(inputs), std::move(outputs));
+  return out_.main.AddOp(type, hint, std::move(inputs), std::move(outputs), std::move(blocks));
+}
+
+mil::VarId ProgramEmitter::Cached(ValueId value, mil::DType dtype) const {
+  auto it = vars_.find(value);
+  if (it == vars_.end()) return 0;
+  auto v = it->second.find(dtype);
+  if (v == it->second.end()) return 0;
+  return out_.main.Visible(v->second, out_.main.current_block()) ? v->second : 0;
 }
 
 absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, mil::DType dtype) {
@@ -155,8 +164,7 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
 absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtype, int consumer) {
   const ValueId r = graph_.Resolve(value);
   const Value& v = graph_.value(r);
-  auto& cache = vars_[r];
-  if (auto it = cache.find(dtype); it != cache.end()) return it->second;
+  if (mil::VarId cached = Cached(r, dtype); cached != 0) return cached;
   if (v.is_const) {
     // A weight the plan stores FP16 for an FP32 node: the FP16 constant, then its cast.
     const PlannedCast* upcast = plan_.FindCast(r, dtype);
@@ -166,7 +174,8 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
     return EmitCast(v, r, *stored, *upcast);
   }
   auto produced = plan_.produced.find(r);
-  if (produced == plan_.produced.end() || cache.count(produced->second) == 0) {
+  const mil::VarId made = produced == plan_.produced.end() ? 0 : Cached(r, produced->second);
+  if (made == 0) {
     return Error(ErrorClass::kInternal,
                  absl::StrCat("value '", v.name, "' is used before it is computed"));
   }
@@ -179,7 +188,7 @@ absl::StatusOr<mil::VarId> ProgramEmitter::VarFor(ValueId value, mil::DType dtyp
                      " but ", std::string(mil::DTypeName(dtype)),
                      " was asked for without a planned cast (node ", consumer, ")"));
   }
-  return EmitCast(v, r, cache[produced->second], *cast);
+  return EmitCast(v, r, made, *cast);
 }
 
 absl::StatusOr<mil::VarId> ProgramEmitter::TruncateTowardZero(const Value& v, mil::VarId x,
@@ -294,6 +303,8 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   const registry::Lowering& l = *na.lowering;
   const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
   if (&l == &DtypeConversionLowering()) return EmitDtypeConversion(index);
+  if (&l == &ControlFlowLowering()) return EmitControlFlow(index);
+  if (&l == &ScalarOpLowering()) return EmitScalarOp(index);
   const size_t first_op = out_.main.ops().size();
 
   t2c_context ctx;
@@ -382,6 +393,184 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<mil::VarId> ProgramEmitter::LocalVar(mil::VarId var, std::string_view hint) {
+  if (out_.main.var(var).block == out_.main.current_block()) return var;
+  absl::StatusOr<std::vector<mil::VarId>> id =
+      AddCoreOp("identity", hint, {{"x", {var}}}, {out_.main.var(var).type});
+  if (!id.ok()) return id.status();
+  return (*id)[0];
+}
+
+namespace {
+
+mil::ConstValue Int32Scalar(int32_t v) { return mil::ConstValue::Int32({}, &v); }
+
+}  // namespace
+
+absl::Status ProgramEmitter::BeginLoop(int owner) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(owner));
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(owner));
+  Flow& flow = flows_[owner];
+  const int64_t trips = graph_.value(graph_.Resolve(n.inputs[0])).i;
+  const Value& start = graph_.value(graph_.Resolve(n.inputs[1]));
+  const Value& again = graph_.value(graph_.Resolve(n.blocks[0].outputs[0]));
+  const ValueId index_value = n.blocks[0].inputs.at(0);
+  const bool index_used = uses_ != nullptr && (*uses_)[static_cast<size_t>(index_value)] > 0;
+  flow.has_index = trips < kUnboundedTrips || index_used;
+  flow.has_cond = !(start.is_const && start.kind == ValueKind::kBool && start.b) ||
+                  !(again.is_const && again.kind == ValueKind::kBool && again.b);
+  if (!flow.has_index && !flow.has_cond) {
+    return Error(ErrorClass::kModel, absl::StrCat(Where(n), ": the loop never ends"));
+  }
+  const std::string hint = HintFor(owner);
+  mil::VarId limit = 0;
+  if (flow.has_index) {
+    flow.init.push_back(out_.main.AddConst(hint + "_i0", Int32Scalar(0)));
+    const int64_t bound = std::min<int64_t>(std::max<int64_t>(trips, 0), kUnboundedTrips - 1);
+    limit = out_.main.AddConst(hint + "_trips", Int32Scalar(static_cast<int32_t>(bound)));
+  }
+  if (flow.has_cond) {
+    absl::StatusOr<mil::VarId> c = VarFor(n.inputs[1], mil::DType::kBool, owner);
+    if (!c.ok()) return c.status();
+    flow.init.push_back(*c);
+  }
+  for (size_t k = 2; k < n.inputs.size(); ++k) {
+    flow.dtypes.push_back(np.inputs.at(k));
+    absl::StatusOr<mil::VarId> v = VarFor(n.inputs[k], np.inputs[k], owner);
+    if (!v.ok()) return v.status();
+    flow.init.push_back(*v);
+  }
+  // The condition block: index < trips, and the body's (or the initial) condition.
+  flow.blocks.push_back(out_.main.BeginBlock());
+  std::vector<mil::VarId> vars;
+  for (mil::VarId v : flow.init)
+    vars.push_back(out_.main.AddBlockInput(hint + "_c", out_.main.var(v).type));
+  const mil::TensorType flag{mil::DType::kBool, {}};
+  mil::VarId go = flow.has_cond ? vars[flow.has_index ? 1 : 0] : 0;
+  if (flow.has_index) {
+    absl::StatusOr<std::vector<mil::VarId>> lt =
+        AddCoreOp("less", hint + "_in_range", {{"x", {vars[0]}}, {"y", {limit}}}, {flag});
+    if (!lt.ok()) return lt.status();
+    go = (*lt)[0];
+    if (flow.has_cond) {
+      absl::StatusOr<std::vector<mil::VarId>> both =
+          AddCoreOp("logical_and", hint + "_go", {{"x", {go}}, {"y", {vars[1]}}}, {flag});
+      if (!both.ok()) return both.status();
+      go = (*both)[0];
+    }
+  }
+  absl::StatusOr<mil::VarId> result = LocalVar(go, hint + "_go");
+  if (!result.ok()) return result.status();
+  if (absl::Status s = out_.main.EndBlock({*result}); !s.ok()) return s;
+  // The body block; its carried inputs are the TorchScript body's.
+  flow.blocks.push_back(out_.main.BeginBlock());
+  for (size_t k = 0; k < flow.init.size(); ++k) {
+    const mil::VarId in = out_.main.AddBlockInput(hint + "_b", out_.main.var(flow.init[k]).type);
+    if (flow.has_index && k == 0) {
+      flow.index = in;
+      Bind(index_value, in);
+    }
+    const size_t first_carried = (flow.has_index ? 1 : 0) + (flow.has_cond ? 1 : 0);
+    if (k >= first_carried) Bind(n.blocks[0].inputs.at(k - first_carried + 1), in);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::EnterBlock(int owner, int block) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(owner));
+  if (n.kind == "prim::Loop") return BeginLoop(owner);
+  flows_[owner].blocks.push_back(out_.main.BeginBlock());
+  (void)block;
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::ExitBlock(int owner, int block) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(owner));
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(owner));
+  const Block& b = n.blocks.at(static_cast<size_t>(block));
+  const std::string hint = absl::StrCat(HintFor(owner), "_out");
+  Flow& flow = flows_[owner];
+  std::vector<mil::VarId> results;
+  const bool loop = n.kind == "prim::Loop";
+  if (loop && flow.has_index) {
+    const mil::VarId one = out_.main.AddConst(hint + "_one", Int32Scalar(1));
+    absl::StatusOr<std::vector<mil::VarId>> next =
+        AddCoreOp("add", hint + "_next", {{"x", {flow.index}}, {"y", {one}}},
+                  {out_.main.var(flow.index).type});
+    if (!next.ok()) return next.status();
+    results.push_back((*next)[0]);
+  }
+  std::vector<std::pair<ValueId, mil::DType>> yields;
+  if (loop && flow.has_cond) yields.push_back({b.outputs.at(0), mil::DType::kBool});
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    yields.push_back({b.outputs.at(k + (loop ? 1 : 0)), np.outputs.at(k)});
+  }
+  for (const auto& [value, dtype] : yields) {
+    absl::StatusOr<mil::VarId> var = VarFor(value, dtype, owner);
+    if (!var.ok()) return var.status();
+    absl::StatusOr<mil::VarId> local = LocalVar(*var, hint);
+    if (!local.ok()) return local.status();
+    results.push_back(*local);
+  }
+  return out_.main.EndBlock(std::move(results));
+}
+
+absl::Status ProgramEmitter::EmitScalarOp(int index) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(index));
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
+  const size_t first_op = out_.main.ops().size();
+  TypeClass result = TypeClass::kUnknown;
+  const std::string mil_op = ScalarOpMil(graph_, n, &result);
+  std::vector<mil::OpInput> inputs;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    absl::StatusOr<mil::VarId> v = VarFor(n.inputs[i], np.inputs.at(i), index);
+    if (!v.ok()) return v.status();
+    inputs.push_back({i == 0 ? "x" : "y", {*v}});
+  }
+  absl::StatusOr<std::vector<mil::VarId>> out =
+      AddCoreOp(mil_op, HintFor(index), std::move(inputs), {{np.outputs.at(0), {}}});
+  if (!out.ok()) return out.status();
+  Bind(n.outputs[0], (*out)[0]);
+  out_.source_map.push_back(
+      {(*out)[0], graph_.value(n.outputs[0]).name, n.QualifiedKind(), n.source});
+  out_.op_origin.resize(first_op, -1);
+  for (size_t k = first_op; k < out_.main.ops().size(); ++k) out_.op_origin.push_back(index);
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::EmitControlFlow(int index) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(index));
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
+  const size_t first_op = out_.main.ops().size();
+  Flow flow = std::move(flows_[index]);
+  flows_.erase(index);
+  std::vector<mil::TensorType> types;
+  absl::StatusOr<std::vector<mil::VarId>> outs;
+  if (n.kind == "prim::If") {
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      types.push_back({np.outputs[k], graph_.value(n.outputs[k]).shape});
+    }
+    absl::StatusOr<mil::VarId> pred = VarFor(n.inputs[0], mil::DType::kBool, index);
+    if (!pred.ok()) return pred.status();
+    outs = AddCoreOp("cond", HintFor(index), {{"pred", {*pred}}}, types, flow.blocks);
+  } else {
+    for (mil::VarId v : flow.init) types.push_back(out_.main.var(v).type);
+    outs = AddCoreOp("while_loop", HintFor(index), {{"loop_vars", flow.init}}, types, flow.blocks);
+  }
+  if (!outs.ok()) {
+    return Error(ClassOf(outs.status()), absl::StrCat(Where(n), ": ", outs.status().message()));
+  }
+  const size_t skip = outs->size() - n.outputs.size();
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    const mil::VarId var = (*outs)[skip + k];
+    vars_[n.outputs[k]][out_.main.var(var).type.dtype] = var;
+    out_.source_map.push_back({var, graph_.value(n.outputs[k]).name, n.kind, n.source});
+  }
+  out_.op_origin.resize(first_op, -1);
+  for (size_t k = first_op; k < out_.main.ops().size(); ++k) out_.op_origin.push_back(index);
+  return absl::OkStatus();
+}
+
 absl::Status ProgramEmitter::EmitOutputs() {
   std::set<mil::VarId> used;
   for (const GraphOutput& o : graph_.outputs()) {
@@ -419,17 +608,43 @@ absl::Status ProgramEmitter::EmitOutputs() {
   return absl::OkStatus();
 }
 
+namespace {
+
+/// Emits the nodes in order, nested MIL blocks for the blocks of control flow.
+class EmitVisitor : public BlockVisitor {
+ public:
+  EmitVisitor(ProgramEmitter& e, const Analysis& a) : e_(e), a_(a) {}
+  absl::Status EnterBlock(int owner, int block) override {
+    if (a_.nodes.at(static_cast<size_t>(owner)).decision != NodeDecision::kLowered) {
+      return absl::OkStatus();
+    }
+    return e_.EnterBlock(owner, block);
+  }
+  absl::Status ExitBlock(int owner, int block) override {
+    if (a_.nodes.at(static_cast<size_t>(owner)).decision != NodeDecision::kLowered) {
+      return absl::OkStatus();
+    }
+    return e_.ExitBlock(owner, block);
+  }
+  absl::Status VisitNode(int index) override {
+    return e_.EmitNode(index, a_.nodes.at(static_cast<size_t>(index)));
+  }
+
+ private:
+  ProgramEmitter& e_;
+  const Analysis& a_;
+};
+
+}  // namespace
+
 absl::StatusOr<LoweredProgram> LowerGraph(Graph& graph, const Analysis& analysis,
                                           const PrecisionPlan& plan) {
   LoweredProgram out{
       mil::Function(std::string(Opset(plan.options.target))), {}, {}, {}, {}, {}, {}, 0};
   ProgramEmitter emitter(graph, plan, out, &analysis.uses);
   if (absl::Status s = emitter.EmitInputs(); !s.ok()) return s;
-  for (int i = 0; i < static_cast<int>(graph.nodes().size()); ++i) {
-    if (absl::Status s = emitter.EmitNode(i, analysis.nodes.at(static_cast<size_t>(i))); !s.ok()) {
-      return s;
-    }
-  }
+  EmitVisitor visitor(emitter, analysis);
+  if (absl::Status s = WalkGraph(graph, visitor); !s.ok()) return s;
   if (absl::Status s = emitter.EmitOutputs(); !s.ok()) return s;
   return out;
 }

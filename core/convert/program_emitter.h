@@ -83,13 +83,19 @@ class ProgramEmitter {
   absl::Status EmitInputs();
   absl::Status EmitNode(int index, const NodeAnalysis& analysis);
   absl::Status EmitOutputs();
+  /// Block `block` of control-flow node `owner` starts: a nested MIL block begins (for a loop,
+  /// the while_loop's initial values, then its condition block, then its body block).
+  absl::Status EnterBlock(int owner, int block);
+  /// Block `block` of `owner` ends: its results, in their planned dtypes, end the MIL block.
+  absl::Status ExitBlock(int owner, int block);
 
  private:
   /// An op the core itself emits (casts, output identities), checked like AddOp; a violation is
   /// a bug in ts2coreml (class kInternal).
   absl::StatusOr<std::vector<mil::VarId>> AddCoreOp(std::string_view type, std::string_view hint,
                                                     std::vector<mil::OpInput> inputs,
-                                                    std::vector<mil::TensorType> outputs);
+                                                    std::vector<mil::TensorType> outputs,
+                                                    std::vector<int> blocks = {});
   /// CheckNewOp, timed into LoweredProgram::validate_seconds.
   std::vector<std::string> Check(std::string_view type, const std::vector<mil::OpInput>& inputs,
                                  const std::vector<mil::TensorType>& outputs);
@@ -107,6 +113,27 @@ class ProgramEmitter {
   absl::StatusOr<mil::VarId> NotEqualZero(const Value& v, mil::VarId x, mil::DType dtype);
   /// A type op (dtype_ops.h): its output is bound to the planned cast of its input.
   absl::Status EmitDtypeConversion(int index);
+  /// Scalar int / bool arithmetic on run-time scalars (control_flow_ops.h).
+  absl::Status EmitScalarOp(int index);
+  /// A prim::If as cond, a prim::Loop as while_loop, once its blocks are emitted.
+  absl::Status EmitControlFlow(int index);
+  /// The while_loop's initial values and its condition block (a loop body is about to begin).
+  absl::Status BeginLoop(int owner);
+  /// `var` as a result of the current block: itself when the block defines it, else an identity.
+  absl::StatusOr<mil::VarId> LocalVar(mil::VarId var, std::string_view hint);
+  /// The cached var of `value` in `dtype` if the current block sees it, else 0.
+  mil::VarId Cached(ValueId value, mil::DType dtype) const;
+
+  /// The MIL side of a control-flow node being emitted.
+  struct Flow {
+    std::vector<int> blocks;         ///< MIL blocks (cond: then, else; loop: cond, body)
+    std::vector<mil::VarId> init;    ///< a loop's initial loop vars
+    std::vector<mil::DType> dtypes;  ///< a loop's carried dtypes
+    bool has_index = false;          ///< a loop's vars start with the trip index
+    bool has_cond = false;           ///< ...then the condition
+    mil::VarId index = 0;            ///< the body's trip index var
+  };
+  std::map<int, Flow> flows_;
 
   Graph& graph_;
   const PrecisionPlan& plan_;

@@ -593,5 +593,49 @@ TEST(ProgramEmitterNamesTest, TwoOutputsWithOneSanitizedNameAreAnInputSpecError)
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("two model outputs are named 'a_b'"));
 }
 
+TEST(ProgramEmitterControlFlowTest, IfBecomesCondAndLoopBecomesWhileLoop) {
+  test::ControlFlowGraph cf;
+  Lowered l = Lower(cf.g, Options(Precision::kFp16, Target::kIos16));
+  const mil::Function& f = l.program.main;
+  std::vector<const mil::Operation*> conds = OpsOfType(f, "cond");
+  std::vector<const mil::Operation*> loops = OpsOfType(f, "while_loop");
+  ASSERT_EQ(conds.size(), 1u);
+  ASSERT_EQ(loops.size(), 1u);
+  // cond: the softmax branch ends with its planned cast down to fp16; both yield fp16[2,3].
+  ASSERT_EQ(conds[0]->blocks.size(), 2u);
+  const mil::Block& then = f.block(conds[0]->blocks[0]);
+  ASSERT_FALSE(then.ops.empty());
+  EXPECT_EQ(f.ops()[static_cast<size_t>(then.ops.back())].type, "cast");
+  EXPECT_EQ(f.var(conds[0]->outputs[0]).type, (mil::TensorType{DType::kFloat16, {2, 3}}));
+  for (int b : conds[0]->blocks) {
+    ASSERT_EQ(f.block(b).outputs.size(), 1u);
+    EXPECT_EQ(f.var(f.block(b).outputs[0]).block, b);  // yields its own var
+  }
+  // while_loop: loop vars (index, h); the condition block compares the index with 100.
+  ASSERT_EQ(loops[0]->blocks.size(), 2u);
+  const mil::Block& cond = f.block(loops[0]->blocks[0]);
+  const mil::Block& body = f.block(loops[0]->blocks[1]);
+  EXPECT_EQ(cond.inputs.size(), 2u);
+  EXPECT_EQ(body.inputs.size(), 2u);
+  EXPECT_EQ(f.var(body.inputs[0]).type, (mil::TensorType{DType::kInt32, {}}));
+  EXPECT_EQ(f.var(body.inputs[1]).type, (mil::TensorType{DType::kFloat16, {2, 3}}));
+  EXPECT_EQ(f.ops()[static_cast<size_t>(cond.ops.at(0))].type, "less");
+  EXPECT_EQ(body.outputs.size(), 2u);
+  // The body reads the cond's result from outside, and the lowerings inside are the plugins'.
+  bool reads_y = false;
+  for (int k : body.ops) {
+    for (const mil::OpInput& in : f.ops()[static_cast<size_t>(k)].inputs) {
+      reads_y |= in.vars[0] == conds[0]->outputs[0];
+    }
+  }
+  EXPECT_TRUE(reads_y);
+  // Every op sees only what its scope allows (Function::AddOp checks it), and the main block
+  // holds the control-flow ops themselves.
+  const std::vector<int>& main_ops = f.block(0).ops;
+  EXPECT_NE(
+      std::find(main_ops.begin(), main_ops.end(), static_cast<int>(loops[0] - f.ops().data())),
+      main_ops.end());
+}
+
 }  // namespace
 }  // namespace ts2coreml::core

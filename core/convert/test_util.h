@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,82 @@ inline ValueId AddBatchNorm(Graph& g, ValueId x, int64_t channels, double eps) {
                1)
       .outputs[0];
 }
+
+/// Adds control-flow node `kind` (prim::If, prim::Loop) with `inputs` and `num_outputs`, whose
+/// blocks are built by `blocks`: each takes the block's input values (a loop body's: the trip
+/// index, then the carried values, typed later by analysis) and adds the block's nodes, returning
+/// what the block yields. The nodes come before their owner (core::Block).
+inline Node& AddControlFlow(
+    Graph& g, const std::string& kind, std::vector<ValueId> inputs, int num_outputs,
+    const std::vector<std::function<std::vector<ValueId>(const std::vector<ValueId>&)>>& blocks,
+    int num_block_inputs = 0) {
+  std::vector<Block> made;
+  const int32_t first = static_cast<int32_t>(g.nodes().size());
+  for (const auto& build : blocks) {
+    Block b;
+    for (int k = 0; k < num_block_inputs; ++k) {
+      Value v;
+      v.name = kind + "_in" + std::to_string(k);
+      v.kind = k == 0 && kind == "prim::Loop" ? ValueKind::kInt : ValueKind::kTensor;
+      b.inputs.push_back(g.AddValue(std::move(v)));
+    }
+    b.begin = static_cast<int32_t>(g.nodes().size());
+    b.outputs = build(b.inputs);
+    b.end = static_cast<int32_t>(g.nodes().size());
+    made.push_back(std::move(b));
+  }
+  const int32_t self = static_cast<int32_t>(g.nodes().size());
+  for (int32_t k = first; k < self; ++k) {
+    if (g.nodes()[static_cast<size_t>(k)].parent == -1)
+      g.nodes()[static_cast<size_t>(k)].parent = self;
+  }
+  Node& n = g.AddNode(kind, "", std::move(inputs), num_outputs);
+  for (const Block& b : made) {
+    for (ValueId in : b.inputs) g.value(in).producer = self;
+  }
+  n.blocks = std::move(made);
+  return n;
+}
+
+/// bool(sum(x) > 0): the condition of a data-dependent branch (aten::Bool of a bool scalar).
+inline ValueId AddSumPositive(Graph& g, ValueId x) {
+  const ValueId sum = g.AddNode("aten::sum", "", {x, g.AddConstNone()}, 1).outputs[0];
+  const ValueId gt = g.AddNode("aten::gt", "Scalar", {sum, g.AddConstInt(0)}, 1).outputs[0];
+  Node& b = g.AddNode("aten::Bool", "Tensor", {gt}, 1);
+  g.value(b.outputs[0]).kind = ValueKind::kBool;
+  return b.outputs[0];
+}
+
+/// A graph with both kinds of control flow, for planning and emission tests:
+///   y = if bool(sum(x) > 0): softmax(x) (an FP32-only lowering) else: relu(x)
+///   h = x; for 100 trips: h = tanh(h) + y   (x is read inside, y is an outer value)
+struct ControlFlowGraph {
+  Graph g;
+  ValueId x, y, sm, h;
+  int if_node = -1, loop_node = -1;
+  ControlFlowGraph() {
+    x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+    const ValueId cond = AddSumPositive(g, x);
+    Node& branch = AddControlFlow(
+        g, "prim::If", {cond}, 1,
+        {[&](const std::vector<ValueId>&) { return std::vector<ValueId>{sm = AddSoftmax(g, x)}; },
+         [&](const std::vector<ValueId>&) { return std::vector<ValueId>{AddRelu(g, x)}; }});
+    y = branch.outputs[0];
+    if_node = static_cast<int>(g.nodes().size()) - 1;
+    Node& loop = AddControlFlow(
+        g, "prim::Loop", {g.AddConstInt(100), g.AddConstBool(true), x}, 1,
+        {[&](const std::vector<ValueId>& in) {
+          const ValueId t = g.AddNode("aten::tanh", "", {in[1]}, 1).outputs[0];
+          const ValueId sum =
+              g.AddNode("aten::add", "Tensor", {t, y, g.AddConstInt(1)}, 1).outputs[0];
+          return std::vector<ValueId>{g.AddConstBool(true), sum};
+        }},
+        /*num_block_inputs=*/2);
+    h = loop.outputs[0];
+    loop_node = static_cast<int>(g.nodes().size()) - 1;
+    g.AddOutput("h", h);
+  }
+};
 
 }  // namespace ts2coreml::core::test
 

@@ -47,6 +47,8 @@ std::string OpName(const milspec::Operation& op) {
   return op.outputs_size() > 0 ? op.outputs(0).name() : std::string("?");
 }
 
+bool IsControlFlowOp(const std::string& type) { return type == "cond" || type == "while_loop"; }
+
 at::Tensor FromFloats(const std::vector<float>& values, const std::vector<int64_t>& shape) {
   return at::from_blob(const_cast<float*>(values.data()), shape, at::kFloat).clone();
 }
@@ -129,6 +131,61 @@ absl::StatusOr<Value> ValueFromProto(const mil::Package& package, const milspec:
   return v;
 }
 
+namespace {
+
+/// Records the types of `block`'s vars, loads its consts and collects the op types the
+/// interpreter does not implement, nested blocks included.
+absl::Status ScanBlock(const mil::Package& pkg, const milspec::Block& block,
+                       const std::string& where,
+                       std::map<std::string, const milspec::TensorType*>* types,
+                       std::map<std::string, Value>* consts, std::set<std::string>* unknown) {
+  const OpTable& table = BuiltinOps();
+  for (const milspec::NamedValueType& in : block.inputs()) {
+    (*types)[in.name()] = &in.type().tensortype();
+  }
+  for (const milspec::Operation& op : block.operations()) {
+    for (const milspec::NamedValueType& out : op.outputs()) {
+      (*types)[out.name()] = &out.type().tensortype();
+    }
+    for (const milspec::Block& nested : op.blocks()) {
+      if (absl::Status s = ScanBlock(pkg, nested, where, types, consts, unknown); !s.ok()) {
+        return s;
+      }
+    }
+    if (op.type() == "const") {
+      auto val = op.attributes().find("val");
+      if (val == op.attributes().end() || op.outputs_size() != 1) {
+        return Error(ErrorClass::kPackage, absl::StrCat(where, ": const '", OpName(op),
+                                                        "' has no 'val' or not one output"));
+      }
+      absl::StatusOr<Value> v = ValueFromProto(pkg, val->second);
+      if (!v.ok()) {
+        return Error(ErrorClass::kPackage,
+                     absl::StrCat(where, ": const '", OpName(op), "': ", v.status().message()));
+      }
+      (*consts)[op.outputs(0).name()] = *std::move(v);
+      continue;
+    }
+    if (IsControlFlowOp(op.type())) {
+      const int want = 2;
+      if (op.blocks_size() != want) {
+        return Error(ErrorClass::kPackage,
+                     absl::StrCat(where, ": op '", OpName(op), "' (", op.type(), ") has ",
+                                  op.blocks_size(), " blocks, not ", want));
+      }
+      continue;
+    }
+    if (op.blocks_size() > 0) {
+      return Error(ErrorClass::kPackage, absl::StrCat(where, ": op '", OpName(op), "' (", op.type(),
+                                                      ") has nested blocks"));
+    }
+    if (table.Find(op.type()) == nullptr) unknown->insert(op.type());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<Interpreter> Interpreter::Load(const std::filesystem::path& package_dir) {
   absl::StatusOr<mil::Package> package = mil::ReadPackage(package_dir);
   if (!package.ok()) {
@@ -165,32 +222,10 @@ absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
   }
   // Every op type must be known before anything runs: report all unknown ones at once.
   std::set<std::string> unknown;
-  const OpTable& table = BuiltinOps();
   auto consts = std::make_shared<std::map<std::string, Value>>();
-  for (const milspec::Operation& op : interp.block_->operations()) {
-    for (const milspec::NamedValueType& out : op.outputs()) {
-      types[out.name()] = &out.type().tensortype();
-    }
-    if (op.blocks_size() > 0) {
-      return Error(ErrorClass::kPackage,
-                   absl::StrCat(where, ": op '", OpName(op), "' (", op.type(),
-                                ") has nested blocks; the interpreter does not run control flow"));
-    }
-    if (op.type() == "const") {
-      auto val = op.attributes().find("val");
-      if (val == op.attributes().end() || op.outputs_size() != 1) {
-        return Error(ErrorClass::kPackage, absl::StrCat(where, ": const '", OpName(op),
-                                                        "' has no 'val' or not one output"));
-      }
-      absl::StatusOr<Value> v = ValueFromProto(pkg, val->second);
-      if (!v.ok()) {
-        return Error(ErrorClass::kPackage,
-                     absl::StrCat(where, ": const '", OpName(op), "': ", v.status().message()));
-      }
-      (*consts)[op.outputs(0).name()] = *std::move(v);
-      continue;
-    }
-    if (table.Find(op.type()) == nullptr) unknown.insert(op.type());
+  if (absl::Status s = ScanBlock(pkg, *interp.block_, where, &types, consts.get(), &unknown);
+      !s.ok()) {
+    return s;
   }
   if (!unknown.empty()) {
     return Error(ErrorClass::kPackage,
@@ -208,6 +243,203 @@ absl::StatusOr<Interpreter> Interpreter::FromPackage(mil::Package package) {
   }
   interp.consts_ = std::move(consts);
   return interp;
+}
+
+namespace {
+
+/// Whether a produced value matches its declared type (integer types narrower than int32 are
+/// held as int32 and accepted as declared).
+bool Matches(const Value& v, const milspec::TensorType& want) {
+  const bool dtype_ok =
+      v.dtype == want.datatype() || (IsIntType(v.dtype) && IsIntType(want.datatype()));
+  if (!dtype_ok) return false;
+  if (v.is_string()) return true;
+  const std::vector<int64_t> shape = ShapeOf(want);
+  if (static_cast<int64_t>(shape.size()) != v.tensor.dim()) return false;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] >= 0 && shape[d] != v.tensor.size(static_cast<int64_t>(d))) return false;
+  }
+  return true;
+}
+
+std::string ValueTypeString(const Value& v) {
+  return v.is_string() ? DataTypeName(v.dtype) : TypeString(v.dtype, v.tensor.sizes());
+}
+
+/// A while_loop runs at most this many iterations in the interpreter.
+constexpr int64_t kMaxIterations = int64_t{1} << 24;
+
+}  // namespace
+
+const Value* Interpreter::Lookup(const Env& env, const std::string& name) const {
+  if (auto it = env.find(name); it != env.end()) return &it->second;
+  if (auto it = consts_->find(name); it != consts_->end()) return &it->second;
+  return nullptr;
+}
+
+absl::Status Interpreter::Store(const milspec::Operation& op, int i, Value v, Env& env) const {
+  const milspec::NamedValueType& decl = op.outputs(i);
+  const milspec::TensorType& want = decl.type().tensortype();
+  if (!Matches(v, want)) {
+    return Error(
+        ErrorClass::kCheckFailed,
+        absl::StrCat("op '", OpName(op), "' (", op.type(), "): output '", decl.name(), "' is ",
+                     ValueTypeString(v), " but the package declares ", DeclaredString(want)));
+  }
+  v.dtype = want.datatype();
+  if (v.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
+  env[decl.name()] = std::move(v);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Value>> Interpreter::RunNested(const milspec::Block& block,
+                                                          const std::vector<Value>& inputs,
+                                                          Env& env) const {
+  if (block.inputs_size() != static_cast<int>(inputs.size())) {
+    return Error(ErrorClass::kPackage, absl::StrCat("a block with ", block.inputs_size(),
+                                                    " inputs receives ", inputs.size()));
+  }
+  for (int k = 0; k < block.inputs_size(); ++k) {
+    const milspec::TensorType& want = block.inputs(k).type().tensortype();
+    if (!Matches(inputs[static_cast<size_t>(k)], want)) {
+      return Error(ErrorClass::kCheckFailed,
+                   absl::StrCat("block input '", block.inputs(k).name(), "' receives ",
+                                ValueTypeString(inputs[static_cast<size_t>(k)]),
+                                " but the package declares ", DeclaredString(want)));
+    }
+    env[block.inputs(k).name()] = inputs[static_cast<size_t>(k)];
+  }
+  if (absl::Status s = RunBlock(block, env); !s.ok()) return s;
+  std::vector<Value> outputs;
+  for (const std::string& name : block.outputs()) {
+    const Value* v = Lookup(env, name);
+    if (v == nullptr) {
+      return Error(ErrorClass::kPackage, absl::StrCat("block output '", name, "' is undefined"));
+    }
+    outputs.push_back(*v);
+  }
+  return outputs;
+}
+
+namespace {
+
+/// The single bool a condition holds.
+absl::StatusOr<bool> Truth(const Value& v, const std::string& what) {
+  if (v.is_string() || v.dtype != milspec::BOOL || v.tensor.numel() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " is not one bool"));
+  }
+  return v.tensor.item<bool>();
+}
+
+}  // namespace
+
+absl::Status Interpreter::RunControlFlow(const milspec::Operation& op,
+                                         const std::map<std::string, std::vector<const Value*>>& in,
+                                         Env& env) const {
+  auto fail = [&](ErrorClass c, absl::string_view message) {
+    return Error(c, absl::StrCat("op '", OpName(op), "' (", op.type(), "): ", message));
+  };
+  std::vector<Value> results;
+  if (op.type() == "cond") {
+    auto pred = in.find("pred");
+    if (pred == in.end() || pred->second.size() != 1) return fail(ErrorClass::kPackage, "no pred");
+    absl::StatusOr<bool> taken = Truth(*pred->second[0], "pred");
+    if (!taken.ok()) return fail(ErrorClass::kPackage, taken.status().message());
+    absl::StatusOr<std::vector<Value>> out = RunNested(op.blocks(*taken ? 0 : 1), {}, env);
+    if (!out.ok()) return out.status();
+    results = *std::move(out);
+  } else {
+    auto vars = in.find("loop_vars");
+    if (vars == in.end()) return fail(ErrorClass::kPackage, "no loop_vars");
+    for (const Value* v : vars->second) results.push_back(*v);
+    for (int64_t trip = 0;; ++trip) {
+      if (trip >= kMaxIterations) {
+        return fail(ErrorClass::kPackage,
+                    absl::StrCat("ran more than ", kMaxIterations, " iterations"));
+      }
+      absl::StatusOr<std::vector<Value>> go = RunNested(op.blocks(0), results, env);
+      if (!go.ok()) return go.status();
+      if (go->size() != 1)
+        return fail(ErrorClass::kPackage, "the condition block yields not one value");
+      absl::StatusOr<bool> again = Truth((*go)[0], "the condition");
+      if (!again.ok()) return fail(ErrorClass::kPackage, again.status().message());
+      if (!*again) break;
+      absl::StatusOr<std::vector<Value>> next = RunNested(op.blocks(1), results, env);
+      if (!next.ok()) return next.status();
+      results = *std::move(next);
+    }
+  }
+  if (static_cast<int>(results.size()) != op.outputs_size()) {
+    return fail(ErrorClass::kPackage, absl::StrCat("yields ", results.size(), " values for ",
+                                                   op.outputs_size(), " outputs"));
+  }
+  for (int i = 0; i < op.outputs_size(); ++i) {
+    if (absl::Status s = Store(op, i, std::move(results[static_cast<size_t>(i)]), env); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Interpreter::RunBlock(const milspec::Block& block, Env& env) const {
+  std::vector<Value> inline_values;  // keeps inline arguments alive during one op
+  const OpTable& table = BuiltinOps();
+  for (const milspec::Operation& op : block.operations()) {
+    if (op.type() == "const") continue;
+    const std::string name = OpName(op);
+    auto fail = [&](ErrorClass c, absl::string_view message) {
+      return Error(c, absl::StrCat("op '", name, "' (", op.type(), "): ", std::string(message)));
+    };
+    std::map<std::string, std::vector<const Value*>> bound;
+    inline_values.clear();
+    inline_values.reserve(64);
+    for (const auto& [arg_name, arg] : op.inputs()) {
+      std::vector<const Value*>& slot = bound[arg_name];
+      for (const milspec::Argument::Binding& b : arg.arguments()) {
+        if (b.has_value()) {
+          absl::StatusOr<Value> v = ValueFromProto(*package_, b.value());
+          if (!v.ok()) return fail(ErrorClass::kPackage, v.status().message());
+          if (inline_values.size() == inline_values.capacity()) {
+            return fail(ErrorClass::kPackage, "too many inline arguments");
+          }
+          inline_values.push_back(*std::move(v));
+          slot.push_back(&inline_values.back());
+        } else {
+          const Value* v = Lookup(env, b.name());
+          if (v == nullptr) {
+            return fail(
+                ErrorClass::kPackage,
+                absl::StrCat("input '", arg_name, "' names undefined var '", b.name(), "'"));
+          }
+          slot.push_back(v);
+        }
+      }
+    }
+    if (IsControlFlowOp(op.type())) {
+      if (absl::Status s = RunControlFlow(op, bound, env); !s.ok()) return s;
+      continue;
+    }
+    OpContext ctx(op, std::move(bound));
+    try {
+      ctx.RefuseUnknownInputs(ios_);
+      table.Find(op.type())(ctx);
+    } catch (const OpError& e) {
+      return fail(ErrorClass::kPackage, e.what());
+    } catch (const c10::Error& e) {
+      return fail(ErrorClass::kPackage, e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      return fail(ErrorClass::kPackage, e.what());
+    }
+    for (int i = 0; i < op.outputs_size(); ++i) {
+      auto it = ctx.outputs().find(i);
+      if (it == ctx.outputs().end()) {
+        return fail(ErrorClass::kPackage,
+                    absl::StrCat("output ", i, " ('", op.outputs(i).name(), "') was not produced"));
+      }
+      if (absl::Status s = Store(op, i, std::move(it->second), env); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tensor>& inputs,
@@ -236,87 +468,12 @@ absl::StatusOr<RunResult> Interpreter::Run(const std::map<std::string, at::Tenso
     if (in.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
     env[in.name] = std::move(v);
   }
+  if (absl::Status st = RunBlock(*block_, env); !st.ok()) return st;
   auto lookup = [&](const std::string& name) -> const Value* {
     if (auto it = env.find(name); it != env.end()) return &it->second;
     if (auto it = consts_->find(name); it != consts_->end()) return &it->second;
     return nullptr;
   };
-  std::vector<Value> inline_values;  // keeps inline arguments alive during one op
-  const OpTable& table = BuiltinOps();
-  for (const milspec::Operation& op : block_->operations()) {
-    if (op.type() == "const") continue;
-    const std::string name = OpName(op);
-    auto fail = [&](ErrorClass c, absl::string_view message) {
-      return Error(c, absl::StrCat("op '", name, "' (", op.type(), "): ", std::string(message)));
-    };
-    std::map<std::string, std::vector<const Value*>> bound;
-    inline_values.clear();
-    inline_values.reserve(64);
-    for (const auto& [arg_name, arg] : op.inputs()) {
-      std::vector<const Value*>& slot = bound[arg_name];
-      for (const milspec::Argument::Binding& b : arg.arguments()) {
-        if (b.has_value()) {
-          absl::StatusOr<Value> v = ValueFromProto(*package_, b.value());
-          if (!v.ok()) return fail(ErrorClass::kPackage, v.status().message());
-          if (inline_values.size() == inline_values.capacity()) {
-            return fail(ErrorClass::kPackage, "too many inline arguments");
-          }
-          inline_values.push_back(*std::move(v));
-          slot.push_back(&inline_values.back());
-        } else {
-          const Value* v = lookup(b.name());
-          if (v == nullptr) {
-            return fail(
-                ErrorClass::kPackage,
-                absl::StrCat("input '", arg_name, "' names undefined var '", b.name(), "'"));
-          }
-          slot.push_back(v);
-        }
-      }
-    }
-    OpContext ctx(op, std::move(bound));
-    try {
-      ctx.RefuseUnknownInputs(ios_);
-      table.Find(op.type())(ctx);
-    } catch (const OpError& e) {
-      return fail(ErrorClass::kPackage, e.what());
-    } catch (const c10::Error& e) {
-      return fail(ErrorClass::kPackage, e.what_without_backtrace());
-    } catch (const std::exception& e) {
-      return fail(ErrorClass::kPackage, e.what());
-    }
-    for (int i = 0; i < op.outputs_size(); ++i) {
-      const milspec::NamedValueType& decl = op.outputs(i);
-      auto it = ctx.outputs().find(i);
-      if (it == ctx.outputs().end()) {
-        return fail(ErrorClass::kPackage,
-                    absl::StrCat("output ", i, " ('", decl.name(), "') was not produced"));
-      }
-      Value v = std::move(it->second);
-      const milspec::TensorType& want = decl.type().tensortype();
-      // Integer types narrower than int32 are held as int32; accept them as declared.
-      const bool dtype_ok =
-          v.dtype == want.datatype() || (IsIntType(v.dtype) && IsIntType(want.datatype()));
-      bool shape_ok = true;
-      if (!v.is_string()) {
-        const std::vector<int64_t> shape = ShapeOf(want);
-        shape_ok = static_cast<int64_t>(shape.size()) == v.tensor.dim();
-        for (size_t d = 0; shape_ok && d < shape.size(); ++d) {
-          shape_ok = shape[d] < 0 || shape[d] == v.tensor.size(static_cast<int64_t>(d));
-        }
-      }
-      if (!dtype_ok || !shape_ok) {
-        return fail(ErrorClass::kCheckFailed,
-                    absl::StrCat("output '", decl.name(), "' is ",
-                                 v.is_string() ? DataTypeName(v.dtype)
-                                               : TypeString(v.dtype, v.tensor.sizes()),
-                                 " but the package declares ", DeclaredString(want)));
-      }
-      v.dtype = want.datatype();
-      if (v.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
-      env[decl.name()] = std::move(v);
-    }
-  }
   RunResult result;
   for (const Feature& out : outputs_) {
     const Value* v = lookup(out.name);

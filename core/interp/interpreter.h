@@ -1,10 +1,11 @@
 /// A reference interpreter for Core ML ML Programs, on the CPU with ATen kernels.
 ///
-/// Reads any ML Program package (ours or another tool's), evaluates the main block op by op with
-/// MIL semantics (Apple's op definitions), and checks each op's result against the type the
-/// package declares. FP16 is emulated: every value whose declared dtype is fp16 is rounded to fp16
-/// after its op, which computes in fp32. That approximates, and does not reproduce, a device's
-/// numerics (devices may accumulate in fp16, fuse ops, or use other algorithms).
+/// Reads any ML Program package (ours or another tool's), evaluates the main block op by op
+/// (nested blocks of cond and while_loop included) with MIL semantics (Apple's op definitions), and
+/// checks each op's result against the type the package declares. FP16 is emulated: every value
+/// whose declared dtype is fp16 is rounded to fp16 after its op, which computes in fp32. That
+/// approximates, and does not reproduce, a device's numerics (devices may accumulate in fp16, fuse
+/// ops, or use other algorithms).
 ///
 ///   absl::StatusOr<Interpreter> interp = Interpreter::Load("Net.mlpackage");
 ///   absl::StatusOr<RunResult> r = interp->Run({{"x", at::randn({1, 3, 224, 224})}});
@@ -70,6 +71,22 @@ class Interpreter {
 
  private:
   Interpreter() = default;
+  /// Values by var name. Names are unique in a function, so nested blocks share one map.
+  using Env = std::map<std::string, Value>;
+
+  const Value* Lookup(const Env& env, const std::string& name) const;
+  /// Runs the ops of `block` (cond and while_loop included) in `env`.
+  absl::Status RunBlock(const milspec::Block& block, Env& env) const;
+  /// Runs nested `block` with its inputs bound to `inputs`; returns what it yields.
+  absl::StatusOr<std::vector<Value>> RunNested(const milspec::Block& block,
+                                               const std::vector<Value>& inputs, Env& env) const;
+  /// cond (the branch `pred` picks) and while_loop (the body while the condition block yields
+  /// true), with MIL's semantics (coremltools' control_flow.py).
+  absl::Status RunControlFlow(const milspec::Operation& op,
+                              const std::map<std::string, std::vector<const Value*>>& in,
+                              Env& env) const;
+  /// Checks output `i` of `op` against its declared type and stores it.
+  absl::Status Store(const milspec::Operation& op, int i, Value v, Env& env) const;
 
   std::shared_ptr<const mil::Package> package_;
   const milspec::Block* block_ = nullptr;

@@ -268,6 +268,48 @@ ValueId Graph::AddConstTensor(std::string name, std::shared_ptr<const ConstTenso
   return AddValue(std::move(v));
 }
 
+bool HasBlocks(const Graph& graph) {
+  for (const Node& n : graph.nodes()) {
+    if (!n.blocks.empty()) return true;
+  }
+  return false;
+}
+
+namespace {
+
+/// Visits the nodes of [begin, end) whose direct owner is `owner`, each control-flow node's
+/// blocks before the node itself.
+absl::Status WalkRange(const Graph& g, int32_t begin, int32_t end, int32_t owner,
+                       BlockVisitor& visitor) {
+  for (int32_t i = begin; i < end; ++i) {
+    const Node& n = g.nodes()[static_cast<size_t>(i)];
+    if (n.parent != owner) continue;  // inside a nested block: visited by its owner
+    for (size_t b = 0; b < n.blocks.size(); ++b) {
+      const int block = static_cast<int>(b);
+      if (absl::Status s = visitor.EnterBlock(i, block); !s.ok()) return s;
+      if (absl::Status s = WalkRange(g, n.blocks[b].begin, n.blocks[b].end, i, visitor); !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = visitor.ExitBlock(i, block); !s.ok()) return s;
+    }
+    if (absl::Status s = visitor.VisitNode(i); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status WalkGraph(const Graph& graph, BlockVisitor& visitor) {
+  const int32_t n = static_cast<int32_t>(graph.nodes().size());
+  if (!HasBlocks(graph)) {
+    for (int32_t i = 0; i < n; ++i) {
+      if (absl::Status s = visitor.VisitNode(i); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  return WalkRange(graph, 0, n, -1, visitor);
+}
+
 std::shared_ptr<const ConstTensor> MakeFloatTensor(std::vector<int64_t> shape,
                                                    std::vector<float> data) {
   auto storage = std::make_shared<std::vector<float>>(std::move(data));

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/mil/fp16.h"
 #include "core/mil/program.h"
@@ -116,6 +117,20 @@ struct Value {
   InputDtype input_dtype = InputDtype::kDefault;
 };
 
+/// A nested block of a control-flow node (prim::If: the then and else blocks; prim::Loop: the
+/// body). Its nodes are the graph's nodes [begin, end), stored right before the node that owns
+/// them (post-order: a node's blocks, in order, then the node), so that every pass that walks the
+/// nodes in order meets a value's producer before its readers. Nodes of nested blocks lie inside
+/// the range too; a node's direct owner is Node::parent.
+struct Block {
+  int32_t begin = 0;
+  int32_t end = 0;
+  /// The values the block receives (prim::Loop: the trip index, then the carried values).
+  std::vector<ValueId> inputs;
+  /// The values the block yields (prim::Loop: the next condition, then the carried values).
+  std::vector<ValueId> outputs;
+};
+
 /// One node: a TorchScript op with its schema name and overload.
 struct Node {
   std::string kind;      ///< "aten::add"
@@ -131,6 +146,10 @@ struct Node {
   /// views such as aten::view or aten::select, and an in-place op's result), or -1. Set by the
   /// importer; empty means no output aliases an input.
   std::vector<int> output_aliases;
+  /// Control flow (prim::If, prim::Loop): the nested blocks, empty for every other node.
+  std::vector<Block> blocks;
+  /// The index of the control-flow node whose block holds this node, -1 at the top level.
+  int32_t parent = -1;
 
   /// "aten::add.Tensor" or "aten::add".
   std::string QualifiedKind() const;
@@ -187,6 +206,23 @@ class Graph {
   std::vector<ValueId> inputs_;
   std::vector<GraphOutput> outputs_;
 };
+
+/// Visits a graph's nodes in order (which is post-order: a control-flow node's blocks come
+/// right before it), telling when each block is entered and left. For a graph without blocks it
+/// is a plain loop over the nodes.
+class BlockVisitor {
+ public:
+  virtual ~BlockVisitor() = default;
+  /// Block `block` of node `owner` starts; its nodes follow.
+  virtual absl::Status EnterBlock(int owner, int block) { return absl::OkStatus(); }
+  /// Block `block` of node `owner` ends (all its nodes were visited).
+  virtual absl::Status ExitBlock(int owner, int block) { return absl::OkStatus(); }
+  virtual absl::Status VisitNode(int index) = 0;
+};
+/// Walks `graph` with `visitor`; stops at the first error.
+absl::Status WalkGraph(const Graph& graph, BlockVisitor& visitor);
+/// Whether some node of `graph` has blocks.
+bool HasBlocks(const Graph& graph);
 
 /// A ConstTensor owning float data (tests, folding passes).
 std::shared_ptr<const ConstTensor> MakeFloatTensor(std::vector<int64_t> shape,

@@ -791,6 +791,14 @@ absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
 
 absl::Status ValidatePackage(const Package& package) { return Validator(package).Run(); }
 
+void ForEachOperation(const mil_pb::Block& block,
+                      const std::function<void(const mil_pb::Operation&)>& fn) {
+  for (const mil_pb::Operation& op : block.operations()) {
+    fn(op);
+    for (const mil_pb::Block& nested : op.blocks()) ForEachOperation(nested, fn);
+  }
+}
+
 absl::StatusOr<const mil_pb::Block*> MainBlock(const Package& package) {
   if (!package.model.has_mlprogram()) return Invalid("the model has no mlProgram");
   const auto& functions = package.model.mlprogram().functions();

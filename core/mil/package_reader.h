@@ -8,6 +8,7 @@
 #define TS2COREML_CORE_MIL_PACKAGE_READER_H_
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -55,6 +56,12 @@ bool IsValidMilIdentifier(std::string_view name);
 
 /// The block of function "main" for its opset.
 absl::StatusOr<const CoreML::Specification::MILSpec::Block*> MainBlock(const Package& package);
+
+/// Calls `fn` on every op of `block` in program order, each op before the ops of its nested blocks
+/// (cond's branches, while_loop's condition and body).
+void ForEachOperation(
+    const CoreML::Specification::MILSpec::Block& block,
+    const std::function<void(const CoreML::Specification::MILSpec::Operation&)>& fn);
 
 /// Number of ops of each type in the main block (nested blocks included).
 absl::StatusOr<std::map<std::string, int>> OpTypeHistogram(const Package& package);

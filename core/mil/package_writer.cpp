@@ -190,10 +190,7 @@ class ProgramBuilder {
     f.set_opset(fn_.opset());
     for (VarId id : fn_.inputs()) SetNamedValueType(fn_.var(id), f.add_inputs());
     mil_pb::Block& block = (*f.mutable_block_specializations())[fn_.opset()];
-    for (const Operation& op : fn_.ops()) {
-      if (absl::Status s = AddOp(op, block.add_operations()); !s.ok()) return s;
-    }
-    for (VarId id : fn_.outputs()) block.add_outputs(fn_.var(id).name);
+    if (absl::Status s = AddBlock(fn_.block(0), &block); !s.ok()) return s;
     stats_->num_ops = static_cast<int>(fn_.ops().size());
     return absl::OkStatus();
   }
@@ -201,6 +198,21 @@ class ProgramBuilder {
   const WeightsHash& weights_hash() const { return weights_hash_; }
 
  private:
+  /// A block with its ops, their nested blocks included.
+  absl::Status AddBlock(const Block& b, mil_pb::Block* out) {
+    for (VarId id : b.inputs) SetNamedValueType(fn_.var(id), out->add_inputs());
+    for (int index : b.ops) {
+      const Operation& op = fn_.ops()[static_cast<size_t>(index)];
+      mil_pb::Operation* proto = out->add_operations();
+      if (absl::Status s = AddOp(op, proto); !s.ok()) return s;
+      for (int nested : op.blocks) {
+        if (absl::Status s = AddBlock(fn_.block(nested), proto->add_blocks()); !s.ok()) return s;
+      }
+    }
+    for (VarId id : b.outputs) out->add_outputs(fn_.var(id).name);
+    return absl::OkStatus();
+  }
+
   absl::Status AddOp(const Operation& op, mil_pb::Operation* out) {
     out->set_type(op.type);
     (*out->mutable_attributes())["name"] = StringValue(op.name);

@@ -202,8 +202,45 @@ std::string Function::UniqueName(std::string_view hint) {
 }
 
 VarId Function::NewVar(std::string_view hint, TensorType type, int producer) {
-  vars_.push_back({UniqueName(hint), std::move(type), producer});
+  vars_.push_back({UniqueName(hint), std::move(type), producer, current_});
   return static_cast<VarId>(vars_.size());
+}
+
+bool Function::Visible(VarId id, int block) const {
+  if (!IsValid(id)) return false;
+  const int defined = vars_[static_cast<size_t>(id - 1)].block;
+  for (int b = block; b >= 0; b = blocks_[static_cast<size_t>(b)].parent) {
+    if (b == defined) return true;
+  }
+  return false;
+}
+
+int Function::BeginBlock() {
+  Block b;
+  b.parent = current_;
+  blocks_.push_back(std::move(b));
+  current_ = static_cast<int>(blocks_.size() - 1);
+  return current_;
+}
+
+VarId Function::AddBlockInput(std::string_view name, TensorType type) {
+  VarId id = NewVar(name, std::move(type), -1);
+  blocks_[static_cast<size_t>(current_)].inputs.push_back(id);
+  return id;
+}
+
+absl::Status Function::EndBlock(std::vector<VarId> outputs) {
+  if (current_ == 0) return absl::FailedPreconditionError("EndBlock without a nested block");
+  for (VarId v : outputs) {
+    if (!Visible(v, current_)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("block output var ", v, " is not visible in the block"));
+    }
+  }
+  Block& b = blocks_[static_cast<size_t>(current_)];
+  b.outputs = std::move(outputs);
+  current_ = b.parent;
+  return absl::OkStatus();
 }
 
 VarId Function::AddInput(std::string_view name, TensorType type) {
@@ -216,7 +253,11 @@ VarId Function::AddConst(std::string_view name_hint, ConstValue value) {
   Operation op;
   op.type = "const";
   const int index = static_cast<int>(ops_.size());
+  const int block = current_;
+  current_ = 0;
   VarId out = NewVar(name_hint, value.type, index);
+  current_ = block;
+  blocks_[0].ops.push_back(index);
   op.name = vars_[static_cast<size_t>(out - 1)].name;
   op.outputs.push_back(out);
   op.value = std::move(value);
@@ -227,8 +268,16 @@ VarId Function::AddConst(std::string_view name_hint, ConstValue value) {
 absl::StatusOr<std::vector<VarId>> Function::AddOp(std::string_view type,
                                                    std::string_view name_hint,
                                                    std::vector<OpInput> inputs,
-                                                   std::vector<TensorType> output_types) {
+                                                   std::vector<TensorType> output_types,
+                                                   std::vector<int> blocks) {
   if (type.empty()) return absl::InvalidArgumentError("MIL op with an empty type");
+  for (int b : blocks) {
+    if (b <= 0 || b >= static_cast<int>(blocks_.size()) ||
+        blocks_[static_cast<size_t>(b)].parent != current_ || b == current_) {
+      return absl::InvalidArgumentError(absl::StrCat("MIL op '", std::string(type), "': block ", b,
+                                                     " is not a closed block of this one"));
+    }
+  }
   for (const OpInput& in : inputs) {
     if (in.vars.empty()) {
       return absl::InvalidArgumentError(
@@ -238,6 +287,11 @@ absl::StatusOr<std::vector<VarId>> Function::AddOp(std::string_view type,
       if (!IsValid(v)) {
         return absl::InvalidArgumentError(absl::StrCat("MIL op '", std::string(type), "': input '",
                                                        in.name, "' names undefined var ", v));
+      }
+      if (!Visible(v, current_)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("MIL op '", std::string(type), "': input '", in.name, "' reads var '",
+                         var(v).name, "', defined in a block this one does not see"));
       }
     }
   }
@@ -251,14 +305,16 @@ absl::StatusOr<std::vector<VarId>> Function::AddOp(std::string_view type,
     op.outputs.push_back(NewVar(hint, std::move(output_types[i]), index));
   }
   op.inputs = std::move(inputs);
+  op.blocks = std::move(blocks);
   std::vector<VarId> outs = op.outputs;
   ops_.push_back(std::move(op));
+  blocks_[static_cast<size_t>(current_)].ops.push_back(index);
   return outs;
 }
 
 absl::Status Function::AddOutput(VarId var) {
   if (!IsValid(var)) return absl::InvalidArgumentError(absl::StrCat("undefined output var ", var));
-  outputs_.push_back(var);
+  blocks_[0].outputs.push_back(var);
   return absl::OkStatus();
 }
 

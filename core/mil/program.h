@@ -100,8 +100,19 @@ using VarId = int32_t;
 struct Var {
   std::string name;
   TensorType type;
-  /// Index of the producing op in `Function::ops()`, or -1 for a function input.
+  /// Index of the producing op in `Function::ops()`, or -1 for a function or block input.
   int producer = -1;
+  /// The block the var is defined in (0: the function's main block).
+  int block = 0;
+};
+
+/// A block of a function: the main block (0), or a nested block of a `cond` or `while_loop`.
+/// It sees the vars of the blocks around it; the vars it defines stay inside.
+struct Block {
+  int parent = -1;             ///< the enclosing block, -1 for the main block
+  std::vector<VarId> inputs;   ///< block inputs (a while_loop's loop vars)
+  std::vector<int> ops;        ///< indices into Function::ops(), in order
+  std::vector<VarId> outputs;  ///< what the block yields
 };
 
 /// One named op input: a single var, or several for tuple parameters (concat's `values`).
@@ -117,12 +128,17 @@ struct Operation {
   std::vector<VarId> outputs;
   /// Set for `const` ops only: the `val` attribute.
   std::optional<ConstValue> value;
+  /// Nested blocks (indices into Function::blocks()): cond's two branches, while_loop's
+  /// condition and body.
+  std::vector<int> blocks;
 };
 
 /// Makes `name` a valid MIL identifier (`[A-Za-z_][A-Za-z0-9_]*`), the same way every time.
 std::string SanitizeName(std::string_view name);
 
-/// One MIL function with a single block.
+/// One MIL function: a main block, and the nested blocks of its control-flow ops. Ops are added to
+/// the current block (the main block unless a nested one was begun); `ops()` holds every op of
+/// every block in the order they were added, each block lists its own (`blocks()`).
 class Function {
  public:
   explicit Function(std::string opset) : opset_(std::move(opset)) {}
@@ -131,14 +147,29 @@ class Function {
 
   /// Adds a function input. Its name is sanitized and made unique.
   VarId AddInput(std::string_view name, TensorType type);
-  /// Adds a `const` op producing one var named after `name_hint`.
+  /// Adds a `const` op producing one var named after `name_hint`. Constants always go to the
+  /// main block (they read nothing, so every block sees them).
   VarId AddConst(std::string_view name_hint, ConstValue value);
-  /// Adds an op. Every input var must exist; names are made unique. Returns the output vars.
+  /// Adds an op to the current block. Every input var must exist and be visible there (defined
+  /// in the current block or one around it); names are made unique. `blocks` are the op's nested
+  /// blocks, begun and ended in the current block. Returns the output vars.
   absl::StatusOr<std::vector<VarId>> AddOp(std::string_view type, std::string_view name_hint,
                                            std::vector<OpInput> inputs,
-                                           std::vector<TensorType> output_types);
-  /// Appends a block output. Fails for an unknown var.
+                                           std::vector<TensorType> output_types,
+                                           std::vector<int> blocks = {});
+  /// Appends a main-block output. Fails for an unknown var.
   absl::Status AddOutput(VarId var);
+
+  /// Begins a nested block inside the current one and makes it current; returns its index.
+  int BeginBlock();
+  /// Adds an input to the current (nested) block.
+  VarId AddBlockInput(std::string_view name, TensorType type);
+  /// Ends the current nested block with these outputs (visible in it) and returns to its parent.
+  absl::Status EndBlock(std::vector<VarId> outputs);
+  /// The block ops are added to now.
+  int current_block() const { return current_; }
+  /// Whether var `id` can be read in block `block`.
+  bool Visible(VarId id, int block) const;
   /// Reserves a name so that no var created later takes it; RenameVar may then claim it.
   void ReserveName(std::string_view name);
   /// Renames a var (used to give model outputs their names); fails when the name is taken.
@@ -149,7 +180,9 @@ class Function {
   const std::vector<Var>& vars() const { return vars_; }
   const std::vector<VarId>& inputs() const { return inputs_; }
   const std::vector<Operation>& ops() const { return ops_; }
-  const std::vector<VarId>& outputs() const { return outputs_; }
+  const std::vector<VarId>& outputs() const { return blocks_[0].outputs; }
+  const std::vector<Block>& blocks() const { return blocks_; }
+  const Block& block(int index) const { return blocks_.at(static_cast<size_t>(index)); }
 
  private:
   std::string UniqueName(std::string_view hint);
@@ -159,7 +192,8 @@ class Function {
   std::vector<Var> vars_;
   std::vector<VarId> inputs_;
   std::vector<Operation> ops_;
-  std::vector<VarId> outputs_;
+  std::vector<Block> blocks_ = std::vector<Block>(1);
+  int current_ = 0;
   std::map<std::string, int, std::less<>> used_names_;
   std::set<std::string, std::less<>> reserved_;
   std::map<std::string, int, std::less<>> suffix_counters_;

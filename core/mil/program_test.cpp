@@ -69,6 +69,38 @@ TEST(MilProgramTest, AddOpRejectsBadInputs) {
   EXPECT_FALSE(f.AddOutput(42).ok());
 }
 
+TEST(MilProgramTest, NestedBlocksScopeTheirVars) {
+  Function f("CoreML6");
+  const VarId x = f.AddInput("x", {DType::kFloat32, {2}});
+  const TensorType t{DType::kFloat32, {2}};
+  const int loop_body = f.BeginBlock();
+  EXPECT_EQ(f.current_block(), loop_body);
+  const VarId in = f.AddBlockInput("h", t);
+  // A const made inside a block goes to the main block, which every block sees.
+  const float k = 2;
+  const VarId two = f.AddConst("two", ConstValue::Float32({}, &k));
+  EXPECT_EQ(f.var(two).block, 0);
+  auto y = f.AddOp("mul", "y", {{"x", {in}}, {"y", {two}}}, {t});
+  ASSERT_TRUE(y.ok()) << y.status();
+  auto z = f.AddOp("add", "z", {{"x", {(*y)[0]}}, {"y", {x}}}, {t});  // an outer var
+  ASSERT_TRUE(z.ok()) << z.status();
+  EXPECT_EQ(f.var((*z)[0]).block, loop_body);
+  ASSERT_TRUE(f.EndBlock({(*z)[0]}).ok());
+  EXPECT_EQ(f.current_block(), 0);
+  // The block's vars stay inside it.
+  EXPECT_FALSE(f.Visible((*y)[0], 0));
+  EXPECT_TRUE(f.Visible(x, loop_body));
+  EXPECT_EQ(f.AddOp("relu", "r", {{"x", {(*z)[0]}}}, {t}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // An op takes closed blocks of the current block only.
+  EXPECT_EQ(f.AddOp("cond", "c", {{"pred", {x}}}, {t}, {0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(f.EndBlock({}).ok());     // no nested block is open
+  EXPECT_EQ(f.block(0).ops.size(), 1u);  // the const
+  EXPECT_EQ(f.block(loop_body).ops.size(), 2u);
+  EXPECT_EQ(f.block(loop_body).inputs, std::vector<VarId>{in});
+}
+
 TEST(MilProgramTest, RenameVar) {
   Function f("CoreML6");
   const VarId x = f.AddInput("x", {DType::kFloat32, {1}});

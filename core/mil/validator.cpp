@@ -170,8 +170,85 @@ opset::OpView ViewOfOp(const mil_pb::Operation& op, const VarTable& vars,
   return view;
 }
 
-void CheckBlock(const mil_pb::Block& block, int ios, VarTable vars,
-                std::vector<OpProblem>* problems);
+VarTable CheckBlock(const mil_pb::Block& block, int ios, VarTable vars,
+                    std::vector<OpProblem>* problems);
+
+bool SameType(const opset::TypeView& a, const opset::TypeView& b) {
+  return a.dtype == b.dtype && a.shape == b.shape;
+}
+
+/// What a nested block yields (or receives) against the types it must have: `what` names them.
+void CheckTypes(const std::vector<opset::TypeView>& got, const std::vector<opset::TypeView>& want,
+                const std::string& what, std::vector<std::string>* out) {
+  if (got.size() != want.size()) {
+    out->push_back(absl::StrCat(what, " ", got.size(), " values, not ", want.size()));
+    return;
+  }
+  for (size_t k = 0; k < got.size(); ++k) {
+    if (!SameType(got[k], want[k])) {
+      out->push_back(absl::StrCat(what, " ", got[k].ToString(), " as value ", k, ", not ",
+                                  want[k].ToString()));
+    }
+  }
+}
+
+std::vector<opset::TypeView> OutputTypes(const mil_pb::Block& block, const VarTable& vars) {
+  std::vector<opset::TypeView> r;
+  for (const std::string& name : block.outputs()) {
+    auto it = vars.find(name);
+    r.push_back(it == vars.end() ? opset::TypeView{} : it->second.type);
+  }
+  return r;
+}
+
+std::vector<opset::TypeView> InputTypes(const mil_pb::Block& block) {
+  std::vector<opset::TypeView> r;
+  for (const mil_pb::NamedValueType& in : block.inputs()) r.push_back(TypeOf(in.type()));
+  return r;
+}
+
+/// The nested blocks of cond and while_loop against the op (coremltools' control_flow.py):
+/// cond's two branches take no inputs and yield the op's output types; while_loop's condition
+/// and body blocks take the loop vars' types, the condition yields one bool scalar, the body the
+/// loop vars' types again, which are also the op's outputs. `nested` holds each block's vars.
+std::vector<std::string> CheckNestedBlocks(const mil_pb::Operation& op, const opset::OpView& view,
+                                           const std::vector<VarTable>& nested) {
+  std::vector<std::string> out;
+  const bool is_cond = op.type() == "cond";
+  if (!is_cond && op.type() != "while_loop") {
+    if (op.blocks_size() != 0) out.push_back(absl::StrCat(op.type(), " with nested blocks"));
+    return out;
+  }
+  if (op.blocks_size() != 2) {
+    out.push_back(absl::StrCat(op.type(), " with ", op.blocks_size(), " blocks, not 2"));
+    return out;
+  }
+  const std::vector<opset::TypeView>& results = view.outputs;
+  if (is_cond) {
+    for (int b = 0; b < 2; ++b) {
+      const std::string branch = b == 0 ? "true" : "false";
+      if (op.blocks(b).inputs_size() != 0) {
+        out.push_back(absl::StrCat("cond whose ", branch, " branch takes inputs"));
+      }
+      CheckTypes(OutputTypes(op.blocks(b), nested[static_cast<size_t>(b)]), results,
+                 absl::StrCat("cond whose ", branch, " branch yields"), &out);
+    }
+    return out;
+  }
+  std::vector<opset::TypeView> loop_vars;
+  for (const opset::InputView& in : view.inputs) {
+    if (in.name != "loop_vars") continue;
+    for (const opset::ArgView& a : in.vars) loop_vars.push_back(a.type);
+  }
+  CheckTypes(InputTypes(op.blocks(0)), loop_vars, "while_loop whose condition block takes", &out);
+  CheckTypes(InputTypes(op.blocks(1)), loop_vars, "while_loop whose body takes", &out);
+  const opset::TypeView flag{static_cast<int32_t>(mil_pb::BOOL), {}};
+  CheckTypes(OutputTypes(op.blocks(0), nested[0]), {flag}, "while_loop whose condition yields",
+             &out);
+  CheckTypes(OutputTypes(op.blocks(1), nested[1]), loop_vars, "while_loop whose body yields", &out);
+  CheckTypes(results, loop_vars, "while_loop with outputs", &out);
+  return out;
+}
 
 /// Checks one op, then records its outputs (with a const's values) in `vars`.
 void CheckOneOp(const mil_pb::Operation& op, int ios, VarTable* vars,
@@ -187,7 +264,11 @@ void CheckOneOp(const mil_pb::Operation& op, int ios, VarTable* vars,
   for (std::string& p : opset::CheckOp(view, ios)) {
     problems->push_back({name, op.type(), std::move(p)});
   }
-  for (const mil_pb::Block& nested : op.blocks()) CheckBlock(nested, ios, *vars, problems);
+  std::vector<VarTable> nested;
+  for (const mil_pb::Block& b : op.blocks()) nested.push_back(CheckBlock(b, ios, *vars, problems));
+  for (std::string& p : CheckNestedBlocks(op, view, nested)) {
+    problems->push_back({name, op.type(), std::move(p)});
+  }
   const opset::ArgView* cast_of = nullptr;
   if (op.type() == "cast") {
     for (const opset::InputView& in : view.inputs) {
@@ -208,13 +289,15 @@ void CheckOneOp(const mil_pb::Operation& op, int ios, VarTable* vars,
   }
 }
 
-/// A nested block sees the vars of the blocks around it (by value: its own stay inside).
-void CheckBlock(const mil_pb::Block& block, int ios, VarTable vars,
-                std::vector<OpProblem>* problems) {
+/// A nested block sees the vars of the blocks around it (by value: its own stay inside); returns
+/// the vars it sees at its end.
+VarTable CheckBlock(const mil_pb::Block& block, int ios, VarTable vars,
+                    std::vector<OpProblem>* problems) {
   for (const mil_pb::NamedValueType& in : block.inputs()) {
     vars[in.name()].type = TypeOf(in.type());
   }
   for (const mil_pb::Operation& op : block.operations()) CheckOneOp(op, ios, &vars, problems);
+  return vars;
 }
 
 }  // namespace

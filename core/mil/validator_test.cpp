@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/mil/program.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ts2coreml/mil_opset.h"
 
@@ -219,7 +220,6 @@ class ProgramBuilder {
   mil_pb::Block* block() { return block_; }
   const Package& package() const { return package_; }
 
- private:
   mil_pb::Operation* Const(mil_pb::Block* block, const std::string& name,
                            const mil_pb::ValueType& type) {
     mil_pb::Operation* op = block->add_operations();
@@ -231,6 +231,7 @@ class ProgramBuilder {
     return op;
   }
 
+ private:
   Package package_;
   mil_pb::Function* fn_ = nullptr;
   mil_pb::Block* block_ = nullptr;
@@ -288,6 +289,89 @@ TEST(CheckProgramTest, HandBuiltInvalidProgramReportsEveryProblem) {
   EXPECT_EQ((*problems)[4].message,
             "scaled_dot_product_attention, which needs target ios18 or later (the target is "
             "ios16)");
+}
+
+/// Adds a block input to `block`.
+void BlockInput(mil_pb::Block* block, const std::string& name, mil_pb::DataType dtype,
+                std::vector<uint64_t> shape) {
+  auto* in = block->add_inputs();
+  in->set_name(name);
+  *in->mutable_type() = ProgramBuilder::Type(dtype, shape);
+}
+
+/// while_loop(i = 0, x): while i < 3: i, x = i + 1, x * 2; the body reads `two` from outside.
+/// `body_x_dtype` is the dtype the body yields for x (fp16 is right).
+void WhileLoop(ProgramBuilder& b, mil_pb::DataType body_x_dtype, mil_pb::DataType cond_dtype) {
+  b.Input("x", mil_pb::FLOAT16, {2});
+  b.Ints(b.block(), "i0", {0}, /*scalar=*/true);
+  b.Ints(b.block(), "three", {3}, /*scalar=*/true);
+  b.Ints(b.block(), "one", {1}, /*scalar=*/true);
+  b.Float(b.block(), "two", mil_pb::FLOAT16);
+  mil_pb::Operation* loop =
+      b.Op(b.block(), "while_loop", {{"loop_vars", "i0"}}, "i_out", mil_pb::INT32, {});
+  (*loop->mutable_inputs())["loop_vars"].add_arguments()->set_name("x");
+  auto* x_out = loop->add_outputs();
+  x_out->set_name("x_out");
+  *x_out->mutable_type() = ProgramBuilder::Type(mil_pb::FLOAT16, {2});
+  mil_pb::Block* cond = loop->add_blocks();
+  BlockInput(cond, "ci", mil_pb::INT32, {});
+  BlockInput(cond, "cx", mil_pb::FLOAT16, {2});
+  b.Op(cond, "less", {{"x", "ci"}, {"y", "three"}}, "go", cond_dtype, {});
+  cond->add_outputs("go");
+  mil_pb::Block* body = loop->add_blocks();
+  BlockInput(body, "bi", mil_pb::INT32, {});
+  BlockInput(body, "bx", mil_pb::FLOAT16, {2});
+  b.Op(body, "add", {{"x", "bi"}, {"y", "one"}}, "bi1", mil_pb::INT32, {});
+  b.Op(body, "mul", {{"x", "bx"}, {"y", "two"}}, "bx2", body_x_dtype, {2});
+  body->add_outputs("bi1");
+  body->add_outputs("bx2");
+}
+
+TEST(CheckProgramTest, WhileLoopWithOuterValuesPasses) {
+  ProgramBuilder b("CoreML6");
+  WhileLoop(b, mil_pb::FLOAT16, mil_pb::BOOL);
+  absl::StatusOr<std::vector<OpProblem>> problems = CheckProgram(b.package());
+  ASSERT_TRUE(problems.ok()) << problems.status();
+  for (const OpProblem& p : *problems) ADD_FAILURE() << p.op << ": " << p.message;
+}
+
+TEST(CheckProgramTest, WhileLoopBlocksMustMatchTheLoopVars) {
+  ProgramBuilder b("CoreML6");
+  WhileLoop(b, mil_pb::FLOAT32, mil_pb::INT32);
+  absl::StatusOr<std::vector<OpProblem>> problems = CheckProgram(b.package());
+  ASSERT_TRUE(problems.ok()) << problems.status();
+  std::vector<std::string> messages;
+  for (const OpProblem& p : *problems) messages.push_back(p.message);
+  // The ops inside are checked as ops (less must give a bool; mul's x and output dtypes)...
+  EXPECT_THAT(messages, ::testing::Contains(::testing::HasSubstr("less")));
+  // ...and the blocks against the loop.
+  EXPECT_THAT(messages, ::testing::Contains("while_loop whose condition yields int32[] as value 0, "
+                                            "not bool[]"));
+  EXPECT_THAT(messages, ::testing::Contains("while_loop whose body yields fp32[2] as value 1, not "
+                                            "fp16[2]"));
+}
+
+TEST(CheckProgramTest, CondBranchesMustYieldTheOutputTypes) {
+  ProgramBuilder b("CoreML6");
+  b.Input("x", mil_pb::FLOAT16, {2});
+  mil_pb::Operation* p = b.Const(b.block(), "p", ProgramBuilder::Type(mil_pb::BOOL, {}));
+  (void)p;
+  mil_pb::Operation* cond = b.Op(b.block(), "cond", {{"pred", "p"}}, "y", mil_pb::FLOAT16, {2});
+  mil_pb::Block* then = cond->add_blocks();
+  b.Op(then, "relu", {{"x", "x"}}, "r", mil_pb::FLOAT16, {2});
+  then->add_outputs("r");
+  mil_pb::Block* other = cond->add_blocks();
+  b.Op(other, "reduce_sum", {{"x", "x"}}, "s", mil_pb::FLOAT16, {});
+  other->add_outputs("s");
+  // A var of a branch is not seen after the cond.
+  b.Op(b.block(), "relu", {{"x", "r"}}, "after", mil_pb::FLOAT16, {2});
+  absl::StatusOr<std::vector<OpProblem>> problems = CheckProgram(b.package());
+  ASSERT_TRUE(problems.ok()) << problems.status();
+  std::vector<std::string> messages;
+  for (const OpProblem& q : *problems) messages.push_back(q.message);
+  EXPECT_THAT(messages, ::testing::Contains("cond whose false branch yields fp16[] as value 0, "
+                                            "not fp16[2]"));
+  EXPECT_THAT(messages, ::testing::Contains("relu reading 'r', which no earlier op defines"));
 }
 
 TEST(CheckProgramTest, UnknownOpsetIsUnreadable) {

@@ -228,7 +228,12 @@ void InspectComputeOp(const milspec::Operation& op, milspec::DataType out, Inspe
   w.r->fp32_ops.push_back(std::move(f));
 }
 
+/// One op of the main block or of a block nested in it (cond branches, loop bodies).
 void InspectOp(const milspec::Operation& op, InspectionWalk& w) {
+  for (const milspec::Block& nested : op.blocks()) {
+    for (const auto& in : nested.inputs())
+      w.var_dtype[in.name()] = in.type().tensortype().datatype();
+  }
   const milspec::DataType out =
       op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
   for (const auto& o : op.outputs()) w.var_dtype[o.name()] = o.type().tensortype().datatype();
@@ -279,7 +284,7 @@ absl::StatusOr<PackageInspection> InspectPackage(const std::filesystem::path& pa
   r.written_by_ts2coreml = pkg->model.description().metadata().userdefined().count(kPrecisionKey);
   InspectionWalk w{&r, MetadataJson(*pkg, kFp32OpsKey), MetadataJson(*pkg, kCastsKey), {}, {}, {}};
   for (const auto& in : main.inputs()) w.var_dtype[in.name()] = in.type().tensortype().datatype();
-  for (const milspec::Operation& op : (*block)->operations()) InspectOp(op, w);
+  mil::ForEachOperation(**block, [&w](const milspec::Operation& op) { InspectOp(op, w); });
   r.residency = MeasureResidency(**block, main);
   SetPrecisionLabel(w.contributors, &r);
   return r;

@@ -134,18 +134,21 @@ Residency MeasureResidency(const milspec::Block& block, const milspec::Function&
   // Dtypes of values computed by non-const ops.
   std::map<std::string, milspec::DataType> computed;
   Residency r;
-  for (const milspec::Operation& op : block.operations()) {
+  mil::ForEachOperation(block, [&](const milspec::Operation& op) {
+    for (const milspec::Block& nested : op.blocks()) {
+      for (const auto& in : nested.inputs()) shapes[in.name()] = ShapeOf(in.type());
+    }
     for (const auto& o : op.outputs()) shapes[o.name()] = ShapeOf(o.type());
-    if (op.type() == "const" || op.outputs_size() == 0) continue;
+    if (op.type() == "const" || op.outputs_size() == 0) return;
     if (IsTransition(op, computed, boundary)) ++r.transitions;
     for (const auto& o : op.outputs()) {
       if (o.type().has_tensortype()) computed[o.name()] = o.type().tensortype().datatype();
     }
-    if (op.type() == "cast") continue;
+    if (op.type() == "cast") return;
     const auto& t = op.outputs(0).type();
-    if (!t.has_tensortype()) continue;
+    if (!t.has_tensortype()) return;
     const milspec::DataType d = t.tensortype().datatype();
-    if (d != milspec::FLOAT16 && d != milspec::FLOAT32) continue;
+    if (d != milspec::FLOAT16 && d != milspec::FLOAT32) return;
     const double flops = OpFlops(op, shapes);
     ++r.float_ops;
     r.flops += flops;
@@ -153,7 +156,7 @@ Residency MeasureResidency(const milspec::Block& block, const milspec::Function&
       ++r.fp16_ops;
       r.fp16_flops += flops;
     }
-  }
+  });
   return r;
 }
 

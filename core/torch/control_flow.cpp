@@ -288,13 +288,6 @@ bool UnrollShortLoops(torch::jit::Graph& graph) {
   return changed;
 }
 
-torch::jit::Node* FirstNodeWithBlocks(torch::jit::Block* block) {
-  for (torch::jit::Node* n : block->nodes()) {
-    if (!n->blocks().empty() && !AsGuard(n)) return n;
-  }
-  return nullptr;
-}
-
 /// The prim::RaiseException of a block that raises and has no other effect, nullptr when the
 /// block does not raise; `effect_free` is false when the block does anything else that matters
 /// (writes, nested blocks, outputs).
@@ -322,6 +315,79 @@ std::string MessageOf(const torch::jit::Node* raise) {
   }
   auto iv = torch::jit::toIValue(text);
   return iv && iv->isString() ? iv->toStringRef() : "";
+}
+
+/// Whether a value of `type` can be a result of MIL cond or while_loop: a tensor, or a bool or
+/// an int (a scalar bool or int32 tensor in MIL).
+bool CarriableType(const c10::TypePtr& type) {
+  const c10::TypeKind k = type->kind();
+  return k == c10::TypeKind::TensorType || k == c10::TypeKind::BoolType ||
+         k == c10::TypeKind::IntType;
+}
+
+std::string TypeText(const torch::jit::Value* v) {
+  return absl::StrCat("'", v->debugName(), "' (", v->type()->repr_str(), ")");
+}
+
+/// Why the prim::If or prim::Loop `n` cannot become MIL cond / while_loop, or OK.
+absl::Status ControlFlowLimits(torch::jit::Node* n) {
+  if (n->kind() == c10::prim::If) {
+    for (const torch::jit::Value* out : n->outputs()) {
+      if (!CarriableType(out->type())) {
+        return Error(ErrorClass::kModel,
+                     absl::StrCat("control flow (", Where(n),
+                                  "): the branch condition depends on run-time tensor values and "
+                                  "its result ",
+                                  TypeText(out),
+                                  " is not a tensor, bool or int; MIL cond yields tensors only"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (n->kind() != c10::prim::Loop) {
+    return Error(ErrorClass::kModel,
+                 absl::StrCat("control flow (", Where(n), ") is not supported"));
+  }
+  auto trips = torch::jit::toIValue(n->input(0));
+  if (!trips || !trips->isInt()) {
+    return Error(ErrorClass::kModel,
+                 absl::StrCat("control flow (", Where(n),
+                              "): the loop's trip count depends on run-time tensor values; a "
+                              "while_loop needs it known at conversion time"));
+  }
+  for (size_t k = 2; k < n->inputs().size(); ++k) {
+    const torch::jit::Value* v = n->input(k);
+    if (!CarriableType(v->type())) {
+      return Error(
+          ErrorClass::kModel,
+          absl::StrCat(
+              "control flow (", Where(n), "): the loop carries ", TypeText(v),
+              ", which is not a tensor, bool or int; a while_loop carries tensors only (the "
+              "loop runs more than the unroll limit of ",
+              kMaxUnrolledTrips,
+              " times, or its exit depends on run-time "
+              "tensor values)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+/// The first raise or control flow in `block` (nested blocks included) that cannot be converted.
+absl::Status UnsupportedControlFlow(torch::jit::Block* block) {
+  for (torch::jit::Node* n : block->nodes()) {
+    if (n->kind() == c10::prim::RaiseException) {
+      return Error(ErrorClass::kModel,
+                   absl::StrCat(Where(n),
+                                ": whether it raises depends on run-time tensor values "
+                                "(a raise inside a data-dependent branch or loop)"));
+    }
+    if (n->blocks().empty() || AsGuard(n)) continue;
+    if (absl::Status s = ControlFlowLimits(n); !s.ok()) return s;
+    for (torch::jit::Block* b : n->blocks()) {
+      if (absl::Status s = UnsupportedControlFlow(b); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -380,34 +446,7 @@ absl::Status RemainingControlFlowError(const std::shared_ptr<torch::jit::Graph>&
                                 Where(n), text, ")"));
     }
   }
-  torch::jit::Node* n = FirstNodeWithBlocks(graph->block());
-  if (n == nullptr) return absl::OkStatus();
-  if (n->kind() == c10::prim::If) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat("control flow (", Where(n),
-                              "): the branch condition depends on run-time tensor values; only "
-                              "branches decided by input shapes, dtypes and module attributes "
-                              "are converted (MIL cond is not emitted yet)"));
-  }
-  if (n->kind() == c10::prim::Loop) {
-    if (std::optional<int64_t> trips = StaticTripCount(n)) {
-      return Error(ErrorClass::kModel,
-                   absl::StrCat("control flow (", Where(n), "): the loop runs ", *trips,
-                                " times, more than the unroll limit of ", kMaxUnrolledTrips,
-                                " (MIL while_loop is not emitted yet)"));
-    }
-    if (StartsWithUnknownExit(n) && Peeled(n) >= kMaxUnrolledTrips) {
-      return Error(ErrorClass::kModel,
-                   absl::StrCat("control flow (", Where(n), "): the loop runs more than the ",
-                                "unroll limit of ", kMaxUnrolledTrips,
-                                " times (MIL while_loop is not emitted yet)"));
-    }
-    return Error(ErrorClass::kModel,
-                 absl::StrCat("control flow (", Where(n),
-                              "): the loop's trip count or exit depends on run-time tensor values "
-                              "(MIL while_loop is not emitted yet)"));
-  }
-  return Error(ErrorClass::kModel, absl::StrCat("control flow (", Where(n), ") is not supported"));
+  return UnsupportedControlFlow(graph->block());
 }
 
 }  // namespace ts2coreml::core

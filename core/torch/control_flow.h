@@ -14,8 +14,9 @@
 /// but the program grows linearly with the trip count; 32 trips of a typical body stay under a
 /// few hundred ops, which Core ML compiles quickly, while longer loops belong in a while_loop.
 ///
-/// Whatever control flow remains depends on run-time data (or is a loop too long to unroll) and
-/// is reported by RemainingControlFlowError.
+/// Whatever control flow remains depends on run-time data (or is a loop too long to unroll); the
+/// importer keeps it, with its blocks, for MIL cond / while_loop. RemainingControlFlowError refuses
+/// what cannot become one (docs/control-flow.md).
 #ifndef TS2COREML_CORE_TORCH_CONTROL_FLOW_H_
 #define TS2COREML_CORE_TORCH_CONTROL_FLOW_H_
 
@@ -64,8 +65,10 @@ struct StaticInputType {
 void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
                            const std::vector<std::optional<StaticInputType>>& inputs);
 
-/// The error for the first node with blocks, or a prim::RaiseException left in the graph
-/// (one that every run raises), or OK when there is none.
+/// The error for a prim::RaiseException left in the graph (one that every run raises, or one
+/// inside a data-dependent branch or loop), or for the first prim::If / prim::Loop that cannot
+/// become MIL cond / while_loop (results or carried values that are not tensors, bools or ints;
+/// a trip count not known at conversion time); OK when there is none.
 absl::Status RemainingControlFlowError(const std::shared_ptr<torch::jit::Graph>& graph);
 
 }  // namespace ts2coreml::core

@@ -158,6 +158,9 @@ bool IsTensorOrNoneList(const c10::IValue& iv) {
   return !iv.toListRef().empty();
 }
 
+/// The parent of a block's nodes until their control-flow node has its index.
+constexpr int32_t kPendingParent = -2;
+
 class Importer {
  public:
   Importer(const CanonicalModel& model, Graph& graph) : model_(model), graph_(graph) {}
@@ -212,64 +215,134 @@ class Importer {
     return absl::OkStatus();
   }
 
-  absl::Status ImportNodes() {
-    for (torch::jit::Node* n : model_.graph->nodes()) {
-      const std::string kind = n->kind().toQualString();
-      if (std::optional<Guard> guard = AsGuard(n)) {
-        absl::Status s = ImportGuard(n, *guard);
-        if (!s.ok()) return s;
-        continue;
+  absl::Status ImportNodes() { return ImportBlockNodes(model_.graph->block(), -1); }
+
+  /// Imports the nodes of `block`, owned by graph node `parent` (-1: the graph's own block).
+  absl::Status ImportBlockNodes(torch::jit::Block* block, int32_t parent) {
+    for (torch::jit::Node* n : block->nodes()) {
+      if (absl::Status s = ImportNode(n, parent); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ImportNode(torch::jit::Node* n, int32_t parent) {
+    const std::string kind = n->kind().toQualString();
+    if (std::optional<Guard> guard = AsGuard(n)) return ImportGuard(n, *guard, parent);
+    if (!n->blocks().empty()) return ImportControlFlow(n, parent);
+    if (kind == "prim::GetAttr" || kind == "prim::CallMethod" || kind == "prim::CallFunction") {
+      return Error(ErrorClass::kModel,
+                   absl::StrCat(Where(n),
+                                " remained after freezing; the module could not be "
+                                "fully frozen (mutable attributes or interfaces?)"));
+    }
+    if (kind == "prim::Constant") {
+      return ImportConstant(n);
+    }
+    std::vector<ValueId> inputs;
+    for (torch::jit::Value* in : n->inputs()) {
+      auto it = values_.find(in);
+      if (it == values_.end()) {
+        return Error(ErrorClass::kInternal,
+                     absl::StrCat(Where(n), ": input %", in->debugName(), " was not imported"));
       }
-      if (!n->blocks().empty()) {
-        return Error(ErrorClass::kModel,
-                     absl::StrCat("control flow (", Where(n),
-                                  ") is not supported; trace the model with torch.jit.trace, or "
-                                  "script it without data-dependent branches and loops"));
+      inputs.push_back(it->second);
+    }
+    std::string overload;
+    std::vector<int> mutated;
+    std::vector<int> output_aliases;
+    if (const c10::FunctionSchema* schema = n->maybeSchema()) {
+      overload = schema->overload_name();
+      for (size_t i = 0; i < schema->arguments().size(); ++i) {
+        const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
+        if (alias != nullptr && alias->isWrite()) mutated.push_back(static_cast<int>(i));
       }
-      if (kind == "prim::GetAttr" || kind == "prim::CallMethod" || kind == "prim::CallFunction") {
-        return Error(ErrorClass::kModel,
-                     absl::StrCat(Where(n),
-                                  " remained after freezing; the module could not be "
-                                  "fully frozen (mutable attributes or interfaces?)"));
+      output_aliases = OutputAliases(*schema);
+    }
+    Node& node =
+        graph_.AddNode(kind, overload, std::move(inputs), static_cast<int>(n->outputs().size()));
+    node.parent = parent;
+    node.mutated_inputs = std::move(mutated);
+    node.output_aliases = std::move(output_aliases);
+    node.source = SourceOf(n);
+    node.scope = ScopeOf(n);
+    for (size_t k = 0; k < n->outputs().size(); ++k) {
+      torch::jit::Value* out = n->output(k);
+      Value& v = graph_.value(node.outputs[k]);
+      v.name = out->debugName();
+      v.kind = KindOfType(out->type());
+      values_[out] = node.outputs[k];
+    }
+    return absl::OkStatus();
+  }
+
+  /// A value made for a block input or a node output: named, its kind from its TorchScript type.
+  ValueId ImportValue(torch::jit::Value* v, int32_t producer) {
+    Value value;
+    value.name = v->debugName();
+    value.kind = KindOfType(v->type());
+    value.producer = producer;
+    const ValueId id = graph_.AddValue(std::move(value));
+    values_[v] = id;
+    return id;
+  }
+
+  /// A prim::If or prim::Loop: its blocks' nodes first, each block's inputs and outputs recorded,
+  /// then the node itself (core::Block: post-order).
+  absl::Status ImportControlFlow(torch::jit::Node* n, int32_t parent) {
+    const std::string kind = n->kind().toQualString();
+    if (kind != "prim::If" && kind != "prim::Loop") {
+      return Error(ErrorClass::kModel,
+                   absl::StrCat("control flow (", Where(n), ") is not supported"));
+    }
+    // The node's own index is known only once its blocks' nodes are in: its direct children
+    // are imported with the parent kPendingParent and patched below (nested control flow has
+    // patched its own by then).
+    std::vector<Block> blocks;
+    std::vector<ValueId> block_inputs;
+    for (torch::jit::Block* b : n->blocks()) {
+      Block block;
+      for (torch::jit::Value* in : b->inputs()) {
+        block.inputs.push_back(ImportValue(in, -1));
+        block_inputs.push_back(block.inputs.back());
       }
-      if (kind == "prim::Constant") {
-        absl::Status s = ImportConstant(n);
-        if (!s.ok()) return s;
-        continue;
-      }
-      std::vector<ValueId> inputs;
-      for (torch::jit::Value* in : n->inputs()) {
-        auto it = values_.find(in);
+      block.begin = static_cast<int32_t>(graph_.nodes().size());
+      if (absl::Status s = ImportBlockNodes(b, kPendingParent); !s.ok()) return s;
+      block.end = static_cast<int32_t>(graph_.nodes().size());
+      for (torch::jit::Value* out : b->outputs()) {
+        auto it = values_.find(out);
         if (it == values_.end()) {
-          return Error(ErrorClass::kInternal,
-                       absl::StrCat(Where(n), ": input %", in->debugName(), " was not imported"));
+          return Error(ErrorClass::kInternal, absl::StrCat(Where(n), ": block output %",
+                                                           out->debugName(), " was not imported"));
         }
-        inputs.push_back(it->second);
+        block.outputs.push_back(it->second);
       }
-      std::string overload;
-      std::vector<int> mutated;
-      std::vector<int> output_aliases;
-      if (const c10::FunctionSchema* schema = n->maybeSchema()) {
-        overload = schema->overload_name();
-        for (size_t i = 0; i < schema->arguments().size(); ++i) {
-          const c10::AliasInfo* alias = schema->arguments()[i].alias_info();
-          if (alias != nullptr && alias->isWrite()) mutated.push_back(static_cast<int>(i));
-        }
-        output_aliases = OutputAliases(*schema);
+      blocks.push_back(std::move(block));
+    }
+    std::vector<ValueId> inputs;
+    for (torch::jit::Value* in : n->inputs()) {
+      auto it = values_.find(in);
+      if (it == values_.end()) {
+        return Error(ErrorClass::kInternal,
+                     absl::StrCat(Where(n), ": input %", in->debugName(), " was not imported"));
       }
-      Node& node =
-          graph_.AddNode(kind, overload, std::move(inputs), static_cast<int>(n->outputs().size()));
-      node.mutated_inputs = std::move(mutated);
-      node.output_aliases = std::move(output_aliases);
-      node.source = SourceOf(n);
-      node.scope = ScopeOf(n);
-      for (size_t k = 0; k < n->outputs().size(); ++k) {
-        torch::jit::Value* out = n->output(k);
-        Value& v = graph_.value(node.outputs[k]);
-        v.name = out->debugName();
-        v.kind = KindOfType(out->type());
-        values_[out] = node.outputs[k];
-      }
+      inputs.push_back(it->second);
+    }
+    Node& node = graph_.AddNode(kind, "", std::move(inputs), 0);
+    const int32_t index = static_cast<int32_t>(graph_.nodes().size() - 1);
+    node.parent = parent;
+    node.source = SourceOf(n);
+    node.scope = ScopeOf(n);
+    node.blocks = std::move(blocks);
+    for (ValueId in : block_inputs) graph_.value(in).producer = index;
+    const int32_t first = graph_.nodes()[static_cast<size_t>(index)].blocks.empty()
+                              ? index
+                              : graph_.nodes()[static_cast<size_t>(index)].blocks[0].begin;
+    for (int32_t k = first; k < index; ++k) {
+      Node& child = graph_.nodes()[static_cast<size_t>(k)];
+      if (child.parent == kPendingParent) child.parent = index;
+    }
+    for (torch::jit::Value* out : n->outputs()) {
+      graph_.nodes()[static_cast<size_t>(index)].outputs.push_back(ImportValue(out, index));
     }
     return absl::OkStatus();
   }
@@ -296,7 +369,7 @@ class Importer {
  private:
   /// A guard prim::If (control_flow.h) as ts2coreml::raise_if(cond, raise_when, message), which
   /// analysis folds; one that only warns is dropped.
-  absl::Status ImportGuard(const torch::jit::Node* n, const Guard& guard) {
+  absl::Status ImportGuard(const torch::jit::Node* n, const Guard& guard, int32_t parent) {
     if (!guard.raises) return absl::OkStatus();
     auto cond = values_.find(n->input(0));
     if (cond == values_.end()) {
@@ -310,6 +383,7 @@ class Importer {
     const ValueId when = graph_.AddConstBool(guard.raise_when);
     const ValueId text = graph_.AddValue(std::move(message));
     Node& node = graph_.AddNode("ts2coreml::raise_if", "", {cond->second, when, text}, 0);
+    node.parent = parent;
     node.source = SourceOf(guard.raise);
     node.scope = ScopeOf(n);
     return absl::OkStatus();

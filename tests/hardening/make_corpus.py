@@ -16,8 +16,8 @@ few seconds with Debian's torch and no downloads. Files (OUT_DIR/NAME):
   checkpoint_module.pt     torch.save of a whole nn.Module (pickled, not TorchScript)
   checkpoint_legacy.pt     torch.save of a state dict in the pre-1.6 plain pickle format
   dir.pt/                  a directory
-  control_flow_if.pt       torch.jit.script with a data-dependent `if` (prim::If)
-  control_flow_loop.pt     torch.jit.script, a `while` whose exit depends on values (prim::Loop)
+  control_flow_if.pt       torch.jit.script, a data-dependent `if` whose branches differ in shape
+  control_flow_loop.pt     torch.jit.script, a `while` on tensor values that carries a list
   unknown_op.pt            good.pt with its code calling `torch.frobnicate_v99`, an aten op
                            LibTorch 1.13 does not know (what a newer PyTorch's file looks like)
   newer_format.pt          good.pt with its archive `version` record raised to 99
@@ -51,18 +51,22 @@ class ConvRelu(torch.nn.Module):
 
 class DataDependentIf(torch.nn.Module):
     def forward(self, x):
+        # A data-dependent `if` becomes MIL cond, but its branches must yield one type.
         if bool(x.sum() > 0):
             return x * 2.0
-        return x - 1.0
+        return x.sum(dim=1)
 
 
 class RuntimeLoop(torch.nn.Module):
     def forward(self, x):
-        # The exit depends on the values (a loop over x.size(0) is unrolled: its count is static).
+        # The exit depends on the values (a while_loop), and the loop carries a list, which a
+        # while_loop cannot.
         y = x
+        ys = [x]
         while bool(y.sum() < 100.0):
             y = y * 2.0 + 1.0
-        return y
+            ys = ys + [y]
+        return ys[-1]
 
 
 class Embed(torch.nn.Module):

@@ -5,9 +5,9 @@ conversion time (a `prim::If` on a static condition is inlined, a `for` loop ove
 of at most 32 trips is unrolled); the type queries scripted code branches on (prim::dtype,
 aten::dim, aten::size, aten::len, aten::__getitem__, aten::__is__ on None, prim::unchecked_cast)
 fold, aten::warn and aten::format are dropped, and a prim::RaiseException in a branch that cannot
-be taken goes away with it. Branches and loops that depend on run-time tensor values, and static
-loops longer than the unroll limit, would need MIL cond / while_loop, which are not emitted yet:
-those cases check the refusal."""
+be taken goes away with it. Branches that depend on run-time tensor values become MIL cond; loops
+whose exit depends on tensor values, and static loops longer than the unroll limit, become MIL
+while_loop (docs/control-flow.md)."""
 import warnings
 from typing import Optional
 
@@ -195,9 +195,71 @@ class WhileTensor(nn.Module):
         return x
 
 
+class WhileNorm(nn.Module):
+    """A while loop whose exit depends on a tensor value, with a max count."""
+
+    def forward(self, x):
+        n = 0
+        while bool(x.norm() < 10.0):
+            x = x * 1.5
+            n += 1
+            if n >= 50:
+                break
+        return x
+
+
+class ForDataBreak(nn.Module):
+    """A for loop with a data-dependent break, two carried tensors and a nested if."""
+
+    def forward(self, x):
+        acc = torch.zeros_like(x)
+        for i in range(20):
+            if bool(acc.sum() > 6.0):
+                break
+            if bool(x.mean() > 0.0):
+                acc = acc + torch.relu(x)
+            else:
+                acc = acc + torch.sigmoid(x)
+        return acc, x * 2.0
+
+
+class RnnLong(nn.Module):
+    """x.size(0) = 100 trips of h = tanh(h @ W + u): static, past the unroll limit. (A literal
+    range(100) would be unrolled 8-fold by LibTorch's freezing, leaving 12 trips.)"""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(3)
+        self.w = nn.Parameter(torch.randn(8, 8, generator=g) * 0.3)
+
+    def forward(self, x):
+        u = x.mean(0)
+        h = torch.zeros_like(u)
+        for _ in range(x.size(0)):
+            h = torch.tanh(h @ self.w + u)
+        return h
+
+
+class IfInLoopInIf(nn.Module):
+    """A loop inside a branch, a branch inside the loop, outer values read inside."""
+
+    def forward(self, x, y):
+        out = y
+        if bool(x.sum() > 0.0):
+            for i in range(40):
+                if bool(out.max() > 3.0):
+                    out = out - x
+                else:
+                    out = out + torch.abs(x) * 0.25
+        else:
+            out = y * -1.0
+        return out
+
+
 class LongLoop(nn.Module):
-    """x.size(0) = 40 trips: static once shapes are known, but past the unroll limit. (A loop
-    over a literal range is unrolled by LibTorch's freezing whatever its length.)"""
+    """x.size(0) = 40 trips: static once shapes are known, but past the unroll limit, so a
+    while_loop; its body reads x[i] with the run-time trip index, which lowerings take as a host
+    value only (refused, naming the index)."""
 
     def forward(self, x):
         y = x[0]
@@ -223,16 +285,25 @@ def cases():
         Case("guard_after_conv_taken", GuardAfterConv(5), [Input("x", (1, 3, 7, 7))],
              script=True, refuse="raises an exception for the given input shapes"),
         Case("guard_on_values", GuardOnValues(), [Input("x", (2, 3))], script=True,
-             refuse="aten::Bool.Tensor"),
+             refuse="whether it raises depends on run-time tensor values"),
         Case("scripted_lstm", ScriptedLstm().eval(), [Input("x", (2, 7, 5))], script=True),
         Case("scripted_gru_h0", ScriptedGru().eval(), [Input("x", (7, 2, 5)), Input("h0", (2, 2, 8))],
              script=True),
         Case("raise_taken", RaiseTaken(), [Input("x", (2, 3))], script=True,
              refuse="raises an exception for the given input shapes"),
-        Case("if_data_dependent", DataIf(), [Input("x", (2, 3))], script=True,
-             refuse="branch condition depends on run-time tensor values"),
-        Case("while_tensor_exit", WhileTensor(), [Input("x", (2, 3))], script=True,
-             refuse="trip count or exit depends on run-time tensor values"),
+        Case("if_data_dependent_pos", DataIf(), [Input("x", (2, 3), low=0.1, high=1.0)],
+             script=True),
+        Case("if_data_dependent_neg", DataIf(), [Input("x", (2, 3), low=-1.0, high=-0.1)],
+             script=True),
+        Case("while_tensor_exit", WhileTensor(), [Input("x", (2, 3), low=-8.0, high=8.0)],
+             script=True),
+        Case("while_norm_max_count", WhileNorm(), [Input("x", (2, 3))], script=True),
+        Case("for_data_break", ForDataBreak(), [Input("x", (2, 3))], script=True),
         Case("static_loop_long", LongLoop(), [Input("x", (40, 3))], script=True,
-             refuse="runs 40 times, more than the unroll limit of 32"),
+             refuse="input 2 'index' must be known at conversion time, but 'i.1' is computed "
+                    "at run time"),
+        Case("rnn_100_trips", RnnLong(), [Input("x", (100, 8), low=-0.5, high=0.5)],
+             script=True),
+        Case("if_loop_if", IfInLoopInIf(), [Input("x", (2, 3), low=0.0, high=1.0),
+                                           Input("y", (2, 3))], script=True),
     ]

@@ -1,0 +1,63 @@
+/// Control flow in the core graph: the typing of prim::If and prim::Loop (and of their blocks)
+/// during analysis. A data-dependent `if` becomes MIL `cond`, a loop that is not unrolled becomes
+/// `while_loop` (docs/control-flow.md); their blocks' nodes are ordinary nodes, analyzed, planned
+/// and lowered like any other (core::Block).
+///
+/// The values MIL cond and while_loop carry are tensors: a TorchScript bool (a condition, a
+/// `break` flag) is a bool tensor of rank 0. A loop-carried value keeps one type through the loop:
+/// its initial value's, which the body must yield again.
+///
+///   if (IsControlFlow(n)) error = TypeControlFlowOutputs(g, idx);
+#ifndef TS2COREML_CORE_CONVERT_CONTROL_FLOW_OPS_H_
+#define TS2COREML_CORE_CONVERT_CONTROL_FLOW_OPS_H_
+
+#include <string>
+
+#include "core/ir/graph.h"
+#include "registry/registry.h"
+
+namespace ts2coreml::core {
+
+/// The core's own "lowering" of prim::If and prim::Loop (emitted by the program emitter as
+/// cond / while_loop; it has no callbacks).
+const registry::Lowering& ControlFlowLowering();
+
+/// Whether `n` is a prim::If or prim::Loop with blocks.
+bool IsControlFlow(const Node& n);
+
+/// The TorchScript trip count that stands for "no limit" (a `while` loop's): INT64_MAX. Trip
+/// counts at or above this bound are treated as unbounded by the while_loop's index (int32).
+inline constexpr int64_t kUnboundedTrips = int64_t{1} << 31;
+
+/// Types the inputs of block `block` of control-flow node `owner` before its nodes are analyzed:
+/// a loop body's carried inputs take the types of the loop's initial values, as run-time values;
+/// the trip index is an int32 scalar. Returns why it cannot ("" when it can).
+std::string TypeBlockInputs(Graph& g, int owner, int block);
+
+/// Types the outputs of control-flow node `idx` after its blocks were analyzed: a prim::If
+/// output has the type both branches yield (they must agree), a prim::Loop output its carried
+/// value's type (the body must yield that type again); conditions must be bools. Returns why it
+/// cannot ("" when it can), naming the node.
+std::string TypeControlFlowOutputs(Graph& g, int idx);
+
+/// The MIL type class and shape a block output or initial value `id` has: a typed tensor's, or
+/// bool [] for a bool, int [] for a constant int. False when it has none (a list, a float, an
+/// untyped value).
+bool CarriedType(const Graph& g, ValueId id, TypeClass* cls, std::vector<int64_t>* shape);
+
+/// The core's own lowering of scalar int and bool arithmetic on run-time scalars (a loop's
+/// counter, a `break` flag): `aten::add.int`, `aten::lt.int`, `aten::__and__.bool`, ...
+const registry::Lowering& ScalarOpLowering();
+
+/// The MIL op that computes scalar op `n` when some input is a run-time scalar (an int32 or bool
+/// tensor of rank 0) and every other a constant number of the same class; "" when `n` is not
+/// one. `*result` is the class of its result.
+std::string ScalarOpMil(const Graph& g, const Node& n, TypeClass* result);
+
+/// `aten::Bool` of a run-time tensor (`if bool(x.sum() > 0)`): its output becomes an alias of a
+/// bool tensor of rank 0. Returns why it cannot ("" when done).
+std::string AliasTensorToBool(Graph& g, const Node& n);
+
+}  // namespace ts2coreml::core
+
+#endif  // TS2COREML_CORE_CONVERT_CONTROL_FLOW_OPS_H_

@@ -96,7 +96,10 @@ TEST(TorchCommandsLoaderTest, LibraryWithoutTheEntryIsRefused) {
 TEST(TorchCommandsLoaderTest, NotALibraryIsRefusedWithTheLoadersReason) {
   ScratchDir dir;
   const fs::path library = dir.path() / "libts2coreml_torch_commands.so";
-  std::ofstream(library) << "not an ELF file\n";
+  {
+    std::ofstream out(library);
+    for (int i = 0; i < 100; ++i) out << "not an ELF file, long enough for the loader to read\n";
+  }
   fs::permissions(library, fs::perms(0644));
   absl::StatusOr<ts2coreml_torch_commands_main_fn> entry = LoadTorchCommands(library, false);
   ASSERT_FALSE(entry.ok());

@@ -59,6 +59,10 @@ absl::StatusOr<ts2coreml_torch_commands_main_fn> LoadTorchCommands(const fs::pat
     if (absl::StartsWith(why, proc_path + ": ")) why.erase(0, proc_path.size() + 2);
     return LibraryError(library, why, kReinstall);
   }
+  // The descriptor stays open for good: glibc knows the library by the name /proc/self/fd/N, and
+  // the library's own registry (its own FreshDescriptor) must never get N for a plugin, or dlopen
+  // would hand it this library back.
+  load_fd->release();
   void* entry = ::dlsym(handle, TS2COREML_TORCH_COMMANDS_ENTRY);
   if (entry == nullptr) {
     return LibraryError(

@@ -50,8 +50,10 @@ absl::StatusOr<ts2coreml_torch_commands_main_fn> LoadTorchCommands(const fs::pat
   if (!load_fd.ok()) return LibraryError(library, load_fd.status().message(), kReinstall);
   const std::string proc_path = registry::ProcFdPath(load_fd->get());
   ::dlerror();  // clear any stale error so that the one reported is ours
-  // Never closed: the command runs from it until the process ends.
-  void* handle = ::dlopen(proc_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // Never closed: the command runs from it until the process ends. Lazy binding, as when the
+  // executable linked LibTorch: RTLD_NOW would bind every function of LibTorch's ~290 libraries
+  // up front (the library itself is linked with --no-undefined).
+  void* handle = ::dlopen(proc_path.c_str(), RTLD_LAZY | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* raw = ::dlerror();
     std::string why = raw != nullptr ? raw : "dlopen failed";

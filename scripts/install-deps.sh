@@ -15,6 +15,7 @@ DEFAULT_PACKAGES=(
   zlib1g-dev
   nlohmann-json3-dev
   libelf-dev
+  libxxhash-dev
 )
 if [ "$#" -gt 0 ]; then
   PACKAGES=("$@")

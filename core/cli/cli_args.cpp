@@ -1,6 +1,5 @@
 #include "core/cli/cli_args.h"
 
-#include <iostream>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -8,51 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/base/errors.h"
-#include "core/base/process_exit.h"
 #include "core/convert/keep_fp32_rules.h"
-#include "core/report/coverage_report.h"
 
 namespace ts2coreml::core {
-
-std::string ConvertUsage() {
-  return R"(  convert MODEL.pt -o OUT.mlpackage --input NAME:SHAPE [...]
-      Converts a TorchScript model to a Core ML ML Program package.
-      --input NAME:SHAPE[:DTYPE]
-                             a forward() argument, its shape and dtype (fp32 default, fp16,
-                             int32, int64, bool), e.g. x:1x3x224x224 or ids:1x128:int64; int64
-                             and bool cross the Core ML boundary as int32 (one per input)
-      --output NAME          name of the next model output (repeatable; default: dict keys, else
-                             output_N)
-      --precision fp16|fp32|auto
-                             compute precision (default fp16); auto converts in fp16 (with
-                             calibration, --calibrate 3 unless given), measures the package
-                             in the reference interpreter against LibTorch and keeps the
-                             shortest fp32 prefix reaching --min-cosine (docs/precision.md)
-      --min-cosine C         the target of --precision auto (default 0.9999)
-      --target ios15|ios16|ios17   deployment target (default ios16)
-      --io-dtype fp32|fp16   dtype of model inputs and outputs (default fp32; fp16 needs ios16+)
-      --force                replace an existing output
-      --keep-fp32 RULE       keep matching ops in fp32 (repeatable): an op kind
-                             (aten::layer_norm), a module path (enc.layers.0) or re:REGEX
-      --fp16-all             run every op in fp16, overriding lowerings' own fp32 wishes
-      --calibrate N          run the model in LibTorch on N random inputs first (seeds S..S+N-1,
-                             made as verify makes them) and keep an op fp32 only where the
-                             measured ranges cross a limit its lowering declares
-                             (docs/precision.md)
-      --calibration-seed S   the first calibration seed (default 1000, apart from verify's 0..)
-      --calibration-data NAME=FILE.npy
-                             one more calibration run on these input values (repeatable, one
-                             per input; the other inputs random)
-)";
-}
-
-std::string CoverageUsage() {
-  return R"(  coverage MODEL.pt [--input NAME:SHAPE[:DTYPE] ...] [--precision ...] [--target ...] [--json]
-      Lists every op kind, the lowering that takes it, its planned compute dtype and why it is
-      not fp16, and every unsupported op at once; writes nothing. Takes convert's precision
-      options (--keep-fp32, --fp16-all, --io-dtype). Exit 0 when all is covered, 3 when not.
-)";
-}
 
 namespace {
 
@@ -279,26 +236,6 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
                  "files carry no shapes), e.g. --input x:1x3x224x224");
   }
   return cmd;
-}
-
-}  // namespace ts2coreml::core
-
-namespace ts2coreml::core {
-
-int RunCoverage(const std::vector<std::string>& args) {
-  std::vector<std::string> full = {"coverage"};
-  full.insert(full.end(), args.begin(), args.end());
-  absl::StatusOr<ParsedCommand> cmd = ParseCommandLine(full);
-  if (!cmd.ok()) return ReportError(cmd.status());
-  if (cmd->command == "help") {
-    std::cout << "usage: ts2coreml\n" << CoverageUsage();
-    return 0;
-  }
-  registry::Registry reg = LoadPlugins(cmd->common);
-  absl::StatusOr<CoverageReport> report = Coverage(cmd->convert, reg);
-  if (!report.ok()) return ReportError(report.status());
-  std::cout << (cmd->json ? FormatCoverageJson(*report) : FormatCoverageText(*report));
-  return report->covered() ? 0 : static_cast<int>(ErrorClass::kUnsupportedOps);
 }
 
 }  // namespace ts2coreml::core

@@ -34,15 +34,6 @@ absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text);
 /// Parses argv (without the program name). Errors are class kUsage or kInputSpec.
 absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& args);
 
-/// The usage text of convert.
-std::string ConvertUsage();
-
-/// The usage text of coverage.
-std::string CoverageUsage();
-
-/// Runs `ts2coreml coverage`; exit 0 when every op is covered, 3 when not.
-int RunCoverage(const std::vector<std::string>& args);
-
 }  // namespace ts2coreml::core
 
 #endif  // TS2COREML_CORE_CLI_CLI_ARGS_H_

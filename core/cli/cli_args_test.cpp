@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/base/errors.h"
+#include "core/cli/command_usage.h"
 
 namespace ts2coreml::core {
 namespace {

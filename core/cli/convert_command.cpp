@@ -5,6 +5,7 @@
 #include "core/base/process_exit.h"
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
+#include "core/cli/command_usage.h"
 #include "core/convert/converter.h"
 
 namespace ts2coreml::core {

@@ -1,7 +1,9 @@
 /// ts2coreml: converts TorchScript models to Core ML ML Programs.
 ///
 /// main() only dispatches: each command is a `int RunX(args)` in its own file, listed in
-/// Commands() below.
+/// Commands() below. The commands that read TorchScript (convert, coverage, verify) run in the
+/// LibTorch commands' library, loaded only for them (core/cli/torch_commands_loader.h): this
+/// executable links no LibTorch.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,10 +13,10 @@
 #include "core/base/process_exit.h"
 #include "core/cli/cli_args.h"
 #include "core/cli/cli_common.h"
-#include "core/cli/convert_command.h"
+#include "core/cli/command_usage.h"
 #include "core/cli/inspect_command.h"
 #include "core/cli/registry_command.h"
-#include "core/cli/verify_command.h"
+#include "core/cli/torch_commands_loader.h"
 #include "ts2coreml/plugin_abi.h"
 
 namespace ts2coreml::core {
@@ -26,11 +28,21 @@ struct Command {
   std::string (*usage)();
 };
 
+int RunConvertCommand(const std::vector<std::string>& args) {
+  return RunTorchCommand("convert", args);
+}
+int RunCoverageCommand(const std::vector<std::string>& args) {
+  return RunTorchCommand("coverage", args);
+}
+int RunVerifyCommand(const std::vector<std::string>& args) {
+  return RunTorchCommand("verify", args);
+}
+
 const std::vector<Command>& Commands() {
   static const std::vector<Command> commands = {
-      {"convert", RunConvert, ConvertUsage}, {"coverage", RunCoverage, CoverageUsage},
-      {"inspect", RunInspect, InspectUsage}, {"registry", RunRegistry, RegistryUsage},
-      {"verify", RunVerify, VerifyUsage},
+      {"convert", RunConvertCommand, ConvertUsage}, {"coverage", RunCoverageCommand, CoverageUsage},
+      {"inspect", RunInspect, InspectUsage},        {"registry", RunRegistry, RegistryUsage},
+      {"verify", RunVerifyCommand, VerifyUsage},
   };
   return commands;
 }

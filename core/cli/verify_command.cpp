@@ -23,6 +23,7 @@
 #include "core/base/errors.h"
 #include "core/base/json.h"
 #include "core/cli/cli_common.h"
+#include "core/cli/command_usage.h"
 #include "core/cli/torch_library.h"
 #include "core/cli/verify_steps.h"
 #include "core/convert/converter.h"
@@ -1148,30 +1149,6 @@ double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got) {
   const double err = r.numel() ? (r - g).abs().max().item<double>() : 0;
   if (std::isnan(err)) return std::numeric_limits<double>::infinity();
   return err / std::max(peak, 1e-6);
-}
-
-std::string VerifyUsage() {
-  return R"(  verify MODEL.pt PKG.mlpackage [--runs N] [--seed S] [--input NAME=FILE.npy] [--json]
-         [--torch-library FILE.so] [--reference NAME=FILE.npy]
-      Runs the model in LibTorch (FP32) and the package in the reference interpreter on the same
-      inputs and compares each output. Exit 0 within tolerance, 1 when not.
-      --runs N, --seed S        random inputs: N runs (default 1) from seed S (default 0)
-      --input NAME=FILE.npy     an input's values (float16/32/64, int32/64 or bool, C order)
-                                instead of random ones (random ids stay below an embedding's
-                                size; other integers lie in [0, 10))
-      --min-cosine C, --max-rel-error R, --max-abs-error A, --min-top1 T
-                                tolerances (defaults depend on the package's precision)
-      --torch-library FILE.so   load a library of op kernels (TORCH_LIBRARY) first, for custom
-                                ops whose plugin declares only the schema (repeatable; the
-                                permission rule of plugins applies)
-      --reference NAME=FILE.npy compare output NAME with these values, computed elsewhere,
-                                instead of running LibTorch (one per output, every input
-                                given with --input)
-      --localize                when outputs disagree, name the first op whose error jumps
-      --time                    print LibTorch's and the interpreter's time per run (the
-                                first of several runs is a warm-up and not counted)
-      --json                    the report as JSON
-)";
 }
 
 int RunVerify(const std::vector<std::string>& args) {

@@ -13,9 +13,6 @@
 
 namespace ts2coreml::core {
 
-/// The usage text of the verify command.
-std::string VerifyUsage();
-
 /// Runs `ts2coreml verify ...` (args after "verify"); returns the exit code of docs/cli.md:
 /// 0 within tolerance, 1 out of tolerance (or a declared type the package's ops do not produce),
 /// 2 usage, 4 model, 5 inputs, 8 package.

@@ -24,6 +24,13 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "nlohmann/json.hpp"
+// xxHash (Debian libxxhash-dev). XXH3_state_t is used by value, so its layout is needed; on x86-64
+// the library's dispatching entry points pick AVX2 or SSE2 at run time (the digest is the same).
+#define XXH_STATIC_LINKING_ONLY
+#include "xxhash.h"
+#if defined(__x86_64__)
+#include "xxh_x86dispatch.h"
+#endif
 
 namespace ts2coreml::mil {
 namespace {
@@ -35,81 +42,27 @@ namespace mil_pb = CoreML::Specification::MILSpec;
 constexpr char kModelItemPath[] = "com.apple.CoreML/model.mlmodel";
 constexpr char kWeightsItemPath[] = "com.apple.CoreML/weights";
 
-// FNV-1a, 128 bits: a stable, dependency-free content hash (identifiers, not security).
-class Fnv128 {
+/// XXH3-128 (xxHash) over a stream of byte ranges: a stable content hash for identifiers, not
+/// security. The digest depends only on the bytes, not on how they were split into Update calls.
+/// XXH3 hashes with SIMD: the weights are hundreds of MB (docs/performance.md).
+class ContentHash {
  public:
-  void Update(const void* data, size_t bytes) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    for (size_t i = 0; i < bytes; ++i) {
-      state_ ^= p[i];
-      state_ *= kPrime;
-    }
-  }
+  ContentHash() { XXH3_128bits_reset(&state_); }
+  void Update(const void* data, size_t bytes) { XXH3_128bits_update(&state_, data, bytes); }
   void Update(absl::string_view s) { Update(s.data(), s.size()); }
-  /// One FNV-1a step over a 64-bit word.
-  void UpdateWord(uint64_t word) {
-    state_ ^= word;
-    state_ *= kPrime;
+  /// The digest, most significant byte first.
+  XXH128_canonical_t Canonical() const {
+    XXH128_canonical_t out;
+    XXH128_canonicalFromHash(&out, XXH3_128bits_digest(&state_));
+    return out;
   }
-  unsigned __int128 digest() const { return state_; }
   std::string HexDigest() const {
-    return absl::StrFormat("%016x%016x", static_cast<uint64_t>(state_ >> 64),
-                           static_cast<uint64_t>(state_));
+    const XXH128_hash_t d = XXH3_128bits_digest(&state_);
+    return absl::StrFormat("%016x%016x", d.high64, d.low64);
   }
 
  private:
-  static constexpr unsigned __int128 kPrime =
-      (static_cast<unsigned __int128>(0x0000000001000000ull) << 64) | 0x000000000000013Bull;
-  unsigned __int128 state_ =
-      (static_cast<unsigned __int128>(0x6c62272e07bb0142ull) << 64) | 0x62b821756295c58dull;
-};
-
-/// The weights' digest: FNV-1a over little-endian 64-bit words dealt round-robin to four
-/// independent FNV-128 lanes (tails byte by byte into the next lane), the lanes then hashed
-/// together. Four chains of 128-bit multiplies run in parallel: the weights are hundreds of MB
-/// (docs/performance.md). Depends only on the sequence of Update calls.
-class WeightsHash {
- public:
-  void Update(const void* data, size_t bytes) {
-    const auto* p = static_cast<const uint8_t*>(data);
-    size_t i = 0;
-    // The four lanes in locals (registers), not indexed memory: each word is a load, not eight
-    // byte loads and a store per step.
-    Fnv128 a = lanes_[next_ & 3], b = lanes_[(next_ + 1) & 3], c = lanes_[(next_ + 2) & 3],
-           d = lanes_[(next_ + 3) & 3];
-    for (; i + 32 <= bytes; i += 32) {
-      a.UpdateWord(LoadLittleEndian(p + i));
-      b.UpdateWord(LoadLittleEndian(p + i + 8));
-      c.UpdateWord(LoadLittleEndian(p + i + 16));
-      d.UpdateWord(LoadLittleEndian(p + i + 24));
-    }
-    lanes_[next_ & 3] = a;
-    lanes_[(next_ + 1) & 3] = b;
-    lanes_[(next_ + 2) & 3] = c;
-    lanes_[(next_ + 3) & 3] = d;
-    for (; i + 8 <= bytes; i += 8) lanes_[next_++ & 3].UpdateWord(LoadLittleEndian(p + i));
-    if (i < bytes) lanes_[next_++ & 3].Update(p + i, bytes - i);
-  }
-  std::string HexDigest() const {
-    Fnv128 all;
-    for (const Fnv128& lane : lanes_) {
-      const unsigned __int128 d = lane.digest();
-      all.Update(&d, sizeof d);
-    }
-    return all.HexDigest();
-  }
-
- private:
-  static uint64_t LoadLittleEndian(const uint8_t* p) {
-    uint64_t word;
-    std::memcpy(&word, p, sizeof word);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    word = __builtin_bswap64(word);
-#endif
-    return word;
-  }
-  Fnv128 lanes_[4];
-  size_t next_ = 0;
+  XXH3_state_t state_;
 };
 
 absl::Status FsError(absl::string_view what, const fs::path& path, const std::error_code& ec) {
@@ -195,7 +148,7 @@ class ProgramBuilder {
     return absl::OkStatus();
   }
 
-  const WeightsHash& weights_hash() const { return weights_hash_; }
+  const ContentHash& weights_hash() const { return weights_hash_; }
 
  private:
   /// A block with its ops, their nested blocks included.
@@ -352,7 +305,7 @@ class ProgramBuilder {
   const Function& fn_;
   WeightBlobWriter* weights_;
   WriteStats* stats_;
-  WeightsHash weights_hash_;
+  ContentHash weights_hash_;
 };
 
 absl::StatusOr<spec_pb::ArrayFeatureType::ArrayDataType> ToArrayDataType(const FeatureSpec& f,
@@ -506,7 +459,7 @@ absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main
   if (absl::Status s = WriteFile(data_dir / "model.mlmodel", *bytes); !s.ok()) return s;
 
   // Identifiers derive from everything written, so equal content gives equal manifests.
-  Fnv128 content;
+  ContentHash content;
   content.Update(*bytes);
   content.Update(builder.weights_hash().HexDigest());
   const std::string digest = content.HexDigest();
@@ -552,11 +505,11 @@ class ScopedIgnoreSigxfsz {
 }  // namespace
 
 std::string ContentUuid(std::string_view content) {
-  Fnv128 h;
+  ContentHash h;
   h.Update(content.data(), content.size());
   uint8_t b[16];
-  const unsigned __int128 d = h.digest();
-  for (int i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(d >> (8 * (15 - i)));
+  const XXH128_canonical_t digest = h.Canonical();
+  std::memcpy(b, digest.digest, sizeof b);
   b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x80);  // version 8: custom (RFC 9562)
   b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
   return absl::StrFormat("%02X%02X%02X%02X-%02X%02X-%02X%02X-%02X%02X-%02X%02X%02X%02X%02X%02X",

@@ -279,11 +279,16 @@ TEST(ConvertE2E, BatchNormEpsilonIsFp16WithAWarningOnIos16AndFp32OnIos17) {
 }
 
 TEST(ConvertE2E, WithoutThePluginFolderConversionListsTheMissingOps) {
-  // A copy of the CLI in a tree without lib/ts2coreml/plugins: the built-ins really are plugins.
+  // A copy of the CLI and its LibTorch commands' library in a tree without
+  // lib/ts2coreml/plugins: the built-ins really are plugins.
   TempDir dir;
   fs::create_directories(dir / "bin");
+  fs::create_directories(dir / "lib/ts2coreml");
   const fs::path cli = dir / "bin/ts2coreml";
   fs::copy_file(TS2COREML_CLI, cli);
+  fs::copy_file(
+      fs::path(TS2COREML_CLI).parent_path() / "../lib/ts2coreml/libts2coreml_torch_commands.so",
+      dir / "lib/ts2coreml/libts2coreml_torch_commands.so");
   const fs::path out = dir / "m.mlpackage";
   CliResult r = RunProgram(cli.string(), {"convert", ModelPath("resnet18"), "-o", out.string(),
                                           "--input", "x:1x3x224x224"});

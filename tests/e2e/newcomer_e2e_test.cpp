@@ -29,16 +29,22 @@ std::string PrecisionModel(const std::string& name) {
 // The first thing said is that the built-in plugins are missing and where they were looked for,
 // before the error listing the ops nothing lowers.
 TEST(NewcomerE2E, ABinaryCopiedAwayFromItsPluginsSaysSoFirst) {
+  // The CLI with its LibTorch commands' library, without the plugins folder beside them.
   TempDir dir;
-  const fs::path cli = dir / "ts2coreml";
+  fs::create_directories(dir / "bin");
+  fs::create_directories(dir / "lib/ts2coreml");
+  const fs::path cli = dir / "bin/ts2coreml";
   fs::copy_file(TS2COREML_CLI, cli);
   fs::permissions(cli, fs::perms(0755));
+  fs::copy_file(
+      fs::path(TS2COREML_CLI).parent_path() / "../lib/ts2coreml/libts2coreml_torch_commands.so",
+      dir / "lib/ts2coreml/libts2coreml_torch_commands.so");
   CliResult r = RunProgram(cli.string(), {"convert", PrecisionModel("precision_rules"), "-o",
                                           (dir / "m.mlpackage").string(), "--input", "x:1x6x16"});
   EXPECT_EQ(r.exit_code, 3) << r.output;
   const std::vector<std::string> lines = absl::StrSplit(r.output, '\n', absl::SkipEmpty());
   ASSERT_FALSE(lines.empty());
-  const std::string looked = (dir.path().parent_path() / "lib/ts2coreml/plugins").string();
+  const std::string looked = (dir / "lib/ts2coreml/plugins").string();
   EXPECT_THAT(lines[0], HasSubstr("ts2coreml: warning: no plugins were loaded: the built-in "
                                   "plugins are missing from " +
                                   looked))

@@ -38,8 +38,9 @@ std::string ReadFile(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// The CLI and its plugins copied into a folder every user can read, so that it can run as nobody
-// whatever the permissions of the build folder's parents (CI clones under /root, say).
+// The CLI, its LibTorch commands' library and its plugins copied into a folder every user can read,
+// so that it can run as nobody whatever the permissions of the build folder's parents (CI clones
+// under /root, say).
 const fs::path& PublicCli() {
   // Removed when the test process exits (a static object, not a leaked pointer).
   static const TempDir public_dir;
@@ -50,6 +51,8 @@ const fs::path& PublicCli() {
     fs::create_directories(dir->path() / "bin");
     fs::create_directories(dir->path() / "lib/ts2coreml");
     fs::copy_file(TS2COREML_CLI, dir->path() / "bin/ts2coreml");
+    fs::copy_file(build / "lib/ts2coreml/libts2coreml_torch_commands.so",
+                  dir->path() / "lib/ts2coreml/libts2coreml_torch_commands.so");
     fs::copy(build / "lib/ts2coreml/plugins", dir->path() / "lib/ts2coreml/plugins",
              fs::copy_options::recursive);
     for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir->path())) {

@@ -602,8 +602,13 @@ class PluginPermissionTest : public ::testing::Test {
     const fs::path bin = scratch_.Subdir("inst/bin");
     const fs::path builtin = scratch_.Subdir("inst/lib/ts2coreml/plugins");
     scratch_.Subdir("inst/lib");
-    scratch_.Subdir("inst/lib/ts2coreml");
+    const fs::path lib = scratch_.Subdir("inst/lib/ts2coreml");
     cli_ = CopyInto(TS2COREML_CLI, bin);
+    // convert runs in the LibTorch commands' library beside the plugins
+    // (core/cli/torch_commands.h).
+    CopyInto(fs::path(TS2COREML_CLI).parent_path().parent_path() /
+                 "lib/ts2coreml/libts2coreml_torch_commands.so",
+             lib, 0644);
     for (const fs::directory_entry& e : fs::directory_iterator(TS2COREML_BUILTIN_PLUGIN_DIR)) {
       if (e.path().extension() == ".so") CopyInto(e.path(), builtin);
     }

@@ -51,7 +51,8 @@ TEST(SdkInstallTest, ExamplePluginBuildsAgainstTheInstalledSdkAndConverts) {
                            "include/ts2coreml/testing/fake_host.h",
                            "lib/cmake/ts2coreml_sdk/ts2coreml_sdkConfig.cmake",
                            "lib/cmake/ts2coreml_sdk/ts2coreml_sdkConfigVersion.cmake",
-                           "lib/cmake/ts2coreml_sdk/plugin_exports.map", "bin/ts2coreml"}) {
+                           "lib/cmake/ts2coreml_sdk/plugin_exports.map", "bin/ts2coreml",
+                           "lib/ts2coreml/libts2coreml_torch_commands.so"}) {
     EXPECT_TRUE(fs::exists(prefix / file)) << file;
   }
   EXPECT_FALSE(fs::is_empty(prefix / "lib/ts2coreml/plugins"));

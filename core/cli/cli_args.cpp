@@ -1,5 +1,6 @@
 #include "core/cli/cli_args.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/ascii.h"
@@ -102,6 +103,161 @@ absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   return spec;
 }
 
+namespace {
+
+absl::Status SetPrecision(const std::string& v, ParsedCommand* cmd) {
+  if (v == "fp16") {
+    cmd->convert.precision.precision = Precision::kFp16;
+  } else if (v == "fp32") {
+    cmd->convert.precision.precision = Precision::kFp32;
+  } else if (v == "auto" && cmd->command == "convert") {
+    cmd->convert.precision.precision = Precision::kFp16;
+    cmd->convert.precision_auto = true;
+  } else {
+    return Error(ErrorClass::kUsage,
+                 absl::StrCat("--precision ", v,
+                              cmd->command == "convert" ? ": use fp16, fp32 or auto"
+                                                        : ": use fp16 or fp32"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetTarget(const std::string& v, ParsedCommand* cmd) {
+  if (v == "ios15") {
+    cmd->convert.precision.target = Target::kIos15;
+  } else if (v == "ios16") {
+    cmd->convert.precision.target = Target::kIos16;
+  } else if (v == "ios17") {
+    cmd->convert.precision.target = Target::kIos17;
+  } else {
+    return Error(ErrorClass::kUsage, absl::StrCat("--target ", v, ": use ios15, ios16 or ios17"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetIoDtype(const std::string& v, ParsedCommand* cmd) {
+  if (v == "fp16") {
+    cmd->convert.precision.io_dtype = mil::DType::kFloat16;
+  } else if (v == "fp32") {
+    cmd->convert.precision.io_dtype = mil::DType::kFloat32;
+  } else {
+    return Error(ErrorClass::kUsage, absl::StrCat("--io-dtype ", v, ": use fp32 or fp16"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetMinCosine(const std::string& v, ParsedCommand* cmd) {
+  double& c = cmd->convert.min_cosine;
+  if (!absl::SimpleAtod(v, &c) || !(c > 0) || c > 1) {
+    return Error(ErrorClass::kUsage,
+                 absl::StrCat("--min-cosine ", v, ": give a cosine in (0, 1], e.g. 0.9999"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AddKeepFp32Rule(const std::string& v, ParsedCommand* cmd) {
+  absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse(v);
+  if (!rule.ok()) return rule.status();
+  cmd->convert.precision.keep_fp32.push_back(*std::move(rule));
+  return absl::OkStatus();
+}
+
+absl::Status AddInput(const std::string& v, ParsedCommand* cmd) {
+  absl::StatusOr<InputSpec> spec = ParseInputSpec(v);
+  if (!spec.ok()) return spec.status();
+  cmd->convert.inputs.push_back(*std::move(spec));
+  return absl::OkStatus();
+}
+
+using ValueFlagSetter = absl::Status (*)(const std::string&, ParsedCommand*);
+
+/// The flags of convert and coverage that take a value, with what each sets; `convert_only`
+/// flags are unknown options to coverage.
+struct ValueFlag {
+  const char* name;
+  bool convert_only;
+  ValueFlagSetter set;
+};
+
+constexpr ValueFlag kValueFlags[] = {
+    {"-o", true,
+     [](const std::string& v, ParsedCommand* c) {
+       c->convert.output = v;
+       return absl::OkStatus();
+     }},
+    {"--output-path", true,
+     [](const std::string& v, ParsedCommand* c) {
+       c->convert.output = v;
+       return absl::OkStatus();
+     }},
+    {"--input", false, AddInput},
+    {"--output", false,
+     [](const std::string& v, ParsedCommand* c) {
+       c->convert.output_names.push_back(v);
+       return absl::OkStatus();
+     }},
+    {"--precision", false, SetPrecision},
+    {"--target", false, SetTarget},
+    {"--io-dtype", false, SetIoDtype},
+    {"--keep-fp32", false, AddKeepFp32Rule},
+    {"--min-cosine", true, SetMinCosine},
+};
+
+/// A flag of kValueFlags at args[*i]: its value read and set. False when args[*i] is none of
+/// them; `*error` says what is wrong with one that is.
+bool ParseValueFlag(const std::vector<std::string>& args, size_t* i, ParsedCommand* cmd,
+                    absl::Status* error) {
+  const std::string& a = args[*i];
+  for (const ValueFlag& f : kValueFlags) {
+    if (a != f.name || (f.convert_only && cmd->command != "convert")) continue;
+    if (*i + 1 >= args.size()) {
+      *error = Error(ErrorClass::kUsage, absl::StrCat(a, " needs a value"));
+    } else {
+      *error = f.set(args[++*i], cmd);
+    }
+    return true;
+  }
+  return false;
+}
+
+/// The checks of a convert or coverage command line once every argument is read.
+absl::Status CheckModelCommand(const std::vector<std::string>& args,
+                               const std::vector<std::string>& positional, ParsedCommand* cmd) {
+  if (positional.size() != 1) {
+    return Error(
+        ErrorClass::kUsage,
+        positional.empty()
+            ? absl::StrCat(cmd->command, " needs a model file: ts2coreml ", cmd->command,
+                           " MODEL.pt ...; see 'ts2coreml help'")
+            : absl::StrCat(cmd->command, " takes one model file, got ", positional.size()));
+  }
+  cmd->convert.model = positional[0];
+  if (cmd->command == "coverage") return absl::OkStatus();
+  const ConvertOptions& o = cmd->convert;
+  if (o.output.empty()) return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
+  if (o.calibration.requested() && o.precision.precision != Precision::kFp16) {
+    return Error(ErrorClass::kUsage,
+                 "--calibrate and --calibration-data decide which ops may run in fp16; they need "
+                 "--precision fp16");
+  }
+  const bool min_cosine_given =
+      std::find(args.begin() + 1, args.end(), "--min-cosine") != args.end();
+  if (min_cosine_given && !o.precision_auto) {
+    return Error(ErrorClass::kUsage, "--min-cosine is the target of --precision auto");
+  }
+  if (!o.calibration.requested() && o.calibration.seed != 1000) {
+    return Error(ErrorClass::kUsage, "--calibration-seed needs --calibrate N");
+  }
+  if (o.inputs.empty()) {
+    return Error(ErrorClass::kInputSpec,
+                 "convert needs --input NAME:SHAPE for every forward() argument (TorchScript "
+                 "files carry no shapes), e.g. --input x:1x3x224x224");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& args) {
   ParsedCommand cmd;
   if (args.empty()) return Error(ErrorClass::kUsage, "no command given; see 'ts2coreml help'");
@@ -114,89 +270,20 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
                  absl::StrCat("unknown command '", cmd.command, "'; see 'ts2coreml help'"));
   }
   std::vector<std::string> positional;
-  bool min_cosine_given = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string* out) -> absl::Status {
-      if (i + 1 >= args.size()) {
-        return Error(ErrorClass::kUsage, absl::StrCat(a, " needs a value"));
-      }
-      *out = args[++i];
-      return absl::OkStatus();
-    };
-    std::string v;
-    if ((a == "-o" || a == "--output-path") && cmd.command == "convert") {
-      if (auto s = value(&v); !s.ok()) return s;
-      cmd.convert.output = v;
-    } else if (a == "--input") {
-      if (auto s = value(&v); !s.ok()) return s;
-      absl::StatusOr<InputSpec> spec = ParseInputSpec(v);
-      if (!spec.ok()) return spec.status();
-      cmd.convert.inputs.push_back(*std::move(spec));
-    } else if (a == "--output") {
-      if (auto s = value(&v); !s.ok()) return s;
-      cmd.convert.output_names.push_back(v);
-    } else if (a == "--precision") {
-      if (auto s = value(&v); !s.ok()) return s;
-      if (v == "fp16") {
-        cmd.convert.precision.precision = Precision::kFp16;
-      } else if (v == "fp32") {
-        cmd.convert.precision.precision = Precision::kFp32;
-      } else if (v == "auto" && cmd.command == "convert") {
-        cmd.convert.precision.precision = Precision::kFp16;
-        cmd.convert.precision_auto = true;
-      } else {
-        return Error(ErrorClass::kUsage,
-                     absl::StrCat("--precision ", v,
-                                  cmd.command == "convert" ? ": use fp16, fp32 or auto"
-                                                           : ": use fp16 or fp32"));
-      }
-    } else if (a == "--target") {
-      if (auto s = value(&v); !s.ok()) return s;
-      if (v == "ios15") {
-        cmd.convert.precision.target = Target::kIos15;
-      } else if (v == "ios16") {
-        cmd.convert.precision.target = Target::kIos16;
-      } else if (v == "ios17") {
-        cmd.convert.precision.target = Target::kIos17;
-      } else {
-        return Error(ErrorClass::kUsage,
-                     absl::StrCat("--target ", v, ": use ios15, ios16 or ios17"));
-      }
-    } else if (a == "--io-dtype") {
-      if (auto s = value(&v); !s.ok()) return s;
-      if (v == "fp16") {
-        cmd.convert.precision.io_dtype = mil::DType::kFloat16;
-      } else if (v == "fp32") {
-        cmd.convert.precision.io_dtype = mil::DType::kFloat32;
-      } else {
-        return Error(ErrorClass::kUsage, absl::StrCat("--io-dtype ", v, ": use fp32 or fp16"));
-      }
+    absl::Status error;
+    if (ParseValueFlag(args, &i, &cmd, &error) ||
+        (cmd.command == "convert" &&
+         ParseCalibrationFlag(args, &i, &cmd.convert.calibration, &error)) ||
+        ParseCommonFlag(args, &i, &cmd.common, &error)) {
+      if (!error.ok()) return error;
     } else if (a == "--force" && cmd.command == "convert") {
       cmd.convert.force = true;
-    } else if (a == "--keep-fp32") {
-      if (auto s = value(&v); !s.ok()) return s;
-      absl::StatusOr<KeepFp32Rule> rule = KeepFp32Rule::Parse(v);
-      if (!rule.ok()) return rule.status();
-      cmd.convert.precision.keep_fp32.push_back(*std::move(rule));
     } else if (a == "--fp16-all") {
       cmd.convert.precision.fp16_all = true;
-    } else if (a == "--min-cosine" && cmd.command == "convert") {
-      if (auto s = value(&v); !s.ok()) return s;
-      if (!absl::SimpleAtod(v, &cmd.convert.min_cosine) || !(cmd.convert.min_cosine > 0) ||
-          cmd.convert.min_cosine > 1) {
-        return Error(ErrorClass::kUsage,
-                     absl::StrCat("--min-cosine ", v, ": give a cosine in (0, 1], e.g. 0.9999"));
-      }
-      min_cosine_given = true;
-    } else if (absl::Status error;
-               cmd.command == "convert" &&
-               ParseCalibrationFlag(args, &i, &cmd.convert.calibration, &error)) {
-      if (!error.ok()) return error;
     } else if (a == "--json" && cmd.command == "coverage") {
       cmd.json = true;
-    } else if (absl::Status error; ParseCommonFlag(args, &i, &cmd.common, &error)) {
-      if (!error.ok()) return error;
     } else if (a == "--help" || a == "-h") {
       cmd.command = "help";
     } else if (!a.empty() && a[0] == '-') {
@@ -207,34 +294,7 @@ absl::StatusOr<ParsedCommand> ParseCommandLine(const std::vector<std::string>& a
     }
   }
   if (cmd.command != "convert" && cmd.command != "coverage") return cmd;
-  if (positional.size() != 1) {
-    return Error(ErrorClass::kUsage,
-                 positional.empty()
-                     ? absl::StrCat(cmd.command, " needs a model file: ts2coreml ", cmd.command,
-                                    " MODEL.pt ...; see 'ts2coreml help'")
-                     : absl::StrCat(cmd.command, " takes one model file, got ", positional.size()));
-  }
-  cmd.convert.model = positional[0];
-  if (cmd.command == "coverage") return cmd;
-  if (cmd.convert.output.empty()) {
-    return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
-  }
-  if (cmd.convert.calibration.requested() && cmd.convert.precision.precision != Precision::kFp16) {
-    return Error(ErrorClass::kUsage,
-                 "--calibrate and --calibration-data decide which ops may run in fp16; they need "
-                 "--precision fp16");
-  }
-  if (min_cosine_given && !cmd.convert.precision_auto) {
-    return Error(ErrorClass::kUsage, "--min-cosine is the target of --precision auto");
-  }
-  if (!cmd.convert.calibration.requested() && cmd.convert.calibration.seed != 1000) {
-    return Error(ErrorClass::kUsage, "--calibration-seed needs --calibrate N");
-  }
-  if (cmd.convert.inputs.empty()) {
-    return Error(ErrorClass::kInputSpec,
-                 "convert needs --input NAME:SHAPE for every forward() argument (TorchScript "
-                 "files carry no shapes), e.g. --input x:1x3x224x224");
-  }
+  if (absl::Status s = CheckModelCommand(args, positional, &cmd); !s.ok()) return s;
   return cmd;
 }
 

@@ -121,14 +121,14 @@ graph(%self : Tensor, %x : Tensor):
 std::string IR(const std::string& body) { return absl::StrCat(kHeader, body); }
 
 TEST(AtenEvaluatorTest, UnsupportedOpsAreTypedByTheirMetaKernels) {
-  // digamma and nonzero have no lowering. digamma's output is typed on meta tensors, so the mm
-  // behind it is analyzed and its shape error found; nonzero's shape depends on data (no meta
-  // kernel), so what follows it stays skipped.
+  // digamma and histc have no lowering. digamma's output is typed on meta tensors, so the mm
+  // behind it is analyzed and its shape error found; histc has no meta kernel, so what follows
+  // it stays skipped.
   Analyzed r = AnalyzeIR(IR(R"IR(
   %d : Tensor = aten::digamma(%x)
   %w : Tensor = aten::ones_like(%x, %none, %none, %none, %none, %none)
   %mm : Tensor = aten::mm(%d, %w)
-  %nz : Tensor = aten::nonzero(%x)
+  %nz : Tensor = aten::histc(%x, %i3, %zero, %two)
   %after : Tensor = aten::relu(%nz)
   %out : (Tensor, Tensor) = prim::TupleConstruct(%mm, %after)
   return (%out)

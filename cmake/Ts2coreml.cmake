@@ -21,11 +21,15 @@ function(ts2coreml_add_plugin name)
   install(TARGETS ${name} LIBRARY DESTINATION ${TS2COREML_PLUGIN_DIR_NAME})
 endfunction()
 
-# ts2coreml_add_test(NAME SOURCES ... LIBS ... [FIXTURES fixture...] [LABELS ...] [TIMEOUT s]):
-# a GoogleTest executable whose tests CTest lists one by one.
+# ts2coreml_add_test(NAME SOURCES ... LIBS ... [FIXTURES fixture...] [LABELS ...] [TIMEOUT s]
+#                    [ONE_PROCESS]):
+# a GoogleTest executable whose tests CTest lists one by one ("<executable>.<Suite>.<Test>", so
+# `ctest -R <folder>` selects a folder's tests). With ONE_PROCESS, CTest runs the executable once as
+# the test "<executable>", all its cases in that process: for executables that load LibTorch, whose
+# start-up (its ~290 libraries and operator registrations) would otherwise be paid by every case,
+# and by the test listing at build time (docs/performance.md, "CI").
 function(ts2coreml_add_test name)
-  # FIXTURES names one fixture (CTest runs the setup of fixtures that fixture requires first).
-  cmake_parse_arguments(ARG "" "TIMEOUT;FIXTURES" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "ONE_PROCESS" "TIMEOUT;FIXTURES" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gmock GTest::gtest GTest::gtest_main)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
@@ -39,7 +43,13 @@ function(ts2coreml_add_test name)
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
   endif()
-  # Tests are named "<executable>.<Suite>.<Test>", so `ctest -R <folder>` selects a folder's tests.
+  if(ARG_ONE_PROCESS)
+    add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+    # A case that skips itself fails the test: every test must run (scripts/test.sh).
+    set_tests_properties(${name} PROPERTIES ${props}
+      FAIL_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+    return()
+  endif()
   gtest_discover_tests(${name}
     TEST_PREFIX "${name}."
     WORKING_DIRECTORY ${CMAKE_BINARY_DIR}

@@ -22,7 +22,7 @@ TEST(InlineCallsTest, SubmoduleCallIsInlinedOnce) {
   inner.define("def forward(self, x):\n    return torch.relu(x)\n");
   torch::jit::Module outer("Outer");
   outer.register_module("inner", inner);
-  outer.define("def forward(self, x):\n    return self.inner(x) + 1.0\n");
+  outer.define("def forward(self, x):\n    return self.inner.forward(x) + 1.0\n");
   std::shared_ptr<torch::jit::Graph> g = outer.get_method("forward").graph()->copy();
   ASSERT_EQ(CountKind(*g, c10::prim::CallMethod), 1);
   absl::StatusOr<bool> changed = InlineCalls(*g);

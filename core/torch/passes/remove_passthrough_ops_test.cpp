@@ -16,7 +16,6 @@ namespace ts2coreml::core {
 namespace {
 
 using pass_testing::ConvBnModule;
-using pass_testing::DropoutIsPassthrough;
 using pass_testing::Kinds;
 using pass_testing::RunGraph;
 using ::testing::ElementsAre;

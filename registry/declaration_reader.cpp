@@ -223,8 +223,8 @@ absl::Status ReadFp16Limits(const t2c_lowering_decl& decl, Lowering& out) {
   return absl::OkStatus();
 }
 
-/// Validates one lowering; errors name the field but not the lowering (the caller adds it).
-absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
+/// The op names, each valid, duplicates dropped.
+absl::Status ReadOps(const t2c_lowering_decl& decl, Lowering& out) {
   if (decl.num_ops == 0) return absl::InvalidArgumentError("declares no ops");
   if (decl.ops == nullptr) {
     return absl::InvalidArgumentError(
@@ -239,14 +239,11 @@ absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
       out.ops.push_back(*std::move(op));
     }
   }
-  out.priority = decl.priority;
+  return absl::OkStatus();
+}
 
-  if (decl.fp16_policy < T2C_FP16_NATIVE || decl.fp16_policy > T2C_FP16_FP32_PARAMS) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown fp16_policy ", decl.fp16_policy,
-                                                   " (known: 0..", T2C_FP16_FP32_PARAMS, ")"));
-  }
-  out.fp16_policy = static_cast<t2c_fp16_policy>(decl.fp16_policy);
-
+/// The input declarations (ReadInput each).
+absl::Status ReadInputs(const t2c_lowering_decl& decl, Lowering& out) {
   if (decl.num_inputs > 0 && decl.inputs == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("declares ", decl.num_inputs, " inputs but inputs is null"));
@@ -257,13 +254,17 @@ absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
     if (!input.ok()) return input.status();
     out.inputs.push_back(*std::move(input));
   }
+  return absl::OkStatus();
+}
 
+/// The infer rule, the flags and the callbacks they require: infer for a custom rule and lower,
+/// unless the lowering is a passthrough.
+absl::Status ReadCallbacks(const t2c_lowering_decl& decl, Lowering& out) {
   if (decl.infer_rule < T2C_INFER_CUSTOM || decl.infer_rule > T2C_INFER_BROADCAST) {
     return absl::InvalidArgumentError(absl::StrCat("unknown infer_rule ", decl.infer_rule,
                                                    " (known: 0..", T2C_INFER_BROADCAST, ")"));
   }
   out.infer_rule = static_cast<t2c_infer_rule>(decl.infer_rule);
-
   if ((decl.flags & ~kKnownLoweringFlags) != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown flag bits 0x", absl::Hex(decl.flags & ~kKnownLoweringFlags)));
@@ -281,7 +282,11 @@ absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
   out.infer = decl.infer;
   out.lower = decl.lower;
   out.user_data = decl.user_data;
+  return absl::OkStatus();
+}
 
+/// The full schemas of ops outside aten::, each naming one of the lowering's ops.
+absl::Status ReadSchemas(const t2c_lowering_decl& decl, Lowering& out) {
   if (decl.num_schemas > 0 && decl.schemas == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("declares ", decl.num_schemas, " schemas but schemas is null"));
@@ -294,6 +299,22 @@ absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
     if (absl::Status valid = ValidateSchema(*schema, out.ops); !valid.ok()) return valid;
     out.schemas.push_back(*std::move(schema));
   }
+  return absl::OkStatus();
+}
+
+/// Validates one lowering, field by field in declaration order; errors name the field but not
+/// the lowering (the caller adds it).
+absl::Status ReadLoweringBody(const t2c_lowering_decl& decl, Lowering& out) {
+  if (absl::Status s = ReadOps(decl, out); !s.ok()) return s;
+  out.priority = decl.priority;
+  if (decl.fp16_policy < T2C_FP16_NATIVE || decl.fp16_policy > T2C_FP16_FP32_PARAMS) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown fp16_policy ", decl.fp16_policy,
+                                                   " (known: 0..", T2C_FP16_FP32_PARAMS, ")"));
+  }
+  out.fp16_policy = static_cast<t2c_fp16_policy>(decl.fp16_policy);
+  if (absl::Status s = ReadInputs(decl, out); !s.ok()) return s;
+  if (absl::Status s = ReadCallbacks(decl, out); !s.ok()) return s;
+  if (absl::Status s = ReadSchemas(decl, out); !s.ok()) return s;
   return ReadFp16Limits(decl, out);
 }
 

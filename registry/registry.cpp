@@ -196,10 +196,11 @@ absl::Status Registry::LoadAcceptedFile(const fs::path& path, const PluginFile& 
         absl::StrCat("not a loadable plugin library: ", LastDlError(proc_path, load_ec.message())));
   }
   if (!library->has(T2C_ENTRY_SYMBOL)) {
-    return Refuse(path, absl::StatusCode::kFailedPrecondition,
-                  absl::StrCat("does not export ", T2C_ENTRY_SYMBOL,
-                               "; is it a ts2coreml plugin? Plugins define it with "
-                               "TS2COREML_PLUGIN(...) from ts2coreml/sdk.h"));
+    return Refuse(
+        path, absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(
+            "does not export ", T2C_ENTRY_SYMBOL,
+            "; is it a ts2coreml plugin? Plugins define it with TS2COREML_PLUGIN(...) from ts2coreml/sdk.h"));
   }
   const t2c_entry_fn entry = &library->get<const t2c_plugin_info*()>(T2C_ENTRY_SYMBOL);
   const t2c_plugin_info* info = nullptr;
@@ -248,20 +249,11 @@ std::string_view CandidateOutcomeName(CandidateOutcome outcome) {
   return "unknown";
 }
 
-std::vector<Candidate> Registry::RankCandidates(const std::string& op) const {
-  const auto [name, overload] = SplitOp(op);
-  const bool exact = !overload.empty();
-  std::vector<Candidate> candidates;
-  if (auto it = claims_.find(op); it != claims_.end()) {
-    for (const Lowering* l : it->second) candidates.push_back({l, op, exact});
-  }
-  if (exact) {
-    // An exact op is also claimed by every lowering of the bare name.
-    if (auto it = claims_.find(std::string(name)); it != claims_.end()) {
-      for (const Lowering* l : it->second) candidates.push_back({l, std::string(name), false});
-    }
-  }
-  // Priority first, then specificity; load order among equals (stable sort).
+namespace {
+
+/// `candidates` by priority first, then specificity, load order among equals (stable sort); a
+/// lowering claiming both the overload and the bare name counts once, by its better claim.
+std::vector<Candidate> SortedUnique(std::vector<Candidate> candidates) {
   std::stable_sort(candidates.begin(), candidates.end(),
                    [](const Candidate& a, const Candidate& b) {
                      if (a.lowering->priority != b.lowering->priority) {
@@ -269,22 +261,26 @@ std::vector<Candidate> Registry::RankCandidates(const std::string& op) const {
                      }
                      return a.exact && !b.exact;
                    });
-  // A lowering claiming both the overload and the bare name counts once, by its better claim.
   std::vector<Candidate> unique;
   for (Candidate& c : candidates) {
     const bool seen = std::any_of(unique.begin(), unique.end(),
                                   [&](const Candidate& u) { return u.lowering == c.lowering; });
     if (!seen) unique.push_back(std::move(c));
   }
-  if (unique.empty()) return unique;
-  const Candidate& top = unique[0];
+  return unique;
+}
+
+/// Each ranked candidate's outcome and its reason: the first wins unless the next ties with it
+/// (same priority and specificity: a conflict among the tied), the rest lose by priority or by
+/// claiming the bare name where the winner claims the overload.
+void JudgeCandidates(std::vector<Candidate>& ranked) {
+  const Candidate& top = ranked[0];
   const auto ties = [&top](const Candidate& c) {
     return c.lowering->priority == top.lowering->priority && c.exact == top.exact;
   };
-  const bool conflict = unique.size() > 1 && ties(unique[1]);
+  const bool conflict = ranked.size() > 1 && ties(ranked[1]);
   const std::string top_text = Describe(*top.lowering);
-  for (size_t i = 0; i < unique.size(); ++i) {
-    Candidate& c = unique[i];
+  for (Candidate& c : ranked) {
     if (ties(c)) {
       if (conflict) {
         c.outcome = CandidateOutcome::kConflict;
@@ -292,7 +288,7 @@ std::vector<Candidate> Registry::RankCandidates(const std::string& op) const {
                                 c.exact ? " (both claim the overload)" : " (both claim the name)");
       } else {
         c.outcome = CandidateOutcome::kWinner;
-        c.reason = unique.size() == 1
+        c.reason = ranked.size() == 1
                        ? "the only lowering claiming it"
                        : absl::StrCat("highest priority (", c.lowering->priority, ")");
       }
@@ -307,7 +303,26 @@ std::vector<Candidate> Registry::RankCandidates(const std::string& op) const {
                        top.claim, " at the same priority ", c.lowering->priority);
     }
   }
-  return unique;
+}
+
+}  // namespace
+
+std::vector<Candidate> Registry::RankCandidates(const std::string& op) const {
+  const auto [name, overload] = SplitOp(op);
+  const bool exact = !overload.empty();
+  std::vector<Candidate> candidates;
+  if (auto it = claims_.find(op); it != claims_.end()) {
+    for (const Lowering* l : it->second) candidates.push_back({l, op, exact});
+  }
+  if (exact) {
+    // An exact op is also claimed by every lowering of the bare name.
+    if (auto it = claims_.find(std::string(name)); it != claims_.end()) {
+      for (const Lowering* l : it->second) candidates.push_back({l, std::string(name), false});
+    }
+  }
+  std::vector<Candidate> ranked = SortedUnique(std::move(candidates));
+  if (!ranked.empty()) JudgeCandidates(ranked);
+  return ranked;
 }
 
 void Registry::RebuildIndex() {

@@ -2,9 +2,12 @@
 
 #include <optional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace ts2coreml::core {
 namespace {
@@ -83,6 +86,23 @@ absl::string_view ErrorClassName(ErrorClass error_class) {
       break;
   }
   return "internal";
+}
+
+std::string FirstLine(absl::string_view message) {
+  absl::string_view line;
+  for (absl::string_view candidate : absl::StrSplit(message, '\n')) {
+    line = absl::StripAsciiWhitespace(candidate);
+    if (!line.empty()) break;
+  }
+  if (absl::ConsumePrefix(&line, "[enforce fail at ")) {
+    const size_t close = line.find("] ");
+    if (close != absl::string_view::npos) {
+      line.remove_prefix(close + 2);
+      absl::ConsumePrefix(&line, ". ");
+    }
+  }
+  line = absl::StripLeadingAsciiWhitespace(line);
+  return line.empty() ? "unknown error" : std::string(line);
 }
 
 }  // namespace ts2coreml::core

@@ -39,6 +39,15 @@ absl::Status WithClass(const absl::Status& status, ErrorClass error_class);
 /// Short name for the table in docs/cli.md ("unsupported_ops").
 absl::string_view ErrorClassName(ErrorClass error_class);
 
+/// The first non-blank line of an exception's message, trimmed, without the
+/// "[enforce fail at file.cc:123] . " prefix of c10 checks: LibTorch appends C++ stack traces,
+/// and some of its messages (schema mismatches, unknown ops) start with a blank line.
+/// "unknown error" when there is none.
+///
+///   FirstLine("\nExpected a value of type 'Tensor'\n  Exception raised from ...")
+///     == "Expected a value of type 'Tensor'"
+std::string FirstLine(absl::string_view message);
+
 }  // namespace ts2coreml::core
 
 #endif  // TS2COREML_CORE_BASE_ERRORS_H_

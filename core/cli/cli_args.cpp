@@ -64,10 +64,10 @@ bool ParseCalibrationFlag(const std::vector<std::string>& args, size_t* i,
 
 absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   auto bad = [&](absl::string_view why) {
-    return Error(ErrorClass::kInputSpec,
-                 absl::StrCat("--input '", text, "': ", why,
-                              "; expected NAME:SHAPE[:DTYPE] such as x:1x3x224x224 or "
-                              "ids:1x128:int64"));
+    return Error(
+        ErrorClass::kInputSpec,
+        absl::StrCat("--input '", text, "': ", why,
+                     "; expected NAME:SHAPE[:DTYPE] such as x:1x3x224x224 or ids:1x128:int64"));
   };
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos) return bad("no ':' between name and shape");
@@ -236,9 +236,9 @@ absl::Status CheckModelCommand(const std::vector<std::string>& args,
   const ConvertOptions& o = cmd->convert;
   if (o.output.empty()) return Error(ErrorClass::kUsage, "convert needs -o OUT.mlpackage");
   if (o.calibration.requested() && o.precision.precision != Precision::kFp16) {
-    return Error(ErrorClass::kUsage,
-                 "--calibrate and --calibration-data decide which ops may run in fp16; they need "
-                 "--precision fp16");
+    return Error(
+        ErrorClass::kUsage,
+        "--calibrate and --calibration-data decide which ops may run in fp16; they need --precision fp16");
   }
   const bool min_cosine_given =
       std::find(args.begin() + 1, args.end(), "--min-cosine") != args.end();
@@ -249,9 +249,9 @@ absl::Status CheckModelCommand(const std::vector<std::string>& args,
     return Error(ErrorClass::kUsage, "--calibration-seed needs --calibrate N");
   }
   if (o.inputs.empty()) {
-    return Error(ErrorClass::kInputSpec,
-                 "convert needs --input NAME:SHAPE for every forward() argument (TorchScript "
-                 "files carry no shapes), e.g. --input x:1x3x224x224");
+    return Error(
+        ErrorClass::kInputSpec,
+        "convert needs --input NAME:SHAPE for every forward() argument (TorchScript files carry no shapes), e.g. --input x:1x3x224x224");
   }
   return absl::OkStatus();
 }

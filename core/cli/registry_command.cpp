@@ -135,9 +135,9 @@ absl::StatusOr<ParsedArgs> Parse(const std::vector<std::string>& args) {
   }
   if (positional.empty()) return p;
   if (positional[0] != "show") {
-    return Error(ErrorClass::kUsage, absl::StrCat("registry: unknown subcommand '", positional[0],
-                                                  "'; use 'ts2coreml registry' or "
-                                                  "'ts2coreml registry show OP'"));
+    return Error(ErrorClass::kUsage,
+                 absl::StrCat("registry: unknown subcommand '", positional[0],
+                              "'; use 'ts2coreml registry' or 'ts2coreml registry show OP'"));
   }
   if (positional.size() != 2) {
     return Error(ErrorClass::kUsage,
@@ -163,63 +163,72 @@ std::string RegistryUsage() {
 )";
 }
 
-std::string FormatRegistry(const registry::Registry& reg, const std::vector<fs::path>& dirs,
-                           bool json) {
-  const std::vector<const Lowering*> lowerings = reg.lowerings();
-  std::vector<size_t> counts(reg.plugins().size(), 0);
-  for (const Lowering* l : lowerings) ++counts[l->plugin_index];
-  if (json) {
-    json::Writer w;
-    w.BeginObject();
-    w.Key("abi_version").Int(T2C_ABI_VERSION);
-    w.Key("plugin_dirs").BeginArray();
-    for (const fs::path& d : dirs) w.String(d.string());
-    w.EndArray();
-    w.Key("plugins").BeginArray();
-    for (size_t i = 0; i < reg.plugins().size(); ++i) {
-      const PluginInfo& p = reg.plugins()[i];
-      w.BeginObject();
-      w.Key("name").String(p.name);
-      w.Key("version").String(p.version);
-      w.Key("path").String(p.path.string());
-      w.Key("abi_version").Int(p.abi_version);
-      w.Key("lowerings").Int(static_cast<int64_t>(counts[i]));
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("refused").BeginArray();
-    for (const registry::RefusedPlugin& r : reg.refused()) {
-      w.BeginObject()
-          .Key("path")
-          .String(r.path.string())
-          .Key("reason")
-          .String(r.reason)
-          .EndObject();
-    }
-    w.EndArray();
-    w.Key("warnings");
-    WriteStrings(w, reg.warnings());
-    w.Key("conflicts").BeginArray();
-    for (const registry::Conflict& c : reg.conflicts()) {
-      w.BeginObject();
-      w.Key("op").String(c.op);
-      w.Key("lowerings").BeginArray();
-      for (const Lowering* l : {c.first, c.second}) {
-        w.BeginObject().Key("name").String(l->name).Key("plugin").String(l->plugin->name);
-        w.EndObject();
-      }
-      w.EndArray();
-      w.Key("message").String(c.message);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("lowerings").BeginArray();
-    for (const Lowering* l : lowerings) WriteLowering(w, *l);
-    w.EndArray();
-    w.EndObject();
-    return w.Finish();
-  }
+namespace {
 
+/// "plugins": name, version, path, ABI and number of lowerings (`counts`) of each.
+void WritePluginsJson(const registry::Registry& reg, const std::vector<size_t>& counts,
+                      json::Writer& w) {
+  w.Key("plugins").BeginArray();
+  for (size_t i = 0; i < reg.plugins().size(); ++i) {
+    const PluginInfo& p = reg.plugins()[i];
+    w.BeginObject();
+    w.Key("name").String(p.name);
+    w.Key("version").String(p.version);
+    w.Key("path").String(p.path.string());
+    w.Key("abi_version").Int(p.abi_version);
+    w.Key("lowerings").Int(static_cast<int64_t>(counts[i]));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+/// "conflicts": the op, both lowerings and the message of each.
+void WriteConflictsJson(const registry::Registry& reg, json::Writer& w) {
+  w.Key("conflicts").BeginArray();
+  for (const registry::Conflict& c : reg.conflicts()) {
+    w.BeginObject();
+    w.Key("op").String(c.op);
+    w.Key("lowerings").BeginArray();
+    for (const Lowering* l : {c.first, c.second}) {
+      w.BeginObject().Key("name").String(l->name).Key("plugin").String(l->plugin->name);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("message").String(c.message);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+/// `registry --json`.
+std::string RegistryJson(const registry::Registry& reg, const std::vector<fs::path>& dirs,
+                         const std::vector<size_t>& counts) {
+  json::Writer w;
+  w.BeginObject();
+  w.Key("abi_version").Int(T2C_ABI_VERSION);
+  w.Key("plugin_dirs").BeginArray();
+  for (const fs::path& d : dirs) w.String(d.string());
+  w.EndArray();
+  WritePluginsJson(reg, counts, w);
+  w.Key("refused").BeginArray();
+  for (const registry::RefusedPlugin& r : reg.refused()) {
+    w.BeginObject().Key("path").String(r.path.string()).Key("reason").String(r.reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("warnings");
+  WriteStrings(w, reg.warnings());
+  WriteConflictsJson(reg, w);
+  w.Key("lowerings").BeginArray();
+  for (const Lowering* l : reg.lowerings()) WriteLowering(w, *l);
+  w.EndArray();
+  w.EndObject();
+  return w.Finish();
+}
+
+/// `registry` as text.
+std::string RegistryText(const registry::Registry& reg, const std::vector<fs::path>& dirs,
+                         const std::vector<size_t>& counts) {
   std::string out = absl::StrCat("plugin ABI ", T2C_ABI_VERSION, "\n");
   absl::StrAppend(&out, "plugin folders (", dirs.size(), "):\n");
   for (const fs::path& d : dirs) absl::StrAppend(&out, "  ", d.string(), "\n");
@@ -243,11 +252,21 @@ std::string FormatRegistry(const registry::Registry& reg, const std::vector<fs::
       absl::StrAppend(&out, "  ", c.message, "\n");
     }
   }
+  const std::vector<const Lowering*> lowerings = reg.lowerings();
   absl::StrAppend(&out, "lowerings (", lowerings.size(), "):\n");
   for (const Lowering* l : lowerings) {
     absl::StrAppend(&out, "  ", Named(*l), "\n", LoweringText(*l, "      "));
   }
   return out;
+}
+
+}  // namespace
+
+std::string FormatRegistry(const registry::Registry& reg, const std::vector<fs::path>& dirs,
+                           bool json) {
+  std::vector<size_t> counts(reg.plugins().size(), 0);
+  for (const Lowering* l : reg.lowerings()) ++counts[l->plugin_index];
+  return json ? RegistryJson(reg, dirs, counts) : RegistryText(reg, dirs, counts);
 }
 
 std::vector<OpResolution> ResolutionsFor(const registry::Registry& reg, const std::string& op) {
@@ -307,9 +326,9 @@ std::string FormatShowText(const std::vector<OpResolution>& found) {
   for (const OpResolution& r : found) {
     absl::StrAppend(&out, r.claimed_op);
     if (r.in_place_fallback) {
-      absl::StrAppend(&out, "  (for ", r.query,
-                      ": nothing claims the in-place variant, so the functional op's lowering is "
-                      "used)");
+      absl::StrAppend(
+          &out, "  (for ", r.query,
+          ": nothing claims the in-place variant, so the functional op's lowering is used)");
     }
     absl::StrAppend(&out, "\n");
     if (r.winner != nullptr) {
@@ -362,11 +381,11 @@ int RunRegistry(const std::vector<std::string>& args) {
   }
   const std::vector<OpResolution> found = ResolutionsFor(reg, parsed->op);
   if (found.empty()) {
-    return ReportError(
-        Error(ErrorClass::kUnsupportedOps,
-              absl::StrCat(parsed->op,
-                           ": no lowering for it in the loaded plugins; 'ts2coreml "
-                           "registry' lists what they lower, --plugin-dir adds plugins")));
+    return ReportError(Error(
+        ErrorClass::kUnsupportedOps,
+        absl::StrCat(
+            parsed->op,
+            ": no lowering for it in the loaded plugins; 'ts2coreml registry' lists what they lower, --plugin-dir adds plugins")));
   }
   std::cout << FormatShow(parsed->op, found, parsed->json);
   for (const OpResolution& r : found) {

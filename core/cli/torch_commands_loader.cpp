@@ -27,8 +27,7 @@ absl::Status LibraryError(const fs::path& library, absl::string_view why, absl::
 }
 
 constexpr char kReinstall[] =
-    "reinstall ts2coreml, or run it from its build or install tree (bin/ts2coreml beside "
-    "lib/ts2coreml/)";
+    "reinstall ts2coreml, or run it from its build or install tree (bin/ts2coreml beside lib/ts2coreml/)";
 
 }  // namespace
 

@@ -28,10 +28,11 @@ absl::Status LoadTorchLibrary(const std::filesystem::path& file, bool allow_inse
     const char* error = ::dlerror();
     std::string reason = error ? error : "unknown reason";
     if (absl::StartsWith(reason, proc_path + ": ")) reason.erase(0, proc_path.size() + 2);
-    return Error(ErrorClass::kPlugin,
-                 absl::StrCat(what, "cannot be loaded: ", reason,
-                              "; give a shared library of op kernels built against this "
-                              "LibTorch (TORCH_LIBRARY)"));
+    return Error(
+        ErrorClass::kPlugin,
+        absl::StrCat(
+            what, "cannot be loaded: ", reason,
+            "; give a shared library of op kernels built against this LibTorch (TORCH_LIBRARY)"));
   }
   return absl::OkStatus();
 }

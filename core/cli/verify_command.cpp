@@ -374,8 +374,7 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
 /// "97% of its nonzero magnitudes are below fp16's smallest normal (2^-14), 95% below ..."
 std::string UnderflowShares(const Fp16Underflow& u) {
   return absl::StrFormat(
-      "%.0f%% of its nonzero magnitudes are below fp16's smallest normal (2^-14), %.0f%% below "
-      "its smallest subnormal (2^-24)",
+      "%.0f%% of its nonzero magnitudes are below fp16's smallest normal (2^-14), %.0f%% below its smallest subnormal (2^-24)",
       100 * u.below_normal, 100 * u.below_subnormal);
 }
 
@@ -390,8 +389,7 @@ void PrintLocalization(const Localization& loc) {
     return;
   }
   std::cout << absl::StrFormat(
-      "localize: %d intermediate values compared (error = max abs error / peak |LibTorch value|; "
-      "a jump: error > %g x its inputs' and > %g)\n",
+      "localize: %d intermediate values compared (error = max abs error / peak |LibTorch value|; a jump: error > %g x its inputs' and > %g)\n",
       loc.compared, kJumpFactor, loc.floor);
   if (loc.first_jump) {
     const LocalValue& v = *loc.first_jump;
@@ -402,12 +400,11 @@ void PrintLocalization(const Localization& loc) {
   }
   if (loc.first_underflow) {
     const LocalValue& v = *loc.first_underflow;
-    std::cout << "  cause: LibTorch's values fall below fp16's range from " << Describe(v)
-              << " on\n"
-              << absl::StrFormat(
-                     "    %s; keep the ops from there on in fp32 (--keep-fp32) or "
-                     "rescale the model's activations\n",
-                     UnderflowShares(v.underflow));
+    std::cout
+        << "  cause: LibTorch's values fall below fp16's range from " << Describe(v) << " on\n"
+        << absl::StrFormat(
+               "    %s; keep the ops from there on in fp32 (--keep-fp32) or rescale the model's activations\n",
+               UnderflowShares(v.underflow));
   }
   std::vector<const LocalValue*> worst;
   for (const LocalValue& v : loc.values) worst.push_back(&v);
@@ -515,11 +512,9 @@ absl::Status CheckKernels(const VerifyArgs& a, const torch::jit::Module& module)
   if (missing.empty()) return absl::OkStatus();
   return Error(
       ErrorClass::kModel,
-      absl::StrCat(a.model.string(), ": ", absl::StrJoin(missing, ", "),
-                   " has no kernel here (a plugin declares only its schema), so LibTorch cannot "
-                   "run the model; load the library implementing it with --torch-library FILE.so, "
-                   "or compare with outputs computed elsewhere: --reference NAME=FILE.npy per "
-                   "output, with --input NAME=FILE.npy per input"));
+      absl::StrCat(
+          a.model.string(), ": ", absl::StrJoin(missing, ", "),
+          " has no kernel here (a plugin declares only its schema), so LibTorch cannot run the model; load the library implementing it with --torch-library FILE.so, or compare with outputs computed elsewhere: --reference NAME=FILE.npy per output, with --input NAME=FILE.npy per input"));
 }
 
 /// Step 2: loads the package, the --torch-library libraries, the plugins (whose custom schemas
@@ -703,8 +698,7 @@ void PrintTextReport(const VerifyReport& r) {
             << (r.half_model ? " (half, upcast to fp32)" : "") << " vs " << a.package.string()
             << (a.reference_files.empty() ? "" : " (reference outputs from --reference)") << "\n";
   std::cout << absl::StrFormat(
-      "  precision %s; %d run%s from seed %d; tolerance: cosine >= %g, max error <= %g of "
-      "the output's range%s\n",
+      "  precision %s; %d run%s from seed %d; tolerance: cosine >= %g, max error <= %g of the output's range%s\n",
       r.fp16 ? "fp16" : "fp32", runs, runs == 1 ? "" : "s", a.seed, tol.min_cosine,
       tol.max_rel_error,
       std::isinf(tol.max_abs_error) ? ""
@@ -773,8 +767,7 @@ int Verify(const VerifyArgs& a) {
   if (a.localize && !r.ok && !a.reference_files.empty()) {
     r.loc = Localization();
     r.loc->note =
-        "--localize compares LibTorch's intermediate values, and with --reference "
-        "LibTorch does not run the model";
+        "--localize compares LibTorch's intermediate values, and with --reference LibTorch does not run the model";
   } else if (a.localize && !r.ok) {
     absl::StatusOr<Localization> l = Localize(
         s->module, s->reg, s->interp, LocalizeInputs(arg_names, features, c->first_inputs), fp16);
@@ -947,10 +940,11 @@ absl::StatusOr<std::vector<at::Tensor>> ReadReferenceFiles(
   }
   for (const interp::Feature& f : inputs) {
     if (a.input_files.count(f.name) == 0) {
-      return Error(ErrorClass::kInputSpec,
-                   absl::StrCat("--reference needs the inputs the references were computed from: "
-                                "give --input ",
-                                f.name, "=FILE.npy"));
+      return Error(
+          ErrorClass::kInputSpec,
+          absl::StrCat(
+              "--reference needs the inputs the references were computed from: give --input ",
+              f.name, "=FILE.npy"));
     }
   }
   std::vector<at::Tensor> references;

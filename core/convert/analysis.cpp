@@ -37,10 +37,6 @@ absl::string_view NodeDecisionName(NodeDecision d) {
 
 namespace {
 
-std::string Where(const Node& n) {
-  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
-}
-
 std::string PluginName(const registry::Lowering& l) {
   return l.plugin ? absl::StrCat(l.plugin->name, "/", l.name) : l.name;
 }
@@ -925,11 +921,11 @@ absl::Status AnalysisStatus(const Analysis& a) {
   }
   return Error(
       ErrorClass::kUnsupportedOps,
-      absl::StrCat(unsupported.size(), " unsupported op", unsupported.size() == 1 ? "" : "s", ": ",
-                   absl::StrJoin(unsupported, ", "),
-                   "; add a plugin that lowers them (--plugin-dir) or check that the "
-                   "built-in plugins were found",
-                   first_error ? absl::StrCat("; also, after them: ", first_error->message) : ""));
+      absl::StrCat(
+          unsupported.size(), " unsupported op", unsupported.size() == 1 ? "" : "s", ": ",
+          absl::StrJoin(unsupported, ", "),
+          "; add a plugin that lowers them (--plugin-dir) or check that the built-in plugins were found",
+          first_error ? absl::StrCat("; also, after them: ", first_error->message) : ""));
 }
 
 }  // namespace ts2coreml::core

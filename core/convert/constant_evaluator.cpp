@@ -25,10 +25,6 @@ absl::StatusOr<EvalResult> EvaluateItem(Graph& g, const Node& n);
 /// cannot raise, and dropping the check would hide inputs the model rejects).
 absl::StatusOr<EvalResult> EvaluateAssertAsync(const Graph& g, const Node& n);
 
-std::string Where(const Node& n) {
-  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
-}
-
 absl::Status NotStatic(const Node& n, const std::string& why) {
   return Error(
       ErrorClass::kConversion,
@@ -623,10 +619,11 @@ absl::StatusOr<EvalResult> EvaluateAssertAsync(const Graph& g, const Node& n) {
                  absl::StrCat(Where(n), ": the condition has ", cond.tensor->numel(),
                               " elements; torch._assert_async needs one"));
   } else {
-    return Error(ErrorClass::kConversion,
-                 absl::StrCat(Where(n), ": the asserted condition '", cond.name,
-                              "' depends on run-time tensor values; checks on tensor values "
-                              "cannot be converted (remove the torch._assert_async call)"));
+    return Error(
+        ErrorClass::kConversion,
+        absl::StrCat(
+            Where(n), ": the asserted condition '", cond.name,
+            "' depends on run-time tensor values; checks on tensor values cannot be converted (remove the torch._assert_async call)"));
   }
   if (x != 0) return EvalResult::kFolded;
   return Error(ErrorClass::kConversion,
@@ -642,9 +639,9 @@ absl::StatusOr<EvalResult> EvaluateRaiseIf(const Graph& g, const Node& n) {
   if (!cond.is_const || (cond.kind != ValueKind::kBool && cond.kind != ValueKind::kInt)) {
     return Error(
         ErrorClass::kConversion,
-        absl::StrCat("prim::RaiseException", n.source.empty() ? "" : " at ", n.source, text,
-                     ": whether it raises depends on run-time tensor values; "
-                     "checks on tensor values cannot be converted"));
+        absl::StrCat(
+            "prim::RaiseException", n.source.empty() ? "" : " at ", n.source, text,
+            ": whether it raises depends on run-time tensor values; checks on tensor values cannot be converted"));
   }
   const bool value = cond.kind == ValueKind::kBool ? cond.b : cond.i != 0;
   if (value != when.b) return EvalResult::kFolded;

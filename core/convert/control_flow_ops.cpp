@@ -6,10 +6,6 @@
 namespace ts2coreml::core {
 namespace {
 
-std::string Where(const Node& n) {
-  return n.source.empty() ? n.kind : absl::StrCat(n.kind, " at ", n.source);
-}
-
 std::string TypeText(TypeClass cls, const std::vector<int64_t>& shape) {
   return absl::StrCat(TypeClassName(cls), "[", absl::StrJoin(shape, ","), "]");
 }

@@ -149,12 +149,14 @@ absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canon
   return absl::OkStatus();
 }
 
-absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
-                                           const registry::Registry& registry,
-                                           bool allow_unshaped_inputs, ConversionReport* report) {
-  PhaseTimer timer(report->phases);
-  // load
-  // Each plugin's schemas on their own: a schema LibTorch rejects costs only its own op.
+namespace {
+
+/// Step 1 of PrepareModel: registers the plugins' custom schemas with LibTorch, then loads the
+/// model. Each plugin's schemas on their own: a schema LibTorch rejects costs only its own op (a
+/// warning in `report`, and named in the load error if the model then fails to load).
+absl::StatusOr<torch::jit::Module> LoadModel(const ConvertOptions& options,
+                                             const registry::Registry& registry,
+                                             ConversionReport* report) {
   std::vector<std::string> schema_problems;
   for (const registry::Lowering* l : registry.lowerings()) {
     if (l->schemas.empty()) continue;
@@ -166,49 +168,75 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   }
   report->warnings.insert(report->warnings.end(), schema_problems.begin(), schema_problems.end());
   absl::StatusOr<torch::jit::Module> module = LoadTorchScript(options.model);
-  if (!module.ok()) {
-    if (schema_problems.empty()) return module.status();
+  if (!module.ok() && !schema_problems.empty()) {
     return Error(ClassOf(module.status()), absl::StrCat(module.status().message(), " (",
                                                         absl::StrJoin(schema_problems, "; "), ")"));
   }
-  timer.Done("load");
+  return module;
+}
 
-  // canonicalize
+/// Step 2: canonicalizes `module` (handed over: torch::jit::Module has no move constructor,
+/// std::exchange drops our handle, so the frozen graph becomes the only owner of the weights and
+/// no second FP32 copy is held), recording what the passes changed in `report`.
+absl::StatusOr<CanonicalModel> CanonicalizeModel(const ConvertOptions& options,
+                                                 const registry::Registry& registry,
+                                                 torch::jit::Module& module,
+                                                 ConversionReport* report) {
   CanonicalizeOptions canon_options;
   for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
-  // Handed over (torch::jit::Module has no move constructor: std::exchange drops our handle), so
-  // the frozen graph becomes the only owner of the weights and no second FP32 copy is held.
   absl::StatusOr<CanonicalModel> canonical =
-      Canonicalize(std::exchange(*module, torch::jit::Module()), canon_options);
+      Canonicalize(std::exchange(module, torch::jit::Module()), canon_options);
   if (!canonical.ok()) return InModel(options.model, canonical.status());
   report->passes_changed = canonical->changed_by;
   report->kinds_canonical = KindHistogram(*canonical->graph);
   report->kinds_loaded = canonical->kinds_before;
+  return canonical;
+}
+
+/// Step 3: dispatch and type inference, input-independent ops (swin_t's attention mask)
+/// evaluated with ATen on the host; then the checks of arguments used as integers (weights folded
+/// by now: a float one feeding indices is an error naming it, before the op's own refusal; one
+/// compared with an integer, a note) and of the --keep-fp32 rules. Decisions and warnings go to
+/// `report`.
+absl::Status AnalyzeModel(const ConvertOptions& options, const registry::Registry& registry,
+                          PreparedModel* prepared, ConversionReport* report) {
+  AtenEvaluator host;
+  prepared->analysis = Analyze(prepared->graph, registry, &host);
+  prepared->integer_uses = IntegerArgumentUses(prepared->graph);
+  if (absl::Status s =
+          CheckIntegerArguments(prepared->graph, prepared->integer_uses, &report->warnings);
+      !s.ok()) {
+    return InModel(options.model, s);
+  }
+  if (absl::Status s = CheckRulesMatch(prepared->graph, options.precision.keep_fp32); !s.ok()) {
+    return InModel(options.model, s);
+  }
+  for (const NodeAnalysis& na : prepared->analysis.nodes) {
+    ++report->decisions[std::string(NodeDecisionName(na.decision))];
+    for (const std::string& w : na.warnings) report->warnings.push_back(w);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
+                                           const registry::Registry& registry,
+                                           bool allow_unshaped_inputs, ConversionReport* report) {
+  PhaseTimer timer(report->phases);
+  absl::StatusOr<torch::jit::Module> module = LoadModel(options, registry, report);
+  if (!module.ok()) return module.status();
+  timer.Done("load");
+
+  absl::StatusOr<CanonicalModel> canonical = CanonicalizeModel(options, registry, *module, report);
+  if (!canonical.ok()) return canonical.status();
   absl::StatusOr<Graph> graph =
       ImportGraph(*canonical, options.inputs, options.output_names, allow_unshaped_inputs);
   if (!graph.ok()) return InModel(options.model, graph.status());
   timer.Done("canonicalize");
 
-  // analyze: dispatch + type inference
   PreparedModel prepared{*std::move(graph), {}, {}};
-  // Input-independent ops (swin_t's attention mask) are evaluated with ATen on the host.
-  AtenEvaluator host;
-  prepared.analysis = Analyze(prepared.graph, registry, &host);
-  // Arguments used as integers (weights folded by now): a float one feeding indices is an error
-  // naming it, before the op's own refusal; one compared with an integer, a note.
-  prepared.integer_uses = IntegerArgumentUses(prepared.graph);
-  if (absl::Status s =
-          CheckIntegerArguments(prepared.graph, prepared.integer_uses, &report->warnings);
-      !s.ok()) {
-    return InModel(options.model, s);
-  }
-  if (absl::Status s = CheckRulesMatch(prepared.graph, options.precision.keep_fp32); !s.ok()) {
-    return InModel(options.model, s);
-  }
-  for (const NodeAnalysis& na : prepared.analysis.nodes) {
-    ++report->decisions[std::string(NodeDecisionName(na.decision))];
-    for (const std::string& w : na.warnings) report->warnings.push_back(w);
-  }
+  if (absl::Status s = AnalyzeModel(options, registry, &prepared, report); !s.ok()) return s;
   timer.Done("analyze");
   if ((options.calibration.requested() || options.precision_auto) &&
       AnalysisStatus(prepared.analysis).ok()) {
@@ -251,9 +279,87 @@ std::string CalibrationSummary(const Calibration& c, const PrecisionPlan& plan) 
     released += np.compute == mil::DType::kFloat16 && absl::StartsWith(np.detail, "calibration:");
   }
   return absl::StrFormat(
-      "%d run%s (%s): %d op%s computing fp16 within their declared fp16 limits, %d kept fp32 by "
-      "a measured limit, %d by a measured range beyond fp16",
+      "%d run%s (%s): %d op%s computing fp16 within their declared fp16 limits, %d kept fp32 by a measured limit, %d by a measured range beyond fp16",
       c.runs, c.runs == 1 ? "" : "s", c.source, released, released == 1 ? "" : "s", limit, range);
+}
+
+/// A bad output path (kUsage for a malformed one, else kOutput), refused before any time is
+/// spent on the model.
+absl::Status CheckOutput(const ConvertOptions& options) {
+  absl::Status s = mil::CheckOutputTarget(options.output, options.force, {options.model});
+  if (s.ok()) return s;
+  const bool usage = s.code() == absl::StatusCode::kInvalidArgument;
+  return Error(usage ? ErrorClass::kUsage : ErrorClass::kOutput, s.message());
+}
+
+/// The precision plan: for --precision auto the search for an FP32 prefix first (phase
+/// "search"), then PlanPrecision with the calibration's evidence. The search, calibration,
+/// warnings and the FP32 ops under fp16 go to `report`.
+absl::StatusOr<PrecisionPlan> PlanModel(const ConvertOptions& options, PreparedModel& prepared,
+                                        PhaseTimer& timer, ConversionReport* report) {
+  Graph& graph = prepared.graph;
+  PrecisionOptions precision = options.precision;
+  if (prepared.calibration) precision.calibration = &*prepared.calibration;
+  if (options.precision_auto && prepared.references) {
+    absl::StatusOr<PrecisionSearch> search = SearchPrecision(
+        graph, prepared.analysis, precision, *prepared.references, options.min_cosine);
+    if (!search.ok()) return InModel(options.model, search.status());
+    precision.search_fp32 = search->fp32_nodes;
+    precision.search_reason = "--precision auto: the measured error needs an fp32 prefix";
+    report->search = search->Summary();
+    timer.Done("search");
+  }
+  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(graph, prepared.analysis, precision);
+  if (!plan.ok()) return InModel(options.model, plan.status());
+  plan->options.calibration = nullptr;  // prepared.calibration may be kept past this call
+  if (prepared.calibration) report->calibration = CalibrationSummary(*prepared.calibration, *plan);
+  for (const std::string& w : plan->warnings) report->warnings.push_back(w);
+  for (size_t i = 0; i < plan->nodes.size(); ++i) {
+    const NodePlan& np = plan->nodes[i];
+    if (np.planned && np.compute == mil::DType::kFloat32 &&
+        options.precision.precision == Precision::kFp16) {
+      ++report->fp32_nodes[{graph.nodes()[i].QualifiedKind(), np.ReasonText()}];
+    }
+  }
+  return plan;
+}
+
+/// The lowered program's warnings, casts, features and MIL ops by type and dtype, into `report`.
+void ReportLowered(const LoweredProgram& lowered, ConversionReport* report) {
+  for (const std::string& w : lowered.warnings) report->warnings.push_back(w);
+  report->casts = lowered.casts;
+  report->validate_seconds = lowered.validate_seconds;
+  report->inputs = lowered.inputs;
+  report->outputs = lowered.outputs;
+  std::map<std::pair<std::string, mil::DType>, int> ops;
+  for (const mil::Operation& op : lowered.main.ops()) {
+    if (op.type == "const") continue;
+    const mil::DType d =
+        op.outputs.empty() ? mil::DType::kInvalid : lowered.main.var(op.outputs[0]).type.dtype;
+    ++ops[{op.type, d}];
+  }
+  for (const auto& [key, count] : ops) report->ops.push_back({key.first, key.second, count});
+}
+
+/// The package's model description: features, and the metadata inspect and verify read.
+mil::ModelSpec PackageSpec(const ConvertOptions& options, const PreparedModel& prepared,
+                           const PrecisionPlan& plan, const LoweredProgram& lowered) {
+  mil::ModelSpec spec;
+  spec.specification_version = SpecificationVersion(options.precision.target);
+  spec.inputs = lowered.inputs;
+  spec.outputs = lowered.outputs;
+  // Protobuf strings must be UTF-8; a file name in another encoding gets U+FFFD for its bytes.
+  spec.short_description = utf8::replace_invalid(
+      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml"));
+  spec.author = "ts2coreml";
+  spec.user_defined[kPrecisionKey] =
+      options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";
+  spec.user_defined[kTargetKey] = std::string(TargetName(options.precision.target));
+  spec.user_defined[kSourceMapKey] = SourceMapJson(lowered);
+  spec.user_defined[kFp32OpsKey] = Fp32OpsJson(prepared.graph, plan, lowered);
+  spec.user_defined[kCastsKey] = CastsJson(lowered);
+  spec.user_defined[kInputsKey] = InputsJson(prepared.graph, prepared.integer_uses, lowered);
+  return spec;
 }
 
 }  // namespace
@@ -264,83 +370,26 @@ absl::StatusOr<ConversionReport> Convert(const ConvertOptions& options,
   report.model = options.model;
   report.output = options.output;
   report.precision = options.precision;
-
-  // Refuse a bad output path before spending time on the model.
-  if (absl::Status s = mil::CheckOutputTarget(options.output, options.force, {options.model});
-      !s.ok()) {
-    const bool usage = s.code() == absl::StatusCode::kInvalidArgument;
-    return Error(usage ? ErrorClass::kUsage : ErrorClass::kOutput, s.message());
-  }
-
+  if (absl::Status s = CheckOutput(options); !s.ok()) return s;
   absl::StatusOr<PreparedModel> prepared =
       PrepareModel(options, registry, /*allow_unshaped_inputs=*/false, &report);
   if (!prepared.ok()) return prepared.status();
   if (absl::Status s = AnalysisStatus(prepared->analysis); !s.ok()) {
     return InModel(options.model, s);
   }
-  Graph& graph = prepared->graph;
   PhaseTimer timer(report.phases);
-
-  PrecisionOptions precision = options.precision;
-  if (prepared->calibration) precision.calibration = &*prepared->calibration;
-  if (options.precision_auto && prepared->references) {
-    absl::StatusOr<PrecisionSearch> search = SearchPrecision(
-        graph, prepared->analysis, precision, *prepared->references, options.min_cosine);
-    if (!search.ok()) return InModel(options.model, search.status());
-    precision.search_fp32 = search->fp32_nodes;
-    precision.search_reason = "--precision auto: the measured error needs an fp32 prefix";
-    report.search = search->Summary();
-    timer.Done("search");
-  }
-  absl::StatusOr<PrecisionPlan> plan = PlanPrecision(graph, prepared->analysis, precision);
-  if (!plan.ok()) return InModel(options.model, plan.status());
-  plan->options.calibration = nullptr;  // prepared->calibration may be kept past this call
-  if (prepared->calibration) report.calibration = CalibrationSummary(*prepared->calibration, *plan);
-  for (const std::string& w : plan->warnings) report.warnings.push_back(w);
-  for (size_t i = 0; i < plan->nodes.size(); ++i) {
-    const NodePlan& np = plan->nodes[i];
-    if (np.planned && np.compute == mil::DType::kFloat32 &&
-        options.precision.precision == Precision::kFp16) {
-      ++report.fp32_nodes[{graph.nodes()[i].QualifiedKind(), np.ReasonText()}];
-    }
-  }
+  absl::StatusOr<PrecisionPlan> plan = PlanModel(options, *prepared, timer, &report);
+  if (!plan.ok()) return plan.status();
   timer.Done("plan_precision");
 
-  absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph, prepared->analysis, *plan);
+  absl::StatusOr<LoweredProgram> lowered = LowerGraph(prepared->graph, prepared->analysis, *plan);
   if (!lowered.ok()) return InModel(options.model, lowered.status());
-  for (const std::string& w : lowered->warnings) report.warnings.push_back(w);
-  report.casts = lowered->casts;
-  report.validate_seconds = lowered->validate_seconds;
-  report.inputs = lowered->inputs;
-  report.outputs = lowered->outputs;
-  std::map<std::pair<std::string, mil::DType>, int> ops;
-  for (const mil::Operation& op : lowered->main.ops()) {
-    if (op.type == "const") continue;
-    const mil::DType d =
-        op.outputs.empty() ? mil::DType::kInvalid : lowered->main.var(op.outputs[0]).type.dtype;
-    ++ops[{op.type, d}];
-  }
-  for (const auto& [key, count] : ops) report.ops.push_back({key.first, key.second, count});
+  ReportLowered(*lowered, &report);
   timer.Done("lower");
 
-  // write
-  mil::ModelSpec spec;
-  spec.specification_version = SpecificationVersion(options.precision.target);
-  spec.inputs = lowered->inputs;
-  spec.outputs = lowered->outputs;
-  // Protobuf strings must be UTF-8; a file name in another encoding gets U+FFFD for its bytes.
-  spec.short_description = utf8::replace_invalid(
-      absl::StrCat("Converted from ", options.model.filename().string(), " by ts2coreml"));
-  spec.author = "ts2coreml";
-  spec.user_defined[kPrecisionKey] =
-      options.precision.precision == Precision::kFp16 ? "fp16" : "fp32";
-  spec.user_defined[kTargetKey] = std::string(TargetName(options.precision.target));
-  spec.user_defined[kSourceMapKey] = SourceMapJson(*lowered);
-  spec.user_defined[kFp32OpsKey] = Fp32OpsJson(graph, *plan, *lowered);
-  spec.user_defined[kCastsKey] = CastsJson(*lowered);
-  spec.user_defined[kInputsKey] = InputsJson(graph, prepared->integer_uses, *lowered);
   absl::StatusOr<mil::WriteStats> stats =
-      mil::WritePackageAtomically(spec, lowered->main, options.output, options.force);
+      mil::WritePackageAtomically(PackageSpec(options, *prepared, *plan, *lowered), lowered->main,
+                                  options.output, options.force);
   if (!stats.ok()) {
     const ErrorClass c = ClassOf(stats.status());
     return Error(c == ErrorClass::kInternal ? ErrorClass::kOutput : c, stats.status().message());
@@ -369,11 +418,13 @@ absl::StatusOr<CoverageReport> Coverage(const ConvertOptions& options,
   return report;
 }
 
-std::string FormatSummary(const ConversionReport& r) {
-  std::string out;
+namespace {
+
+/// The summary's first lines: model and package, target and precision, features.
+void AppendHeader(const ConversionReport& r, std::string* out) {
   const bool fp16 = r.precision.precision == Precision::kFp16;
-  absl::StrAppendFormat(&out, "ts2coreml: %s -> %s\n", r.model.string(), r.output.string());
-  absl::StrAppendFormat(&out, "  ML Program, %s (specification %d, opset %s), precision %s\n",
+  absl::StrAppendFormat(out, "ts2coreml: %s -> %s\n", r.model.string(), r.output.string());
+  absl::StrAppendFormat(out, "  ML Program, %s (specification %d, opset %s), precision %s\n",
                         TargetName(r.precision.target), SpecificationVersion(r.precision.target),
                         Opset(r.precision.target), fp16 ? "fp16" : "fp32");
   auto features = [](const std::vector<mil::FeatureSpec>& fs) {
@@ -383,25 +434,29 @@ std::string FormatSummary(const ConversionReport& r) {
     }
     return absl::StrJoin(parts, ", ");
   };
-  absl::StrAppendFormat(&out, "  inputs:  %s\n  outputs: %s\n", features(r.inputs),
+  absl::StrAppendFormat(out, "  inputs:  %s\n  outputs: %s\n", features(r.inputs),
                         features(r.outputs));
+}
 
-  // What canonicalization removed or folded.
+/// What canonicalization removed or folded, and the analysis decisions by kind.
+void AppendGraph(const ConversionReport& r, std::string* out) {
   std::vector<std::string> removed;
   for (const auto& [kind, count] : r.kinds_loaded) {
     auto it = r.kinds_canonical.find(kind);
     const int left = it == r.kinds_canonical.end() ? 0 : it->second;
     if (left < count) removed.push_back(absl::StrCat(count - left, " ", kind));
   }
-  absl::StrAppendFormat(&out, "  canonicalize: passes [%s]; removed %s\n",
+  absl::StrAppendFormat(out, "  canonicalize: passes [%s]; removed %s\n",
                         absl::StrJoin(r.passes_changed, ", "),
                         removed.empty() ? "nothing" : absl::StrJoin(removed, ", "));
   std::vector<std::string> decisions;
   for (const auto& [d, count] : r.decisions) decisions.push_back(absl::StrCat(count, " ", d));
-  absl::StrAppendFormat(&out, "  TorchScript nodes: %s\n", absl::StrJoin(decisions, ", "));
+  absl::StrAppendFormat(out, "  TorchScript nodes: %s\n", absl::StrJoin(decisions, ", "));
+}
 
-  // MIL ops: consts and casts not counted (casts are listed below), as in inspect and
-  // docs/coverage.md.
+/// MIL ops by type and dtype (consts and casts not counted: casts are listed by AppendCasts, as
+/// in inspect and docs/coverage.md), then calibration, search and the ops kept FP32.
+void AppendOps(const ConversionReport& r, std::string* out) {
   int total = 0, fp16_ops = 0, fp32_ops = 0;
   for (const OpCount& c : r.ops) {
     if (c.type == "cast") continue;
@@ -409,68 +464,90 @@ std::string FormatSummary(const ConversionReport& r) {
     if (c.dtype == mil::DType::kFloat16) fp16_ops += c.count;
     if (c.dtype == mil::DType::kFloat32) fp32_ops += c.count;
   }
-  absl::StrAppendFormat(&out, "  MIL ops (%d, consts and casts not counted; %d fp16, %d fp32):\n",
+  absl::StrAppendFormat(out, "  MIL ops (%d, consts and casts not counted; %d fp16, %d fp32):\n",
                         total, fp16_ops, fp32_ops);
   for (const OpCount& c : r.ops) {
     if (c.type == "cast") continue;
-    absl::StrAppendFormat(&out, "    %-16s %-6s %5d\n", c.type,
-                          std::string(mil::DTypeName(c.dtype)), c.count);
+    absl::StrAppendFormat(out, "    %-16s %-6s %5d\n", c.type, std::string(mil::DTypeName(c.dtype)),
+                          c.count);
   }
-  if (!r.calibration.empty()) absl::StrAppendFormat(&out, "  calibration: %s\n", r.calibration);
-  if (!r.search.empty()) absl::StrAppendFormat(&out, "  %s\n", r.search);
+  if (!r.calibration.empty()) absl::StrAppendFormat(out, "  calibration: %s\n", r.calibration);
+  if (!r.search.empty()) absl::StrAppendFormat(out, "  %s\n", r.search);
   if (!r.fp32_nodes.empty()) {
-    absl::StrAppend(&out, "  kept fp32:\n");
+    absl::StrAppend(out, "  kept fp32:\n");
     for (const auto& [key, count] : r.fp32_nodes) {
-      absl::StrAppendFormat(&out, "    %d x %s: %s\n", count, key.first, key.second);
+      absl::StrAppendFormat(out, "    %d x %s: %s\n", count, key.first, key.second);
     }
   }
-  // Casts of runtime values one by one; weight upcasts (one per weight) counted by reason.
+}
+
+/// Casts of runtime values one by one; weight upcasts (one per weight) counted by reason.
+void AppendCasts(const ConversionReport& r, std::string* out) {
   std::map<std::string, int> upcasts;
   for (const EmittedCast& c : r.casts) {
     if (c.constant) ++upcasts[c.reason];
   }
-  absl::StrAppendFormat(&out, "  casts inserted (%d):\n", r.casts.size());
+  absl::StrAppendFormat(out, "  casts inserted (%d):\n", r.casts.size());
   for (const EmittedCast& c : r.casts) {
     if (c.constant) continue;
-    absl::StrAppendFormat(&out, "    %s: %s -> %s  (%s)\n", c.var,
+    absl::StrAppendFormat(out, "    %s: %s -> %s  (%s)\n", c.var,
                           std::string(mil::DTypeName(c.from)), std::string(mil::DTypeName(c.to)),
                           c.reason);
   }
   for (const auto& [reason, count] : upcasts) {
-    absl::StrAppendFormat(&out, "    %d weight%s fp16 -> fp32  (%s)\n", count,
-                          count == 1 ? "" : "s", reason);
+    absl::StrAppendFormat(out, "    %d weight%s fp16 -> fp32  (%s)\n", count, count == 1 ? "" : "s",
+                          reason);
   }
+}
+
+/// Weight bytes by dtype, then the first warnings.
+void AppendWeightsAndWarnings(const ConversionReport& r, std::string* out) {
   std::vector<std::string> bytes;
   for (const auto& [dtype, n] : r.write.weight_bytes_by_dtype) {
     bytes.push_back(absl::StrFormat("%s %s", std::string(mil::DTypeName(dtype)), HumanBytes(n)));
   }
-  absl::StrAppendFormat(&out, "  weights: %s in %d blobs; weight.bin %s\n",
+  absl::StrAppendFormat(out, "  weights: %s in %d blobs; weight.bin %s\n",
                         bytes.empty() ? "none" : absl::StrJoin(bytes, ", "), r.write.num_blobs,
                         HumanBytes(r.write.weight_file_bytes));
   constexpr size_t kMaxWarnings = 8;
   for (size_t k = 0; k < r.warnings.size() && k < kMaxWarnings; ++k) {
-    absl::StrAppendFormat(&out, "  warning: %s\n", r.warnings[k]);
+    absl::StrAppendFormat(out, "  warning: %s\n", r.warnings[k]);
   }
   if (r.warnings.size() > kMaxWarnings) {
-    absl::StrAppendFormat(&out,
-                          "  ... and %d more warnings (ts2coreml coverage --json lists all)\n",
+    absl::StrAppendFormat(out, "  ... and %d more warnings (ts2coreml coverage --json lists all)\n",
                           r.warnings.size() - kMaxWarnings);
   }
+}
+
+/// Time per phase and the peak memory after each.
+void AppendTimes(const ConversionReport& r, std::string* out) {
   std::vector<std::string> times;
   double sum = 0;
   for (const PhaseTime& p : r.phases) {
     times.push_back(absl::StrFormat("%s %.3fs", p.name, p.seconds));
     sum += p.seconds;
   }
-  absl::StrAppendFormat(&out, "  time: %s; total %.3fs; opset validation %.3fs (in lower)\n",
+  absl::StrAppendFormat(out, "  time: %s; total %.3fs; opset validation %.3fs (in lower)\n",
                         absl::StrJoin(times, ", "), sum, r.validate_seconds);
   std::vector<std::string> peaks;
   for (const PhaseTime& p : r.phases) {
     if (p.peak_rss_bytes) peaks.push_back(absl::StrCat(p.name, " ", HumanBytes(p.peak_rss_bytes)));
   }
   if (!peaks.empty()) {
-    absl::StrAppendFormat(&out, "  peak memory after: %s\n", absl::StrJoin(peaks, ", "));
+    absl::StrAppendFormat(out, "  peak memory after: %s\n", absl::StrJoin(peaks, ", "));
   }
+}
+
+}  // namespace
+
+std::string FormatSummary(const ConversionReport& r) {
+  std::string out;
+  AppendHeader(r, &out);
+  AppendGraph(r, &out);
+  AppendOps(r, &out);
+  AppendCasts(r, &out);
+  AppendWeightsAndWarnings(r, &out);
+  AppendTimes(r, &out);
   return out;
 }
 

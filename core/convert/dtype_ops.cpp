@@ -55,13 +55,14 @@ absl::StatusOr<TypeClass> ClassOfScalarType(int64_t code, TypeClass from) {
     case 2:  // int16
       // 0 and 1 are exact in any integer type; anything else would have to wrap around.
       if (from == TypeClass::kBool) return TypeClass::kInt;
-      return Error(ErrorClass::kConversion,
-                   absl::StrCat("converting to ",
-                                code == 0   ? "uint8"
-                                : code == 1 ? "int8"
-                                            : "int16",
-                                " wraps values around, which Core ML's int32 cannot express; "
-                                "convert to torch.int32 or torch.int64 instead"));
+      return Error(
+          ErrorClass::kConversion,
+          absl::StrCat(
+              "converting to ",
+              code == 0   ? "uint8"
+              : code == 1 ? "int8"
+                          : "int16",
+              " wraps values around, which Core ML's int32 cannot express; convert to torch.int32 or torch.int64 instead"));
     default:
       return Error(ErrorClass::kConversion,
                    absl::StrCat("converting to ScalarType ", code,

@@ -191,10 +191,6 @@ Fp16Losses CountFp16Losses(const Value& v) {
   return l;
 }
 
-std::string Where(const Node& n) {
-  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
-}
-
 /// The dtype a tensor-role input gets: the node's compute dtype when the lowering accepts it
 /// (type promotion: a bool or int operand of a float op becomes a float), else the value's own
 /// class, else the first accepted dtype. An input declared T2C_INPUT_KEEPS_CLASS gets its own

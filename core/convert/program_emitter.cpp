@@ -15,10 +15,6 @@
 namespace ts2coreml::core {
 namespace {
 
-std::string Where(const Node& n) {
-  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
-}
-
 /// "ts2coreml.norm/layer_norm": who emitted an op.
 std::string LoweringPath(const registry::Lowering& l) {
   return l.plugin ? absl::StrCat(l.plugin->name, "/", l.name) : l.name;

@@ -55,6 +55,65 @@ at::Tensor FromFloats(const std::vector<float>& values, const std::vector<int64_
 
 }  // namespace
 
+namespace {
+
+/// The numbers of an immediate constant: floats, or integers (ints, bools, int8/uint8 bytes).
+struct ImmediateNumbers {
+  std::vector<float> floats;
+  std::vector<int64_t> ints;
+  bool is_int = false;
+
+  int64_t count() const {
+    return is_int ? static_cast<int64_t>(ints.size()) : static_cast<int64_t>(floats.size());
+  }
+};
+
+/// Raw little-endian bytes of dtype `dtype` (fp16, int8, uint8, bool) into `out`.
+absl::Status ReadRawBytes(const std::string& b, milspec::DataType dtype, ImmediateNumbers* out) {
+  if (dtype == milspec::FLOAT16) {
+    for (size_t i = 0; i + 1 < b.size(); i += 2) {
+      uint16_t h;
+      std::memcpy(&h, b.data() + i, 2);
+      out->floats.push_back(mil::HalfToFloat(h));
+    }
+  } else if (dtype == milspec::INT8) {
+    for (char c : b) out->ints.push_back(static_cast<int8_t>(c));
+    out->is_int = true;
+  } else if (dtype == milspec::UINT8 || dtype == milspec::BOOL) {
+    for (char c : b) out->ints.push_back(static_cast<uint8_t>(c));
+    out->is_int = true;
+  } else {
+    return absl::UnimplementedError(
+        absl::StrCat("raw bytes of dtype ", DataTypeName(dtype), " are not supported"));
+  }
+  return absl::OkStatus();
+}
+
+/// The numbers of immediate tensor `tv` (not strings) of dtype `dtype`.
+absl::StatusOr<ImmediateNumbers> ReadImmediateNumbers(const milspec::TensorValue& tv,
+                                                      milspec::DataType dtype) {
+  ImmediateNumbers out;
+  if (tv.has_floats()) {
+    out.floats.assign(tv.floats().values().begin(), tv.floats().values().end());
+  } else if (tv.has_doubles()) {
+    out.floats.assign(tv.doubles().values().begin(), tv.doubles().values().end());
+  } else if (tv.has_ints()) {
+    out.ints.assign(tv.ints().values().begin(), tv.ints().values().end());
+    out.is_int = true;
+  } else if (tv.has_longints()) {
+    out.ints.assign(tv.longints().values().begin(), tv.longints().values().end());
+    out.is_int = true;
+  } else if (tv.has_bools()) {
+    for (bool b : tv.bools().values()) out.ints.push_back(b ? 1 : 0);
+    out.is_int = true;
+  } else if (tv.has_bytes()) {
+    if (absl::Status s = ReadRawBytes(tv.bytes().values(), dtype, &out); !s.ok()) return s;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<Value> ValueFromProto(const mil::Package& package, const milspec::Value& value) {
   if (!value.has_type() || !value.type().has_tensortype()) {
     return absl::InvalidArgumentError("a value that is not a tensor");
@@ -78,54 +137,22 @@ absl::StatusOr<Value> ValueFromProto(const mil::Package& package, const milspec:
     return absl::InvalidArgumentError("a value that is neither immediate nor in a blob file");
   }
   const milspec::TensorValue& tv = value.immediatevalue().tensor();
-  std::vector<float> f;
-  std::vector<int64_t> ints;
-  bool is_int = false;
-  if (tv.has_floats()) {
-    f.assign(tv.floats().values().begin(), tv.floats().values().end());
-  } else if (tv.has_doubles()) {
-    f.assign(tv.doubles().values().begin(), tv.doubles().values().end());
-  } else if (tv.has_ints()) {
-    ints.assign(tv.ints().values().begin(), tv.ints().values().end());
-    is_int = true;
-  } else if (tv.has_longints()) {
-    ints.assign(tv.longints().values().begin(), tv.longints().values().end());
-    is_int = true;
-  } else if (tv.has_bools()) {
-    for (bool b : tv.bools().values()) ints.push_back(b ? 1 : 0);
-    is_int = true;
-  } else if (tv.has_strings()) {
+  if (tv.has_strings()) {
     v.strings.assign(tv.strings().values().begin(), tv.strings().values().end());
     if (static_cast<int64_t>(v.strings.size()) != numel) {
       return absl::InvalidArgumentError(
           absl::StrCat("a string constant of ", numel, " elements holds ", v.strings.size()));
     }
     return v;
-  } else if (tv.has_bytes()) {
-    const std::string& b = tv.bytes().values();
-    if (v.dtype == milspec::FLOAT16) {
-      for (size_t i = 0; i + 1 < b.size(); i += 2) {
-        uint16_t h;
-        std::memcpy(&h, b.data() + i, 2);
-        f.push_back(mil::HalfToFloat(h));
-      }
-    } else if (v.dtype == milspec::INT8) {
-      for (char c : b) ints.push_back(static_cast<int8_t>(c));
-      is_int = true;
-    } else if (v.dtype == milspec::UINT8 || v.dtype == milspec::BOOL) {
-      for (char c : b) ints.push_back(static_cast<uint8_t>(c));
-      is_int = true;
-    } else {
-      return absl::UnimplementedError(
-          absl::StrCat("raw bytes of dtype ", DataTypeName(v.dtype), " are not supported"));
-    }
   }
-  const int64_t count = is_int ? static_cast<int64_t>(ints.size()) : static_cast<int64_t>(f.size());
-  if (count != numel) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("a constant of type ", DeclaredString(type), " holds ", count, " elements"));
+  absl::StatusOr<ImmediateNumbers> numbers = ReadImmediateNumbers(tv, v.dtype);
+  if (!numbers.ok()) return numbers.status();
+  if (numbers->count() != numel) {
+    return absl::InvalidArgumentError(absl::StrCat("a constant of type ", DeclaredString(type),
+                                                   " holds ", numbers->count(), " elements"));
   }
-  at::Tensor t = is_int ? at::tensor(ints, at::kLong).reshape(shape) : FromFloats(f, shape);
+  at::Tensor t = numbers->is_int ? at::tensor(numbers->ints, at::kLong).reshape(shape)
+                                 : FromFloats(numbers->floats, shape);
   v.tensor = t.to(StorageType(v.dtype));
   if (v.dtype == milspec::FLOAT16) v.tensor = RoundToFp16(v.tensor);
   return v;

@@ -48,10 +48,8 @@ void Cast(OpContext& c) {
   c.SetOutput(0, x, to);
 }
 
-}  // namespace
-
-void RegisterElementwiseOps(OpTable& t) {
-  // Binary arithmetic.
+/// Binary arithmetic: integer division and mod as MIL defines them for ints.
+void RegisterArithmeticOps(OpTable& t) {
   t.Add("add", [](OpContext& c) { c.SetOutput(0, X(c) + Y(c)); });
   t.Add("sub", [](OpContext& c) { c.SetOutput(0, X(c) - Y(c)); });
   t.Add("mul", [](OpContext& c) { c.SetOutput(0, X(c) * Y(c)); });
@@ -79,7 +77,10 @@ void RegisterElementwiseOps(OpTable& t) {
   t.Add("pow", [](OpContext& c) { c.SetOutput(0, at::pow(X(c), Y(c))); });
   t.Add("maximum", [](OpContext& c) { c.SetOutput(0, at::maximum(X(c), Y(c))); });
   t.Add("minimum", [](OpContext& c) { c.SetOutput(0, at::minimum(X(c), Y(c))); });
-  // Comparisons.
+}
+
+/// Comparisons and logical ops (bool results).
+void RegisterComparisonOps(OpTable& t) {
   t.Add("equal", [](OpContext& c) { c.SetOutput(0, at::eq(X(c), Y(c))); });
   t.Add("not_equal", [](OpContext& c) { c.SetOutput(0, at::ne(X(c), Y(c))); });
   t.Add("less", [](OpContext& c) { c.SetOutput(0, at::lt(X(c), Y(c))); });
@@ -97,7 +98,10 @@ void RegisterElementwiseOps(OpTable& t) {
     c.SetOutput(0, at::logical_xor(X(c).to(at::kBool), Y(c).to(at::kBool)));
   });
   t.Add("logical_not", [](OpContext& c) { c.SetOutput(0, at::logical_not(X(c).to(at::kBool))); });
-  // Unary.
+}
+
+/// Unary math, with MIL's default epsilons where an op has one.
+void RegisterUnaryOps(OpTable& t) {
   t.Add("abs", [](OpContext& c) { c.SetOutput(0, at::abs(X(c))); });
   t.Add("acos", [](OpContext& c) { c.SetOutput(0, at::acos(X(c))); });
   t.Add("asin", [](OpContext& c) { c.SetOutput(0, at::asin(X(c))); });
@@ -122,6 +126,14 @@ void RegisterElementwiseOps(OpTable& t) {
   t.Add("square", [](OpContext& c) { c.SetOutput(0, X(c) * X(c)); });
   t.Add("tan", [](OpContext& c) { c.SetOutput(0, at::tan(X(c))); });
   t.Add("threshold", [](OpContext& c) { c.SetOutput(0, at::clamp_min(X(c), c.Float("alpha"))); });
+}
+
+}  // namespace
+
+void RegisterElementwiseOps(OpTable& t) {
+  RegisterArithmeticOps(t);
+  RegisterComparisonOps(t);
+  RegisterUnaryOps(t);
   t.Add("select", [](OpContext& c) {
     c.SetOutput(0, at::where(c.Tensor("cond").to(at::kBool), c.Tensor("a"), c.Tensor("b")));
   });

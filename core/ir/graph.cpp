@@ -167,6 +167,10 @@ std::string Node::QualifiedKind() const {
   return overload.empty() ? kind : absl::StrCat(kind, ".", overload);
 }
 
+std::string Where(const Node& n) {
+  return n.source.empty() ? n.QualifiedKind() : absl::StrCat(n.QualifiedKind(), " at ", n.source);
+}
+
 ValueId Graph::Resolve(ValueId id) const {
   while (id != kNoValue && values_.at(static_cast<size_t>(id)).alias != kNoValue) {
     id = values_[static_cast<size_t>(id)].alias;

@@ -155,6 +155,10 @@ struct Node {
   std::string QualifiedKind() const;
 };
 
+/// Where node `n` is, for messages: "aten::add.Tensor at model.py:12", or its qualified kind
+/// alone when its source is unknown.
+std::string Where(const Node& n);
+
 /// A graph input as the user gives it (--input NAME:SHAPE[:DTYPE]): a forward() argument, its
 /// shape and, when given, its dtype.
 struct InputSpec {

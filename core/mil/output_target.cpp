@@ -47,10 +47,9 @@ bool IsWithin(const fs::path& inner, const fs::path& outer) {
 }
 
 absl::Status NotAPackage(const fs::path& out) {
-  return absl::FailedPreconditionError(
-      absl::StrCat(out.string(),
-                   ": exists and is not an ML package (a folder with Manifest.json), so --force "
-                   "does not replace it; remove it yourself or choose another -o"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      out.string(),
+      ": exists and is not an ML package (a folder with Manifest.json), so --force does not replace it; remove it yourself or choose another -o"));
 }
 
 absl::Status CheckAgainstInput(const fs::path& out, const fs::path& input) {
@@ -139,10 +138,9 @@ absl::Status CheckOutputTarget(const fs::path& out_path, bool force,
                                const std::vector<fs::path>& inputs) {
   const fs::path out = WithoutTrailingSlash(out_path);
   if (out.extension() != kPackageExtension || out.stem().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(out_path.string(),
-                     ": the output must be a Core ML package folder named NAME.mlpackage; add the "
-                     ".mlpackage extension to -o"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        out_path.string(),
+        ": the output must be a Core ML package folder named NAME.mlpackage; add the .mlpackage extension to -o"));
   }
   for (const fs::path& input : inputs) {
     if (absl::Status s = CheckAgainstInput(out, input); !s.ok()) return s;

@@ -108,27 +108,6 @@ bool IsSafeRelativePath(const std::string& p) {
 // ---------------------------------------------------------------------------------------------
 // Type helpers.
 
-size_t ElementSize(mil_pb::DataType t) {
-  switch (t) {
-    case mil_pb::BOOL:
-    case mil_pb::INT8:
-    case mil_pb::UINT8:
-      return 1;
-    case mil_pb::FLOAT16:
-    case mil_pb::BFLOAT16:
-    case mil_pb::INT16:
-    case mil_pb::UINT16:
-      return 2;
-    case mil_pb::FLOAT32:
-    case mil_pb::INT32:
-      return 4;
-    case mil_pb::FLOAT64:
-    case mil_pb::INT64:
-      return 8;
-    default:
-      return 0;
-  }
-}
 
 std::string ProtoTypeName(int t) {
   const std::string& name = mil_pb::DataType_Name(static_cast<mil_pb::DataType>(t));
@@ -565,6 +544,28 @@ void CountOps(const mil_pb::Block& block, std::map<std::string, int>* histogram)
 
 }  // namespace
 
+size_t ElementSize(mil_pb::DataType t) {
+  switch (t) {
+    case mil_pb::BOOL:
+    case mil_pb::INT8:
+    case mil_pb::UINT8:
+      return 1;
+    case mil_pb::FLOAT16:
+    case mil_pb::BFLOAT16:
+    case mil_pb::INT16:
+    case mil_pb::UINT16:
+      return 2;
+    case mil_pb::FLOAT32:
+    case mil_pb::INT32:
+      return 4;
+    case mil_pb::FLOAT64:
+    case mil_pb::INT64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
 std::string DataTypeName(CoreML::Specification::MILSpec::DataType dtype) {
   switch (dtype) {
     case CoreML::Specification::MILSpec::BOOL:
@@ -833,83 +834,80 @@ absl::StatusOr<const mil_pb::Operation*> FindProducer(const Package& package,
       absl::StrCat("no op of the main block produces '", std::string(var_name), "'"));
 }
 
-absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
-                                                   const mil_pb::Value& value) {
-  if (!value.has_type() || !value.type().has_tensortype()) {
-    return absl::InvalidArgumentError("the value has no tensor type");
-  }
-  const mil_pb::TensorType& type = value.type().tensortype();
-  const std::optional<uint64_t> numel = StaticNumel(type);
-  if (!numel) return absl::InvalidArgumentError("the value has an unknown dimension");
-  if (*numel > kMaxElements) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the value of type ", TypeString(type), " has more than 2^48 elements"));
-  }
-  const mil_pb::DataType dtype = type.datatype();
-  std::vector<float> out;
-  auto from_bytes = [&](const absl::string_view bytes) -> absl::Status {
-    const size_t elem = ElementSize(dtype);
-    if (elem == 0 || bytes.size() != *numel * elem) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("value of type ", TypeString(type), " has ", bytes.size(), " data bytes"));
-    }
-    out.resize(static_cast<size_t>(*numel));
-    for (size_t i = 0; i < out.size(); ++i) {
-      const char* p = bytes.data() + i * elem;
-      switch (dtype) {
-        case mil_pb::FLOAT16: {
-          uint16_t h;
-          std::memcpy(&h, p, sizeof h);
-          out[i] = HalfToFloat(h);
-          break;
-        }
-        case mil_pb::FLOAT32:
-          std::memcpy(&out[i], p, sizeof(float));
-          break;
-        case mil_pb::INT32: {
-          int32_t v;
-          std::memcpy(&v, p, sizeof v);
-          out[i] = static_cast<float>(v);
-          break;
-        }
-        case mil_pb::BOOL:
-          out[i] = *p != 0 ? 1.0f : 0.0f;
-          break;
-        default:
-          return absl::UnimplementedError(
-              absl::StrCat("cannot read ", ProtoTypeName(dtype), " values as floats"));
-      }
-    }
-    return absl::OkStatus();
-  };
+namespace {
 
-  if (value.has_blobfilevalue()) {
-    if (value.blobfilevalue().filename() != kWeightFileName) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unsupported blob file '", value.blobfilevalue().filename(), "'"));
+/// One element of dtype `dtype` at `p` as a float; false for a dtype that is not read as floats.
+bool ElementAsFloat(mil_pb::DataType dtype, const char* p, float* out) {
+  switch (dtype) {
+    case mil_pb::FLOAT16: {
+      uint16_t h;
+      std::memcpy(&h, p, sizeof h);
+      *out = HalfToFloat(h);
+      return true;
     }
-    absl::StatusOr<WeightBlobReader> reader = OpenWeights(package);
-    if (!reader.ok()) return reader.status();
-    absl::StatusOr<BlobRef> ref = reader->Read(value.blobfilevalue().offset());
-    if (!ref.ok()) return ref.status();
-    if (BlobCodeFor(dtype) != ref->dtype_code) {
-      return absl::DataLossError(absl::StrCat("blob at offset ", ref->record_offset, " holds ",
-                                              BlobDataTypeName(ref->dtype_code), ", expected ",
-                                              ProtoTypeName(dtype)));
+    case mil_pb::FLOAT32:
+      std::memcpy(out, p, sizeof(float));
+      return true;
+    case mil_pb::INT32: {
+      int32_t v;
+      std::memcpy(&v, p, sizeof v);
+      *out = static_cast<float>(v);
+      return true;
     }
-    absl::StatusOr<std::vector<uint8_t>> data = reader->ReadData(*ref);
-    if (!data.ok()) return data.status();
-    if (absl::Status s = from_bytes(
-            absl::string_view(reinterpret_cast<const char*>(data->data()), data->size()));
-        !s.ok()) {
-      return s;
-    }
-    return out;
+    case mil_pb::BOOL:
+      *out = *p != 0 ? 1.0f : 0.0f;
+      return true;
+    default:
+      return false;
   }
-  if (!value.has_immediatevalue() || !value.immediatevalue().has_tensor()) {
-    return absl::InvalidArgumentError("the value is neither an immediate tensor nor a blob");
+}
+
+/// The `numel` elements of `type` stored as raw little-endian `bytes`, as floats.
+absl::StatusOr<std::vector<float>> FloatsFromBytes(const mil_pb::TensorType& type, uint64_t numel,
+                                                   absl::string_view bytes) {
+  const mil_pb::DataType dtype = type.datatype();
+  const size_t elem = ElementSize(dtype);
+  if (elem == 0 || bytes.size() != numel * elem) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value of type ", TypeString(type), " has ", bytes.size(), " data bytes"));
   }
-  const mil_pb::TensorValue& t = value.immediatevalue().tensor();
+  std::vector<float> out(static_cast<size_t>(numel));
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!ElementAsFloat(dtype, bytes.data() + i * elem, &out[i])) {
+      return absl::UnimplementedError(
+          absl::StrCat("cannot read ", ProtoTypeName(dtype), " values as floats"));
+    }
+  }
+  return out;
+}
+
+/// The floats of a value stored in the package's weight file (`blob`), of type `type`.
+absl::StatusOr<std::vector<float>> BlobFloats(const Package& package,
+                                              const mil_pb::Value::BlobFileValue& blob,
+                                              const mil_pb::TensorType& type, uint64_t numel) {
+  if (blob.filename() != kWeightFileName) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unsupported blob file '", blob.filename(), "'"));
+  }
+  absl::StatusOr<WeightBlobReader> reader = OpenWeights(package);
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<BlobRef> ref = reader->Read(blob.offset());
+  if (!ref.ok()) return ref.status();
+  if (BlobCodeFor(type.datatype()) != ref->dtype_code) {
+    return absl::DataLossError(absl::StrCat("blob at offset ", ref->record_offset, " holds ",
+                                            BlobDataTypeName(ref->dtype_code), ", expected ",
+                                            ProtoTypeName(type.datatype())));
+  }
+  absl::StatusOr<std::vector<uint8_t>> data = reader->ReadData(*ref);
+  if (!data.ok()) return data.status();
+  return FloatsFromBytes(
+      type, numel, absl::string_view(reinterpret_cast<const char*>(data->data()), data->size()));
+}
+
+/// The floats of an immediate tensor value `t` of type `type`.
+absl::StatusOr<std::vector<float>> ImmediateFloats(const mil_pb::TensorValue& t,
+                                                   const mil_pb::TensorType& type, uint64_t numel) {
+  std::vector<float> out;
   switch (t.value_case()) {
     case mil_pb::TensorValue::kFloats:
       out.assign(t.floats().values().begin(), t.floats().values().end());
@@ -926,17 +924,41 @@ absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
     case mil_pb::TensorValue::kDoubles:
       for (double v : t.doubles().values()) out.push_back(static_cast<float>(v));
       break;
-    case mil_pb::TensorValue::kBytes:
-      if (absl::Status s = from_bytes(t.bytes().values()); !s.ok()) return s;
+    case mil_pb::TensorValue::kBytes: {
+      absl::StatusOr<std::vector<float>> decoded = FloatsFromBytes(type, numel, t.bytes().values());
+      if (!decoded.ok()) return decoded.status();
+      out = *std::move(decoded);
       break;
+    }
     default:
       return absl::UnimplementedError("cannot read this immediate value as floats");
   }
-  if (out.size() != *numel) {
+  if (out.size() != numel) {
     return absl::InvalidArgumentError(
         absl::StrCat("value of type ", TypeString(type), " holds ", out.size(), " elements"));
   }
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<float>> ReadConstFloats(const Package& package,
+                                                   const mil_pb::Value& value) {
+  if (!value.has_type() || !value.type().has_tensortype()) {
+    return absl::InvalidArgumentError("the value has no tensor type");
+  }
+  const mil_pb::TensorType& type = value.type().tensortype();
+  const std::optional<uint64_t> numel = StaticNumel(type);
+  if (!numel) return absl::InvalidArgumentError("the value has an unknown dimension");
+  if (*numel > kMaxElements) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the value of type ", TypeString(type), " has more than 2^48 elements"));
+  }
+  if (value.has_blobfilevalue()) return BlobFloats(package, value.blobfilevalue(), type, *numel);
+  if (!value.has_immediatevalue() || !value.immediatevalue().has_tensor()) {
+    return absl::InvalidArgumentError("the value is neither an immediate tensor nor a blob");
+  }
+  return ImmediateFloats(value.immediatevalue().tensor(), type, *numel);
 }
 
 }  // namespace ts2coreml::mil

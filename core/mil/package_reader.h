@@ -50,6 +50,8 @@ absl::Status ValidatePackage(const Package& package);
 
 /// "fp16", "fp32", "int32", ... for a MIL data type; "dtype(N)" for one without a name.
 std::string DataTypeName(CoreML::Specification::MILSpec::DataType dtype);
+/// Bytes per element of `dtype` in raw data and blobs; 0 for a dtype without a fixed size.
+size_t ElementSize(CoreML::Specification::MILSpec::DataType dtype);
 
 /// Whether `name` matches `[A-Za-z_][A-Za-z0-9_@]*`.
 bool IsValidMilIdentifier(std::string_view name);

@@ -207,28 +207,42 @@ class ProgramBuilder {
     return SetConstValue(op.name, *op.value, &(*out->mutable_attributes())["val"]);
   }
 
+  /// A const's value into `out`: strings and small or non-float tensors inline (WriteInline),
+  /// float tensors of kMinBlobElements or more into the weight file (WriteBlob).
   absl::Status SetConstValue(const std::string& name, const ConstValue& c, mil_pb::Value* out) {
     SetTensorType(c.type, out->mutable_type());
-    const DType dtype = c.type.dtype;
     const int64_t numel = c.type.numel();
     if (numel < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("const '", name, "' has an unknown shape ", c.type.ToString()));
     }
     const size_t n = static_cast<size_t>(numel);
-    if (dtype == DType::kString) {
-      if (c.strings.size() != n) {
-        return absl::InvalidArgumentError(absl::StrCat("const '", name, "' of type ",
-                                                       c.type.ToString(), " holds ",
-                                                       c.strings.size(), " strings"));
-      }
-      auto* values = out->mutable_immediatevalue()->mutable_tensor()->mutable_strings();
-      for (const std::string& s : c.strings) {
-        values->add_values(s);
-        stats_->immediate_bytes_by_dtype[dtype] += s.size();
-      }
-      return absl::OkStatus();
+    if (c.type.dtype == DType::kString) return SetStrings(name, c, n, out);
+    if (absl::Status s = CheckConstBytes(name, c, n); !s.ok()) return s;
+    if (IsFloat(c.type.dtype) && numel >= kMinBlobElements) return WriteBlob(name, c, out);
+    return WriteInline(name, c, n, out);
+  }
+
+  /// A string tensor's `n` strings, inline.
+  absl::Status SetStrings(const std::string& name, const ConstValue& c, size_t n,
+                          mil_pb::Value* out) {
+    if (c.strings.size() != n) {
+      return absl::InvalidArgumentError(absl::StrCat("const '", name, "' of type ",
+                                                     c.type.ToString(), " holds ", c.strings.size(),
+                                                     " strings"));
     }
+    auto* values = out->mutable_immediatevalue()->mutable_tensor()->mutable_strings();
+    for (const std::string& s : c.strings) {
+      values->add_values(s);
+      stats_->immediate_bytes_by_dtype[c.type.dtype] += s.size();
+    }
+    return absl::OkStatus();
+  }
+
+  /// Whether a non-string const's dtype is valid, only a float one is deferred, and it holds the
+  /// bytes of its `n` elements.
+  absl::Status CheckConstBytes(const std::string& name, const ConstValue& c, size_t n) {
+    const DType dtype = c.type.dtype;
     if (DTypeSize(dtype) == 0) {
       return absl::InvalidArgumentError(absl::StrCat("const '", name, "' has invalid dtype"));
     }
@@ -241,30 +255,37 @@ class ProgramBuilder {
                                                      c.type.ToString(), " holds ", c.byte_size(),
                                                      " bytes, expected ", n * DTypeSize(dtype)));
     }
-    if (IsFloat(dtype) && numel >= kMinBlobElements) {
-      // Streamed: a deferred constant is converted piece by piece straight into the file.
-      const size_t bytes = c.byte_size();
-      absl::StatusOr<uint64_t> offset = weights_->BeginBlob(dtype, bytes);
-      absl::Status s = offset.status();
-      if (s.ok()) {
-        s = c.Stream([this](const void* data, size_t size) {
-          weights_hash_.Update(data, size);
-          return weights_->WriteBlobData(data, size);
-        });
-      }
-      if (s.ok()) s = weights_->EndBlob();
-      if (!s.ok()) {
-        return absl::Status(s.code(), absl::StrCat("const '", name, "': ", s.message()));
-      }
-      mil_pb::Value::BlobFileValue* blob = out->mutable_blobfilevalue();
-      blob->set_filename(std::string(kWeightFileName));
-      blob->set_offset(*offset);
-      stats_->weight_bytes_by_dtype[dtype] += bytes;
-      ++stats_->num_blobs;
-      return absl::OkStatus();
+    return absl::OkStatus();
+  }
+
+  /// A float const as a blob of the weight file, streamed: a deferred constant is converted piece
+  /// by piece straight into the file.
+  absl::Status WriteBlob(const std::string& name, const ConstValue& c, mil_pb::Value* out) {
+    const DType dtype = c.type.dtype;
+    const size_t bytes = c.byte_size();
+    absl::StatusOr<uint64_t> offset = weights_->BeginBlob(dtype, bytes);
+    absl::Status s = offset.status();
+    if (s.ok()) {
+      s = c.Stream([this](const void* data, size_t size) {
+        weights_hash_.Update(data, size);
+        return weights_->WriteBlobData(data, size);
+      });
     }
-    // Small constants go inline; a deferred one is converted here (fewer than 10 elements, or
-    // not a float).
+    if (s.ok()) s = weights_->EndBlob();
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat("const '", name, "': ", s.message()));
+    mil_pb::Value::BlobFileValue* blob = out->mutable_blobfilevalue();
+    blob->set_filename(std::string(kWeightFileName));
+    blob->set_offset(*offset);
+    stats_->weight_bytes_by_dtype[dtype] += bytes;
+    ++stats_->num_blobs;
+    return absl::OkStatus();
+  }
+
+  /// A small or non-float const's `n` elements inline; a deferred one is converted here (fewer
+  /// than kMinBlobElements elements).
+  absl::Status WriteInline(const std::string& name, const ConstValue& c, size_t n,
+                           mil_pb::Value* out) {
+    const DType dtype = c.type.dtype;
     const std::vector<uint8_t> materialized =
         c.source.has_value() ? c.Materialize() : std::vector<uint8_t>();
     const std::vector<uint8_t>& data = c.source.has_value() ? materialized : c.bytes;
@@ -315,11 +336,10 @@ absl::StatusOr<spec_pb::ArrayFeatureType::ArrayDataType> ToArrayDataType(const F
       return spec_pb::ArrayFeatureType::FLOAT32;
     case DType::kFloat16:
       if (spec_version < 7) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("feature '", f.name,
-                         "' is fp16, which needs specification version >= 7 "
-                         "(iOS16); this model has ",
-                         spec_version));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "feature '", f.name,
+            "' is fp16, which needs specification version >= 7 (iOS16); this model has ",
+            spec_version));
       }
       return spec_pb::ArrayFeatureType::FLOAT16;
     case DType::kInt32:
@@ -409,8 +429,9 @@ absl::StatusOr<std::string> SerializeDeterministic(const spec_pb::Model& model) 
   return bytes;
 }
 
-absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main,
-                                     const fs::path& dir) {
+/// Whether `spec` can describe `main`: an ML Program specification version, outputs, and
+/// features naming exactly the function's inputs and outputs.
+absl::Status CheckSpec(const ModelSpec& spec, const Function& main) {
   if (spec.specification_version < 6) {
     return absl::InvalidArgumentError(absl::StrCat("specification version ",
                                                    spec.specification_version,
@@ -418,20 +439,11 @@ absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main
   }
   if (main.outputs().empty()) return absl::InvalidArgumentError("the function has no outputs");
   if (absl::Status s = CheckFeatures("input", spec.inputs, main, main.inputs()); !s.ok()) return s;
-  if (absl::Status s = CheckFeatures("output", spec.outputs, main, main.outputs()); !s.ok()) {
-    return s;
-  }
+  return CheckFeatures("output", spec.outputs, main, main.outputs());
+}
 
-  const fs::path data_dir = dir / "Data" / "com.apple.CoreML";
-  const fs::path weights_dir = data_dir / "weights";
-  std::error_code ec;
-  fs::create_directories(weights_dir, ec);
-  if (ec) return FsError("cannot create", weights_dir, ec);
-
-  WriteStats stats;
-  spec_pb::Model model;
-  model.set_specificationversion(spec.specification_version);
-  spec_pb::ModelDescription* desc = model.mutable_description();
+/// The model's description: its features and metadata.
+absl::Status Describe(const ModelSpec& spec, spec_pb::ModelDescription* desc) {
   if (absl::Status s = AddFeatures(spec.inputs, spec.specification_version, desc->mutable_input());
       !s.ok()) {
     return s;
@@ -446,7 +458,40 @@ absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main
   meta->set_versionstring(spec.version_string);
   meta->set_author(spec.author);
   for (const auto& [key, value] : spec.user_defined) (*meta->mutable_userdefined())[key] = value;
+  return absl::OkStatus();
+}
 
+/// Manifest.json in `dir`, its identifiers derived from everything written (the model's bytes
+/// and the weights' digest), so equal content gives equal manifests.
+absl::Status WriteManifest(const fs::path& dir, const std::string& model_bytes,
+                           const ContentHash& weights_hash) {
+  ContentHash content;
+  content.Update(model_bytes);
+  content.Update(weights_hash.HexDigest());
+  const std::string digest = content.HexDigest();
+  const std::string model_id = ContentUuid(absl::StrCat(kModelItemPath, "\n", digest));
+  const std::string weights_id = ContentUuid(absl::StrCat(kWeightsItemPath, "\n", digest));
+  std::map<std::string, ManifestItem> items;
+  items[model_id] = {"com.apple.CoreML", "CoreML Model Specification", "model.mlmodel",
+                     std::string(kModelItemPath)};
+  items[weights_id] = {"com.apple.CoreML", "CoreML Model Weights", "weights",
+                       std::string(kWeightsItemPath)};
+  return WriteFile(dir / "Manifest.json", ManifestJson(model_id, items));
+}
+
+absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main,
+                                     const fs::path& dir) {
+  if (absl::Status s = CheckSpec(spec, main); !s.ok()) return s;
+  const fs::path data_dir = dir / "Data" / "com.apple.CoreML";
+  const fs::path weights_dir = data_dir / "weights";
+  std::error_code ec;
+  fs::create_directories(weights_dir, ec);
+  if (ec) return FsError("cannot create", weights_dir, ec);
+
+  WriteStats stats;
+  spec_pb::Model model;
+  model.set_specificationversion(spec.specification_version);
+  if (absl::Status s = Describe(spec, model.mutable_description()); !s.ok()) return s;
   WeightBlobWriter weights;
   if (absl::Status s = weights.Open(weights_dir / "weight.bin"); !s.ok()) return s;
   ProgramBuilder builder(main, &weights, &stats);
@@ -457,22 +502,7 @@ absl::StatusOr<WriteStats> WriteInto(const ModelSpec& spec, const Function& main
   absl::StatusOr<std::string> bytes = SerializeDeterministic(model);
   if (!bytes.ok()) return bytes.status();
   if (absl::Status s = WriteFile(data_dir / "model.mlmodel", *bytes); !s.ok()) return s;
-
-  // Identifiers derive from everything written, so equal content gives equal manifests.
-  ContentHash content;
-  content.Update(*bytes);
-  content.Update(builder.weights_hash().HexDigest());
-  const std::string digest = content.HexDigest();
-  const std::string model_id = ContentUuid(absl::StrCat(kModelItemPath, "\n", digest));
-  const std::string weights_id = ContentUuid(absl::StrCat(kWeightsItemPath, "\n", digest));
-  std::map<std::string, ManifestItem> items;
-  items[model_id] = {"com.apple.CoreML", "CoreML Model Specification", "model.mlmodel",
-                     std::string(kModelItemPath)};
-  items[weights_id] = {"com.apple.CoreML", "CoreML Model Weights", "weights",
-                       std::string(kWeightsItemPath)};
-  if (absl::Status s = WriteFile(dir / "Manifest.json", ManifestJson(model_id, items)); !s.ok()) {
-    return s;
-  }
+  if (absl::Status s = WriteManifest(dir, *bytes, builder.weights_hash()); !s.ok()) return s;
   return stats;
 }
 

@@ -35,8 +35,6 @@ std::string UnsupportedHint(const registry::Registry& registry) {
   return hint;
 }
 
-std::string DtypeName(mil::DType d) { return std::string(mil::DTypeName(d)); }
-
 }  // namespace
 
 double EstimateFlops(const Graph& g, const Node& n) {
@@ -83,6 +81,67 @@ int CountTransitions(const Graph& g, const PrecisionPlan& plan) {
   return n;
 }
 
+/// Node `i`'s row before planning: kind, source, outputs, decision and lowering.
+NodeCoverage DescribeNode(const Graph& g, size_t i, const NodeAnalysis& na) {
+  const Node& n = g.nodes()[i];
+  NodeCoverage nc;
+  nc.index = static_cast<int>(i);
+  nc.kind = n.QualifiedKind();
+  nc.source = n.source;
+  nc.scope = n.scope;
+  nc.decision = std::string(NodeDecisionName(na.decision));
+  nc.reason = na.reason;
+  for (ValueId o : n.outputs) nc.outputs.push_back(g.value(o).name);
+  if (na.lowering) nc.lowering = LoweringName(*na.lowering);
+  return nc;
+}
+
+/// Counts node `nc` in its kind's row: one decision per kind (the worst seen), the lowering.
+void CountInKind(const NodeCoverage& nc, const NodeAnalysis& na, OpKindCoverage& kc) {
+  kc.kind = nc.kind;
+  ++kc.count;
+  if (kc.decision.empty() || na.decision == NodeDecision::kUnsupported ||
+      (na.decision == NodeDecision::kError && kc.decision != "unsupported")) {
+    kc.decision = nc.decision;
+  }
+  if (na.lowering) {
+    kc.lowering = nc.lowering;
+    kc.plugin_version = na.lowering->plugin ? na.lowering->plugin->version : "";
+    kc.fp16_policy = std::string(registry::Fp16PolicyName(na.lowering->fp16_policy));
+  }
+}
+
+/// A planned node's compute dtype, reason and FLOPs, into its row, its kind's row and the totals.
+void AddPlannedDtype(const Graph& g, const Node& n, const NodePlan& np, NodeCoverage& nc,
+                     OpKindCoverage& kc, CoverageReport& r) {
+  const bool fp16 = r.precision.precision == Precision::kFp16;
+  nc.compute_dtype = std::string(mil::DTypeName(np.compute));
+  nc.reason = np.ReasonText();
+  ++kc.compute_dtypes[nc.compute_dtype];
+  if (!mil::IsFloat(np.compute)) return;
+  nc.flops = EstimateFlops(g, n);
+  r.flops += nc.flops;
+  ++r.lowered_nodes;
+  if (np.compute == mil::DType::kFloat16) {
+    ++r.fp16_nodes;
+    r.fp16_flops += nc.flops;
+  } else if (fp16) {
+    kc.reasons.insert(nc.reason);
+  }
+}
+
+/// A lowered node skipped for unknown shapes: its dtype follows from the lowering's policy
+/// alone ("fp32?", "fp16?").
+void AddPolicyDtype(const registry::Lowering& lowering, NodeCoverage& nc, OpKindCoverage& kc,
+                    const CoverageReport& r) {
+  const bool fp16 = r.precision.precision == Precision::kFp16;
+  const bool wants_fp32 =
+      !fp16 || (lowering.fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE && !r.precision.fp16_all);
+  nc.compute_dtype = wants_fp32 ? "fp32?" : "fp16?";
+  ++kc.compute_dtypes[nc.compute_dtype];
+  if (fp16 && wants_fp32) kc.reasons.insert("lowering declares needs_fp32_compute");
+}
+
 }  // namespace
 
 CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const PrecisionPlan* plan,
@@ -90,59 +149,17 @@ CoverageReport BuildCoverageReport(const Graph& g, const Analysis& a, const Prec
   CoverageReport r;
   if (plan) r.precision = plan->options;
   for (ValueId in : g.inputs()) r.shapes_known &= g.value(in).typed;
-  const bool fp16 = r.precision.precision == Precision::kFp16;
   std::map<std::string, OpKindCoverage> kinds;
   for (size_t i = 0; i < g.nodes().size(); ++i) {
     const Node& n = g.nodes()[i];
     const NodeAnalysis& na = a.nodes[i];
-    NodeCoverage nc;
-    nc.index = static_cast<int>(i);
-    nc.kind = n.QualifiedKind();
-    nc.source = n.source;
-    nc.scope = n.scope;
-    nc.decision = std::string(NodeDecisionName(na.decision));
-    nc.reason = na.reason;
-    for (ValueId o : n.outputs) nc.outputs.push_back(g.value(o).name);
-    if (na.lowering) nc.lowering = LoweringName(*na.lowering);
-
+    NodeCoverage nc = DescribeNode(g, i, na);
     OpKindCoverage& kc = kinds[nc.kind];
-    kc.kind = nc.kind;
-    ++kc.count;
-    // One decision per kind: the worst seen.
-    if (kc.decision.empty() || na.decision == NodeDecision::kUnsupported ||
-        (na.decision == NodeDecision::kError && kc.decision != "unsupported")) {
-      kc.decision = nc.decision;
-    }
-    if (na.lowering) {
-      kc.lowering = nc.lowering;
-      kc.plugin_version = na.lowering->plugin ? na.lowering->plugin->version : "";
-      kc.fp16_policy = std::string(registry::Fp16PolicyName(na.lowering->fp16_policy));
-    }
-
-    const NodePlan* np =
-        plan && i < plan->nodes.size() && plan->nodes[i].planned ? &plan->nodes[i] : nullptr;
-    if (np) {
-      nc.compute_dtype = DtypeName(np->compute);
-      nc.reason = np->ReasonText();
-      ++kc.compute_dtypes[nc.compute_dtype];
-      if (mil::IsFloat(np->compute)) {
-        nc.flops = EstimateFlops(g, n);
-        r.flops += nc.flops;
-        ++r.lowered_nodes;
-        if (np->compute == mil::DType::kFloat16) {
-          ++r.fp16_nodes;
-          r.fp16_flops += nc.flops;
-        } else if (fp16) {
-          kc.reasons.insert(nc.reason);
-        }
-      }
+    CountInKind(nc, na, kc);
+    if (plan && i < plan->nodes.size() && plan->nodes[i].planned) {
+      AddPlannedDtype(g, n, plan->nodes[i], nc, kc, r);
     } else if (na.lowering && na.decision == NodeDecision::kSkipped) {
-      // Shapes unknown: the dtype follows from the policy alone.
-      const bool wants_fp32 = !fp16 || (na.lowering->fp16_policy == T2C_FP16_NEEDS_FP32_COMPUTE &&
-                                        !r.precision.fp16_all);
-      nc.compute_dtype = wants_fp32 ? "fp32?" : "fp16?";
-      ++kc.compute_dtypes[nc.compute_dtype];
-      if (fp16 && wants_fp32) kc.reasons.insert("lowering declares needs_fp32_compute");
+      AddPolicyDtype(*na.lowering, nc, kc, r);
     }
     if (na.decision == NodeDecision::kUnsupported) {
       r.unsupported.push_back({nc.kind, n.source, n.scope, UnsupportedHint(registry)});
@@ -211,8 +228,7 @@ std::string Fp16ShareLine(const CoverageReport& r) {
   const double op_share = r.lowered_nodes ? 100.0 * r.fp16_nodes / r.lowered_nodes : 0;
   const double flop_share = r.flops > 0 ? 100.0 * r.fp16_flops / r.flops : 0;
   return absl::StrFormat(
-      "  fp16: %d of %d float ops (%.1f%%), %.3g of %.3g estimated FLOPs (%.1f%%), %d fp16/fp32 "
-      "transitions; %s\n",
+      "  fp16: %d of %d float ops (%.1f%%), %.3g of %.3g estimated FLOPs (%.1f%%), %d fp16/fp32 transitions; %s\n",
       r.fp16_nodes, r.lowered_nodes, op_share, r.fp16_flops, r.flops, flop_share, r.transitions,
       coverage);
 }

@@ -17,30 +17,6 @@ namespace {
 
 namespace milspec = CoreML::Specification::MILSpec;
 
-std::string DtypeName(milspec::DataType d) { return mil::DataTypeName(d); }
-
-int DtypeBytes(milspec::DataType d) {
-  switch (d) {
-    case milspec::BOOL:
-    case milspec::INT8:
-    case milspec::UINT8:
-      return 1;
-    case milspec::FLOAT16:
-    case milspec::BFLOAT16:
-    case milspec::INT16:
-    case milspec::UINT16:
-      return 2;
-    case milspec::FLOAT32:
-    case milspec::INT32:
-      return 4;
-    case milspec::FLOAT64:
-    case milspec::INT64:
-      return 8;
-    default:
-      return 0;
-  }
-}
-
 /// Xcode-style name of a dtype contributing to the precision label, or "".
 std::string LabelName(milspec::DataType d) {
   switch (d) {
@@ -177,12 +153,12 @@ void InspectConst(const milspec::Operation& op, InspectionWalk& w) {
   const auto& t = val->second.type().tensortype();
   int64_t numel = 1;
   for (const auto& d : t.dimensions()) numel *= static_cast<int64_t>(d.constant().size());
-  const uint64_t bytes = static_cast<uint64_t>(numel) * DtypeBytes(t.datatype());
+  const uint64_t bytes = static_cast<uint64_t>(numel) * mil::ElementSize(t.datatype());
   if (bytes == 0) return;  // strings
   if (val->second.has_blobfilevalue()) {
-    w.r->blob_bytes[DtypeName(t.datatype())] += bytes;
+    w.r->blob_bytes[mil::DataTypeName(t.datatype())] += bytes;
   } else {
-    w.r->immediate_bytes[DtypeName(t.datatype())] += bytes;
+    w.r->immediate_bytes[mil::DataTypeName(t.datatype())] += bytes;
   }
 }
 
@@ -196,8 +172,8 @@ void InspectCast(const milspec::Operation& op, milspec::DataType out, Inspection
                                  : nullptr;
   const milspec::DataType from =
       x_var && w.var_dtype.count(*x_var) ? w.var_dtype[*x_var] : milspec::UNUSED_TYPE;
-  c.from = DtypeName(from);
-  c.to = DtypeName(out);
+  c.from = mil::DataTypeName(from);
+  c.to = mil::DataTypeName(out);
   if (w.cast_reasons) {
     if (const json::Value* why = w.cast_reasons->Find(c.var)) c.reason = why->string;
   }
@@ -238,7 +214,7 @@ void InspectOp(const milspec::Operation& op, InspectionWalk& w) {
       op.outputs_size() > 0 ? op.outputs(0).type().tensortype().datatype() : milspec::UNUSED_TYPE;
   for (const auto& o : op.outputs()) w.var_dtype[o.name()] = o.type().tensortype().datatype();
   if (op.type() == "const") return InspectConst(op, w);
-  ++w.r->ops[op.type()][DtypeName(out)];
+  ++w.r->ops[op.type()][mil::DataTypeName(out)];
   if (op.type() == "cast") return InspectCast(op, out, w);
   InspectComputeOp(op, out, w);
 }

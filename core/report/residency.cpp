@@ -162,8 +162,7 @@ Residency MeasureResidency(const milspec::Block& block, const milspec::Function&
 
 std::string FormatResidency(const Residency& r) {
   return absl::StrFormat(
-      "fp16 residency: %d of %d float ops (%.1f%%), %.3g of %.3g FLOPs (%.1f%%), %d fp16/fp32 "
-      "transitions",
+      "fp16 residency: %d of %d float ops (%.1f%%), %.3g of %.3g FLOPs (%.1f%%), %d fp16/fp32 transitions",
       r.fp16_ops, r.float_ops, r.OpShare(), r.fp16_flops, r.flops, r.FlopShare(), r.transitions);
 }
 

@@ -16,8 +16,6 @@
 namespace ts2coreml::core {
 namespace {
 
-std::string FirstLine(const std::string& text) { return text.substr(0, text.find('\n')); }
-
 /// The deterministic aten:: operator with the node's schema name and overload, if any: a
 /// dispatcher op (whose tags say whether it is random), or aten::tensor, the TorchScript-only op
 /// scripted models make tensor literals with (`mask[0:2] = 1`).
@@ -102,53 +100,6 @@ absl::StatusOr<at::Tensor> MetaTensor(const Value& v) {
   return at::empty(v.shape, at::TensorOptions().dtype(NominalType(v.type_class)).device(at::kMeta));
 }
 
-/// A Tensor[] (Tensor?[] when `optional`) argument of meta tensors.
-absl::StatusOr<c10::IValue> MetaTensorList(const Graph& g, const Value& list, bool optional) {
-  c10::List<at::Tensor> tensors;
-  c10::List<c10::optional<at::Tensor>> maybe;
-  for (ValueId e : list.elements) {
-    const Value& ev = g.value(g.Resolve(e));
-    if (ev.kind == ValueKind::kNone && optional) {
-      maybe.push_back(c10::nullopt);
-      continue;
-    }
-    absl::StatusOr<at::Tensor> t = MetaTensor(ev);
-    if (!t.ok()) return t.status();
-    if (optional) {
-      maybe.push_back(*t);
-    } else {
-      tensors.push_back(*t);
-    }
-  }
-  if (optional) return c10::IValue(std::move(maybe));
-  return c10::IValue(std::move(tensors));
-}
-
-/// Argument `i` of node `n` for a shape-only run: tensors as meta tensors, the rest as in
-/// evaluation.
-absl::StatusOr<c10::IValue> MetaArgument(const Graph& g, const Node& n, size_t i,
-                                         const c10::Argument& arg) {
-  const Value& v = g.value(g.Resolve(n.inputs[i]));
-  c10::TypePtr type = arg.type();
-  if (type->kind() == c10::TypeKind::OptionalType) {
-    type = type->expectRef<c10::OptionalType>().getElementType();
-  }
-  if (v.kind == ValueKind::kNone) return c10::IValue();
-  if (type->kind() == c10::TypeKind::TensorType) {
-    absl::StatusOr<at::Tensor> t = MetaTensor(v);
-    if (!t.ok()) return t.status();
-    return c10::IValue(*t);
-  }
-  if (type->kind() != c10::TypeKind::ListType) return ScalarArgument(*type, v, i);
-  const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
-  if (elem->kind() == c10::TypeKind::TensorType) return MetaTensorList(g, v, false);
-  if (elem->kind() == c10::TypeKind::OptionalType &&
-      elem->expectRef<c10::OptionalType>().getElementType()->kind() == c10::TypeKind::TensorType) {
-    return MetaTensorList(g, v, true);
-  }
-  return NumberListArgument(*elem, v, i, static_cast<size_t>(arg.N().value_or(1)));
-}
-
 }  // namespace
 
 struct AtenEvaluator::State {
@@ -202,14 +153,22 @@ struct AtenEvaluator::State {
     return v;
   }
 
-  /// A tensor argument from graph value `id` (`v`). One the op writes into (`Tensor(a!)`) is
-  /// added to `targets`: never a model constant, nor a run-time tensor; one it reads must have
-  /// been fully written; a view's source (`Tensor(a)`) is aliased, not read.
-  absl::StatusOr<c10::IValue> TensorArgument(const Graph& g, ValueId id, const Value& v,
-                                             const c10::Argument& arg,
-                                             std::vector<at::Tensor>* targets) {
+  /// The tensor for graph value `id` (`v`) passed as schema argument `arg`, or as an element
+  /// of a Tensor[] argument when `in_list`. One the op writes into (`Tensor(a!)`) is added to
+  /// `targets`: never a model constant, nor a run-time tensor; one it reads must have been fully
+  /// written; a view's source (`Tensor(a)`) is aliased, not read.
+  absl::StatusOr<at::Tensor> TensorArgument(const Graph& g, ValueId id, const Value& v,
+                                            const c10::Argument& arg, bool in_list,
+                                            std::vector<at::Tensor>* targets) {
     absl::StatusOr<at::Tensor> t = TensorFor(g, id);
     if (!t.ok()) return t.status();
+    if (in_list) {
+      if (uninitialized.count(StorageOf(*t)) != 0) {
+        return Error(ErrorClass::kConversion,
+                     absl::StrCat("reads '", v.name, "', uninitialized memory not fully written"));
+      }
+      return t;
+    }
     const c10::AliasInfo* alias = arg.alias_info();
     const bool writes = alias != nullptr && alias->isWrite();
     const bool viewed = alias != nullptr && !writes;
@@ -232,66 +191,19 @@ struct AtenEvaluator::State {
               "reads '", v.name,
               "', uninitialized memory (aten::empty, new_empty, empty_like) not fully written before; write all of it first (fill_, zero_, copy_)"));
     }
-    return c10::IValue(*t);
-  }
-
-  /// A Tensor[] argument (Tensor?[] when `optional`) from tensor list `v`.
-  absl::StatusOr<c10::IValue> TensorListArgument(const Graph& g, const Value& v, bool optional) {
-    c10::List<at::Tensor> tensors;
-    c10::List<c10::optional<at::Tensor>> maybe;
-    for (ValueId e : v.elements) {
-      const Value& ev = g.value(g.Resolve(e));
-      if (ev.kind == ValueKind::kNone) {
-        if (!optional) return CannotEvaluate("a None in a tensor list");
-        maybe.push_back(c10::nullopt);
-        continue;
-      }
-      absl::StatusOr<at::Tensor> t = TensorFor(g, e);
-      if (!t.ok()) return t.status();
-      if (uninitialized.count(StorageOf(*t)) != 0) {
-        return Error(ErrorClass::kConversion,
-                     absl::StrCat("reads '", ev.name, "', uninitialized memory not fully written"));
-      }
-      if (optional) {
-        maybe.push_back(*t);
-      } else {
-        tensors.push_back(*t);
-      }
-    }
-    if (optional) return c10::IValue(std::move(maybe));
-    return c10::IValue(std::move(tensors));
-  }
-
-  /// Argument `i` of node `n`, of schema argument `arg`.
-  absl::StatusOr<c10::IValue> Argument(const Graph& g, const Node& n, size_t i,
-                                       const c10::Argument& arg, std::vector<at::Tensor>* targets) {
-    const Value& v = g.value(g.Resolve(n.inputs[i]));
-    c10::TypePtr type = arg.type();
-    if (type->kind() == c10::TypeKind::OptionalType) {
-      type = type->expectRef<c10::OptionalType>().getElementType();
-    }
-    if (v.kind == ValueKind::kNone) return c10::IValue();
-    if (type->kind() == c10::TypeKind::TensorType) {
-      return TensorArgument(g, n.inputs[i], v, arg, targets);
-    }
-    if (type->kind() != c10::TypeKind::ListType) return ScalarArgument(*type, v, i);
-    const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
-    if (elem->kind() == c10::TypeKind::TensorType) return TensorListArgument(g, v, false);
-    if (elem->kind() == c10::TypeKind::OptionalType &&
-        elem->expectRef<c10::OptionalType>().getElementType()->kind() ==
-            c10::TypeKind::TensorType) {
-      return TensorListArgument(g, v, true);
-    }
-    return NumberListArgument(*elem, v, i, static_cast<size_t>(arg.N().value_or(1)));
+    return t;
   }
 
   /// Step 1: every input of `n` onto `stack` as its schema argument; the tensors the op writes
   /// in place go to `targets`.
   absl::Status PushArguments(const Graph& g, const Node& n, const std::vector<c10::Argument>& args,
                              torch::jit::Stack* stack, std::vector<at::Tensor>* targets) {
+    auto tensor = [&](ValueId id, const Value& v, const c10::Argument& arg, bool in_list) {
+      return TensorArgument(g, id, v, arg, in_list, targets);
+    };
     try {
       for (size_t i = 0; i < args.size(); ++i) {
-        absl::StatusOr<c10::IValue> a = Argument(g, n, i, args[i], targets);
+        absl::StatusOr<c10::IValue> a = SchemaArgument(g, n, i, args[i], tensor);
         if (!a.ok()) return a.status();
         stack->push_back(*std::move(a));
       }
@@ -454,6 +366,67 @@ absl::StatusOr<c10::IValue> NumberListArgument(const c10::Type& element, const V
   return CannotEvaluate(absl::StrCat("input ", i, " is a list of ", element.str()));
 }
 
+namespace {
+
+/// Whether list element type `elem` is Tensor (false) or Tensor? (true); none for other lists.
+c10::optional<bool> TensorListOptional(const c10::Type& elem) {
+  if (elem.kind() == c10::TypeKind::TensorType) return false;
+  if (elem.kind() == c10::TypeKind::OptionalType &&
+      elem.expectRef<c10::OptionalType>().getElementType()->kind() == c10::TypeKind::TensorType) {
+    return true;
+  }
+  return c10::nullopt;
+}
+
+/// A Tensor[] argument (Tensor?[] when `optional`) from tensor list `list`, each element's
+/// tensor from `tensor`.
+absl::StatusOr<c10::IValue> TensorListArgument(const Graph& g, const Value& list,
+                                               const c10::Argument& arg, bool optional,
+                                               TensorSource tensor) {
+  c10::List<at::Tensor> tensors;
+  c10::List<c10::optional<at::Tensor>> maybe;
+  for (ValueId e : list.elements) {
+    const Value& ev = g.value(g.Resolve(e));
+    if (ev.kind == ValueKind::kNone) {
+      if (!optional) return CannotEvaluate("a None in a tensor list");
+      maybe.push_back(c10::nullopt);
+      continue;
+    }
+    absl::StatusOr<at::Tensor> t = tensor(e, ev, arg, /*in_list=*/true);
+    if (!t.ok()) return t.status();
+    if (optional) {
+      maybe.push_back(*t);
+    } else {
+      tensors.push_back(*t);
+    }
+  }
+  if (optional) return c10::IValue(std::move(maybe));
+  return c10::IValue(std::move(tensors));
+}
+
+}  // namespace
+
+absl::StatusOr<c10::IValue> SchemaArgument(const Graph& g, const Node& n, size_t i,
+                                           const c10::Argument& arg, TensorSource tensor) {
+  const Value& v = g.value(g.Resolve(n.inputs[i]));
+  c10::TypePtr type = arg.type();
+  if (type->kind() == c10::TypeKind::OptionalType) {
+    type = type->expectRef<c10::OptionalType>().getElementType();
+  }
+  if (v.kind == ValueKind::kNone) return c10::IValue();
+  if (type->kind() == c10::TypeKind::TensorType) {
+    absl::StatusOr<at::Tensor> t = tensor(n.inputs[i], v, arg, /*in_list=*/false);
+    if (!t.ok()) return t.status();
+    return c10::IValue(*std::move(t));
+  }
+  if (type->kind() != c10::TypeKind::ListType) return ScalarArgument(*type, v, i);
+  const c10::TypePtr elem = type->expectRef<c10::ListType>().getElementType();
+  if (c10::optional<bool> optional = TensorListOptional(*elem)) {
+    return TensorListArgument(g, v, arg, *optional, tensor);
+  }
+  return NumberListArgument(*elem, v, i, static_cast<size_t>(arg.N().value_or(1)));
+}
+
 absl::StatusOr<Value> ScalarResult(const c10::IValue& r) {
   Value out;
   out.is_const = true;
@@ -478,11 +451,13 @@ absl::StatusOr<std::vector<Value>> AtenEvaluator::InferOutputTypes(const Graph& 
   if (!op) return CannotEvaluate("no ATen kernel");
   const std::vector<c10::Argument>& args = op->schema().arguments();
   if (n.inputs.size() != args.size()) return CannotEvaluate("the node does not match its schema");
+  auto meta_tensor = [](ValueId, const Value& v, const c10::Argument&, bool) {
+    return MetaTensor(v);
+  };
   torch::jit::Stack stack;
-  std::string what;
   try {
     for (size_t i = 0; i < args.size(); ++i) {
-      absl::StatusOr<c10::IValue> a = MetaArgument(g, n, i, args[i]);
+      absl::StatusOr<c10::IValue> a = SchemaArgument(g, n, i, args[i], meta_tensor);
       if (!a.ok()) return a.status();
       stack.push_back(*std::move(a));
     }

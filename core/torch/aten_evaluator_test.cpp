@@ -528,6 +528,44 @@ TEST(AtenEvaluatorStepsTest, NumberListArgumentsTakeOneIntForAFixedSize) {
   EXPECT_EQ(a.status().message(), "not evaluated on the host: input 3 is not an int list");
 }
 
+// One walker serves evaluation and typing: tensors and tensor-list elements come from the
+// caller's source (told whether the value is a list element), None and numbers do not.
+TEST(AtenEvaluatorStepsTest, SchemaArgumentsTakeTensorsFromTheGivenSource) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId none = g.AddConstNone();
+  Value list;
+  list.kind = ValueKind::kTensorList;
+  list.elements = {x, none};
+  const ValueId xs = g.AddValue(list);
+  const ValueId dims = g.AddConstInts({0, 1});
+  const Node& n = g.AddNode("aten::example", "", {x, xs, xs, dims, none}, 1);
+  std::vector<std::pair<ValueId, bool>> asked;
+  auto source = [&](ValueId id, const Value&, const c10::Argument&, bool in_list) {
+    asked.emplace_back(id, in_list);
+    return absl::StatusOr<at::Tensor>(at::zeros({2, 3}));
+  };
+  const c10::TypePtr tensor = c10::TensorType::get();
+  absl::StatusOr<c10::IValue> a = SchemaArgument(g, n, 0, c10::Argument("self", tensor), source);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->isTensor());
+  const c10::TypePtr optional_list = c10::ListType::create(c10::OptionalType::create(tensor));
+  a = SchemaArgument(g, n, 1, c10::Argument("indices", optional_list), source);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->toOptionalTensorList().size(), 2u);
+  EXPECT_FALSE(a->toOptionalTensorList().get(1).has_value());
+  EXPECT_EQ(asked, (std::vector<std::pair<ValueId, bool>>{{x, false}, {x, true}}));
+  a = SchemaArgument(g, n, 2, c10::Argument("tensors", c10::ListType::ofTensors()), source);
+  EXPECT_EQ(a.status().message(), "not evaluated on the host: a None in a tensor list");
+  a = SchemaArgument(g, n, 3, c10::Argument("dims", c10::ListType::ofInts()), source);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->toIntVector(), (std::vector<int64_t>{0, 1}));
+  a = SchemaArgument(g, n, 4, c10::Argument("out", c10::OptionalType::create(tensor)), source);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->isNone());
+  EXPECT_EQ(asked.size(), 3u) << "numbers and None are not asked for";
+}
+
 TEST(AtenEvaluatorStepsTest, ScalarResultsBecomeHostConstants) {
   absl::StatusOr<Value> v = ScalarResult(c10::IValue(int64_t{7}));
   ASSERT_TRUE(v.ok()) << v.status();

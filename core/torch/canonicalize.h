@@ -1,9 +1,10 @@
 /// Canonicalization: a frozen, inlined TorchScript graph in the form lowering expects.
 ///
-/// One explicit, ordered pass list (CanonicalizationPipeline) runs after freezing. Freezing uses
+/// One explicit, ordered pass list (CanonicalizationPipeline, the one place that orders them) runs
+/// after freezing; each pass lives in its own file under core/torch/passes/. Freezing uses
 /// LibTorch's freeze_module only, never its numeric optimizations: those fold batch_norm into conv
 /// in the model's dtype and throw on half models ("rsqrt_cpu" not implemented for 'Half'). Our own
-/// FoldConvBatchNorm pass folds in FP32 instead.
+/// FoldConvBatchNorm pass (passes/fold_conv_batch_norm.h) folds in FP32 instead.
 #ifndef TS2COREML_CORE_TORCH_CANONICALIZE_H_
 #define TS2COREML_CORE_TORCH_CANONICALIZE_H_
 
@@ -57,17 +58,6 @@ struct CanonicalModel {
 /// Errors are class kModel.
 absl::StatusOr<CanonicalModel> Canonicalize(torch::jit::Module module,
                                             const CanonicalizeOptions& options);
-
-/// Removes nodes whose kind (or in-place variant's functional kind) is a passthrough op,
-/// rewiring their users to input 0, except a functional one whose input or output is written in
-/// place after it (LibTorch's alias analysis): `y = x.clone(); y[0] = 0` keeps its clone.
-bool RemovePassthroughOps(const std::shared_ptr<torch::jit::Graph>& graph,
-                          const std::set<std::string>& ops);
-
-/// Folds batch_norm into the convolution feeding it, computing in FP32 whatever the model's
-/// dtype. Only when the conv output has no other user, all parameters are constants, the conv is
-/// not transposed and batch_norm is in inference mode.
-absl::StatusOr<bool> FoldConvBatchNorm(torch::jit::Graph& graph);
 
 }  // namespace ts2coreml::core
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/torch/passes/eliminate_dead_code.h"
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
 #include "torch/csrc/jit/passes/dead_code_elimination.h"
@@ -52,15 +53,6 @@ void ForEachNodePostOrder(torch::jit::Block* block,
     for (torch::jit::Block* b : n->blocks()) ForEachNodePostOrder(b, fn);
     fn(n);
   }
-}
-
-size_t CountNodes(torch::jit::Block* block) {
-  size_t count = 0;
-  for (torch::jit::Node* n : block->nodes()) {
-    ++count;
-    for (torch::jit::Block* b : n->blocks()) count += CountNodes(b);
-  }
-  return count;
 }
 
 void SetInputTypes(torch::jit::Graph& graph,

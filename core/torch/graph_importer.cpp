@@ -230,10 +230,11 @@ class Importer {
     if (std::optional<Guard> guard = AsGuard(n)) return ImportGuard(n, *guard, parent);
     if (!n->blocks().empty()) return ImportControlFlow(n, parent);
     if (kind == "prim::GetAttr" || kind == "prim::CallMethod" || kind == "prim::CallFunction") {
-      return Error(ErrorClass::kModel,
-                   absl::StrCat(Where(n),
-                                " remained after freezing; the module could not be "
-                                "fully frozen (mutable attributes or interfaces?)"));
+      return Error(
+          ErrorClass::kModel,
+          absl::StrCat(
+              Where(n),
+              " remained after freezing; the module could not be fully frozen (mutable attributes or interfaces?)"));
     }
     if (kind == "prim::Constant") {
       return ImportConstant(n);
@@ -424,6 +425,8 @@ class Importer {
     return absl::OkStatus();
   }
 
+  /// A prim::Constant as a host value: None, a tensor (kept pointing at LibTorch's storage), a
+  /// number, string or list of them, a Tensor[] / Tensor?[]; anything else (devices...) opaque.
   absl::Status ImportConstant(torch::jit::Node* n) {
     torch::jit::Value* out = n->output();
     auto iv = torch::jit::toIValue(out);
@@ -437,52 +440,74 @@ class Importer {
       if (!t.ok()) return t.status();
       values_[out] = graph_.AddConstTensor(v.name, *std::move(t));
       return absl::OkStatus();
-    } else if (iv->isInt()) {
-      v.kind = ValueKind::kInt;
-      v.i = iv->toInt();
-    } else if (iv->isDouble()) {
-      v.kind = ValueKind::kFloat;
-      v.f = iv->toDouble();
-    } else if (iv->isBool()) {
-      v.kind = ValueKind::kBool;
-      v.b = iv->toBool();
-    } else if (iv->isString()) {
-      v.kind = ValueKind::kString;
-      v.s = iv->toStringRef();
-    } else if (iv->isIntList()) {
-      v.kind = ValueKind::kIntList;
-      v.ints = iv->toIntVector();
-    } else if (iv->isDoubleList()) {
-      v.kind = ValueKind::kFloatList;
-      v.floats = iv->toDoubleVector();
-    } else if (iv->isBoolList()) {
-      v.kind = ValueKind::kBoolList;
-      for (bool b : iv->toBoolList()) v.bools.push_back(b);
-    } else if (IsTensorOrNoneList(*iv)) {
-      // A folded Tensor[] / Tensor?[] (aten::index's constant indices): one value per element.
-      v.kind = ValueKind::kTensorList;
-      const c10::List<c10::IValue> list = iv->toList();
-      for (size_t k = 0; k < list.size(); ++k) {
-        const c10::IValue e = list.get(k);
-        const std::string name = absl::StrCat(v.name, "_", k);
-        if (e.isNone()) {
-          Value none;
-          none.name = name;
-          none.kind = ValueKind::kNone;
-          none.is_const = true;
-          v.elements.push_back(graph_.AddValue(std::move(none)));
-          continue;
-        }
-        auto t = ImportTensor(e.toTensor(), name);
-        if (!t.ok()) return t.status();
-        v.elements.push_back(graph_.AddConstTensor(name, *std::move(t)));
-      }
-    } else {
-      // Devices, dtypes as ints are ints already; anything else is opaque but constant.
-      v.kind = ValueKind::kOther;
-      v.s = iv->tagKind();
+    } else if (absl::Status s = SetOtherConstant(*iv, &v); !s.ok()) {
+      return s;
     }
     values_[out] = graph_.AddValue(std::move(v));
+    return absl::OkStatus();
+  }
+
+  /// A constant neither None nor a tensor into `v`: numbers and strings (SetNumbers), tensor
+  /// lists (AddTensorListElements); devices and the like are opaque but constant (dtypes as ints
+  /// are ints already).
+  absl::Status SetOtherConstant(const c10::IValue& iv, Value* v) {
+    if (SetNumbers(iv, v)) return absl::OkStatus();
+    if (IsTensorOrNoneList(iv)) return AddTensorListElements(iv, v);
+    v->kind = ValueKind::kOther;
+    v->s = iv.tagKind();
+    return absl::OkStatus();
+  }
+
+  /// An int, float, bool, string or list of ints, floats or bools into `v`; false for any other
+  /// constant.
+  static bool SetNumbers(const c10::IValue& iv, Value* v) {
+    if (iv.isInt()) {
+      v->kind = ValueKind::kInt;
+      v->i = iv.toInt();
+    } else if (iv.isDouble()) {
+      v->kind = ValueKind::kFloat;
+      v->f = iv.toDouble();
+    } else if (iv.isBool()) {
+      v->kind = ValueKind::kBool;
+      v->b = iv.toBool();
+    } else if (iv.isString()) {
+      v->kind = ValueKind::kString;
+      v->s = iv.toStringRef();
+    } else if (iv.isIntList()) {
+      v->kind = ValueKind::kIntList;
+      v->ints = iv.toIntVector();
+    } else if (iv.isDoubleList()) {
+      v->kind = ValueKind::kFloatList;
+      v->floats = iv.toDoubleVector();
+    } else if (iv.isBoolList()) {
+      v->kind = ValueKind::kBoolList;
+      for (bool b : iv.toBoolList()) v->bools.push_back(b);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /// A folded Tensor[] / Tensor?[] (aten::index's constant indices) into `v`: one graph value
+  /// per element, named `<v>_<k>`.
+  absl::Status AddTensorListElements(const c10::IValue& iv, Value* v) {
+    v->kind = ValueKind::kTensorList;
+    const c10::List<c10::IValue> list = iv.toList();
+    for (size_t k = 0; k < list.size(); ++k) {
+      const c10::IValue e = list.get(k);
+      const std::string name = absl::StrCat(v->name, "_", k);
+      if (e.isNone()) {
+        Value none;
+        none.name = name;
+        none.kind = ValueKind::kNone;
+        none.is_const = true;
+        v->elements.push_back(graph_.AddValue(std::move(none)));
+        continue;
+      }
+      auto t = ImportTensor(e.toTensor(), name);
+      if (!t.ok()) return t.status();
+      v->elements.push_back(graph_.AddConstTensor(name, *std::move(t)));
+    }
     return absl::OkStatus();
   }
 

@@ -26,31 +26,6 @@ namespace {
 constexpr absl::string_view kDamagedHint =
     "; the file is damaged or was not written by torch.jit.save: save the model again";
 
-/// The first non-empty line of an exception message (LibTorch appends C++ stack traces, and
-/// some messages, such as the unknown-op one, start with a blank line), without the
-/// "[enforce fail at file.cc:123] . " prefix of c10 checks.
-std::string FirstLine(const std::string& text) {
-  size_t begin = 0;
-  std::string line;
-  while (begin < text.size() && line.empty()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string::npos) end = text.size();
-    line = text.substr(begin, end - begin);
-    if (line.find_first_not_of(" \t\r") == std::string::npos) line.clear();
-    begin = end + 1;
-  }
-  if (line.rfind("[enforce fail at ", 0) == 0) {
-    const size_t close = line.find("] ");
-    if (close != std::string::npos) {
-      line = line.substr(close + 2);
-      if (line.rfind(". ", 0) == 0) line = line.substr(2);
-    }
-  }
-  const size_t first = line.find_first_not_of(" \t");
-  line = first == std::string::npos ? std::string() : line.substr(first);
-  return line.empty() ? "unknown error" : line;
-}
-
 /// A multi-line LibTorch message (parse errors add the source and a caret) on one line, without
 /// the C++ backtrace.
 std::string OneLine(const std::string& text) {

@@ -8,7 +8,7 @@
 ///
 /// The fused transformer ops (aten::_native_multi_head_attention,
 /// aten::_transformer_encoder_layer_fwd) have no lowering: the core decomposes them into the ops
-/// of the unfused path before planning (core/torch/decompose_fused.h).
+/// of the unfused path before planning (core/torch/passes/decompose_fused.h).
 #include "attention/attention_lowerings.h"
 
 #include <algorithm>

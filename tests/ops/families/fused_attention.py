@@ -5,7 +5,7 @@ call). The converter decomposes both into primitive ops before planning (core/to
 decompose_fused.cpp). Every case checks, when it is built, that its trace really holds the fused
 op, so a PyTorch that stops emitting it fails here instead of testing the unfused path twice.
 
-Key padding masks (bool inputs) are tested in core/torch/decompose_fused_test.cpp against
+Key padding masks (bool inputs) are tested in core/torch/passes/decompose_fused_test.cpp against
 LibTorch, as the CLI's --input takes no bool inputs yet."""
 import torch
 from torch import nn

@@ -1,6 +1,6 @@
 // The copy_ rewrite: scripted modules writing run-time values into tensors they make, run before
 // and after canonicalization on the same inputs, and the copies left alone.
-#include "core/torch/rewrite_copy.h"
+#include "core/torch/passes/rewrite_copy.h"
 
 #include <torch/script.h>
 

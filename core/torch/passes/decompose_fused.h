@@ -20,8 +20,8 @@
 ///  - need_weights=False leaves output 1 an empty tensor: reading it is refused;
 ///  - the encoder layer's activation is exact gelu (use_gelu) or relu, and norm1 and norm2 share
 ///    eps.
-#ifndef TS2COREML_CORE_TORCH_DECOMPOSE_FUSED_H_
-#define TS2COREML_CORE_TORCH_DECOMPOSE_FUSED_H_
+#ifndef TS2COREML_CORE_TORCH_PASSES_DECOMPOSE_FUSED_H_
+#define TS2COREML_CORE_TORCH_PASSES_DECOMPOSE_FUSED_H_
 
 #include "absl/status/statusor.h"
 #include "torch/csrc/jit/ir/ir.h"
@@ -36,4 +36,4 @@ absl::StatusOr<bool> DecomposeFusedTransformerOps(torch::jit::Graph& graph);
 
 }  // namespace ts2coreml::core
 
-#endif  // TS2COREML_CORE_TORCH_DECOMPOSE_FUSED_H_
+#endif  // TS2COREML_CORE_TORCH_PASSES_DECOMPOSE_FUSED_H_

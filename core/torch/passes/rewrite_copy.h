@@ -11,8 +11,8 @@
 /// (x cast to y's dtype and broadcast to y's shape, as copy_ does), and every later reader of y
 /// and of copy_'s result reads %c. A copy_ into a view, into a tensor read before, or from a
 /// number (copy_.int / .float, folded as a fill) is left alone.
-#ifndef TS2COREML_CORE_TORCH_REWRITE_COPY_H_
-#define TS2COREML_CORE_TORCH_REWRITE_COPY_H_
+#ifndef TS2COREML_CORE_TORCH_PASSES_REWRITE_COPY_H_
+#define TS2COREML_CORE_TORCH_PASSES_REWRITE_COPY_H_
 
 #include "torch/csrc/jit/ir/ir.h"
 
@@ -23,4 +23,4 @@ bool RewriteCopyIntoFreshTensors(torch::jit::Graph& graph);
 
 }  // namespace ts2coreml::core
 
-#endif  // TS2COREML_CORE_TORCH_REWRITE_COPY_H_
+#endif  // TS2COREML_CORE_TORCH_PASSES_REWRITE_COPY_H_

@@ -1,4 +1,4 @@
-#include "core/torch/decompose_fused.h"
+#include "core/torch/passes/decompose_fused.h"
 
 #include <cmath>
 #include <functional>
@@ -38,11 +38,8 @@ Value* Op(Graph& g, c10::Symbol kind, std::vector<NamedValue> args) {
   try {
     return g.insert(kind, args);
   } catch (const std::exception& e) {
-    // Schema matching errors start with a newline: keep their text on the first line.
-    std::string what = e.what();
-    what.erase(0, what.find_first_not_of(" \n"));
     throw std::runtime_error(
-        absl::StrCat("building ", kind.toQualString(), ": ", what.substr(0, what.find('\n'))));
+        absl::StrCat("building ", kind.toQualString(), ": ", FirstLine(e.what())));
   }
 }
 
@@ -53,23 +50,24 @@ Value* IntList(Graph& g, const std::vector<Value*>& items) {
 
 Value* Int(Graph& g, int64_t v) { return g.insertConstant(v); }
 
-/// Reads the constant input `i` of `node` as an int; an error names the op and the argument.
-absl::StatusOr<int64_t> ConstInt(Node* node, size_t i, const char* name) {
-  auto v = torch::jit::constant_as<int64_t>(node->input(i));
+/// Reads the constant input `i` of `node` as a T (`type`: "int", "bool"); an error names the op
+/// and the argument.
+template <typename T>
+absl::StatusOr<T> ConstArg(Node* node, size_t i, const char* name, const char* type) {
+  auto v = torch::jit::constant_as<T>(node->input(i));
   if (!v) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(node->kind().toQualString(), ": ", name, " must be a constant int"));
+    return Error(ErrorClass::kModel, absl::StrCat(node->kind().toQualString(), ": ", name,
+                                                  " must be a constant ", type));
   }
   return *v;
 }
 
+absl::StatusOr<int64_t> ConstInt(Node* node, size_t i, const char* name) {
+  return ConstArg<int64_t>(node, i, name, "int");
+}
+
 absl::StatusOr<bool> ConstBool(Node* node, size_t i, const char* name) {
-  auto v = torch::jit::constant_as<bool>(node->input(i));
-  if (!v) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(node->kind().toQualString(), ": ", name, " must be a constant bool"));
-  }
-  return *v;
+  return ConstArg<bool>(node, i, name, "bool");
 }
 
 bool IsNone(Value* v) { return v->type()->kind() == c10::TypeKind::NoneType; }
@@ -166,17 +164,19 @@ absl::Status ReadMask(Node* node, size_t mask, size_t mask_type, Attention& a) {
   a.mask = node->input(mask);
   const std::string op = node->kind().toQualString();
   if (mask_type >= node->inputs().size() || IsNone(node->input(mask_type))) {
-    return Error(ErrorClass::kModel,
-                 op + ": a mask without mask_type is not supported; pass mask_type=1 (a key "
-                      "padding mask [batch, source])");
+    return Error(
+        ErrorClass::kModel,
+        op +
+            ": a mask without mask_type is not supported; pass mask_type=1 (a key padding mask [batch, source])");
   }
   absl::StatusOr<int64_t> t = ConstInt(node, mask_type, "mask_type");
   if (!t.ok()) return t.status();
   if (*t != 1) {
-    return Error(ErrorClass::kModel,
-                 absl::StrCat(op, ": mask_type ", *t,
-                              " is not supported (PyTorch's CPU kernel takes none); only 1, a "
-                              "key padding mask [batch, source], is"));
+    return Error(
+        ErrorClass::kModel,
+        absl::StrCat(
+            op, ": mask_type ", *t,
+            " is not supported (PyTorch's CPU kernel takes none); only 1, a key padding mask [batch, source], is"));
   }
   a.mask_type = *t;
   return absl::OkStatus();
@@ -189,24 +189,31 @@ absl::Status CheckHeads(Node* node, const Attention& a) {
                             " is not divisible into ", a.heads, " heads"));
 }
 
+/// The arguments both fused ops lay out alike from input `first` on: embed_dim, the number of
+/// heads (named `heads_name` in the op's schema), qkv_weight, qkv_bias, proj_weight, proj_bias.
+absl::Status ReadProjections(Node* node, size_t first, const char* heads_name, Attention& a) {
+  T2C_ASSIGN_OR_RETURN(a.embed, ConstInt(node, first, "embed_dim"));
+  T2C_ASSIGN_OR_RETURN(a.heads, ConstInt(node, first + 1, heads_name));
+  T2C_RETURN_IF_ERROR(CheckHeads(node, a));
+  a.qkv_weight = node->input(first + 2);
+  a.qkv_bias = node->input(first + 3);
+  a.proj_weight = node->input(first + 4);
+  a.proj_bias = node->input(first + 5);
+  return absl::OkStatus();
+}
+
 /// aten::_native_multi_head_attention(query, key, value, embed_dim, num_head, qkv_weight,
 /// qkv_bias, proj_weight, proj_bias, mask, need_weights, average_attn_weights, mask_type).
 absl::Status DecomposeMha(Graph& g, Node* node) {
   Attention a{node->input(0), node->input(1), node->input(2)};
-  T2C_ASSIGN_OR_RETURN(a.embed, ConstInt(node, 3, "embed_dim"));
-  T2C_ASSIGN_OR_RETURN(a.heads, ConstInt(node, 4, "num_head"));
-  T2C_RETURN_IF_ERROR(CheckHeads(node, a));
-  a.qkv_weight = node->input(5);
-  a.qkv_bias = node->input(6);
-  a.proj_weight = node->input(7);
-  a.proj_bias = node->input(8);
+  T2C_RETURN_IF_ERROR(ReadProjections(node, 3, "num_head", a));
   T2C_RETURN_IF_ERROR(ReadMask(node, 9, 12, a));
   T2C_ASSIGN_OR_RETURN(a.need_weights, ConstBool(node, 10, "need_weights"));
   T2C_ASSIGN_OR_RETURN(a.average_weights, ConstBool(node, 11, "average_attn_weights"));
   if (!a.need_weights && node->output(1)->hasUses()) {
-    return Error(ErrorClass::kModel,
-                 "aten::_native_multi_head_attention: output 1 (attention weights) is read, but "
-                 "need_weights=False makes it an empty tensor, which Core ML cannot represent");
+    return Error(
+        ErrorClass::kModel,
+        "aten::_native_multi_head_attention: output 1 (attention weights) is read, but need_weights=False makes it an empty tensor, which Core ML cannot represent");
   }
   torch::jit::WithInsertPoint guard(node);
   AttentionValues r = EmitAttention(g, a);
@@ -237,13 +244,7 @@ Value* Norm(Graph& g, Value* x, int64_t embed, Value* weight, Value* bias, doubl
 absl::Status DecomposeEncoderLayer(Graph& g, Node* node) {
   Value* src = node->input(0);
   Attention a{src, src, src};
-  T2C_ASSIGN_OR_RETURN(a.embed, ConstInt(node, 1, "embed_dim"));
-  T2C_ASSIGN_OR_RETURN(a.heads, ConstInt(node, 2, "num_heads"));
-  T2C_RETURN_IF_ERROR(CheckHeads(node, a));
-  a.qkv_weight = node->input(3);
-  a.qkv_bias = node->input(4);
-  a.proj_weight = node->input(5);
-  a.proj_bias = node->input(6);
+  T2C_RETURN_IF_ERROR(ReadProjections(node, 1, "num_heads", a));
   T2C_ASSIGN_OR_RETURN(bool use_gelu, ConstBool(node, 7, "use_gelu"));
   T2C_ASSIGN_OR_RETURN(bool norm_first, ConstBool(node, 8, "norm_first"));
   auto eps = torch::jit::constant_as<double>(node->input(9));

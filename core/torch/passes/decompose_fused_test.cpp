@@ -1,7 +1,7 @@
 // The fused-transformer decomposition against LibTorch's own fused kernels: modules calling
 // aten::_native_multi_head_attention and aten::_transformer_encoder_layer_fwd run before and
 // after canonicalization on the same inputs (key padding masks, every flag), and the refusals.
-#include "core/torch/decompose_fused.h"
+#include "core/torch/passes/decompose_fused.h"
 
 #include <torch/script.h>
 

@@ -1,4 +1,4 @@
-#include "core/torch/rewrite_copy.h"
+#include "core/torch/passes/rewrite_copy.h"
 
 #include <set>
 #include <string>

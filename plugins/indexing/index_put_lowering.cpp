@@ -62,9 +62,9 @@ Expected<PutPlan> ReadPut(const NodeView& ctx, const TensorType& x, const Tensor
                                " must cover the leading dims of " + FormatInts(x.shape));
     }
     if (Numel(v.shape) != 1) {
-      return ctx.Error(op + ": values " + FormatInts(v.shape) +
-                       " through a bool mask need a count known only at run time; use one value "
-                       "or torch.where");
+      return ctx.Error(
+          op + ": values " + FormatInts(v.shape) +
+          " through a bool mask need a count known only at run time; use one value or torch.where");
     }
     return p;
   }

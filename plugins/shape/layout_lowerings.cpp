@@ -238,8 +238,7 @@ Status InferAtLeastList(InferContext& ctx) {
   }
   if (floats != 0 && floats != static_cast<int>(n)) {
     return ctx.Error(Base(ctx) +
-                     ": a list mixing float and non-float tensors is not supported; "
-                     "call " +
+                     ": a list mixing float and non-float tensors is not supported; call " +
                      Base(ctx) + " on each tensor");
   }
   return ctx.SetOutputListTypes(0, types);

@@ -13,13 +13,6 @@
 namespace ts2coreml::plugins::index_tensor {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr uint32_t kSelf = sdk::InputIndex(kIndexInputs, "self");
 constexpr uint32_t kIndices = sdk::InputIndex(kIndexInputs, "indices");
 
@@ -112,19 +105,6 @@ Expected<Var> EmitFlatIndex(const LowerContext& ctx, const std::vector<Var>& ind
   return flat;
 }
 
-/// `flat` tiled up to the broadcast `shape` where one index is smaller than it.
-Expected<Var> TileToShape(const LowerContext& ctx, Var flat, const std::vector<int64_t>& shape) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType ft, ctx.TypeOf(flat));
-  if (ft.shape == shape) return flat;
-  std::vector<int64_t> padded(shape.size() - ft.shape.size(), 1);
-  padded.insert(padded.end(), ft.shape.begin(), ft.shape.end());
-  TS2COREML_ASSIGN_OR_RETURN(flat, EmitReshape(ctx, flat, padded));
-  std::vector<int64_t> reps;
-  for (size_t d = 0; d < shape.size(); ++d) reps.push_back(shape[d] / padded[d]);
-  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
-  return ctx.Emit1("tile", {{"x", flat}, {"reps", reps_var}}, TensorType(T2C_DTYPE_INT32, shape));
-}
-
 /// Moves the broadcast index dims of the gathered `y` ([B..., others...], rank `rank`) to
 /// insert_at: [others before, B..., others after].
 Expected<Var> MoveIndexDims(const LowerContext& ctx, Var y, const Plan& p, int64_t rank) {
@@ -161,7 +141,7 @@ Status LowerIndex(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(t, ctx.TypeOf(x));
   const int64_t count = static_cast<int64_t>(p.positions.size());
   TS2COREML_ASSIGN_OR_RETURN(Var flat, EmitFlatIndex(ctx, indices, t));
-  TS2COREML_ASSIGN_OR_RETURN(flat, TileToShape(ctx, flat, p.shape));
+  TS2COREML_ASSIGN_OR_RETURN(flat, EmitBroadcastTo(ctx, flat, p.shape));
   int64_t stride = 1;
   for (int64_t j = 0; j < count; ++j) stride *= t.shape[j];
   std::vector<int64_t> rows = {stride};

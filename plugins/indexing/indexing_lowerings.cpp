@@ -12,6 +12,7 @@
 
 #include "common/lowering_table.h"
 #include "common/lowering_util.h"
+#include "common/mil_emit.h"
 #include "indexing/broadcast_tensors_lowering.h"
 #include "indexing/embedding_lowering.h"
 #include "indexing/index_put_lowering.h"
@@ -78,16 +79,6 @@ Expected<Var> EmitConcat(LowerContext& ctx, const std::vector<Var>& parts, int64
   return ctx.Emit1("concat", {{"values", parts}, {"axis", axis_var}, {"interleave", interleave}},
                    out);
 }
-
-/// Binds output 0 to `v`, or to an identity of it when `v` is the node's own input (nothing was
-/// emitted): an output is always produced by an op of this node.
-Status BindOutput(LowerContext& ctx, Var v, Var input) {
-  if (v.id == input.id) return ctx.EmitOutput("identity", {{"x", v}});
-  return ctx.SetOutput(0, v);
-}
-
-/// True when optional input `i` is given (present and not None).
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
 
 // --- slice / narrow / select ----------------------------------------------------------------
 

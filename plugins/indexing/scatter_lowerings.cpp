@@ -13,13 +13,6 @@
 namespace ts2coreml::plugins::scatter {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr uint32_t kSelf = sdk::InputIndex(kScatterInputs, "self");
 constexpr uint32_t kDim = sdk::InputIndex(kScatterInputs, "dim");
 constexpr uint32_t kIndex = sdk::InputIndex(kScatterInputs, "index");
@@ -39,8 +32,6 @@ struct Plan {
   bool index_op = false;             ///< index_add/copy/fill: a 1-d index along dim
   std::vector<int64_t> index_shape;  ///< the (expanded) index's shape
 };
-
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
 
 Expected<Mode> ReadMode(const NodeView& ctx, const std::string& op, Plan* p) {
   if (op == "scatter_add" || op == "index_add") return Mode::kSum;
@@ -92,9 +83,7 @@ Status ReadIndexShape(const NodeView& ctx, const TensorType& x, const TensorType
 /// Resolves a scatter against its inputs, refusing what MIL cannot reproduce.
 Expected<Plan> ReadPlan(const NodeView& ctx) {
   Plan p;
-  const std::string kind = ctx.kind();
-  p.op =
-      kind.substr(6, kind.find('.') == std::string::npos ? std::string::npos : kind.find('.') - 6);
+  p.op = OpBaseName(ctx.kind());
   p.index_op = p.op.rfind("index_", 0) == 0;
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType index, ctx.InputType(kIndex));

@@ -868,6 +868,8 @@ Expected<Var> EmitRemainingPad(LowerContext& ctx, Var cur, const TensorType& ct,
   return ctx.Emit1("pad", args, out);
 }
 
+/// Pads in steps: circular padding by slices and concats; otherwise the leading dims' reflect or
+/// replicate padding, then the crop of negative padding, then MIL pad (or fills) for the rest.
 Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));

@@ -18,6 +18,20 @@ using sdk::NodeView;
 using sdk::Status;
 using sdk::TensorType;
 using sdk::Var;
+/// A tensor shape, as the SDK's TensorType holds it.
+using Shape = std::vector<int64_t>;
+
+/// True when optional input `input` is given (present and not None).
+inline bool Given(const sdk::NodeView& ctx, uint32_t input) {
+  return ctx.num_inputs() > input && !ctx.IsNone(input);
+}
+
+/// The op name of a node kind without namespace and overload ("aten::movedim.int" -> "movedim").
+inline std::string OpBaseName(const std::string& kind) {
+  const size_t colons = kind.find("::");
+  std::string name = kind.substr(colons == std::string::npos ? 0 : colons + 2);
+  return name.substr(0, name.find('.'));
+}
 
 /// Formats an int list as "[1, 2, 3]" for messages.
 inline std::string FormatInts(const std::vector<int64_t>& values) {

@@ -53,6 +53,64 @@ inline sdk::Expected<sdk::Var> EmitTranspose(const sdk::LowerContext& ctx, sdk::
   return ctx.Emit1("transpose", {{"x", x}, {"perm", perm_var}}, out);
 }
 
+/// `x` tiled by `reps` (unchanged when every rep is 1).
+inline sdk::Expected<sdk::Var> EmitTile(const sdk::LowerContext& ctx, sdk::Var x,
+                                        const std::vector<int64_t>& reps) {
+  if (AllEqual(reps, 1)) return x;
+  TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType t, ctx.TypeOf(x));
+  for (size_t i = 0; i < reps.size(); ++i) t.shape[i] *= reps[i];
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var reps_var, ctx.ConstInts(reps));
+  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, t);
+}
+
+/// `x` broadcast to `shape` by NumPy's rule as a real tensor: reshaped to its rank (unit dims in
+/// front), then tiled (unchanged when it already has `shape`). Reductions over the result count
+/// repeated entries.
+inline sdk::Expected<sdk::Var> EmitBroadcastTo(const sdk::LowerContext& ctx, sdk::Var x,
+                                               const std::vector<int64_t>& shape) {
+  TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType t, ctx.TypeOf(x));
+  if (t.shape == shape) return x;
+  std::vector<int64_t> aligned(shape.size() - t.shape.size(), 1);
+  aligned.insert(aligned.end(), t.shape.begin(), t.shape.end());
+  TS2COREML_ASSIGN_OR_RETURN(x, EmitReshape(ctx, x, aligned));
+  std::vector<int64_t> reps;
+  for (size_t d = 0; d < shape.size(); ++d) reps.push_back(shape[d] / aligned[d]);
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var reps_var, ctx.ConstInts(reps));
+  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, sdk::TensorType(t.dtype, shape));
+}
+
+/// `x` gathered along `axis` at constant `indices`, laid out as `index_shape` (its dims take the
+/// place of `axis` in the output).
+inline sdk::Expected<sdk::Var> EmitGatherConst(const sdk::LowerContext& ctx, sdk::Var x,
+                                               int64_t axis, const std::vector<int64_t>& indices,
+                                               const std::vector<int64_t>& index_shape) {
+  TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var idx, ctx.ConstInts(indices));
+  TS2COREML_ASSIGN_OR_RETURN(idx, EmitReshape(ctx, idx, index_shape));
+  std::vector<int64_t> out(t.shape.begin(), t.shape.begin() + axis);
+  out.insert(out.end(), index_shape.begin(), index_shape.end());
+  out.insert(out.end(), t.shape.begin() + axis + 1, t.shape.end());
+  TS2COREML_ASSIGN_OR_RETURN(sdk::Var axis_var, ctx.ConstInt(axis));
+  return ctx.Emit1("gather", {{"x", x}, {"indices", idx}, {"axis", axis_var}},
+                   sdk::TensorType(t.dtype, out));
+}
+
+/// `v`, or an identity of it when `v` is the node's own input `input` (nothing was emitted): for
+/// the elements of a list output, which like any output are produced by an op of their node.
+inline sdk::Expected<sdk::Var> EmitIdentityIfInput(const sdk::LowerContext& ctx, sdk::Var v,
+                                                   sdk::Var input) {
+  if (v.id != input.id) return v;
+  TS2COREML_ASSIGN_OR_RETURN(sdk::TensorType t, ctx.TypeOf(v));
+  return ctx.Emit1("identity", {{"x", v}}, t);
+}
+
+/// Binds output 0 to `v`, or to an identity of it when `v` is the node's own input `input`
+/// (nothing was emitted): an output is always produced by an op of its node.
+inline sdk::Status BindOutput(sdk::LowerContext& ctx, sdk::Var v, sdk::Var input) {
+  if (v.id == input.id) return ctx.EmitOutput("identity", {{"x", v}});
+  return ctx.SetOutput(0, v);
+}
+
 /// The output shape of MIL matmul on operands of rank >= 2 (batch dimensions broadcast).
 inline bool MatmulShape(std::vector<int64_t> x, std::vector<int64_t> y, bool transpose_x,
                         bool transpose_y, std::vector<int64_t>* out) {

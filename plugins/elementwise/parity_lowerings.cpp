@@ -16,13 +16,6 @@
 namespace ts2coreml::plugins::elementwise_parity {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::TensorType;
-using sdk::Var;
-using Shape = std::vector<int64_t>;
-
 constexpr uint32_t kNtnSelf = sdk::InputIndex(kNanToNumInputs, "self");
 constexpr uint32_t kNtnNan = sdk::InputIndex(kNanToNumInputs, "nan");
 constexpr uint32_t kNtnPosinf = sdk::InputIndex(kNanToNumInputs, "posinf");
@@ -31,8 +24,6 @@ constexpr uint32_t kNtnNeginf = sdk::InputIndex(kNanToNumInputs, "neginf");
 constexpr uint32_t kCrossSelf = sdk::InputIndex(kCrossInputs, "self");
 constexpr uint32_t kCrossOther = sdk::InputIndex(kCrossInputs, "other");
 constexpr uint32_t kCrossDim = sdk::InputIndex(kCrossInputs, "dim");
-
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
 
 /// Input `i` as a float, or `fallback` when it is None.
 Expected<double> FloatOr(const NodeView& ctx, uint32_t i, double fallback) {

@@ -150,8 +150,7 @@ Expected<TensorType> NonBoolInput(const NodeView& ctx, uint32_t self) {
 }  // namespace
 
 std::string UnaryBaseName(const std::string& kind) {
-  std::string name = kind.substr(kind.find("::") == std::string::npos ? 0 : kind.find("::") + 2);
-  name = name.substr(0, name.find('.'));
+  std::string name = OpBaseName(kind);
   if (name.size() > 1 && name.back() == '_' && name.compare(0, 2, "__") != 0) name.pop_back();
   return name;
 }

@@ -12,12 +12,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::NodeView;
-using sdk::TensorType;
-using sdk::Var;
-using Shape = std::vector<int64_t>;
-
 constexpr uint32_t kTensors = sdk::InputIndex(kBroadcastTensorsInputs, "tensors");
 
 /// Every element's type and the shape they all broadcast to.
@@ -57,20 +51,7 @@ sdk::Status LowerBroadcastTensors(sdk::LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> xs, ctx.InputList(kTensors));
   std::vector<Var> out;
   for (size_t k = 0; k < xs.size(); ++k) {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(xs[k]));
-    Var x = xs[k];
-    if (t.shape != shape) {
-      Shape aligned(shape.size() - t.shape.size(), 1);
-      aligned.insert(aligned.end(), t.shape.begin(), t.shape.end());
-      if (aligned != t.shape) {
-        TS2COREML_ASSIGN_OR_RETURN(x, EmitReshape(ctx, x, aligned));
-      }
-      Shape reps;
-      for (size_t d = 0; d < shape.size(); ++d) reps.push_back(shape[d] / aligned[d]);
-      TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
-      TS2COREML_ASSIGN_OR_RETURN(
-          x, ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, TensorType(t.dtype, shape)));
-    }
+    TS2COREML_ASSIGN_OR_RETURN(Var x, EmitBroadcastTo(ctx, xs[k], shape));
     out.push_back(x);
   }
   return ctx.SetOutputList(0, out);

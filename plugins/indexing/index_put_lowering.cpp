@@ -11,14 +11,6 @@
 namespace ts2coreml::plugins {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-using Shape = std::vector<int64_t>;
-
 constexpr uint32_t kSelf = sdk::InputIndex(kIndexPutInputs, "self");
 constexpr uint32_t kIndices = sdk::InputIndex(kIndexPutInputs, "indices");
 constexpr uint32_t kValues = sdk::InputIndex(kIndexPutInputs, "values");
@@ -62,9 +54,9 @@ Expected<PutPlan> ReadPut(const NodeView& ctx, const TensorType& x, const Tensor
                                " must cover the leading dims of " + FormatInts(x.shape));
     }
     if (Numel(v.shape) != 1) {
-      return ctx.Error(op + ": values " + FormatInts(v.shape) +
-                       " through a bool mask need a count known only at run time; use one value "
-                       "or torch.where");
+      return ctx.Error(
+          op + ": values " + FormatInts(v.shape) +
+          " through a bool mask need a count known only at run time; use one value or torch.where");
     }
     return p;
   }
@@ -100,21 +92,6 @@ Status LowerMaskPut(LowerContext& ctx, const PutPlan& p, Var x, const TensorType
   return ctx.EmitOutput("add", {{"x", x}, {"y", add}});
 }
 
-/// `v` broadcast to `shape` (reshape to its rank, then tile).
-Expected<Var> BroadcastTo(LowerContext& ctx, Var v, const Shape& shape) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(v));
-  if (t.shape == shape) return v;
-  Shape aligned(shape.size() - t.shape.size(), 1);
-  aligned.insert(aligned.end(), t.shape.begin(), t.shape.end());
-  if (aligned != t.shape) {
-    TS2COREML_ASSIGN_OR_RETURN(v, EmitReshape(ctx, v, aligned));
-  }
-  Shape reps;
-  for (size_t d = 0; d < shape.size(); ++d) reps.push_back(shape[d] / aligned[d]);
-  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
-  return ctx.Emit1("tile", {{"x", v}, {"reps", reps_var}}, TensorType(t.dtype, shape));
-}
-
 /// One int index at dim `pos`: hot[k, n] = (index[k] mod N == n); rows[n, r] = sum_k hot * v.
 Status LowerIntPut(LowerContext& ctx, const PutPlan& p, Var x, const TensorType& out) {
   const int64_t rank = out.rank(), pos = p.pos, big_n = out.shape[pos];
@@ -140,7 +117,7 @@ Status LowerIntPut(LowerContext& ctx, const PutPlan& p, Var x, const TensorType&
   Shape target = out.shape;
   target[pos] = k;
   TS2COREML_ASSIGN_OR_RETURN(Var v, ctx.Input(kValues));
-  TS2COREML_ASSIGN_OR_RETURN(v, BroadcastTo(ctx, v, target));
+  TS2COREML_ASSIGN_OR_RETURN(v, EmitBroadcastTo(ctx, v, target));
   if (pos != 0) {
     TS2COREML_ASSIGN_OR_RETURN(v, EmitTranspose(ctx, v, perm));
   }

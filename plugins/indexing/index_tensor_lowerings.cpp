@@ -13,13 +13,6 @@
 namespace ts2coreml::plugins::index_tensor {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr uint32_t kSelf = sdk::InputIndex(kIndexInputs, "self");
 constexpr uint32_t kIndices = sdk::InputIndex(kIndexInputs, "indices");
 
@@ -90,31 +83,13 @@ std::vector<int64_t> OutputShape(const Plan& p, const std::vector<int64_t>& x) {
   return out;
 }
 
-}  // namespace
-
-Status InferIndex(sdk::InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSelf));
-  TS2COREML_ASSIGN_OR_RETURN(Plan p, ReadPlan(ctx, x));
-  return ctx.SetOutputType(0, TensorType(x.dtype, OutputShape(p, x.shape)));
-}
-
-Status LowerIndex(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSelf));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(Plan p, ReadPlan(ctx, t));
-  if (p.positions.empty()) return ctx.EmitOutput("identity", {{"x", x}});
-  std::vector<Var> indices;
-  for (int64_t k : p.positions) {
-    TS2COREML_ASSIGN_OR_RETURN(Var v, ctx.ListVar(kIndices, static_cast<uint32_t>(k)));
-    indices.push_back(v);
-  }
-  // The indexed dims first; flat = sum_j wrap(i_j) * stride_j over them.
-  TS2COREML_ASSIGN_OR_RETURN(x, EmitTranspose(ctx, x, p.perm));
-  TS2COREML_ASSIGN_OR_RETURN(t, ctx.TypeOf(x));
-  const int64_t count = static_cast<int64_t>(p.positions.size());
+/// The flat row of the indexed dims (the first `indices.size()` dims of `t`):
+/// sum_j wrap(i_j) * stride_j.
+Expected<Var> EmitFlatIndex(const LowerContext& ctx, const std::vector<Var>& indices,
+                            const TensorType& t) {
   Var flat;
   int64_t stride = 1;
-  for (int64_t j = count - 1; j >= 0; --j) {
+  for (int64_t j = static_cast<int64_t>(indices.size()) - 1; j >= 0; --j) {
     TS2COREML_ASSIGN_OR_RETURN(Var idx, Wrap(ctx, indices[j], t.shape[j]));
     if (stride != 1) {
       TS2COREML_ASSIGN_OR_RETURN(Var s, ctx.ConstInt(stride));
@@ -127,18 +102,48 @@ Status LowerIndex(LowerContext& ctx) {
     }
     stride *= t.shape[j];
   }
-  TS2COREML_ASSIGN_OR_RETURN(TensorType ft, ctx.TypeOf(flat));
-  if (ft.shape != p.shape) {
-    // One index smaller than the broadcast shape: tile it up.
-    std::vector<int64_t> padded(p.shape.size() - ft.shape.size(), 1);
-    padded.insert(padded.end(), ft.shape.begin(), ft.shape.end());
-    TS2COREML_ASSIGN_OR_RETURN(flat, EmitReshape(ctx, flat, padded));
-    std::vector<int64_t> reps;
-    for (size_t d = 0; d < p.shape.size(); ++d) reps.push_back(p.shape[d] / padded[d]);
-    TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
-    TS2COREML_ASSIGN_OR_RETURN(flat, ctx.Emit1("tile", {{"x", flat}, {"reps", reps_var}},
-                                               TensorType(T2C_DTYPE_INT32, p.shape)));
+  return flat;
+}
+
+/// Moves the broadcast index dims of the gathered `y` ([B..., others...], rank `rank`) to
+/// insert_at: [others before, B..., others after].
+Expected<Var> MoveIndexDims(const LowerContext& ctx, Var y, const Plan& p, int64_t rank) {
+  if (p.insert_at == 0) return y;
+  const int64_t b = static_cast<int64_t>(p.shape.size());
+  std::vector<int64_t> perm;
+  for (int64_t d = 0; d < p.insert_at; ++d) perm.push_back(b + d);
+  for (int64_t d = 0; d < b; ++d) perm.push_back(d);
+  for (int64_t d = b + p.insert_at; d < rank; ++d) perm.push_back(d);
+  return EmitTranspose(ctx, y, perm);
+}
+
+}  // namespace
+
+Status InferIndex(sdk::InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSelf));
+  TS2COREML_ASSIGN_OR_RETURN(Plan p, ReadPlan(ctx, x));
+  return ctx.SetOutputType(0, TensorType(x.dtype, OutputShape(p, x.shape)));
+}
+
+/// Gathers rows of x with its indexed dims moved first and flattened into one, by the flat
+/// index of the broadcast indices, then puts the broadcast dims where PyTorch puts them.
+Status LowerIndex(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  TS2COREML_ASSIGN_OR_RETURN(Plan p, ReadPlan(ctx, t));
+  if (p.positions.empty()) return ctx.EmitOutput("identity", {{"x", x}});
+  std::vector<Var> indices;
+  for (int64_t k : p.positions) {
+    TS2COREML_ASSIGN_OR_RETURN(Var v, ctx.ListVar(kIndices, static_cast<uint32_t>(k)));
+    indices.push_back(v);
   }
+  TS2COREML_ASSIGN_OR_RETURN(x, EmitTranspose(ctx, x, p.perm));
+  TS2COREML_ASSIGN_OR_RETURN(t, ctx.TypeOf(x));
+  const int64_t count = static_cast<int64_t>(p.positions.size());
+  TS2COREML_ASSIGN_OR_RETURN(Var flat, EmitFlatIndex(ctx, indices, t));
+  TS2COREML_ASSIGN_OR_RETURN(flat, EmitBroadcastTo(ctx, flat, p.shape));
+  int64_t stride = 1;
+  for (int64_t j = 0; j < count; ++j) stride *= t.shape[j];
   std::vector<int64_t> rows = {stride};
   rows.insert(rows.end(), t.shape.begin() + count, t.shape.end());
   TS2COREML_ASSIGN_OR_RETURN(Var xr, EmitReshape(ctx, x, rows));
@@ -148,16 +153,7 @@ Status LowerIndex(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var y,
                              ctx.Emit1("gather", {{"x", xr}, {"indices", flat}, {"axis", axis}},
                                        TensorType(t.dtype, gathered)));
-  if (p.insert_at > 0) {
-    // [B..., others...] -> [others before, B..., others after].
-    const int64_t b = static_cast<int64_t>(p.shape.size());
-    const int64_t rank = static_cast<int64_t>(gathered.size());
-    std::vector<int64_t> perm;
-    for (int64_t d = 0; d < p.insert_at; ++d) perm.push_back(b + d);
-    for (int64_t d = 0; d < b; ++d) perm.push_back(d);
-    for (int64_t d = b + p.insert_at; d < rank; ++d) perm.push_back(d);
-    TS2COREML_ASSIGN_OR_RETURN(y, EmitTranspose(ctx, y, perm));
-  }
+  TS2COREML_ASSIGN_OR_RETURN(y, MoveIndexDims(ctx, y, p, static_cast<int64_t>(gathered.size())));
   return ctx.SetOutput(0, y);
 }
 

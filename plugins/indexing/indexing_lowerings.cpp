@@ -12,6 +12,7 @@
 
 #include "common/lowering_table.h"
 #include "common/lowering_util.h"
+#include "common/mil_emit.h"
 #include "indexing/broadcast_tensors_lowering.h"
 #include "indexing/embedding_lowering.h"
 #include "indexing/index_put_lowering.h"
@@ -78,16 +79,6 @@ Expected<Var> EmitConcat(LowerContext& ctx, const std::vector<Var>& parts, int64
   return ctx.Emit1("concat", {{"values", parts}, {"axis", axis_var}, {"interleave", interleave}},
                    out);
 }
-
-/// Binds output 0 to `v`, or to an identity of it when `v` is the node's own input (nothing was
-/// emitted): an output is always produced by an op of this node.
-Status BindOutput(LowerContext& ctx, Var v, Var input) {
-  if (v.id == input.id) return ctx.EmitOutput("identity", {{"x", v}});
-  return ctx.SetOutput(0, v);
-}
-
-/// True when optional input `i` is given (present and not None).
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
 
 // --- slice / narrow / select ----------------------------------------------------------------
 
@@ -657,18 +648,19 @@ Expected<PadMode> ParsePadMode(const NodeView& ctx, const std::string& name) {
                    "' is not one of constant, reflect, replicate, circular");
 }
 
-Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const TensorType& x) {
+/// Reads the mode and the fill value into `p` and checks `pad` against them: the *_padNd ops take
+/// their mode from the name and a fixed number of padded dims.
+Status ReadPadMode(const NodeView& ctx, const PadInputs& in, const TensorType& x,
+                   const std::vector<int64_t>& pad, PadPlan* p) {
   const std::string op = ctx.kind();
-  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> pad, ctx.Ints(in.pad));
-  PadPlan p;
   if (in.mode >= 0 && Given(ctx, in.mode)) {
-    TS2COREML_ASSIGN_OR_RETURN(p.mode_name, ctx.String(in.mode));
+    TS2COREML_ASSIGN_OR_RETURN(p->mode_name, ctx.String(in.mode));
   }
   if (Given(ctx, in.value)) {
-    TS2COREML_ASSIGN_OR_RETURN(p.value, ctx.Float(in.value));
+    TS2COREML_ASSIGN_OR_RETURN(p->value, ctx.Float(in.value));
   }
   if (in.fixed_dims > 0) {
-    p.mode_name = op.find("reflection") != std::string::npos ? "reflect" : "replicate";
+    p->mode_name = op.find("reflection") != std::string::npos ? "reflect" : "replicate";
     if (static_cast<int64_t>(pad.size()) != 2 * in.fixed_dims ||
         (x.rank() != in.fixed_dims + 1 && x.rank() != in.fixed_dims + 2)) {
       return ctx.InvalidInputs(op + ": needs " + std::to_string(2 * in.fixed_dims) +
@@ -677,47 +669,63 @@ Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const Tensor
                                FormatInts(pad) + " for " + FormatInts(x.shape));
     }
   }
-  TS2COREML_ASSIGN_OR_RETURN(p.mode, ParsePadMode(ctx, p.mode_name));
+  TS2COREML_ASSIGN_OR_RETURN(p->mode, ParsePadMode(ctx, p->mode_name));
   if (pad.size() % 2 != 0 || static_cast<int64_t>(pad.size()) > 2 * x.rank()) {
     return ctx.Error(op + ": pad " + FormatInts(pad) +
                      " must have an even length of at most twice the input rank " +
                      std::to_string(x.rank()));
   }
-  if (p.mode != PadMode::kConstant && p.value != 0) {
+  if (p->mode != PadMode::kConstant && p->value != 0) {
     return ctx.Error(op + ": a padding value is only allowed in constant mode");
   }
+  return Status::Ok();
+}
+
+/// Spreads `pad` ([last_before, last_after, second_last_before, ...]) over the input's dims and
+/// gives the output shape, checking each dim's padding against the mode.
+Status ResolvePadShape(const NodeView& ctx, const TensorType& x, const std::vector<int64_t>& pad,
+                       PadPlan* p) {
+  const std::string op = ctx.kind();
   const int64_t pairs = static_cast<int64_t>(pad.size()) / 2;
-  p.before.assign(x.rank(), 0);
-  p.after.assign(x.rank(), 0);
-  p.first_padded = x.rank() - pairs;
-  // pad = [last_before, last_after, second_last_before, ...].
+  p->before.assign(x.rank(), 0);
+  p->after.assign(x.rank(), 0);
+  p->first_padded = x.rank() - pairs;
   for (int64_t j = 0; j < pairs; ++j) {
     const int64_t d = x.rank() - 1 - j;
-    p.before[d] = pad[2 * j];
-    p.after[d] = pad[2 * j + 1];
+    p->before[d] = pad[2 * j];
+    p->after[d] = pad[2 * j + 1];
   }
-  p.out_shape = x.shape;
+  p->out_shape = x.shape;
   for (int64_t d = 0; d < x.rank(); ++d) {
     const int64_t n = x.shape[d];
-    const int64_t l = p.before[d], r = p.after[d];
-    if (p.mode != PadMode::kConstant && (l < 0 || r < 0)) {
+    const int64_t l = p->before[d], r = p->after[d];
+    if (p->mode != PadMode::kConstant && (l < 0 || r < 0)) {
       return ctx.Error(op + ": negative padding " + FormatInts(pad) +
                        " is only supported in constant mode");
     }
-    if (p.mode == PadMode::kReflect && (l >= n || r >= n)) {
+    if (p->mode == PadMode::kReflect && (l >= n || r >= n)) {
       return ctx.Error(op + ": reflect padding " + FormatInts(pad) +
                        " must be smaller than the padded dim (size " + std::to_string(n) + ")");
     }
-    if (p.mode == PadMode::kCircular && (l > n || r > n)) {
+    if (p->mode == PadMode::kCircular && (l > n || r > n)) {
       return ctx.Error(op + ": circular padding " + FormatInts(pad) +
                        " must be at most the padded dim (size " + std::to_string(n) + ")");
     }
-    p.out_shape[d] = n + l + r;
-    if (p.out_shape[d] <= 0) {
+    p->out_shape[d] = n + l + r;
+    if (p->out_shape[d] <= 0) {
       return ctx.Error(op + ": pad " + FormatInts(pad) + " leaves " + DimText(d) +
                        " empty; MIL cannot hold an empty tensor");
     }
   }
+  return Status::Ok();
+}
+
+/// Resolves a pad against the input `x`.
+Expected<PadPlan> ReadPad(const NodeView& ctx, const PadInputs& in, const TensorType& x) {
+  TS2COREML_ASSIGN_OR_RETURN(std::vector<int64_t> pad, ctx.Ints(in.pad));
+  PadPlan p;
+  TS2COREML_RETURN_IF_ERROR(ReadPadMode(ctx, in, x, pad, &p));
+  TS2COREML_RETURN_IF_ERROR(ResolvePadShape(ctx, x, pad, &p));
   return p;
 }
 
@@ -786,6 +794,82 @@ Expected<Var> EmitEdgePad(LowerContext& ctx, Var x, TensorType* xt, int64_t d, i
   return y;
 }
 
+/// Circular padding: per padded dim, cat(x[n - l:], x, x[:r]).
+Expected<Var> EmitCircularPad(LowerContext& ctx, Var cur, TensorType ct, const PadPlan& p) {
+  for (int64_t d = 0; d < ct.rank(); ++d) {
+    const int64_t n = ct.shape[d], l = p.before[d], r = p.after[d];
+    if (l == 0 && r == 0) continue;
+    std::vector<Var> parts;
+    if (l > 0) {
+      TS2COREML_ASSIGN_OR_RETURN(Var a, EmitSlice(ctx, cur, ct, d, SliceRange{n - l, n, 1}));
+      parts.push_back(a);
+    }
+    parts.push_back(cur);
+    if (r > 0) {
+      TS2COREML_ASSIGN_OR_RETURN(Var b, EmitSlice(ctx, cur, ct, d, SliceRange{0, r, 1}));
+      parts.push_back(b);
+    }
+    TensorType nt = ct;
+    nt.shape[d] = n + l + r;
+    TS2COREML_ASSIGN_OR_RETURN(cur, EmitConcat(ctx, parts, d, nt));
+    ct = nt;
+  }
+  return cur;
+}
+
+/// Reflect or replicate padding of the dims before the last two (which MIL pad does itself):
+/// pads them with EmitEdgePad and clears them from `p`.
+Expected<Var> EmitLeadingEdgePads(LowerContext& ctx, Var cur, TensorType* ct, PadPlan* p) {
+  const int64_t rank = ct->rank();
+  for (int64_t d = 0; d + 2 < rank; ++d) {
+    if (p->before[d] == 0 && p->after[d] == 0) continue;
+    TS2COREML_ASSIGN_OR_RETURN(
+        cur, EmitEdgePad(ctx, cur, ct, d, p->before[d], p->after[d], p->mode == PadMode::kReflect));
+    p->before[d] = p->after[d] = 0;
+  }
+  p->first_padded = std::max<int64_t>(p->first_padded, rank - 2);
+  return cur;
+}
+
+/// Crops the dims with negative (constant) padding.
+Expected<Var> EmitPadCrop(LowerContext& ctx, Var cur, TensorType* ct, const PadPlan& p) {
+  for (int64_t d = 0; d < ct->rank(); ++d) {
+    const int64_t n = ct->shape[d];
+    const int64_t cut_l = std::max<int64_t>(0, -p.before[d]);
+    const int64_t cut_r = std::max<int64_t>(0, -p.after[d]);
+    if (cut_l == 0 && cut_r == 0) continue;
+    TS2COREML_ASSIGN_OR_RETURN(cur, EmitSlice(ctx, cur, *ct, d, SliceRange{cut_l, n - cut_r, 1}));
+    ct->shape[d] = n - cut_l - cut_r;
+  }
+  return cur;
+}
+
+/// The remaining non-negative padding from the first padded dim on: MIL pad for floats,
+/// EmitFillPad for other dtypes; `cur` unchanged when nothing is left to pad.
+Expected<Var> EmitRemainingPad(LowerContext& ctx, Var cur, const TensorType& ct, const PadPlan& p) {
+  std::vector<int64_t> pads;
+  bool any = false;
+  for (int64_t d = std::min(p.first_padded, ct.rank()); d < ct.rank(); ++d) {
+    const int64_t l = std::max<int64_t>(0, p.before[d]), r = std::max<int64_t>(0, p.after[d]);
+    pads.push_back(l);
+    pads.push_back(r);
+    any |= l != 0 || r != 0;
+  }
+  if (!any) return cur;
+  if (!ct.is_float()) return EmitFillPad(ctx, cur, ct, p);
+  TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
+  TS2COREML_ASSIGN_OR_RETURN(Var pad_var, ctx.ConstInts(pads));
+  TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString(p.mode_name));
+  std::vector<sdk::Arg> args = {{"x", cur}, {"pad", pad_var}, {"mode", mode}};
+  if (p.mode == PadMode::kConstant) {
+    TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.ConstFloat(out.dtype, static_cast<float>(p.value)));
+    args.push_back({"constant_val", value});
+  }
+  return ctx.Emit1("pad", args, out);
+}
+
+/// Pads in steps: circular padding by slices and concats; otherwise the leading dims' reflect or
+/// replicate padding, then the crop of negative padding, then MIL pad (or fills) for the rest.
 Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(in.self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(x));
@@ -793,67 +877,14 @@ Status LowerPadOf(LowerContext& ctx, const PadInputs& in) {
   Var cur = x;
   TensorType ct = xt;
   if (p.mode == PadMode::kCircular) {
-    // Per dim: cat(x[n - l:], x, x[:r]).
-    for (int64_t d = 0; d < xt.rank(); ++d) {
-      const int64_t n = ct.shape[d], l = p.before[d], r = p.after[d];
-      if (l == 0 && r == 0) continue;
-      std::vector<Var> parts;
-      if (l > 0) {
-        TS2COREML_ASSIGN_OR_RETURN(Var a, EmitSlice(ctx, cur, ct, d, SliceRange{n - l, n, 1}));
-        parts.push_back(a);
-      }
-      parts.push_back(cur);
-      if (r > 0) {
-        TS2COREML_ASSIGN_OR_RETURN(Var b, EmitSlice(ctx, cur, ct, d, SliceRange{0, r, 1}));
-        parts.push_back(b);
-      }
-      TensorType nt = ct;
-      nt.shape[d] = n + l + r;
-      TS2COREML_ASSIGN_OR_RETURN(cur, EmitConcat(ctx, parts, d, nt));
-      ct = nt;
-    }
+    TS2COREML_ASSIGN_OR_RETURN(cur, EmitCircularPad(ctx, cur, ct, p));
     return BindOutput(ctx, cur, x);
   }
   if (p.mode == PadMode::kReflect || p.mode == PadMode::kReplicate) {
-    for (int64_t d = 0; d + 2 < xt.rank(); ++d) {
-      if (p.before[d] == 0 && p.after[d] == 0) continue;
-      TS2COREML_ASSIGN_OR_RETURN(
-          cur, EmitEdgePad(ctx, cur, &ct, d, p.before[d], p.after[d], p.mode == PadMode::kReflect));
-      p.before[d] = p.after[d] = 0;
-    }
-    p.first_padded = std::max<int64_t>(p.first_padded, xt.rank() - 2);
+    TS2COREML_ASSIGN_OR_RETURN(cur, EmitLeadingEdgePads(ctx, cur, &ct, &p));
   }
-  // Negative constant padding crops first.
-  for (int64_t d = 0; d < xt.rank(); ++d) {
-    const int64_t n = ct.shape[d];
-    const int64_t cut_l = std::max<int64_t>(0, -p.before[d]);
-    const int64_t cut_r = std::max<int64_t>(0, -p.after[d]);
-    if (cut_l == 0 && cut_r == 0) continue;
-    TS2COREML_ASSIGN_OR_RETURN(cur, EmitSlice(ctx, cur, ct, d, SliceRange{cut_l, n - cut_r, 1}));
-    ct.shape[d] = n - cut_l - cut_r;
-  }
-  std::vector<int64_t> pads;
-  bool any = false;
-  const int64_t first = std::min(p.first_padded, xt.rank());
-  for (int64_t d = first; d < xt.rank(); ++d) {
-    const int64_t l = std::max<int64_t>(0, p.before[d]), r = std::max<int64_t>(0, p.after[d]);
-    pads.push_back(l);
-    pads.push_back(r);
-    any |= l != 0 || r != 0;
-  }
-  if (any && !xt.is_float()) {
-    TS2COREML_ASSIGN_OR_RETURN(cur, EmitFillPad(ctx, cur, ct, p));
-  } else if (any) {
-    TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
-    TS2COREML_ASSIGN_OR_RETURN(Var pad_var, ctx.ConstInts(pads));
-    TS2COREML_ASSIGN_OR_RETURN(Var mode, ctx.ConstString(p.mode_name));
-    std::vector<sdk::Arg> args = {{"x", cur}, {"pad", pad_var}, {"mode", mode}};
-    if (p.mode == PadMode::kConstant) {
-      TS2COREML_ASSIGN_OR_RETURN(Var value, ctx.ConstFloat(out.dtype, static_cast<float>(p.value)));
-      args.push_back({"constant_val", value});
-    }
-    TS2COREML_ASSIGN_OR_RETURN(cur, ctx.Emit1("pad", args, out));
-  }
+  TS2COREML_ASSIGN_OR_RETURN(cur, EmitPadCrop(ctx, cur, &ct, p));
+  TS2COREML_ASSIGN_OR_RETURN(cur, EmitRemainingPad(ctx, cur, ct, p));
   return BindOutput(ctx, cur, x);
 }
 

@@ -14,36 +14,10 @@
 namespace ts2coreml::plugins::movement {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
-/// True when optional input `i` is given (present and not None).
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
-
-/// Output 0 bound to `v`, or to an identity of `input` when nothing was emitted.
-Status Bind(LowerContext& ctx, Var v, Var input) {
-  if (v.id == input.id) return ctx.EmitOutput("identity", {{"x", v}});
-  return ctx.SetOutput(0, v);
-}
-
 int64_t Product(const std::vector<int64_t>& v, size_t begin, size_t end) {
   int64_t p = 1;
   for (size_t i = begin; i < end && i < v.size(); ++i) p *= v[i];
   return p;
-}
-
-/// `x` tiled by `reps` (unchanged when every rep is 1).
-Expected<Var> EmitTile(const LowerContext& ctx, Var x, const std::vector<int64_t>& reps) {
-  if (AllEqual(reps, 1)) return x;
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  for (size_t i = 0; i < reps.size(); ++i) t.shape[i] *= reps[i];
-  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
-  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, t);
 }
 
 /// A scalar zero in `dtype` (false for bool).
@@ -142,7 +116,7 @@ std::vector<int64_t> StackedShape(const std::string& base, const std::vector<int
 
 Expected<StackPlan> ReadStack(const NodeView& ctx) {
   const std::string base = ctx.kind().substr(0, ctx.kind().find('.'));
-  const std::string op = base.substr(6);
+  const std::string op = OpBaseName(ctx.kind());
   TS2COREML_ASSIGN_OR_RETURN(uint32_t n, ctx.ListSize(kStackTensors));
   if (n == 0) return ctx.Error(op + ": the tensor list is empty");
   StackPlan p;
@@ -194,7 +168,7 @@ Status LowerStack(LowerContext& ctx) {
   for (size_t k = 0; k < values.size(); ++k) {
     TS2COREML_ASSIGN_OR_RETURN(values[k], EmitReshape(ctx, inputs[k], p.shapes[k]));
   }
-  if (values.size() == 1) return Bind(ctx, values[0], inputs[0]);
+  if (values.size() == 1) return BindOutput(ctx, values[0], inputs[0]);
   TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(p.axis));
   TS2COREML_ASSIGN_OR_RETURN(Var interleave, ctx.ConstBool(false));
   return ctx.EmitOutput("concat",
@@ -495,7 +469,7 @@ Status LowerRepeatInterleave(LowerContext& ctx) {
   std::vector<int64_t> out = r.shape;
   out[static_cast<size_t>(r.axis)] *= r.repeats;
   TS2COREML_ASSIGN_OR_RETURN(y, EmitReshape(ctx, y, out));
-  return Bind(ctx, y, x);
+  return BindOutput(ctx, y, x);
 }
 
 // --- meshgrid ----------------------------------------------------------------------------------
@@ -557,10 +531,7 @@ Status LowerMeshgrid(LowerContext& ctx) {
     reps[axis] = 1;
     TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, inputs[k], line));
     TS2COREML_ASSIGN_OR_RETURN(y, EmitTile(ctx, y, reps));
-    if (y.id == inputs[k].id) {
-      TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(y));
-      TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("identity", {{"x", y}}, t));
-    }
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitIdentityIfInput(ctx, y, inputs[k]));
     outs.push_back(y);
   }
   return ctx.SetOutputList(0, outs);

@@ -13,13 +13,6 @@
 namespace ts2coreml::plugins::scatter {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr uint32_t kSelf = sdk::InputIndex(kScatterInputs, "self");
 constexpr uint32_t kDim = sdk::InputIndex(kScatterInputs, "dim");
 constexpr uint32_t kIndex = sdk::InputIndex(kScatterInputs, "index");
@@ -39,8 +32,6 @@ struct Plan {
   bool index_op = false;             ///< index_add/copy/fill: a 1-d index along dim
   std::vector<int64_t> index_shape;  ///< the (expanded) index's shape
 };
-
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
 
 Expected<Mode> ReadMode(const NodeView& ctx, const std::string& op, Plan* p) {
   if (op == "scatter_add" || op == "index_add") return Mode::kSum;
@@ -62,11 +53,37 @@ Expected<Mode> ReadMode(const NodeView& ctx, const std::string& op, Plan* p) {
   return ctx.Error(op + ": reduce '" + r + "' is not one PyTorch defines for it");
 }
 
+/// The shape the index covers: an index op's 0-d or 1-d index laid along dim, else the index's
+/// own shape, which may differ from the input's only along dim.
+Status ReadIndexShape(const NodeView& ctx, const TensorType& x, const TensorType& index, Plan* p) {
+  if (p->index_op) {
+    if (index.rank() > 1) {
+      return ctx.InvalidInputs(p->op + ": index must be 0-d or 1-d, got " +
+                               FormatInts(index.shape));
+    }
+    p->index_shape = x.shape;
+    p->index_shape[static_cast<size_t>(p->axis)] = index.numel();
+    return Status::Ok();
+  }
+  p->index_shape = index.shape;
+  if (index.rank() != x.rank()) {
+    return ctx.InvalidInputs(p->op + ": index " + FormatInts(index.shape) + " and input " +
+                             FormatInts(x.shape) + " differ in rank");
+  }
+  for (int64_t d = 0; d < x.rank(); ++d) {
+    if (d != p->axis && index.shape[d] != x.shape[d]) {
+      return ctx.Error(p->op + ": an index " + FormatInts(index.shape) +
+                       " that differs from the input " + FormatInts(x.shape) + " outside dim " +
+                       std::to_string(p->axis) + " is not supported");
+    }
+  }
+  return Status::Ok();
+}
+
+/// Resolves a scatter against its inputs, refusing what MIL cannot reproduce.
 Expected<Plan> ReadPlan(const NodeView& ctx) {
   Plan p;
-  const std::string kind = ctx.kind();
-  p.op =
-      kind.substr(6, kind.find('.') == std::string::npos ? std::string::npos : kind.find('.') - 6);
+  p.op = OpBaseName(ctx.kind());
   p.index_op = p.op.rfind("index_", 0) == 0;
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType index, ctx.InputType(kIndex));
@@ -80,26 +97,7 @@ Expected<Plan> ReadPlan(const NodeView& ctx) {
   } else if (!p.index_op) {
     TS2COREML_ASSIGN_OR_RETURN(p.mode, ReadMode(ctx, p.op, &p));
   }
-  if (p.index_op) {
-    if (index.rank() > 1) {
-      return ctx.InvalidInputs(p.op + ": index must be 0-d or 1-d, got " + FormatInts(index.shape));
-    }
-    p.index_shape = x.shape;
-    p.index_shape[static_cast<size_t>(p.axis)] = index.numel();
-  } else {
-    p.index_shape = index.shape;
-    if (index.rank() != x.rank()) {
-      return ctx.InvalidInputs(p.op + ": index " + FormatInts(index.shape) + " and input " +
-                               FormatInts(x.shape) + " differ in rank");
-    }
-    for (int64_t d = 0; d < x.rank(); ++d) {
-      if (d != p.axis && index.shape[d] != x.shape[d]) {
-        return ctx.Error(p.op + ": an index " + FormatInts(index.shape) +
-                         " that differs from the input " + FormatInts(x.shape) + " outside dim " +
-                         std::to_string(p.axis) + " is not supported");
-      }
-    }
-  }
+  TS2COREML_RETURN_IF_ERROR(ReadIndexShape(ctx, x, index, &p));
   if (p.index_shape[static_cast<size_t>(p.axis)] == 0) {
     return ctx.Error(p.op + ": an empty index is not supported");
   }
@@ -166,6 +164,137 @@ Expected<Var> Extreme(const LowerContext& ctx, t2c_dtype dtype, bool lowest) {
   return ctx.ConstFloat(dtype, lowest ? -inf : inf);
 }
 
+/// Where the index entries write: hit[.., k, d, ..] says entry k writes position d along the
+/// axis, written[..d..] that some entry writes it.
+struct Hits {
+  Var hit;
+  Var written;
+  Var zero;                     ///< int32 0
+  Var axes;                     ///< {axis + 1}: where [.., K, ..] widens to [.., K, 1, ..]
+  std::vector<int64_t> wide;    ///< [.., K, D, ..]
+  std::vector<int64_t> column;  ///< [.., K, 1, ..]
+};
+
+/// The source cut to the index's shape where it is larger (a scalar source is kept).
+Expected<Var> ClipSource(const LowerContext& ctx, const Plan& p, Var src, t2c_dtype dtype) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(src));
+  if (st.rank() == 0 || st.shape == p.index_shape) return src;
+  const int64_t rank = static_cast<int64_t>(p.index_shape.size());
+  TS2COREML_ASSIGN_OR_RETURN(Var begin, ctx.ConstInts(std::vector<int64_t>(rank, 0)));
+  TS2COREML_ASSIGN_OR_RETURN(Var size, ctx.ConstInts(p.index_shape));
+  return Op(ctx, "slice_by_size", {{"x", src}, {"begin", begin}, {"size", size}}, dtype,
+            p.index_shape);
+}
+
+/// Compares each index entry with every position along the axis (`index` as FullIndex gives it).
+Expected<Hits> EmitHits(const LowerContext& ctx, const Plan& p, Var index, const TensorType& xt) {
+  const int64_t a = p.axis, rank = xt.rank(), d = xt.shape[static_cast<size_t>(a)];
+  Hits h;
+  h.wide = p.index_shape;
+  h.wide.insert(h.wide.begin() + a + 1, d);
+  TS2COREML_ASSIGN_OR_RETURN(h.axes, ctx.ConstInts({a + 1}));
+  h.column = p.index_shape;
+  h.column.insert(h.column.begin() + a + 1, 1);
+  TS2COREML_ASSIGN_OR_RETURN(Var idx_e, Op(ctx, "expand_dims", {{"x", index}, {"axes", h.axes}},
+                                           T2C_DTYPE_INT32, h.column));
+  TS2COREML_ASSIGN_OR_RETURN(Var positions, RangeAlong(ctx, d, a + 1, rank + 1));
+  TS2COREML_ASSIGN_OR_RETURN(
+      h.hit, Op(ctx, "equal", {{"x", idx_e}, {"y", positions}}, T2C_DTYPE_BOOL, h.wide));
+  TS2COREML_ASSIGN_OR_RETURN(Var one, ctx.ConstInt(1));
+  TS2COREML_ASSIGN_OR_RETURN(h.zero, ctx.ConstInt(0));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var hits,
+      Op(ctx, "select", {{"cond", h.hit}, {"a", one}, {"b", h.zero}}, T2C_DTYPE_INT32, h.wide));
+  TS2COREML_ASSIGN_OR_RETURN(Var count, Reduce(ctx, "reduce_sum", hits, a));
+  TS2COREML_ASSIGN_OR_RETURN(
+      h.written, Op(ctx, "greater", {{"x", count}, {"y", h.zero}}, T2C_DTYPE_BOOL, xt.shape));
+  return h;
+}
+
+/// A plain scatter of a tensor source: the value of the last entry that hits each position,
+/// gathered from the source (what PyTorch's kernel leaves on CPU).
+Expected<Var> EmitLastWrite(const LowerContext& ctx, const Plan& p, const Hits& h, Var src,
+                            const TensorType& xt) {
+  const int64_t a = p.axis, rank = xt.rank();
+  TS2COREML_ASSIGN_OR_RETURN(Var ks, RangeAlong(ctx, p.index_shape[a], a, rank + 1));
+  TS2COREML_ASSIGN_OR_RETURN(Var none, ctx.ConstInt(-1));
+  TS2COREML_ASSIGN_OR_RETURN(Var which, Op(ctx, "select", {{"cond", h.hit}, {"a", ks}, {"b", none}},
+                                           T2C_DTYPE_INT32, h.wide));
+  TS2COREML_ASSIGN_OR_RETURN(Var last, Reduce(ctx, "reduce_max", which, a));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var safe, Op(ctx, "maximum", {{"x", last}, {"y", h.zero}}, T2C_DTYPE_INT32, xt.shape));
+  TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(a));
+  return Op(ctx, "gather_along_axis", {{"x", src}, {"indices", safe}, {"axis", axis_var}}, xt.dtype,
+            xt.shape);
+}
+
+/// How a reduction mode folds the hits of one position: its neutral value, the MIL reduction
+/// over the entries and the binary op that folds in self.
+struct Fold {
+  Var neutral;
+  const char* reduce = "reduce_sum";
+  const char* combine = "add";
+};
+
+Expected<Fold> FoldOf(const LowerContext& ctx, Mode mode, t2c_dtype dtype) {
+  Fold f;
+  if (mode == Mode::kProd) {
+    TS2COREML_ASSIGN_OR_RETURN(f.neutral, ScalarLike(ctx, dtype, 1));
+    f.reduce = "reduce_prod";
+    f.combine = "mul";
+  } else if (mode == Mode::kMax || mode == Mode::kMin) {
+    TS2COREML_ASSIGN_OR_RETURN(f.neutral, Extreme(ctx, dtype, mode == Mode::kMax));
+    f.reduce = mode == Mode::kMax ? "reduce_max" : "reduce_min";
+    f.combine = mode == Mode::kMax ? "maximum" : "minimum";
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(f.neutral, ScalarLike(ctx, dtype, 0));
+  }
+  return f;
+}
+
+/// reduce 'mean' from the sum `sum` of the hits: (self + sum) / (count + 1) with self,
+/// sum / max(count, 1) without; the count from float ones.
+Expected<Var> EmitMean(const LowerContext& ctx, const Plan& p, const Hits& h, Var sum, Var self,
+                       t2c_dtype dtype) {
+  TS2COREML_ASSIGN_OR_RETURN(Var one_f, ScalarLike(ctx, dtype, 1));
+  TS2COREML_ASSIGN_OR_RETURN(Var zero_f, ScalarLike(ctx, dtype, 0));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var ones, Op(ctx, "select", {{"cond", h.hit}, {"a", one_f}, {"b", zero_f}}, dtype, h.wide));
+  TS2COREML_ASSIGN_OR_RETURN(Var n, Reduce(ctx, "reduce_sum", ones, p.axis));
+  if (p.include_self) {
+    TS2COREML_ASSIGN_OR_RETURN(sum, EmitBinary(ctx, "add", sum, self));
+    TS2COREML_ASSIGN_OR_RETURN(n, EmitBinary(ctx, "add", n, one_f));
+  } else {
+    TS2COREML_ASSIGN_OR_RETURN(n, EmitBinary(ctx, "maximum", n, one_f));
+  }
+  return EmitBinary(ctx, "real_div", sum, n);
+}
+
+/// A reducing scatter: the source spread over [.., K, D, ..] (neutral where nothing hits),
+/// reduced over K, scaled by alpha, and folded with self.
+Expected<Var> EmitReduced(const LowerContext& ctx, const Plan& p, const Hits& h, Var src,
+                          Var self) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(self));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(src));
+  const t2c_dtype dt = xt.dtype;
+  Var src_e = src;
+  if (st.rank() != 0) {
+    TS2COREML_ASSIGN_OR_RETURN(
+        src_e, Op(ctx, "expand_dims", {{"x", src}, {"axes", h.axes}}, dt, h.column));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(Fold f, FoldOf(ctx, p.mode, dt));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var spread, Op(ctx, "select", {{"cond", h.hit}, {"a", src_e}, {"b", f.neutral}}, dt, h.wide));
+  TS2COREML_ASSIGN_OR_RETURN(Var r, Reduce(ctx, f.reduce, spread, p.axis));
+  if (p.alpha != 1) {
+    TS2COREML_ASSIGN_OR_RETURN(Var alpha, ScalarLike(ctx, dt, p.alpha));
+    TS2COREML_ASSIGN_OR_RETURN(r, EmitBinary(ctx, "mul", r, alpha));
+  }
+  if (p.mode == Mode::kMean) return EmitMean(ctx, p, h, r, self, dt);
+  if (!p.include_self) return r;
+  return EmitBinary(ctx, f.combine, self, r);
+}
+
 }  // namespace
 
 Status InferScatter(sdk::InferContext& ctx) {
@@ -181,103 +310,16 @@ Status LowerScatter(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var src, ctx.Input(kSrc));
   TS2COREML_ASSIGN_OR_RETURN(TensorType xt, ctx.TypeOf(self));
   TS2COREML_ASSIGN_OR_RETURN(TensorType st, ctx.TypeOf(src));
-  const t2c_dtype dt = xt.dtype;
-  const int64_t a = p.axis, rank = xt.rank(), d = xt.shape[static_cast<size_t>(a)];
   TS2COREML_ASSIGN_OR_RETURN(index, FullIndex(ctx, p, index));
-  const bool scalar = st.rank() == 0;
-  if (!scalar && st.shape != p.index_shape) {
-    TS2COREML_ASSIGN_OR_RETURN(Var begin, ctx.ConstInts(std::vector<int64_t>(rank, 0)));
-    TS2COREML_ASSIGN_OR_RETURN(Var size, ctx.ConstInts(p.index_shape));
-    TS2COREML_ASSIGN_OR_RETURN(
-        src, Op(ctx, "slice_by_size", {{"x", src}, {"begin", begin}, {"size", size}}, dt,
-                p.index_shape));
+  TS2COREML_ASSIGN_OR_RETURN(src, ClipSource(ctx, p, src, xt.dtype));
+  TS2COREML_ASSIGN_OR_RETURN(Hits h, EmitHits(ctx, p, index, xt));
+  Var value = src;
+  if (p.mode != Mode::kWrite) {
+    TS2COREML_ASSIGN_OR_RETURN(value, EmitReduced(ctx, p, h, src, self));
+  } else if (st.rank() != 0) {
+    TS2COREML_ASSIGN_OR_RETURN(value, EmitLastWrite(ctx, p, h, src, xt));
   }
-  // hit[.., k, d, ..]: index entry k writes position d.
-  std::vector<int64_t> wide = p.index_shape;
-  wide.insert(wide.begin() + a + 1, d);
-  TS2COREML_ASSIGN_OR_RETURN(Var axes1, ctx.ConstInts({a + 1}));
-  std::vector<int64_t> idx_col = p.index_shape;
-  idx_col.insert(idx_col.begin() + a + 1, 1);
-  TS2COREML_ASSIGN_OR_RETURN(
-      Var idx_e, Op(ctx, "expand_dims", {{"x", index}, {"axes", axes1}}, T2C_DTYPE_INT32, idx_col));
-  TS2COREML_ASSIGN_OR_RETURN(Var positions, RangeAlong(ctx, d, a + 1, rank + 1));
-  TS2COREML_ASSIGN_OR_RETURN(
-      Var hit, Op(ctx, "equal", {{"x", idx_e}, {"y", positions}}, T2C_DTYPE_BOOL, wide));
-  // written[..d..]: some entry hits the position.
-  TS2COREML_ASSIGN_OR_RETURN(Var one_i, ctx.ConstInt(1));
-  TS2COREML_ASSIGN_OR_RETURN(Var zero_i, ctx.ConstInt(0));
-  TS2COREML_ASSIGN_OR_RETURN(
-      Var hits,
-      Op(ctx, "select", {{"cond", hit}, {"a", one_i}, {"b", zero_i}}, T2C_DTYPE_INT32, wide));
-  TS2COREML_ASSIGN_OR_RETURN(Var count, Reduce(ctx, "reduce_sum", hits, a));
-  TS2COREML_ASSIGN_OR_RETURN(
-      Var written, Op(ctx, "greater", {{"x", count}, {"y", zero_i}}, T2C_DTYPE_BOOL, xt.shape));
-  auto finish = [&](Var value) -> Status {
-    return ctx.EmitOutput("select", {{"cond", written}, {"a", value}, {"b", self}});
-  };
-  if (p.mode == Mode::kWrite) {
-    if (scalar) return finish(src);
-    // The last entry k hitting each position, gathered from the source.
-    TS2COREML_ASSIGN_OR_RETURN(Var ks, RangeAlong(ctx, p.index_shape[a], a, rank + 1));
-    TS2COREML_ASSIGN_OR_RETURN(Var none, ctx.ConstInt(-1));
-    TS2COREML_ASSIGN_OR_RETURN(Var which, Op(ctx, "select", {{"cond", hit}, {"a", ks}, {"b", none}},
-                                             T2C_DTYPE_INT32, wide));
-    TS2COREML_ASSIGN_OR_RETURN(Var last, Reduce(ctx, "reduce_max", which, a));
-    TS2COREML_ASSIGN_OR_RETURN(
-        Var safe, Op(ctx, "maximum", {{"x", last}, {"y", zero_i}}, T2C_DTYPE_INT32, xt.shape));
-    TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(a));
-    TS2COREML_ASSIGN_OR_RETURN(
-        Var value, Op(ctx, "gather_along_axis", {{"x", src}, {"indices", safe}, {"axis", axis_var}},
-                      dt, xt.shape));
-    return finish(value);
-  }
-  // Reductions: the source spread over [.., K, D, ..], neutral where nothing hits.
-  Var src_e = src;
-  if (!scalar) {
-    TS2COREML_ASSIGN_OR_RETURN(src_e,
-                               Op(ctx, "expand_dims", {{"x", src}, {"axes", axes1}}, dt, idx_col));
-  }
-  Var neutral;
-  const char* reduce = "reduce_sum";
-  const char* combine = "add";
-  if (p.mode == Mode::kProd) {
-    TS2COREML_ASSIGN_OR_RETURN(neutral, ScalarLike(ctx, dt, 1));
-    reduce = "reduce_prod";
-    combine = "mul";
-  } else if (p.mode == Mode::kMax || p.mode == Mode::kMin) {
-    TS2COREML_ASSIGN_OR_RETURN(neutral, Extreme(ctx, dt, p.mode == Mode::kMax));
-    reduce = p.mode == Mode::kMax ? "reduce_max" : "reduce_min";
-    combine = p.mode == Mode::kMax ? "maximum" : "minimum";
-  } else {
-    TS2COREML_ASSIGN_OR_RETURN(neutral, ScalarLike(ctx, dt, 0));
-  }
-  TS2COREML_ASSIGN_OR_RETURN(
-      Var spread, Op(ctx, "select", {{"cond", hit}, {"a", src_e}, {"b", neutral}}, dt, wide));
-  TS2COREML_ASSIGN_OR_RETURN(Var r, Reduce(ctx, reduce, spread, a));
-  if (p.alpha != 1) {
-    TS2COREML_ASSIGN_OR_RETURN(Var alpha, ScalarLike(ctx, dt, p.alpha));
-    TS2COREML_ASSIGN_OR_RETURN(r, EmitBinary(ctx, "mul", r, alpha));
-  }
-  if (p.mode == Mode::kMean) {
-    // (self + sum) / (count + 1) with self, sum / count without; count from float ones.
-    TS2COREML_ASSIGN_OR_RETURN(Var one_f, ScalarLike(ctx, dt, 1));
-    TS2COREML_ASSIGN_OR_RETURN(Var zero_f, ScalarLike(ctx, dt, 0));
-    TS2COREML_ASSIGN_OR_RETURN(
-        Var ones, Op(ctx, "select", {{"cond", hit}, {"a", one_f}, {"b", zero_f}}, dt, wide));
-    TS2COREML_ASSIGN_OR_RETURN(Var n, Reduce(ctx, "reduce_sum", ones, a));
-    if (p.include_self) {
-      TS2COREML_ASSIGN_OR_RETURN(r, EmitBinary(ctx, "add", r, self));
-      TS2COREML_ASSIGN_OR_RETURN(n, EmitBinary(ctx, "add", n, one_f));
-    } else {
-      TS2COREML_ASSIGN_OR_RETURN(n, EmitBinary(ctx, "maximum", n, one_f));
-    }
-    TS2COREML_ASSIGN_OR_RETURN(r, EmitBinary(ctx, "real_div", r, n));
-    return finish(r);
-  }
-  if (p.include_self) {
-    TS2COREML_ASSIGN_OR_RETURN(r, EmitBinary(ctx, combine, self, r));
-  }
-  return finish(r);
+  return ctx.EmitOutput("select", {{"cond", h.written}, {"a", value}, {"b", self}});
 }
 
 }  // namespace ts2coreml::plugins::scatter

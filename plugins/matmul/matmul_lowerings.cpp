@@ -309,28 +309,20 @@ Expected<Labels> ParseTerm(const NodeView& ctx, const std::string& term, int64_t
   return labels;
 }
 
-Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorType>& operands) {
-  TS2COREML_ASSIGN_OR_RETURN(std::string equation, ctx.String(kEinsumEquation));
-  std::string eq;
-  for (char c : equation) {
-    if (c != ' ') eq += c;
-  }
-  const size_t arrow = eq.find("->");
-  const std::string lhs = eq.substr(0, arrow);
+/// The operand subscripts of the equation's left side `lhs` ("ij,jk" -> {"ij", "jk"}).
+std::vector<std::string> SplitTerms(const std::string& lhs) {
   std::vector<std::string> terms;
   for (size_t start = 0;;) {
     const size_t comma = lhs.find(',', start);
     terms.push_back(lhs.substr(start, comma - start));
-    if (comma == std::string::npos) break;
+    if (comma == std::string::npos) return terms;
     start = comma + 1;
   }
-  if (terms.size() != operands.size()) {
-    return ctx.Error("einsum: equation '" + equation + "' has " + std::to_string(terms.size()) +
-                     " operand subscripts but " + std::to_string(operands.size()) +
-                     " tensors were given");
-  }
-  if (operands.empty()) return ctx.Error("einsum: no operands");
-  // The ellipsis covers the most dimensions any operand gives it.
+}
+
+/// The number of dimensions the ellipsis covers: the most any operand gives it.
+int64_t EllipsisRank(const std::vector<std::string>& terms,
+                     const std::vector<TensorType>& operands) {
   int64_t ellipsis_rank = 0;
   for (size_t k = 0; k < terms.size(); ++k) {
     int64_t letters = 0;
@@ -339,50 +331,82 @@ Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorTyp
       ellipsis_rank = std::max(ellipsis_rank, operands[k].rank() - letters);
     }
   }
+  return ellipsis_rank;
+}
+
+/// Records the sizes of one operand's subscripts in `plan` and counts their uses; a subscript of
+/// size 1 broadcasts against the others, as in PyTorch.
+Status AddTermSizes(const NodeView& ctx, const std::string& equation, const Labels& labels,
+                    const TensorType& operand, EinsumPlan* plan, std::map<int, int>* counts) {
+  for (size_t d = 0; d < labels.size(); ++d) {
+    const int l = labels[d];
+    const int64_t size = operand.shape[d];
+    auto it = plan->sizes.find(l);
+    if (it != plan->sizes.end() && (it->second == 1 || size == 1)) {
+      it->second = std::max(it->second, size);
+    } else if (it != plan->sizes.end() && it->second != size) {
+      return ctx.InvalidInputs("einsum: subscript '" + LabelName(l) + "' has sizes " +
+                               std::to_string(it->second) + " and " + std::to_string(size) +
+                               " in '" + equation + "'; broadcasting a subscript is not supported");
+    } else {
+      plan->sizes[l] = size;
+    }
+    ++(*counts)[l];
+  }
+  return Status::Ok();
+}
+
+/// The output subscripts: the explicit right side `rhs` when the equation has one, else the
+/// ellipsis dimensions, then the subscripts used once, sorted.
+Status PlanOutput(const NodeView& ctx, const std::string& equation, const std::string* rhs,
+                  int64_t ellipsis_rank, const std::map<int, int>& counts, EinsumPlan* plan) {
+  if (rhs == nullptr) {
+    for (int64_t j = 0; j < ellipsis_rank; ++j) plan->output.push_back(kEllipsisBase + int(j));
+    for (const auto& [label, count] : counts) {
+      if (label < kEllipsisBase && count == 1) plan->output.push_back(label);
+    }
+    return Status::Ok();
+  }
+  bool has_ellipsis = false;
+  TS2COREML_ASSIGN_OR_RETURN(plan->output, ParseTerm(ctx, *rhs, -1, ellipsis_rank, &has_ellipsis));
+  for (int l : plan->output) {
+    if (std::count(plan->output.begin(), plan->output.end(), l) > 1 || plan->sizes.count(l) == 0) {
+      return ctx.Error("einsum: output subscript '" + LabelName(l) + "' of '" + equation +
+                       "' repeats or appears in no operand");
+    }
+  }
+  return Status::Ok();
+}
+
+/// Parses the equation against the operands' shapes: each operand's subscripts, their sizes and
+/// the output's subscripts.
+Expected<EinsumPlan> PlanEinsum(const NodeView& ctx, const std::vector<TensorType>& operands) {
+  TS2COREML_ASSIGN_OR_RETURN(std::string equation, ctx.String(kEinsumEquation));
+  std::string eq;
+  for (char c : equation) {
+    if (c != ' ') eq += c;
+  }
+  const size_t arrow = eq.find("->");
+  const std::vector<std::string> terms = SplitTerms(eq.substr(0, arrow));
+  if (terms.size() != operands.size()) {
+    return ctx.Error("einsum: equation '" + equation + "' has " + std::to_string(terms.size()) +
+                     " operand subscripts but " + std::to_string(operands.size()) +
+                     " tensors were given");
+  }
+  if (operands.empty()) return ctx.Error("einsum: no operands");
+  const int64_t ellipsis_rank = EllipsisRank(terms, operands);
   EinsumPlan plan;
   std::map<int, int> counts;
   for (size_t k = 0; k < terms.size(); ++k) {
     bool has_ellipsis = false;
     TS2COREML_ASSIGN_OR_RETURN(
         Labels labels, ParseTerm(ctx, terms[k], operands[k].rank(), ellipsis_rank, &has_ellipsis));
-    for (size_t d = 0; d < labels.size(); ++d) {
-      const int l = labels[d];
-      const int64_t size = operands[k].shape[d];
-      auto it = plan.sizes.find(l);
-      if (it != plan.sizes.end() && (it->second == 1 || size == 1)) {
-        // A subscript of size 1 broadcasts against the others, as in PyTorch.
-        it->second = std::max(it->second, size);
-        ++counts[l];
-        continue;
-      }
-      if (it != plan.sizes.end() && it->second != size) {
-        return ctx.InvalidInputs("einsum: subscript '" + LabelName(l) + "' has sizes " +
-                                 std::to_string(it->second) + " and " + std::to_string(size) +
-                                 " in '" + equation +
-                                 "'; broadcasting a subscript is not supported");
-      }
-      plan.sizes[l] = size;
-      ++counts[l];
-    }
+    TS2COREML_RETURN_IF_ERROR(AddTermSizes(ctx, equation, labels, operands[k], &plan, &counts));
     plan.terms.push_back(std::move(labels));
   }
-  if (arrow != std::string::npos) {
-    bool has_ellipsis = false;
-    TS2COREML_ASSIGN_OR_RETURN(
-        plan.output, ParseTerm(ctx, eq.substr(arrow + 2), -1, ellipsis_rank, &has_ellipsis));
-    for (int l : plan.output) {
-      if (std::count(plan.output.begin(), plan.output.end(), l) > 1 || plan.sizes.count(l) == 0) {
-        return ctx.Error("einsum: output subscript '" + LabelName(l) + "' of '" + equation +
-                         "' repeats or appears in no operand");
-      }
-    }
-  } else {
-    // Implicit output: the ellipsis dimensions, then the subscripts used once, sorted.
-    for (int64_t j = 0; j < ellipsis_rank; ++j) plan.output.push_back(kEllipsisBase + int(j));
-    for (const auto& [label, count] : counts) {
-      if (label < kEllipsisBase && count == 1) plan.output.push_back(label);
-    }
-  }
+  const std::string rhs = arrow == std::string::npos ? "" : eq.substr(arrow + 2);
+  TS2COREML_RETURN_IF_ERROR(PlanOutput(ctx, equation, arrow == std::string::npos ? nullptr : &rhs,
+                                       ellipsis_rank, counts, &plan));
   return plan;
 }
 

@@ -11,19 +11,11 @@
 namespace ts2coreml::plugins::native_norm {
 namespace {
 
-using sdk::Expected;
-using sdk::NodeView;
-using sdk::TensorType;
-using sdk::Var;
-using Shape = std::vector<int64_t>;
-
 constexpr uint32_t kInput = sdk::InputIndex(kNativeLayerNormInputs, "input");
 constexpr uint32_t kShape = sdk::InputIndex(kNativeLayerNormInputs, "normalized_shape");
 constexpr uint32_t kWeight = sdk::InputIndex(kNativeLayerNormInputs, "weight");
 constexpr uint32_t kBias = sdk::InputIndex(kNativeLayerNormInputs, "bias");
 constexpr uint32_t kEps = sdk::InputIndex(kNativeLayerNormInputs, "eps");
-
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
 
 /// The normalized (trailing) axes, checked against the input and the weight and bias shapes.
 Expected<Shape> NormAxes(const NodeView& ctx, const TensorType& x) {

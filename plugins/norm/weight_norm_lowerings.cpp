@@ -10,12 +10,6 @@
 namespace ts2coreml::plugins::weight_norm {
 namespace {
 
-using sdk::Expected;
-using sdk::NodeView;
-using sdk::TensorType;
-using sdk::Var;
-using Shape = std::vector<int64_t>;
-
 constexpr uint32_t kV = sdk::InputIndex(kWeightNormInputs, "v");
 constexpr uint32_t kG = sdk::InputIndex(kWeightNormInputs, "g");
 constexpr uint32_t kDim = sdk::InputIndex(kWeightNormInputs, "dim");

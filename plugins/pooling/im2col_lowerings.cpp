@@ -10,12 +10,6 @@
 namespace ts2coreml::plugins::im2col {
 namespace {
 
-using sdk::Expected;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 /// The block geometry both ops share, per spatial axis (height, width).
 struct Blocks {
   std::vector<int64_t> kernel, dilation, padding, stride;

@@ -283,6 +283,40 @@ Expected<Var> ScaleForDivisor(const LowerContext& ctx, const PoolParams& p, int6
   return ctx.Emit1("mul", {{"x", x}, {"y", scale}}, t);
 }
 
+/// Refuses a ceil_mode that adds a window where MIL's ceil_mode gives another result than
+/// PyTorch's. An average with count_include_pad and no padding divides the overhanging window by
+/// its valid elements in PyTorch: `*exclude_padding` is set to do the same in MIL.
+Status CheckMilCeilMode(const LowerContext& ctx, const PoolSchema& schema, const PoolParams& p,
+                        int64_t divisor, bool* exclude_padding) {
+  if (divisor != 0) {
+    return ctx.Error(
+        p.op +
+        ": divisor_override with ceil_mode=True adding a window is not supported (MIL avg_pool sizes the overhanging window itself)");
+  }
+  if (p.n > 2) {
+    return ctx.Error(
+        p.op +
+        ": ceil_mode=True adds a window here, and MIL supports ceil_mode only for 1D and 2D pooling");
+  }
+  for (size_t i = 0; i < p.n; ++i) {
+    if (MilPoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], true) != p.ceil_out[i]) {
+      return ctx.Error(p.op + ": ceil_mode=True with input " + FormatInts(p.in) + ", kernel " +
+                       FormatInts(p.kernel) + ", stride " + FormatInts(p.stride) + ", padding " +
+                       FormatInts(p.pad) + " gives another output size in MIL than in PyTorch");
+    }
+  }
+  if (schema.is_max || !p.count_include_pad) return Status::Ok();
+  if (!AllEqual(p.pad, 0)) {
+    return ctx.Error(p.op + ": ceil_mode=True with count_include_pad=True and padding " +
+                     FormatInts(p.pad) +
+                     " divides the overhanging window differently in MIL; not supported");
+  }
+  *exclude_padding = true;
+  return Status::Ok();
+}
+
+/// MIL max_pool / avg_pool in MIL's own layout (EmitBatched), or the slice composition where
+/// MIL max_pool cannot give PyTorch's result (dilation, a ceil_mode MIL sizes differently).
 Status LowerPool(LowerContext& ctx, const PoolSchema& schema, Var* values = nullptr) {
   TS2COREML_ASSIGN_OR_RETURN(PoolParams p, ReadPool(ctx, schema));
   // Ceil mode matters only where it adds a window; elsewhere emit ceil_mode=false.
@@ -292,32 +326,8 @@ Status LowerPool(LowerContext& ctx, const PoolSchema& schema, Var* values = null
   }
   TS2COREML_ASSIGN_OR_RETURN(const int64_t divisor, ReadDivisor(ctx, schema, p));
   bool exclude_padding = !p.count_include_pad && divisor == 0;
-  if (ceil && divisor != 0) {
-    return ctx.Error(p.op + ": divisor_override with ceil_mode=True adding a window is not " +
-                     "supported (MIL avg_pool sizes the overhanging window itself)");
-  }
   if (ceil) {
-    if (p.n > 2) {
-      return ctx.Error(
-          p.op +
-          ": ceil_mode=True adds a window here, and MIL supports ceil_mode only for 1D and 2D pooling");
-    }
-    for (size_t i = 0; i < p.n; ++i) {
-      if (MilPoolOutputSize(p.in[i], p.kernel[i], p.stride[i], p.pad[i], true) != p.ceil_out[i]) {
-        return ctx.Error(p.op + ": ceil_mode=True with input " + FormatInts(p.in) + ", kernel " +
-                         FormatInts(p.kernel) + ", stride " + FormatInts(p.stride) + ", padding " +
-                         FormatInts(p.pad) + " gives another output size in MIL than in PyTorch");
-      }
-    }
-    if (!schema.is_max && p.count_include_pad) {
-      if (!AllEqual(p.pad, 0)) {
-        return ctx.Error(p.op + ": ceil_mode=True with count_include_pad=True and padding " +
-                         FormatInts(p.pad) +
-                         " divides the overhanging window differently in MIL; not supported");
-      }
-      // Without padding PyTorch divides the overhanging window by its valid elements.
-      exclude_padding = true;
-    }
+    TS2COREML_RETURN_IF_ERROR(CheckMilCeilMode(ctx, schema, p, divisor, &exclude_padding));
   }
   std::vector<int64_t> pad;
   for (int64_t v : p.pad) {

@@ -14,15 +14,6 @@
 
 namespace ts2coreml::plugins::reduction_parity {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-using Shape = std::vector<int64_t>;
-
 namespace {
 
 /// The broadcast shape of inputs `a` and `b`, or an error naming both.
@@ -35,25 +26,30 @@ Expected<Shape> BroadcastOf(const NodeView& ctx, const TensorType& a, const Tens
   return out;
 }
 
-/// `x` tiled to `shape` (which it broadcasts to), so that reductions count repeated entries.
-Expected<Var> EmitBroadcastTo(LowerContext& ctx, Var x, const Shape& shape) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  if (t.shape == shape) return x;
-  Shape aligned(shape.size() - t.shape.size(), 1);
-  aligned.insert(aligned.end(), t.shape.begin(), t.shape.end());
-  if (aligned != t.shape) {
-    TS2COREML_ASSIGN_OR_RETURN(x, EmitReshape(ctx, x, aligned));
-  }
-  Shape reps;
-  for (size_t d = 0; d < shape.size(); ++d) reps.push_back(shape[d] / aligned[d]);
-  TS2COREML_ASSIGN_OR_RETURN(Var reps_var, ctx.ConstInts(reps));
-  return ctx.Emit1("tile", {{"x", x}, {"reps", reps_var}}, TensorType(t.dtype, shape));
-}
-
 /// `shape` without dim `axis`.
 Shape Without(Shape shape, int64_t axis) {
   shape.erase(shape.begin() + axis);
   return shape;
+}
+
+/// Two inputs broadcast together and reduced over one dim: the broadcast shape and the reduced
+/// axis (normalized against it).
+Expected<std::pair<Shape, int64_t>> PairReductionPlan(const NodeView& ctx, uint32_t x, uint32_t y,
+                                                      uint32_t dim) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(x));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(y));
+  TS2COREML_ASSIGN_OR_RETURN(Shape shape, BroadcastOf(ctx, a, b));
+  if (shape.empty()) return ctx.Error(ctx.kind() + ": 0-d inputs have no dim to reduce");
+  TS2COREML_ASSIGN_OR_RETURN(int64_t axis,
+                             ReadAxis(ctx, dim, static_cast<int64_t>(shape.size()), ctx.kind()));
+  return std::make_pair(shape, axis);
+}
+
+/// The output of a pair reduction: the broadcast shape without the reduced dim, in x's dtype.
+Status InferPairReduction(InferContext& ctx, uint32_t x, uint32_t y, uint32_t dim) {
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, PairReductionPlan(ctx, x, y, dim));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(x));
+  return ctx.SetOutputType(0, TensorType(a.dtype, Without(plan.first, plan.second)));
 }
 
 }  // namespace
@@ -65,21 +61,8 @@ constexpr uint32_t kCosineX2 = sdk::InputIndex(kCosineInputs, "x2");
 constexpr uint32_t kCosineDim = sdk::InputIndex(kCosineInputs, "dim");
 constexpr uint32_t kCosineEps = sdk::InputIndex(kCosineInputs, "eps");
 
-/// The broadcast shape and the reduced axis (normalized against it).
-Expected<std::pair<Shape, int64_t>> CosinePlan(const NodeView& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kCosineX1));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kCosineX2));
-  TS2COREML_ASSIGN_OR_RETURN(Shape shape, BroadcastOf(ctx, a, b));
-  if (shape.empty()) return ctx.Error(ctx.kind() + ": 0-d inputs have no dim to reduce");
-  TS2COREML_ASSIGN_OR_RETURN(
-      int64_t axis, ReadAxis(ctx, kCosineDim, static_cast<int64_t>(shape.size()), ctx.kind()));
-  return std::make_pair(shape, axis);
-}
-
 Status InferCosine(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(auto plan, CosinePlan(ctx));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kCosineX1));
-  return ctx.SetOutputType(0, TensorType(a.dtype, Without(plan.first, plan.second)));
+  return InferPairReduction(ctx, kCosineX1, kCosineX2, kCosineDim);
 }
 
 /// x / max(||x||_2 over axis, eps), keeping the axis.
@@ -95,7 +78,7 @@ Expected<Var> EmitNormalized(LowerContext& ctx, Var x, int64_t axis, Var eps) {
 /// PyTorch's formula: sum((x1 / max(|x1|, eps)) * (x2 / max(|x2|, eps)), dim), each norm taken
 /// over the broadcast inputs.
 Status LowerCosine(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(auto plan, CosinePlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, PairReductionPlan(ctx, kCosineX1, kCosineX2, kCosineDim));
   TS2COREML_ASSIGN_OR_RETURN(double eps, ctx.Float(kCosineEps));
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   TS2COREML_ASSIGN_OR_RETURN(Var eps_var, ctx.ConstFloat(out.dtype, static_cast<float>(eps)));
@@ -117,25 +100,13 @@ constexpr uint32_t kVecdotX = sdk::InputIndex(kVecdotInputs, "x");
 constexpr uint32_t kVecdotY = sdk::InputIndex(kVecdotInputs, "y");
 constexpr uint32_t kVecdotDim = sdk::InputIndex(kVecdotInputs, "dim");
 
-Expected<std::pair<Shape, int64_t>> VecdotPlan(const NodeView& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kVecdotX));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType b, ctx.InputType(kVecdotY));
-  TS2COREML_ASSIGN_OR_RETURN(Shape shape, BroadcastOf(ctx, a, b));
-  if (shape.empty()) return ctx.Error(ctx.kind() + ": 0-d inputs have no dim to reduce");
-  TS2COREML_ASSIGN_OR_RETURN(
-      int64_t axis, ReadAxis(ctx, kVecdotDim, static_cast<int64_t>(shape.size()), ctx.kind()));
-  return std::make_pair(shape, axis);
-}
-
 Status InferVecdot(InferContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(auto plan, VecdotPlan(ctx));
-  TS2COREML_ASSIGN_OR_RETURN(TensorType a, ctx.InputType(kVecdotX));
-  return ctx.SetOutputType(0, TensorType(a.dtype, Without(plan.first, plan.second)));
+  return InferPairReduction(ctx, kVecdotX, kVecdotY, kVecdotDim);
 }
 
 /// sum(x * y, dim) over the broadcast inputs (real tensors: conj is the identity).
 Status LowerVecdot(LowerContext& ctx) {
-  TS2COREML_ASSIGN_OR_RETURN(auto plan, VecdotPlan(ctx));
+  TS2COREML_ASSIGN_OR_RETURN(auto plan, PairReductionPlan(ctx, kVecdotX, kVecdotY, kVecdotDim));
   TS2COREML_ASSIGN_OR_RETURN(Var a, ctx.Input(kVecdotX));
   TS2COREML_ASSIGN_OR_RETURN(Var b, ctx.Input(kVecdotY));
   TS2COREML_ASSIGN_OR_RETURN(Var prod, EmitBinary(ctx, "mul", a, b));  // the broadcast shape

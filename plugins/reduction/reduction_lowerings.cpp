@@ -327,13 +327,25 @@ Status LowerMaxMin(LowerContext& ctx) {
   return ctx.SetOutput(0, y);
 }
 
+/// Types the outputs of an op that gives (values, indices): `values`, and int32 indices of the
+/// same shape.
+Status SetValuesAndIndicesTypes(InferContext& ctx, const TensorType& values) {
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, values));
+  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, values.shape));
+}
+
+/// Binds the outputs of an op that gives (values, indices).
+Status SetValuesAndIndices(LowerContext& ctx, const std::pair<Var, Var>& values_indices) {
+  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, values_indices.first));
+  return ctx.SetOutput(1, values_indices.second);
+}
+
 /// max.dim / min.dim: the values and their int32 indices along the dim (reduce_argmax/argmin;
 /// MIL does not say which index a tie gives, ATen's kernels give the first).
 Status InferMaxMinDim(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Reduction r, ReadReduction(ctx, false, kMaxMinDim));
-  const TensorType values(r.float_out ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, r.out_shape);
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, values));
-  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, r.out_shape));
+  return SetValuesAndIndicesTypes(
+      ctx, TensorType(r.float_out ? T2C_DTYPE_FP32 : T2C_DTYPE_INT32, r.out_shape));
 }
 
 Status LowerMaxMinDim(LowerContext& ctx) {
@@ -790,8 +802,7 @@ Status InferCumExtreme(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(int64_t axis, ReadAxis(ctx, kCumsumDim, x.rank(), ctx.kind()));
   (void)axis;
   if (x.is_float()) x.dtype = T2C_DTYPE_FP32;
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, x));
-  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, x.shape));
+  return SetValuesAndIndicesTypes(ctx, x);
 }
 
 /// cummax / cummin(self, dim): the running extreme over the running table (filled with the
@@ -902,8 +913,7 @@ Expected<TopkSpec> ReadTopk(const NodeView& ctx) {
 
 Status InferTopk(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TopkSpec s, ReadTopk(ctx));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, s.values));
-  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, s.values.shape));
+  return SetValuesAndIndicesTypes(ctx, s.values);
 }
 
 /// topk(self, k, dim, largest, sorted) -> MIL topk, values and indices, sorted. sorted=False is
@@ -913,8 +923,7 @@ Status LowerTopk(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TopkSpec s, ReadTopk(ctx));
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kTopkSelf));
   TS2COREML_ASSIGN_OR_RETURN(auto vi, EmitTopk(ctx, x, s.k, s.axis, !s.largest));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, vi.first));
-  return ctx.SetOutput(1, vi.second);
+  return SetValuesAndIndices(ctx, vi);
 }
 
 /// sort(self, dim, descending) and sort.stable(self, *, stable, dim, descending).
@@ -952,8 +961,7 @@ Expected<SortSpec> ReadSort(const NodeView& ctx) {
 
 Status InferSort(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(SortSpec s, ReadSort(ctx));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, s.out));
-  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, s.out.shape));
+  return SetValuesAndIndicesTypes(ctx, s.out);
 }
 
 /// sort -> MIL topk with k the whole dim: values and indices in one op. MIL does not say which of
@@ -963,8 +971,7 @@ Status LowerSort(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSortSelf));
   const int64_t size = s.out.rank() == 0 ? 1 : s.out.shape[s.axis];
   TS2COREML_ASSIGN_OR_RETURN(auto vi, EmitTopk(ctx, x, size, s.axis, !s.descending));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, vi.first));
-  return ctx.SetOutput(1, vi.second);
+  return SetValuesAndIndices(ctx, vi);
 }
 
 Status InferArgsort(InferContext& ctx) {
@@ -1061,9 +1068,8 @@ Expected<OrderSpec> ReadOrder(const NodeView& ctx) {
 
 Status InferOrder(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(OrderSpec s, ReadOrder(ctx));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, s.values));
-  if (s.axis < 0) return Status::Ok();
-  return ctx.SetOutputType(1, TensorType(T2C_DTYPE_INT32, s.values.shape));
+  if (s.axis < 0) return ctx.SetOutputType(0, s.values);
+  return SetValuesAndIndicesTypes(ctx, s.values);
 }
 
 /// median / kthvalue: the order statistic through topk; the full median of the flattened input
@@ -1078,9 +1084,8 @@ Status LowerOrder(LowerContext& ctx) {
   }
   TS2COREML_ASSIGN_OR_RETURN(
       auto vi, EmitOrderStatistic(ctx, x, flat ? 0 : s.axis, s.rank, !flat && s.keepdim));
-  TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, vi.first));
-  if (s.axis < 0) return Status::Ok();
-  return ctx.SetOutput(1, vi.second);
+  if (s.axis < 0) return ctx.SetOutput(0, vi.first);
+  return SetValuesAndIndices(ctx, vi);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,13 +11,6 @@
 namespace ts2coreml::plugins::grid_sample {
 namespace {
 
-using sdk::Expected;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
 constexpr uint32_t kTheta = sdk::InputIndex(kAffineGridInputs, "theta");
 constexpr uint32_t kSize = sdk::InputIndex(kAffineGridInputs, "size");
 constexpr uint32_t kGridAlign = sdk::InputIndex(kAffineGridInputs, "align_corners");

@@ -37,16 +37,24 @@
 
 namespace ts2coreml::plugins {
 
+namespace {
+
+/// ATen's area_pixel_compute_scale in float: the source step per output pixel, from the corners
+/// with align_corners, else 1 / scale when a positive scale is given, else in / out.
+float AtenSourceScale(int64_t in, int64_t out, bool align_corners, std::optional<double> scale) {
+  if (align_corners) {
+    return out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+  }
+  return scale.has_value() && *scale > 0 ? static_cast<float>(1.0 / *scale)
+                                         : static_cast<float>(in) / static_cast<float>(out);
+}
+
+}  // namespace
+
 std::vector<double> TorchBilinearGrid(int64_t in, int64_t out, bool align_corners,
                                       std::optional<double> scale) {
   // ATen: area_pixel_compute_scale / area_pixel_compute_source_index in opmath (float).
-  float s = 0.0f;
-  if (align_corners) {
-    s = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
-  } else {
-    s = scale.has_value() && *scale > 0 ? static_cast<float>(1.0 / *scale)
-                                        : static_cast<float>(in) / static_cast<float>(out);
-  }
+  const float s = AtenSourceScale(in, out, align_corners, scale);
   std::vector<double> grid;
   for (int64_t i = 0; i < out; ++i) {
     float src =
@@ -59,9 +67,7 @@ std::vector<double> TorchBilinearGrid(int64_t in, int64_t out, bool align_corner
 
 std::vector<int64_t> TorchNearestIndices(int64_t in, int64_t out, std::optional<double> scale) {
   std::vector<int64_t> idx;
-  const float s = scale.has_value() && *scale > 0
-                      ? static_cast<float>(1.0 / *scale)
-                      : static_cast<float>(in) / static_cast<float>(out);
+  const float s = AtenSourceScale(in, out, /*align_corners=*/false, scale);
   for (int64_t i = 0; i < out; ++i) {
     // ATen's nearest_idx: shortcuts for equal and doubled sizes, else floor(i * scale) clamped.
     if (out == in) {
@@ -109,9 +115,7 @@ std::vector<double> MilResizeBilinearGrid(const char* sampling_mode, int64_t in,
 std::vector<int64_t> TorchNearestExactIndices(int64_t in, int64_t out,
                                               std::optional<double> scale) {
   // ATen's nearest_exact_idx: floor((i + 0.5) * scale) clamped, with no shortcut.
-  const float s = scale.has_value() && *scale > 0
-                      ? static_cast<float>(1.0 / *scale)
-                      : static_cast<float>(in) / static_cast<float>(out);
+  const float s = AtenSourceScale(in, out, /*align_corners=*/false, scale);
   std::vector<int64_t> idx;
   for (int64_t i = 0; i < out; ++i) {
     const float src = std::floor((static_cast<float>(i) + 0.5f) * s);
@@ -124,13 +128,7 @@ std::vector<float> TorchCubicMatrix(int64_t in, int64_t out, bool align_corners,
                                     std::optional<double> scale) {
   // ATen: area_pixel_compute_source_index with cubic=true (no clamping), four taps at
   // floor(src) - 1 .. floor(src) + 2 clamped to [0, in - 1], Keys' kernel with A = -0.75.
-  float s = 0.0f;
-  if (align_corners) {
-    s = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
-  } else {
-    s = scale.has_value() && *scale > 0 ? static_cast<float>(1.0 / *scale)
-                                        : static_cast<float>(in) / static_cast<float>(out);
-  }
+  const float s = AtenSourceScale(in, out, align_corners, scale);
   constexpr float kA = -0.75f;
   auto near = [](float x) { return ((kA + 2) * x - (kA + 3)) * x * x + 1; };
   auto far = [](float x) { return ((kA * x - 5 * kA) * x + 8 * kA) * x - 4 * kA; };
@@ -154,13 +152,7 @@ std::vector<float> TorchAntialiasMatrix(int64_t in, int64_t out, bool align_corn
   // ATen's _compute_indices_weights_aa in float: the filter (triangle, or Keys' cubic with
   // A = -0.5) is stretched by the scale when downsampling, centred on scale * (i + 0.5), cut to
   // the taps inside [0, in) and normalised to sum 1.
-  float s = 0.0f;
-  if (align_corners) {
-    s = out > 1 ? static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
-  } else {
-    s = scale.has_value() && *scale > 0 ? static_cast<float>(1.0 / *scale)
-                                        : static_cast<float>(in) / static_cast<float>(out);
-  }
+  const float s = AtenSourceScale(in, out, align_corners, scale);
   const float half_taps = cubic ? 2.0f : 1.0f;
   const float support = s >= 1.0f ? half_taps * s : half_taps;
   const float invscale = s >= 1.0f ? 1.0f / s : 1.0f;
@@ -214,12 +206,6 @@ bool IsVec(const NodeView& ctx) {
   return k.size() > 4 && k.compare(k.size() - 4, 4, ".vec") == 0;
 }
 
-/// The op name without namespace and overload: "upsample_bilinear2d".
-std::string BaseName(const std::string& kind) {
-  std::string b = kind.substr(kind.find("::") == std::string::npos ? 0 : kind.find("::") + 2);
-  return b.substr(0, b.find('.'));
-}
-
 /// Input layouts. Interpolating ops: .vec (input, output_size?, align_corners, scale_factors?);
 /// explicit (self, output_size, align_corners, scales_d?/h?/w?...). Nearest ops have no
 /// align_corners. One table serves every overload and dimensionality of an op, naming the
@@ -261,7 +247,7 @@ constexpr ResizeInputs kNearest = ResizeInputsOf(kNearestInputs, /*interp=*/fals
 
 /// The interpolation and spatial rank named by the op.
 Expected<Resize> ResizeKind(const NodeView& ctx) {
-  const std::string base = BaseName(ctx.kind());
+  const std::string base = OpBaseName(ctx.kind());
   Resize r;
   // "..._2d" or "..._2d_aa": the digit before the last 'd'.
   const size_t d = base.rfind('d');
@@ -420,17 +406,7 @@ Expected<Var> GatherAlongAxis(const LowerContext& ctx, Var x, int64_t axis,
   bool identity = static_cast<int64_t>(idx.size()) == in;
   for (size_t i = 0; identity && i < idx.size(); ++i) identity = idx[i] == static_cast<int64_t>(i);
   if (identity) return x;
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  t.shape[static_cast<size_t>(axis)] = static_cast<int64_t>(idx.size());
-  TS2COREML_ASSIGN_OR_RETURN(Var indices, ctx.ConstInts(idx));
-  TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(axis));
-  return ctx.Emit1("gather", {{"x", x}, {"indices", indices}, {"axis", axis_var}}, t);
-}
-
-/// Binds output 0 to `y`, or to an identity of `x` when nothing was emitted.
-Status BindResult(LowerContext& ctx, Var x, Var y) {
-  if (y.id == x.id) return ctx.EmitOutput("identity", {{"x", x}});
-  return ctx.SetOutput(0, y);
+  return EmitGatherConst(ctx, x, axis, idx, {static_cast<int64_t>(idx.size())});
 }
 
 /// 2-D bilinear through resize_bilinear when one of its modes samples ATen's points.
@@ -481,7 +457,7 @@ Status LowerInterp(LowerContext& ctx) {
     if (IsIdentityMatrix(m, out, in)) continue;
     TS2COREML_ASSIGN_OR_RETURN(y, ApplyAlongAxis(ctx, y, 2 + s, m, out, in));
   }
-  return BindResult(ctx, x, y);
+  return BindOutput(ctx, y, x);
 }
 
 /// Whether nearest indices are floor(i / k) for an integer k = out / in.
@@ -516,7 +492,7 @@ Status LowerNearest(LowerContext& ctx) {
   for (int64_t s = 0; s < r.spatial; ++s) {
     TS2COREML_ASSIGN_OR_RETURN(y, GatherAlongAxis(ctx, y, 2 + s, idx[s], r.in[s]));
   }
-  return BindResult(ctx, x, y);
+  return BindOutput(ctx, y, x);
 }
 
 constexpr const char* kInterpOps[] = {

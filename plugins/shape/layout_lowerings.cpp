@@ -14,25 +14,6 @@
 namespace ts2coreml::plugins::layout {
 namespace {
 
-using sdk::Expected;
-using sdk::InferContext;
-using sdk::LowerContext;
-using sdk::NodeView;
-using sdk::Status;
-using sdk::TensorType;
-using sdk::Var;
-
-using Shape = std::vector<int64_t>;
-
-bool Given(const NodeView& ctx, uint32_t i) { return ctx.num_inputs() > i && !ctx.IsNone(i); }
-
-/// The op name without namespace and overload ("aten::movedim.int" -> "movedim").
-std::string Base(const NodeView& ctx) {
-  const std::string k = ctx.kind();
-  const size_t b = k.find("::") + 2;
-  return k.substr(b, k.find('.', b) == std::string::npos ? std::string::npos : k.find('.', b) - b);
-}
-
 bool EndsWith(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -40,30 +21,10 @@ bool EndsWith(const std::string& s, const std::string& tail) {
 Expected<int64_t> Axis(const NodeView& ctx, int64_t dim, int64_t rank) {
   const int64_t a = sdk::NormalizeAxis(dim, std::max<int64_t>(rank, 1));
   if (a < 0) {
-    return ctx.Error(Base(ctx) + ": dim " + std::to_string(dim) + " is out of range for rank " +
-                     std::to_string(rank));
+    return ctx.Error(OpBaseName(ctx.kind()) + ": dim " + std::to_string(dim) +
+                     " is out of range for rank " + std::to_string(rank));
   }
   return a;
-}
-
-/// Output 0 bound to `y`, or an identity of `x` when nothing was emitted.
-Status Bind(LowerContext& ctx, Var y, Var x) {
-  if (y.id == x.id) return ctx.EmitOutput("identity", {{"x", x}});
-  return ctx.SetOutput(0, y);
-}
-
-/// `x` gathered along `axis` at constant `indices` of shape `index_shape`.
-Expected<Var> GatherConst(const LowerContext& ctx, Var x, int64_t axis,
-                          const std::vector<int64_t>& indices, const Shape& index_shape) {
-  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(Var idx, ctx.ConstInts(indices));
-  TS2COREML_ASSIGN_OR_RETURN(idx, EmitReshape(ctx, idx, index_shape));
-  Shape out(t.shape.begin(), t.shape.begin() + axis);
-  out.insert(out.end(), index_shape.begin(), index_shape.end());
-  out.insert(out.end(), t.shape.begin() + axis + 1, t.shape.end());
-  TS2COREML_ASSIGN_OR_RETURN(Var axis_var, ctx.ConstInt(axis));
-  return ctx.Emit1("gather", {{"x", x}, {"indices", idx}, {"axis", axis_var}},
-                   TensorType(t.dtype, out));
 }
 
 /// select(mask, x, 0) with a constant 0/1 `keep` table shaped like the trailing dims of `x`.
@@ -151,7 +112,7 @@ Status LowerMovedim(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
   TS2COREML_ASSIGN_OR_RETURN(Shape perm, MovePerm(ctx, t.rank()));
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitTranspose(ctx, x, perm));
-  return Bind(ctx, y, x);
+  return BindOutput(ctx, y, x);
 }
 
 constexpr uint32_t kUnflattenSelf = sdk::InputIndex(kUnflattenInputs, "self");
@@ -194,7 +155,7 @@ Status LowerUnflatten(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
   TS2COREML_ASSIGN_OR_RETURN(Shape out, UnflattenShape(ctx, t));
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, out));
-  return Bind(ctx, y, x);
+  return BindOutput(ctx, y, x);
 }
 
 /// atleast_1d/2d/3d: numpy's promotion of 0-d, 1-d and 2-d inputs.
@@ -213,13 +174,14 @@ Shape AtLeastShape(const std::string& base, const Shape& s) {
 
 Status InferAtLeast(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kSelf));
-  return ctx.SetOutputType(0, TensorType(x.dtype, AtLeastShape(Base(ctx), x.shape)));
+  return ctx.SetOutputType(0, TensorType(x.dtype, AtLeastShape(OpBaseName(ctx.kind()), x.shape)));
 }
 Status LowerAtLeast(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, AtLeastShape(Base(ctx), t.shape)));
-  return Bind(ctx, y, x);
+  TS2COREML_ASSIGN_OR_RETURN(Var y,
+                             EmitReshape(ctx, x, AtLeastShape(OpBaseName(ctx.kind()), t.shape)));
+  return BindOutput(ctx, y, x);
 }
 
 constexpr uint32_t kAtLeastTensors = sdk::InputIndex(kTensorsInputs, "tensors");
@@ -234,13 +196,12 @@ Status InferAtLeastList(InferContext& ctx) {
   for (uint32_t k = 0; k < n; ++k) {
     TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.ListType(kAtLeastTensors, k));
     floats += t.is_float() ? 1 : 0;
-    types.emplace_back(t.dtype, AtLeastShape(Base(ctx), t.shape));
+    types.emplace_back(t.dtype, AtLeastShape(OpBaseName(ctx.kind()), t.shape));
   }
   if (floats != 0 && floats != static_cast<int>(n)) {
-    return ctx.Error(Base(ctx) +
-                     ": a list mixing float and non-float tensors is not supported; "
-                     "call " +
-                     Base(ctx) + " on each tensor");
+    return ctx.Error(OpBaseName(ctx.kind()) +
+                     ": a list mixing float and non-float tensors is not supported; call " +
+                     OpBaseName(ctx.kind()) + " on each tensor");
   }
   return ctx.SetOutputListTypes(0, types);
 }
@@ -249,10 +210,9 @@ Status LowerAtLeastList(LowerContext& ctx) {
   std::vector<Var> outs;
   for (Var x : xs) {
     TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
-    TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, AtLeastShape(Base(ctx), t.shape)));
-    if (y.id == x.id) {
-      TS2COREML_ASSIGN_OR_RETURN(y, ctx.Emit1("identity", {{"x", x}}, t));
-    }
+    TS2COREML_ASSIGN_OR_RETURN(Var y,
+                               EmitReshape(ctx, x, AtLeastShape(OpBaseName(ctx.kind()), t.shape)));
+    TS2COREML_ASSIGN_OR_RETURN(y, EmitIdentityIfInput(ctx, y, x));
     outs.push_back(y);
   }
   return ctx.SetOutputList(0, outs);
@@ -265,8 +225,8 @@ Status InferReshapeAs(InferContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kAsSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType other, ctx.InputType(kAsOther));
   if (x.numel() != other.numel()) {
-    return ctx.InvalidInputs(Base(ctx) + ": " + FormatInts(x.shape) + " cannot take the shape " +
-                             FormatInts(other.shape));
+    return ctx.InvalidInputs(OpBaseName(ctx.kind()) + ": " + FormatInts(x.shape) +
+                             " cannot take the shape " + FormatInts(other.shape));
   }
   return ctx.SetOutputType(0, TensorType(x.dtype, other.shape));
 }
@@ -274,7 +234,7 @@ Status LowerReshapeAs(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kAsSelf));
   TS2COREML_ASSIGN_OR_RETURN(TensorType out, ctx.OutputType(0));
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, out.shape));
-  return Bind(ctx, y, x);
+  return BindOutput(ctx, y, x);
 }
 
 constexpr uint32_t kShuffleSelf = sdk::InputIndex(kChannelShuffleInputs, "self");
@@ -299,7 +259,7 @@ Status LowerChannelShuffle(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, {t.shape[0], g, t.shape[1] / g, rest}));
   TS2COREML_ASSIGN_OR_RETURN(y, EmitTranspose(ctx, y, {0, 2, 1, 3}));
   TS2COREML_ASSIGN_OR_RETURN(y, EmitReshape(ctx, y, t.shape));
-  return Bind(ctx, y, x);
+  return BindOutput(ctx, y, x);
 }
 
 // --- tile, rot90 -------------------------------------------------------------------------------
@@ -341,7 +301,7 @@ Status LowerTile(LowerContext& ctx) {
     TS2COREML_ASSIGN_OR_RETURN(
         y, ctx.Emit1("tile", {{"x", y}, {"reps", reps_var}}, TensorType(t.dtype, lead)));
   }
-  return Bind(ctx, y, x);
+  return BindOutput(ctx, y, x);
 }
 
 constexpr uint32_t kRotSelf = sdk::InputIndex(kRot90Inputs, "self");
@@ -437,7 +397,7 @@ Status LowerUnfold(LowerContext& ctx) {
   for (int64_t l = 0; l < w.count; ++l) {
     for (int64_t j = 0; j < w.size; ++j) idx.push_back(l * w.step + j);
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var y, GatherConst(ctx, x, w.axis, idx, {w.count, w.size}));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitGatherConst(ctx, x, w.axis, idx, {w.count, w.size}));
   Shape perm;
   for (int64_t i = 0; i <= t.rank(); ++i) {
     if (i != w.axis + 1) perm.push_back(i);
@@ -466,13 +426,14 @@ Expected<Diagonal> PlanDiagonal(const NodeView& ctx, const TensorType& x, int64_
   TS2COREML_ASSIGN_OR_RETURN(d.d1, Axis(ctx, dim1, x.rank()));
   TS2COREML_ASSIGN_OR_RETURN(d.d2, Axis(ctx, dim2, x.rank()));
   if (x.rank() < 2 || d.d1 == d.d2) {
-    return ctx.InvalidInputs(Base(ctx) + ": needs two distinct dims of " + FormatInts(x.shape));
+    return ctx.InvalidInputs(OpBaseName(ctx.kind()) + ": needs two distinct dims of " +
+                             FormatInts(x.shape));
   }
   const int64_t rows = x.shape[d.d1] - std::max<int64_t>(-offset, 0);
   const int64_t cols = x.shape[d.d2] - std::max<int64_t>(offset, 0);
   d.length = std::min(rows, cols);
   if (d.length <= 0) {
-    return ctx.Error(Base(ctx) + ": offset " + std::to_string(offset) +
+    return ctx.Error(OpBaseName(ctx.kind()) + ": offset " + std::to_string(offset) +
                      " gives an empty diagonal, which MIL cannot hold");
   }
   return d;
@@ -496,7 +457,7 @@ Expected<Var> EmitDiagonal(const LowerContext& ctx, Var x, const Diagonal& d) {
   TS2COREML_ASSIGN_OR_RETURN(y, EmitReshape(ctx, y, flat));
   std::vector<int64_t> idx;
   for (int64_t i = 0; i < d.length; ++i) idx.push_back(d.row(i) * cols + d.col(i));
-  return GatherConst(ctx, y, static_cast<int64_t>(flat.size()) - 1, idx, {d.length});
+  return EmitGatherConst(ctx, y, static_cast<int64_t>(flat.size()) - 1, idx, {d.length});
 }
 
 Expected<Diagonal> ReadDiagonal(const NodeView& ctx, const TensorType& x) {
@@ -544,7 +505,7 @@ Expected<Var> EmitEmbed(const LowerContext& ctx, Var x, int64_t offset) {
   const int64_t m = n + (offset < 0 ? -offset : offset);
   std::vector<int64_t> idx, keep;
   EmbedTables(n, offset, &idx, &keep);
-  TS2COREML_ASSIGN_OR_RETURN(Var y, GatherConst(ctx, x, t.rank() - 1, idx, {m, m}));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitGatherConst(ctx, x, t.rank() - 1, idx, {m, m}));
   return KeepWhere(ctx, y, keep, {m, m});
 }
 
@@ -667,7 +628,7 @@ struct Pieces {
 };
 
 Expected<Pieces> ReadPieces(const NodeView& ctx, const TensorType& x) {
-  const std::string base = Base(ctx);
+  const std::string base = OpBaseName(ctx.kind());
   const bool sections = EndsWith(ctx.kind(), ".sections") || EndsWith(ctx.kind(), ".int");
   Pieces p;
   if (base == "tensor_split") {
@@ -768,12 +729,12 @@ struct Placement {
 
 Expected<Placement> ReadPlacement(const NodeView& ctx, const TensorType& x, const TensorType& src) {
   Placement p;
-  p.select = Base(ctx) == "select_scatter";
+  p.select = OpBaseName(ctx.kind()) == "select_scatter";
   int64_t dim = 0;
   if (Given(ctx, kScatterDim)) {
     TS2COREML_ASSIGN_OR_RETURN(dim, ctx.Int(kScatterDim));
   }
-  if (x.rank() == 0) return ctx.Error(Base(ctx) + ": a 0-d input is not supported");
+  if (x.rank() == 0) return ctx.Error(OpBaseName(ctx.kind()) + ": a 0-d input is not supported");
   TS2COREML_ASSIGN_OR_RETURN(p.axis, Axis(ctx, dim, x.rank()));
   const int64_t n = x.shape[p.axis];
   if (p.select) {
@@ -808,8 +769,8 @@ Expected<Placement> ReadPlacement(const NodeView& ctx, const TensorType& x, cons
     expected[p.axis] = static_cast<int64_t>(p.positions.size());
   }
   if (src.shape != expected) {
-    return ctx.InvalidInputs(Base(ctx) + ": src " + FormatInts(src.shape) + " must have shape " +
-                             FormatInts(expected));
+    return ctx.InvalidInputs(OpBaseName(ctx.kind()) + ": src " + FormatInts(src.shape) +
+                             " must have shape " + FormatInts(expected));
   }
   return p;
 }
@@ -849,7 +810,7 @@ Status LowerSliceScatter(LowerContext& ctx) {
   for (size_t k = 0; k < p.positions.size(); ++k) {
     idx[p.positions[k]] = n + static_cast<int64_t>(k);
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var y, GatherConst(ctx, joined, p.axis, idx, {n}));
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitGatherConst(ctx, joined, p.axis, idx, {n}));
   return ctx.SetOutput(0, y);
 }
 

@@ -293,9 +293,9 @@ Status InferNativeDropout(InferContext& ctx) {
   }
   TS2COREML_ASSIGN_OR_RETURN(double p, ctx.Float(kNativeDropoutP));
   if (train && p != 0.0) {
-    return ctx.Error(ctx.kind() + ": train=True with p=" + FormatNumber(p) +
-                     " draws a random mask, which is not converted; call model.eval() (or pass "
-                     "train=False) before tracing");
+    return ctx.Error(
+        ctx.kind() + ": train=True with p=" + FormatNumber(p) +
+        " draws a random mask, which is not converted; call model.eval() (or pass train=False) before tracing");
   }
   TS2COREML_RETURN_IF_ERROR(ctx.SetOutputType(0, x));
   // An unread mask shares the output's type and var.

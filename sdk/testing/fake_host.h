@@ -508,6 +508,8 @@ class FakeNode {
     return dtype;
   }
 
+  /// Plans the node as the core would: the compute and parameter dtypes from the declared FP16
+  /// policy (or the test's overrides), the outputs' planned types and the input vars.
   void Plan(const t2c_lowering_decl& decl) {
     t2c_dtype precision = precision_;
     compute_ = precision;
@@ -516,6 +518,12 @@ class FakeNode {
     param_ = compute_;
     if (decl.fp16_policy == T2C_FP16_FP32_PARAMS && fp32_params_allowed_) param_ = T2C_DTYPE_FP32;
     if (param_override_) param_ = *param_override_;
+    PlanOutputs();
+    MaterializeInputs();
+  }
+
+  /// The outputs' inferred types with float dtypes in the compute dtype.
+  void PlanOutputs() {
     planned_.clear();
     planned_lists_.assign(num_outputs_, {});
     for (uint32_t i = 0; i < num_outputs_; ++i) {
@@ -531,7 +539,11 @@ class FakeNode {
       if (p.is_float()) p.dtype = compute_;
       planned_.push_back(p);
     }
-    // Input vars, as the core would materialize them.
+  }
+
+  /// Input vars, as the core would materialize them: tensors and numbers of tensor and param
+  /// inputs in their planned dtypes, and each element of a tensor list.
+  void MaterializeInputs() {
     for (uint32_t i = 0; i < inputs_.size(); ++i) {
       const Value& v = inputs_[i];
       int32_t role = RoleOf(i);
@@ -866,63 +878,80 @@ class FakeNode {
     *out = n->NewVar(v);
     return T2C_OK;
   }
+  /// Refuses op types a lowering may not emit: casts (the core inserts them) and consts.
+  bool CheckEmittedType(const std::string& type) {
+    if (type == "cast") {
+      Violation("a lowering never emits \"cast\"; the core inserts casts");
+      return false;
+    }
+    if (type == "const" || type.empty()) {
+      Violation("emit of op type \"" + type + "\"; use the const_* functions");
+      return false;
+    }
+    return true;
+  }
+  /// Reads the named inputs into `op`: each name once, each with known vars.
+  bool ReadEmittedArgs(const t2c_named_arg* args, uint32_t num_args, FakeOp* op) {
+    const std::string& type = op->type;
+    std::set<std::string> names;
+    for (uint32_t a = 0; a < num_args; ++a) {
+      if (args[a].name == nullptr || !names.insert(args[a].name).second) {
+        Violation(type + ": missing or repeated input name");
+        return false;
+      }
+      if (args[a].num_vars == 0) {
+        Violation(type + ": input '" + args[a].name + "' has no vars");
+        return false;
+      }
+      std::vector<t2c_var> vs(args[a].vars, args[a].vars + args[a].num_vars);
+      for (t2c_var v : vs) {
+        if (!HasVar(v)) {
+          Violation(type + ": input '" + args[a].name + "' uses unknown var " + std::to_string(v));
+          return false;
+        }
+      }
+      op->args.emplace_back(args[a].name, std::move(vs));
+    }
+    return true;
+  }
+  /// Checks `op` with its declared output types against the opset and sets them: at least one,
+  /// each of a dtype a MIL var can have.
+  bool TypeEmittedOutputs(const t2c_tensor_type* out_types, uint32_t num_outputs, FakeOp* op) {
+    const std::string& type = op->type;
+    if (num_outputs == 0) {
+      Violation(type + ": an op without outputs");
+      return false;
+    }
+    for (uint32_t k = 0; k < num_outputs; ++k) op->output_types.emplace_back(out_types[k]);
+    std::vector<std::string> problems = opset::CheckOp(ViewOf(*op), target());
+    if (!problems.empty()) {
+      Violation("emitted " + problems[0]);
+      return false;
+    }
+    op->output_types.clear();
+    for (uint32_t k = 0; k < num_outputs; ++k) {
+      TensorType t(out_types[k]);
+      if (t.dtype != T2C_DTYPE_FP16 && t.dtype != T2C_DTYPE_FP32 && t.dtype != T2C_DTYPE_INT32 &&
+          t.dtype != T2C_DTYPE_BOOL) {
+        Violation(type + ": output " + std::to_string(k) + " has dtype " + DtypeName(t.dtype));
+        return false;
+      }
+      op->output_types.push_back(t);
+    }
+    return true;
+  }
   static t2c_status Emit(t2c_context* c, const char* op_type, const t2c_named_arg* args,
                          uint32_t num_args, const t2c_tensor_type* out_types, uint32_t num_outputs,
                          t2c_var* out_vars) {
     FakeNode* n = Self(c);
     if (!n->InPhase(Phase::kLower, "emit")) return T2C_ERROR;
-    std::string type = op_type == nullptr ? "" : op_type;
-    if (type == "cast") {
-      n->Violation("a lowering never emits \"cast\"; the core inserts casts");
-      return T2C_ERROR;
-    }
-    if (type == "const" || type.empty()) {
-      n->Violation("emit of op type \"" + type + "\"; use the const_* functions");
-      return T2C_ERROR;
-    }
     FakeOp op;
-    op.type = type;
-    std::set<std::string> names;
-    for (uint32_t a = 0; a < num_args; ++a) {
-      if (args[a].name == nullptr || !names.insert(args[a].name).second) {
-        n->Violation(type + ": missing or repeated input name");
-        return T2C_ERROR;
-      }
-      if (args[a].num_vars == 0) {
-        n->Violation(type + ": input '" + args[a].name + "' has no vars");
-        return T2C_ERROR;
-      }
-      std::vector<t2c_var> vs(args[a].vars, args[a].vars + args[a].num_vars);
-      for (t2c_var v : vs) {
-        if (!n->HasVar(v)) {
-          n->Violation(type + ": input '" + args[a].name + "' uses unknown var " +
-                       std::to_string(v));
-          return T2C_ERROR;
-        }
-      }
-      op.args.emplace_back(args[a].name, std::move(vs));
-    }
-    if (num_outputs == 0) {
-      n->Violation(type + ": an op without outputs");
+    op.type = op_type == nullptr ? "" : op_type;
+    if (!n->CheckEmittedType(op.type) || !n->ReadEmittedArgs(args, num_args, &op) ||
+        !n->TypeEmittedOutputs(out_types, num_outputs, &op)) {
       return T2C_ERROR;
     }
-    for (uint32_t k = 0; k < num_outputs; ++k) op.output_types.emplace_back(out_types[k]);
-    std::vector<std::string> problems = opset::CheckOp(n->ViewOf(op), n->target());
-    if (!problems.empty()) {
-      n->Violation("emitted " + problems[0]);
-      return T2C_ERROR;
-    }
-    op.output_types.clear();
-    int op_index = static_cast<int>(n->ops_.size());
-    for (uint32_t k = 0; k < num_outputs; ++k) {
-      TensorType t(out_types[k]);
-      if (t.dtype != T2C_DTYPE_FP16 && t.dtype != T2C_DTYPE_FP32 && t.dtype != T2C_DTYPE_INT32 &&
-          t.dtype != T2C_DTYPE_BOOL) {
-        n->Violation(type + ": output " + std::to_string(k) + " has dtype " + DtypeName(t.dtype));
-        return T2C_ERROR;
-      }
-      op.output_types.push_back(t);
-    }
+    const int op_index = static_cast<int>(n->ops_.size());
     for (uint32_t k = 0; k < num_outputs; ++k) {
       FakeVar v;
       v.type = op.output_types[k];

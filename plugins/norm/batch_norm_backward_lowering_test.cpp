@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -72,15 +73,13 @@ TEST(BatchNormBackwardTest, RefusesReadingAnUndefinedOutput) {
 TEST(BatchNormBackwardTest, RefusesAMaskOfTheWrongLengthAndMissingStatistics) {
   t::FakeNode n = Node(false, {true, true});
   EXPECT_FALSE(n.Infer(Decl()));
-  EXPECT_NE(n.error().find("output_mask has 2 values, expected 3"), std::string::npos)
-      << n.error();
+  EXPECT_NE(n.error().find("output_mask has 2 values, expected 3"), std::string::npos) << n.error();
   t::FakeNode m("aten::native_batch_norm_backward", 3);
   m.Add(t::Value::Tensor({2, 4})).Add(t::Value::Tensor({2, 4}));
   for (int k = 0; k < 5; ++k) m.Add(t::Value::None());
   m.Add(t::Value::Bool(false)).Add(t::Value::Float(1e-5)).Add(t::Value::Bools({true, true, true}));
   EXPECT_FALSE(m.Infer(Decl()));
-  EXPECT_NE(m.error().find("reads running_mean and running_var, which are None"),
-            std::string::npos)
+  EXPECT_NE(m.error().find("reads running_mean and running_var, which are None"), std::string::npos)
       << m.error();
 }
 
@@ -113,6 +112,23 @@ TEST(BatchNormBackwardTest, BoolListsReadAsBoolsNotAsInts) {
   EXPECT_FALSE(ints.Infer(kProbe));
   EXPECT_NE(ints.error().find("input_bools: input 1 is not a bool list"), std::string::npos)
       << ints.error();
+}
+
+std::string* g_failure = nullptr;
+
+TEST(BatchNormBackwardTest, BoolsUnderACoreThatPredatesInputBools) {
+  // A converter whose host table ends before input_bools: the SDK reports it, never calls it.
+  std::string failure;
+  g_failure = &failure;
+  t2c_host_api old{};
+  old.struct_size = static_cast<uint32_t>(offsetof(t2c_host_api, input_bools));
+  old.abi_version = T2C_ABI_VERSION;
+  old.fail = [](t2c_context*, const char* message) { *g_failure = message; };
+  const sdk::NodeView view(&old, nullptr);
+  const sdk::Expected<std::vector<bool>> bools = view.Bools(0);
+  EXPECT_FALSE(bools.ok());
+  EXPECT_EQ(failure, "this ts2coreml cannot read bool lists");
+  g_failure = nullptr;
 }
 
 }  // namespace

@@ -99,8 +99,6 @@ std::string InputShapesText(const Graph& g) {
   return absl::StrJoin(specs, " ");
 }
 
-}  // namespace
-
 /// Why a run-time value cannot stand for a number: "" unless aten::item produced it.
 std::string RunTimeOrigin(const Graph& g, const Value& v) {
   if (v.producer < 0) return "";
@@ -109,6 +107,8 @@ std::string RunTimeOrigin(const Graph& g, const Value& v) {
   return absl::StrCat(" (", p.kind,
                       " of a run-time tensor is a rank-0 tensor, which only tensor operands take)");
 }
+
+}  // namespace
 
 std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering& l) {
   if (n.inputs.size() > l.inputs.size()) {

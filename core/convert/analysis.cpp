@@ -95,6 +95,15 @@ std::string InputShapesText(const Graph& g) {
   return absl::StrJoin(specs, " ");
 }
 
+/// Why a run-time value cannot stand for a number: "" unless aten::item produced it.
+std::string RunTimeOrigin(const Graph& g, const Value& v) {
+  if (v.producer < 0) return "";
+  const Node& p = g.nodes().at(static_cast<size_t>(v.producer));
+  if (p.kind != "aten::item" && p.kind != "aten::_local_scalar_dense") return "";
+  return absl::StrCat(" (", p.kind,
+                      " of a run-time tensor is a rank-0 tensor, which only tensor operands take)");
+}
+
 }  // namespace
 
 std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering& l) {
@@ -124,7 +133,7 @@ std::string CheckInputs(const Graph& g, const Node& n, const registry::Lowering&
       case T2C_ROLE_HOST:
         if (!v.is_const) {
           return absl::StrCat(what, " must be known at conversion time, but '", v.name,
-                              "' is computed at run time");
+                              "' is computed at run time", RunTimeOrigin(g, v));
         }
         break;
       case T2C_ROLE_TENSOR:

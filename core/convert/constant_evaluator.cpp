@@ -17,8 +17,14 @@ namespace {
 absl::StatusOr<EvalResult> EvaluateRaiseIf(const Graph& g, const Node& n);
 
 /// aten::item / _local_scalar_dense: a one-element tensor known at conversion time as the
-/// number of its class (int, float or bool); refused naming the node for a run-time tensor.
+/// number of its class (int, float or bool). A run-time tensor is not handled here: its
+/// lowering keeps the number as a tensor of rank 0.
 absl::StatusOr<EvalResult> EvaluateItem(Graph& g, const Node& n);
+
+/// Whether `n` is aten::item or aten::_local_scalar_dense.
+bool IsItem(const Node& n) {
+  return n.kind == "aten::item" || n.kind == "aten::_local_scalar_dense";
+}
 
 /// aten::_assert_async(cond): folded away when the one-element condition is a nonzero constant;
 /// an error when it is zero (the model fails its assertion) or only known at run time (Core ML
@@ -535,8 +541,6 @@ const std::map<std::string, Evaluator>& CoreEvaluators() {
       {"prim::TupleUnpack", EvaluateUnpack},
       {"aten::size", EvaluateShapeQuery},
       {"aten::sym_size", EvaluateShapeQuery},
-      {"aten::item", EvaluateItem},
-      {"aten::_local_scalar_dense", EvaluateItem},
       {"aten::_assert_async", [](Graph& g, const Node& n) { return EvaluateAssertAsync(g, n); }},
       {"aten::dim", EvaluateShapeQuery},
       {"aten::numel", EvaluateShapeQuery},
@@ -567,6 +571,7 @@ bool IsCoreOp(const Node& node) { return CoreEvaluators().count(node.kind) != 0;
 absl::StatusOr<EvalResult> EvaluateNode(Graph& g, int index) {
   const Node& n = g.nodes().at(static_cast<size_t>(index));
   const auto it = CoreEvaluators().find(n.kind);
+  if (IsItem(n)) return EvaluateItem(g, n);
   if (it == CoreEvaluators().end()) return EvaluateScalarOp(g, n);
   absl::StatusOr<EvalResult> r = it->second(g, n);
   if (!r.ok() || *r == EvalResult::kFolded) return r;
@@ -584,9 +589,9 @@ absl::StatusOr<EvalResult> EvaluateItem(Graph& g, const Node& n) {
     if (in.kind == ValueKind::kBool) SetBool(out, in.b);
     return EvalResult::kFolded;
   }
-  if (!in.is_const || !in.tensor) {
-    return NotStatic(
-        n, absl::StrCat("'", in.name, "' is computed at run time and read as a Python number"));
+  if (!in.is_const) return EvalResult::kNotHandled;
+  if (!in.tensor) {
+    return NotStatic(n, absl::StrCat("'", in.name, "' is not a tensor known at conversion time"));
   }
   if (in.tensor->numel() != 1) {
     return Error(ErrorClass::kConversion,

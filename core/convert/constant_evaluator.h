@@ -4,8 +4,8 @@
 /// integer arithmetic between them are constants once input shapes are known. The core folds them
 /// here instead of emitting int ops, and turns list/tuple construction and unpacking into aliases.
 /// `aten::sym_size` folds like `aten::size` (a negative dim is refused: torch 1.13 does not wrap
-/// it); `aten::item` / `_local_scalar_dense` of a constant
-/// one-element tensor fold to its number (a run-time one is refused naming the node);
+/// it); `aten::item` / `_local_scalar_dense` of a constant one-element tensor fold to its number
+/// (a run-time one goes to its lowering, which keeps the number as a tensor of rank 0);
 /// `aten::_assert_async` of a nonzero constant is removed (zero, or a run-time condition, is
 /// refused, as the `if cond: raise` guards are: Core ML cannot raise).
 #ifndef TS2COREML_CORE_CONVERT_CONSTANT_EVALUATOR_H_

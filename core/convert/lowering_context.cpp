@@ -287,6 +287,27 @@ t2c_status InputFloats(Ctx* ctx, uint32_t i, const double** data, uint32_t* n) {
   });
 }
 
+t2c_status InputBools(Ctx* ctx, uint32_t i, const int32_t** data, uint32_t* n) {
+  return Guard(ctx, "input_bools", [&] {
+    const Value* v = ctx->input(i);
+    if (!v || !v->is_const || (v->kind != ValueKind::kBoolList && v->kind != ValueKind::kBool)) {
+      return Bad(ctx,
+                 absl::StrCat(InputName(ctx, i), " is ", v ? ValueKindName(v->kind) : "missing",
+                              ", not a constant bool list"));
+    }
+    std::vector<int32_t> bools;
+    if (v->kind == ValueKind::kBool) {
+      bools = {v->b ? 1 : 0};
+    } else {
+      for (bool b : v->bools) bools.push_back(b ? 1 : 0);
+    }
+    ctx->bool_lists.push_back(std::move(bools));
+    *data = ctx->bool_lists.back().data();
+    *n = static_cast<uint32_t>(ctx->bool_lists.back().size());
+    return T2C_OK;
+  });
+}
+
 t2c_status InputString(Ctx* ctx, uint32_t i, const char** out) {
   return Guard(ctx, "input_string", [&] {
     const Value* v = ctx->input(i);
@@ -699,6 +720,7 @@ const t2c_host_api* HostApi() {
       InputFloats,
       DeploymentTarget,
       InputListKind,
+      InputBools,
   };
   return &api;
 }

@@ -50,6 +50,7 @@ struct t2c_context {
   // Storage behind pointers handed to the plugin during one callback.
   std::vector<std::vector<int64_t>> int_lists;
   std::vector<std::vector<double>> float_lists;
+  std::vector<std::vector<int32_t>> bool_lists;
 
   const ts2coreml::core::Node& node() const {
     return graph->nodes().at(static_cast<size_t>(node_index));

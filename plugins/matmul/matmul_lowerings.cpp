@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "common/lowering_table.h"
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
+#include "matmul/inverse_lowering.h"
 #include "ts2coreml/broadcast.h"
 #include "ts2coreml/sdk.h"
 
@@ -671,7 +673,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerAddProduct<kSumBmmRank>>),
 };
 
-constexpr t2c_plugin_info kInfo = sdk::PluginInfo("ts2coreml.matmul", "0.1.0", kLowerings);
+/// This file's lowerings, then inverse_lowering.cpp's.
+constexpr auto kAllLowerings = ConcatLowerings(kLowerings, inverse::kLowerings);
+
+constexpr t2c_plugin_info kInfo = {
+    T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.matmul",
+    "0.1.0",         kAllLowerings.data(),    static_cast<uint32_t>(kAllLowerings.size())};
 
 }  // namespace
 

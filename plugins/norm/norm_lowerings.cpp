@@ -11,6 +11,7 @@
 #include "common/lowering_table.h"
 #include "common/lowering_util.h"
 #include "common/mil_emit.h"
+#include "norm/batch_norm_backward_lowering.h"
 #include "norm/native_norm_lowerings.h"
 #include "norm/weight_norm_lowerings.h"
 #include "ts2coreml/sdk.h"
@@ -366,9 +367,12 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::LowerFn<LowerInstanceNorm>),
 };
 
-/// This file's lowerings, then native_norm_lowerings.cpp's, then weight_norm_lowerings.cpp's.
-constexpr auto kAllLowerings = ConcatLowerings(
-    ConcatLowerings(kLowerings, native_norm::kNativeLowerings), weight_norm::kLowerings);
+/// This file's lowerings, then native_norm_lowerings.cpp's, weight_norm_lowerings.cpp's and
+/// batch_norm_backward_lowering.cpp's.
+constexpr auto kAllLowerings =
+    ConcatLowerings(ConcatLowerings(ConcatLowerings(kLowerings, native_norm::kNativeLowerings),
+                                    weight_norm::kLowerings),
+                    batch_norm_backward::kLowerings);
 
 constexpr t2c_plugin_info kInfo = {
     T2C_ABI_VERSION, sizeof(t2c_plugin_info), "ts2coreml.norm",

@@ -9,6 +9,7 @@
 
 #include "common/lowering_table.h"
 #include "common/lowering_util.h"
+#include "common/mil_emit.h"
 #include "shape/layout_lowerings.h"
 #include "ts2coreml/sdk.h"
 
@@ -319,6 +320,32 @@ Status LowerNativeDropout(LowerContext& ctx) {
   return ctx.SetOutput(1, m);
 }
 
+constexpr t2c_input_decl kItemInputs[] = {sdk::Tensor("self", kAny)};
+constexpr uint32_t kItemSelf = sdk::InputIndex(kItemInputs, "self");
+
+/// item / _local_scalar_dense of a tensor computed at run time (the core folds a constant one):
+/// the number stays a tensor of rank 0 in the input's class, which every consumer taking a
+/// tensor operand reads (`x * t.sum().item()`); a consumer needing the number at conversion time
+/// (a shape, a dim) is refused by the core, naming it.
+Status InferItem(InferContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType x, ctx.InputType(kItemSelf));
+  if (x.numel() != 1) {
+    return ctx.InvalidInputs(ctx.kind() + ": a tensor of shape " + FormatInts(x.shape) +
+                             " cannot be converted to a number (item needs one element)");
+  }
+  return ctx.SetOutputType(0, TensorType(x.dtype, {}));
+}
+
+/// The element as a rank-0 tensor: squeeze, or an identity for a rank-0 input.
+Status LowerItem(LowerContext& ctx) {
+  TS2COREML_ASSIGN_OR_RETURN(Var x, ctx.Input(kItemSelf));
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(x));
+  if (t.rank() == 0) return ctx.EmitOutput("identity", {{"x", x}});
+  TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, x, {}));
+  return ctx.SetOutput(0, y);
+}
+
+constexpr const char* kItemOps[] = {"aten::item", "aten::_local_scalar_dense"};
 constexpr const char* kFlattenOps[] = {"aten::flatten.using_ints"};
 constexpr const char* kReshapeOps[] = {"aten::reshape", "aten::view", "aten::view_copy",
                                        "aten::_unsafe_view", "aten::_reshape_from_tensor"};
@@ -357,6 +384,8 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("native_dropout", kNativeDropoutOps, kNativeDropoutInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferNativeDropout>,
                   sdk::LowerFn<LowerNativeDropout>),
+    sdk::Lowering("item", kItemOps, kItemInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<InferItem>, sdk::LowerFn<LowerItem>),
     sdk::Lowering("identity", kIdentityOps, kIdentityInputs, T2C_FP16_NATIVE,
                   T2C_INFER_SAME_AS_INPUT0, nullptr, nullptr, /*priority=*/0,
                   T2C_LOWERING_PASSTHROUGH),

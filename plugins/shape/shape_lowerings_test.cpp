@@ -1,5 +1,5 @@
 /// Tests of the shape family: flatten/reshape/view shapes, permute/transpose perms, unsqueeze,
-/// squeeze, cat, and the passthrough declaration of identity ops.
+/// squeeze, cat, item of a run-time tensor, and the passthrough declaration of identity ops.
 #include "shape/shape_lowerings.h"
 
 #include <gtest/gtest.h>
@@ -176,6 +176,33 @@ TEST(ShapeTest, IdentityOpsArePassthrough) {
   n.Add(t::Value::Tensor({1, 1280})).Add(t::Value::Float(0.2)).Add(t::Value::Bool(false));
   ASSERT_TRUE(n.Infer(Decl("aten::dropout"))) << n.error();
   EXPECT_EQ(n.inferred().shape, (Shape{1, 1280}));
+}
+
+TEST(ShapeTest, ItemOfARunTimeTensorIsARankZeroTensorOfItsClass) {
+  // One element of any rank is squeezed to rank 0; a rank-0 input passes through an identity.
+  for (const char* op : {"aten::item", "aten::_local_scalar_dense"}) {
+    t::FakeNode n(op);
+    n.Add(t::Value::Tensor({1, 1, 1}, T2C_DTYPE_INT32));
+    ASSERT_TRUE(n.Lower(Decl(op))) << n.error();
+    EXPECT_EQ(n.inferred().dtype, T2C_DTYPE_INT32) << op;
+    EXPECT_EQ(n.inferred().shape, Shape{}) << op;
+    EXPECT_EQ(n.OutputOp(0)->type, "squeeze") << op;
+    EXPECT_EQ(n.ArgInts(*n.OutputOp(0), "axes"), (Shape{0, 1, 2})) << op;
+  }
+  t::FakeNode scalar("aten::item");
+  scalar.Add(t::Value::Tensor({}, T2C_DTYPE_BOOL));
+  ASSERT_TRUE(scalar.Lower(Decl("aten::item"))) << scalar.error();
+  EXPECT_EQ(scalar.OutputOp(0)->type, "identity");
+  EXPECT_EQ(scalar.inferred().dtype, T2C_DTYPE_BOOL);
+}
+
+TEST(ShapeTest, ItemRefusesMoreThanOneElement) {
+  t::FakeNode n("aten::item");
+  n.Add(t::Value::Tensor({2}));
+  EXPECT_FALSE(n.Infer(Decl("aten::item")));
+  EXPECT_NE(n.error().find("aten::item: a tensor of shape [2] cannot be converted to a number"),
+            std::string::npos)
+      << n.error();
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ struct Value {
   bool is_const = false;         ///< T2C_KIND_TENSOR: data known at conversion time (a weight)
   int64_t int_value = 0;         ///< T2C_KIND_INT, T2C_KIND_BOOL
   double float_value = 0;        ///< T2C_KIND_FLOAT
-  std::vector<int64_t> ints;     ///< T2C_KIND_INT_LIST, T2C_KIND_BOOL_LIST
+  std::vector<int64_t> ints;     ///< T2C_KIND_INT_LIST, T2C_KIND_BOOL_LIST (0 or 1)
   std::vector<double> floats;    ///< T2C_KIND_FLOAT_LIST
   std::string str;               ///< T2C_KIND_STRING
   std::vector<TensorType> list;  ///< T2C_KIND_TENSOR_LIST
@@ -108,6 +108,12 @@ struct Value {
     Value v;
     v.kind = T2C_KIND_INT_LIST;
     v.ints = std::move(values);
+    return v;
+  }
+  static Value Bools(const std::vector<bool>& values) {
+    Value v;
+    v.kind = T2C_KIND_BOOL_LIST;
+    for (bool b : values) v.ints.push_back(b ? 1 : 0);
     return v;
   }
   static Value Floats(std::vector<double> values) {
@@ -679,12 +685,28 @@ class FakeNode {
     const Value* v = n->HostInput(i, "input_ints");
     if (v == nullptr) return T2C_ERROR;
     std::vector<int64_t>& cache = n->int_cache_[i];
-    if (v->kind == T2C_KIND_INT_LIST || v->kind == T2C_KIND_BOOL_LIST) {
+    if (v->kind == T2C_KIND_INT_LIST) {
       cache = v->ints;
     } else if (v->kind == T2C_KIND_INT) {
       cache = {v->int_value};
     } else {
       return n->Err("input_ints: input " + std::to_string(i) + " is not an int list");
+    }
+    *data = cache.data();
+    *count = static_cast<uint32_t>(cache.size());
+    return T2C_OK;
+  }
+  static t2c_status InputBools(t2c_context* c, uint32_t i, const int32_t** data, uint32_t* count) {
+    FakeNode* n = Self(c);
+    const Value* v = n->HostInput(i, "input_bools");
+    if (v == nullptr) return T2C_ERROR;
+    std::vector<int32_t>& cache = n->bool_cache_[i];
+    if (v->kind == T2C_KIND_BOOL_LIST) {
+      cache.assign(v->ints.begin(), v->ints.end());
+    } else if (v->kind == T2C_KIND_BOOL) {
+      cache = {v->int_value != 0 ? 1 : 0};
+    } else {
+      return n->Err("input_bools: input " + std::to_string(i) + " is not a bool list");
     }
     *data = cache.data();
     *count = static_cast<uint32_t>(cache.size());
@@ -1159,6 +1181,7 @@ class FakeNode {
     a.input_floats = &InputFloatsFn;
     a.deployment_target = &DeploymentTarget;
     a.input_list_kind = &InputListKind;
+    a.input_bools = &InputBools;
     return a;
   }
 
@@ -1193,6 +1216,7 @@ class FakeNode {
   std::map<uint32_t, std::vector<t2c_var>> list_vars_;
   std::map<uint32_t, std::vector<int64_t>> int_cache_;
   std::map<uint32_t, std::vector<double>> float_cache_;
+  std::map<uint32_t, std::vector<int32_t>> bool_cache_;
   std::set<uint32_t> unused_outputs_;
 };
 

@@ -302,6 +302,11 @@ typedef struct t2c_host_api {
   /// T2C_KIND_NONE for a None element (a TENSOR_LIST input declared T2C_INPUT_OPTIONAL accepts
   /// them); T2C_KIND_OTHER when there is no such element.
   int32_t (*input_list_kind)(t2c_context* ctx, uint32_t i, uint32_t k);
+
+  /* --- appended: bool lists (bool[] arguments, such as a backward op's output_mask) --------- */
+  /// Both: a T2C_KIND_BOOL_LIST input (a single bool is read as a list of one), each element 0
+  /// or 1. The pointer is valid during the callback.
+  t2c_status (*input_bools)(t2c_context* ctx, uint32_t i, const int32_t** data, uint32_t* n);
 #ifdef T2C_TEST_APPENDED_FIELD
   /* Only in the ABI growth test build: stands for a host function appended by a later SDK. */
   t2c_status (*test_appended_function)(t2c_context* ctx);

@@ -211,6 +211,20 @@ class NodeView {
       return Failed("input " + std::to_string(i));
     return std::vector<double>(data, data + n);
   }
+  /// A bool list (`bool[3] output_mask`; a single bool is read as a list of one).
+  Expected<std::vector<bool>> Bools(uint32_t i) const {
+    if (!HasHostFunction(offsetof(t2c_host_api, input_bools))) {
+      return Error("this ts2coreml cannot read bool lists");
+    }
+    const int32_t* data = nullptr;
+    uint32_t n = 0;
+    if (api_->input_bools(ctx_, i, &data, &n) != T2C_OK) {
+      return Failed("input " + std::to_string(i));
+    }
+    std::vector<bool> bools(n);
+    for (uint32_t k = 0; k < n; ++k) bools[k] = data[k] != 0;
+    return bools;
+  }
   Expected<std::string> String(uint32_t i) const {
     const char* s = nullptr;
     if (api_->input_string(ctx_, i, &s) != T2C_OK) return Failed("input " + std::to_string(i));

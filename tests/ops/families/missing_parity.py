@@ -3,9 +3,12 @@ concat (TorchScript compiles it to cat), native_dropout (eval: the input and an 
 training with p=0: ones; training with p!=0 refused), new_empty fully written, _weight_norm and
 _weight_norm_interface (every dim, -1 the whole tensor), _logcumsumexp (negative dims),
 hann_window (periodic and symmetric, folded), item / _local_scalar_dense of constants (folded)
-and of run-time values (refused), sym_size (folded like size; negative dims refused), nonzero
+and of run-time values (a rank-0 tensor read by tensor operands: float, int, one element of a
+larger rank; refused where a dim or a host-read comparison needs it), sym_size (folded like size; negative dims refused), nonzero
 (refused: data-dependent shape), copy_ of run-time values into tensors made at conversion time
-(whole tensors; into a slice refused)."""
+(whole tensors; into a slice refused), linalg_inv (torch.inverse compiles to it; batches of well-conditioned
+matrices, some needing row swaps; beyond 16x16 refused)."""
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -52,6 +55,30 @@ class ItemRunTime(nn.Module):
         return x * x[:1, :1, :1].item()
 
 
+class ItemRunTimeOperands(nn.Module):
+    """Numbers read from run-time tensors by item and _local_scalar_dense, flowing into
+    arithmetic and masked_fill; an int one promotes with the float tensor."""
+
+    def forward(self, x, ids):
+        s = x.sum().item()
+        m = aten._local_scalar_dense(x.mean())
+        n = ids.max().item()
+        y = (x * s + s - m) / n
+        return y.masked_fill(x < 0, s), y - n
+
+
+class ItemRunTimeCompare(nn.Module):
+    """A .Scalar comparison reads its number on the host (to compare ints with floats exactly)."""
+
+    def forward(self, x):
+        return x > x.sum().item()
+
+
+class ItemRunTimeDim(nn.Module):
+    def forward(self, x):
+        return x.sum(dim=int(x[:1, :1, :1].item()))
+
+
 class SymSize(nn.Module):
     """Non-negative dims: torch 1.13's sym_size.int reads past the sizes for negative ones."""
 
@@ -93,8 +120,13 @@ def _shape_cases(x4):
         Case("_reshape_from_tensor",
              Fn(lambda a: aten._reshape_from_tensor(a, torch.tensor([5, -1])) * 2), [x4]),
         Case("item_constants", Item(), [Input("x", (2, 3))], script=True),
-        Case("item_run_time", ItemRunTime(), [Input("x", (2, 3, 4))], script=True,
-             refuse="is computed at run time and read as a Python number"),
+        Case("item_run_time", ItemRunTime(), [Input("x", (2, 3, 4))], script=True),
+        Case("item_run_time_operands", ItemRunTimeOperands(),
+             [Input("x", (2, 3, 4)), Input("ids", (5,), "int32", low=1, high=9)], script=True),
+        Case("item_run_time_compare", ItemRunTimeCompare(), [Input("x", (2, 3, 4))],
+             script=True, refuse="(aten::item of a run-time tensor is a rank-0 tensor, which only"),
+        Case("item_run_time_dim", ItemRunTimeDim(), [Input("x", (2, 3, 4))], script=True,
+             refuse="is computed at run time; only shapes known at conversion time"),
         Case("sym_size", SymSize(), [Input("x", (2, 3, 4))], script=True),
         Case("sym_size_negative", SymSizeNegative(), [Input("x", (2, 3, 4))], script=True,
              refuse="torch 1.13's sym_size does not wrap it"),
@@ -136,10 +168,40 @@ def _weight_norm_cases():
     ]
 
 
+def _invertible(shape, seed, swap_rows=False):
+    """Well-conditioned matrices: a diagonal of n plus uniform noise in [-1, 1) (condition number
+    near 1). With swap_rows, each matrix's rows are cyclically shifted, so that its diagonal holds
+    small entries and the elimination must pivot."""
+    rng = np.random.default_rng(seed)
+    n = shape[-1]
+    a = rng.uniform(-1, 1, shape) + n * np.eye(n)
+    if swap_rows:
+        a = np.roll(a, 1, axis=-2)
+    return a.astype(np.float32)
+
+
+def _inverse_cases():
+    return [
+        Case("linalg_inv_batch", Fn(lambda a: torch.linalg.inv(a)),
+             [Input("a", (2, 3, 3), values=_invertible((2, 3, 3), 1))]),
+        Case("linalg_inv_pivoting", Fn(lambda a: torch.linalg.inv(a) * 2),
+             [Input("a", (5, 5), values=_invertible((5, 5), 2, swap_rows=True))]),
+        Case("linalg_inv_two_batch_dims", Fn(lambda a: torch.linalg.inv(a)),
+             [Input("a", (2, 3, 4, 4), values=_invertible((2, 3, 4, 4), 3, swap_rows=True))]),
+        Case("linalg_inv_one", Fn(lambda a: torch.linalg.inv(a)),
+             [Input("a", (3, 1, 1), values=_invertible((3, 1, 1), 4))]),
+        Case("inverse", Fn(lambda a: torch.inverse(a) + a),
+             [Input("a", (2, 2), values=_invertible((2, 2), 5, swap_rows=True))]),
+        Case("linalg_inv_too_large", Fn(lambda a: torch.linalg.inv(a)),
+             [Input("a", (17, 17), values=_invertible((17, 17), 6))],
+             refuse="a 17x17 matrix is not converted: Core ML has no matrix inverse"),
+    ]
+
+
 def cases():
     x = Input("x", (2, 3, 4))
     x4 = Input("x", (1, 2, 6, 5))
-    return _shape_cases(x4) + _dropout_cases(x) + _weight_norm_cases() + [
+    return _shape_cases(x4) + _dropout_cases(x) + _weight_norm_cases() + _inverse_cases() + [
         Case("_logcumsumexp", Fn(lambda a: aten._logcumsumexp(a, -1)), [x]),
         Case("_logcumsumexp_dim0", Fn(lambda a: aten._logcumsumexp(a, 0)), [x]),
         Case("hann_window_periodic", Fn(lambda a: a * torch.hann_window(4)), [x]),

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/torch/decompose_fused.h"
+#include "core/torch/passes/decompose_complex.h"
 #include "core/torch/rewrite_copy.h"
 #include "torch/csrc/jit/ir/alias_analysis.h"
 #include "torch/csrc/jit/ir/constants.h"
@@ -285,6 +286,9 @@ std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& optio
        }},
       {"decompose-fused-transformer-ops",
        [](std::shared_ptr<torch::jit::Graph>& g) { return DecomposeFusedTransformerOps(*g); }},
+      // Before passthrough removal: a contiguous or clone of a complex value applies per part.
+      {"decompose-complex",
+       [](std::shared_ptr<torch::jit::Graph>& g) { return DecomposeComplex(*g); }},
       // Before passthrough removal: the clone it leaves is removed unless written after.
       {"rewrite-copy-into-fresh-tensors",
        [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {

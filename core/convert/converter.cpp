@@ -176,6 +176,7 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   // canonicalize
   CanonicalizeOptions canon_options;
   for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
+  canon_options.inputs = options.inputs;
   // Handed over (torch::jit::Module has no move constructor: std::exchange drops our handle), so
   // the frozen graph becomes the only owner of the weights and no second FP32 copy is held.
   absl::StatusOr<CanonicalModel> canonical =

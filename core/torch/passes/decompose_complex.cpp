@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
+#include "torch/csrc/jit/api/function_impl.h"
 #include "torch/csrc/jit/ir/constants.h"
 
 namespace ts2coreml::core {
@@ -187,7 +188,8 @@ class Builder {
 /// Rewrites the complex values of one graph; see DecomposeComplex.
 class ComplexRewriter {
  public:
-  explicit ComplexRewriter(Graph& g) : g_(g), b_(g) {}
+  ComplexRewriter(Graph& g, const std::vector<std::optional<StaticInputType>>& inputs)
+      : g_(g), b_(g), inputs_(inputs) {}
 
   absl::Status RewriteBlock(Block* block);
 
@@ -238,8 +240,12 @@ class ComplexRewriter {
   /// get them.
   absl::StatusOr<std::vector<int64_t>> InputSizes(const Node* n, const char* name) const;
 
+  /// The sizes of `v` from running the nodes it depends on with zeros of the input types.
+  c10::optional<std::vector<int64_t>> SizesByRunning(Value* v) const;
+
   Graph& g_;
   Builder b_;
+  const std::vector<std::optional<StaticInputType>>& inputs_;
   std::unordered_map<Value*, Complex> parts_;
   std::vector<Node*> rewritten_;
   Node* before_ = nullptr;  ///< the node before the one being rewritten
@@ -247,15 +253,72 @@ class ComplexRewriter {
 
 absl::StatusOr<std::vector<int64_t>> ComplexRewriter::InputSizes(const Node* n,
                                                                  const char* name) const {
-  const Value* v = n->namedInput(name);
+  Value* v = n->namedInput(name);
   c10::optional<std::vector<int64_t>> sizes = StaticSizes(v);
-  if (auto it = parts_.find(const_cast<Value*>(v)); !sizes && it != parts_.end()) {
-    sizes = StaticSizes(it->second.re);
-  }
+  if (auto it = parts_.find(v); it != parts_.end()) v = it->second.re;
+  if (!sizes) sizes = StaticSizes(v);
+  if (!sizes) sizes = SizesByRunning(v);
   if (sizes) return *sizes;
   return ModelError(absl::StrCat(
       OpName(n), ": the sizes of input '", name,
-      "' are not known; trace the model (torch.jit.trace) so the transform length is static"));
+      "' are not known; give every forward() argument's shape with --input NAME:SHAPE so the transform length is static"));
+}
+
+/// Adds to `needed` the nodes of `block` (a top-level one: nested blocks' free values) that
+/// `v`'s value depends on.
+void CollectProducers(Value* v, const Block* top, std::unordered_set<Node*>* needed) {
+  std::vector<Value*> stack{v};
+  while (!stack.empty()) {
+    Node* n = stack.back()->node();
+    stack.pop_back();
+    if (n->owningBlock() != top || n->kind() == c10::prim::Param || !needed->insert(n).second) {
+      continue;
+    }
+    std::function<void(Node*)> add_inputs = [&](Node* m) {
+      for (Value* in : m->inputs()) stack.push_back(in);
+      for (Block* b : m->blocks()) {
+        for (Node* inner : b->nodes()) add_inputs(inner);
+        add_inputs(b->return_node());
+      }
+    };
+    add_inputs(n);
+  }
+}
+
+c10::optional<std::vector<int64_t>> ComplexRewriter::SizesByRunning(Value* v) const {
+  std::unordered_set<Node*> needed;
+  CollectProducers(v, g_.block(), &needed);
+  const auto used_by_needed = [&](const torch::jit::Use& u) {
+    Node* user = u.user;
+    while (user->owningBlock() != g_.block()) user = user->owningBlock()->owningNode();
+    return needed.count(user) != 0;
+  };
+  auto sub = std::make_shared<Graph>();
+  std::unordered_map<Value*, Value*> map;
+  std::vector<c10::IValue> args;
+  // Graph input 0 is the module (self): the frozen graph's nodes do not read it.
+  for (size_t i = 1; i < g_.inputs().size(); ++i) {
+    Value* in = g_.inputs()[i];
+    if (in != v && std::none_of(in->uses().begin(), in->uses().end(), used_by_needed)) continue;
+    if (i - 1 >= inputs_.size() || !inputs_[i - 1]) return c10::nullopt;
+    map[in] = sub->addInput()->setType(in->type());
+    args.emplace_back(at::zeros(inputs_[i - 1]->shape, at::TensorOptions(inputs_[i - 1]->dtype)));
+  }
+  try {
+    for (Node* n : g_.block()->nodes()) {
+      if (needed.count(n) == 0) continue;
+      Node* copy = sub->insertNode(sub->createClone(n, [&](Value* x) { return map.at(x); }));
+      for (size_t i = 0; i < n->outputs().size(); ++i) map[n->output(i)] = copy->output(i);
+    }
+    sub->registerOutput(map.at(v));
+    torch::jit::GraphFunction fn("decompose_complex_sizes", sub, nullptr);
+    const c10::IValue out = fn(args);
+    if (!out.isTensor()) return c10::nullopt;
+    return out.toTensor().sizes().vec();
+  } catch (const std::exception&) {
+    // A value the run cannot reach (self, an input without a type) or a failing node.
+    return c10::nullopt;
+  }
 }
 
 bool ComplexRewriter::IsNew(const Value* v) const {
@@ -850,8 +913,9 @@ bool ComplexRewriter::DestroyRewritten() {
 
 }  // namespace
 
-absl::StatusOr<bool> DecomposeComplex(Graph& graph) {
-  ComplexRewriter rewriter(graph);
+absl::StatusOr<bool> DecomposeComplex(Graph& graph,
+                                      const std::vector<std::optional<StaticInputType>>& inputs) {
+  ComplexRewriter rewriter(graph, inputs);
   if (absl::Status s = rewriter.RewriteBlock(graph.block()); !s.ok()) return s;
   return rewriter.DestroyRewritten();
 }

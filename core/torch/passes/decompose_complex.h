@@ -20,14 +20,19 @@
 ///   %re = aten::matmul(%x, cos[16, 9]);  %im = aten::matmul(%x, -sin[16, 9])
 ///   %m = aten::hypot(%re, %im)
 ///
-/// Transform lengths come from the traced types (a scripted graph's must be static too), and are
-/// at most kMaxDftLength: each 1-D transform holds two constant matrices of n x bins elements.
+/// Transform lengths must be static: they come from the graph's types when it has them (a graph
+/// traced in this process), else from running the nodes the transformed value depends on with
+/// zeros of the --input types (a loaded model's graph has no sizes). They are at most
+/// kMaxDftLength: each 1-D transform holds two constant matrices of n x bins elements.
 #ifndef TS2COREML_CORE_TORCH_PASSES_DECOMPOSE_COMPLEX_H_
 #define TS2COREML_CORE_TORCH_PASSES_DECOMPOSE_COMPLEX_H_
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/torch/control_flow.h"
 #include "torch/csrc/jit/ir/ir.h"
 
 namespace ts2coreml::core {
@@ -40,8 +45,10 @@ inline constexpr int64_t kMaxDftLength = 2048;
 /// Rewrites every op that makes or reads a complex value (nested blocks included) into real ops;
 /// returns whether the graph changed. Errors (class kModel) name the op and what to do: a complex
 /// value reaching an op this pass does not know or a model output, a non-constant or unknown
-/// transform length, a length beyond kMaxDftLength.
-absl::StatusOr<bool> DecomposeComplex(torch::jit::Graph& graph);
+/// transform length, a length beyond kMaxDftLength. `inputs[i]` is forward() argument i's static
+/// type (graph input i + 1), or nullopt.
+absl::StatusOr<bool> DecomposeComplex(
+    torch::jit::Graph& graph, const std::vector<std::optional<StaticInputType>>& inputs = {});
 
 }  // namespace ts2coreml::core
 

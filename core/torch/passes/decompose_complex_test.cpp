@@ -261,6 +261,29 @@ TEST(DecomposeComplexTest, RefusesLengthsBeyondTheBoundAndUnknownSizes) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("aten::fft_fft: n must be a constant int"));
 }
 
+TEST(DecomposeComplexTest, SizesFromTheInputTypesWhenTheGraphHasNone) {
+  // A loaded model's graph carries no sizes: they come from running the producers on zeros.
+  const std::string ir =
+      "graph(%self : Tensor, %x : Tensor):\n"
+      "  %none : NoneType = prim::Constant()\n"
+      "  %dim : int = prim::Constant[value=-1]()\n"
+      "  %two : int = prim::Constant[value=2]()\n"
+      "  %y : Tensor = aten::mul(%x, %two)\n"
+      "  %f : Tensor = aten::fft_rfft(%y, %none, %dim, %none)\n"
+      "  %i : Tensor = aten::fft_irfft(%f, %none, %dim, %none)\n"
+      "  return (%i)\n";
+  std::shared_ptr<torch::jit::Graph> g = Parse(ir);
+  EXPECT_THAT(std::string(DecomposeComplex(*g).status().message()),
+              HasSubstr("give every forward() argument's shape with --input NAME:SHAPE"));
+  g = Parse(ir);
+  absl::StatusOr<bool> changed = DecomposeComplex(*g, {StaticInputType{{3, 10}, at::kFloat}});
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  const at::Tensor x = torch::randn({3, 10});
+  torch::jit::GraphFunction fn("f", g, nullptr);
+  const at::Tensor got = fn({x, x}).toTensor();
+  EXPECT_TRUE(torch::allclose(got, x * 2, 1e-4, 1e-5)) << *g;
+}
+
 TEST(DecomposeComplexTest, LeavesRealGraphsAlone) {
   std::shared_ptr<torch::jit::Graph> g = Parse(
       "graph(%x : Float(2, 8)):\n"

@@ -11,7 +11,6 @@
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "core/base/errors.h"
 #include "torch/csrc/jit/api/function_impl.h"
 #include "torch/csrc/jit/ir/constants.h"
@@ -185,6 +184,8 @@ class Builder {
   Graph& g_;
 };
 
+struct StftArgs;
+
 /// Rewrites the complex values of one graph; see DecomposeComplex.
 class ComplexRewriter {
  public:
@@ -208,6 +209,8 @@ class ComplexRewriter {
   absl::StatusOr<bool> Fft(Node* n);
   absl::StatusOr<bool> FftN(Node* n);
   absl::StatusOr<bool> Stft(Node* n);
+  /// The conv1d weight of stft `n`: the DFT basis times the (padded) window.
+  Value* StftKernels(Node* n, const StftArgs& a);
   absl::StatusOr<bool> MakeComplex(Node* n);
   absl::StatusOr<bool> Polar(Node* n);
   absl::StatusOr<bool> ViewAsComplex(Node* n);
@@ -605,18 +608,17 @@ at::Tensor StftBasis(int64_t n_fft, int64_t bins, double scale, const std::vecto
   return basis.unsqueeze(1).to(dtype).contiguous();
 }
 
-/// stft(self, n_fft, hop_length, win_length, window, [center, pad_mode,] normalized, onesided,
-/// return_complex) as conv1d of the (padded) signal with the windowed DFT kernels.
-absl::StatusOr<bool> ComplexRewriter::Stft(Node* n) {
-  if (IsComplex(n->namedInput("self"))) {
-    return ModelError("aten::stft: a complex input is not supported; pass a real signal");
-  }
-  absl::StatusOr<std::vector<int64_t>> sizes = InputSizes(n, "self");
-  if (!sizes.ok()) return sizes.status();
-  if (sizes->size() != 1 && sizes->size() != 2) {
-    return ModelError(absl::StrCat("aten::stft: input of rank ", sizes->size(),
-                                   " is not supported; torch.stft takes [L] or [batch, L]"));
-  }
+/// The constant arguments of an stft, defaults applied.
+struct StftArgs {
+  int64_t n_fft = 0, hop = 0, win = 0, bins = 0;
+  double scale = 1.0;
+  bool center = false, return_complex = false;
+  std::string pad_mode;
+};
+
+/// Reads stft(self, n_fft, hop_length, win_length, window, [center, pad_mode,] normalized,
+/// onesided, return_complex); errors name a non-constant argument or a value out of range.
+absl::StatusOr<StftArgs> ReadStft(const Node* n) {
   auto n_fft = ConstArg<int64_t>(n, "n_fft");
   if (!n_fft) return NotConstant(n, "n_fft", "int");
   for (const char* name : {"hop_length", "win_length"}) {
@@ -626,50 +628,75 @@ absl::StatusOr<bool> ComplexRewriter::Stft(Node* n) {
     if (Given(n, name) && !ConstArg<bool>(n, name)) return NotConstant(n, name, "bool");
   }
   if (absl::Status s = CheckLength(n, *n_fft); !s.ok()) return s;
-  const int64_t hop = ConstArg<int64_t>(n, "hop_length").value_or(*n_fft / 4);
-  const int64_t win = ConstArg<int64_t>(n, "win_length").value_or(*n_fft);
-  if (win < 1 || win > *n_fft || hop < 1) {
-    return ModelError(absl::StrCat("aten::stft: win_length ", win, " and hop_length ", hop,
-                                   " must be in [1, n_fft] and positive (n_fft ", *n_fft, ")"));
+  StftArgs a;
+  a.n_fft = *n_fft;
+  a.hop = ConstArg<int64_t>(n, "hop_length").value_or(a.n_fft / 4);
+  a.win = ConstArg<int64_t>(n, "win_length").value_or(a.n_fft);
+  if (a.win < 1 || a.win > a.n_fft || a.hop < 1) {
+    return ModelError(absl::StrCat("aten::stft: win_length ", a.win, " and hop_length ", a.hop,
+                                   " must be in [1, n_fft] and positive (n_fft ", a.n_fft, ")"));
   }
-  const bool onesided = ConstArg<bool>(n, "onesided").value_or(true);
-  const int64_t bins = onesided ? *n_fft / 2 + 1 : *n_fft;
-  const double scale =
-      ConstArg<bool>(n, "normalized").value_or(false) ? 1.0 / std::sqrt(double(*n_fft)) : 1.0;
-  const int64_t left = (*n_fft - win) / 2;
-  // No window: ones over win_length, centred in n_fft (folded into the kernels).
-  std::vector<double> ones;
-  if (!Given(n, "window") && win < *n_fft) {
-    ones.assign(static_cast<size_t>(*n_fft), 0.0);
-    std::fill_n(ones.begin() + left, win, 1.0);
-  }
-  Value* self = n->namedInput("self");
-  Value* weight = b_.Const(StftBasis(*n_fft, bins, scale, ones, RealScalarType(self)));
-  if (Given(n, "window")) {
-    // The window is zero-padded to n_fft, centred; the product folds when it is constant.
-    Value* w = n->namedInput("window");
-    if (win < *n_fft) {
-      w = b_.Op(aten::constant_pad_nd, {w, b_.IntList({left, *n_fft - win - left}), 0.0});
-    }
-    w = b_.Op(aten::reshape, {w, b_.IntList({1, 1, *n_fft})});
-    weight = b_.Op(aten::mul, {weight, w});
-  }
-  Value* x = b_.Op(aten::unsqueeze, {self, int64_t{-2}});
-  if (sizes->size() == 1) x = b_.Op(aten::unsqueeze, {x, int64_t{0}});
-  if (ConstArg<bool>(n, "center").value_or(false)) {
+  a.bins = ConstArg<bool>(n, "onesided").value_or(true) ? a.n_fft / 2 + 1 : a.n_fft;
+  if (ConstArg<bool>(n, "normalized").value_or(false)) a.scale = 1.0 / std::sqrt(a.n_fft * 1.0);
+  a.center = ConstArg<bool>(n, "center").value_or(false);
+  a.return_complex = ConstArg<bool>(n, "return_complex").value_or(false);
+  if (a.center) {
     auto mode = ConstArg<std::string>(n, "pad_mode");
     if (!mode) return NotConstant(n, "pad_mode", "string");
-    x = b_.Op(aten::pad, {x, b_.IntList({*n_fft / 2, *n_fft / 2}), *mode, c10::IValue()});
+    a.pad_mode = *mode;
   }
-  Value* y = b_.Op(aten::conv1d, {x, weight, c10::IValue(), b_.IntList({hop}), b_.IntList({0}),
+  return a;
+}
+
+Value* ComplexRewriter::StftKernels(Node* n, const StftArgs& a) {
+  const int64_t left = (a.n_fft - a.win) / 2;
+  // No window: ones over win_length, centred in n_fft (folded into the kernels).
+  std::vector<double> ones;
+  if (!Given(n, "window") && a.win < a.n_fft) {
+    ones.assign(static_cast<size_t>(a.n_fft), 0.0);
+    std::fill_n(ones.begin() + left, a.win, 1.0);
+  }
+  const at::ScalarType dtype = RealScalarType(n->namedInput("self"));
+  Value* weight = b_.Const(StftBasis(a.n_fft, a.bins, a.scale, ones, dtype));
+  if (!Given(n, "window")) return weight;
+  // The window is zero-padded to n_fft, centred; the product folds when it is constant.
+  Value* w = n->namedInput("window");
+  if (a.win < a.n_fft) {
+    w = b_.Op(aten::constant_pad_nd, {w, b_.IntList({left, a.n_fft - a.win - left}), 0.0});
+  }
+  w = b_.Op(aten::reshape, {w, b_.IntList({1, 1, a.n_fft})});
+  return b_.Op(aten::mul, {weight, w});
+}
+
+/// stft as conv1d of the (padded) signal [B, 1, L] with the windowed DFT kernels.
+absl::StatusOr<bool> ComplexRewriter::Stft(Node* n) {
+  Value* self = n->namedInput("self");
+  if (IsComplex(self)) {
+    return ModelError("aten::stft: a complex input is not supported; pass a real signal");
+  }
+  absl::StatusOr<std::vector<int64_t>> sizes = InputSizes(n, "self");
+  if (!sizes.ok()) return sizes.status();
+  if (sizes->size() != 1 && sizes->size() != 2) {
+    return ModelError(absl::StrCat("aten::stft: input of rank ", sizes->size(),
+                                   " is not supported; torch.stft takes [L] or [batch, L]"));
+  }
+  absl::StatusOr<StftArgs> a = ReadStft(n);
+  if (!a.ok()) return a.status();
+  Value* weight = StftKernels(n, *a);
+  Value* x = b_.Op(aten::unsqueeze, {self, int64_t{-2}});
+  if (sizes->size() == 1) x = b_.Op(aten::unsqueeze, {x, int64_t{0}});
+  if (a->center) {
+    x = b_.Op(aten::pad, {x, b_.IntList({a->n_fft / 2, a->n_fft / 2}), a->pad_mode, c10::IValue()});
+  }
+  Value* y = b_.Op(aten::conv1d, {x, weight, c10::IValue(), b_.IntList({a->hop}), b_.IntList({0}),
                                   b_.IntList({1}), int64_t{1}});
-  Complex c{b_.Op(aten::slice, {y, int64_t{1}, int64_t{0}, bins, int64_t{1}}),
-            b_.Op(aten::slice, {y, int64_t{1}, bins, 2 * bins, int64_t{1}})};
+  Complex c{b_.Op(aten::slice, {y, int64_t{1}, int64_t{0}, a->bins, int64_t{1}}),
+            b_.Op(aten::slice, {y, int64_t{1}, a->bins, 2 * a->bins, int64_t{1}})};
   if (sizes->size() == 1) {
     c.re = b_.Op(aten::squeeze, {c.re, int64_t{0}});
     c.im = b_.Op(aten::squeeze, {c.im, int64_t{0}});
   }
-  if (ConstArg<bool>(n, "return_complex").value_or(false)) {
+  if (a->return_complex) {
     Finish(n->output(), c);
   } else {
     Value* parts = g_.insertNode(g_.createList(c10::TensorType::get(), {c.re, c.im}))->output();

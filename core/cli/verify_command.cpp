@@ -351,6 +351,15 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
   }
   CanonicalizeOptions options;
   for (const std::string& op : reg.PassthroughOps()) options.passthrough_ops.insert(op);
+  // The shapes and dtypes of the inputs the run uses.
+  for (const auto& [name, tensor] : inputs) {
+    const at::ScalarType t = tensor.scalar_type();
+    const InputDtype dtype = t == at::kInt    ? InputDtype::kInt32
+                             : t == at::kLong ? InputDtype::kInt64
+                             : t == at::kBool ? InputDtype::kBool
+                                              : InputDtype::kDefault;
+    options.inputs.push_back({name, tensor.sizes().vec(), dtype});
+  }
   absl::StatusOr<CanonicalModel> canonical = Canonicalize(module, options);
   if (!canonical.ok()) return canonical.status();
   // The source map names TorchScript values by debugName(). A value without a name is named by

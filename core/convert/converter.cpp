@@ -184,6 +184,7 @@ absl::StatusOr<CanonicalModel> CanonicalizeModel(const ConvertOptions& options,
                                                  ConversionReport* report) {
   CanonicalizeOptions canon_options;
   for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
+  canon_options.inputs = options.inputs;
   absl::StatusOr<CanonicalModel> canonical =
       Canonicalize(std::exchange(module, torch::jit::Module()), canon_options);
   if (!canonical.ok()) return InModel(options.model, canonical.status());

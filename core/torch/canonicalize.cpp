@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/torch/graph_importer.h"
+#include "core/torch/passes/decompose_complex.h"
 #include "core/torch/passes/decompose_fused.h"
 #include "core/torch/passes/eliminate_dead_code.h"
 #include "core/torch/passes/fold_conv_batch_norm.h"
@@ -15,12 +17,18 @@
 
 namespace ts2coreml::core {
 
-std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& options) {
+std::vector<TorchPass> CanonicalizationPipeline(
+    const CanonicalizeOptions& options, std::vector<std::optional<StaticInputType>> input_types) {
   std::set<std::string> passthrough = options.passthrough_ops;
   return {
       {"inline", [](std::shared_ptr<torch::jit::Graph>& g) { return InlineCalls(*g); }},
       {"decompose-fused-transformer-ops",
        [](std::shared_ptr<torch::jit::Graph>& g) { return DecomposeFusedTransformerOps(*g); }},
+      // Before passthrough removal: a contiguous or clone of a complex value applies per part.
+      {"decompose-complex",
+       [input_types](std::shared_ptr<torch::jit::Graph>& g) {
+         return DecomposeComplex(*g, input_types);
+       }},
       // Before passthrough removal: the clone it leaves is removed unless written after.
       {"rewrite-copy-into-fresh-tensors",
        [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
@@ -72,7 +80,8 @@ absl::StatusOr<CanonicalModel> Canonicalize(torch::jit::Module module,
       ++out.kinds_before[n->kind().toQualString()];
     }
   }
-  for (const TorchPass& pass : CanonicalizationPipeline(options)) {
+  for (const TorchPass& pass :
+       CanonicalizationPipeline(options, StaticInputTypes(out.input_names, options.inputs))) {
     if (pass.cleanup && out.changed_by.empty()) continue;
     try {
       absl::StatusOr<bool> changed = pass.run(out.graph);

@@ -18,6 +18,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/ir/graph.h"
+#include "core/torch/control_flow.h"
 #include "torch/csrc/jit/api/module.h"
 #include "torch/csrc/jit/ir/ir.h"
 
@@ -26,6 +28,9 @@ namespace ts2coreml::core {
 struct CanonicalizeOptions {
   /// Ops that are identities in inference (declared T2C_LOWERING_PASSTHROUGH by plugins).
   std::set<std::string> passthrough_ops;
+  /// The --input specs (by forward() argument name): the shapes passes that need static sizes
+  /// (decompose-complex, for a loaded model whose graph has no sizes) work from.
+  std::vector<InputSpec> inputs;
 };
 
 /// One graph pass: returns whether it changed the graph.
@@ -36,8 +41,11 @@ struct TorchPass {
   bool cleanup = false;
 };
 
-/// The ordered pass list run after freezing.
-std::vector<TorchPass> CanonicalizationPipeline(const CanonicalizeOptions& options);
+/// The ordered pass list run after freezing; `input_types[i]` is forward() argument i's static
+/// type (options.inputs resolved by name, StaticInputTypes in graph_importer.h), or nullopt.
+std::vector<TorchPass> CanonicalizationPipeline(
+    const CanonicalizeOptions& options,
+    std::vector<std::optional<StaticInputType>> input_types = {});
 
 /// What canonicalization produced.
 struct CanonicalModel {

@@ -598,21 +598,28 @@ at::ScalarType TorchDtypeOf(InputDtype d) {
   return at::kFloat;
 }
 
+}  // namespace
+
+std::vector<std::optional<StaticInputType>> StaticInputTypes(const std::vector<std::string>& names,
+                                                             const std::vector<InputSpec>& inputs) {
+  // Each input has the dtype its --input declares (float when none: the traced model's own).
+  std::vector<std::optional<StaticInputType>> types(names.size());
+  for (size_t i = 0; i < types.size(); ++i) {
+    for (const InputSpec& spec : inputs) {
+      if (spec.name == names[i]) types[i] = StaticInputType{spec.shape, TorchDtypeOf(spec.dtype)};
+    }
+  }
+  return types;
+}
+
+namespace {
+
 /// Folds what the input shapes decide in a scripted model's graph (control_flow.h), and
 /// refuses the control flow that remains.
 absl::Status FoldScriptedControlFlow(const CanonicalModel& model,
                                      const std::vector<InputSpec>& inputs) {
   if (!HasScriptedConstructs(*model.graph)) return absl::OkStatus();
-  // Each input has the dtype its --input declares (float when none: the traced model's own).
-  std::vector<std::optional<StaticInputType>> types(model.input_names.size());
-  for (size_t i = 0; i < types.size(); ++i) {
-    for (const InputSpec& spec : inputs) {
-      if (spec.name == model.input_names[i]) {
-        types[i] = StaticInputType{spec.shape, TorchDtypeOf(spec.dtype)};
-      }
-    }
-  }
-  FoldStaticControlFlow(model.graph, types);
+  FoldStaticControlFlow(model.graph, StaticInputTypes(model.input_names, inputs));
   return RemainingControlFlowError(model.graph);
 }
 

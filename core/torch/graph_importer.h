@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "core/ir/graph.h"
 #include "core/torch/canonicalize.h"
+#include "core/torch/control_flow.h"
 
 namespace ts2coreml::core {
 
@@ -24,6 +25,11 @@ absl::StatusOr<std::shared_ptr<const ConstTensor>> ImportTensor(const at::Tensor
 /// An ATen tensor over `t`'s data without a copy; the caller keeps `t` alive and never writes
 /// into it.
 at::Tensor BorrowTensor(const ConstTensor& t);
+
+/// The static type of each forward() argument `names[i]` from its --input spec (nullopt when
+/// none): its shape, and the dtype the argument has (an fp16 feature still feeds a float one).
+std::vector<std::optional<StaticInputType>> StaticInputTypes(const std::vector<std::string>& names,
+                                                             const std::vector<InputSpec>& inputs);
 
 /// Imports `model`. Errors name the argument, node or constant at fault: kInputSpec for inputs
 /// and output names that do not fit the model, kModel for constructs the converter cannot take.

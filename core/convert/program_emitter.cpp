@@ -594,17 +594,20 @@ absl::Status ProgramEmitter::EmitScalarOp(int index) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<mil::VarId> ProgramEmitter::RunTimeBegin(const std::string& hint, mil::VarId start,
-                                                        int64_t dim, size_t rank) {
-  const mil::TensorType one_int{mil::DType::kInt32, {1}};
+absl::StatusOr<mil::VarId> ProgramEmitter::IndexVector(const std::string& hint, mil::VarId start) {
   const std::vector<int32_t> axis0 = {0};
-  absl::StatusOr<std::vector<mil::VarId>> start1 = AddCoreOp(
-      "expand_dims", hint + "_start",
-      {{"x", {start}},
-       {"axes", {out_.main.AddConst(hint + "_axes", mil::ConstValue::Int32({1}, axis0.data()))}}},
-      {one_int});
+  const mil::VarId axes =
+      out_.main.AddConst(hint + "_axes", mil::ConstValue::Int32({1}, axis0.data()));
+  absl::StatusOr<std::vector<mil::VarId>> start1 =
+      AddCoreOp("expand_dims", hint + "_start", {{"x", {start}}, {"axes", {axes}}},
+                {{mil::DType::kInt32, {1}}});
   if (!start1.ok()) return start1.status();
-  if (rank == 1) return (*start1)[0];
+  return (*start1)[0];
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::RunTimeBegin(const std::string& hint, mil::VarId start1,
+                                                        int64_t dim, size_t rank) {
+  if (rank == 1) return start1;
   std::vector<mil::VarId> parts;
   const std::vector<int32_t> zeros(rank, 0);
   const int64_t after = static_cast<int64_t>(rank) - dim - 1;
@@ -612,7 +615,7 @@ absl::StatusOr<mil::VarId> ProgramEmitter::RunTimeBegin(const std::string& hint,
     parts.push_back(
         out_.main.AddConst(hint + "_before", mil::ConstValue::Int32({dim}, zeros.data())));
   }
-  parts.push_back((*start1)[0]);
+  parts.push_back(start1);
   if (after > 0) {
     parts.push_back(
         out_.main.AddConst(hint + "_after", mil::ConstValue::Int32({after}, zeros.data())));
@@ -623,6 +626,27 @@ absl::StatusOr<mil::VarId> ProgramEmitter::RunTimeBegin(const std::string& hint,
                 {{mil::DType::kInt32, {static_cast<int64_t>(rank)}}});
   if (!begin.ok()) return begin.status();
   return (*begin)[0];
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::SelectAt(const std::string& hint, mil::VarId x,
+                                                    mil::VarId start1, int64_t dim,
+                                                    const mil::TensorType& out_type) {
+  // gather with a one-element index vector, then squeeze: Core ML's gather takes indices of
+  // rank 1 or more.
+  std::vector<int64_t> kept = out_type.shape;
+  kept.insert(kept.begin() + dim, 1);
+  const mil::VarId axis =
+      out_.main.AddConst(hint + "_axis", Int32Scalar(static_cast<int32_t>(dim)));
+  absl::StatusOr<std::vector<mil::VarId>> row =
+      AddCoreOp("gather", hint + "_row", {{"x", {x}}, {"indices", {start1}}, {"axis", {axis}}},
+                {{out_type.dtype, kept}});
+  if (!row.ok()) return row.status();
+  const int32_t d = static_cast<int32_t>(dim);
+  const mil::VarId axes = out_.main.AddConst(hint + "_squeeze", mil::ConstValue::Int32({1}, &d));
+  absl::StatusOr<std::vector<mil::VarId>> out =
+      AddCoreOp("squeeze", hint, {{"x", {(*row)[0]}}, {"axes", {axes}}}, {out_type});
+  if (!out.ok()) return out.status();
+  return (*out)[0];
 }
 
 absl::Status ProgramEmitter::EmitDynamicIndex(int index) {
@@ -636,27 +660,27 @@ absl::Status ProgramEmitter::EmitDynamicIndex(int index) {
   absl::StatusOr<mil::VarId> start = VarFor(d->start, mil::DType::kInt32, index);
   if (!start.ok()) return start.status();
   const std::string hint = HintFor(index);
+  absl::StatusOr<mil::VarId> start1 = IndexVector(hint, *start);
+  if (!start1.ok()) return start1.status();
   const mil::TensorType out_type{np.outputs.at(0), DynamicIndexShape(graph_, *d)};
-  absl::StatusOr<std::vector<mil::VarId>> out;
+  absl::StatusOr<mil::VarId> out;
   if (d->select) {
-    const mil::VarId axis =
-        out_.main.AddConst(hint + "_axis", Int32Scalar(static_cast<int32_t>(d->dim)));
-    out = AddCoreOp("gather", hint, {{"x", {*x}}, {"indices", {*start}}, {"axis", {axis}}},
-                    {out_type});
+    out = SelectAt(hint, *x, *start1, d->dim, out_type);
   } else {
     const std::vector<int64_t>& shape = out_type.shape;
-    absl::StatusOr<mil::VarId> begin = RunTimeBegin(hint, *start, d->dim, shape.size());
+    absl::StatusOr<mil::VarId> begin = RunTimeBegin(hint, *start1, d->dim, shape.size());
     if (!begin.ok()) return begin.status();
     const std::vector<int32_t> size(shape.begin(), shape.end());
     const mil::VarId size_var = out_.main.AddConst(
         hint + "_size", mil::ConstValue::Int32({static_cast<int64_t>(size.size())}, size.data()));
-    out = AddCoreOp("slice_by_size", hint, {{"x", {*x}}, {"begin", {*begin}}, {"size", {size_var}}},
-                    {out_type});
+    absl::StatusOr<std::vector<mil::VarId>> sliced =
+        AddCoreOp("slice_by_size", hint, {{"x", {*x}}, {"begin", {*begin}}, {"size", {size_var}}},
+                  {out_type});
+    out = sliced.ok() ? absl::StatusOr<mil::VarId>((*sliced)[0]) : sliced.status();
   }
   if (!out.ok()) return out.status();
-  Bind(n.outputs[0], (*out)[0]);
-  out_.source_map.push_back(
-      {(*out)[0], graph_.value(n.outputs[0]).name, n.QualifiedKind(), n.source});
+  Bind(n.outputs[0], *out);
+  out_.source_map.push_back({*out, graph_.value(n.outputs[0]).name, n.QualifiedKind(), n.source});
   out_.op_origin.resize(first_op, -1);
   for (size_t k = first_op; k < out_.main.ops().size(); ++k) out_.op_origin.push_back(index);
   return absl::OkStatus();

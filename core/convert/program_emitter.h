@@ -117,12 +117,17 @@ class ProgramEmitter {
   absl::Status EmitDtypeConversion(int index);
   /// Scalar int / bool arithmetic on run-time scalars (control_flow_ops.h).
   absl::Status EmitScalarOp(int index);
-  /// Indexing by a run-time int (control_flow_ops.h): gather, or slice_by_size.
+  /// Indexing by a run-time int (control_flow_ops.h): gather and squeeze, or slice_by_size.
   absl::Status EmitDynamicIndex(int index);
-  /// slice_by_size's begin for a rank-`rank` tensor: `start` (an int32 scalar) at `dim`, 0
+  /// The int32 scalar `start` as an int32 vector of one element.
+  absl::StatusOr<mil::VarId> IndexVector(const std::string& hint, mil::VarId start);
+  /// slice_by_size's begin for a rank-`rank` tensor: `start1` (IndexVector) at `dim`, 0
   /// elsewhere.
-  absl::StatusOr<mil::VarId> RunTimeBegin(const std::string& hint, mil::VarId start, int64_t dim,
+  absl::StatusOr<mil::VarId> RunTimeBegin(const std::string& hint, mil::VarId start1, int64_t dim,
                                           size_t rank);
+  /// `x` at index `start1` (IndexVector) along `dim`, that dimension removed: `out_type`.
+  absl::StatusOr<mil::VarId> SelectAt(const std::string& hint, mil::VarId x, mil::VarId start1,
+                                      int64_t dim, const mil::TensorType& out_type);
   /// A prim::If as cond, a prim::Loop as while_loop, once its blocks are emitted.
   absl::Status EmitControlFlow(int index);
   /// The while_loop's initial values and its condition block (a loop body is about to begin).

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <map>
@@ -31,6 +32,7 @@
 #include "core/interp/npy.h"
 #include "core/mil/program.h"
 #include "core/torch/canonicalize.h"
+#include "core/torch/control_flow.h"
 #include "core/torch/torchscript_loader.h"
 
 namespace ts2coreml::core {
@@ -197,15 +199,63 @@ struct Mapped {
 /// LibTorch's value of each mapped var, with its source map entry.
 using References = std::map<std::string, std::pair<at::Tensor, const json::Value*>>;
 
+/// Calls `fn` on each node of `block` and of the blocks nested in it, in program order.
+void ForEachNode(torch::jit::Block* block, const std::function<void(torch::jit::Node*)>& fn) {
+  for (torch::jit::Node* n : block->nodes()) {
+    for (torch::jit::Block* b : n->blocks()) ForEachNode(b, fn);
+    fn(n);
+  }
+}
+
+/// Within the body of `loop`: `v` on the loop's first trip, carried to the loop's end (a new
+/// carried value, an empty tensor until the first trip sets it).
+torch::jit::Value* FirstTripValue(torch::jit::Graph& graph, torch::jit::Node* loop,
+                                  torch::jit::Value* v, torch::jit::Value* empty) {
+  torch::jit::Block* body = loop->blocks()[0];
+  loop->addInput(empty);
+  torch::jit::Value* kept = body->addInput()->setType(c10::TensorType::get());
+  torch::jit::WithInsertPoint end(body->return_node());
+  torch::jit::Value* first =
+      graph.insert(c10::aten::eq, {body->inputs()[0], graph.insertConstant(int64_t{0})});
+  torch::jit::Node* pick = graph.insertNode(graph.create(c10::prim::If, {first}, 1));
+  pick->addBlock()->registerOutput(v);
+  pick->addBlock()->registerOutput(kept);
+  pick->output()->setType(c10::TensorType::get());
+  return pick->output();
+}
+
+/// Tensor `v`, produced inside a block, made a value of the graph's own block, with the values
+/// the package's interpreter keeps: an extra result of each prim::If around it (the branch not
+/// holding it yields an empty tensor) and an extra carried value of each prim::Loop around it,
+/// holding its value of the first trip (the empty tensor when no trip runs).
+torch::jit::Value* ExitBlocks(torch::jit::Graph& graph, torch::jit::Value* v) {
+  for (torch::jit::Block* block = v->node()->owningBlock(); block != graph.block();
+       block = block->owningNode()->owningBlock()) {
+    torch::jit::Node* owner = block->owningNode();
+    torch::jit::Value* empty = nullptr;
+    {
+      torch::jit::WithInsertPoint before(owner);
+      empty = graph.insertConstant(at::empty({0}));
+    }
+    if (owner->kind() == c10::prim::Loop) {
+      block->registerOutput(FirstTripValue(graph, owner, v, empty));
+    } else {
+      for (torch::jit::Block* b : owner->blocks()) b->registerOutput(b == block ? v : empty);
+    }
+    v = owner->addOutput()->setType(c10::TensorType::get());
+  }
+  return v;
+}
+
 /// The tensor values of `graph` the source map `map` names (by debugName()), each of the op the
 /// map records. When some name denotes another op here than in the package (the values compared
 /// would be unrelated tensors), `*mismatch` says so and nothing is returned.
 std::vector<Mapped> MapSourceValues(torch::jit::Graph& graph, const json::Value& map,
                                     std::string* mismatch) {
   std::map<std::string, torch::jit::Value*> by_name;
-  for (torch::jit::Node* n : graph.nodes()) {
+  ForEachNode(graph.block(), [&](torch::jit::Node* n) {
     for (torch::jit::Value* v : n->outputs()) by_name[v->debugName()] = v;
-  }
+  });
   std::vector<Mapped> mapped;
   int mismatched = 0;
   std::string example;
@@ -245,8 +295,12 @@ absl::StatusOr<References> RunInstrumented(const CanonicalModel& canonical,
   const size_t base_outputs = graph->outputs().size();
   std::vector<torch::jit::Value*> returned(graph->outputs().begin(), graph->outputs().end());
   for (const Mapped& m : mapped) {
-    torch::jit::WithInsertPoint after(m.value->node()->next());
-    returned.push_back(graph->insert(c10::aten::clone, {m.value}));
+    torch::jit::Value* clone = nullptr;
+    {
+      torch::jit::WithInsertPoint after(m.value->node()->next());
+      clone = graph->insert(c10::aten::clone, {m.value});
+    }
+    returned.push_back(ExitBlocks(*graph, clone));
   }
   torch::jit::Node* tuple = graph->insertNode(graph->createTuple(returned));
   while (!graph->outputs().empty()) graph->eraseOutput(0);
@@ -302,22 +356,44 @@ LocalValue CompareValue(const milspec::Operation& op, const std::string& var, co
   return lv;
 }
 
-/// Compares, in program order, every op output that has a LibTorch reference, carrying errors
+/// Whether var `name` has a run-time value and a LibTorch reference of the same size.
+bool Comparable(const std::string& name, const interp::RunResult& run,
+                const References& reference) {
+  auto ref = reference.find(name);
+  auto got = run.values.find(name);
+  return ref != reference.end() && got != run.values.end() && !got->second.is_string() &&
+         ref->second.first.numel() == got->second.tensor.numel();
+}
+
+/// The errors carried into the blocks of control-flow op `op`: a while_loop's blocks are
+/// compared on the first trip, whose inputs are the loop vars' initial values.
+void EnterBlocks(const milspec::Operation& op, std::map<std::string, double>& inherited) {
+  auto vars = op.inputs().find("loop_vars");
+  if (vars == op.inputs().end()) return;
+  for (const milspec::Block& b : op.blocks()) {
+    for (int k = 0; k < b.inputs_size() && k < vars->second.arguments_size(); ++k) {
+      auto e = inherited.find(vars->second.arguments(k).name());
+      inherited[b.inputs(k).name()] = e == inherited.end() ? 0 : e->second;
+    }
+  }
+}
+
+/// Compares, in program order, every op output of `block` (and of the blocks nested in it: a
+/// cond's branch taken, a while_loop's first trip) that has a LibTorch reference, carrying errors
 /// through ops without one; records the first whose error jumps.
-void CompareIntermediates(const Interpreter& interp, const interp::RunResult& run,
-                          const References& reference, Localization* loc) {
-  std::map<std::string, double> inherited;  // var -> error carried to its users
-  for (const milspec::Operation& op : interp.block().operations()) {
+void CompareBlock(const milspec::Block& block, const interp::RunResult& run,
+                  const References& reference, std::map<std::string, double>& inherited,
+                  Localization* loc) {
+  for (const milspec::Operation& op : block.operations()) {
     if (op.type() == "const") continue;
     const double in_err = InputError(op, inherited);
+    EnterBlocks(op, inherited);
+    for (const milspec::Block& b : op.blocks()) CompareBlock(b, run, reference, inherited, loc);
     for (const milspec::NamedValueType& out : op.outputs()) {
       inherited[out.name()] = in_err;
+      if (!Comparable(out.name(), run, reference)) continue;
       auto ref = reference.find(out.name());
       auto got = run.values.find(out.name());
-      if (ref == reference.end() || got == run.values.end() || got->second.is_string() ||
-          ref->second.first.numel() != got->second.tensor.numel()) {
-        continue;
-      }
       const LocalValue lv = CompareValue(op, out.name(), ref->second.first, *ref->second.second,
                                          got->second.tensor, in_err);
       inherited[out.name()] = lv.error;
@@ -329,6 +405,28 @@ void CompareIntermediates(const Interpreter& interp, const interp::RunResult& ru
       loc->values.push_back(lv);
     }
   }
+}
+
+/// CompareBlock on the program's main block.
+void CompareIntermediates(const Interpreter& interp, const interp::RunResult& run,
+                          const References& reference, Localization* loc) {
+  std::map<std::string, double> inherited;  // var -> error carried to its users
+  CompareBlock(interp.block(), run, reference, inherited, loc);
+}
+
+/// Folds the static control flow of a scripted model's canonical graph as the converter's
+/// importer does for these input types, so its values are the ones the source map names.
+void FoldLikeTheConverter(const CanonicalModel& canonical,
+                          const std::map<std::string, at::Tensor>& inputs) {
+  if (!HasScriptedConstructs(*canonical.graph)) return;
+  std::vector<std::optional<StaticInputType>> types;
+  for (const std::string& name : canonical.input_names) {
+    auto in = inputs.find(name);
+    types.push_back(in == inputs.end() ? std::nullopt
+                                       : std::optional<StaticInputType>(StaticInputType{
+                                             in->second.sizes().vec(), in->second.scalar_type()}));
+  }
+  FoldStaticControlFlow(canonical.graph, types);
 }
 
 /// Compares the intermediate values the package's source map ties to TorchScript values and
@@ -362,6 +460,7 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
   }
   absl::StatusOr<CanonicalModel> canonical = Canonicalize(module, options);
   if (!canonical.ok()) return canonical.status();
+  FoldLikeTheConverter(*canonical, inputs);
   // The source map names TorchScript values by debugName(). A value without a name is named by
   // its unique number, which Graph::copy() renumbers: instrument the canonical graph itself (a
   // copy private to this call), whose numbering is the converter's.

@@ -774,6 +774,29 @@ bool AnalyzeScalarOp(AnalysisWalk& w, const NodeStep& s) {
   return true;
 }
 
+bool AnalyzeDynamicIndex(AnalysisWalk& w, const NodeStep& s) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
+  if (s.blocked) return false;
+  std::string why;
+  std::optional<DynamicIndex> d = AsDynamicIndex(w.g, n, &why);
+  if (!why.empty()) {
+    w.Refuse(s.idx, NodeDecision::kError, std::move(why), ErrorClass::kConversion);
+    return true;
+  }
+  if (!d) return false;
+  Value& out = w.g.value(n.outputs[0]);
+  out.kind = ValueKind::kTensor;
+  out.typed = true;
+  out.type_class = w.g.value(w.g.Resolve(d->self)).type_class;
+  out.shape = DynamicIndexShape(w.g, *d);
+  w.run_time.Mark(n.outputs[0]);
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(s.idx)];
+  na.lowering = &DynamicIndexLowering();
+  na.decision = NodeDecision::kLowered;
+  na.matched = n.QualifiedKind();
+  return true;
+}
+
 bool AnalyzeTensorToBool(AnalysisWalk& w, const NodeStep& s) {
   const Node& n = w.g.nodes()[static_cast<size_t>(s.idx)];
   if (s.blocked || n.kind != "aten::Bool" || n.inputs.size() != 1 || n.outputs.size() != 1) {
@@ -797,9 +820,9 @@ void AnalyzeNode(AnalysisWalk& w, int idx) {
   s.idx = idx;
   s.blocked = w.Blocked(n);
   s.reads_input = w.run_time.MarkNode(w.g, n);
-  if (AnalyzeControlFlow(w, s) || AnalyzeScalarOp(w, s) || FoldWithCore(w, s) ||
-      FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s) || AnalyzeTensorToBool(w, s) ||
-      AnalyzeDtypeOp(w, s)) {
+  if (AnalyzeControlFlow(w, s) || AnalyzeScalarOp(w, s) || AnalyzeDynamicIndex(w, s) ||
+      FoldWithCore(w, s) || FoldOnHost(w, &s) || RefuseHostTensorMisuse(w, s) ||
+      AnalyzeTensorToBool(w, s) || AnalyzeDtypeOp(w, s)) {
     return;
   }
   const registry::Lowering* l = FindLowering(w, s);

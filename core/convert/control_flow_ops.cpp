@@ -191,6 +191,99 @@ std::string ScalarOpMil(const Graph& g, const Node& n, TypeClass* result) {
   return op->mil;
 }
 
+const registry::Lowering& DynamicIndexLowering() {
+  static const registry::Lowering* lowering = [] {
+    auto* l = new registry::Lowering();
+    l->name = "core:dynamic_index";
+    return l;
+  }();
+  return *lowering;
+}
+
+namespace {
+
+/// Whether `id` is a run-time int scalar (an int32 tensor of rank 0 made at run time).
+bool IsRunTimeInt(const Graph& g, ValueId id) {
+  const Value& v = g.value(g.Resolve(id));
+  return !v.is_const && v.kind == ValueKind::kTensor && v.typed &&
+         v.type_class == TypeClass::kInt && v.shape.empty();
+}
+
+bool ConstInt(const Graph& g, ValueId id, int64_t* out) {
+  const Value& v = g.value(g.Resolve(id));
+  if (!v.is_const || v.kind != ValueKind::kInt) return false;
+  *out = v.i;
+  return true;
+}
+
+/// c when `end` is `start + c` (or `c + start`) for a constant int c, else nullopt.
+std::optional<int64_t> OffsetFrom(const Graph& g, ValueId start, ValueId end) {
+  const Value& e = g.value(g.Resolve(end));
+  if (e.producer < 0) return std::nullopt;
+  const Node& add = g.nodes()[static_cast<size_t>(e.producer)];
+  if (add.kind != "aten::add" || add.inputs.size() != 2) return std::nullopt;
+  const ValueId s = g.Resolve(start);
+  int64_t c = 0;
+  if (g.Resolve(add.inputs[0]) == s && ConstInt(g, add.inputs[1], &c)) return c;
+  if (g.Resolve(add.inputs[1]) == s && ConstInt(g, add.inputs[0], &c)) return c;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<DynamicIndex> AsDynamicIndex(const Graph& g, const Node& n, std::string* why) {
+  const bool select = n.kind == "aten::select" && n.inputs.size() == 3;
+  const bool slice = n.kind == "aten::slice" && n.inputs.size() == 5;
+  const bool narrow = n.kind == "aten::narrow" && n.inputs.size() == 4;
+  if ((!select && !slice && !narrow) || n.outputs.size() != 1 || !IsRunTimeInt(g, n.inputs[2])) {
+    return std::nullopt;
+  }
+  const Value& self = g.value(g.Resolve(n.inputs[0]));
+  DynamicIndex d;
+  d.self = n.inputs[0];
+  d.start = n.inputs[2];
+  d.select = select;
+  const int64_t rank = static_cast<int64_t>(self.shape.size());
+  if (self.kind != ValueKind::kTensor || !self.typed || !ConstInt(g, n.inputs[1], &d.dim) ||
+      d.dim < -rank || d.dim >= rank) {
+    return std::nullopt;
+  }
+  if (d.dim < 0) d.dim += rank;
+  if (select && self.type_class == TypeClass::kBool) {
+    *why = absl::StrCat(
+        Where(n),
+        ": selecting from a bool tensor by a run-time index does not convert (MIL gather takes no bools)");
+    return std::nullopt;
+  }
+  int64_t step = 1;
+  if (slice && (!ConstInt(g, n.inputs[4], &step) || step != 1)) {
+    *why = absl::StrCat(Where(n), ": a slice from a run-time index converts with step 1 only");
+    return std::nullopt;
+  }
+  std::optional<int64_t> length = 1;
+  if (slice) length = OffsetFrom(g, n.inputs[2], n.inputs[3]);
+  if (int64_t c = 0; narrow)
+    length = ConstInt(g, n.inputs[3], &c) ? std::optional(c) : std::nullopt;
+  if (!length || *length < 0 || *length > self.shape[static_cast<size_t>(d.dim)]) {
+    *why = absl::StrCat(
+        Where(n), ": the slice from run-time index '", g.value(g.Resolve(d.start)).name,
+        "' must have a length known at conversion time, at most the dimension's: end it at the index plus a constant (x[i:i+2])");
+    return std::nullopt;
+  }
+  d.length = *length;
+  return d;
+}
+
+std::vector<int64_t> DynamicIndexShape(const Graph& g, const DynamicIndex& d) {
+  std::vector<int64_t> shape = g.value(g.Resolve(d.self)).shape;
+  if (d.select) {
+    shape.erase(shape.begin() + d.dim);
+  } else {
+    shape[static_cast<size_t>(d.dim)] = d.length;
+  }
+  return shape;
+}
+
 std::string AliasTensorToBool(Graph& g, const Node& n) {
   const ValueId in = g.Resolve(n.inputs.at(0));
   const Value& v = g.value(in);

@@ -11,7 +11,9 @@
 #ifndef TS2COREML_CORE_CONVERT_CONTROL_FLOW_OPS_H_
 #define TS2COREML_CORE_CONVERT_CONTROL_FLOW_OPS_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/ir/graph.h"
 #include "registry/registry.h"
@@ -53,6 +55,30 @@ const registry::Lowering& ScalarOpLowering();
 /// tensor of rank 0) and every other a constant number of the same class; "" when `n` is not
 /// one. `*result` is the class of its result.
 std::string ScalarOpMil(const Graph& g, const Node& n, TypeClass* result);
+
+/// The core's own lowering of indexing by a run-time int (a while_loop's trip index, scalar
+/// arithmetic on it): `x[i]` / `x.select(d, i)` as MIL gather, `x[i:i+c]` / `x.narrow(d, i, c)`
+/// as slice_by_size with a run-time begin.
+const registry::Lowering& DynamicIndexLowering();
+
+/// Indexing of tensor `self` along `dim` at run-time int `start` (an int32 scalar), keeping
+/// `length` elements, or removing the dimension when `select`.
+struct DynamicIndex {
+  ValueId self = kNoValue;
+  ValueId start = kNoValue;
+  int64_t dim = 0;
+  int64_t length = 1;
+  bool select = true;
+};
+
+/// `n` as a DynamicIndex: aten::select(self, dim, i), aten::slice(self, dim, i, i + c, 1) or
+/// aten::narrow(self, dim, i, c) with `i` a run-time int scalar, self a typed tensor and dim and
+/// c constants; nullopt when `n` is not indexing by a run-time int. `*why` says why it does not
+/// convert when it is, but with a length not known at conversion time or a step other than 1.
+std::optional<DynamicIndex> AsDynamicIndex(const Graph& g, const Node& n, std::string* why);
+
+/// The shape of `self` indexed by `d`.
+std::vector<int64_t> DynamicIndexShape(const Graph& g, const DynamicIndex& d);
 
 /// `aten::Bool` of a run-time tensor (`if bool(x.sum() > 0)`): its output becomes an alias of a
 /// bool tensor of rank 0. Returns why it cannot ("" when done).

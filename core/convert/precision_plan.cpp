@@ -350,12 +350,35 @@ void PlanScalarOp(const Graph& g, int idx, PrecisionPlan& plan) {
   plan.produced[n.outputs[0]] = np.outputs[0];
 }
 
+/// Plans run-time indexing (control_flow_ops.h): the indexed tensor in the dtype of its class
+/// (cast to it where produced otherwise), the index int32, the result as the tensor.
+void PlanDynamicIndex(const Graph& g, int idx, CastBook& casts, PrecisionPlan& plan) {
+  const Node& n = g.nodes()[static_cast<size_t>(idx)];
+  NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
+  std::string why;
+  const std::optional<DynamicIndex> d = AsDynamicIndex(g, n, &why);
+  const mil::DType dtype = CarriedDtype(g, d->self, plan.options);
+  np.planned = true;
+  np.param = RequestedFloat(plan.options);
+  np.compute = dtype;
+  np.reason = !mil::IsFloat(dtype)                         ? PrecisionReason::kNotFloat
+              : plan.options.precision == Precision::kFp16 ? PrecisionReason::kRequestedFp16
+                                                           : PrecisionReason::kRequestedFp32;
+  np.inputs.assign(n.inputs.size(), mil::DType::kInvalid);
+  np.inputs[0] = dtype;
+  np.inputs[2] = mil::DType::kInt32;
+  np.outputs = {dtype};
+  plan.produced[n.outputs[0]] = dtype;
+  casts.CastRuntime(d->self, dtype, idx, absl::StrCat(n.kind, " by a run-time index"));
+}
+
 /// Plans every step of lowered node `idx` in order (precision_plan_steps.h).
 void PlanNode(const Graph& g, int idx, const registry::Lowering& l, CastBook& casts,
               PrecisionPlan& plan) {
   if (&l == &DtypeConversionLowering()) return PlanDtypeConversion(g, idx, casts, plan);
   if (&l == &ControlFlowLowering()) return PlanControlFlow(g, idx, casts, plan);
   if (&l == &ScalarOpLowering()) return PlanScalarOp(g, idx, plan);
+  if (&l == &DynamicIndexLowering()) return PlanDynamicIndex(g, idx, casts, plan);
   const Node& n = g.nodes()[static_cast<size_t>(idx)];
   NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
   np.planned = true;

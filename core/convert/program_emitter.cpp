@@ -89,70 +89,95 @@ mil::VarId ProgramEmitter::Cached(ValueId value, mil::DType dtype) const {
   return out_.main.Visible(v->second, out_.main.current_block()) ? v->second : 0;
 }
 
+namespace {
+
+/// The constant of tensor `t` in float `dtype`. Weights stored FP32 or FP16 are deferred: they
+/// are converted to their stored dtype while the package is written, so no second copy of the
+/// weights is held (`owner` keeps LibTorch's storage).
+mil::ConstValue FloatTensorConst(const std::shared_ptr<const ConstTensor>& owner,
+                                 mil::DType dtype) {
+  const ConstTensor& t = *owner;
+  if (t.storage == ConstTensor::Storage::kFloat32 || t.storage == ConstTensor::Storage::kFloat16) {
+    mil::ConstSource source;
+    source.dtype =
+        t.storage == ConstTensor::Storage::kFloat16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
+    source.data = t.data;
+    source.owner = owner;
+    return mil::ConstValue::Deferred(dtype, t.shape, std::move(source));
+  }
+  std::vector<float> data = t.ToFloats();
+  return dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(t.shape, data.data())
+                                       : mil::ConstValue::Float32(t.shape, data.data());
+}
+
+/// The numbers of constant `v` (a tensor's elements, or one int, bool or float) and its shape.
+bool ConstNumbers(const Value& v, std::vector<int64_t>* shape, std::vector<double>* numbers) {
+  if (v.kind == ValueKind::kTensor && v.tensor) {
+    *shape = v.tensor->shape;
+    const int64_t n = v.tensor->numel();
+    numbers->resize(static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) (*numbers)[static_cast<size_t>(k)] = v.tensor->At(k);
+    return true;
+  }
+  if (!v.is_const ||
+      (v.kind != ValueKind::kInt && v.kind != ValueKind::kFloat && v.kind != ValueKind::kBool)) {
+    return false;
+  }
+  shape->clear();
+  numbers->assign(1, v.kind == ValueKind::kInt    ? static_cast<double>(v.i)
+                     : v.kind == ValueKind::kBool ? (v.b ? 1.0 : 0.0)
+                                                  : v.f);
+  return true;
+}
+
+/// `numbers` of constant `v` as a constant of `dtype` and `shape`.
+absl::StatusOr<mil::ConstValue> NumbersConst(const Value& v, mil::DType dtype,
+                                             const std::vector<int64_t>& shape,
+                                             const std::vector<double>& numbers) {
+  if (mil::IsFloat(dtype)) {
+    std::vector<float> floats(numbers.begin(), numbers.end());
+    return dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, floats.data())
+                                         : mil::ConstValue::Float32(shape, floats.data());
+  }
+  if (dtype == mil::DType::kInt32) {
+    std::vector<int32_t> ints;
+    for (double x : numbers) {
+      if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+        return Error(ErrorClass::kConversion, absl::StrCat("constant '", v.name, "' holds ", x,
+                                                           ", which does not fit in int32"));
+      }
+      ints.push_back(static_cast<int32_t>(x));
+    }
+    return mil::ConstValue::Int32(shape, ints.data());
+  }
+  if (dtype == mil::DType::kBool) {
+    std::unique_ptr<bool[]> bools(new bool[std::max<size_t>(numbers.size(), 1)]);
+    for (size_t k = 0; k < numbers.size(); ++k) bools[k] = numbers[k] != 0;
+    return mil::ConstValue::Bool(shape, bools.get());
+  }
+  return Error(ErrorClass::kInternal, absl::StrCat("constant '", v.name, "' requested as ",
+                                                   std::string(mil::DTypeName(dtype))));
+}
+
+}  // namespace
+
 absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, mil::DType dtype) {
   auto& cache = vars_[id];
   if (auto it = cache.find(dtype); it != cache.end()) return it->second;
-  mil::ConstValue c;
-  std::vector<int64_t> shape;
-  std::vector<double> numbers;
-  if (v.kind == ValueKind::kTensor && v.tensor) {
-    const ConstTensor& t = *v.tensor;
-    shape = t.shape;
-    if (mil::IsFloat(dtype) && (t.storage == ConstTensor::Storage::kFloat32 ||
-                                t.storage == ConstTensor::Storage::kFloat16)) {
-      // The common case, weights: deferred, converted to their stored dtype while the package is
-      // written, so no second copy of the weights is held (v.tensor keeps LibTorch's storage).
-      mil::ConstSource source;
-      source.dtype =
-          t.storage == ConstTensor::Storage::kFloat16 ? mil::DType::kFloat16 : mil::DType::kFloat32;
-      source.data = t.data;
-      source.owner = v.tensor;
-      c = mil::ConstValue::Deferred(dtype, shape, std::move(source));
-    } else if (mil::IsFloat(dtype)) {
-      std::vector<float> data = t.ToFloats();
-      c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data.data())
-                                        : mil::ConstValue::Float32(shape, data.data());
-    } else {
-      const int64_t n = t.numel();
-      numbers.resize(static_cast<size_t>(n));
-      for (int64_t k = 0; k < n; ++k) numbers[static_cast<size_t>(k)] = t.At(k);
-    }
-  } else if (v.is_const && (v.kind == ValueKind::kInt || v.kind == ValueKind::kFloat ||
-                            v.kind == ValueKind::kBool)) {
-    numbers.push_back(v.kind == ValueKind::kInt    ? static_cast<double>(v.i)
-                      : v.kind == ValueKind::kBool ? (v.b ? 1.0 : 0.0)
-                                                   : v.f);
-    if (mil::IsFloat(dtype)) {
-      const float f = static_cast<float>(numbers[0]);
-      c = dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16({}, &f)
-                                        : mil::ConstValue::Float32({}, &f);
-      numbers.clear();
-    }
+  absl::StatusOr<mil::ConstValue> c;
+  if (v.kind == ValueKind::kTensor && v.tensor && mil::IsFloat(dtype)) {
+    c = FloatTensorConst(v.tensor, dtype);
   } else {
-    return Error(ErrorClass::kInternal,
-                 absl::StrCat("value '", v.name, "' cannot be materialized as a constant"));
-  }
-  if (c.type.dtype == mil::DType::kInvalid) {
-    if (dtype == mil::DType::kInt32) {
-      std::vector<int32_t> ints;
-      for (double x : numbers) {
-        if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
-          return Error(ErrorClass::kConversion, absl::StrCat("constant '", v.name, "' holds ", x,
-                                                             ", which does not fit in int32"));
-        }
-        ints.push_back(static_cast<int32_t>(x));
-      }
-      c = mil::ConstValue::Int32(shape, ints.data());
-    } else if (dtype == mil::DType::kBool) {
-      std::unique_ptr<bool[]> bools(new bool[std::max<size_t>(numbers.size(), 1)]);
-      for (size_t k = 0; k < numbers.size(); ++k) bools[k] = numbers[k] != 0;
-      c = mil::ConstValue::Bool(shape, bools.get());
-    } else {
-      return Error(ErrorClass::kInternal, absl::StrCat("constant '", v.name, "' requested as ",
-                                                       std::string(mil::DTypeName(dtype))));
+    std::vector<int64_t> shape;
+    std::vector<double> numbers;
+    if (!ConstNumbers(v, &shape, &numbers)) {
+      return Error(ErrorClass::kInternal,
+                   absl::StrCat("value '", v.name, "' cannot be materialized as a constant"));
     }
+    c = NumbersConst(v, dtype, shape, numbers);
   }
-  const mil::VarId var = out_.main.AddConst(v.name, std::move(c));
+  if (!c.ok()) return c.status();
+  const mil::VarId var = out_.main.AddConst(v.name, *std::move(c));
   cache[dtype] = var;
   return var;
 }
@@ -301,6 +326,7 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   if (&l == &DtypeConversionLowering()) return EmitDtypeConversion(index);
   if (&l == &ControlFlowLowering()) return EmitControlFlow(index);
   if (&l == &ScalarOpLowering()) return EmitScalarOp(index);
+  if (&l == &DynamicIndexLowering()) return EmitDynamicIndex(index);
   const size_t first_op = out_.main.ops().size();
 
   t2c_context ctx;
@@ -314,6 +340,22 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
   ctx.uses = uses_;
   ctx.bound.assign(n.outputs.size(), 0);
   ctx.bound_lists.assign(n.outputs.size(), {});
+  if (absl::Status s = RunLowering(n, l, ctx); !s.ok()) return s;
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    absl::Status s = graph_.value(n.outputs[k]).kind == ValueKind::kTensorList
+                         ? BindListOutput(n, l, np, ctx, k)
+                         : BindOutput(n, l, np, ctx, k);
+    if (!s.ok()) return s;
+  }
+  out_.op_origin.resize(first_op, -1);
+  for (size_t k = first_op; k < out_.main.ops().size(); ++k) {
+    out_.op_origin.push_back(out_.main.ops()[k].type == "cast" ? -1 : index);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::RunLowering(const Node& n, const registry::Lowering& l,
+                                         t2c_context& ctx) {
   t2c_status rc = T2C_ERROR;
   violation_.clear();
   if (l.lower == nullptr) {
@@ -340,52 +382,52 @@ absl::Status ProgramEmitter::EmitNode(int index, const NodeAnalysis& na) {
     return Error(ErrorClass::kPlugin,
                  absl::StrCat(Where(n), ": ", PluginName(l), " failed: ", ctx.ErrorMessage()));
   }
-  for (size_t k = 0; k < n.outputs.size(); ++k) {
-    const Value& out = graph_.value(n.outputs[k]);
-    if (out.kind == ValueKind::kTensorList) {
-      if (ctx.bound_lists[k].size() != out.elements.size()) {
-        return Error(ErrorClass::kPlugin,
-                     absl::StrCat(Where(n), ": ", PluginName(l), " bound no list to output ", k));
-      }
-      for (size_t e = 0; e < out.elements.size(); ++e) {
-        const Value& ev = graph_.value(out.elements[e]);
-        const mil::VarId var = ctx.bound_lists[k][e];
-        const mil::TensorType& got = out_.main.var(var).type;
-        const mil::TensorType want{np.outputs.at(k), ev.shape};
-        if (got != want) {
-          return Error(ErrorClass::kPlugin,
-                       absl::StrCat(Where(n), ": ", PluginName(l),
-                                    " emitted MIL that breaks its "
-                                    "declaration: element ",
-                                    e, " of output ", k, " is ", got.ToString(),
-                                    " but the planned type is ", want.ToString()));
-        }
-        vars_[out.elements[e]][got.dtype] = var;
-        out_.source_map.push_back({var, ev.name, n.QualifiedKind(), n.source});
-      }
-      continue;
-    }
-    if (ctx.bound[k] == 0) {
-      return Error(ErrorClass::kPlugin,
-                   absl::StrCat(Where(n), ": ", PluginName(l), " bound no var to output ", k));
-    }
-    const mil::TensorType& got = out_.main.var(ctx.bound[k]).type;
-    const mil::TensorType want{np.outputs.at(k), out.shape};
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::BindListOutput(const Node& n, const registry::Lowering& l,
+                                            const NodePlan& np, const t2c_context& ctx, size_t k) {
+  const Value& out = graph_.value(n.outputs[k]);
+  if (ctx.bound_lists[k].size() != out.elements.size()) {
+    return Error(ErrorClass::kPlugin,
+                 absl::StrCat(Where(n), ": ", PluginName(l), " bound no list to output ", k));
+  }
+  for (size_t e = 0; e < out.elements.size(); ++e) {
+    const Value& ev = graph_.value(out.elements[e]);
+    const mil::VarId var = ctx.bound_lists[k][e];
+    const mil::TensorType& got = out_.main.var(var).type;
+    const mil::TensorType want{np.outputs.at(k), ev.shape};
     if (got != want) {
-      return Error(ErrorClass::kPlugin, absl::StrCat(Where(n), ": ", PluginName(l),
-                                                     " emitted MIL that breaks its "
-                                                     "declaration: output ",
-                                                     k, " is ", got.ToString(),
-                                                     " but the planned type is ", want.ToString()));
+      return Error(
+          ErrorClass::kPlugin,
+          absl::StrCat(Where(n), ": ", PluginName(l),
+                       " emitted MIL that breaks its declaration: element ", e, " of output ", k,
+                       " is ", got.ToString(), " but the planned type is ", want.ToString()));
     }
-    // A lowering may return a var it did not create (an identity); bind it all the same.
-    vars_[n.outputs[k]][got.dtype] = ctx.bound[k];
-    out_.source_map.push_back({ctx.bound[k], out.name, n.QualifiedKind(), n.source});
+    vars_[out.elements[e]][got.dtype] = var;
+    out_.source_map.push_back({var, ev.name, n.QualifiedKind(), n.source});
   }
-  out_.op_origin.resize(first_op, -1);
-  for (size_t k = first_op; k < out_.main.ops().size(); ++k) {
-    out_.op_origin.push_back(out_.main.ops()[k].type == "cast" ? -1 : index);
+  return absl::OkStatus();
+}
+
+absl::Status ProgramEmitter::BindOutput(const Node& n, const registry::Lowering& l,
+                                        const NodePlan& np, const t2c_context& ctx, size_t k) {
+  const Value& out = graph_.value(n.outputs[k]);
+  if (ctx.bound[k] == 0) {
+    return Error(ErrorClass::kPlugin,
+                 absl::StrCat(Where(n), ": ", PluginName(l), " bound no var to output ", k));
   }
+  const mil::TensorType& got = out_.main.var(ctx.bound[k]).type;
+  const mil::TensorType want{np.outputs.at(k), out.shape};
+  if (got != want) {
+    return Error(ErrorClass::kPlugin,
+                 absl::StrCat(Where(n), ": ", PluginName(l),
+                              " emitted MIL that breaks its declaration: output ", k, " is ",
+                              got.ToString(), " but the planned type is ", want.ToString()));
+  }
+  // A lowering may return a var it did not create (an identity); bind it all the same.
+  vars_[n.outputs[k]][got.dtype] = ctx.bound[k];
+  out_.source_map.push_back({ctx.bound[k], out.name, n.QualifiedKind(), n.source});
   return absl::OkStatus();
 }
 
@@ -403,10 +445,9 @@ mil::ConstValue Int32Scalar(int32_t v) { return mil::ConstValue::Int32({}, &v); 
 
 }  // namespace
 
-absl::Status ProgramEmitter::BeginLoop(int owner) {
+absl::StatusOr<mil::VarId> ProgramEmitter::LoopInitialValues(int owner, Flow& flow) {
   const Node& n = graph_.nodes().at(static_cast<size_t>(owner));
   const NodePlan& np = plan_.nodes.at(static_cast<size_t>(owner));
-  Flow& flow = flows_[owner];
   const int64_t trips = graph_.value(graph_.Resolve(n.inputs[0])).i;
   const Value& start = graph_.value(graph_.Resolve(n.inputs[1]));
   const Value& again = graph_.value(graph_.Resolve(n.blocks[0].outputs[0]));
@@ -436,11 +477,16 @@ absl::Status ProgramEmitter::BeginLoop(int owner) {
     if (!v.ok()) return v.status();
     flow.init.push_back(*v);
   }
-  // The condition block: index < trips, and the body's (or the initial) condition.
+  return limit;
+}
+
+absl::Status ProgramEmitter::EmitLoopCondition(const std::string& hint, Flow& flow,
+                                               mil::VarId limit) {
   flow.blocks.push_back(out_.main.BeginBlock());
   std::vector<mil::VarId> vars;
-  for (mil::VarId v : flow.init)
+  for (mil::VarId v : flow.init) {
     vars.push_back(out_.main.AddBlockInput(hint + "_c", out_.main.var(v).type));
+  }
   const mil::TensorType flag{mil::DType::kBool, {}};
   mil::VarId go = flow.has_cond ? vars[flow.has_index ? 1 : 0] : 0;
   if (flow.has_index) {
@@ -457,16 +503,26 @@ absl::Status ProgramEmitter::BeginLoop(int owner) {
   }
   absl::StatusOr<mil::VarId> result = LocalVar(go, hint + "_go");
   if (!result.ok()) return result.status();
-  if (absl::Status s = out_.main.EndBlock({*result}); !s.ok()) return s;
+  return out_.main.EndBlock({*result});
+}
+
+absl::Status ProgramEmitter::BeginLoop(int owner) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(owner));
+  Flow& flow = flows_[owner];
+  absl::StatusOr<mil::VarId> limit = LoopInitialValues(owner, flow);
+  if (!limit.ok()) return limit.status();
+  const std::string hint = HintFor(owner);
+  // The condition block: index < trips, and the body's (or the initial) condition.
+  if (absl::Status s = EmitLoopCondition(hint, flow, *limit); !s.ok()) return s;
   // The body block; its carried inputs are the TorchScript body's.
   flow.blocks.push_back(out_.main.BeginBlock());
+  const size_t first_carried = (flow.has_index ? 1 : 0) + (flow.has_cond ? 1 : 0);
   for (size_t k = 0; k < flow.init.size(); ++k) {
     const mil::VarId in = out_.main.AddBlockInput(hint + "_b", out_.main.var(flow.init[k]).type);
     if (flow.has_index && k == 0) {
       flow.index = in;
-      Bind(index_value, in);
+      Bind(n.blocks[0].inputs.at(0), in);
     }
-    const size_t first_carried = (flow.has_index ? 1 : 0) + (flow.has_cond ? 1 : 0);
     if (k >= first_carried) Bind(n.blocks[0].inputs.at(k - first_carried + 1), in);
   }
   return absl::OkStatus();
@@ -529,6 +585,98 @@ absl::Status ProgramEmitter::EmitScalarOp(int index) {
   Bind(n.outputs[0], (*out)[0]);
   out_.source_map.push_back(
       {(*out)[0], graph_.value(n.outputs[0]).name, n.QualifiedKind(), n.source});
+  out_.op_origin.resize(first_op, -1);
+  for (size_t k = first_op; k < out_.main.ops().size(); ++k) out_.op_origin.push_back(index);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::IndexVector(const std::string& hint, mil::VarId start) {
+  const std::vector<int32_t> axis0 = {0};
+  const mil::VarId axes =
+      out_.main.AddConst(hint + "_axes", mil::ConstValue::Int32({1}, axis0.data()));
+  absl::StatusOr<std::vector<mil::VarId>> start1 =
+      AddCoreOp("expand_dims", hint + "_start", {{"x", {start}}, {"axes", {axes}}},
+                {{mil::DType::kInt32, {1}}});
+  if (!start1.ok()) return start1.status();
+  return (*start1)[0];
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::RunTimeBegin(const std::string& hint, mil::VarId start1,
+                                                        int64_t dim, size_t rank) {
+  if (rank == 1) return start1;
+  std::vector<mil::VarId> parts;
+  const std::vector<int32_t> zeros(rank, 0);
+  const int64_t after = static_cast<int64_t>(rank) - dim - 1;
+  if (dim > 0) {
+    parts.push_back(
+        out_.main.AddConst(hint + "_before", mil::ConstValue::Int32({dim}, zeros.data())));
+  }
+  parts.push_back(start1);
+  if (after > 0) {
+    parts.push_back(
+        out_.main.AddConst(hint + "_after", mil::ConstValue::Int32({after}, zeros.data())));
+  }
+  absl::StatusOr<std::vector<mil::VarId>> begin =
+      AddCoreOp("concat", hint + "_begin",
+                {{"values", parts}, {"axis", {out_.main.AddConst(hint + "_axis", Int32Scalar(0))}}},
+                {{mil::DType::kInt32, {static_cast<int64_t>(rank)}}});
+  if (!begin.ok()) return begin.status();
+  return (*begin)[0];
+}
+
+absl::StatusOr<mil::VarId> ProgramEmitter::SelectAt(const std::string& hint, mil::VarId x,
+                                                    mil::VarId start1, int64_t dim,
+                                                    const mil::TensorType& out_type) {
+  // gather with a one-element index vector, then squeeze: Core ML's gather takes indices of
+  // rank 1 or more.
+  std::vector<int64_t> kept = out_type.shape;
+  kept.insert(kept.begin() + dim, 1);
+  const mil::VarId axis =
+      out_.main.AddConst(hint + "_axis", Int32Scalar(static_cast<int32_t>(dim)));
+  absl::StatusOr<std::vector<mil::VarId>> row =
+      AddCoreOp("gather", hint + "_row", {{"x", {x}}, {"indices", {start1}}, {"axis", {axis}}},
+                {{out_type.dtype, kept}});
+  if (!row.ok()) return row.status();
+  const int32_t d = static_cast<int32_t>(dim);
+  const mil::VarId axes = out_.main.AddConst(hint + "_squeeze", mil::ConstValue::Int32({1}, &d));
+  absl::StatusOr<std::vector<mil::VarId>> out =
+      AddCoreOp("squeeze", hint, {{"x", {(*row)[0]}}, {"axes", {axes}}}, {out_type});
+  if (!out.ok()) return out.status();
+  return (*out)[0];
+}
+
+absl::Status ProgramEmitter::EmitDynamicIndex(int index) {
+  const Node& n = graph_.nodes().at(static_cast<size_t>(index));
+  const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
+  const size_t first_op = out_.main.ops().size();
+  std::string why;
+  const std::optional<DynamicIndex> d = AsDynamicIndex(graph_, n, &why);
+  absl::StatusOr<mil::VarId> x = VarFor(d->self, np.inputs.at(0), index);
+  if (!x.ok()) return x.status();
+  absl::StatusOr<mil::VarId> start = VarFor(d->start, mil::DType::kInt32, index);
+  if (!start.ok()) return start.status();
+  const std::string hint = HintFor(index);
+  absl::StatusOr<mil::VarId> start1 = IndexVector(hint, *start);
+  if (!start1.ok()) return start1.status();
+  const mil::TensorType out_type{np.outputs.at(0), DynamicIndexShape(graph_, *d)};
+  absl::StatusOr<mil::VarId> out;
+  if (d->select) {
+    out = SelectAt(hint, *x, *start1, d->dim, out_type);
+  } else {
+    const std::vector<int64_t>& shape = out_type.shape;
+    absl::StatusOr<mil::VarId> begin = RunTimeBegin(hint, *start1, d->dim, shape.size());
+    if (!begin.ok()) return begin.status();
+    const std::vector<int32_t> size(shape.begin(), shape.end());
+    const mil::VarId size_var = out_.main.AddConst(
+        hint + "_size", mil::ConstValue::Int32({static_cast<int64_t>(size.size())}, size.data()));
+    absl::StatusOr<std::vector<mil::VarId>> sliced =
+        AddCoreOp("slice_by_size", hint, {{"x", {*x}}, {"begin", {*begin}}, {"size", {size_var}}},
+                  {out_type});
+    out = sliced.ok() ? absl::StatusOr<mil::VarId>((*sliced)[0]) : sliced.status();
+  }
+  if (!out.ok()) return out.status();
+  Bind(n.outputs[0], *out);
+  out_.source_map.push_back({*out, graph_.value(n.outputs[0]).name, n.QualifiedKind(), n.source});
   out_.op_origin.resize(first_op, -1);
   for (size_t k = first_op; k < out_.main.ops().size(); ++k) out_.op_origin.push_back(index);
   return absl::OkStatus();

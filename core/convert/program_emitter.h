@@ -20,6 +20,8 @@
 #include "core/ir/graph.h"
 #include "core/mil/program.h"
 
+struct t2c_context;
+
 namespace ts2coreml::core {
 
 /// One inserted cast, as it ended up in the program.
@@ -115,6 +117,17 @@ class ProgramEmitter {
   absl::Status EmitDtypeConversion(int index);
   /// Scalar int / bool arithmetic on run-time scalars (control_flow_ops.h).
   absl::Status EmitScalarOp(int index);
+  /// Indexing by a run-time int (control_flow_ops.h): gather and squeeze, or slice_by_size.
+  absl::Status EmitDynamicIndex(int index);
+  /// The int32 scalar `start` as an int32 vector of one element.
+  absl::StatusOr<mil::VarId> IndexVector(const std::string& hint, mil::VarId start);
+  /// slice_by_size's begin for a rank-`rank` tensor: `start1` (IndexVector) at `dim`, 0
+  /// elsewhere.
+  absl::StatusOr<mil::VarId> RunTimeBegin(const std::string& hint, mil::VarId start1, int64_t dim,
+                                          size_t rank);
+  /// `x` at index `start1` (IndexVector) along `dim`, that dimension removed: `out_type`.
+  absl::StatusOr<mil::VarId> SelectAt(const std::string& hint, mil::VarId x, mil::VarId start1,
+                                      int64_t dim, const mil::TensorType& out_type);
   /// A prim::If as cond, a prim::Loop as while_loop, once its blocks are emitted.
   absl::Status EmitControlFlow(int index);
   /// The while_loop's initial values and its condition block (a loop body is about to begin).
@@ -134,6 +147,21 @@ class ProgramEmitter {
     mil::VarId index = 0;            ///< the body's trip index var
   };
   std::map<int, Flow> flows_;
+
+  /// Runs lowering `l` on node `n` (the plugin call), turning its failure or an opset violation
+  /// it emitted into an error naming the node and the plugin.
+  absl::Status RunLowering(const Node& n, const registry::Lowering& l, t2c_context& ctx);
+  /// Binds tensor output `k` of `n` to the var the lowering bound, checked against the plan.
+  absl::Status BindOutput(const Node& n, const registry::Lowering& l, const NodePlan& np,
+                          const t2c_context& ctx, size_t k);
+  /// Binds the elements of tensor-list output `k` of `n`, each checked against the plan.
+  absl::Status BindListOutput(const Node& n, const registry::Lowering& l, const NodePlan& np,
+                              const t2c_context& ctx, size_t k);
+  /// Decides which loop vars loop `owner` has (trip index, condition) and gathers their initial
+  /// values into `flow`; returns the trip-count constant (0 without an index).
+  absl::StatusOr<mil::VarId> LoopInitialValues(int owner, Flow& flow);
+  /// The while_loop's condition block: `index < limit` and/or the carried condition.
+  absl::Status EmitLoopCondition(const std::string& hint, Flow& flow, mil::VarId limit);
 
   Graph& graph_;
   const PrecisionPlan& plan_;

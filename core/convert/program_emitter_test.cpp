@@ -637,5 +637,86 @@ TEST(ProgramEmitterControlFlowTest, IfBecomesCondAndLoopBecomesWhileLoop) {
       main_ops.end());
 }
 
+TEST(ProgramEmitterControlFlowTest, RunTimeIndexBecomesGatherAndSliceBySize) {
+  // for i in range(40): h = h + x[i]; w = w + x[i:i + 2]   (40 trips: a while_loop)
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {40, 3});
+  const ValueId h0 =
+      g.AddNode("aten::select", "int", {x, g.AddConstInt(0), g.AddConstInt(0)}, 1).outputs[0];
+  const ValueId w0 =
+      g.AddNode("aten::slice", "Tensor",
+                {x, g.AddConstInt(0), g.AddConstInt(0), g.AddConstInt(2), g.AddConstInt(1)}, 1)
+          .outputs[0];
+  Node& loop = test::AddControlFlow(
+      g, "prim::Loop", {g.AddConstInt(40), g.AddConstBool(true), h0, w0}, 2,
+      {[&](const std::vector<ValueId>& in) {
+        const ValueId row =
+            g.AddNode("aten::select", "int", {x, g.AddConstInt(0), in[0]}, 1).outputs[0];
+        const ValueId end = g.AddNode("aten::add", "int", {in[0], g.AddConstInt(2)}, 1).outputs[0];
+        const ValueId rows = g.AddNode("aten::slice", "Tensor",
+                                       {x, g.AddConstInt(0), in[0], end, g.AddConstInt(1)}, 1)
+                                 .outputs[0];
+        const ValueId h =
+            g.AddNode("aten::add", "Tensor", {in[1], row, g.AddConstInt(1)}, 1).outputs[0];
+        const ValueId w =
+            g.AddNode("aten::add", "Tensor", {in[2], rows, g.AddConstInt(1)}, 1).outputs[0];
+        return std::vector<ValueId>{g.AddConstBool(true), h, w};
+      }},
+      /*num_block_inputs=*/3);
+  g.AddOutput("h", loop.outputs[0]);
+  g.AddOutput("w", loop.outputs[1]);
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16));
+  const mil::Function& f = l.program.main;
+  std::vector<const mil::Operation*> loops = OpsOfType(f, "while_loop");
+  ASSERT_EQ(loops.size(), 1u);
+  const mil::Block& body = f.block(loops[0]->blocks[1]);
+  const mil::VarId index = body.inputs.at(0);
+  // x[i]: gather at [i] (Core ML's gather takes indices of rank 1 or more), then squeeze.
+  std::vector<const mil::Operation*> gathers = OpsOfType(f, "gather");
+  ASSERT_EQ(gathers.size(), 1u);
+  const mil::Operation* indices = Producer(f, Arg(*gathers[0], "indices"));
+  ASSERT_NE(indices, nullptr);
+  EXPECT_EQ(indices->type, "expand_dims");
+  EXPECT_EQ(Arg(*indices, "x"), index);
+  EXPECT_EQ(f.var(gathers[0]->outputs[0]).type, (mil::TensorType{DType::kFloat16, {1, 3}}));
+  const mil::Operation* squeeze = nullptr;
+  for (const mil::Operation* op : OpsOfType(f, "squeeze")) {
+    if (Arg(*op, "x") == gathers[0]->outputs[0]) squeeze = op;
+  }
+  ASSERT_NE(squeeze, nullptr);
+  EXPECT_EQ(f.var(squeeze->outputs[0]).type, (mil::TensorType{DType::kFloat16, {3}}));
+  std::vector<const mil::Operation*> slices = OpsOfType(f, "slice_by_size");
+  ASSERT_EQ(slices.size(), 1u);
+  EXPECT_EQ(f.var(slices[0]->outputs[0]).type, (mil::TensorType{DType::kFloat16, {2, 3}}));
+  // begin = [i, 0], made in the body from the trip index.
+  const mil::Operation* begin = Producer(f, Arg(*slices[0], "begin"));
+  ASSERT_NE(begin, nullptr);
+  EXPECT_EQ(begin->type, "concat");
+  EXPECT_EQ(f.var(Arg(*slices[0], "begin")).type, (mil::TensorType{DType::kInt32, {2}}));
+  EXPECT_EQ(f.var(Arg(*slices[0], "begin")).block, loops[0]->blocks[1]);
+}
+
+TEST(ProgramEmitterControlFlowTest, SliceToARunTimeEndIsRefusedNamingTheIndex) {
+  // for i in range(40): w = w + x[i:].sum(0): the slice's length changes every trip.
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {40, 3});
+  Node& loop = test::AddControlFlow(
+      g, "prim::Loop", {g.AddConstInt(40), g.AddConstBool(true), x}, 1,
+      {[&](const std::vector<ValueId>& in) {
+        const ValueId rows =
+            g.AddNode("aten::slice", "Tensor",
+                      {in[1], g.AddConstInt(0), in[0], g.AddConstInt(INT64_MAX), g.AddConstInt(1)},
+                      1)
+                .outputs[0];
+        return std::vector<ValueId>{g.AddConstBool(true), rows};
+      }},
+      /*num_block_inputs=*/2);
+  g.AddOutput("w", loop.outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(std::string(AnalysisStatus(a).message()),
+              HasSubstr("must have a length known at conversion time"));
+}
+
 }  // namespace
 }  // namespace ts2coreml::core

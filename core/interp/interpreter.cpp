@@ -360,48 +360,81 @@ absl::StatusOr<bool> Truth(const Value& v, const std::string& what) {
 
 }  // namespace
 
+namespace {
+
+/// The vars `block` defines (its inputs, its ops' outputs), nested blocks included.
+void CollectBlockVars(const milspec::Block& block, std::vector<std::string>* names) {
+  for (const milspec::NamedValueType& in : block.inputs()) names->push_back(in.name());
+  for (const milspec::Operation& op : block.operations()) {
+    for (const milspec::Block& b : op.blocks()) CollectBlockVars(b, names);
+    for (const milspec::NamedValueType& out : op.outputs()) names->push_back(out.name());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Value>> Interpreter::RunWhileLoop(const milspec::Operation& op,
+                                                             std::vector<Value> vars,
+                                                             Env& env) const {
+  auto fail = [&](absl::string_view message) {
+    return Error(ErrorClass::kPackage,
+                 absl::StrCat("op '", OpName(op), "' (", op.type(), "): ", message));
+  };
+  // After the loop, the body's vars hold their first trip's values (no reader outside the body
+  // sees them; verify --localize compares the first trip, whose inputs it knows).
+  std::vector<std::string> body_vars;
+  CollectBlockVars(op.blocks(1), &body_vars);
+  Env first_trip;
+  for (int64_t trip = 0;; ++trip) {
+    if (trip >= kMaxIterations) {
+      return fail(absl::StrCat("ran more than ", kMaxIterations, " iterations"));
+    }
+    absl::StatusOr<std::vector<Value>> go = RunNested(op.blocks(0), vars, env);
+    if (!go.ok()) return go.status();
+    if (go->size() != 1) return fail("the condition block yields not one value");
+    absl::StatusOr<bool> again = Truth((*go)[0], "the condition");
+    if (!again.ok()) return fail(again.status().message());
+    if (!*again) break;
+    absl::StatusOr<std::vector<Value>> next = RunNested(op.blocks(1), vars, env);
+    if (!next.ok()) return next.status();
+    vars = *std::move(next);
+    if (trip > 0) continue;
+    for (const std::string& name : body_vars) {
+      if (auto it = env.find(name); it != env.end()) first_trip[name] = it->second;
+    }
+  }
+  for (auto& [name, value] : first_trip) env[name] = std::move(value);
+  return vars;
+}
+
 absl::Status Interpreter::RunControlFlow(const milspec::Operation& op,
                                          const std::map<std::string, std::vector<const Value*>>& in,
                                          Env& env) const {
   auto fail = [&](ErrorClass c, absl::string_view message) {
     return Error(c, absl::StrCat("op '", OpName(op), "' (", op.type(), "): ", message));
   };
-  std::vector<Value> results;
+  absl::StatusOr<std::vector<Value>> results;
   if (op.type() == "cond") {
     auto pred = in.find("pred");
     if (pred == in.end() || pred->second.size() != 1) return fail(ErrorClass::kPackage, "no pred");
     absl::StatusOr<bool> taken = Truth(*pred->second[0], "pred");
     if (!taken.ok()) return fail(ErrorClass::kPackage, taken.status().message());
-    absl::StatusOr<std::vector<Value>> out = RunNested(op.blocks(*taken ? 0 : 1), {}, env);
-    if (!out.ok()) return out.status();
-    results = *std::move(out);
+    results = RunNested(op.blocks(*taken ? 0 : 1), {}, env);
   } else {
     auto vars = in.find("loop_vars");
     if (vars == in.end()) return fail(ErrorClass::kPackage, "no loop_vars");
-    for (const Value* v : vars->second) results.push_back(*v);
-    for (int64_t trip = 0;; ++trip) {
-      if (trip >= kMaxIterations) {
-        return fail(ErrorClass::kPackage,
-                    absl::StrCat("ran more than ", kMaxIterations, " iterations"));
-      }
-      absl::StatusOr<std::vector<Value>> go = RunNested(op.blocks(0), results, env);
-      if (!go.ok()) return go.status();
-      if (go->size() != 1)
-        return fail(ErrorClass::kPackage, "the condition block yields not one value");
-      absl::StatusOr<bool> again = Truth((*go)[0], "the condition");
-      if (!again.ok()) return fail(ErrorClass::kPackage, again.status().message());
-      if (!*again) break;
-      absl::StatusOr<std::vector<Value>> next = RunNested(op.blocks(1), results, env);
-      if (!next.ok()) return next.status();
-      results = *std::move(next);
-    }
+    std::vector<Value> init;
+    for (const Value* v : vars->second) init.push_back(*v);
+    results = RunWhileLoop(op, std::move(init), env);
   }
-  if (static_cast<int>(results.size()) != op.outputs_size()) {
-    return fail(ErrorClass::kPackage, absl::StrCat("yields ", results.size(), " values for ",
+  if (!results.ok()) return results.status();
+  if (static_cast<int>(results->size()) != op.outputs_size()) {
+    return fail(ErrorClass::kPackage, absl::StrCat("yields ", results->size(), " values for ",
                                                    op.outputs_size(), " outputs"));
   }
   for (int i = 0; i < op.outputs_size(); ++i) {
-    if (absl::Status s = Store(op, i, std::move(results[static_cast<size_t>(i)]), env); !s.ok()) {
+    if (absl::Status s = Store(op, i, std::move((*results)[static_cast<size_t>(i)]), env);
+        !s.ok()) {
       return s;
     }
   }

@@ -46,7 +46,8 @@ struct RunResult {
   /// Block outputs by name, as float32 (fp16 outputs hold fp16-representable values), int32 or
   /// bool tensors.
   std::map<std::string, at::Tensor> outputs;
-  /// Every var's value by name, when RunOptions::keep_intermediates.
+  /// Every var's value by name, when RunOptions::keep_intermediates (the vars of a cond's branch
+  /// not taken have none; a while_loop body's hold their first trip's values).
   std::map<std::string, Value> values;
 };
 
@@ -85,6 +86,10 @@ class Interpreter {
   absl::Status RunControlFlow(const milspec::Operation& op,
                               const std::map<std::string, std::vector<const Value*>>& in,
                               Env& env) const;
+  /// A while_loop from loop vars `vars`: returns its results. Afterwards the body's vars hold
+  /// their values of the first trip (for localization).
+  absl::StatusOr<std::vector<Value>> RunWhileLoop(const milspec::Operation& op,
+                                                  std::vector<Value> vars, Env& env) const;
   /// Checks output `i` of `op` against its declared type and stores it.
   absl::Status Store(const milspec::Operation& op, int i, Value v, Env& env) const;
 

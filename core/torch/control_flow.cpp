@@ -257,6 +257,87 @@ void PeelOnce(torch::jit::Graph& graph, torch::jit::Node* loop) {
   loop->i_(PeeledAttr(), Peeled(loop) + 1);
 }
 
+/// The queries whose answer is a tensor's type, not its values (folded once the type is known).
+bool IsTypeQuery(const torch::jit::Node* n) {
+  const c10::Symbol k = n->kind();
+  return k == c10::aten::size || k == c10::aten::dim || k == c10::prim::dtype ||
+         k == c10::prim::device || k == c10::aten::is_floating_point;
+}
+
+/// Whether the exit condition of `loop` (a loop whose body decides its exit) reads tensor
+/// values: through a node that reads a tensor other than for its type, a value from outside the
+/// loop not known at conversion time, a carried value that does, or a nested loop. Peeling a trip
+/// off such a loop never folds its condition.
+bool ExitReadsTensorValues(torch::jit::Node* loop) {
+  torch::jit::Block* body = loop->blocks()[0];
+  std::vector<torch::jit::Value*> work = {body->outputs()[0]};
+  std::unordered_set<torch::jit::Value*> seen;
+  while (!work.empty()) {
+    torch::jit::Value* v = work.back();
+    work.pop_back();
+    if (!seen.insert(v).second || torch::jit::toIValue(v)) continue;
+    if (v->node()->kind() == c10::prim::Param) {
+      if (v->node()->owningBlock() != body) return true;  // an outer block's input
+      if (v->offset() == 0) continue;                     // the trip index
+      work.push_back(loop->input(v->offset() + 1));
+      work.push_back(body->outputs()[v->offset()]);
+      continue;
+    }
+    torch::jit::Node* n = v->node();
+    if (IsTypeQuery(n)) continue;
+    bool inside = false;
+    for (const torch::jit::Block* b = n->owningBlock(); b != nullptr && !inside;
+         b = b->owningNode() ? b->owningNode()->owningBlock() : nullptr) {
+      inside = b == body;
+    }
+    if (!inside || n->kind() == c10::prim::Loop) return true;
+    for (torch::jit::Value* in : n->inputs()) {
+      if (in->type()->kind() == c10::TypeKind::TensorType) return true;
+      work.push_back(in);
+    }
+    if (n->kind() == c10::prim::If) {
+      for (torch::jit::Block* b : n->blocks()) work.push_back(b->outputs()[v->offset()]);
+    }
+  }
+  return false;
+}
+
+/// Whether `a` and `b` are the same tensor type as far as LibTorch's types tell: dtype and rank
+/// known and equal, each size equal or unknown in both.
+bool SameKnownTensorType(const c10::TensorTypePtr& a, const c10::TensorTypePtr& b) {
+  if (!a || !b || !a->scalarType() || a->scalarType() != b->scalarType()) return false;
+  const auto ra = a->sizes().size();
+  if (!ra || ra != b->sizes().size()) return false;
+  for (size_t d = 0; d < *ra; ++d) {
+    if (a->sizes()[d] != b->sizes()[d]) return false;
+  }
+  return true;
+}
+
+/// Whether every value `loop` carries keeps its type through the first trip, as far as the
+/// types tell: ints and bools do; a tensor does when its initial value and the body's yield have
+/// the same known type.
+bool CarriedTypesKept(torch::jit::Node* loop) {
+  torch::jit::Block* body = loop->blocks()[0];
+  for (size_t k = 2; k < loop->inputs().size(); ++k) {
+    const c10::TypePtr& init = loop->input(k)->type();
+    const c10::TypeKind kind = init->kind();
+    if (kind == c10::TypeKind::IntType || kind == c10::TypeKind::BoolType) continue;
+    if (!SameKnownTensorType(init->cast<c10::TensorType>(),
+                             body->outputs()[k - 1]->type()->cast<c10::TensorType>())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Whether a trip should be peeled off `loop`, a loop whose body decides its exit: when its exit
+/// may then fold (it does not read tensor values), or when a carried value's type may change on
+/// the first trip (the while_loop needs one type; the peeled trip gives it).
+bool WorthPeeling(torch::jit::Node* loop) {
+  return !ExitReadsTensorValues(loop) || !CarriedTypesKept(loop);
+}
+
 /// Unrolls the `for` loops short enough to unroll, inner loops first, and peels an iteration off
 /// the loops whose exit the body decides, up to the unroll limit.
 bool UnrollShortLoops(torch::jit::Graph& graph) {
@@ -265,6 +346,7 @@ bool UnrollShortLoops(torch::jit::Graph& graph) {
     if (n->kind() != c10::prim::Loop) return;
     const int64_t body_nodes = static_cast<int64_t>(CountNodes(n->blocks()[0]));
     if (StartsWithUnknownExit(n)) {
+      if (!WorthPeeling(n)) return;
       const int64_t peeled = Peeled(n);
       if (peeled >= kMaxUnrolledTrips || (peeled + 1) * body_nodes > kMaxUnrolledNodes) return;
       PeelOnce(graph, n);

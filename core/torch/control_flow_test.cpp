@@ -136,6 +136,41 @@ def forward(self, x):
   EXPECT_TRUE(RemainingControlFlowError(g).ok());
 }
 
+TEST(ControlFlowTest, DataDependentBreakIsNotPeeled) {
+  // Peeling a trip would not fold the exit (it reads tensor values) and the carried tensor keeps
+  // its type: the loop stays whole, its body once.
+  auto g = Folded(R"(
+def forward(self, x):
+    acc = x * 0.0
+    for i in range(20):
+        if bool(acc.sum() > 6.0):
+            break
+        acc = acc + torch.relu(x)
+    return acc
+)",
+                  {2, 3});
+  EXPECT_EQ(Count(*g, "prim::Loop"), 1);
+  EXPECT_EQ(Count(*g, "aten::relu"), 0);  // only inside the loop's body
+  EXPECT_TRUE(RemainingControlFlowError(g).ok());
+}
+
+TEST(ControlFlowTest, DataDependentBreakIsPeeledWhenACarriedTypeChanges) {
+  // acc is float[1] before the loop and float[2, 3] after a trip: one trip is peeled so that
+  // the while_loop carries one type.
+  auto g = Folded(R"(
+def forward(self, x):
+    acc = torch.zeros([1])
+    for i in range(20):
+        acc = acc + torch.relu(x)
+        if bool(acc.sum() > 6.0):
+            break
+    return acc
+)",
+                  {2, 3});
+  EXPECT_EQ(Count(*g, "prim::Loop"), 1);
+  EXPECT_EQ(Count(*g, "aten::relu"), 1);  // the peeled trip
+}
+
 TEST(ControlFlowTest, LoopCarryingAListIsRefused) {
   auto g = Folded(R"(
 def forward(self, x):

@@ -20,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/cli_runner.h"
+#include "tests/e2e/package_surgery.h"
 
 namespace ts2coreml {
 namespace {
@@ -27,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 namespace milspec = CoreML::Specification::MILSpec;
 using testing::CliResult;
+using testing::CorruptConst;
 using ::testing::HasSubstr;
 using testing::RunProgram;
 using testing::TempDir;
@@ -289,26 +291,8 @@ std::vector<ConvInfo> Convs(const mil::Package& pkg) {
   if (conv_index >= static_cast<int>(convs.size()) || convs[conv_index].weight == nullptr) {
     return ::testing::AssertionFailure() << "no conv " << conv_index << " with a const weight";
   }
-  const milspec::Value& val = convs[conv_index].weight->attributes().at("val");
-  if (!val.has_blobfilevalue()) return ::testing::AssertionFailure() << "weight not in weight.bin";
-  const bool fp16 = val.type().tensortype().datatype() == milspec::FLOAT16;
-  std::fstream f(pkg->weights_path, std::ios::in | std::ios::out | std::ios::binary);
-  uint64_t data_offset = 0;
-  f.seekg(static_cast<std::streamoff>(val.blobfilevalue().offset() + 16));
-  f.read(reinterpret_cast<char*>(&data_offset), 8);
-  f.seekp(static_cast<std::streamoff>(data_offset));
-  for (int i = 0; i < 64; ++i) {
-    if (fp16) {
-      const uint16_t four = 0x4400;  // 4.0 in binary16
-      f.write(reinterpret_cast<const char*>(&four), 2);
-    } else {
-      const float four = 4.0f;
-      f.write(reinterpret_cast<const char*>(&four), 4);
-    }
-  }
-  if (!f) return ::testing::AssertionFailure() << "cannot rewrite " << pkg->weights_path;
   *conv_output = convs[conv_index].output;
-  return ::testing::AssertionSuccess();
+  return CorruptConst(*pkg, *convs[conv_index].weight);
 }
 
 std::string FirstJumpVar(const Verified& v) {

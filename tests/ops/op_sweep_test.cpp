@@ -14,6 +14,7 @@
 #include <iostream>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,12 @@
 #include "absl/strings/str_join.h"
 #include "core/cli/convert_command.h"
 #include "core/cli/verify_command.h"
+#include "core/mil/package_reader.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/cli_runner.h"
+#include "tests/e2e/package_surgery.h"
 
 namespace ts2coreml {
 namespace {
@@ -146,6 +149,80 @@ TEST(OpSweep, EveryCaseConvertsAndVerifiesOrIsRefusedByName) {
   }
   std::cout << family << ": " << runs - failures << " of " << runs << " conversions as expected\n";
   EXPECT_GT(runs, 0);
+}
+
+// ---- verify --localize inside control flow (the control_flow family only) ----------------------
+
+/// The control_flow family's scripted `rnn_indexed_input` converted in fp32: 40 trips of
+/// h = tanh(h @ w + x[i]) with w [8, 8], a while_loop.
+class LocalizeInLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* family = std::getenv("TS2COREML_OP_FAMILY");
+    if (family == nullptr || std::string(family) != "control_flow") {
+      GTEST_SKIP() << "runs with the control_flow family";
+    }
+    std::string printed;
+    ASSERT_EQ(RunCaptured(
+                  [&] {
+                    return core::RunConvert({model_.string(), "-o", pkg_.string(), "--input",
+                                             "x:40x8", "--plugin-dir", TS2COREML_PLUGIN_DIR});
+                  },
+                  &printed),
+              0)
+        << printed;
+  }
+
+  /// verify --localize --json with `extra` flags: its exit code and JSON report.
+  nlohmann::json Localize(const std::vector<std::string>& extra, int* code) {
+    std::vector<std::string> args = {model_.string(),      pkg_.string(), "--plugin-dir",
+                                     TS2COREML_PLUGIN_DIR, "--localize",  "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::string printed;
+    *code = RunCaptured([&] { return core::RunVerify(args); }, &printed);
+    const size_t begin = printed.find('{');
+    const size_t end = printed.rfind('}');
+    if (begin == std::string::npos || end == std::string::npos) return {{"printed", printed}};
+    return nlohmann::json::parse(printed.substr(begin, end - begin + 1), nullptr, false);
+  }
+
+  testing::TempDir work_;
+  fs::path model_ = fs::path(TS2COREML_OP_MODELS_DIR) / "control_flow" / "rnn_indexed_input.pt";
+  fs::path pkg_ = work_.path() / "loop.mlpackage";
+};
+
+TEST_F(LocalizeInLoopTest, ComparesTheBodyOnTheFirstTrip) {
+  int code = 0;
+  const nlohmann::json r = Localize({"--min-cosine", "2"}, &code);  // forces localization
+  EXPECT_EQ(code, 1) << r.dump();
+  const nlohmann::json& loc = r["localize"];
+  ASSERT_TRUE(loc.is_object()) << r.dump();
+  EXPECT_TRUE(loc["first_jump"].is_null()) << loc.dump();
+  std::set<std::string> torch_ops;
+  for (const auto& v : loc["values"]) torch_ops.insert(v["torch_op"].get<std::string>());
+  EXPECT_EQ(torch_ops.count("aten::matmul"), 1u) << loc.dump();
+  EXPECT_EQ(torch_ops.count("aten::tanh"), 1u) << loc.dump();
+  EXPECT_EQ(torch_ops.count("prim::Loop"), 1u) << loc.dump();
+}
+
+TEST_F(LocalizeInLoopTest, NamesTheCorruptedWeightsReaderInsideTheBody) {
+  absl::StatusOr<mil::Package> pkg = mil::ReadPackage(pkg_);
+  ASSERT_TRUE(pkg.ok()) << pkg.status();
+  absl::StatusOr<const CoreML::Specification::MILSpec::Block*> main = mil::MainBlock(*pkg);
+  ASSERT_TRUE(main.ok()) << main.status();
+  const CoreML::Specification::MILSpec::Operation* w = nullptr;
+  for (const auto& op : (*main)->operations()) {
+    if (op.type() == "const" && op.outputs(0).type().tensortype().dimensions_size() == 2) w = &op;
+  }
+  ASSERT_NE(w, nullptr) << "no [8, 8] const in the package";
+  ASSERT_TRUE(testing::CorruptConst(*pkg, *w));
+  int code = 0;
+  const nlohmann::json r = Localize({}, &code);
+  EXPECT_EQ(code, 1) << r.dump();
+  const nlohmann::json& jump = r["localize"]["first_jump"];
+  ASSERT_TRUE(jump.is_object()) << r.dump();
+  EXPECT_EQ(jump["torch_op"], "aten::matmul") << jump.dump();
+  EXPECT_NE(jump["op_type"], "while_loop") << jump.dump();
 }
 
 }  // namespace

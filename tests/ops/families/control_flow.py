@@ -258,14 +258,69 @@ class IfInLoopInIf(nn.Module):
 
 class LongLoop(nn.Module):
     """x.size(0) = 40 trips: static once shapes are known, but past the unroll limit, so a
-    while_loop; its body reads x[i] with the run-time trip index, which lowerings take as a host
-    value only (refused, naming the index)."""
+    while_loop; its body reads x[i] with the run-time trip index (MIL gather)."""
 
     def forward(self, x):
         y = x[0]
         for i in range(x.size(0)):
             y = y * 0.9 + x[i]
         return y
+
+
+class RnnIndexedInput(nn.Module):
+    """x.size(0) = 40 trips of h = tanh(h @ W + x[i]): a while_loop reading its input row by
+    the trip index (tests/e2e/verify_e2e_test.cpp localizes inside its body)."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(5)
+        self.w = nn.Parameter(torch.randn(8, 8, generator=g) * 0.3)
+
+    def forward(self, x):
+        h = torch.tanh(x[0])
+        for i in range(x.size(0)):
+            h = torch.tanh(h @ self.w + x[i])
+        return h
+
+
+class LoopIndexUses(nn.Module):
+    """A while_loop body indexing with the trip index and arithmetic on it: x[n - 1 - i],
+    x.select(0, i), x[i:i + 2] (slice_by_size from a run-time begin) and x.narrow(1, j, 3)."""
+
+    def forward(self, x):
+        n = x.size(0)
+        acc = torch.zeros_like(x[0])
+        win = torch.zeros_like(x[0:2])
+        for i in range(n - 1):
+            acc = acc + x[n - 1 - i] * 0.5 + x.select(0, i)
+            win = win * 0.5 + x[i:i + 2]
+        cols = torch.zeros_like(x[:, 0:3])
+        for j in range(x.size(1) - 2):
+            cols = torch.tanh(cols + x.narrow(1, j, 3))
+        return acc, win, cols
+
+
+class SliceToRunTimeEnd(nn.Module):
+    """x[i:] from a run-time index: its length changes every trip (refused by name)."""
+
+    def forward(self, x):
+        acc = torch.zeros_like(x)
+        for i in range(x.size(0)):
+            acc = acc + x[i:].sum(0)
+        return acc
+
+
+class DataBreakBroadcastInit(nn.Module):
+    """A data-dependent break whose carried tensor changes shape on the first trip ([1] to
+    [2, 3]): the one trip peeled off gives the while_loop its type."""
+
+    def forward(self, x):
+        acc = torch.zeros(1)
+        for i in range(20):
+            acc = acc + torch.relu(x)
+            if bool(acc.sum() > 6.0):
+                break
+        return acc
 
 
 def cases():
@@ -299,9 +354,13 @@ def cases():
              script=True),
         Case("while_norm_max_count", WhileNorm(), [Input("x", (2, 3))], script=True),
         Case("for_data_break", ForDataBreak(), [Input("x", (2, 3))], script=True),
-        Case("static_loop_long", LongLoop(), [Input("x", (40, 3))], script=True,
-             refuse="input 2 'index' must be known at conversion time, but 'i.1' is computed "
-                    "at run time"),
+        Case("static_loop_long", LongLoop(), [Input("x", (40, 3))], script=True),
+        Case("rnn_indexed_input", RnnIndexedInput(), [Input("x", (40, 8))], script=True),
+        Case("loop_index_uses", LoopIndexUses(), [Input("x", (40, 36))], script=True),
+        Case("slice_to_run_time_end", SliceToRunTimeEnd(), [Input("x", (40, 3))], script=True,
+             refuse="must have a length known at conversion time"),
+        Case("data_break_broadcast_init", DataBreakBroadcastInit(), [Input("x", (2, 3))],
+             script=True),
         Case("rnn_100_trips", RnnLong(), [Input("x", (100, 8), low=-0.5, high=0.5)],
              script=True),
         Case("if_loop_if", IfInLoopInIf(), [Input("x", (2, 3), low=0.0, high=1.0),

@@ -81,8 +81,11 @@ class Evaluator {
     return PlanPrecision(graph_, analysis_, o);
   }
 
-  /// The package of the plan keeping `fp32` FP32, loaded.
-  absl::StatusOr<Candidate> Load(const std::set<int>& fp32) {
+  /// The package of the plan keeping `fp32` FP32, loaded (the last one is kept: a plan probed
+  /// and then confirmed is lowered once).
+  absl::StatusOr<const Candidate*> Load(const std::set<int>& fp32) {
+    if (last_ && last_->first == fp32) return &last_->second;
+    last_.reset();
     const auto start = std::chrono::steady_clock::now();
     if (scratch_.path().empty()) {
       return Error(ErrorClass::kOutput, "--precision auto: cannot make a temporary folder");
@@ -107,8 +110,9 @@ class Evaluator {
     for (const SourceMapEntry& e : lowered->source_map) {
       c.var_of_value[e.value] = lowered->main.var(e.var).name;
     }
+    last_.emplace(fp32, std::move(c));
     s_->lower_seconds += Since(start);
-    return c;
+    return &last_->second;
   }
 
   /// The worst cosine over every output of `runs`; the first run's intermediate values go to
@@ -143,6 +147,7 @@ class Evaluator {
   const PrecisionOptions& base_;
   PrecisionSearch* s_;
   ScratchDir scratch_;
+  std::optional<std::pair<std::set<int>, Candidate>> last_;
 };
 
 /// Each run-time value's error in `result` against LibTorch's `ref` (RelativeToPeak); values
@@ -322,9 +327,9 @@ class Searcher {
 
   /// The worst cosine of the plan keeping `fp32` FP32 on `runs`, recorded as a trial.
   absl::StatusOr<double> Measure(SearchRule rule, const std::set<int>& fp32, const Runs& runs) {
-    absl::StatusOr<Candidate> c = eval_.Load(fp32);
+    absl::StatusOr<const Candidate*> c = eval_.Load(fp32);
     if (!c.ok()) return c.status();
-    absl::StatusOr<double> cosine = eval_.Run(*c, runs);
+    absl::StatusOr<double> cosine = eval_.Run(**c, runs);
     if (cosine.ok()) {
       s_->trials.push_back(
           {rule, static_cast<int>(fp32.size()), *cosine, static_cast<int>(runs.size())});
@@ -356,41 +361,75 @@ class Searcher {
   /// Plain FP16 (with calibration's plan) and the ops localize's rule blames in it.
   absl::StatusOr<Outcome> Plain(const PrecisionPlan& plan, const ReferenceRun& first,
                                 std::set<int>* blamed) {
-    absl::StatusOr<Candidate> c = eval_.Load({});
+    absl::StatusOr<const Candidate*> c = eval_.Load({});
     if (!c.ok()) return c.status();
     interp::RunResult values;
-    absl::StatusOr<double> cosine = eval_.Run(*c, first_, &values);
+    absl::StatusOr<double> cosine = eval_.Run(**c, first_, &values);
     if (!cosine.ok()) return cosine.status();
     s_->trials.push_back({SearchRule::kNone, 0, *cosine, 1});
-    *blamed = Blame(g_, plan, ValueErrors(g_, *c, values, first));
+    *blamed = Blame(g_, plan, ValueErrors(g_, **c, values, first));
     return Confirm(SearchRule::kNone, {}, *cosine);
   }
 
-  /// The shortest prefix of `candidates` reaching the target (all of them when none does).
+  /// The shortest prefix of `candidates` reaching the target (all of them when none does):
+  /// bisection on the probe runs; when the others then miss, a gallop upward from there on
+  /// every run and a bisection in the bracket it finds.
   absl::StatusOr<Outcome> ShortestPrefix(const std::vector<int>& candidates) {
     const int n = static_cast<int>(candidates.size());
-    int lo = 0, hi = n;
-    std::map<int, double> probed;
-    while (true) {
-      absl::StatusOr<double> all = Measure(SearchRule::kPrefix, Prefix(candidates, n), probe_);
-      if (!all.ok()) return all.status();
-      if (*all < target_) {
-        return Outcome{Prefix(candidates, n), *all, static_cast<int>(probe_.size()), false};
-      }
-      probed[n] = *all;
-      while (hi - lo > 1) {
-        const int mid = lo + (hi - lo) / 2;
-        absl::StatusOr<double> m = Measure(SearchRule::kPrefix, Prefix(candidates, mid), probe_);
-        if (!m.ok()) return m.status();
-        probed[mid] = *m;
-        (*m >= target_ ? hi : lo) = mid;
-      }
-      const size_t probe_runs = probe_.size();
-      absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, hi), probed[hi]);
-      if (!o.ok() || o->reached || probe_.size() == probe_runs) return o;
-      lo = hi;  // missed on the other runs: search above it on every run
-      hi = n;
+    absl::StatusOr<double> all = Measure(SearchRule::kPrefix, Prefix(candidates, n), probe_);
+    if (!all.ok()) return all.status();
+    if (*all < target_) {
+      return Outcome{Prefix(candidates, n), *all, static_cast<int>(probe_.size()), false};
     }
+    std::map<int, double> probed = {{n, *all}};
+    int lo = 0, hi = n;
+    while (hi - lo > 1) {
+      const int mid = lo + (hi - lo) / 2;
+      absl::StatusOr<double> m = Measure(SearchRule::kPrefix, Prefix(candidates, mid), probe_);
+      if (!m.ok()) return m.status();
+      probed[mid] = *m;
+      (*m >= target_ ? hi : lo) = mid;
+    }
+    const bool probed_first_only = probe_.size() < all_.size();
+    absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, hi), probed[hi]);
+    if (!o.ok() || o->reached || o->runs < static_cast<int>(all_.size())) return o;
+    return Gallop(candidates, hi, probed_first_only ? probed : std::map<int, double>{});
+  }
+
+  /// The shortest prefix above `lo` (which misses) reaching the target on every run;
+  /// `first_run` holds what prefixes measured on the first run alone.
+  absl::StatusOr<Outcome> Gallop(const std::vector<int>& candidates, int lo,
+                                 std::map<int, double> first_run) {
+    const int n = static_cast<int>(candidates.size());
+    std::map<int, Outcome> seen;
+    auto on_every_run = [&](int k) -> absl::StatusOr<Outcome> {
+      probe_ = first_;
+      std::optional<double> first;
+      if (auto f = first_run.find(k); f != first_run.end()) first = f->second;
+      absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, k), first);
+      probe_ = all_;
+      if (o.ok()) seen[k] = *o;
+      return o;
+    };
+    int hi = n;
+    for (int step = 1; lo < n; step *= 2) {
+      const int k = std::min(n, lo + step);
+      absl::StatusOr<Outcome> o = on_every_run(k);
+      if (!o.ok()) return o.status();
+      if (o->reached) {
+        hi = k;
+        break;
+      }
+      lo = k;
+    }
+    if (lo == n) return seen[n];
+    while (hi - lo > 1) {
+      const int mid = lo + (hi - lo) / 2;
+      absl::StatusOr<Outcome> o = on_every_run(mid);
+      if (!o.ok()) return o.status();
+      (o->reached ? hi : lo) = mid;
+    }
+    return seen[hi];
   }
 
  private:
@@ -534,9 +573,9 @@ absl::StatusOr<PrecisionSearch> SearchPrecision(Graph& graph, const Analysis& an
   s.reached = chosen->reached;
   Runs holdout;
   for (const ReferenceRun& r : references.holdout) holdout.push_back(&r);
-  absl::StatusOr<Candidate> final_package = eval.Load(s.fp32_nodes);
+  absl::StatusOr<const Candidate*> final_package = eval.Load(s.fp32_nodes);
   if (!final_package.ok()) return final_package.status();
-  absl::StatusOr<double> held = eval.Run(*final_package, holdout);
+  absl::StatusOr<double> held = eval.Run(**final_package, holdout);
   if (!held.ok()) return held.status();
   s.holdout_cosine = *held;
   s.holdout_reached = s.holdout_runs > 0 && *held >= min_cosine;

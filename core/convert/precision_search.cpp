@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -368,68 +369,78 @@ class Searcher {
     if (!cosine.ok()) return cosine.status();
     s_->trials.push_back({SearchRule::kNone, 0, *cosine, 1});
     *blamed = Blame(g_, plan, ValueErrors(g_, **c, values, first));
-    return Confirm(SearchRule::kNone, {}, *cosine);
+    absl::StatusOr<Outcome> o = Confirm(SearchRule::kNone, {}, *cosine);
+    if (o.ok()) plain_ = *o;
+    return o;
   }
 
-  /// The shortest prefix of `candidates` reaching the target (all of them when none does):
-  /// bisection on the probe runs; when the others then miss, a gallop upward from there on
-  /// every run and a bisection in the bracket it finds.
+  /// The shortest prefix of `candidates` reaching the target (all of them when none does),
+  /// searched on the probe runs; when the others then miss, searched again above it on every
+  /// run.
   absl::StatusOr<Outcome> ShortestPrefix(const std::vector<int>& candidates) {
     const int n = static_cast<int>(candidates.size());
-    absl::StatusOr<double> all = Measure(SearchRule::kPrefix, Prefix(candidates, n), probe_);
-    if (!all.ok()) return all.status();
-    if (*all < target_) {
-      return Outcome{Prefix(candidates, n), *all, static_cast<int>(probe_.size()), false};
-    }
-    std::map<int, double> probed = {{n, *all}};
-    int lo = 0, hi = n;
-    while (hi - lo > 1) {
-      const int mid = lo + (hi - lo) / 2;
-      absl::StatusOr<double> m = Measure(SearchRule::kPrefix, Prefix(candidates, mid), probe_);
-      if (!m.ok()) return m.status();
-      probed[mid] = *m;
-      (*m >= target_ ? hi : lo) = mid;
-    }
+    if (n == 0) return plain_;  // nothing computes in fp16: the plain plan is the frontier
+    std::map<int, double> probed;
+    auto on_probe = [&](int k) -> absl::StatusOr<bool> {
+      absl::StatusOr<double> c = Measure(SearchRule::kPrefix, Prefix(candidates, k), probe_);
+      if (!c.ok()) return c.status();
+      probed[k] = *c;
+      return *c >= target_;
+    };
     const bool probed_first_only = probe_.size() < all_.size();
-    absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, hi), probed[hi]);
-    if (!o.ok() || o->reached || o->runs < static_cast<int>(all_.size())) return o;
-    return Gallop(candidates, hi, probed_first_only ? probed : std::map<int, double>{});
+    absl::StatusOr<int> hi = Smallest(0, n, on_probe);
+    if (!hi.ok()) return hi.status();
+    if (probed[*hi] < target_) {
+      return Outcome{Prefix(candidates, n), probed[n], static_cast<int>(probe_.size()), false};
+    }
+    absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, *hi), probed[*hi]);
+    if (!o.ok() || o->reached || o->runs < static_cast<int>(all_.size()) || *hi == n) return o;
+    return OnEveryRun(candidates, *hi, probed_first_only ? probed : std::map<int, double>{});
   }
 
-  /// The shortest prefix above `lo` (which misses) reaching the target on every run;
+  /// The shortest prefix longer than `lo` (which misses) reaching the target on every run;
   /// `first_run` holds what prefixes measured on the first run alone.
-  absl::StatusOr<Outcome> Gallop(const std::vector<int>& candidates, int lo,
-                                 std::map<int, double> first_run) {
-    const int n = static_cast<int>(candidates.size());
+  absl::StatusOr<Outcome> OnEveryRun(const std::vector<int>& candidates, int lo,
+                                     const std::map<int, double>& first_run) {
     std::map<int, Outcome> seen;
-    auto on_every_run = [&](int k) -> absl::StatusOr<Outcome> {
+    auto on_every_run = [&](int k) -> absl::StatusOr<bool> {
       probe_ = first_;
       std::optional<double> first;
       if (auto f = first_run.find(k); f != first_run.end()) first = f->second;
       absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, k), first);
       probe_ = all_;
-      if (o.ok()) seen[k] = *o;
-      return o;
+      if (!o.ok()) return o.status();
+      seen[k] = *o;
+      return o->reached;
     };
+    absl::StatusOr<int> hi = Smallest(lo, static_cast<int>(candidates.size()), on_every_run);
+    if (!hi.ok()) return hi.status();
+    return seen[*hi];
+  }
+
+  /// The smallest k in (lo, n] for which `reaches(k)` (n when none does; `reaches(lo)` is false):
+  /// a gallop up from lo (lo + 1, lo + 2, lo + 4, ...), then a bisection in the bracket found.
+  /// Short prefixes, the common answer, take few measurements.
+  static absl::StatusOr<int> Smallest(int lo, int n,
+                                      const std::function<absl::StatusOr<bool>(int)>& reaches) {
     int hi = n;
     for (int step = 1; lo < n; step *= 2) {
       const int k = std::min(n, lo + step);
-      absl::StatusOr<Outcome> o = on_every_run(k);
-      if (!o.ok()) return o.status();
-      if (o->reached) {
+      absl::StatusOr<bool> r = reaches(k);
+      if (!r.ok()) return r.status();
+      if (*r) {
         hi = k;
         break;
       }
       lo = k;
     }
-    if (lo == n) return seen[n];
     while (hi - lo > 1) {
       const int mid = lo + (hi - lo) / 2;
-      absl::StatusOr<Outcome> o = on_every_run(mid);
-      if (!o.ok()) return o.status();
-      (o->reached ? hi : lo) = mid;
+      absl::StatusOr<bool> r = reaches(mid);
+      if (!r.ok()) return r.status();
+      (*r ? hi : lo) = mid;
     }
-    return seen[hi];
+    return hi;
   }
 
  private:
@@ -438,6 +449,7 @@ class Searcher {
   double target_;
   PrecisionSearch* s_;
   Runs first_, rest_, all_, probe_;
+  Outcome plain_;
 };
 
 /// The estimated FLOPs share (0..1) `fp32` leaves in FP16.

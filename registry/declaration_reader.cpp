@@ -157,19 +157,19 @@ T CopyPrefix(const void* data, uint32_t size) {
 absl::StatusOr<Fp16Limit> ReadFp16Limit(const t2c_fp16_limit& decl, uint32_t index,
                                         const std::vector<InputDecl>& inputs) {
   const std::string label = absl::StrCat("fp16 limit #", index);
-  if (decl.statistic < T2C_FP16_STAT_MAGNITUDE || decl.statistic > T2C_FP16_STAT_SUM_ABS) {
+  if (decl.statistic < T2C_FP16_STAT_MAGNITUDE || decl.statistic > T2C_FP16_STAT_SUM_SQUARES) {
     return absl::InvalidArgumentError(absl::StrCat(label, " has unknown statistic ", decl.statistic,
-                                                   " (known: 1..", T2C_FP16_STAT_SUM_ABS, ")"));
+                                                   " (known: 1..", T2C_FP16_STAT_SUM_SQUARES, ")"));
   }
   if (decl.input >= inputs.size() || inputs[decl.input].role != T2C_ROLE_TENSOR) {
     return absl::InvalidArgumentError(
         absl::StrCat(label, " measures input #", decl.input, ", which is not a tensor input"));
   }
-  if (decl.axes < T2C_FP16_AXES_ALL || decl.axes > T2C_FP16_AXES_TRAILING) {
+  if (decl.axes < T2C_FP16_AXES_ALL || decl.axes > T2C_FP16_AXES_SPATIAL) {
     return absl::InvalidArgumentError(absl::StrCat(label, " has unknown axes ", decl.axes,
-                                                   " (known: 0..", T2C_FP16_AXES_TRAILING, ")"));
+                                                   " (known: 0..", T2C_FP16_AXES_SPATIAL, ")"));
   }
-  if (decl.axes != T2C_FP16_AXES_ALL &&
+  if (decl.axes != T2C_FP16_AXES_ALL && decl.axes != T2C_FP16_AXES_SPATIAL &&
       (decl.axes_input >= inputs.size() || inputs[decl.axes_input].role != T2C_ROLE_HOST)) {
     return absl::InvalidArgumentError(absl::StrCat(label, " reads its axes from input #",
                                                    decl.axes_input, ", which is not a host input"));

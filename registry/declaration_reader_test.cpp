@@ -199,6 +199,17 @@ TEST_F(DeclarationReaderTest, Fp16LimitsAreCopiedAndCheckedAgainstTheInputs) {
               HasSubstr("fp16 limit #1 measures input #1, which is not a tensor input"));
   EXPECT_THAT(refused([](auto& l) { l.axes = T2C_FP16_AXES_TRAILING; }),
               HasSubstr("reads its axes from input #0, which is not a host input"));
+  EXPECT_THAT(refused([](auto& l) { l.axes = T2C_FP16_AXES_CHANNEL_GROUPS; }),
+              HasSubstr("reads its axes from input #0, which is not a host input"));
+  EXPECT_THAT(refused([](auto& l) { l.axes = 5; }), HasSubstr("has unknown axes 5 (known: 0..4)"));
+  EXPECT_THAT(refused([](auto& l) { l.statistic = 6; }),
+              HasSubstr("has unknown statistic 6 (known: 1..5)"));
+  // The spatial axes and the sum of squares read no host input.
+  EXPECT_EQ(refused([](auto& l) {
+              l.axes = T2C_FP16_AXES_SPATIAL;
+              l.statistic = T2C_FP16_STAT_SUM_SQUARES;
+            }),
+            "");
   EXPECT_THAT(refused([](auto& l) { l.bound = -1; }), HasSubstr("positive finite number"));
   EXPECT_THAT(refused([](auto& l) { l.what = nullptr; }), HasSubstr("what is null"));
   EXPECT_THAT(refused([](auto& l) { l.struct_size = 48; }),

@@ -27,6 +27,8 @@ std::string_view Fp16StatisticName(t2c_fp16_statistic statistic) {
       return "exp_range";
     case T2C_FP16_STAT_SUM_ABS:
       return "sum_abs";
+    case T2C_FP16_STAT_SUM_SQUARES:
+      return "sum_squares";
   }
   return "unknown";
 }

@@ -398,7 +398,7 @@ void CompareBlock(const milspec::Block& block, const interp::RunResult& run,
                                          got->second.tensor, in_err);
       inherited[out.name()] = lv.error;
       ++loc->compared;
-      if (!loc->first_jump && lv.error > loc->floor && lv.error > kJumpFactor * in_err) {
+      if (!loc->first_jump && ErrorJumps(lv.error, in_err, loc->floor)) {
         loc->first_jump = lv;
       }
       if (loc->fp16 && !loc->first_underflow && lv.underflow.Falls()) loc->first_underflow = lv;
@@ -1242,15 +1242,6 @@ Fp16Underflow MeasureFp16Underflow(const at::Tensor& ref) {
   u.below_normal = (nonzero < std::ldexp(1.0, -14)).sum().item<double>() / n;
   u.below_subnormal = (nonzero < std::ldexp(1.0, -24)).sum().item<double>() / n;
   return u;
-}
-
-double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got) {
-  const at::Tensor r = ref.to(at::kDouble);
-  const at::Tensor g = got.to(at::kDouble).reshape(r.sizes());
-  const double peak = r.numel() ? r.abs().max().item<double>() : 0;
-  const double err = r.numel() ? (r - g).abs().max().item<double>() : 0;
-  if (std::isnan(err)) return std::numeric_limits<double>::infinity();
-  return err / std::max(peak, 1e-6);
 }
 
 int RunVerify(const std::vector<std::string>& args) {

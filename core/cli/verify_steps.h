@@ -29,15 +29,10 @@
 
 #include "absl/status/statusor.h"
 #include "core/cli/cli_common.h"
+#include "core/convert/error_growth.h"
 #include "core/interp/interpreter.h"
 
 namespace ts2coreml::core {
-
-/// Localization rule: an op's error "jumps" when it exceeds both kJumpFactor times the largest
-/// error among the values it is computed from and an absolute floor that depends on precision.
-inline constexpr double kJumpFactor = 10.0;
-inline constexpr double kJumpFloorFp32 = 1e-4;
-inline constexpr double kJumpFloorFp16 = 1e-2;
 
 /// What an output must reach to be within tolerance.
 struct Tolerance {
@@ -193,9 +188,6 @@ std::string Verdict(const Metrics& m, const Tolerance& t);
 std::map<std::string, at::Tensor> LocalizeInputs(const std::vector<std::string>& arg_names,
                                                  const std::vector<interp::Feature>& features,
                                                  const std::map<std::string, at::Tensor>& first);
-
-/// Step 7: the error of `got` relative to the peak magnitude of `ref` (infinite for NaN).
-double RelativeToPeak(const at::Tensor& ref, const at::Tensor& got);
 
 }  // namespace ts2coreml::core
 

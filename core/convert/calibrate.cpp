@@ -115,17 +115,17 @@ void AddRange(const at::Tensor& t, ValueRange* r) {
   r->elements += a.numel();
 }
 
-/// The axes limit `limit` of node `n` reduces over, for a tensor of rank `rank`; empty when
-/// they cannot be read (then the limit is not measured).
-std::optional<std::vector<int64_t>> LimitAxes(const Graph& g, const Node& n,
-                                              const registry::Fp16Limit& limit, int64_t rank) {
+/// The tensor limit `limit` of node `n` is measured on (`x`, reshaped to [N, G, rest] for
+/// channel groups) and the axes it reduces over; none when they cannot be read (then the limit
+/// is not measured).
+std::optional<std::pair<at::Tensor, std::vector<int64_t>>> LimitGroups(
+    const Graph& g, const Node& n, const registry::Fp16Limit& limit, const at::Tensor& x) {
+  const int64_t rank = x.dim();
   std::vector<int64_t> axes;
-  auto all = [&]() {
-    for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
-  };
-  if (limit.axes == T2C_FP16_AXES_ALL) {
-    all();
-    return axes;
+  if (limit.axes == T2C_FP16_AXES_ALL || limit.axes == T2C_FP16_AXES_SPATIAL) {
+    for (int64_t d = limit.axes == T2C_FP16_AXES_ALL ? 0 : 2; d < rank; ++d) axes.push_back(d);
+    if (limit.axes == T2C_FP16_AXES_SPATIAL && axes.empty()) return std::nullopt;
+    return std::make_pair(x, axes);
   }
   if (limit.axes_input >= n.inputs.size()) return std::nullopt;
   const Value& h = g.value(g.Resolve(n.inputs[limit.axes_input]));
@@ -137,18 +137,26 @@ std::optional<std::vector<int64_t>> LimitAxes(const Graph& g, const Node& n,
   } else if (h.kind != ValueKind::kNone) {
     return std::nullopt;
   }
+  if (limit.axes == T2C_FP16_AXES_CHANNEL_GROUPS) {
+    if (listed.size() != 1 || rank < 2 || listed[0] <= 0 || x.size(1) % listed[0] != 0) {
+      return std::nullopt;
+    }
+    return std::make_pair(x.reshape({x.size(0), listed[0], -1}), std::vector<int64_t>{2});
+  }
   if (limit.axes == T2C_FP16_AXES_TRAILING) {
     if (static_cast<int64_t>(listed.size()) > rank) return std::nullopt;
     for (int64_t d = rank - static_cast<int64_t>(listed.size()); d < rank; ++d) axes.push_back(d);
-    return axes;
+    return std::make_pair(x, axes);
   }
-  if (listed.empty()) all();
+  if (listed.empty()) {
+    for (int64_t d = 0; d < rank; ++d) axes.push_back(d);
+  }
   for (int64_t d : listed) {
     const int64_t a = d < 0 ? d + rank : d;
     if (a < 0 || a >= rank) return std::nullopt;
     axes.push_back(a);
   }
-  return axes;
+  return std::make_pair(x, axes);
 }
 
 /// The statistic of `limit` on `x`, reduced over `axes`: the largest over the reduced groups.
@@ -167,6 +175,8 @@ double LimitStatistic(const registry::Fp16Limit& limit, const at::Tensor& x_in,
       return (x.amax(axes) - x.amin(axes)).max().item<double>();
     case T2C_FP16_STAT_SUM_ABS:
       return x.abs().sum(axes).max().item<double>();
+    case T2C_FP16_STAT_SUM_SQUARES:
+      return (x * x).sum(axes).max().item<double>();
   }
   return std::numeric_limits<double>::quiet_NaN();
 }
@@ -189,10 +199,10 @@ void MeasureRun(const Graph& g, const Analysis& analysis,
       const registry::Fp16Limit& limit = na.lowering->fp16_limits[k];
       auto t = limit.input < n.inputs.size() ? tensors.find(g.Resolve(n.inputs[limit.input]))
                                              : tensors.end();
-      std::optional<std::vector<int64_t>> axes;
-      if (t != tensors.end()) axes = LimitAxes(g, n, limit, t->second.dim());
-      const double stat =
-          axes ? LimitStatistic(limit, t->second, *axes) : std::numeric_limits<double>::quiet_NaN();
+      std::optional<std::pair<at::Tensor, std::vector<int64_t>>> groups;
+      if (t != tensors.end()) groups = LimitGroups(g, n, limit, t->second);
+      const double stat = groups ? LimitStatistic(limit, groups->first, groups->second)
+                                 : std::numeric_limits<double>::quiet_NaN();
       if (!std::isnan(measured[k]))
         measured[k] = std::isnan(stat) ? stat : std::max(measured[k], stat);
     }
@@ -337,6 +347,7 @@ absl::StatusOr<Calibration> Calibrate(CanonicalModel& canonical, const Graph& gr
       return s;
     }
     if (!held) MeasureRun(graph, analysis, tensors, &c);
+    if (references != nullptr && r == 0 && !held) run.values = std::move(tensors);
     if (references != nullptr) {
       (held ? references->holdout : references->calibration).push_back(std::move(run));
     }

@@ -26,6 +26,9 @@ namespace ts2coreml::core {
 struct ReferenceRun {
   std::vector<at::Tensor> inputs;
   std::vector<at::Tensor> outputs;
+  /// LibTorch's value of every measured value (the lowered nodes' float inputs and outputs), kept
+  /// for the first calibration run only: the search compares a package with it value by value.
+  std::map<ValueId, at::Tensor> values;
 };
 
 /// The runs calibration made, kept for `--precision auto`: the calibration runs and the

@@ -306,7 +306,7 @@ absl::StatusOr<PrecisionPlan> PlanModel(const ConvertOptions& options, PreparedM
         graph, prepared.analysis, precision, *prepared.references, options.min_cosine);
     if (!search.ok()) return InModel(options.model, search.status());
     precision.search_fp32 = search->fp32_nodes;
-    precision.search_reason = "--precision auto: the measured error needs an fp32 prefix";
+    precision.search_reason = search->Reason();
     report->search = search->Summary();
     timer.Done("search");
   }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -13,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
 #include "core/base/metadata_keys.h"
+#include "core/convert/error_growth.h"
 #include "core/convert/program_emitter.h"
 #include "core/interp/interpreter.h"
 #include "core/mil/package_writer.h"
@@ -54,22 +56,38 @@ double Cosine(const at::Tensor& ref, const at::Tensor& got) {
   return std::isnan(c) ? 0 : c;
 }
 
+using Runs = std::vector<const ReferenceRun*>;
+
+double Since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// A candidate plan's package, loaded in the interpreter, and the var holding each graph value.
+struct Candidate {
+  interp::Interpreter interp;
+  std::map<std::string, std::string> var_of_value;  ///< TorchScript value name -> MIL var name
+};
+
 /// Measures candidate plans: plans, lowers and writes each, and runs it in the interpreter.
 class Evaluator {
  public:
-  Evaluator(Graph& graph, const Analysis& analysis, const PrecisionOptions& base)
-      : graph_(graph), analysis_(analysis), base_(base) {}
+  Evaluator(Graph& graph, const Analysis& analysis, const PrecisionOptions& base,
+            PrecisionSearch* s)
+      : graph_(graph), analysis_(analysis), base_(base), s_(s) {}
 
   absl::StatusOr<PrecisionPlan> Plan(const std::set<int>& fp32) const {
     PrecisionOptions o = base_;
     o.search_fp32 = fp32;
-    o.search_reason = "--precision auto: the measured error needs an fp32 prefix";
+    o.search_reason = "--precision auto: the measured error needs it in fp32";
     return PlanPrecision(graph_, analysis_, o);
   }
 
-  /// The worst cosine over every output of `runs` for the plan keeping `fp32` FP32.
-  absl::StatusOr<double> Measure(const std::set<int>& fp32, const std::vector<ReferenceRun>& runs,
-                                 int* interpreter_runs) {
+  /// The package of the plan keeping `fp32` FP32, loaded (the last one is kept: a plan probed
+  /// and then confirmed is lowered once).
+  absl::StatusOr<const Candidate*> Load(const std::set<int>& fp32) {
+    if (last_ && last_->first == fp32) return &last_->second;
+    last_.reset();
+    const auto start = std::chrono::steady_clock::now();
     if (scratch_.path().empty()) {
       return Error(ErrorClass::kOutput, "--precision auto: cannot make a temporary folder");
     }
@@ -83,25 +101,44 @@ class Evaluator {
     spec.outputs = lowered->outputs;
     spec.user_defined[kPrecisionKey] = "fp16";
     const fs::path pkg = scratch_.path() / "candidate.mlpackage";
-    absl::StatusOr<mil::WriteStats> written =
-        mil::WritePackageAtomically(spec, lowered->main, pkg, /*force=*/true);
+    std::error_code ec;
+    fs::remove_all(pkg, ec);
+    absl::StatusOr<mil::WriteStats> written = mil::WritePackageDir(spec, lowered->main, pkg);
     if (!written.ok()) return written.status();
     absl::StatusOr<interp::Interpreter> interp = interp::Interpreter::Load(pkg);
     if (!interp.ok()) return interp.status();
-    double worst = 1;
-    for (const ReferenceRun& run : runs) {
-      std::map<std::string, at::Tensor> inputs;
-      for (size_t i = 0; i < interp->inputs().size() && i < run.inputs.size(); ++i) {
-        inputs[interp->inputs()[i].name] = run.inputs[i];
-      }
-      absl::StatusOr<interp::RunResult> r = interp->Run(inputs);
-      if (!r.ok()) return r.status();
-      ++*interpreter_runs;
-      for (size_t j = 0; j < interp->outputs().size() && j < run.outputs.size(); ++j) {
-        if (!run.outputs[j].is_floating_point()) continue;
-        worst = std::min(worst, Cosine(run.outputs[j], r->outputs.at(interp->outputs()[j].name)));
-      }
+    Candidate c{*std::move(interp), {}};
+    for (const SourceMapEntry& e : lowered->source_map) {
+      c.var_of_value[e.value] = lowered->main.var(e.var).name;
     }
+    last_.emplace(fp32, std::move(c));
+    s_->lower_seconds += Since(start);
+    return &last_->second;
+  }
+
+  /// The worst cosine over every output of `runs`; the first run's intermediate values go to
+  /// `first` when given.
+  absl::StatusOr<double> Run(const Candidate& c, const Runs& runs,
+                             interp::RunResult* first = nullptr) {
+    const auto start = std::chrono::steady_clock::now();
+    double worst = 1;
+    for (const ReferenceRun* run : runs) {
+      std::map<std::string, at::Tensor> inputs;
+      for (size_t i = 0; i < c.interp.inputs().size() && i < run->inputs.size(); ++i) {
+        inputs[c.interp.inputs()[i].name] = run->inputs[i];
+      }
+      interp::RunOptions options;
+      options.keep_intermediates = first != nullptr && run == runs.front();
+      absl::StatusOr<interp::RunResult> r = c.interp.Run(inputs, options);
+      if (!r.ok()) return r.status();
+      ++s_->interpreter_runs;
+      for (size_t j = 0; j < c.interp.outputs().size() && j < run->outputs.size(); ++j) {
+        if (!run->outputs[j].is_floating_point()) continue;
+        worst = std::min(worst, Cosine(run->outputs[j], r->outputs.at(c.interp.outputs()[j].name)));
+      }
+      if (options.keep_intermediates) *first = *std::move(r);
+    }
+    s_->interpreter_seconds += Since(start);
     return worst;
   }
 
@@ -109,10 +146,72 @@ class Evaluator {
   Graph& graph_;
   const Analysis& analysis_;
   const PrecisionOptions& base_;
+  PrecisionSearch* s_;
   ScratchDir scratch_;
+  std::optional<std::pair<std::set<int>, Candidate>> last_;
 };
 
-/// The float nodes the base plan computes in FP16, in graph order: the search's candidates.
+/// Each run-time value's error in `result` against LibTorch's `ref` (RelativeToPeak); values
+/// the package does not hold inherit the largest error of their node's inputs.
+std::map<ValueId, double> ValueErrors(const Graph& g, const Candidate& c,
+                                      const interp::RunResult& result, const ReferenceRun& ref) {
+  std::map<ValueId, double> err;
+  for (const auto& [id, t] : ref.values) {
+    auto var = c.var_of_value.find(g.value(id).name);
+    if (var == c.var_of_value.end()) continue;
+    auto got = result.values.find(var->second);
+    if (got == result.values.end() || got->second.is_string() ||
+        got->second.tensor.numel() != t.numel()) {
+      continue;
+    }
+    err[id] = RelativeToPeak(t, got->second.tensor);
+  }
+  return err;
+}
+
+/// The largest error among `n`'s inputs (list elements included).
+double InputError(const Graph& g, const Node& n, const std::map<ValueId, double>& err) {
+  double worst = 0;
+  auto add = [&](ValueId id) {
+    auto e = err.find(g.Resolve(id));
+    if (e != err.end()) worst = std::max(worst, e->second);
+  };
+  for (ValueId in : n.inputs) {
+    const Value& v = g.value(g.Resolve(in));
+    if (v.kind == ValueKind::kTensorList) {
+      for (ValueId e : v.elements) add(e);
+    } else {
+      add(in);
+    }
+  }
+  return worst;
+}
+
+/// localize's blame: the FP16 nodes of `plan` whose error jumps (ErrorJumps), in graph order.
+std::set<int> Blame(const Graph& g, const PrecisionPlan& plan, std::map<ValueId, double> err) {
+  std::set<int> blamed;
+  for (size_t i = 0; i < g.nodes().size() && i < plan.nodes.size(); ++i) {
+    const Node& n = g.nodes()[i];
+    const double in_err = InputError(g, n, err);
+    double out_err = -1;
+    for (ValueId o : n.outputs) {
+      auto e = err.find(o);
+      if (e == err.end()) {
+        err[o] = in_err;
+      } else {
+        out_err = std::max(out_err, e->second);
+      }
+    }
+    const NodePlan& np = plan.nodes[i];
+    if (np.planned && np.compute == mil::DType::kFloat16 &&
+        ErrorJumps(out_err, in_err, kJumpFloorFp16)) {
+      blamed.insert(static_cast<int>(i));
+    }
+  }
+  return blamed;
+}
+
+/// The float nodes the base plan computes in FP16, in graph order: the prefix rule's candidates.
 std::vector<int> Candidates(const PrecisionPlan& plan) {
   std::vector<int> out;
   for (size_t i = 0; i < plan.nodes.size(); ++i) {
@@ -194,6 +293,221 @@ void Describe(const Graph& g, const PrecisionPlan& plan, PrecisionSearch* s) {
   }
 }
 
+const char* RuleName(SearchRule rule) {
+  switch (rule) {
+    case SearchRule::kNone:
+      return "plain";
+    case SearchRule::kPrefix:
+      return "prefix";
+    case SearchRule::kBlame:
+      return "blame";
+  }
+  return "?";
+}
+
+/// A plan reaching the target on every calibration run, or not.
+struct Outcome {
+  std::set<int> fp32;
+  double cosine = 0;
+  int runs = 0;
+  bool reached = false;
+};
+
+/// The steps of the search: plans are probed on the first calibration run and confirmed on the
+/// others (every run is probed once the first has misled).
+class Searcher {
+ public:
+  Searcher(const Graph& g, Evaluator& eval, const ReferenceRuns& refs, double target,
+           PrecisionSearch* s)
+      : g_(g), eval_(eval), target_(target), s_(s) {
+    for (const ReferenceRun& r : refs.calibration) all_.push_back(&r);
+    first_.assign(all_.begin(), all_.begin() + 1);
+    rest_.assign(all_.begin() + 1, all_.end());
+    probe_ = first_;
+  }
+
+  /// The worst cosine of the plan keeping `fp32` FP32 on `runs`, recorded as a trial.
+  absl::StatusOr<double> Measure(SearchRule rule, const std::set<int>& fp32, const Runs& runs) {
+    absl::StatusOr<const Candidate*> c = eval_.Load(fp32);
+    if (!c.ok()) return c.status();
+    absl::StatusOr<double> cosine = eval_.Run(**c, runs);
+    if (cosine.ok()) {
+      s_->trials.push_back(
+          {rule, static_cast<int>(fp32.size()), *cosine, static_cast<int>(runs.size())});
+    }
+    return cosine;
+  }
+
+  /// `fp32` measured on the probe runs and, when it reaches the target there, on the rest.
+  absl::StatusOr<Outcome> Confirm(SearchRule rule, const std::set<int>& fp32,
+                                  std::optional<double> probed = std::nullopt) {
+    Outcome o{fp32, 0, static_cast<int>(probe_.size()), false};
+    if (!probed) {
+      absl::StatusOr<double> c = Measure(rule, fp32, probe_);
+      if (!c.ok()) return c.status();
+      probed = *c;
+    }
+    o.cosine = *probed;
+    if (o.cosine >= target_ && probe_.size() < all_.size()) {
+      absl::StatusOr<double> c = Measure(rule, fp32, rest_);
+      if (!c.ok()) return c.status();
+      o.cosine = std::min(o.cosine, *c);
+      o.runs = static_cast<int>(all_.size());
+      if (*c < target_) probe_ = all_;  // the first run misled: probe every run from now on
+    }
+    o.reached = o.cosine >= target_ && o.runs == static_cast<int>(all_.size());
+    return o;
+  }
+
+  /// Plain FP16 (with calibration's plan) and the ops localize's rule blames in it.
+  absl::StatusOr<Outcome> Plain(const PrecisionPlan& plan, const ReferenceRun& first,
+                                std::set<int>* blamed) {
+    absl::StatusOr<const Candidate*> c = eval_.Load({});
+    if (!c.ok()) return c.status();
+    interp::RunResult values;
+    absl::StatusOr<double> cosine = eval_.Run(**c, first_, &values);
+    if (!cosine.ok()) return cosine.status();
+    s_->trials.push_back({SearchRule::kNone, 0, *cosine, 1});
+    *blamed = Blame(g_, plan, ValueErrors(g_, **c, values, first));
+    absl::StatusOr<Outcome> o = Confirm(SearchRule::kNone, {}, *cosine);
+    if (o.ok()) plain_ = *o;
+    return o;
+  }
+
+  /// The shortest prefix of `candidates` reaching the target (all of them when none does),
+  /// searched on the probe runs; when the others then miss, searched again above it on every
+  /// run.
+  absl::StatusOr<Outcome> ShortestPrefix(const std::vector<int>& candidates) {
+    const int n = static_cast<int>(candidates.size());
+    if (n == 0) return plain_;  // nothing computes in fp16: the plain plan is the frontier
+    std::map<int, double> probed;
+    auto on_probe = [&](int k) -> absl::StatusOr<bool> {
+      absl::StatusOr<double> c = Measure(SearchRule::kPrefix, Prefix(candidates, k), probe_);
+      if (!c.ok()) return c.status();
+      probed[k] = *c;
+      return *c >= target_;
+    };
+    const bool probed_first_only = probe_.size() < all_.size();
+    absl::StatusOr<int> hi = Smallest(0, n, on_probe);
+    if (!hi.ok()) return hi.status();
+    if (probed[*hi] < target_) {
+      return Outcome{Prefix(candidates, n), probed[n], static_cast<int>(probe_.size()), false};
+    }
+    absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, *hi), probed[*hi]);
+    if (!o.ok() || o->reached || o->runs < static_cast<int>(all_.size()) || *hi == n) return o;
+    return OnEveryRun(candidates, *hi, probed_first_only ? probed : std::map<int, double>{});
+  }
+
+  /// The shortest prefix longer than `lo` (which misses) reaching the target on every run;
+  /// `first_run` holds what prefixes measured on the first run alone.
+  absl::StatusOr<Outcome> OnEveryRun(const std::vector<int>& candidates, int lo,
+                                     const std::map<int, double>& first_run) {
+    std::map<int, Outcome> seen;
+    auto on_every_run = [&](int k) -> absl::StatusOr<bool> {
+      probe_ = first_;
+      std::optional<double> first;
+      if (auto f = first_run.find(k); f != first_run.end()) first = f->second;
+      absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, k), first);
+      probe_ = all_;
+      if (!o.ok()) return o.status();
+      seen[k] = *o;
+      return o->reached;
+    };
+    absl::StatusOr<int> hi = Smallest(lo, static_cast<int>(candidates.size()), on_every_run);
+    if (!hi.ok()) return hi.status();
+    return seen[*hi];
+  }
+
+  /// The smallest k in (lo, n] for which `reaches(k)` (n when none does; `reaches(lo)` is false):
+  /// a gallop up from lo (lo + 1, lo + 2, lo + 4, ...), then a bisection in the bracket found.
+  /// Short prefixes, the common answer, take few measurements.
+  static absl::StatusOr<int> Smallest(int lo, int n,
+                                      const std::function<absl::StatusOr<bool>(int)>& reaches) {
+    int hi = n;
+    for (int step = 1; lo < n; step *= 2) {
+      const int k = std::min(n, lo + step);
+      absl::StatusOr<bool> r = reaches(k);
+      if (!r.ok()) return r.status();
+      if (*r) {
+        hi = k;
+        break;
+      }
+      lo = k;
+    }
+    while (hi - lo > 1) {
+      const int mid = lo + (hi - lo) / 2;
+      absl::StatusOr<bool> r = reaches(mid);
+      if (!r.ok()) return r.status();
+      (*r ? hi : lo) = mid;
+    }
+    return hi;
+  }
+
+ private:
+  const Graph& g_;
+  Evaluator& eval_;
+  double target_;
+  PrecisionSearch* s_;
+  Runs first_, rest_, all_, probe_;
+  Outcome plain_;
+};
+
+/// The estimated FLOPs share (0..1) `fp32` leaves in FP16.
+absl::StatusOr<double> Fp16FlopShare(const Graph& g, const Evaluator& eval,
+                                     const std::set<int>& fp32) {
+  absl::StatusOr<PrecisionPlan> plan = eval.Plan(fp32);
+  if (!plan.ok()) return plan.status();
+  PrecisionSearch d;
+  Describe(g, *plan, &d);
+  return d.flops > 0 ? d.fp16_flops / d.flops : 0.0;
+}
+
+/// Of the blamed and the prefix plans, the one reaching the target with the larger FP16 share
+/// of the estimated FLOPs (the prefix, the frontier, when neither reaches it); says why.
+absl::StatusOr<Outcome> Choose(const Graph& g, const Evaluator& eval,
+                               const std::optional<Outcome>& blame, const Outcome& prefix,
+                               PrecisionSearch* s) {
+  absl::StatusOr<double> prefix_share = Fp16FlopShare(g, eval, prefix.fp32);
+  if (!prefix_share.ok()) return prefix_share.status();
+  const std::string prefix_text = absl::StrFormat(
+      "the prefix rule: %d op%s, cosine %.7f on %d run%s, %.1f%% of the FLOPs fp16%s",
+      prefix.fp32.size(), prefix.fp32.size() == 1 ? "" : "s", prefix.cosine, prefix.runs,
+      prefix.runs == 1 ? "" : "s", 100 * *prefix_share,
+      prefix.reached ? "" : " (short of the target)");
+  if (!blame) {
+    s->rule = SearchRule::kPrefix;
+    s->choice = absl::StrCat(prefix_text, "; localize's blame: no op's error jumps in fp16");
+    return prefix;
+  }
+  absl::StatusOr<double> blame_share = Fp16FlopShare(g, eval, blame->fp32);
+  if (!blame_share.ok()) return blame_share.status();
+  const std::string blame_text = absl::StrFormat(
+      "localize's blame: %d op%s, cosine %.7f on %d run%s, %.1f%% of the FLOPs fp16%s",
+      blame->fp32.size(), blame->fp32.size() == 1 ? "" : "s", blame->cosine, blame->runs,
+      blame->runs == 1 ? "" : "s", 100 * *blame_share,
+      blame->reached ? "" : " (short of the target)");
+  const bool use_blame = blame->reached && (!prefix.reached || *blame_share > *prefix_share);
+  s->rule = use_blame ? SearchRule::kBlame : SearchRule::kPrefix;
+  s->choice = use_blame ? absl::StrCat(blame_text, "; not ", prefix_text)
+                        : absl::StrCat(prefix_text, "; not ", blame_text);
+  return use_blame ? *blame : prefix;
+}
+
+/// The search after plain FP16 missed: localize's blame and the prefix rule, the better chosen.
+absl::StatusOr<Outcome> SearchFp32Ops(const Graph& graph, Evaluator& eval, Searcher& searcher,
+                                      const PrecisionPlan& plain, const std::set<int>& blamed,
+                                      PrecisionSearch* s) {
+  std::optional<Outcome> blame;
+  if (!blamed.empty()) {
+    absl::StatusOr<Outcome> b = searcher.Confirm(SearchRule::kBlame, blamed);
+    if (!b.ok()) return b.status();
+    blame = *b;
+  }
+  absl::StatusOr<Outcome> prefix = searcher.ShortestPrefix(Candidates(plain));
+  if (!prefix.ok()) return prefix.status();
+  return Choose(graph, eval, blame, *prefix, s);
+}
+
 }  // namespace
 
 std::string PrecisionSearch::Summary() const {
@@ -212,13 +526,20 @@ std::string PrecisionSearch::Summary() const {
       "transitions",
       fp16_ops, ops, ops ? 100.0 * fp16_ops / ops : 0.0,
       flops > 0 ? 100.0 * fp16_flops / flops : 0.0, transitions);
+  absl::StrAppend(&out, "\n    chosen: ", choice);
   std::vector<std::string> tried;
-  for (const SearchTrial& t : trials)
-    tried.push_back(absl::StrFormat("%d:%.7f", t.prefix, t.cosine));
+  std::set<std::pair<SearchRule, int>> plans;
+  for (const SearchTrial& t : trials) {
+    tried.push_back(
+        absl::StrFormat("%s %d:%.7f/%d", RuleName(t.rule), t.fp32_ops, t.cosine, t.runs));
+    plans.insert({t.rule, t.fp32_ops});
+  }
   absl::StrAppendFormat(&out,
-                        "\n    search: %d plans (fp32 prefix length:cosine %s), %d interpreter "
-                        "runs, %.1f s",
-                        trials.size(), absl::StrJoin(tried, " "), interpreter_runs, seconds);
+                        "\n    search: %d plans in %d measurements (rule fp32 ops:cosine/runs %s), "
+                        "%d interpreter runs, %.1f s (planning, lowering and loading %.1f s, "
+                        "interpreter %.1f s)",
+                        plans.size(), trials.size(), absl::StrJoin(tried, ", "), interpreter_runs,
+                        seconds, lower_seconds, interpreter_seconds);
   if (!fp32_nodes.empty()) {
     std::vector<std::string> flags;
     for (const std::string& r : rules) flags.push_back(absl::StrCat("--keep-fp32 ", r));
@@ -229,6 +550,11 @@ std::string PrecisionSearch::Summary() const {
   return out;
 }
 
+std::string PrecisionSearch::Reason() const {
+  return rule == SearchRule::kBlame ? "--precision auto: localize's rule blames its fp16 error"
+                                    : "--precision auto: the measured error needs an fp32 prefix";
+}
+
 absl::StatusOr<PrecisionSearch> SearchPrecision(Graph& graph, const Analysis& analysis,
                                                 const PrecisionOptions& base,
                                                 const ReferenceRuns& references,
@@ -236,41 +562,32 @@ absl::StatusOr<PrecisionSearch> SearchPrecision(Graph& graph, const Analysis& an
   const auto start = std::chrono::steady_clock::now();
   PrecisionSearch s;
   s.target = min_cosine;
-  s.calibration_runs = static_cast<int>(references.calibration.size());
   s.holdout_runs = static_cast<int>(references.holdout.size());
-  Evaluator eval(graph, analysis, base);
+  if (references.calibration.empty()) {
+    return Error(ErrorClass::kInternal, "--precision auto: no calibration run to measure on");
+  }
+  Evaluator eval(graph, analysis, base, &s);
   absl::StatusOr<PrecisionPlan> plain = eval.Plan({});
   if (!plain.ok()) return plain.status();
-  const std::vector<int> candidates = Candidates(*plain);
-  auto measure = [&](int k) -> absl::StatusOr<double> {
-    absl::StatusOr<double> c =
-        eval.Measure(Prefix(candidates, k), references.calibration, &s.interpreter_runs);
-    if (c.ok()) s.trials.push_back({k, *c});
-    return c;
-  };
-  // The shortest prefix reaching the target: 0 if plain fp16 does, else a binary search between
-  // a prefix that misses (lo) and one that reaches it (hi; all of them, checked first).
-  int lo = 0, hi = 0;
-  absl::StatusOr<double> c = measure(0);
-  if (!c.ok()) return c.status();
-  if (*c < min_cosine) {
-    hi = static_cast<int>(candidates.size());
-    absl::StatusOr<double> all = measure(hi);
-    if (!all.ok()) return all.status();
-    if (*all < min_cosine) lo = hi;  // not even all of them: the frontier is all fp32
-    while (hi - lo > 1) {
-      const int mid = lo + (hi - lo) / 2;
-      absl::StatusOr<double> m = measure(mid);
-      if (!m.ok()) return m.status();
-      (*m >= min_cosine ? hi : lo) = mid;
-    }
+  Searcher searcher(graph, eval, references, min_cosine, &s);
+  std::set<int> blamed;
+  absl::StatusOr<Outcome> chosen = searcher.Plain(*plain, references.calibration.front(), &blamed);
+  if (!chosen.ok()) return chosen.status();
+  if (!chosen->reached) {
+    chosen = SearchFp32Ops(graph, eval, searcher, *plain, blamed, &s);
+    if (!chosen.ok()) return chosen.status();
+  } else {
+    s.choice = "plain fp16 reaches the target";
   }
-  for (const SearchTrial& t : s.trials) {
-    if (t.prefix == hi) s.cosine = t.cosine;
-  }
-  s.reached = s.cosine >= min_cosine;
-  s.fp32_nodes = Prefix(candidates, hi);
-  absl::StatusOr<double> held = eval.Measure(s.fp32_nodes, references.holdout, &s.interpreter_runs);
+  s.fp32_nodes = chosen->fp32;
+  s.cosine = chosen->cosine;
+  s.calibration_runs = chosen->runs;
+  s.reached = chosen->reached;
+  Runs holdout;
+  for (const ReferenceRun& r : references.holdout) holdout.push_back(&r);
+  absl::StatusOr<const Candidate*> final_package = eval.Load(s.fp32_nodes);
+  if (!final_package.ok()) return final_package.status();
+  absl::StatusOr<double> held = eval.Run(**final_package, holdout);
   if (!held.ok()) return held.status();
   s.holdout_cosine = *held;
   s.holdout_reached = s.holdout_runs > 0 && *held >= min_cosine;
@@ -278,7 +595,7 @@ absl::StatusOr<PrecisionSearch> SearchPrecision(Graph& graph, const Analysis& an
   if (!final_plan.ok()) return final_plan.status();
   Describe(graph, *final_plan, &s);
   DeriveRules(graph, *final_plan, s.fp32_nodes, &s);
-  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  s.seconds = Since(start);
   return s;
 }
 

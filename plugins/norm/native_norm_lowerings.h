@@ -35,6 +35,11 @@ inline constexpr t2c_input_decl kNativeGroupNormInputs[] = {
     sdk::Host("group"),
     sdk::Host("eps")};
 inline constexpr const char* kNativeGroupNormOps[] = {"aten::native_group_norm"};
+/// As group_norm's (norm_lowerings.cpp): the sum of squares over each group within 65504.
+inline constexpr t2c_fp16_limit kNativeGroupNormLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_CENTERED_SQUARES, sdk::InputIndex(kNativeGroupNormInputs, "input"),
+                   65504.0, "the sum of squares of (input - mean) over each group of channels",
+                   T2C_FP16_AXES_CHANNEL_GROUPS, sdk::InputIndex(kNativeGroupNormInputs, "group"))};
 
 inline constexpr t2c_lowering_decl kNativeLowerings[] = {
     sdk::WithFp16Limits(
@@ -42,9 +47,11 @@ inline constexpr t2c_lowering_decl kNativeLowerings[] = {
                       T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
                       sdk::InferFn<InferNativeLayerNorm>, sdk::LowerFn<LowerNativeLayerNorm>),
         kNativeLayerNormLimits),
-    sdk::Lowering("native_group_norm", kNativeGroupNormOps, kNativeGroupNormInputs,
-                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferNativeGroupNorm>,
-                  sdk::LowerFn<LowerNativeGroupNorm>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("native_group_norm", kNativeGroupNormOps, kNativeGroupNormInputs,
+                      T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
+                      sdk::InferFn<InferNativeGroupNorm>, sdk::LowerFn<LowerNativeGroupNorm>),
+        kNativeGroupNormLimits),
 };
 
 }  // namespace ts2coreml::plugins::native_norm

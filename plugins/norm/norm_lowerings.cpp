@@ -260,6 +260,13 @@ constexpr uint32_t kGroupNormWeight = sdk::InputIndex(kGroupNormInputs, "weight"
 constexpr uint32_t kGroupNormBias = sdk::InputIndex(kGroupNormInputs, "bias");
 constexpr uint32_t kGroupNormEps = sdk::InputIndex(kGroupNormInputs, "eps");
 
+/// Like layer_norm's: the variance sums (x - mean)^2 over each group of channels and every
+/// spatial position, within FP16's range.
+constexpr t2c_fp16_limit kGroupNormLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_CENTERED_SQUARES, kGroupNormInput, 65504.0,
+                   "the sum of squares of (input - mean) over each group of channels",
+                   T2C_FP16_AXES_CHANNEL_GROUPS, kGroupNormGroups)};
+
 /// aten::group_norm(input [N, C, *], num_groups, weight?, bias?, eps, cudnn_enabled): statistics
 /// over each group of C / num_groups channels and all spatial positions, then a per-channel
 /// affine. Lowered as reshape to [N, G, rest], layer_norm over the last axis, reshape back.
@@ -304,6 +311,12 @@ constexpr StatsInputs kInstanceNormStats = StatsInputsOf(kInstanceNormInputs);
 constexpr uint32_t kInstanceNormUseInputStats =
     sdk::InputIndex(kInstanceNormInputs, "use_input_stats");
 constexpr uint32_t kInstanceNormEps = sdk::InputIndex(kInstanceNormInputs, "eps");
+
+/// Like layer_norm's: the variance sums (x - mean)^2 per sample and channel over the spatial
+/// dimensions, within FP16's range.
+constexpr t2c_fp16_limit kInstanceNormLimits[] = {sdk::Fp16Limit(
+    T2C_FP16_STAT_CENTERED_SQUARES, kInstanceNormInput, 65504.0,
+    "the sum of squares of (input - mean) over the spatial dimensions", T2C_FP16_AXES_SPATIAL)};
 
 /// aten::instance_norm(input, weight?, bias?, running_mean?, running_var?, use_input_stats,
 /// momentum, eps, cudnn_enabled). With use_input_stats: statistics per sample and channel over
@@ -360,11 +373,14 @@ constexpr t2c_lowering_decl kLowerings[] = {
                       T2C_INFER_SAME_AS_INPUT0, nullptr, sdk::LowerFn<LowerLayerNorm>),
         kLayerNormLimits),
     // Like layer_norm, the group and instance statistics overflow or lose precision in FP16.
-    sdk::Lowering("group_norm", kGroupNormOps, kGroupNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferGroupNorm>, sdk::LowerFn<LowerGroupNorm>),
-    sdk::Lowering("instance_norm", kInstanceNormOps, kInstanceNormInputs,
-                  T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_SAME_AS_INPUT0, nullptr,
-                  sdk::LowerFn<LowerInstanceNorm>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("group_norm", kGroupNormOps, kGroupNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferGroupNorm>, sdk::LowerFn<LowerGroupNorm>),
+        kGroupNormLimits),
+    sdk::WithFp16Limits(sdk::Lowering("instance_norm", kInstanceNormOps, kInstanceNormInputs,
+                                      T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_SAME_AS_INPUT0,
+                                      nullptr, sdk::LowerFn<LowerInstanceNorm>),
+                        kInstanceNormLimits),
 };
 
 /// This file's lowerings, then native_norm_lowerings.cpp's, weight_norm_lowerings.cpp's and

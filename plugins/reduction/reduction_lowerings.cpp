@@ -1296,15 +1296,45 @@ constexpr const char* kNormOps[] = {"aten::norm", "aten::linalg_vector_norm", "a
 constexpr const char* kNormDtypeOps[] = {"aten::norm.ScalarOpt_dtype"};
 constexpr const char* kFrobeniusOps[] = {"aten::frobenius_norm"};
 
+// FP16 limits (docs/precision.md): a sum or mean accumulates at most the sum of |x| over the
+// reduced axes, var/std the sum of squared deviations, a Frobenius norm the sum of squares; each
+// must stay within FP16's range (65504).
+constexpr t2c_fp16_limit kMeanLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_ABS, kMean.self, 65504.0,
+                   "the sum of |input| over dim, which the mean accumulates", T2C_FP16_AXES_DIMS,
+                   static_cast<uint32_t>(kMean.dims))};
+constexpr t2c_fp16_limit kMeanAllLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_ABS, kMeanAll.self, 65504.0,
+                   "the sum of |input|, which the mean accumulates")};
+constexpr t2c_fp16_limit kSumLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_ABS, kSum.self, 65504.0,
+                   "the sum of |input| over dim, which the sum accumulates", T2C_FP16_AXES_DIMS,
+                   static_cast<uint32_t>(kSum.dims))};
+constexpr t2c_fp16_limit kSumAllLimits[] = {sdk::Fp16Limit(
+    T2C_FP16_STAT_SUM_ABS, kSumAll.self, 65504.0, "the sum of |input|, which the sum accumulates")};
+constexpr t2c_fp16_limit kMomentLimits[] = {sdk::Fp16Limit(
+    T2C_FP16_STAT_CENTERED_SQUARES, kMomentSelf, 65504.0,
+    "the sum of squares of (input - mean) over dim", T2C_FP16_AXES_DIMS, kMomentDimOrUnbiased)};
+constexpr t2c_fp16_limit kFrobeniusLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_SQUARES, kNormSelf, 65504.0,
+                   "the sum of squares of input over dim", T2C_FP16_AXES_DIMS, kFrobeniusDim)};
+
 constexpr t2c_lowering_decl kLowerings[] = {
-    sdk::Lowering("mean", kMeanOps, kMeanInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferMean>, sdk::LowerFn<LowerMean>),
-    sdk::Lowering("mean_all", kMeanAllOps, kMeanAllInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferMeanAll>, sdk::LowerFn<LowerMeanAll>),
-    sdk::Lowering("sum", kSumOps, kSumInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferSum>, sdk::LowerFn<LowerSum>),
-    sdk::Lowering("sum_all", kSumAllOps, kSumAllInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferSumAll>, sdk::LowerFn<LowerSumAll>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("mean", kMeanOps, kMeanInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                      sdk::InferFn<InferMean>, sdk::LowerFn<LowerMean>),
+        kMeanLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("mean_all", kMeanAllOps, kMeanAllInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                      sdk::InferFn<InferMeanAll>, sdk::LowerFn<LowerMeanAll>),
+        kMeanAllLimits),
+    sdk::WithFp16Limits(sdk::Lowering("sum", kSumOps, kSumInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                                      sdk::InferFn<InferSum>, sdk::LowerFn<LowerSum>),
+                        kSumLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("sum_all", kSumAllOps, kSumAllInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                      sdk::InferFn<InferSumAll>, sdk::LowerFn<LowerSumAll>),
+        kSumAllLimits),
     sdk::Lowering("amax", kAmaxOps, kAmaxInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferAmax>, sdk::LowerFn<LowerAmax>),
     sdk::Lowering("amin", kAminOps, kAmaxInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -1312,8 +1342,10 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("max_min_dim", kMaxMinDimOps, kMaxMinDimInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferMaxMinDim>, sdk::LowerFn<LowerMaxMinDim>),
     // Squares of deviations overflow FP16 (|x - mean| > 256) and lose small variances.
-    sdk::Lowering("var_std", kMomentOps, kMomentInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferMoment>, sdk::LowerFn<LowerMoment>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("var_std", kMomentOps, kMomentInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferMoment>, sdk::LowerFn<LowerMoment>),
+        kMomentLimits),
     sdk::Lowering("argmax_argmin", kArgOps, kArgInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferArg>, sdk::LowerFn<LowerArg>),
     sdk::Lowering("max_min", kMaxMinOps, kMaxMinInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -1362,8 +1394,10 @@ constexpr t2c_lowering_decl kLowerings[] = {
                   sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
     sdk::Lowering("norm_dtype", kNormDtypeOps, kNormDtypeInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
-    sdk::Lowering("frobenius_norm", kFrobeniusOps, kFrobeniusInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
+    sdk::WithFp16Limits(sdk::Lowering("frobenius_norm", kFrobeniusOps, kFrobeniusInputs,
+                                      T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
+                                      sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
+                        kFrobeniusLimits),
 };
 
 /// This file's lowerings, then parity_lowerings.cpp's.

@@ -1,7 +1,9 @@
 // Calibration through the real CLI (convert --calibrate, --calibration-data; docs/precision.md):
-// on large_activations (tests/models/make_precision_models.py), exactly the ops whose measured
-// ranges cross their lowerings' declared FP16 limits stay FP32, with the measured number as the
-// reason, and the package verifies; bad calibration options are one-line errors.
+// on large_activations and large_reductions (tests/models/make_precision_models.py), exactly the
+// ops whose measured ranges cross their lowerings' declared FP16 limits stay FP32, with the
+// measured number as the reason, and the package verifies; --precision auto keeps plain FP16 when
+// it reaches the target, and otherwise moves the ops localize's blame or the prefix rule names;
+// bad calibration options are one-line errors.
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -31,15 +33,21 @@ using testing::TempDir;
 
 const std::string kInput = "x:1x6x16";
 
-std::string Model() {
-  return (fs::path(TS2COREML_CALIBRATION_MODELS_DIR) / "large_activations.pt").string();
+std::string Model(const std::string& name = "large_activations") {
+  return (fs::path(TS2COREML_CALIBRATION_MODELS_DIR) / (name + ".pt")).string();
+}
+
+/// Converts model `name` with input `input` into `out`.
+CliResult ConvertModel(const std::string& name, const std::string& input, const fs::path& out,
+                       const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"convert", Model(name), "-o",     out.string(),
+                                   "--input", input,       "--force"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return RunProgram(TS2COREML_CLI, args);
 }
 
 CliResult Convert(const fs::path& out, const std::vector<std::string>& flags) {
-  std::vector<std::string> args = {"convert", Model(), "-o",     out.string(),
-                                   "--input", kInput,  "--force"};
-  args.insert(args.end(), flags.begin(), flags.end());
-  return RunProgram(TS2COREML_CLI, args);
+  return ConvertModel("large_activations", kInput, out, flags);
 }
 
 /// The summary's "kept fp32" lines ("1 x aten::softmax: why").
@@ -134,6 +142,38 @@ TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
   EXPECT_EQ(KeptFp32(r.output).size(), 2u) << r.output;
 }
 
+TEST(CalibrationE2E, NormsAndReductionsKeepExactlyTheOpsCrossingTheirLimits) {
+  TempDir dir;
+  const CliResult r =
+      ConvertModel("large_reductions", "x:1x8x4x4", dir / "r.mlpackage", {"--calibrate", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Each op on the input scaled by 1e3 crosses its limit, with the measured number; the same ops
+  // on the input itself stay within theirs.
+  const std::string number = " reaches [0-9.e+]+, beyond the 65504 lowering ";
+  EXPECT_THAT(
+      KeptFp32(r.output),
+      ::testing::UnorderedElementsAre(
+          ::testing::MatchesRegex("1 x aten::group_norm: calibration: the sum of squares of "
+                                  "\\(input - mean\\) over each group of channels" +
+                                  number + ".*group_norm declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::instance_norm: calibration: the sum of squares of "
+                                  "\\(input - mean\\) over the spatial dimensions" +
+                                  number + ".*instance_norm declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::std.dim: calibration: the sum of squares of "
+                                  "\\(input - mean\\) over dim" +
+                                  number + ".*var_std declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::sum.dim_IntList: calibration: the sum of \\|input\\| "
+                                  "over dim, which the sum accumulates" +
+                                  number + ".*sum declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::mean.dim: calibration: the sum of \\|input\\| over "
+                                  "dim, which the mean accumulates" +
+                                  number + ".*mean declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::frobenius_norm.dim: calibration: the sum of squares "
+                                  "of input over dim" +
+                                  number + ".*frobenius_norm declares for fp16")))
+      << r.output;
+}
+
 /// The lines of the summary starting with `prefix` (after indentation).
 std::string SummaryLine(const std::string& summary, const std::string& prefix) {
   for (absl::string_view line : absl::StrSplit(summary, '\n')) {
@@ -153,12 +193,16 @@ TEST(PrecisionAutoE2E, PlainFp16ThatReachesTheTargetIsKept) {
                                       "to fp32"))
       << r.output;
   EXPECT_THAT(SummaryLine(r.output, "held-back seeds 0..2:"), HasSubstr("target met"));
-  EXPECT_THAT(SummaryLine(r.output, "search:"), HasSubstr("search: 1 plans (fp32 prefix"));
+  EXPECT_THAT(SummaryLine(r.output, "chosen:"), "chosen: plain fp16 reaches the target");
+  // Probed on the first calibration run, confirmed on the two others.
+  EXPECT_THAT(SummaryLine(r.output, "search:"),
+              ::testing::ContainsRegex("search: 1 plans in 2 measurements \\(rule fp32 "
+                                       "ops:cosine/runs plain 0:[0-9.]+/1, plain 0:[0-9.]+/2\\)"));
   EXPECT_THAT(SummaryLine(r.output, "search:"), HasSubstr("6 interpreter runs"));
   EXPECT_EQ(SummaryLine(r.output, "without search:"), "") << r.output;
 }
 
-TEST(PrecisionAutoE2E, AMissedTargetMovesTheShortestPrefixToFp32AndSaysHow) {
+TEST(PrecisionAutoE2E, AMissedTargetMovesOpsToFp32AndSaysHow) {
   TempDir dir;
   const fs::path pkg = dir / "auto.mlpackage";
   // Plain fp16 reaches about 0.9999998 on the second output: ask for more.
@@ -172,7 +216,9 @@ TEST(PrecisionAutoE2E, AMissedTargetMovesTheShortestPrefixToFp32AndSaysHow) {
               ::testing::ContainsRegex("interpreter runs, [0-9.]+ s"));
   EXPECT_THAT(SummaryLine(r.output, "fp16:"),
               ::testing::ContainsRegex("of the estimated FLOPs; [0-9]+ fp16/fp32 transitions"));
-  EXPECT_THAT(r.output, HasSubstr("--precision auto: the measured error needs an fp32 prefix"));
+  EXPECT_THAT(r.output, HasSubstr("x aten::")) << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "chosen:"),
+              ::testing::ContainsRegex("chosen: (the prefix rule|localize's blame): [0-9]+ ops?,"));
   // What it reports on held-back seeds is what verify measures on them.
   const std::string held = SummaryLine(r.output, "held-back seeds 0..2:");
   ASSERT_THAT(held, ::testing::ContainsRegex("cosine [0-9.]+")) << r.output;
@@ -188,6 +234,28 @@ TEST(PrecisionAutoE2E, AMissedTargetMovesTheShortestPrefixToFp32AndSaysHow) {
   }
   // Both in double over the same inputs; the last printed digit may round differently.
   EXPECT_NEAR(worst, claimed, 2e-7) << held << "\n" << v.output;
+}
+
+TEST(PrecisionAutoE2E, LocalizesBlameMovesTheOneOpThatMakesTheError) {
+  TempDir dir;
+  // Plain fp16 rounds away the small parts of the last Linear's weights (cosine about 0.9):
+  // that op's error jumps, and moving it alone keeps more FLOPs in fp16 than any prefix.
+  const CliResult r =
+      ConvertModel("cancelling_linear", "x:1x16", dir / "auto.mlpackage", {"--precision", "auto"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "precision auto:"),
+              ::testing::ContainsRegex("reached on 3 calibration runs \\(cosine [0-9.]+\\) "
+                                       "with 1 op moved to fp32"))
+      << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "held-back seeds 0..2:"), HasSubstr("target met"));
+  EXPECT_THAT(SummaryLine(r.output, "chosen:"),
+              ::testing::ContainsRegex("chosen: localize's blame: 1 op, cosine [0-9.]+ on 3 runs, "
+                                       "[0-9.]+% of the FLOPs fp16; not the prefix rule"))
+      << r.output;
+  EXPECT_THAT(KeptFp32(r.output),
+              ::testing::Contains(HasSubstr(
+                  "1 x aten::linear: --precision auto: localize's rule blames its fp16 error")))
+      << r.output;
 }
 
 TEST(CalibrationE2E, BadCalibrationOptionsAreOneLineErrors) {

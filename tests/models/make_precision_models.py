@@ -14,6 +14,12 @@ keep-FP32 rules). Fixed seeds, no downloads.
                         by 1e3 and a softmax on logits of order 1e4, whose ranges cross their
                         lowerings' FP16 limits, beside a layer_norm and a softmax of ordinary
                         range that stay within them
+  large_reductions.pt   calibration of the norms' and reductions' limits: group_norm,
+                        instance_norm, std, sum, mean and a Frobenius norm on an input scaled by
+                        1e3 (each crossing its limit) beside the same ops on the input itself
+  cancelling_linear.pt  --precision auto's blame: a last Linear whose weights are 1000 plus
+                        small values, on [g, -g], so that the 1000s cancel exactly; FP16 rounds
+                        the small parts away in that one op, which localize's rule blames
 
 Usage: make_precision_models.py OUT_DIR [MODEL ...]   (default: every model)
 """
@@ -102,12 +108,45 @@ class LargeActivations(torch.nn.Module):
         return torch.softmax(logits * 3.0e3, dim=-1), torch.softmax(logits, dim=-1)
 
 
+class LargeReductions(torch.nn.Module):
+    def forward(self, x):
+        outs = []
+        for scale in (1000.0, 1.0):
+            # At 1e3: sums of squares over 64 (group) and 16 (spatial) values ~1e7, |x| summed
+            # over 128 values ~1e5, all beyond 65504; at 1: within it.
+            h = x * scale
+            flat = h.flatten(1)
+            outs += [torch.nn.functional.group_norm(h, 2),
+                     torch.nn.functional.instance_norm(h),
+                     h.std(dim=(2, 3)),
+                     flat.sum(dim=1),
+                     flat.mean(dim=1),
+                     torch.norm(h, dim=(2, 3))]
+        return tuple(outs)
+
+
+class CancellingLinear(torch.nn.Module):
+    def __init__(self, d=16):
+        super().__init__()
+        self.a = torch.nn.Linear(d, d)
+        self.b = torch.nn.Linear(d, d)
+        self.c = torch.nn.Linear(2 * d, d)
+        with torch.no_grad():
+            self.c.weight.add_(1000.0)
+
+    def forward(self, x):
+        g = torch.relu(self.b(torch.relu(self.a(x))))
+        return self.c(torch.cat([g, -g], dim=1))
+
+
 MODELS = {
     "three_unsupported": (ThreeUnsupported, (1, 8)),
     "precision_rules": (PrecisionRules, (1, 6, 16)),
     "underflow": (Underflow, (1, 16)),
     "tiny_constant": (TinyConstant, (1, 16)),
     "large_activations": (LargeActivations, (1, 6, 16)),
+    "large_reductions": (LargeReductions, (1, 8, 4, 4)),
+    "cancelling_linear": (CancellingLinear, (1, 16)),
 }
 
 

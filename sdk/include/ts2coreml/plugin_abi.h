@@ -103,6 +103,8 @@ typedef enum t2c_fp16_statistic {
   T2C_FP16_STAT_EXP_RANGE = 3,
   /// The sum over the reduced axes of |x|: the magnitude a sum accumulates.
   T2C_FP16_STAT_SUM_ABS = 4,
+  /// The sum over the reduced axes of x^2: what a 2-norm accumulates before its square root.
+  T2C_FP16_STAT_SUM_SQUARES = 5,
 } t2c_fp16_statistic;
 
 /// Which axes a statistic reduces over.
@@ -114,6 +116,12 @@ typedef enum t2c_fp16_axes {
   /// As many trailing axes as the int list a host input holds has elements (layer_norm's
   /// normalized_shape).
   T2C_FP16_AXES_TRAILING = 2,
+  /// An [N, C, *] input per sample, over each group of C / G channels and every later axis; the
+  /// host input holds G (group_norm's num_groups).
+  T2C_FP16_AXES_CHANNEL_GROUPS = 3,
+  /// An [N, C, *] input per sample and channel, over every later axis (instance_norm); no host
+  /// input.
+  T2C_FP16_AXES_SPATIAL = 4,
 } t2c_fp16_axes;
 
 /// A limit of FP16 a lowering declares as data: FP16 is safe while `statistic` of input `input`
@@ -125,7 +133,7 @@ typedef struct t2c_fp16_limit {
   int32_t statistic;    /* t2c_fp16_statistic */
   uint32_t input;       /* the T2C_ROLE_TENSOR input measured */
   int32_t axes;         /* t2c_fp16_axes */
-  uint32_t axes_input;  /* the T2C_ROLE_HOST input naming the axes (unless T2C_FP16_AXES_ALL) */
+  uint32_t axes_input;  /* the T2C_ROLE_HOST input naming the axes (not for _ALL, _SPATIAL) */
   double bound;         /* FP16 holds while the statistic stays at or below it */
   const char* what;     /* what the statistic is, for reasons ("the mean of squares") */
 } t2c_fp16_limit;

@@ -151,17 +151,13 @@ TEST(OpSweep, EveryCaseConvertsAndVerifiesOrIsRefusedByName) {
   EXPECT_GT(runs, 0);
 }
 
-// ---- verify --localize inside control flow (the control_flow family only) ----------------------
+// ---- verify --localize inside control flow (registered with the control_flow family only) -------
 
 /// The control_flow family's scripted `rnn_indexed_input` converted in fp32: 40 trips of
 /// h = tanh(h @ w + x[i]) with w [8, 8], a while_loop.
 class LocalizeInLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* family = std::getenv("TS2COREML_OP_FAMILY");
-    if (family == nullptr || std::string(family) != "control_flow") {
-      GTEST_SKIP() << "runs with the control_flow family";
-    }
     std::string printed;
     ASSERT_EQ(RunCaptured(
                   [&] {

@@ -7,11 +7,13 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "ATen/ATen.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/torch/passes/insert_op.h"
 #include "torch/csrc/jit/api/function_impl.h"
 #include "torch/csrc/jit/ir/constants.h"
 
@@ -123,14 +125,7 @@ class Builder {
 
   /// An inserted aten op's single output; throws naming the op when no overload matches.
   Value* Op(c10::Symbol kind, std::vector<NamedValue> args) {
-    try {
-      return g_.insert(kind, args);
-    } catch (const std::exception& e) {
-      std::string what = e.what();
-      what.erase(0, what.find_first_not_of(" \n"));
-      throw std::runtime_error(
-          absl::StrCat("building ", kind.toQualString(), ": ", what.substr(0, what.find('\n'))));
-    }
+    return InsertOp(g_, kind, std::move(args));
   }
 
   Value* Const(const c10::IValue& v) { return g_.insertConstant(v); }

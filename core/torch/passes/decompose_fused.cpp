@@ -5,10 +5,12 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/torch/passes/insert_op.h"
 #include "torch/csrc/jit/ir/constants.h"
 
 // Early returns on absl statuses (the core has no shared macro; local to this file).
@@ -33,14 +35,9 @@ using torch::jit::Value;
 
 namespace aten = c10::aten;
 
-/// An inserted aten op's single output.
+/// An inserted aten op's single output (InsertOp).
 Value* Op(Graph& g, c10::Symbol kind, std::vector<NamedValue> args) {
-  try {
-    return g.insert(kind, args);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(
-        absl::StrCat("building ", kind.toQualString(), ": ", FirstLine(e.what())));
-  }
+  return InsertOp(g, kind, std::move(args));
 }
 
 /// An int[] built from int values (constants or runtime sizes).

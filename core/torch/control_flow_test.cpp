@@ -185,6 +185,80 @@ def forward(self, x):
               HasSubstr("which is not a tensor, bool or int; a while_loop carries tensors only"));
 }
 
+int CountIn(torch::jit::Block* block, const std::string& kind) {
+  int n = 0;
+  for (torch::jit::Node* node : block->nodes()) {
+    n += node->kind().toQualString() == kind;
+    for (torch::jit::Block* b : node->blocks()) n += CountIn(b, kind);
+  }
+  return n;
+}
+
+TEST(ControlFlowTest, AppendedListBecomesACarriedTensor) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    for i in range(x.size(0)):
+        outs.append(x[i] * 2)
+    return torch.stack(outs, 1), torch.cat(outs)
+)",
+                  {40, 3});
+  ASSERT_TRUE(RemainingControlFlowError(g).ok()) << RemainingControlFlowError(g).message();
+  EXPECT_EQ(CountIn(g->block(), "aten::append"), 0);
+  EXPECT_EQ(CountIn(g->block(), "prim::ListConstruct"), 0);
+  EXPECT_EQ(CountIn(g->block(), "aten::select_scatter"), 1);  // in the body
+  EXPECT_EQ(Count(*g, "aten::repeat_interleave"), 1);         // the peeled first trip's row
+  EXPECT_EQ(Count(*g, "aten::movedim"), 1);                   // stack(outs, 1)
+  EXPECT_EQ(Count(*g, "aten::flatten"), 1);                   // cat(outs)
+  torch::jit::Node* loop = nullptr;
+  for (torch::jit::Node* n : g->nodes()) {
+    if (n->kind() == c10::prim::Loop) loop = n;
+  }
+  ASSERT_NE(loop, nullptr);
+  EXPECT_EQ(torch::jit::toIValue(loop->input(0))->toInt(), 39);  // one trip peeled
+}
+
+TEST(ControlFlowTest, ListAppendedInADataDependentLoopIsRefusedByName) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    while bool(x.sum() < 10.0):
+        x = x * 2
+        outs.append(x)
+    return torch.stack(outs)
+)",
+                  {2});
+  const std::string message(RemainingControlFlowError(g).message());
+  EXPECT_THAT(message, HasSubstr("the list 'outs' appended by aten::append"));
+  EXPECT_THAT(message, HasSubstr("its length depends on run-time tensor values"));
+}
+
+TEST(ControlFlowTest, ListAppendedInABranchOfTheLoopIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    for i in range(x.size(0)):
+        if bool(x[i].sum() > 0):
+            outs.append(x[i])
+    return torch.stack(outs)
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(), HasSubstr("uses it inside a branch or loop"));
+}
+
+TEST(ControlFlowTest, AppendedListReadOtherwiseIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    for i in range(x.size(0)):
+        outs.append(x[i] * 2)
+    return outs[3]
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("after the loop only torch.stack and torch.cat of the whole list convert"));
+}
+
 TEST(ControlFlowTest, RaiseInsideDataDependentBranchIsRefused) {
   auto g = Folded(R"(
 def forward(self, x):

@@ -466,6 +466,129 @@ bool CarryAppendedLists(torch::jit::Graph& graph) {
   return !carried.empty();
 }
 
+/// A list of fixed length whose elements a loop reads and replaces by constant indices:
+/// `hs = [h0, h1]` then `hs[k] = f(hs[k])` (aten::__getitem__ / aten::_set_item) in the body.
+struct IndexedList {
+  torch::jit::Node* list = nullptr;  ///< prim::ListConstruct(e0, ..., en-1)
+  torch::jit::Node* loop = nullptr;
+  std::vector<torch::jit::Node*> uses;  ///< the reads and writes, directly in the loop's body
+};
+
+/// Element index `k` of `n` (a __getitem__ / _set_item) as a position in a list of `size`, or
+/// nullopt when it is not a constant in range.
+std::optional<int64_t> ConstantElement(const torch::jit::Node* n, int64_t size) {
+  const auto k = torch::jit::toIValue(n->input(1));
+  if (!k || !k->isInt()) return std::nullopt;
+  const int64_t i = k->toInt() < 0 ? k->toInt() + size : k->toInt();
+  if (i < 0 || i >= size) return std::nullopt;
+  return i;
+}
+
+/// Fills `l` for list `l.list` when a loop writes into it by index. Returns why it cannot carry
+/// its elements ("" when it can, or when no loop writes into it: `l.loop` null).
+std::string MatchIndexedList(IndexedList& l) {
+  const torch::jit::Block* home = l.list->owningBlock();
+  const int64_t size = static_cast<int64_t>(l.list->inputs().size());
+  const torch::jit::Node* set_item = nullptr;
+  for (const torch::jit::Use& use : l.list->output()->uses()) {
+    torch::jit::Node* holder = AncestorIn(use.user, home);
+    if (holder != use.user && holder->kind() == c10::prim::Loop) {
+      if (use.user->kind() == c10::aten::_set_item && set_item == nullptr) set_item = use.user;
+    }
+  }
+  if (set_item == nullptr) return "";
+  l.loop = AncestorIn(const_cast<torch::jit::Node*>(set_item), home);
+  const std::string list = absl::StrCat("the list written by ", Where(set_item));
+  for (const torch::jit::Use& use : l.list->output()->uses()) {
+    torch::jit::Node* u = use.user;
+    const c10::FunctionSchema* schema = u->maybeSchema();
+    if (AncestorIn(u, home) == u) {
+      if (u->isAfter(l.loop) || (schema != nullptr && !schema->is_mutable())) continue;
+      return absl::StrCat(list, ": ", Where(u),
+                          " changes it before the loop; build the list with its final elements");
+    }
+    const bool element = (u->kind() == c10::aten::__getitem__ ||
+                          (u->kind() == c10::aten::_set_item && !u->output()->hasUses())) &&
+                         use.offset == 0;
+    if (AncestorIn(u, home) != l.loop || u->owningBlock() != l.loop->blocks()[0] || !element) {
+      return absl::StrCat(
+          list, ": ", Where(u),
+          " uses it in a loop; a while_loop carries a list only as its elements, read and written by constant indices directly in the loop's body (hs[0] = ...)");
+    }
+    if (!ConstantElement(u, size)) {
+      return absl::StrCat(
+          list, ": ", Where(u),
+          " indexes it by a value not known at conversion time (a while_loop carries a list only as its elements, each by a constant index); unroll the indexing, or use a tensor and index it");
+    }
+    l.uses.push_back(u);
+  }
+  std::sort(l.uses.begin(), l.uses.end(),
+            [](torch::jit::Node* a, torch::jit::Node* b) { return a->isBefore(b); });
+  return "";
+}
+
+/// Every list with elements some loop writes into by index, each with why its elements cannot be
+/// carried ("" when they can).
+std::vector<std::pair<IndexedList, std::string>> IndexedLists(torch::jit::Block* block) {
+  std::vector<std::pair<IndexedList, std::string>> found;
+  ForEachNodePostOrder(block, [&](torch::jit::Node* n) {
+    const auto type = n->kind() == c10::prim::ListConstruct
+                          ? n->output()->type()->cast<c10::ListType>()
+                          : nullptr;
+    if (type == nullptr || n->inputs().empty() ||
+        type->getElementType()->kind() != c10::TypeKind::TensorType) {
+      return;
+    }
+    IndexedList l;
+    l.list = n;
+    std::string why = MatchIndexedList(l);
+    if (l.loop != nullptr) found.emplace_back(std::move(l), std::move(why));
+  });
+  return found;
+}
+
+/// Carries the elements of indexed list `l` through its loop, one loop-carried value each: the
+/// body's reads become the element's current value, its writes replace it; after the loop the
+/// list is the loop's results.
+void CarryElements(torch::jit::Graph& graph, const IndexedList& l) {
+  torch::jit::Block* body = l.loop->blocks()[0];
+  const int64_t size = static_cast<int64_t>(l.list->inputs().size());
+  std::vector<torch::jit::Value*> current;
+  for (torch::jit::Value* e : l.list->inputs()) {
+    l.loop->addInput(e);
+    current.push_back(body->addInput()->setType(e->type()));
+  }
+  for (torch::jit::Node* u : l.uses) {
+    const size_t k = static_cast<size_t>(*ConstantElement(u, size));
+    if (u->kind() == c10::aten::_set_item) {
+      current[k] = u->input(2);
+    } else {
+      u->output()->replaceAllUsesWith(current[k]);
+    }
+    u->destroy();
+  }
+  std::vector<torch::jit::Value*> after;
+  for (torch::jit::Value* v : current) {
+    body->registerOutput(v);
+    after.push_back(l.loop->addOutput()->setType(v->type()));
+  }
+  torch::jit::WithInsertPoint guard(l.loop->next());
+  torch::jit::Value* list =
+      graph.insertNode(graph.createList(c10::TensorType::get(), after))->output();
+  l.list->output()->replaceAllUsesAfterNodeWith(list->node(), list);
+}
+
+/// Carries the elements of every list a loop writes into by constant indices (IndexedList).
+bool CarryIndexedLists(torch::jit::Graph& graph) {
+  bool changed = false;
+  for (auto& [list, why] : IndexedLists(graph.block())) {
+    if (!why.empty()) continue;
+    CarryElements(graph, list);
+    changed = true;
+  }
+  return changed;
+}
+
 /// The queries whose answer is a tensor's type, not its values (folded once the type is known).
 bool IsTypeQuery(const torch::jit::Node* n) {
   const c10::Symbol k = n->kind();
@@ -715,7 +838,8 @@ void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
     changed |= UnrollShortLoops(*g);
     if (!changed) break;
   }
-  if (CarryAppendedLists(*g)) torch::jit::ConstantPropagationImmutableTypes(g);
+  const bool indexed = CarryIndexedLists(*g);
+  if (CarryAppendedLists(*g) || indexed) torch::jit::ConstantPropagationImmutableTypes(g);
   torch::jit::EliminateDeadCode(g);
 }
 
@@ -734,6 +858,10 @@ absl::Status RemainingControlFlowError(const std::shared_ptr<torch::jit::Graph>&
     if (why.empty()) continue;
     const torch::jit::Node* at = list.loop != nullptr ? list.loop : list.list;
     return Error(ErrorClass::kModel, absl::StrCat("control flow (", Where(at), "): ", why));
+  }
+  for (const auto& [list, why] : IndexedLists(graph->block())) {
+    if (why.empty()) continue;
+    return Error(ErrorClass::kModel, absl::StrCat("control flow (", Where(list.loop), "): ", why));
   }
   return UnsupportedControlFlow(graph->block());
 }

@@ -259,6 +259,58 @@ def forward(self, x):
               HasSubstr("after the loop only torch.stack and torch.cat of the whole list convert"));
 }
 
+TEST(ControlFlowTest, ListWrittenByConstantIndexCarriesItsElements) {
+  auto g = Folded(R"(
+def forward(self, x):
+    hs = [x[0], x[1]]
+    for t in range(x.size(0)):
+        hs[1] = hs[0] + x[t]
+        hs[0] = hs[1] * 2
+    return torch.stack(hs)
+)",
+                  {40, 3});
+  ASSERT_TRUE(RemainingControlFlowError(g).ok()) << RemainingControlFlowError(g).message();
+  EXPECT_EQ(CountIn(g->block(), "aten::_set_item"), 0);
+  EXPECT_EQ(CountIn(g->block(), "aten::__getitem__"), 0);
+  torch::jit::Node* loop = nullptr;
+  for (torch::jit::Node* n : g->nodes()) {
+    if (n->kind() == c10::prim::Loop) loop = n;
+  }
+  ASSERT_NE(loop, nullptr);
+  ASSERT_EQ(loop->outputs().size(), 2u);  // hs[0], hs[1]
+  // The body yields hs[0] = (hs[0] + x[t]) * 2 and hs[1] = hs[0] + x[t].
+  torch::jit::Block* body = loop->blocks()[0];
+  EXPECT_EQ(body->outputs()[1]->node()->kind(), c10::aten::mul);
+  EXPECT_EQ(body->outputs()[2]->node()->kind(), c10::aten::add);
+  EXPECT_EQ(body->outputs()[2]->node()->input(0), body->inputs()[1]);
+}
+
+TEST(ControlFlowTest, ListWrittenByRunTimeIndexIsRefusedByName) {
+  auto g = Folded(R"(
+def forward(self, x):
+    hs = [x[0], x[1]]
+    for t in range(x.size(0)):
+        hs[t % 2] = x[t]
+    return torch.stack(hs)
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("indexes it by a value not known at conversion time"));
+}
+
+TEST(ControlFlowTest, ListChangedBeforeItsLoopIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    hs = [x[0], x[1]]
+    hs.reverse()
+    for t in range(x.size(0)):
+        hs[1] = hs[0] + x[t]
+    return torch.stack(hs)
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(), HasSubstr("changes it before the loop"));
+}
+
 TEST(ControlFlowTest, RaiseInsideDataDependentBranchIsRefused) {
   auto g = Folded(R"(
 def forward(self, x):

@@ -367,6 +367,36 @@ class TwoListsOneLoop(nn.Module):
         return torch.stack(a), torch.cat(b)
 
 
+class TwoLayerStates(nn.Module):
+    """A two-layer recurrence keeping its states in a fixed-length list `hs`, updated by index
+    (hs[l] = ..., the inner range(2) unrolled) in a 40-trip while_loop: each element becomes its
+    own loop-carried value."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(11)
+        self.w = nn.Parameter(torch.randn(2, 6, 6, generator=g) * 0.4)
+
+    def forward(self, x):
+        hs = [torch.zeros_like(x[0]), torch.zeros_like(x[0])]
+        for t in range(x.size(0)):
+            inp = x[t]
+            for l in range(2):
+                hs[l] = torch.tanh(inp @ self.w[l] + hs[l] * 0.5)
+                inp = hs[l]
+        return torch.stack(hs), hs[1] * 2.0
+
+
+class ListRunTimeIndex(nn.Module):
+    """hs[t % 2] = ... in a while_loop: the element written is not known at conversion time."""
+
+    def forward(self, x):
+        hs = [x[0], x[1]]
+        for t in range(x.size(0)):
+            hs[t % 2] = hs[t % 2] * 0.5 + x[t]
+        return torch.stack(hs)
+
+
 class AppendWhileTensor(nn.Module):
     """A list appended in a loop whose exit depends on a tensor value: its length is not known
     at conversion time (refused naming the list)."""
@@ -422,6 +452,9 @@ def cases():
         Case("rnn_stack_64_steps", RnnStackSteps(), [Input("x", (64, 8))], script=True),
         Case("cat_appended_chunks", CatAppendedChunks(), [Input("x", (40, 6))], script=True),
         Case("two_lists_one_loop", TwoListsOneLoop(), [Input("x", (50, 4))], script=True),
+        Case("list_states_by_index", TwoLayerStates(), [Input("x", (40, 6))], script=True),
+        Case("list_run_time_index", ListRunTimeIndex(), [Input("x", (40, 6))], script=True,
+             refuse="indexes it by a value not known at conversion time"),
         Case("append_data_dependent_length", AppendWhileTensor(),
              [Input("x", (2, 3), low=-8.0, high=8.0)], script=True,
              refuse="its length depends on run-time tensor values"),

@@ -365,7 +365,6 @@ std::string MatchAppendedList(AppendedList& a) {
   }
   if (*trips < 1) return absl::StrCat(ListText(a, a.append), ": the loop never runs");
   a.trips = *trips;
-  a.rank = static_cast<int64_t>(*type->dim());
   return "";
 }
 
@@ -489,7 +488,7 @@ std::optional<int64_t> ConstantElement(const torch::jit::Node* n, int64_t size) 
 std::string MatchIndexedList(IndexedList& l) {
   const torch::jit::Block* home = l.list->owningBlock();
   const int64_t size = static_cast<int64_t>(l.list->inputs().size());
-  const torch::jit::Node* set_item = nullptr;
+  torch::jit::Node* set_item = nullptr;
   for (const torch::jit::Use& use : l.list->output()->uses()) {
     torch::jit::Node* holder = AncestorIn(use.user, home);
     if (holder != use.user && holder->kind() == c10::prim::Loop) {
@@ -497,7 +496,7 @@ std::string MatchIndexedList(IndexedList& l) {
     }
   }
   if (set_item == nullptr) return "";
-  l.loop = AncestorIn(const_cast<torch::jit::Node*>(set_item), home);
+  l.loop = AncestorIn(set_item, home);
   const std::string list = absl::StrCat("the list written by ", Where(set_item));
   for (const torch::jit::Use& use : l.list->output()->uses()) {
     torch::jit::Node* u = use.user;

@@ -229,26 +229,50 @@ std::optional<int64_t> OffsetFrom(const Graph& g, ValueId start, ValueId end) {
   return std::nullopt;
 }
 
+/// select_scatter(self, src, dim, i) as a DynamicIndex `d` (self, start and dim set): src must
+/// have the type of self[i].
+std::optional<DynamicIndex> AsDynamicWrite(const Graph& g, const Node& n, DynamicIndex d,
+                                           std::string* why) {
+  d.src = n.inputs[1];
+  const Value& self = g.value(g.Resolve(d.self));
+  const Value& src = g.value(g.Resolve(d.src));
+  std::vector<int64_t> row = self.shape;
+  row.erase(row.begin() + d.dim);
+  if (src.kind != ValueKind::kTensor || !src.typed || src.shape != row ||
+      src.type_class != self.type_class) {
+    *why = absl::StrCat(Where(n), ": writing ", TypeText(src.type_class, src.shape),
+                        " at a run-time index of dimension ", d.dim, " of a ",
+                        TypeText(self.type_class, self.shape),
+                        " tensor; the written tensor must have the type of one slice");
+    return std::nullopt;
+  }
+  return d;
+}
+
 }  // namespace
 
 std::optional<DynamicIndex> AsDynamicIndex(const Graph& g, const Node& n, std::string* why) {
   const bool select = n.kind == "aten::select" && n.inputs.size() == 3;
   const bool slice = n.kind == "aten::slice" && n.inputs.size() == 5;
   const bool narrow = n.kind == "aten::narrow" && n.inputs.size() == 4;
-  if ((!select && !slice && !narrow) || n.outputs.size() != 1 || !IsRunTimeInt(g, n.inputs[2])) {
+  const bool scatter = n.kind == "aten::select_scatter" && n.inputs.size() == 4;
+  const size_t at = scatter ? 3 : 2;
+  if ((!select && !slice && !narrow && !scatter) || n.outputs.size() != 1 ||
+      !IsRunTimeInt(g, n.inputs[at])) {
     return std::nullopt;
   }
   const Value& self = g.value(g.Resolve(n.inputs[0]));
   DynamicIndex d;
   d.self = n.inputs[0];
-  d.start = n.inputs[2];
-  d.select = select;
+  d.start = n.inputs[at];
+  d.select = select || scatter;
   const int64_t rank = static_cast<int64_t>(self.shape.size());
-  if (self.kind != ValueKind::kTensor || !self.typed || !ConstInt(g, n.inputs[1], &d.dim) ||
+  if (self.kind != ValueKind::kTensor || !self.typed || !ConstInt(g, n.inputs[at - 1], &d.dim) ||
       d.dim < -rank || d.dim >= rank) {
     return std::nullopt;
   }
   if (d.dim < 0) d.dim += rank;
+  if (scatter) return AsDynamicWrite(g, n, d, why);
   if (select && self.type_class == TypeClass::kBool) {
     *why = absl::StrCat(
         Where(n),
@@ -276,6 +300,7 @@ std::optional<DynamicIndex> AsDynamicIndex(const Graph& g, const Node& n, std::s
 
 std::vector<int64_t> DynamicIndexShape(const Graph& g, const DynamicIndex& d) {
   std::vector<int64_t> shape = g.value(g.Resolve(d.self)).shape;
+  if (d.src != kNoValue) return shape;
   if (d.select) {
     shape.erase(shape.begin() + d.dim);
   } else {

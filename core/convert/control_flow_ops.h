@@ -62,17 +62,20 @@ std::string ScalarOpMil(const Graph& g, const Node& n, TypeClass* result);
 const registry::Lowering& DynamicIndexLowering();
 
 /// Indexing of tensor `self` along `dim` at run-time int `start` (an int32 scalar), keeping
-/// `length` elements, or removing the dimension when `select`.
+/// `length` elements, or removing the dimension when `select`; or, when `src` is set, writing
+/// `src` into `self` at that index (select_scatter; the result has self's type).
 struct DynamicIndex {
   ValueId self = kNoValue;
   ValueId start = kNoValue;
+  ValueId src = kNoValue;
   int64_t dim = 0;
   int64_t length = 1;
   bool select = true;
 };
 
-/// `n` as a DynamicIndex: aten::select(self, dim, i), aten::slice(self, dim, i, i + c, 1) or
-/// aten::narrow(self, dim, i, c) with `i` a run-time int scalar, self a typed tensor and dim and
+/// `n` as a DynamicIndex: aten::select(self, dim, i), aten::slice(self, dim, i, i + c, 1),
+/// aten::narrow(self, dim, i, c) or aten::select_scatter(self, src, dim, i) with `i` a run-time
+/// int scalar, self a typed tensor and dim and
 /// c constants; nullopt when `n` is not indexing by a run-time int. `*why` says why it does not
 /// convert when it is, but with a length not known at conversion time or a step other than 1.
 std::optional<DynamicIndex> AsDynamicIndex(const Graph& g, const Node& n, std::string* why);

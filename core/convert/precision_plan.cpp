@@ -350,8 +350,9 @@ void PlanScalarOp(const Graph& g, int idx, PrecisionPlan& plan) {
   plan.produced[n.outputs[0]] = np.outputs[0];
 }
 
-/// Plans run-time indexing (control_flow_ops.h): the indexed tensor in the dtype of its class
-/// (cast to it where produced otherwise), the index int32, the result as the tensor.
+/// Plans run-time indexing (control_flow_ops.h): the indexed tensor (and a written one) in the
+/// dtype of its class (cast to it where produced otherwise), the index int32, the result as the
+/// tensor.
 void PlanDynamicIndex(const Graph& g, int idx, CastBook& casts, PrecisionPlan& plan) {
   const Node& n = g.nodes()[static_cast<size_t>(idx)];
   NodePlan& np = plan.nodes[static_cast<size_t>(idx)];
@@ -366,10 +367,14 @@ void PlanDynamicIndex(const Graph& g, int idx, CastBook& casts, PrecisionPlan& p
                                                            : PrecisionReason::kRequestedFp32;
   np.inputs.assign(n.inputs.size(), mil::DType::kInvalid);
   np.inputs[0] = dtype;
-  np.inputs[2] = mil::DType::kInt32;
+  np.inputs[d->src != kNoValue ? 3 : 2] = mil::DType::kInt32;
   np.outputs = {dtype};
   plan.produced[n.outputs[0]] = dtype;
   casts.CastRuntime(d->self, dtype, idx, absl::StrCat(n.kind, " by a run-time index"));
+  if (d->src != kNoValue) {
+    np.inputs[1] = dtype;
+    casts.CastRuntime(d->src, dtype, idx, absl::StrCat(n.kind, " by a run-time index"));
+  }
 }
 
 /// Plans every step of lowered node `idx` in order (precision_plan_steps.h).

@@ -645,6 +645,42 @@ absl::StatusOr<mil::VarId> ProgramEmitter::SelectAt(const std::string& hint, mil
   return (*out)[0];
 }
 
+absl::StatusOr<mil::VarId> ProgramEmitter::WriteAt(const std::string& hint, mil::VarId x,
+                                                   mil::VarId src, mil::VarId start1, int64_t dim,
+                                                   const mil::TensorType& out_type) {
+  // select(position == index, expand_dims(src), x): the mask broadcasts along every dimension
+  // but `dim`, src along `dim`; exact in every dtype.
+  const int64_t n = out_type.shape.at(static_cast<size_t>(dim));
+  std::vector<int32_t> positions(static_cast<size_t>(n));
+  for (int32_t k = 0; k < static_cast<int32_t>(n); ++k) positions[static_cast<size_t>(k)] = k;
+  const mil::VarId all =
+      out_.main.AddConst(hint + "_positions", mil::ConstValue::Int32({n}, positions.data()));
+  absl::StatusOr<std::vector<mil::VarId>> hit = AddCoreOp(
+      "equal", hint + "_hit", {{"x", {all}}, {"y", {start1}}}, {{mil::DType::kBool, {n}}});
+  if (!hit.ok()) return hit.status();
+  std::vector<int32_t> mask_shape(out_type.shape.size(), 1);
+  mask_shape[static_cast<size_t>(dim)] = static_cast<int32_t>(n);
+  std::vector<int64_t> mask_dims(mask_shape.begin(), mask_shape.end());
+  const mil::VarId shape_var = out_.main.AddConst(
+      hint + "_mask_shape",
+      mil::ConstValue::Int32({static_cast<int64_t>(mask_shape.size())}, mask_shape.data()));
+  absl::StatusOr<std::vector<mil::VarId>> mask =
+      AddCoreOp("reshape", hint + "_mask", {{"x", {(*hit)[0]}}, {"shape", {shape_var}}},
+                {{mil::DType::kBool, mask_dims}});
+  if (!mask.ok()) return mask.status();
+  std::vector<int64_t> row = out_type.shape;
+  row[static_cast<size_t>(dim)] = 1;
+  const int32_t d = static_cast<int32_t>(dim);
+  const mil::VarId axes = out_.main.AddConst(hint + "_row_axes", mil::ConstValue::Int32({1}, &d));
+  absl::StatusOr<std::vector<mil::VarId>> src1 = AddCoreOp(
+      "expand_dims", hint + "_row", {{"x", {src}}, {"axes", {axes}}}, {{out_type.dtype, row}});
+  if (!src1.ok()) return src1.status();
+  absl::StatusOr<std::vector<mil::VarId>> out = AddCoreOp(
+      "select", hint, {{"cond", {(*mask)[0]}}, {"a", {(*src1)[0]}}, {"b", {x}}}, {out_type});
+  if (!out.ok()) return out.status();
+  return (*out)[0];
+}
+
 absl::Status ProgramEmitter::EmitDynamicIndex(int index) {
   const Node& n = graph_.nodes().at(static_cast<size_t>(index));
   const NodePlan& np = plan_.nodes.at(static_cast<size_t>(index));
@@ -660,7 +696,11 @@ absl::Status ProgramEmitter::EmitDynamicIndex(int index) {
   if (!start1.ok()) return start1.status();
   const mil::TensorType out_type{np.outputs.at(0), DynamicIndexShape(graph_, *d)};
   absl::StatusOr<mil::VarId> out;
-  if (d->select) {
+  if (d->src != kNoValue) {
+    absl::StatusOr<mil::VarId> src = VarFor(d->src, np.inputs.at(1), index);
+    if (!src.ok()) return src.status();
+    out = WriteAt(hint, *x, *src, *start1, d->dim, out_type);
+  } else if (d->select) {
     out = SelectAt(hint, *x, *start1, d->dim, out_type);
   } else {
     const std::vector<int64_t>& shape = out_type.shape;

@@ -117,7 +117,8 @@ class ProgramEmitter {
   absl::Status EmitDtypeConversion(int index);
   /// Scalar int / bool arithmetic on run-time scalars (control_flow_ops.h).
   absl::Status EmitScalarOp(int index);
-  /// Indexing by a run-time int (control_flow_ops.h): gather and squeeze, or slice_by_size.
+  /// Indexing by a run-time int (control_flow_ops.h): gather and squeeze, slice_by_size, or a
+  /// masked select for a write.
   absl::Status EmitDynamicIndex(int index);
   /// The int32 scalar `start` as an int32 vector of one element.
   absl::StatusOr<mil::VarId> IndexVector(const std::string& hint, mil::VarId start);
@@ -128,6 +129,11 @@ class ProgramEmitter {
   /// `x` at index `start1` (IndexVector) along `dim`, that dimension removed: `out_type`.
   absl::StatusOr<mil::VarId> SelectAt(const std::string& hint, mil::VarId x, mil::VarId start1,
                                       int64_t dim, const mil::TensorType& out_type);
+  /// `x` with `src` written at index `start1` (IndexVector) along `dim` (`src` has x's shape
+  /// without `dim`): `out_type`, x's type.
+  absl::StatusOr<mil::VarId> WriteAt(const std::string& hint, mil::VarId x, mil::VarId src,
+                                     mil::VarId start1, int64_t dim,
+                                     const mil::TensorType& out_type);
   /// A prim::If as cond, a prim::Loop as while_loop, once its blocks are emitted.
   absl::Status EmitControlFlow(int index);
   /// The while_loop's initial values and its condition block (a loop body is about to begin).

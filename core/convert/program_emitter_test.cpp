@@ -696,6 +696,68 @@ TEST(ProgramEmitterControlFlowTest, RunTimeIndexBecomesGatherAndSliceBySize) {
   EXPECT_EQ(f.var(Arg(*slices[0], "begin")).block, loops[0]->blocks[1]);
 }
 
+TEST(ProgramEmitterControlFlowTest, RunTimeWriteBecomesAMaskedSelect) {
+  // for i in range(40): buf = buf.select_scatter(x[i] * 2, 0, i)   (buf: [40, 3])
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {40, 3});
+  Node& loop = test::AddControlFlow(
+      g, "prim::Loop", {g.AddConstInt(40), g.AddConstBool(true), x}, 1,
+      {[&](const std::vector<ValueId>& in) {
+        const ValueId row =
+            g.AddNode("aten::select", "int", {x, g.AddConstInt(0), in[0]}, 1).outputs[0];
+        const ValueId buf =
+            g.AddNode("aten::select_scatter", "", {in[1], row, g.AddConstInt(0), in[0]}, 1)
+                .outputs[0];
+        return std::vector<ValueId>{g.AddConstBool(true), buf};
+      }},
+      /*num_block_inputs=*/2);
+  g.AddOutput("buf", loop.outputs[0]);
+  Lowered l = Lower(g, Options(Precision::kFp16, Target::kIos16));
+  const mil::Function& f = l.program.main;
+  std::vector<const mil::Operation*> loops = OpsOfType(f, "while_loop");
+  ASSERT_EQ(loops.size(), 1u);
+  const mil::Block& body = f.block(loops[0]->blocks[1]);
+  // select(reshape(equal(positions, [i]), [40, 1]), expand_dims(row, [0]), buf)
+  std::vector<const mil::Operation*> selects = OpsOfType(f, "select");
+  ASSERT_EQ(selects.size(), 1u);
+  EXPECT_EQ(f.var(selects[0]->outputs[0]).type, (mil::TensorType{DType::kFloat16, {40, 3}}));
+  EXPECT_EQ(Arg(*selects[0], "b"), body.inputs.at(1));
+  const mil::Operation* mask = Producer(f, Arg(*selects[0], "cond"));
+  ASSERT_NE(mask, nullptr);
+  EXPECT_EQ(mask->type, "reshape");
+  EXPECT_EQ(f.var(mask->outputs[0]).type, (mil::TensorType{DType::kBool, {40, 1}}));
+  const mil::Operation* hit = Producer(f, Arg(*mask, "x"));
+  ASSERT_NE(hit, nullptr);
+  EXPECT_EQ(hit->type, "equal");
+  const mil::Operation* start = Producer(f, Arg(*hit, "y"));
+  ASSERT_NE(start, nullptr);
+  EXPECT_EQ(Arg(*start, "x"), body.inputs.at(0));
+  const mil::Operation* row = Producer(f, Arg(*selects[0], "a"));
+  ASSERT_NE(row, nullptr);
+  EXPECT_EQ(row->type, "expand_dims");
+  EXPECT_EQ(f.var(row->outputs[0]).type, (mil::TensorType{DType::kFloat16, {1, 3}}));
+}
+
+TEST(ProgramEmitterControlFlowTest, RunTimeWriteOfAnotherShapeIsRefused) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {40, 3});
+  const ValueId y = g.AddInput("y", TypeClass::kFloat, {4});
+  Node& loop = test::AddControlFlow(g, "prim::Loop", {g.AddConstInt(40), g.AddConstBool(true), x},
+                                    1, {[&](const std::vector<ValueId>& in) {
+                                      const ValueId buf =
+                                          g.AddNode("aten::select_scatter", "",
+                                                    {in[1], y, g.AddConstInt(0), in[0]}, 1)
+                                              .outputs[0];
+                                      return std::vector<ValueId>{g.AddConstBool(true), buf};
+                                    }},
+                                    /*num_block_inputs=*/2);
+  g.AddOutput("buf", loop.outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(std::string(AnalysisStatus(a).message()),
+              HasSubstr("the written tensor must have the type of one slice"));
+}
+
 TEST(ProgramEmitterControlFlowTest, SliceToARunTimeEndIsRefusedNamingTheIndex) {
   // for i in range(40): w = w + x[i:].sum(0): the slice's length changes every trip.
   Graph g;

@@ -1,6 +1,7 @@
 #include "core/torch/control_flow.h"
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <unordered_map>
 #include <unordered_set>
@@ -257,6 +258,328 @@ void PeelOnce(torch::jit::Graph& graph, torch::jit::Node* loop) {
   loop->i_(PeeledAttr(), Peeled(loop) + 1);
 }
 
+/// A list a loop appends one tensor to per trip, read after the loop only by aten::stack and
+/// aten::cat: `outs = []; for t in range(T): outs.append(y)` then `torch.stack(outs)`.
+struct AppendedList {
+  torch::jit::Node* list = nullptr;  ///< prim::ListConstruct() of no elements
+  torch::jit::Node* loop = nullptr;
+  torch::jit::Node* append = nullptr;      ///< aten::append, directly in the loop's body
+  std::vector<torch::jit::Node*> readers;  ///< aten::stack / aten::cat after the loop
+  int64_t trips = 0;
+  int64_t rank = -1;  ///< of the appended tensors, -1 when LibTorch's types do not tell
+};
+
+/// The list's name in the source of `use` (`outs` of `outs.append(y)`), or "": the graph often
+/// loses a list's name.
+std::string ListNameInSource(const torch::jit::Node* use) {
+  const torch::jit::SourceRange& range = use->sourceRange();
+  const auto original = range.findSourceRangeThatGenerated();
+  const std::string text((original ? *original : range).text().str());
+  const size_t dot = text.rfind(".append");
+  if (dot == std::string::npos || dot == 0 || dot + 7 != text.size()) return "";
+  for (size_t k = 0; k < dot; ++k) {
+    if (!std::isalnum(static_cast<unsigned char>(text[k])) && text[k] != '_' && text[k] != '.') {
+      return "";
+    }
+  }
+  return text.substr(0, dot);
+}
+
+/// "the list 'outs' appended by aten::append at file:line".
+std::string ListText(const AppendedList& a, const torch::jit::Node* use) {
+  const torch::jit::Value* v = a.list->output();
+  std::string name = v->hasDebugName() ? v->debugName() : ListNameInSource(use);
+  return absl::StrCat("the list", name.empty() ? "" : absl::StrCat(" '", name, "'"),
+                      " appended by ", Where(use));
+}
+
+/// The node of `home` that holds `n` (n itself, or the control flow it is nested in).
+torch::jit::Node* AncestorIn(torch::jit::Node* n, const torch::jit::Block* home) {
+  while (n != nullptr && n->owningBlock() != home) n = n->owningBlock()->owningNode();
+  return n;
+}
+
+/// Fills `a` for the empty list `a.list` when a loop appends to it. Returns why the list cannot
+/// become a loop-carried tensor ("" when it can, or when no loop appends to it: `a.loop` null).
+std::string MatchAppendedList(AppendedList& a) {
+  const torch::jit::Block* home = a.list->owningBlock();
+  std::vector<torch::jit::Node*> outside;
+  torch::jit::Node* other = nullptr;  // a use inside control flow other than the one append
+  for (const torch::jit::Use& use : a.list->output()->uses()) {
+    torch::jit::Node* u = use.user;
+    torch::jit::Node* holder = AncestorIn(u, home);
+    if (holder == u) {
+      outside.push_back(u);
+      continue;
+    }
+    const bool append = u->kind() == c10::aten::append && holder->kind() == c10::prim::Loop &&
+                        u->owningBlock() == holder->blocks()[0] && !u->output()->hasUses();
+    if (append && a.append == nullptr) {
+      a.loop = holder;
+      a.append = u;
+    } else if (other == nullptr) {
+      other = u;
+      if (a.loop == nullptr) a.loop = holder;
+    }
+  }
+  if (other != nullptr) {
+    return absl::StrCat(
+        ListText(a, a.append != nullptr ? a.append : other), ": ", Where(other),
+        " uses it inside a branch or loop; a list converts there only when a for loop with a static range appends to it once per trip, outside any branch (its length is then known)");
+  }
+  if (a.loop == nullptr) return "";
+  const std::optional<int64_t> trips = StaticTripCount(a.loop);
+  if (!trips) {
+    return absl::StrCat(
+        ListText(a, a.append),
+        ": its length depends on run-time tensor values (the loop's trip count is not known at conversion time, or it may break early), and Core ML carries only tensors of static shapes through a while_loop; give the loop a static range, or return the tensors without collecting them in a list");
+  }
+  for (torch::jit::Node* u : outside) {
+    const bool reader = (u->kind() == c10::aten::stack || u->kind() == c10::aten::cat) &&
+                        u->inputs().size() == 2 && u->input(0) == a.list->output() &&
+                        u->isAfter(a.loop) && torch::jit::toIValue(u->input(1));
+    if (!reader) {
+      return absl::StrCat(
+          ListText(a, a.append), ": ", Where(u),
+          " reads it; after the loop only torch.stack and torch.cat of the whole list convert");
+    }
+    a.readers.push_back(u);
+  }
+  const auto type = a.append->input(1)->type()->cast<c10::TensorType>();
+  a.rank = type && type->dim() ? static_cast<int64_t>(*type->dim()) : -1;
+  for (torch::jit::Node* r : a.readers) {
+    if (a.rank < 0 && torch::jit::toIValue(r->input(1))->toInt() < 0) {
+      return absl::StrCat(ListText(a, a.append), ": ", Where(r),
+                          " reads it along a negative dimension, and the rank of the appended '",
+                          a.append->input(1)->debugName(),
+                          "' is not known here; give the dimension counted from the front");
+    }
+  }
+  if (*trips < 1) return absl::StrCat(ListText(a, a.append), ": the loop never runs");
+  a.trips = *trips;
+  return "";
+}
+
+/// Every empty list some loop appends to, each with why it cannot be carried ("" when it can).
+std::vector<std::pair<AppendedList, std::string>> AppendedLists(torch::jit::Block* block) {
+  std::vector<std::pair<AppendedList, std::string>> found;
+  ForEachNodePostOrder(block, [&](torch::jit::Node* n) {
+    if (n->kind() != c10::prim::ListConstruct || !n->inputs().empty() ||
+        n->output()->type()->cast<c10::ListType>() == nullptr ||
+        n->output()->type()->cast<c10::ListType>()->getElementType()->kind() !=
+            c10::TypeKind::TensorType) {
+      return;
+    }
+    AppendedList a;
+    a.list = n;
+    std::string why = MatchAppendedList(a);
+    if (a.loop != nullptr || !why.empty()) found.emplace_back(std::move(a), std::move(why));
+  });
+  return found;
+}
+
+/// The list's contents after the loop, `buffer` ([T, *y.shape]), as reader `r` wants them:
+/// stack(list, d) moves dimension 0 to d; cat(list, d) then merges d and d + 1.
+torch::jit::Value* ReadBuffer(torch::jit::Graph& graph, torch::jit::Node* r,
+                              torch::jit::Value* buffer, int64_t rank) {
+  const bool stack = r->kind() == c10::aten::stack;
+  int64_t d = torch::jit::toIValue(r->input(1))->toInt();
+  if (d < 0) d += stack ? rank + 1 : rank;
+  torch::jit::WithInsertPoint guard(r);
+  torch::jit::Value* moved = buffer;
+  if (d != 0) {
+    moved = graph.insert(c10::aten::movedim,
+                         {buffer, graph.insertConstant(int64_t{0}), graph.insertConstant(d)});
+  }
+  if (stack) return moved;
+  return graph.insert(c10::aten::flatten,
+                      {moved, graph.insertConstant(d), graph.insertConstant(d + 1)});
+}
+
+/// Carries appended list `a` through its loop as one tensor of [T, *y.shape], the body writing
+/// y at the trip index (aten::select_scatter), the readers reading it. The buffer enters the loop
+/// as a placeholder (prim::Uninitialized) that FillFirstRow replaces once the first trip is
+/// peeled. Returns the index of the loop input that carries it.
+size_t CarryAsTensor(torch::jit::Graph& graph, const AppendedList& a) {
+  torch::jit::Block* body = a.loop->blocks()[0];
+  {
+    torch::jit::WithInsertPoint guard(a.loop);
+    a.loop->addInput(graph.insertNode(graph.createUninitialized(c10::TensorType::get()))->output());
+  }
+  torch::jit::Value* carried = body->addInput()->setType(c10::TensorType::get());
+  {
+    torch::jit::WithInsertPoint guard(a.append);
+    body->registerOutput(graph.insert(
+        c10::aten::select_scatter,
+        {carried, a.append->input(1), graph.insertConstant(int64_t{0}), body->inputs()[0]}));
+  }
+  torch::jit::Value* out = a.loop->addOutput()->setType(c10::TensorType::get());
+  for (torch::jit::Node* r : a.readers) {
+    r->output()->replaceAllUsesWith(ReadBuffer(graph, r, out, a.rank));
+    r->destroy();
+  }
+  a.append->destroy();
+  a.list->destroy();
+  return a.loop->inputs().size() - 1;
+}
+
+/// After the first trip of `a.loop` is peeled, its write into the placeholder (loop input `k`)
+/// becomes that trip's y repeated T times: trips 1..T-1 overwrite their rows.
+void FillFirstRow(torch::jit::Graph& graph, const AppendedList& a, size_t k) {
+  torch::jit::Node* first = a.loop->input(k)->node();
+  torch::jit::Node* placeholder = first->input(0)->node();
+  torch::jit::WithInsertPoint guard(first);
+  torch::jit::Value* row =
+      graph.insert(c10::aten::unsqueeze, {first->input(1), graph.insertConstant(int64_t{0})});
+  first->output()->replaceAllUsesWith(
+      graph.insert(c10::aten::repeat_interleave,
+                   {row, graph.insertConstant(a.trips), graph.insertConstant(int64_t{0})}));
+  first->destroy();
+  placeholder->destroy();
+}
+
+/// Carries every list a static loop appends to as a tensor (AppendedList), then peels the first
+/// trip of each such loop once: the converter knows y's shape only after its own analysis, so
+/// the buffer starts from the first trip's y. Leaves the other lists.
+bool CarryAppendedLists(torch::jit::Graph& graph) {
+  std::vector<torch::jit::Node*> loops;
+  std::vector<std::pair<AppendedList, size_t>> carried;
+  for (auto& [list, why] : AppendedLists(graph.block())) {
+    if (!why.empty()) continue;
+    if (std::find(loops.begin(), loops.end(), list.loop) == loops.end()) {
+      loops.push_back(list.loop);
+    }
+    const size_t k = CarryAsTensor(graph, list);
+    carried.emplace_back(list, k);
+  }
+  for (torch::jit::Node* loop : loops) PeelOnce(graph, loop);
+  for (const auto& [list, k] : carried) FillFirstRow(graph, list, k);
+  return !carried.empty();
+}
+
+/// A list of fixed length whose elements a loop reads and replaces by constant indices:
+/// `hs = [h0, h1]` then `hs[k] = f(hs[k])` (aten::__getitem__ / aten::_set_item) in the body.
+struct IndexedList {
+  torch::jit::Node* list = nullptr;  ///< prim::ListConstruct(e0, ..., en-1)
+  torch::jit::Node* loop = nullptr;
+  std::vector<torch::jit::Node*> uses;  ///< the reads and writes, directly in the loop's body
+};
+
+/// Element index `k` of `n` (a __getitem__ / _set_item) as a position in a list of `size`, or
+/// nullopt when it is not a constant in range.
+std::optional<int64_t> ConstantElement(const torch::jit::Node* n, int64_t size) {
+  const auto k = torch::jit::toIValue(n->input(1));
+  if (!k || !k->isInt()) return std::nullopt;
+  const int64_t i = k->toInt() < 0 ? k->toInt() + size : k->toInt();
+  if (i < 0 || i >= size) return std::nullopt;
+  return i;
+}
+
+/// Fills `l` for list `l.list` when a loop writes into it by index. Returns why it cannot carry
+/// its elements ("" when it can, or when no loop writes into it: `l.loop` null).
+std::string MatchIndexedList(IndexedList& l) {
+  const torch::jit::Block* home = l.list->owningBlock();
+  const int64_t size = static_cast<int64_t>(l.list->inputs().size());
+  torch::jit::Node* set_item = nullptr;
+  for (const torch::jit::Use& use : l.list->output()->uses()) {
+    torch::jit::Node* holder = AncestorIn(use.user, home);
+    if (holder != use.user && holder->kind() == c10::prim::Loop) {
+      if (use.user->kind() == c10::aten::_set_item && set_item == nullptr) set_item = use.user;
+    }
+  }
+  if (set_item == nullptr) return "";
+  l.loop = AncestorIn(set_item, home);
+  const std::string list = absl::StrCat("the list written by ", Where(set_item));
+  for (const torch::jit::Use& use : l.list->output()->uses()) {
+    torch::jit::Node* u = use.user;
+    const c10::FunctionSchema* schema = u->maybeSchema();
+    if (AncestorIn(u, home) == u) {
+      if (u->isAfter(l.loop) || (schema != nullptr && !schema->is_mutable())) continue;
+      return absl::StrCat(list, ": ", Where(u),
+                          " changes it before the loop; build the list with its final elements");
+    }
+    const bool element = (u->kind() == c10::aten::__getitem__ ||
+                          (u->kind() == c10::aten::_set_item && !u->output()->hasUses())) &&
+                         use.offset == 0;
+    if (AncestorIn(u, home) != l.loop || u->owningBlock() != l.loop->blocks()[0] || !element) {
+      return absl::StrCat(
+          list, ": ", Where(u),
+          " uses it in a loop; a while_loop carries a list only as its elements, read and written by constant indices directly in the loop's body (hs[0] = ...)");
+    }
+    if (!ConstantElement(u, size)) {
+      return absl::StrCat(
+          list, ": ", Where(u),
+          " indexes it by a value not known at conversion time (a while_loop carries a list only as its elements, each by a constant index); unroll the indexing, or use a tensor and index it");
+    }
+    l.uses.push_back(u);
+  }
+  std::sort(l.uses.begin(), l.uses.end(),
+            [](torch::jit::Node* a, torch::jit::Node* b) { return a->isBefore(b); });
+  return "";
+}
+
+/// Every list with elements some loop writes into by index, each with why its elements cannot be
+/// carried ("" when they can).
+std::vector<std::pair<IndexedList, std::string>> IndexedLists(torch::jit::Block* block) {
+  std::vector<std::pair<IndexedList, std::string>> found;
+  ForEachNodePostOrder(block, [&](torch::jit::Node* n) {
+    const auto type = n->kind() == c10::prim::ListConstruct
+                          ? n->output()->type()->cast<c10::ListType>()
+                          : nullptr;
+    if (type == nullptr || n->inputs().empty() ||
+        type->getElementType()->kind() != c10::TypeKind::TensorType) {
+      return;
+    }
+    IndexedList l;
+    l.list = n;
+    std::string why = MatchIndexedList(l);
+    if (l.loop != nullptr) found.emplace_back(std::move(l), std::move(why));
+  });
+  return found;
+}
+
+/// Carries the elements of indexed list `l` through its loop, one loop-carried value each: the
+/// body's reads become the element's current value, its writes replace it; after the loop the
+/// list is the loop's results.
+void CarryElements(torch::jit::Graph& graph, const IndexedList& l) {
+  torch::jit::Block* body = l.loop->blocks()[0];
+  const int64_t size = static_cast<int64_t>(l.list->inputs().size());
+  std::vector<torch::jit::Value*> current;
+  for (torch::jit::Value* e : l.list->inputs()) {
+    l.loop->addInput(e);
+    current.push_back(body->addInput()->setType(e->type()));
+  }
+  for (torch::jit::Node* u : l.uses) {
+    const size_t k = static_cast<size_t>(*ConstantElement(u, size));
+    if (u->kind() == c10::aten::_set_item) {
+      current[k] = u->input(2);
+    } else {
+      u->output()->replaceAllUsesWith(current[k]);
+    }
+    u->destroy();
+  }
+  std::vector<torch::jit::Value*> after;
+  for (torch::jit::Value* v : current) {
+    body->registerOutput(v);
+    after.push_back(l.loop->addOutput()->setType(v->type()));
+  }
+  torch::jit::WithInsertPoint guard(l.loop->next());
+  torch::jit::Value* list =
+      graph.insertNode(graph.createList(c10::TensorType::get(), after))->output();
+  l.list->output()->replaceAllUsesAfterNodeWith(list->node(), list);
+}
+
+/// Carries the elements of every list a loop writes into by constant indices (IndexedList).
+bool CarryIndexedLists(torch::jit::Graph& graph) {
+  bool changed = false;
+  for (auto& [list, why] : IndexedLists(graph.block())) {
+    if (!why.empty()) continue;
+    CarryElements(graph, list);
+    changed = true;
+  }
+  return changed;
+}
+
 /// The queries whose answer is a tensor's type, not its values (folded once the type is known).
 bool IsTypeQuery(const torch::jit::Node* n) {
   const c10::Symbol k = n->kind();
@@ -506,6 +829,8 @@ void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
     changed |= UnrollShortLoops(*g);
     if (!changed) break;
   }
+  const bool indexed = CarryIndexedLists(*g);
+  if (CarryAppendedLists(*g) || indexed) torch::jit::ConstantPropagationImmutableTypes(g);
   torch::jit::EliminateDeadCode(g);
 }
 
@@ -519,6 +844,15 @@ absl::Status RemainingControlFlowError(const std::shared_ptr<torch::jit::Graph>&
                    absl::StrCat("the model raises an exception for the given input shapes (",
                                 Where(n), text, ")"));
     }
+  }
+  for (const auto& [list, why] : AppendedLists(graph->block())) {
+    if (why.empty()) continue;
+    const torch::jit::Node* at = list.loop != nullptr ? list.loop : list.list;
+    return Error(ErrorClass::kModel, absl::StrCat("control flow (", Where(at), "): ", why));
+  }
+  for (const auto& [list, why] : IndexedLists(graph->block())) {
+    if (why.empty()) continue;
+    return Error(ErrorClass::kModel, absl::StrCat("control flow (", Where(list.loop), "): ", why));
   }
   return UnsupportedControlFlow(graph->block());
 }

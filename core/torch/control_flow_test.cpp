@@ -185,6 +185,132 @@ def forward(self, x):
               HasSubstr("which is not a tensor, bool or int; a while_loop carries tensors only"));
 }
 
+int CountIn(torch::jit::Block* block, const std::string& kind) {
+  int n = 0;
+  for (torch::jit::Node* node : block->nodes()) {
+    n += node->kind().toQualString() == kind;
+    for (torch::jit::Block* b : node->blocks()) n += CountIn(b, kind);
+  }
+  return n;
+}
+
+TEST(ControlFlowTest, AppendedListBecomesACarriedTensor) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    for i in range(x.size(0)):
+        outs.append(x[i] * 2)
+    return torch.stack(outs, 1), torch.cat(outs)
+)",
+                  {40, 3});
+  ASSERT_TRUE(RemainingControlFlowError(g).ok()) << RemainingControlFlowError(g).message();
+  EXPECT_EQ(CountIn(g->block(), "aten::append"), 0);
+  EXPECT_EQ(CountIn(g->block(), "prim::ListConstruct"), 0);
+  EXPECT_EQ(CountIn(g->block(), "aten::select_scatter"), 1);  // in the body
+  EXPECT_EQ(Count(*g, "aten::repeat_interleave"), 1);         // the peeled first trip's row
+  EXPECT_EQ(Count(*g, "aten::movedim"), 1);                   // stack(outs, 1)
+  EXPECT_EQ(Count(*g, "aten::flatten"), 1);                   // cat(outs)
+  torch::jit::Node* loop = nullptr;
+  for (torch::jit::Node* n : g->nodes()) {
+    if (n->kind() == c10::prim::Loop) loop = n;
+  }
+  ASSERT_NE(loop, nullptr);
+  EXPECT_EQ(torch::jit::toIValue(loop->input(0))->toInt(), 39);  // one trip peeled
+}
+
+TEST(ControlFlowTest, ListAppendedInADataDependentLoopIsRefusedByName) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    while bool(x.sum() < 10.0):
+        x = x * 2
+        outs.append(x)
+    return torch.stack(outs)
+)",
+                  {2});
+  const std::string message(RemainingControlFlowError(g).message());
+  EXPECT_THAT(message, HasSubstr("the list 'outs' appended by aten::append"));
+  EXPECT_THAT(message, HasSubstr("its length depends on run-time tensor values"));
+}
+
+TEST(ControlFlowTest, ListAppendedInABranchOfTheLoopIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    for i in range(x.size(0)):
+        if bool(x[i].sum() > 0):
+            outs.append(x[i])
+    return torch.stack(outs)
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(), HasSubstr("uses it inside a branch or loop"));
+}
+
+TEST(ControlFlowTest, AppendedListReadOtherwiseIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    outs = []
+    for i in range(x.size(0)):
+        outs.append(x[i] * 2)
+    return outs[3]
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("after the loop only torch.stack and torch.cat of the whole list convert"));
+}
+
+TEST(ControlFlowTest, ListWrittenByConstantIndexCarriesItsElements) {
+  auto g = Folded(R"(
+def forward(self, x):
+    hs = [x[0], x[1]]
+    for t in range(x.size(0)):
+        hs[1] = hs[0] + x[t]
+        hs[0] = hs[1] * 2
+    return torch.stack(hs)
+)",
+                  {40, 3});
+  ASSERT_TRUE(RemainingControlFlowError(g).ok()) << RemainingControlFlowError(g).message();
+  EXPECT_EQ(CountIn(g->block(), "aten::_set_item"), 0);
+  EXPECT_EQ(CountIn(g->block(), "aten::__getitem__"), 0);
+  torch::jit::Node* loop = nullptr;
+  for (torch::jit::Node* n : g->nodes()) {
+    if (n->kind() == c10::prim::Loop) loop = n;
+  }
+  ASSERT_NE(loop, nullptr);
+  ASSERT_EQ(loop->outputs().size(), 2u);  // hs[0], hs[1]
+  // The body yields hs[0] = (hs[0] + x[t]) * 2 and hs[1] = hs[0] + x[t].
+  torch::jit::Block* body = loop->blocks()[0];
+  EXPECT_EQ(body->outputs()[1]->node()->kind(), c10::aten::mul);
+  EXPECT_EQ(body->outputs()[2]->node()->kind(), c10::aten::add);
+  EXPECT_EQ(body->outputs()[2]->node()->input(0), body->inputs()[1]);
+}
+
+TEST(ControlFlowTest, ListWrittenByRunTimeIndexIsRefusedByName) {
+  auto g = Folded(R"(
+def forward(self, x):
+    hs = [x[0], x[1]]
+    for t in range(x.size(0)):
+        hs[t % 2] = x[t]
+    return torch.stack(hs)
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(),
+              HasSubstr("indexes it by a value not known at conversion time"));
+}
+
+TEST(ControlFlowTest, ListChangedBeforeItsLoopIsRefused) {
+  auto g = Folded(R"(
+def forward(self, x):
+    hs = [x[0], x[1]]
+    hs.reverse()
+    for t in range(x.size(0)):
+        hs[1] = hs[0] + x[t]
+    return torch.stack(hs)
+)",
+                  {40, 3});
+  EXPECT_THAT(RemainingControlFlowError(g).message(), HasSubstr("changes it before the loop"));
+}
+
 TEST(ControlFlowTest, RaiseInsideDataDependentBranchIsRefused) {
   auto g = Folded(R"(
 def forward(self, x):

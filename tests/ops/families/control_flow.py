@@ -323,6 +323,92 @@ class DataBreakBroadcastInit(nn.Module):
         return acc
 
 
+class RnnStackSteps(nn.Module):
+    """x.size(0) = 64 trips of an RNN step, each hidden state appended, then torch.stack: the
+    list is carried through the while_loop as one [64, 8] tensor written at the trip index."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(7)
+        self.w = nn.Parameter(torch.randn(8, 8, generator=g) * 0.3)
+
+    def forward(self, x):
+        h = torch.zeros_like(x[0])
+        outs = []
+        for i in range(x.size(0)):
+            h = torch.tanh(h @ self.w + x[i])
+            outs.append(h)
+        return torch.stack(outs)
+
+
+class CatAppendedChunks(nn.Module):
+    """39 appended [2, 6] chunks, read by torch.cat along dimension 1 and torch.stack along the
+    last dimension."""
+
+    def forward(self, x):
+        outs = []
+        for i in range(x.size(0) - 1):
+            outs.append(torch.relu(x[i:i + 2] - x[i + 1].mean()))
+        return torch.cat(outs, 1), torch.stack(outs, -1)
+
+
+class TwoListsOneLoop(nn.Module):
+    """Two lists appended by one loop (its first trip is peeled once for both), one of rank-1
+    [1] chunks read by torch.cat."""
+
+    def forward(self, x):
+        a = []
+        b = []
+        h = x[0]
+        for i in range(x.size(0)):
+            h = torch.sigmoid(h + x[i])
+            a.append(h)
+            b.append(h.sum(0, keepdim=True) * 2.0)
+        return torch.stack(a), torch.cat(b)
+
+
+class TwoLayerStates(nn.Module):
+    """A two-layer recurrence keeping its states in a fixed-length list `hs`, updated by index
+    (hs[l] = ..., the inner range(2) unrolled) in a 40-trip while_loop: each element becomes its
+    own loop-carried value."""
+
+    def __init__(self):
+        super().__init__()
+        g = torch.Generator().manual_seed(11)
+        self.w = nn.Parameter(torch.randn(2, 6, 6, generator=g) * 0.4)
+
+    def forward(self, x):
+        hs = [torch.zeros_like(x[0]), torch.zeros_like(x[0])]
+        for t in range(x.size(0)):
+            inp = x[t]
+            for l in range(2):
+                hs[l] = torch.tanh(inp @ self.w[l] + hs[l] * 0.5)
+                inp = hs[l]
+        return torch.stack(hs), hs[1] * 2.0
+
+
+class ListRunTimeIndex(nn.Module):
+    """hs[t % 2] = ... in a while_loop: the element written is not known at conversion time."""
+
+    def forward(self, x):
+        hs = [x[0], x[1]]
+        for t in range(x.size(0)):
+            hs[t % 2] = hs[t % 2] * 0.5 + x[t]
+        return torch.stack(hs)
+
+
+class AppendWhileTensor(nn.Module):
+    """A list appended in a loop whose exit depends on a tensor value: its length is not known
+    at conversion time (refused naming the list)."""
+
+    def forward(self, x):
+        outs = []
+        while bool(x.abs().max() > 1.0):
+            x = x * 0.5
+            outs.append(x)
+        return torch.stack(outs)
+
+
 def cases():
     return [
         Case("for_static_range", ForStatic(), [Input("x", (2, 3, 5))], script=True),
@@ -363,6 +449,15 @@ def cases():
              script=True),
         Case("rnn_100_trips", RnnLong(), [Input("x", (100, 8), low=-0.5, high=0.5)],
              script=True),
+        Case("rnn_stack_64_steps", RnnStackSteps(), [Input("x", (64, 8))], script=True),
+        Case("cat_appended_chunks", CatAppendedChunks(), [Input("x", (40, 6))], script=True),
+        Case("two_lists_one_loop", TwoListsOneLoop(), [Input("x", (50, 4))], script=True),
+        Case("list_states_by_index", TwoLayerStates(), [Input("x", (40, 6))], script=True),
+        Case("list_run_time_index", ListRunTimeIndex(), [Input("x", (40, 6))], script=True,
+             refuse="indexes it by a value not known at conversion time"),
+        Case("append_data_dependent_length", AppendWhileTensor(),
+             [Input("x", (2, 3), low=-8.0, high=8.0)], script=True,
+             refuse="its length depends on run-time tensor values"),
         Case("if_loop_if", IfInLoopInIf(), [Input("x", (2, 3), low=0.0, high=1.0),
                                            Input("y", (2, 3))], script=True),
     ]

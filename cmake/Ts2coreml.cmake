@@ -56,3 +56,14 @@ function(ts2coreml_add_test name)
     DISCOVERY_TIMEOUT 60
     PROPERTIES ${props})
 endfunction()
+
+# find_package(Torch) for a directory whose targets link LibTorch. Under UBSan, the vptr check of a
+# translation unit that queries JIT types references the typeinfo of classes libtorch does not
+# export (c10::DynamicType): an undefined symbol at link time, in that build only. The check is
+# off for every target linking `torch` (LibTorch itself is not built with it).
+macro(ts2coreml_find_torch)
+  find_package(Torch REQUIRED)
+  if(CMAKE_CXX_FLAGS MATCHES "-fsanitize=[^ ]*(undefined|vptr)")
+    set_property(TARGET torch APPEND PROPERTY INTERFACE_COMPILE_OPTIONS -fno-sanitize=vptr)
+  endif()
+endmacro()

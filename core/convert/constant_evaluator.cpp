@@ -166,6 +166,27 @@ absl::StatusOr<EvalResult> EvaluateListEquality(Graph& g, const Node& n) {
   return EvalResult::kFolded;
 }
 
+/// `x in list` on a constant list and a constant element (aten::__contains__.int_list,
+/// .float_list, .str_list): a scripted `input.dim() in (1, 2)` once the rank is known.
+absl::StatusOr<EvalResult> EvaluateListContains(Graph& g, const Node& n) {
+  if (n.kind != "aten::__contains__" || n.inputs.size() != 2 || n.outputs.size() != 1) {
+    return EvalResult::kNotHandled;
+  }
+  const Value& list = g.value(g.Resolve(n.inputs[0]));
+  const Value& x = g.value(g.Resolve(n.inputs[1]));
+  if (!list.is_const || !x.is_const) return EvalResult::kNotHandled;
+  bool found = false;
+  if (list.kind == ValueKind::kIntList && x.kind == ValueKind::kInt) {
+    found = std::find(list.ints.begin(), list.ints.end(), x.i) != list.ints.end();
+  } else if (list.kind == ValueKind::kFloatList && x.kind == ValueKind::kFloat) {
+    found = std::find(list.floats.begin(), list.floats.end(), x.f) != list.floats.end();
+  } else {
+    return EvalResult::kNotHandled;
+  }
+  SetBool(g.value(n.outputs[0]), found);
+  return EvalResult::kFolded;
+}
+
 /// The operands of a scalar op, read and normalised: the op's kind with its spellings merged
 /// (floor_divide and div(rounding_mode='floor') are floordiv, rsub is sub with swapped operands),
 /// add/sub's alpha apart from the operands.
@@ -305,6 +326,10 @@ std::optional<double> FloatBinary(const std::string& k, double a, double b) {
 
 absl::StatusOr<EvalResult> EvaluateScalarOp(Graph& g, const Node& n) {
   if (absl::StatusOr<EvalResult> r = EvaluateListEquality(g, n);
+      !r.ok() || *r == EvalResult::kFolded) {
+    return r;
+  }
+  if (absl::StatusOr<EvalResult> r = EvaluateListContains(g, n);
       !r.ok() || *r == EvalResult::kFolded) {
     return r;
   }

@@ -893,11 +893,41 @@ void CheckOutputsTyped(AnalysisWalk& w) {
 
 namespace {
 
-/// Analyzes the nodes in order, typing each block's inputs as it starts.
+/// Marks node `idx`, in the block a constant condition does not take, as not converted.
+void MarkNotTaken(AnalysisWalk& w, int idx) {
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(idx)];
+  na.decision = NodeDecision::kFolded;
+  na.reason = "in the branch of an if whose condition is constant and does not take it";
+}
+
+/// Folds prim::If `idx` whose condition is constant: its outputs are the taken block's.
+void FoldConstantIf(AnalysisWalk& w, int idx, int taken) {
+  const Node& n = w.g.nodes()[static_cast<size_t>(idx)];
+  const Block& b = n.blocks[static_cast<size_t>(taken)];
+  for (size_t k = 0; k < n.outputs.size() && k < b.outputs.size(); ++k) {
+    const ValueId from = w.g.Resolve(b.outputs[k]);
+    w.g.value(n.outputs[k]).alias = from;
+    if (w.poisoned.count(from)) w.poisoned.insert(n.outputs[k]);
+  }
+  NodeAnalysis& na = w.a.nodes[static_cast<size_t>(idx)];
+  na.decision = NodeDecision::kFolded;
+  na.reason = absl::StrCat("the condition is constant: the ", taken == 0 ? "then" : "else",
+                           " branch is taken");
+}
+
+/// Analyzes the nodes in order, typing each block's inputs as it starts. The blocks of an `if`
+/// whose condition analysis found constant are the enclosing block's nodes (the taken one) or
+/// not converted (the other).
 class AnalysisVisitor : public BlockVisitor {
  public:
   explicit AnalysisVisitor(AnalysisWalk& w) : w_(w) {}
   absl::Status EnterBlock(int owner, int block) override {
+    const std::optional<int> taken =
+        dead_ > 0 ? std::nullopt : TakenBlock(w_.g, w_.g.nodes()[static_cast<size_t>(owner)]);
+    const bool dead = dead_ > 0 || (taken && *taken != block);
+    entered_dead_.push_back(dead);
+    if (dead) ++dead_;
+    if (dead || taken) return absl::OkStatus();
     std::string why = TypeBlockInputs(w_.g, owner, block);
     if (why.empty()) return absl::OkStatus();
     // Refused at the block's owner; what reads the block's inputs is skipped.
@@ -907,13 +937,28 @@ class AnalysisVisitor : public BlockVisitor {
         {owner, NodeDecision::kError, n.kind, n.source, std::move(why), ErrorClass::kModel});
     return absl::OkStatus();
   }
+  absl::Status ExitBlock(int owner, int block) override {
+    if (entered_dead_.back()) --dead_;
+    entered_dead_.pop_back();
+    return absl::OkStatus();
+  }
   absl::Status VisitNode(int index) override {
-    AnalyzeNode(w_, index);
+    if (dead_ > 0) {
+      MarkNotTaken(w_, index);
+    } else if (std::optional<int> taken =
+                   TakenBlock(w_.g, w_.g.nodes()[static_cast<size_t>(index)]);
+               taken) {
+      FoldConstantIf(w_, index, *taken);
+    } else {
+      AnalyzeNode(w_, index);
+    }
     return absl::OkStatus();
   }
 
  private:
   AnalysisWalk& w_;
+  int dead_ = 0;                    ///< how many enclosing blocks are not taken
+  std::vector<bool> entered_dead_;  ///< per open block: whether entering it made it dead
 };
 
 }  // namespace

@@ -860,6 +860,33 @@ TEST(AnalysisControlFlowTest, BranchesOfDifferentTypesAreRefused) {
       << Problems(a);
 }
 
+// A condition analysis folds (a scripted `input.dim() == 2` once the rank is known) takes one
+// branch: its nodes are the enclosing block's, the other's are not converted, and the two may
+// yield different types.
+TEST(AnalysisControlFlowTest, IfOnAConstantConditionTakesOneBranch) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId cond =
+      g.AddNode("aten::eq", "int", {g.AddConstInt(2), g.AddConstInt(3)}, 1).outputs[0];
+  g.value(cond).kind = ValueKind::kBool;  // as the importer types a TorchScript bool
+  Node& n = test::AddControlFlow(
+      g, "prim::If", {cond}, 1,
+      {[&](const std::vector<ValueId>&) { return std::vector<ValueId>{test::AddRelu(g, x)}; },
+       [&](const std::vector<ValueId>&) {
+         return std::vector<ValueId>{
+             g.AddNode("aten::sum", "", {x, g.AddConstNone()}, 1).outputs[0]};
+       }});
+  const ValueId y = n.outputs[0];
+  const int idx = static_cast<int>(g.nodes().size()) - 1;
+  g.AddOutput("y", y);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ExpectTensor(g, g.Resolve(y), TypeClass::kFloat, {});
+  EXPECT_EQ(a.nodes[static_cast<size_t>(idx)].decision, NodeDecision::kFolded);
+  EXPECT_EQ(a.nodes[static_cast<size_t>(idx - 1)].decision, NodeDecision::kLowered);  // sum
+  EXPECT_EQ(a.nodes[static_cast<size_t>(idx - 2)].decision, NodeDecision::kFolded);   // relu
+}
+
 /// h = x; for 100 trips: h = body(h): the loop node.
 Node& AddLoop(Graph& g, ValueId x, const std::function<ValueId(Graph&, ValueId)>& body) {
   return test::AddControlFlow(g, "prim::Loop", {g.AddConstInt(100), g.AddConstBool(true), x}, 1,

@@ -110,6 +110,18 @@ bool CarriedType(const Graph& g, ValueId id, TypeClass* cls, std::vector<int64_t
   return v.type_class != TypeClass::kUnknown;
 }
 
+std::optional<int> TakenBlock(const Graph& g, const Node& n) {
+  if (n.kind != "prim::If" || n.blocks.size() != 2 || n.inputs.size() != 1) return std::nullopt;
+  const Value& cond = g.value(g.Resolve(n.inputs[0]));
+  if (!cond.is_const) return std::nullopt;
+  if (cond.kind == ValueKind::kBool) return cond.b ? 0 : 1;
+  if (cond.kind == ValueKind::kInt) return cond.i != 0 ? 0 : 1;
+  if (cond.kind == ValueKind::kTensor && cond.tensor && cond.tensor->numel() == 1) {
+    return cond.tensor->At(0) != 0 ? 0 : 1;
+  }
+  return std::nullopt;
+}
+
 std::string TypeBlockInputs(Graph& g, int owner, int block) {
   const Node& n = g.nodes()[static_cast<size_t>(owner)];
   if (n.kind != "prim::Loop") return "";

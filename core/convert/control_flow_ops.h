@@ -31,6 +31,13 @@ bool IsControlFlow(const Node& n);
 /// counts at or above this bound are treated as unbounded by the while_loop's index (int32).
 inline constexpr int64_t kUnboundedTrips = int64_t{1} << 31;
 
+/// For a prim::If whose condition analysis found constant (a scripted `input.dim() == 2` once
+/// the rank is known): which block it takes (0: then, 1: else). nullopt for any other node and
+/// for a condition known only at run time. Such an `if` is no MIL cond: the taken block's nodes
+/// are analyzed and lowered in the enclosing block, the other block's are not converted, and the
+/// node's outputs are the taken block's.
+std::optional<int> TakenBlock(const Graph& g, const Node& n);
+
 /// Types the inputs of block `block` of control-flow node `owner` before its nodes are analyzed:
 /// a loop body's carried inputs take the types of the loop's initial values, as run-time values;
 /// the trip index is an int32 scalar. Returns why it cannot ("" when it can).

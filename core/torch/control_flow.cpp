@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/torch/passes/eliminate_dead_code.h"
+#include "core/torch/passes/split_tuple_results.h"
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
 #include "torch/csrc/jit/passes/dead_code_elimination.h"
@@ -819,6 +820,7 @@ void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
                            const std::vector<std::optional<StaticInputType>>& inputs) {
   std::shared_ptr<torch::jit::Graph> g = graph;
   SetInputTypes(*g, inputs);
+  SplitTupleResults(g);
   for (int round = 0; round < kMaxRounds; ++round) {
     PropagateShapes(g);
     bool changed = FoldQueries(*g);

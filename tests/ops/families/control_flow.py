@@ -9,7 +9,7 @@ be taken goes away with it. Branches that depend on run-time tensor values becom
 whose exit depends on tensor values, and static loops longer than the unroll limit, become MIL
 while_loop (docs/control-flow.md)."""
 import warnings
-from typing import Optional
+from typing import List, Optional
 
 import torch
 from torch import nn, Tensor
@@ -409,6 +409,38 @@ class AppendWhileTensor(nn.Module):
         return torch.stack(outs)
 
 
+
+class CellChain(nn.Module):
+    """A scripted nn.GRUCell fed its own output: LibTorch's shape analysis does not know the
+    cell's result rank, so the cell's `input.dim() in (1, 2)` checks and `if not is_batched`
+    branches fold only once the converter types the result (then the branch is inlined, not a
+    MIL cond of two types)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.GRUCell(8, 8)
+
+    def forward(self, x):
+        h = self.cell(x, x)
+        return self.cell(h, h)
+
+
+class LstmCellDecoder(nn.Module):
+    """A scripted nn.LSTMCell stepped 100 times (a while_loop) carrying its (h, c) tuple, the
+    cell's own `if` yielding a tuple: both split into their tensors."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(16, 16)
+
+    def forward(self, h0, c0):
+        state = (h0, c0)
+        outs: List[Tensor] = []
+        for _ in range(100):
+            state = self.cell(state[0], state)
+            outs.append(state[0])
+        return torch.stack(outs, 1)
+
 def cases():
     return [
         Case("for_static_range", ForStatic(), [Input("x", (2, 3, 5))], script=True),
@@ -428,6 +460,10 @@ def cases():
         Case("guard_on_values", GuardOnValues(), [Input("x", (2, 3))], script=True,
              refuse="whether it raises depends on run-time tensor values"),
         Case("scripted_lstm", ScriptedLstm().eval(), [Input("x", (2, 7, 5))], script=True),
+        Case("gru_cell_chain", CellChain().eval(), [Input("x", (2, 8))], script=True),
+        Case("lstm_cell_decoder_tuple_state", LstmCellDecoder().eval(),
+             [Input("h0", (2, 16), low=-0.5, high=0.5), Input("c0", (2, 16), low=-0.5, high=0.5)],
+             script=True),
         Case("scripted_gru_h0", ScriptedGru().eval(), [Input("x", (7, 2, 5)), Input("h0", (2, 2, 8))],
              script=True),
         Case("raise_taken", RaiseTaken(), [Input("x", (2, 3))], script=True,

@@ -1,6 +1,7 @@
 #include "core/torch/passes/fold_packed_sequences.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct PackedChain {
   bool output_batch_first = false;
   double padding_value = 0;
   int64_t total_length = -1;
+  torch::jit::Value* total_value = nullptr;  ///< a total_length computed from shapes, if any
 };
 
 /// The padded op replacing a packed layer of kind `kind` ("aten::lstm"), or empty.
@@ -53,19 +55,42 @@ std::string PaddedKind(const std::string& kind) {
   return "";
 }
 
+/// Whether `v` is defined before `point` or can be by moving the shape arithmetic that computes
+/// it (`x.shape[1]`: aten::size, aten::Int, ...) there; moves it when `move`.
+bool HoistBefore(torch::jit::Value* v, torch::jit::Node* point, bool move) {
+  torch::jit::Node* n = v->node();
+  if (n->kind() == c10::prim::Param && n->owningGraph()->block() == n->owningBlock()) return true;
+  if (n->owningBlock() != point->owningBlock()) return false;
+  if (n->isBefore(point)) return true;
+  static const std::set<std::string> kShapeOps = {
+      "aten::size",        "aten::dim",      "aten::numel",
+      "aten::Int",         "aten::len",      "aten::ScalarImplicit",
+      "prim::NumToTensor", "prim::Constant", "aten::__getitem__"};
+  if (kShapeOps.count(n->kind().toQualString()) == 0) return false;
+  for (torch::jit::Value* in : n->inputs()) {
+    if (!HoistBefore(in, point, move)) return false;
+  }
+  if (move) n->moveBefore(point);
+  return true;
+}
+
 /// The total_length a pad node asks for: its constant, -1 for `aten::size(batch_sizes, 0)` (the
-/// longest sequence), or nullopt when it is neither.
-c10::optional<int64_t> TotalLength(torch::jit::Node* pad, torch::jit::Value* batch_sizes) {
+/// longest sequence), -2 for another int value (`*computed`, the shape arithmetic of
+/// `total_length=x.shape[1]`), or nullopt when it is none of these.
+c10::optional<int64_t> TotalLength(torch::jit::Node* pad, torch::jit::Value* batch_sizes,
+                                   torch::jit::Value** computed) {
   torch::jit::Value* total = pad->input(4);
   if (auto iv = torch::jit::toIValue(total); iv && iv->isInt()) return iv->toInt();
   torch::jit::Node* size = total->node();
-  if (std::string(size->kind().toQualString()) != "aten::size" || size->inputs().size() != 2 ||
-      size->input(0) != batch_sizes) {
-    return c10::nullopt;
+  if (std::string(size->kind().toQualString()) == "aten::size" && size->inputs().size() == 2 &&
+      size->input(0) == batch_sizes) {
+    auto dim = torch::jit::toIValue(size->input(1));
+    if (!dim || !dim->isInt() || dim->toInt() != 0) return c10::nullopt;
+    return -1;
   }
-  auto dim = torch::jit::toIValue(size->input(1));
-  if (!dim || !dim->isInt() || dim->toInt() != 0) return c10::nullopt;
-  return -1;
+  if (!total->type()->isSubtypeOf(*c10::IntType::get())) return c10::nullopt;
+  *computed = total;
+  return -2;
 }
 
 /// Reads one pad node's constant arguments into `chain`; false when one is not constant or
@@ -73,18 +98,21 @@ c10::optional<int64_t> TotalLength(torch::jit::Node* pad, torch::jit::Value* bat
 bool ReadPad(torch::jit::Node* pad, PackedChain* chain) {
   auto batch_first = torch::jit::toIValue(pad->input(2));
   auto value = torch::jit::toIValue(pad->input(3));
-  c10::optional<int64_t> total = TotalLength(pad, chain->layer->input(1));
+  torch::jit::Value* computed = nullptr;
+  c10::optional<int64_t> total = TotalLength(pad, chain->layer->input(1), &computed);
+  if (computed != nullptr && !HoistBefore(computed, chain->layer, /*move=*/false)) return false;
   if (!batch_first || !batch_first->isBool() || !value || !value->isDouble() || !total) {
     return false;
   }
-  if (!chain->pads.empty() &&
-      (batch_first->toBool() != chain->output_batch_first ||
-       value->toDouble() != chain->padding_value || *total != chain->total_length)) {
+  if (!chain->pads.empty() && (batch_first->toBool() != chain->output_batch_first ||
+                               value->toDouble() != chain->padding_value ||
+                               *total != chain->total_length || computed != chain->total_value)) {
     return false;
   }
   chain->output_batch_first = batch_first->toBool();
   chain->padding_value = value->toDouble();
   chain->total_length = *total;
+  chain->total_value = computed;
   chain->pads.push_back(pad);
   return true;
 }
@@ -124,7 +152,12 @@ void Rewrite(torch::jit::Graph& graph, const PackedChain& chain) {
   for (size_t i = 2; i < layer->inputs().size(); ++i) inputs.push_back(layer->input(i));
   inputs.push_back(chain.pack->input(2));
   inputs.push_back(graph.insertConstant(chain.padding_value));
-  inputs.push_back(graph.insertConstant(chain.total_length));
+  if (chain.total_value != nullptr) {
+    HoistBefore(chain.total_value, layer, /*move=*/true);
+    inputs.push_back(chain.total_value);
+  } else {
+    inputs.push_back(graph.insertConstant(chain.total_length));
+  }
   inputs.push_back(graph.insertConstant(chain.output_batch_first));
   torch::jit::Node* padded =
       graph.create(c10::Symbol::fromQualString(PaddedKind(layer->kind().toQualString())), inputs,

@@ -36,7 +36,7 @@ def forward(self, x, lengths):
 }
 
 TEST(FoldPackedSequencesTest, PackLayerPadBecomesOnePaddedLayer) {
-  for (const char* total : {"bs.size(0)", "7"}) {
+  for (const char* total : {"bs.size(0)", "7", "x.size(0)"}) {
     torch::jit::Module m = PackedLstm(std::string("    padded, lens = torch._pad_packed_sequence("
                                                   "out, bs, False, -1.0, ") +
                                       total + ")\n    return padded, h, c, lens\n");

@@ -600,6 +600,22 @@ Status LowerCell(LowerContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A packed batch the core did not rewrite.
+
+/// The core rewrites pack_padded_sequence -> layer -> pad_packed_sequence into a padded layer
+/// (core/torch/passes/fold_packed_sequences.h); a pack left over is one whose packed output is read
+/// otherwise, which has sum(lengths) rows: a shape known only at run time. Declared so that the
+/// refusal says what converts; a plugin of higher priority can lower it instead.
+template <typename Context>
+Status RefuseLeftoverPack(Context& ctx) {
+  return ctx.Error(
+      "aten::_pack_padded_sequence: a packed batch converts only when it feeds one LSTM, GRU or RNN layer whose packed output only pad_packed_sequence reads (or nothing does); unpack it with pad_packed_sequence after each layer");
+}
+
+constexpr t2c_input_decl kPackInputs[] = {sdk::Tensor("input", T2C_MASK_ANY),
+                                          sdk::Ignored("lengths"), sdk::Ignored("batch_first")};
+
+// ---------------------------------------------------------------------------------------------
 // Declarations.
 
 /// Recurrent state accumulates rounding error over the steps: measured in docs/recurrent.md
@@ -619,6 +635,7 @@ constexpr const char* kLstmPaddedOps[] = {"ts2coreml::lstm_padded"};
 constexpr const char* kGruPaddedOps[] = {"ts2coreml::gru_padded"};
 constexpr const char* kRnnTanhPaddedOps[] = {"ts2coreml::rnn_tanh_padded"};
 constexpr const char* kRnnReluPaddedOps[] = {"ts2coreml::rnn_relu_padded"};
+constexpr const char* kPackOps[] = {"aten::_pack_padded_sequence"};
 constexpr const char* kLstmCellOps[] = {"aten::lstm_cell"};
 constexpr const char* kGruCellOps[] = {"aten::gru_cell"};
 constexpr const char* kRnnTanhCellOps[] = {"aten::rnn_tanh_cell"};
@@ -646,6 +663,9 @@ constexpr t2c_lowering_decl kLowerings[] = {
               kRnnPadded),
     T2C_LAYER("rnn_relu_padded", kRnnReluPaddedOps, kRnnPaddedInputs, CellKind::kRnnRelu,
               kRnnPadded),
+    sdk::Lowering("pack_padded_sequence", kPackOps, kPackInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<RefuseLeftoverPack<InferContext>>,
+                  sdk::LowerFn<RefuseLeftoverPack<LowerContext>>),
     T2C_CELL("lstm_cell", kLstmCellOps, kLstmCellInputs, CellKind::kLstm),
     T2C_CELL("gru_cell", kGruCellOps, kRnnCellInputs, CellKind::kGru),
     T2C_CELL("rnn_tanh_cell", kRnnTanhCellOps, kRnnCellInputs, CellKind::kRnnTanh),

@@ -111,6 +111,21 @@ class PackedFinalState(nn.Module):
         return self.fc(h[-1])
 
 
+class PackedStack(nn.Module):
+    """Two LSTMs, the second fed the first's PackedSequence: refused (the packed batch has
+    sum(lengths) rows, known only at run time)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = nn.LSTM(FEATURES, HIDDEN, batch_first=True)
+        self.second = nn.LSTM(HIDDEN, HIDDEN, batch_first=True)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.second(self.first(packed)[0])
+        return pad_packed_sequence(out, batch_first=True)[0]
+
+
 def _packed_cases():
     """Packed batches from lengths: lengths [4, 6, 2] over 6 steps (unsorted, so the layer runs
     on rows sorted by length and the results are permuted back), as an int64 input or a traced
@@ -137,6 +152,8 @@ def _packed_cases():
              [x_bf, Input("lengths", (3,), "int64", values=[3, 1, 6])]),
         Case("lstm_packpad_lengths_input_scripted", ScriptedPackPadLstm(), [x_bf, lengths],
              script=True),
+        Case("lstm_packed_stack_refused", PackedStack(), [x_bf, lengths],
+             refuse="unpack it with pad_packed_sequence after each layer"),
     ]
 
 

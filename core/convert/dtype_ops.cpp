@@ -14,7 +14,7 @@ const registry::Lowering& DtypeConversionLowering() {
   static const registry::Lowering* lowering = [] {
     auto* l = new registry::Lowering();
     l->name = "core:dtype_conversion";
-    l->ops = {"aten::to", "aten::type_as", "aten::_to_copy"};
+    l->ops = {"aten::to", "aten::type_as", "aten::_to_copy", "aten::as_tensor"};
     l->inputs = {{"self", T2C_ROLE_TENSOR, T2C_MASK_ANY, 0}};
     return l;
   }();
@@ -22,6 +22,8 @@ const registry::Lowering& DtypeConversionLowering() {
 }
 
 bool IsDtypeOp(const Node& n) {
+  // as_tensor of a tensor (no overload name) is `to(dtype)`; as_tensor.list builds a tensor.
+  if (n.kind == "aten::as_tensor") return n.overload.empty();
   return n.kind == "aten::to" || n.kind == "aten::type_as" || n.kind == "aten::_to_copy";
 }
 
@@ -29,7 +31,7 @@ namespace {
 
 /// The input holding the ScalarType of a type op's overload, or -1 when it has none.
 int DtypeInputIndex(const Node& n) {
-  if (n.kind == "aten::_to_copy") return 1;
+  if (n.kind == "aten::_to_copy" || n.kind == "aten::as_tensor") return 1;
   const std::string& o = n.overload;
   if (o == "dtype" || o == "dtype_layout" || o == "prim_dtype") return 1;
   if (o == "device" || o == "prim_Device") return 2;
@@ -100,10 +102,10 @@ namespace {
 /// integer use is seen through them.
 bool KeepsValues(const Node& n) {
   static const std::set<std::string_view> kOps = {
-      "aten::view",      "aten::reshape", "aten::unsqueeze",  "aten::squeeze", "aten::flatten",
-      "aten::select",    "aten::slice",   "aten::contiguous", "aten::expand",  "aten::permute",
-      "aten::transpose", "aten::clone",   "aten::detach",     "aten::t",       "aten::to",
-      "aten::type_as",   "aten::_to_copy"};
+      "aten::view",      "aten::reshape",  "aten::unsqueeze",  "aten::squeeze", "aten::flatten",
+      "aten::select",    "aten::slice",    "aten::contiguous", "aten::expand",  "aten::permute",
+      "aten::transpose", "aten::clone",    "aten::detach",     "aten::t",       "aten::to",
+      "aten::type_as",   "aten::_to_copy", "aten::as_tensor"};
   return kOps.count(n.kind) != 0;
 }
 

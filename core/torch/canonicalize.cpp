@@ -9,6 +9,7 @@
 #include "core/torch/passes/decompose_fused.h"
 #include "core/torch/passes/eliminate_dead_code.h"
 #include "core/torch/passes/fold_conv_batch_norm.h"
+#include "core/torch/passes/fold_packed_sequences.h"
 #include "core/torch/passes/inline_calls.h"
 #include "core/torch/passes/remove_passthrough_ops.h"
 #include "core/torch/passes/rewrite_copy.h"
@@ -39,6 +40,10 @@ std::vector<TorchPass> CanonicalizationPipeline(
          if (absl::Status s = RefuseTrainingDropouts(*g, passthrough); !s.ok()) return s;
          return RemovePassthroughOps(g, passthrough);
        }},
+      // After passthrough removal (the chain's links are then direct), before scalar folding
+      // (which folds the checks scripted code makes of the packed batch once it is redirected).
+      {"fold-packed-sequences",
+       [](std::shared_ptr<torch::jit::Graph>& g) { return FoldPackedSequences(*g); }},
       {"fold-constant-scalars",
        [](std::shared_ptr<torch::jit::Graph>& g) -> absl::StatusOr<bool> {
          // LibTorch's pass, on ops producing immutable values only (ints, floats, lists of

@@ -37,10 +37,10 @@ TEST(CanonicalizeTest, HandedOverModuleReleasesTheWeightsItFolds) {
 TEST(CanonicalizeTest, PipelineIsAnExplicitOrderedList) {
   std::vector<std::string> names;
   for (const TorchPass& p : CanonicalizationPipeline({})) names.emplace_back(p.name);
-  EXPECT_THAT(names,
-              ElementsAre("inline", "decompose-fused-transformer-ops", "decompose-complex",
-                          "rewrite-copy-into-fresh-tensors", "remove-passthrough-ops",
-                          "fold-constant-scalars", "fold-conv-batch-norm", "eliminate-dead-code"));
+  EXPECT_THAT(names, ElementsAre("inline", "decompose-fused-transformer-ops", "decompose-complex",
+                                 "rewrite-copy-into-fresh-tensors", "remove-passthrough-ops",
+                                 "fold-packed-sequences", "fold-constant-scalars",
+                                 "fold-conv-batch-norm", "eliminate-dead-code"));
 }
 
 }  // namespace

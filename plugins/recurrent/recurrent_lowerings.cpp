@@ -19,10 +19,16 @@ using recurrent::CellWeights;
 
 constexpr uint32_t kAbsent = UINT32_MAX;
 
-/// Where each argument of a layer op sits in its input table (kAbsent: not in this overload).
+/// The three forms of a layer op: over a padded tensor (`.input`), over a packed batch (`.data`),
+/// and over a padded tensor with per-row lengths (`ts2coreml::*_padded`, made by the core from
+/// pack_padded_sequence -> layer -> pad_packed_sequence).
+enum class LayerForm { kPadded, kPacked, kMasked };
+
+/// Where each argument of a layer op sits in its input table (kAbsent: not in this form).
 struct LayerInputs {
-  uint32_t input, batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional,
-      batch_first;
+  LayerForm form;
+  uint32_t input, batch_sizes, lengths, hx, params, has_biases, num_layers, dropout, train,
+      bidirectional, batch_first, padding_value, total_length, output_batch_first;
 };
 
 template <size_t N>
@@ -30,12 +36,15 @@ constexpr uint32_t IndexOrAbsent(const t2c_input_decl (&table)[N], const char* n
   return name == nullptr ? kAbsent : sdk::InputIndex(table, name);
 }
 
-/// The indices of a layer table: `packed` for the .data overloads (data, batch_sizes, no
-/// batch_first), else the .input ones.
+/// The indices of a layer table of form `form`.
 template <size_t N>
-constexpr LayerInputs LayerIndices(const t2c_input_decl (&t)[N], bool packed) {
-  return {sdk::InputIndex(t, packed ? "data" : "input"),
+constexpr LayerInputs LayerIndices(const t2c_input_decl (&t)[N], LayerForm form) {
+  const bool packed = form == LayerForm::kPacked;
+  const bool masked = form == LayerForm::kMasked;
+  return {form,
+          sdk::InputIndex(t, packed ? "data" : "input"),
           IndexOrAbsent(t, packed ? "batch_sizes" : nullptr),
+          IndexOrAbsent(t, masked ? "lengths" : nullptr),
           sdk::InputIndex(t, "hx"),
           sdk::InputIndex(t, "params"),
           sdk::InputIndex(t, "has_biases"),
@@ -43,12 +52,18 @@ constexpr LayerInputs LayerIndices(const t2c_input_decl (&t)[N], bool packed) {
           sdk::InputIndex(t, "dropout"),
           sdk::InputIndex(t, "train"),
           sdk::InputIndex(t, "bidirectional"),
-          IndexOrAbsent(t, packed ? nullptr : "batch_first")};
+          IndexOrAbsent(t, packed ? nullptr : "batch_first"),
+          IndexOrAbsent(t, masked ? "padding_value" : nullptr),
+          IndexOrAbsent(t, masked ? "total_length" : nullptr),
+          IndexOrAbsent(t, masked ? "output_batch_first" : nullptr)};
 }
 
 #define T2C_LAYER_FLAGS                                                                       \
   sdk::Host("has_biases"), sdk::Host("num_layers"), sdk::Host("dropout"), sdk::Host("train"), \
       sdk::Host("bidirectional")
+#define T2C_MASKED_FLAGS                                                           \
+  sdk::Host("batch_first"), sdk::Host("padding_value"), sdk::Host("total_length"), \
+      sdk::Host("output_batch_first")
 
 constexpr t2c_input_decl kLstmInputInputs[] = {sdk::Tensor("input"), sdk::TensorList("hx"),
                                                sdk::TensorList("params"), T2C_LAYER_FLAGS,
@@ -56,18 +71,29 @@ constexpr t2c_input_decl kLstmInputInputs[] = {sdk::Tensor("input"), sdk::Tensor
 constexpr t2c_input_decl kLstmDataInputs[] = {sdk::Tensor("data"), sdk::Host("batch_sizes"),
                                               sdk::TensorList("hx"), sdk::TensorList("params"),
                                               T2C_LAYER_FLAGS};
+constexpr t2c_input_decl kLstmPaddedInputs[] = {
+    sdk::Tensor("input"),  sdk::Tensor("lengths", T2C_DTYPE_BIT(T2C_DTYPE_INT32)),
+    sdk::TensorList("hx"), sdk::TensorList("params"),
+    T2C_LAYER_FLAGS,       T2C_MASKED_FLAGS};
 constexpr t2c_input_decl kRnnInputInputs[] = {sdk::Tensor("input"), sdk::Tensor("hx"),
                                               sdk::TensorList("params"), T2C_LAYER_FLAGS,
                                               sdk::Host("batch_first")};
 constexpr t2c_input_decl kRnnDataInputs[] = {sdk::Tensor("data"), sdk::Host("batch_sizes"),
                                              sdk::Tensor("hx"), sdk::TensorList("params"),
                                              T2C_LAYER_FLAGS};
+constexpr t2c_input_decl kRnnPaddedInputs[] = {
+    sdk::Tensor("input"), sdk::Tensor("lengths", T2C_DTYPE_BIT(T2C_DTYPE_INT32)),
+    sdk::Tensor("hx"),    sdk::TensorList("params"),
+    T2C_LAYER_FLAGS,      T2C_MASKED_FLAGS};
 #undef T2C_LAYER_FLAGS
+#undef T2C_MASKED_FLAGS
 
-constexpr LayerInputs kLstmInput = LayerIndices(kLstmInputInputs, false);
-constexpr LayerInputs kLstmData = LayerIndices(kLstmDataInputs, true);
-constexpr LayerInputs kRnnInput = LayerIndices(kRnnInputInputs, false);
-constexpr LayerInputs kRnnData = LayerIndices(kRnnDataInputs, true);
+constexpr LayerInputs kLstmInput = LayerIndices(kLstmInputInputs, LayerForm::kPadded);
+constexpr LayerInputs kLstmData = LayerIndices(kLstmDataInputs, LayerForm::kPacked);
+constexpr LayerInputs kLstmPadded = LayerIndices(kLstmPaddedInputs, LayerForm::kMasked);
+constexpr LayerInputs kRnnInput = LayerIndices(kRnnInputInputs, LayerForm::kPadded);
+constexpr LayerInputs kRnnData = LayerIndices(kRnnDataInputs, LayerForm::kPacked);
+constexpr LayerInputs kRnnPadded = LayerIndices(kRnnPaddedInputs, LayerForm::kMasked);
 
 const char* OpName(CellKind kind) {
   switch (kind) {
@@ -90,6 +116,10 @@ struct LayerConfig {
   int64_t layers = 1, dirs = 1;
   bool has_biases = true, has_proj = false, batch_first = false, unbatched = false;
   bool packed = false;
+  bool masked = false;                  ///< per-row lengths mask the state (ts2coreml::*_padded)
+  bool output_batch_first = false;      ///< the output's layout (masked; else batch_first)
+  int64_t out_steps = 0;                ///< the output's steps (masked: total_length, or T)
+  double padding_value = 0;             ///< the output past each row's length (masked)
   int64_t hidden = 0, out = 0;          ///< H, and P (proj_size, or H)
   int64_t per_cell = 0;                 ///< params per (layer, direction)
   int64_t batch = 1;                    ///< B (1 when unbatched)
@@ -165,6 +195,29 @@ Status CheckWeights(const NodeView& ctx, LayerConfig* c) {
   return Status::Ok();
 }
 
+/// Reads the arguments of a masked layer: the lengths' shape, padding value, total length and
+/// output layout.
+Status ReadMasking(const NodeView& ctx, const LayerInputs& in, LayerConfig* c) {
+  if (c->unbatched) {
+    return ctx.InvalidInputs(c->op + ": a packed sequence needs a batch dimension, got input " +
+                             FormatInts(c->input.shape));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(TensorType lengths, ctx.InputType(in.lengths));
+  if (lengths.shape != std::vector<int64_t>{c->batch}) {
+    return ctx.InvalidInputs(c->op + ": lengths of shape " + FormatInts(lengths.shape) +
+                             " for a batch of " + std::to_string(c->batch));
+  }
+  TS2COREML_ASSIGN_OR_RETURN(c->padding_value, ctx.Float(in.padding_value));
+  TS2COREML_ASSIGN_OR_RETURN(int64_t total, ctx.Int(in.total_length));
+  TS2COREML_ASSIGN_OR_RETURN(c->output_batch_first, ctx.Bool(in.output_batch_first));
+  if (total >= 0) c->out_steps = total;
+  if (c->out_steps < 1) {
+    return ctx.InvalidInputs(c->op + ": total_length " + std::to_string(total) +
+                             " must be positive");
+  }
+  return Status::Ok();
+}
+
 /// Reads batch_sizes (packed) or derives the steps from the input's shape.
 Status ReadSteps(const NodeView& ctx, const LayerInputs& in, LayerConfig* c) {
   const TensorType& x = c->input;
@@ -203,7 +256,9 @@ Status ReadSteps(const NodeView& ctx, const LayerInputs& in, LayerConfig* c) {
   if (steps < 1 || c->batch < 1) {
     return ctx.InvalidInputs(c->op + ": empty input " + FormatInts(x.shape));
   }
-  return Status::Ok();
+  c->out_steps = steps;
+  c->output_batch_first = c->batch_first;
+  return c->masked ? ReadMasking(ctx, in, c) : Status::Ok();
 }
 
 /// The shape of a state tensor of `width` columns ([L * D, B, width], or [L * D, width]).
@@ -216,8 +271,11 @@ std::vector<int64_t> StateShape(const LayerConfig& c, int64_t width) {
 Expected<LayerConfig> ReadLayerConfig(const NodeView& ctx, CellKind kind, const LayerInputs& in) {
   LayerConfig c;
   c.kind = kind;
-  c.op = std::string(OpName(kind)) + (in.batch_sizes != kAbsent ? ".data" : ".input");
-  c.packed = in.batch_sizes != kAbsent;
+  c.packed = in.form == LayerForm::kPacked;
+  c.masked = in.form == LayerForm::kMasked;
+  const std::string base = std::string(OpName(kind)).substr(std::string("aten::").size());
+  c.op = c.masked ? "ts2coreml::" + base + "_padded"
+                  : std::string(OpName(kind)) + (c.packed ? ".data" : ".input");
   TS2COREML_ASSIGN_OR_RETURN(c.input, ctx.InputType(in.input));
   TS2COREML_RETURN_IF_ERROR(ReadLayerFlags(ctx, in, &c));
   TS2COREML_RETURN_IF_ERROR(ReadSteps(ctx, in, &c));
@@ -247,15 +305,14 @@ Expected<LayerConfig> ReadLayerConfig(const NodeView& ctx, CellKind kind, const 
 /// Output shapes: output, h_n (and c_n for LSTM).
 std::vector<std::vector<int64_t>> LayerOutputShapes(const LayerConfig& c) {
   const int64_t width = c.dirs * c.out;
-  const int64_t steps = static_cast<int64_t>(c.batch_sizes.size());
   std::vector<int64_t> output;
   if (c.packed) {
     output = {c.input.shape[0], width};
   } else if (c.unbatched) {
-    output = {steps, width};
+    output = {c.out_steps, width};
   } else {
-    output = c.batch_first ? std::vector<int64_t>{c.batch, steps, width}
-                           : std::vector<int64_t>{steps, c.batch, width};
+    output = c.output_batch_first ? std::vector<int64_t>{c.batch, c.out_steps, width}
+                                  : std::vector<int64_t>{c.out_steps, c.batch, width};
   }
   std::vector<std::vector<int64_t>> shapes = {output, StateShape(c, c.out)};
   if (c.kind == CellKind::kLstm) shapes.push_back(StateShape(c, c.hidden));
@@ -283,12 +340,58 @@ Expected<Var> InputRows(const LowerContext& ctx, const LayerConfig& c, Var x) {
   return EmitReshape(ctx, x, {steps * c.batch, c.input.shape.back()});
 }
 
-/// The layer output from the last layer's rows [T * B, D * P].
-Expected<Var> OutputFromRows(const LowerContext& ctx, const LayerConfig& c, Var rows) {
+/// The step masks of a masked layer: step t's [B, 1] is `t < lengths` per row.
+Expected<std::vector<Var>> StepMasks(const LowerContext& ctx, const LayerConfig& c,
+                                     const LayerInputs& in) {
+  TS2COREML_ASSIGN_OR_RETURN(Var lengths, ctx.Input(in.lengths));
+  TS2COREML_ASSIGN_OR_RETURN(Var column, EmitReshape(ctx, lengths, {c.batch, 1}));
+  std::vector<Var> masks;
+  for (size_t t = 0; t < c.batch_sizes.size(); ++t) {
+    TS2COREML_ASSIGN_OR_RETURN(Var step, ctx.ConstInt(static_cast<int64_t>(t)));
+    TS2COREML_ASSIGN_OR_RETURN(Var mask, ctx.Emit1("greater", {{"x", column}, {"y", step}},
+                                                   TensorType(T2C_DTYPE_BOOL, {c.batch, 1})));
+    masks.push_back(mask);
+  }
+  return masks;
+}
+
+/// Rows [T * B, W] with every row past its sequence's length set to the padding value.
+Expected<Var> PadRows(const LowerContext& ctx, const LayerConfig& c, Var rows,
+                      const std::vector<Var>& masks) {
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(rows));
+  TS2COREML_ASSIGN_OR_RETURN(Var valid, recurrent::EmitConcat(ctx, masks, 0));
+  TS2COREML_ASSIGN_OR_RETURN(
+      Var pad, ctx.ConstFloats(t.dtype, {static_cast<float>(c.padding_value)}, {1, 1}));
+  return ctx.Emit1("select", {{"cond", valid}, {"a", rows}, {"b", pad}}, t);
+}
+
+/// A time-major masked output [T, B, W] cut or padded to total_length steps.
+Expected<Var> FitSteps(const LowerContext& ctx, const LayerConfig& c, Var y) {
+  const int64_t steps = static_cast<int64_t>(c.batch_sizes.size());
+  if (c.out_steps < steps) return recurrent::EmitRows(ctx, y, 0, c.out_steps);
+  if (c.out_steps == steps) return y;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(y));
+  const int64_t extra = c.out_steps - steps;
+  const std::vector<float> fill(static_cast<size_t>(extra * c.batch * t.shape[2]),
+                                static_cast<float>(c.padding_value));
+  TS2COREML_ASSIGN_OR_RETURN(Var tail,
+                             ctx.ConstFloats(t.dtype, fill, {extra, c.batch, t.shape[2]}));
+  return recurrent::EmitConcat(ctx, {y, tail}, 0);
+}
+
+/// The layer output from the last layer's rows [T * B, D * P] (`masks` set for a masked layer).
+Expected<Var> OutputFromRows(const LowerContext& ctx, const LayerConfig& c, Var rows,
+                             const std::vector<Var>& masks) {
   if (c.packed || c.unbatched) return rows;
   const int64_t steps = static_cast<int64_t>(c.batch_sizes.size());
+  if (c.masked) {
+    TS2COREML_ASSIGN_OR_RETURN(rows, PadRows(ctx, c, rows, masks));
+  }
   TS2COREML_ASSIGN_OR_RETURN(Var y, EmitReshape(ctx, rows, {steps, c.batch, c.dirs * c.out}));
-  if (!c.batch_first) return y;
+  if (c.masked) {
+    TS2COREML_ASSIGN_OR_RETURN(y, FitSteps(ctx, c, y));
+  }
+  if (!c.output_batch_first) return y;
   return EmitTranspose(ctx, y, {1, 0, 2});
 }
 
@@ -345,6 +448,10 @@ Status LowerLayer(LowerContext& ctx) {
   TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> params, ctx.InputList(In.params));
   TS2COREML_ASSIGN_OR_RETURN(std::vector<Var> hx, InitialStates(ctx, c, In));
   TS2COREML_ASSIGN_OR_RETURN(Var rows, InputRows(ctx, c, x));
+  std::vector<Var> masks;
+  if (c.masked) {
+    TS2COREML_ASSIGN_OR_RETURN(masks, StepMasks(ctx, c, In));
+  }
   std::vector<Var> h_n, c_n;
   for (int64_t layer = 0; layer < c.layers; ++layer) {
     std::vector<Var> dir_rows;
@@ -359,14 +466,14 @@ Status LowerLayer(LowerContext& ctx) {
       TS2COREML_ASSIGN_OR_RETURN(Var gi, recurrent::ProjectInput(ctx, K, rows, w));
       TS2COREML_ASSIGN_OR_RETURN(
           recurrent::DirectionResult r,
-          recurrent::RunDirection(ctx, K, gi, c.batch_sizes, /*reverse=*/d == 1, init, w));
+          recurrent::RunDirection(ctx, K, gi, c.batch_sizes, masks, /*reverse=*/d == 1, init, w));
       dir_rows.push_back(r.rows);
       h_n.push_back(r.final.h);
       c_n.push_back(r.final.c);
     }
     TS2COREML_ASSIGN_OR_RETURN(rows, recurrent::EmitConcat(ctx, dir_rows, 1));
   }
-  TS2COREML_ASSIGN_OR_RETURN(Var output, OutputFromRows(ctx, c, rows));
+  TS2COREML_ASSIGN_OR_RETURN(Var output, OutputFromRows(ctx, c, rows, masks));
   TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(0, output));
   TS2COREML_ASSIGN_OR_RETURN(Var h_final, StackStates(ctx, c, h_n));
   TS2COREML_RETURN_IF_ERROR(ctx.SetOutput(1, h_final));
@@ -493,6 +600,22 @@ Status LowerCell(LowerContext& ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// A packed batch the core did not rewrite.
+
+/// The core rewrites pack_padded_sequence -> layer -> pad_packed_sequence into a padded layer
+/// (core/torch/passes/fold_packed_sequences.h); a pack left over is one whose packed output is read
+/// otherwise, which has sum(lengths) rows: a shape known only at run time. Declared so that the
+/// refusal says what converts; a plugin of higher priority can lower it instead.
+template <typename Context>
+Status RefuseLeftoverPack(Context& ctx) {
+  return ctx.Error(
+      "aten::_pack_padded_sequence: a packed batch converts only when it feeds one LSTM, GRU or RNN layer whose packed output only pad_packed_sequence reads (or nothing does); unpack it with pad_packed_sequence after each layer");
+}
+
+constexpr t2c_input_decl kPackInputs[] = {sdk::Tensor("input", T2C_MASK_ANY),
+                                          sdk::Ignored("lengths"), sdk::Ignored("batch_first")};
+
+// ---------------------------------------------------------------------------------------------
 // Declarations.
 
 /// Recurrent state accumulates rounding error over the steps: measured in docs/recurrent.md
@@ -508,6 +631,11 @@ constexpr const char* kRnnTanhInputOps[] = {"aten::rnn_tanh.input"};
 constexpr const char* kRnnTanhDataOps[] = {"aten::rnn_tanh.data"};
 constexpr const char* kRnnReluInputOps[] = {"aten::rnn_relu.input"};
 constexpr const char* kRnnReluDataOps[] = {"aten::rnn_relu.data"};
+constexpr const char* kLstmPaddedOps[] = {"ts2coreml::lstm_padded"};
+constexpr const char* kGruPaddedOps[] = {"ts2coreml::gru_padded"};
+constexpr const char* kRnnTanhPaddedOps[] = {"ts2coreml::rnn_tanh_padded"};
+constexpr const char* kRnnReluPaddedOps[] = {"ts2coreml::rnn_relu_padded"};
+constexpr const char* kPackOps[] = {"aten::_pack_padded_sequence"};
 constexpr const char* kLstmCellOps[] = {"aten::lstm_cell"};
 constexpr const char* kGruCellOps[] = {"aten::gru_cell"};
 constexpr const char* kRnnTanhCellOps[] = {"aten::rnn_tanh_cell"};
@@ -529,6 +657,15 @@ constexpr t2c_lowering_decl kLowerings[] = {
     T2C_LAYER("rnn_tanh_packed", kRnnTanhDataOps, kRnnDataInputs, CellKind::kRnnTanh, kRnnData),
     T2C_LAYER("rnn_relu", kRnnReluInputOps, kRnnInputInputs, CellKind::kRnnRelu, kRnnInput),
     T2C_LAYER("rnn_relu_packed", kRnnReluDataOps, kRnnDataInputs, CellKind::kRnnRelu, kRnnData),
+    T2C_LAYER("lstm_padded", kLstmPaddedOps, kLstmPaddedInputs, CellKind::kLstm, kLstmPadded),
+    T2C_LAYER("gru_padded", kGruPaddedOps, kRnnPaddedInputs, CellKind::kGru, kRnnPadded),
+    T2C_LAYER("rnn_tanh_padded", kRnnTanhPaddedOps, kRnnPaddedInputs, CellKind::kRnnTanh,
+              kRnnPadded),
+    T2C_LAYER("rnn_relu_padded", kRnnReluPaddedOps, kRnnPaddedInputs, CellKind::kRnnRelu,
+              kRnnPadded),
+    sdk::Lowering("pack_padded_sequence", kPackOps, kPackInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
+                  sdk::InferFn<RefuseLeftoverPack<InferContext>>,
+                  sdk::LowerFn<RefuseLeftoverPack<LowerContext>>),
     T2C_CELL("lstm_cell", kLstmCellOps, kLstmCellInputs, CellKind::kLstm),
     T2C_CELL("gru_cell", kGruCellOps, kRnnCellInputs, CellKind::kGru),
     T2C_CELL("rnn_tanh_cell", kRnnTanhCellOps, kRnnCellInputs, CellKind::kRnnTanh),

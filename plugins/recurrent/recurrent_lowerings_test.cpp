@@ -81,10 +81,12 @@ bool IsParam(const t::FakeNode& n, t2c_var v, int input, int k) {
 }
 
 TEST(RecurrentTest, DeclaresEveryOp) {
-  for (const char* op : {"aten::lstm.input", "aten::lstm.data", "aten::gru.input", "aten::gru.data",
-                         "aten::rnn_tanh.input", "aten::rnn_tanh.data", "aten::rnn_relu.input",
-                         "aten::rnn_relu.data", "aten::lstm_cell", "aten::gru_cell",
-                         "aten::rnn_tanh_cell", "aten::rnn_relu_cell"}) {
+  for (const char* op :
+       {"aten::lstm.input", "aten::lstm.data", "aten::gru.input", "aten::gru.data",
+        "aten::rnn_tanh.input", "aten::rnn_tanh.data", "aten::rnn_relu.input",
+        "aten::rnn_relu.data", "aten::lstm_cell", "aten::gru_cell", "aten::rnn_tanh_cell",
+        "aten::rnn_relu_cell", "ts2coreml::lstm_padded", "ts2coreml::gru_padded",
+        "ts2coreml::rnn_tanh_padded", "ts2coreml::rnn_relu_padded"}) {
     const t2c_lowering_decl& d = Decl(op);
     EXPECT_EQ(d.infer_rule, T2C_INFER_CUSTOM) << op;
     // Measured: fp16 state drifts past the fp16 tolerance over 256 steps (docs/recurrent.md).
@@ -242,6 +244,41 @@ TEST(RecurrentTest, PackedSequencesKeepFinishedRows) {
   }
   EXPECT_EQ(merges, 6);
   EXPECT_EQ(Count(n, "tanh"), 2 * 4);
+}
+
+/// ts2coreml::gru_padded over a padded [B, T, 3] batch (batch_first) with lengths [B].
+t::FakeNode MaskedGru(Shape x, Shape lengths, int64_t total_length, bool output_batch_first) {
+  LayerSpec s;
+  s.gates = 3;
+  s.hidden = 4;
+  s.dirs = 2;
+  t::FakeNode n("ts2coreml::gru_padded", 2);
+  n.Add(t::Value::Tensor(x)).Add(t::Value::Tensor(lengths, T2C_DTYPE_INT32));
+  n.Add(t::Value::Tensor({2, x[0], 4})).Add(Params(s)).Add(t::Value::Bool(true));
+  n.Add(t::Value::Int(1)).Add(t::Value::Float(0.0)).Add(t::Value::Bool(false));
+  n.Add(t::Value::Bool(true)).Add(t::Value::Bool(true)).Add(t::Value::Float(-1.0));
+  n.Add(t::Value::Int(total_length)).Add(t::Value::Bool(output_batch_first));
+  return n;
+}
+
+TEST(RecurrentTest, MaskedLayerSelectsEachRowsStateByItsLength) {
+  t::FakeNode n = MaskedGru({3, 5, 3}, {3}, /*total_length=*/7, /*output_batch_first=*/false);
+  ASSERT_TRUE(n.Lower(Decl("ts2coreml::gru_padded"))) << n.error();
+  EXPECT_EQ(n.planned(0), F32({7, 3, 8}));  // time-major, padded to total_length
+  EXPECT_EQ(n.planned(1), F32({2, 3, 4}));
+  // One `t < lengths` mask per step, shared by both directions; one state select per step and
+  // direction, and one select padding the output.
+  EXPECT_EQ(Count(n, "greater"), 5);
+  EXPECT_EQ(Count(n, "select"), 2 * 5 + 1);
+  EXPECT_EQ(Count(n, "tanh"), 2 * 5);
+}
+
+TEST(RecurrentTest, MaskedLayerRefusesLengthsOfAnotherBatch) {
+  t::FakeNode n = MaskedGru({3, 5, 3}, {2}, -1, true);
+  EXPECT_FALSE(n.Lower(Decl("ts2coreml::gru_padded")));
+  EXPECT_EQ(n.last_status(), T2C_ERROR_INVALID_INPUTS);
+  EXPECT_NE(n.error().find("lengths of shape [2] for a batch of 3"), std::string::npos)
+      << n.error();
 }
 
 TEST(RecurrentTest, PackedRefusesBadBatchSizes) {

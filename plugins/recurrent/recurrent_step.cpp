@@ -90,6 +90,20 @@ Expected<CellState> EmitRnnStep(const LowerContext& ctx, const char* activation,
   return next;
 }
 
+/// `next` where `mask` [b, 1] is true, `state` elsewhere (h, and c when present).
+Expected<CellState> KeepWhereMasked(const LowerContext& ctx, Var mask, const CellState& next,
+                                    const CellState& state) {
+  CellState out;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType ht, ctx.TypeOf(next.h));
+  TS2COREML_ASSIGN_OR_RETURN(
+      out.h, ctx.Emit1("select", {{"cond", mask}, {"a", next.h}, {"b", state.h}}, ht));
+  if (!next.c.valid()) return out;
+  TS2COREML_ASSIGN_OR_RETURN(TensorType ct, ctx.TypeOf(next.c));
+  TS2COREML_ASSIGN_OR_RETURN(
+      out.c, ctx.Emit1("select", {{"cond", mask}, {"a", next.c}, {"b", state.c}}, ct));
+  return out;
+}
+
 /// `state` with its rows [0, b) replaced by `active` (rows [b, B) keep their value).
 Expected<Var> MergeRows(const LowerContext& ctx, Var active, Var state, int64_t b) {
   TS2COREML_ASSIGN_OR_RETURN(TensorType t, ctx.TypeOf(state));
@@ -169,7 +183,8 @@ Expected<CellState> EmitStep(const LowerContext& ctx, CellKind kind, Var gi, con
 }
 
 Expected<DirectionResult> RunDirection(const LowerContext& ctx, CellKind kind, Var gi,
-                                       const std::vector<int64_t>& batch_sizes, bool reverse,
+                                       const std::vector<int64_t>& batch_sizes,
+                                       const std::vector<Var>& masks, bool reverse,
                                        const CellState& init, const CellWeights& w) {
   const int64_t steps = static_cast<int64_t>(batch_sizes.size());
   std::vector<int64_t> offsets(batch_sizes.size(), 0);
@@ -185,6 +200,9 @@ Expected<DirectionResult> RunDirection(const LowerContext& ctx, CellKind kind, V
     TS2COREML_ASSIGN_OR_RETURN(active.c, ActiveRows(ctx, state.c, b));
     TS2COREML_ASSIGN_OR_RETURN(CellState next, EmitStep(ctx, kind, gi_t, active, w));
     outputs[t] = next.h;
+    if (!masks.empty()) {
+      TS2COREML_ASSIGN_OR_RETURN(next, KeepWhereMasked(ctx, masks[t], next, active));
+    }
     TS2COREML_ASSIGN_OR_RETURN(state.h, MergeRows(ctx, next.h, state.h, b));
     if (state.c.valid()) {
       TS2COREML_ASSIGN_OR_RETURN(state.c, MergeRows(ctx, next.c, state.c, b));

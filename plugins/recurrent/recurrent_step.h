@@ -52,9 +52,13 @@ struct DirectionResult {
 };
 
 /// Runs the recurrence over the projected rows `gi` [N, G * H] (steps of `batch_sizes` rows),
-/// forward or from the last step back, from `init` (rows [batch_sizes[0], ...]).
+/// forward or from the last step back, from `init` (rows [batch_sizes[0], ...]). With `masks`
+/// (one bool [b, 1] per step), a row's state takes step t's result only where masks[t] is true
+/// and keeps its value elsewhere: a row of length L runs steps 0..L-1 forward, or from L-1 back
+/// to 0 starting from its initial state in reverse.
 Expected<DirectionResult> RunDirection(const LowerContext& ctx, CellKind kind, Var gi,
-                                       const std::vector<int64_t>& batch_sizes, bool reverse,
+                                       const std::vector<int64_t>& batch_sizes,
+                                       const std::vector<Var>& masks, bool reverse,
                                        const CellState& init, const CellWeights& w);
 
 /// Rows [begin, end) of `x` along axis 0.

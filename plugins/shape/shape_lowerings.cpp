@@ -357,12 +357,12 @@ constexpr const char* kSqueezeOps[] = {"aten::squeeze", "aten::squeeze.dim", "at
                                        "aten::squeeze_copy.dim"};
 constexpr const char* kCatOps[] = {"aten::cat"};
 // Identities in inference; the core removes them while canonicalizing.
-constexpr const char* kIdentityOps[] = {"aten::dropout",        "aten::feature_dropout",
-                                        "aten::alpha_dropout",  "aten::feature_alpha_dropout",
-                                        "aten::contiguous",     "aten::detach",
-                                        "aten::clone",          "aten::alias",
-                                        "aten::alias_copy",     "aten::lift_fresh",
-                                        "aten::lift_fresh_copy"};
+constexpr const char* kIdentityOps[] = {"aten::dropout",         "aten::feature_dropout",
+                                        "aten::alpha_dropout",   "aten::feature_alpha_dropout",
+                                        "aten::contiguous",      "aten::detach",
+                                        "aten::clone",           "aten::alias",
+                                        "aten::alias_copy",      "aten::lift_fresh",
+                                        "aten::lift_fresh_copy", "aten::cpu"};
 constexpr t2c_input_decl kIdentityInputs[] = {
     sdk::Tensor("input", kAny), sdk::Ignored("p_or_memory_format"), sdk::Ignored("train")};
 

@@ -421,6 +421,358 @@ def _clip_ids():
     return ids.numpy()
 
 
+# --- sequence models: taggers, seq2seq, HF-style transformers, audio, TCN ----------------------
+
+
+class LstmTagger(nn.Module):
+    """A token tagger: embedding, dropout, bidirectional LSTM over the padded batch packed by
+    its lengths, dropout, a linear tag head on every step."""
+
+    def __init__(self, d=16, hidden=16, tags=5):
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, d, padding_idx=0)
+        self.drop = nn.Dropout(0.3)
+        self.lstm = nn.LSTM(d, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, tags)
+
+    def forward(self, ids, lengths):
+        x = self.drop(self.emb(ids))
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
+                                                   enforce_sorted=False)
+        out, _ = self.lstm(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True,
+                                                  total_length=ids.shape[1])
+        return self.head(self.drop(out)).log_softmax(-1)
+
+
+class HfBertEmbeddings(nn.Module):
+    """HuggingFace BertEmbeddings: position_ids from a registered arange buffer, token_type_ids
+    given, LayerNorm and dropout."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.word_embeddings = nn.Embedding(VOCAB, d)
+        self.position_embeddings = nn.Embedding(64, d)
+        self.token_type_embeddings = nn.Embedding(2, d)
+        self.LayerNorm = nn.LayerNorm(d, eps=1e-12)
+        self.dropout = nn.Dropout(0.1)
+        self.register_buffer("position_ids", torch.arange(64).expand((1, -1)))
+
+    def forward(self, input_ids, token_type_ids):
+        seq_length = input_ids.size(1)
+        position_ids = self.position_ids[:, 0:seq_length]
+        x = (self.word_embeddings(input_ids) + self.token_type_embeddings(token_type_ids) +
+             self.position_embeddings(position_ids))
+        return self.dropout(self.LayerNorm(x))
+
+
+class HfBert(nn.Module):
+    """A HuggingFace-style BERT: the extended attention mask (1 - mask[:, None, None, :]) *
+    finfo(dtype).min, nn.TransformerEncoderLayer-free self-attention written out, pooler."""
+
+    def __init__(self, d=32, heads=4, layers=2):
+        super().__init__()
+        self.embeddings = HfBertEmbeddings(d)
+        self.layers = nn.ModuleList(BertLayer(d, heads) for _ in range(layers))
+        self.pooler = nn.Linear(d, d)
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        x = self.embeddings(input_ids, token_type_ids)
+        extended = attention_mask[:, None, None, :].to(dtype=x.dtype)
+        extended = (1.0 - extended) * torch.finfo(x.dtype).min
+        for layer in self.layers:
+            x = layer(x, extended)
+        return x, torch.tanh(self.pooler(x[:, 0]))
+
+
+class T5Attention(nn.Module):
+    """T5 self-attention with the relative position bias: log-spaced buckets (torch.where, min,
+    full_like), a bias embedding per head, no scaling; T5's RMS LayerNorm before it."""
+
+    def __init__(self, d=32, heads=4, buckets=8, max_distance=16):
+        super().__init__()
+        self.heads, self.buckets, self.max_distance = heads, buckets, max_distance
+        self.q = nn.Linear(d, d, bias=False)
+        self.k = nn.Linear(d, d, bias=False)
+        self.v = nn.Linear(d, d, bias=False)
+        self.o = nn.Linear(d, d, bias=False)
+        self.bias = nn.Embedding(buckets, heads)
+        self.norm_weight = nn.Parameter(torch.ones(d) + 0.1 * torch.randn(d))
+
+    def bucket(self, relative_position):
+        n = self.buckets // 2
+        ret = (relative_position > 0).to(torch.long) * n
+        relative_position = torch.abs(relative_position)
+        max_exact = n // 2
+        is_small = relative_position < max_exact
+        large = max_exact + (torch.log(relative_position.float() / max_exact) /
+                             math.log(self.max_distance / max_exact) *
+                             (n - max_exact)).to(torch.long)
+        large = torch.min(large, torch.full_like(large, n - 1))
+        return ret + torch.where(is_small, relative_position, large)
+
+    def forward(self, x):
+        b, n, d = x.shape
+        x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-6) * self.norm_weight
+        ctx = torch.arange(n, dtype=torch.long)[:, None]
+        mem = torch.arange(n, dtype=torch.long)[None, :]
+        bias = self.bias(self.bucket(mem - ctx)).permute(2, 0, 1).unsqueeze(0)
+        q, k, v = (f(x).view(b, n, self.heads, -1).transpose(1, 2)
+                   for f in (self.q, self.k, self.v))
+        scores = torch.matmul(q, k.transpose(3, 2)) + bias
+        a = torch.matmul(scores.float().softmax(-1).type_as(scores), v)
+        return self.o(a.transpose(1, 2).reshape(b, n, d))
+
+
+class Conv1D(nn.Module):
+    """GPT-2's Conv1D: a linear layer with the weight transposed, as addmm."""
+
+    def __init__(self, nf, nx):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(nx, nf) * 0.02)
+        self.bias = nn.Parameter(torch.zeros(nf))
+
+    def forward(self, x):
+        size_out = x.size()[:-1] + (self.weight.size(-1),)
+        x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+        return x.view(size_out)
+
+
+class Gpt2Block(nn.Module):
+    """GPT-2 block: Conv1D projections, a registered causal `bias` buffer sliced by the sequence
+    length, scores by torch.baddbmm, masked with torch.where and finfo.min, gelu_new MLP."""
+
+    def __init__(self, d=32, heads=4, max_positions=32):
+        super().__init__()
+        self.heads = heads
+        self.register_buffer("bias", torch.tril(torch.ones(max_positions, max_positions,
+                                                           dtype=torch.bool)).view(
+                                                               1, 1, max_positions, max_positions))
+        self.ln_1 = nn.LayerNorm(d)
+        self.c_attn = Conv1D(3 * d, d)
+        self.c_proj = Conv1D(d, d)
+        self.ln_2 = nn.LayerNorm(d)
+        self.c_fc = Conv1D(4 * d, d)
+        self.mlp_proj = Conv1D(d, 4 * d)
+
+    def attn(self, x):
+        b, n, d = x.shape
+        hd = d // self.heads
+        q, k, v = self.c_attn(x).split(d, dim=2)
+        q, k, v = (t.view(b, n, self.heads, hd).transpose(1, 2).reshape(b * self.heads, n, hd)
+                   for t in (q, k, v))
+        scores = torch.empty(b * self.heads, n, n, dtype=q.dtype)
+        scores = torch.baddbmm(scores, q, k.transpose(-1, -2), beta=0, alpha=1.0 / math.sqrt(hd))
+        scores = scores.view(b, self.heads, n, n)
+        causal = self.bias[:, :, n - n:n, :n]
+        scores = torch.where(causal, scores, torch.tensor(torch.finfo(scores.dtype).min))
+        a = torch.matmul(scores.softmax(-1), v.view(b, self.heads, n, hd))
+        return self.c_proj(a.transpose(1, 2).reshape(b, n, d))
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        h = self.c_fc(self.ln_2(x))
+        h = 0.5 * h * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) *
+                                        (h + 0.044715 * torch.pow(h, 3.0))))
+        return x + self.mlp_proj(h)
+
+
+class Gpt2(nn.Module):
+    def __init__(self, d=32):
+        super().__init__()
+        self.wte = nn.Embedding(VOCAB, d)
+        self.wpe = nn.Embedding(32, d)
+        self.h = nn.ModuleList(Gpt2Block(d) for _ in range(2))
+        self.ln_f = nn.LayerNorm(d)
+
+    def forward(self, input_ids):
+        position_ids = torch.arange(0, input_ids.size(-1), dtype=torch.long).unsqueeze(0)
+        x = self.wte(input_ids) + self.wpe(position_ids)
+        for block in self.h:
+            x = block(x)
+        return torch.matmul(self.ln_f(x), self.wte.weight.t())
+
+
+def sinusoids(length, channels, max_timescale=10000):
+    """Whisper's sinusoidal position table."""
+    log_timescale_increment = math.log(max_timescale) / (channels // 2 - 1)
+    inv_timescales = torch.exp(-log_timescale_increment * torch.arange(channels // 2))
+    scaled_time = torch.arange(length)[:, None] * inv_timescales[None, :]
+    return torch.cat([torch.sin(scaled_time), torch.cos(scaled_time)], dim=1)
+
+
+class WhisperEncoder(nn.Module):
+    """Whisper-like audio encoder: log-mel [B, mels, T] -> conv1d, GELU, conv1d stride 2, GELU,
+    sinusoidal positions (a buffer), one pre-norm nn.TransformerEncoderLayer (GELU), LayerNorm."""
+
+    def __init__(self, mels=8, d=32, frames=32):
+        super().__init__()
+        self.conv1 = nn.Conv1d(mels, d, 3, padding=1)
+        self.conv2 = nn.Conv1d(d, d, 3, stride=2, padding=1)
+        self.register_buffer("positional_embedding", sinusoids(frames // 2, d))
+        self.layer = nn.TransformerEncoderLayer(d, 4, 2 * d, dropout=0.0, activation="gelu",
+                                                batch_first=True, norm_first=True)
+        self.ln_post = nn.LayerNorm(d)
+
+    def forward(self, mel):
+        x = F.gelu(self.conv1(mel))
+        x = F.gelu(self.conv2(x)).permute(0, 2, 1)
+        x = x + self.positional_embedding
+        return self.ln_post(self.layer(x))
+
+
+class Wav2Vec2Ctc(nn.Module):
+    """wav2vec2-like feature encoder on raw audio: conv1d stack (the first with group_norm over
+    every channel), GELU, feature projection, a CTC head with log_softmax."""
+
+    def __init__(self, d=16, vocab=12):
+        super().__init__()
+        self.conv0 = nn.Conv1d(1, d, 10, stride=5, bias=False)
+        self.norm0 = nn.GroupNorm(d, d)
+        self.convs = nn.ModuleList(nn.Conv1d(d, d, 3, stride=2, bias=False) for _ in range(3))
+        self.ln = nn.LayerNorm(d)
+        self.proj = nn.Linear(d, 2 * d)
+        self.head = nn.Linear(2 * d, vocab)
+
+    def forward(self, audio):
+        x = F.gelu(self.norm0(self.conv0(audio[:, None])))
+        for conv in self.convs:
+            x = F.gelu(conv(x))
+        x = self.proj(self.ln(x.transpose(1, 2)))
+        return F.log_softmax(self.head(x), dim=-1)
+
+
+class Tcn(nn.Module):
+    """Temporal convolutional network: residual blocks of dilated causal conv1d (left padding by
+    F.pad), ReLU, dropout; a linear head on the last step."""
+
+    def __init__(self, cin=4, c=16, levels=3, k=3):
+        super().__init__()
+        self.k = k
+        self.convs1 = nn.ModuleList()
+        self.convs2 = nn.ModuleList()
+        self.downs = nn.ModuleList()
+        for i in range(levels):
+            ci = cin if i == 0 else c
+            self.convs1.append(nn.Conv1d(ci, c, k, dilation=2 ** i))
+            self.convs2.append(nn.Conv1d(c, c, k, dilation=2 ** i))
+            self.downs.append(nn.Conv1d(ci, c, 1) if ci != c else nn.Identity())
+        self.drop = nn.Dropout(0.2)
+        self.head = nn.Linear(c, 3)
+
+    def forward(self, x):
+        for i, (c1, c2, down) in enumerate(zip(self.convs1, self.convs2, self.downs)):
+            pad = (self.k - 1) * 2 ** i
+            y = self.drop(F.relu(c1(F.pad(x, (pad, 0)))))
+            y = self.drop(F.relu(c2(F.pad(y, (pad, 0)))))
+            x = F.relu(y + down(x))
+        return self.head(x[:, :, -1])
+
+
+class TextCnn(nn.Module):
+    """Kim's text CNN: embedding, conv1d of widths 2, 3 and 4, ReLU, max over time, concat,
+    dropout, linear."""
+
+    def __init__(self, d=16, c=8, classes=4):
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, d)
+        self.convs = nn.ModuleList(nn.Conv1d(d, c, k) for k in (2, 3, 4))
+        self.drop = nn.Dropout(0.5)
+        self.fc = nn.Linear(3 * c, classes)
+
+    def forward(self, ids):
+        x = self.emb(ids).transpose(1, 2)
+        pooled = [F.relu(conv(x)).max(dim=2)[0] for conv in self.convs]
+        return self.fc(self.drop(torch.cat(pooled, 1)))
+
+
+class TransformerDecoderLm(nn.Module):
+    """nn.TransformerDecoder over target embeddings and an encoder memory, tgt_mask from
+    nn.Transformer.generate_square_subsequent_mask."""
+
+    def __init__(self, d=32):
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, d)
+        layer = nn.TransformerDecoderLayer(d, 4, 2 * d, dropout=0.1, batch_first=True)
+        self.decoder = nn.TransformerDecoder(layer, 2)
+        self.out = nn.Linear(d, VOCAB)
+
+    def forward(self, tgt, memory):
+        mask = nn.Transformer.generate_square_subsequent_mask(tgt.shape[1])
+        return self.out(self.decoder(self.emb(tgt), memory, tgt_mask=mask))
+
+
+class Int32BoolInputs(nn.Module):
+    """Token ids as int32 and a bool padding mask (True: padding): masked mean pooling of the
+    embeddings, then a classifier."""
+
+    def __init__(self, d=16):
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, d)
+        self.fc = nn.Linear(d, 3)
+
+    def forward(self, ids, pad_mask):
+        x = self.emb(ids.long()).masked_fill(pad_mask[..., None], 0.0)
+        count = (~pad_mask).sum(1, keepdim=True).clamp(min=1)
+        return self.fc(x.sum(1) / count)
+
+
+class DictOutputs(nn.Module):
+    """A two-head model whose forward builds a dict and returns its values as a tuple (the
+    README's advice), plus a nested tuple."""
+
+    def __init__(self, d=16):
+        super().__init__()
+        self.emb = nn.Embedding(VOCAB, d)
+        self.gru = nn.GRU(d, d, batch_first=True)
+        self.start = nn.Linear(d, 1)
+        self.end = nn.Linear(d, 1)
+
+    def forward(self, ids):
+        out, h = self.gru(self.emb(ids))
+        result = {"start_logits": self.start(out).squeeze(-1),
+                  "end_logits": self.end(out).squeeze(-1), "hidden": h[0]}
+        return tuple(result.values())
+
+
+def _lengths_values():
+    return [SEQ, 9, 12]
+
+
+def _token_types():
+    t = torch.zeros(1, SEQ, dtype=torch.int64)
+    t[0, 9:] = 1
+    return t.numpy()
+
+
+def sequence_cases():
+    """The sequence-model cases (appended to cases())."""
+    ids3 = Input("ids", (3, SEQ), "int64", low=1, high=VOCAB)
+    ids = Input("input_ids", (1, SEQ), "int64", low=0, high=VOCAB)
+    pad = torch.zeros(2, SEQ, dtype=torch.bool)
+    pad[1, 10:] = True
+    return [
+        Case("lstm_tagger_packed", LstmTagger().eval(),
+             [ids3, Input("lengths", (3,), "int64", values=_lengths_values())]),
+        Case("hf_bert", HfBert().eval(),
+             [ids, Input("token_type_ids", (1, SEQ), "int64", values=_token_types()),
+              Input("attention_mask", (1, SEQ), "int64", values=_mask_values())]),
+        Case("t5_relative_attention", T5Attention().eval(), [Input("x", (1, SEQ, 32))]),
+        Case("gpt2_conv1d", Gpt2().eval(), [ids]),
+        Case("whisper_encoder", WhisperEncoder().eval(), [Input("mel", (1, 8, 32))]),
+        Case("wav2vec2_ctc", Wav2Vec2Ctc().eval(), [Input("audio", (1, 400))]),
+        Case("tcn", Tcn().eval(), [Input("x", (2, 4, 24))]),
+        Case("text_cnn", TextCnn().eval(), [ids3]),
+        Case("transformer_decoder", TransformerDecoderLm().eval(),
+             [Input("tgt", (1, 8), "int64", low=0, high=VOCAB), Input("memory", (1, 6, 32))]),
+        Case("int32_bool_inputs", Int32BoolInputs().eval(),
+             [Input("ids", (2, SEQ), "int32", low=0, high=VOCAB),
+              Input("pad_mask", (2, SEQ), "bool", values=pad.numpy())]),
+        Case("dict_outputs", DictOutputs().eval(),
+             [Input("ids", (2, 8), "int64", low=0, high=VOCAB)]),
+    ]
+
+
 def cases():
     torch.manual_seed(0)
     ids = Input("ids", (1, SEQ), "int64", low=0, high=VOCAB)
@@ -441,4 +793,4 @@ def cases():
         Case("r3d_18_small", calibrated(r3d_18(), clip), [Input("x", clip)]),
         Case("spatial_transformer", SpatialTransformer().eval(), [Input("x", (1, 1, 28, 28))]),
         Case("mobilevit_block", calibrated(MobileVit(), image), [Input("x", image)]),
-    ]
+    ] + sequence_cases()

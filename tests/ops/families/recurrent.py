@@ -4,7 +4,7 @@ returns its outputs flat (output, h_n[, c_n]) so each is verified. Sizes stay sm
 hidden 8) to keep the unrolled programs quick to convert and verify."""
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from op_cases import Case, Input
 
@@ -52,6 +52,109 @@ class Packed(nn.Module):
     def forward(self, data):
         out, h = self.rnn(PackedSequence(data, torch.tensor(self.batch_sizes)))
         return _flat(out.data, h)
+
+
+class PackPad(nn.Module):
+    """The everyday padded-batch layer: pack_padded_sequence by lengths (a model input, or the
+    constant `lengths` list), the layer, pad_packed_sequence; returns (output, h_n[, c_n])."""
+
+    def __init__(self, rnn, lengths=None, enforce_sorted=False, total_length=None):
+        super().__init__()
+        self.rnn = rnn
+        self.const_lengths = lengths
+        self.enforce_sorted = enforce_sorted
+        self.total_length = total_length
+
+    def run(self, x, lengths):
+        first = self.rnn.batch_first
+        packed = pack_padded_sequence(x, lengths, batch_first=first,
+                                      enforce_sorted=self.enforce_sorted)
+        out, h = self.rnn(packed)
+        out, _ = pad_packed_sequence(out, batch_first=first, padding_value=-1.0,
+                                     total_length=self.total_length)
+        return _flat(out, h)
+
+    def forward(self, x, lengths):
+        return self.run(x, lengths)
+
+
+class PackPadConst(PackPad):
+    def forward(self, x):
+        return self.run(x, torch.tensor(self.const_lengths))
+
+
+class ScriptedPackPadLstm(nn.Module):
+    """PackPad for an LSTM, written to be scripted (the states unpacked by name)."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(FEATURES, HIDDEN, batch_first=True)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, (h, c) = self.rnn(packed)
+        padded, _ = pad_packed_sequence(out, batch_first=True, padding_value=-1.0)
+        return padded, h, c
+
+
+class PackedFinalState(nn.Module):
+    """A classifier reading only the final state of a packed layer (no pad_packed_sequence)."""
+
+    def __init__(self, rnn):
+        super().__init__()
+        self.rnn = rnn
+        self.fc = nn.Linear(HIDDEN, 2)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        _, h = self.rnn(packed)
+        return self.fc(h[-1])
+
+
+class PackedStack(nn.Module):
+    """Two LSTMs, the second fed the first's PackedSequence: refused (the packed batch has
+    sum(lengths) rows, known only at run time)."""
+
+    def __init__(self):
+        super().__init__()
+        self.first = nn.LSTM(FEATURES, HIDDEN, batch_first=True)
+        self.second = nn.LSTM(HIDDEN, HIDDEN, batch_first=True)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        out, _ = self.second(self.first(packed)[0])
+        return pad_packed_sequence(out, batch_first=True)[0]
+
+
+def _packed_cases():
+    """Packed batches from lengths: lengths [4, 6, 2] over 6 steps (unsorted, so the layer runs
+    on rows sorted by length and the results are permuted back), as an int64 input or a traced
+    constant."""
+    lengths = Input("lengths", (3,), "int64", values=[4, 6, 2])
+    x_bf, x_tf = Input("x", (3, 6, FEATURES)), Input("x", (6, 3, FEATURES))
+    return [
+        Case("lstm_packpad_lengths_input", PackPad(nn.LSTM(FEATURES, HIDDEN, batch_first=True)),
+             [x_bf, lengths]),
+        Case("lstm_packpad_const_bidir_2layer_total8",
+             PackPadConst(nn.LSTM(FEATURES, HIDDEN, num_layers=2, bidirectional=True),
+                          lengths=[4, 6, 2], total_length=8), [x_tf]),
+        Case("gru_packpad_lengths_input_bidir_batch_first",
+             PackPad(nn.GRU(FEATURES, HIDDEN, bidirectional=True, batch_first=True)),
+             [x_bf, lengths]),
+        Case("gru_packpad_sorted_2layer",
+             PackPad(nn.GRU(FEATURES, HIDDEN, num_layers=2), enforce_sorted=True),
+             [x_tf, Input("lengths", (3,), "int64", values=[6, 4, 1])]),
+        Case("rnn_tanh_packpad_const_bidir_batch_first",
+             PackPadConst(nn.RNN(FEATURES, HIDDEN, bidirectional=True, batch_first=True),
+                          lengths=[2, 6, 5]), [x_bf]),
+        Case("lstm_packed_final_state_bidir",
+             PackedFinalState(nn.LSTM(FEATURES, HIDDEN, batch_first=True, bidirectional=True)),
+             [x_bf, Input("lengths", (3,), "int64", values=[3, 1, 6])]),
+        Case("lstm_packpad_lengths_input_scripted", ScriptedPackPadLstm(), [x_bf, lengths],
+             script=True),
+        Case("lstm_packed_stack_refused", PackedStack(), [x_bf, lengths],
+             refuse="unpack it with pad_packed_sequence after each layer"),
+    ]
 
 
 class CellLoop(nn.Module):
@@ -234,4 +337,4 @@ def cases():
                 Case("text_classifier_lstm", TextClassifier(),
                      [Input("tokens", (2, 12, FEATURES))]),
                 Case("sensor_gru", SensorGru(), [Input("x", (3, 20, FEATURES))]),
-            ] + _cell_cases())
+            ] + _cell_cases() + _packed_cases())

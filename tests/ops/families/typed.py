@@ -1,6 +1,7 @@
 """Typed model inputs and type ops: int64/int32/bool/fp16 forward() arguments, aten::to in its
-overloads (dtype, device+dtype, other, prim_Device), type_as, .float()/.long()/.int()/.bool()/
-.half()/.double(), aten::embedding, and integer and bool model outputs (compared exactly).
+overloads (dtype, device+dtype, other, prim_Device), type_as, as_tensor, cpu, .float()/.long()/
+.int()/.bool()/.half()/.double(), aten::embedding, and integer and bool model outputs (compared
+exactly).
 
 Float inputs converted to integers are drawn on a grid 1/8 apart (`distinct`), so that fp16 holds
 them exactly and truncation toward zero gives LibTorch's integers in both precisions.
@@ -24,6 +25,15 @@ class ToScriptedDtype(nn.Module):
 
     def forward(self, ids, y):
         return ids.to(torch.bool), ids.to(y.dtype) * 0.5
+
+
+class AsTensorCpu(nn.Module):
+    """Scripted: torch.as_tensor(ids, dtype=...) of a tensor is aten::as_tensor (a type op, as
+    pack_padded_sequence converts its lengths), x.cpu() is aten::cpu (an identity)."""
+
+    def forward(self, x, ids):
+        return torch.as_tensor(ids, dtype=torch.int64) * 3, torch.as_tensor(x, dtype=torch.int32), \
+            x.cpu() * 2
 
 
 def cases():
@@ -56,6 +66,7 @@ def cases():
         Case("to_other_scripted", ToOther(), [grid, Input("ids", (2, 3, 5), "int64", low=-3,
                                                          high=3)], script=True),
         Case("to_dtype_scripted", ToScriptedDtype(), [ids32, Input("y", (3, 4))], script=True),
+        Case("as_tensor_cpu_scripted", AsTensorCpu(), [grid, ids32], script=True),
         # Integer and bool outputs, compared exactly.
         Case("int_arith_output", Fn(lambda ids: ids * 2 + 1), [ids]),
         Case("compare_int_output", Fn(lambda ids: ids == 3), [ids32]),

@@ -1371,6 +1371,7 @@ constexpr t2c_fp16_limit kLinalgNormLimits[] = {
     sdk::Fp16Limit(T2C_FP16_STAT_SUM_ABS, kNormSelf, 65504.0,
                    "the sum of |input| over dim, which a matrix norm's row or column sums reach",
                    T2C_FP16_AXES_DIMS, kNormDim)};
+
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::WithFp16Limits(
         sdk::Lowering("mean", kMeanOps, kMeanInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

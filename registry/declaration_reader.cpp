@@ -157,9 +157,14 @@ T CopyPrefix(const void* data, uint32_t size) {
 absl::StatusOr<Fp16Limit> ReadFp16Limit(const t2c_fp16_limit& decl, uint32_t index,
                                         const std::vector<InputDecl>& inputs) {
   const std::string label = absl::StrCat("fp16 limit #", index);
-  if (decl.statistic < T2C_FP16_STAT_MAGNITUDE || decl.statistic > T2C_FP16_STAT_SUM_SQUARES) {
+  if (decl.statistic < T2C_FP16_STAT_MAGNITUDE || decl.statistic > T2C_FP16_STAT_EXP_SUM) {
     return absl::InvalidArgumentError(absl::StrCat(label, " has unknown statistic ", decl.statistic,
-                                                   " (known: 1..", T2C_FP16_STAT_SUM_SQUARES, ")"));
+                                                   " (known: 1..", T2C_FP16_STAT_EXP_SUM, ")"));
+  }
+  if (decl.statistic == T2C_FP16_STAT_POWER_SUM &&
+      (decl.param_input >= inputs.size() || inputs[decl.param_input].role != T2C_ROLE_HOST)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        label, " reads its order p from input #", decl.param_input, ", which is not a host input"));
   }
   if (decl.input >= inputs.size() || inputs[decl.input].role != T2C_ROLE_TENSOR) {
     return absl::InvalidArgumentError(
@@ -187,7 +192,8 @@ absl::StatusOr<Fp16Limit> ReadFp16Limit(const t2c_fp16_limit& decl, uint32_t ind
                    static_cast<t2c_fp16_axes>(decl.axes),
                    decl.axes_input,
                    decl.bound,
-                   *std::move(what)};
+                   *std::move(what),
+                   decl.param_input};
 }
 
 /// The FP16 limits array, stepped through with the plugin's own t2c_fp16_limit size (the

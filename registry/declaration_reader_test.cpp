@@ -193,8 +193,8 @@ TEST_F(DeclarationReaderTest, Fp16LimitsAreCopiedAndCheckedAgainstTheInputs) {
     decl_.fp16_limits = bad;
     return std::string(ReadStatus().message());
   };
-  EXPECT_THAT(refused([](auto& l) { l.statistic = 9; }),
-              HasSubstr("fp16 limit #1 has unknown statistic 9"));
+  EXPECT_THAT(refused([](auto& l) { l.statistic = 11; }),
+              HasSubstr("fp16 limit #1 has unknown statistic 11"));
   EXPECT_THAT(refused([](auto& l) { l.input = 1; }),
               HasSubstr("fp16 limit #1 measures input #1, which is not a tensor input"));
   EXPECT_THAT(refused([](auto& l) { l.axes = T2C_FP16_AXES_TRAILING; }),
@@ -202,8 +202,17 @@ TEST_F(DeclarationReaderTest, Fp16LimitsAreCopiedAndCheckedAgainstTheInputs) {
   EXPECT_THAT(refused([](auto& l) { l.axes = T2C_FP16_AXES_CHANNEL_GROUPS; }),
               HasSubstr("reads its axes from input #0, which is not a host input"));
   EXPECT_THAT(refused([](auto& l) { l.axes = 5; }), HasSubstr("has unknown axes 5 (known: 0..4)"));
-  EXPECT_THAT(refused([](auto& l) { l.statistic = 6; }),
-              HasSubstr("has unknown statistic 6 (known: 1..5)"));
+  EXPECT_THAT(refused([](auto& l) { l.statistic = 0; }),
+              HasSubstr("has unknown statistic 0 (known: 1..10)"));
+  // The power sum reads its order p from a host input.
+  EXPECT_THAT(
+      refused([](auto& l) { l.statistic = T2C_FP16_STAT_POWER_SUM; }),
+      HasSubstr("fp16 limit #1 reads its order p from input #0, which is not a host input"));
+  EXPECT_EQ(refused([](auto& l) {
+              l.statistic = T2C_FP16_STAT_POWER_SUM;
+              l.param_input = 1;
+            }),
+            "");
   // The spatial axes and the sum of squares read no host input.
   EXPECT_EQ(refused([](auto& l) {
               l.axes = T2C_FP16_AXES_SPATIAL;
@@ -212,10 +221,35 @@ TEST_F(DeclarationReaderTest, Fp16LimitsAreCopiedAndCheckedAgainstTheInputs) {
             "");
   EXPECT_THAT(refused([](auto& l) { l.bound = -1; }), HasSubstr("positive finite number"));
   EXPECT_THAT(refused([](auto& l) { l.what = nullptr; }), HasSubstr("what is null"));
-  EXPECT_THAT(refused([](auto& l) { l.struct_size = 48; }),
-              HasSubstr("fp16 limit #1 has struct_size 48 but fp16 limit #0 has"));
+  EXPECT_THAT(refused([](auto& l) { l.struct_size = 56; }),
+              HasSubstr("fp16 limit #1 has struct_size 56 but fp16 limit #0 has"));
   decl_.fp16_limits = nullptr;
   EXPECT_THAT(ReadStatus().message(), HasSubstr("declares 2 fp16 limits but fp16_limits is null"));
+}
+
+TEST_F(DeclarationReaderTest, Fp16LimitsOfTheFirstLayoutReadNoParameter) {
+  // A plugin built before param_input was appended: 40-byte limits, stepped through at 40.
+  static_assert(sizeof(t2c_fp16_limit) > T2C_FP16_LIMIT_MIN_SIZE, "param_input is appended");
+  alignas(t2c_fp16_limit) unsigned char bytes[2 * T2C_FP16_LIMIT_MIN_SIZE] = {};
+  for (uint32_t k = 0; k < 2; ++k) {
+    const t2c_fp16_limit l = {T2C_FP16_LIMIT_MIN_SIZE,
+                              T2C_FP16_STAT_SUM_ABS,
+                              0,
+                              T2C_FP16_AXES_DIMS,
+                              1,
+                              100.0 + k,
+                              "sum",
+                              7};
+    std::memcpy(bytes + k * T2C_FP16_LIMIT_MIN_SIZE, &l, T2C_FP16_LIMIT_MIN_SIZE);
+  }
+  decl_.fp16_limits = reinterpret_cast<const t2c_fp16_limit*>(bytes);
+  decl_.num_fp16_limits = 2;
+  absl::StatusOr<PluginDeclarations> decls = ReadPluginDeclarations(&info_);
+  ASSERT_TRUE(decls.ok()) << decls.status();
+  const std::vector<Fp16Limit>& read = decls->lowerings.at(0).fp16_limits;
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[1].bound, 101.0);
+  EXPECT_EQ(read[1].param_input, 0u);  // not copied past the plugin's 40 bytes
 }
 
 TEST_F(DeclarationReaderTest, PluginWithoutLoweringsIsValid) {

@@ -29,6 +29,16 @@ std::string_view Fp16StatisticName(t2c_fp16_statistic statistic) {
       return "sum_abs";
     case T2C_FP16_STAT_SUM_SQUARES:
       return "sum_squares";
+    case T2C_FP16_STAT_PREFIX_SUM_RANGE:
+      return "prefix_sum_range";
+    case T2C_FP16_STAT_PROD_GROWTH:
+      return "prod_growth";
+    case T2C_FP16_STAT_PROD_SHRINK:
+      return "prod_shrink";
+    case T2C_FP16_STAT_POWER_SUM:
+      return "power_sum";
+    case T2C_FP16_STAT_EXP_SUM:
+      return "exp_sum";
   }
   return "unknown";
 }

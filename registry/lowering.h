@@ -47,7 +47,8 @@ struct Fp16Limit {
   t2c_fp16_axes axes = T2C_FP16_AXES_ALL;
   uint32_t axes_input = 0;  ///< a T2C_ROLE_HOST input, unless axes is T2C_FP16_AXES_ALL
   double bound = 0;
-  std::string what;  ///< "the sum of squares"
+  std::string what;          ///< "the sum of squares"
+  uint32_t param_input = 0;  ///< a T2C_ROLE_HOST input holding the statistic's parameter (p)
 };
 
 /// One validated lowering declaration (a copy of `t2c_lowering_decl`).

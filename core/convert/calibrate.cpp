@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
+#include "core/convert/limit_statistics.h"
 #include "core/interp/npy.h"
 #include "core/mil/fp16.h"
 
@@ -127,15 +128,18 @@ std::optional<std::pair<at::Tensor, std::vector<int64_t>>> LimitGroups(
     if (limit.axes == T2C_FP16_AXES_SPATIAL && axes.empty()) return std::nullopt;
     return std::make_pair(x, axes);
   }
-  if (limit.axes_input >= n.inputs.size()) return std::nullopt;
-  const Value& h = g.value(g.Resolve(n.inputs[limit.axes_input]));
+  // An optional dims input the node leaves out (norm.Scalar's) is None: every axis.
+  if (limit.axes_input >= n.inputs.size() && limit.axes != T2C_FP16_AXES_DIMS) return std::nullopt;
   std::vector<int64_t> listed;
-  if (h.kind == ValueKind::kInt) {
-    listed = {h.i};
-  } else if (h.kind == ValueKind::kIntList) {
-    listed = h.ints;
-  } else if (h.kind != ValueKind::kNone) {
-    return std::nullopt;
+  if (limit.axes_input < n.inputs.size()) {
+    const Value& h = g.value(g.Resolve(n.inputs[limit.axes_input]));
+    if (h.kind == ValueKind::kInt) {
+      listed = {h.i};
+    } else if (h.kind == ValueKind::kIntList) {
+      listed = h.ints;
+    } else if (h.kind != ValueKind::kNone) {
+      return std::nullopt;
+    }
   }
   if (limit.axes == T2C_FP16_AXES_CHANNEL_GROUPS) {
     if (listed.size() != 1 || rank < 2 || listed[0] <= 0 || x.size(1) % listed[0] != 0) {
@@ -159,26 +163,17 @@ std::optional<std::pair<at::Tensor, std::vector<int64_t>>> LimitGroups(
   return std::make_pair(x, axes);
 }
 
-/// The statistic of `limit` on `x`, reduced over `axes`: the largest over the reduced groups.
-double LimitStatistic(const registry::Fp16Limit& limit, const at::Tensor& x_in,
-                      const std::vector<int64_t>& axes) {
-  const at::Tensor x = x_in.detach().to(at::kDouble);
-  if (x.numel() == 0) return 0;
-  switch (limit.statistic) {
-    case T2C_FP16_STAT_MAGNITUDE:
-      return x.abs().max().item<double>();
-    case T2C_FP16_STAT_CENTERED_SQUARES: {
-      const at::Tensor c = x - x.mean(axes, /*keepdim=*/true);
-      return (c * c).sum(axes).max().item<double>();
-    }
-    case T2C_FP16_STAT_EXP_RANGE:
-      return (x.amax(axes) - x.amin(axes)).max().item<double>();
-    case T2C_FP16_STAT_SUM_ABS:
-      return x.abs().sum(axes).max().item<double>();
-    case T2C_FP16_STAT_SUM_SQUARES:
-      return (x * x).sum(axes).max().item<double>();
-  }
-  return std::numeric_limits<double>::quiet_NaN();
+/// The parameter of `limit` at node `n` (POWER_SUM's order p: a number, None or 'fro': 2); none
+/// when its host input holds something else (then the limit is not measured).
+std::optional<double> LimitParameter(const Graph& g, const Node& n,
+                                     const registry::Fp16Limit& limit) {
+  if (limit.statistic != T2C_FP16_STAT_POWER_SUM) return 0.0;
+  if (limit.param_input >= n.inputs.size()) return 2.0;
+  const Value& h = g.value(g.Resolve(n.inputs[limit.param_input]));
+  if (h.kind == ValueKind::kNone || (h.kind == ValueKind::kString && h.s == "fro")) return 2.0;
+  if (h.kind == ValueKind::kInt) return static_cast<double>(h.i);
+  if (h.kind == ValueKind::kFloat) return h.f;
+  return std::nullopt;
 }
 
 /// Folds one run's tensors (by value) into `c`: ranges, and each declared limit's statistic.
@@ -201,8 +196,10 @@ void MeasureRun(const Graph& g, const Analysis& analysis,
                                              : tensors.end();
       std::optional<std::pair<at::Tensor, std::vector<int64_t>>> groups;
       if (t != tensors.end()) groups = LimitGroups(g, n, limit, t->second);
-      const double stat = groups ? LimitStatistic(limit, groups->first, groups->second)
-                                 : std::numeric_limits<double>::quiet_NaN();
+      const std::optional<double> p = LimitParameter(g, n, limit);
+      const double stat = groups && p
+                              ? LimitStatistic(limit.statistic, groups->first, groups->second, *p)
+                              : std::numeric_limits<double>::quiet_NaN();
       if (!std::isnan(measured[k]))
         measured[k] = std::isnan(stat) ? stat : std::max(measured[k], stat);
     }

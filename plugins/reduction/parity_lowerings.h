@@ -51,9 +51,20 @@ inline constexpr const char* kVecdotOps[] = {"aten::linalg_vecdot"};
 inline constexpr const char* kTraceOps[] = {"aten::trace"};
 inline constexpr const char* kMseOps[] = {"aten::mse_loss"};
 
+// cosine_similarity normalizes each input by the root of its sum of squares over dim.
+inline constexpr t2c_fp16_limit kCosineLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_SQUARES, sdk::InputIndex(kCosineInputs, "x1"), 65504.0,
+                   "the sum of squares of x1 over dim", T2C_FP16_AXES_DIMS,
+                   sdk::InputIndex(kCosineInputs, "dim")),
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_SQUARES, sdk::InputIndex(kCosineInputs, "x2"), 65504.0,
+                   "the sum of squares of x2 over dim", T2C_FP16_AXES_DIMS,
+                   sdk::InputIndex(kCosineInputs, "dim"))};
+
 inline constexpr t2c_lowering_decl kLowerings[] = {
-    sdk::Lowering("cosine_similarity", kCosineOps, kCosineInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferCosine>, sdk::LowerFn<LowerCosine>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("cosine_similarity", kCosineOps, kCosineInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferCosine>, sdk::LowerFn<LowerCosine>),
+        kCosineLimits),
     sdk::Lowering("linalg_vecdot", kVecdotOps, kVecdotInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferVecdot>, sdk::LowerFn<LowerVecdot>),
     sdk::Lowering("trace", kTraceOps, kTraceInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,

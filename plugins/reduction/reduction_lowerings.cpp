@@ -1291,8 +1291,8 @@ constexpr const char* kArgsortOps[] = {"aten::argsort"};
 constexpr const char* kArgsortStableOps[] = {"aten::argsort.stable"};
 constexpr const char* kMedianOps[] = {"aten::median"};
 constexpr const char* kKthvalueOps[] = {"aten::kthvalue"};
-constexpr const char* kNormOps[] = {"aten::norm", "aten::linalg_vector_norm", "aten::linalg_norm",
-                                    "aten::linalg_matrix_norm"};
+constexpr const char* kNormOps[] = {"aten::norm", "aten::linalg_vector_norm"};
+constexpr const char* kLinalgNormOps[] = {"aten::linalg_norm", "aten::linalg_matrix_norm"};
 constexpr const char* kNormDtypeOps[] = {"aten::norm.ScalarOpt_dtype"};
 constexpr const char* kFrobeniusOps[] = {"aten::frobenius_norm"};
 
@@ -1318,6 +1318,59 @@ constexpr t2c_fp16_limit kMomentLimits[] = {sdk::Fp16Limit(
 constexpr t2c_fp16_limit kFrobeniusLimits[] = {
     sdk::Fp16Limit(T2C_FP16_STAT_SUM_SQUARES, kNormSelf, 65504.0,
                    "the sum of squares of input over dim", T2C_FP16_AXES_DIMS, kFrobeniusDim)};
+
+// prod, cumprod: in whatever order a product reduction multiplies, every partial product lies
+// between 1 / (the product of max(1, 1/|x|)) and the product of max(1, |x|) over the elements
+// multiplied; the second must stay within FP16's range, the first at or below 2^24 (past it a
+// partial product flushes to zero).
+constexpr t2c_fp16_limit kProdAllLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_PROD_GROWTH, kProdAll.self, 65504.0,
+                   "the product of max(1, |input|), the largest partial product"),
+    sdk::Fp16Limit(T2C_FP16_STAT_PROD_SHRINK, kProdAll.self, 16777216.0,
+                   "the product of max(1, 1/|input|), 1 / the smallest partial product")};
+constexpr t2c_fp16_limit kProdDimLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_PROD_GROWTH, kProdDim.self, 65504.0,
+                   "the product over dim of max(1, |input|), the largest partial product",
+                   T2C_FP16_AXES_DIMS, static_cast<uint32_t>(kProdDim.one_dim)),
+    sdk::Fp16Limit(T2C_FP16_STAT_PROD_SHRINK, kProdDim.self, 16777216.0,
+                   "the product over dim of max(1, 1/|input|), 1 / the smallest partial product",
+                   T2C_FP16_AXES_DIMS, static_cast<uint32_t>(kProdDim.one_dim))};
+constexpr t2c_fp16_limit kCumprodLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_PROD_GROWTH, kCumsumSelf, 65504.0,
+                   "the product over dim of max(1, |input|), the largest partial product",
+                   T2C_FP16_AXES_DIMS, kCumsumDim),
+    sdk::Fp16Limit(T2C_FP16_STAT_PROD_SHRINK, kCumsumSelf, 16777216.0,
+                   "the product over dim of max(1, 1/|input|), 1 / the smallest partial product",
+                   T2C_FP16_AXES_DIMS, kCumsumDim)};
+// cumsum: every scan, sequential or parallel, accumulates sums of contiguous runs along dim, the
+// largest of which is max - min of the running sums.
+constexpr t2c_fp16_limit kCumsumLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_PREFIX_SUM_RANGE, kCumsumSelf, 65504.0,
+                   "the largest |sum of a run of input| along dim, which the cumsum accumulates",
+                   T2C_FP16_AXES_DIMS, kCumsumDim)};
+// logsumexp (MIL reduce_log_sum_exp, which subtracts the max): the sum of exp(x - max) it
+// accumulates must stay within FP16's range; terms that underflow weigh under 2^-24 each.
+constexpr t2c_fp16_limit kLogsumexpLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_EXP_SUM, kLogsumexp.self, 65504.0,
+                   "the sum of exp(input - max) over dim, which the logsumexp accumulates",
+                   T2C_FP16_AXES_DIMS, static_cast<uint32_t>(kLogsumexp.dims))};
+// Vector p-norms accumulate the sum of |x|^p before the 1/p root (p = +-inf: the largest |x|).
+// linalg_norm and linalg_matrix_norm may also be induced matrix norms (ord +-1, +-inf), which
+// accumulate sums of |x| along one of the two dims: at most the sum of |x| over both.
+constexpr t2c_fp16_limit kNormLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_POWER_SUM, kNormSelf, 65504.0,
+                   "the sum of |input|^p over dim, which the p-norm accumulates",
+                   T2C_FP16_AXES_DIMS, kNormDim, kNormOrd)};
+constexpr t2c_fp16_limit kNormDtypeLimits[] = {sdk::Fp16Limit(
+    T2C_FP16_STAT_POWER_SUM, kNormSelf, 65504.0,
+    "the sum of |input|^p, which the p-norm accumulates", T2C_FP16_AXES_ALL, 0, kNormOrd)};
+constexpr t2c_fp16_limit kLinalgNormLimits[] = {
+    sdk::Fp16Limit(T2C_FP16_STAT_POWER_SUM, kNormSelf, 65504.0,
+                   "the sum of |input|^p over dim, which the p-norm accumulates",
+                   T2C_FP16_AXES_DIMS, kNormDim, kNormOrd),
+    sdk::Fp16Limit(T2C_FP16_STAT_SUM_ABS, kNormSelf, 65504.0,
+                   "the sum of |input| over dim, which a matrix norm's row or column sums reach",
+                   T2C_FP16_AXES_DIMS, kNormDim)};
 
 constexpr t2c_lowering_decl kLowerings[] = {
     sdk::WithFp16Limits(
@@ -1351,12 +1404,18 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("max_min", kMaxMinOps, kMaxMinInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferMaxMin>, sdk::LowerFn<LowerMaxMin>),
     // Products overflow FP16 quickly.
-    sdk::Lowering("prod", kProdAllOps, kProdAllInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferProdAll>, sdk::LowerFn<LowerProdAll>),
-    sdk::Lowering("prod_dim", kProdDimOps, kProdDimInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferProdDim>, sdk::LowerFn<LowerProdDim>),
-    sdk::Lowering("logsumexp", kLogsumexpOps, kLogsumexpInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferLogsumexp>, sdk::LowerFn<LowerLogsumexp>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("prod", kProdAllOps, kProdAllInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferProdAll>, sdk::LowerFn<LowerProdAll>),
+        kProdAllLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("prod_dim", kProdDimOps, kProdDimInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferProdDim>, sdk::LowerFn<LowerProdDim>),
+        kProdDimLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("logsumexp", kLogsumexpOps, kLogsumexpInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferLogsumexp>, sdk::LowerFn<LowerLogsumexp>),
+        kLogsumexpLimits),
     sdk::Lowering("all_any_count_nonzero", kTruthOps, kTruthInputs, T2C_FP16_NATIVE,
                   T2C_INFER_CUSTOM, sdk::InferFn<InferTruth>, sdk::LowerFn<LowerTruth>),
     sdk::Lowering("aminmax", kAminmaxOps, kAminmaxInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
@@ -1366,10 +1425,14 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("nanmean", kNanMeanOps, kNanMeanInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferNanMean>, sdk::LowerFn<LowerNanReduction>),
     // Running sums lose low bits in FP16.
-    sdk::Lowering("cumsum", kCumsumOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumsum>),
-    sdk::Lowering("cumprod", kCumprodOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumprod>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("cumsum", kCumsumOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumsum>),
+        kCumsumLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("cumprod", kCumprodOps, kCumsumInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferCumsum>, sdk::LowerFn<LowerCumprod>),
+        kCumprodLimits),
     sdk::Lowering("logcumsumexp", kLogcumsumexpOps, kLogcumsumexpInputs,
                   T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM, sdk::InferFn<InferLogcumsumexp>,
                   sdk::LowerFn<LowerLogcumsumexp>),
@@ -1390,10 +1453,18 @@ constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("kthvalue", kKthvalueOps, kKthInputs, T2C_FP16_NATIVE, T2C_INFER_CUSTOM,
                   sdk::InferFn<InferOrder>, sdk::LowerFn<LowerOrder>),
     // Powers of |x| overflow FP16.
-    sdk::Lowering("norm", kNormOps, kNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
-                  sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
-    sdk::Lowering("norm_dtype", kNormDtypeOps, kNormDtypeInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
-                  T2C_INFER_CUSTOM, sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
+    sdk::WithFp16Limits(
+        sdk::Lowering("norm", kNormOps, kNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
+                      sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
+        kNormLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("linalg_norm", kLinalgNormOps, kNormInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
+        kLinalgNormLimits),
+    sdk::WithFp16Limits(
+        sdk::Lowering("norm_dtype", kNormDtypeOps, kNormDtypeInputs, T2C_FP16_NEEDS_FP32_COMPUTE,
+                      T2C_INFER_CUSTOM, sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),
+        kNormDtypeLimits),
     sdk::WithFp16Limits(sdk::Lowering("frobenius_norm", kFrobeniusOps, kFrobeniusInputs,
                                       T2C_FP16_NEEDS_FP32_COMPUTE, T2C_INFER_CUSTOM,
                                       sdk::InferFn<InferNorm>, sdk::LowerFn<LowerNorm>),

@@ -144,12 +144,14 @@ TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
 
 TEST(CalibrationE2E, NormsAndReductionsKeepExactlyTheOpsCrossingTheirLimits) {
   TempDir dir;
-  const CliResult r =
-      ConvertModel("large_reductions", "x:1x8x4x4", dir / "r.mlpackage", {"--calibrate", "1"});
+  const fs::path pkg = dir / "r.mlpackage";
+  const CliResult r = ConvertModel("large_reductions", "x:2x8x4x4", pkg, {"--calibrate", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   // Each op on the input scaled by 1e3 crosses its limit, with the measured number; the same ops
-  // on the input itself stay within theirs.
+  // on the input itself stay within theirs, and so do the inf-norm and logsumexp on both (they
+  // accumulate nothing beyond FP16's range), which without limits stayed FP32.
   const std::string number = " reaches [0-9.e+]+, beyond the 65504 lowering ";
+  const std::string partial = ", the largest partial product" + number;
   EXPECT_THAT(
       KeptFp32(r.output),
       ::testing::UnorderedElementsAre(
@@ -170,8 +172,45 @@ TEST(CalibrationE2E, NormsAndReductionsKeepExactlyTheOpsCrossingTheirLimits) {
                                   number + ".*mean declares for fp16"),
           ::testing::MatchesRegex("1 x aten::frobenius_norm.dim: calibration: the sum of squares "
                                   "of input over dim" +
-                                  number + ".*frobenius_norm declares for fp16")))
+                                  number + ".*frobenius_norm declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::norm.ScalarOpt_dim: calibration: the sum of "
+                                  "\\|input\\|\\^p over dim, which the p-norm accumulates" +
+                                  number + ".*reduction/norm declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::prod.dim_int: calibration: the product over dim of "
+                                  "max\\(1, \\|input\\|\\)" +
+                                  partial + ".*reduction/prod_dim declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::prod: calibration: the product of "
+                                  "max\\(1, \\|input\\|\\)" +
+                                  partial + ".*reduction/prod declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::cumprod: calibration: the product over dim of "
+                                  "max\\(1, \\|input\\|\\)" +
+                                  partial + ".*reduction/cumprod declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::cumsum: calibration: the largest \\|sum of a run of "
+                                  "input\\| along dim, which the cumsum accumulates" +
+                                  number + ".*reduction/cumsum declares for fp16"),
+          ::testing::MatchesRegex("1 x aten::cosine_similarity: calibration: the sum of squares "
+                                  "of x1 over dim" +
+                                  number + ".*cosine_similarity declares for fp16")))
       << r.output;
+  // The numbers are the statistics on calibration's input (seed 1000), of order: 3-norm 7e10,
+  // products 2e13 and 3e11, running sums 1e5 (the outputs reach only 5e4), squares 2e7.
+  const auto measured = [&](const std::string& kind) {
+    for (const std::string& line : KeptFp32(r.output)) {
+      if (absl::StartsWith(line, "1 x " + kind + ": ")) {
+        return std::stod(line.substr(line.find("reaches ") + 8));
+      }
+    }
+    return 0.0;
+  };
+  EXPECT_GT(measured("aten::norm.ScalarOpt_dim"), 1e9);
+  EXPECT_GT(measured("aten::prod.dim_int"), 1e11);
+  EXPECT_GT(measured("aten::cumsum"), 65504);
+  EXPECT_LT(measured("aten::cumsum"), 2e5);
+  EXPECT_GT(measured("aten::cosine_similarity"), 1e6);
+  // The fp16 package (the ops within their limits computing fp16) verifies on seeds 0, 1.
+  const CliResult v =
+      RunProgram(TS2COREML_CLI, {"verify", Model("large_reductions"), pkg.string(), "--runs", "2"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
 }
 
 /// The lines of the summary starting with `prefix` (after indentation).

@@ -15,8 +15,10 @@ keep-FP32 rules). Fixed seeds, no downloads.
                         lowerings' FP16 limits, beside a layer_norm and a softmax of ordinary
                         range that stay within them
   large_reductions.pt   calibration of the norms' and reductions' limits: group_norm,
-                        instance_norm, std, sum, mean and a Frobenius norm on an input scaled by
-                        1e3 (each crossing its limit) beside the same ops on the input itself
+                        instance_norm, std, sum, mean, a Frobenius norm, a 3-norm, prod (all and
+                        over a dim), cumprod, cumsum and cosine_similarity on an input scaled by
+                        1e3 (each crossing its limit), and an inf-norm and logsumexp (within
+                        theirs), beside the same ops on the input itself
   cancelling_linear.pt  --precision auto's blame: a last Linear whose weights are 1000 plus
                         small values, on [g, -g], so that the 1000s cancel exactly; FP16 rounds
                         the small parts away in that one op, which localize's rule blames
@@ -122,6 +124,24 @@ class LargeReductions(torch.nn.Module):
                      flat.sum(dim=1),
                      flat.mean(dim=1),
                      torch.norm(h, dim=(2, 3))]
+            # Accumulations whose outputs look fine while what they accumulate does not, at 1e3:
+            # |x|^3 summed over 16 values ~1e10 under a 3-norm of ~3e3 (its inf-norm, ~3e3,
+            # accumulates nothing); products of a and 1 / a, ~1, whose partial products reach
+            # ~1e11; running sums of -b, b, b (b: 64 values of |x|), ~5e4 at most, whose runs
+            # (b, b) sum to ~1e5; cosine similarities, at most 1, of rows whose squares sum to ~1e7.
+            # (Two samples: the sums and products over dims vary, so verify's error relative to
+            # each output's range is meaningful.)
+            a = h.abs() + 1.0
+            pairs = torch.cat([a, 1.0 / a], dim=-1)
+            b = flat[:, :64].abs()
+            outs += [torch.norm(h, p=3, dim=(2, 3)),
+                     torch.linalg.vector_norm(h, ord=float("inf"), dim=(2, 3)),
+                     torch.prod(torch.cat([a, 1.0 / a.flip(1)], dim=-1), dim=-1),
+                     torch.prod(pairs[:, 0, 0]),
+                     torch.cumprod(pairs, dim=-1),
+                     torch.cumsum(torch.cat([-b, b, b], dim=1), dim=1),
+                     torch.logsumexp(h, dim=-1),
+                     torch.cosine_similarity(h, h.flip(1), dim=1)]
         return tuple(outs)
 
 
@@ -145,7 +165,7 @@ MODELS = {
     "underflow": (Underflow, (1, 16)),
     "tiny_constant": (TinyConstant, (1, 16)),
     "large_activations": (LargeActivations, (1, 6, 16)),
-    "large_reductions": (LargeReductions, (1, 8, 4, 4)),
+    "large_reductions": (LargeReductions, (2, 8, 4, 4)),
     "cancelling_linear": (CancellingLinear, (1, 16)),
 }
 

@@ -105,6 +105,24 @@ typedef enum t2c_fp16_statistic {
   T2C_FP16_STAT_SUM_ABS = 4,
   /// The sum over the reduced axes of x^2: what a 2-norm accumulates before its square root.
   T2C_FP16_STAT_SUM_SQUARES = 5,
+  /* --- appended ------------------------------------------------------------------------------ */
+  /// max - min of the running sums along the one reduced axis, the empty sum 0 included: the
+  /// largest |sum of a contiguous run| of x, which every scan (sequential or parallel) of a
+  /// cumsum accumulates.
+  T2C_FP16_STAT_PREFIX_SUM_RANGE = 6,
+  /// The product over the reduced axes of max(1, |x|): the largest magnitude a partial product
+  /// of a product reduction reaches, in any order of multiplication.
+  T2C_FP16_STAT_PROD_GROWTH = 7,
+  /// The product over the reduced axes of max(1, 1 / |x|) over the nonzero x: the reciprocal of
+  /// the smallest magnitude a nonzero partial product reaches, in any order of multiplication.
+  T2C_FP16_STAT_PROD_SHRINK = 8,
+  /// The sum over the reduced axes of |x|^p, the order p read from the host input `param_input`
+  /// (None: 2): what a p-norm accumulates before its 1/p root. p = 0: the count of nonzero x;
+  /// p = +-inf: the largest |x| (the norm reduces by max or min, accumulating nothing).
+  T2C_FP16_STAT_POWER_SUM = 9,
+  /// The sum over the reduced axes of exp(x - max): what a log-sum-exp accumulates after its max
+  /// subtraction (at most the number of elements reduced together).
+  T2C_FP16_STAT_EXP_SUM = 10,
 } t2c_fp16_statistic;
 
 /// Which axes a statistic reduces over.
@@ -136,6 +154,8 @@ typedef struct t2c_fp16_limit {
   uint32_t axes_input;  /* the T2C_ROLE_HOST input naming the axes (not for _ALL, _SPATIAL) */
   double bound;         /* FP16 holds while the statistic stays at or below it */
   const char* what;     /* what the statistic is, for reasons ("the mean of squares") */
+  /* --- appended: a statistic's parameter (a limit of the first layout reads 0) -------------- */
+  uint32_t param_input; /* the T2C_ROLE_HOST input holding the parameter (POWER_SUM's p) */
 } t2c_fp16_limit;
 
 /// The first layout's size of t2c_fp16_limit, frozen.

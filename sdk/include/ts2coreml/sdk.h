@@ -581,7 +581,8 @@ constexpr t2c_lowering_decl CustomOpLowering(const char* name, const char* const
 }
 
 /// One FP16 limit (t2c_fp16_limit): FP16 is safe while `statistic` of tensor input `input`,
-/// reduced over `axes` (named by host input `axes_input`), stays at or below `bound`.
+/// reduced over `axes` (named by host input `axes_input`), stays at or below `bound`;
+/// `param_input` names the host input holding the statistic's parameter (POWER_SUM's p).
 ///
 ///   constexpr t2c_fp16_limit kLayerNormLimits[] = {sdk::Fp16Limit(
 ///       T2C_FP16_STAT_CENTERED_SQUARES, kLayerNormInput, 65504.0, "the sum of squares",
@@ -589,8 +590,8 @@ constexpr t2c_lowering_decl CustomOpLowering(const char* name, const char* const
 ///   sdk::WithFp16Limits(sdk::Lowering("layer_norm", ...), kLayerNormLimits)
 constexpr t2c_fp16_limit Fp16Limit(t2c_fp16_statistic statistic, uint32_t input, double bound,
                                    const char* what, t2c_fp16_axes axes = T2C_FP16_AXES_ALL,
-                                   uint32_t axes_input = 0) {
-  return {sizeof(t2c_fp16_limit), statistic, input, axes, axes_input, bound, what};
+                                   uint32_t axes_input = 0, uint32_t param_input = 0) {
+  return {sizeof(t2c_fp16_limit), statistic, input, axes, axes_input, bound, what, param_input};
 }
 
 /// `decl` with the FP16 limits `limits` (see t2c_fp16_limit).

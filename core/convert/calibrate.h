@@ -38,6 +38,10 @@ struct ReferenceRuns {
   std::vector<ReferenceRun> holdout;
 };
 
+/// Adds the range of float tensor `t` (its largest magnitude and its nonzero elements below
+/// FP16's normal and subnormal ranges) to `r`.
+void AddRange(const at::Tensor& t, ValueRange* r);
+
 /// Measures `graph` (imported from `canonical`, analyzed as `analysis`) on the inputs `request`
 /// names. Instruments `canonical.graph` in place: call it last. Errors: kInputSpec for a
 /// --calibration-data file that cannot be read or does not fit its input, kModel when LibTorch

@@ -46,6 +46,15 @@ struct ValueRange {
   double ShareBelowSubnormal() const { return elements ? double(below_subnormal) / elements : 0; }
 };
 
+/// A var of a node's MIL decomposition that holds no TorchScript value (so LibTorch never
+/// measured it), measured in the model's FP32 program run in the reference interpreter
+/// (mil_calibration.h).
+struct MilIntermediate {
+  std::string op;   ///< the type of the MIL op making it ("mul")
+  std::string var;  ///< its name in the FP32 program
+  ValueRange range;
+};
+
 struct Calibration {
   /// How the inputs were made: "3 random inputs from seed 1000", "--calibration-data".
   std::string source;
@@ -54,6 +63,11 @@ struct Calibration {
   /// Node index -> the measured statistic of each FP16 limit its lowering declares (in the
   /// declaration's order), the largest over the runs; NaN where it could not be measured.
   std::map<int, std::vector<double>> limits;
+  /// Node index -> the MIL-only vars of the ops its lowering emitted, in emission order; empty
+  /// when the FP32 program was not run (`mil_runs` 0).
+  std::map<int, std::vector<MilIntermediate>> intermediates;
+  int mil_runs = 0;        ///< calibration runs of the FP32 program in the interpreter
+  double mil_seconds = 0;  ///< lowering, loading and running it
 
   const ValueRange* Range(ValueId v) const {
     auto it = values.find(v);

@@ -63,11 +63,11 @@ struct Calibration {
   /// Node index -> the measured statistic of each FP16 limit its lowering declares (in the
   /// declaration's order), the largest over the runs; NaN where it could not be measured.
   std::map<int, std::vector<double>> limits;
-  /// Node index -> the MIL-only vars of the ops its lowering emitted, in emission order; empty
-  /// when the FP32 program was not run (`mil_runs` 0).
+  /// Node index -> the MIL-only vars of the ops its lowering emitted, in emission order.
   std::map<int, std::vector<MilIntermediate>> intermediates;
-  int mil_runs = 0;        ///< calibration runs of the FP32 program in the interpreter
-  double mil_seconds = 0;  ///< lowering, loading and running it
+  bool mil_lowered = false;  ///< the FP32 program was lowered (its MIL-only vars looked for)
+  int mil_runs = 0;          ///< its interpreter runs: none when it has no MIL-only var
+  double mil_seconds = 0;    ///< lowering, loading and running it
 
   const ValueRange* Range(ValueId v) const {
     auto it = values.find(v);

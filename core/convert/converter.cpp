@@ -301,7 +301,14 @@ std::string CalibrationSummary(const Calibration& c, const PrecisionPlan& plan) 
       "%d run%s (%s): %d op%s computing fp16 within their declared fp16 limits, %d kept fp32 by a measured limit, %d by a measured range beyond fp16, %d by a measured MIL intermediate beyond fp16",
       c.runs, c.runs == 1 ? "" : "s", c.source, released, released == 1 ? "" : "s", limit, range,
       intermediate);
-  if (c.mil_runs == 0) return out;
+  if (!c.mil_lowered) return out;
+  if (c.mil_runs == 0) {
+    absl::StrAppendFormat(
+        &out,
+        "\n    MIL intermediates: none (every MIL op of the fp32 program holds a TorchScript value; lowered in %.1f s, not run)",
+        c.mil_seconds);
+    return out;
+  }
   int vars = 0, beyond = 0, underflowing = 0;
   for (const auto& [node, list] : c.intermediates) {
     for (const MilIntermediate& m : list) {

@@ -4,7 +4,6 @@
 
 #include <string>
 #include <system_error>
-#include <utility>
 
 #include "core/base/errors.h"
 #include "core/base/metadata_keys.h"
@@ -24,27 +23,23 @@ ScratchDir::~ScratchDir() {
   if (!path_.empty()) fs::remove_all(path_, ec);
 }
 
-absl::StatusOr<InterpretedPlan> InterpretPlan(Graph& graph, const Analysis& analysis,
-                                              const PrecisionPlan& plan,
-                                              const ScratchDir& scratch) {
+absl::StatusOr<interp::Interpreter> LoadInInterpreter(const LoweredProgram& lowered,
+                                                      const PrecisionOptions& options,
+                                                      const ScratchDir& scratch) {
   if (scratch.path().empty()) {
     return Error(ErrorClass::kOutput, "cannot make a temporary folder for the interpreter");
   }
-  absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph, analysis, plan);
-  if (!lowered.ok()) return lowered.status();
   mil::ModelSpec spec;
-  spec.specification_version = SpecificationVersion(plan.options.target);
-  spec.inputs = lowered->inputs;
-  spec.outputs = lowered->outputs;
-  spec.user_defined[kPrecisionKey] = plan.options.precision == Precision::kFp16 ? "fp16" : "fp32";
+  spec.specification_version = SpecificationVersion(options.target);
+  spec.inputs = lowered.inputs;
+  spec.outputs = lowered.outputs;
+  spec.user_defined[kPrecisionKey] = options.precision == Precision::kFp16 ? "fp16" : "fp32";
   const fs::path pkg = scratch.path() / "candidate.mlpackage";
   std::error_code ec;
   fs::remove_all(pkg, ec);
-  absl::StatusOr<mil::WriteStats> written = mil::WritePackageDir(spec, lowered->main, pkg);
+  absl::StatusOr<mil::WriteStats> written = mil::WritePackageDir(spec, lowered.main, pkg);
   if (!written.ok()) return written.status();
-  absl::StatusOr<interp::Interpreter> interp = interp::Interpreter::Load(pkg);
-  if (!interp.ok()) return interp.status();
-  return InterpretedPlan{*std::move(interp), *std::move(lowered)};
+  return interp::Interpreter::Load(pkg);
 }
 
 }  // namespace ts2coreml::core

@@ -85,6 +85,18 @@ void DropUnmeasured(std::map<int, std::vector<MilIntermediate>>* intermediates) 
   }
 }
 
+/// Records what was measured, in `runs` interpreter runs since `start`, into `calibration`.
+absl::Status Done(std::chrono::steady_clock::time_point start, int runs,
+                  std::map<int, std::vector<MilIntermediate>> intermediates,
+                  Calibration* calibration) {
+  calibration->intermediates = std::move(intermediates);
+  calibration->mil_lowered = true;
+  calibration->mil_runs = runs;
+  calibration->mil_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status MeasureMilIntermediates(Graph& graph, const Analysis& analysis,
@@ -98,15 +110,19 @@ absl::Status MeasureMilIntermediates(Graph& graph, const Analysis& analysis,
   };
   absl::StatusOr<PrecisionPlan> plan = Fp32Plan(graph, analysis, precision);
   if (!plan.ok()) return failed(plan.status());
-  ScratchDir scratch;
   std::map<int, std::vector<MilIntermediate>> intermediates;
   std::map<std::string, Slot> slots;
   std::optional<interp::Interpreter> program;
-  {  // the lowered program is dropped once read: the interpreter holds its own weights
-    absl::StatusOr<InterpretedPlan> loaded = InterpretPlan(graph, analysis, *plan, scratch);
+  ScratchDir scratch;
+  {  // the lowered program is dropped once loaded: the interpreter holds its own weights
+    absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph, analysis, *plan);
+    if (!lowered.ok()) return failed(lowered.status());
+    slots = MilOnlyVars(*lowered, &intermediates);
+    if (slots.empty()) return Done(start, 0, {}, calibration);  // every lowering is one op
+    absl::StatusOr<interp::Interpreter> loaded =
+        LoadInInterpreter(*lowered, plan->options, scratch);
     if (!loaded.ok()) return failed(loaded.status());
-    slots = MilOnlyVars(loaded->lowered, &intermediates);
-    program.emplace(std::move(loaded->interp));
+    program.emplace(*std::move(loaded));
   }
   for (const ReferenceRun& run : runs) {
     if (absl::Status s = MeasureRun(*program, run, slots, &intermediates); !s.ok()) {
@@ -114,11 +130,7 @@ absl::Status MeasureMilIntermediates(Graph& graph, const Analysis& analysis,
     }
   }
   DropUnmeasured(&intermediates);
-  calibration->intermediates = std::move(intermediates);
-  calibration->mil_runs = static_cast<int>(runs.size());
-  calibration->mil_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return absl::OkStatus();
+  return Done(start, static_cast<int>(runs.size()), std::move(intermediates), calibration);
 }
 
 }  // namespace ts2coreml::core

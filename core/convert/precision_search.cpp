@@ -12,6 +12,7 @@
 #include "core/base/errors.h"
 #include "core/convert/error_growth.h"
 #include "core/convert/interpreted_plan.h"
+#include "core/convert/program_emitter.h"
 #include "core/interp/interpreter.h"
 #include "core/report/coverage_report.h"
 
@@ -64,11 +65,14 @@ class Evaluator {
     const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<PrecisionPlan> plan = Plan(fp32);
     if (!plan.ok()) return plan.status();
-    absl::StatusOr<InterpretedPlan> loaded = InterpretPlan(graph_, analysis_, *plan, scratch_);
-    if (!loaded.ok()) return loaded.status();
-    Candidate c{std::move(loaded->interp), {}};
-    for (const SourceMapEntry& e : loaded->lowered.source_map) {
-      c.var_of_value[e.value] = loaded->lowered.main.var(e.var).name;
+    absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph_, analysis_, *plan);
+    if (!lowered.ok()) return lowered.status();
+    absl::StatusOr<interp::Interpreter> interp =
+        LoadInInterpreter(*lowered, plan->options, scratch_);
+    if (!interp.ok()) return interp.status();
+    Candidate c{*std::move(interp), {}};
+    for (const SourceMapEntry& e : lowered->source_map) {
+      c.var_of_value[e.value] = lowered->main.var(e.var).name;
     }
     last_.emplace(fp32, std::move(c));
     s_->lower_seconds += Since(start);

@@ -350,7 +350,9 @@ absl::StatusOr<Calibration> Calibrate(CanonicalModel& canonical, const Graph& gr
       return s;
     }
     if (!held) MeasureRun(graph, analysis, tensors, &c);
-    if (references != nullptr && r == 0 && !held) run.values = std::move(tensors);
+    if (references != nullptr && references->keep_values && r == 0 && !held) {
+      run.values = std::move(tensors);
+    }
     if (references != nullptr) {
       (held ? references->holdout : references->calibration).push_back(std::move(run));
     }

@@ -36,6 +36,9 @@ struct ReferenceRun {
 struct ReferenceRuns {
   std::vector<ReferenceRun> calibration;
   std::vector<ReferenceRun> holdout;
+  /// Whether the first calibration run keeps ReferenceRun::values (the search's; calibration
+  /// alone needs only the inputs).
+  bool keep_values = true;
 };
 
 /// Adds the range of float tensor `t` (its largest magnitude and its nonzero elements below

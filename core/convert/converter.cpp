@@ -138,6 +138,7 @@ absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canon
                             PreparedModel* prepared, ConversionReport* report) {
   CalibrationRequest request = options.calibration;
   auto references = std::make_shared<ReferenceRuns>();
+  references->keep_values = options.precision_auto;
   if (options.precision_auto) {
     if (!request.requested()) request.random_runs = 3;
     // Verify's seeds 0, 1, 2, unless the calibration seeds overlap them.
@@ -148,7 +149,6 @@ absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canon
       Calibrate(canonical, prepared->graph, prepared->analysis, prepared->integer_uses, request,
                 options.precision, references.get());
   if (!calibration.ok()) return InModel(options.model, calibration.status());
-  if (!options.precision_auto) references->calibration.front().values.clear();  // auto's only
   if (options.precision.precision == Precision::kFp16) {
     if (absl::Status s =
             MeasureMilIntermediates(prepared->graph, prepared->analysis, options.precision,

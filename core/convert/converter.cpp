@@ -319,9 +319,9 @@ std::string CalibrationSummary(const Calibration& c, const PrecisionPlan& plan) 
   }
   absl::StrAppendFormat(
       &out,
-      "\n    MIL intermediates: %d vars of %d ops measured in the fp32 program (%d interpreter run%s, %.1f s): %d beyond fp16's 65504, %d with most values below fp16's normal range (not a reason for fp32)",
-      vars, c.intermediates.size(), c.mil_runs, c.mil_runs == 1 ? "" : "s", c.mil_seconds, beyond,
-      underflowing);
+      "\n    MIL intermediates: %d var%s of %d op%s measured in the fp32 program (%d interpreter run%s, %.1f s): %d beyond fp16's 65504, %d with most values below fp16's normal range (not a reason for fp32)",
+      vars, vars == 1 ? "" : "s", c.intermediates.size(), c.intermediates.size() == 1 ? "" : "s",
+      c.mil_runs, c.mil_runs == 1 ? "" : "s", c.mil_seconds, beyond, underflowing);
   return out;
 }
 

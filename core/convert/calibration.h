@@ -1,8 +1,9 @@
 /// What calibration measured (`ts2coreml convert --calibrate N`, `--calibration-data`): the
 /// model run in LibTorch at FP32 on calibration inputs, every run-time float value's range and,
-/// for each lowered node whose lowering declares FP16 limits, the statistic each limit is about.
-/// The precision planner reads it (PrecisionOptions::calibration); core/convert/calibrate.cpp
-/// makes it. Torch-free.
+/// for each lowered node whose lowering declares FP16 limits, the statistic each limit is about,
+/// and the range of each var only a node's MIL decomposition holds (from the FP32 program in the
+/// interpreter). The precision planner reads it (PrecisionOptions::calibration);
+/// core/convert/calibrate.cpp and mil_calibration.cpp make it. Torch-free.
 ///
 ///   const ValueRange* r = calibration.Range(value);   // null when the value was not measured
 ///   if (r && r->max_abs > mil::kFp16Max) ...           // the value overflows FP16

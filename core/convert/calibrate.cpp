@@ -105,7 +105,8 @@ absl::StatusOr<std::map<std::string, at::Tensor>> ReadFiles(const Graph& g,
   return out;
 }
 
-/// Adds `t`'s range to `r`.
+}  // namespace
+
 void AddRange(const at::Tensor& t, ValueRange* r) {
   const at::Tensor a = t.detach().to(at::kFloat).abs();
   if (a.numel() == 0) return;
@@ -115,6 +116,8 @@ void AddRange(const at::Tensor& t, ValueRange* r) {
   r->below_subnormal += (nonzero & (a < std::ldexp(1.0, -24))).sum().item<int64_t>();
   r->elements += a.numel();
 }
+
+namespace {
 
 /// The tensor limit `limit` of node `n` is measured on (`x`, reshaped to [N, G, rest] for
 /// channel groups) and the axes it reduces over; none when they cannot be read (then the limit
@@ -344,7 +347,9 @@ absl::StatusOr<Calibration> Calibrate(CanonicalModel& canonical, const Graph& gr
       return s;
     }
     if (!held) MeasureRun(graph, analysis, tensors, &c);
-    if (references != nullptr && r == 0 && !held) run.values = std::move(tensors);
+    if (references != nullptr && references->keep_values && r == 0 && !held) {
+      run.values = std::move(tensors);
+    }
     if (references != nullptr) {
       (held ? references->holdout : references->calibration).push_back(std::move(run));
     }

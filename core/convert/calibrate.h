@@ -36,7 +36,14 @@ struct ReferenceRun {
 struct ReferenceRuns {
   std::vector<ReferenceRun> calibration;
   std::vector<ReferenceRun> holdout;
+  /// Whether the first calibration run keeps ReferenceRun::values (the search's; calibration
+  /// alone needs only the inputs).
+  bool keep_values = true;
 };
+
+/// Adds the range of float tensor `t` (its largest magnitude and its nonzero elements below
+/// FP16's normal and subnormal ranges) to `r`.
+void AddRange(const at::Tensor& t, ValueRange* r);
 
 /// Measures `graph` (imported from `canonical`, analyzed as `analysis`) on the inputs `request`
 /// names. Instruments `canonical.graph` in place: call it last. Errors: kInputSpec for a

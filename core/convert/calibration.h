@@ -1,8 +1,9 @@
 /// What calibration measured (`ts2coreml convert --calibrate N`, `--calibration-data`): the
 /// model run in LibTorch at FP32 on calibration inputs, every run-time float value's range and,
-/// for each lowered node whose lowering declares FP16 limits, the statistic each limit is about.
-/// The precision planner reads it (PrecisionOptions::calibration); core/convert/calibrate.cpp
-/// makes it. Torch-free.
+/// for each lowered node whose lowering declares FP16 limits, the statistic each limit is about,
+/// and the range of each var only a node's MIL decomposition holds (from the FP32 program in the
+/// interpreter). The precision planner reads it (PrecisionOptions::calibration);
+/// core/convert/calibrate.cpp and mil_calibration.cpp make it. Torch-free.
 ///
 ///   const ValueRange* r = calibration.Range(value);   // null when the value was not measured
 ///   if (r && r->max_abs > mil::kFp16Max) ...           // the value overflows FP16
@@ -46,6 +47,15 @@ struct ValueRange {
   double ShareBelowSubnormal() const { return elements ? double(below_subnormal) / elements : 0; }
 };
 
+/// A var of a node's MIL decomposition that holds no TorchScript value (so LibTorch never
+/// measured it), measured in the model's FP32 program run in the reference interpreter
+/// (mil_calibration.h).
+struct MilIntermediate {
+  std::string op;   ///< the type of the MIL op making it ("mul")
+  std::string var;  ///< its name in the FP32 program
+  ValueRange range;
+};
+
 struct Calibration {
   /// How the inputs were made: "3 random inputs from seed 1000", "--calibration-data".
   std::string source;
@@ -54,6 +64,11 @@ struct Calibration {
   /// Node index -> the measured statistic of each FP16 limit its lowering declares (in the
   /// declaration's order), the largest over the runs; NaN where it could not be measured.
   std::map<int, std::vector<double>> limits;
+  /// Node index -> the MIL-only vars of the ops its lowering emitted, in emission order.
+  std::map<int, std::vector<MilIntermediate>> intermediates;
+  bool mil_lowered = false;  ///< the FP32 program was lowered (its MIL-only vars looked for)
+  int mil_runs = 0;          ///< its interpreter runs: none when it has no MIL-only var
+  double mil_seconds = 0;    ///< lowering, loading and running it
 
   const ValueRange* Range(ValueId v) const {
     auto it = values.find(v);

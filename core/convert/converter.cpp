@@ -18,6 +18,7 @@
 #include "core/base/json.h"
 #include "core/base/process_exit.h"
 #include "core/convert/calibrate.h"
+#include "core/convert/mil_calibration.h"
 #include "core/convert/precision_search.h"
 #include "core/mil/output_target.h"
 #include "core/torch/aten_evaluator.h"
@@ -130,22 +131,35 @@ std::string CastsJson(const LoweredProgram& p) {
 
 }  // namespace
 
-/// Runs calibration (and, for --precision auto, the held-back runs) into `prepared`.
+/// Runs calibration (and, for --precision auto, the held-back runs) into `prepared`; under fp16,
+/// then the FP32 program in the interpreter on the same inputs (mil_calibration.h): when that
+/// fails, a warning in `report` says its vars are not measured.
 absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canonical,
-                            PreparedModel* prepared) {
+                            PreparedModel* prepared, ConversionReport* report) {
   CalibrationRequest request = options.calibration;
+  auto references = std::make_shared<ReferenceRuns>();
+  references->keep_values = options.precision_auto;
   if (options.precision_auto) {
     if (!request.requested()) request.random_runs = 3;
     // Verify's seeds 0, 1, 2, unless the calibration seeds overlap them.
     request.holdout_runs = 3;
     request.holdout_seed = request.seed < 3 ? request.seed + request.random_runs : 0;
-    prepared->references = std::make_shared<ReferenceRuns>();
   }
   absl::StatusOr<Calibration> calibration =
       Calibrate(canonical, prepared->graph, prepared->analysis, prepared->integer_uses, request,
-                options.precision, prepared->references.get());
+                options.precision, references.get());
   if (!calibration.ok()) return InModel(options.model, calibration.status());
+  if (options.precision.precision == Precision::kFp16) {
+    if (absl::Status s =
+            MeasureMilIntermediates(prepared->graph, prepared->analysis, options.precision,
+                                    references->calibration, &*calibration);
+        !s.ok()) {
+      report->warnings.push_back(absl::StrCat(
+          s.message(), "; the vars only the MIL decomposition holds are not measured"));
+    }
+  }
   prepared->calibration = *std::move(calibration);
+  if (options.precision_auto) prepared->references = std::move(references);
   return absl::OkStatus();
 }
 
@@ -241,7 +255,9 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   timer.Done("analyze");
   if ((options.calibration.requested() || options.precision_auto) &&
       AnalysisStatus(prepared.analysis).ok()) {
-    if (absl::Status s = CalibrateModel(options, *canonical, &prepared); !s.ok()) return s;
+    if (absl::Status s = CalibrateModel(options, *canonical, &prepared, report); !s.ok()) {
+      return s;
+    }
     timer.Done("calibrate");
   }
   return prepared;
@@ -270,18 +286,43 @@ std::string InputsJson(const Graph& g, const std::map<ValueId, IntegerUse>& uses
   return w.Finish();
 }
 
-/// One line: how calibration ran and what the plan decided from it.
+/// How calibration ran and what the plan decided from it; a second line for the vars only the
+/// MIL decomposition holds, when the FP32 program ran.
 std::string CalibrationSummary(const Calibration& c, const PrecisionPlan& plan) {
-  int limit = 0, range = 0, released = 0;
+  int limit = 0, range = 0, intermediate = 0, released = 0;
   for (const NodePlan& np : plan.nodes) {
     if (!np.planned) continue;
     limit += np.reason == PrecisionReason::kCalibratedLimit;
     range += np.reason == PrecisionReason::kCalibratedRange;
+    intermediate += np.reason == PrecisionReason::kMilIntermediate;
     released += np.compute == mil::DType::kFloat16 && absl::StartsWith(np.detail, "calibration:");
   }
-  return absl::StrFormat(
-      "%d run%s (%s): %d op%s computing fp16 within their declared fp16 limits, %d kept fp32 by a measured limit, %d by a measured range beyond fp16",
-      c.runs, c.runs == 1 ? "" : "s", c.source, released, released == 1 ? "" : "s", limit, range);
+  std::string out = absl::StrFormat(
+      "%d run%s (%s): %d op%s computing fp16 within their declared fp16 limits, %d kept fp32 by a measured limit, %d by a measured range beyond fp16, %d by a measured MIL intermediate beyond fp16",
+      c.runs, c.runs == 1 ? "" : "s", c.source, released, released == 1 ? "" : "s", limit, range,
+      intermediate);
+  if (!c.mil_lowered) return out;
+  if (c.mil_runs == 0) {
+    absl::StrAppendFormat(
+        &out,
+        "\n    MIL intermediates: none (every MIL op of the fp32 program holds a TorchScript value; lowered in %.1f s, not run)",
+        c.mil_seconds);
+    return out;
+  }
+  int vars = 0, beyond = 0, underflowing = 0;
+  for (const auto& [node, list] : c.intermediates) {
+    for (const MilIntermediate& m : list) {
+      ++vars;
+      beyond += m.range.max_abs > mil::kFp16Max;
+      underflowing += m.range.ShareBelowNormal() > 0.5;
+    }
+  }
+  absl::StrAppendFormat(
+      &out,
+      "\n    MIL intermediates: %d var%s of %d op%s measured in the fp32 program (%d interpreter run%s, %.1f s): %d beyond fp16's 65504, %d with most values below fp16's normal range (not a reason for fp32)",
+      vars, vars == 1 ? "" : "s", c.intermediates.size(), c.intermediates.size() == 1 ? "" : "s",
+      c.mil_runs, c.mil_runs == 1 ? "" : "s", c.mil_seconds, beyond, underflowing);
+  return out;
 }
 
 /// A bad output path (kUsage for a malformed one, else kOutput), refused before any time is

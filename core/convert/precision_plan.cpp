@@ -74,6 +74,8 @@ absl::string_view PrecisionReasonName(PrecisionReason r) {
       return "calibrated_limit";
     case PrecisionReason::kCalibratedRange:
       return "calibrated_range";
+    case PrecisionReason::kMilIntermediate:
+      return "calibrated_mil_intermediate";
     case PrecisionReason::kPrecisionSearch:
       return "precision_search";
   }
@@ -595,6 +597,22 @@ void ApplyCalibratedRanges(const Graph& g, const Node& n, const Calibration& cal
   }
 }
 
+void ApplyCalibratedIntermediates(const Graph& g, const Node& n, const Calibration& calibration,
+                                  NodePlan* np) {
+  if (np->compute != mil::DType::kFloat16) return;
+  auto it = calibration.intermediates.find(static_cast<int>(&n - g.nodes().data()));
+  if (it == calibration.intermediates.end()) return;
+  for (const MilIntermediate& m : it->second) {
+    if (!(m.range.max_abs > mil::kFp16Max)) continue;
+    np->compute = mil::DType::kFloat32;
+    np->reason = PrecisionReason::kMilIntermediate;
+    np->detail = absl::StrFormat(
+        "calibration: intermediate %s '%s' of this op's MIL reaches %.6g, beyond fp16's 65504",
+        m.op, m.var, m.range.max_abs);
+    return;
+  }
+}
+
 void ApplyFp16InputLimits(const Graph& g, const Node& n, const registry::Lowering& l,
                           NodePlan* np) {
   for (size_t i = 0;
@@ -630,7 +648,10 @@ void ChooseComputeDtype(const Graph& g, const Node& n, const registry::Lowering&
   if (!fp16) return;
   ApplyFp32Requests(g, n, l, options, np);
   ApplyFp16InputLimits(g, n, l, np);
-  if (options.calibration != nullptr) ApplyCalibratedRanges(g, n, *options.calibration, np);
+  if (options.calibration != nullptr) {
+    ApplyCalibratedRanges(g, n, *options.calibration, np);
+    ApplyCalibratedIntermediates(g, n, *options.calibration, np);
+  }
 }
 
 void ChooseParamDtype(const registry::Lowering& l, const PrecisionOptions& options, NodePlan* np) {

@@ -49,7 +49,8 @@ struct PrecisionOptions {
   /// What calibration measured (--calibrate), or null: then a lowering that declares
   /// needs_fp32_compute stays FP32 whatever its declared limits (the conservative plan). With it,
   /// such a lowering stays FP32 only when a declared limit is crossed, any lowering whose limit is
-  /// crossed computes in FP32, and so does a node reading or making a value beyond FP16's range.
+  /// crossed computes in FP32, and so does a node reading or making a value beyond FP16's range,
+  /// or whose MIL decomposition holds one (Calibration::intermediates).
   const Calibration* calibration = nullptr;
   /// Nodes (by index) `--precision auto` moved to FP32, with the reason it gives them.
   std::set<int> search_fp32;
@@ -67,6 +68,7 @@ enum class PrecisionReason {
   kUserRule,            ///< a --keep-fp32 rule matched
   kCalibratedLimit,     ///< calibration measured a declared FP16 limit crossed
   kCalibratedRange,     ///< calibration measured an input or output beyond FP16's range
+  kMilIntermediate,     ///< calibration measured a var only its MIL decomposition holds beyond it
   kPrecisionSearch,     ///< --precision auto moved it to FP32 to reach the target
 };
 absl::string_view PrecisionReasonName(PrecisionReason r);

@@ -94,6 +94,14 @@ bool ApplyCalibratedLimits(const Graph& g, const Node& n, const registry::Loweri
 void ApplyCalibratedRanges(const Graph& g, const Node& n, const Calibration& calibration,
                            NodePlan* np);
 
+/// Step 1e (under calibration, for a node still computing in FP16): FP32 when a var that only
+/// its MIL decomposition holds (measured in the FP32 program, Calibration::intermediates; the
+/// vars holding TorchScript values are step 1d's) reached beyond FP16's range
+/// (kMilIntermediate, naming the first such var in emission order, its op and its peak).
+/// A var that falls below FP16's normal range is not a reason.
+void ApplyCalibratedIntermediates(const Graph& g, const Node& n, const Calibration& calibration,
+                                  NodePlan* np);
+
 /// Step 1c (for a node still computing in FP16): the inputs FP16 cannot serve: a constant whose
 /// magnitude exceeds FP16's range, or a float tensor input whose declaration excludes FP16.
 void ApplyFp16InputLimits(const Graph& g, const Node& n, const registry::Lowering& l, NodePlan* np);

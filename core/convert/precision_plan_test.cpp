@@ -997,6 +997,71 @@ TEST(PrecisionPlanCalibrationTest, AValueBeyondFp16KeepsItsProducerAndReadersFp3
   EXPECT_EQ(PrecisionReasonName(PrecisionReason::kCalibratedLimit), "calibrated_limit");
 }
 
+/// `c` with one MIL-only var of node `node` (op `op`, var `var`) peaking at `peak`, a share
+/// `below_normal` of its 100 elements below FP16's normal range.
+void AddIntermediate(Calibration* c, int node, std::string op, std::string var, double peak,
+                     int64_t below_normal = 0) {
+  ValueRange r;
+  r.max_abs = peak;
+  r.elements = 100;
+  r.below_normal = below_normal;
+  c->intermediates[node].push_back(MilIntermediate{std::move(op), std::move(var), r});
+}
+
+TEST(PrecisionPlanCalibrationTest, AMilIntermediateBeyondFp16KeepsItsNodeFp32NamingTheVar) {
+  ConvSoftmax m;
+  Calibration c;
+  AddIntermediate(&c, 0, "add", "conv_in_range", 1200.0);
+  AddIntermediate(&c, 0, "mul", "x_sq", 9.0e4);
+  AddIntermediate(&c, 0, "reduce_sum", "x_sq_sum", 7.5e5);
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 5.0, 3.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  const NodePlan& conv = plan->nodes[0];
+  EXPECT_EQ(conv.compute, DType::kFloat32);
+  EXPECT_EQ(conv.reason, PrecisionReason::kMilIntermediate);
+  // The first var beyond fp16 in emission order: where the overflow starts.
+  EXPECT_EQ(conv.detail,
+            "calibration: intermediate mul 'x_sq' of this op's MIL reaches 90000, beyond fp16's "
+            "65504");
+  EXPECT_EQ(plan->nodes[1].compute, DType::kFloat16);  // the softmax, within its limit
+  EXPECT_EQ(PrecisionReasonName(PrecisionReason::kMilIntermediate), "calibrated_mil_intermediate");
+}
+
+TEST(PrecisionPlanCalibrationTest, MilIntermediatesWithinFp16OrFallingBelowItAreNoReason) {
+  ConvSoftmax m;
+  Calibration c;
+  AddIntermediate(&c, 0, "mul", "x_sq", 65504.0);
+  AddIntermediate(&c, 0, "mul", "tiny", 1e-6, /*below_normal=*/100);
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 5.0, 3.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->nodes[0].compute, DType::kFloat16);
+  EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kRequestedFp16);
+}
+
+TEST(PrecisionPlanCalibrationTest, ATorchValueBeyondFp16IsNamedBeforeAnyMilIntermediate) {
+  ConvSoftmax m;
+  Calibration c;
+  AddIntermediate(&c, 0, "mul", "x_sq", 9.0e4);
+  absl::StatusOr<PrecisionPlan> plan = PlanCalibrated(m, 5.0, 81234.0, &c);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->nodes[0].reason, PrecisionReason::kCalibratedRange);
+  EXPECT_NE(plan->nodes[0].detail.find("reaches 81234"), std::string::npos);
+}
+
+TEST(PrecisionPlanCalibrationTest, MilIntermediatesNeedCalibrationAndFp16) {
+  ConvSoftmax m;
+  Calibration c;
+  AddIntermediate(&c, 0, "mul", "x_sq", 9.0e4);
+  PrecisionOptions o = Options(Precision::kFp32, Target::kIos16);
+  o.calibration = &c;
+  absl::StatusOr<PrecisionPlan> fp32 = Plan(m.g, o);
+  ASSERT_TRUE(fp32.ok());
+  EXPECT_EQ(fp32->nodes[0].reason, PrecisionReason::kRequestedFp32);
+  absl::StatusOr<PrecisionPlan> plain = Plan(m.g, Options(Precision::kFp16, Target::kIos16));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->nodes[0].reason, PrecisionReason::kRequestedFp16);
+}
+
 TEST(PrecisionPlanCalibrationTest, UserRulesAndFp16AllStillWin) {
   ConvSoftmax m;
   Calibration c;

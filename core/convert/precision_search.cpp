@@ -1,10 +1,7 @@
 #include "core/convert/precision_search.h"
 
-#include <stdlib.h>
-
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <utility>
@@ -13,36 +10,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
-#include "core/base/metadata_keys.h"
 #include "core/convert/error_growth.h"
+#include "core/convert/interpreted_plan.h"
 #include "core/convert/program_emitter.h"
 #include "core/interp/interpreter.h"
-#include "core/mil/package_writer.h"
 #include "core/report/coverage_report.h"
 
 namespace ts2coreml::core {
 namespace {
-
-namespace fs = std::filesystem;
-
-/// A private temporary folder, removed with its contents when the object dies.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ts2coreml-auto-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 /// Cosine similarity of two tensors, in double.
 double Cosine(const at::Tensor& ref, const at::Tensor& got) {
@@ -88,24 +63,12 @@ class Evaluator {
     if (last_ && last_->first == fp32) return &last_->second;
     last_.reset();
     const auto start = std::chrono::steady_clock::now();
-    if (scratch_.path().empty()) {
-      return Error(ErrorClass::kOutput, "--precision auto: cannot make a temporary folder");
-    }
     absl::StatusOr<PrecisionPlan> plan = Plan(fp32);
     if (!plan.ok()) return plan.status();
     absl::StatusOr<LoweredProgram> lowered = LowerGraph(graph_, analysis_, *plan);
     if (!lowered.ok()) return lowered.status();
-    mil::ModelSpec spec;
-    spec.specification_version = SpecificationVersion(base_.target);
-    spec.inputs = lowered->inputs;
-    spec.outputs = lowered->outputs;
-    spec.user_defined[kPrecisionKey] = "fp16";
-    const fs::path pkg = scratch_.path() / "candidate.mlpackage";
-    std::error_code ec;
-    fs::remove_all(pkg, ec);
-    absl::StatusOr<mil::WriteStats> written = mil::WritePackageDir(spec, lowered->main, pkg);
-    if (!written.ok()) return written.status();
-    absl::StatusOr<interp::Interpreter> interp = interp::Interpreter::Load(pkg);
+    absl::StatusOr<interp::Interpreter> interp =
+        LoadInInterpreter(*lowered, plan->options, scratch_);
     if (!interp.ok()) return interp.status();
     Candidate c{*std::move(interp), {}};
     for (const SourceMapEntry& e : lowered->source_map) {

@@ -142,6 +142,86 @@ TEST(CalibrationE2E, CalibrationDataFilesAreOneMoreRun) {
   EXPECT_EQ(KeptFp32(r.output).size(), 2u) << r.output;
 }
 
+/// The lines of the summary starting with `prefix` (after indentation).
+std::string SummaryLine(const std::string& summary, const std::string& prefix) {
+  for (absl::string_view line : absl::StrSplit(summary, '\n')) {
+    const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(line);
+    if (absl::StartsWith(trimmed, prefix)) return std::string(trimmed);
+  }
+  return "";
+}
+
+/// The measured number after "reaches " in `line`.
+double Reached(const std::string& line) {
+  const size_t at = line.find("reaches ");
+  return at == std::string::npos ? 0 : std::stod(line.substr(at + 8));
+}
+
+const std::string kMilInput = "x:1x32x6";
+
+TEST(CalibrationE2E, MilOnlyIntermediatesBeyondFp16KeepExactlyTheirOpsFp32AndVerify) {
+  TempDir dir;
+  const fs::path pkg = dir / "mil.mlpackage";
+  const CliResult r = ConvertModel("mil_intermediates", kMilInput, pkg, {"--calibrate", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Every TorchScript value stays inside fp16's range: only the vars of the cross product's
+  // and the lerp's own MIL ops overflow, measured in the fp32 program in the interpreter.
+  EXPECT_THAT(r.output, HasSubstr("0 kept fp32 by a measured limit, 0 by a measured range beyond "
+                                  "fp16, 2 by a measured MIL intermediate beyond fp16"));
+  EXPECT_THAT(
+      SummaryLine(r.output, "MIL intermediates:"),
+      ::testing::MatchesRegex("MIL intermediates: [0-9]+ vars of 2 ops measured in the "
+                              "fp32 program \\(2 interpreter runs, [0-9.]+ s\\): [1-9][0-9]* "
+                              "beyond fp16's 65504, .*"))
+      << r.output;
+  const std::vector<std::string> kept = KeptFp32(r.output);
+  ASSERT_EQ(kept.size(), 2u) << r.output;
+  EXPECT_THAT(kept[0], ::testing::MatchesRegex("1 x aten::cross: calibration: intermediate mul "
+                                               "'[A-Za-z0-9_]+' of this op's MIL reaches "
+                                               "[0-9.e+]+, beyond fp16's 65504"));
+  EXPECT_THAT(kept[1], ::testing::MatchesRegex("1 x aten::lerp.Scalar: calibration: intermediate "
+                                               "sub '[A-Za-z0-9_]+' of this op's MIL reaches "
+                                               "[0-9.e+]+, beyond fp16's 65504"));
+  // Products of magnitudes ~300 (~1e5), and end - start of points ~4e4 on either side of zero.
+  EXPECT_GT(Reached(kept[0]), 65504);
+  EXPECT_LT(Reached(kept[0]), 2e6);
+  EXPECT_GT(Reached(kept[1]), 65504);
+  EXPECT_LT(Reached(kept[1]), 8e4);
+  const CliResult v = RunProgram(
+      TS2COREML_CLI, {"verify", Model("mil_intermediates"), pkg.string(), "--runs", "3"});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
+TEST(CalibrationE2E, MilIntermediatesOfOrdinaryRangeKeepNothingFp32) {
+  TempDir dir;
+  const CliResult r = ConvertModel("mil_intermediates_unit", kMilInput, dir / "unit.mlpackage",
+                                   {"--calibrate", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr(", 0 by a measured MIL intermediate beyond fp16"));
+  EXPECT_THAT(SummaryLine(r.output, "MIL intermediates:"),
+              ::testing::ContainsRegex("of 2 ops measured in the fp32 program \\(2 interpreter "
+                                       "runs, [0-9.]+ s\\): 0 beyond fp16's 65504"))
+      << r.output;
+  EXPECT_THAT(KeptFp32(r.output), ::testing::IsEmpty()) << r.output;
+}
+
+TEST(PrecisionAutoE2E, OpsKeptFp32ByMilIntermediatesStartFp32AndAreMeasuredOnce) {
+  TempDir dir;
+  const CliResult r =
+      ConvertModel("mil_intermediates", kMilInput, dir / "auto.mlpackage", {"--precision", "auto"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // One fp32 interpreter run per calibration run (none for the held-back ones); the search
+  // starts from the plan that keeps the cross product and the lerp fp32, which reaches the target.
+  EXPECT_THAT(SummaryLine(r.output, "MIL intermediates:"), HasSubstr("(3 interpreter runs, "));
+  EXPECT_THAT(SummaryLine(r.output, "precision auto:"), HasSubstr("with 0 ops moved to fp32"))
+      << r.output;
+  EXPECT_THAT(SummaryLine(r.output, "fp16:"), HasSubstr("fp16: 12 of 14 float ops")) << r.output;
+  EXPECT_THAT(KeptFp32(r.output),
+              ::testing::ElementsAre(HasSubstr("aten::cross: calibration: intermediate mul"),
+                                     HasSubstr("aten::lerp.Scalar: calibration: intermediate sub")))
+      << r.output;
+}
+
 TEST(CalibrationE2E, NormsAndReductionsKeepExactlyTheOpsCrossingTheirLimits) {
   TempDir dir;
   const fs::path pkg = dir / "r.mlpackage";
@@ -211,15 +291,6 @@ TEST(CalibrationE2E, NormsAndReductionsKeepExactlyTheOpsCrossingTheirLimits) {
   const CliResult v =
       RunProgram(TS2COREML_CLI, {"verify", Model("large_reductions"), pkg.string(), "--runs", "2"});
   EXPECT_EQ(v.exit_code, 0) << v.output;
-}
-
-/// The lines of the summary starting with `prefix` (after indentation).
-std::string SummaryLine(const std::string& summary, const std::string& prefix) {
-  for (absl::string_view line : absl::StrSplit(summary, '\n')) {
-    const absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(line);
-    if (absl::StartsWith(trimmed, prefix)) return std::string(trimmed);
-  }
-  return "";
 }
 
 TEST(PrecisionAutoE2E, PlainFp16ThatReachesTheTargetIsKept) {

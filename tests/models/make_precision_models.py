@@ -22,6 +22,12 @@ keep-FP32 rules). Fixed seeds, no downloads.
   cancelling_linear.pt  --precision auto's blame: a last Linear whose weights are 1000 plus
                         small values, on [g, -g], so that the 1000s cancel exactly; FP16 rounds
                         the small parts away in that one op, which localize's rule blames
+  mil_intermediates.pt  calibration of the vars only the MIL decomposition holds: a cross
+                        product of nearly parallel vectors of magnitude ~300 (its products
+                        ~1e5, beyond fp16's 65504, cancel to ~1e4) and a lerp between points
+                        ~4e4 apart on either side of zero (its end - start reaches ~8e4): every
+                        TorchScript value stays inside fp16's range
+  mil_intermediates_unit.pt  the same at magnitude ~1: nothing beyond fp16's range
 
 Usage: make_precision_models.py OUT_DIR [MODEL ...]   (default: every model)
 """
@@ -159,6 +165,23 @@ class CancellingLinear(torch.nn.Module):
         return self.c(torch.cat([g, -g], dim=1))
 
 
+class MilIntermediates(torch.nn.Module):
+    def __init__(self, cross_scale=300.0, lerp_scale=4.0e4):
+        super().__init__()
+        self.cross_scale = cross_scale
+        self.lerp_scale = lerp_scale
+
+    def forward(self, x):
+        u, v = x[..., :3], x[..., 3:]
+        a = u * self.cross_scale
+        b = (u + 0.05 * v) * self.cross_scale
+        # cross(a, b) = 0.05 * scale^2 * cross(u, v): its terms a_i * b_j ~ 9e4 * u_i * u_j.
+        c = torch.cross(a, b, dim=-1)
+        start = torch.tanh(x) * self.lerp_scale
+        end = -torch.tanh(x.flip(-1)) * self.lerp_scale
+        return c, torch.lerp(start, end, 0.25)
+
+
 MODELS = {
     "three_unsupported": (ThreeUnsupported, (1, 8)),
     "precision_rules": (PrecisionRules, (1, 6, 16)),
@@ -167,6 +190,8 @@ MODELS = {
     "large_activations": (LargeActivations, (1, 6, 16)),
     "large_reductions": (LargeReductions, (2, 8, 4, 4)),
     "cancelling_linear": (CancellingLinear, (1, 16)),
+    "mil_intermediates": (MilIntermediates, (1, 32, 6)),
+    "mil_intermediates_unit": (lambda: MilIntermediates(1.0, 1.0), (1, 32, 6)),
 }
 
 

@@ -518,7 +518,7 @@ absl::StatusOr<Outcome> SearchFp32Ops(const Graph& graph, Evaluator& eval, Searc
 
 std::string PrecisionSearch::Summary() const {
   constexpr char kNotClaimed[] =
-      "BELOW the target (not claimed; the plans measured are under search:)";
+      "BELOW the target (not claimed; the plans measured are under search:; more calibration runs, --calibrate N, let the search see more of the inputs)";
   std::string out = absl::StrFormat(
       "precision auto: target cosine >= %.8g; %s on %d calibration run%s (cosine %.7f, spread "
       "%.7f: %.7f expected on unseen inputs) with %d op%s moved to fp32",

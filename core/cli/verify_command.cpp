@@ -33,6 +33,7 @@
 #include "core/mil/program.h"
 #include "core/torch/canonicalize.h"
 #include "core/torch/control_flow.h"
+#include "core/torch/fp32_reference.h"
 #include "core/torch/torchscript_loader.h"
 
 namespace ts2coreml::core {
@@ -575,16 +576,6 @@ void JsonLocalization(json::Writer& w, const Localization& loc) {
   w.EndArray().EndObject();
 }
 
-bool IsHalfModule(const torch::jit::Module& m) {
-  for (const at::Tensor& p : m.parameters()) {
-    if (p.scalar_type() == at::kHalf) return true;
-  }
-  for (const at::Tensor& b : m.buffers()) {
-    if (b.scalar_type() == at::kHalf) return true;
-  }
-  return false;
-}
-
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -649,10 +640,10 @@ absl::StatusOr<Subjects> LoadSubjects(const VerifyArgs& a) {
   } else if (absl::Status s = CheckKernels(a, *module); !s.ok()) {
     return s;
   }
-  const bool half_model = IsHalfModule(*module);
-  if (half_model) module->to(at::kFloat);
-  module->eval();
-  return Subjects{*std::move(interp), std::move(reg), *std::move(module), half_model,
+  Fp32Reference reference = MakeFp32Reference(*module);
+  *module = torch::jit::Module();  // the upcast clone, when there is one, is all verify runs
+  reference.module.eval();
+  return Subjects{*std::move(interp), std::move(reg), reference.module, reference.upcast(),
                   std::move(references)};
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <set>
@@ -310,7 +311,39 @@ absl::Status RunOnce(torch::jit::GraphFunction& fn, const CanonicalModel& canoni
   return absl::OkStatus();
 }
 
+/// The names of the values `block`'s nodes make, its sub-blocks' included.
+void OutputNames(const torch::jit::Block* block, std::set<std::string>* names) {
+  for (const torch::jit::Node* n : block->nodes()) {
+    for (const torch::jit::Value* v : n->outputs()) names->insert(v->debugName());
+    for (const torch::jit::Block* b : n->blocks()) OutputNames(b, names);
+  }
+}
+
 }  // namespace
+
+absl::StatusOr<CanonicalModel> CanonicalizeReference(const Fp32Reference& reference,
+                                                     const CanonicalizeOptions& options,
+                                                     const CanonicalModel& converted) {
+  absl::StatusOr<CanonicalModel> canonical = Canonicalize(reference.module, options);
+  if (!canonical.ok()) {
+    return Error(ErrorClass::kModel, absl::StrCat("the FP32 reference (", reference.Describe(),
+                                                  "): ", canonical.status().message()));
+  }
+  std::set<std::string> want, have;
+  OutputNames(converted.graph->block(), &want);
+  OutputNames(canonical->graph->block(), &have);
+  std::vector<std::string> missing;
+  std::set_difference(want.begin(), want.end(), have.begin(), have.end(),
+                      std::back_inserter(missing));
+  if (!missing.empty()) {
+    return Error(ErrorClass::kInternal,
+                 absl::StrCat("calibration: the canonical graph of the FP32 reference (",
+                              reference.Describe(), ") lacks ", missing.size(),
+                              " values of the model's (first: %", missing.front(),
+                              "); calibrate an FP32 copy of the model (model.float()) instead"));
+  }
+  return canonical;
+}
 
 absl::StatusOr<Calibration> Calibrate(CanonicalModel& canonical, const Graph& graph,
                                       const Analysis& analysis,

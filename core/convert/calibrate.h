@@ -19,6 +19,7 @@
 #include "core/convert/precision_plan.h"
 #include "core/ir/graph.h"
 #include "core/torch/canonicalize.h"
+#include "core/torch/fp32_reference.h"
 
 namespace ts2coreml::core {
 
@@ -45,8 +46,19 @@ struct ReferenceRuns {
 /// FP16's normal and subnormal ranges) to `r`.
 void AddRange(const at::Tensor& t, ValueRange* r);
 
+/// The canonical graph calibration runs for a model referenced by an upcast clone
+/// (Fp32Reference::upcast()): the clone canonicalized with `options`, as the model was into
+/// `converted`. Errors: kModel when canonicalization fails, kInternal when a value of the
+/// converted graph has no value of the same name in the reference's (calibration finds values by
+/// name).
+absl::StatusOr<CanonicalModel> CanonicalizeReference(const Fp32Reference& reference,
+                                                     const CanonicalizeOptions& options,
+                                                     const CanonicalModel& converted);
+
 /// Measures `graph` (imported from `canonical`, analyzed as `analysis`) on the inputs `request`
-/// names. Instruments `canonical.graph` in place: call it last. Errors: kInputSpec for a
+/// names; `canonical` is the graph LibTorch runs: the model's, or its FP32 reference's
+/// (CanonicalizeReference). Instruments `canonical.graph` in place: call it last. Errors:
+/// kInputSpec for a
 /// --calibration-data file that cannot be read or does not fit its input, kModel when LibTorch
 /// fails to run the model.
 absl::StatusOr<Calibration> Calibrate(CanonicalModel& canonical, const Graph& graph,

@@ -23,6 +23,7 @@
 #include "core/mil/output_target.h"
 #include "core/torch/aten_evaluator.h"
 #include "core/torch/canonicalize.h"
+#include "core/torch/fp32_reference.h"
 #include "core/torch/graph_importer.h"
 #include "core/torch/torchscript_loader.h"
 
@@ -131,10 +132,22 @@ std::string CastsJson(const LoweredProgram& p) {
 
 }  // namespace
 
-/// Runs calibration (and, for --precision auto, the held-back runs) into `prepared`; under fp16,
+/// The --input shapes and the plugins' passthrough ops: how the model and its FP32 reference
+/// are canonicalized.
+CanonicalizeOptions CanonicalOptions(const ConvertOptions& options,
+                                     const registry::Registry& registry) {
+  CanonicalizeOptions canon_options;
+  for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
+  canon_options.inputs = options.inputs;
+  return canon_options;
+}
+
+/// Runs calibration (and, for --precision auto, the held-back runs) into `prepared`, in LibTorch
+/// on `canonical`, or on the canonical form of `reference` when it is an upcast clone; under fp16,
 /// then the FP32 program in the interpreter on the same inputs (mil_calibration.h): when that
 /// fails, a warning in `report` says its vars are not measured.
-absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canonical,
+absl::Status CalibrateModel(const ConvertOptions& options, const registry::Registry& registry,
+                            CanonicalModel& canonical, const Fp32Reference& reference,
                             PreparedModel* prepared, ConversionReport* report) {
   CalibrationRequest request = options.calibration;
   auto references = std::make_shared<ReferenceRuns>();
@@ -145,10 +158,18 @@ absl::Status CalibrateModel(const ConvertOptions& options, CanonicalModel& canon
     request.holdout_runs = 3;
     request.holdout_seed = request.seed < 3 ? request.seed + request.random_runs : 0;
   }
+  std::optional<CanonicalModel> upcast;
+  if (reference.upcast()) {
+    absl::StatusOr<CanonicalModel> c =
+        CanonicalizeReference(reference, CanonicalOptions(options, registry), canonical);
+    if (!c.ok()) return InModel(options.model, c.status());
+    upcast.emplace(*std::move(c));
+  }
   absl::StatusOr<Calibration> calibration =
-      Calibrate(canonical, prepared->graph, prepared->analysis, prepared->integer_uses, request,
-                options.precision, references.get());
+      Calibrate(upcast ? *upcast : canonical, prepared->graph, prepared->analysis,
+                prepared->integer_uses, request, options.precision, references.get());
   if (!calibration.ok()) return InModel(options.model, calibration.status());
+  if (reference.upcast()) absl::StrAppend(&calibration->source, ", on ", reference.Describe());
   if (options.precision.precision == Precision::kFp16) {
     if (absl::Status s =
             MeasureMilIntermediates(prepared->graph, prepared->analysis, options.precision,
@@ -196,11 +217,8 @@ absl::StatusOr<CanonicalModel> CanonicalizeModel(const ConvertOptions& options,
                                                  const registry::Registry& registry,
                                                  torch::jit::Module& module,
                                                  ConversionReport* report) {
-  CanonicalizeOptions canon_options;
-  for (const std::string& op : registry.PassthroughOps()) canon_options.passthrough_ops.insert(op);
-  canon_options.inputs = options.inputs;
-  absl::StatusOr<CanonicalModel> canonical =
-      Canonicalize(std::exchange(module, torch::jit::Module()), canon_options);
+  absl::StatusOr<CanonicalModel> canonical = Canonicalize(
+      std::exchange(module, torch::jit::Module()), CanonicalOptions(options, registry));
   if (!canonical.ok()) return InModel(options.model, canonical.status());
   report->passes_changed = canonical->changed_by;
   report->kinds_canonical = KindHistogram(*canonical->graph);
@@ -243,6 +261,13 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   if (!module.ok()) return module.status();
   timer.Done("load");
 
+  // A model with half weights is calibrated on its FP32 reference, a clone taken before
+  // canonicalization takes the model over (an FP32 model is its own: no handle is kept).
+  const bool calibrate = options.calibration.requested() || options.precision_auto;
+  Fp32Reference reference;
+  if (calibrate && !ReducedPrecisionWeights(*module).empty()) {
+    reference = MakeFp32Reference(*module);
+  }
   absl::StatusOr<CanonicalModel> canonical = CanonicalizeModel(options, registry, *module, report);
   if (!canonical.ok()) return canonical.status();
   absl::StatusOr<Graph> graph =
@@ -253,9 +278,10 @@ absl::StatusOr<PreparedModel> PrepareModel(const ConvertOptions& options,
   PreparedModel prepared{*std::move(graph), {}, {}};
   if (absl::Status s = AnalyzeModel(options, registry, &prepared, report); !s.ok()) return s;
   timer.Done("analyze");
-  if ((options.calibration.requested() || options.precision_auto) &&
-      AnalysisStatus(prepared.analysis).ok()) {
-    if (absl::Status s = CalibrateModel(options, *canonical, &prepared, report); !s.ok()) {
+  if (calibrate && AnalysisStatus(prepared.analysis).ok()) {
+    if (absl::Status s =
+            CalibrateModel(options, registry, *canonical, reference, &prepared, report);
+        !s.ok()) {
       return s;
     }
     timer.Done("calibrate");

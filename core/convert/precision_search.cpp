@@ -79,12 +79,12 @@ class Evaluator {
     return &last_->second;
   }
 
-  /// The worst cosine over every output of `runs`; the first run's intermediate values go to
-  /// `first` when given.
-  absl::StatusOr<double> Run(const Candidate& c, const Runs& runs,
-                             interp::RunResult* first = nullptr) {
+  /// Each of `runs`' cosine (the worst over its outputs); the first run's intermediate values
+  /// go to `first` when given.
+  absl::StatusOr<RunCosines> Run(const Candidate& c, const Runs& runs,
+                                 interp::RunResult* first = nullptr) {
     const auto start = std::chrono::steady_clock::now();
-    double worst = 1;
+    RunCosines cosines;
     for (const ReferenceRun* run : runs) {
       std::map<std::string, at::Tensor> inputs;
       for (size_t i = 0; i < c.interp.inputs().size() && i < run->inputs.size(); ++i) {
@@ -95,14 +95,16 @@ class Evaluator {
       absl::StatusOr<interp::RunResult> r = c.interp.Run(inputs, options);
       if (!r.ok()) return r.status();
       ++s_->interpreter_runs;
+      double worst = 1;
       for (size_t j = 0; j < c.interp.outputs().size() && j < run->outputs.size(); ++j) {
         if (!run->outputs[j].is_floating_point()) continue;
         worst = std::min(worst, Cosine(run->outputs[j], r->outputs.at(c.interp.outputs()[j].name)));
       }
+      cosines.Add(worst);
       if (options.keep_intermediates) *first = *std::move(r);
     }
     s_->interpreter_seconds += Since(start);
-    return worst;
+    return cosines;
   }
 
  private:
@@ -268,11 +270,10 @@ const char* RuleName(SearchRule rule) {
   return "?";
 }
 
-/// A plan reaching the target on every calibration run, or not.
+/// A plan meeting the target (RunCosines::Meets) on every calibration run, or not.
 struct Outcome {
   std::set<int> fp32;
-  double cosine = 0;
-  int runs = 0;
+  RunCosines cosines;
   bool reached = false;
 };
 
@@ -289,36 +290,32 @@ class Searcher {
     probe_ = first_;
   }
 
-  /// The worst cosine of the plan keeping `fp32` FP32 on `runs`, recorded as a trial.
-  absl::StatusOr<double> Measure(SearchRule rule, const std::set<int>& fp32, const Runs& runs) {
+  /// The cosines of the plan keeping `fp32` FP32 on `runs`, recorded as a trial.
+  absl::StatusOr<RunCosines> Measure(SearchRule rule, const std::set<int>& fp32, const Runs& runs) {
     absl::StatusOr<const Candidate*> c = eval_.Load(fp32);
     if (!c.ok()) return c.status();
-    absl::StatusOr<double> cosine = eval_.Run(**c, runs);
-    if (cosine.ok()) {
-      s_->trials.push_back(
-          {rule, static_cast<int>(fp32.size()), *cosine, static_cast<int>(runs.size())});
-    }
-    return cosine;
+    absl::StatusOr<RunCosines> cosines = eval_.Run(**c, runs);
+    if (cosines.ok()) s_->trials.push_back({rule, static_cast<int>(fp32.size()), *cosines});
+    return cosines;
   }
 
-  /// `fp32` measured on the probe runs and, when it reaches the target there, on the rest.
+  /// `fp32` measured on the probe runs and, when it meets the target there, on the rest.
   absl::StatusOr<Outcome> Confirm(SearchRule rule, const std::set<int>& fp32,
-                                  std::optional<double> probed = std::nullopt) {
-    Outcome o{fp32, 0, static_cast<int>(probe_.size()), false};
+                                  std::optional<RunCosines> probed = std::nullopt) {
     if (!probed) {
-      absl::StatusOr<double> c = Measure(rule, fp32, probe_);
+      absl::StatusOr<RunCosines> c = Measure(rule, fp32, probe_);
       if (!c.ok()) return c.status();
       probed = *c;
     }
-    o.cosine = *probed;
-    if (o.cosine >= target_ && probe_.size() < all_.size()) {
-      absl::StatusOr<double> c = Measure(rule, fp32, rest_);
+    Outcome o{fp32, *probed, false};
+    if (o.cosines.Meets(target_) && probe_.size() < all_.size()) {
+      absl::StatusOr<RunCosines> c = Measure(rule, fp32, rest_);
       if (!c.ok()) return c.status();
-      o.cosine = std::min(o.cosine, *c);
-      o.runs = static_cast<int>(all_.size());
-      if (*c < target_) probe_ = all_;  // the first run misled: probe every run from now on
+      o.cosines.Merge(*c);
+      // The first run misled: probe every run from now on.
+      if (!o.cosines.Meets(target_)) probe_ = all_;
     }
-    o.reached = o.cosine >= target_ && o.runs == static_cast<int>(all_.size());
+    o.reached = o.cosines.Meets(target_) && o.cosines.runs == static_cast<int>(all_.size());
     return o;
   }
 
@@ -328,9 +325,9 @@ class Searcher {
     absl::StatusOr<const Candidate*> c = eval_.Load({});
     if (!c.ok()) return c.status();
     interp::RunResult values;
-    absl::StatusOr<double> cosine = eval_.Run(**c, first_, &values);
+    absl::StatusOr<RunCosines> cosine = eval_.Run(**c, first_, &values);
     if (!cosine.ok()) return cosine.status();
-    s_->trials.push_back({SearchRule::kNone, 0, *cosine, 1});
+    s_->trials.push_back({SearchRule::kNone, 0, *cosine});
     *blamed = Blame(g_, plan, ValueErrors(g_, **c, values, first));
     absl::StatusOr<Outcome> o = Confirm(SearchRule::kNone, {}, *cosine);
     if (o.ok()) plain_ = *o;
@@ -343,32 +340,31 @@ class Searcher {
   absl::StatusOr<Outcome> ShortestPrefix(const std::vector<int>& candidates) {
     const int n = static_cast<int>(candidates.size());
     if (n == 0) return plain_;  // nothing computes in fp16: the plain plan is the frontier
-    std::map<int, double> probed;
+    std::map<int, RunCosines> probed;
     auto on_probe = [&](int k) -> absl::StatusOr<bool> {
-      absl::StatusOr<double> c = Measure(SearchRule::kPrefix, Prefix(candidates, k), probe_);
+      absl::StatusOr<RunCosines> c = Measure(SearchRule::kPrefix, Prefix(candidates, k), probe_);
       if (!c.ok()) return c.status();
       probed[k] = *c;
-      return *c >= target_;
+      return c->Meets(target_);
     };
     const bool probed_first_only = probe_.size() < all_.size();
     absl::StatusOr<int> hi = Smallest(0, n, on_probe);
     if (!hi.ok()) return hi.status();
-    if (probed[*hi] < target_) {
-      return Outcome{Prefix(candidates, n), probed[n], static_cast<int>(probe_.size()), false};
-    }
+    if (!probed[*hi].Meets(target_)) return Outcome{Prefix(candidates, n), probed[n], false};
     absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, *hi), probed[*hi]);
-    if (!o.ok() || o->reached || o->runs < static_cast<int>(all_.size()) || *hi == n) return o;
-    return OnEveryRun(candidates, *hi, probed_first_only ? probed : std::map<int, double>{});
+    if (!o.ok() || o->reached || o->cosines.runs < static_cast<int>(all_.size()) || *hi == n)
+      return o;
+    return OnEveryRun(candidates, *hi, probed_first_only ? probed : std::map<int, RunCosines>{});
   }
 
   /// The shortest prefix longer than `lo` (which misses) reaching the target on every run;
   /// `first_run` holds what prefixes measured on the first run alone.
   absl::StatusOr<Outcome> OnEveryRun(const std::vector<int>& candidates, int lo,
-                                     const std::map<int, double>& first_run) {
+                                     const std::map<int, RunCosines>& first_run) {
     std::map<int, Outcome> seen;
     auto on_every_run = [&](int k) -> absl::StatusOr<bool> {
       probe_ = first_;
-      std::optional<double> first;
+      std::optional<RunCosines> first;
       if (auto f = first_run.find(k); f != first_run.end()) first = f->second;
       absl::StatusOr<Outcome> o = Confirm(SearchRule::kPrefix, Prefix(candidates, k), first);
       probe_ = all_;
@@ -415,6 +411,18 @@ class Searcher {
   Outcome plain_;
 };
 
+/// "cosine W on N runs", with the runs' spread and the cosine expected on unseen inputs when
+/// they differ (precision_search_rule.h).
+std::string CosineText(const RunCosines& c) {
+  std::string out =
+      absl::StrFormat("cosine %.7f on %d run%s", c.worst, c.runs, c.runs == 1 ? "" : "s");
+  if (c.Spread() > 0) {
+    absl::StrAppendFormat(&out, " (spread %.7f, so %.7f expected on unseen inputs)", c.Spread(),
+                          c.Expected());
+  }
+  return out;
+}
+
 /// The estimated FLOPs share (0..1) `fp32` leaves in FP16.
 absl::StatusOr<double> Fp16FlopShare(const Graph& g, const Evaluator& eval,
                                      const std::set<int>& fp32) {
@@ -433,9 +441,8 @@ absl::StatusOr<Outcome> Choose(const Graph& g, const Evaluator& eval,
   absl::StatusOr<double> prefix_share = Fp16FlopShare(g, eval, prefix.fp32);
   if (!prefix_share.ok()) return prefix_share.status();
   const std::string prefix_text = absl::StrFormat(
-      "the prefix rule: %d op%s, cosine %.7f on %d run%s, %.1f%% of the FLOPs fp16%s",
-      prefix.fp32.size(), prefix.fp32.size() == 1 ? "" : "s", prefix.cosine, prefix.runs,
-      prefix.runs == 1 ? "" : "s", 100 * *prefix_share,
+      "the prefix rule: %d op%s, %s, %.1f%% of the FLOPs fp16%s", prefix.fp32.size(),
+      prefix.fp32.size() == 1 ? "" : "s", CosineText(prefix.cosines), 100 * *prefix_share,
       prefix.reached ? "" : " (short of the target)");
   if (!blame) {
     s->rule = SearchRule::kPrefix;
@@ -445,9 +452,8 @@ absl::StatusOr<Outcome> Choose(const Graph& g, const Evaluator& eval,
   absl::StatusOr<double> blame_share = Fp16FlopShare(g, eval, blame->fp32);
   if (!blame_share.ok()) return blame_share.status();
   const std::string blame_text = absl::StrFormat(
-      "localize's blame: %d op%s, cosine %.7f on %d run%s, %.1f%% of the FLOPs fp16%s",
-      blame->fp32.size(), blame->fp32.size() == 1 ? "" : "s", blame->cosine, blame->runs,
-      blame->runs == 1 ? "" : "s", 100 * *blame_share,
+      "localize's blame: %d op%s, %s, %.1f%% of the FLOPs fp16%s", blame->fp32.size(),
+      blame->fp32.size() == 1 ? "" : "s", CosineText(blame->cosines), 100 * *blame_share,
       blame->reached ? "" : " (short of the target)");
   const bool use_blame = blame->reached && (!prefix.reached || *blame_share > *prefix_share);
   s->rule = use_blame ? SearchRule::kBlame : SearchRule::kPrefix;
@@ -474,15 +480,16 @@ absl::StatusOr<Outcome> SearchFp32Ops(const Graph& graph, Evaluator& eval, Searc
 }  // namespace
 
 std::string PrecisionSearch::Summary() const {
+  constexpr char kNotClaimed[] =
+      "BELOW the target (not claimed; the plans measured are under search:; more calibration runs, --calibrate N, let the search see more of the inputs)";
   std::string out = absl::StrFormat(
-      "precision auto: target cosine >= %.8g; %s on %d calibration run%s (cosine %.7f) with %d "
-      "op%s moved to fp32",
+      "precision auto: target cosine >= %.8g; %s on %d calibration run%s (cosine %.7f, spread "
+      "%.7f: %.7f expected on unseen inputs) with %d op%s moved to fp32",
       target, reached ? "reached" : "NOT reached", calibration_runs,
-      calibration_runs == 1 ? "" : "s", cosine, fp32_nodes.size(),
+      calibration_runs == 1 ? "" : "s", cosine, spread, cosine - spread, fp32_nodes.size(),
       fp32_nodes.size() == 1 ? "" : "s");
   absl::StrAppendFormat(&out, "\n    held-back seeds 0..%d: cosine %.7f, %s", holdout_runs - 1,
-                        holdout_cosine,
-                        holdout_reached ? "target met" : "BELOW the target (not claimed)");
+                        holdout_cosine, holdout_reached ? "target met" : kNotClaimed);
   absl::StrAppendFormat(
       &out,
       "\n    fp16: %d of %d float ops (%.1f%%), %.1f%% of the estimated FLOPs; %d fp16/fp32 "
@@ -493,8 +500,8 @@ std::string PrecisionSearch::Summary() const {
   std::vector<std::string> tried;
   std::set<std::pair<SearchRule, int>> plans;
   for (const SearchTrial& t : trials) {
-    tried.push_back(
-        absl::StrFormat("%s %d:%.7f/%d", RuleName(t.rule), t.fp32_ops, t.cosine, t.runs));
+    tried.push_back(absl::StrFormat("%s %d:%.7f/%d", RuleName(t.rule), t.fp32_ops, t.cosines.worst,
+                                    t.cosines.runs));
     plans.insert({t.rule, t.fp32_ops});
   }
   absl::StrAppendFormat(&out,
@@ -543,17 +550,18 @@ absl::StatusOr<PrecisionSearch> SearchPrecision(Graph& graph, const Analysis& an
     s.choice = "plain fp16 reaches the target";
   }
   s.fp32_nodes = chosen->fp32;
-  s.cosine = chosen->cosine;
-  s.calibration_runs = chosen->runs;
+  s.cosine = chosen->cosines.worst;
+  s.spread = chosen->cosines.Spread();
+  s.calibration_runs = chosen->cosines.runs;
   s.reached = chosen->reached;
   Runs holdout;
   for (const ReferenceRun& r : references.holdout) holdout.push_back(&r);
   absl::StatusOr<const Candidate*> final_package = eval.Load(s.fp32_nodes);
   if (!final_package.ok()) return final_package.status();
-  absl::StatusOr<double> held = eval.Run(**final_package, holdout);
+  absl::StatusOr<RunCosines> held = eval.Run(**final_package, holdout);
   if (!held.ok()) return held.status();
-  s.holdout_cosine = *held;
-  s.holdout_reached = s.holdout_runs > 0 && *held >= min_cosine;
+  s.holdout_cosine = held->worst;
+  s.holdout_reached = s.holdout_runs > 0 && held->worst >= min_cosine;
   absl::StatusOr<PrecisionPlan> final_plan = eval.Plan(s.fp32_nodes);
   if (!final_plan.ok()) return final_plan.status();
   Describe(graph, *final_plan, &s);

@@ -7,11 +7,12 @@
 ///   - the prefix rule: the shortest FP32 prefix of the network (in graph order) that reaches the
 ///     target, found by bisection; FP16's error on an untrained or deep network accumulates from
 ///     the start, and an unbroken FP32 prefix removes the most of it per op (docs/verify.md).
-/// Plans are probed on the first calibration run and confirmed on the others; of the plans that
-/// reach the target on every calibration run, the one keeping the most estimated FLOPs in FP16
-/// is chosen. It is then measured on held-back inputs (verify's seeds 0, 1, 2, apart from
-/// calibration's) and reported with the --keep-fp32 rules that reproduce it without search.
-/// Used by the converter only.
+/// Plans are probed on the first calibration run and confirmed on the others; a plan meets the
+/// target when its worst calibration run, lowered by the runs' spread, reaches it
+/// (precision_search_rule.h: the margin the next inputs need). Of the plans that meet it, the
+/// one keeping the most estimated FLOPs in FP16 is chosen. It is then measured on held-back inputs
+/// (verify's seeds 0, 1, 2, apart from calibration's) and reported with the --keep-fp32 rules that
+/// reproduce it without search. Used by the converter only.
 ///
 ///   absl::StatusOr<PrecisionSearch> s = SearchPrecision(graph, analysis, options, refs, 0.9999);
 #ifndef TS2COREML_CORE_CONVERT_PRECISION_SEARCH_H_
@@ -25,6 +26,7 @@
 #include "core/convert/analysis.h"
 #include "core/convert/calibrate.h"
 #include "core/convert/precision_plan.h"
+#include "core/convert/precision_search_rule.h"
 #include "core/ir/graph.h"
 
 namespace ts2coreml::core {
@@ -39,9 +41,8 @@ enum class SearchRule {
 /// One candidate plan the search measured.
 struct SearchTrial {
   SearchRule rule = SearchRule::kNone;
-  int fp32_ops = 0;   ///< the prefix length, or how many ops were blamed
-  double cosine = 0;  ///< worst over `runs` calibration runs and the outputs
-  int runs = 0;
+  int fp32_ops = 0;    ///< the prefix length, or how many ops were blamed
+  RunCosines cosines;  ///< on the runs measured (each run's worst output)
 };
 
 /// What the search found and how.
@@ -49,9 +50,10 @@ struct PrecisionSearch {
   double target = 0;
   std::set<int> fp32_nodes;   ///< nodes moved to FP32 (none when plain FP16 reaches the target)
   double cosine = 0;          ///< worst over the calibration runs and outputs
+  double spread = 0;          ///< between the best and the worst calibration run
   double holdout_cosine = 0;  ///< the same on the held-back runs
   int calibration_runs = 0, holdout_runs = 0;
-  bool reached = false;                 ///< the target on the calibration runs
+  bool reached = false;  ///< the target, with the runs' spread as margin, on the calibration runs
   bool holdout_reached = false;         ///< and on the held-back runs
   SearchRule rule = SearchRule::kNone;  ///< the rule of the chosen plan
   std::string choice;                   ///< why that rule: what the other one measured

@@ -3,7 +3,8 @@
 // ops whose measured ranges cross their lowerings' declared FP16 limits stay FP32, with the
 // measured number as the reason, and the package verifies; --precision auto keeps plain FP16 when
 // it reaches the target, and otherwise moves the ops localize's blame or the prefix rule names;
-// bad calibration options are one-line errors.
+// models made half are calibrated on their FP32 reference; bad calibration options are one-line
+// errors.
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -299,7 +300,8 @@ TEST(PrecisionAutoE2E, PlainFp16ThatReachesTheTargetIsKept) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(SummaryLine(r.output, "precision auto:"),
               ::testing::MatchesRegex("precision auto: target cosine >= 0.9999; reached on 3 "
-                                      "calibration runs \\(cosine [0-9.]+\\) with 0 ops moved "
+                                      "calibration runs \\(cosine [0-9.]+, spread [0-9.]+: "
+                                      "[0-9.]+ expected on unseen inputs\\) with 0 ops moved "
                                       "to fp32"))
       << r.output;
   EXPECT_THAT(SummaryLine(r.output, "held-back seeds 0..2:"), HasSubstr("target met"));
@@ -354,18 +356,55 @@ TEST(PrecisionAutoE2E, LocalizesBlameMovesTheOneOpThatMakesTheError) {
       ConvertModel("cancelling_linear", "x:1x16", dir / "auto.mlpackage", {"--precision", "auto"});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(SummaryLine(r.output, "precision auto:"),
-              ::testing::ContainsRegex("reached on 3 calibration runs \\(cosine [0-9.]+\\) "
-                                       "with 1 op moved to fp32"))
+              ::testing::ContainsRegex("reached on 3 calibration runs \\(cosine [0-9.]+, spread "
+                                       "[0-9.]+: [0-9.]+ expected on unseen inputs\\) with 1 op "
+                                       "moved to fp32"))
       << r.output;
   EXPECT_THAT(SummaryLine(r.output, "held-back seeds 0..2:"), HasSubstr("target met"));
   EXPECT_THAT(SummaryLine(r.output, "chosen:"),
-              ::testing::ContainsRegex("chosen: localize's blame: 1 op, cosine [0-9.]+ on 3 runs, "
-                                       "[0-9.]+% of the FLOPs fp16; not the prefix rule"))
+              ::testing::ContainsRegex("chosen: localize's blame: 1 op, cosine [0-9.]+ on 3 runs( "
+                                       "\\(spread [0-9.]+, so [0-9.]+ expected on unseen "
+                                       "inputs\\))?, [0-9.]+% of the FLOPs fp16; not the prefix "
+                                       "rule"))
       << r.output;
   EXPECT_THAT(KeptFp32(r.output),
               ::testing::Contains(HasSubstr(
                   "1 x aten::linear: --precision auto: localize's rule blames its fp16 error")))
       << r.output;
+}
+
+TEST(CalibrationE2E, HalfAndMixedModelsAreCalibratedOnTheirFp32ReferenceAndVerify) {
+  TempDir dir;
+  // half_small's weights are all FP16 (`traced.half()`), half_mixed's head only: LibTorch runs
+  // neither on FP32 inputs, so calibration runs a clone with those weights cast to float32.
+  const std::string reference = "on the model with its half parameters and buffers cast to float32";
+  for (const std::string model : {"half_small", "half_mixed"}) {
+    const fs::path pkg = dir / (model + ".mlpackage");
+    const CliResult r = ConvertModel(model, "x:1x3x8x8", pkg, {"--calibrate", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    // The layer_norm and the softmax are measured within their limits: the reference ran.
+    EXPECT_THAT(r.output, HasSubstr(absl::StrCat("calibration: 2 runs (2 random inputs from seed "
+                                                 "1000, ",
+                                                 reference,
+                                                 "): 2 ops computing fp16 within their declared "
+                                                 "fp16 limits")))
+        << r.output;
+    EXPECT_THAT(r.output, HasSubstr("inputs:  x fp32[1,3,8,8]")) << r.output;
+  }
+  const CliResult v = RunProgram(
+      TS2COREML_CLI, {"verify", Model("half_small"), (dir / "half_small.mlpackage").string()});
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_THAT(v.output, HasSubstr("(half, upcast to fp32)")) << v.output;
+  const fs::path pkg = dir / "auto.mlpackage";
+  const CliResult a = ConvertModel("half_small", "x:1x3x8x8", pkg, {"--precision", "auto"});
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_THAT(a.output, HasSubstr(reference)) << a.output;
+  EXPECT_THAT(SummaryLine(a.output, "precision auto:"), HasSubstr("reached on 3 calibration runs"))
+      << a.output;
+  EXPECT_THAT(SummaryLine(a.output, "held-back seeds 0..2:"), HasSubstr("target met"));
+  const CliResult va =
+      RunProgram(TS2COREML_CLI, {"verify", Model("half_small"), pkg.string(), "--runs", "3"});
+  EXPECT_EQ(va.exit_code, 0) << va.output;
 }
 
 TEST(CalibrationE2E, BadCalibrationOptionsAreOneLineErrors) {

@@ -28,6 +28,10 @@ keep-FP32 rules). Fixed seeds, no downloads.
                         ~4e4 apart on either side of zero (its end - start reaches ~8e4): every
                         TorchScript value stays inside fp16's range
   mil_intermediates_unit.pt  the same at magnitude ~1: nothing beyond fp16's range
+  half_small.pt         a model made half after tracing (`traced.half()`, as users do): conv,
+                        batch norm, a Linear, a layer_norm and a softmax with FP16 weights, which
+                        LibTorch cannot run on FP32 inputs (calibration runs its FP32 reference)
+  half_mixed.pt         the same model with only its head made half (mixed FP16/FP32 weights)
 
 Usage: make_precision_models.py OUT_DIR [MODEL ...]   (default: every model)
 """
@@ -182,6 +186,27 @@ class MilIntermediates(torch.nn.Module):
         return c, torch.lerp(start, end, 0.25)
 
 
+class HalfSmall(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.head = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.LayerNorm(16))
+
+    def forward(self, x):
+        h = torch.relu(self.bn(self.conv(x))).mean(dim=(2, 3))
+        return torch.softmax(self.head(h), dim=-1)
+
+
+def make_half(traced):
+    return traced.half()
+
+
+def make_head_half(traced):
+    traced.head.half()
+    return traced
+
+
 MODELS = {
     "three_unsupported": (ThreeUnsupported, (1, 8)),
     "precision_rules": (PrecisionRules, (1, 6, 16)),
@@ -192,7 +217,12 @@ MODELS = {
     "cancelling_linear": (CancellingLinear, (1, 16)),
     "mil_intermediates": (MilIntermediates, (1, 32, 6)),
     "mil_intermediates_unit": (lambda: MilIntermediates(1.0, 1.0), (1, 32, 6)),
+    "half_small": (HalfSmall, (1, 3, 8, 8)),
+    "half_mixed": (HalfSmall, (1, 3, 8, 8)),
 }
+
+# Applied after tracing (the tracer runs on the CPU, where LibTorch has no FP16 matmul).
+POST = {"half_small": make_half, "half_mixed": make_head_half}
 
 
 def main(argv):
@@ -207,6 +237,7 @@ def main(argv):
         model = factory().eval()
         with torch.no_grad():
             traced = torch.jit.trace(model, torch.randn(*shape))
+        traced = POST.get(name, lambda t: t)(traced)
         path = os.path.join(argv[1], name + ".pt")
         traced.save(path + ".tmp")
         os.replace(path + ".tmp", path)

@@ -17,7 +17,7 @@ namespace {
 /// The DTYPE of `--input NAME:SHAPE:DTYPE`, or nullopt for a word that names none.
 std::optional<InputDtype> ParseInputDtype(absl::string_view word) {
   for (InputDtype d : {InputDtype::kFp32, InputDtype::kFp16, InputDtype::kInt32, InputDtype::kInt64,
-                       InputDtype::kBool}) {
+                       InputDtype::kBool, InputDtype::kUint8}) {
     if (word == InputDtypeName(d)) return d;
   }
   return std::nullopt;
@@ -77,7 +77,8 @@ absl::StatusOr<InputSpec> ParseInputSpec(absl::string_view text) {
   if (!last.empty() && absl::ascii_isalpha(static_cast<unsigned char>(last[0]))) {
     std::optional<InputDtype> dtype = ParseInputDtype(last);
     if (!dtype) {
-      return bad(absl::StrCat("unknown DTYPE '", last, "' (use fp32, fp16, int32, int64 or bool)"));
+      return bad(
+          absl::StrCat("unknown DTYPE '", last, "' (use fp32, fp16, int32, int64, uint8 or bool)"));
     }
     spec.dtype = *dtype;
     text = text.substr(0, colon);

@@ -53,7 +53,7 @@ TEST(ParseInputSpecTest, DtypeFollowsTheShape) {
 
 TEST(ParseInputSpecTest, BadDtypesAreInputSpecErrors) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"x:1x3:float", "unknown DTYPE 'float' (use fp32, fp16, int32, int64 or bool)"},
+      {"x:1x3:float", "unknown DTYPE 'float' (use fp32, fp16, int32, int64, uint8 or bool)"},
       {"x:1x3:INT64", "unknown DTYPE 'INT64'"},
       {"x:int64", "no ':' between name and shape"},
       {"x::int64", "empty shape"},

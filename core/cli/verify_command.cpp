@@ -455,6 +455,7 @@ absl::StatusOr<Localization> Localize(const torch::jit::Module& module,
     const at::ScalarType t = tensor.scalar_type();
     const InputDtype dtype = t == at::kInt    ? InputDtype::kInt32
                              : t == at::kLong ? InputDtype::kInt64
+                             : t == at::kByte ? InputDtype::kUint8
                              : t == at::kBool ? InputDtype::kBool
                                               : InputDtype::kDefault;
     options.inputs.push_back({name, tensor.sizes().vec(), dtype});
@@ -981,7 +982,8 @@ absl::StatusOr<at::Tensor> ReadInputNpy(const std::string& name, const fs::path&
 /// array given for an integer input or integers beyond int32.
 absl::StatusOr<at::Tensor> InArgumentDtype(const std::string& name, const fs::path& path,
                                            const at::Tensor& t, const InputInfo& info) {
-  const bool int_input = info.dtype == "int32" || info.dtype == "int64" || info.dtype == "bool";
+  const bool int_input = info.dtype == "int32" || info.dtype == "int64" || info.dtype == "bool" ||
+                         info.dtype == "uint8";
   if (!int_input) return t.to(at::kFloat);
   const std::string what = absl::StrCat("--input ", name, ": ", path.string(), ": ");
   if (t.is_floating_point()) {
@@ -990,6 +992,14 @@ absl::StatusOr<at::Tensor> InArgumentDtype(const std::string& name, const fs::pa
                               "; save an integer array (numpy int64, int32 or bool)"));
   }
   if (info.dtype == "bool") return t.to(at::kBool);
+  if (info.dtype == "uint8") {
+    if (t.numel() > 0 && (t.max().item<int64_t>() > 255 || t.min().item<int64_t>() < 0)) {
+      return Error(
+          ErrorClass::kInputSpec,
+          absl::StrCat(what, "holds values outside 0..255, the range of uint8 input '", name, "'"));
+    }
+    return t.to(at::kByte);
+  }
   if (t.numel() > 0 && (t.max().item<int64_t>() > std::numeric_limits<int32_t>::max() ||
                         t.min().item<int64_t>() < std::numeric_limits<int32_t>::min())) {
     return Error(ErrorClass::kInputSpec,
@@ -1102,6 +1112,8 @@ std::map<std::string, at::Tensor> RandomInputs(const std::vector<interp::Feature
     if (auto it = info.find(f.name); it != info.end()) in = it->second;
     if (auto it = fixed.find(f.name); it != fixed.end()) {
       t = it->second;
+    } else if (in.dtype == "uint8") {  // image bytes: the whole range
+      t = at::randint(0, 256, f.shape, gen, at::kByte);
     } else if (in.dtype == "int32" || in.dtype == "int64") {
       t = at::randint(0, in.high > 0 ? in.high : 10, f.shape, gen,
                       in.dtype == "int64" ? at::kLong : at::kInt);

@@ -89,7 +89,7 @@ struct Metrics {
 /// What the converter recorded of a model input (kInputsKey): the dtype of its forward()
 /// argument, and for embedding ids the bound random ids stay below.
 struct InputInfo {
-  std::string dtype;  ///< "fp32", "fp16", "int32", "int64", "bool"
+  std::string dtype;  ///< "fp32", "fp16", "int32", "int64", "bool", "uint8"
   int64_t high = 0;   ///< random integers are drawn in [0, high); 0: the default range
 };
 

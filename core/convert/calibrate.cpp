@@ -67,6 +67,8 @@ absl::StatusOr<std::vector<at::Tensor>> RunInputs(const Graph& g,
             absl::StrCat("--calibration-data ", v.name, ": the array has shape ",
                          c10::str(t.sizes()), ", the input ", c10::str(c10::IntArrayRef(v.shape))));
       }
+    } else if (v.input_dtype == InputDtype::kUint8) {  // image bytes: the whole range
+      t = at::randint(0, 256, v.shape, gen, at::kByte);
     } else if (v.input_dtype == InputDtype::kInt64 || v.input_dtype == InputDtype::kInt32) {
       t = at::randint(0, high, v.shape, gen,
                       v.input_dtype == InputDtype::kInt64 ? at::kLong : at::kInt);

@@ -244,12 +244,13 @@ std::optional<ScalarOperands> ReadScalarOperands(const Graph& g, const Node& n, 
 }
 
 /// Writes a scalar op's result into `out` as the output's kind: a number, or a 0-d tensor
-/// promoted as torch does (int op int stays int, except true division).
+/// promoted as torch does (int op int stays int, except true division and sqrt).
 EvalResult SetScalarResult(Value& out, ValueKind out_kind, const ScalarOperands& ops, double x) {
   if (out_kind == ValueKind::kTensor) {
     Value number;
     number.is_const = true;
-    if (ops.all_int && ops.kind != "aten::div") {  // div_trunc and floordiv of ints stay int
+    // True division and sqrt of ints give floats; div_trunc and floordiv of ints stay int.
+    if (ops.all_int && ops.kind != "aten::div" && ops.kind != "aten::sqrt") {
       number.kind = ValueKind::kInt;
       number.i = static_cast<int64_t>(x);
     } else {

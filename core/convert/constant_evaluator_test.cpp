@@ -167,6 +167,20 @@ TEST(ConstantEvaluatorTest, NumToTensorAndIntRoundTrip) {
   EXPECT_EQ(g.value(back).i, 9);
 }
 
+TEST(ConstantEvaluatorTest, SqrtOfAnIntTensorIsAFloatTensor) {
+  // torch.sqrt(torch.tensor(x.shape[1])) in a trace: the square root of a 0-d int64 tensor.
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {1, 96});
+  const ValueId s =
+      Eval(g, "aten::size", "int", {x, g.AddConstInt(1)}, ValueKind::kInt, EvalResult::kFolded);
+  const ValueId t =
+      Eval(g, "prim::NumToTensor", "Scalar", {s}, ValueKind::kTensor, EvalResult::kFolded);
+  const ValueId r = Eval(g, "aten::sqrt", "", {t}, ValueKind::kTensor, EvalResult::kFolded);
+  EXPECT_EQ(g.value(r).type_class, TypeClass::kFloat);
+  ASSERT_NE(g.value(r).tensor, nullptr);
+  EXPECT_DOUBLE_EQ(g.value(r).tensor->At(0), std::sqrt(96.0));
+}
+
 TEST(ConstantEvaluatorTest, FloatNumToTensorAndFloatRoundTrip) {
   Graph g;
   const ValueId t = Eval(g, "prim::NumToTensor", "Scalar", {g.AddConstFloat(2.5)},

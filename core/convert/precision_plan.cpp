@@ -812,6 +812,7 @@ mil::DType InputFeatureDtype(const Value& v, const PrecisionOptions& options) {
     case InputDtype::kInt32:
     case InputDtype::kInt64:
     case InputDtype::kBool:
+    case InputDtype::kUint8:
       return mil::DType::kInt32;
     case InputDtype::kDefault:
       break;
@@ -836,7 +837,8 @@ absl::StatusOr<PrecisionPlan> PlanPrecision(const Graph& g, const Analysis& anal
       return Error(ErrorClass::kUsage,
                    absl::StrCat("--input ", v.name, ":...:fp16 needs --target ios16 or later"));
     }
-    if (v.input_dtype == InputDtype::kInt64 || v.input_dtype == InputDtype::kBool) {
+    if (v.input_dtype == InputDtype::kInt64 || v.input_dtype == InputDtype::kBool ||
+        v.input_dtype == InputDtype::kUint8) {
       plan.warnings.push_back(
           absl::StrCat("model input '", v.name, "' (", InputDtypeName(v.input_dtype),
                        ") crosses the Core ML boundary as int32: Core ML model inputs have no ",

@@ -62,6 +62,8 @@ absl::string_view InputDtypeName(InputDtype d) {
       return "int64";
     case InputDtype::kBool:
       return "bool";
+    case InputDtype::kUint8:
+      return "uint8";
     case InputDtype::kDefault:
       break;
   }
@@ -72,6 +74,7 @@ TypeClass ClassOfInputDtype(InputDtype d) {
   switch (d) {
     case InputDtype::kInt32:
     case InputDtype::kInt64:
+    case InputDtype::kUint8:
       return TypeClass::kInt;
     case InputDtype::kBool:
       return TypeClass::kBool;

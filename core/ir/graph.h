@@ -51,7 +51,7 @@ absl::string_view TypeClassName(TypeClass c);
 
 /// The dtype of a forward() argument as `--input NAME:SHAPE:DTYPE` gives it. Core ML model
 /// features have no int64 or bool: those cross the model boundary as int32.
-enum class InputDtype { kDefault, kFp32, kFp16, kInt32, kInt64, kBool };
+enum class InputDtype { kDefault, kFp32, kFp16, kInt32, kInt64, kBool, kUint8 };
 /// "fp32", "fp16", "int32", "int64", "bool"; "default" for kDefault (--io-dtype decides).
 absl::string_view InputDtypeName(InputDtype d);
 /// The class of a tensor of that dtype (kDefault is a float).

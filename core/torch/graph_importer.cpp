@@ -590,6 +590,8 @@ at::ScalarType TorchDtypeOf(InputDtype d) {
       return at::kLong;
     case InputDtype::kBool:
       return at::kBool;
+    case InputDtype::kUint8:
+      return at::kByte;
     case InputDtype::kDefault:
     case InputDtype::kFp32:
     case InputDtype::kFp16:

@@ -44,6 +44,13 @@ std::string OneLine(const std::string& text) {
 
 /// Explains a failure of torch::jit::load; unknown ops and newer file formats get a hint.
 absl::Status LoadError(const std::string& path, const std::string& message) {
+  if (message.find("nknown builtin op: torchvision::") != std::string::npos) {
+    return Error(
+        ErrorClass::kModel,
+        absl::StrCat(
+            path, ": ", message,
+            " (a torchvision op, which ts2coreml does not lower: detection post-processing (nms, roi_align of the boxes it keeps) has data-dependent sizes a Core ML program cannot hold, so trace the backbone and heads without it, e.g. return model.head(list(model.backbone(x).values())), and run it in the app; another op can be declared in a plugin)"));
+  }
   if (message.find("nknown builtin op") != std::string::npos) {
     return Error(
         ErrorClass::kModel,

@@ -1,13 +1,14 @@
 /// aten::affine_grid_generator (F.affine_grid, 2-D and 3-D) and aten::grid_sampler (F.grid_sample
-/// on 4-D inputs, bilinear and nearest, padding zeros / border / reflection, align_corners),
-/// added to the resize plugin.
+/// on 4-D inputs: bilinear, nearest and bicubic; on 5-D inputs: bilinear (trilinear) and nearest;
+/// padding zeros / border / reflection, align_corners), added to the resize plugin.
 ///
 /// affine_grid is the constant base grid times theta^T (one matmul). grid_sample needs no MIL
 /// resample (which the reference interpreter lacks): the sample coordinates are unnormalized and
 /// padded as ATen does, then each output point's weights over the input rows and columns are
 /// computed densely (bilinear: the tent max(0, 1 - |coordinate - index|), which is ATen's corner
-/// weights and gives zero outside the image; nearest: round(coordinate) == index), and the output
-/// is one batched matmul of the flattened input with their outer product.
+/// weights and gives zero outside the image; nearest: round(coordinate) == index; bicubic: ATen's
+/// four cubic coefficients, each added at the pixel its tap lands on after padding), and the output
+/// is one batched matmul of the flattened input with their outer product over the spatial axes.
 #ifndef TS2COREML_PLUGINS_RESIZE_GRID_SAMPLE_LOWERINGS_H_
 #define TS2COREML_PLUGINS_RESIZE_GRID_SAMPLE_LOWERINGS_H_
 
@@ -34,7 +35,8 @@ inline constexpr t2c_input_decl kGridSamplerInputs[] = {
     sdk::Host("padding_mode"), sdk::Host("align_corners")};
 
 inline constexpr const char* kAffineGridOps[] = {"aten::affine_grid_generator"};
-inline constexpr const char* kGridSamplerOps[] = {"aten::grid_sampler", "aten::grid_sampler_2d"};
+inline constexpr const char* kGridSamplerOps[] = {"aten::grid_sampler", "aten::grid_sampler_2d",
+                                                  "aten::grid_sampler_3d"};
 
 inline constexpr t2c_lowering_decl kLowerings[] = {
     sdk::Lowering("affine_grid", kAffineGridOps, kAffineGridInputs, T2C_FP16_NATIVE,

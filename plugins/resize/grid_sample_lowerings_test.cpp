@@ -93,16 +93,46 @@ TEST(GridSampleTest, ModesAndPaddings) {
   }
 }
 
-TEST(GridSampleTest, Refusals) {
-  t::FakeNode cubic = Sampler(2, 0, false);
-  EXPECT_FALSE(cubic.Infer(Decl("aten::grid_sampler")));
-  EXPECT_NE(cubic.error().find("bicubic"), std::string::npos) << cubic.error();
+TEST(GridSampleTest, BicubicTapsPerPadding) {
+  for (int64_t padding : {0, 1, 2}) {
+    SCOPED_TRACE(padding);
+    t::FakeNode n = Sampler(2, padding, false);
+    ASSERT_TRUE(n.Lower(Decl("aten::grid_sampler"))) << n.error();
+    EXPECT_NE(n.FindOp("floor", 0), nullptr);
+    // Four taps per axis, each compared with the pixel indices (reflection adds a parity test).
+    const int equals = padding == 2 ? 16 : 8;
+    EXPECT_NE(n.FindOp("equal", equals - 1), nullptr);
+    EXPECT_EQ(n.FindOp("equal", equals), nullptr);
+    EXPECT_EQ(n.FindOp("clip", 0) != nullptr, padding != 0);
+    const t::FakeOp* mm = n.FindOp("matmul", 0);
+    ASSERT_NE(mm, nullptr);
+    EXPECT_EQ(n.ArgType(*mm, "y").shape, (Shape{2, 28, 30}));
+  }
+}
 
+TEST(GridSampleTest, Volumetric) {
   t::FakeNode vol("aten::grid_sampler");
-  vol.Add(t::Value::Tensor({1, 1, 2, 3, 4})).Add(t::Value::Tensor({1, 2, 2, 2, 3}));
-  vol.Add(t::Value::Int(0)).Add(t::Value::Int(0)).Add(t::Value::Bool(false));
-  EXPECT_FALSE(vol.Infer(Decl("aten::grid_sampler")));
-  EXPECT_NE(vol.error().find("5-D"), std::string::npos) << vol.error();
+  vol.Add(t::Value::Tensor({1, 2, 2, 3, 4})).Add(t::Value::Tensor({1, 5, 2, 2, 3}));
+  vol.Add(t::Value::Int(0)).Add(t::Value::Int(1)).Add(t::Value::Bool(false));
+  ASSERT_TRUE(vol.Lower(Decl("aten::grid_sampler"))) << vol.error();
+  EXPECT_EQ(vol.planned(), TensorType(T2C_DTYPE_FP32, {1, 2, 5, 2, 2}));
+  const t::FakeOp* mm = vol.FindOp("matmul", 0);
+  ASSERT_NE(mm, nullptr);
+  EXPECT_EQ(vol.ArgType(*mm, "y").shape, (Shape{1, 20, 24}));
+}
+
+TEST(GridSampleTest, Refusals) {
+  t::FakeNode cubic("aten::grid_sampler");
+  cubic.Add(t::Value::Tensor({1, 1, 2, 3, 4})).Add(t::Value::Tensor({1, 2, 2, 2, 3}));
+  cubic.Add(t::Value::Int(2)).Add(t::Value::Int(0)).Add(t::Value::Bool(false));
+  EXPECT_FALSE(cubic.Infer(Decl("aten::grid_sampler")));
+  EXPECT_NE(cubic.error().find("bicubic needs a 4-D input"), std::string::npos) << cubic.error();
+
+  t::FakeNode bad("aten::grid_sampler");
+  bad.Add(t::Value::Tensor({2, 3, 5, 6})).Add(t::Value::Tensor({2, 4, 7, 3}));
+  bad.Add(t::Value::Int(0)).Add(t::Value::Int(0)).Add(t::Value::Bool(false));
+  EXPECT_FALSE(bad.Infer(Decl("aten::grid_sampler")));
+  EXPECT_NE(bad.error().find("does not fit input"), std::string::npos) << bad.error();
 }
 
 }  // namespace

@@ -53,8 +53,10 @@ TEST(TypedE2eTest, ABadDtypeIsAnInputSpecError) {
   TempDir tmp;
   CliResult r = Convert("embedding_int64", tmp / "e.mlpackage", {"input:2x7:long"});
   EXPECT_EQ(r.exit_code, 5) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("--input 'input:2x7:long': unknown DTYPE 'long' (use fp32, fp16, "
-                                  "int32, int64 or bool)"));
+  EXPECT_THAT(
+      r.output,
+      HasSubstr(
+          "--input 'input:2x7:long': unknown DTYPE 'long' (use fp32, fp16, int32, int64, uint8 or bool)"));
 }
 
 TEST(TypedE2eTest, Int64IdsCrossAsInt32AndVerifyDrawsThemBelowTheTableSize) {

@@ -403,6 +403,159 @@ class MobileVit(nn.Module):
         return self.head(F.adaptive_avg_pool2d(y, 1).flatten(1))
 
 
+# --- vision, user style: YOLOv5 head, UNet, StyleGAN modulated conv, PointNet, GNN, flow warp ---
+
+
+class YoloV5Detect(nn.Module):
+    """YOLOv5's Detect head on two levels: 1x1 convs, view/permute, sigmoid, split, a grid from
+    meshgrid(arange) minus 0.5, (2 * wh) ** 2 times the anchor grid, stride multiply, cat."""
+
+    def __init__(self, nc=4, ch=(8, 16), strides=(8.0, 16.0)):
+        super().__init__()
+        self.no, self.na = nc + 5, 3
+        anchors = torch.tensor([[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119]]).float()
+        self.register_buffer("anchors", anchors.view(len(ch), self.na, 2))
+        self.stride = strides
+        self.m = nn.ModuleList(nn.Conv2d(c, self.no * self.na, 1) for c in ch)
+
+    def grids(self, nx, ny, i):
+        shape = 1, self.na, ny, nx, 2
+        yv, xv = torch.meshgrid(torch.arange(ny).float(), torch.arange(nx).float(), indexing="ij")
+        grid = torch.stack((xv, yv), 2).expand(shape) - 0.5
+        anchor_grid = (self.anchors[i] * self.stride[i]).view(1, self.na, 1, 1, 2).expand(shape)
+        return grid, anchor_grid
+
+    def forward(self, p3, p4):
+        z = []
+        for i, x in enumerate((p3, p4)):
+            x = self.m[i](x)
+            bs, _, ny, nx = x.shape
+            x = x.view(bs, self.na, self.no, ny, nx).permute(0, 1, 3, 4, 2).contiguous()
+            grid, anchor_grid = self.grids(nx, ny, i)
+            xy, wh, conf = x.sigmoid().split((2, 2, self.no - 4), 4)
+            xy = (xy * 2 + grid) * self.stride[i]
+            wh = (wh * 2) ** 2 * anchor_grid
+            z.append(torch.cat((xy, wh, conf), 4).view(bs, self.na * nx * ny, self.no))
+        return torch.cat(z, 1)
+
+
+class UNetOddSizes(nn.Module):
+    """A UNet on an odd-sized image: ConvTranspose2d up, F.pad to the skip's size (sizes read with
+    size()), F.interpolate to another tensor's size (bilinear, align_corners True and False,
+    nearest-exact, bicubic) and by scale factor (0.5, 1.5 nearest)."""
+
+    def __init__(self):
+        super().__init__()
+        self.e1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.e2 = nn.Conv2d(8, 16, 3, 2, 1)
+        self.e3 = nn.Conv2d(16, 16, 3, 2, 1)
+        self.up = nn.ConvTranspose2d(16, 16, 2, 2)
+        self.d1 = nn.Conv2d(32, 8, 3, padding=1)
+        self.d2 = nn.Conv2d(16, 8, 3, padding=1)
+        self.out = nn.Conv2d(32, 2, 1)
+
+    def forward(self, x):
+        f1 = F.relu(self.e1(x))
+        f2 = F.relu(self.e2(f1))
+        f3 = F.relu(self.e3(f2))
+        u = self.up(f3)
+        dy, dx = f2.size(2) - u.size(2), f2.size(3) - u.size(3)
+        u = F.pad(u, [dx // 2, dx - dx // 2, dy // 2, dy - dy // 2])
+        y = F.relu(self.d1(torch.cat([u, f2], 1)))
+        y = F.interpolate(y, size=f1.shape[2:], mode="bilinear", align_corners=True)
+        y = F.relu(self.d2(torch.cat([y, f1], 1)))
+        a = F.interpolate(y, scale_factor=0.5, mode="bilinear", align_corners=False)
+        a = F.interpolate(a, size=(y.size(2), y.size(3)), mode="nearest-exact")
+        b = F.interpolate(F.interpolate(y, scale_factor=1.5, mode="nearest"), size=y.shape[-2:],
+                          mode="bilinear", align_corners=False)
+        c = F.interpolate(f3, size=y.shape[-2:], mode="bicubic", align_corners=False)[:, :8]
+        return self.out(torch.cat([y, a, b, c], 1))
+
+
+class ModulatedConv(nn.Module):
+    """StyleGAN2's modulated conv: per-sample weights from a style vector at run time,
+    demodulated, applied as one grouped conv2d (groups = batch) with the run-time weight."""
+
+    def __init__(self, cin=8, cout=8, k=3, sdim=16):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin, k, k) / math.sqrt(cin * k * k))
+        self.affine = nn.Linear(sdim, cin)
+        self.cout, self.k = cout, k
+
+    def forward(self, x, style):
+        b, c, h, w = x.shape
+        weight = self.weight[None] * (self.affine(style) + 1.0)[:, None, :, None, None]
+        weight = weight * torch.rsqrt((weight ** 2).sum([2, 3, 4]) + 1e-8)[:, :, None, None, None]
+        y = F.conv2d(x.reshape(1, b * c, h, w),
+                     weight.reshape(b * self.cout, c, self.k, self.k), padding=1, groups=b)
+        return F.leaky_relu(y.reshape(b, self.cout, h, w), 0.2)
+
+
+class PointNet(nn.Module):
+    """PointNet: a learned 3x3 input transform (max over points, linear, plus torch.eye), bmm,
+    shared 1x1 conv1d MLP with BatchNorm1d, global max over points, log_softmax."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.t1 = nn.Conv1d(3, 16, 1)
+        self.t2 = nn.Conv1d(16, 32, 1)
+        self.tf = nn.Linear(32, 9)
+        self.c1 = nn.Conv1d(3, 16, 1)
+        self.bn1 = nn.BatchNorm1d(16)
+        self.c2 = nn.Conv1d(16, 32, 1)
+        self.fc = nn.Linear(32, classes)
+
+    def forward(self, x):
+        b = x.size(0)
+        t = torch.max(F.relu(self.t2(F.relu(self.t1(x)))), 2, keepdim=True)[0].view(-1, 32)
+        t = self.tf(t).view(-1, 3, 3) + torch.eye(3).view(1, 9).repeat(b, 1).view(-1, 3, 3)
+        x = torch.bmm(x.transpose(2, 1), t).transpose(2, 1)
+        x = self.c2(F.relu(self.bn1(self.c1(x))))
+        return F.log_softmax(self.fc(torch.max(x, 2)[0]), dim=1), t
+
+
+class GraphConv(nn.Module):
+    """A message-passing layer over a constant edge index: gather source features, index_add and
+    scatter_add into destinations, mean by in-degree (scatter_add of ones), residual."""
+
+    def __init__(self, nodes=6, d=8):
+        super().__init__()
+        self.register_buffer("edge", torch.tensor([[0, 1, 2, 3, 4, 5, 0, 2],
+                                                   [1, 2, 3, 4, 5, 0, 3, 5]]))
+        self.lin = nn.Linear(d, d)
+        self.nodes = nodes
+
+    def forward(self, x):
+        src, dst = self.edge[0], self.edge[1]
+        msg = self.lin(x)[src]
+        summed = torch.zeros_like(x).index_add(0, dst, msg)
+        deg = torch.zeros(self.nodes).scatter_add(0, dst, torch.ones(dst.shape[0]))
+        scattered = torch.zeros_like(x).scatter_add(0, dst[:, None].expand(-1, x.size(1)), msg)
+        return summed / deg.clamp(min=1)[:, None] + scattered + x
+
+
+class FlowWarp(nn.Module):
+    """Optical-flow style warp: a flow predicted by a conv is added to a base grid built from
+    meshgrid(arange), normalized to [-1, 1], and the image is resampled with F.grid_sample
+    bicubic (border padding, align_corners True) and bilinear (reflection)."""
+
+    def __init__(self):
+        super().__init__()
+        self.flow = nn.Conv2d(6, 2, 3, padding=1)
+
+    def forward(self, a, b):
+        n, _, h, w = a.shape
+        flow = self.flow(torch.cat([a, b], 1))
+        ys, xs = torch.meshgrid(torch.arange(h).float(), torch.arange(w).float(), indexing="ij")
+        x = (xs[None] + flow[:, 0]) * (2.0 / (w - 1)) - 1.0
+        y = (ys[None] + flow[:, 1]) * (2.0 / (h - 1)) - 1.0
+        grid = torch.stack([x, y], -1)
+        cubic = F.grid_sample(b, grid, mode="bicubic", padding_mode="border", align_corners=True)
+        linear = F.grid_sample(b, grid, mode="bilinear", padding_mode="reflection",
+                               align_corners=True)
+        return cubic, linear
+
+
 def r3d_18():
     import torchvision
     return torchvision.models.video.r3d_18(weights=None)
@@ -793,4 +946,12 @@ def cases():
         Case("r3d_18_small", calibrated(r3d_18(), clip), [Input("x", clip)]),
         Case("spatial_transformer", SpatialTransformer().eval(), [Input("x", (1, 1, 28, 28))]),
         Case("mobilevit_block", calibrated(MobileVit(), image), [Input("x", image)]),
+        Case("yolov5_detect", YoloV5Detect().eval(),
+             [Input("p3", (1, 8, 8, 8)), Input("p4", (1, 16, 4, 4))]),
+        Case("unet_odd_sizes", UNetOddSizes().eval(), [Input("x", (1, 3, 17, 23))]),
+        Case("stylegan_modulated_conv", ModulatedConv().eval(),
+             [Input("x", (2, 8, 8, 8)), Input("style", (2, 16))]),
+        Case("pointnet", calibrated(PointNet(), (1, 3, 64)), [Input("x", (2, 3, 64))]),
+        Case("graph_conv", GraphConv().eval(), [Input("x", (6, 8))]),
+        Case("flow_warp", FlowWarp().eval(), [Input("a", (1, 3, 8, 10)), Input("b", (1, 3, 8, 10))]),
     ] + sequence_cases()

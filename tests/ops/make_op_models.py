@@ -84,7 +84,8 @@ def write_case(out_dir, family, case):
     inputs = []
     for name, inp, a in zip(names, case.inputs, arrays):
         npy = case.name + "." + name + ".npy"
-        np.save(os.path.join(out_dir, npy), a)
+        # verify reads no uint8 .npy: image bytes are saved as int64 (it checks 0..255).
+        np.save(os.path.join(out_dir, npy), a.astype(np.int64) if a.dtype == np.uint8 else a)
         inputs.append({"name": name, "shape": list(inp.shape), "dtype": inp.dtype, "npy": npy})
     # The aten and prim ops the graph holds, nested blocks included: what scripts/op_parity.py
     # counts as swept.

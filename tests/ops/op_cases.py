@@ -24,6 +24,7 @@ DTYPES = {
     "int32": torch.int32,
     "int64": torch.int64,
     "bool": torch.bool,
+    "uint8": torch.uint8,
 }
 
 
@@ -87,6 +88,9 @@ def make_values(inp: Input, seed_text: str) -> np.ndarray:
     n = int(np.prod(inp.shape)) if len(inp.shape) else 1
     if inp.dtype == "bool":
         v = rng.integers(0, 2, n).astype(bool)
+    elif inp.dtype == "uint8":
+        v = rng.integers(0 if inp.low is None else int(inp.low),
+                         256 if inp.high is None else int(inp.high), n)
     elif inp.dtype in ("int32", "int64"):
         low = -10 if inp.low is None else int(inp.low)
         high = 10 if inp.high is None else int(inp.high)
@@ -102,4 +106,4 @@ def make_values(inp: Input, seed_text: str) -> np.ndarray:
 
 def _numpy_dtype(dtype: str):
     return {"fp32": np.float32, "fp16": np.float16, "int32": np.int32, "int64": np.int64,
-            "bool": np.bool_}[dtype]
+            "bool": np.bool_, "uint8": np.uint8}[dtype]

@@ -2,13 +2,14 @@
 alpha_dropout, feature_alpha_dropout), leaky_relu (slopes incl. 0, negative and above 1), relu6,
 torch.clip (both bounds, one bound, tensor bounds), rsub (scalar and tensor, alpha, broadcasting,
 int), floor_divide (float and int, negative operands, broadcasting, scalar), torch.true_divide
-(float and int operands); a training-mode dropout is refused. TorchScript normalizes the aliases
+(float and int operands); a training-mode dropout and torchvision::nms are refused. TorchScript normalizes the aliases
 aten::clip and aten::true_divide to aten::clamp and aten::div when it compiles (scripting, and
 loading any saved model), so no torch 1.13 graph holds them: the cases calling them say so
 (Case.normalized)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torchvision  # noqa: F401 (registers torch.ops.torchvision)
 
 from op_cases import Case, Fn, Input
 
@@ -54,6 +55,11 @@ def _dropout_cases(x):
         Case("dropout2d_eval", nn.Sequential(nn.Dropout2d(0.4), nn.Tanh()),
              [Input("x", (2, 3, 4, 5))]),
         Case("dropout_train", Fn(lambda a: F.dropout(a, 0.3, True)), [x], refuse="train"),
+        # A detection model traced with its post-processing: torchvision::nms is refused at load
+        # with what to trace instead.
+        Case("torchvision_nms", Fn(lambda b, s: torch.ops.torchvision.nms(b, s, 0.5)),
+             [Input("boxes", (6, 4), low=0.0, high=1.0), Input("scores", (6,), low=0.0, high=1.0)],
+             refuse="torchvision::nms. (a torchvision op"),
         Case("alpha_dropout_eval", Fn(lambda a: torch.alpha_dropout(a, 0.2, False) - 1), [x]),
         Case("feature_alpha_dropout_eval",
              Fn(lambda a: torch.feature_alpha_dropout(a, 0.2, False) * 3), [x]),

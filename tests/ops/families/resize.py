@@ -1,6 +1,7 @@
 """Resizing: F.interpolate / nn.Upsample in every mode, with sizes and with scale factors, and
 antialiased (bilinear and bicubic, down- and upsampling, both overloads);
-F.affine_grid and F.grid_sample (bilinear/nearest x zeros/border/reflection x align_corners)."""
+F.affine_grid and F.grid_sample (bilinear/nearest/bicubic x zeros/border/reflection x
+align_corners; 5-D volumetric)."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -84,7 +85,7 @@ def cases():
         out.append(Case(f"affine_grid_{tag}",
                         Fn(lambda t, ac=ac: F.affine_grid(t, [2, 3, 4, 5], align_corners=ac)),
                         [theta]))
-        for mode in ("bilinear", "nearest"):
+        for mode in ("bilinear", "nearest", "bicubic"):
             for pad in ("zeros", "border", "reflection"):
                 out.append(Case(
                     f"grid_sample_{mode}_{pad}_{tag}",
@@ -97,8 +98,13 @@ def cases():
         Case("affine_then_sample", Fn(lambda a, t: F.grid_sample(
             a, F.affine_grid(t, [2, 3, 4, 4], align_corners=False), align_corners=False)),
              [img, theta]),
-        Case("grid_sample_bicubic", Fn(lambda a, g: F.grid_sample(a, g, mode="bicubic",
-                                                                  align_corners=False)),
-             [img, grid], refuse="bicubic"),
+        Case("grid_sample_3d_bilinear_border",
+             Fn(lambda a, g: F.grid_sample(a, g, mode="bilinear", padding_mode="border",
+                                           align_corners=False)),
+             [Input("vol", (1, 2, 3, 4, 5)), Input("grid", (1, 2, 3, 4, 3), low=-1.3, high=1.3)]),
+        Case("grid_sample_3d_nearest_reflection",
+             Fn(lambda a, g: F.grid_sample(a, g, mode="nearest", padding_mode="reflection",
+                                           align_corners=True)),
+             [Input("vol", (1, 2, 3, 4, 5)), Input("grid", (1, 2, 3, 4, 3), low=-1.3, high=1.3)]),
     ]
     return out

@@ -62,4 +62,6 @@ def cases():
              [x, Input("y", (1, 3, 4))]),
         Case("select_scatter", Fn(lambda a, b: torch.select_scatter(a, b, 1, -1)),
              [x, Input("y", (2, 4))]),
+        # RAFT's correlation scale: the square root of a size, a 0-d int64 tensor, is a float.
+        Case("div_by_sqrt_of_size", Fn(lambda a: a / torch.sqrt(torch.tensor(a.shape[1]))), [x]),
     ]

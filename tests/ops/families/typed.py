@@ -1,7 +1,7 @@
-"""Typed model inputs and type ops: int64/int32/bool/fp16 forward() arguments, aten::to in its
-overloads (dtype, device+dtype, other, prim_Device), type_as, as_tensor, cpu, .float()/.long()/
-.int()/.bool()/.half()/.double(), aten::embedding, and integer and bool model outputs (compared
-exactly).
+"""Typed model inputs and type ops: int64/int32/bool/fp16/uint8 forward() arguments, aten::to in
+its overloads (dtype, device+dtype, other, prim_Device), type_as, as_tensor, cpu,
+.float()/.long()/.int()/.bool()/.half()/.double(), aten::embedding, and integer and bool model
+outputs (compared exactly).
 
 Float inputs converted to integers are drawn on a grid 1/8 apart (`distinct`), so that fp16 holds
 them exactly and truncation toward zero gives LibTorch's integers in both precisions.
@@ -44,6 +44,9 @@ def cases():
     return [
         # int -> float, float -> int (truncation toward zero), in and out of the model.
         Case("int64_to_float", Fn(lambda ids: ids.float() * 0.5), [ids]),
+        # An HWC uint8 image (--input img:...:uint8): bytes to [0, 1], RGB to BGR, CHW.
+        Case("uint8_image", Fn(lambda img: img.permute(0, 3, 1, 2).float().div(255).flip(1)),
+             [Input("img", (1, 5, 6, 3), "uint8")]),
         Case("int32_to_float_half", Fn(lambda ids: ids.half().float() + 1), [ids32]),
         Case("float_to_long", Fn(lambda x: (x * 3).long()), [grid]),
         Case("float_to_int", Fn(lambda x: (x - 0.25).int()), [grid]),

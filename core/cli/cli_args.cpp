@@ -148,11 +148,9 @@ absl::Status SetIoDtype(const std::string& v, ParsedCommand* cmd) {
 }
 
 absl::Status SetMinCosine(const std::string& v, ParsedCommand* cmd) {
-  double& c = cmd->convert.min_cosine;
-  if (!absl::SimpleAtod(v, &c) || !(c > 0) || c > 1) {
-    return Error(ErrorClass::kUsage,
-                 absl::StrCat("--min-cosine ", v, ": give a cosine in (0, 1], e.g. 0.9999"));
-  }
+  absl::StatusOr<double> c = ParseNumberFlag("--min-cosine", v, kCosineRange);
+  if (!c.ok()) return c.status();
+  cmd->convert.min_cosine = *c;
   return absl::OkStatus();
 }
 

@@ -1,8 +1,10 @@
 #include "core/cli/cli_common.h"
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "registry/plugin_dirs.h"
@@ -72,6 +74,19 @@ registry::Registry LoadPlugins(const CommonFlags& flags) {
     for (const std::string& w : reg.warnings()) std::cerr << "ts2coreml: warning: " << w << "\n";
   }
   return reg;
+}
+
+absl::StatusOr<double> ParseNumberFlag(absl::string_view flag, absl::string_view text,
+                                       const NumberRange& range) {
+  double v = 0;
+  if (!absl::SimpleAtod(text, &v) || !std::isfinite(v)) {
+    return Error(ErrorClass::kUsage, absl::StrCat(flag, " ", text, ": give ", range.what));
+  }
+  const bool above_lo = range.lo_open ? v > range.lo : v >= range.lo;
+  if (!above_lo || v > range.hi) {
+    return Error(ErrorClass::kUsage, absl::StrCat(flag, " ", text, ": give ", range.what));
+  }
+  return v;
 }
 
 int ReportError(const absl::Status& status) {

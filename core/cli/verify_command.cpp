@@ -59,17 +59,21 @@ absl::Status OptionValue(const std::vector<std::string>& args, size_t* i, std::s
   return absl::OkStatus();
 }
 
-/// Consumes the number value of option args[*i] into `out`.
-absl::Status OptionNumber(const std::vector<std::string>& args, size_t* i,
+/// Consumes the number value of option args[*i], which must lie in `range`, into `out`.
+absl::Status OptionNumber(const std::vector<std::string>& args, size_t* i, const NumberRange& range,
                           std::optional<double>* out) {
   const std::string& a = args[*i];
   std::string s;
   if (absl::Status st = OptionValue(args, i, &s); !st.ok()) return st;
-  double d;
-  if (!absl::SimpleAtod(s, &d)) return Usage(absl::StrCat(a, ": '", s, "' is not a number"));
-  *out = d;
+  absl::StatusOr<double> d = ParseNumberFlag(a, s, range);
+  if (!d.ok()) return d.status();
+  *out = *d;
   return absl::OkStatus();
 }
+
+constexpr double kMaxFinite = std::numeric_limits<double>::max();
+constexpr NumberRange kErrorRange{0, kMaxFinite, false, "a finite error >= 0, e.g. 0.05"};
+constexpr NumberRange kShareRange{0, 1, false, "a share in [0, 1], e.g. 0.99"};
 
 /// Consumes `--input NAME=FILE.npy` (or `--reference ...`) at args[*i] into `files`.
 absl::Status OptionNamedFile(const std::vector<std::string>& args, size_t* i,
@@ -81,7 +85,9 @@ absl::Status OptionNamedFile(const std::vector<std::string>& args, size_t* i,
   if (eq == std::string::npos || eq == 0 || eq + 1 == s.size()) {
     return Usage(absl::StrCat(flag, ": '", s, "' is not NAME=FILE.npy"));
   }
-  (*files)[s.substr(0, eq)] = s.substr(eq + 1);
+  if (!files->emplace(s.substr(0, eq), s.substr(eq + 1)).second) {
+    return Usage(absl::StrCat(flag, " ", s.substr(0, eq), " is given twice; give each name once"));
+  }
   return absl::OkStatus();
 }
 
@@ -113,13 +119,13 @@ bool ParseVerifyOption(const std::vector<std::string>& args, size_t* i, VerifyAr
   } else if (a == "--time") {
     v->time = true;
   } else if (a == "--min-cosine") {
-    *error = OptionNumber(args, i, &v->min_cosine);
+    *error = OptionNumber(args, i, kCosineRange, &v->min_cosine);
   } else if (a == "--max-rel-error") {
-    *error = OptionNumber(args, i, &v->max_rel_error);
+    *error = OptionNumber(args, i, kErrorRange, &v->max_rel_error);
   } else if (a == "--max-abs-error") {
-    *error = OptionNumber(args, i, &v->max_abs_error);
+    *error = OptionNumber(args, i, kErrorRange, &v->max_abs_error);
   } else if (a == "--min-top1") {
-    *error = OptionNumber(args, i, &v->min_top1);
+    *error = OptionNumber(args, i, kShareRange, &v->min_top1);
   } else {
     return false;
   }

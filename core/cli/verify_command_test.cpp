@@ -88,8 +88,25 @@ TEST(VerifyStepsTest, ParseVerifyArgsRefusesBadValuesInOneLine) {
   EXPECT_EQ(UsageError({"m.pt", "p", "--input", "x"}), "--input: 'x' is not NAME=FILE.npy");
   EXPECT_EQ(UsageError({"m.pt", "p", "--input", "=a.npy"}),
             "--input: '=a.npy' is not NAME=FILE.npy");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--input", "x=a.npy", "--input", "x=b.npy"}),
+            "--input x is given twice; give each name once");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--reference", "y=a.npy", "--reference", "y=a.npy"}),
+            "--reference y is given twice; give each name once");
   EXPECT_EQ(UsageError({"m.pt", "p", "--min-cosine", "high"}),
-            "--min-cosine: 'high' is not a number");
+            "--min-cosine high: give a cosine in (0, 1], e.g. 0.9999");
+  // NaN or infinite tolerances would pass or fail every output whatever its error.
+  EXPECT_EQ(UsageError({"m.pt", "p", "--min-cosine", "nan"}),
+            "--min-cosine nan: give a cosine in (0, 1], e.g. 0.9999");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--min-cosine", "1.5"}),
+            "--min-cosine 1.5: give a cosine in (0, 1], e.g. 0.9999");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--max-abs-error", "-inf"}),
+            "--max-abs-error -inf: give a finite error >= 0, e.g. 0.05");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--max-rel-error", "inf"}),
+            "--max-rel-error inf: give a finite error >= 0, e.g. 0.05");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--min-top1", "nan"}),
+            "--min-top1 nan: give a share in [0, 1], e.g. 0.99");
+  EXPECT_EQ(UsageError({"m.pt", "p", "--min-top1", "1.01"}),
+            "--min-top1 1.01: give a share in [0, 1], e.g. 0.99");
   EXPECT_EQ(UsageError({"m.pt", "p", "--max-abs-error"}), "--max-abs-error needs a value");
   EXPECT_EQ(UsageError({"m.pt", "p", "--bogus"}),
             "verify: unknown option '--bogus'; see 'ts2coreml help'");

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/errors.h"
+#include "core/base/linear_regex.h"
 #include "registry/op_names.h"
 
 namespace ts2coreml::core {
@@ -83,7 +84,7 @@ absl::StatusOr<KeepFp32Rule> KeepFp32Rule::Parse(absl::string_view text) {
     rule.kind_ = Kind::kRegex;
     rule.pattern_ = std::string(text.substr(3));
     try {
-      rule.regex_ = std::make_shared<const std::regex>(rule.pattern_, std::regex::ECMAScript);
+      rule.regex_ = std::make_shared<const std::regex>(rule.pattern_, kLinearRegex);
     } catch (const std::regex_error& e) {
       return Error(ErrorClass::kUsage,
                    absl::StrCat("--keep-fp32 ", text, ": bad regex (", e.what(), ")"));

@@ -1,5 +1,7 @@
 #include "core/convert/keep_fp32_rules.h"
 
+#include <string>
+
 #include "absl/strings/match.h"
 #include "core/base/errors.h"
 #include "gmock/gmock.h"
@@ -41,6 +43,22 @@ TEST(KeepFp32Rule, ModulePathMatchesTheModuleAndEverythingInside) {
   EXPECT_TRUE(Rule("enc.layers.0").Matches(MakeNode("aten::linear", "", "enc.layers.0.attn")));
   EXPECT_TRUE(Rule("enc.layers.0").Matches(MakeNode("aten::linear", "", "enc.layers.0")));
   EXPECT_FALSE(Rule("enc.layers.0").Matches(MakeNode("aten::linear", "", "enc.layers.01")));
+}
+
+TEST(KeepFp32Rule, RegexesMatchInLinearTime) {
+  // Nested repetition backtracks exponentially in a backtracking matcher (this took over a
+  // minute on a 30-character scope), and a long scope overflowed its recursion.
+  const Node node = MakeNode("aten::linear", "", "encoder.layers.0.self_attention.out_proj");
+  EXPECT_FALSE(Rule("re:(.*.*.*)*X").Matches(node));
+  EXPECT_TRUE(Rule("re:(a|aa|.)*proj").Matches(node));
+  EXPECT_TRUE(Rule("re:.*attn.*|.*attention.*").Matches(node));
+  EXPECT_TRUE(
+      Rule("re:e.*j").Matches(MakeNode("aten::add", "", "e" + std::string(200000, 'x') + "j")));
+  // Back-references cannot be matched that way: a usage error when the rule is read.
+  absl::StatusOr<KeepFp32Rule> backref = KeepFp32Rule::Parse("re:(a)\\1");
+  ASSERT_FALSE(backref.ok());
+  EXPECT_EQ(ClassOf(backref.status()), ErrorClass::kUsage);
+  EXPECT_THAT(backref.status().message(), HasSubstr("bad regex"));
 }
 
 Graph TwoNodeGraph() {

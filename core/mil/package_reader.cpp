@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -107,7 +108,6 @@ bool IsSafeRelativePath(const std::string& p) {
 
 // ---------------------------------------------------------------------------------------------
 // Type helpers.
-
 
 std::string ProtoTypeName(int t) {
   const std::string& name = mil_pb::DataType_Name(static_cast<mil_pb::DataType>(t));
@@ -764,6 +764,10 @@ absl::StatusOr<std::string> ReadManifest(absl::string_view text, std::string* ro
 absl::StatusOr<Package> ReadPackage(const fs::path& dir) {
   std::error_code ec;
   const fs::file_status status = fs::status(dir, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {  // a link loop, a folder not searchable
+    return absl::NotFoundError(
+        absl::StrCat("package '", dir.string(), "' cannot be read: ", ec.message()));
+  }
   if (!fs::exists(status)) {
     return absl::NotFoundError(absl::StrCat("package '", dir.string(), "' does not exist"));
   }

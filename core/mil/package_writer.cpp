@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -532,6 +533,52 @@ class ScopedIgnoreSigxfsz {
   bool saved_ = false;
 };
 
+/// The signal a ScopedHoldInterrupts handler caught, 0 when none.
+volatile sig_atomic_t g_held_signal = 0;
+
+extern "C" void HoldInterrupt(int signal_number) { g_held_signal = signal_number; }
+
+/// While alive, SIGINT, SIGTERM and SIGHUP (where their action is the default one) only record
+/// that they came, so that the writer removes its temporary folder before the process ends; the
+/// destructor restores the actions and raises a recorded signal again. A second signal acts at
+/// once (SA_RESETHAND); interrupted system calls restart (SA_RESTART).
+class ScopedHoldInterrupts {
+ public:
+  ScopedHoldInterrupts() {
+    g_held_signal = 0;
+    struct sigaction hold {};
+    hold.sa_handler = HoldInterrupt;
+    sigemptyset(&hold.sa_mask);
+    hold.sa_flags = SA_RESETHAND | SA_RESTART;
+    for (size_t k = 0; k < kSignals.size(); ++k) {
+      held_[k] = ::sigaction(kSignals[k], nullptr, &previous_[k]) == 0 &&
+                 (previous_[k].sa_flags & SA_SIGINFO) == 0 && previous_[k].sa_handler == SIG_DFL &&
+                 ::sigaction(kSignals[k], &hold, nullptr) == 0;
+    }
+  }
+  ~ScopedHoldInterrupts() {
+    for (size_t k = 0; k < kSignals.size(); ++k) {
+      if (held_[k]) ::sigaction(kSignals[k], &previous_[k], nullptr);
+    }
+    if (g_held_signal != 0) ::raise(g_held_signal);
+  }
+  ScopedHoldInterrupts(const ScopedHoldInterrupts&) = delete;
+  ScopedHoldInterrupts& operator=(const ScopedHoldInterrupts&) = delete;
+
+  /// Whether a held signal came; the caller then removes what it wrote.
+  bool interrupted() const { return g_held_signal != 0; }
+
+ private:
+  static constexpr std::array<int, 3> kSignals = {SIGINT, SIGTERM, SIGHUP};
+  std::array<struct sigaction, 3> previous_{};
+  std::array<bool, 3> held_{};
+};
+
+absl::Status Interrupted() {
+  return absl::CancelledError(
+      absl::StrCat("interrupted by signal ", g_held_signal, "; the temporary package was removed"));
+}
+
 }  // namespace
 
 std::string ContentUuid(std::string_view content) {
@@ -589,12 +636,18 @@ absl::StatusOr<WriteStats> WritePackageAtomically(const ModelSpec& spec, const F
   // Over a file-size limit, writes fail with EFBIG (reported, temp removed) instead of the
   // process being killed with the temporary folder left behind.
   ScopedIgnoreSigxfsz ignore_sigxfsz;
+  // An interrupt while the temporary folder exists removes it before the process ends.
+  ScopedHoldInterrupts hold_interrupts;
   absl::StatusOr<WriteStats> stats = WritePackageDir(spec, main, temp);
   if (!stats.ok()) return stats;  // WritePackageDir removed `temp`
 
   // Read the result back and check it before it replaces anything.
   absl::StatusOr<Package> package = ReadPackage(temp);
   absl::Status valid = package.ok() ? ValidatePackage(*package) : package.status();
+  if (hold_interrupts.interrupted()) {
+    RemoveQuietly(temp);
+    return Interrupted();
+  }
   if (!valid.ok()) {
     RemoveQuietly(temp);
     return absl::InternalError(

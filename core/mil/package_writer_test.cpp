@@ -1,6 +1,8 @@
 #include "core/mil/package_writer.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,10 +15,13 @@
 #include <regex>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_join.h"
 #include "core/mil/fp16.h"
+#include "core/mil/output_target.h"
 #include "core/mil/package_reader.h"
 #include "core/mil/proto/mil.pb.h"
 #include "core/mil/proto/model.pb.h"
@@ -321,6 +326,44 @@ TEST(MilPackageWriterTest, AtomicWriteRespectsExistingOutput) {
   absl::StatusOr<Package> p = ReadPackage(out);
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_TRUE(ValidatePackage(*p).ok());
+}
+
+// SIGTERM while the temporary folder exists, sent by a thread of the writing process the moment
+// the folder appears: the process still ends by SIGTERM, and the folder is gone. (On a loaded
+// machine the thread may send it only after the rename: then the complete package is in place.)
+TEST(MilPackageWriterTest, InterruptedWriteLeavesNothing) {
+  const fs::path dir = TestDir();
+  const fs::path out = dir / "I.mlpackage";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto m = MakeModel();
+    const int64_t n = int64_t{1} << 23;  // 32 MiB to write and read back: the signal lands inside
+    std::vector<float> big(static_cast<size_t>(n), 1.0f);
+    const VarId big_var = m->fn.AddConst("big", ConstValue::Float32({n}, big.data()));
+    const VarId sum =
+        (*m->fn.AddOp("reduce_sum", "sum", {{"x", {big_var}}}, {{DType::kFloat32, {}}}))[0];
+    if (!m->fn.AddOutput(sum).ok()) ::_exit(3);
+    m->spec.outputs.push_back({"sum", DType::kFloat32, {}});
+    const fs::path temp = TemporarySibling(out, ::getpid());
+    std::thread([temp] {
+      while (!fs::exists(temp)) {
+      }
+      ::kill(::getpid(), SIGTERM);
+    }).detach();
+    const absl::StatusOr<WriteStats> written = WritePackageAtomically(m->spec, m->fn, out, false);
+    ::_exit(written.ok() ? 0 : 2);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "wait status " << status;
+  const std::vector<std::string> left = Leftovers(dir, "I.mlpackage");
+  EXPECT_TRUE(left.empty()) << "left: " << absl::StrJoin(left, ", ");
+  if (fs::exists(out)) {
+    absl::StatusOr<Package> p = ReadPackage(out);
+    ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_TRUE(ValidatePackage(*p).ok());
+  }
 }
 
 TEST(MilPackageWriterTest, AtomicWriteFailureLeavesNothing) {

@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
@@ -24,10 +25,13 @@ class Prechecker {
   Prechecker(const ByteSource& source, const std::vector<ZipEntry>& entries,
              const ArchiveLimits& limits)
       : source_(source), entries_(entries), limits_(limits) {
-    for (const ZipEntry& e : entries_) by_name_.emplace(e.name, &e);
+    // LibTorch looks names up ignoring ASCII case (the zip reader refused names differing only
+    // in case), so every name here is compared in lower case.
+    for (const ZipEntry& e : entries_) by_name_.emplace(absl::AsciiStrToLower(e.name), &e);
     // LibTorch names the archive after the folder of its first entry and reads records under it.
     const size_t slash = entries_.empty() ? std::string::npos : entries_[0].name.find('/');
-    if (slash != std::string::npos) prefix_ = entries_[0].name.substr(0, slash + 1);
+    if (slash != std::string::npos)
+      prefix_ = absl::AsciiStrToLower(entries_[0].name.substr(0, slash + 1));
   }
 
   absl::StatusOr<ArchiveSummary> Run();
@@ -38,7 +42,7 @@ class Prechecker {
   absl::Status CheckEntry(const ZipEntry& e);
   absl::Status CheckPickleEntry(const ZipEntry& e, const std::string& text);
   std::optional<uint64_t> RecordSize(const std::string& name) const {
-    auto it = by_name_.find(name);
+    auto it = by_name_.find(absl::AsciiStrToLower(name));
     if (it == by_name_.end()) return std::nullopt;
     return it->second->uncompressed_size;
   }
@@ -57,7 +61,8 @@ absl::Status Prechecker::CheckPickleEntry(const ZipEntry& e, const std::string& 
   // maps (.debug_pkl) and pickles elsewhere hold no tensors.
   StorageRecordSize record_size;
   const absl::string_view name = e.name;
-  if (!prefix_.empty() && absl::StartsWith(name, prefix_) && absl::EndsWith(name, ".pkl") &&
+  if (!prefix_.empty() && absl::StartsWithIgnoreCase(name, prefix_) &&
+      absl::EndsWithIgnoreCase(name, ".pkl") &&
       name.substr(prefix_.size()).find('/') == absl::string_view::npos) {
     // "archive/data.pkl" -> "archive/data/"
     const std::string dir = absl::StrCat(name.substr(0, name.size() - 4), "/");
@@ -68,9 +73,11 @@ absl::Status Prechecker::CheckPickleEntry(const ZipEntry& e, const std::string& 
 }
 
 absl::Status Prechecker::CheckEntry(const ZipEntry& e) {
-  const bool pickle = absl::EndsWith(e.name, ".pkl") || absl::EndsWith(e.name, ".debug_pkl");
-  const bool code = !prefix_.empty() && absl::StartsWith(e.name, absl::StrCat(prefix_, "code/")) &&
-                    absl::EndsWith(e.name, ".py");
+  const bool pickle =
+      absl::EndsWithIgnoreCase(e.name, ".pkl") || absl::EndsWithIgnoreCase(e.name, ".debug_pkl");
+  const bool code = !prefix_.empty() &&
+                    absl::StartsWithIgnoreCase(e.name, absl::StrCat(prefix_, "code/")) &&
+                    absl::EndsWithIgnoreCase(e.name, ".py");
   summary_.bytes_verified += e.uncompressed_size;
   // The zip reader's messages name the entry already.
   if (!pickle && !code) return VerifyZipEntry(source_, e);
@@ -87,10 +94,14 @@ absl::Status Prechecker::CheckIsTorchScript() const {
   const bool has_constants = by_name_.count(absl::StrCat(prefix_, "constants.pkl")) > 0;
   const std::string code = absl::StrCat(prefix_, "code/");
   const bool has_code = std::any_of(entries_.begin(), entries_.end(), [&code](const ZipEntry& e) {
-    return absl::StartsWith(e.name, code);
+    return absl::StartsWithIgnoreCase(e.name, code);
   });
   if (!has_data || has_constants || has_code) return absl::OkStatus();
-  return Error(ErrorClass::kModel, absl::StrCat(kCheckpointRefusal, " (a state_dict or a pickled nn.Module), not TorchScript; load it in Python and save TorchScript with torch.jit.trace(model.eval(), example).save(\"model.pt\")"));
+  return Error(
+      ErrorClass::kModel,
+      absl::StrCat(
+          kCheckpointRefusal,
+          " (a state_dict or a pickled nn.Module), not TorchScript; load it in Python and save TorchScript with torch.jit.trace(model.eval(), example).save(\"model.pt\")"));
 }
 
 absl::StatusOr<ArchiveSummary> Prechecker::Run() {

@@ -87,6 +87,22 @@ TEST(ArchivePrecheckTest, ChecksEveryPickleAndCodeFile) {
   EXPECT_THAT(Refusal(constants), HasSubstr("'m/constants.pkl': at byte 2: REDUCE needs 2"));
 }
 
+TEST(ArchivePrecheckTest, NamesAreComparedIgnoringCaseAsLibTorchLooksThemUp) {
+  // LibTorch reads m/code/__torch__.py, m/data.pkl and m/data/0 from entries named in any case.
+  std::vector<ZipMember> code = Model(6, 24);
+  code[2] = {"m/CODE/__torch__.PY", "def f(x):\n  return " + std::string(5000, '(') + "x\n"};
+  EXPECT_THAT(Refusal(code), HasSubstr("'m/CODE/__torch__.PY': line 2: brackets"));
+  std::vector<ZipMember> pickle = Model(6, 24);
+  pickle[1] = {"M/Data.PKL", "\x80\x02R."};
+  EXPECT_THAT(Refusal(pickle), HasSubstr("'M/Data.PKL': at byte 2: REDUCE needs 2"));
+  std::vector<ZipMember> record = Model(6, 16);
+  record[4].name = "m/DATA/0";
+  EXPECT_THAT(Refusal(record), HasSubstr("storage '0' declares 24 bytes but its record holds 16"));
+  record = Model(6, 24);
+  record[4].name = "m/DATA/0";
+  EXPECT_TRUE(Check(record).ok());
+}
+
 TEST(ArchivePrecheckTest, ChecksTheContainerFirst) {
   std::vector<ZipMember> dup = Model(6, 24);
   dup.push_back({"m/data/0", std::string(24, '\0')});

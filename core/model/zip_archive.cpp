@@ -11,8 +11,9 @@
 #include <functional>
 #include <limits>
 #include <optional>
-#include <unordered_set>
+#include <unordered_map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 
@@ -83,9 +84,16 @@ absl::StatusOr<Directory> ReadEnd(const ByteSource& src) {
   std::string buf(tail, '\0');
   absl::Status s = src.ReadAt(size - tail, tail, buf.data());
   if (!s.ok()) return s;
+  // LibTorch's reader (miniz) takes the last signature with a record's length after it, whatever
+  // its comment length says; a later signature inside the comment would make it read another
+  // directory than the one checked here.
   for (uint64_t i = tail - kEndSize + 1; i-- > 0;) {
     const char* p = buf.data() + i;
-    if (U32(p) != kEndSig || i + kEndSize + U16(p + 20) != tail) continue;
+    if (U32(p) != kEndSig) continue;
+    if (i + kEndSize + U16(p + 20) != tail) {
+      return Bad(
+          "the last end-of-directory signature is not followed by exactly its comment (bytes after the archive, or a second end record inside its comment)");
+    }
     if (U16(p + 4) != 0 || U16(p + 6) != 0) return Bad("multi-disk zip archives are not supported");
     Directory dir{U16(p + 10), U32(p + 16), U32(p + 12), size - tail + i};
     s = ReadZip64End(src, dir.end, &dir);
@@ -353,14 +361,21 @@ absl::StatusOr<std::vector<ZipEntry>> ReadZipDirectory(const ByteSource& source,
   absl::StatusOr<std::string> cd = ReadCentralBytes(source, *dir, limits);
   if (!cd.ok()) return cd.status();
   std::vector<ZipEntry> entries;
-  std::unordered_set<std::string> names;
+  // LibTorch's reader looks names up ignoring ASCII case: names must differ in more than case.
+  std::unordered_map<std::string, size_t> names;
   uint64_t inflation = 0;
   size_t pos = 0;
   for (uint64_t i = 0; i < dir->entries; ++i) {
     absl::StatusOr<ZipEntry> e = ParseCentral(*cd, &pos);
     if (!e.ok()) return e.status();
-    if (!names.insert(e->name).second) {
+    const auto [seen, added] = names.emplace(absl::AsciiStrToLower(e->name), entries.size());
+    if (!added && entries[seen->second].name == e->name) {
       return Bad(absl::StrCat("entry '", e->name, "' appears twice in the archive"));
+    }
+    if (!added) {
+      return Bad(
+          absl::StrCat("entries '", entries[seen->second].name, "' and '", e->name,
+                       "' differ only in letter case (LibTorch looks entries up ignoring case)"));
     }
     absl::Status s = ReadLocal(source, dir->offset, &*e);
     if (!s.ok()) return s;

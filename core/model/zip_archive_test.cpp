@@ -56,6 +56,30 @@ TEST(ZipArchiveTest, RefusesDuplicateNames) {
               HasSubstr("entry 'm/a' appears twice"));
 }
 
+TEST(ZipArchiveTest, RefusesNamesThatDifferOnlyInCase) {
+  // LibTorch's reader finds "m/code/a.py" under "m/CODE/a.py": both would be one name to it.
+  EXPECT_THAT(Error(ReadAll(MakeZip({{"m/code/a.py", "1"}, {"m/CODE/a.py", "2"}}))),
+              HasSubstr("entries 'm/code/a.py' and 'm/CODE/a.py' differ only in letter case"));
+}
+
+TEST(ZipArchiveTest, RefusesASecondEndRecordInTheComment) {
+  // A fake end record in the comment of the real one: LibTorch's reader takes the last signature
+  // and would read whatever directory the fake one points at.
+  std::string fake = MakeZip({{"m/b", "other"}});
+  fake = fake.substr(fake.size() - 22);
+  std::string zip = MakeZip({{"m/a", "abc"}});
+  zip[zip.size() - 2] = static_cast<char>(fake.size() + 5);  // the real record's comment length
+  zip += fake + "12345";
+  EXPECT_THAT(Error(ReadAll(zip)),
+              HasSubstr("the last end-of-directory signature is not followed"));
+  // Bytes after the archive are refused too; a comment that holds no signature is read.
+  EXPECT_THAT(Error(ReadAll(MakeZip({{"m/a", "abc"}}) + "trailing bytes after the zip")),
+              HasSubstr("bytes after the archive"));
+  std::string commented = MakeZip({{"m/a", "abc"}});
+  commented[commented.size() - 2] = 7;
+  EXPECT_TRUE(ReadAll(commented + "comment").ok());
+}
+
 TEST(ZipArchiveTest, RefusesACorruptRecordByItsCrc) {
   std::string zip = MakeZip({{"m/data/0", std::string(64, '\x01')}});
   zip[30 + 8 + 10] ^= 0x40;  // a byte of the data, after the 30-byte header and the name

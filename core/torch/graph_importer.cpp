@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/errors.h"
+#include "core/base/linear_regex.h"
 #include "core/torch/control_flow.h"
 #include "torch/csrc/jit/ir/constants.h"
 
@@ -23,7 +24,7 @@ namespace {
 /// ranges' own text is read: SourceRange::str() copies the whole source file on every call, which
 /// for a loaded model (one serialized file for every node) is quadratic in the graph's size.
 std::string SourceOf(const torch::jit::Node* n) {
-  static const std::regex kFrame(R"(^\s*(\S.*)\((\d+)\): \S+\s*$)");
+  static const std::regex kFrame(R"(^\s*(\S.*)\((\d+)\): \S+\s*$)", kLinearRegex);
   auto from_stack = [](const torch::jit::SourceRange& range) -> std::string {
     std::string fallback;
     if (range.source() == nullptr) return fallback;  // a node made by a pass

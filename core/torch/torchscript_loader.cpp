@@ -154,6 +154,9 @@ absl::StatusOr<torch::jit::Module> LoadTorchScript(const std::filesystem::path& 
   const std::string p = path.string();
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory) {  // a link loop, a folder not searchable
+    return Error(ErrorClass::kModel, absl::StrCat(p, ": cannot be read: ", ec.message()));
+  }
   if (ec || !std::filesystem::exists(status)) {
     return Error(ErrorClass::kModel, absl::StrCat(p, ": no such file"));
   }

@@ -382,6 +382,15 @@ TEST(HostileFiles, ModelFilesThatAreNotRegularFiles) {
     ExpectRefusedRun({"verify", model.string(), ConvertedPackage().string()}, kModel,
                      model.string(), dir.path(), "not a regular file");
   }
+  // A link to itself is a loop, not a missing file (kept out of `dir`, which is snapshot).
+  TempDir links;
+  fs::create_symlink("loop.pt", links / "loop.pt");
+  fs::create_symlink("loop.mlpackage", links / "loop.mlpackage");
+  ExpectRefusedRun({"convert", (links / "loop.pt").string(), "-o", (dir / "out.mlpackage").string(),
+                    "--input", "x:1x3x8x8"},
+                   kModel, (links / "loop.pt").string(), dir.path(), "Too many levels of symbolic");
+  ExpectRefusedRun({"inspect", (links / "loop.mlpackage").string()}, kPackage,
+                   (links / "loop.mlpackage").string(), dir.path(), "Too many levels of symbolic");
 }
 
 TEST(HostileFiles, InputShapesThatOverflow) {

@@ -35,6 +35,10 @@ expects exit 4 with one line naming the file. Files (OUT_DIR/NAME.pt):
   crc_mismatch              one byte of the weight's record changed, its CRC-32 kept
   duplicate_entry           data/0 appears twice in the archive
   sizes_disagree            the local header of data/0 states another size than the directory
+  case_duplicate            data/0 and DATA/0 both in the archive (LibTorch ignores case)
+  code_case_renamed         the model's code file as CODE/... with 10,000 nested parentheses
+  fake_end_record           a second archive (its code 10,000 parentheses deep) hidden in a
+                            stored entry, its end record in the real one's comment
 
 Usage: make_hostile_models.py OUT_DIR
 """
@@ -155,15 +159,21 @@ def weight_variant(good, **change):
     return replace_member(good, "/data.pkl", patch_weight(pkl, **change))
 
 
+def forward_source(good, body):
+    """The text of the model's code file with forward()'s body replaced."""
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        text = z.read(top_code(good)).decode()
+    signature_end = text.index(") -> Tensor:\n") + len(") -> Tensor:\n")
+    return text[:signature_end] + body
+
+
 def forward_code(good, body):
     """The model with forward()'s body replaced (its source map dropped: it no longer matches)."""
     code_name = top_code(good)
 
     def edit(name, data):
         if name == code_name:
-            text = data.decode()
-            signature_end = text.index(") -> Tensor:\n") + len(") -> Tensor:\n")
-            return (text[:signature_end] + body).encode()
+            return forward_source(good, body).encode()
         if name == code_name + ".debug_pkl":
             return None
         return data
@@ -207,6 +217,29 @@ def stored_record_offset(data, name):
     return info.header_offset, info.header_offset + 30 + nlen + elen
 
 
+def hidden_archive(good, code):
+    """`good` with a stored entry holding a copy of itself whose top code file is `code`, and a
+    comment holding that copy's central directory and end record: a reader that takes the last
+    end-of-directory signature reads the copy."""
+    inner = rewrite(good, lambda n, d: code.encode() if n == top_code(good) else d)
+    outer = rewrite(good, lambda n, d: d, extra=[("archive/extra/blob", inner)])
+    _, start = stored_record_offset(outer, "archive/extra/blob")
+    end = inner.rfind(b"PK\x05\x06")
+    count, cd_size, cd_offset = struct.unpack("<HII", inner[end + 10: end + 20])
+    cd = bytearray(inner[cd_offset: cd_offset + cd_size])
+    pos = 0
+    while pos < len(cd):
+        nlen, elen, clen = struct.unpack("<HHH", cd[pos + 28: pos + 34])
+        local = struct.unpack("<I", cd[pos + 42: pos + 46])[0]
+        cd[pos + 42: pos + 46] = struct.pack("<I", local + start)
+        pos += 46 + nlen + elen + clen
+    real_end = outer.rfind(b"PK\x05\x06")
+    fake_end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, count, count, len(cd),
+                                            real_end + 22, 7)
+    comment = bytes(cd) + fake_end
+    return outer[: real_end + 20] + struct.pack("<H", len(comment)) + comment
+
+
 def container_variants(good):
     record = member(good, "/data/0")
     local, start = stored_record_offset(good, record)
@@ -217,8 +250,15 @@ def container_variants(good):
     with zipfile.ZipFile(io.BytesIO(good)) as z:
         weight = z.read(record)
     dup = rewrite(good, lambda n, d: d, extra=[(record, weight)])
+    deep = forward_source(good, "    return " + "(" * 10000 + "x" + ")" * 10000 + "\n")
+    code = top_code(good)
+    upper = code.replace("/code/", "/CODE/")
+    renamed = rewrite(good, lambda n, d: None if n == code else d, extra=[(upper, deep.encode())])
     return {"crc_mismatch": bytes(crc), "sizes_disagree": bytes(sizes), "duplicate_entry": dup,
-            "zip_bomb": zip_bomb(good)}
+            "zip_bomb": zip_bomb(good),
+            "case_duplicate": rewrite(good, lambda n, d: d,
+                                      extra=[(record.replace("/data/", "/DATA/"), weight)]),
+            "code_case_renamed": renamed, "fake_end_record": hidden_archive(good, deep)}
 
 
 def pickle_variants(good):

@@ -65,6 +65,9 @@ const Case kCases[] = {
     {"crc_mismatch", "entry 'archive/data/0' fails its CRC-32 check"},
     {"duplicate_entry", "entry 'archive/data/0' appears twice in the archive"},
     {"sizes_disagree", "local and central headers state different sizes"},
+    {"case_duplicate", "'archive/data/0' and 'archive/DATA/0' differ only in letter case"},
+    {"code_case_renamed", "brackets and chained operators nest more than 200 deep"},
+    {"fake_end_record", "a second end record inside its comment"},
 };
 
 class CraftedModel : public ::testing::TestWithParam<Case> {};

@@ -304,9 +304,9 @@ std::string FirstJumpVar(const Verified& v) {
   return var ? var->string : "<no var>";
 }
 
-/// Checks a forced localization (`--localize --min-cosine 2`, so verify exits 1) that compared
-/// all `lowered` ops and found no op whose error jumps; returns the report's "localize" object,
-/// or null (after a failure) when localization is missing or unavailable.
+/// Checks a forced localization (`--localize --min-cosine 1 --max-abs-error 0`, so verify exits 1)
+/// that compared all `lowered` ops and found no op whose error jumps; returns the report's
+/// "localize" object, or null (after a failure) when localization is missing or unavailable.
 const json::Value* ExpectLocalizedWithoutJump(const Verified& v, int lowered) {
   EXPECT_EQ(v.cli.exit_code, 1) << v.cli.output;
   const json::Value* loc = v.report.Find("localize");
@@ -382,7 +382,8 @@ TEST_P(LocalizeIntactTest, InPlaceResidualBlamesNoOp) {
     if (op.type() != "const" && op.type() != "cast") ++lowered;
   }
   ASSERT_EQ(lowered, 23);  // stem conv, relu; 4 x (conv, relu, conv, add, relu); head conv
-  Verified v = Verify("inplace_residual", pkg, {"--localize", "--min-cosine", "2"});
+  Verified v =
+      Verify("inplace_residual", pkg, {"--localize", "--min-cosine", "1", "--max-abs-error", "0"});
   const json::Value* loc = ExpectLocalizedWithoutJump(v, lowered);
   ASSERT_NE(loc, nullptr);
   const double floor = precision == "fp16" ? 1e-2 : 1e-4;
@@ -418,7 +419,8 @@ TEST(Fcn16LocalizeTest, PlainFp16BlamesNoSingleOp) {
   }
   ASSERT_GT(lowered, 100);
   ASSERT_EQ(fp32_ops, 0) << "plain fp16: every lowered op computes in fp16";
-  Verified v = Verify("fcn_resnet50", pkg, {"--localize", "--min-cosine", "2"});
+  Verified v =
+      Verify("fcn_resnet50", pkg, {"--localize", "--min-cosine", "1", "--max-abs-error", "0"});
   const json::Value* loc = ExpectLocalizedWithoutJump(v, lowered);
   ASSERT_NE(loc, nullptr);
   EXPECT_EQ(Number(*loc, "floor"), 1e-2);

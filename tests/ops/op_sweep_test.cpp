@@ -189,7 +189,8 @@ class LocalizeInLoopTest : public ::testing::Test {
 
 TEST_F(LocalizeInLoopTest, ComparesTheBodyOnTheFirstTrip) {
   int code = 0;
-  const nlohmann::json r = Localize({"--min-cosine", "2"}, &code);  // forces localization
+  const nlohmann::json r =
+      Localize({"--min-cosine", "1", "--max-abs-error", "0"}, &code);  // forces it
   EXPECT_EQ(code, 1) << r.dump();
   const nlohmann::json& loc = r["localize"];
   ASSERT_TRUE(loc.is_object()) << r.dump();

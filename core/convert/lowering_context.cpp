@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/convert/program_emitter.h"
+#include "core/mil/fp16.h"
 #include "core/mil/validator.h"
 
 using ts2coreml::core::Graph;
@@ -468,8 +469,13 @@ t2c_status ConstFloats(Ctx* ctx, int32_t dtype, const float* data, int32_t rank,
     int64_t numel = 0;
     if (!ReadShape(ctx, rank, dims, &shape, &numel)) return T2C_ERROR;
     if (numel > 0 && data == nullptr) return Bad(ctx, "const_floats: null data");
-    mil::ConstValue v = d == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, data)
-                                                  : mil::ConstValue::Float32(shape, data);
+    mil::ConstValue v = mil::ConstValue::Float32(shape, data);
+    if (d == mil::DType::kFloat16 && numel == 1) {
+      const float scalar = mil::Fp16ScalarValue(data[0]);  // an epsilon stays nonzero
+      v = mil::ConstValue::Float16(shape, &scalar);
+    } else if (d == mil::DType::kFloat16) {
+      v = mil::ConstValue::Float16(shape, data);
+    }
     *out = ctx->emitter->AddConst(ctx->emitter->HintFor(ctx->node_index) + "_const", std::move(v));
     return T2C_OK;
   });

@@ -758,10 +758,15 @@ void WarnFp16Losses(const Graph& g, const Node& n, const registry::Lowering& l, 
     const std::string& name = l.inputs[i].name;
     if (l.inputs[i].role == T2C_ROLE_PARAM && v.kind == ValueKind::kFloat &&
         (losses.zeros || losses.subnormals || losses.overflows)) {
-      const double stored = mil::HalfToFloat(mil::FloatToHalf(static_cast<float>(v.f)));
+      const double stored = mil::Fp16ScalarValue(static_cast<float>(v.f));
       warnings->push_back(absl::StrFormat(
           "%s: %s %g is not representable in fp16 (stored as %g); --target ios17 keeps it fp32",
           Where(n), name, v.f, stored));
+    } else if (IsFloatScalarConstant(v) && losses.zeros) {
+      const float x = static_cast<float>(v.kind == ValueKind::kFloat ? v.f : v.tensor->At(0));
+      warnings->push_back(absl::StrFormat(
+          "%s: %s %g is below fp16's smallest subnormal: stored as %g, the smallest nonzero fp16, so that it stays nonzero",
+          Where(n), name, x, mil::Fp16ScalarValue(x)));
     } else if (losses.zeros || losses.overflows) {
       WarnConstantLosses(n, v, losses, warnings);
     }

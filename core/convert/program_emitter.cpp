@@ -10,6 +10,7 @@
 #include "core/convert/control_flow_ops.h"
 #include "core/convert/dtype_ops.h"
 #include "core/convert/lowering_context.h"
+#include "core/mil/fp16.h"
 #include "core/mil/validator.h"
 
 namespace ts2coreml::core {
@@ -136,6 +137,9 @@ absl::StatusOr<mil::ConstValue> NumbersConst(const Value& v, mil::DType dtype,
                                              const std::vector<double>& numbers) {
   if (mil::IsFloat(dtype)) {
     std::vector<float> floats(numbers.begin(), numbers.end());
+    if (dtype == mil::DType::kFloat16 && IsFloatScalarConstant(v)) {
+      floats[0] = mil::Fp16ScalarValue(floats[0]);  // an epsilon stays nonzero
+    }
     return dtype == mil::DType::kFloat16 ? mil::ConstValue::Float16(shape, floats.data())
                                          : mil::ConstValue::Float32(shape, floats.data());
   }
@@ -165,7 +169,8 @@ absl::StatusOr<mil::VarId> ProgramEmitter::ConstFor(const Value& v, ValueId id, 
   auto& cache = vars_[id];
   if (auto it = cache.find(dtype); it != cache.end()) return it->second;
   absl::StatusOr<mil::ConstValue> c;
-  if (v.kind == ValueKind::kTensor && v.tensor && mil::IsFloat(dtype)) {
+  if (v.kind == ValueKind::kTensor && v.tensor && mil::IsFloat(dtype) &&
+      !(dtype == mil::DType::kFloat16 && IsFloatScalarConstant(v))) {
     c = FloatTensorConst(v.tensor, dtype);
   } else {
     std::vector<int64_t> shape;

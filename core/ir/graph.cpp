@@ -275,6 +275,13 @@ ValueId Graph::AddConstTensor(std::string name, std::shared_ptr<const ConstTenso
   return AddValue(std::move(v));
 }
 
+bool IsFloatScalarConstant(const Value& v) {
+  if (!v.is_const) return false;
+  if (v.kind == ValueKind::kFloat) return true;
+  return v.kind == ValueKind::kTensor && v.tensor && v.tensor->numel() == 1 &&
+         v.tensor->type_class() == TypeClass::kFloat;
+}
+
 bool HasBlocks(const Graph& graph) {
   for (const Node& n : graph.nodes()) {
     if (!n.blocks.empty()) return true;

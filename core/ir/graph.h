@@ -117,6 +117,10 @@ struct Value {
   InputDtype input_dtype = InputDtype::kDefault;
 };
 
+/// Whether constant `v` is one float number: a host float, or a float tensor of one element (a
+/// traced `x + 1e-12` holds its epsilon as a rank-0 tensor).
+bool IsFloatScalarConstant(const Value& v);
+
 /// A nested block of a control-flow node (prim::If: the then and else blocks; prim::Loop: the
 /// body). Its nodes are the graph's nodes [begin, end), stored right before the node that owns
 /// them (post-order: a node's blocks, in order, then the node), so that every pass that walks the

@@ -255,4 +255,10 @@ Fp16Scan ScanForFp16(const float* data, size_t n) {
   return scan;
 }
 
+float Fp16ScalarValue(float value) {
+  const float rounded = HalfToFloat(FloatToHalf(value));
+  if (rounded != 0 || value == 0 || std::isnan(value)) return rounded;
+  return std::copysign(0x1p-24f, value);
+}
+
 }  // namespace ts2coreml::mil

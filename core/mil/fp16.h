@@ -17,6 +17,12 @@ uint16_t FloatToHalf(float value);
 /// Widens an FP16 bit pattern to float exactly.
 float HalfToFloat(uint16_t bits);
 
+/// The value a scalar constant (an epsilon, a clamp bound, a plugin's number) has in FP16:
+/// FloatToHalf's rounding of `value`, except that a nonzero value FP16 would round to zero keeps
+/// its sign as the smallest subnormal, +-2^-24, so that a guard against division by zero
+/// (`norm.clamp_min(1e-12)`, `var + 1e-12`) stays a guard. Tensors (weights) round as they are.
+float Fp16ScalarValue(float value);
+
 /// FloatToHalf over `n` elements, bit-identical to it for every input (NaNs included) on every
 /// machine; uses the CPU's F16C conversion when it has one (8 elements per instruction), the
 /// scalar FloatToHalf otherwise. This is the weight writer's inner loop (docs/performance.md).

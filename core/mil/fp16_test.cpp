@@ -80,6 +80,18 @@ TEST(MilFp16Test, EveryHalfRoundTripsThroughFloat) {
   }
 }
 
+// A scalar constant keeps its sign and stays nonzero: 1e-12 is the smallest subnormal, not 0.
+TEST(MilFp16Test, ScalarValueStaysNonzero) {
+  EXPECT_EQ(Fp16ScalarValue(1e-12f), 0x1p-24f);
+  EXPECT_EQ(Fp16ScalarValue(-1e-12f), -0x1p-24f);
+  EXPECT_EQ(Fp16ScalarValue(0x1p-25f), 0x1p-24f);  // FloatToHalf rounds this tie to zero
+  EXPECT_EQ(Fp16ScalarValue(0.0f), 0.0f);
+  EXPECT_EQ(Fp16ScalarValue(1e-7f), HalfToFloat(FloatToHalf(1e-7f)));  // a subnormal: as rounded
+  EXPECT_EQ(Fp16ScalarValue(1.0f / 3.0f), HalfToFloat(FloatToHalf(1.0f / 3.0f)));
+  EXPECT_TRUE(std::isnan(Fp16ScalarValue(std::nanf(""))));
+  EXPECT_EQ(Fp16ScalarValue(1e6f), std::numeric_limits<float>::infinity());
+}
+
 TEST(MilFp16Test, Classify) {
   EXPECT_EQ(ClassifyFp16(0.0f), Fp16Fit::kExact);
   EXPECT_EQ(ClassifyFp16(1.0f), Fp16Fit::kExact);

@@ -34,7 +34,15 @@ def cases():
     i4 = Input("input", (2, 4, 5, 6))
     i5 = Input("input", (2, 4, 3, 4, 5))
     x4 = Input("x", (2, 4, 5, 6))
+    rows = torch.randn(4, 8)
+    rows[1] = 0.0
+    zero_rows = Input("x", (4, 8), values=rows.numpy())
     return [
+        # Epsilons below fp16's smallest subnormal guard rows of zeros (swin_v2's F.normalize,
+        # an RMSNorm): in fp16 they are stored as 2^-24, not 0, so 0 / eps stays 0, not NaN.
+        Case("normalize_zero_rows_eps_1e_12", Fn(lambda x: F.normalize(x, dim=-1)), [zero_rows]),
+        Case("rms_norm_zero_rows_eps_1e_12",
+             Fn(lambda x: x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-12)), [zero_rows]),
         Case("layer_norm_last", _randomize(nn.LayerNorm(7), 1), [i3]),
         Case("layer_norm_two_dims", _randomize(nn.LayerNorm((5, 6)), 2), [i4]),
         Case("layer_norm_three_dims_no_affine",

@@ -1,12 +1,14 @@
 #include "core/cli/verify_command.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <sys/resource.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/script.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -629,6 +631,11 @@ absl::Status CheckKernels(const VerifyArgs& a, const torch::jit::Module& module)
 absl::StatusOr<Subjects> LoadSubjects(const VerifyArgs& a) {
   absl::StatusOr<Interpreter> interp = Interpreter::Load(a.package);
   if (!interp.ok()) return interp.status();
+  if (absl::Status s = CheckMemoryFits(a.package.string(), interp->inputs(), interp->outputs(),
+                                       AvailableMemoryBytes());
+      !s.ok()) {
+    return s;
+  }
   CommonFlags common = a.common;
   common.quiet = common.quiet || a.json;
   for (const fs::path& lib : a.torch_libraries) {
@@ -891,6 +898,42 @@ int Verify(const VerifyArgs& a) {
 }
 
 }  // namespace
+
+absl::Status CheckMemoryFits(const std::string& package, const std::vector<interp::Feature>& inputs,
+                             const std::vector<interp::Feature>& outputs, double available_bytes) {
+  double elements = 0;
+  for (const std::vector<interp::Feature>* features : {&inputs, &outputs}) {
+    for (const interp::Feature& f : *features) {
+      double n = 1;
+      for (int64_t d : f.shape) n *= static_cast<double>(d);
+      elements += n;
+    }
+  }
+  // Each input and output lives in LibTorch and in the interpreter, 4 bytes an element at least.
+  const double needed = elements * 4 * 2;
+  if (needed <= available_bytes) return absl::OkStatus();
+  return Error(
+      ErrorClass::kInputSpec,
+      absl::StrFormat(
+          "%s: its inputs and outputs alone need %.3g GB in LibTorch and the interpreter, more than the %.3g GB of memory available here; verify a package converted at smaller --input shapes",
+          package, needed / 1e9, available_bytes / 1e9));
+}
+
+double AvailableMemoryBytes() {
+  double available = std::numeric_limits<double>::infinity();
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  std::string unit;
+  while (meminfo >> key >> kb >> unit) {
+    if (key == "MemAvailable:") available = kb * 1024;
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    available = std::min(available, static_cast<double>(limit.rlim_cur));
+  }
+  return available;
+}
 
 absl::StatusOr<VerifyArgs> ParseVerifyArgs(const std::vector<std::string>& args) {
   VerifyArgs v;

@@ -128,6 +128,18 @@ TEST(VerifyStepsTest, ParseVerifyArgsReadsTorchLibrariesAndReferences) {
 }
 
 // The shares of nonzero magnitudes below fp16's smallest normal (2^-14) and subnormal (2^-24).
+TEST(VerifyStepsTest, PackagesWhoseInputsCannotFitInMemoryAreRefused) {
+  const std::vector<interp::Feature> small = {{"x", milspec::FLOAT32, {1, 3, 8, 8}}};
+  const std::vector<interp::Feature> huge = {{"x", milspec::FLOAT32, {1, int64_t{1} << 33}}};
+  EXPECT_TRUE(CheckMemoryFits("p.mlpackage", small, small, 1e6).ok());
+  const absl::Status s = CheckMemoryFits("p.mlpackage", huge, small, 8e9);
+  EXPECT_EQ(ClassOf(s), ErrorClass::kInputSpec);
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::HasSubstr("p.mlpackage: its inputs and outputs alone need 68.7 GB"));
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("more than the 8 GB of memory"));
+  EXPECT_GT(AvailableMemoryBytes(), 0);
+}
+
 TEST(VerifyStepsTest, MeasureFp16UnderflowCountsNonzeroMagnitudes) {
   const at::Tensor t = at::tensor({0.0, 1e-9, -1e-6, 0.5, -2.0}, at::kFloat);
   const Fp16Underflow u = MeasureFp16Underflow(t);

@@ -128,6 +128,16 @@ struct Localization {
 /// Step 1: parses the arguments after "verify" (class kUsage errors).
 absl::StatusOr<VerifyArgs> ParseVerifyArgs(const std::vector<std::string>& args);
 
+/// Step 2: refuses (kInputSpec, naming `package`) a package whose inputs and outputs alone, as
+/// fp32 tensors in LibTorch and in the interpreter, need more than `available_bytes`: verify would
+/// otherwise be killed for memory (a crafted package declaring a 2^33-element input).
+absl::Status CheckMemoryFits(const std::string& package, const std::vector<interp::Feature>& inputs,
+                             const std::vector<interp::Feature>& outputs, double available_bytes);
+
+/// The memory this process may still use: the smaller of the system's available memory
+/// (MemAvailable) and the address-space limit (`ulimit -v`), in bytes.
+double AvailableMemoryBytes();
+
 /// Step 3: whether the package computes in FP16: the converter's precision metadata, else any
 /// non-const op producing an fp16 value.
 bool PackageIsFp16(const interp::Interpreter& interp);

@@ -189,16 +189,24 @@ std::string SkipReason(const Graph& g) {
   return "an input comes from a node that could not be converted";
 }
 
-/// How many readers each value has: node inputs and model outputs.
+/// How many readers each value has: node inputs, model outputs and block outputs. A branch's
+/// result k reads what the branch yields only when the prim::If's result k is read (an early
+/// `return out, weights` of which the caller keeps `out`); a loop body's yields always count.
 std::vector<int> CountUses(const Graph& g) {
   std::vector<int> uses(g.values().size(), 0);
   for (const Node& n : g.nodes()) {
     for (ValueId in : n.inputs) ++uses[static_cast<size_t>(in)];
   }
   for (const GraphOutput& o : g.outputs()) ++uses[static_cast<size_t>(o.value)];
-  for (const Node& n : g.nodes()) {
-    for (const Block& b : n.blocks) {
-      for (ValueId out : b.outputs) ++uses[static_cast<size_t>(out)];
+  // Post-order storage puts an owner after its blocks' nodes: backwards, an outer prim::If's
+  // results are counted before the nested ones that yield them.
+  for (auto n = g.nodes().rbegin(); n != g.nodes().rend(); ++n) {
+    for (const Block& b : n->blocks) {
+      for (size_t k = 0; k < b.outputs.size(); ++k) {
+        const bool read = n->kind != "prim::If" || k >= n->outputs.size() ||
+                          uses[static_cast<size_t>(n->outputs[k])] > 0;
+        if (read) ++uses[static_cast<size_t>(b.outputs[k])];
+      }
     }
   }
   return uses;
@@ -915,6 +923,27 @@ void FoldConstantIf(AnalysisWalk& w, int idx, int taken) {
                            " branch is taken");
 }
 
+/// Entering block `block` of prim::If `owner` whose condition is constant: when it is the block
+/// not taken, what it reads no longer counts as read (a lowering asks whether its outputs are).
+void ForgetUnreachedUses(AnalysisWalk& w, int owner, int block, bool taken) {
+  std::vector<int>& uses = w.a.uses;
+  const Node& n = w.g.nodes()[static_cast<size_t>(owner)];
+  const Block& b = n.blocks[static_cast<size_t>(block)];
+  if (taken) return;  // CountUses counts its results only where the prim::If's are read
+  for (size_t k = 0; k < b.outputs.size(); ++k) {
+    if (k < n.outputs.size() && uses[static_cast<size_t>(n.outputs[k])] > 0) {
+      --uses[static_cast<size_t>(b.outputs[k])];
+    }
+  }
+  for (int32_t i = b.begin; i < b.end; ++i) {
+    const Node& inner = w.g.nodes()[static_cast<size_t>(i)];
+    for (ValueId in : inner.inputs) --uses[static_cast<size_t>(in)];
+    for (const Block& nested : inner.blocks) {
+      for (ValueId out : nested.outputs) --uses[static_cast<size_t>(out)];
+    }
+  }
+}
+
 /// Analyzes the nodes in order, typing each block's inputs as it starts. The blocks of an `if`
 /// whose condition analysis found constant are the enclosing block's nodes (the taken one) or
 /// not converted (the other).
@@ -925,6 +954,7 @@ class AnalysisVisitor : public BlockVisitor {
     const std::optional<int> taken =
         dead_ > 0 ? std::nullopt : TakenBlock(w_.g, w_.g.nodes()[static_cast<size_t>(owner)]);
     const bool dead = dead_ > 0 || (taken && *taken != block);
+    if (taken) ForgetUnreachedUses(w_, owner, block, *taken == block);
     entered_dead_.push_back(dead);
     if (dead) ++dead_;
     if (dead || taken) return absl::OkStatus();

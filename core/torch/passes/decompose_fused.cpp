@@ -207,12 +207,13 @@ absl::Status DecomposeMha(Graph& g, Node* node) {
   T2C_RETURN_IF_ERROR(ReadMask(node, 9, 12, a));
   T2C_ASSIGN_OR_RETURN(a.need_weights, ConstBool(node, 10, "need_weights"));
   T2C_ASSIGN_OR_RETURN(a.average_weights, ConstBool(node, 11, "average_attn_weights"));
-  if (!a.need_weights && node->output(1)->hasUses()) {
-    return Error(
-        ErrorClass::kModel,
-        "aten::_native_multi_head_attention: output 1 (attention weights) is read, but need_weights=False makes it an empty tensor, which Core ML cannot represent");
-  }
   torch::jit::WithInsertPoint guard(node);
+  if (!a.need_weights && node->output(1)->hasUses()) {
+    // What ATen returns then: an empty tensor. A scripted module's early `return out, weights`
+    // passes it on to callers that drop it (`x, _ = self.attn(...)`); one that reads it reads a
+    // tensor without elements, which the converter refuses by name.
+    node->output(1)->replaceAllUsesWith(g.insertConstant(at::empty({0})));
+  }
   AttentionValues r = EmitAttention(g, a);
   node->output(0)->replaceAllUsesWith(r.out);
   if (node->output(1)->hasUses()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/errors.h"
 #include "core/torch/passes/eliminate_dead_code.h"
+#include "core/torch/passes/hoist_raising_branches.h"
 #include "core/torch/passes/split_tuple_results.h"
 #include "torch/csrc/jit/ir/constants.h"
 #include "torch/csrc/jit/passes/constant_propagation.h"
@@ -727,21 +728,12 @@ std::string TypeText(const torch::jit::Value* v) {
   return absl::StrCat("'", v->debugName(), "' (", v->type()->repr_str(), ")");
 }
 
-/// Why the prim::If or prim::Loop `n` cannot become MIL cond / while_loop, or OK.
+/// Why the prim::Loop `n` cannot become a MIL while_loop, or OK.
 absl::Status ControlFlowLimits(torch::jit::Node* n) {
-  if (n->kind() == c10::prim::If) {
-    for (const torch::jit::Value* out : n->outputs()) {
-      if (!CarriableType(out->type())) {
-        return Error(ErrorClass::kModel,
-                     absl::StrCat("control flow (", Where(n),
-                                  "): the branch condition depends on run-time tensor values and "
-                                  "its result ",
-                                  TypeText(out),
-                                  " is not a tensor, bool or int; MIL cond yields tensors only"));
-      }
-    }
-    return absl::OkStatus();
-  }
+  // An if's results are checked by the converter's analysis, which may still fold its condition
+  // (`query.dim() == 3` on a tensor whose rank only the converter knows): then a string or list
+  // result is a constant like any other.
+  if (n->kind() == c10::prim::If) return absl::OkStatus();
   if (n->kind() != c10::prim::Loop) {
     return Error(ErrorClass::kModel,
                  absl::StrCat("control flow (", Where(n), ") is not supported"));
@@ -821,6 +813,7 @@ void FoldStaticControlFlow(const std::shared_ptr<torch::jit::Graph>& graph,
   std::shared_ptr<torch::jit::Graph> g = graph;
   SetInputTypes(*g, inputs);
   SplitTupleResults(g);
+  HoistRaisingBranches(*g);
   for (int round = 0; round < kMaxRounds; ++round) {
     PropagateShapes(g);
     bool changed = FoldQueries(*g);

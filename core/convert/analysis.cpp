@@ -189,9 +189,15 @@ std::string SkipReason(const Graph& g) {
   return "an input comes from a node that could not be converted";
 }
 
-/// How many readers each value has: node inputs, model outputs and block outputs. A branch's
-/// result k reads what the branch yields only when the prim::If's result k is read (an early
-/// `return out, weights` of which the caller keeps `out`); a loop body's yields always count.
+/// Whether what block output k of `owner`'s blocks yields counts as read, given the counts so
+/// far: a branch's result k only when the prim::If's result k is read (an early
+/// `return out, weights` of which the caller keeps `out`); a loop body's yields always.
+bool YieldIsRead(const Node& owner, size_t k, const std::vector<int>& uses) {
+  return owner.kind != "prim::If" || k >= owner.outputs.size() ||
+         uses[static_cast<size_t>(owner.outputs[k])] > 0;
+}
+
+/// How many readers each value has: node inputs, model outputs and block outputs (YieldIsRead).
 std::vector<int> CountUses(const Graph& g) {
   std::vector<int> uses(g.values().size(), 0);
   for (const Node& n : g.nodes()) {
@@ -203,9 +209,7 @@ std::vector<int> CountUses(const Graph& g) {
   for (auto n = g.nodes().rbegin(); n != g.nodes().rend(); ++n) {
     for (const Block& b : n->blocks) {
       for (size_t k = 0; k < b.outputs.size(); ++k) {
-        const bool read = n->kind != "prim::If" || k >= n->outputs.size() ||
-                          uses[static_cast<size_t>(n->outputs[k])] > 0;
-        if (read) ++uses[static_cast<size_t>(b.outputs[k])];
+        if (YieldIsRead(*n, k, uses)) ++uses[static_cast<size_t>(b.outputs[k])];
       }
     }
   }
@@ -925,22 +929,26 @@ void FoldConstantIf(AnalysisWalk& w, int idx, int taken) {
 
 /// Entering block `block` of prim::If `owner` whose condition is constant: when it is the block
 /// not taken, what it reads no longer counts as read (a lowering asks whether its outputs are).
+/// Undoes CountUses for the block: its yields first, backwards, as CountUses counted them (a
+/// count left too high only keeps an output computed), then its nodes' inputs.
 void ForgetUnreachedUses(AnalysisWalk& w, int owner, int block, bool taken) {
+  if (taken) return;
   std::vector<int>& uses = w.a.uses;
   const Node& n = w.g.nodes()[static_cast<size_t>(owner)];
   const Block& b = n.blocks[static_cast<size_t>(block)];
-  if (taken) return;  // CountUses counts its results only where the prim::If's are read
   for (size_t k = 0; k < b.outputs.size(); ++k) {
-    if (k < n.outputs.size() && uses[static_cast<size_t>(n.outputs[k])] > 0) {
-      --uses[static_cast<size_t>(b.outputs[k])];
+    if (YieldIsRead(n, k, uses)) --uses[static_cast<size_t>(b.outputs[k])];
+  }
+  for (int32_t i = b.end - 1; i >= b.begin; --i) {
+    const Node& inner = w.g.nodes()[static_cast<size_t>(i)];
+    for (const Block& nested : inner.blocks) {
+      for (size_t k = 0; k < nested.outputs.size(); ++k) {
+        if (YieldIsRead(inner, k, uses)) --uses[static_cast<size_t>(nested.outputs[k])];
+      }
     }
   }
   for (int32_t i = b.begin; i < b.end; ++i) {
-    const Node& inner = w.g.nodes()[static_cast<size_t>(i)];
-    for (ValueId in : inner.inputs) --uses[static_cast<size_t>(in)];
-    for (const Block& nested : inner.blocks) {
-      for (ValueId out : nested.outputs) --uses[static_cast<size_t>(out)];
-    }
+    for (ValueId in : w.g.nodes()[static_cast<size_t>(i)].inputs) --uses[static_cast<size_t>(in)];
   }
 }
 

@@ -887,6 +887,28 @@ TEST(AnalysisControlFlowTest, IfOnAConstantConditionTakesOneBranch) {
   EXPECT_EQ(a.nodes[static_cast<size_t>(idx - 2)].decision, NodeDecision::kFolded);   // relu
 }
 
+// What a branch yields as a result nothing reads is not read (an early `return out, weights`
+// whose caller drops the weights): lowerings that skip unread outputs skip it.
+TEST(AnalysisControlFlowTest, ABranchResultNobodyReadsIsNotARead) {
+  Graph g;
+  const ValueId x = g.AddInput("x", TypeClass::kFloat, {2, 3});
+  const ValueId cond = test::AddSumPositive(g, x);
+  std::vector<ValueId> yielded;
+  auto branch = [&](const std::vector<ValueId>&) {
+    const ValueId kept = test::AddRelu(g, x);
+    const ValueId dropped = g.AddNode("aten::sigmoid", "", {x}, 1).outputs[0];
+    yielded.push_back(dropped);
+    return std::vector<ValueId>{kept, dropped};
+  };
+  Node& n = test::AddControlFlow(g, "prim::If", {cond}, 2, {branch, branch});
+  g.AddOutput("y", n.outputs[0]);
+  Analysis a = Analyze(g, test::BuiltinRegistry());
+  ASSERT_TRUE(a.ok()) << Problems(a);
+  ASSERT_EQ(yielded.size(), 2u);
+  for (ValueId v : yielded) EXPECT_EQ(a.uses[static_cast<size_t>(v)], 0);
+  EXPECT_EQ(a.uses[static_cast<size_t>(n.blocks[0].outputs[0])], 1);
+}
+
 /// h = x; for 100 trips: h = body(h): the loop node.
 Node& AddLoop(Graph& g, ValueId x, const std::function<ValueId(Graph&, ValueId)>& body) {
   return test::AddControlFlow(g, "prim::Loop", {g.AddConstInt(100), g.AddConstBool(true), x}, 1,

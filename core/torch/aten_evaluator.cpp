@@ -1,6 +1,7 @@
 #include "core/torch/aten_evaluator.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -281,6 +282,23 @@ void AtenEvaluator::Rename(ValueId value, ValueId version) {
   state_->renamed[value] = t;
 }
 
+absl::Status AtenEvaluator::RefuseResultsOverLimit(const Graph& g, int index) {
+  absl::StatusOr<std::vector<Value>> types = InferOutputTypes(g, index);
+  if (!types.ok()) return absl::OkStatus();  // no meta kernel: the result's size is checked after
+  for (const Value& v : *types) {
+    int64_t numel = 1;
+    for (int64_t d : v.shape) {
+      if (__builtin_mul_overflow(numel, d, &numel)) numel = std::numeric_limits<int64_t>::max();
+    }
+    if (numel > options_.max_elements) {
+      return CannotEvaluate(absl::StrCat("its result has ", numel,
+                                         " elements, over the host-evaluation limit of ",
+                                         options_.max_elements));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, int index) {
   const Node& n = g.nodes().at(static_cast<size_t>(index));
   std::shared_ptr<torch::jit::Operator> op = FindOperator(n);
@@ -290,6 +308,7 @@ absl::StatusOr<HostEvaluator::Result> AtenEvaluator::Evaluate(const Graph& g, in
     return CannotEvaluate(
         absl::StrCat("the node has ", n.inputs.size(), " inputs, its schema ", args.size()));
   }
+  if (absl::Status st = RefuseResultsOverLimit(g, index); !st.ok()) return st;
   State& s = *state_;
   torch::jit::Stack stack;
   std::vector<at::Tensor> targets;  // tensors the op writes in place

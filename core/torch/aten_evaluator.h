@@ -39,6 +39,11 @@ class AtenEvaluator : public HostEvaluator {
   absl::StatusOr<std::vector<Value>> InferOutputTypes(const Graph& graph, int index) override;
 
  private:
+  /// kUnimplemented when the meta kernel says a result of node `index` has more than
+  /// Options::max_elements elements, before any memory is allocated for it; OK when it does not,
+  /// or when the op has no meta kernel (the result is checked once made).
+  absl::Status RefuseResultsOverLimit(const Graph& graph, int index);
+
   struct State;
   Options options_;
   std::unique_ptr<State> state_;

@@ -319,6 +319,20 @@ TEST(AtenEvaluatorTest, ResultsOverTheLimitAreLoweredOrReported) {
       << reason;
 }
 
+// A result over the limit is refused from its meta shape, before it is allocated: 2^40 zeros
+// (4 TB) would otherwise fail the allocation or exhaust memory first.
+TEST(AtenEvaluatorTest, ResultsOverTheLimitAreRefusedBeforeAllocation) {
+  Analyzed r = AnalyzeIR(IR(R"IR(
+  %m : Tensor = aten::zeros_like(%x, %none, %none, %none, %none, %none)
+  %y : Tensor = aten::add(%x, %m, %i1)
+  return (%y))IR"),
+                         {int64_t{1} << 20, int64_t{1} << 20});
+  const std::string& reason = r.a.nodes.at(static_cast<size_t>(NodeNamed(r.g, "m"))).reason;
+  EXPECT_NE(reason.find("1099511627776 elements, over the host-evaluation limit"),
+            std::string::npos)
+      << reason;
+}
+
 TEST(AtenEvaluatorTest, WithoutShapesInputIndependentOpsAreNotReportedUnsupported) {
   // coverage without --input: new_zeros and fill_ fold once shapes are known; rand_like never.
   Analyzed r = AnalyzeIR(IR(R"IR(

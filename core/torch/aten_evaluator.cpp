@@ -88,6 +88,13 @@ absl::Status RunKernel(torch::jit::Operator& op, bool writes, torch::jit::Stack*
   return Error(ErrorClass::kConversion, absl::StrCat("failed on the host: ", what));
 }
 
+/// OK when a result of `numel` elements is within the host-evaluation limit, else why not.
+absl::Status WithinLimit(int64_t numel, int64_t max_elements) {
+  if (numel <= max_elements) return absl::OkStatus();
+  return CannotEvaluate(absl::StrCat(
+      "its result has ", numel, " elements, over the host-evaluation limit of ", max_elements));
+}
+
 /// A shape-only (meta) tensor of value `v`'s type: a constant's dtype, else its class's nominal
 /// dtype.
 absl::StatusOr<at::Tensor> MetaTensor(const Value& v) {
@@ -220,11 +227,7 @@ struct AtenEvaluator::State {
     if (!Representable(t.scalar_type())) {
       return CannotEvaluate(absl::StrCat("its result has dtype ", c10::toString(t.scalar_type())));
     }
-    if (t.numel() > max_elements) {
-      return CannotEvaluate(absl::StrCat("its result has ", t.numel(),
-                                         " elements, over the host-evaluation limit of ",
-                                         max_elements));
-    }
+    if (absl::Status s = WithinLimit(t.numel(), max_elements); !s.ok()) return s;
     if (AllocatesUninitialized(n)) uninitialized.insert(StorageOf(t));
     absl::StatusOr<Value> snapshot = Snapshot(t);
     if (!snapshot.ok()) return CannotEvaluate(std::string(snapshot.status().message()));
@@ -290,11 +293,7 @@ absl::Status AtenEvaluator::RefuseResultsOverLimit(const Graph& g, int index) {
     for (int64_t d : v.shape) {
       if (__builtin_mul_overflow(numel, d, &numel)) numel = std::numeric_limits<int64_t>::max();
     }
-    if (numel > options_.max_elements) {
-      return CannotEvaluate(absl::StrCat("its result has ", numel,
-                                         " elements, over the host-evaluation limit of ",
-                                         options_.max_elements));
-    }
+    if (absl::Status s = WithinLimit(numel, options_.max_elements); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
